@@ -1,0 +1,114 @@
+// The `berth` command.
+import { parseArgs } from 'node:util';
+import { isAbsolute, relative } from 'node:path';
+import { ConfigError, loadConfig } from '../config.ts';
+import { startBerth, type Berth } from '../server/app.ts';
+
+const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
+
+Usage:
+  berth serve [--config <file>]   run the registry
+  berth --help                    show this help
+  berth --version                 show the version
+
+Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and environment variables, which win:
+  BERTH_LISTEN                  host:port to listen on (default 127.0.0.1:5000)
+  BERTH_DATA_DIR                data directory: SQLite metadata and blobs (default ./data)
+  BERTH_PUBLIC_URL              the URL users reach the registry at (shown in repository URIs and commands)
+  BERTH_ROOT_ACCESS_KEY_ID      the root access key id (default: generated on first start, kept in the data dir)
+  BERTH_ROOT_SECRET_ACCESS_KEY  the root secret access key
+  BERTH_REGION                  the region in ARNs (default us-east-1)
+  BERTH_ACCOUNT_ID              the default account's 12-digit id (default: generated on first start)
+  BERTH_CREATE_ON_PUSH          create a repository when an image is pushed to it (default true)
+  BERTH_LOG_LEVEL               fatal, error, warn, info, debug (default info)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      config: { type: 'string', short: 'c' },
+    },
+  });
+  if (values.version) {
+    const pkg = await import('../../package.json', { with: { type: 'json' } });
+    console.log(pkg.default.version);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    console.log(HELP);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  if (command === 'serve') return serve(values.config);
+  console.error(`berth: unknown command "${command}"\n\n${HELP}`);
+  return 2;
+}
+
+async function serve(configPath: string | undefined): Promise<number> {
+  const config = loadConfig(process.env, configPath);
+  const berth = await startBerth(config);
+  console.log(banner(berth));
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    berth.log.info({ signal }, 'shutting down');
+    berth.close().then(() => process.exit(0), () => process.exit(1));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  return new Promise<number>(() => {});
+}
+
+function banner(b: Berth): string {
+  const host = b.publicHost;
+  const key = b.rootKey;
+  const shown = key.file ? relative(process.cwd(), key.file) : '';
+  const file = !key.file || shown.startsWith('..') || isAbsolute(shown) ? key.file ?? '' : shown;
+  const lines = [
+    `Berth listening on ${b.url}`,
+    `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (SQLite metadata, filesystem blobs)`,
+    '',
+  ];
+  let password: string;
+  if (key.origin === 'generated') {
+    lines.push(
+      `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`,
+      `  access key id:     ${key.accessKeyId}`,
+      `  secret access key: ${key.secretAccessKey}`,
+      '',
+    );
+    password = `echo '${key.secretAccessKey}'`;
+  } else if (key.origin === 'file') {
+    lines.push(`Root access key id ${key.accessKeyId}; its secret is in ${file}.`, '');
+    password = `node -p "require('${isAbsolute(file) ? file : './' + file}').secretAccessKey"`;
+  } else {
+    lines.push(`Root access key id ${key.accessKeyId} (from configuration).`, '');
+    password = 'echo "$BERTH_ROOT_SECRET_ACCESS_KEY"';
+  }
+  lines.push(
+    'Log in and push:',
+    `  ${password} | docker login ${host} --username ${key.accessKeyId} --password-stdin`,
+    `  docker tag my-image ${host}/my-repo:latest`,
+    `  docker push ${host}/my-repo:latest`,
+  );
+  return lines.join('\n');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof ConfigError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`berth: ${(e as Error).message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(e);
+      process.exitCode = 1;
+    }
+  },
+);

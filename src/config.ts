@@ -1,0 +1,101 @@
+// Configuration: defaults, then a JSON config file, then environment variables (each layer overrides the one
+// before). The file is `--config <path>`, else $BERTH_CONFIG, else ./berth.json when it exists.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface Config {
+  /** host:port to listen on. */
+  listen: string;
+  dataDir: string;
+  /** The URL users reach the registry at; repository URIs and printed commands use its host. */
+  publicUrl?: string;
+  region: string;
+  /** The default account's 12-digit id; generated and kept in the metadata on first start when not set. */
+  accountId?: string;
+  rootAccessKeyId?: string;
+  rootSecretAccessKey?: string;
+  /** Whether pushing to a repository that does not exist creates it. */
+  createOnPush: boolean;
+  logLevel: string;
+  /** Where the config came from, for the startup banner. */
+  source?: string;
+}
+
+const DEFAULTS: Config = {
+  listen: '127.0.0.1:5000',
+  dataDir: './data',
+  region: 'us-east-1',
+  createOnPush: true,
+  logLevel: 'info',
+};
+
+/** Environment variable for each setting. */
+const ENV: Record<string, keyof Config> = {
+  BERTH_LISTEN: 'listen',
+  BERTH_DATA_DIR: 'dataDir',
+  BERTH_PUBLIC_URL: 'publicUrl',
+  BERTH_REGION: 'region',
+  BERTH_ACCOUNT_ID: 'accountId',
+  BERTH_ROOT_ACCESS_KEY_ID: 'rootAccessKeyId',
+  BERTH_ROOT_SECRET_ACCESS_KEY: 'rootSecretAccessKey',
+  BERTH_CREATE_ON_PUSH: 'createOnPush',
+  BERTH_LOG_LEVEL: 'logLevel',
+};
+
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush']);
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv, configPath?: string): Config {
+  const config: Record<string, unknown> = { ...DEFAULTS };
+  const path = configPath ?? env.BERTH_CONFIG ?? (existsSync('berth.json') ? 'berth.json' : undefined);
+  if (path) {
+    let file: unknown;
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+    }
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+    const known = new Set(Object.values(ENV));
+    for (const [key, value] of Object.entries(file)) {
+      if (!known.has(key as keyof Config)) throw new ConfigError(`config file ${path}: unknown setting "${key}"`);
+      config[key] = value;
+    }
+    config.source = resolve(path);
+  }
+  for (const [name, key] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') config[key] = BOOLEAN_KEYS.has(key) ? parseBoolean(name, value) : value;
+  }
+  return validate(config as unknown as Config);
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, not "${value}"`);
+}
+
+function validate(c: Config): Config {
+  parseListen(c.listen);
+  if (c.accountId !== undefined && !/^\d{12}$/.test(String(c.accountId))) throw new ConfigError(`accountId must be 12 digits, not "${c.accountId}"`);
+  if ((c.rootAccessKeyId === undefined) !== (c.rootSecretAccessKey === undefined)) {
+    throw new ConfigError('set both BERTH_ROOT_ACCESS_KEY_ID and BERTH_ROOT_SECRET_ACCESS_KEY, or neither');
+  }
+  if (c.publicUrl !== undefined) {
+    try {
+      new URL(c.publicUrl.includes('://') ? c.publicUrl : `http://${c.publicUrl}`);
+    } catch {
+      throw new ConfigError(`publicUrl "${c.publicUrl}" is not a URL`);
+    }
+  }
+  if (typeof c.createOnPush !== 'boolean') throw new ConfigError('createOnPush must be true or false');
+  return c;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(`listen must be host:port, not "${listen}"`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}

@@ -1,0 +1,248 @@
+// The registry core: repositories, blobs, uploads, manifests and tags. The only writer of metadata; the OCI
+// adapter (and the ECR adapter, later) call it after authorization. Invariants (DESIGN.md) live here:
+// blobs become visible only once verified and durable; a manifest is accepted only when everything it
+// references is reachable from its repository; an index keeps its children.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../storage/blobs/store.ts';
+import type { MetaStore, Page, Referrer, Repository, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
+import { fail } from './errors.ts';
+import { isDigestReference, isValidRepositoryName, isValidTag, parseDigest } from './grammar.ts';
+import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
+import { UploadHashes } from './uploads.ts';
+
+export interface RegistryOptions {
+  createOnPush: boolean;
+  now?: () => number;
+}
+
+export interface ManifestPut {
+  digest: string;
+  subject?: string;
+}
+
+export class Registry {
+  readonly meta: MetaStore;
+  readonly blobs: BlobStore;
+  private readonly options: RegistryOptions;
+  private readonly hashes = new UploadHashes();
+  private readonly now: () => number;
+
+  constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
+    this.meta = meta;
+    this.blobs = blobs;
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  // --- repositories ---
+
+  /** The repository, or NAME_UNKNOWN; with `forPush`, created when create-on-push is on. */
+  async repository(accountId: string, name: string, forPush = false): Promise<Repository> {
+    if (!isValidRepositoryName(name)) return fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
+    const existing = await this.meta.getRepository(accountId, name);
+    if (existing) return existing;
+    if (forPush && this.options.createOnPush) return this.meta.ensureRepository(accountId, name, this.now());
+    return fail('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
+  }
+
+  async listRepositories(accountId: string, page: Page): Promise<string[]> {
+    return this.meta.listRepositoryNames(accountId, page);
+  }
+
+  // --- blobs ---
+
+  async statBlob(repo: Repository, digest: string): Promise<StoredBlob> {
+    checkDigest(digest);
+    const blob = await this.meta.getRepositoryBlob(repo.id, digest);
+    return blob ?? fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
+  }
+
+  async readBlob(digest: string, range?: { start: number; end: number }): Promise<Readable> {
+    return this.blobs.read(digest, range);
+  }
+
+  async deleteBlob(repo: Repository, digest: string): Promise<void> {
+    checkDigest(digest);
+    if (!(await this.meta.unlinkBlob(repo.id, digest))) fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
+  }
+
+  /**
+   * Makes a blob stored elsewhere reachable from `repo` without uploading it: from the repository `from`
+   * (already authorized by the caller), or, with no `from`, from any repository of the same account.
+   * Returns false when there is nothing to mount (the caller starts an upload instead).
+   */
+  async mountBlob(repo: Repository, digest: string, from: Repository | undefined): Promise<StoredBlob | undefined> {
+    checkDigest(digest);
+    const found = from
+      ? await this.meta.getRepositoryBlob(from.id, digest)
+      : (await this.meta.isBlobInAccount(repo.accountId, digest)) ? await this.meta.getBlob(digest) : undefined;
+    if (!found || (await this.blobs.stat(digest)) === undefined) return undefined;
+    await this.meta.linkBlob(repo.id, digest, this.now());
+    return found;
+  }
+
+  // --- uploads ---
+
+  async startUpload(repo: Repository): Promise<string> {
+    const id = randomUUID();
+    await this.blobs.createUpload(id);
+    await this.meta.createUpload({ id, repositoryId: repo.id, startedAt: this.now() });
+    this.hashes.start(id);
+    return id;
+  }
+
+  /** Bytes the upload holds so far. */
+  async uploadOffset(repo: Repository, id: string): Promise<number> {
+    await this.upload(repo, id);
+    const size = await this.blobs.uploadSize(id);
+    return size ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
+  }
+
+  /**
+   * Appends a chunk. With `start` (from Content-Range), the chunk must begin exactly where the upload ends,
+   * else RANGE_INVALID with the upload's current size. Returns the new size.
+   */
+  async appendUpload(repo: Repository, id: string, body: AsyncIterable<Buffer>, start?: number): Promise<number> {
+    await this.upload(repo, id);
+    return this.hashes.exclusive(id, () => this.append(id, body, start));
+  }
+
+  private async append(id: string, body: AsyncIterable<Buffer>, start?: number): Promise<number> {
+    const offset = await this.blobs.uploadSize(id);
+    if (offset === undefined) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
+    if (start !== undefined && start !== offset) {
+      return fail('RANGE_INVALID', `chunk starts at ${start} but the upload holds ${offset} bytes`, { offset });
+    }
+    return this.blobs.append(id, this.hashes.through(id, offset, body));
+  }
+
+  /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */
+  async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: AsyncIterable<Buffer>, start?: number): Promise<StoredBlob> {
+    await this.upload(repo, id);
+    return this.hashes.exclusive(id, async () => {
+      if (body) await this.append(id, body, start);
+      if (!digest) return fail('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
+      const parsed = parseDigest(digest) ?? fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
+      const size = (await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
+      const actual = await this.uploadDigest(id, parsed.algorithm, size);
+      if (actual !== digest) {
+        await this.cancel(id);
+        return fail('DIGEST_INVALID', `provided digest ${digest} does not match the uploaded content (${actual})`, { digest });
+      }
+      await this.blobs.commit(id, digest);
+      const now = this.now();
+      await this.meta.recordBlob({ digest, size }, now);
+      await this.meta.linkBlob(repo.id, digest, now);
+      await this.meta.deleteUpload(id);
+      this.hashes.forget(id);
+      return { digest, size };
+    });
+  }
+
+  async cancelUpload(repo: Repository, id: string): Promise<void> {
+    await this.upload(repo, id);
+    await this.hashes.exclusive(id, () => this.cancel(id));
+  }
+
+  private async cancel(id: string): Promise<void> {
+    await this.blobs.deleteUpload(id);
+    await this.meta.deleteUpload(id);
+    this.hashes.forget(id);
+  }
+
+  private async upload(repo: Repository, id: string) {
+    const upload = /^[0-9a-f-]{36}$/.test(id) ? await this.meta.getUpload(id) : undefined;
+    if (!upload || upload.repositoryId !== repo.id) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${repo.name}`, { id });
+    return upload;
+  }
+
+  private async uploadDigest(id: string, algorithm: string, size: number): Promise<string> {
+    const known = algorithm === 'sha256' ? this.hashes.sha256(id, size) : undefined;
+    if (known) return `sha256:${known}`;
+    const hash = createHash(algorithm);
+    for await (const chunk of await this.blobs.readUpload(id)) hash.update(chunk as Buffer);
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+
+  // --- manifests and tags ---
+
+  async putManifest(repo: Repository, reference: string, body: Buffer, contentType: string | undefined): Promise<ManifestPut> {
+    if (body.length > MAX_MANIFEST_BYTES) {
+      return fail('MANIFEST_TOO_LARGE', `manifest is ${body.length} bytes; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
+    }
+    let tag: string | undefined;
+    let digest: string;
+    if (isDigestReference(reference)) {
+      const parsed = parseDigest(reference) ?? fail('DIGEST_INVALID', `invalid digest "${reference}"`, { digest: reference });
+      digest = `${parsed.algorithm}:${createHash(parsed.algorithm).update(body).digest('hex')}`;
+      if (digest !== reference) return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${reference}`, { digest: reference });
+    } else {
+      if (!isValidTag(reference)) return fail('TAG_INVALID', `invalid tag "${reference}"`, { tag: reference });
+      tag = reference;
+      digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    }
+    const manifest = parseManifest(body, contentType);
+    const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
+    if (missingBlobs.length > 0) {
+      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0] });
+    }
+    const missingManifests = await this.meta.missingManifests(repo.id, manifest.manifests);
+    if (missingManifests.length > 0) {
+      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0] });
+    }
+    const now = this.now();
+    await this.meta.putManifest({
+      repositoryId: repo.id,
+      digest,
+      mediaType: manifest.mediaType,
+      artifactType: manifest.artifactType ?? null,
+      subjectDigest: manifest.subject?.digest ?? null,
+      size: body.length,
+      content: body,
+      annotations: manifest.annotations ?? null,
+      pushedAt: now,
+      blobs: manifest.blobs,
+      manifests: manifest.manifests,
+    }, tag, now);
+    return { digest, subject: manifest.subject?.digest };
+  }
+
+  async getManifest(repo: Repository, reference: string): Promise<StoredManifest> {
+    const manifest = isDigestReference(reference)
+      ? await this.meta.getManifest(repo.id, checkDigest(reference))
+      : await this.meta.getTaggedManifest(repo.id, checkTag(reference));
+    return manifest ?? fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+  }
+
+  /** By digest: deletes the manifest and its tags. By tag: deletes only the tag. */
+  async deleteManifest(repo: Repository, reference: string): Promise<void> {
+    if (!isDigestReference(reference)) {
+      if (!(await this.meta.deleteTag(repo.id, checkTag(reference)))) fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
+      return;
+    }
+    checkDigest(reference);
+    const parents = await this.meta.manifestParents(repo.id, reference);
+    if (parents.length > 0) {
+      fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
+    }
+    if (!(await this.meta.deleteManifest(repo.id, reference))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+  }
+
+  async listTags(repo: Repository, page: Page): Promise<string[]> {
+    return this.meta.listTags(repo.id, page);
+  }
+
+  async listReferrers(repo: Repository, digest: string, artifactType?: string): Promise<Referrer[]> {
+    checkDigest(digest);
+    return this.meta.listReferrers(repo.id, digest, artifactType);
+  }
+}
+
+function checkDigest(digest: string): string {
+  return parseDigest(digest) ? digest : fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
+}
+
+function checkTag(tag: string): string {
+  return isValidTag(tag) ? tag : fail('TAG_INVALID', `invalid tag "${tag}"`, { tag });
+}

@@ -1,0 +1,60 @@
+// Hash state of upload sessions in progress, kept in memory while bytes pass through this process, so that
+// completing an upload needs no second read of its data. State is lost on restart (or when a chunk failed half
+// way); the upload's data is then hashed again from storage when it completes.
+import { createHash, type Hash } from 'node:crypto';
+
+interface State { hash: Hash; offset: number }
+
+export class UploadHashes {
+  private readonly states = new Map<string, State>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  start(id: string): void {
+    this.states.set(id, { hash: createHash('sha256'), offset: 0 });
+  }
+
+  forget(id: string): void {
+    this.states.delete(id);
+  }
+
+  /** Wraps a body appended at `offset`: hashes bytes as they pass when the state is at that offset. */
+  through(id: string, offset: number, body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    const state = this.states.get(id);
+    if (!state || state.offset !== offset) {
+      this.states.delete(id);
+      return body;
+    }
+    // Until the append is acknowledged the state is unknown: a failure half way leaves it out of step with the data.
+    this.states.delete(id);
+    const states = this.states;
+    return (async function* () {
+      let n = offset;
+      for await (const chunk of body) {
+        state.hash.update(chunk);
+        n += chunk.length;
+        yield chunk;
+      }
+      state.offset = n;
+      states.set(id, state);
+    })();
+  }
+
+  /** The sha256 hex digest of the first `size` bytes, when the state holds exactly those. */
+  sha256(id: string, size: number): string | undefined {
+    const state = this.states.get(id);
+    return state && state.offset === size ? state.hash.copy().digest('hex') : undefined;
+  }
+
+  /** Runs `fn` alone for this upload id: chunks of one upload are applied one at a time. */
+  async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.then(() => {}, () => {});
+    this.locks.set(id, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(id) === settled) this.locks.delete(id);
+    }
+  }
+}

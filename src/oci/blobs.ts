@@ -1,0 +1,51 @@
+// Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
+import { pipeline } from 'node:stream/promises';
+import { repositoryFor, type OciContext } from './context.ts';
+import { parseRange } from './range.ts';
+
+export async function getBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ctx.head ? ['ecr:BatchCheckLayerAvailability'] : ['ecr:GetDownloadUrlForLayer']);
+  const blob = await ctx.registry.statBlob(repo, digest);
+  const { res } = ctx;
+  const etag = `"${blob.digest}"`;
+  res.setHeader('Docker-Content-Digest', blob.digest);
+  res.setHeader('ETag', etag);
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('Cache-Control', 'max-age=31536000, immutable');
+  if (ctx.req.headers['if-none-match'] === etag) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const range = parseRange(ctx.req.headers.range, blob.size);
+  if (range === 'unsatisfiable') {
+    res.statusCode = 416;
+    res.setHeader('Content-Range', `bytes */${blob.size}`);
+    res.setHeader('Content-Length', 0);
+    res.end();
+    return;
+  }
+  if (range) {
+    res.statusCode = 206;
+    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+    res.setHeader('Content-Length', range.end - range.start + 1);
+  } else {
+    res.statusCode = 200;
+    res.setHeader('Content-Length', blob.size);
+  }
+  if (ctx.head || blob.size === 0) {
+    res.end();
+    return;
+  }
+  const stream = await ctx.registry.readBlob(blob.digest, range);
+  await pipeline(stream, res);
+}
+
+export async function deleteBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:BatchDeleteImage']);
+  await ctx.registry.deleteBlob(repo, digest);
+  ctx.res.statusCode = 202;
+  ctx.res.setHeader('Content-Length', 0);
+  ctx.res.end();
+}

@@ -1,0 +1,72 @@
+// Manifests: GET/HEAD by tag or digest with content negotiation, PUT by tag or digest, DELETE.
+import { fail } from '../core/errors.ts';
+import { MAX_MANIFEST_BYTES, normalizeContentType } from '../core/manifest.ts';
+import { repositoryFor, type OciContext } from './context.ts';
+
+export async function getManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:BatchGetImage']);
+  const manifest = await ctx.registry.getManifest(repo, reference);
+  if (!acceptable(ctx.req.headers.accept, manifest.mediaType)) {
+    fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${manifest.mediaType}, which the Accept header does not allow`, { reference, mediaType: manifest.mediaType });
+  }
+  const { res } = ctx;
+  const etag = `"${manifest.digest}"`;
+  res.setHeader('Docker-Content-Digest', manifest.digest);
+  res.setHeader('ETag', etag);
+  res.setHeader('Content-Type', manifest.mediaType);
+  if (ctx.req.headers['if-none-match'] === etag) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Length', manifest.size);
+  res.statusCode = 200;
+  res.end(ctx.head ? undefined : manifest.content);
+}
+
+/** Content negotiation: no Accept (or a wildcard) takes anything; otherwise the stored type must be listed. */
+function acceptable(accept: string | undefined, mediaType: string): boolean {
+  if (!accept) return true;
+  for (const part of accept.split(',')) {
+    const type = part.split(';')[0].trim().toLowerCase();
+    if (type === '*/*' || type === 'application/*' || type === mediaType || type === '') return true;
+  }
+  return false;
+}
+
+export async function putManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:PutImage'], true);
+  const body = await readLimited(ctx, MAX_MANIFEST_BYTES);
+  const put = await ctx.registry.putManifest(repo, reference, body, normalizeContentType(ctx.req.headers['content-type']));
+  const { res } = ctx;
+  res.statusCode = 201;
+  res.setHeader('Location', `/v2/${name}/manifests/${put.digest}`);
+  res.setHeader('Docker-Content-Digest', put.digest);
+  if (put.subject) res.setHeader('OCI-Subject', put.subject);
+  res.setHeader('Content-Length', 0);
+  res.end();
+}
+
+export async function deleteManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:BatchDeleteImage']);
+  await ctx.registry.deleteManifest(repo, reference);
+  ctx.res.statusCode = 202;
+  ctx.res.setHeader('Content-Length', 0);
+  ctx.res.end();
+}
+
+/** Reads a request body of at most `limit` bytes; a larger one is refused without reading it all. */
+async function readLimited(ctx: OciContext, limit: number): Promise<Buffer> {
+  const declared = Number(ctx.req.headers['content-length'] ?? NaN);
+  const tooLarge = (n: number) => fail('MANIFEST_TOO_LARGE', `manifest is ${n} bytes or more; the limit is ${limit} bytes (4 MiB)`);
+  if (declared > limit) tooLarge(declared);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) tooLarge(size);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+

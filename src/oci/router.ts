@@ -1,0 +1,84 @@
+// The /v2/ data plane: authenticates, routes by path and method, and turns core errors into OCI error JSON.
+// Repository names contain slashes, so routes are matched on what follows the name.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Credentials } from '../auth/credentials.ts';
+import type { Principal } from '../auth/principal.ts';
+import { RegistryError } from '../core/errors.ts';
+import type { Registry } from '../core/registry.ts';
+import type { Logger } from '../server/log.ts';
+import { deleteBlob, getBlob } from './blobs.ts';
+import type { OciContext } from './context.ts';
+import { sendOciError } from './errors.ts';
+import { listCatalog, listReferrers, listTags } from './listing.ts';
+import { deleteManifest, getManifest, putManifest } from './manifests.ts';
+import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
+
+type Handler = (ctx: OciContext, ...params: string[]) => Promise<void>;
+interface Route { pattern: RegExp; methods: Record<string, Handler> }
+
+const NAME = '(.+?)';
+const ROUTES: Route[] = [
+  { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base } },
+  { pattern: /^\/v2\/_catalog$/, methods: { GET: listCatalog } },
+  { pattern: new RegExp(`^/v2/${NAME}/tags/list$`), methods: { GET: listTags } },
+  { pattern: new RegExp(`^/v2/${NAME}/manifests/([^/]+)$`), methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest } },
+  { pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/?$`), methods: { POST: startUpload } },
+  { pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/([^/]+)$`), methods: { GET: getUpload, PATCH: patchUpload, PUT: putUpload, DELETE: deleteUpload } },
+  { pattern: new RegExp(`^/v2/${NAME}/blobs/([^/]+)$`), methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
+  { pattern: new RegExp(`^/v2/${NAME}/referrers/([^/]+)$`), methods: { GET: listReferrers } },
+];
+
+async function base(ctx: OciContext): Promise<void> {
+  ctx.res.statusCode = 200;
+  ctx.res.setHeader('Content-Type', 'application/json');
+  ctx.res.setHeader('Content-Length', 2);
+  ctx.res.end(ctx.head ? undefined : '{}');
+}
+
+export interface OciDeps {
+  registry: Registry;
+  credentials: Credentials;
+  region: string;
+  /** The default account, for requests that carry no credentials. */
+  defaultAccountId: string;
+  realm: string;
+  log: Logger;
+}
+
+export function ociHandler(deps: OciDeps) {
+  /** Answers one request; `seen.principal` tells the access log who asked. */
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal }): Promise<void> => {
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    const head = req.method === 'HEAD';
+    try {
+      const auth = deps.credentials.basic(req.headers.authorization);
+      if (!auth || 'error' in auth) {
+        res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
+        throw new RegistryError('UNAUTHORIZED', auth ? `authentication failed: ${auth.error}` : 'authentication required');
+      }
+      seen.principal = auth.principal;
+      const ctx: OciContext = { req, res, url, head, principal: auth.principal, registry: deps.registry, region: deps.region, log: deps.log };
+      for (const route of ROUTES) {
+        const m = route.pattern.exec(url.pathname);
+        if (!m) continue;
+        const handler = route.methods[req.method ?? ''];
+        if (!handler) {
+          res.setHeader('Allow', Object.keys(route.methods).join(', '));
+          throw new RegistryError('UNSUPPORTED', `method ${req.method} is not supported on ${url.pathname}`);
+        }
+        await handler(ctx, ...m.slice(1).map(decodeURIComponent));
+        return;
+      }
+      throw new RegistryError('NAME_UNKNOWN', `no route for ${url.pathname}`);
+    } catch (e) {
+      if (!(e instanceof RegistryError)) throw e;
+      if (res.headersSent) {
+        res.destroy(e);
+        return;
+      }
+      // A request body left unread is not worth reading: close the connection after the answer.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendOciError(res, e, head);
+    }
+  };
+}

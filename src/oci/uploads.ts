@@ -1,0 +1,116 @@
+// Blob uploads: POST (start, monolithic with ?digest=, or cross-repository mount), PATCH (chunks),
+// PUT (complete), GET (status, to resume) and DELETE (cancel).
+import type { IncomingMessage } from 'node:http';
+import { fail } from '../core/errors.ts';
+import type { Repository } from '../storage/meta/store.ts';
+import { allow, repositoryFor, type OciContext } from './context.ts';
+import { parseContentRange, uploadRange } from './range.ts';
+
+const PUSH = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] as const;
+
+export async function startUpload(ctx: OciContext, name: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, [...PUSH], true);
+  const { registry } = ctx;
+  const q = ctx.url.searchParams;
+  const mount = q.get('mount');
+  if (mount) {
+    const fromName = q.get('from');
+    let from: Repository | undefined;
+    if (fromName) {
+      // A source the caller may not pull from, or that does not exist, is no error: the client uploads instead.
+      try {
+        allow(ctx, fromName, 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer');
+        from = await registry.repository(ctx.principal.accountId, fromName);
+      } catch {
+        from = undefined;
+      }
+    }
+    const mounted = (!fromName || from) ? await registry.mountBlob(repo, mount, from) : undefined;
+    if (mounted) return blobCreated(ctx, name, mounted.digest);
+  }
+  const digest = q.get('digest');
+  const id = await registry.startUpload(repo);
+  if (digest !== null) {
+    const blob = await registry.completeUpload(repo, id, digest, ctx.req);
+    return blobCreated(ctx, name, blob.digest);
+  }
+  await drain(ctx.req);
+  uploadAccepted(ctx, name, id, 0);
+}
+
+export async function patchUpload(ctx: OciContext, name: string, id: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+  const start = chunkStart(ctx);
+  try {
+    const offset = await ctx.registry.appendUpload(repo, id, ctx.req, start);
+    uploadAccepted(ctx, name, id, offset);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'RANGE_INVALID') {
+      ctx.res.setHeader('Range', uploadRange((e as { detail: { offset: number } }).detail.offset));
+      ctx.res.setHeader('Location', uploadLocation(name, id));
+    }
+    throw e;
+  }
+}
+
+export async function putUpload(ctx: OciContext, name: string, id: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart', 'ecr:CompleteLayerUpload']);
+  const start = chunkStart(ctx);
+  const hasBody = Number(ctx.req.headers['content-length'] ?? 0) > 0 || ctx.req.headers['transfer-encoding'] !== undefined;
+  const blob = await ctx.registry.completeUpload(repo, id, ctx.url.searchParams.get('digest') ?? undefined, hasBody ? ctx.req : undefined, start);
+  blobCreated(ctx, name, blob.digest);
+}
+
+export async function getUpload(ctx: OciContext, name: string, id: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+  const offset = await ctx.registry.uploadOffset(repo, id);
+  ctx.res.statusCode = 204;
+  ctx.res.setHeader('Location', uploadLocation(name, id));
+  ctx.res.setHeader('Range', uploadRange(offset));
+  ctx.res.setHeader('Docker-Upload-UUID', id);
+  ctx.res.end();
+}
+
+export async function deleteUpload(ctx: OciContext, name: string, id: string): Promise<void> {
+  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+  await ctx.registry.cancelUpload(repo, id);
+  ctx.res.statusCode = 204;
+  ctx.res.end();
+}
+
+/** The chunk's first byte from Content-Range, checked against Content-Length; undefined for a streamed chunk. */
+function chunkStart(ctx: OciContext): number | undefined {
+  const header = ctx.req.headers['content-range'];
+  if (header === undefined) return undefined;
+  const range = parseContentRange(header) ?? fail('BLOB_UPLOAD_INVALID', `invalid Content-Range "${header}"`);
+  const length = ctx.req.headers['content-length'];
+  if (length !== undefined && Number(length) !== range.end - range.start + 1) {
+    fail('SIZE_INVALID', `Content-Length ${length} does not match Content-Range ${header}`);
+  }
+  return range.start;
+}
+
+const uploadLocation = (name: string, id: string) => `/v2/${name}/blobs/uploads/${id}`;
+
+function uploadAccepted(ctx: OciContext, name: string, id: string, offset: number): void {
+  const { res } = ctx;
+  res.statusCode = 202;
+  res.setHeader('Location', uploadLocation(name, id));
+  res.setHeader('Range', uploadRange(offset));
+  res.setHeader('Docker-Upload-UUID', id);
+  res.setHeader('Content-Length', 0);
+  res.end();
+}
+
+function blobCreated(ctx: OciContext, name: string, digest: string): void {
+  const { res } = ctx;
+  res.statusCode = 201;
+  res.setHeader('Location', `/v2/${name}/blobs/${digest}`);
+  res.setHeader('Docker-Content-Digest', digest);
+  res.setHeader('Content-Length', 0);
+  res.end();
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req) { /* discard */ }
+}

@@ -1,0 +1,128 @@
+// The Berth server: opens the stores, builds the core, and answers HTTP. /v2/ goes to the OCI adapter; the ECR
+// API (POST /) and the console join here in later issues.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomInt } from 'node:crypto';
+import type { Config } from '../config.ts';
+import { parseListen } from '../config.ts';
+import { Credentials, loadRootKey, rootAccessKey, type RootKey } from '../auth/credentials.ts';
+import type { Principal } from '../auth/principal.ts';
+import { Registry } from '../core/registry.ts';
+import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
+import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
+import type { MetaStore } from '../storage/meta/store.ts';
+import { ociHandler } from '../oci/router.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export interface Berth {
+  server: Server;
+  /** http://host:port actually listened on. */
+  url: string;
+  /** What users type: host[:port] from BERTH_PUBLIC_URL, else the listen address. */
+  publicHost: string;
+  accountId: string;
+  rootKey: RootKey;
+  config: Config;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function startBerth(config: Config): Promise<Berth> {
+  const log = createLogger(config.logLevel);
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
+  const blobs = new FilesystemBlobStore(dataDir);
+  await blobs.init();
+  const accountId = await defaultAccount(meta, config.accountId);
+  const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
+  const credentials = new Credentials([rootAccessKey(rootKey, accountId)]);
+  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush });
+
+  const { host, port } = parseListen(config.listen);
+  const realm = config.publicUrl ? hostOf(config.publicUrl) : `${host}:${port}`;
+  const oci = ociHandler({ registry, credentials, region: config.region, defaultAccountId: accountId, realm, log });
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const started = process.hrtime.bigint();
+    const seen: { principal?: Principal } = {};
+    res.once('finish', () => accessLog(log, req, res, seen.principal, started));
+    handle(req, res, seen).catch((e: unknown) => {
+      log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'application/json');
+        res.setHeader('Connection', 'close');
+        res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal error', detail: null }] }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: { principal?: Principal }): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
+    if (url.pathname === '/healthz') {
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"status":"ok"}');
+      return;
+    }
+    res.statusCode = 404;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ message: `no route for ${req.method} ${url.pathname}` }));
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
+
+  return {
+    server, url, publicHost, accountId, rootKey, config, log,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await meta.close();
+    },
+  };
+}
+
+/** The default account's id: configured, else generated once and kept in the metadata. */
+async function defaultAccount(meta: MetaStore, configured: string | undefined): Promise<string> {
+  const saved = await meta.getSetting('default_account_id');
+  if (configured) {
+    if (saved !== configured) await meta.setSetting('default_account_id', configured);
+    return configured;
+  }
+  if (saved) return saved;
+  const id = String(randomInt(1, 10)) + Array.from({ length: 11 }, () => randomInt(0, 10)).join('');
+  await meta.setSetting('default_account_id', id);
+  return id;
+}
+
+function hostOf(publicUrl: string): string {
+  return new URL(publicUrl.includes('://') ? publicUrl : `http://${publicUrl}`).host;
+}
+
+/** The path without its query string: signed URLs carry secrets in the query, and logs never hold secrets. */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0];
+}
+
+function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, principal: Principal | undefined, started: bigint): void {
+  if (!log.isLevelEnabled('info')) return;
+  log.info({
+    method: req.method,
+    path: pathOf(req),
+    status: res.statusCode,
+    ms: Number(process.hrtime.bigint() - started) / 1e6,
+    principal: principal?.arn,
+    remote: req.socket.remoteAddress,
+  });
+}

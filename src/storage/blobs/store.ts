@@ -1,0 +1,24 @@
+// The blob store: content-addressed blobs and the upload sessions that become them. A narrow asynchronous
+// interface in the spirit of CNCF distribution's storage drivers; the filesystem implementation is fs.ts,
+// S3 comes later. The store never decides whether a digest is right: the core hashes bytes as they pass and
+// commits an upload only under a verified digest.
+import type { Readable } from 'node:stream';
+
+export interface BlobStore {
+  /** Size of a stored blob, or undefined. */
+  stat(digest: string): Promise<number | undefined>;
+  /** A stream of the blob's bytes, `start` and `end` inclusive. */
+  read(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  delete(digest: string): Promise<void>;
+
+  createUpload(id: string): Promise<void>;
+  /** Bytes an upload holds, or undefined when there is no such upload. */
+  uploadSize(id: string): Promise<number | undefined>;
+  /** Appends the body at the end of the upload and makes it durable before resolving; returns the new size. */
+  append(id: string, body: AsyncIterable<Buffer>): Promise<number>;
+  /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
+  readUpload(id: string): Promise<Readable>;
+  /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */
+  commit(id: string, digest: string): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
+}

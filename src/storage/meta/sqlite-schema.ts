@@ -1,0 +1,71 @@
+// SQLite schema migrations, applied in order once each (schema_migrations records them). Append, never edit.
+export const SQLITE_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE repositories (
+    id INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+  );
+
+  -- Verified blobs stored once per registry, whatever the number of repositories using them.
+  CREATE TABLE blobs (
+    digest TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  -- A blob is reachable from a repository when linked to it (pushed, mounted, or referenced there).
+  CREATE TABLE repository_blobs (
+    repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    digest TEXT NOT NULL REFERENCES blobs (digest),
+    linked_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, digest)
+  );
+  CREATE INDEX repository_blobs_digest ON repository_blobs (digest);
+
+  CREATE TABLE manifests (
+    repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    artifact_type TEXT,
+    subject_digest TEXT,
+    size INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    annotations TEXT,
+    pushed_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, digest)
+  );
+  CREATE INDEX manifests_subject ON manifests (repository_id, subject_digest) WHERE subject_digest IS NOT NULL;
+
+  -- What a manifest references: its blobs (config, layers) and, for an index, its child manifests.
+  CREATE TABLE manifest_references (
+    repository_id INTEGER NOT NULL,
+    manifest_digest TEXT NOT NULL,
+    child_digest TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('blob', 'manifest')),
+    PRIMARY KEY (repository_id, manifest_digest, child_digest),
+    FOREIGN KEY (repository_id, manifest_digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  CREATE INDEX manifest_references_child ON manifest_references (repository_id, child_digest);
+
+  CREATE TABLE tags (
+    repository_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, name),
+    FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  CREATE INDEX tags_digest ON tags (repository_id, digest);
+
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    started_at INTEGER NOT NULL
+  );
+  `,
+];
