@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseListen } from '../../src/config.ts';
+
+test('defaults: 127.0.0.1:5000 and ./data', () => {
+  const c = loadConfig({}, undefined);
+  assert.equal(c.listen, '127.0.0.1:5000');
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.createOnPush, true);
+});
+
+test('a config file, overridden by environment variables', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  try {
+    const file = join(dir, 'berth.json');
+    writeFileSync(file, JSON.stringify({ listen: '0.0.0.0:6000', dataDir: '/srv/berth', publicUrl: 'https://registry.example.com' }));
+    const fromFile = loadConfig({}, file);
+    assert.equal(fromFile.listen, '0.0.0.0:6000');
+    assert.equal(fromFile.dataDir, '/srv/berth');
+    const both = loadConfig({ BERTH_LISTEN: '127.0.0.1:7000', BERTH_CREATE_ON_PUSH: 'false' }, file);
+    assert.equal(both.listen, '127.0.0.1:7000');
+    assert.equal(both.dataDir, '/srv/berth');
+    assert.equal(both.createOnPush, false);
+    assert.equal(loadConfig({ BERTH_CONFIG: file }).dataDir, '/srv/berth');
+    writeFileSync(file, JSON.stringify({ lisen: 'typo' }));
+    assert.throws(() => loadConfig({}, file), /unknown setting "lisen"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('invalid settings are refused with a clear message', () => {
+  assert.throws(() => loadConfig({ BERTH_LISTEN: 'nope' }), ConfigError);
+  assert.throws(() => loadConfig({ BERTH_ACCOUNT_ID: '123' }), /12 digits/);
+  assert.throws(() => loadConfig({ BERTH_ROOT_ACCESS_KEY_ID: 'AKIA' }), /both/);
+  assert.throws(() => loadConfig({ BERTH_CREATE_ON_PUSH: 'maybe' }), /true or false/);
+  assert.deepEqual(parseListen('[::1]:5000'), { host: '::1', port: 5000 });
+});
