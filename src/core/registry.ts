@@ -243,6 +243,8 @@ function checkDigest(digest: string): string {
   return parseDigest(digest) ? digest : fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
 }
 
+/** A reference read (GET, HEAD, DELETE) that is no valid tag names nothing: MANIFEST_UNKNOWN (404), as the spec
+ * and its conformance suite require; only a write with an invalid tag is a client error (TAG_INVALID). */
 function checkTag(tag: string): string {
-  return isValidTag(tag) ? tag : fail('TAG_INVALID', `invalid tag "${tag}"`, { tag });
+  return isValidTag(tag) ? tag : fail('MANIFEST_UNKNOWN', `manifest unknown: "${tag}" is not a valid tag`, { tag });
 }

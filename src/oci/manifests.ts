@@ -55,18 +55,22 @@ export async function deleteManifest(ctx: OciContext, name: string, reference: s
   ctx.res.end();
 }
 
-/** Reads a request body of at most `limit` bytes; a larger one is refused without reading it all. */
+/** Reads a request body of at most `limit` bytes. A larger one is refused; what is left of it is read and
+ * discarded (Node drains it after the answer), so the client gets the answer instead of a reset connection. */
 async function readLimited(ctx: OciContext, limit: number): Promise<Buffer> {
   const declared = Number(ctx.req.headers['content-length'] ?? NaN);
   const tooLarge = (n: number) => fail('MANIFEST_TOO_LARGE', `manifest is ${n} bytes or more; the limit is ${limit} bytes (4 MiB)`);
   if (declared > limit) tooLarge(declared);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) tooLarge(size);
-    chunks.push(chunk as Buffer);
-  }
+  await new Promise<void>((resolve, reject) => {
+    ctx.req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    ctx.req.once('end', resolve);
+    ctx.req.once('error', reject);
+  });
+  if (size > limit) tooLarge(size);
   return Buffer.concat(chunks, size);
 }
-

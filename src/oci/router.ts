@@ -76,8 +76,7 @@ export function ociHandler(deps: OciDeps) {
         res.destroy(e);
         return;
       }
-      // A request body left unread is not worth reading: close the connection after the answer.
-      if (!req.complete) res.setHeader('Connection', 'close');
+      // A request body left unread is discarded by Node after the answer; the connection stays usable.
       sendOciError(res, e, head);
     }
   };

@@ -29,7 +29,7 @@ function httpRequest() {
 function asSigned(r: { method: string; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string> }, payload = body): SignedRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers)) headers[k.toLowerCase()] = v;
-  const query = new URLSearchParams(Object.entries(r.query ?? {}).map(([k, v]) => [k, String(v)])).toString();
+  const query = new URLSearchParams(Object.entries(r.query ?? {}).map(([k, v]): [string, string] => [k, String(v)])).toString();
   return { method: r.method, path: r.path, query, headers, payloadHash: sha256hex(payload) };
 }
 
