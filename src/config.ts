@@ -14,7 +14,9 @@ export interface Config {
   accountId?: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
-  /** Whether pushing to a repository that does not exist creates it. */
+  /** base64 of 32 bytes that encrypt secrets at rest; default: <dataDir>/secret.key, generated on first start. */
+  secretKey?: string;
+  /** Whether pushing to a repository that does not exist creates it (ECR refuses such a push: default false). */
   createOnPush: boolean;
   logLevel: string;
   /** Where the config came from, for the startup banner. */
@@ -25,7 +27,7 @@ const DEFAULTS: Config = {
   listen: '127.0.0.1:5000',
   dataDir: './data',
   region: 'us-east-1',
-  createOnPush: true,
+  createOnPush: false,
   logLevel: 'info',
 };
 
@@ -38,6 +40,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_ACCOUNT_ID: 'accountId',
   BERTH_ROOT_ACCESS_KEY_ID: 'rootAccessKeyId',
   BERTH_ROOT_SECRET_ACCESS_KEY: 'rootSecretAccessKey',
+  BERTH_SECRET_KEY: 'secretKey',
   BERTH_CREATE_ON_PUSH: 'createOnPush',
   BERTH_LOG_LEVEL: 'logLevel',
 };

@@ -8,6 +8,7 @@ export interface Principal {
   /** arn:aws:iam::<account>:root, arn:aws:iam::<account>:user/<name>, or "*" for anonymous. */
   arn: string;
   accessKeyId?: string;
+  userName?: string;
 }
 
 export const rootArn = (accountId: string) => `arn:aws:iam::${accountId}:root`;

@@ -42,6 +42,9 @@ export interface ParsedManifest {
   subject?: Descriptor;
   annotations?: Record<string, string>;
   configDigest?: string;
+  configMediaType?: string;
+  /** Sum of the layers' sizes (what ECR reports as an image's size); 0 for an index. */
+  layersSize: number;
 }
 
 const isIndex = (t: string) => t === MediaType.ociIndex || t === MediaType.dockerManifestList;
@@ -84,7 +87,7 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   if (isIndex(mediaType)) {
     if (!Array.isArray(doc.manifests)) return fail('MANIFEST_INVALID', 'index must have a manifests array');
     const children = doc.manifests.map((d, i) => descriptor(d, `manifests[${i}]`));
-    return { mediaType, artifactType, blobs: [], manifests: unique(children.map((d) => d.digest)), subject, annotations };
+    return { mediaType, artifactType, blobs: [], manifests: unique(children.map((d) => d.digest)), subject, annotations, layersSize: 0 };
   }
 
   if (doc.manifests !== undefined) return fail('MANIFEST_INVALID', `a ${mediaType} must not have a manifests field`);
@@ -104,6 +107,8 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     subject,
     annotations,
     configDigest: config.digest,
+    configMediaType: config.mediaType,
+    layersSize: layers.reduce((n, l) => n + l.size, 0),
   };
 }
 

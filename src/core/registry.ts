@@ -10,6 +10,7 @@ import { fail } from './errors.ts';
 import { isDigestReference, isValidRepositoryName, isValidTag, parseDigest } from './grammar.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
 import { UploadHashes } from './uploads.ts';
+import { isTagImmutable } from './immutability.ts';
 
 export interface RegistryOptions {
   createOnPush: boolean;
@@ -18,8 +19,16 @@ export interface RegistryOptions {
 
 export interface ManifestPut {
   digest: string;
+  mediaType: string;
   subject?: string;
+  /** The manifest was new to the repository. */
+  created: boolean;
+  /** The tag (if any) was created or moved by this put. */
+  tagChanged: boolean;
 }
+
+/** How often a manifest's last pull time is written: pulls in between change nothing (ECR records it daily). */
+const PULL_RECORD_INTERVAL_MS = 60_000;
 
 export class Registry {
   readonly meta: MetaStore;
@@ -191,8 +200,10 @@ export class Registry {
     if (missingManifests.length > 0) {
       return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0] });
     }
+    const imageSize = manifest.manifests.length > 0 ? await this.largestChild(repo, manifest.manifests) : manifest.layersSize;
+    const tagImmutable = tag !== undefined && isTagImmutable(repo.imageTagMutability, repo.mutabilityExclusions, tag);
     const now = this.now();
-    await this.meta.putManifest({
+    const write = await this.meta.putManifest({
       repositoryId: repo.id,
       digest,
       mediaType: manifest.mediaType,
@@ -204,8 +215,34 @@ export class Registry {
       pushedAt: now,
       blobs: manifest.blobs,
       manifests: manifest.manifests,
-    }, tag, now);
-    return { digest, subject: manifest.subject?.digest };
+      imageSize,
+      configMediaType: manifest.configMediaType ?? null,
+    }, tag, now, tagImmutable);
+    if (write.refused) {
+      return fail('IMAGE_TAG_IMMUTABLE', `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`, { tag });
+    }
+    return {
+      digest,
+      mediaType: manifest.mediaType,
+      subject: manifest.subject?.digest,
+      created: write.created,
+      tagChanged: tag !== undefined && write.previousTagDigest !== digest,
+    };
+  }
+
+  /** An index's size as ECR reports it: the largest of its manifests. */
+  private async largestChild(repo: Repository, digests: string[]): Promise<number> {
+    let max = 0;
+    for (const d of digests) max = Math.max(max, (await this.meta.getManifest(repo.id, d))?.imageSize ?? 0);
+    return max;
+  }
+
+  /** Records a pull of the manifest (at most once a minute per manifest, off the hot path's critical work). */
+  async recordPull(repo: Repository, manifest: StoredManifest): Promise<void> {
+    const now = this.now();
+    if (manifest.lastPulledAt === null || now - manifest.lastPulledAt >= PULL_RECORD_INTERVAL_MS) {
+      await this.meta.recordPull(repo.id, manifest.digest, now);
+    }
   }
 
   async getManifest(repo: Repository, reference: string): Promise<StoredManifest> {

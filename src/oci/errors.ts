@@ -19,6 +19,10 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   RANGE_INVALID: { code: 'BLOB_UPLOAD_INVALID', status: 416 },
   SIZE_INVALID: { code: 'SIZE_INVALID', status: 400 },
   PAGINATION_NUMBER_INVALID: { code: 'PAGINATION_NUMBER_INVALID', status: 400 },
+  // ECR answers a push over an immutable tag with "tag invalid: The image tag '...' already exists ...".
+  IMAGE_TAG_IMMUTABLE: { code: 'TAG_INVALID', status: 400 },
+  REPOSITORY_EXISTS: { code: 'DENIED', status: 409 },
+  REPOSITORY_NOT_EMPTY: { code: 'DENIED', status: 409 },
   UNSUPPORTED: { code: 'UNSUPPORTED', status: 405 },
   UNAUTHORIZED: { code: 'UNAUTHORIZED', status: 401 },
   DENIED: { code: 'DENIED', status: 403 },

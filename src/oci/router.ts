@@ -1,7 +1,7 @@
 // The /v2/ data plane: authenticates, routes by path and method, and turns core errors into OCI error JSON.
 // Repository names contain slashes, so routes are matched on what follows the name.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Credentials } from '../auth/credentials.ts';
+import type { Identity, BasicResult } from '../auth/identity.ts';
 import type { Principal } from '../auth/principal.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../core/registry.ts';
@@ -35,9 +35,22 @@ async function base(ctx: OciContext): Promise<void> {
   ctx.res.end(ctx.head ? undefined : '{}');
 }
 
+/** Basic credentials, or the signature of a layer download URL (GetDownloadUrlForLayer) on a blob GET. */
+async function authenticate(identity: Identity, req: IncomingMessage, url: URL): Promise<BasicResult> {
+  const signature = url.searchParams.get(DOWNLOAD_SIGNATURE);
+  if (signature !== null && !req.headers.authorization && (req.method === 'GET' || req.method === 'HEAD')) {
+    const m = /^\/v2\/(.+?)\/blobs\/([^/]+)$/.exec(url.pathname);
+    return m ? identity.verifyDownload(signature, decodeURIComponent(m[1]), decodeURIComponent(m[2])) : { error: 'a download signature is only valid on a blob' };
+  }
+  return identity.basic(req.headers.authorization);
+}
+
+/** The query parameter that carries a layer download URL's signature. */
+export const DOWNLOAD_SIGNATURE = 'X-Berth-Signature';
+
 export interface OciDeps {
   registry: Registry;
-  credentials: Credentials;
+  identity: Identity;
   region: string;
   /** The default account, for requests that carry no credentials. */
   defaultAccountId: string;
@@ -51,7 +64,7 @@ export function ociHandler(deps: OciDeps) {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     const head = req.method === 'HEAD';
     try {
-      const auth = deps.credentials.basic(req.headers.authorization);
+      const auth = await authenticate(deps.identity, req, url);
       if (!auth || 'error' in auth) {
         res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
         throw new RegistryError('UNAUTHORIZED', auth ? `authentication failed: ${auth.error}` : 'authentication required');

@@ -3,10 +3,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomInt } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { parseListen } from '../config.ts';
-import { Credentials, loadRootKey, rootAccessKey, type RootKey } from '../auth/credentials.ts';
+import { loadRootKey, type RootKey } from '../auth/credentials.ts';
+import { Identity, newAccountId } from '../auth/identity.ts';
+import { SecretBox } from '../auth/secrets.ts';
 import type { Principal } from '../auth/principal.ts';
 import { Registry } from '../core/registry.ts';
 import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
@@ -37,12 +38,13 @@ export async function startBerth(config: Config): Promise<Berth> {
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);
   const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
-  const credentials = new Credentials([rootAccessKey(rootKey, accountId)]);
+  await meta.ensureAccount(accountId, Date.now());
+  const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId);
   const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush });
 
   const { host, port } = parseListen(config.listen);
   const realm = config.publicUrl ? hostOf(config.publicUrl) : `${host}:${port}`;
-  const oci = ociHandler({ registry, credentials, region: config.region, defaultAccountId: accountId, realm, log });
+  const oci = ociHandler({ registry, identity, region: config.region, defaultAccountId: accountId, realm, log });
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     const started = process.hrtime.bigint();
@@ -101,7 +103,7 @@ async function defaultAccount(meta: MetaStore, configured: string | undefined): 
     return configured;
   }
   if (saved) return saved;
-  const id = String(randomInt(1, 10)) + Array.from({ length: 11 }, () => randomInt(0, 10)).join('');
+  const id = newAccountId();
   await meta.setSetting('default_account_id', id);
   return id;
 }

@@ -46,6 +46,9 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
       BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
       BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
       BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'warn',
+      // Most tests push to repositories they never created, as to a plain OCI registry; ECR's refusal is tested
+      // with BERTH_CREATE_ON_PUSH=false.
+      BERTH_CREATE_ON_PUSH: 'true',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

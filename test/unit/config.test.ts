@@ -9,7 +9,7 @@ test('defaults: 127.0.0.1:5000 and ./data', () => {
   const c = loadConfig({}, undefined);
   assert.equal(c.listen, '127.0.0.1:5000');
   assert.equal(c.dataDir, './data');
-  assert.equal(c.createOnPush, true);
+  assert.equal(c.createOnPush, false);
 });
 
 test('a config file, overridden by environment variables', () => {
@@ -20,10 +20,10 @@ test('a config file, overridden by environment variables', () => {
     const fromFile = loadConfig({}, file);
     assert.equal(fromFile.listen, '0.0.0.0:6000');
     assert.equal(fromFile.dataDir, '/srv/berth');
-    const both = loadConfig({ BERTH_LISTEN: '127.0.0.1:7000', BERTH_CREATE_ON_PUSH: 'false' }, file);
+    const both = loadConfig({ BERTH_LISTEN: '127.0.0.1:7000', BERTH_CREATE_ON_PUSH: 'true' }, file);
     assert.equal(both.listen, '127.0.0.1:7000');
     assert.equal(both.dataDir, '/srv/berth');
-    assert.equal(both.createOnPush, false);
+    assert.equal(both.createOnPush, true);
     assert.equal(loadConfig({ BERTH_CONFIG: file }).dataDir, '/srv/berth');
     writeFileSync(file, JSON.stringify({ lisen: 'typo' }));
     assert.throws(() => loadConfig({}, file), /unknown setting "lisen"/);

@@ -68,4 +68,44 @@ export const SQLITE_MIGRATIONS: string[] = [
     started_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Repository settings of the ECR API.
+  ALTER TABLE repositories ADD COLUMN image_tag_mutability TEXT NOT NULL DEFAULT 'MUTABLE';
+  ALTER TABLE repositories ADD COLUMN mutability_exclusions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE repositories ADD COLUMN scan_on_push INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE repositories ADD COLUMN encryption_type TEXT NOT NULL DEFAULT 'AES256';
+  ALTER TABLE repositories ADD COLUMN kms_key TEXT;
+
+  -- Resource tags (TagResource), not image tags.
+  CREATE TABLE repository_resource_tags (
+    repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (repository_id, key)
+  );
+
+  -- What DescribeImages reports, fixed when the manifest is pushed; last pull recorded by pulls.
+  ALTER TABLE manifests ADD COLUMN image_size INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE manifests ADD COLUMN config_media_type TEXT;
+  ALTER TABLE manifests ADD COLUMN last_pulled_at INTEGER;
+  CREATE INDEX manifests_pushed ON manifests (repository_id, pushed_at, digest);
+
+  -- Identity: accounts, their users, and access keys (secrets encrypted at rest).
+  CREATE TABLE accounts (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+  CREATE TABLE users (
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    user_name TEXT,
+    secret_ciphertext TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'Active' CHECK (status IN ('Active', 'Inactive')),
+    created_at INTEGER NOT NULL,
+    FOREIGN KEY (account_id, user_name) REFERENCES users (account_id, name) ON DELETE CASCADE
+  );
+  `,
 ];

@@ -3,7 +3,8 @@
 // each method is one transaction, so a method is atomic with respect to every other request.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type {
-  MetaStore, NewManifest, Page, Referrer, Repository, StoredBlob, StoredManifest, Upload,
+  AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
+  RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
@@ -67,8 +68,71 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getRepository(accountId: string, name: string): Promise<Repository | undefined> {
-    const row = this.sql('SELECT id, account_id, name, created_at FROM repositories WHERE account_id = ? AND name = ?').get(accountId, name);
+    const row = this.sql('SELECT * FROM repositories WHERE account_id = ? AND name = ?').get(accountId, name);
     return row ? toRepository(row) : undefined;
+  }
+
+  async createRepository(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[], now: number): Promise<Repository | undefined> {
+    return this.transaction(() => {
+      const inserted = this.sql(`INSERT INTO repositories (account_id, name, created_at, image_tag_mutability, mutability_exclusions, scan_on_push, encryption_type, kms_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING`).run(
+        accountId, name, now, settings.imageTagMutability, JSON.stringify(settings.mutabilityExclusions),
+        settings.scanOnPush ? 1 : 0, settings.encryptionType, settings.kmsKey);
+      if (Number(inserted.changes) === 0) return undefined;
+      const repo = toRepository(this.sql('SELECT * FROM repositories WHERE account_id = ? AND name = ?').get(accountId, name)!);
+      const tag = this.sql('INSERT INTO repository_resource_tags (repository_id, key, value) VALUES (?, ?, ?)');
+      for (const t of tags) tag.run(repo.id, t.Key, t.Value);
+      return repo;
+    });
+  }
+
+  async updateRepository(id: number, settings: Partial<RepositorySettings>): Promise<void> {
+    const columns: [string, unknown][] = [];
+    if (settings.imageTagMutability !== undefined) columns.push(['image_tag_mutability', settings.imageTagMutability]);
+    if (settings.mutabilityExclusions !== undefined) columns.push(['mutability_exclusions', JSON.stringify(settings.mutabilityExclusions)]);
+    if (settings.scanOnPush !== undefined) columns.push(['scan_on_push', settings.scanOnPush ? 1 : 0]);
+    if (settings.encryptionType !== undefined) columns.push(['encryption_type', settings.encryptionType]);
+    if (settings.kmsKey !== undefined) columns.push(['kms_key', settings.kmsKey]);
+    if (columns.length === 0) return;
+    this.db.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+      .run(...(columns.map(([, v]) => v) as (string | number | null)[]), id);
+  }
+
+  async deleteRepository(id: number): Promise<void> {
+    this.transaction(() => {
+      this.sql('DELETE FROM tags WHERE repository_id = ?').run(id);
+      this.sql('DELETE FROM manifest_references WHERE repository_id = ?').run(id);
+      this.sql('DELETE FROM manifests WHERE repository_id = ?').run(id);
+      this.sql('DELETE FROM repositories WHERE id = ?').run(id);
+    });
+  }
+
+  async listRepositories(accountId: string, page: Page): Promise<Repository[]> {
+    return this.sql('SELECT * FROM repositories WHERE account_id = ? AND name > ? ORDER BY name LIMIT ?')
+      .all(accountId, page.last ?? '', page.limit).map(toRepository);
+  }
+
+  async countImages(repositoryId: number): Promise<number> {
+    return Number(this.sql('SELECT count(*) AS n FROM manifests WHERE repository_id = ?').get(repositoryId)!.n);
+  }
+
+  async getResourceTags(repositoryId: number): Promise<ResourceTag[]> {
+    return this.sql('SELECT key, value FROM repository_resource_tags WHERE repository_id = ? ORDER BY key')
+      .all(repositoryId).map((r) => ({ Key: String(r.key), Value: String(r.value) }));
+  }
+
+  async putResourceTags(repositoryId: number, tags: ResourceTag[]): Promise<void> {
+    this.transaction(() => {
+      const s = this.sql('INSERT INTO repository_resource_tags (repository_id, key, value) VALUES (?, ?, ?) ON CONFLICT (repository_id, key) DO UPDATE SET value = excluded.value');
+      for (const t of tags) s.run(repositoryId, t.Key, t.Value);
+    });
+  }
+
+  async deleteResourceTags(repositoryId: number, keys: string[]): Promise<void> {
+    this.transaction(() => {
+      const s = this.sql('DELETE FROM repository_resource_tags WHERE repository_id = ? AND key = ?');
+      for (const k of keys) s.run(repositoryId, k);
+    });
   }
 
   async ensureRepository(accountId: string, name: string, now: number): Promise<Repository> {
@@ -119,21 +183,29 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number): Promise<void> {
-    this.transaction(() => {
-      const inserted = this.sql(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, size, content, annotations, pushed_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`).run(
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite> {
+    return this.transaction(() => {
+      const previous = tag === undefined ? undefined
+        : this.sql('SELECT digest FROM tags WHERE repository_id = ? AND name = ?').get(m.repositoryId, tag);
+      const previousTagDigest = previous ? String(previous.digest) : undefined;
+      if (tagImmutable && previousTagDigest !== undefined && previousTagDigest !== m.digest) {
+        return { created: false, previousTagDigest, refused: true };
+      }
+      const inserted = this.sql(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, size, content, annotations, pushed_at, image_size, config_media_type)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`).run(
         m.repositoryId, m.digest, m.mediaType, m.artifactType, m.subjectDigest, m.size, m.content,
-        m.annotations ? JSON.stringify(m.annotations) : null, m.pushedAt);
-      if (Number(inserted.changes) > 0) {
+        m.annotations ? JSON.stringify(m.annotations) : null, m.pushedAt, m.imageSize, m.configMediaType);
+      const created = Number(inserted.changes) > 0;
+      if (created) {
         const ref = this.sql('INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
         for (const b of m.blobs) ref.run(m.repositoryId, m.digest, b, 'blob');
         for (const c of m.manifests) ref.run(m.repositoryId, m.digest, c, 'manifest');
       }
-      if (tag !== undefined) {
+      if (tag !== undefined && previousTagDigest !== m.digest) {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(m.repositoryId, tag, m.digest, now);
       }
+      return { created, previousTagDigest, refused: false };
     });
   }
 
@@ -170,6 +242,45 @@ export class SqliteMetaStore implements MetaStore {
       .all(repositoryId, page.last ?? '', page.limit).map((r) => String(r.name));
   }
 
+  async getTag(repositoryId: number, tag: string): Promise<string | undefined> {
+    const row = this.sql('SELECT digest FROM tags WHERE repository_id = ? AND name = ?').get(repositoryId, tag);
+    return row ? String(row.digest) : undefined;
+  }
+
+  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+    const cursor = after ?? '';
+    const tagged = `SELECT digest, name AS tag, digest || ' ' || name AS k FROM tags WHERE repository_id = $r`;
+    const untagged = `SELECT m.digest, NULL AS tag, m.digest || ' ' AS k FROM manifests m WHERE m.repository_id = $r
+      AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)`;
+    const union = status === 'TAGGED' ? tagged : status === 'UNTAGGED' ? untagged : `${tagged} UNION ALL ${untagged}`;
+    return this.sql(`SELECT digest, tag FROM (${union}) WHERE k > $after ORDER BY k LIMIT $limit`)
+      .all({ $r: repositoryId, $after: cursor, $limit: limit })
+      .map((r) => ({ digest: String(r.digest), tag: r.tag === null ? null : String(r.tag) }));
+  }
+
+  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+    const filter = status === 'TAGGED' ? 'AND tag_list IS NOT NULL' : status === 'UNTAGGED' ? 'AND tag_list IS NULL' : '';
+    return this.sql(`SELECT * FROM (
+        SELECT m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+          (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)
+            HAVING count(*) > 0) AS tag_list
+        FROM manifests m WHERE m.repository_id = $r AND m.digest > $after ORDER BY m.digest
+      ) WHERE 1 = 1 ${filter} LIMIT $limit`)
+      .all({ $r: repositoryId, $after: after ?? '', $limit: limit }).map(toImage);
+  }
+
+  async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
+    const row = this.sql(`SELECT m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+        (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)
+          HAVING count(*) > 0) AS tag_list
+      FROM manifests m WHERE m.repository_id = ? AND m.digest = ?`).get(repositoryId, digest);
+    return row ? toImage(row) : undefined;
+  }
+
+  async recordPull(repositoryId: number, digest: string, now: number): Promise<void> {
+    this.sql('UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?').run(now, repositoryId, digest);
+  }
+
   async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]> {
     const rows = artifactType === undefined
       ? this.sql(`SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ? ORDER BY digest`).all(repositoryId, subjectDigest)
@@ -181,6 +292,55 @@ export class SqliteMetaStore implements MetaStore {
       size: Number(r.size),
       annotations: r.annotations === null ? null : JSON.parse(String(r.annotations)),
     }));
+  }
+
+  async ensureAccount(accountId: string, now: number): Promise<void> {
+    this.sql('INSERT INTO accounts (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(accountId, now);
+  }
+
+  async listAccounts(): Promise<string[]> {
+    return this.sql('SELECT id FROM accounts ORDER BY id').all().map((r) => String(r.id));
+  }
+
+  async createUser(accountId: string, name: string, now: number): Promise<boolean> {
+    return Number(this.sql('INSERT INTO users (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(accountId, name, now).changes) > 0;
+  }
+
+  async deleteUser(accountId: string, name: string): Promise<boolean> {
+    return this.transaction(() => {
+      this.sql('DELETE FROM access_keys WHERE account_id = ? AND user_name = ?').run(accountId, name);
+      return Number(this.sql('DELETE FROM users WHERE account_id = ? AND name = ?').run(accountId, name).changes) > 0;
+    });
+  }
+
+  async listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]> {
+    return this.sql('SELECT name, created_at FROM users WHERE account_id = ? ORDER BY name').all(accountId)
+      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at) }));
+  }
+
+  async createAccessKey(k: AccessKeyRow): Promise<void> {
+    this.sql('INSERT INTO access_keys (access_key_id, account_id, user_name, secret_ciphertext, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(k.accessKeyId, k.accountId, k.userName, k.secretCiphertext, k.status, k.createdAt);
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined> {
+    const row = this.sql('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId);
+    return row ? toAccessKey(row) : undefined;
+  }
+
+  async listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]> {
+    return (userName === null
+      ? this.sql('SELECT * FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at').all(accountId)
+      : this.sql('SELECT * FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at').all(accountId, userName)
+    ).map(toAccessKey);
+  }
+
+  async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
+    return Number(this.sql('UPDATE access_keys SET status = ? WHERE access_key_id = ?').run(status, accessKeyId).changes) > 0;
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId).changes) > 0;
   }
 
   async createUpload(u: Upload): Promise<void> {
@@ -198,7 +358,40 @@ export class SqliteMetaStore implements MetaStore {
 }
 
 function toRepository(row: Row): Repository {
-  return { id: Number(row.id), accountId: String(row.account_id), name: String(row.name), createdAt: Number(row.created_at) };
+  return {
+    id: Number(row.id),
+    accountId: String(row.account_id),
+    name: String(row.name),
+    createdAt: Number(row.created_at),
+    imageTagMutability: String(row.image_tag_mutability) as Repository['imageTagMutability'],
+    mutabilityExclusions: JSON.parse(String(row.mutability_exclusions)),
+    scanOnPush: Number(row.scan_on_push) === 1,
+    encryptionType: String(row.encryption_type),
+    kmsKey: row.kms_key === null ? null : String(row.kms_key),
+  };
+}
+
+function toImage(row: Row): ImageRow {
+  return {
+    digest: String(row.digest),
+    tags: row.tag_list === null ? [] : JSON.parse(String(row.tag_list)),
+    mediaType: String(row.media_type),
+    configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
+    imageSize: Number(row.image_size),
+    pushedAt: Number(row.pushed_at),
+    lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+  };
+}
+
+function toAccessKey(row: Row): AccessKeyRow {
+  return {
+    accessKeyId: String(row.access_key_id),
+    accountId: String(row.account_id),
+    userName: row.user_name === null ? null : String(row.user_name),
+    secretCiphertext: String(row.secret_ciphertext),
+    status: String(row.status) as AccessKeyRow['status'],
+    createdAt: Number(row.created_at),
+  };
 }
 
 function toManifest(row: Row): StoredManifest {
@@ -213,5 +406,8 @@ function toManifest(row: Row): StoredManifest {
     content: Buffer.from(content.buffer, content.byteOffset, content.byteLength),
     annotations: row.annotations === null ? null : JSON.parse(String(row.annotations)),
     pushedAt: Number(row.pushed_at),
+    imageSize: Number(row.image_size),
+    configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
+    lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
   };
 }

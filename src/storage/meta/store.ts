@@ -2,11 +2,60 @@
 // SQLite (embedded default) implements it in sqlite.ts; PostgreSQL comes later behind the same interface.
 // The core is its only caller.
 
-export interface Repository {
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
+
+export interface MutabilityExclusion {
+  filterType: 'WILDCARD';
+  filter: string;
+}
+
+export interface RepositorySettings {
+  imageTagMutability: TagMutability;
+  /** Tags matching these are the exception to the mutability setting (the *_WITH_EXCLUSION modes). */
+  mutabilityExclusions: MutabilityExclusion[];
+  scanOnPush: boolean;
+  encryptionType: string;
+  kmsKey: string | null;
+}
+
+export interface Repository extends RepositorySettings {
   id: number;
   accountId: string;
   name: string;
   createdAt: number; // ms since epoch
+}
+
+export interface ResourceTag {
+  Key: string;
+  Value: string;
+}
+
+export type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
+
+/** An image as the ECR API describes it: a manifest with its tags. */
+export interface ImageRow {
+  digest: string;
+  tags: string[];
+  mediaType: string;
+  configMediaType: string | null;
+  imageSize: number;
+  pushedAt: number;
+  lastPulledAt: number | null;
+}
+
+export interface ImageId {
+  digest: string;
+  tag: string | null;
+}
+
+export interface AccessKeyRow {
+  accessKeyId: string;
+  accountId: string;
+  /** null for the account's root. */
+  userName: string | null;
+  secretCiphertext: string;
+  status: 'Active' | 'Inactive';
+  createdAt: number;
 }
 
 export interface StoredBlob {
@@ -16,6 +65,9 @@ export interface StoredBlob {
 
 export interface StoredManifest {
   repositoryId: number;
+  imageSize: number;
+  configMediaType: string | null;
+  lastPulledAt: number | null;
   digest: string;
   mediaType: string;
   artifactType: string | null;
@@ -26,11 +78,19 @@ export interface StoredManifest {
   pushedAt: number;
 }
 
-export interface NewManifest extends Omit<StoredManifest, 'pushedAt'> {
-  pushedAt: number;
+export interface NewManifest extends Omit<StoredManifest, 'lastPulledAt'> {
   /** Blobs and child manifests it references (already checked to exist). */
   blobs: string[];
   manifests: string[];
+}
+
+export interface ManifestWrite {
+  /** The manifest was not stored before. */
+  created: boolean;
+  /** What the tag pointed at before (undefined: no tag given, or the tag is new). */
+  previousTagDigest?: string;
+  /** The tag is immutable and points at another manifest: nothing was written. */
+  refused: boolean;
 }
 
 export interface Upload {
@@ -58,8 +118,19 @@ export interface MetaStore {
   getRepository(accountId: string, name: string): Promise<Repository | undefined>;
   /** Returns the repository, creating it if it does not exist (concurrent callers get the same one). */
   ensureRepository(accountId: string, name: string, now: number): Promise<Repository>;
+  /** Creates a repository; undefined when one of that name exists. */
+  createRepository(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[], now: number): Promise<Repository | undefined>;
+  updateRepository(id: number, settings: Partial<RepositorySettings>): Promise<void>;
+  /** Deletes the repository with its images, tags, links and uploads. */
+  deleteRepository(id: number): Promise<void>;
   /** Repository names of an account, sorted, after `last`. */
   listRepositoryNames(accountId: string, page: Page): Promise<string[]>;
+  /** Repositories of an account, sorted by name, after `last`. */
+  listRepositories(accountId: string, page: Page): Promise<Repository[]>;
+  countImages(repositoryId: number): Promise<number>;
+  getResourceTags(repositoryId: number): Promise<ResourceTag[]>;
+  putResourceTags(repositoryId: number, tags: ResourceTag[]): Promise<void>;
+  deleteResourceTags(repositoryId: number, keys: string[]): Promise<void>;
 
   /** Records a verified, durable blob in the registry (idempotent). */
   recordBlob(blob: StoredBlob, now: number): Promise<void>;
@@ -75,8 +146,12 @@ export interface MetaStore {
   /** Of `digests`, those that are not manifests of the repository. */
   missingManifests(repositoryId: number, digests: string[]): Promise<string[]>;
 
-  /** Stores a manifest (idempotent by digest) and, when given, points `tag` at it, atomically. */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number): Promise<void>;
+  /**
+   * Stores a manifest (idempotent by digest) and, when given, points `tag` at it, atomically. With
+   * `tagImmutable`, a tag that already points at another manifest is not moved and nothing is stored
+   * (`refused`).
+   */
+  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -85,7 +160,26 @@ export interface MetaStore {
   deleteManifest(repositoryId: number, digest: string): Promise<boolean>;
   deleteTag(repositoryId: number, tag: string): Promise<boolean>;
   listTags(repositoryId: number, page: Page): Promise<string[]>;
+  /** The digest a tag points at. */
+  getTag(repositoryId: number, tag: string): Promise<string | undefined>;
+  /** One entry per tag, and one per untagged image, by digest then tag; `after` is the last entry's "digest tag". */
+  listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]>;
+  /** Images by digest, after the digest `after`. */
+  listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]>;
+  getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined>;
+  recordPull(repositoryId: number, digest: string, now: number): Promise<void>;
   listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]>;
+
+  ensureAccount(accountId: string, now: number): Promise<void>;
+  listAccounts(): Promise<string[]>;
+  createUser(accountId: string, name: string, now: number): Promise<boolean>;
+  deleteUser(accountId: string, name: string): Promise<boolean>;
+  listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]>;
+  createAccessKey(key: AccessKeyRow): Promise<void>;
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined>;
+  listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]>;
+  setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean>;
+  deleteAccessKey(accessKeyId: string): Promise<boolean>;
 
   createUpload(upload: Upload): Promise<void>;
   getUpload(id: string): Promise<Upload | undefined>;

@@ -1,0 +1,182 @@
+// Who holds which access key: the default account's root key (configuration or the generated file), and the
+// accounts, users and access keys kept in the metadata store with their secrets encrypted. Authenticates the
+// data plane's HTTP Basic (an access key and its secret, or user "AWS" with a registry token) and issues tokens.
+import { randomBytes, randomInt, createHash, timingSafeEqual } from 'node:crypto';
+import type { AccessKeyRow, MetaStore } from '../storage/meta/store.ts';
+import { rootArn, type Principal } from './principal.ts';
+import type { RootKey } from './credentials.ts';
+import type { SecretBox } from './secrets.ts';
+import { TOKEN_TTL_MS, TokenSigner, type TokenClaims } from './tokens.ts';
+
+export interface KeyHolder {
+  accessKeyId: string;
+  secretAccessKey: string;
+  principal: Principal;
+}
+
+export type BasicResult = { principal: Principal } | { error: string } | undefined;
+
+export const userArn = (accountId: string, name: string) => `arn:aws:iam::${accountId}:user/${name}`;
+
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+
+export class IdentityError extends Error {}
+
+export class Identity {
+  readonly defaultAccountId: string;
+  private readonly meta: MetaStore;
+  private readonly box: SecretBox;
+  private readonly root: KeyHolder;
+  private readonly tokens: TokenSigner;
+  private readonly downloads: TokenSigner;
+  private readonly now: () => number;
+
+  constructor(meta: MetaStore, box: SecretBox, rootKey: RootKey, defaultAccountId: string, now: () => number = Date.now) {
+    this.meta = meta;
+    this.box = box;
+    this.defaultAccountId = defaultAccountId;
+    this.now = now;
+    this.tokens = new TokenSigner(box.derive('registry-token'));
+    this.downloads = new TokenSigner(box.derive('layer-download'));
+    this.root = {
+      accessKeyId: rootKey.accessKeyId,
+      secretAccessKey: rootKey.secretAccessKey,
+      principal: { kind: 'root', accountId: defaultAccountId, arn: rootArn(defaultAccountId), accessKeyId: rootKey.accessKeyId },
+    };
+  }
+
+  /** The holder of an active access key. */
+  async lookup(accessKeyId: string): Promise<KeyHolder | undefined> {
+    if (accessKeyId === this.root.accessKeyId) return this.root;
+    const row = await this.meta.getAccessKey(accessKeyId);
+    if (!row || row.status !== 'Active') return undefined;
+    return this.holder(row);
+  }
+
+  private holder(row: AccessKeyRow): KeyHolder {
+    const principal: Principal = row.userName === null
+      ? { kind: 'root', accountId: row.accountId, arn: rootArn(row.accountId), accessKeyId: row.accessKeyId }
+      : { kind: 'user', accountId: row.accountId, arn: userArn(row.accountId, row.userName), accessKeyId: row.accessKeyId, userName: row.userName };
+    return { accessKeyId: row.accessKeyId, secretAccessKey: this.box.decrypt(row.secretCiphertext), principal };
+  }
+
+  /** HTTP Basic: `AWS` + a registry token, or an access key id + its secret. Undefined without a Basic header. */
+  async basic(header: string | undefined): Promise<BasicResult> {
+    if (!header || !/^basic /i.test(header)) return undefined;
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return { error: 'malformed Basic credentials' };
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    if (user === 'AWS') return this.verifyToken(password);
+    const holder = await this.lookup(user);
+    if (!holder || !sameSecret(password, holder.secretAccessKey)) return { error: 'invalid username or password' };
+    return { principal: holder.principal };
+  }
+
+  /** A registry token for the key's holder, valid 12 hours: what GetAuthorizationToken returns. */
+  issueToken(holder: KeyHolder): { authorizationToken: string; expiresAt: number } {
+    const expiresAt = this.now() + TOKEN_TTL_MS;
+    const token = this.tokens.sign({ k: holder.accessKeyId, e: expiresAt } satisfies TokenClaims);
+    return { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt };
+  }
+
+  /** A token for a signed layer download URL: one blob of one repository, for a limited time. */
+  signDownload(holder: KeyHolder, repositoryName: string, digest: string, ttlMs: number): string {
+    return this.downloads.sign({ k: holder.accessKeyId, r: repositoryName, d: digest, e: this.now() + ttlMs });
+  }
+
+  /** The principal a download token speaks for, when it is intact, unexpired and for this blob. */
+  async verifyDownload(token: string, repositoryName: string, digest: string): Promise<BasicResult> {
+    const claims = this.downloads.verify<TokenClaims & { r: string; d: string }>(token);
+    if (!claims || claims.r !== repositoryName || claims.d !== digest) return { error: 'invalid download signature' };
+    if (claims.e <= this.now()) return { error: 'the download URL has expired' };
+    const holder = await this.lookup(claims.k);
+    return holder ? { principal: holder.principal } : { error: 'the access key that signed this URL is no longer active' };
+  }
+
+  private async verifyToken(token: string): Promise<BasicResult> {
+    const claims = this.tokens.verify<TokenClaims>(token);
+    if (!claims || typeof claims.k !== 'string' || typeof claims.e !== 'number') return { error: 'invalid authorization token' };
+    if (claims.e <= this.now()) return { error: 'authorization token has expired; reauthenticate' };
+    const holder = await this.lookup(claims.k);
+    if (!holder) return { error: 'the access key this token was issued to is no longer active' };
+    return { principal: holder.principal };
+  }
+
+  // --- administration (berth admin commands) ---
+
+  async createAccount(accountId?: string): Promise<{ accountId: string; accessKeyId: string; secretAccessKey: string }> {
+    const id = accountId ?? newAccountId();
+    if (!/^\d{12}$/.test(id)) throw new IdentityError(`an account id is 12 digits, not "${id}"`);
+    if ((await this.meta.listAccounts()).includes(id)) throw new IdentityError(`account ${id} already exists`);
+    await this.meta.ensureAccount(id, this.now());
+    return { accountId: id, ...(await this.createAccessKey(id, null)) };
+  }
+
+  async createUser(accountId: string, name: string): Promise<string> {
+    if (!USER_NAME.test(name)) throw new IdentityError(`invalid user name "${name}": 1 to 64 of letters, digits and +=,.@_-`);
+    await this.requireAccount(accountId);
+    if (!(await this.meta.createUser(accountId, name, this.now()))) throw new IdentityError(`user ${name} already exists in account ${accountId}`);
+    return userArn(accountId, name);
+  }
+
+  async deleteUser(accountId: string, name: string): Promise<void> {
+    if (!(await this.meta.deleteUser(accountId, name))) throw new IdentityError(`no user ${name} in account ${accountId}`);
+  }
+
+  async listUsers(accountId: string) {
+    return (await this.meta.listUsers(accountId)).map((u) => ({ ...u, arn: userArn(accountId, u.name) }));
+  }
+
+  /** A new access key for a user, or for the account's root when `userName` is null. */
+  async createAccessKey(accountId: string, userName: string | null): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+    await this.requireAccount(accountId);
+    if (userName !== null && !(await this.meta.listUsers(accountId)).some((u) => u.name === userName)) {
+      throw new IdentityError(`no user ${userName} in account ${accountId}`);
+    }
+    const accessKeyId = newAccessKeyId();
+    const secretAccessKey = newSecret();
+    await this.meta.createAccessKey({
+      accessKeyId, accountId, userName, secretCiphertext: this.box.encrypt(secretAccessKey), status: 'Active', createdAt: this.now(),
+    });
+    return { accessKeyId, secretAccessKey };
+  }
+
+  async listAccessKeys(accountId: string, userName: string | null) {
+    return (await this.meta.listAccessKeys(accountId, userName)).map((k) => ({
+      accessKeyId: k.accessKeyId, userName: k.userName, status: k.status, createdAt: k.createdAt,
+    }));
+  }
+
+  async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
+    if (!(await this.meta.setAccessKeyStatus(accessKeyId, status))) throw new IdentityError(`no access key ${accessKeyId}`);
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<void> {
+    if (!(await this.meta.deleteAccessKey(accessKeyId))) throw new IdentityError(`no access key ${accessKeyId}`);
+  }
+
+  private async requireAccount(accountId: string): Promise<void> {
+    if (!(await this.meta.listAccounts()).includes(accountId)) throw new IdentityError(`no account ${accountId}`);
+  }
+}
+
+/** An AWS-style access key id: AKIA followed by 16 characters of [A-Z2-7]. */
+export function newAccessKeyId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return 'AKIA' + [...randomBytes(16)].map((b) => alphabet[b % 32]).join('');
+}
+
+export function newSecret(): string {
+  return randomBytes(30).toString('base64').replace(/[+/]/g, 'x');
+}
+
+export function newAccountId(): string {
+  return String(randomInt(1, 10)) + Array.from({ length: 11 }, () => randomInt(0, 10)).join('');
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}

@@ -1,0 +1,67 @@
+// Repository administration: create, describe, update settings, resource tags, delete. The ECR adapter's
+// repository operations call these; the data plane only resolves repositories (Registry.repository).
+import { fail } from './errors.ts';
+import { isValidRepositoryName } from './grammar.ts';
+import type { MetaStore, Page, Repository, RepositorySettings, ResourceTag } from '../storage/meta/store.ts';
+
+export const DEFAULT_SETTINGS: RepositorySettings = {
+  imageTagMutability: 'MUTABLE',
+  mutabilityExclusions: [],
+  scanOnPush: false,
+  encryptionType: 'AES256',
+  kmsKey: null,
+};
+
+export class Repositories {
+  private readonly meta: MetaStore;
+  private readonly now: () => number;
+
+  constructor(meta: MetaStore, now: () => number = Date.now) {
+    this.meta = meta;
+    this.now = now;
+  }
+
+  async create(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[]): Promise<Repository> {
+    if (!isValidRepositoryName(name)) return fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
+    const repo = await this.meta.createRepository(accountId, name, settings, tags, this.now());
+    return repo ?? fail('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name });
+  }
+
+  async get(accountId: string, name: string): Promise<Repository> {
+    const repo = await this.meta.getRepository(accountId, name);
+    return repo ?? fail('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
+  }
+
+  async list(accountId: string, page: Page): Promise<Repository[]> {
+    return this.meta.listRepositories(accountId, page);
+  }
+
+  async update(repo: Repository, settings: Partial<RepositorySettings>): Promise<Repository> {
+    await this.meta.updateRepository(repo.id, settings);
+    return { ...repo, ...settings };
+  }
+
+  /** Deletes the repository; with images in it only when `force` (its images go with it). */
+  async delete(repo: Repository, force: boolean): Promise<void> {
+    if (!force && (await this.meta.countImages(repo.id)) > 0) {
+      fail('REPOSITORY_NOT_EMPTY', `The repository with name '${repo.name}' in registry with id '${repo.accountId}' cannot be deleted because it still contains images`, { name: repo.name });
+    }
+    await this.meta.deleteRepository(repo.id);
+  }
+
+  async tags(repo: Repository): Promise<ResourceTag[]> {
+    return this.meta.getResourceTags(repo.id);
+  }
+
+  async tag(repo: Repository, tags: ResourceTag[]): Promise<void> {
+    await this.meta.putResourceTags(repo.id, tags);
+  }
+
+  async untag(repo: Repository, keys: string[]): Promise<void> {
+    await this.meta.deleteResourceTags(repo.id, keys);
+  }
+
+  async imageCount(repo: Repository): Promise<number> {
+    return this.meta.countImages(repo.id);
+  }
+}
