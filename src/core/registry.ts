@@ -4,7 +4,7 @@
 // references is reachable from its repository; an index keeps its children.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '../storage/blobs/store.ts';
+import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
 import type { MetaStore, Page, Referrer, Repository, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
 import { fail } from './errors.ts';
 import { isDigestReference, isValidRepositoryName, isValidTag, parseDigest } from './grammar.ts';
@@ -112,12 +112,12 @@ export class Registry {
    * Appends a chunk. With `start` (from Content-Range), the chunk must begin exactly where the upload ends,
    * else RANGE_INVALID with the upload's current size. Returns the new size.
    */
-  async appendUpload(repo: Repository, id: string, body: AsyncIterable<Buffer>, start?: number): Promise<number> {
+  async appendUpload(repo: Repository, id: string, body: Chunks, start?: number): Promise<number> {
     await this.upload(repo, id);
     return this.hashes.exclusive(id, () => this.append(id, body, start));
   }
 
-  private async append(id: string, body: AsyncIterable<Buffer>, start?: number): Promise<number> {
+  private async append(id: string, body: Chunks, start?: number): Promise<number> {
     const offset = await this.blobs.uploadSize(id);
     if (offset === undefined) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
     if (start !== undefined && start !== offset) {
@@ -127,7 +127,7 @@ export class Registry {
   }
 
   /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */
-  async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: AsyncIterable<Buffer>, start?: number): Promise<StoredBlob> {
+  async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: Chunks, start?: number): Promise<StoredBlob> {
     await this.upload(repo, id);
     return this.hashes.exclusive(id, async () => {
       if (body) await this.append(id, body, start);
@@ -176,29 +176,30 @@ export class Registry {
 
   // --- manifests and tags ---
 
-  async putManifest(repo: Repository, reference: string, body: Buffer, contentType: string | undefined): Promise<ManifestPut> {
+  /**
+   * Stores a manifest, by tag, by digest (verified against the bytes), by both, or by neither (untagged).
+   * The OCI PUT passes one reference; ECR's PutImage may pass both or neither.
+   */
+  async putManifest(repo: Repository, ref: { tag?: string; digest?: string }, body: Buffer, contentType: string | undefined): Promise<ManifestPut> {
     if (body.length > MAX_MANIFEST_BYTES) {
       return fail('MANIFEST_TOO_LARGE', `manifest is ${body.length} bytes; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
     }
-    let tag: string | undefined;
-    let digest: string;
-    if (isDigestReference(reference)) {
-      const parsed = parseDigest(reference) ?? fail('DIGEST_INVALID', `invalid digest "${reference}"`, { digest: reference });
+    const { tag } = ref;
+    if (tag !== undefined && !isValidTag(tag)) return fail('TAG_INVALID', `invalid tag "${tag}"`, { tag });
+    let digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    if (ref.digest !== undefined) {
+      const parsed = parseDigest(ref.digest) ?? fail('DIGEST_INVALID', `invalid digest "${ref.digest}"`, { digest: ref.digest });
       digest = `${parsed.algorithm}:${createHash(parsed.algorithm).update(body).digest('hex')}`;
-      if (digest !== reference) return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${reference}`, { digest: reference });
-    } else {
-      if (!isValidTag(reference)) return fail('TAG_INVALID', `invalid tag "${reference}"`, { tag: reference });
-      tag = reference;
-      digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      if (digest !== ref.digest) return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref.digest}`, { digest: ref.digest });
     }
     const manifest = parseManifest(body, contentType);
     const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
     if (missingBlobs.length > 0) {
-      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0] });
+      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0], kind: 'blob', missing: missingBlobs });
     }
     const missingManifests = await this.meta.missingManifests(repo.id, manifest.manifests);
     if (missingManifests.length > 0) {
-      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0] });
+      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0], kind: 'manifest', missing: missingManifests });
     }
     const imageSize = manifest.manifests.length > 0 ? await this.largestChild(repo, manifest.manifests) : manifest.layersSize;
     const tagImmutable = tag !== undefined && isTagImmutable(repo.imageTagMutability, repo.mutabilityExclusions, tag);

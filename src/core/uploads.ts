@@ -2,6 +2,7 @@
 // completing an upload needs no second read of its data. State is lost on restart (or when a chunk failed half
 // way); the upload's data is then hashed again from storage when it completes.
 import { createHash, type Hash } from 'node:crypto';
+import type { Chunks } from '../storage/blobs/store.ts';
 
 interface State { hash: Hash; offset: number }
 
@@ -18,7 +19,7 @@ export class UploadHashes {
   }
 
   /** Wraps a body appended at `offset`: hashes bytes as they pass when the state is at that offset. */
-  through(id: string, offset: number, body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  through(id: string, offset: number, body: Chunks): Chunks {
     const state = this.states.get(id);
     if (!state || state.offset !== offset) {
       this.states.delete(id);

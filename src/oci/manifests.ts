@@ -1,5 +1,6 @@
 // Manifests: GET/HEAD by tag or digest with content negotiation, PUT by tag or digest, DELETE.
 import { fail } from '../core/errors.ts';
+import { isDigestReference } from '../core/grammar.ts';
 import { MAX_MANIFEST_BYTES, normalizeContentType } from '../core/manifest.ts';
 import { repositoryFor, type OciContext } from './context.ts';
 
@@ -38,7 +39,8 @@ function acceptable(accept: string | undefined, mediaType: string): boolean {
 export async function putManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ['ecr:PutImage'], true);
   const body = await readLimited(ctx, MAX_MANIFEST_BYTES);
-  const put = await ctx.registry.putManifest(repo, reference, body, normalizeContentType(ctx.req.headers['content-type']));
+  const ref = isDigestReference(reference) ? { digest: reference } : { tag: reference };
+  const put = await ctx.registry.putManifest(repo, ref, body, normalizeContentType(ctx.req.headers['content-type']));
   const { res } = ctx;
   res.statusCode = 201;
   res.setHeader('Location', `/v2/${name}/manifests/${put.digest}`);

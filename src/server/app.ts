@@ -14,6 +14,9 @@ import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
 import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { ociHandler } from '../oci/router.ts';
+import { ecrHandler } from '../ecr/protocol.ts';
+import { Repositories } from '../core/repositories.ts';
+import { Images } from '../core/images.ts';
 import { createLogger, type Logger } from './log.ts';
 
 export interface Berth {
@@ -41,15 +44,29 @@ export async function startBerth(config: Config): Promise<Berth> {
   await meta.ensureAccount(accountId, Date.now());
   const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId);
   const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush });
+  const repositories = new Repositories(meta);
+  const images = new Images(meta);
 
   const { host, port } = parseListen(config.listen);
-  const realm = config.publicUrl ? hostOf(config.publicUrl) : `${host}:${port}`;
-  const oci = ociHandler({ registry, identity, region: config.region, defaultAccountId: accountId, realm, log });
+  // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
+  const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
+  const oci = ociHandler({ registry, identity, region: config.region, defaultAccountId: accountId, realm: publicHost, log });
+  const ecr = ecrHandler({ identity, registry, repositories, images, region: config.region, publicHost, publicScheme, log });
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const seen: { principal?: Principal } = {};
-    res.once('finish', () => accessLog(log, req, res, seen.principal, started));
+    const seen: { principal?: Principal; operation?: string } = {};
+    res.once('finish', () => accessLog(log, req, res, seen, started));
     handle(req, res, seen).catch((e: unknown) => {
       log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
       if (!res.headersSent) {
@@ -63,9 +80,10 @@ export async function startBerth(config: Config): Promise<Berth> {
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, seen: { principal?: Principal }): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: { principal?: Principal; operation?: string }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
+    if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
     if (url.pathname === '/healthz') {
       res.setHeader('Content-Type', 'application/json');
       res.end('{"status":"ok"}');
@@ -75,15 +93,6 @@ export async function startBerth(config: Config): Promise<Berth> {
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ message: `no route for ${req.method} ${url.pathname}` }));
   }
-
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolveListen());
-  });
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
 
   return {
     server, url, publicHost, accountId, rootKey, config, log,
@@ -117,14 +126,15 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0];
 }
 
-function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, principal: Principal | undefined, started: bigint): void {
+function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, seen: { principal?: Principal; operation?: string }, started: bigint): void {
   if (!log.isLevelEnabled('info')) return;
   log.info({
     method: req.method,
     path: pathOf(req),
+    ...(seen.operation ? { operation: seen.operation } : {}),
     status: res.statusCode,
     ms: Number(process.hrtime.bigint() - started) / 1e6,
-    principal: principal?.arn,
+    principal: seen.principal?.arn,
     remote: req.socket.remoteAddress,
   });
 }

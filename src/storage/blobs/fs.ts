@@ -7,7 +7,7 @@ import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest } from '../../core/grammar.ts';
-import type { BlobStore } from './store.ts';
+import type { BlobStore, Chunks } from './store.ts';
 
 /** Bytes gathered before one write to the file: fewer, larger writes; memory per upload stays bounded. */
 const WRITE_BATCH = 1 << 20;
@@ -62,7 +62,7 @@ export class FilesystemBlobStore implements BlobStore {
     return sizeOf(join(this.uploadDir(id), 'data'));
   }
 
-  async append(id: string, body: AsyncIterable<Buffer>): Promise<number> {
+  async append(id: string, body: Chunks): Promise<number> {
     const fh = await open(join(this.uploadDir(id), 'data'), 'a');
     try {
       let batch: Buffer[] = [];

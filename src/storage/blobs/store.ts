@@ -4,6 +4,9 @@
 // commits an upload only under a verified digest.
 import type { Readable } from 'node:stream';
 
+/** Bytes arriving: a request stream, or chunks already in memory (an ECR layer part). */
+export type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
+
 export interface BlobStore {
   /** Size of a stored blob, or undefined. */
   stat(digest: string): Promise<number | undefined>;
@@ -15,7 +18,7 @@ export interface BlobStore {
   /** Bytes an upload holds, or undefined when there is no such upload. */
   uploadSize(id: string): Promise<number | undefined>;
   /** Appends the body at the end of the upload and makes it durable before resolving; returns the new size. */
-  append(id: string, body: AsyncIterable<Buffer>): Promise<number>;
+  append(id: string, body: Chunks): Promise<number>;
   /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
   readUpload(id: string): Promise<Readable>;
   /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */

@@ -1,0 +1,81 @@
+// Images as the ECR API sees them: a manifest and its tags, identified by digest and/or tag. Listing,
+// describing, resolving identifiers and deleting, with ECR's semantics (removing an image's last tag deletes
+// the image, unless an index in the repository still references it).
+import type { ImageId, ImageRow, MetaStore, Repository, TagStatus } from '../storage/meta/store.ts';
+import { isValidDigest, isValidTag } from './grammar.ts';
+
+export interface ImageIdentifier {
+  imageDigest?: string;
+  imageTag?: string;
+}
+
+export type ImageFailureCode =
+  | 'InvalidImageDigest' | 'InvalidImageTag' | 'ImageTagDoesNotMatchDigest' | 'ImageNotFound'
+  | 'MissingDigestAndTag' | 'ImageReferencedByManifestList';
+
+export type Resolved = { digest: string; tag?: string } | { failure: ImageFailureCode; reason: string };
+
+export class Images {
+  private readonly meta: MetaStore;
+  constructor(meta: MetaStore) {
+    this.meta = meta;
+  }
+
+  /** The image an identifier names, or why it names none (ECR's failure codes and reasons). */
+  async resolve(repo: Repository, id: ImageIdentifier): Promise<Resolved> {
+    const { imageDigest, imageTag } = id;
+    if (imageDigest === undefined && imageTag === undefined) {
+      return { failure: 'MissingDigestAndTag', reason: 'Invalid request parameters: both tag and digest cannot be null' };
+    }
+    if (imageDigest !== undefined && !isValidDigest(imageDigest)) return { failure: 'InvalidImageDigest', reason: 'Invalid request parameters: image digest should satisfy the regex \'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+\'' };
+    if (imageTag !== undefined && !isValidTag(imageTag)) return { failure: 'InvalidImageTag', reason: 'Invalid request parameters: image tag should satisfy the regex \'[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}\'' };
+    if (imageTag !== undefined) {
+      const digest = await this.meta.getTag(repo.id, imageTag);
+      if (digest === undefined) return { failure: 'ImageNotFound', reason: 'Requested image not found' };
+      if (imageDigest !== undefined && imageDigest !== digest) return { failure: 'ImageTagDoesNotMatchDigest', reason: `Invalid request parameters: given tag '${imageTag}' does not match given digest '${imageDigest}'` };
+      return { digest, tag: imageTag };
+    }
+    if (!(await this.meta.getManifest(repo.id, imageDigest!))) return { failure: 'ImageNotFound', reason: 'Requested image not found' };
+    return { digest: imageDigest! };
+  }
+
+  async get(repo: Repository, digest: string): Promise<ImageRow | undefined> {
+    return this.meta.getImage(repo.id, digest);
+  }
+
+  async list(repo: Repository, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+    return this.meta.listImages(repo.id, status, after, limit);
+  }
+
+  async listIds(repo: Repository, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+    return this.meta.listImageIds(repo.id, status, after, limit);
+  }
+
+  /**
+   * Deletes what an identifier names: a tag (and the image with it when that was its last tag and no index
+   * references it), or, by digest, the image and all its tags. Returns the identifiers removed.
+   */
+  async delete(repo: Repository, id: ImageIdentifier): Promise<{ deleted: ImageIdentifier[] } | { failure: ImageFailureCode; reason: string }> {
+    const resolved = await this.resolve(repo, id);
+    if ('failure' in resolved) return resolved;
+    const image = (await this.meta.getImage(repo.id, resolved.digest))!;
+    const referenced = (await this.meta.manifestParents(repo.id, resolved.digest)).length > 0;
+    if (resolved.tag !== undefined && image.tags.length > 1) {
+      await this.meta.deleteTag(repo.id, resolved.tag);
+      return { deleted: [{ imageDigest: resolved.digest, imageTag: resolved.tag }] };
+    }
+    if (referenced) {
+      if (resolved.tag !== undefined) {
+        await this.meta.deleteTag(repo.id, resolved.tag);
+        return { deleted: [{ imageDigest: resolved.digest, imageTag: resolved.tag }] };
+      }
+      return { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' };
+    }
+    await this.meta.deleteManifest(repo.id, resolved.digest);
+    return {
+      deleted: image.tags.length > 0
+        ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t }))
+        : [{ imageDigest: resolved.digest }],
+    };
+  }
+}

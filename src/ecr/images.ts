@@ -1,0 +1,163 @@
+// ECR image operations: ListImages, DescribeImages, BatchGetImage, BatchDeleteImage, PutImage. The same core
+// calls as the data plane, so immutability, validation and pull recording behave the same on both.
+import type {
+  BatchDeleteImageRequest, BatchDeleteImageResponse, BatchGetImageRequest, BatchGetImageResponse,
+  DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageFailure, ImageIdentifier, Image,
+  ListImagesRequest, ListImagesResponse, PutImageRequest, PutImageResponse,
+} from '@aws-sdk/client-ecr';
+import { RegistryError } from '../core/errors.ts';
+import type { ImageRow, Repository, TagStatus } from '../storage/meta/store.ts';
+import { afterOf, epochSeconds, nextTokenOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { EcrError, fromRegistryError, invalidParameter } from './errors.ts';
+
+const DEFAULT_PAGE = 100;
+
+function imageDetail(repo: Repository, row: ImageRow): Wire<ImageDetail> {
+  return {
+    registryId: repo.accountId,
+    repositoryName: repo.name,
+    imageDigest: row.digest,
+    ...(row.tags.length > 0 ? { imageTags: row.tags } : {}),
+    imageSizeInBytes: row.imageSize,
+    imagePushedAt: epochSeconds(row.pushedAt),
+    imageManifestMediaType: row.mediaType,
+    ...(row.configMediaType ? { artifactMediaType: row.configMediaType } : {}),
+    ...(row.lastPulledAt !== null ? { lastRecordedPullTime: epochSeconds(row.lastPulledAt) } : {}),
+  };
+}
+
+const wireId = (id: ImageIdentifier): ImageIdentifier => ({
+  ...(id.imageDigest !== undefined ? { imageDigest: id.imageDigest } : {}),
+  ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
+});
+
+export async function listImages(ctx: EcrContext, input: ListImagesRequest): Promise<Wire<ListImagesResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  const limit = input.maxResults ?? DEFAULT_PAGE;
+  const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
+  const ids = await ctx.images.listIds(repo, status, afterOf(input.nextToken), limit + 1);
+  const more = ids.length > limit;
+  const shown = more ? ids.slice(0, limit) : ids;
+  const last = shown[shown.length - 1];
+  return {
+    imageIds: shown.map((i) => (i.tag === null ? { imageDigest: i.digest } : { imageDigest: i.digest, imageTag: i.tag })),
+    ...(more ? { nextToken: nextTokenOf(`${last.digest} ${last.tag ?? ''}`) } : {}),
+  };
+}
+
+export async function describeImages(ctx: EcrContext, input: DescribeImagesRequest): Promise<Wire<DescribeImagesResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  if (input.imageIds) {
+    if (input.maxResults !== undefined || input.nextToken !== undefined) {
+      throw invalidParameter('maxResults and nextToken cannot be used together with imageIds');
+    }
+    const details: Wire<ImageDetail>[] = [];
+    const seen = new Set<string>();
+    for (const id of input.imageIds) {
+      const resolved = await ctx.images.resolve(repo, id);
+      if ('failure' in resolved) {
+        if (resolved.failure === 'ImageNotFound') {
+          throw new EcrError('ImageNotFoundException', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+        }
+        throw invalidParameter(resolved.reason);
+      }
+      if (seen.has(resolved.digest)) continue;
+      seen.add(resolved.digest);
+      details.push(imageDetail(repo, (await ctx.images.get(repo, resolved.digest))!));
+    }
+    return { imageDetails: details };
+  }
+  const limit = input.maxResults ?? DEFAULT_PAGE;
+  const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
+  const rows = await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1);
+  const more = rows.length > limit;
+  const shown = more ? rows.slice(0, limit) : rows;
+  return {
+    imageDetails: shown.map((r) => imageDetail(repo, r)),
+    ...(more ? { nextToken: nextTokenOf(shown[shown.length - 1].digest) } : {}),
+  };
+}
+
+export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest): Promise<Wire<BatchGetImageResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  const images: Image[] = [];
+  const failures: ImageFailure[] = [];
+  for (const id of input.imageIds!) {
+    const resolved = await ctx.images.resolve(repo, id);
+    if ('failure' in resolved) {
+      failures.push({ imageId: wireId(id), failureCode: resolved.failure, failureReason: resolved.reason });
+      continue;
+    }
+    const manifest = await ctx.registry.getManifest(repo, resolved.digest);
+    if (input.acceptedMediaTypes && !input.acceptedMediaTypes.includes(manifest.mediaType)) {
+      // ECR's failure codes have none for this: like the data plane's 404, the image is not found in a form asked for.
+      failures.push({ imageId: wireId(id), failureCode: 'ImageNotFound', failureReason: `Requested image not found: it is stored as ${manifest.mediaType}, which is not among the acceptedMediaTypes` });
+      continue;
+    }
+    await ctx.registry.recordPull(repo, manifest);
+    images.push({
+      registryId: repo.accountId,
+      repositoryName: repo.name,
+      imageId: { imageDigest: manifest.digest, ...(resolved.tag !== undefined ? { imageTag: resolved.tag } : {}) },
+      imageManifest: manifest.content.toString('utf8'),
+      imageManifestMediaType: manifest.mediaType,
+    });
+  }
+  return { images, failures };
+}
+
+export async function batchDeleteImage(ctx: EcrContext, input: BatchDeleteImageRequest): Promise<Wire<BatchDeleteImageResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  const imageIds: ImageIdentifier[] = [];
+  const failures: ImageFailure[] = [];
+  for (const id of input.imageIds!) {
+    const result = await ctx.images.delete(repo, id);
+    if ('failure' in result) failures.push({ imageId: wireId(id), failureCode: result.failure, failureReason: result.reason });
+    else imageIds.push(...result.deleted);
+  }
+  return { imageIds, failures };
+}
+
+export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise<Wire<PutImageResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  const body = Buffer.from(input.imageManifest!, 'utf8');
+  const tag = input.imageTag;
+  let put;
+  try {
+    put = await ctx.registry.putManifest(repo, { tag, digest: input.imageDigest }, body, input.imageManifestMediaType);
+  } catch (e) {
+    throw putImageError(e, repo, input);
+  }
+  if (!put.created && !put.tagChanged) {
+    throw new EcrError('ImageAlreadyExistsException', `Image with digest '${put.digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+  }
+  return {
+    image: {
+      registryId: repo.accountId,
+      repositoryName: repo.name,
+      imageId: { imageDigest: put.digest, ...(tag !== undefined ? { imageTag: tag } : {}) },
+      imageManifest: input.imageManifest,
+      imageManifestMediaType: put.mediaType,
+    },
+  };
+}
+
+function putImageError(e: unknown, repo: Repository, input: PutImageRequest): unknown {
+  if (!(e instanceof RegistryError)) return e;
+  const detail = (e.detail ?? {}) as { kind?: string; missing?: string[] };
+  switch (e.code) {
+    case 'MANIFEST_BLOB_UNKNOWN':
+      return detail.kind === 'manifest'
+        ? new EcrError('ReferencedImagesNotFoundException', `Manifest list references images that do not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}': [${(detail.missing ?? []).join(', ')}]`)
+        : new EcrError('LayersNotFoundException', `Layers with digests '[${(detail.missing ?? []).join(', ')}]' required for pushing image into repository with name '${repo.name}' in the registry with id '${repo.accountId}' do not exist`);
+    case 'DIGEST_INVALID':
+      return new EcrError('ImageDigestDoesNotMatchException', `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest '${input.imageDigest}' does not match the digest of the image manifest'`);
+    case 'MANIFEST_INVALID':
+    case 'MANIFEST_TOO_LARGE':
+      return invalidParameter(`Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${e.message}'`);
+    case 'TAG_INVALID':
+      return invalidParameter(`Invalid parameter at 'imageTag' failed to satisfy constraint: '${e.message}'`);
+    default:
+      return fromRegistryError(e, repo.accountId);
+  }
+}

@@ -1,0 +1,126 @@
+// The ECR control plane over AWS JSON 1.1: POST / with X-Amz-Target, SigV4-signed. Reads the body (bounded),
+// verifies the signature, validates the input against ECR's model, runs the operation, and answers in JSON or
+// with an AWS JSON error.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Identity, KeyHolder } from '../auth/identity.ts';
+import type { Principal } from '../auth/principal.ts';
+import { sha256hex, verifySigV4 } from '../auth/sigv4.ts';
+import { RegistryError } from '../core/errors.ts';
+import type { Images } from '../core/images.ts';
+import type { Registry } from '../core/registry.ts';
+import type { Repositories } from '../core/repositories.ts';
+import type { Logger } from '../server/log.ts';
+import type { EcrContext } from './context.ts';
+import { EcrError, fromRegistryError } from './errors.ts';
+import { operationFor } from './operations.ts';
+import { model, validateInput } from './validate.ts';
+
+/** The largest request body: an UploadLayerPart of 20 MiB, base64-encoded, with room to spare. */
+const MAX_BODY = 32 * 1024 * 1024;
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+export interface EcrDeps {
+  identity: Identity;
+  registry: Registry;
+  repositories: Repositories;
+  images: Images;
+  region: string;
+  publicHost: string;
+  publicScheme: string;
+  log: Logger;
+  now?: () => number;
+}
+
+export function ecrHandler(deps: EcrDeps) {
+  const now = deps.now ?? Date.now;
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; operation?: string }): Promise<void> => {
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-RequestId', requestId);
+    let registryId = '';
+    try {
+      const body = await readBody(req);
+      const target = header(req, 'x-amz-target') ?? '';
+      const prefix = `${model.targetPrefix}.`;
+      const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
+      seen.operation = operation || undefined;
+      const holder = await authenticate(deps.identity, req, url, body, now());
+      seen.principal = holder.principal;
+      registryId = holder.principal.accountId;
+      const run = operationFor(operation);
+      if (!run) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
+      let input: unknown;
+      try {
+        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new EcrError('SerializationException', 'The request body is not valid JSON');
+      }
+      validateInput(operation, input);
+      if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
+      const ctx: EcrContext = {
+        operation, principal: holder.principal, holder, identity: deps.identity, registry: deps.registry,
+        repositories: deps.repositories, images: deps.images, region: deps.region, publicHost: deps.publicHost,
+        publicScheme: deps.publicScheme, log: deps.log, now,
+      };
+      const output = await run(ctx, input);
+      send(res, 200, output);
+    } catch (e) {
+      const error = e instanceof EcrError ? e
+        : e instanceof RegistryError ? fromRegistryError(e, registryId)
+        : undefined;
+      if (!error) {
+        deps.log.error({ err: e, requestId }, 'ECR request failed');
+        return send(res, 500, { __type: 'ServerException', message: `An internal error occurred (request id ${requestId})` });
+      }
+      res.setHeader('x-amzn-ErrorType', error.type);
+      send(res, error.status, { __type: error.type, message: error.message, ...error.fields });
+    }
+  };
+}
+
+async function authenticate(identity: Identity, req: IncomingMessage, url: URL, body: Buffer, now: number): Promise<KeyHolder> {
+  const accessKeyId = accessKeyOf(req, url);
+  const holder = accessKeyId ? await identity.lookup(accessKeyId) : undefined;
+  const result = verifySigV4({
+    method: req.method ?? 'POST',
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers: req.headers,
+    payloadHash: sha256hex(body),
+  }, { service: 'ecr', now, secretFor: (id) => (holder && id === holder.accessKeyId ? holder.secretAccessKey : undefined) });
+  if (!result.ok) throw new EcrError(result.error, result.message, result.error === 'MissingAuthenticationTokenException' ? 403 : 400);
+  return holder!;
+}
+
+/** The access key id a request claims (header or presigned query), to look its secret up before verifying. */
+function accessKeyOf(req: IncomingMessage, url: URL): string | undefined {
+  const auth = header(req, 'authorization');
+  const credential = auth ? /Credential=([^/,\s]+)\//.exec(auth)?.[1] : url.searchParams.get('X-Amz-Credential')?.split('/')[0];
+  return credential || undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > MAX_BODY) throw new EcrError('SerializationException', `The request body is larger than ${MAX_BODY} bytes`, 413);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new EcrError('SerializationException', `The request body is larger than ${MAX_BODY} bytes`, 413);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function send(res: ServerResponse, status: number, body: object): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', CONTENT_TYPE);
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
+}

@@ -1,0 +1,160 @@
+// ECR repository operations: CreateRepository, DescribeRepositories, DeleteRepository, PutImageTagMutability,
+// PutImageScanningConfiguration, TagResource, UntagResource, ListTagsForResource.
+import type {
+  CreateRepositoryRequest, CreateRepositoryResponse, DeleteRepositoryRequest, DeleteRepositoryResponse,
+  DescribeRepositoriesRequest, DescribeRepositoriesResponse, ListTagsForResourceRequest, ListTagsForResourceResponse,
+  PutImageScanningConfigurationRequest, PutImageScanningConfigurationResponse, PutImageTagMutabilityRequest,
+  PutImageTagMutabilityResponse, Repository as WireRepository, TagResourceRequest, TagResourceResponse,
+  UntagResourceRequest, UntagResourceResponse, Tag, ImageTagMutabilityExclusionFilter,
+} from '@aws-sdk/client-ecr';
+import { DEFAULT_SETTINGS } from '../core/repositories.ts';
+import type { MutabilityExclusion, Repository, TagMutability } from '../storage/meta/store.ts';
+import {
+  afterOf, allow, epochSeconds, nextTokenOf, registryIdOf, repositoryArn, repositoryFor, type EcrContext, type Wire,
+} from './context.ts';
+import { EcrError, invalidParameter, repositoryNotFound } from './errors.ts';
+
+const MAX_TAGS = 50;
+
+export function wireRepository(ctx: EcrContext, r: Repository): Wire<WireRepository> {
+  return {
+    repositoryArn: repositoryArn(ctx, r.accountId, r.name),
+    registryId: r.accountId,
+    repositoryName: r.name,
+    repositoryUri: `${ctx.publicHost}/${r.name}`,
+    createdAt: epochSeconds(r.createdAt),
+    imageTagMutability: r.imageTagMutability,
+    ...(r.mutabilityExclusions.length > 0 ? { imageTagMutabilityExclusionFilters: r.mutabilityExclusions } : {}),
+    imageScanningConfiguration: { scanOnPush: r.scanOnPush },
+    encryptionConfiguration: { encryptionType: r.encryptionType as 'AES256', ...(r.kmsKey ? { kmsKey: r.kmsKey } : {}) },
+  };
+}
+
+/** Mutability and its exclusion filters, checked together as ECR does. */
+function mutability(mode: string | undefined, filters: ImageTagMutabilityExclusionFilter[] | undefined): { imageTagMutability: TagMutability; mutabilityExclusions: MutabilityExclusion[] } {
+  const imageTagMutability = (mode ?? 'MUTABLE') as TagMutability;
+  const withExclusion = imageTagMutability.endsWith('_WITH_EXCLUSION');
+  if (withExclusion && (!filters || filters.length === 0)) {
+    throw invalidParameter(`imageTagMutabilityExclusionFilters must be provided when imageTagMutability is ${imageTagMutability}`);
+  }
+  if (!withExclusion && filters && filters.length > 0) {
+    throw invalidParameter(`imageTagMutabilityExclusionFilters can only be provided when imageTagMutability is MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION`);
+  }
+  return {
+    imageTagMutability,
+    mutabilityExclusions: (filters ?? []).map((f) => ({ filterType: 'WILDCARD', filter: f.filter! })),
+  };
+}
+
+function checkTags(tags: Tag[]): { Key: string; Value: string }[] {
+  if (tags.length > MAX_TAGS) throw new EcrError('TooManyTagsException', `The number of tags exceeds the limit of ${MAX_TAGS}`);
+  const keys = new Set<string>();
+  for (const t of tags) {
+    if (t.Key!.toLowerCase().startsWith('aws:')) throw new EcrError('InvalidTagParameterException', `Tag keys starting with 'aws:' are reserved: '${t.Key}'`);
+    if (t.Key!.length < 1 || t.Key!.length > 128) throw new EcrError('InvalidTagParameterException', `Tag key '${t.Key}' must be 1 to 128 characters`);
+    if (t.Value!.length > 256) throw new EcrError('InvalidTagParameterException', `Tag value for key '${t.Key}' must be at most 256 characters`);
+    if (keys.has(t.Key!)) throw new EcrError('InvalidTagParameterException', `Duplicate tag key '${t.Key}'`);
+    keys.add(t.Key!);
+  }
+  return tags.map((t) => ({ Key: t.Key!, Value: t.Value! }));
+}
+
+export async function createRepository(ctx: EcrContext, input: CreateRepositoryRequest): Promise<Wire<CreateRepositoryResponse>> {
+  const registryId = registryIdOf(ctx, input);
+  const name = input.repositoryName!;
+  allow(ctx, repositoryArn(ctx, registryId, name));
+  const encryption = input.encryptionConfiguration;
+  if (encryption && encryption.encryptionType !== 'AES256') {
+    throw new EcrError('KmsException', `encryptionType ${encryption.encryptionType} needs AWS KMS, which this registry does not have; use AES256`);
+  }
+  const tags = checkTags(input.tags ?? []);
+  const repo = await ctx.repositories.create(registryId, name, {
+    ...DEFAULT_SETTINGS,
+    ...mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters),
+    scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? false,
+  }, tags);
+  return { repository: wireRepository(ctx, repo) };
+}
+
+export async function describeRepositories(ctx: EcrContext, input: DescribeRepositoriesRequest): Promise<Wire<DescribeRepositoriesResponse>> {
+  const registryId = registryIdOf(ctx, input);
+  if (input.repositoryNames) {
+    if (input.maxResults !== undefined || input.nextToken !== undefined) {
+      throw invalidParameter('maxResults and nextToken cannot be used together with repositoryNames');
+    }
+    const found: Wire<WireRepository>[] = [];
+    for (const name of input.repositoryNames) {
+      allow(ctx, repositoryArn(ctx, registryId, name));
+      const repo = await ctx.registry.meta.getRepository(registryId, name);
+      if (!repo) throw repositoryNotFound(name, registryId);
+      found.push(wireRepository(ctx, repo));
+    }
+    return { repositories: found };
+  }
+  allow(ctx, repositoryArn(ctx, registryId, '*'));
+  const limit = input.maxResults ?? 100;
+  const page = await ctx.repositories.list(registryId, { last: afterOf(input.nextToken), limit: limit + 1 });
+  const more = page.length > limit;
+  const shown = more ? page.slice(0, limit) : page;
+  return {
+    repositories: shown.map((r) => wireRepository(ctx, r)),
+    ...(more ? { nextToken: nextTokenOf(shown[shown.length - 1].name) } : {}),
+  };
+}
+
+export async function deleteRepository(ctx: EcrContext, input: DeleteRepositoryRequest): Promise<Wire<DeleteRepositoryResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  await ctx.repositories.delete(repo, input.force ?? false);
+  return { repository: wireRepository(ctx, repo) };
+}
+
+export async function putImageTagMutability(ctx: EcrContext, input: PutImageTagMutabilityRequest): Promise<Wire<PutImageTagMutabilityResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  const settings = mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters);
+  await ctx.repositories.update(repo, settings);
+  return {
+    registryId: repo.accountId,
+    repositoryName: repo.name,
+    imageTagMutability: settings.imageTagMutability,
+    ...(settings.mutabilityExclusions.length > 0 ? { imageTagMutabilityExclusionFilters: settings.mutabilityExclusions } : {}),
+  };
+}
+
+export async function putImageScanningConfiguration(ctx: EcrContext, input: PutImageScanningConfigurationRequest): Promise<Wire<PutImageScanningConfigurationResponse>> {
+  const repo = await repositoryFor(ctx, input);
+  const scanOnPush = input.imageScanningConfiguration!.scanOnPush ?? false;
+  await ctx.repositories.update(repo, { scanOnPush });
+  return { registryId: repo.accountId, repositoryName: repo.name, imageScanningConfiguration: { scanOnPush } };
+}
+
+/** The repository a resource ARN names (only repositories carry tags in ECR). */
+async function repositoryOfArn(ctx: EcrContext, arn: string): Promise<Repository> {
+  const m = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/.exec(arn);
+  if (!m) throw invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`);
+  const [, , accountId, name] = m;
+  allow(ctx, repositoryArn(ctx, accountId, name));
+  const repo = await ctx.registry.meta.getRepository(accountId, name);
+  if (!repo) throw repositoryNotFound(name, accountId);
+  return repo;
+}
+
+export async function tagResource(ctx: EcrContext, input: TagResourceRequest): Promise<Wire<TagResourceResponse>> {
+  const repo = await repositoryOfArn(ctx, input.resourceArn!);
+  const tags = checkTags(input.tags!);
+  const existing = await ctx.repositories.tags(repo);
+  const keys = new Set([...existing.map((t) => t.Key), ...tags.map((t) => t.Key)]);
+  if (keys.size > MAX_TAGS) throw new EcrError('TooManyTagsException', `The number of tags exceeds the limit of ${MAX_TAGS}`);
+  await ctx.repositories.tag(repo, tags);
+  return {};
+}
+
+export async function untagResource(ctx: EcrContext, input: UntagResourceRequest): Promise<Wire<UntagResourceResponse>> {
+  const repo = await repositoryOfArn(ctx, input.resourceArn!);
+  await ctx.repositories.untag(repo, input.tagKeys!);
+  return {};
+}
+
+export async function listTagsForResource(ctx: EcrContext, input: ListTagsForResourceRequest): Promise<Wire<ListTagsForResourceResponse>> {
+  const repo = await repositoryOfArn(ctx, input.resourceArn!);
+  return { tags: await ctx.repositories.tags(repo) };
+}
