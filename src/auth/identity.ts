@@ -149,12 +149,20 @@ export class Identity {
     }));
   }
 
-  async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
-    if (!(await this.meta.setAccessKeyStatus(accessKeyId, status))) throw new IdentityError(`no access key ${accessKeyId}`);
+  async setAccessKeyStatus(accountId: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
+    await this.requireKey(accountId, accessKeyId);
+    await this.meta.setAccessKeyStatus(accessKeyId, status);
   }
 
-  async deleteAccessKey(accessKeyId: string): Promise<void> {
-    if (!(await this.meta.deleteAccessKey(accessKeyId))) throw new IdentityError(`no access key ${accessKeyId}`);
+  async deleteAccessKey(accountId: string, accessKeyId: string): Promise<void> {
+    await this.requireKey(accountId, accessKeyId);
+    await this.meta.deleteAccessKey(accessKeyId);
+  }
+
+  private async requireKey(accountId: string, accessKeyId: string): Promise<void> {
+    if (accessKeyId === this.root.accessKeyId) throw new IdentityError(`${accessKeyId} is the configured root key; change it in the configuration`);
+    const key = await this.meta.getAccessKey(accessKeyId);
+    if (!key || key.accountId !== accountId) throw new IdentityError(`no access key ${accessKeyId} in account ${accountId}`);
   }
 
   private async requireAccount(accountId: string): Promise<void> {

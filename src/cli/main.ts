@@ -2,12 +2,15 @@
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
-import { startBerth, type Berth } from '../server/app.ts';
+import { openStores, startBerth, type Berth } from '../server/app.ts';
+import { ADMIN_ACTIONS } from '../admin/actions.ts';
+import { IdentityError } from '../auth/identity.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
 Usage:
   berth serve [--config <file>]   run the registry
+  berth admin <action> [options]  manage accounts, users and access keys (berth admin --help)
   berth --help                    show this help
   berth --version                 show the version
 
@@ -31,6 +34,9 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
       config: { type: 'string', short: 'c' },
+      account: { type: 'string' },
+      user: { type: 'string' },
+      'access-key-id': { type: 'string' },
     },
   });
   if (values.version) {
@@ -39,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0];
+  if (command === 'admin') return admin(positionals[1], values);
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
@@ -46,6 +53,42 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') return serve(values.config);
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
+}
+
+const ADMIN_HELP = () => `berth admin: manage accounts, users and access keys in the data directory
+(the same actions are served as POST /_berth/admin/<action> to an account's root)
+
+Usage: berth admin <action> [--account <id>] [--user <name>] [--access-key-id <id>] [--config <file>]
+
+Actions (the default account unless --account):
+${Object.entries(ADMIN_ACTIONS).map(([name, a]) => `  ${name.padEnd(22)} ${a.summary}`).join('\n')}
+
+Output is JSON. Secret access keys are printed once, when created, and kept encrypted.`;
+
+async function admin(action: string | undefined, values: { help?: boolean; config?: string; account?: string; user?: string; 'access-key-id'?: string }): Promise<number> {
+  const spec = action ? ADMIN_ACTIONS[action] : undefined;
+  if (!spec) {
+    if (values.help || !action) {
+      console.log(ADMIN_HELP());
+      return values.help ? 0 : 1;
+    }
+    console.error(`berth admin: unknown action "${action}"\n\n${ADMIN_HELP()}`);
+    return 2;
+  }
+  const stores = await openStores(loadConfig(process.env, values.config));
+  try {
+    const result = await spec.run(stores.identity, { account: values.account, user: values.user, accessKeyId: values['access-key-id'] }, stores.accountId);
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  } catch (e) {
+    if (e instanceof IdentityError) {
+      console.error(`berth admin ${action}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await stores.meta.close();
+  }
 }
 
 async function serve(configPath: string | undefined): Promise<number> {

@@ -15,6 +15,7 @@ import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { ociHandler } from '../oci/router.ts';
 import { ecrHandler } from '../ecr/protocol.ts';
+import { ADMIN_PREFIX, adminHandler } from '../admin/api.ts';
 import { Repositories } from '../core/repositories.ts';
 import { Images } from '../core/images.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -32,17 +33,32 @@ export interface Berth {
   close(): Promise<void>;
 }
 
-export async function startBerth(config: Config): Promise<Berth> {
-  const log = createLogger(config.logLevel);
+export interface Stores {
+  dataDir: string;
+  meta: MetaStore;
+  blobs: FilesystemBlobStore;
+  accountId: string;
+  rootKey: RootKey;
+  identity: Identity;
+}
+
+/** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
+export async function openStores(config: Config): Promise<Stores> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
   const blobs = new FilesystemBlobStore(dataDir);
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);
-  const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   await meta.ensureAccount(accountId, Date.now());
+  const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId);
+  return { dataDir, meta, blobs, accountId, rootKey, identity };
+}
+
+export async function startBerth(config: Config): Promise<Berth> {
+  const log = createLogger(config.logLevel);
+  const { meta, blobs, accountId, rootKey, identity } = await openStores(config);
   const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush });
   const repositories = new Repositories(meta);
   const images = new Images(meta);
@@ -60,6 +76,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
   const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
   const oci = ociHandler({ registry, identity, region: config.region, defaultAccountId: accountId, realm: publicHost, log });
+  const admin = adminHandler(identity);
   const ecr = ecrHandler({ identity, registry, repositories, images, region: config.region, publicHost, publicScheme, log });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -84,6 +101,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
     if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
+    if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, res, url, seen);
     if (url.pathname === '/healthz') {
       res.setHeader('Content-Type', 'application/json');
       res.end('{"status":"ok"}');
