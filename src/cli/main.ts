@@ -118,7 +118,7 @@ function banner(b: Berth): string {
     `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (SQLite metadata, filesystem blobs)`,
     '',
   ];
-  let password: string;
+  let secret: string;
   if (key.origin === 'generated') {
     lines.push(
       `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`,
@@ -126,20 +126,29 @@ function banner(b: Berth): string {
       `  secret access key: ${key.secretAccessKey}`,
       '',
     );
-    password = `echo '${key.secretAccessKey}'`;
+    secret = `'${key.secretAccessKey}'`;
   } else if (key.origin === 'file') {
     lines.push(`Root access key id ${key.accessKeyId}; its secret is in ${file}.`, '');
-    password = `node -p "require('${isAbsolute(file) ? file : './' + file}').secretAccessKey"`;
+    secret = `"$(node -p "require('${isAbsolute(file) ? file : './' + file}').secretAccessKey")"`;
   } else {
     lines.push(`Root access key id ${key.accessKeyId} (from configuration).`, '');
-    password = 'echo "$BERTH_ROOT_SECRET_ACCESS_KEY"';
+    secret = '"$BERTH_ROOT_SECRET_ACCESS_KEY"';
   }
+  const endpoint = `--endpoint-url ${b.publicScheme}://${host}`;
   lines.push(
-    'Log in and push:',
-    `  ${password} | docker login ${host} --username ${key.accessKeyId} --password-stdin`,
+    'With the AWS CLI, as with Amazon ECR:',
+    `  export AWS_ACCESS_KEY_ID=${key.accessKeyId} AWS_SECRET_ACCESS_KEY=${secret} AWS_DEFAULT_REGION=${b.config.region}`,
+    ...(b.config.createOnPush ? [] : [`  aws ecr create-repository --repository-name my-repo ${endpoint}`]),
+    `  aws ecr get-login-password ${endpoint} | docker login --username AWS --password-stdin ${host}`,
     `  docker tag my-image ${host}/my-repo:latest`,
     `  docker push ${host}/my-repo:latest`,
+    '',
+    'Or log docker in with the access key itself:',
+    `  echo ${secret} | docker login ${host} --username ${key.accessKeyId} --password-stdin`,
   );
+  if (!b.config.createOnPush) {
+    lines.push('(Pushing to a repository that does not exist is refused, as in ECR; BERTH_CREATE_ON_PUSH=true creates it instead.)');
+  }
   return lines.join('\n');
 }
 

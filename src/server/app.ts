@@ -26,6 +26,7 @@ export interface Berth {
   url: string;
   /** What users type: host[:port] from BERTH_PUBLIC_URL, else the listen address. */
   publicHost: string;
+  publicScheme: string;
   accountId: string;
   rootKey: RootKey;
   config: Config;
@@ -113,7 +114,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   }
 
   return {
-    server, url, publicHost, accountId, rootKey, config, log,
+    server, url, publicHost, publicScheme, accountId, rootKey, config, log,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
