@@ -22,6 +22,7 @@ Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and enviro
   BERTH_ROOT_SECRET_ACCESS_KEY  the root secret access key
   BERTH_REGION                  the region in ARNs (default us-east-1)
   BERTH_ACCOUNT_ID              the default account's 12-digit id (default: generated on first start)
+  BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key)
   BERTH_CREATE_ON_PUSH          create a repository when an image is pushed to it (default false, as ECR)
   BERTH_LOG_LEVEL               fatal, error, warn, info, debug (default info)
 `;
