@@ -19,6 +19,8 @@ export interface Config {
   /** Whether pushing to a repository that does not exist creates it (ECR refuses such a push: default false). */
   createOnPush: boolean;
   logLevel: string;
+  /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
+  auditLog?: string;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -43,6 +45,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_SECRET_KEY: 'secretKey',
   BERTH_CREATE_ON_PUSH: 'createOnPush',
   BERTH_LOG_LEVEL: 'logLevel',
+  BERTH_AUDIT_LOG: 'auditLog',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush']);

@@ -6,6 +6,9 @@ export interface AdminArgs {
   account?: string;
   user?: string;
   accessKeyId?: string;
+  policyName?: string;
+  /** The policy document's JSON text. */
+  policyDocument?: string;
 }
 
 type Action = (identity: Identity, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -48,6 +51,21 @@ export const ADMIN_ACTIONS: Record<string, { summary: string; run: Action; rootO
   'activate-access-key': {
     summary: 'activate an access key again (--access-key-id)',
     run: async (id, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Active'); return { accessKeyId: a.accessKeyId, status: 'Active' }; },
+  },
+  'put-user-policy': {
+    summary: 'attach an inline identity policy to a user (--user, --policy-name, --policy-document <json|file://path>)',
+    run: async (id, a, acct) => {
+      await id.putUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name'), need(a.policyDocument, '--policy-document'));
+      return { user: a.user, policyName: a.policyName };
+    },
+  },
+  'list-user-policies': {
+    summary: "list a user's policies with their documents (--user)",
+    run: async (id, a, acct) => ({ policies: await id.listUserPolicies(a.account ?? acct, need(a.user, '--user')) }),
+  },
+  'delete-user-policy': {
+    summary: "remove a user's policy (--user, --policy-name)",
+    run: async (id, a, acct) => { await id.deleteUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name')); return { deleted: a.policyName }; },
   },
   'delete-access-key': {
     summary: 'delete an access key (--access-key-id)',

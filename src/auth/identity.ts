@@ -7,6 +7,7 @@ import { rootArn, type Principal } from './principal.ts';
 import type { RootKey } from './credentials.ts';
 import type { SecretBox } from './secrets.ts';
 import { TOKEN_TTL_MS, TokenSigner, type TokenClaims } from './tokens.ts';
+import { parsePolicy, PolicyError } from './policy/document.ts';
 
 export interface KeyHolder {
   accessKeyId: string;
@@ -157,6 +158,33 @@ export class Identity {
   async deleteAccessKey(accountId: string, accessKeyId: string): Promise<void> {
     await this.requireKey(accountId, accessKeyId);
     await this.meta.deleteAccessKey(accessKeyId);
+  }
+
+  // --- identity policies (inline, per user) ---
+
+  async putUserPolicy(accountId: string, userName: string, policyName: string, text: string): Promise<void> {
+    await this.requireUser(accountId, userName);
+    if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) throw new IdentityError(`invalid policy name "${policyName}"`);
+    try {
+      parsePolicy(text, 'identity');
+    } catch (e) {
+      if (e instanceof PolicyError) throw new IdentityError(`invalid policy document: ${e.message}`);
+      throw e;
+    }
+    await this.meta.putUserPolicy(accountId, userName, { name: policyName, text });
+  }
+
+  async listUserPolicies(accountId: string, userName: string): Promise<{ name: string; document: unknown }[]> {
+    await this.requireUser(accountId, userName);
+    return (await this.meta.listUserPolicies(accountId, userName)).map((p) => ({ name: p.name, document: JSON.parse(p.text) }));
+  }
+
+  async deleteUserPolicy(accountId: string, userName: string, policyName: string): Promise<void> {
+    if (!(await this.meta.deleteUserPolicy(accountId, userName, policyName))) throw new IdentityError(`no policy ${policyName} on user ${userName}`);
+  }
+
+  private async requireUser(accountId: string, userName: string): Promise<void> {
+    if (!(await this.meta.listUsers(accountId)).some((u) => u.name === userName)) throw new IdentityError(`no user ${userName} in account ${accountId}`);
   }
 
   private async requireKey(accountId: string, accessKeyId: string): Promise<void> {

@@ -1,6 +1,7 @@
 // The `berth` command.
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
@@ -38,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       account: { type: 'string' },
       user: { type: 'string' },
       'access-key-id': { type: 'string' },
+      'policy-name': { type: 'string' },
+      'policy-document': { type: 'string' },
     },
   });
   if (values.version) {
@@ -59,14 +62,25 @@ async function main(argv: string[]): Promise<number> {
 const ADMIN_HELP = () => `berth admin: manage accounts, users and access keys in the data directory
 (the same actions are served as POST /_berth/admin/<action> to an account's root)
 
-Usage: berth admin <action> [--account <id>] [--user <name>] [--access-key-id <id>] [--config <file>]
+Usage: berth admin <action> [--account <id>] [--user <name>] [--access-key-id <id>]
+                          [--policy-name <name>] [--policy-document <json|file://path>] [--config <file>]
 
 Actions (the default account unless --account):
 ${Object.entries(ADMIN_ACTIONS).map(([name, a]) => `  ${name.padEnd(22)} ${a.summary}`).join('\n')}
 
 Output is JSON. Secret access keys are printed once, when created, and kept encrypted.`;
 
-async function admin(action: string | undefined, values: { help?: boolean; config?: string; account?: string; user?: string; 'access-key-id'?: string }): Promise<number> {
+interface AdminFlags {
+  help?: boolean;
+  config?: string;
+  account?: string;
+  user?: string;
+  'access-key-id'?: string;
+  'policy-name'?: string;
+  'policy-document'?: string;
+}
+
+async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
   const spec = action ? ADMIN_ACTIONS[action] : undefined;
   if (!spec) {
     if (values.help || !action) {
@@ -78,7 +92,10 @@ async function admin(action: string | undefined, values: { help?: boolean; confi
   }
   const stores = await openStores(loadConfig(process.env, values.config));
   try {
-    const result = await spec.run(stores.identity, { account: values.account, user: values.user, accessKeyId: values['access-key-id'] }, stores.accountId);
+    const doc = values['policy-document'];
+    const policyDocument = doc?.startsWith('file://') ? readFileSync(doc.slice('file://'.length), 'utf8') : doc;
+    const args = { account: values.account, user: values.user, accessKeyId: values['access-key-id'], policyName: values['policy-name'], policyDocument };
+    const result = await spec.run(stores.identity, args, stores.accountId);
     console.log(JSON.stringify(result, null, 2));
     return 0;
   } catch (e) {

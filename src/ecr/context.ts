@@ -2,7 +2,7 @@
 // authorization, repository lookup and the wire shapes.
 import type { KeyHolder, Identity } from '../auth/identity.ts';
 import type { Principal } from '../auth/principal.ts';
-import { authorize, type EcrAction } from '../auth/authorize.ts';
+import type { Authorizer, EcrAction } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
@@ -15,6 +15,9 @@ export interface EcrContext {
   principal: Principal;
   holder: KeyHolder;
   identity: Identity;
+  authorizer: Authorizer;
+  /** The caller's address (aws:SourceIp). */
+  sourceIp?: string;
   registry: Registry;
   repositories: Repositories;
   images: Images;
@@ -34,21 +37,36 @@ export function registryIdOf(ctx: EcrContext, input: { registryId?: string }): s
   return input.registryId ?? ctx.principal.accountId;
 }
 
+export interface Target {
+  resource: string;
+  resourceAccount: string;
+  repository?: Repository;
+  requestTags?: { Key: string; Value: string }[];
+}
+
 /** Authorizes the operation's action on a resource, or throws AccessDeniedException with AWS's message. */
-export function allow(ctx: EcrContext, resource: string, action: EcrAction = `ecr:${ctx.operation}`): void {
-  const decision = authorize(ctx.principal, action, resource);
-  if (!decision.allowed) {
-    ctx.log.info({ audit: true, principal: ctx.principal.arn, action, resource, allowed: false, reason: decision.reason });
-    throw new EcrError('AccessDeniedException', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`);
-  }
+export async function allow(ctx: EcrContext, target: Target, action: EcrAction = `ecr:${ctx.operation}`): Promise<void> {
+  const decision = await ctx.authorizer.authorize({ principal: ctx.principal, action, sourceIp: ctx.sourceIp, ...target });
+  if (decision.allowed) return;
+  const why = decision.effect === 'ExplicitDeny'
+    ? `with an explicit deny in ${decision.policy?.startsWith('repository/') ? 'a resource-based policy' : 'an identity-based policy'}`
+    : target.resourceAccount !== ctx.principal.accountId || decision.policy?.startsWith('repository/')
+      ? 'because no resource-based policy allows the ' + action + ' action'
+      : 'because no identity-based policy allows the ' + action + ' action';
+  throw new EcrError('AccessDeniedException', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${target.resource} ${why}`);
+}
+
+/** Whether the operation's action is allowed on a resource (for listings that show only what the caller may see). */
+export async function allowed(ctx: EcrContext, target: Target, action: EcrAction = `ecr:${ctx.operation}`): Promise<boolean> {
+  return (await ctx.authorizer.authorize({ principal: ctx.principal, action, sourceIp: ctx.sourceIp, ...target })).allowed;
 }
 
 /** Authorizes the operation on the named repository and returns it, or RepositoryNotFoundException. */
 export async function repositoryFor(ctx: EcrContext, input: { registryId?: string; repositoryName?: string }): Promise<Repository> {
   const registryId = registryIdOf(ctx, input);
   const name = input.repositoryName!;
-  allow(ctx, repositoryArn(ctx, registryId, name));
   const repo = await ctx.registry.meta.getRepository(registryId, name);
+  await allow(ctx, { resource: repositoryArn(ctx, registryId, name), resourceAccount: registryId, repository: repo });
   if (!repo) throw repositoryNotFound(name, registryId);
   return repo;
 }

@@ -4,6 +4,7 @@ import type { EcrContext } from './context.ts';
 import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
+import * as policies from './policies.ts';
 import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
 import { model } from './validate.ts';
@@ -31,13 +32,18 @@ export const OPERATIONS: Record<string, Operation> = {
   InitiateLayerUpload: layers.initiateLayerUpload,
   UploadLayerPart: layers.uploadLayerPart,
   CompleteLayerUpload: layers.completeLayerUpload,
+  SetRepositoryPolicy: policies.setRepositoryPolicy,
+  GetRepositoryPolicy: policies.getRepositoryPolicy,
+  DeleteRepositoryPolicy: policies.deleteRepositoryPolicy,
+  PutRegistryPolicy: policies.putRegistryPolicy,
+  GetRegistryPolicy: policies.getRegistryPolicy,
+  DeleteRegistryPolicy: policies.deleteRegistryPolicy,
   GetAuthorizationToken: registry.getAuthorizationToken,
   DescribeRegistry: registry.describeRegistry,
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
-  [/RepositoryPolicy|RegistryPolicy/, 'repository and registry policies (IAM-style policies)'],
   [/LifecyclePolicy/, 'lifecycle policies'],
   [/Scan|ScanningConfiguration/, 'vulnerability scanning'],
   [/Replication/, 'replication'],

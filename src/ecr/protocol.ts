@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, KeyHolder } from '../auth/identity.ts';
+import type { Authorizer } from '../auth/authorizer.ts';
 import type { Principal } from '../auth/principal.ts';
 import { sha256hex, verifySigV4 } from '../auth/sigv4.ts';
 import { RegistryError } from '../core/errors.ts';
@@ -22,6 +23,7 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 export interface EcrDeps {
   identity: Identity;
+  authorizer: Authorizer;
   registry: Registry;
   repositories: Repositories;
   images: Images;
@@ -58,7 +60,8 @@ export function ecrHandler(deps: EcrDeps) {
       validateInput(operation, input);
       if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
       const ctx: EcrContext = {
-        operation, principal: holder.principal, holder, identity: deps.identity, registry: deps.registry,
+        operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer,
+        sourceIp: req.socket.remoteAddress, registry: deps.registry,
         repositories: deps.repositories, images: deps.images, region: deps.region, publicHost: deps.publicHost,
         publicScheme: deps.publicScheme, log: deps.log, now,
       };

@@ -5,7 +5,7 @@ import type {
 import { allow, epochSeconds, registryIdOf, type EcrContext, type Wire } from './context.ts';
 
 export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthorizationTokenRequest): Promise<Wire<GetAuthorizationTokenResponse>> {
-  allow(ctx, '*');
+  await allow(ctx, { resource: '*', resourceAccount: ctx.principal.accountId });
   const { authorizationToken, expiresAt } = ctx.identity.issueToken(ctx.holder);
   return {
     authorizationData: [{
@@ -18,6 +18,6 @@ export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthoriz
 
 export async function describeRegistry(ctx: EcrContext, input: DescribeRegistryRequest): Promise<Wire<DescribeRegistryResponse>> {
   const registryId = registryIdOf(ctx, input as { registryId?: string });
-  allow(ctx, `arn:aws:ecr:${ctx.region}:${registryId}:registry`);
+  await allow(ctx, { resource: `arn:aws:ecr:${ctx.region}:${registryId}:registry`, resourceAccount: registryId });
   return { registryId, replicationConfiguration: { rules: [] } };
 }

@@ -10,7 +10,7 @@ import type {
 import { DEFAULT_SETTINGS } from '../core/repositories.ts';
 import type { MutabilityExclusion, Repository, TagMutability } from '../storage/meta/store.ts';
 import {
-  afterOf, allow, epochSeconds, nextTokenOf, registryIdOf, repositoryArn, repositoryFor, type EcrContext, type Wire,
+  afterOf, allow, allowed, epochSeconds, nextTokenOf, registryIdOf, repositoryArn, repositoryFor, type EcrContext, type Wire,
 } from './context.ts';
 import { EcrError, invalidParameter, repositoryNotFound } from './errors.ts';
 
@@ -62,12 +62,12 @@ function checkTags(tags: Tag[]): { Key: string; Value: string }[] {
 export async function createRepository(ctx: EcrContext, input: CreateRepositoryRequest): Promise<Wire<CreateRepositoryResponse>> {
   const registryId = registryIdOf(ctx, input);
   const name = input.repositoryName!;
-  allow(ctx, repositoryArn(ctx, registryId, name));
+  const tags = checkTags(input.tags ?? []);
+  await allow(ctx, { resource: repositoryArn(ctx, registryId, name), resourceAccount: registryId, requestTags: tags });
   const encryption = input.encryptionConfiguration;
   if (encryption && encryption.encryptionType !== 'AES256') {
     throw new EcrError('KmsException', `encryptionType ${encryption.encryptionType} needs AWS KMS, which this registry does not have; use AES256`);
   }
-  const tags = checkTags(input.tags ?? []);
   const repo = await ctx.repositories.create(registryId, name, {
     ...DEFAULT_SETTINGS,
     ...mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters),
@@ -84,18 +84,28 @@ export async function describeRepositories(ctx: EcrContext, input: DescribeRepos
     }
     const found: Wire<WireRepository>[] = [];
     for (const name of input.repositoryNames) {
-      allow(ctx, repositoryArn(ctx, registryId, name));
-      const repo = await ctx.registry.meta.getRepository(registryId, name);
-      if (!repo) throw repositoryNotFound(name, registryId);
-      found.push(wireRepository(ctx, repo));
+      found.push(wireRepository(ctx, await repositoryFor(ctx, { registryId, repositoryName: name })));
     }
     return { repositories: found };
   }
-  allow(ctx, repositoryArn(ctx, registryId, '*'));
+  // Every repository the caller may describe, a page at a time (read on past the ones it may not).
   const limit = input.maxResults ?? 100;
-  const page = await ctx.repositories.list(registryId, { last: afterOf(input.nextToken), limit: limit + 1 });
-  const more = page.length > limit;
-  const shown = more ? page.slice(0, limit) : page;
+  const visible: Repository[] = [];
+  let last = afterOf(input.nextToken);
+  for (;;) {
+    const batch = await ctx.repositories.list(registryId, { last, limit: limit + 1 });
+    for (const repo of batch) {
+      if (await allowed(ctx, { resource: repositoryArn(ctx, registryId, repo.name), resourceAccount: registryId, repository: repo })) visible.push(repo);
+    }
+    if (batch.length < limit + 1 || visible.length > limit) break;
+    last = batch[batch.length - 1].name;
+  }
+  if (visible.length === 0) {
+    // Nothing visible: a caller with no right to describe repositories at all is refused, as in ECR.
+    await allow(ctx, { resource: repositoryArn(ctx, registryId, '*'), resourceAccount: registryId });
+  }
+  const more = visible.length > limit;
+  const shown = more ? visible.slice(0, limit) : visible;
   return {
     repositories: shown.map((r) => wireRepository(ctx, r)),
     ...(more ? { nextToken: nextTokenOf(shown[shown.length - 1].name) } : {}),
@@ -128,19 +138,19 @@ export async function putImageScanningConfiguration(ctx: EcrContext, input: PutI
 }
 
 /** The repository a resource ARN names (only repositories carry tags in ECR). */
-async function repositoryOfArn(ctx: EcrContext, arn: string): Promise<Repository> {
+async function repositoryOfArn(ctx: EcrContext, arn: string, requestTags?: { Key: string; Value: string }[]): Promise<Repository> {
   const m = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/.exec(arn);
   if (!m) throw invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`);
   const [, , accountId, name] = m;
-  allow(ctx, repositoryArn(ctx, accountId, name));
   const repo = await ctx.registry.meta.getRepository(accountId, name);
+  await allow(ctx, { resource: repositoryArn(ctx, accountId, name), resourceAccount: accountId, repository: repo, requestTags });
   if (!repo) throw repositoryNotFound(name, accountId);
   return repo;
 }
 
 export async function tagResource(ctx: EcrContext, input: TagResourceRequest): Promise<Wire<TagResourceResponse>> {
-  const repo = await repositoryOfArn(ctx, input.resourceArn!);
   const tags = checkTags(input.tags!);
+  const repo = await repositoryOfArn(ctx, input.resourceArn!, tags);
   const existing = await ctx.repositories.tags(repo);
   const keys = new Set([...existing.map((t) => t.Key), ...tags.map((t) => t.Key)]);
   if (keys.size > MAX_TAGS) throw new EcrError('TooManyTagsException', `The number of tags exceeds the limit of ${MAX_TAGS}`);

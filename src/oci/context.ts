@@ -1,11 +1,11 @@
 // What every data-plane handler gets: the request, the response, who is asking, and the core.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
-import { authorize, type EcrAction } from '../auth/authorize.ts';
+import type { Authorizer, EcrAction } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { fail } from '../core/errors.ts';
-import type { Logger } from '../server/log.ts';
+import { isValidRepositoryName } from '../core/grammar.ts';
 
 export interface OciContext {
   req: IncomingMessage;
@@ -14,27 +14,35 @@ export interface OciContext {
   head: boolean;
   principal: Principal;
   registry: Registry;
+  authorizer: Authorizer;
   region: string;
-  log: Logger;
 }
 
 export const repositoryArn = (region: string, accountId: string, name: string) =>
   `arn:aws:ecr:${region}:${accountId}:repository/${name}`;
 
-/** Authorizes every action for the repository (DESIGN.md invariant 4) or throws DENIED. */
-export function allow(ctx: OciContext, name: string, ...actions: EcrAction[]): void {
-  const arn = repositoryArn(ctx.region, ctx.principal.accountId, name);
+/**
+ * Authorizes every action on the repository (DESIGN.md invariant 4), with its policy when it exists, or throws:
+ * DENIED (403) for a known caller, UNAUTHORIZED (401, with the challenge) for an anonymous one.
+ */
+export async function allow(ctx: OciContext, name: string, repository: Repository | undefined, ...actions: EcrAction[]): Promise<void> {
+  const account = ctx.principal.accountId;
+  const arn = repositoryArn(ctx.region, account, name);
   for (const action of actions) {
-    const decision = authorize(ctx.principal, action, arn);
-    if (!decision.allowed) {
-      ctx.log.info({ audit: true, principal: ctx.principal.arn, action, resource: arn, allowed: false, reason: decision.reason });
-      fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`);
-    }
+    const decision = await ctx.authorizer.authorize({
+      principal: ctx.principal, action, resource: arn, resourceAccount: account, repository,
+      sourceIp: ctx.req.socket.remoteAddress,
+    });
+    if (decision.allowed) continue;
+    if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
+    fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`);
   }
 }
 
 /** Authorizes, then resolves the repository (created on push when configured). */
 export async function repositoryFor(ctx: OciContext, name: string, actions: EcrAction[], forPush = false): Promise<Repository> {
-  allow(ctx, name, ...actions);
-  return ctx.registry.repository(ctx.principal.accountId, name, forPush);
+  if (!isValidRepositoryName(name)) fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
+  const existing = await ctx.registry.meta.getRepository(ctx.principal.accountId, name);
+  await allow(ctx, name, existing, ...actions);
+  return existing ?? ctx.registry.repository(ctx.principal.accountId, name, forPush);
 }

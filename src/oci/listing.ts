@@ -2,7 +2,7 @@
 import { fail } from '../core/errors.ts';
 import { MediaType } from '../core/manifest.ts';
 import type { Page } from '../storage/meta/store.ts';
-import { allow, repositoryFor, type OciContext } from './context.ts';
+import { repositoryFor, type OciContext } from './context.ts';
 
 /** Upper bound on one page, whatever `n` asks for. */
 const MAX_PAGE = 10_000;
@@ -15,18 +15,23 @@ export async function listTags(ctx: OciContext, name: string): Promise<void> {
 }
 
 export async function listCatalog(ctx: OciContext): Promise<void> {
+  if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required to list repositories');
   const page = pageOf(ctx);
-  // Only repositories the caller may describe; while every principal may describe its whole account, the
-  // account's listing is that set.
-  const names = page.limit === 0 ? [] : await ctx.registry.listRepositories(ctx.principal.accountId, { ...page, limit: page.limit + 1 });
-  const visible = names.filter((n) => {
-    try {
-      allow(ctx, n, 'ecr:DescribeRepositories');
-      return true;
-    } catch {
-      return false;
+  // Only the repositories the caller may describe.
+  // Only the repositories the caller may describe: read on until a page (and one more) is visible.
+  const visible: string[] = [];
+  let last = page.last;
+  while (page.limit > 0 && visible.length <= page.limit) {
+    const names = await ctx.registry.listRepositories(ctx.principal.accountId, { last, limit: page.limit + 1 });
+    for (const n of names) {
+      try {
+        await repositoryFor(ctx, n, ['ecr:DescribeRepositories']);
+        visible.push(n);
+      } catch { /* not the caller's to see */ }
     }
-  });
+    if (names.length < page.limit + 1) break;
+    last = names[names.length - 1];
+  }
   sendPage(ctx, '/v2/_catalog', page, visible, (items) => ({ repositories: items }));
 }
 

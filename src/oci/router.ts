@@ -2,10 +2,10 @@
 // Repository names contain slashes, so routes are matched on what follows the name.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, BasicResult } from '../auth/identity.ts';
-import type { Principal } from '../auth/principal.ts';
+import { anonymous, type Principal } from '../auth/principal.ts';
+import type { Authorizer } from '../auth/authorizer.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../core/registry.ts';
-import type { Logger } from '../server/log.ts';
 import { deleteBlob, getBlob } from './blobs.ts';
 import type { OciContext } from './context.ts';
 import { sendOciError } from './errors.ts';
@@ -28,7 +28,9 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^/v2/${NAME}/referrers/([^/]+)$`), methods: { GET: listReferrers } },
 ];
 
+/** The API version check: it answers 401 to anonymous callers, so that clients offer their credentials. */
 async function base(ctx: OciContext): Promise<void> {
+  if (ctx.principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'authentication required');
   ctx.res.statusCode = 200;
   ctx.res.setHeader('Content-Type', 'application/json');
   ctx.res.setHeader('Content-Length', 2);
@@ -55,7 +57,7 @@ export interface OciDeps {
   /** The default account, for requests that carry no credentials. */
   defaultAccountId: string;
   realm: string;
-  log: Logger;
+  authorizer: Authorizer;
 }
 
 export function ociHandler(deps: OciDeps) {
@@ -65,12 +67,11 @@ export function ociHandler(deps: OciDeps) {
     const head = req.method === 'HEAD';
     try {
       const auth = await authenticate(deps.identity, req, url);
-      if (!auth || 'error' in auth) {
-        res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
-        throw new RegistryError('UNAUTHORIZED', auth ? `authentication failed: ${auth.error}` : 'authentication required');
-      }
-      seen.principal = auth.principal;
-      const ctx: OciContext = { req, res, url, head, principal: auth.principal, registry: deps.registry, region: deps.region, log: deps.log };
+      if (auth && 'error' in auth) throw new RegistryError('UNAUTHORIZED', `authentication failed: ${auth.error}`);
+      // No credentials: an anonymous caller of the default account, let in only where a policy grants "*".
+      const principal = auth ? auth.principal : anonymous(deps.defaultAccountId);
+      seen.principal = principal;
+      const ctx: OciContext = { req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, region: deps.region };
       for (const route of ROUTES) {
         const m = route.pattern.exec(url.pathname);
         if (!m) continue;
@@ -89,6 +90,7 @@ export function ociHandler(deps: OciDeps) {
         res.destroy(e);
         return;
       }
+      if (e.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
       // A request body left unread is discarded by Node after the answer; the connection stays usable.
       sendOciError(res, e, head);
     }

@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { fail } from '../core/errors.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { allow, repositoryFor, type OciContext } from './context.ts';
+import { repositoryFor, type OciContext } from './context.ts';
 import { parseContentRange, uploadRange } from './range.ts';
 
 const PUSH = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] as const;
@@ -19,8 +19,7 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
     if (fromName) {
       // A source the caller may not pull from, or that does not exist, is no error: the client uploads instead.
       try {
-        allow(ctx, fromName, 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer');
-        from = await registry.repository(ctx.principal.accountId, fromName);
+        from = await repositoryFor(ctx, fromName, ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
       } catch {
         from = undefined;
       }

@@ -18,7 +18,8 @@ import { ecrHandler } from '../ecr/protocol.ts';
 import { ADMIN_PREFIX, adminHandler } from '../admin/api.ts';
 import { Repositories } from '../core/repositories.ts';
 import { Images } from '../core/images.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createAuditLogger, createLogger, type Logger } from './log.ts';
+import { Authorizer } from '../auth/authorizer.ts';
 
 export interface Berth {
   server: Server;
@@ -59,7 +60,7 @@ export async function openStores(config: Config): Promise<Stores> {
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
-  const { meta, blobs, accountId, rootKey, identity } = await openStores(config);
+  const { dataDir, meta, blobs, accountId, rootKey, identity } = await openStores(config);
   const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush });
   const repositories = new Repositories(meta);
   const images = new Images(meta);
@@ -76,9 +77,11 @@ export async function startBerth(config: Config): Promise<Berth> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
   const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
-  const oci = ociHandler({ registry, identity, region: config.region, defaultAccountId: accountId, realm: publicHost, log });
+  const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
+  const authorizer = new Authorizer(meta, audit);
+  const oci = ociHandler({ registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost });
   const admin = adminHandler(identity);
-  const ecr = ecrHandler({ identity, registry, repositories, images, region: config.region, publicHost, publicScheme, log });
+  const ecr = ecrHandler({ identity, authorizer, registry, repositories, images, region: config.region, publicHost, publicScheme, log });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -118,6 +121,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      audit.flush();
       await meta.close();
     },
   };

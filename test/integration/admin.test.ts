@@ -41,6 +41,10 @@ test('berth admin creates a user and an access key that signs ECR calls and logs
   const key = await admin('create-access-key', '--user', 'ci');
   assert.match(key.accessKeyId, /^AKIA[A-Z2-7]{16}$/);
   const client = ecr(key.accessKeyId, key.secretAccessKey);
+  // A user with no policy may do nothing; an identity policy grants what it names.
+  await assert.rejects(client.send(new CreateRepositoryCommand({ repositoryName: 'admin/by-user' })), { name: 'AccessDeniedException' });
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:DescribeRepositories'], Resource: '*' }] });
+  await admin('put-user-policy', '--user', 'ci', '--policy-name', 'repos', '--policy-document', policy);
   const created = await client.send(new CreateRepositoryCommand({ repositoryName: 'admin/by-user' }));
   assert.equal(created.repository?.repositoryName, 'admin/by-user');
   const basic = 'Basic ' + Buffer.from(`${key.accessKeyId}:${key.secretAccessKey}`).toString('base64');
@@ -67,6 +71,11 @@ test('berth admin refuses bad input with a clear message and a non-zero exit', a
   await assert.rejects(admin('create-user', '--user', 'bad/name'), (e: any) => /invalid user name/.test(e.stderr) && e.code === 1);
   await assert.rejects(admin('create-access-key', '--user', 'nobody'), (e: any) => /no user nobody/.test(e.stderr));
   await assert.rejects(admin('frobnicate'), (e: any) => /unknown action/.test(e.stderr) && e.code === 2);
+  await admin('create-user', '--user', 'policy-target');
+  await assert.rejects(admin('put-user-policy', '--user', 'policy-target', '--policy-name', 'p', '--policy-document', '{"Statement":[{"Effect":"Maybe","Action":"ecr:*","Resource":"*"}]}'),
+    (e: any) => /invalid policy document: .*Effect/.test(e.stderr));
+  const listed = await admin('list-user-policies', '--user', 'policy-target');
+  assert.deepEqual(listed.policies, [], 'nothing stored for a refused policy');
 });
 
 test('a second account: its root sees only its own repositories', async () => {

@@ -108,4 +108,20 @@ export const SQLITE_MIGRATIONS: string[] = [
     FOREIGN KEY (account_id, user_name) REFERENCES users (account_id, name) ON DELETE CASCADE
   );
   `,
+  `
+  -- Policies: a repository's policy, an account's registry policy, and users' inline identity policies.
+  ALTER TABLE repositories ADD COLUMN policy_text TEXT;
+  CREATE TABLE registry_policies (
+    account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    policy_text TEXT NOT NULL
+  );
+  CREATE TABLE user_policies (
+    account_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    policy_name TEXT NOT NULL,
+    policy_text TEXT NOT NULL,
+    PRIMARY KEY (account_id, user_name, policy_name),
+    FOREIGN KEY (account_id, user_name) REFERENCES users (account_id, name) ON DELETE CASCADE
+  );
+  `,
 ];

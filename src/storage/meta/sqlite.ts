@@ -4,7 +4,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
-  RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload,
+  RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
@@ -343,6 +343,34 @@ export class SqliteMetaStore implements MetaStore {
     return Number(this.sql('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId).changes) > 0;
   }
 
+  async setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void> {
+    this.sql('UPDATE repositories SET policy_text = ? WHERE id = ?').run(text, repositoryId);
+  }
+
+  async getRegistryPolicy(accountId: string): Promise<string | undefined> {
+    const row = this.sql('SELECT policy_text FROM registry_policies WHERE account_id = ?').get(accountId);
+    return row ? String(row.policy_text) : undefined;
+  }
+
+  async setRegistryPolicy(accountId: string, text: string | null): Promise<void> {
+    if (text === null) this.sql('DELETE FROM registry_policies WHERE account_id = ?').run(accountId);
+    else this.sql('INSERT INTO registry_policies (account_id, policy_text) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET policy_text = excluded.policy_text').run(accountId, text);
+  }
+
+  async putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void> {
+    this.sql(`INSERT INTO user_policies (account_id, user_name, policy_name, policy_text) VALUES (?, ?, ?, ?)
+      ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET policy_text = excluded.policy_text`).run(accountId, userName, policy.name, policy.text);
+  }
+
+  async listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]> {
+    return this.sql('SELECT policy_name, policy_text FROM user_policies WHERE account_id = ? AND user_name = ? ORDER BY policy_name')
+      .all(accountId, userName).map((r) => ({ name: String(r.policy_name), text: String(r.policy_text) }));
+  }
+
+  async deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, name).changes) > 0;
+  }
+
   async createUpload(u: Upload): Promise<void> {
     this.sql('INSERT INTO uploads (id, repository_id, started_at) VALUES (?, ?, ?)').run(u.id, u.repositoryId, u.startedAt);
   }
@@ -368,6 +396,7 @@ function toRepository(row: Row): Repository {
     scanOnPush: Number(row.scan_on_push) === 1,
     encryptionType: String(row.encryption_type),
     kmsKey: row.kms_key === null ? null : String(row.kms_key),
+    policyText: row.policy_text === null || row.policy_text === undefined ? null : String(row.policy_text),
   };
 }
 

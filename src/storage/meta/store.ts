@@ -23,6 +23,13 @@ export interface Repository extends RepositorySettings {
   accountId: string;
   name: string;
   createdAt: number; // ms since epoch
+  /** The repository policy (JSON text as set), or null. */
+  policyText: string | null;
+}
+
+export interface NamedPolicy {
+  name: string;
+  text: string;
 }
 
 export interface ResourceTag {
@@ -180,6 +187,13 @@ export interface MetaStore {
   listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]>;
   setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean>;
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
+
+  setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void>;
+  getRegistryPolicy(accountId: string): Promise<string | undefined>;
+  setRegistryPolicy(accountId: string, text: string | null): Promise<void>;
+  putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void>;
+  listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]>;
+  deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean>;
 
   createUpload(upload: Upload): Promise<void>;
   getUpload(id: string): Promise<Upload | undefined>;

@@ -1,0 +1,125 @@
+// Wildcard matching and policy variables for IAM policies.
+//
+// A policy string becomes a list of tokens: literal characters, `*` (any run of characters, possibly empty) and `?`
+// (exactly one character). Text that came from a policy variable (`${aws:username}`) or from the special variables
+// `${*}`, `${?}` and `${$}` is always literal, so a user name can never act as a wildcard.
+
+export type Token = { kind: 'char'; ch: string } | { kind: 'star' } | { kind: 'one' };
+
+/** A piece of a policy value: `wild` text is written in the policy (its `*` and `?` are wildcards), the rest is literal. */
+export interface Piece {
+  text: string;
+  wild: boolean;
+}
+
+/** Looks up the value of a policy variable (a condition key such as `aws:username`); undefined when it has none. */
+export type VariableResolver = (name: string) => string | undefined;
+
+const VARIABLE = /\$\{([^}]*)\}/g;
+const WITH_DEFAULT = /^([^,]*?)\s*,\s*'([^']*)'\s*$/;
+
+/**
+ * Substitutes the policy variables in a policy value. Without a resolver (policy language `2008-10-17` or no
+ * `Version`) the value is taken literally, as AWS does. Returns undefined when a variable has no value and no
+ * default: AWS documents that such a statement cannot match ("any attempt to match it fails").
+ */
+export function substitute(value: string, resolve: VariableResolver | undefined): Piece[] | undefined {
+  if (resolve === undefined || !value.includes('${')) return [{ text: value, wild: true }];
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const m of value.matchAll(VARIABLE)) {
+    if (m.index > last) pieces.push({ text: value.slice(last, m.index), wild: true });
+    last = m.index + m[0].length;
+    const inner = m[1];
+    if (inner === '*' || inner === '?' || inner === '$') {
+      pieces.push({ text: inner, wild: false });
+      continue;
+    }
+    const withDefault = WITH_DEFAULT.exec(inner);
+    const name = (withDefault ? withDefault[1] : inner).trim();
+    const resolved = resolve(name) ?? withDefault?.[2];
+    if (resolved === undefined) return undefined;
+    pieces.push({ text: resolved, wild: false });
+  }
+  if (last < value.length) pieces.push({ text: value.slice(last), wild: true });
+  return pieces;
+}
+
+/** The text of a substituted value with no wildcard meaning (for the exact-match operators). */
+export const literalText = (pieces: Piece[]) => pieces.map((p) => p.text).join('');
+
+/** Tokens of a substituted value, wildcards active only in policy-written text. */
+export function tokenize(pieces: Piece[], ignoreCase = false): Token[] {
+  const tokens: Token[] = [];
+  for (const piece of pieces) {
+    for (const raw of piece.text) {
+      if (piece.wild && raw === '*') {
+        if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
+      } else if (piece.wild && raw === '?') tokens.push({ kind: 'one' });
+      else tokens.push({ kind: 'char', ch: ignoreCase ? raw.toLowerCase() : raw });
+    }
+  }
+  return tokens;
+}
+
+/** Does `value` match the glob `tokens`? `*` may match any run of characters, including `:` and `/`. */
+export function matchTokens(tokens: Token[], value: string, ignoreCase = false): boolean {
+  const chars = Array.from(ignoreCase ? value.toLowerCase() : value);
+  let t = 0;
+  let c = 0;
+  let starT = -1;
+  let starC = 0;
+  while (c < chars.length) {
+    const token = tokens[t];
+    if (token !== undefined && (token.kind === 'one' || (token.kind === 'char' && token.ch === chars[c]))) {
+      t++;
+      c++;
+    } else if (token !== undefined && token.kind === 'star') {
+      starT = t++;
+      starC = c;
+    } else if (starT >= 0) {
+      t = starT + 1;
+      c = ++starC;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[t]?.kind === 'star') t++;
+  return t === tokens.length;
+}
+
+/** Glob match of a plain policy string (no variables). */
+export function matchWildcard(pattern: string, value: string, ignoreCase = false): boolean {
+  return matchTokens(tokenize([{ text: pattern, wild: true }], ignoreCase), value, ignoreCase);
+}
+
+/** Splits an ARN into its six colon-delimited components (the last keeps any further colons), or undefined. */
+export function splitArn(arn: string): string[] | undefined {
+  const parts: string[] = [];
+  let rest = arn;
+  for (let i = 0; i < 5; i++) {
+    const colon = rest.indexOf(':');
+    if (colon < 0) return undefined;
+    parts.push(rest.slice(0, colon));
+    rest = rest.slice(colon + 1);
+  }
+  parts.push(rest);
+  return parts;
+}
+
+/**
+ * ArnEquals/ArnLike: "Each of the six colon-delimited components of the ARN is checked separately and each can
+ * include multi-character match wildcards (*) or single-character match wildcards (?)".
+ */
+export function matchArnPieces(pieces: Piece[], value: string): boolean {
+  const valueParts = splitArn(value);
+  if (valueParts === undefined) return false;
+  const tokens = tokenize(pieces);
+  const segments: Token[][] = [[]];
+  for (const token of tokens) {
+    if (segments.length < 6 && token.kind === 'char' && token.ch === ':') segments.push([]);
+    else segments[segments.length - 1].push(token);
+  }
+  if (segments.length !== 6) return false;
+  return segments.every((segment, i) => matchTokens(segment, valueParts[i]));
+}
