@@ -89,7 +89,10 @@ export async function startBerth(config: Config): Promise<Berth> {
     const seen: { principal?: Principal; operation?: string } = {};
     res.once('finish', () => accessLog(log, req, res, seen, started));
     handle(req, res, seen).catch((e: unknown) => {
-      log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
+      // A client that goes away mid-request is an ordinary event, not a server error.
+      const aborted = req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted';
+      if (aborted) log.info({ method: req.method, path: pathOf(req) }, 'client went away');
+      else log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
       if (!res.headersSent) {
         res.statusCode = 500;
         res.setHeader('Content-Type', 'application/json');

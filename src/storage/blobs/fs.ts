@@ -4,7 +4,7 @@
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
 import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest } from '../../core/grammar.ts';
 import type { BlobStore, Chunks } from './store.ts';
@@ -94,9 +94,16 @@ export class FilesystemBlobStore implements BlobStore {
     const dir = join(target, '..');
     const source = join(this.uploadDir(id), 'data');
     if ((await sizeOf(target)) === undefined) {
-      await mkdir(dir, { recursive: true });
+      const created = await mkdir(dir, { recursive: true });
       await rename(source, target);
       await syncDir(dir);
+      // Directories made just now are durable only once their parents' entries are: fsync up the chain.
+      if (created) {
+        for (let d = dirname(dir); d.length >= dirname(created).length; d = dirname(d)) {
+          await syncDir(d);
+          if (d === dirname(created)) break;
+        }
+      }
     } else {
       await unlink(source).catch(() => {});
     }
