@@ -25,8 +25,7 @@ export const repositoryArn = (region: string, accountId: string, name: string) =
  * Authorizes every action on the repository (DESIGN.md invariant 4), with its policy when it exists, or throws:
  * DENIED (403) for a known caller, UNAUTHORIZED (401, with the challenge) for an anonymous one.
  */
-export async function allow(ctx: OciContext, name: string, repository: Repository | undefined, ...actions: EcrAction[]): Promise<void> {
-  const account = ctx.principal.accountId;
+export async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, ...actions: EcrAction[]): Promise<void> {
   const arn = repositoryArn(ctx.region, account, name);
   for (const action of actions) {
     const decision = await ctx.authorizer.authorize({
@@ -39,10 +38,22 @@ export async function allow(ctx: OciContext, name: string, repository: Repositor
   }
 }
 
-/** Authorizes, then resolves the repository (created on push when configured). */
+/**
+ * Authorizes, then resolves the repository (created on push when configured). A repository of the caller's
+ * account is named as it is; another account's as `<account id>/<name>` (where ECR uses that account's
+ * registry host), which its repository policy must open to the caller.
+ */
 export async function repositoryFor(ctx: OciContext, name: string, actions: EcrAction[], forPush = false): Promise<Repository> {
   if (!isValidRepositoryName(name)) fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
-  const existing = await ctx.registry.meta.getRepository(ctx.principal.accountId, name);
-  await allow(ctx, name, existing, ...actions);
-  return existing ?? ctx.registry.repository(ctx.principal.accountId, name, forPush);
+  const own = ctx.principal.accountId;
+  const existing = await ctx.registry.meta.getRepository(own, name);
+  const other = existing ? undefined : /^(\d{12})\/(.+)$/.exec(name);
+  if (other && other[1] !== own && (await ctx.registry.meta.listAccounts()).includes(other[1])) {
+    const [, account, otherName] = other;
+    const repo = await ctx.registry.meta.getRepository(account, otherName);
+    await allow(ctx, account, otherName, repo, ...actions);
+    return repo ?? ctx.registry.repository(account, otherName);
+  }
+  await allow(ctx, own, name, existing, ...actions);
+  return existing ?? ctx.registry.repository(own, name, forPush);
 }
