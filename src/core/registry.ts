@@ -11,11 +11,16 @@ import { isDigestReference, isValidRepositoryName, isValidTag, parseDigest } fro
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
 import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
+import { KeyedLock } from './locks.ts';
 
 export interface RegistryOptions {
   createOnPush: boolean;
+  /** How long a blob no manifest references is kept after its last use (garbage collection's lease). */
+  gcGraceMs?: number;
   now?: () => number;
 }
+
+export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 
 export interface ManifestPut {
   digest: string;
@@ -35,13 +40,17 @@ export class Registry {
   readonly blobs: BlobStore;
   private readonly options: RegistryOptions;
   private readonly hashes = new UploadHashes();
+  /** Work on one digest (commit, mount, collection) runs one at a time. */
+  readonly digestLocks = new KeyedLock();
   private readonly now: () => number;
+  private readonly touchIntervalMs: number;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;
     this.blobs = blobs;
     this.options = options;
     this.now = options.now ?? Date.now;
+    this.touchIntervalMs = Math.min(60_000, (options.gcGraceMs ?? DEFAULT_GC_GRACE_MS) / 4);
   }
 
   // --- repositories ---
@@ -64,7 +73,11 @@ export class Registry {
   async statBlob(repo: Repository, digest: string): Promise<StoredBlob> {
     checkDigest(digest);
     const blob = await this.meta.getRepositoryBlob(repo.id, digest);
-    return blob ?? fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
+    if (!blob) return fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
+    // A client that finds a blob will reference it in a manifest soon: renew its lease against collection.
+    const now = this.now();
+    if (blob.touchedAt !== undefined && now - blob.touchedAt >= this.touchIntervalMs) await this.meta.touchBlob(digest, now);
+    return blob;
   }
 
   async readBlob(digest: string, range?: { start: number; end: number }): Promise<Readable> {
@@ -86,9 +99,12 @@ export class Registry {
     const found = from
       ? await this.meta.getRepositoryBlob(from.id, digest)
       : (await this.meta.isBlobInAccount(repo.accountId, digest)) ? await this.meta.getBlob(digest) : undefined;
-    if (!found || (await this.blobs.stat(digest)) === undefined) return undefined;
-    await this.meta.linkBlob(repo.id, digest, this.now());
-    return found;
+    if (!found) return undefined;
+    return this.digestLocks.run(digest, async () => {
+      if ((await this.blobs.stat(digest)) === undefined || !(await this.meta.getBlob(digest))) return undefined;
+      await this.meta.linkBlob(repo.id, digest, this.now());
+      return found;
+    });
   }
 
   // --- uploads ---
@@ -139,10 +155,12 @@ export class Registry {
         await this.cancel(id);
         return fail('DIGEST_INVALID', `provided digest ${digest} does not match the uploaded content (${actual})`, { digest });
       }
-      await this.blobs.commit(id, digest);
-      const now = this.now();
-      await this.meta.recordBlob({ digest, size }, now);
-      await this.meta.linkBlob(repo.id, digest, now);
+      await this.digestLocks.run(digest, async () => {
+        await this.blobs.commit(id, digest);
+        const now = this.now();
+        await this.meta.recordBlob({ digest, size }, now);
+        await this.meta.linkBlob(repo.id, digest, now);
+      });
       await this.meta.deleteUpload(id);
       this.hashes.forget(id);
       return { digest, size };
@@ -193,14 +211,6 @@ export class Registry {
       if (digest !== ref.digest) return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref.digest}`, { digest: ref.digest });
     }
     const manifest = parseManifest(body, contentType);
-    const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
-    if (missingBlobs.length > 0) {
-      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0], kind: 'blob', missing: missingBlobs });
-    }
-    const missingManifests = await this.meta.missingManifests(repo.id, manifest.manifests);
-    if (missingManifests.length > 0) {
-      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0], kind: 'manifest', missing: missingManifests });
-    }
     const imageSize = manifest.manifests.length > 0 ? await this.largestChild(repo, manifest.manifests) : manifest.layersSize;
     const tagImmutable = tag !== undefined && isTagImmutable(repo.imageTagMutability, repo.mutabilityExclusions, tag);
     const now = this.now();
@@ -219,6 +229,13 @@ export class Registry {
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
     }, tag, now, tagImmutable);
+    const { missingBlobs = [], missingManifests = [] } = write;
+    if (missingBlobs.length > 0) {
+      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0], kind: 'blob', missing: missingBlobs });
+    }
+    if (missingManifests.length > 0) {
+      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0], kind: 'manifest', missing: missingManifests });
+    }
     if (write.refused) {
       return fail('IMAGE_TAG_IMMUTABLE', `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`, { tag });
     }

@@ -3,12 +3,13 @@
 // way); the upload's data is then hashed again from storage when it completes.
 import { createHash, type Hash } from 'node:crypto';
 import type { Chunks } from '../storage/blobs/store.ts';
+import { KeyedLock } from './locks.ts';
 
 interface State { hash: Hash; offset: number }
 
 export class UploadHashes {
   private readonly states = new Map<string, State>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
 
   start(id: string): void {
     this.states.set(id, { hash: createHash('sha256'), offset: 0 });
@@ -47,15 +48,8 @@ export class UploadHashes {
   }
 
   /** Runs `fn` alone for this upload id: chunks of one upload are applied one at a time. */
-  async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const settled = run.then(() => {}, () => {});
-    this.locks.set(id, settled);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(id) === settled) this.locks.delete(id);
-    }
+  exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn);
   }
+
 }

@@ -27,6 +27,29 @@ export interface EcrContext {
   publicScheme: string;
   log: Logger;
   now: () => number;
+  /** Part sizes of the ECR layer uploads in progress (parts but the last must be 5 MiB or more). */
+  layerParts: LayerParts;
+}
+
+/** Per ECR layer upload: its last part's size, and whether an earlier part was under the minimum. Bounded;
+ * lost on restart, when the 5 MiB rule goes unenforced for uploads in progress. */
+export class LayerParts {
+  private readonly parts = new Map<string, { last: number; small: boolean }>();
+
+  add(id: string, size: number, minimum: number): void {
+    const previous = this.parts.get(id);
+    this.parts.delete(id);
+    this.parts.set(id, { last: size, small: (previous?.small ?? false) || (previous !== undefined && previous.last < minimum) });
+    if (this.parts.size > 100_000) this.parts.delete(this.parts.keys().next().value!);
+  }
+
+  smallBeforeLast(id: string): boolean {
+    return this.parts.get(id)?.small ?? false;
+  }
+
+  delete(id: string): void {
+    this.parts.delete(id);
+  }
 }
 
 export const repositoryArn = (ctx: EcrContext, accountId: string, name: string) =>

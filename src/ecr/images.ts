@@ -122,6 +122,16 @@ export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise
   const repo = await repositoryFor(ctx, input);
   const body = Buffer.from(input.imageManifest!, 'utf8');
   const tag = input.imageTag;
+  // ECR needs the media type from the manifest or the request; it does not guess it from the shape.
+  let declared: unknown;
+  try {
+    declared = (JSON.parse(input.imageManifest!) as { mediaType?: unknown }).mediaType;
+  } catch {
+    throw invalidParameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
+  }
+  if (declared === undefined && input.imageManifestMediaType === undefined) {
+    throw invalidParameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
+  }
   let put;
   try {
     put = await ctx.registry.putManifest(repo, { tag, digest: input.imageDigest }, body, input.imageManifestMediaType);

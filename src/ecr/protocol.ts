@@ -12,7 +12,7 @@ import type { Images } from '../core/images.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Logger } from '../server/log.ts';
-import type { EcrContext } from './context.ts';
+import { LayerParts, type EcrContext } from './context.ts';
 import { EcrError, fromRegistryError } from './errors.ts';
 import { operationFor } from './operations.ts';
 import { model, validateInput } from './validate.ts';
@@ -36,6 +36,7 @@ export interface EcrDeps {
 
 export function ecrHandler(deps: EcrDeps) {
   const now = deps.now ?? Date.now;
+  const layerParts = new LayerParts();
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; operation?: string }): Promise<void> => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
@@ -63,7 +64,7 @@ export function ecrHandler(deps: EcrDeps) {
         operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer,
         sourceIp: req.socket.remoteAddress, registry: deps.registry,
         repositories: deps.repositories, images: deps.images, region: deps.region, publicHost: deps.publicHost,
-        publicScheme: deps.publicScheme, log: deps.log, now,
+        publicScheme: deps.publicScheme, log: deps.log, now, layerParts,
       };
       const output = await run(ctx, input);
       send(res, 200, output);

@@ -124,4 +124,12 @@ export const SQLITE_MIGRATIONS: string[] = [
     FOREIGN KEY (account_id, user_name) REFERENCES users (account_id, name) ON DELETE CASCADE
   );
   `,
+  `
+  -- Garbage collection: when a blob was last pushed, mounted, linked or checked for. A blob that no manifest
+  -- references is collected only once this is older than the grace period (the lease of a push in progress).
+  ALTER TABLE blobs ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE blobs SET touched_at = created_at;
+  CREATE INDEX blobs_touched ON blobs (touched_at);
+  CREATE INDEX manifest_references_blob ON manifest_references (child_digest) WHERE kind = 'blob';
+  `,
 ];

@@ -4,7 +4,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
-  RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy,
+  RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
@@ -146,7 +146,65 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async recordBlob(blob: StoredBlob, now: number): Promise<void> {
-    this.sql('INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING').run(blob.digest, blob.size, now);
+    this.sql('INSERT INTO blobs (digest, size, created_at, touched_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at')
+      .run(blob.digest, blob.size, now, now);
+  }
+
+  async touchBlob(digest: string, now: number): Promise<void> {
+    this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?').run(now, digest, now);
+  }
+
+  async unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]> {
+    return this.sql(`SELECT digest, size FROM blobs b WHERE touched_at < ?
+        AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob')
+      ORDER BY digest LIMIT ?`).all(before, limit).map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  }
+
+  async deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean> {
+    return this.transaction(() => {
+      const still = this.sql(`SELECT 1 FROM blobs b WHERE digest = ? AND touched_at < ?
+        AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob')`).get(digest, before);
+      if (!still) return false;
+      this.sql('DELETE FROM repository_blobs WHERE digest = ?').run(digest);
+      this.sql('DELETE FROM blobs WHERE digest = ?').run(digest);
+      return true;
+    });
+  }
+
+  async listBlobs(after: string, limit: number): Promise<GcCandidate[]> {
+    return this.sql('SELECT digest, size FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?').all(after, limit)
+      .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  }
+
+  async listUploads(): Promise<Upload[]> {
+    return this.sql('SELECT id, repository_id, started_at FROM uploads ORDER BY started_at').all()
+      .map((r) => ({ id: String(r.id), repositoryId: Number(r.repository_id), startedAt: Number(r.started_at) }));
+  }
+
+  async listManifestReferences(afterRepository: number, afterDigest: string, limit: number) {
+    const rows = this.sql(`SELECT m.repository_id, m.digest,
+        (SELECT json_group_array(child_digest) FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'blob') AS blobs,
+        (SELECT json_group_array(child_digest) FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'manifest') AS children
+      FROM manifests m WHERE (m.repository_id, m.digest) > (?, ?) ORDER BY m.repository_id, m.digest LIMIT ?`).all(afterRepository, afterDigest, limit);
+    return rows.map((r) => ({
+      repositoryId: Number(r.repository_id), digest: String(r.digest),
+      blobs: JSON.parse(String(r.blobs)) as string[], manifests: JSON.parse(String(r.children)) as string[],
+    }));
+  }
+
+  async usage(): Promise<Usage> {
+    const repositories = this.sql(`SELECT r.name, r.account_id,
+        (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id) AS images,
+        (SELECT coalesce(sum(size), 0) FROM manifests m WHERE m.repository_id = r.id)
+          + (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN
+              (SELECT child_digest FROM manifest_references x WHERE x.repository_id = r.id AND x.kind = 'blob')) AS bytes
+      FROM repositories r ORDER BY r.account_id, r.name`).all()
+      .map((r) => ({ name: String(r.name), accountId: String(r.account_id), images: Number(r.images), bytes: Number(r.bytes) }));
+    const referenced = this.sql(`SELECT
+        (SELECT coalesce(sum(size), 0) FROM manifests)
+        + (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS n`).get()!;
+    const stored = this.sql('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs').get()!;
+    return { repositories, referencedBytes: Number(referenced.n), storedBytes: Number(stored.bytes), storedBlobs: Number(stored.n) };
   }
 
   async getBlob(digest: string): Promise<StoredBlob | undefined> {
@@ -155,13 +213,16 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async linkBlob(repositoryId: number, digest: string, now: number): Promise<void> {
-    this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, digest, now);
+    this.transaction(() => {
+      this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, digest, now);
+      this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?').run(now, digest, now);
+    });
   }
 
   async getRepositoryBlob(repositoryId: number, digest: string): Promise<StoredBlob | undefined> {
-    const row = this.sql(`SELECT b.digest, b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+    const row = this.sql(`SELECT b.digest, b.size, b.touched_at FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
       WHERE rb.repository_id = ? AND rb.digest = ?`).get(repositoryId, digest);
-    return row ? { digest: String(row.digest), size: Number(row.size) } : undefined;
+    return row ? { digest: String(row.digest), size: Number(row.size), touchedAt: Number(row.touched_at) } : undefined;
   }
 
   async unlinkBlob(repositoryId: number, digest: string): Promise<boolean> {
@@ -190,6 +251,15 @@ export class SqliteMetaStore implements MetaStore {
       const previousTagDigest = previous ? String(previous.digest) : undefined;
       if (tagImmutable && previousTagDigest !== undefined && previousTagDigest !== m.digest) {
         return { created: false, previousTagDigest, refused: true };
+      }
+      // References are checked here, in the write's transaction, so that garbage collection cannot remove a blob
+      // between the check and the write (DESIGN.md invariants 2 and 6).
+      const linked = this.sql('SELECT 1 FROM repository_blobs WHERE repository_id = ? AND digest = ?');
+      const missingBlobs = m.blobs.filter((d) => linked.get(m.repositoryId, d) === undefined);
+      const manifest = this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?');
+      const missingManifests = m.manifests.filter((d) => manifest.get(m.repositoryId, d) === undefined);
+      if (missingBlobs.length > 0 || missingManifests.length > 0) {
+        return { created: false, previousTagDigest, refused: false, missingBlobs, missingManifests };
       }
       const inserted = this.sql(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, size, content, annotations, pushed_at, image_size, config_media_type)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`).run(

@@ -68,6 +68,8 @@ export interface AccessKeyRow {
 export interface StoredBlob {
   digest: string;
   size: number;
+  /** When last pushed, mounted, linked or checked for (ms). */
+  touchedAt?: number;
 }
 
 export interface StoredManifest {
@@ -98,6 +100,23 @@ export interface ManifestWrite {
   previousTagDigest?: string;
   /** The tag is immutable and points at another manifest: nothing was written. */
   refused: boolean;
+  /** References not in the repository (checked in the same transaction as the write): nothing was written. */
+  missingBlobs?: string[];
+  missingManifests?: string[];
+}
+
+export interface GcCandidate {
+  digest: string;
+  size: number;
+}
+
+export interface Usage {
+  repositories: { name: string; accountId: string; images: number; bytes: number }[];
+  /** Distinct blobs referenced by any manifest, each counted once, plus manifests. */
+  referencedBytes: number;
+  /** Every verified blob the registry stores (referenced or not). */
+  storedBytes: number;
+  storedBlobs: number;
 }
 
 export interface Upload {
@@ -142,10 +161,22 @@ export interface MetaStore {
   /** Records a verified, durable blob in the registry (idempotent). */
   recordBlob(blob: StoredBlob, now: number): Promise<void>;
   getBlob(digest: string): Promise<StoredBlob | undefined>;
+  /** Manifests (repository id, digest, blob references) after a cursor, for fsck. */
+  listManifestReferences(afterRepository: number, afterDigest: string, limit: number): Promise<{ repositoryId: number; digest: string; blobs: string[]; manifests: string[] }[]>;
   linkBlob(repositoryId: number, digest: string, now: number): Promise<void>;
   /** The blob if it is linked to (reachable from) the repository. */
   getRepositoryBlob(repositoryId: number, digest: string): Promise<StoredBlob | undefined>;
   unlinkBlob(repositoryId: number, digest: string): Promise<boolean>;
+  /** Marks the blob as just used (a push, mount or check), so that garbage collection leaves it alone a while. */
+  touchBlob(digest: string, now: number): Promise<void>;
+  /** Blobs no manifest references, untouched since `before`. */
+  unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]>;
+  /** Deletes the blob's rows if it is still unreferenced and untouched since `before`; true when deleted. */
+  deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean>;
+  /** Every stored blob's digest and size, after `after` in digest order. */
+  listBlobs(after: string, limit: number): Promise<GcCandidate[]>;
+  listUploads(): Promise<Upload[]>;
+  usage(): Promise<Usage>;
   /** Whether any repository of the account links the blob (for automatic cross-repository mount). */
   isBlobInAccount(accountId: string, digest: string): Promise<boolean>;
   /** Of `digests`, those not linked to the repository. */
