@@ -19,6 +19,12 @@ export interface Config {
   /** Whether pushing to a repository that does not exist creates it (ECR refuses such a push: default false). */
   createOnPush: boolean;
   logLevel: string;
+  /** Unreferenced blobs are kept this long after their last use (the lease of a push in progress). */
+  gcGraceSeconds: number;
+  /** Uploads not written to for this long are abandoned and collected. */
+  uploadMaxAgeSeconds: number;
+  /** Garbage collection runs this often (0: only on demand). */
+  gcIntervalSeconds: number;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -31,6 +37,9 @@ const DEFAULTS: Config = {
   region: 'us-east-1',
   createOnPush: false,
   logLevel: 'info',
+  gcGraceSeconds: 3600,
+  uploadMaxAgeSeconds: 86400,
+  gcIntervalSeconds: 3600,
 };
 
 /** Environment variable for each setting. */
@@ -46,9 +55,13 @@ const ENV: Record<string, keyof Config> = {
   BERTH_CREATE_ON_PUSH: 'createOnPush',
   BERTH_LOG_LEVEL: 'logLevel',
   BERTH_AUDIT_LOG: 'auditLog',
+  BERTH_GC_GRACE_SECONDS: 'gcGraceSeconds',
+  BERTH_UPLOAD_MAX_AGE_SECONDS: 'uploadMaxAgeSeconds',
+  BERTH_GC_INTERVAL_SECONDS: 'gcIntervalSeconds',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush']);
+const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds']);
 
 export class ConfigError extends Error {}
 
@@ -72,7 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, configPath?: string): Config 
   }
   for (const [name, key] of Object.entries(ENV)) {
     const value = env[name];
-    if (value !== undefined && value !== '') config[key] = BOOLEAN_KEYS.has(key) ? parseBoolean(name, value) : value;
+    if (value !== undefined && value !== '') {
+      config[key] = BOOLEAN_KEYS.has(key) ? parseBoolean(name, value) : NUMBER_KEYS.has(key) ? parseNumber(name, value) : value;
+    }
   }
   return validate(config as unknown as Config);
 }
@@ -83,7 +98,17 @@ function parseBoolean(name: string, value: string): boolean {
   throw new ConfigError(`${name} must be true or false, not "${value}"`);
 }
 
+function parseNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a non-negative number, not "${value}"`);
+  return n;
+}
+
 function validate(c: Config): Config {
+  for (const key of NUMBER_KEYS) {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${key} must be a non-negative number`);
+  }
   parseListen(c.listen);
   if (c.accountId !== undefined && !/^\d{12}$/.test(String(c.accountId))) throw new ConfigError(`accountId must be 12 digits, not "${c.accountId}"`);
   if ((c.rootAccessKeyId === undefined) !== (c.rootSecretAccessKey === undefined)) {

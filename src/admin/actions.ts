@@ -1,6 +1,7 @@
 // Administration of identities: accounts, users and access keys. One set of actions for the `berth admin`
 // command (on the data directory) and the admin API (POST /_berth/admin/<action>, as an account's root).
-import { Identity, IdentityError } from '../auth/identity.ts';
+import { IdentityError } from '../auth/identity.ts';
+import type { Stores } from '../server/app.ts';
 
 export interface AdminArgs {
   account?: string;
@@ -9,66 +10,92 @@ export interface AdminArgs {
   policyName?: string;
   /** The policy document's JSON text. */
   policyDocument?: string;
+  dryRun?: boolean;
 }
 
-type Action = (identity: Identity, args: AdminArgs, callerAccount: string) => Promise<unknown>;
+type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
 
 const need = (value: string | undefined, what: string): string => {
   if (!value) throw new IdentityError(`${what} is required`);
   return value;
 };
 
-export const ADMIN_ACTIONS: Record<string, { summary: string; run: Action; rootOfDefaultOnly?: boolean }> = {
+export interface AdminAction {
+  summary: string;
+  run: Action;
+  /** Only the default account's root may call it over the API. */
+  rootOfDefaultOnly?: boolean;
+  /** Must run inside the server when one serves the data directory (it coordinates with requests in flight). */
+  inServer?: boolean;
+}
+
+export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'create-account': {
     summary: 'create an account (--account <12 digits>, optional) and its root access key',
     rootOfDefaultOnly: true,
-    run: (id, a) => id.createAccount(a.account),
+    run: ({ identity: id }, a) => id.createAccount(a.account),
   },
   'create-user': {
     summary: 'create a user (--user <name>) in an account',
-    run: async (id, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user')) }),
+    run: async ({ identity: id }, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user')) }),
   },
   'delete-user': {
     summary: 'delete a user (--user <name>) and its access keys',
-    run: async (id, a, acct) => { await id.deleteUser(a.account ?? acct, need(a.user, '--user')); return { deleted: a.user }; },
+    run: async ({ identity: id }, a, acct) => { await id.deleteUser(a.account ?? acct, need(a.user, '--user')); return { deleted: a.user }; },
   },
   'list-users': {
     summary: 'list the users of an account',
-    run: async (id, a, acct) => ({ users: await id.listUsers(a.account ?? acct) }),
+    run: async ({ identity: id }, a, acct) => ({ users: await id.listUsers(a.account ?? acct) }),
   },
   'create-access-key': {
     summary: "create an access key for a user (--user), or for the account's root without --user",
-    run: (id, a, acct) => id.createAccessKey(a.account ?? acct, a.user ?? null),
+    run: ({ identity: id }, a, acct) => id.createAccessKey(a.account ?? acct, a.user ?? null),
   },
   'list-access-keys': {
     summary: "list a user's access keys (--user), or the root's without --user",
-    run: async (id, a, acct) => ({ accessKeys: await id.listAccessKeys(a.account ?? acct, a.user ?? null) }),
+    run: async ({ identity: id }, a, acct) => ({ accessKeys: await id.listAccessKeys(a.account ?? acct, a.user ?? null) }),
   },
   'deactivate-access-key': {
     summary: 'deactivate an access key (--access-key-id)',
-    run: async (id, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Inactive'); return { accessKeyId: a.accessKeyId, status: 'Inactive' }; },
+    run: async ({ identity: id }, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Inactive'); return { accessKeyId: a.accessKeyId, status: 'Inactive' }; },
   },
   'activate-access-key': {
     summary: 'activate an access key again (--access-key-id)',
-    run: async (id, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Active'); return { accessKeyId: a.accessKeyId, status: 'Active' }; },
+    run: async ({ identity: id }, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Active'); return { accessKeyId: a.accessKeyId, status: 'Active' }; },
+  },
+  'gc': {
+    summary: 'collect unreferenced blobs and abandoned uploads now (--dry-run: only report what would go)',
+    rootOfDefaultOnly: true,
+    inServer: true,
+    run: (stores, a) => stores.gc(a.dryRun ?? false),
+  },
+  'fsck': {
+    summary: "verify every blob's digest and every manifest's references; report problems",
+    rootOfDefaultOnly: true,
+    run: (stores) => stores.fsck(),
+  },
+  'usage': {
+    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',
+    rootOfDefaultOnly: true,
+    run: (stores) => stores.meta.usage(),
   },
   'put-user-policy': {
     summary: 'attach an inline identity policy to a user (--user, --policy-name, --policy-document <json|file://path>)',
-    run: async (id, a, acct) => {
+    run: async ({ identity: id }, a, acct) => {
       await id.putUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name'), need(a.policyDocument, '--policy-document'));
       return { user: a.user, policyName: a.policyName };
     },
   },
   'list-user-policies': {
     summary: "list a user's policies with their documents (--user)",
-    run: async (id, a, acct) => ({ policies: await id.listUserPolicies(a.account ?? acct, need(a.user, '--user')) }),
+    run: async ({ identity: id }, a, acct) => ({ policies: await id.listUserPolicies(a.account ?? acct, need(a.user, '--user')) }),
   },
   'delete-user-policy': {
     summary: "remove a user's policy (--user, --policy-name)",
-    run: async (id, a, acct) => { await id.deleteUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name')); return { deleted: a.policyName }; },
+    run: async ({ identity: id }, a, acct) => { await id.deleteUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name')); return { deleted: a.policyName }; },
   },
   'delete-access-key': {
     summary: 'delete an access key (--access-key-id)',
-    run: async (id, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
+    run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
   },
 };

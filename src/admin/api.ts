@@ -2,13 +2,15 @@
 // account's root (its access key and secret). A root manages its own account only; creating accounts is for the
 // default account's root.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IdentityError, type Identity } from '../auth/identity.ts';
+import { IdentityError } from '../auth/identity.ts';
+import type { Stores } from '../server/app.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
 
 export const ADMIN_PREFIX = '/_berth/admin/';
 
-export function adminHandler(identity: Identity) {
+export function adminHandler(stores: Stores) {
+  const { identity } = stores;
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal }): Promise<void> => {
     const send = (status: number, body: object) => {
       const json = JSON.stringify(body);
@@ -43,7 +45,7 @@ export function adminHandler(identity: Identity) {
       return send(403, { error: 'AccessDenied', message: `User: ${principal.arn} is not authorized to perform admin action ${name}` });
     }
     try {
-      send(200, (await action.run(identity, args, principal.accountId)) as object);
+      send(200, (await action.run(stores, args, principal.accountId)) as object);
     } catch (e) {
       if (e instanceof IdentityError) return send(400, { error: 'InvalidRequest', message: e.message });
       throw e;

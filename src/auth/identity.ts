@@ -3,7 +3,7 @@
 // data plane's HTTP Basic (an access key and its secret, or user "AWS" with a registry token) and issues tokens.
 import { randomBytes, randomInt, createHash, timingSafeEqual } from 'node:crypto';
 import type { AccessKeyRow, MetaStore } from '../storage/meta/store.ts';
-import { rootArn, type Principal } from './principal.ts';
+import { anonymous, rootArn, type Principal } from './principal.ts';
 import type { RootKey } from './credentials.ts';
 import type { SecretBox } from './secrets.ts';
 import { TOKEN_TTL_MS, TokenSigner, type TokenClaims } from './tokens.ts';
@@ -30,6 +30,7 @@ export class Identity {
   private readonly root: KeyHolder;
   private readonly tokens: TokenSigner;
   private readonly downloads: TokenSigner;
+  private readonly bearers: TokenSigner;
   private readonly now: () => number;
 
   constructor(meta: MetaStore, box: SecretBox, rootKey: RootKey, defaultAccountId: string, now: () => number = Date.now) {
@@ -39,6 +40,7 @@ export class Identity {
     this.now = now;
     this.tokens = new TokenSigner(box.derive('registry-token'));
     this.downloads = new TokenSigner(box.derive('layer-download'));
+    this.bearers = new TokenSigner(box.derive('bearer-token'));
     this.root = {
       accessKeyId: rootKey.accessKeyId,
       secretAccessKey: rootKey.secretAccessKey,
@@ -80,6 +82,33 @@ export class Identity {
     const expiresAt = this.now() + TOKEN_TTL_MS;
     const token = this.tokens.sign({ k: holder.accessKeyId, e: expiresAt } satisfies TokenClaims);
     return { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt };
+  }
+
+  /**
+   * A bearer token of the distribution token protocol (what docker fetches from the challenge's realm): it
+   * says who the caller is (or that it is anonymous), never what it may do; every request is still authorized.
+   */
+  issueBearer(holder: KeyHolder | undefined, ttlMs: number): { token: string; expiresIn: number } {
+    const token = this.bearers.sign({ k: holder?.accessKeyId ?? null, e: this.now() + ttlMs });
+    return { token, expiresIn: Math.floor(ttlMs / 1000) };
+  }
+
+  /** The principal a bearer token speaks for (anonymous of the default account for an anonymous token). */
+  async verifyBearer(token: string): Promise<BasicResult> {
+    const claims = this.bearers.verify<{ k: string | null; e: number }>(token);
+    if (!claims || typeof claims.e !== 'number') return { error: 'invalid bearer token' };
+    if (claims.e <= this.now()) return { error: 'the bearer token has expired' };
+    if (claims.k === null) return { principal: anonymous(this.defaultAccountId) };
+    const holder = await this.lookup(claims.k);
+    return holder ? { principal: holder.principal } : { error: 'the access key this token was issued to is no longer active' };
+  }
+
+  /** The key holder behind HTTP Basic credentials (key id + secret, or AWS + registry token). */
+  async basicHolder(header: string | undefined): Promise<KeyHolder | { error: string } | undefined> {
+    const result = await this.basic(header);
+    if (!result || 'error' in result) return result;
+    const holder = result.principal.accessKeyId ? await this.lookup(result.principal.accessKeyId) : undefined;
+    return holder ?? { error: 'invalid credentials' };
   }
 
   /** A token for a signed layer download URL: one blob of one repository, for a limited time. */

@@ -6,12 +6,17 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
+import { callServer } from './remote.ts';
+import { runningServer } from '../server/presence.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
 Usage:
   berth serve [--config <file>]   run the registry
   berth admin <action> [options]  manage accounts, users and access keys (berth admin --help)
+  berth gc [--dry-run]            collect unreferenced blobs and abandoned uploads (what would go, and bytes)
+  berth fsck                      verify every blob's digest and every manifest's references
+  berth usage                     storage per repository, and the registry's deduplicated total
   berth --help                    show this help
   berth --version                 show the version
 
@@ -41,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       'access-key-id': { type: 'string' },
       'policy-name': { type: 'string' },
       'policy-document': { type: 'string' },
+      'dry-run': { type: 'boolean' },
     },
   });
   if (values.version) {
@@ -50,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0];
   if (command === 'admin') return admin(positionals[1], values);
+  // Maintenance commands are admin actions of the same name.
+  if (command === 'gc' || command === 'fsck' || command === 'usage') return admin(command, values);
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
@@ -78,6 +86,7 @@ interface AdminFlags {
   'access-key-id'?: string;
   'policy-name'?: string;
   'policy-document'?: string;
+  'dry-run'?: boolean;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -94,10 +103,17 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   try {
     const doc = values['policy-document'];
     const policyDocument = doc?.startsWith('file://') ? readFileSync(doc.slice('file://'.length), 'utf8') : doc;
-    const args = { account: values.account, user: values.user, accessKeyId: values['access-key-id'], policyName: values['policy-name'], policyDocument };
-    const result = await spec.run(stores.identity, args, stores.accountId);
+    const args = {
+      account: values.account, user: values.user, accessKeyId: values['access-key-id'],
+      policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
+    };
+    const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
+    const result = server
+      ? await callServer(server, action!, args, stores.rootKey.accessKeyId, stores.rootKey.secretAccessKey)
+      : await spec.run(stores, args, stores.accountId);
     console.log(JSON.stringify(result, null, 2));
-    return 0;
+    // fsck's exit status tells whether it found problems.
+    return action === 'fsck' && (result as { problems: unknown[] }).problems.length > 0 ? 1 : 0;
   } catch (e) {
     if (e instanceof IdentityError) {
       console.error(`berth admin ${action}: ${e.message}`);

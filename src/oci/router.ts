@@ -28,9 +28,10 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^/v2/${NAME}/referrers/([^/]+)$`), methods: { GET: listReferrers } },
 ];
 
-/** The API version check: it answers 401 to anonymous callers, so that clients offer their credentials. */
+/** The API version check: it answers 401 to a request with no credentials at all, so that clients log in
+ * (or fetch an anonymous token). */
 async function base(ctx: OciContext): Promise<void> {
-  if (ctx.principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'authentication required');
+  if (!ctx.req.headers.authorization) throw new RegistryError('UNAUTHORIZED', 'authentication required');
   ctx.res.statusCode = 200;
   ctx.res.setHeader('Content-Type', 'application/json');
   ctx.res.setHeader('Content-Length', 2);
@@ -44,7 +45,9 @@ async function authenticate(identity: Identity, req: IncomingMessage, url: URL):
     const m = /^\/v2\/(.+?)\/blobs\/([^/]+)$/.exec(url.pathname);
     return m ? identity.verifyDownload(signature, decodeURIComponent(m[1]), decodeURIComponent(m[2])) : { error: 'a download signature is only valid on a blob' };
   }
-  return identity.basic(req.headers.authorization);
+  const authorization = req.headers.authorization;
+  if (authorization && /^bearer /i.test(authorization)) return identity.verifyBearer(authorization.slice(7).trim());
+  return identity.basic(authorization);
 }
 
 /** The query parameter that carries a layer download URL's signature. */
@@ -57,6 +60,8 @@ export interface OciDeps {
   /** The default account, for requests that carry no credentials. */
   defaultAccountId: string;
   realm: string;
+  /** URL of the token endpoint (the Bearer challenge's realm). */
+  tokenRealm: string;
   authorizer: Authorizer;
 }
 
@@ -90,7 +95,10 @@ export function ociHandler(deps: OciDeps) {
         res.destroy(e);
         return;
       }
-      if (e.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
+      // The token protocol's challenge: clients fetch a token from the realm with their Basic credentials (or
+      // none, for anonymous pulls). Basic credentials sent directly are accepted too. Only one challenge: docker
+      // applies every challenge it knows, and a Basic one would stop its anonymous pulls.
+      if (e.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', `Bearer realm="${deps.tokenRealm}",service="${deps.realm}"`);
       // A request body left unread is discarded by Node after the answer; the connection stays usable.
       sendOciError(res, e, head);
     }

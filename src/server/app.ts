@@ -20,6 +20,10 @@ import { Repositories } from '../core/repositories.ts';
 import { Images } from '../core/images.ts';
 import { createAuditLogger, createLogger, type Logger } from './log.ts';
 import { Authorizer } from '../auth/authorizer.ts';
+import { Collector, type GcReport } from '../gc/collector.ts';
+import { fsck, type FsckReport } from '../gc/fsck.ts';
+import { announceServer } from './presence.ts';
+import { TOKEN_PATH, tokenHandler } from './token.ts';
 
 export interface Berth {
   server: Server;
@@ -42,6 +46,11 @@ export interface Stores {
   accountId: string;
   rootKey: RootKey;
   identity: Identity;
+  registry: Registry;
+  collector: Collector;
+  /** Garbage collection with the configured grace period and upload age limit. */
+  gc(dryRun: boolean): Promise<GcReport>;
+  fsck(): Promise<FsckReport>;
 }
 
 /** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
@@ -55,13 +64,19 @@ export async function openStores(config: Config): Promise<Stores> {
   await meta.ensureAccount(accountId, Date.now());
   const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId);
-  return { dataDir, meta, blobs, accountId, rootKey, identity };
+  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000 });
+  const collector = new Collector(meta, blobs, registry.digestLocks);
+  return {
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, collector,
+    gc: (dryRun) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun }),
+    fsck: () => fsck(meta, blobs),
+  };
 }
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
-  const { dataDir, meta, blobs, accountId, rootKey, identity } = await openStores(config);
-  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush });
+  const stores = await openStores(config);
+  const { dataDir, meta, accountId, rootKey, identity, registry } = stores;
   const repositories = new Repositories(meta);
   const images = new Images(meta);
 
@@ -79,8 +94,12 @@ export async function startBerth(config: Config): Promise<Berth> {
   const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
   const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
   const authorizer = new Authorizer(meta, audit);
-  const oci = ociHandler({ registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost });
-  const admin = adminHandler(identity);
+  const oci = ociHandler({
+    registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost,
+    tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
+  });
+  const token = tokenHandler(identity, publicHost);
+  const admin = adminHandler(stores);
   const ecr = ecrHandler({ identity, authorizer, registry, repositories, images, region: config.region, publicHost, publicScheme, log });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -109,6 +128,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
     if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
     if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, res, url, seen);
+    if (url.pathname === TOKEN_PATH) return token(req, res, url, seen);
     if (url.pathname === '/healthz') {
       res.setHeader('Content-Type', 'application/json');
       res.end('{"status":"ok"}');
@@ -119,9 +139,21 @@ export async function startBerth(config: Config): Promise<Berth> {
     res.end(JSON.stringify({ message: `no route for ${req.method} ${url.pathname}` }));
   }
 
+  const unannounce = announceServer(dataDir, url);
+  // Garbage collection on a schedule (and on demand through `berth gc` / the admin API).
+  const gcTimer = config.gcIntervalSeconds > 0 ? setInterval(() => {
+    stores.gc(false).then(
+      (r) => log.info({ gc: { blobs: r.blobsDeleted, bytes: r.bytesDeleted, orphans: r.orphanFilesDeleted, uploads: r.uploadsDeleted, ms: r.durationMs } }, 'garbage collection'),
+      (e: unknown) => log.error({ err: e }, 'garbage collection failed'),
+    );
+  }, config.gcIntervalSeconds * 1000) : undefined;
+  gcTimer?.unref();
+
   return {
     server, url, publicHost, publicScheme, accountId, rootKey, config, log,
     async close() {
+      if (gcTimer) clearInterval(gcTimer);
+      unannounce();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       audit.flush();

@@ -157,18 +157,37 @@ describe('Base route /v2/ and authentication', () => {
     assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
   });
 
-  it('GET /v2/ without credentials: 401, WWW-Authenticate Basic realm, UNAUTHORIZED body', async () => {
+  it('GET /v2/ without credentials: 401, a Bearer challenge naming the token realm, UNAUTHORIZED body', async () => {
     const res = await c.get('/v2/', { auth: null });
     assertError(res, 401, 'UNAUTHORIZED');
     const challenge = res.headers.get('www-authenticate') ?? '';
-    assert.match(challenge, /^Basic realm="[^"]*"/i, `WWW-Authenticate is a Basic challenge: ${challenge}`);
+    assert.match(challenge, /^Bearer realm="http:\/\/[^"]+\/_berth\/token",service="[^"]+"$/i, `the token challenge: ${challenge}`);
   });
 
-  it('GET /v2/ with a wrong secret: 401 UNAUTHORIZED with a Basic challenge', async () => {
+  it('the token realm: a Bearer token for valid credentials works on the data plane; wrong ones get 401', async () => {
+    const realm = /Bearer realm="([^"]+)"/.exec((await c.get('/v2/', { auth: null })).headers.get('www-authenticate') ?? '')![1];
+    const good = await fetch(`${realm}?service=x&scope=repository:${repo}:pull`, { headers: { authorization: berth.authHeader } });
+    assert.equal(good.status, 200);
+    const { token, access_token, expires_in } = await good.json() as { token: string; access_token: string; expires_in: number };
+    assert.equal(token, access_token);
+    assert.ok(expires_in > 0);
+    assert.equal((await c.get('/v2/', { auth: `Bearer ${token}` })).status, 200);
+    assert.equal((await c.get(`/v2/${repo}/tags/list`, { auth: `Bearer ${token}` })).status, 200);
+    assertError(await c.get('/v2/', { auth: `Bearer ${token}x` }), 401, 'UNAUTHORIZED');
+    const bad = await fetch(realm, { headers: { authorization: 'Basic ' + Buffer.from(`${berth.accessKeyId}:wrong`).toString('base64') } });
+    assert.equal(bad.status, 401);
+    // No credentials: an anonymous token, which opens only what a policy grants to "*".
+    const anon = await fetch(realm);
+    assert.equal(anon.status, 200);
+    const anonToken = (await anon.json() as { token: string }).token;
+    assertError(await c.get(`/v2/${repo}/tags/list`, { auth: `Bearer ${anonToken}` }), 401, 'UNAUTHORIZED');
+  });
+
+  it('GET /v2/ with a wrong secret: 401 UNAUTHORIZED with the challenge', async () => {
     const wrong = 'Basic ' + Buffer.from(`${berth.accessKeyId}:not-the-secret`).toString('base64');
     const res = await c.get('/v2/', { auth: wrong });
     assertError(res, 401, 'UNAUTHORIZED');
-    assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]*"/i);
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="[^"]*"/i);
   });
 
   it('GET /v2/ with an unknown access key: 401 UNAUTHORIZED', async () => {
@@ -180,12 +199,12 @@ describe('Base route /v2/ and authentication', () => {
     assertError(await c.get('/v2/', { auth: 'Basic !!!not-base64' }), 401, 'UNAUTHORIZED');
   });
 
-  it('repository endpoints without credentials: 401 UNAUTHORIZED with a Basic challenge', async () => {
+  it('repository endpoints without credentials: 401 UNAUTHORIZED with the challenge', async () => {
     await c.pushBlob(repo, configs[0].bytes);
     for (const path of [`/v2/${repo}/tags/list`, `/v2/${repo}/blobs/${configs[0].digest}`, `/v2/${repo}/manifests/latest`]) {
       const res = await c.get(path, { auth: null });
       assertError(res, 401, 'UNAUTHORIZED', `GET ${path}`);
-      assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm=/i, `GET ${path} challenge`);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm=/i, `GET ${path} challenge`);
     }
     const post = await c.post(`/v2/${repo}/blobs/uploads/`, { auth: null });
     assertError(post, 401, 'UNAUTHORIZED', 'POST upload');

@@ -3,17 +3,18 @@
 //   uploads/<id>/data                         upload sessions in progress
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
-import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest } from '../../core/grammar.ts';
-import type { BlobStore, Chunks } from './store.ts';
+import type { Chunks } from './store.ts';
+import type { CollectableBlobStore } from '../../gc/collector.ts';
 
 /** Bytes gathered before one write to the file: fewer, larger writes; memory per upload stays bounded. */
 const WRITE_BATCH = 1 << 20;
 const READ_CHUNK = 1 << 20;
 
-export class FilesystemBlobStore implements BlobStore {
+export class FilesystemBlobStore implements CollectableBlobStore {
   readonly root: string;
   constructor(root: string) {
     this.root = root;
@@ -112,6 +113,47 @@ export class FilesystemBlobStore implements BlobStore {
 
   async deleteUpload(id: string): Promise<void> {
     await rm(this.uploadDir(id), { recursive: true, force: true });
+  }
+
+  async uploadInfo(id: string): Promise<{ size: number; modifiedAt: number } | undefined> {
+    try {
+      const st = await stat(join(this.uploadDir(id), 'data'));
+      return { size: st.size, modifiedAt: st.mtimeMs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async listUploadIds(): Promise<string[]> {
+    return (await readdir(join(this.root, 'uploads'))).filter((n) => /^[a-zA-Z0-9-]+$/.test(n));
+  }
+
+  async *walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }> {
+    const base = join(this.root, 'blobs');
+    for (const algorithm of await readdirIfExists(base)) {
+      for (const prefix of await readdirIfExists(join(base, algorithm))) {
+        for (const hex of await readdirIfExists(join(base, algorithm, prefix))) {
+          const digest = `${algorithm}:${hex}`;
+          if (!parseDigest(digest)) continue;
+          try {
+            const st = await stat(join(base, algorithm, prefix, hex));
+            yield { digest, size: st.size, modifiedAt: st.mtimeMs };
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          }
+        }
+      }
+    }
+  }
+}
+
+async function readdirIfExists(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }
 

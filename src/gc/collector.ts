@@ -1,0 +1,138 @@
+// Online garbage collection. Deletes, while pushes and pulls go on:
+//   - blobs no manifest references, once untouched (not pushed, mounted, linked or checked for) for the grace
+//     period: the lease a push in progress holds on the blobs it uploaded or found;
+//   - blob files with no record (left by a crash between writing a blob and recording it), as old;
+//   - uploads abandoned for longer than the upload age limit.
+// Safety: a manifest write checks its references in the same transaction as the write, and a blob's rows are
+// deleted only in a transaction that re-checks it is unreferenced and untouched; the file is removed under the
+// digest's lock, which commits and mounts of that digest also take.
+import type { BlobStore } from '../storage/blobs/store.ts';
+import type { MetaStore } from '../storage/meta/store.ts';
+import type { KeyedLock } from '../core/locks.ts';
+
+export interface GcOptions {
+  /** Unreferenced blobs younger than this (since last touched) are kept. */
+  graceMs: number;
+  /** Uploads older than this (since last written) are abandoned. */
+  uploadMaxAgeMs: number;
+  dryRun?: boolean;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  blobsDeleted: number;
+  bytesDeleted: number;
+  orphanFilesDeleted: number;
+  orphanBytesDeleted: number;
+  uploadsDeleted: number;
+  uploadBytesDeleted: number;
+  /** Digests deleted (or, on a dry run, that would be). */
+  deleted: string[];
+  durationMs: number;
+}
+
+/** The blob store's extra abilities collection needs. */
+export interface CollectableBlobStore extends BlobStore {
+  /** Every stored blob file: digest, size and modification time (ms). */
+  walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
+  /** An upload's size and last write time, or undefined. */
+  uploadInfo(id: string): Promise<{ size: number; modifiedAt: number } | undefined>;
+  /** Upload directories present in storage (some may have no record). */
+  listUploadIds(): Promise<string[]>;
+}
+
+export class Collector {
+  private readonly meta: MetaStore;
+  private readonly blobs: CollectableBlobStore;
+  private readonly locks: KeyedLock;
+  private readonly now: () => number;
+  private running: Promise<GcReport> | undefined;
+
+  constructor(meta: MetaStore, blobs: CollectableBlobStore, locks: KeyedLock, now: () => number = Date.now) {
+    this.meta = meta;
+    this.blobs = blobs;
+    this.locks = locks;
+    this.now = now;
+  }
+
+  /** One collection; a call while one runs waits for that one. */
+  run(options: GcOptions): Promise<GcReport> {
+    if (!this.running) {
+      this.running = this.collect(options).finally(() => { this.running = undefined; });
+    }
+    return this.running;
+  }
+
+  private async collect(options: GcOptions): Promise<GcReport> {
+    const started = this.now();
+    const dryRun = options.dryRun ?? false;
+    const cutoff = started - options.graceMs;
+    const report: GcReport = {
+      dryRun, blobsDeleted: 0, bytesDeleted: 0, orphanFilesDeleted: 0, orphanBytesDeleted: 0,
+      uploadsDeleted: 0, uploadBytesDeleted: 0, deleted: [], durationMs: 0,
+    };
+
+    // 1. Unreferenced blobs past their lease.
+    for (;;) {
+      const batch = await this.meta.unreferencedBlobs(cutoff, 500);
+      let progressed = false;
+      for (const candidate of batch) {
+        if (dryRun) {
+          report.blobsDeleted++;
+          report.bytesDeleted += candidate.size;
+          report.deleted.push(candidate.digest);
+          continue;
+        }
+        const deleted = await this.locks.run(candidate.digest, async () => {
+          if (!(await this.meta.deleteBlobIfUnreferenced(candidate.digest, cutoff))) return false;
+          await this.blobs.delete(candidate.digest);
+          return true;
+        });
+        if (deleted) {
+          progressed = true;
+          report.blobsDeleted++;
+          report.bytesDeleted += candidate.size;
+          report.deleted.push(candidate.digest);
+        }
+      }
+      if (dryRun || batch.length < 500 || !progressed) break;
+    }
+
+    // 2. Blob files nothing records (a crash between writing and recording), as old as the grace period.
+    for await (const file of this.blobs.walk()) {
+      if (file.modifiedAt >= cutoff) continue;
+      const orphan = await this.locks.run(file.digest, async () => {
+        if (await this.meta.getBlob(file.digest)) return false;
+        if (!dryRun) await this.blobs.delete(file.digest);
+        return true;
+      });
+      if (orphan) {
+        report.orphanFilesDeleted++;
+        report.orphanBytesDeleted += file.size;
+        report.deleted.push(file.digest);
+      }
+    }
+
+    // 3. Abandoned uploads: recorded ones not written to for the age limit, and unrecorded directories.
+    const uploadCutoff = started - options.uploadMaxAgeMs;
+    const recorded = new Set((await this.meta.listUploads()).map((u) => u.id));
+    for (const id of await this.blobs.listUploadIds()) {
+      const info = await this.blobs.uploadInfo(id);
+      if (info && info.modifiedAt >= uploadCutoff) continue;
+      report.uploadsDeleted++;
+      report.uploadBytesDeleted += info?.size ?? 0;
+      if (!dryRun) {
+        await this.blobs.deleteUpload(id);
+        await this.meta.deleteUpload(id);
+      }
+    }
+    for (const id of recorded) {
+      if ((await this.blobs.uploadInfo(id)) !== undefined) continue;
+      // A record whose data is gone (deleted by hand, or a crash between the two deletions).
+      if (!dryRun) await this.meta.deleteUpload(id);
+    }
+
+    report.durationMs = this.now() - started;
+    return report;
+  }
+}
