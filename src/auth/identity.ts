@@ -67,6 +67,8 @@ export class Identity {
   async basic(header: string | undefined): Promise<BasicResult> {
     if (!header || !/^basic /i.test(header)) return undefined;
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    // An empty user and password is how some clients (skopeo --no-creds) say "no credentials".
+    if (decoded === ':') return undefined;
     const colon = decoded.indexOf(':');
     if (colon < 0) return { error: 'malformed Basic credentials' };
     const user = decoded.slice(0, colon);

@@ -52,19 +52,24 @@ export function compareOldestFirst(a: Pick<LifecycleImage, 'pushedAt' | 'digest'
   return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
 }
 
-/** Whether `tag` matches a tagPatternList entry (`*` matches any run of characters, including none). */
-export function matchesTagPattern(pattern: string, tag: string): boolean {
+/** A tagPatternList entry, split once at its wildcards. */
+type CompiledPattern = { exact: string } | { parts: string[]; first: string; last: string; fixed: number };
+
+function compilePattern(pattern: string): CompiledPattern {
   const parts = pattern.split('*');
-  if (parts.length === 1) return pattern === tag;
+  if (parts.length === 1) return { exact: pattern };
   const first = parts[0];
   const last = parts[parts.length - 1];
-  if (tag.length < first.length + last.length || !tag.startsWith(first) || !tag.endsWith(last)) return false;
+  return { parts: parts.slice(1, -1).filter((p) => p !== ''), first, last, fixed: first.length + last.length };
+}
+
+function matchesCompiled(p: CompiledPattern, tag: string): boolean {
+  if ('exact' in p) return p.exact === tag;
+  if (tag.length < p.fixed || !tag.startsWith(p.first) || !tag.endsWith(p.last)) return false;
   // The middle parts, leftmost first, between the prefix and the suffix: greedy leftmost matching is exact for `*`.
-  let from = first.length;
-  const end = tag.length - last.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const part = parts[i];
-    if (part === '') continue;
+  let from = p.first.length;
+  const end = tag.length - p.last.length;
+  for (const part of p.parts) {
     const at = tag.indexOf(part, from);
     if (at < 0 || at + part.length > end) return false;
     from = at + part.length;
@@ -72,54 +77,97 @@ export function matchesTagPattern(pattern: string, tag: string): boolean {
   return true;
 }
 
-/** Whether an image meets a rule's tagging requirements (tagStatus and its prefix or pattern list). */
-export function selectsImage(selection: LifecycleRule['selection'], tags: readonly string[]): boolean {
+/** Whether `tag` matches a tagPatternList entry (`*` matches any run of characters, including none). */
+export function matchesTagPattern(pattern: string, tag: string): boolean {
+  return matchesCompiled(compilePattern(pattern), tag);
+}
+
+/** A rule's tagging requirements as a test on an image's tags (tagStatus and its prefix or pattern list). */
+export function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[]) => boolean {
   switch (selection.tagStatus) {
-    case 'any': return true;
-    case 'untagged': return tags.length === 0;
+    case 'any': return () => true;
+    case 'untagged': return (tags) => tags.length === 0;
     case 'tagged': {
-      if (tags.length === 0) return false;
-      if (selection.tagPatternList) return selection.tagPatternList.every((p) => tags.some((t) => matchesTagPattern(p, t)));
-      if (selection.tagPrefixList) return selection.tagPrefixList.every((p) => tags.some((t) => t.startsWith(p)));
-      return false;
+      // Every prefix (pattern) must be matched by at least one of the image's tags.
+      if (selection.tagPatternList) {
+        const patterns = selection.tagPatternList.map(compilePattern);
+        return (tags) => {
+          if (tags.length === 0) return false;
+          for (const p of patterns) {
+            let found = false;
+            for (const t of tags) if (matchesCompiled(p, t)) { found = true; break; }
+            if (!found) return false;
+          }
+          return true;
+        };
+      }
+      const prefixes = selection.tagPrefixList ?? [];
+      return (tags) => {
+        if (tags.length === 0 || prefixes.length === 0) return false;
+        for (const p of prefixes) {
+          let found = false;
+          for (const t of tags) if (t.startsWith(p)) { found = true; break; }
+          if (!found) return false;
+        }
+        return true;
+      };
     }
   }
 }
 
+/** Whether an image meets a rule's tagging requirements. */
+export function selectsImage(selection: LifecycleRule['selection'], tags: readonly string[]): boolean {
+  return tagTest(selection)(tags);
+}
+
 /** The images the policy expires, oldest first (by push time, then digest), each with the rule that expires it. */
 export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImage[], now: number): LifecycleResult[] {
+  const n = images.length;
   const rules = [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority);
-  const order = images.map((_, i) => i).sort((i, j) => compareOldestFirst(images[i], images[j]));
-  const selected = new Uint8Array(images.length); // selected by a rule already: no later rule may expire it
-  const expiredBy = new Float64Array(images.length).fill(NaN);
+  const pushedAt = new Float64Array(n);
+  for (let i = 0; i < n; i++) pushedAt[i] = images[i].pushedAt;
+  // Oldest first, sorted once; the rules read it through typed arrays (no per-rule sort, no per-rule allocation).
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((i, j) => pushedAt[i] - pushedAt[j] || (images[i].digest < images[j].digest ? -1 : images[i].digest > images[j].digest ? 1 : 0));
 
-  const matching: number[] = [];
+  const selected = new Uint8Array(n); // selected by a higher-priority rule: may no longer be expired
+  const matches = new Uint8Array(n); // selected by the rule at hand
+  const expiredBy = new Float64Array(n).fill(NaN);
   for (const rule of rules) {
     const sel = rule.selection;
-    matching.length = 0;
-    for (const i of order) if (selectsImage(sel, images[i].tags)) matching.push(i);
-
-    const expire = (i: number) => {
-      if (selected[i] === 0 && !images[i].referencedByIndex) expiredBy[i] = rule.rulePriority;
-    };
+    const selects = tagTest(sel);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const m = selects(images[i].tags) ? 1 : 0;
+      matches[i] = m;
+      count += m;
+    }
+    const mayExpire = (i: number) => selected[i] === 0 && !images[i].referencedByIndex;
     if (sel.countType === 'imageCountMoreThan') {
-      // `matching` is oldest first: all but the newest countNumber.
-      const beyond = matching.length - sel.countNumber;
-      for (let k = 0; k < beyond; k++) expire(matching[k]);
+      // Walk the rule's images oldest first: all but the newest countNumber are expired.
+      let beyond = count - sel.countNumber;
+      for (let k = 0; k < n && beyond > 0; k++) {
+        const i = order[k];
+        if (matches[i] === 0) continue;
+        beyond--;
+        if (mayExpire(i)) expiredBy[i] = rule.rulePriority;
+      }
     } else {
       const cutoff = now - sel.countNumber * DAY_MS;
       const pulled = sel.countType === 'sinceImagePulled';
-      for (const i of matching) {
-        const image = images[i];
-        const at = pulled && image.lastPulledAt !== null ? image.lastPulledAt : image.pushedAt;
-        if (at < cutoff) expire(i);
+      for (let i = 0; i < n; i++) {
+        if (matches[i] === 0) continue;
+        const last = pulled ? images[i].lastPulledAt : null;
+        if ((last ?? pushedAt[i]) < cutoff && mayExpire(i)) expiredBy[i] = rule.rulePriority;
       }
     }
-    for (const i of matching) selected[i] = 1;
+    for (let i = 0; i < n; i++) selected[i] |= matches[i];
   }
 
   const results: LifecycleResult[] = [];
-  for (const i of order) {
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
     if (Number.isNaN(expiredBy[i])) continue;
     const image = images[i];
     results.push({ digest: image.digest, tags: [...image.tags], pushedAt: image.pushedAt, appliedRulePriority: expiredBy[i], action: 'EXPIRE' });

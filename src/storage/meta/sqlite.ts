@@ -201,10 +201,16 @@ export class SqliteMetaStore implements MetaStore {
       FROM repositories r ORDER BY r.account_id, r.name`).all()
       .map((r) => ({ name: String(r.name), accountId: String(r.account_id), images: Number(r.images), bytes: Number(r.bytes) }));
     const referenced = this.sql(`SELECT
-        (SELECT coalesce(sum(size), 0) FROM manifests)
-        + (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS n`).get()!;
+        (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
+        (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`).get()!;
     const stored = this.sql('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs').get()!;
-    return { repositories, referencedBytes: Number(referenced.n), storedBytes: Number(stored.bytes), storedBlobs: Number(stored.n) };
+    return {
+      repositories,
+      referencedBytes: Number(referenced.manifests) + Number(referenced.blobs),
+      referencedBlobBytes: Number(referenced.blobs),
+      storedBytes: Number(stored.bytes),
+      storedBlobs: Number(stored.n),
+    };
   }
 
   async getBlob(digest: string): Promise<StoredBlob | undefined> {

@@ -114,6 +114,8 @@ export interface Usage {
   repositories: { name: string; accountId: string; images: number; bytes: number }[];
   /** Distinct blobs referenced by any manifest, each counted once, plus manifests. */
   referencedBytes: number;
+  /** The blobs' part of referencedBytes. */
+  referencedBlobBytes: number;
   /** Every verified blob the registry stores (referenced or not). */
   storedBytes: number;
   storedBlobs: number;

@@ -1,0 +1,225 @@
+// Online garbage collection, fsck and storage accounting against a running server: what is unreferenced goes
+// (after its lease), what is referenced stays, space returns to the file system, and a stress run of pushes,
+// pulls and deletes with collection looping ends with every acknowledged image intact and fsck clean.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startBerth, type Berth } from '../helpers/berth.ts';
+import { MEDIA, createClient, descriptor, imageManifest, randomBlob, sha256, type OciClient, type Content } from '../helpers/oci.ts';
+
+const run = promisify(execFile);
+const GRACE_S = 1;
+
+async function berthCmd(berth: Berth, ...args: string[]): Promise<{ code: number; json: any }> {
+  try {
+    const { stdout } = await run(process.execPath, ['bin/berth.js', ...args], {
+      env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+    });
+    return { code: 0, json: JSON.parse(stdout) };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    if (!err.stdout) throw new Error(`berth ${args.join(' ')} failed: ${err.stderr}`);
+    return { code: err.code, json: JSON.parse(err.stdout) };
+  }
+}
+
+function blobFile(berth: Berth, digest: string): string {
+  const hex = digest.slice('sha256:'.length);
+  return join(berth.dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex);
+}
+
+function bytesOnDisk(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+async function pushImage(c: OciClient, repo: string, tag: string, layer: Content, config: Content) {
+  for (const blob of [config, layer]) assert.equal((await c.pushBlob(repo, blob.bytes)).status, 201);
+  const manifest = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers: [descriptor(MEDIA.ociLayerGzip, layer)] });
+  const res = await c.pushManifest(repo, tag, manifest);
+  return { res, manifest };
+}
+
+describe('garbage collection', () => {
+  let berth: Berth;
+  let c: OciClient;
+  before(async () => {
+    berth = await startBerth({ env: { BERTH_GC_GRACE_SECONDS: String(GRACE_S), BERTH_GC_INTERVAL_SECONDS: '0', BERTH_UPLOAD_MAX_AGE_SECONDS: '1' } });
+    c = createClient(berth);
+  });
+  after(() => berth.cleanup());
+
+  it('collects unreferenced blobs and abandoned uploads after their lease, keeps what images reference', async () => {
+    const config = randomBlob(1000);
+    const layer = randomBlob(200_000);
+    const { res } = await pushImage(c, 'gc/app', 'v1', layer, config);
+    assert.equal(res.status, 201);
+    const lone = randomBlob(300_000);
+    assert.equal((await c.pushBlob('gc/app', lone.bytes)).status, 201);
+    const start = await c.post('/v2/gc/app/blobs/uploads/');
+    assert.equal((await c.patch(start.location, { body: randomBlob(50_000).bytes, headers: { 'content-type': 'application/octet-stream' } })).status, 202);
+    const uploads = join(berth.dataDir, 'uploads');
+    assert.equal(readdirSync(uploads).length, 1);
+
+    await sleep(GRACE_S * 1000 + 300);
+    const dry = await berthCmd(berth, 'gc', '--dry-run');
+    assert.equal(dry.json.dryRun, true);
+    assert.deepEqual(dry.json.deleted, [lone.digest], 'only the lone blob would go');
+    assert.equal(dry.json.bytesDeleted, lone.size);
+    assert.equal(dry.json.uploadsDeleted, 1);
+    assert.ok(existsSync(blobFile(berth, lone.digest)), 'a dry run deletes nothing');
+
+    const real = await berthCmd(berth, 'gc');
+    assert.deepEqual(real.json.deleted, [lone.digest]);
+    assert.equal(existsSync(blobFile(berth, lone.digest)), false, 'the file is gone');
+    assert.equal(readdirSync(uploads).length, 0, 'the abandoned upload is gone');
+    assert.equal((await c.head(`/v2/gc/app/blobs/${lone.digest}`)).status, 404);
+    // What the image references stays, and it still pulls.
+    assert.ok(existsSync(blobFile(berth, layer.digest)));
+    const pulled = await c.get(`/v2/gc/app/blobs/${layer.digest}`);
+    assert.equal(sha256(pulled.body), layer.digest);
+    assert.equal((await c.get('/v2/gc/app/manifests/v1')).status, 200);
+  });
+
+  it('a blob found by HEAD is leased again: a push that checks for it and then references it is safe', async () => {
+    const config = randomBlob(500);
+    const layer = randomBlob(10_000);
+    for (const blob of [config, layer]) assert.equal((await c.pushBlob('gc/lease', blob.bytes)).status, 201);
+    await sleep(GRACE_S * 1000 + 300);
+    // As docker does before pushing a manifest: the blobs exist, so it does not upload them again.
+    for (const blob of [config, layer]) assert.equal((await c.head(`/v2/gc/lease/blobs/${blob.digest}`)).status, 200);
+    assert.deepEqual((await berthCmd(berth, 'gc')).json.deleted, []);
+    const manifest = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers: [descriptor(MEDIA.ociLayerGzip, layer)] });
+    assert.equal((await c.pushManifest('gc/lease', 'v1', manifest)).status, 201);
+  });
+
+  it('deleting an image returns its unshared blobs to the file system; shared ones stay', async () => {
+    const shared = randomBlob(100_000);
+    const own = randomBlob(2_000_000);
+    const config1 = randomBlob(700);
+    const config2 = randomBlob(800);
+    const one = await pushImage(c, 'gc/del', 'one', own, config1);
+    const two = await pushImage(c, 'gc/del', 'two', shared, config2);
+    assert.equal(one.res.status, 201);
+    assert.equal(two.res.status, 201);
+    // A third image in another repository shares `shared` (mounted).
+    assert.equal((await c.post(`/v2/gc/other/blobs/uploads/?mount=${shared.digest}&from=gc/del`)).status, 201);
+    await pushImage(c, 'gc/other', 'x', shared, config2);
+
+    const before = bytesOnDisk(join(berth.dataDir, 'blobs'));
+    assert.equal((await c.delete(`/v2/gc/del/manifests/${one.manifest.digest}`)).status, 202);
+    assert.equal((await c.delete(`/v2/gc/del/manifests/${two.manifest.digest}`)).status, 202);
+    await sleep(GRACE_S * 1000 + 300);
+    const report = (await berthCmd(berth, 'gc')).json;
+    assert.deepEqual(new Set(report.deleted), new Set([own.digest, config1.digest]), 'config2 and shared are still referenced by gc/other');
+    const afterBytes = bytesOnDisk(join(berth.dataDir, 'blobs'));
+    assert.equal(before - afterBytes, own.size + config1.size, 'the space is returned');
+    assert.equal((await c.get(`/v2/gc/other/blobs/${shared.digest}`)).status, 200);
+  });
+
+  it('usage counts each repository and the registry, deduplicated', async () => {
+    const before = (await berthCmd(berth, 'usage')).json;
+    const layer = randomBlob(300_000);
+    const ca = randomBlob(400);
+    const cb = randomBlob(500);
+    const a = await pushImage(c, 'use/a', 'v1', layer, ca);
+    assert.equal((await c.post(`/v2/use/b/blobs/uploads/?mount=${layer.digest}&from=use/a`)).status, 201);
+    const b = await pushImage(c, 'use/b', 'v1', layer, cb);
+    const usage = (await berthCmd(berth, 'usage')).json;
+    const repo = (name: string) => usage.repositories.find((r: any) => r.name === name);
+    assert.deepEqual(repo('use/a'), { name: 'use/a', accountId: repo('use/a').accountId, images: 1, bytes: a.manifest.size + layer.size + ca.size });
+    assert.equal(repo('use/b').bytes, b.manifest.size + layer.size + cb.size);
+    assert.equal(usage.referencedBytes - before.referencedBytes, a.manifest.size + b.manifest.size + layer.size + ca.size + cb.size, 'the shared layer counts once');
+    assert.equal(usage.storedBytes - before.storedBytes, layer.size + ca.size + cb.size);
+  });
+
+  it('fsck is clean, then finds a corrupted blob and a missing one', async () => {
+    const clean = await berthCmd(berth, 'fsck');
+    assert.equal(clean.code, 0);
+    assert.deepEqual(clean.json.problems, []);
+    assert.ok(clean.json.blobsChecked > 0 && clean.json.manifestsChecked > 0);
+    const config = randomBlob(600);
+    const layer = randomBlob(5000);
+    await pushImage(c, 'gc/fsck', 'v1', layer, config);
+    writeFileSync(blobFile(berth, layer.digest), Buffer.alloc(layer.size, 7));
+    const broken = await berthCmd(berth, 'fsck');
+    assert.equal(broken.code, 1);
+    assert.deepEqual(broken.json.problems.map((p: any) => [p.kind, p.digest]), [['blob-digest', layer.digest]]);
+  });
+});
+
+describe('garbage collection under load', () => {
+  let berth: Berth;
+  let c: OciClient;
+  before(async () => {
+    berth = await startBerth({ env: { BERTH_GC_GRACE_SECONDS: '2', BERTH_GC_INTERVAL_SECONDS: '0', BERTH_UPLOAD_MAX_AGE_SECONDS: '60' } });
+    c = createClient(berth);
+  });
+  after(() => berth.cleanup());
+
+  it('500 images pushed, pulled and some deleted while collection loops: every acknowledged image intact, fsck clean, garbage reclaimed', async () => {
+    const IMAGES = 500;
+    const base = randomBlob(50_000);
+    let stop = false;
+    let collections = 0;
+    const collector = (async () => {
+      while (!stop) {
+        const r = await fetch(`${berth.url}/_berth/admin/gc`, { method: 'POST', headers: { authorization: berth.authHeader }, body: '{}' });
+        assert.equal(r.status, 200);
+        collections++;
+        await sleep(20);
+      }
+    })();
+    const acknowledged: { repo: string; tag: string; digest: string; layer: Content }[] = [];
+    const deleted = new Set<string>();
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < IMAGES; i = next++) {
+        const repo = `load/r${i % 10}`;
+        const layer = randomBlob(2000 + (i % 7) * 100);
+        const config = randomBlob(300);
+        for (const blob of [config, layer]) assert.equal((await c.pushBlob(repo, blob.bytes)).status, 201);
+        if (i % 3 === 0) assert.equal((await c.head(`/v2/${repo}/blobs/${base.digest}`)).status === 200 || (await c.pushBlob(repo, base.bytes)).status === 201, true);
+        const layers = i % 3 === 0 ? [descriptor(MEDIA.ociLayerGzip, base), descriptor(MEDIA.ociLayerGzip, layer)] : [descriptor(MEDIA.ociLayerGzip, layer)];
+        const manifest = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers });
+        const res = await c.pushManifest(repo, `t${i}`, manifest);
+        if (res.status !== 201) continue; // not acknowledged: allowed to fail, never to be half there
+        acknowledged.push({ repo, tag: `t${i}`, digest: manifest.digest, layer });
+        const pulled = await c.get(`/v2/${repo}/blobs/${layer.digest}`);
+        assert.equal(sha256(pulled.body), layer.digest, 'pulled right after the push');
+        if (i % 4 === 0) {
+          assert.equal((await c.delete(`/v2/${repo}/manifests/${manifest.digest}`)).status, 202);
+          deleted.add(manifest.digest);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    stop = true;
+    await collector;
+    assert.ok(collections > 3, `collection ran during the pushes (${collections} times)`);
+    assert.ok(acknowledged.length >= IMAGES * 0.95, `most pushes were acknowledged (${acknowledged.length})`);
+
+    for (const img of acknowledged) {
+      if (deleted.has(img.digest)) continue;
+      const m = await c.get(`/v2/${img.repo}/manifests/${img.tag}`);
+      assert.equal(m.status, 200, `${img.repo}:${img.tag}`);
+      const l = await c.get(`/v2/${img.repo}/blobs/${img.layer.digest}`);
+      assert.equal(sha256(l.body), img.layer.digest, `${img.repo}:${img.tag} layer`);
+    }
+    await sleep(2300);
+    await berthCmd(berth, 'gc');
+    const fsck = await berthCmd(berth, 'fsck');
+    assert.deepEqual(fsck.json.problems, []);
+    const usage = (await berthCmd(berth, 'usage')).json;
+    assert.equal(usage.storedBytes, bytesOnDisk(join(berth.dataDir, 'blobs')), 'no file on disk that the registry does not record');
+    assert.equal(usage.storedBytes, usage.referencedBlobBytes, 'every stored blob is referenced: the garbage is reclaimed');
+  });
+});
