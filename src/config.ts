@@ -25,6 +25,10 @@ export interface Config {
   uploadMaxAgeSeconds: number;
   /** Garbage collection runs this often (0: only on demand). */
   gcIntervalSeconds: number;
+  /** Lifecycle policies are applied this often (0: only on demand); ECR evaluates them daily. */
+  lifecycleIntervalSeconds: number;
+  /** Tests only: the clock can be moved forward through the admin action advance-clock. */
+  testClock: boolean;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -40,6 +44,8 @@ const DEFAULTS: Config = {
   gcGraceSeconds: 3600,
   uploadMaxAgeSeconds: 86400,
   gcIntervalSeconds: 3600,
+  lifecycleIntervalSeconds: 86400,
+  testClock: false,
 };
 
 /** Environment variable for each setting. */
@@ -58,10 +64,12 @@ const ENV: Record<string, keyof Config> = {
   BERTH_GC_GRACE_SECONDS: 'gcGraceSeconds',
   BERTH_UPLOAD_MAX_AGE_SECONDS: 'uploadMaxAgeSeconds',
   BERTH_GC_INTERVAL_SECONDS: 'gcIntervalSeconds',
+  BERTH_LIFECYCLE_INTERVAL_SECONDS: 'lifecycleIntervalSeconds',
+  BERTH_TEST_CLOCK: 'testClock',
 };
 
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush']);
-const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds']);
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'testClock']);
+const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds']);
 
 export class ConfigError extends Error {}
 

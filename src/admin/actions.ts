@@ -11,6 +11,10 @@ export interface AdminArgs {
   /** The policy document's JSON text. */
   policyDocument?: string;
   dryRun?: boolean;
+  /** A repository name (lifecycle-run). */
+  repository?: string;
+  /** How far to move the test clock (advance-clock). */
+  seconds?: number;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -73,6 +77,28 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     summary: "verify every blob's digest and every manifest's references; report problems",
     rootOfDefaultOnly: true,
     run: (stores) => stores.fsck(),
+  },
+  'lifecycle-run': {
+    summary: "apply lifecycle policies now: every repository's, or one (--repository <name>)",
+    inServer: true,
+    run: async (stores, a, acct) => ({
+      results: await stores.lifecycle.runAll(a.repository ? { accountId: a.account ?? acct, name: a.repository } : undefined),
+    }),
+  },
+  'advance-clock': {
+    summary: 'tests only (BERTH_TEST_CLOCK=1): move the registry clock forward (--seconds <n>)',
+    rootOfDefaultOnly: true,
+    inServer: true,
+    run: async (stores, a) => {
+      const seconds = Number(a.seconds);
+      if (!Number.isFinite(seconds) || seconds < 0) throw new IdentityError('--seconds must be a non-negative number');
+      try {
+        stores.clock.advance(seconds * 1000);
+      } catch (e) {
+        throw new IdentityError((e as Error).message);
+      }
+      return { now: new Date(stores.clock.now()).toISOString() };
+    },
   },
   'usage': {
     summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',

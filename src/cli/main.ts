@@ -17,6 +17,7 @@ Usage:
   berth gc [--dry-run]            collect unreferenced blobs and abandoned uploads (what would go, and bytes)
   berth fsck                      verify every blob's digest and every manifest's references
   berth usage                     storage per repository, and the registry's deduplicated total
+  berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
   berth --help                    show this help
   berth --version                 show the version
 
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       'policy-name': { type: 'string' },
       'policy-document': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      repository: { type: 'string' },
+      seconds: { type: 'string' },
     },
   });
   if (values.version) {
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'admin') return admin(positionals[1], values);
   // Maintenance commands are admin actions of the same name.
   if (command === 'gc' || command === 'fsck' || command === 'usage') return admin(command, values);
+  if (command === 'lifecycle' && positionals[1] === 'run') return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
@@ -87,6 +91,8 @@ interface AdminFlags {
   'policy-name'?: string;
   'policy-document'?: string;
   'dry-run'?: boolean;
+  repository?: string;
+  seconds?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -106,6 +112,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
     const args = {
       account: values.account, user: values.user, accessKeyId: values['access-key-id'],
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
+      repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

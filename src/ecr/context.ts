@@ -6,6 +6,7 @@ import type { Authorizer, EcrAction } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
+import type { Lifecycle } from '../lifecycle/worker.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import type { Logger } from '../server/log.ts';
 import { EcrError, repositoryNotFound } from './errors.ts';
@@ -21,6 +22,7 @@ export interface EcrContext {
   registry: Registry;
   repositories: Repositories;
   images: Images;
+  lifecycle: Lifecycle;
   region: string;
   /** host[:port] users reach the registry at, and its scheme. */
   publicHost: string;

@@ -5,6 +5,7 @@ import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
+import * as lifecycle from './lifecycle.ts';
 import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
 import { model } from './validate.ts';
@@ -38,13 +39,17 @@ export const OPERATIONS: Record<string, Operation> = {
   PutRegistryPolicy: policies.putRegistryPolicy,
   GetRegistryPolicy: policies.getRegistryPolicy,
   DeleteRegistryPolicy: policies.deleteRegistryPolicy,
+  PutLifecyclePolicy: lifecycle.putLifecyclePolicy,
+  GetLifecyclePolicy: lifecycle.getLifecyclePolicy,
+  DeleteLifecyclePolicy: lifecycle.deleteLifecyclePolicy,
+  StartLifecyclePolicyPreview: lifecycle.startLifecyclePolicyPreview,
+  GetLifecyclePolicyPreview: lifecycle.getLifecyclePolicyPreview,
   GetAuthorizationToken: registry.getAuthorizationToken,
   DescribeRegistry: registry.describeRegistry,
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
-  [/LifecyclePolicy/, 'lifecycle policies'],
   [/Scan|ScanningConfiguration/, 'vulnerability scanning'],
   [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.ts';
 import { sha256hex, verifySigV4 } from '../auth/sigv4.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Images } from '../core/images.ts';
+import type { Lifecycle } from '../lifecycle/worker.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Logger } from '../server/log.ts';
@@ -27,6 +28,7 @@ export interface EcrDeps {
   registry: Registry;
   repositories: Repositories;
   images: Images;
+  lifecycle: Lifecycle;
   region: string;
   publicHost: string;
   publicScheme: string;
@@ -63,7 +65,7 @@ export function ecrHandler(deps: EcrDeps) {
       const ctx: EcrContext = {
         operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer,
         sourceIp: req.socket.remoteAddress, registry: deps.registry,
-        repositories: deps.repositories, images: deps.images, region: deps.region, publicHost: deps.publicHost,
+        repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost,
         publicScheme: deps.publicScheme, log: deps.log, now, layerParts,
       };
       const output = await run(ctx, input);

@@ -1,28 +1,18 @@
-// The Berth server: opens the stores, builds the core, and answers HTTP. /v2/ goes to the OCI adapter; the ECR
-// API (POST /) and the console join here in later issues.
+// The Berth server: opens the stores, and answers HTTP: /v2/ goes to the OCI adapter, POST / to the ECR API,
+// /_berth/token to the token endpoint, /_berth/admin/ to the admin API. Runs garbage collection and lifecycle
+// policies on their schedules.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
 import { parseListen } from '../config.ts';
-import { loadRootKey, type RootKey } from '../auth/credentials.ts';
-import { Identity, newAccountId } from '../auth/identity.ts';
-import { SecretBox } from '../auth/secrets.ts';
+import type { RootKey } from '../auth/credentials.ts';
 import type { Principal } from '../auth/principal.ts';
-import { Registry } from '../core/registry.ts';
-import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
-import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
-import type { MetaStore } from '../storage/meta/store.ts';
+import { Authorizer } from '../auth/authorizer.ts';
 import { ociHandler } from '../oci/router.ts';
 import { ecrHandler } from '../ecr/protocol.ts';
 import { ADMIN_PREFIX, adminHandler } from '../admin/api.ts';
-import { Repositories } from '../core/repositories.ts';
-import { Images } from '../core/images.ts';
-import { createAuditLogger, createLogger, type Logger } from './log.ts';
-import { Authorizer } from '../auth/authorizer.ts';
-import { Collector, type GcReport } from '../gc/collector.ts';
-import { fsck, type FsckReport } from '../gc/fsck.ts';
+import { createLogger, type Logger } from './log.ts';
 import { announceServer } from './presence.ts';
+import { openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 
 export interface Berth {
@@ -39,46 +29,12 @@ export interface Berth {
   close(): Promise<void>;
 }
 
-export interface Stores {
-  dataDir: string;
-  meta: MetaStore;
-  blobs: FilesystemBlobStore;
-  accountId: string;
-  rootKey: RootKey;
-  identity: Identity;
-  registry: Registry;
-  collector: Collector;
-  /** Garbage collection with the configured grace period and upload age limit. */
-  gc(dryRun: boolean): Promise<GcReport>;
-  fsck(): Promise<FsckReport>;
-}
-
-/** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
-export async function openStores(config: Config): Promise<Stores> {
-  const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
-  const blobs = new FilesystemBlobStore(dataDir);
-  await blobs.init();
-  const accountId = await defaultAccount(meta, config.accountId);
-  await meta.ensureAccount(accountId, Date.now());
-  const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
-  const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId);
-  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000 });
-  const collector = new Collector(meta, blobs, registry.digestLocks);
-  return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, collector,
-    gc: (dryRun) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun }),
-    fsck: () => fsck(meta, blobs),
-  };
-}
+export { openStores, type Stores } from './stores.ts';
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
   const stores = await openStores(config);
-  const { dataDir, meta, accountId, rootKey, identity, registry } = stores;
-  const repositories = new Repositories(meta);
-  const images = new Images(meta);
+  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock } = stores;
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
@@ -92,15 +48,14 @@ export async function startBerth(config: Config): Promise<Berth> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
   const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
-  const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
-  const authorizer = new Authorizer(meta, audit);
+  const authorizer = new Authorizer(meta, audit, clock.now);
   const oci = ociHandler({
     registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost,
     tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
   });
   const token = tokenHandler(identity, publicHost);
   const admin = adminHandler(stores);
-  const ecr = ecrHandler({ identity, authorizer, registry, repositories, images, region: config.region, publicHost, publicScheme, log });
+  const ecr = ecrHandler({ identity, authorizer, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -148,11 +103,20 @@ export async function startBerth(config: Config): Promise<Berth> {
     );
   }, config.gcIntervalSeconds * 1000) : undefined;
   gcTimer?.unref();
+  // Lifecycle policies on a schedule (daily by default, as ECR), and on demand (`berth lifecycle run`).
+  const lifecycleTimer = config.lifecycleIntervalSeconds > 0 ? setInterval(() => {
+    lifecycle.runAll().then(
+      (reports) => log.info({ lifecycle: reports.map((r) => ({ repository: r.repositoryName, expired: r.expired.length })) }, 'lifecycle policies applied'),
+      (e: unknown) => log.error({ err: e }, 'lifecycle run failed'),
+    );
+  }, config.lifecycleIntervalSeconds * 1000) : undefined;
+  lifecycleTimer?.unref();
 
   return {
     server, url, publicHost, publicScheme, accountId, rootKey, config, log,
     async close() {
       if (gcTimer) clearInterval(gcTimer);
+      if (lifecycleTimer) clearInterval(lifecycleTimer);
       unannounce();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
@@ -162,18 +126,6 @@ export async function startBerth(config: Config): Promise<Berth> {
   };
 }
 
-/** The default account's id: configured, else generated once and kept in the metadata. */
-async function defaultAccount(meta: MetaStore, configured: string | undefined): Promise<string> {
-  const saved = await meta.getSetting('default_account_id');
-  if (configured) {
-    if (saved !== configured) await meta.setSetting('default_account_id', configured);
-    return configured;
-  }
-  if (saved) return saved;
-  const id = newAccountId();
-  await meta.setSetting('default_account_id', id);
-  return id;
-}
 
 function hostOf(publicUrl: string): string {
   return new URL(publicUrl.includes('://') ? publicUrl : `http://${publicUrl}`).host;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreatePullThroughCacheRuleCommand, CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
-  GetAuthorizationTokenCommand, GetLifecyclePolicyCommand, PutLifecyclePolicyCommand, PutRegistryScanningConfigurationCommand,
+  GetAuthorizationTokenCommand, PutRegistryScanningConfigurationCommand,
   PutReplicationConfigurationCommand, StartImageScanCommand, type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -158,17 +158,12 @@ describe('ECR protocol, SigV4 and registry operations', () => {
     assert.ok(errorType(r), `an __type names the error: ${r.text}`);
   });
 
-  // The operations no issue has filled yet. When an issue implements one (issue 5: the lifecycle operations), it
-  // takes the operation out of this list and tests it for real. (Repository policies went with issue 4.)
+  // The operations no issue has filled yet. When an issue implements one, it takes the operation out of this
+  // list and tests it for real. (Repository policies went with issue 4, lifecycle policies with issue 5.)
   it('answers the operations of later issues with an error naming the operation, never a success', async () => {
     const repositoryName = uniqueName('proto-later');
     await ecr.send(new CreateRepositoryCommand({ repositoryName }));
     const calls: [string, () => Promise<unknown>][] = [
-      ['PutLifecyclePolicy', () => ecr.send(new PutLifecyclePolicyCommand({
-        repositoryName,
-        lifecyclePolicyText: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 }, action: { type: 'expire' } }] }),
-      }))],
-      ['GetLifecyclePolicy', () => ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))],
       ['StartImageScan', () => ecr.send(new StartImageScanCommand({ repositoryName, imageId: { imageTag: 'latest' } }))],
       ['PutReplicationConfiguration', () => ecr.send(new PutReplicationConfigurationCommand({
         replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: account }] }] },

@@ -105,9 +105,8 @@ add('doc: all images, example B (D and E pushed at the same time)', allB, ['A:al
 add('doc: all images, example B (E pushed an hour after D)', allB, ['A:alpha-1,beta-1@4', 'B:@3', 'C:alpha-2@2', 'D:git hash@1', 'E:@0.958'], 'A=1 B=2 D=3');
 add('doc (older guide): all images, example B with tagPrefixList', [keep(1, P('alpha'), 1), older(2, 'untagged', 1), keep(3, 'any', 1)],
   ['A:alpha-1,beta-1@4', 'B:@3', 'C:alpha-2@2', 'D:git hash@1', 'E:@1'], 'A=1 B=2 D=3');
-// Same, but the untagged image now has the greater digest of the two pushed "1 day ago": it is the newest image, kept
-// by rule 3's count; the tagged one is then the newest of the rest... no: rule 3 keeps only the single newest (Y), and
-// marks Z, which no higher rule selected.
+// Same, with the tie broken the other way: the tagged image (Z) has the greater digest, so it is the newest image and
+// rule 3 keeps it; every other image was identified by rule 1 or 2, so rule 3 marks nothing.
 add('all images, example B with the tie broken the other way', allB, ['A:alpha-1,beta-1@4', 'B:@3', 'C:alpha-2@2', 'Z:git hash@1', 'Y:@1'], 'A=1 B=2');
 
 // A question on AWS re:Post ("In ECR I created a lifecycle policy to keep images for 10 years but it deleted them
@@ -143,7 +142,7 @@ add('issue 5: the oldest v* image is also the oldest dev* image', issuePolicy,
 // requirements of a rule cannot be expired by a rule with a lower priority", so rule 2 cannot expire it.
 add('issue 5: a v* image kept by rule 1 is safe from rule 2', issuePolicy,
   [...Array.from({ length: 10 }, (_, i) => `V${i + 2}:v${i + 2}@${30 - i}`), 'V01:v1,dev-x@8', 'D1:dev-1@7', 'D2:dev-2@6', 'D3:dev-3@5', 'D4:dev-4@4', 'D5:dev-5@3'],
-  'V02=1');
+  'V2=1');
 add('issue 5: untagged images exactly 1 day old stay', issuePolicy, ['U1:@1', 'U2:@1.01', 'U3:@0.99'], 'U2=5');
 // "Keep the last N images": one rule, tagStatus any.
 add('keep the last 3 images of any kind', [keep(1, 'any', 3)], ['A:v1@5', 'B:@4', 'C:latest@3', 'D:@2', 'E:v2@1'], 'A=1 B=1');
@@ -180,7 +179,7 @@ add('age: prefix with several tags, 3 days', [older(1, P('feat'), 3)], ['A:feat-
 add('age: nothing that old', [older(1, 'any', 365)], ['A:@364', 'B:x@100'], '');
 add('age: pushed at the epoch', [older(1, 'any', 1)], [at('A', ['x'], NOW)], 'A=1');
 add('age: no count limit, every old image goes', [older(1, 'untagged', 2)], ['A:@3', 'B:@4', 'C:@5', 'D:@6', 'E:@7'], 'A=1 B=1 C=1 D=1 E=1');
-add('age: another now', [older(1, 'any', 10)], ['A:@15', 'B:@5'], '', NOW - 6 * DAY);
+add('age: measured from the given now', [older(1, 'any', 10)], ['A:@8', 'B:@3'], 'A=1', NOW + 6 * DAY);
 
 // ===== 5. Tag matching ==============================================================================================
 // Each case: every image was pushed 10 days ago, one rule expires what it selects (sinceImagePushed 1 day), so the
@@ -261,7 +260,7 @@ add('priority: an age rule and a count rule on the same tags', [older(1, T('v*')
 add('priority: a count rule before an age rule on the same images', [keep(1, T('v*'), 2), older(2, T('*'), 1)],
   ['A:v1@40', 'B:v2@20', 'C:v3@10', 'D:v4@5', 'E:x@3', 'F:y@0.5'], 'A=1 B=1 E=2');
 add('priority: five rules, each taking its share', [keep(1, P('a'), 1), keep(2, P('b'), 1), keep(3, P('c'), 1), older(4, 'untagged', 2), keep(5, 'any', 2)],
-  ['A1:a1@9', 'A2:a2@8', 'B1:b1@7', 'B2:b2@6', 'C1:c1@5', 'C2:c2@4', 'U1:@3', 'U2:@1', 'X:x@2', 'Y:y@1.5'], 'A1=1 B1=2 C1=3 U1=4');
+  ['A1:a1@9', 'A2:a2@8', 'B1:b1@7', 'B2:b2@6', 'C1:c1@5', 'C2:c2@4', 'U1:@3', 'U2:@1', 'X:x@2', 'Y:y@1.5'], 'A1=1 B1=2 C1=3 U1=4 X=5');
 add('priority: the any rule takes what no rule selected', [keep(1, P('a'), 1), keep(5, 'any', 1)], ['A1:a1@9', 'A2:a2@8', 'X:x@7', 'Y:y@6', 'Z:z@5'], 'A1=1 X=5 Y=5');
 add('priority: an image with tags for two rules belongs to the first', [older(1, P('keep'), 1000), older(2, P('tmp'), 1)], ['A:keep-1,tmp-1@10', 'B:tmp-2@10'], 'B=2');
 add('priority: two tagged rules with disjoint images', [older(1, T('pr-*'), 3), keep(2, T('v*'), 1)], ['A:pr-1@4', 'B:pr-2@2', 'C:v1@9', 'D:v2@8'], 'A=1 C=2');
@@ -302,7 +301,32 @@ add('pulled: a pull rule protects recently pulled images from a later rule', dir
   ['A:a@100~5', 'B:b@100~50', 'C:@3', 'D:@2'], 'B=1 C=2');
 add('pulled: a pull time newer than the push time', direct(pulled(1, P('v'), 7)), ['A:v1@8~1', 'B:v2@8', 'C:v3@6'], 'B=1');
 
-// ===== 10. Families: simple rules over series of images =============================================================
+// ===== 10. More mixed cases =========================================================================================
+add('mixed: keep one untagged among tagged images', [keep(1, 'untagged', 1)], ['A:@5', 'B:latest@4', 'C:@1'], 'A=1');
+add('mixed: prefix count among images with several tags', [keep(1, P('rel'), 1)], ['A:rel-1,latest@9', 'B:x,rel-2@5', 'C:rel-3@1'], 'A=1 B=1');
+add('mixed: pattern *-beta, keep 2', [keep(1, T('*-beta'), 2)], ['A:1-beta@4', 'B:2-beta@3', 'C:3-beta@2', 'D:4-beta@1', 'E:5@0.5'], 'A=1 B=1');
+add('mixed: pattern * with an age leaves untagged images alone', [older(1, T('*'), 14)], ['A:a@15', 'B:@30', 'C:c@13'], 'A=1');
+add('mixed: half-day-old images and a 1-day rule', [older(1, 'any', 1)], ['A:@0.5', 'B:b@0.5'], '');
+add('mixed: untagged count, then any by age', [keep(1, 'untagged', 2), older(2, 'any', 10)], ['U1:@20', 'U2:@15', 'U3:@12', 'T1:t@20', 'T2:t2@5'], 'U1=1 T1=2');
+add('mixed: a protective rule with a very long age', [older(1, T('prod-*'), 100_000), keep(2, 'any', 1)], ['P:prod-1@400', 'X:x@2', 'Y:y@1'], 'X=2');
+add('mixed: a tagged rule never selects untagged images', [older(1, T('*'), 1), older(2, 'untagged', 5)], ['A:@10', 'B:b@10'], 'A=2 B=1');
+add('mixed: three images exactly at the age limit', [older(1, 'any', 7)], ['a:@7', 'b:x@7', 'c:@7'], '');
+add('mixed: a referenced image older than the rest still counts', [keep(1, 'any', 2)], ['R:@10!ref', 'A:a@5', 'B:b@3', 'C:c@1'], 'A=1');
+add('mixed: an old index goes, its old children stay', [older(1, 'any', 7)], ['I:v1@10', 'C1:@10.1!ref', 'C2:@10.1!ref'], 'I=1');
+add('mixed: one tag of several matches the pattern', [keep(1, T('sha-*'), 1)], ['A:latest,sha-aaa@5', 'B:sha-bbb@3', 'C:main,sha-ccc@1'], 'A=1 B=1');
+add('mixed: a latest tag does not protect from a v* count', [keep(1, T('v*'), 1)], ['A:v1,latest@5', 'B:v2@3'], 'A=1');
+add('mixed: two patterns matched by different tags or by one', [older(1, T('app-*', '*-arm64'), 1)], ['A:app-1,x-arm64@2', 'B:app-1-arm64@2', 'C:app-1@2'], 'A=1 B=1');
+add('mixed: never pulled, pushed long ago', direct(pulled(1, 'untagged', 90)), ['A:@91', 'B:@89'], 'A=1');
+add('mixed: pull times do not matter to sinceImagePushed', [older(1, 'any', 30)], ['A:x@40~1'], 'A=1');
+add('mixed: the two newest tagged images pushed at once, keep 1', [keep(1, T('*'), 1)], ['a:x@1', 'b:y@1', 'c:z@2'], 'a=1 c=1');
+add('mixed: nothing left for the any rule', [keep(1, P('a'), 5), keep(2, 'untagged', 5), keep(3, 'any', 1)], ['A1:a1@3', 'U1:@2', 'A2:a2@1'], '');
+add('mixed: fractions of a day', [older(1, 'any', 2)], ['A:@2.0001', 'B:@1.9999'], 'A=1');
+add('mixed: priorities 5 and 100', [keep(5, 'untagged', 1), keep(100, 'any', 2)], ['U1:@4', 'U2:@3', 'T1:t@2', 'T2:t@1'], 'U1=5');
+add('mixed: an untagged count with a tagged image newest', [keep(1, 'untagged', 1)], ['U1:@3', 'U2:@2', 'T:t@1'], 'U1=1');
+add('mixed: same age, one referenced', [older(1, 'any', 1)], ['A:@2!ref', 'B:@2'], 'B=1');
+add('mixed: the any rule counts an image a tagged rule expired', [keep(1, T('old-*'), 1), keep(2, 'any', 2)], ['O1:old-1@10', 'O2:old-2@1', 'X:x@5', 'Y:y@3'], 'O1=1 X=2');
+
+// ===== 11. Families: simple rules over series of images =============================================================
 // keep k of n untagged images pushed 1..n days ago: the n - k oldest go.
 for (let n = 1; n <= 6; n++) {
   for (let k = 1; k <= 6; k++) {

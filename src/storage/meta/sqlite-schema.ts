@@ -132,4 +132,16 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX blobs_touched ON blobs (touched_at);
   CREATE INDEX manifest_references_blob ON manifest_references (child_digest) WHERE kind = 'blob';
   `,
+  `
+  -- Lifecycle policies and their previews.
+  ALTER TABLE repositories ADD COLUMN lifecycle_policy_text TEXT;
+  ALTER TABLE repositories ADD COLUMN lifecycle_evaluated_at INTEGER;
+  CREATE TABLE lifecycle_previews (
+    repository_id INTEGER PRIMARY KEY REFERENCES repositories (id) ON DELETE CASCADE,
+    policy_text TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('IN_PROGRESS', 'COMPLETE', 'FAILED')),
+    started_at INTEGER NOT NULL,
+    results TEXT
+  );
+  `,
 ];

@@ -5,6 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
+  LifecycleImageRow, LifecyclePreview,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
@@ -423,6 +424,65 @@ export class SqliteMetaStore implements MetaStore {
     this.sql('UPDATE repositories SET policy_text = ? WHERE id = ?').run(text, repositoryId);
   }
 
+  async setLifecyclePolicy(repositoryId: number, text: string | null): Promise<void> {
+    this.sql('UPDATE repositories SET lifecycle_policy_text = ? WHERE id = ?').run(text, repositoryId);
+  }
+
+  async setLifecycleEvaluatedAt(repositoryId: number, at: number): Promise<void> {
+    this.sql('UPDATE repositories SET lifecycle_evaluated_at = ? WHERE id = ?').run(at, repositoryId);
+  }
+
+  async repositoriesWithLifecyclePolicy(): Promise<Repository[]> {
+    return this.sql('SELECT * FROM repositories WHERE lifecycle_policy_text IS NOT NULL ORDER BY account_id, name').all().map(toRepository);
+  }
+
+  async lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]> {
+    const tags = new Map<string, string[]>();
+    for (const r of this.sql('SELECT digest, name FROM tags WHERE repository_id = ? ORDER BY name').all(repositoryId)) {
+      const d = String(r.digest);
+      const list = tags.get(d);
+      if (list) list.push(String(r.name));
+      else tags.set(d, [String(r.name)]);
+    }
+    const children = new Set(this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
+      .all(repositoryId).map((r) => String(r.child_digest)));
+    return this.sql('SELECT digest, pushed_at, last_pulled_at FROM manifests WHERE repository_id = ?').all(repositoryId).map((r) => {
+      const digest = String(r.digest);
+      return {
+        digest,
+        tags: tags.get(digest) ?? [],
+        pushedAt: Number(r.pushed_at),
+        lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
+        referencedByIndex: children.has(digest),
+      };
+    });
+  }
+
+  async getLifecyclePreview(repositoryId: number): Promise<LifecyclePreview | undefined> {
+    const row = this.sql('SELECT policy_text, status, started_at, results FROM lifecycle_previews WHERE repository_id = ?').get(repositoryId);
+    return row ? {
+      policyText: String(row.policy_text),
+      status: String(row.status) as LifecyclePreview['status'],
+      startedAt: Number(row.started_at),
+      results: row.results === null ? null : String(row.results),
+    } : undefined;
+  }
+
+  async startLifecyclePreview(repositoryId: number, policyText: string, now: number): Promise<boolean> {
+    return this.transaction(() => {
+      const current = this.sql('SELECT status FROM lifecycle_previews WHERE repository_id = ?').get(repositoryId);
+      if (current && current.status === 'IN_PROGRESS') return false;
+      this.sql(`INSERT INTO lifecycle_previews (repository_id, policy_text, status, started_at, results) VALUES (?, ?, 'IN_PROGRESS', ?, NULL)
+        ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL`)
+        .run(repositoryId, policyText, now);
+      return true;
+    });
+  }
+
+  async finishLifecyclePreview(repositoryId: number, status: 'COMPLETE' | 'FAILED', results: string): Promise<void> {
+    this.sql('UPDATE lifecycle_previews SET status = ?, results = ? WHERE repository_id = ?').run(status, results, repositoryId);
+  }
+
   async getRegistryPolicy(accountId: string): Promise<string | undefined> {
     const row = this.sql('SELECT policy_text FROM registry_policies WHERE account_id = ?').get(accountId);
     return row ? String(row.policy_text) : undefined;
@@ -473,6 +533,8 @@ function toRepository(row: Row): Repository {
     encryptionType: String(row.encryption_type),
     kmsKey: row.kms_key === null ? null : String(row.kms_key),
     policyText: row.policy_text === null || row.policy_text === undefined ? null : String(row.policy_text),
+    lifecyclePolicyText: row.lifecycle_policy_text === null || row.lifecycle_policy_text === undefined ? null : String(row.lifecycle_policy_text),
+    lifecycleEvaluatedAt: row.lifecycle_evaluated_at === null || row.lifecycle_evaluated_at === undefined ? null : Number(row.lifecycle_evaluated_at),
   };
 }
 

@@ -25,6 +25,24 @@ export interface Repository extends RepositorySettings {
   createdAt: number; // ms since epoch
   /** The repository policy (JSON text as set), or null. */
   policyText: string | null;
+  lifecyclePolicyText: string | null;
+  lifecycleEvaluatedAt: number | null;
+}
+
+export interface LifecyclePreview {
+  policyText: string;
+  status: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+  startedAt: number;
+  /** JSON of the results, when complete. */
+  results: string | null;
+}
+
+export interface LifecycleImageRow {
+  digest: string;
+  tags: string[];
+  pushedAt: number;
+  lastPulledAt: number | null;
+  referencedByIndex: boolean;
 }
 
 export interface NamedPolicy {
@@ -222,6 +240,16 @@ export interface MetaStore {
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
 
   setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void>;
+  setLifecyclePolicy(repositoryId: number, text: string | null): Promise<void>;
+  setLifecycleEvaluatedAt(repositoryId: number, at: number): Promise<void>;
+  /** Repositories (of every account) that have a lifecycle policy. */
+  repositoriesWithLifecyclePolicy(): Promise<Repository[]>;
+  /** Every image of a repository as lifecycle rules see it. */
+  lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]>;
+  getLifecyclePreview(repositoryId: number): Promise<LifecyclePreview | undefined>;
+  /** Starts a preview unless one is in progress (false then). */
+  startLifecyclePreview(repositoryId: number, policyText: string, now: number): Promise<boolean>;
+  finishLifecyclePreview(repositoryId: number, status: 'COMPLETE' | 'FAILED', results: string): Promise<void>;
   getRegistryPolicy(accountId: string): Promise<string | undefined>;
   setRegistryPolicy(accountId: string, text: string | null): Promise<void>;
   putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void>;

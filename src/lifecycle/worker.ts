@@ -1,0 +1,75 @@
+// Applying lifecycle policies: previews (what a policy would expire, without expiring it) and runs (expiring
+// it), on a schedule, on demand (`berth lifecycle run [repo]`), each expiry written to the audit log.
+import type { Images } from '../core/images.ts';
+import type { Logger } from '../server/log.ts';
+import type { MetaStore, Repository } from '../storage/meta/store.ts';
+import { evaluateLifecycle, type LifecycleResult } from './evaluate.ts';
+import { parseLifecyclePolicy } from './policy.ts';
+
+export interface RunReport {
+  registryId: string;
+  repositoryName: string;
+  expired: { imageDigest: string; imageTags: string[]; appliedRulePriority: number }[];
+  durationMs: number;
+}
+
+export class Lifecycle {
+  private readonly meta: MetaStore;
+  private readonly images: Images;
+  private readonly audit: Logger;
+  private readonly now: () => number;
+
+  constructor(meta: MetaStore, images: Images, audit: Logger, now: () => number = Date.now) {
+    this.meta = meta;
+    this.images = images;
+    this.audit = audit;
+    this.now = now;
+  }
+
+  /** What the policy would expire in the repository now. */
+  async evaluate(repo: Repository, policyText: string): Promise<LifecycleResult[]> {
+    const policy = parseLifecyclePolicy(policyText);
+    return evaluateLifecycle(policy, await this.meta.lifecycleImages(repo.id), this.now());
+  }
+
+  /** Starts a preview (false when one is already in progress); it completes in the background. */
+  async startPreview(repo: Repository, policyText: string): Promise<boolean> {
+    if (!(await this.meta.startLifecyclePreview(repo.id, policyText, this.now()))) return false;
+    setImmediate(() => {
+      this.evaluate(repo, policyText).then(
+        (results) => this.meta.finishLifecyclePreview(repo.id, 'COMPLETE', JSON.stringify(results)),
+        (e: unknown) => this.meta.finishLifecyclePreview(repo.id, 'FAILED', JSON.stringify({ error: String(e) })),
+      ).catch(() => {});
+    });
+    return true;
+  }
+
+  /** Applies the repository's policy: expires what it selects. */
+  async run(repo: Repository): Promise<RunReport> {
+    const started = this.now();
+    const report: RunReport = { registryId: repo.accountId, repositoryName: repo.name, expired: [], durationMs: 0 };
+    if (repo.lifecyclePolicyText === null) return report;
+    for (const r of await this.evaluate(repo, repo.lifecyclePolicyText)) {
+      const result = await this.images.delete(repo, { imageDigest: r.digest });
+      if ('failure' in result) continue;
+      report.expired.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority });
+      this.audit.info({
+        event: 'lifecycle-expire', registryId: repo.accountId, repository: repo.name,
+        imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority, pushedAt: new Date(r.pushedAt).toISOString(),
+      });
+    }
+    await this.meta.setLifecycleEvaluatedAt(repo.id, this.now());
+    report.durationMs = this.now() - started;
+    return report;
+  }
+
+  /** Every repository with a policy, or the named one. */
+  async runAll(only?: { accountId: string; name: string }): Promise<RunReport[]> {
+    const repos = only
+      ? [await this.meta.getRepository(only.accountId, only.name)].filter((r): r is Repository => r !== undefined)
+      : await this.meta.repositoriesWithLifecyclePolicy();
+    const reports: RunReport[] = [];
+    for (const repo of repos) reports.push(await this.run(repo));
+    return reports;
+  }
+}
