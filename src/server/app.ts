@@ -61,6 +61,9 @@ export async function startBerth(config: Config): Promise<Berth> {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const seen: { principal?: Principal; operation?: string } = {};
+    // The Date header tells clients the server's time (the AWS SDKs correct their clock skew from it): it comes
+    // from the clock that SigV4 and tokens are checked against, the test clock included.
+    if (clock.adjustable) res.setHeader('Date', new Date(clock.now()).toUTCString());
     res.once('finish', () => accessLog(log, req, res, seen, started));
     handle(req, res, seen).catch((e: unknown) => {
       // A client that goes away mid-request is an ordinary event, not a server error.
