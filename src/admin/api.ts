@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
+import { sendJson } from '../server/json.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
 
@@ -12,13 +13,7 @@ export const ADMIN_PREFIX = '/_berth/admin/';
 export function adminHandler(stores: Stores) {
   const { identity } = stores;
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal }): Promise<void> => {
-    const send = (status: number, body: object) => {
-      const json = JSON.stringify(body);
-      res.statusCode = status;
-      res.setHeader('Content-Type', 'application/json');
-      res.setHeader('Content-Length', Buffer.byteLength(json));
-      res.end(json);
-    };
+    const send = (status: number, body: object) => sendJson(res, status, body);
     const auth = await identity.basic(req.headers.authorization);
     if (!auth || 'error' in auth) {
       res.setHeader('WWW-Authenticate', 'Basic realm="berth-admin"');

@@ -17,6 +17,7 @@ import { LayerParts, type EcrContext } from './context.ts';
 import { EcrError, fromRegistryError } from './errors.ts';
 import { operationFor } from './operations.ts';
 import { model, validateInput } from './validate.ts';
+import { sendJson } from '../server/json.ts';
 
 /** The largest request body: an UploadLayerPart of 20 MiB, base64-encoded, with room to spare. */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -124,9 +125,5 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 function send(res: ServerResponse, status: number, body: object): void {
-  const json = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', CONTENT_TYPE);
-  res.setHeader('Content-Length', Buffer.byteLength(json));
-  res.end(json);
+  sendJson(res, status, body, CONTENT_TYPE);
 }

@@ -5,20 +5,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
 import type { Principal } from '../auth/principal.ts';
+import { sendJson } from './json.ts';
 
 export const TOKEN_PATH = '/_berth/token';
 const TOKEN_TTL_MS = 15 * 60 * 1000;
 
 export function tokenHandler(identity: Identity, realm: string) {
   return async (req: IncomingMessage, res: ServerResponse, _url: URL, seen: { principal?: Principal }): Promise<void> => {
-    const send = (status: number, body: object) => {
-      const json = JSON.stringify(body);
-      res.statusCode = status;
-      res.setHeader('Content-Type', 'application/json');
-      res.setHeader('Content-Length', Buffer.byteLength(json));
-      res.setHeader('Cache-Control', 'no-store');
-      res.end(json);
-    };
+    res.setHeader('Cache-Control', 'no-store');
+    const send = (status: number, body: object) => sendJson(res, status, body);
     if (req.method !== 'GET' && req.method !== 'POST') return send(405, { errors: [{ code: 'UNSUPPORTED', message: 'GET or POST' }] });
     const holder = await identity.basicHolder(req.headers.authorization);
     if (holder && 'error' in holder) {
