@@ -144,4 +144,9 @@ export const SQLITE_MIGRATIONS: string[] = [
     results TEXT
   );
   `,
+  `
+  -- Keyset pagination of ListImages by (digest, tag).
+  CREATE INDEX tags_digest_name ON tags (repository_id, digest, name);
+  DROP INDEX tags_digest;
+  `,
 ];

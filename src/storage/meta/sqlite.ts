@@ -325,25 +325,49 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+    // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
     const cursor = after ?? '';
-    const tagged = `SELECT digest, name AS tag, digest || ' ' || name AS k FROM tags WHERE repository_id = $r`;
-    const untagged = `SELECT m.digest, NULL AS tag, m.digest || ' ' AS k FROM manifests m WHERE m.repository_id = $r
-      AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)`;
-    const union = status === 'TAGGED' ? tagged : status === 'UNTAGGED' ? untagged : `${tagged} UNION ALL ${untagged}`;
-    return this.sql(`SELECT digest, tag FROM (${union}) WHERE k > $after ORDER BY k LIMIT $limit`)
-      .all({ $r: repositoryId, $after: cursor, $limit: limit })
-      .map((r) => ({ digest: String(r.digest), tag: r.tag === null ? null : String(r.tag) }));
+    const space = cursor.indexOf(' ');
+    const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
+    if (status === 'TAGGED') {
+      return this.sql(`SELECT digest, name FROM tags WHERE repository_id = ? AND (digest > ? OR (digest = ? AND name > ?))
+        ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
+        .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
+    }
+    if (status === 'UNTAGGED') {
+      return this.sql(`SELECT digest FROM manifests m WHERE m.repository_id = ? AND m.digest > ?
+          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
+        ORDER BY m.digest LIMIT ?`).all(repositoryId, space < 0 ? afterDigest : afterDigest, limit)
+        .map((r) => ({ digest: String(r.digest), tag: null }));
+    }
+    // ANY: walk manifests from the cursor's digest on, each with its tags, until the page is full.
+    const ids: ImageId[] = [];
+    const manifests = this.sql('SELECT digest FROM manifests WHERE repository_id = ? AND digest >= ? ORDER BY digest LIMIT ?');
+    const tagsOf = this.sql('SELECT name FROM tags WHERE repository_id = ? AND digest = ? ORDER BY name');
+    let from = afterDigest;
+    for (;;) {
+      const batch = manifests.all(repositoryId, from, limit + 1).map((r) => String(r.digest));
+      for (const digest of batch) {
+        const tags = tagsOf.all(repositoryId, digest).map((r) => String(r.name));
+        const entries: ImageId[] = tags.length === 0 ? [{ digest, tag: null }] : tags.map((tag) => ({ digest, tag }));
+        for (const e of entries) {
+          if (`${e.digest} ${e.tag ?? ''}` <= cursor) continue;
+          ids.push(e);
+          if (ids.length === limit) return ids;
+        }
+      }
+      if (batch.length < limit + 1) return ids;
+      from = batch[batch.length - 1];
+    }
   }
 
   async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
-    const filter = status === 'TAGGED' ? 'AND tag_list IS NOT NULL' : status === 'UNTAGGED' ? 'AND tag_list IS NULL' : '';
-    return this.sql(`SELECT * FROM (
-        SELECT m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
-          (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)
-            HAVING count(*) > 0) AS tag_list
-        FROM manifests m WHERE m.repository_id = $r AND m.digest > $after ORDER BY m.digest
-      ) WHERE 1 = 1 ${filter} LIMIT $limit`)
-      .all({ $r: repositoryId, $after: after ?? '', $limit: limit }).map(toImage);
+    const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
+      : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
+    const rows = this.sql(`SELECT m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at
+      FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} ORDER BY m.digest LIMIT ?`).all(repositoryId, after ?? '', limit);
+    const tagsOf = this.sql('SELECT name FROM tags WHERE repository_id = ? AND digest = ? ORDER BY name');
+    return rows.map((r) => toImage({ ...r, tag_list: JSON.stringify(tagsOf.all(repositoryId, String(r.digest)).map((t) => String(t.name))) }));
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
@@ -541,7 +565,7 @@ function toRepository(row: Row): Repository {
 function toImage(row: Row): ImageRow {
   return {
     digest: String(row.digest),
-    tags: row.tag_list === null ? [] : JSON.parse(String(row.tag_list)),
+    tags: row.tag_list === null || row.tag_list === undefined ? [] : JSON.parse(String(row.tag_list)),
     mediaType: String(row.media_type),
     configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
     imageSize: Number(row.image_size),
