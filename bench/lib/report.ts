@@ -1,0 +1,182 @@
+// Figures, their medians over rounds, the ratio Berth / distribution, the issue's targets, and the Markdown table.
+import { median } from './stats.ts';
+
+export type Better = 'higher' | 'lower';
+
+export interface FigureInfo { label: string; unit: string; better: Better }
+
+const KNOWN: Record<string, FigureInfo> = {
+  monolithic_MBps: { label: 'monolithic upload', unit: 'MB/s', better: 'higher' },
+  monolithic_after_body_s: { label: 'monolithic: last byte sent → 201', unit: 's', better: 'lower' },
+  chunked_MBps: { label: 'chunked upload', unit: 'MB/s', better: 'higher' },
+  chunked_after_body_s: { label: 'chunked: waiting for answers after each body', unit: 's', better: 'lower' },
+  get_MBps: { label: 'blob GET', unit: 'MB/s', better: 'higher' },
+  parallel_MBps: { label: 'parallel uploads (aggregate)', unit: 'MB/s', better: 'higher' },
+  manifest_get_rps: { label: 'manifest GET by tag', unit: 'req/s', better: 'higher' },
+  manifest_get_p99_ms: { label: 'manifest GET p99', unit: 'ms', better: 'lower' },
+  blob_head_rps: { label: 'blob HEAD', unit: 'req/s', better: 'higher' },
+  blob_head_p99_ms: { label: 'blob HEAD p99', unit: 'ms', better: 'lower' },
+  manifest_put_per_s: { label: 'manifest PUTs', unit: 'PUT/s', better: 'higher' },
+  tags_list_per_s: { label: 'tags/list walks', unit: 'walk/s', better: 'higher' },
+  tags_list_p50_ms: { label: 'tags/list walk p50', unit: 'ms', better: 'lower' },
+  docker_push_s: { label: 'docker push', unit: 's', better: 'lower' },
+  docker_pull_s: { label: 'docker pull', unit: 's', better: 'lower' },
+  rss_start_MiB: { label: 'RSS after start (before any workload)', unit: 'MiB', better: 'lower' },
+  stream_rss_max_MiB: { label: 'RSS max sampled while the big blobs stream in and out', unit: 'MiB', better: 'lower' },
+  hwm_after_streams_MiB: { label: 'peak RSS (VmHWM) after the big blobs stream in and out', unit: 'MiB', better: 'lower' },
+  peak_rss_MiB: { label: 'peak RSS (VmHWM) at the end of the round', unit: 'MiB', better: 'lower' },
+};
+
+export function figureInfo(key: string): FigureInfo {
+  const known = KNOWN[key];
+  if (known) return known;
+  const [workload, what] = key.split('.');
+  if (what === 'cpu_s') return { label: `server CPU: ${workload}`, unit: 's', better: 'lower' };
+  if (what === 'rss_max_MiB') return { label: `server RSS max: ${workload}`, unit: 'MiB', better: 'lower' };
+  return { label: key, unit: '', better: 'higher' };
+}
+
+/** The display order: the known figures first, then the per-workload CPU and RSS ones. */
+export function figureOrder(keys: string[]): string[] {
+  const known = Object.keys(KNOWN).filter((k) => keys.includes(k));
+  const cpu = keys.filter((k) => k.endsWith('.cpu_s'));
+  const rss = keys.filter((k) => k.endsWith('.rss_max_MiB'));
+  const rest = keys.filter((k) => !known.includes(k) && !cpu.includes(k) && !rss.includes(k));
+  return [...known, ...cpu, ...rss, ...rest];
+}
+
+export interface Series { median: number; samples: number[] }
+
+export interface Figure extends FigureInfo {
+  key: string;
+  berth?: Series;
+  distribution?: Series;
+  /** berth median / distribution median. */
+  ratio?: number;
+}
+
+export function buildFigures(samples: { berth: Map<string, number[]>; distribution: Map<string, number[]> }): Figure[] {
+  const keys = figureOrder([...new Set([...samples.berth.keys(), ...samples.distribution.keys()])]);
+  return keys.map((key) => {
+    const b = samples.berth.get(key);
+    const d = samples.distribution.get(key);
+    const f: Figure = { key, ...figureInfo(key) };
+    if (b?.length) f.berth = { median: median(b), samples: b };
+    if (d?.length) f.distribution = { median: median(d), samples: d };
+    if (f.berth && f.distribution && f.distribution.median !== 0) f.ratio = f.berth.median / f.distribution.median;
+    return f;
+  });
+}
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  /** true/false, or null when the run did not measure what the target needs. */
+  met: boolean | null;
+  /** By how much: measured / required, for a missed target. */
+  shortfall?: string;
+}
+
+const fmt = (v: number | undefined, digits = 2): string => {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : v.toFixed(digits);
+};
+
+export function evaluateTargets(figures: Figure[], machine: { loopbackMBps?: number }): TargetResult[] {
+  const get = (key: string) => figures.find((f) => f.key === key);
+  const out: TargetResult[] = [];
+  const ratioTarget = (key: string, min: number, what: string) => {
+    const f = get(key);
+    if (!f?.berth) return;
+    const r = f.ratio;
+    out.push({
+      target: `${what} ≥ ${min}× distribution`,
+      measured: r === undefined ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)` : `${fmt(r)}× (Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})`,
+      met: r === undefined ? null : r >= min,
+      ...(r !== undefined && r < min ? { shortfall: `${fmt((100 * r) / min, 0)} % of the target ratio` } : {}),
+    });
+  };
+  const lowerTarget = (key: string, what: string) => {
+    const f = get(key);
+    if (!f?.berth) return;
+    const r = f.ratio;
+    out.push({
+      target: `${what}: Berth lower than distribution`,
+      measured: r === undefined ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)` : `Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit} (${fmt(r)}×)`,
+      met: r === undefined ? null : r < 1,
+      ...(r !== undefined && r >= 1 ? { shortfall: `${fmt((r - 1) * 100, 0)} % higher than distribution` } : {}),
+    });
+  };
+  ratioTarget('monolithic_MBps', 2.5, 'monolithic upload');
+  ratioTarget('chunked_MBps', 2.5, 'chunked upload');
+  ratioTarget('parallel_MBps', 2.5, 'parallel uploads');
+  const g = get('get_MBps');
+  if (g?.berth && machine.loopbackMBps) {
+    const share = g.berth.median / machine.loopbackMBps;
+    out.push({
+      target: 'blob GET ≥ 90 % of the loopback HTTP limit',
+      measured: `${fmt(share * 100, 0)} % (Berth ${fmt(g.berth.median)} MB/s, loopback ${fmt(machine.loopbackMBps)} MB/s${g.distribution ? `, distribution ${fmt(g.distribution.median)} MB/s` : ''})`,
+      met: share >= 0.9,
+      ...(share < 0.9 ? { shortfall: `${fmt((100 * share) / 0.9, 0)} % of the target` } : {}),
+    });
+  }
+  ratioTarget('manifest_get_rps', 3, 'manifest GET requests/s');
+  lowerTarget('manifest_get_p99_ms', 'manifest GET p99');
+  ratioTarget('blob_head_rps', 3, 'blob HEAD requests/s');
+  lowerTarget('blob_head_p99_ms', 'blob HEAD p99');
+  ratioTarget('manifest_put_per_s', 2, 'manifest PUTs/s');
+  ratioTarget('tags_list_per_s', 2, 'tags/list walks/s');
+  lowerTarget('docker_push_s', 'docker push time');
+  lowerTarget('docker_pull_s', 'docker pull time');
+  const hwm = get('hwm_after_streams_MiB');
+  const sampled = get('stream_rss_max_MiB');
+  if (hwm?.berth) {
+    const worst = Math.max(...hwm.berth.samples, ...(sampled?.berth?.samples ?? []));
+    out.push({
+      target: 'peak RSS while the 1 GiB blobs stream in and out ≤ 150 MiB',
+      measured: `worst round ${fmt(worst, 1)} MiB (VmHWM median ${fmt(hwm.berth.median, 1)} MiB${hwm.distribution ? `; distribution ${fmt(hwm.distribution.median, 1)} MiB` : ''})`,
+      met: worst <= 150,
+      ...(worst > 150 ? { shortfall: `${fmt(worst - 150, 1)} MiB over` } : {}),
+    });
+  }
+  return out;
+}
+
+export interface MarkdownInput {
+  title: string;
+  when: string;
+  machineLines: string[];
+  figures: Figure[];
+  targets: TargetResult[];
+  notes: string[];
+}
+
+export function markdown(input: MarkdownInput): string {
+  const lines = [`# ${input.title}`, '', input.when, ''];
+  for (const l of input.machineLines) lines.push(`- ${l}`);
+  const rounds = (s?: Series) => (s && s.samples.length > 1 ? s.samples.map((v) => fmt(v)).join(' / ') : '');
+  lines.push('', '| figure | unit | Berth | distribution | Berth / distribution | better | Berth by round | distribution by round |', '|---|---|---:|---:|---:|---|---|---|');
+  for (const f of input.figures) {
+    lines.push(`| ${f.label} | ${f.unit} | ${fmt(f.berth?.median)} | ${fmt(f.distribution?.median)} | ${f.ratio === undefined ? '–' : fmt(f.ratio) + '×'} | ${f.better} | ${rounds(f.berth)} | ${rounds(f.distribution)} |`);
+  }
+  if (input.targets.length > 0) {
+    lines.push('', '| target (issue 6) | measured | met |', '|---|---|---|');
+    for (const t of input.targets) {
+      lines.push(`| ${t.target} | ${t.measured}${t.shortfall ? `; ${t.shortfall}` : ''} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+    }
+  }
+  if (input.notes.length > 0) {
+    lines.push('');
+    for (const n of input.notes) lines.push(`- ${n}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A plain-text table for the terminal. */
+export function textTable(figures: Figure[]): string {
+  const rows = [['figure', 'unit', 'Berth', 'distribution', 'ratio', 'better']];
+  for (const f of figures) rows.push([f.label, f.unit, fmt(f.berth?.median), fmt(f.distribution?.median), f.ratio === undefined ? '–' : fmt(f.ratio) + '×', f.better]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')).join('\n');
+}

@@ -1,0 +1,244 @@
+// The registries under test, started as users run them, on loopback, each on a fresh data directory:
+// Berth (`node bin/berth.js serve`, authentication on, the root access key over Basic auth) and CNCF distribution
+// 2.8.2 (Debian's `docker-registry`, filesystem storage, delete enabled, no auth: its most favourable setup).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newAgent, type Target } from './http.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DISTRIBUTION_BIN = process.env.BENCH_DISTRIBUTION_BIN ?? '/usr/bin/docker-registry';
+
+export type Kind = 'berth' | 'distribution';
+
+export interface Registry extends Target {
+  kind: Kind;
+  /** 127.0.0.1:PORT, what docker wants. */
+  host: string;
+  pid: number;
+  dataDir: string;
+  /** Berth's root access key (undefined for distribution). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  output: () => string;
+  /** SIGTERM and wait for the exit (SIGKILL after 15 s); keeps the data directory. */
+  stop: () => Promise<void>;
+  /** stop(), then remove the data directory. */
+  cleanup: () => Promise<void>;
+}
+
+export interface StartOptions {
+  /** Reuse a data directory (a restart); by default a fresh one is made, and removed by cleanup(). */
+  dataDir?: string;
+  /** Extra node options for Berth, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
+  nodeArgs?: string[];
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+/** Every server started and not yet cleaned up, so that an interrupted run can stop them and remove their data. */
+const live = new Set<{ child: ChildProcess; dataDir?: string }>();
+
+/** On SIGINT or SIGTERM: kill the servers this run started, remove the data directories it made, exit. */
+export function cleanUpOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const s of live) {
+        if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+        if (s.dataDir) rmSync(s.dataDir, { recursive: true, force: true });
+      }
+      process.stderr.write(`\n${signal}: stopped ${live.size} server(s)\n`);
+      process.exit(130);
+    });
+  }
+}
+
+function register(child: ChildProcess, dataDir: string | undefined): void {
+  const entry = { child, dataDir };
+  live.add(entry);
+  child.once('exit', () => { if (!dataDir) live.delete(entry); });
+}
+
+function forget(dataDir: string): void {
+  for (const s of live) if (s.dataDir === dataDir) live.delete(s);
+}
+
+function track(child: ChildProcess): { output: () => string; exited: Promise<void> } {
+  let out = '';
+  child.stdout?.on('data', (d) => { out += d; if (out.length > 1_000_000) out = out.slice(-500_000); });
+  child.stderr?.on('data', (d) => { out += d; if (out.length > 1_000_000) out = out.slice(-500_000); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { output: () => out, exited };
+}
+
+function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void> {
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+}
+
+export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  const accessKeyId = opts.accessKeyId ?? 'AKIABENCHROOT0000001';
+  const secretAccessKey = opts.secretAccessKey ?? 'bench-' + randomBytes(12).toString('hex');
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin', 'berth.js'), 'serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      BERTH_LISTEN: '127.0.0.1:0',
+      BERTH_DATA_DIR: dataDir,
+      BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
+      BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
+      BERTH_CREATE_ON_PUSH: 'true',
+      BERTH_LOG_LEVEL: 'warn',
+      BERTH_AUDIT_LOG: 'off',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  register(child, opts.dataDir ? undefined : dataDir);
+  const { output, exited } = track(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('berth did not start in 30 s:\n' + output())), 30_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(output());
+      if (m) { clearTimeout(timer); child.stdout!.off('data', check); resolve(m[1]); }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth exited with ${code}:\n${output()}`)); });
+  });
+  const stop = stopper(child, exited);
+  const agent = newAgent();
+  return {
+    kind: 'berth',
+    url,
+    host: url.replace('http://', ''),
+    auth: 'Basic ' + Buffer.from(`${accessKeyId}:${secretAccessKey}`).toString('base64'),
+    agent,
+    pid: child.pid!,
+    dataDir,
+    accessKeyId,
+    secretAccessKey,
+    output,
+    stop: async () => { agent.destroy(); await stop(); },
+    cleanup: async () => {
+      agent.destroy();
+      await stop();
+      if (!opts.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        forget(dataDir);
+      }
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The config Debian's docker-registry runs with here: filesystem storage, delete enabled, no auth, quiet logs. */
+export function distributionConfig(storageDir: string, port: number): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storageDir}`,
+    '  delete:',
+    '    enabled: true',
+    '  cache:',
+    '    blobdescriptor: inmemory',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '  headers:',
+    '    X-Content-Type-Options: [nosniff]',
+    '',
+  ].join('\n');
+}
+
+export async function startDistribution(opts: { dataDir?: string } = {}): Promise<Registry> {
+  if (!existsSync(DISTRIBUTION_BIN)) {
+    throw new Error(`CNCF distribution is not installed (${DISTRIBUTION_BIN} is missing): apt-get install -y docker-registry, ` +
+      'or run with --berth-only');
+  }
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'distribution-bench-'));
+  const storage = join(dataDir, 'storage');
+  let lastError: Error | undefined;
+  // The free port is found by binding and releasing it: another process may take it in between, so try again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const configPath = join(dataDir, 'config.yml');
+    writeFileSync(configPath, distributionConfig(storage, port));
+    const child = spawn(DISTRIBUTION_BIN, ['serve', configPath], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    register(child, opts.dataDir ? undefined : dataDir);
+    const { output, exited } = track(child);
+    const stop = stopper(child, exited);
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitReady(url, child, output);
+    } catch (e) {
+      lastError = e as Error;
+      await stop();
+      continue;
+    }
+    const agent = newAgent();
+    return {
+      kind: 'distribution',
+      url,
+      host: `127.0.0.1:${port}`,
+      auth: undefined,
+      agent,
+      pid: child.pid!,
+      dataDir,
+      output,
+      stop: async () => { agent.destroy(); await stop(); },
+      cleanup: async () => {
+        agent.destroy();
+        await stop();
+        if (!opts.dataDir) {
+          rmSync(dataDir, { recursive: true, force: true });
+          forget(dataDir);
+        }
+      },
+    };
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  throw lastError ?? new Error('distribution did not start');
+}
+
+async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
+    try {
+      const r = await fetch(`${url}/v2/`);
+      await r.arrayBuffer();
+      if (r.status === 200) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`docker-registry did not answer on ${url} in 20 s:\n${output()}`);
+}
+
+export function startRegistry(kind: Kind, opts: StartOptions = {}): Promise<Registry> {
+  return kind === 'berth' ? startBerth(opts) : startDistribution(opts);
+}

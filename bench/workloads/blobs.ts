@@ -1,0 +1,113 @@
+// Blob uploads and downloads over the OCI API: monolithic (POST, then PUT ?digest= with the body streamed),
+// chunked (PATCHes with Content-Range), GET (the client only counts bytes) and many uploads at once.
+import type { Blob } from '../lib/data.ts';
+import { download, expectStatus, location, pool, send, withDigest, type Target } from '../lib/http.ts';
+import { MB, median, secondsSince } from '../lib/stats.ts';
+import type { Context, Workload } from '../lib/workload.ts';
+
+const OCTETS = 'application/octet-stream';
+const MONO_REPO = 'bench/monolithic';
+
+/** POST, then PUT ?digest= with the whole blob as the body. Returns the seconds from the last byte sent to the 201. */
+export async function uploadMonolithic(t: Target, repo: string, blob: Blob): Promise<number> {
+  const post = expectStatus(await send(t, 'POST', `/v2/${repo}/blobs/uploads/`), 202, `POST upload to ${repo}`);
+  const put = await send(t, 'PUT', withDigest(location(t, post, 'POST upload'), blob.digest),
+    { 'Content-Type': OCTETS, 'Content-Length': blob.size }, blob.pieces());
+  expectStatus(put, 201, `PUT ${blob.size} bytes to ${repo}`);
+  if (put.headers['docker-content-digest'] !== blob.digest) {
+    throw new Error(`PUT ${repo}: Docker-Content-Digest ${String(put.headers['docker-content-digest'])}, expected ${blob.digest}`);
+  }
+  return put.afterBody;
+}
+
+/**
+ * POST, PATCH chunk by chunk (each with Content-Range, following the Location each answer gives), PUT ?digest=.
+ * Returns the seconds spent waiting for answers after each body was sent (the PATCHes' and the PUT's, summed).
+ */
+export async function uploadChunked(t: Target, repo: string, blob: Blob, chunk: number): Promise<number> {
+  let waited = 0;
+  const post = expectStatus(await send(t, 'POST', `/v2/${repo}/blobs/uploads/`), 202, `POST upload to ${repo}`);
+  let loc = location(t, post, 'POST upload');
+  for (let start = 0; start < blob.size; start += chunk) {
+    const end = Math.min(start + chunk, blob.size);
+    const patch = await send(t, 'PATCH', loc, {
+      'Content-Type': OCTETS,
+      'Content-Length': end - start,
+      'Content-Range': `${start}-${end - 1}`,
+    }, blob.pieces(start, end));
+    expectStatus(patch, 202, `PATCH ${start}-${end - 1} to ${repo}`);
+    waited += patch.afterBody;
+    loc = location(t, patch, 'PATCH');
+  }
+  const put = await send(t, 'PUT', withDigest(loc, blob.digest), { 'Content-Length': 0 });
+  expectStatus(put, 201, `PUT (complete chunked upload) to ${repo}`);
+  return waited + put.afterBody;
+}
+
+const mbps = (bytes: number, seconds: number) => bytes / MB / seconds;
+
+export const monolithic: Workload = {
+  name: 'monolithic',
+  title: 'monolithic upload of one blob (POST, then PUT ?digest= with the body streamed)',
+  run: async (ctx: Context) => {
+    const blob = ctx.blobs.monolithic;
+    const t0 = process.hrtime.bigint();
+    const afterBody = await uploadMonolithic(ctx.reg, MONO_REPO, blob);
+    const s = secondsSince(t0);
+    ctx.state.monolithic = true;
+    ctx.log(`monolithic: ${s.toFixed(2)} s, of which ${afterBody.toFixed(2)} s between the last byte sent and the 201`);
+    return { monolithic_MBps: mbps(blob.size, s), monolithic_after_body_s: afterBody };
+  },
+};
+
+export const chunked: Workload = {
+  name: 'chunked',
+  title: 'chunked upload of one blob in PATCHes with Content-Range',
+  run: async (ctx: Context) => {
+    const blob = ctx.blobs.chunked;
+    const t0 = process.hrtime.bigint();
+    const waited = await uploadChunked(ctx.reg, 'bench/chunked', blob, ctx.sizes.chunk);
+    const s = secondsSince(t0);
+    ctx.log(`chunked: ${s.toFixed(2)} s, of which ${waited.toFixed(2)} s waiting for answers after the bodies were sent`);
+    return { chunked_MBps: mbps(blob.size, s), chunked_after_body_s: waited };
+  },
+};
+
+export const get: Workload = {
+  name: 'get',
+  title: 'GET of the monolithic blob, 3 times in a row (the client counts and discards the bytes): the median',
+  setup: async (ctx: Context) => {
+    if (!ctx.state.monolithic) {
+      await uploadMonolithic(ctx.reg, MONO_REPO, ctx.blobs.monolithic);
+      ctx.state.monolithic = true;
+    }
+  },
+  run: async (ctx: Context) => {
+    const blob = ctx.blobs.monolithic;
+    const samples: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await download(ctx.reg, `/v2/${MONO_REPO}/blobs/${blob.digest}`);
+      const s = secondsSince(t0);
+      if (r.status !== 200 || r.bytes !== blob.size) throw new Error(`GET blob: status ${r.status}, ${r.bytes} bytes of ${blob.size}`);
+      samples.push(mbps(blob.size, s));
+    }
+    ctx.log(`blob GET: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s`);
+    return { get_MBps: median(samples) };
+  },
+};
+
+export const parallel: Workload = {
+  name: 'parallel',
+  title: 'distinct blobs uploaded at once (monolithic each), aggregate throughput',
+  setup: async (ctx: Context) => {
+    for (let i = 0; i < ctx.sizes.parallelCount; i++) void ctx.blobs.parallel(i); // hash them before the clock starts
+  },
+  run: async (ctx: Context) => {
+    const n = ctx.sizes.parallelCount;
+    const t0 = process.hrtime.bigint();
+    await pool(n, n, async (i) => { await uploadMonolithic(ctx.reg, 'bench/parallel', ctx.blobs.parallel(i)); });
+    const s = secondsSince(t0);
+    return { parallel_MBps: mbps(n * ctx.sizes.parallelSize, s) };
+  },
+};

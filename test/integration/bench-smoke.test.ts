@@ -1,0 +1,88 @@
+// CI keeps the benchmark working (issue 6): a smoke run of `npm run bench` (tiny sizes, Berth only, one round)
+// and of the scale benchmark must exit 0 and write a JSON result whose every figure is a finite positive number
+// (the smoke sizes keep every workload of `npm run bench` above a few clock ticks of server CPU).
+// These are not timed tests: the figures of a smoke run mean nothing, only that each was measured.
+// The benchmark needs wrk (Debian `wrk`) for its manifest GET load: without it, this fails and says so.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function runNode(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, output }); });
+  });
+}
+
+/** Every number under `value`, by its path, for the assertion message. */
+function numbers(value: unknown, path: string, out: [string, unknown][]): [string, unknown][] {
+  if (Array.isArray(value)) value.forEach((v, i) => numbers(v, `${path}[${i}]`, out));
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) numbers(v, `${path}.${k}`, out);
+  else out.push([path, value]);
+  return out;
+}
+
+const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-smoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const json = join(dir, 'result.json');
+  const started = Date.now();
+  const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--json', json], 85_000);
+  t.diagnostic(`smoke run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.equal(r.code, 0, `the smoke run failed:\n${r.output}`);
+  assert.ok(existsSync(json), `no JSON result at ${json}:\n${r.output}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.kind, 'smoke');
+
+  const expected = [
+    'monolithic_MBps', 'monolithic_after_body_s', 'chunked_MBps', 'chunked_after_body_s', 'get_MBps', 'parallel_MBps', 'manifest_get_rps', 'manifest_get_p99_ms',
+    'blob_head_rps', 'blob_head_p99_ms', 'manifest_put_per_s', 'tags_list_per_s', 'tags_list_p50_ms',
+    'rss_start_MiB', 'stream_rss_max_MiB', 'hwm_after_streams_MiB', 'peak_rss_MiB',
+  ];
+  for (const w of ['monolithic', 'chunked', 'get', 'parallel', 'manifest-get', 'blob-head', 'manifest-put', 'tags-list']) {
+    expected.push(`${w}.cpu_s`, `${w}.rss_max_MiB`);
+  }
+  const keys = result.figures.map((f: { key: string }) => f.key);
+  assert.deepEqual(keys.filter((k: string) => !expected.includes(k)), [], 'no unexpected figure');
+  assert.deepEqual(expected.filter((k) => !keys.includes(k)), [], 'every expected figure');
+
+  const bad = numbers(result.figures.map((f: { key: string; berth: unknown }) => ({ [f.key]: f.berth })), 'figures', [])
+    .filter(([, v]) => !positive(v));
+  assert.deepEqual(bad, [], 'every figure (median and samples) is a finite positive number');
+  for (const k of ['sha256_MBps', 'loopback_MBps', 'disk_write_MBps', 'nproc']) {
+    assert.ok(positive(result.machine[k]), `machine.${k} = ${result.machine[k]}`);
+  }
+  assert.equal(result.machine.loadavgBefore.length, 3);
+  assert.equal(result.rounds.length, 1);
+});
+
+test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-scale-smoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const json = join(dir, 'scale.json');
+  const r = await runNode(['bench/scale.ts', '--smoke', '--json', json], 85_000);
+  assert.equal(r.code, 0, `the scale smoke run failed:\n${r.output}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.kind, 'smoke');
+  // A walk of a few pages may take the server less than one 10 ms clock tick: its CPU figure may be 0.
+  const bad = numbers(result.figures, 'figures', [])
+    .filter(([path, v]) => !(path.endsWith('_cpu_s') ? typeof v === 'number' && Number.isFinite(v) && v >= 0 : positive(v)));
+  assert.deepEqual(bad, [], 'every figure is a finite positive number (CPU seconds: not negative)');
+  for (const k of ['describe_images_page_p99_ms', 'list_images_page_p99_ms', 'catalog_n100_walk_s', 'describe_repositories_walk_s', 'hwm_end_MiB']) {
+    assert.ok(positive(result.figures[k]), `figures.${k}`);
+  }
+  assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
+});
