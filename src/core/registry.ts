@@ -139,7 +139,10 @@ export class Registry {
     if (start !== undefined && start !== offset) {
       return fail('RANGE_INVALID', `chunk starts at ${start} but the upload holds ${offset} bytes`, { offset });
     }
-    return this.blobs.append(id, this.hashes.through(id, offset, body));
+    const hashing = this.hashes.observe(id, offset);
+    const size = await this.blobs.append(id, body, hashing.chunk);
+    hashing.appended(size);
+    return size;
   }
 
   /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */

@@ -2,7 +2,6 @@
 // completing an upload needs no second read of its data. State is lost on restart (or when a chunk failed half
 // way); the upload's data is then hashed again from storage when it completes.
 import { createHash, type Hash } from 'node:crypto';
-import type { Chunks } from '../storage/blobs/store.ts';
 import { KeyedLock } from './locks.ts';
 
 interface State { hash: Hash; offset: number }
@@ -19,26 +18,27 @@ export class UploadHashes {
     this.states.delete(id);
   }
 
-  /** Wraps a body appended at `offset`: hashes bytes as they pass when the state is at that offset. */
-  through(id: string, offset: number, body: Chunks): Chunks {
+  /**
+   * For a body appended at `offset`: a function that hashes each chunk as it passes (when the state is at that
+   * offset), and one to call once the append is durable with the new size. Until then the state is unknown: a
+   * failure half way leaves it out of step with the data, so it is set aside.
+   */
+  observe(id: string, offset: number): { chunk?: (chunk: Buffer) => void; appended: (size: number) => void } {
     const state = this.states.get(id);
-    if (!state || state.offset !== offset) {
-      this.states.delete(id);
-      return body;
-    }
-    // Until the append is acknowledged the state is unknown: a failure half way leaves it out of step with the data.
     this.states.delete(id);
-    const states = this.states;
-    return (async function* () {
-      let n = offset;
-      for await (const chunk of body) {
+    if (!state || state.offset !== offset) return { appended: () => {} };
+    let n = offset;
+    return {
+      chunk: (chunk) => {
         state.hash.update(chunk);
         n += chunk.length;
-        yield chunk;
-      }
-      state.offset = n;
-      states.set(id, state);
-    })();
+      },
+      appended: (size) => {
+        if (size !== n) return;
+        state.offset = n;
+        this.states.set(id, state);
+      },
+    };
   }
 
   /** The sha256 hex digest of the first `size` bytes, when the state holds exactly those. */

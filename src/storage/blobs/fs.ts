@@ -4,14 +4,15 @@
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
 import type { Chunks } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
-/** Bytes gathered before one write to the file: fewer, larger writes; memory per upload stays bounded. */
+/** Bytes gathered for one write, and how many writes may be outstanding while more bytes arrive. */
 const WRITE_BATCH = 1 << 20;
+const WRITES_IN_FLIGHT = 4;
 const READ_CHUNK = 1 << 20;
 
 export class FilesystemBlobStore implements CollectableBlobStore {
@@ -63,24 +64,35 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     return sizeOf(join(this.uploadDir(id), 'data'));
   }
 
-  async append(id: string, body: Chunks): Promise<number> {
-    const fh = await open(join(this.uploadDir(id), 'data'), 'a');
+  async append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number> {
+    // Receiving, hashing (`observe`) and writing overlap: batches are written at their own
+    // positions in the background while more arrives, with at most WRITES_IN_FLIGHT batches outstanding (memory
+    // per upload stays bounded); everything is on disk and fsynced before this resolves.
+    const fh = await open(join(this.uploadDir(id), 'data'), 'r+');
+    const inFlight: Promise<unknown>[] = [];
     try {
+      let position = (await fh.stat()).size;
       let batch: Buffer[] = [];
       let batched = 0;
+      const flush = async () => {
+        inFlight.push(writeAll(fh, batch, position));
+        position += batched;
+        batch = [];
+        batched = 0;
+        if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+      };
       for await (const chunk of body) {
+        observe?.(chunk);
         batch.push(chunk);
         batched += chunk.length;
-        if (batched >= WRITE_BATCH) {
-          await writeAll(fh, batch);
-          batch = [];
-          batched = 0;
-        }
+        if (batched >= WRITE_BATCH) await flush();
       }
-      if (batched > 0) await writeAll(fh, batch);
+      if (batched > 0) await flush();
+      await Promise.all(inFlight.splice(0));
       await fh.sync();
-      return (await fh.stat()).size;
+      return position;
     } finally {
+      await Promise.allSettled(inFlight);
       await fh.close();
     }
   }
@@ -157,15 +169,17 @@ async function readdirIfExists(dir: string): Promise<string[]> {
   }
 }
 
-async function writeAll(fh: import('node:fs/promises').FileHandle, buffers: Buffer[]): Promise<void> {
+/** Writes every buffer at `position` on (writev may write less than asked). */
+async function writeAll(fh: import('node:fs/promises').FileHandle, buffers: Buffer[], position: number): Promise<void> {
   let pending = buffers;
   while (pending.length > 0) {
-    const { bytesWritten } = await fh.writev(pending);
+    const { bytesWritten } = await fh.writev(pending, position);
+    position += bytesWritten;
     pending = dropBytes(pending, bytesWritten);
   }
 }
 
-/** What is left of `buffers` after the first `n` bytes were written (writev may write less than asked). */
+/** What is left of `buffers` after the first `n` bytes were written. */
 function dropBytes(buffers: Buffer[], n: number): Buffer[] {
   const rest: Buffer[] = [];
   for (const b of buffers) {

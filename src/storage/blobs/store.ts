@@ -17,8 +17,11 @@ export interface BlobStore {
   createUpload(id: string): Promise<void>;
   /** Bytes an upload holds, or undefined when there is no such upload. */
   uploadSize(id: string): Promise<number | undefined>;
-  /** Appends the body at the end of the upload and makes it durable before resolving; returns the new size. */
-  append(id: string, body: Chunks): Promise<number>;
+  /**
+   * Appends the body at the end of the upload and makes it durable before resolving; returns the new size.
+   * `observe` sees every chunk, in order, as it passes (the core hashes there).
+   */
+  append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number>;
   /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
   readUpload(id: string): Promise<Readable>;
   /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */
