@@ -12,9 +12,14 @@ if (major < 24) {
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
 
 if (process.env.BERTH_SKIP_TYPECHECK !== '1') {
+  // Everything, tests and benchmarks included, is type-checked; the build then compiles src/ to dist/, which the
+  // tests' servers run (as users' do).
   console.log('# type check (tsc)');
   const tsc = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
   if (tsc !== 0) process.exit(tsc);
+  console.log('# build (dist/)');
+  const build = run(process.execPath, ['scripts/build.js']);
+  if (build !== 0) process.exit(build);
 }
 
 const files = process.argv.slice(2);

@@ -3,7 +3,6 @@
 // blobs become visible only once verified and durable; a manifest is accepted only when everything it
 // references is reachable from its repository; an index keeps its children.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
 import type { MetaStore, Page, Referrer, Repository, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
 import { fail } from './errors.ts';
@@ -78,10 +77,6 @@ export class Registry {
     const now = this.now();
     if (blob.touchedAt !== undefined && now - blob.touchedAt >= this.touchIntervalMs) await this.meta.touchBlob(digest, now);
     return blob;
-  }
-
-  async readBlob(digest: string, range?: { start: number; end: number }): Promise<Readable> {
-    return this.blobs.read(digest, range);
   }
 
   async deleteBlob(repo: Repository, digest: string): Promise<void> {

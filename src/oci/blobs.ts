@@ -1,5 +1,4 @@
 // Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
-import { pipeline } from 'node:stream/promises';
 import { repositoryFor, type OciContext } from './context.ts';
 import { parseRange } from './range.ts';
 
@@ -38,8 +37,8 @@ export async function getBlob(ctx: OciContext, name: string, digest: string): Pr
     res.end();
     return;
   }
-  const stream = await ctx.registry.readBlob(blob.digest, range);
-  await pipeline(stream, res);
+  await ctx.registry.blobs.copyTo(blob.digest, range ?? { start: 0, end: blob.size - 1 }, res);
+  res.end();
 }
 
 export async function deleteBlob(ctx: OciContext, name: string, digest: string): Promise<void> {

@@ -4,7 +4,7 @@
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
 import type { Chunks } from './store.ts';
@@ -14,6 +14,13 @@ import type { CollectableBlobStore } from '../../gc/collector.ts';
 const WRITE_BATCH = 1 << 20;
 const WRITES_IN_FLIGHT = 4;
 const READ_CHUNK = 1 << 20;
+/** Reads in flight per blob being served. */
+const READ_RING = 4;
+
+/** Read buffers shared by every blob being served, kept for reuse (up to a bound). */
+const freeBuffers: Buffer[] = [];
+const takeBuffer = () => freeBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
+const giveBuffer = (b: Buffer) => { if (freeBuffers.length < 64) freeBuffers.push(b); };
 
 export class FilesystemBlobStore implements CollectableBlobStore {
   readonly root: string;
@@ -44,6 +51,33 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   async read(digest: string, range?: { start: number; end: number }): Promise<Readable> {
     const fh = await open(this.blobPath(digest), 'r');
     return fh.createReadStream({ start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
+  }
+
+  async copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void> {
+    // A ring of reused buffers: the next read fills a buffer only once `out` has written it, so nothing is
+    // allocated per chunk and memory stays at the ring's size, however large the blob.
+    const fh = await open(this.blobPath(digest), 'r');
+    const ring = Array.from({ length: READ_RING }, () => takeBuffer());
+    const writes: (Promise<void> | undefined)[] = new Array(READ_RING);
+    try {
+      let position = range.start;
+      for (let i = 0; position <= range.end; i++) {
+        const slot = i % READ_RING;
+        if (writes[slot]) await writes[slot];
+        if (out.destroyed) throw new Error('the destination closed');
+        const want = Math.min(READ_CHUNK, range.end - position + 1);
+        const { bytesRead } = await fh.read(ring[slot], 0, want, position);
+        if (bytesRead === 0) throw new Error(`blob ${digest} is shorter than expected`);
+        const chunk = ring[slot].subarray(0, bytesRead);
+        writes[slot] = new Promise<void>((resolve, reject) => { out.write(chunk, (err) => (err ? reject(err) : resolve())); });
+        position += bytesRead;
+      }
+      await Promise.all(writes);
+    } finally {
+      await Promise.allSettled(writes);
+      ring.forEach(giveBuffer);
+      await fh.close();
+    }
   }
 
   async delete(digest: string): Promise<void> {

@@ -2,7 +2,7 @@
 // interface in the spirit of CNCF distribution's storage drivers; the filesystem implementation is fs.ts,
 // S3 comes later. The store never decides whether a digest is right: the core hashes bytes as they pass and
 // commits an upload only under a verified digest.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Bytes arriving: a request stream, or chunks already in memory (an ECR layer part). */
 export type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
@@ -12,6 +12,9 @@ export interface BlobStore {
   stat(digest: string): Promise<number | undefined>;
   /** A stream of the blob's bytes, `start` and `end` inclusive. */
   read(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Writes the blob's bytes (`start` and `end` inclusive) to `out`, with backpressure, resolving when all are
+   * handed to it. The fast path for serving a blob. */
+  copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void>;
   delete(digest: string): Promise<void>;
 
   createUpload(id: string): Promise<void>;
