@@ -1,5 +1,5 @@
 // Invariant 5: streams, not buffers. Pushing and pulling a blob far larger than the memory budget keeps the
-// server's resident memory flat: its peak (VmHWM, tracked by the kernel) stays under 200 MiB.
+// server's resident memory flat: its peak (VmHWM, tracked by the kernel) stays under 150 MiB (the target of issue 6 for a 1 GiB blob).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -8,7 +8,7 @@ import {
   type MemoryReport,
 } from '../helpers/http.ts';
 
-const LIMIT_MIB = 200;
+const LIMIT_MIB = 150;
 const started: Berth[] = [];
 
 after(async () => {
@@ -31,7 +31,7 @@ function report(label: string, r: MemoryReport, baselineMiB: number, seconds: nu
     `${(bytes / MiB).toFixed(0)} MiB pushed and pulled in ${seconds.toFixed(1)} s`;
 }
 
-test('a 2 GiB monolithic PUT and its GET keep the server under 200 MiB', { timeout: 240_000 }, async (t) => {
+test('a 2 GiB monolithic PUT and its GET keep the server under 150 MiB', { timeout: 240_000 }, async (t) => {
   const blob = generatedBlob(2048 * MiB, 'memory-monolithic-2g');
   const berth = await fresh();
   const pid = berth.process.pid!;
@@ -70,7 +70,7 @@ test('a 2 GiB monolithic PUT and its GET keep the server under 200 MiB', { timeo
   assert.deepEqual(area.bad, []);
 });
 
-test('a 512 MiB upload in 16 MiB PATCHes and its GET keep the server under 200 MiB', { timeout: 180_000 }, async (t) => {
+test('a 512 MiB upload in 16 MiB PATCHes and its GET keep the server under 150 MiB', { timeout: 180_000 }, async (t) => {
   const CHUNK = 16 * MiB;
   const blob = generatedBlob(512 * MiB, 'memory-chunked-512m');
   const berth = await fresh();

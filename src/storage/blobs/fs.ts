@@ -7,6 +7,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises
 import type { Readable, Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
+import { bytesReceived } from '../../core/memory.ts';
 import type { Chunks } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
@@ -90,8 +91,8 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     const fh = await open(join(dir, 'data'), 'a');
     await fh.sync();
     await fh.close();
-    await syncDir(dir);
-    await syncDir(join(this.root, 'uploads'));
+    await fsyncPath(dir);
+    await fsyncPath(join(this.root, 'uploads'));
   }
 
   async uploadSize(id: string): Promise<number | undefined> {
@@ -101,7 +102,9 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   async append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number> {
     // Receiving, hashing (`observe`) and writing overlap: batches are written at their own
     // positions in the background while more arrives, with at most WRITES_IN_FLIGHT batches outstanding (memory
-    // per upload stays bounded); everything is on disk and fsynced before this resolves.
+    // per upload stays bounded). Written, not fsynced: a chunk survives the process dying; after a power loss
+    // the upload reports the bytes that did survive, the client resumes from there, and commit() fsyncs the
+    // whole before the blob becomes visible (and its digest was verified before that).
     const fh = await open(join(this.uploadDir(id), 'data'), 'r+');
     const inFlight: Promise<unknown>[] = [];
     try {
@@ -116,6 +119,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
         if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
       };
       for await (const chunk of body) {
+        bytesReceived(chunk.length);
         observe?.(chunk);
         batch.push(chunk);
         batched += chunk.length;
@@ -123,7 +127,6 @@ export class FilesystemBlobStore implements CollectableBlobStore {
       }
       if (batched > 0) await flush();
       await Promise.all(inFlight.splice(0));
-      await fh.sync();
       return position;
     } finally {
       await Promise.allSettled(inFlight);
@@ -141,13 +144,14 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     const dir = join(target, '..');
     const source = join(this.uploadDir(id), 'data');
     if ((await sizeOf(target)) === undefined) {
+      await fsyncPath(source);
       const created = await mkdir(dir, { recursive: true });
       await rename(source, target);
-      await syncDir(dir);
+      await fsyncPath(dir);
       // Directories made just now are durable only once their parents' entries are: fsync up the chain.
       if (created) {
         for (let d = dirname(dir); d.length >= dirname(created).length; d = dirname(d)) {
-          await syncDir(d);
+          await fsyncPath(d);
           if (d === dirname(created)) break;
         }
       }
@@ -233,8 +237,9 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** fsync of a file or a directory (a directory's entries: creations and renames in it). */
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
