@@ -27,11 +27,6 @@ export class Repositories {
     return repo ?? fail('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name });
   }
 
-  async get(accountId: string, name: string): Promise<Repository> {
-    const repo = await this.meta.getRepository(accountId, name);
-    return repo ?? fail('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
-  }
-
   async list(accountId: string, page: Page): Promise<Repository[]> {
     return this.meta.listRepositories(accountId, page);
   }
@@ -59,9 +54,5 @@ export class Repositories {
 
   async untag(repo: Repository, keys: string[]): Promise<void> {
     await this.meta.deleteResourceTags(repo.id, keys);
-  }
-
-  async imageCount(repo: Repository): Promise<number> {
-    return this.meta.countImages(repo.id);
   }
 }

@@ -241,11 +241,6 @@ export class SqliteMetaStore implements MetaStore {
       WHERE r.account_id = ? AND rb.digest = ? LIMIT 1`).get(accountId, digest) !== undefined;
   }
 
-  async missingBlobs(repositoryId: number, digests: string[]): Promise<string[]> {
-    const s = this.sql('SELECT 1 FROM repository_blobs WHERE repository_id = ? AND digest = ?');
-    return digests.filter((d) => s.get(repositoryId, d) === undefined);
-  }
-
   async missingManifests(repositoryId: number, digests: string[]): Promise<string[]> {
     const s = this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?');
     return digests.filter((d) => s.get(repositoryId, d) === undefined);

@@ -199,8 +199,6 @@ export interface MetaStore {
   usage(): Promise<Usage>;
   /** Whether any repository of the account links the blob (for automatic cross-repository mount). */
   isBlobInAccount(accountId: string, digest: string): Promise<boolean>;
-  /** Of `digests`, those not linked to the repository. */
-  missingBlobs(repositoryId: number, digests: string[]): Promise<string[]>;
   /** Of `digests`, those that are not manifests of the repository. */
   missingManifests(repositoryId: number, digests: string[]): Promise<string[]>;
 
