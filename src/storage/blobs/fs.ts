@@ -4,7 +4,7 @@
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
 import { bytesReceived } from '../../core/memory.ts';
@@ -111,20 +111,20 @@ export class FilesystemBlobStore implements CollectableBlobStore {
       let position = (await fh.stat()).size;
       let batch: Buffer[] = [];
       let batched = 0;
-      const flush = async () => {
+      const flush = (): Promise<unknown> | undefined => {
         inFlight.push(writeAll(fh, batch, position));
         position += batched;
         batch = [];
         batched = 0;
-        if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+        return inFlight.length >= WRITES_IN_FLIGHT ? inFlight.shift() : undefined;
       };
-      for await (const chunk of body) {
+      await eachChunk(body, (chunk) => {
         bytesReceived(chunk.length);
         observe?.(chunk);
         batch.push(chunk);
         batched += chunk.length;
-        if (batched >= WRITE_BATCH) await flush();
-      }
+        return batched >= WRITE_BATCH ? flush() : undefined;
+      });
       if (batched > 0) await flush();
       await Promise.all(inFlight.splice(0));
       return position;
@@ -205,6 +205,36 @@ async function readdirIfExists(dir: string): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
+}
+
+/**
+ * Calls `fn` on every chunk in order; while a promise it returns is pending, no more chunks are read. A request
+ * stream is read through its events (no async iterator and promise per chunk on the hot path).
+ */
+async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> | undefined): Promise<void> {
+  if (!(body instanceof Readable)) {
+    for await (const chunk of body) await fn(chunk);
+    return;
+  }
+  const stream = body;
+  await new Promise<void>((resolve, reject) => {
+    let ended = false;
+    const fail = (e: unknown) => {
+      stream.off('data', onData);
+      reject(e);
+    };
+    const onData = (chunk: Buffer) => {
+      const wait = fn(chunk);
+      if (wait) {
+        stream.pause();
+        wait.then(() => stream.resume(), (e: unknown) => { fail(e); stream.destroy(); });
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => { ended = true; resolve(); });
+    stream.once('error', fail);
+    stream.once('close', () => { if (!ended) fail(new Error('aborted')); });
+  });
 }
 
 /** Writes every buffer at `position` on (writev may write less than asked). */
