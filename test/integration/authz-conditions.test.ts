@@ -1,0 +1,68 @@
+// Condition keys the server supplies to the evaluator: resource tags (aws:ResourceTag/, ecr:ResourceTag/), request
+// tags (aws:RequestTag/, aws:TagKeys), the caller's address (aws:SourceIp) and the principal's own keys.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CreateRepositoryCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { startBerth, type Berth } from '../helpers/berth.ts';
+
+const run = promisify(execFile);
+let berth: Berth;
+let root: ECRClient;
+
+before(async () => {
+  berth = await startBerth();
+  root = client(berth.accessKeyId, berth.secretAccessKey);
+  await root.send(new CreateRepositoryCommand({ repositoryName: 'cond/a', tags: [{ Key: 'team', Value: 'a' }] }));
+  await root.send(new CreateRepositoryCommand({ repositoryName: 'cond/b', tags: [{ Key: 'team', Value: 'b' }] }));
+});
+after(() => berth.cleanup());
+
+function client(accessKeyId: string, secretAccessKey: string) {
+  return new ECRClient({ endpoint: berth.url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+}
+
+async function admin(...args: string[]): Promise<any> {
+  const { stdout } = await run(process.execPath, ['bin/berth.js', 'admin', ...args], {
+    env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+  });
+  return JSON.parse(stdout);
+}
+
+async function userWith(name: string, statements: object[]): Promise<ECRClient> {
+  await admin('create-user', '--user', name);
+  await admin('put-user-policy', '--user', name, '--policy-name', 'p', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+  const key = await admin('create-access-key', '--user', name);
+  return client(key.accessKeyId, key.secretAccessKey);
+}
+
+test('aws:ResourceTag and ecr:ResourceTag come from the repository tags', async () => {
+  const user = await userWith('team-a', [
+    { Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'a' } } },
+    { Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*', Condition: { StringEquals: { 'ecr:ResourceTag/team': 'z' } } },
+  ]);
+  assert.deepEqual((await user.send(new DescribeImagesCommand({ repositoryName: 'cond/a' }))).imageDetails, []);
+  await assert.rejects(user.send(new DescribeImagesCommand({ repositoryName: 'cond/b' })), { name: 'AccessDeniedException' });
+});
+
+test('aws:RequestTag and aws:TagKeys come from the tags a request sets', async () => {
+  const user = await userWith('tagger', [
+    { Effect: 'Allow', Action: 'ecr:CreateRepository', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/cost-center': '42' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center'] } } },
+  ]);
+  const ok = await user.send(new CreateRepositoryCommand({ repositoryName: 'cond/tagged', tags: [{ Key: 'cost-center', Value: '42' }] }));
+  assert.equal(ok.repository?.repositoryName, 'cond/tagged');
+  await assert.rejects(user.send(new CreateRepositoryCommand({ repositoryName: 'cond/untagged' })), { name: 'AccessDeniedException' });
+  await assert.rejects(user.send(new CreateRepositoryCommand({ repositoryName: 'cond/extra', tags: [{ Key: 'cost-center', Value: '42' }, { Key: 'owner', Value: 'x' }] })), { name: 'AccessDeniedException' });
+});
+
+test('aws:SourceIp is the caller address; aws:username the user', async () => {
+  const local = await userWith('local', [
+    { Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' }, StringEquals: { 'aws:username': 'local' } } },
+  ]);
+  assert.ok((await local.send(new DescribeImagesCommand({ repositoryName: 'cond/a' }))).imageDetails);
+  const remote = await userWith('remote', [
+    { Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+  ]);
+  await assert.rejects(remote.send(new DescribeImagesCommand({ repositoryName: 'cond/a' })), { name: 'AccessDeniedException' });
+});
