@@ -143,10 +143,11 @@ export class Registry {
   /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */
   async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: Chunks, start?: number): Promise<StoredBlob> {
     await this.upload(repo, id);
+    // The digest is checked before any byte of a last chunk is taken: a malformed request changes nothing.
+    if (!digest) return fail('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
+    const parsed = parseDigest(digest) ?? fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
     return this.hashes.exclusive(id, async () => {
       if (body) await this.append(id, body, start);
-      if (!digest) return fail('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
-      const parsed = parseDigest(digest) ?? fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
       const size = (await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
       const actual = await this.uploadDigest(id, parsed.algorithm, size);
       if (actual !== digest) {

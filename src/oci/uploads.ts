@@ -30,7 +30,11 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
   const digest = q.get('digest');
   const id = await registry.startUpload(repo);
   if (digest !== null) {
-    const blob = await registry.completeUpload(repo, id, digest, ctx.req);
+    // A monolithic upload that fails leaves no session behind.
+    const blob = await registry.completeUpload(repo, id, digest, ctx.req).catch(async (e: unknown) => {
+      await registry.cancelUpload(repo, id).catch(() => {});
+      throw e;
+    });
     return blobCreated(ctx, name, blob.digest);
   }
   await drain(ctx.req);

@@ -5,6 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
   EMPTY_JSON, EMPTY_JSON_DIGEST, MEDIA, SPEC_ERROR_CODES, SUITE_LAYER, assert2xx, assertError, assertStatus,
@@ -519,13 +521,17 @@ describe('Blob uploads in detail', () => {
     assertStatus(await c.head(`/v2/${urepo}/blobs/${blob.digest}`), 404);
   });
 
-  it('single POST with a digest that does not match: 400 DIGEST_INVALID', async () => {
-    const blob = randomBlob(100);
-    const res = await c.post(withQuery(`/v2/${urepo}/blobs/uploads/`, { digest: sha256('not it') }), {
-      headers: { 'Content-Type': MEDIA.octetStream },
-      body: blob.bytes,
-    });
-    assertError(res, 400, 'DIGEST_INVALID');
+  it('single POST with a digest that does not match, or is malformed: 400 DIGEST_INVALID, and no session left behind', async () => {
+    const uploads = () => readdirSync(join(berth.dataDir, 'uploads')).length;
+    const before = uploads();
+    for (const digest of [sha256('not it'), 'sha256:nothex', 'md5:abc']) {
+      const res = await c.post(withQuery(`/v2/${urepo}/blobs/uploads/`, { digest }), {
+        headers: { 'Content-Type': MEDIA.octetStream },
+        body: randomBlob(100).bytes,
+      });
+      assertError(res, 400, 'DIGEST_INVALID', digest);
+    }
+    assert.equal(uploads(), before, 'no upload session remains');
   });
 
   it('chunked upload closed with the wrong digest: 400 DIGEST_INVALID', async () => {
