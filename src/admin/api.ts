@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
+import { readBody } from '../server/body.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
 
@@ -27,7 +28,9 @@ export function adminHandler(stores: Stores) {
     const principal = auth.principal;
     let args: AdminArgs;
     try {
-      const text = await readText(req);
+      const { bytes } = await readBody(req, 65536);
+      if (!bytes) throw new Error('too large');
+      const text = bytes.toString('utf8');
       args = text ? JSON.parse(text) : {};
       if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('not an object');
     } catch {
@@ -46,13 +49,4 @@ export function adminHandler(stores: Stores) {
       throw e;
     }
   };
-}
-
-async function readText(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of req) {
-    text += chunk;
-    if (text.length > 65536) throw new Error('too large');
-  }
-  return text;
 }

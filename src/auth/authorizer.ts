@@ -5,7 +5,7 @@
 import type { Logger } from '../server/log.ts';
 import type { MetaStore, Repository, ResourceTag } from '../storage/meta/store.ts';
 import { parsePolicy, type PolicyDocument, type PolicyKind } from './policy/document.ts';
-import { evaluate, type Decision, type NamedPolicy, type RequestContext } from './policy/evaluate.ts';
+import { evaluate, type Decision, type NamedPolicy, type Policies, type RequestContext } from './policy/evaluate.ts';
 import type { Principal } from './principal.ts';
 
 export type EcrAction = `ecr:${string}`;
@@ -30,7 +30,7 @@ export class Authorizer {
   private readonly meta: MetaStore;
   private readonly audit: Logger;
   private readonly now: () => number;
-  private readonly parsed = new Map<string, PolicyDocument>();
+  private readonly parsed = new Map<string, { document: PolicyDocument; usesResourceTags: boolean }>();
 
   constructor(meta: MetaStore, audit: Logger, now: () => number = Date.now) {
     this.meta = meta;
@@ -39,23 +39,62 @@ export class Authorizer {
   }
 
   async authorize(req: AuthzRequest): Promise<Decision> {
+    return (await this.authorizeEach(req, [req.action])).decision;
+  }
+
+  /**
+   * Decides several actions of one request (a push needs three) from one gathering of its policies and
+   * condition keys: the first denied action's decision, else the last one's.
+   */
+  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: EcrAction[]): Promise<{ action: EcrAction; decision: Decision }> {
+    const { principal } = req;
+    const { policies, keys } = await this.gather(req);
+    let result: { action: EcrAction; decision: Decision } | undefined;
+    for (const action of actions) {
+      const decision = evaluate(policies, {
+        principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
+        action,
+        resource: req.resource,
+        resourceAccount: req.resourceAccount,
+        keys,
+      });
+      this.audit.info({
+        principal: principal.arn,
+        action,
+        resource: req.resource,
+        allowed: decision.allowed,
+        effect: decision.effect,
+        ...(decision.policy ? { policy: decision.policy } : {}),
+        ...(decision.sid ? { sid: decision.sid } : {}),
+        ...(decision.statementIndex !== undefined ? { statement: decision.statementIndex } : {}),
+        reason: decision.reason,
+        ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
+      });
+      result = { action, decision };
+      if (!decision.allowed) break;
+    }
+    return result!;
+  }
+
+  /** The policies that apply to the request, and its condition keys. */
+  private async gather(req: Omit<AuthzRequest, 'action'>): Promise<{ policies: Policies; keys: RequestContext['keys'] }> {
     const { principal, repository } = req;
-    const identity: NamedPolicy[] = [];
+    const identity: Parsed[] = [];
     if (principal.kind === 'user' && principal.userName) {
       for (const p of await this.meta.listUserPolicies(principal.accountId, principal.userName)) {
-        identity.push({ name: `user/${principal.userName}/${p.name}`, document: this.parse(p.text, 'identity') });
+        identity.push(this.parse(`user/${principal.userName}/${p.name}`, p.text, 'identity'));
       }
     }
-    const resource = repository?.policyText
-      ? { name: `repository/${repository.name}`, document: this.parse(repository.policyText, 'resource') }
-      : undefined;
+    const resource = repository?.policyText ? this.parse(`repository/${repository.name}`, repository.policyText, 'resource') : undefined;
+    const now = this.now();
     const keys: RequestContext['keys'] = {
-      'aws:CurrentTime': new Date(this.now()).toISOString(),
-      'aws:EpochTime': Math.floor(this.now() / 1000),
+      'aws:CurrentTime': new Date(now).toISOString(),
+      'aws:EpochTime': Math.floor(now / 1000),
       'aws:SecureTransport': req.secureTransport ?? false,
       ...(req.sourceIp ? { 'aws:SourceIp': req.sourceIp } : {}),
     };
-    if (repository && [...identity, ...(resource ? [resource] : [])].some((p) => JSON.stringify(p.document).includes('ResourceTag'))) {
+    // Resource tags are read only when a policy that applies can look at them.
+    if (repository && (resource?.usesResourceTags || identity.some((p) => p.usesResourceTags))) {
       for (const t of await this.meta.getResourceTags(repository.id)) {
         keys[`aws:ResourceTag/${t.Key}`] = t.Value;
         keys[`ecr:ResourceTag/${t.Key}`] = t.Value;
@@ -65,37 +104,23 @@ export class Authorizer {
       for (const t of req.requestTags) keys[`aws:RequestTag/${t.Key}`] = t.Value;
       keys['aws:TagKeys'] = req.requestTags.map((t) => t.Key);
     }
-    const decision = evaluate({ identity, resource }, {
-      principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
-      action: req.action,
-      resource: req.resource,
-      resourceAccount: req.resourceAccount,
-      keys,
-    });
-    this.audit.info({
-      principal: principal.arn,
-      action: req.action,
-      resource: req.resource,
-      allowed: decision.allowed,
-      effect: decision.effect,
-      ...(decision.policy ? { policy: decision.policy } : {}),
-      ...(decision.sid ? { sid: decision.sid } : {}),
-      ...(decision.statementIndex !== undefined ? { statement: decision.statementIndex } : {}),
-      reason: decision.reason,
-      ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
-    });
-    return decision;
+    return { policies: { identity, resource }, keys };
   }
 
   /** Parsed policies, cached by their text (stored policies were validated when they were set). */
-  private parse(text: string, kind: PolicyKind): PolicyDocument {
+  private parse(name: string, text: string, kind: PolicyKind): Parsed {
     const key = `${kind}\n${text}`;
-    let doc = this.parsed.get(key);
-    if (!doc) {
-      doc = parsePolicy(text, kind);
+    let cached = this.parsed.get(key);
+    if (!cached) {
+      cached = { document: parsePolicy(text, kind), usesResourceTags: text.includes('ResourceTag') };
       if (this.parsed.size > 10_000) this.parsed.clear();
-      this.parsed.set(key, doc);
+      this.parsed.set(key, cached);
     }
-    return doc;
+    return { name, ...cached };
   }
+}
+
+/** A policy as evaluated, with whether its conditions can read resource tags (decided once, when parsed). */
+interface Parsed extends NamedPolicy {
+  usesResourceTags: boolean;
 }

@@ -164,9 +164,7 @@ export class Identity {
   /** A new access key for a user, or for the account's root when `userName` is null. */
   async createAccessKey(accountId: string, userName: string | null): Promise<{ accessKeyId: string; secretAccessKey: string }> {
     await this.requireAccount(accountId);
-    if (userName !== null && !(await this.meta.listUsers(accountId)).some((u) => u.name === userName)) {
-      throw new IdentityError(`no user ${userName} in account ${accountId}`);
-    }
+    if (userName !== null) await this.requireUser(accountId, userName);
     const accessKeyId = newAccessKeyId();
     const secretAccessKey = newSecret();
     await this.meta.createAccessKey({

@@ -63,10 +63,6 @@ export class Registry {
     return fail('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
   }
 
-  async listRepositories(accountId: string, page: Page): Promise<string[]> {
-    return this.meta.listRepositoryNames(accountId, page);
-  }
-
   // --- blobs ---
 
   async statBlob(repo: Repository, digest: string): Promise<StoredBlob> {

@@ -12,6 +12,22 @@ export const DEFAULT_SETTINGS: RepositorySettings = {
   kmsKey: null,
 };
 
+/**
+ * Repositories of an account in name order after `last` that `visible` accepts, read on until `limit + 1` are
+ * found (the extra one tells that there is a next page) or there are no more. The catalog and
+ * DescribeRepositories both list only what the caller may see.
+ */
+export async function listVisible(meta: MetaStore, accountId: string, last: string | undefined, limit: number, visible: (repo: Repository) => Promise<boolean>): Promise<Repository[]> {
+  const found: Repository[] = [];
+  while (limit > 0 && found.length <= limit) {
+    const batch = await meta.listRepositories(accountId, { last, limit: limit + 1 });
+    for (const repo of batch) if (await visible(repo)) found.push(repo);
+    if (batch.length < limit + 1) break;
+    last = batch[batch.length - 1].name;
+  }
+  return found;
+}
+
 export class Repositories {
   private readonly meta: MetaStore;
   private readonly now: () => number;

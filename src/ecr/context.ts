@@ -8,8 +8,8 @@ import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
 import type { Lifecycle } from '../lifecycle/worker.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import type { Logger } from '../server/log.ts';
 import { EcrError, repositoryNotFound } from './errors.ts';
+import { repositoryArn } from '../core/arn.ts';
 
 export interface EcrContext {
   operation: string;
@@ -27,7 +27,6 @@ export interface EcrContext {
   /** host[:port] users reach the registry at, and its scheme. */
   publicHost: string;
   publicScheme: string;
-  log: Logger;
   now: () => number;
   /** Part sizes of the ECR layer uploads in progress (parts but the last must be 5 MiB or more). */
   layerParts: LayerParts;
@@ -54,8 +53,6 @@ export class LayerParts {
   }
 }
 
-export const repositoryArn = (ctx: EcrContext, accountId: string, name: string) =>
-  `arn:aws:ecr:${ctx.region}:${accountId}:repository/${name}`;
 
 /** The account a request addresses: its registryId, else the caller's own. */
 export function registryIdOf(ctx: EcrContext, input: { registryId?: string }): string {
@@ -91,7 +88,7 @@ export async function repositoryFor(ctx: EcrContext, input: { registryId?: strin
   const registryId = registryIdOf(ctx, input);
   const name = input.repositoryName!;
   const repo = await ctx.registry.meta.getRepository(registryId, name);
-  await allow(ctx, { resource: repositoryArn(ctx, registryId, name), resourceAccount: registryId, repository: repo });
+  await allow(ctx, { resource: repositoryArn(ctx.region, registryId, name), resourceAccount: registryId, repository: repo });
   if (!repo) throw repositoryNotFound(name, registryId);
   return repo;
 }

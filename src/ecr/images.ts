@@ -122,14 +122,11 @@ export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise
   const repo = await repositoryFor(ctx, input);
   const body = Buffer.from(input.imageManifest!, 'utf8');
   const tag = input.imageTag;
-  // ECR needs the media type from the manifest or the request; it does not guess it from the shape.
-  let declared: unknown;
-  try {
-    declared = (JSON.parse(input.imageManifest!) as { mediaType?: unknown }).mediaType;
-  } catch {
-    throw invalidParameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
-  }
-  if (declared === undefined && input.imageManifestMediaType === undefined) {
+  // ECR needs the media type from the manifest or the request; it does not guess it from the shape. A manifest
+  // that is no JSON, and one with no media type anywhere, get ECR's "Invalid JSON syntax".
+  const manifest = parseJson(input.imageManifest!);
+  const declared = typeof manifest === 'object' && manifest !== null ? (manifest as { mediaType?: unknown }).mediaType : undefined;
+  if (manifest === undefined || (declared === undefined && input.imageManifestMediaType === undefined)) {
     throw invalidParameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
   }
   let put;
@@ -150,6 +147,14 @@ export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise
       imageManifestMediaType: put.mediaType,
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function putImageError(e: unknown, repo: Repository, input: PutImageRequest): unknown {

@@ -7,7 +7,8 @@ import type {
   PutRegistryPolicyRequest, PutRegistryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
 } from '@aws-sdk/client-ecr';
 import { parsePolicy, PolicyError, type PolicyKind } from '../auth/policy/document.ts';
-import { allow, registryIdOf, repositoryArn, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { allow, registryIdOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { registryArn, repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
 function validate(text: string, kind: PolicyKind, what: string): void {
@@ -26,7 +27,7 @@ export async function setRepositoryPolicy(ctx: EcrContext, input: SetRepositoryP
   if (!input.force) {
     // ECR's guard against lock-out: a policy that would stop the caller from setting the next one needs force.
     const next = await ctx.authorizer.authorize({
-      principal: ctx.principal, action: 'ecr:SetRepositoryPolicy', resource: repositoryArn(ctx, repo.accountId, repo.name),
+      principal: ctx.principal, action: 'ecr:SetRepositoryPolicy', resource: repositoryArn(ctx.region, repo.accountId, repo.name),
       resourceAccount: repo.accountId, repository: { ...repo, policyText: text }, sourceIp: ctx.sourceIp,
     });
     if (!next.allowed) {
@@ -54,7 +55,6 @@ export async function deleteRepositoryPolicy(ctx: EcrContext, input: DeleteRepos
   return { registryId: repo.accountId, repositoryName: repo.name, policyText: repo.policyText };
 }
 
-const registryArn = (ctx: EcrContext, registryId: string) => `arn:aws:ecr:${ctx.region}:${registryId}:registry`;
 
 function noRegistryPolicy(registryId: string) {
   return new EcrError('RegistryPolicyNotFoundException', `Registry policy does not exist in the registry with id '${registryId}'`);
@@ -62,7 +62,7 @@ function noRegistryPolicy(registryId: string) {
 
 export async function putRegistryPolicy(ctx: EcrContext, input: PutRegistryPolicyRequest): Promise<Wire<PutRegistryPolicyResponse>> {
   const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx, registryId), resourceAccount: registryId });
+  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
   validate(input.policyText!, 'resource', 'registry');
   await ctx.registry.meta.setRegistryPolicy(registryId, input.policyText!);
   return { registryId, policyText: input.policyText };
@@ -70,7 +70,7 @@ export async function putRegistryPolicy(ctx: EcrContext, input: PutRegistryPolic
 
 export async function getRegistryPolicy(ctx: EcrContext, input: GetRegistryPolicyRequest): Promise<Wire<GetRegistryPolicyResponse>> {
   const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx, registryId), resourceAccount: registryId });
+  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
   const text = await ctx.registry.meta.getRegistryPolicy(registryId);
   if (text === undefined) throw noRegistryPolicy(registryId);
   return { registryId, policyText: text };
@@ -78,7 +78,7 @@ export async function getRegistryPolicy(ctx: EcrContext, input: GetRegistryPolic
 
 export async function deleteRegistryPolicy(ctx: EcrContext, input: DeleteRegistryPolicyRequest): Promise<Wire<DeleteRegistryPolicyResponse>> {
   const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx, registryId), resourceAccount: registryId });
+  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
   const text = await ctx.registry.meta.getRegistryPolicy(registryId);
   if (text === undefined) throw noRegistryPolicy(registryId);
   await ctx.registry.meta.setRegistryPolicy(registryId, null);

@@ -18,6 +18,7 @@ import { EcrError, fromRegistryError } from './errors.ts';
 import { operationFor } from './operations.ts';
 import { model, validateInput } from './validate.ts';
 import { sendJson } from '../server/json.ts';
+import { readBody } from '../server/body.ts';
 
 /** The largest request body: an UploadLayerPart of 20 MiB, base64-encoded, with room to spare. */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -45,7 +46,8 @@ export function ecrHandler(deps: EcrDeps) {
     res.setHeader('x-amzn-RequestId', requestId);
     let registryId = '';
     try {
-      const body = await readBody(req);
+      const { bytes: body } = await readBody(req, MAX_BODY);
+      if (!body) throw new EcrError('SerializationException', `The request body is larger than ${MAX_BODY} bytes`, 413);
       const target = header(req, 'x-amz-target') ?? '';
       const prefix = `${model.targetPrefix}.`;
       const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
@@ -67,7 +69,7 @@ export function ecrHandler(deps: EcrDeps) {
         operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer,
         sourceIp: req.socket.remoteAddress, registry: deps.registry,
         repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost,
-        publicScheme: deps.publicScheme, log: deps.log, now, layerParts,
+        publicScheme: deps.publicScheme, now, layerParts,
       };
       const output = await run(ctx, input);
       send(res, 200, output);
@@ -106,18 +108,6 @@ function accessKeyOf(req: IncomingMessage, url: URL): string | undefined {
   return credential || undefined;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > MAX_BODY) throw new EcrError('SerializationException', `The request body is larger than ${MAX_BODY} bytes`, 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new EcrError('SerializationException', `The request body is larger than ${MAX_BODY} bytes`, 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
-}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

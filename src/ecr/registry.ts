@@ -2,6 +2,7 @@
 import type {
   DescribeRegistryRequest, DescribeRegistryResponse, GetAuthorizationTokenRequest, GetAuthorizationTokenResponse,
 } from '@aws-sdk/client-ecr';
+import { registryArn } from '../core/arn.ts';
 import { allow, epochSeconds, registryIdOf, type EcrContext, type Wire } from './context.ts';
 
 export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthorizationTokenRequest): Promise<Wire<GetAuthorizationTokenResponse>> {
@@ -18,6 +19,6 @@ export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthoriz
 
 export async function describeRegistry(ctx: EcrContext, input: DescribeRegistryRequest): Promise<Wire<DescribeRegistryResponse>> {
   const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: `arn:aws:ecr:${ctx.region}:${registryId}:registry`, resourceAccount: registryId });
+  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
   return { registryId, replicationConfiguration: { rules: [] } };
 }

@@ -7,18 +7,19 @@ import type {
   PutImageTagMutabilityResponse, Repository as WireRepository, TagResourceRequest, TagResourceResponse,
   UntagResourceRequest, UntagResourceResponse, Tag, ImageTagMutabilityExclusionFilter,
 } from '@aws-sdk/client-ecr';
-import { DEFAULT_SETTINGS } from '../core/repositories.ts';
+import { DEFAULT_SETTINGS, listVisible } from '../core/repositories.ts';
 import type { MutabilityExclusion, Repository, TagMutability } from '../storage/meta/store.ts';
 import {
-  afterOf, allow, allowed, epochSeconds, nextTokenOf, registryIdOf, repositoryArn, repositoryFor, type EcrContext, type Wire,
+  afterOf, allow, allowed, epochSeconds, nextTokenOf, registryIdOf, repositoryFor, type EcrContext, type Wire,
 } from './context.ts';
+import { repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter, repositoryNotFound } from './errors.ts';
 
 const MAX_TAGS = 50;
 
 export function wireRepository(ctx: EcrContext, r: Repository): Wire<WireRepository> {
   return {
-    repositoryArn: repositoryArn(ctx, r.accountId, r.name),
+    repositoryArn: repositoryArn(ctx.region, r.accountId, r.name),
     registryId: r.accountId,
     repositoryName: r.name,
     repositoryUri: `${ctx.publicHost}/${r.name}`,
@@ -63,7 +64,7 @@ export async function createRepository(ctx: EcrContext, input: CreateRepositoryR
   const registryId = registryIdOf(ctx, input);
   const name = input.repositoryName!;
   const tags = checkTags(input.tags ?? []);
-  await allow(ctx, { resource: repositoryArn(ctx, registryId, name), resourceAccount: registryId, requestTags: tags });
+  await allow(ctx, { resource: repositoryArn(ctx.region, registryId, name), resourceAccount: registryId, requestTags: tags });
   const encryption = input.encryptionConfiguration;
   if (encryption && encryption.encryptionType !== 'AES256') {
     throw new EcrError('KmsException', `encryptionType ${encryption.encryptionType} needs AWS KMS, which this registry does not have; use AES256`);
@@ -90,19 +91,11 @@ export async function describeRepositories(ctx: EcrContext, input: DescribeRepos
   }
   // Every repository the caller may describe, a page at a time (read on past the ones it may not).
   const limit = input.maxResults ?? 100;
-  const visible: Repository[] = [];
-  let last = afterOf(input.nextToken);
-  for (;;) {
-    const batch = await ctx.repositories.list(registryId, { last, limit: limit + 1 });
-    for (const repo of batch) {
-      if (await allowed(ctx, { resource: repositoryArn(ctx, registryId, repo.name), resourceAccount: registryId, repository: repo })) visible.push(repo);
-    }
-    if (batch.length < limit + 1 || visible.length > limit) break;
-    last = batch[batch.length - 1].name;
-  }
+  const visible = await listVisible(ctx.registry.meta, registryId, afterOf(input.nextToken), limit, (repo) =>
+    allowed(ctx, { resource: repositoryArn(ctx.region, registryId, repo.name), resourceAccount: registryId, repository: repo }));
   if (visible.length === 0) {
     // Nothing visible: a caller with no right to describe repositories at all is refused, as in ECR.
-    await allow(ctx, { resource: repositoryArn(ctx, registryId, '*'), resourceAccount: registryId });
+    await allow(ctx, { resource: repositoryArn(ctx.region, registryId, '*'), resourceAccount: registryId });
   }
   const more = visible.length > limit;
   const shown = more ? visible.slice(0, limit) : visible;
@@ -143,7 +136,7 @@ async function repositoryOfArn(ctx: EcrContext, arn: string, requestTags?: { Key
   if (!m) throw invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`);
   const [, , accountId, name] = m;
   const repo = await ctx.registry.meta.getRepository(accountId, name);
-  await allow(ctx, { resource: repositoryArn(ctx, accountId, name), resourceAccount: accountId, repository: repo, requestTags });
+  await allow(ctx, { resource: repositoryArn(ctx.region, accountId, name), resourceAccount: accountId, repository: repo, requestTags });
   if (!repo) throw repositoryNotFound(name, accountId);
   return repo;
 }

@@ -6,6 +6,7 @@ import type { Registry } from '../core/registry.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { fail } from '../core/errors.ts';
 import { isValidRepositoryName } from '../core/grammar.ts';
+import { repositoryArn } from '../core/arn.ts';
 
 export interface OciContext {
   req: IncomingMessage;
@@ -18,24 +19,18 @@ export interface OciContext {
   region: string;
 }
 
-export const repositoryArn = (region: string, accountId: string, name: string) =>
-  `arn:aws:ecr:${region}:${accountId}:repository/${name}`;
-
 /**
  * Authorizes every action on the repository (DESIGN.md invariant 4), with its policy when it exists, or throws:
  * DENIED (403) for a known caller, UNAUTHORIZED (401, with the challenge) for an anonymous one.
  */
 export async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, ...actions: EcrAction[]): Promise<void> {
   const arn = repositoryArn(ctx.region, account, name);
-  for (const action of actions) {
-    const decision = await ctx.authorizer.authorize({
-      principal: ctx.principal, action, resource: arn, resourceAccount: account, repository,
-      sourceIp: ctx.req.socket.remoteAddress,
-    });
-    if (decision.allowed) continue;
-    if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
-    fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`);
-  }
+  const { action, decision } = await ctx.authorizer.authorizeEach({
+    principal: ctx.principal, resource: arn, resourceAccount: account, repository, sourceIp: ctx.req.socket.remoteAddress,
+  }, actions);
+  if (decision.allowed) return;
+  if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
+  fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`);
 }
 
 /**

@@ -2,7 +2,8 @@
 import { fail } from '../core/errors.ts';
 import { MediaType } from '../core/manifest.ts';
 import type { Page } from '../storage/meta/store.ts';
-import { repositoryFor, type OciContext } from './context.ts';
+import { allow, repositoryFor, type OciContext } from './context.ts';
+import { listVisible } from '../core/repositories.ts';
 
 /** Upper bound on one page, whatever `n` asks for. */
 const MAX_PAGE = 10_000;
@@ -17,22 +18,11 @@ export async function listTags(ctx: OciContext, name: string): Promise<void> {
 export async function listCatalog(ctx: OciContext): Promise<void> {
   if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required to list repositories');
   const page = pageOf(ctx);
-  // Only the repositories the caller may describe.
   // Only the repositories the caller may describe: read on until a page (and one more) is visible.
-  const visible: string[] = [];
-  let last = page.last;
-  while (page.limit > 0 && visible.length <= page.limit) {
-    const names = await ctx.registry.listRepositories(ctx.principal.accountId, { last, limit: page.limit + 1 });
-    for (const n of names) {
-      try {
-        await repositoryFor(ctx, n, ['ecr:DescribeRepositories']);
-        visible.push(n);
-      } catch { /* not the caller's to see */ }
-    }
-    if (names.length < page.limit + 1) break;
-    last = names[names.length - 1];
-  }
-  sendPage(ctx, '/v2/_catalog', page, visible, (items) => ({ repositories: items }));
+  const account = ctx.principal.accountId;
+  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, (repo) =>
+    allow(ctx, account, repo.name, repo, 'ecr:DescribeRepositories').then(() => true, () => false));
+  sendPage(ctx, '/v2/_catalog', page, visible.map((r) => r.name), (items) => ({ repositories: items }));
 }
 
 export async function listReferrers(ctx: OciContext, name: string, digest: string): Promise<void> {

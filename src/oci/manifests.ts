@@ -3,6 +3,7 @@ import { fail } from '../core/errors.ts';
 import { isDigestReference } from '../core/grammar.ts';
 import { MAX_MANIFEST_BYTES, normalizeContentType } from '../core/manifest.ts';
 import { repositoryFor, type OciContext } from './context.ts';
+import { readBody } from '../server/body.ts';
 
 export async function getManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ['ecr:BatchGetImage']);
@@ -38,7 +39,8 @@ function acceptable(accept: string | undefined, mediaType: string): boolean {
 
 export async function putManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ['ecr:PutImage'], true);
-  const body = await readLimited(ctx, MAX_MANIFEST_BYTES);
+  const { bytes: body, size } = await readBody(ctx.req, MAX_MANIFEST_BYTES);
+  if (!body) return fail('MANIFEST_TOO_LARGE', `manifest is ${size} bytes or more; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
   const ref = isDigestReference(reference) ? { digest: reference } : { tag: reference };
   const put = await ctx.registry.putManifest(repo, ref, body, normalizeContentType(ctx.req.headers['content-type']));
   const { res } = ctx;
@@ -56,24 +58,4 @@ export async function deleteManifest(ctx: OciContext, name: string, reference: s
   ctx.res.statusCode = 202;
   ctx.res.setHeader('Content-Length', 0);
   ctx.res.end();
-}
-
-/** Reads a request body of at most `limit` bytes. A larger one is refused; what is left of it is read and
- * discarded (Node drains it after the answer), so the client gets the answer instead of a reset connection. */
-async function readLimited(ctx: OciContext, limit: number): Promise<Buffer> {
-  const declared = Number(ctx.req.headers['content-length'] ?? NaN);
-  const tooLarge = (n: number) => fail('MANIFEST_TOO_LARGE', `manifest is ${n} bytes or more; the limit is ${limit} bytes (4 MiB)`);
-  if (declared > limit) tooLarge(declared);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  await new Promise<void>((resolve, reject) => {
-    ctx.req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    ctx.req.once('end', resolve);
-    ctx.req.once('error', reject);
-  });
-  if (size > limit) tooLarge(size);
-  return Buffer.concat(chunks, size);
 }

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './log.ts';
 import { announceServer } from './presence.ts';
 import { openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
+import { sendJson } from './json.ts';
 
 export interface Berth {
   server: Server;
@@ -87,14 +88,8 @@ export async function startBerth(config: Config): Promise<Berth> {
     if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
     if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, res, url, seen);
     if (url.pathname === TOKEN_PATH) return token(req, res, url, seen);
-    if (url.pathname === '/healthz') {
-      res.setHeader('Content-Type', 'application/json');
-      res.end('{"status":"ok"}');
-      return;
-    }
-    res.statusCode = 404;
-    res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({ message: `no route for ${req.method} ${url.pathname}` }));
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
   }
 
   const unannounce = announceServer(dataDir, url);

@@ -329,6 +329,10 @@ describe('ECR images and layers', () => {
       const repo = await createRepo('images/bad-json');
       await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: '{"schemaVersion": 2,', imageTag: 'x' })),
         'InvalidParameterException');
+      // JSON that is no object (null, a number): the same answer, not a server error.
+      for (const imageManifest of ['null', '42']) {
+        await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest, imageTag: 'x' })), 'InvalidParameterException');
+      }
       await expectEcrError(put(uniqueName('images/none'), makeImage(), 'v1'), 'RepositoryNotFoundException');
     });
 

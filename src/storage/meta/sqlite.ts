@@ -141,11 +141,6 @@ export class SqliteMetaStore implements MetaStore {
     return (await this.getRepository(accountId, name))!;
   }
 
-  async listRepositoryNames(accountId: string, page: Page): Promise<string[]> {
-    return this.sql('SELECT name FROM repositories WHERE account_id = ? AND name > ? ORDER BY name LIMIT ?')
-      .all(accountId, page.last ?? '', page.limit).map((r) => String(r.name));
-  }
-
   async recordBlob(blob: StoredBlob, now: number): Promise<void> {
     this.sql('INSERT INTO blobs (digest, size, created_at, touched_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at')
       .run(blob.digest, blob.size, now, now);

@@ -169,8 +169,6 @@ export interface MetaStore {
   updateRepository(id: number, settings: Partial<RepositorySettings>): Promise<void>;
   /** Deletes the repository with its images, tags, links and uploads. */
   deleteRepository(id: number): Promise<void>;
-  /** Repository names of an account, sorted, after `last`. */
-  listRepositoryNames(accountId: string, page: Page): Promise<string[]>;
   /** Repositories of an account, sorted by name, after `last`. */
   listRepositories(accountId: string, page: Page): Promise<Repository[]>;
   countImages(repositoryId: number): Promise<number>;
