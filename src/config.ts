@@ -27,6 +27,8 @@ export interface Config {
   gcIntervalSeconds: number;
   /** Lifecycle policies are applied this often (0: only on demand); ECR evaluates them daily. */
   lifecycleIntervalSeconds: number;
+  /** Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it). */
+  directIO: boolean;
   /** Tests only: the clock can be moved forward through the admin action advance-clock. */
   testClock: boolean;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
@@ -45,6 +47,7 @@ const DEFAULTS: Config = {
   uploadMaxAgeSeconds: 86400,
   gcIntervalSeconds: 3600,
   lifecycleIntervalSeconds: 86400,
+  directIO: true,
   testClock: false,
 };
 
@@ -65,10 +68,11 @@ const ENV: Record<string, keyof Config> = {
   BERTH_UPLOAD_MAX_AGE_SECONDS: 'uploadMaxAgeSeconds',
   BERTH_GC_INTERVAL_SECONDS: 'gcIntervalSeconds',
   BERTH_LIFECYCLE_INTERVAL_SECONDS: 'lifecycleIntervalSeconds',
+  BERTH_DIRECT_IO: 'directIO',
   BERTH_TEST_CLOCK: 'testClock',
 };
 
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'testClock']);
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
 const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds']);
 
 export class ConfigError extends Error {}
@@ -129,7 +133,9 @@ function validate(c: Config): Config {
       throw new ConfigError(`publicUrl "${c.publicUrl}" is not a URL`);
     }
   }
-  if (typeof c.createOnPush !== 'boolean') throw new ConfigError('createOnPush must be true or false');
+  for (const key of BOOLEAN_KEYS) {
+    if (typeof c[key] !== 'boolean') throw new ConfigError(`${key} must be true or false`);
+  }
   return c;
 }
 

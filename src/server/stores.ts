@@ -43,7 +43,7 @@ export async function openStores(config: Config): Promise<Stores> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
-  const blobs = new FilesystemBlobStore(dataDir);
+  const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO });
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);
   const clock = new Clock(config.testClock);

@@ -10,6 +10,22 @@ test('defaults: 127.0.0.1:5000 and ./data', () => {
   assert.equal(c.listen, '127.0.0.1:5000');
   assert.equal(c.dataDir, './data');
   assert.equal(c.createOnPush, false);
+  assert.equal(c.directIO, true);
+});
+
+test('directIO: BERTH_DIRECT_IO or the file key, a boolean', () => {
+  assert.equal(loadConfig({ BERTH_DIRECT_IO: 'false' }).directIO, false);
+  assert.throws(() => loadConfig({ BERTH_DIRECT_IO: 'sometimes' }), /BERTH_DIRECT_IO must be true or false/);
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  try {
+    const file = join(dir, 'berth.json');
+    writeFileSync(file, JSON.stringify({ directIO: false }));
+    assert.equal(loadConfig({}, file).directIO, false);
+    writeFileSync(file, JSON.stringify({ directIO: 'no' }));
+    assert.throws(() => loadConfig({}, file), /directIO must be true or false/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a config file, overridden by environment variables', () => {

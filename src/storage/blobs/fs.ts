@@ -8,25 +8,22 @@ import { Readable, type Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
 import { bytesReceived } from '../../core/memory.ts';
+import { BUFFER_SIZE, giveBuffer, takeBuffer } from './aligned.ts';
+import { Appender } from './append.ts';
 import type { Chunks } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
-/** Bytes gathered for one write, and how many writes may be outstanding while more bytes arrive. */
-const WRITE_BATCH = 1 << 20;
-const WRITES_IN_FLIGHT = 4;
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = BUFFER_SIZE;
 /** Reads in flight per blob being served. */
 const READ_RING = 4;
 
-/** Read buffers shared by every blob being served, kept for reuse (up to a bound). */
-const freeBuffers: Buffer[] = [];
-const takeBuffer = () => freeBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
-const giveBuffer = (b: Buffer) => { if (freeBuffers.length < 64) freeBuffers.push(b); };
-
 export class FilesystemBlobStore implements CollectableBlobStore {
   readonly root: string;
-  constructor(root: string) {
+  /** Whether uploads are written with O_DIRECT (turned off for good when the filesystem refuses it). */
+  private directIO: boolean;
+  constructor(root: string, options: { directIO?: boolean } = {}) {
     this.root = root;
+    this.directIO = options.directIO ?? true;
   }
 
   async init(): Promise<void> {
@@ -100,37 +97,19 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number> {
-    // Receiving, hashing (`observe`) and writing overlap: batches are written at their own
-    // positions in the background while more arrives, with at most WRITES_IN_FLIGHT batches outstanding (memory
-    // per upload stays bounded). Written, not fsynced: a chunk survives the process dying; after a power loss
-    // the upload reports the bytes that did survive, the client resumes from there, and commit() fsyncs the
-    // whole before the blob becomes visible (and its digest was verified before that).
-    const fh = await open(join(this.uploadDir(id), 'data'), 'r+');
-    const inFlight: Promise<unknown>[] = [];
+    // Receiving, hashing (`observe`) and writing overlap (see append.ts). Written, not fsynced: a chunk survives
+    // the process dying; after a power loss the upload reports the bytes that did survive, the client resumes
+    // from there, and commit() fsyncs the whole before the blob becomes visible (its digest verified before that).
+    const appender = await Appender.open(join(this.uploadDir(id), 'data'), this.directIO, () => { this.directIO = false; });
     try {
-      let position = (await fh.stat()).size;
-      let batch: Buffer[] = [];
-      let batched = 0;
-      const flush = (): Promise<unknown> | undefined => {
-        inFlight.push(writeAll(fh, batch, position));
-        position += batched;
-        batch = [];
-        batched = 0;
-        return inFlight.length >= WRITES_IN_FLIGHT ? inFlight.shift() : undefined;
-      };
       await eachChunk(body, (chunk) => {
         bytesReceived(chunk.length);
         observe?.(chunk);
-        batch.push(chunk);
-        batched += chunk.length;
-        return batched >= WRITE_BATCH ? flush() : undefined;
+        return appender.push(chunk);
       });
-      if (batched > 0) await flush();
-      await Promise.all(inFlight.splice(0));
-      return position;
+      return await appender.finish();
     } finally {
-      await Promise.allSettled(inFlight);
-      await fh.close();
+      await appender.close();
     }
   }
 
@@ -235,27 +214,6 @@ async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> |
     stream.once('error', fail);
     stream.once('close', () => { if (!ended) fail(new Error('aborted')); });
   });
-}
-
-/** Writes every buffer at `position` on (writev may write less than asked). */
-async function writeAll(fh: import('node:fs/promises').FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let pending = buffers;
-  while (pending.length > 0) {
-    const { bytesWritten } = await fh.writev(pending, position);
-    position += bytesWritten;
-    pending = dropBytes(pending, bytesWritten);
-  }
-}
-
-/** What is left of `buffers` after the first `n` bytes were written. */
-function dropBytes(buffers: Buffer[], n: number): Buffer[] {
-  const rest: Buffer[] = [];
-  for (const b of buffers) {
-    if (n >= b.length) { n -= b.length; continue; }
-    rest.push(n > 0 ? b.subarray(n) : b);
-    n = 0;
-  }
-  return rest;
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

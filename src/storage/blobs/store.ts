@@ -21,7 +21,8 @@ export interface BlobStore {
   /** Bytes an upload holds, or undefined when there is no such upload. */
   uploadSize(id: string): Promise<number | undefined>;
   /**
-   * Appends the body at the end of the upload and makes it durable before resolving; returns the new size.
+   * Appends the body at the end of the upload and has written it (it survives the process dying, not yet a power
+   * loss: commit fsyncs) before resolving; returns the new size.
    * `observe` sees every chunk, in order, as it passes (the core hashes there).
    */
   append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number>;

@@ -1,0 +1,50 @@
+// Buffers whose address is a multiple of 4096 bytes, for O_DIRECT writes (the kernel refuses unaligned memory).
+// Node cannot allocate aligned memory, but a WebAssembly memory starts on a page boundary: buffers are cut from
+// WebAssembly memories of MEMORY_BYTES each. (Not from one shared memory grown as needed: copying into a
+// SharedArrayBuffer takes V8's slow, atomics-safe path, several times slower than memcpy.) That memory can never
+// be given back, so buffers are kept for reuse, and at most MAX_ALIGNED_BYTES of them are ever made; past that,
+// `takeBuffer` hands out ordinary (unaligned) buffers, which are written without O_DIRECT.
+
+/** The alignment of address, length and file offset that O_DIRECT needs (4096 covers every common device). */
+export const ALIGN = 4096;
+/** Size of every buffer handed out. */
+export const BUFFER_SIZE = 1 << 20;
+const WASM_PAGE = 65536;
+const MEMORY_BYTES = 16 << 20;
+/** Aligned buffers made at most (and so memory held for them at most): 128 MiB. */
+const MAX_ALIGNED_BYTES = 128 << 20;
+
+/** The part of WebAssembly's API used here (TypeScript's `lib` for Node has no WebAssembly types). */
+const { WebAssembly } = globalThis as unknown as {
+  WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer } };
+};
+
+let made = 0;
+const free: Buffer[] = [];
+const aligned = new WeakSet<Buffer>();
+
+/** A buffer of BUFFER_SIZE bytes, aligned when `isAligned` says so. Its contents are whatever was there before. */
+export function takeBuffer(): Buffer {
+  const reused = free.pop();
+  if (reused) return reused;
+  if (made + MEMORY_BYTES > MAX_ALIGNED_BYTES) return Buffer.allocUnsafeSlow(BUFFER_SIZE);
+  const pages = MEMORY_BYTES / WASM_PAGE;
+  const { buffer } = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  for (let at = MEMORY_BYTES - BUFFER_SIZE; at >= 0; at -= BUFFER_SIZE) {
+    const b = Buffer.from(buffer, at, BUFFER_SIZE);
+    aligned.add(b);
+    free.push(b);
+  }
+  made += MEMORY_BYTES;
+  return free.pop()!;
+}
+
+/** Returns a buffer from `takeBuffer` once nothing uses it any more. */
+export function giveBuffer(buffer: Buffer): void {
+  if (aligned.has(buffer)) free.push(buffer);
+}
+
+/** Whether O_DIRECT may read or write this buffer's memory (from its start). */
+export function isAligned(buffer: Buffer): boolean {
+  return aligned.has(buffer);
+}

@@ -1,0 +1,144 @@
+// Appending to an upload's data file. Arriving chunks are copied into 1 MiB buffers, and each full buffer is
+// written at its own file offset in the background while more arrives (at most WRITES_IN_FLIGHT outstanding,
+// which bounds memory per upload). With O_DIRECT the writes go from those buffers straight to the device:
+// no copy into the page cache (on this kind of machine, filling fresh page-cache pages costs more CPU than
+// anything else in an upload), and the fsync at commit has almost nothing left to flush. O_DIRECT needs aligned
+// offsets and lengths, so an append that starts inside a 4096-byte block first reads that block's head back, and
+// the last partial block of an append is written through an ordinary (buffered) handle to the same file.
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, takeBuffer } from './aligned.ts';
+
+const WRITES_IN_FLIGHT = 4;
+const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
+
+export class Appender {
+  private current: Buffer;
+  /** Bytes in `current`; `base` is the file offset of its first byte (a multiple of ALIGN). */
+  private filled: number;
+  private base: number;
+  private readonly inFlight: Promise<void>[] = [];
+  private failed: unknown;
+  private readonly buffered: FileHandle;
+  private direct: FileHandle | undefined;
+  private readonly onDirectRefused: () => void;
+
+  private constructor(buffered: FileHandle, direct: FileHandle | undefined, onDirectRefused: () => void, position: number) {
+    this.buffered = buffered;
+    this.direct = direct;
+    this.onDirectRefused = onDirectRefused;
+    this.current = takeBuffer();
+    this.base = position - (position % ALIGN);
+    this.filled = position - this.base;
+  }
+
+  /**
+   * Opens `path` for appending at its end. With `direct`, also through O_DIRECT when the filesystem allows it;
+   * `onDirectRefused` is called when it does not (tmpfs, for one), and the appender then writes buffered.
+   */
+  static async open(path: string, direct: boolean, onDirectRefused: () => void): Promise<Appender> {
+    const buffered = await open(path, 'r+');
+    try {
+      const size = (await buffered.stat()).size;
+      let directHandle: FileHandle | undefined;
+      if (direct && O_DIRECT !== undefined) {
+        directHandle = await open(path, constants.O_WRONLY | O_DIRECT).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EINVAL') throw e;
+          onDirectRefused();
+          return undefined;
+        });
+      }
+      const appender = new Appender(buffered, directHandle, onDirectRefused, size);
+      await appender.readHead();
+      return appender;
+    } catch (e) {
+      await buffered.close();
+      throw e;
+    }
+  }
+
+  /** The file's size once everything pushed so far is written. */
+  get size(): number {
+    return this.base + this.filled;
+  }
+
+  /** Takes a chunk. When a promise is returned, push no more until it settles (writes are catching up). */
+  push(chunk: Buffer): Promise<void> | undefined {
+    if (this.failed) return Promise.reject(this.failed);
+    let wait: Promise<void> | undefined;
+    for (let at = 0; at < chunk.length;) {
+      const n = chunk.copy(this.current, this.filled, at);
+      at += n;
+      this.filled += n;
+      if (this.filled === BUFFER_SIZE) wait = this.flush();
+    }
+    return wait;
+  }
+
+  /** Writes what is left and waits for every write; returns the file's new size. Not fsynced. */
+  async finish(): Promise<number> {
+    const size = this.size;
+    const whole = this.direct ? this.filled - (this.filled % ALIGN) : 0;
+    if (whole > 0) this.track(this.write(this.current, 0, whole, this.base, true));
+    if (this.filled > whole) this.track(this.write(this.current, whole, this.filled - whole, this.base + whole, false));
+    await Promise.all(this.inFlight);
+    if (this.failed) throw this.failed;
+    return size;
+  }
+
+  /** Waits for writes still running, gives the buffers back and closes the file. Call it exactly once. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    giveBuffer(this.current);
+    await Promise.allSettled([this.buffered.close(), this.direct?.close()]);
+  }
+
+  /** An append that starts inside a block rewrites the block whole: its head comes back from the file first. */
+  private async readHead(): Promise<void> {
+    for (let at = 0; at < this.filled;) {
+      const { bytesRead } = await this.buffered.read(this.current, at, this.filled - at, this.base + at);
+      if (bytesRead === 0) throw new Error('the upload file shrank while being appended to');
+      at += bytesRead;
+    }
+  }
+
+  private flush(): Promise<void> | undefined {
+    const full = this.current;
+    const write = this.write(full, 0, BUFFER_SIZE, this.base, true);
+    this.track(write.finally(() => giveBuffer(full)));
+    this.base += BUFFER_SIZE;
+    this.filled = 0;
+    this.current = takeBuffer();
+    return this.inFlight.length >= WRITES_IN_FLIGHT ? this.inFlight[0] : undefined;
+  }
+
+  private track(write: Promise<void>): void {
+    const tracked = write.then(
+      () => { this.inFlight.splice(this.inFlight.indexOf(tracked), 1); },
+      (e: unknown) => { this.failed ??= e; throw e; },
+    );
+    tracked.catch(() => {});
+    this.inFlight.push(tracked);
+  }
+
+  /** Writes all of buffer[offset, offset + length) at `position`, directly when everything is aligned. */
+  private async write(buffer: Buffer, offset: number, length: number, position: number, mayBeDirect: boolean): Promise<void> {
+    while (length > 0) {
+      const direct = mayBeDirect && this.direct && isAligned(buffer) && offset % ALIGN === 0 && length % ALIGN === 0 && position % ALIGN === 0
+        ? this.direct : undefined;
+      let written: number;
+      try {
+        ({ bytesWritten: written } = await (direct ?? this.buffered).write(buffer, offset, length, position));
+      } catch (e) {
+        if (!direct || (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+        // The device wants a larger alignment than ALIGN: write buffered from now on.
+        this.direct = undefined;
+        this.onDirectRefused();
+        continue;
+      }
+      offset += written;
+      position += written;
+      length -= written;
+    }
+  }
+}
