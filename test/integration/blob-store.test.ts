@@ -7,7 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { FilesystemBlobStore } from '../../src/storage/blobs/fs.ts';
+import { startBerth } from '../helpers/berth.ts';
 
 const O_DIRECT = 0o40000; // x86_64 and arm64 Linux
 
@@ -20,19 +22,24 @@ function makeRoot(parent: string): string {
   return root;
 }
 
-/** Flags (octal, from /proc/self/fdinfo) of this process's open descriptors on `path`. */
-function openFlags(path: string): number[] {
+/** Flags (octal, from /proc/<pid>/fdinfo) of a process's open descriptors on files `matches` accepts. */
+function openFlags(path: string | ((target: string) => boolean), pid: number | 'self' = 'self'): number[] {
+  const matches = typeof path === 'string' ? (t: string) => t === path : path;
   const flags: number[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     let target: string;
     try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
     } catch {
       continue;
     }
-    if (target !== path) continue;
-    const m = /flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    if (m) flags.push(parseInt(m[1], 8));
+    if (!matches(target)) continue;
+    try {
+      const m = /flags:\s+([0-7]+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) flags.push(parseInt(m[1], 8));
+    } catch {
+      // closed meanwhile
+    }
   }
   return flags;
 }
@@ -107,3 +114,46 @@ for (const c of cases) {
     });
   });
 }
+
+describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false', () => {
+  for (const setting of [undefined, 'false'] as const) {
+    test(`BERTH_DIRECT_IO ${setting ?? 'unset'}`, async () => {
+      const berth = await startBerth(setting ? { env: { BERTH_DIRECT_IO: setting } } : {});
+      try {
+        const auth = { Authorization: berth.authHeader };
+        const post = await fetch(`${berth.url}/v2/directio/blobs/uploads/`, { method: 'POST', headers: auth });
+        assert.equal(post.status, 202);
+        const location = new URL(post.headers.get('location')!, berth.url);
+        const id = location.pathname.split('/').pop()!;
+        const data = randomBytes(3 * MiB + 5);
+        // A PATCH whose body is held open half way, so that the server has the upload file open meanwhile.
+        const patch = request(location, { method: 'PATCH', headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Length': data.length } });
+        const answered = new Promise<number>((resolve, reject) => {
+          patch.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+          patch.on('error', reject);
+        });
+        patch.write(data.subarray(0, 2 * MiB));
+        const isUploadFile = (t: string) => t.endsWith(`/uploads/${id}/data`);
+        let flags: number[] = [];
+        for (let i = 0; i < 100 && flags.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          flags = openFlags(isUploadFile, berth.process.pid!);
+        }
+        patch.end(data.subarray(2 * MiB));
+        assert.equal(await answered, 202);
+        assert.ok(flags.length > 0, 'the server had the upload file open while the body arrived');
+        assert.equal(flags.some((f) => (f & O_DIRECT) !== 0), setting === undefined, `O_DIRECT in use: ${setting === undefined}`);
+
+        const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+        location.searchParams.set('digest', digest);
+        const put = await fetch(location, { method: 'PUT', headers: auth });
+        assert.equal(put.status, 201);
+        const got = await fetch(`${berth.url}/v2/directio/blobs/${digest}`, { headers: auth });
+        assert.equal(got.status, 200);
+        assert.ok(Buffer.from(await got.arrayBuffer()).equals(data), 'the blob reads back byte for byte');
+      } finally {
+        await berth.cleanup();
+      }
+    });
+  }
+});
