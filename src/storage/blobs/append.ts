@@ -38,9 +38,10 @@ export class Appender {
    */
   static async open(path: string, direct: boolean, onDirectRefused: () => void): Promise<Appender> {
     const buffered = await open(path, 'r+');
+    let directHandle: FileHandle | undefined;
+    let appender: Appender | undefined;
     try {
       const size = (await buffered.stat()).size;
-      let directHandle: FileHandle | undefined;
       if (direct && O_DIRECT !== undefined) {
         directHandle = await open(path, constants.O_WRONLY | O_DIRECT).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'EINVAL') throw e;
@@ -48,11 +49,12 @@ export class Appender {
           return undefined;
         });
       }
-      const appender = new Appender(buffered, directHandle, onDirectRefused, size);
+      appender = new Appender(buffered, directHandle, onDirectRefused, size);
       await appender.readHead();
       return appender;
     } catch (e) {
-      await buffered.close();
+      if (appender) await appender.close();
+      else await Promise.allSettled([buffered.close(), directHandle?.close()]);
       throw e;
     }
   }
@@ -136,6 +138,7 @@ export class Appender {
         this.onDirectRefused();
         continue;
       }
+      if (written === 0) throw new Error(`no byte of ${length} could be written at offset ${position}`);
       offset += written;
       position += written;
       length -= written;
