@@ -1,7 +1,9 @@
 // The filesystem blob store's upload path against real filesystems: O_DIRECT on the temporary directory's
-// filesystem, buffered writes when asked, and tmpfs (which refused O_DIRECT before Linux 6.6; whichever way
-// the kernel here goes, the bytes must land).
-import { test, describe, after } from 'node:test';
+// filesystem, buffered writes when asked, ramfs (mounted for the test: it refuses O_DIRECT, so the store falls
+// back to buffered writes), and tmpfs (which refused O_DIRECT before Linux 6.6; whichever way the kernel here
+// goes, the bytes must land). Mounting ramfs needs root, as the Docker engine tests do.
+import { test, describe, before, after } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync } from 'node:fs';
@@ -14,7 +16,18 @@ import { startBerth } from '../helpers/berth.ts';
 const O_DIRECT = 0o40000; // x86_64 and arm64 Linux
 
 const roots: string[] = [];
-after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+let ramfs: string | undefined;
+before(() => {
+  ramfs = mkdtempSync(join(tmpdir(), 'berth-ramfs-'));
+  execFileSync('mount', ['-t', 'ramfs', 'ramfs', ramfs]);
+});
+after(() => {
+  roots.forEach((r) => rmSync(r, { recursive: true, force: true }));
+  if (ramfs) {
+    execFileSync('umount', [ramfs]);
+    rmSync(ramfs, { recursive: true, force: true });
+  }
+});
 
 function makeRoot(parent: string): string {
   const root = mkdtempSync(join(parent, 'berth-blobstore-'));
@@ -48,17 +61,18 @@ const MiB = 1 << 20;
 /** Append sizes that cross 4096-byte blocks and 1 MiB buffers at odd places, and start appends mid-block. */
 const APPENDS = [[1], [4095, 1], [4097], [MiB + 3, 100], [3 * MiB - 7], [5], [2 * MiB]];
 
-const cases: { name: string; parent: string; directIO: boolean; expectDirect?: boolean }[] = [
-  { name: 'O_DIRECT on the temporary directory', parent: tmpdir(), directIO: true, expectDirect: true },
-  { name: 'buffered writes (directIO off)', parent: tmpdir(), directIO: false, expectDirect: false },
-  { name: 'tmpfs (/dev/shm)', parent: '/dev/shm', directIO: true },
+const cases: { name: string; parent: () => string; directIO: boolean; expectDirect?: boolean }[] = [
+  { name: 'O_DIRECT on the temporary directory', parent: tmpdir, directIO: true, expectDirect: true },
+  { name: 'buffered writes (directIO off)', parent: tmpdir, directIO: false, expectDirect: false },
+  { name: 'ramfs, which refuses O_DIRECT: buffered instead', parent: () => ramfs!, directIO: true, expectDirect: false },
+  { name: 'tmpfs (/dev/shm)', parent: () => '/dev/shm', directIO: true },
 ];
 
 for (const c of cases) {
   describe(`blob store uploads: ${c.name}`, () => {
     test('appends of every size land byte for byte, each starting where the last ended', async () => {
-      assert.ok(existsSync(c.parent), `${c.parent} must exist for this test`);
-      const store = new FilesystemBlobStore(makeRoot(c.parent), { directIO: c.directIO });
+      assert.ok(existsSync(c.parent()), `${c.parent()} must exist for this test`);
+      const store = new FilesystemBlobStore(makeRoot(c.parent()), { directIO: c.directIO });
       await store.init();
       await store.createUpload('u1');
       const dataPath = join(store.root, 'uploads', 'u1', 'data');
@@ -94,7 +108,7 @@ for (const c of cases) {
     });
 
     test('a body that fails half way leaves a prefix of it, and the upload resumes from the size it reports', async () => {
-      const store = new FilesystemBlobStore(makeRoot(c.parent), { directIO: c.directIO });
+      const store = new FilesystemBlobStore(makeRoot(c.parent()), { directIO: c.directIO });
       await store.init();
       await store.createUpload('u2');
       const data = randomBytes(5 * MiB + 12345);

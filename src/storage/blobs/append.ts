@@ -34,7 +34,8 @@ export class Appender {
 
   /**
    * Opens `path` for appending at its end. With `direct`, also through O_DIRECT when the filesystem allows it;
-   * `onDirectRefused` is called when it does not (tmpfs, for one), and the appender then writes buffered.
+   * `onDirectRefused` is called when it does not (tmpfs before Linux 6.6, for one), and the appender then writes
+   * buffered.
    */
   static async open(path: string, direct: boolean, onDirectRefused: () => void): Promise<Appender> {
     const buffered = await open(path, 'r+');
