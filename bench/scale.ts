@@ -124,12 +124,16 @@ async function lifecyclePreview(reg: Registry, ecr: ECRClient, images: number, f
   if (status !== 'COMPLETE') throw new Error(`lifecycle preview ended ${status}`);
   const wanted = Math.max(0, images - 1000);
   if (expiring !== wanted) throw new Error(`lifecycle preview: ${expiring} images expiring, expected ${wanted}`);
-  // Reading the preview's result, page by page, as a console would.
+  // Reading the preview's result, page by page (following nextToken), as a console would. The poll that saw
+  // COMPLETE already read the results once; Berth keeps them parsed for the pages that follow.
   const pages: number[] = [];
+  let nextToken: string | undefined;
   for (let i = 0; i < 5; i++) {
     const t1 = process.hrtime.bigint();
-    await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, maxResults: PAGE }));
+    const r = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, maxResults: PAGE, nextToken }));
     pages.push(secondsSince(t1) * 1000);
+    nextToken = r.nextToken;
+    if (!nextToken) break;
   }
   figures.lifecycle_preview_s = seconds;
   figures.lifecycle_preview_cpu_s = usage.cpuSeconds;

@@ -7,6 +7,7 @@ import type {
 } from '@aws-sdk/client-ecr';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../lifecycle/policy.ts';
 import type { LifecycleResult } from '../lifecycle/evaluate.ts';
+import { completedPreviewResults } from '../lifecycle/preview-results.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, nextTokenOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
@@ -68,13 +69,20 @@ export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartL
 
 export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifecyclePolicyPreviewRequest): Promise<Wire<GetLifecyclePolicyPreviewResponse>> {
   const repo = await repositoryFor(ctx, input);
-  const preview = await ctx.registry.meta.getLifecyclePreview(repo.id);
+  let preview = await ctx.registry.meta.getLifecyclePreview(repo.id, false);
+  let all: LifecycleResult[] | undefined;
+  // A preview started between the two reads has a new generation: read its state again (a few times at most).
+  for (let tries = 0; preview?.status === 'COMPLETE' && tries < 3; tries++) {
+    all = await completedPreviewResults(ctx.registry.meta, repo.id, preview.generation);
+    if (all) break;
+    preview = await ctx.registry.meta.getLifecyclePreview(repo.id, false);
+  }
   if (!preview) {
     throw new EcrError('LifecyclePolicyPreviewNotFoundException', `There is no dry run for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
   }
   const base = { registryId: repo.accountId, repositoryName: repo.name, lifecyclePolicyText: preview.policyText, status: preview.status };
-  if (preview.status !== 'COMPLETE' || preview.results === null) return { ...base, previewResults: [] };
-  let results = JSON.parse(preview.results) as LifecycleResult[];
+  if (!all) return { ...base, previewResults: [] };
+  let results = all;
   const tagStatus = input.filter?.tagStatus;
   if (tagStatus === 'TAGGED') results = results.filter((r) => r.tags.length > 0);
   if (tagStatus === 'UNTAGGED') results = results.filter((r) => r.tags.length === 0);

@@ -149,4 +149,9 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX tags_digest_name ON tags (repository_id, digest, name);
   DROP INDEX tags_digest;
   `,
+  `
+  -- Each lifecycle preview started gets the next generation: a result page can be served from results parsed once
+  -- (by any node) as long as the generation has not moved.
+  ALTER TABLE lifecycle_previews ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -472,12 +472,14 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async getLifecyclePreview(repositoryId: number): Promise<LifecyclePreview | undefined> {
-    const row = this.sql('SELECT policy_text, status, started_at, results FROM lifecycle_previews WHERE repository_id = ?').get(repositoryId);
+  async getLifecyclePreview(repositoryId: number, withResults = true): Promise<LifecyclePreview | undefined> {
+    const row = this.sql(`SELECT policy_text, status, started_at, generation, ${withResults ? 'results' : 'NULL AS results'}
+      FROM lifecycle_previews WHERE repository_id = ?`).get(repositoryId);
     return row ? {
       policyText: String(row.policy_text),
       status: String(row.status) as LifecyclePreview['status'],
       startedAt: Number(row.started_at),
+      generation: Number(row.generation),
       results: row.results === null ? null : String(row.results),
     } : undefined;
   }
@@ -487,7 +489,8 @@ export class SqliteMetaStore implements MetaStore {
       const current = this.sql('SELECT status FROM lifecycle_previews WHERE repository_id = ?').get(repositoryId);
       if (current && current.status === 'IN_PROGRESS') return false;
       this.sql(`INSERT INTO lifecycle_previews (repository_id, policy_text, status, started_at, results) VALUES (?, ?, 'IN_PROGRESS', ?, NULL)
-        ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL`)
+        ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL,
+          generation = lifecycle_previews.generation + 1`)
         .run(repositoryId, policyText, now);
       return true;
     });

@@ -33,7 +33,9 @@ export interface LifecyclePreview {
   policyText: string;
   status: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
   startedAt: number;
-  /** JSON of the results, when complete. */
+  /** Goes up by one with every preview started for the repository. */
+  generation: number;
+  /** JSON of the results, when complete (and asked for). */
   results: string | null;
 }
 
@@ -242,7 +244,8 @@ export interface MetaStore {
   repositoriesWithLifecyclePolicy(): Promise<Repository[]>;
   /** Every image of a repository as lifecycle rules see it. */
   lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]>;
-  getLifecyclePreview(repositoryId: number): Promise<LifecyclePreview | undefined>;
+  /** The repository's latest preview; without `withResults`, its `results` is null (they can be large). */
+  getLifecyclePreview(repositoryId: number, withResults?: boolean): Promise<LifecyclePreview | undefined>;
   /** Starts a preview unless one is in progress (false then). */
   startLifecyclePreview(repositoryId: number, policyText: string, now: number): Promise<boolean>;
   finishLifecyclePreview(repositoryId: number, status: 'COMPLETE' | 'FAILED', results: string): Promise<void>;
