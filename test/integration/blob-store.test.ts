@@ -6,10 +6,12 @@ import { test, describe, before, after } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
+import { copyRange } from '../../src/storage/blobs/copy.ts';
 import { FilesystemBlobStore } from '../../src/storage/blobs/fs.ts';
 import { startBerth } from '../helpers/berth.ts';
 
@@ -170,4 +172,60 @@ describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false',
       }
     });
   }
+});
+
+/** A destination that keeps a copy of every chunk (the source's buffers are reused) and can look around while
+ * a chunk is in its hands. */
+function collector(onChunk?: () => void): { out: Writable; bytes: () => Buffer } {
+  const parts: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      parts.push(Buffer.from(chunk));
+      onChunk?.();
+      setImmediate(cb);
+    },
+  });
+  return { out, bytes: () => Buffer.concat(parts) };
+}
+
+describe('serving blobs: a blob just written with O_DIRECT is read with O_DIRECT once, then through the page cache', () => {
+  test('the first read of a committed blob uses O_DIRECT, the next does not, and both return its bytes', async () => {
+    const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO: true });
+    await store.init();
+    await store.createUpload('r1');
+    const data = randomBytes(3 * MiB + 12345);
+    await store.append('r1', [data]);
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    await store.commit('r1', digest);
+    const path = store.blobPath(digest);
+    for (const expectDirect of [true, false]) {
+      const flags: number[] = [];
+      const { out, bytes } = collector(() => flags.push(...openFlags(path)));
+      await store.copyTo(digest, { start: 0, end: data.length - 1 }, out);
+      assert.ok(bytes().equals(data), 'the whole blob, byte for byte');
+      assert.ok(flags.length > 0);
+      assert.equal(flags.some((f) => (f & O_DIRECT) !== 0), expectDirect, `read with O_DIRECT: ${expectDirect}`);
+    }
+  });
+
+  test('byte ranges at every kind of boundary, read with and without O_DIRECT', async () => {
+    const dir = makeRoot(tmpdir());
+    const path = join(dir, 'blob');
+    const data = randomBytes(2 * MiB + 4096 * 3 + 17);
+    writeFileSync(path, data);
+    const size = data.length;
+    const ranges = [
+      [0, 0], [1, 4095], [4095, 4096], [4096, 8191], [12345, MiB + 5], [MiB - 1, 2 * MiB], [size - 1, size - 1],
+      [size - 5000, size - 1], [0, size - 1], [2 * MiB, size - 1],
+    ];
+    for (const cold of [true, false]) {
+      for (const [start, end] of ranges) {
+        const { out, bytes } = collector();
+        await copyRange(path, { start, end }, out, cold);
+        assert.ok(bytes().equals(data.subarray(start, end + 1)), `bytes ${start}-${end} (O_DIRECT asked: ${cold})`);
+      }
+    }
+    const { out } = collector();
+    await assert.rejects(copyRange(path, { start: size - 10, end: size + 10 }, out, true), /shorter than expected/);
+  });
 });

@@ -8,19 +8,22 @@ import { Readable, type Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
 import { bytesReceived } from '../../core/memory.ts';
-import { BUFFER_SIZE, giveBuffer, takeBuffer } from './aligned.ts';
+import { BUFFER_SIZE } from './aligned.ts';
 import { Appender } from './append.ts';
+import { copyRange } from './copy.ts';
 import type { Chunks } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
 const READ_CHUNK = BUFFER_SIZE;
-/** Reads in flight per blob being served. */
-const READ_RING = 4;
+/** Cold blobs remembered at most (the oldest are forgotten: they are then read through the page cache). */
+const COLD_MAX = 10_000;
 
 export class FilesystemBlobStore implements CollectableBlobStore {
   readonly root: string;
   /** Whether uploads are written with O_DIRECT (turned off for good when the filesystem refuses it). */
   private directIO: boolean;
+  /** Blobs committed from uploads written with O_DIRECT and not read since: none of their bytes are cached. */
+  private readonly cold = new Set<string>();
   constructor(root: string, options: { directIO?: boolean } = {}) {
     this.root = root;
     this.directIO = options.directIO ?? true;
@@ -52,33 +55,12 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void> {
-    // A ring of reused buffers: the next read fills a buffer only once `out` has written it, so nothing is
-    // allocated per chunk and memory stays at the ring's size, however large the blob.
-    const fh = await open(this.blobPath(digest), 'r');
-    const ring = Array.from({ length: READ_RING }, () => takeBuffer());
-    const writes: (Promise<void> | undefined)[] = new Array(READ_RING);
-    try {
-      let position = range.start;
-      for (let i = 0; position <= range.end; i++) {
-        const slot = i % READ_RING;
-        if (writes[slot]) await writes[slot];
-        if (out.destroyed) throw new Error('the destination closed');
-        const want = Math.min(READ_CHUNK, range.end - position + 1);
-        const { bytesRead } = await fh.read(ring[slot], 0, want, position);
-        if (bytesRead === 0) throw new Error(`blob ${digest} is shorter than expected`);
-        const chunk = ring[slot].subarray(0, bytesRead);
-        writes[slot] = new Promise<void>((resolve, reject) => { out.write(chunk, (err) => (err ? reject(err) : resolve())); });
-        position += bytesRead;
-      }
-      await Promise.all(writes);
-    } finally {
-      await Promise.allSettled(writes);
-      ring.forEach(giveBuffer);
-      await fh.close();
-    }
+    const cold = this.cold.delete(digest);
+    await copyRange(this.blobPath(digest), range, out, cold);
   }
 
   async delete(digest: string): Promise<void> {
+    this.cold.delete(digest);
     await rm(this.blobPath(digest), { force: true });
   }
 
@@ -127,6 +109,10 @@ export class FilesystemBlobStore implements CollectableBlobStore {
       const created = await mkdir(dir, { recursive: true });
       await rename(source, target);
       await fsyncPath(dir);
+      if (this.directIO) {
+        this.cold.add(digest);
+        if (this.cold.size > COLD_MAX) this.cold.delete(this.cold.values().next().value!);
+      }
       // Directories made just now are durable only once their parents' entries are: fsync up the chain.
       if (created) {
         for (let d = dirname(dir); d.length >= dirname(created).length; d = dirname(d)) {
