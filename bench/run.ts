@@ -23,7 +23,7 @@ import { blobHead, manifestGet, manifestPut, tagsList } from './workloads/manife
 
 const USAGE = `Usage: node bench/run.ts [options]   (or: npm run bench -- [options])
 
-  --rounds N        rounds of A B (default 3)
+  --rounds N        rounds of A B (default 5)
   --smoke           tiny sizes, 1 round, no docker (unless --with-docker): a check that the benchmark works
   --only a,b        only these workloads (names below); machine figures are always measured
   --berth-only      do not start distribution
@@ -71,7 +71,7 @@ function parse() {
   }
   const smoke = values.smoke;
   const profile = values['cpu-prof'];
-  const rounds = profile ? 1 : values.rounds !== undefined ? Number(values.rounds) : smoke ? 1 : 3;
+  const rounds = profile ? 1 : values.rounds !== undefined ? Number(values.rounds) : smoke ? 1 : 5;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a positive whole number, not ${values.rounds}`);
   let selected = WORKLOADS;
   if (values.only !== undefined) {
