@@ -3,7 +3,10 @@
 // WebAssembly memories of MEMORY_BYTES each. (Not from one shared memory grown as needed: copying into a
 // SharedArrayBuffer takes V8's slow, atomics-safe path, several times slower than memcpy.) That memory can never
 // be given back, so buffers are kept for reuse, and at most MAX_ALIGNED_BYTES of them are ever made; past that,
-// `takeBuffer` hands out ordinary (unaligned) buffers, which are written without O_DIRECT.
+// `takeBuffer` hands out ordinary (unaligned) buffers, which are written without O_DIRECT. `openDirect` opens a
+// file for O_DIRECT I/O, or tells that it cannot be.
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** The alignment of address, length and file offset that O_DIRECT needs (4096 covers every common device). */
 export const ALIGN = 4096;
@@ -47,4 +50,17 @@ export function giveBuffer(buffer: Buffer): void {
 /** Whether O_DIRECT may read or write this buffer's memory (from its start). */
 export function isAligned(buffer: Buffer): boolean {
   return aligned.has(buffer);
+}
+
+const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
+
+/** `path` opened with O_DIRECT for reading or writing; undefined when the platform or filesystem refuses it. */
+export async function openDirect(path: string, mode: 'read' | 'write'): Promise<FileHandle | undefined> {
+  if (O_DIRECT === undefined) return undefined;
+  try {
+    return await open(path, (mode === 'read' ? constants.O_RDONLY : constants.O_WRONLY) | O_DIRECT);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+    throw e;
+  }
 }

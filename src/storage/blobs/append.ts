@@ -5,12 +5,10 @@
 // anything else in an upload), and the fsync at commit has almost nothing left to flush. O_DIRECT needs aligned
 // offsets and lengths, so an append that starts inside a 4096-byte block first reads that block's head back, and
 // the last partial block of an append is written through an ordinary (buffered) handle to the same file.
-import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, takeBuffer } from './aligned.ts';
+import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer } from './aligned.ts';
 
 const WRITES_IN_FLIGHT = 4;
-const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
 
 export class Appender {
   private current: Buffer;
@@ -43,12 +41,9 @@ export class Appender {
     let appender: Appender | undefined;
     try {
       const size = (await buffered.stat()).size;
-      if (direct && O_DIRECT !== undefined) {
-        directHandle = await open(path, constants.O_WRONLY | O_DIRECT).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EINVAL') throw e;
-          onDirectRefused();
-          return undefined;
-        });
+      if (direct) {
+        directHandle = await openDirect(path, 'write');
+        if (!directHandle) onDirectRefused();
       }
       appender = new Appender(buffered, directHandle, onDirectRefused, size);
       await appender.readHead();

@@ -4,23 +4,21 @@
 // since: none of it is in the page cache) is read with O_DIRECT too. Reading it through the page cache would cost
 // the disk read plus filling fresh cache pages, which on this project's machines made a first read 3 to 4 times
 // slower; the read after that goes through the page cache and leaves the blob there for the reads that follow.
-import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, takeBuffer } from './aligned.ts';
+import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer } from './aligned.ts';
 
 /** Reads in flight per blob being served. */
 const READ_RING = 4;
-const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
 
 /** Copies bytes `range.start` to `range.end` (inclusive) of the file to `out`, with backpressure. */
 export async function copyRange(path: string, range: { start: number; end: number }, out: Writable, cold: boolean): Promise<void> {
   const ring = Array.from({ length: READ_RING }, () => takeBuffer());
   const writes: (Promise<void> | undefined)[] = new Array(READ_RING);
-  let direct = cold && O_DIRECT !== undefined && ring.every(isAligned);
+  let direct = cold && ring.every(isAligned);
   let fh: FileHandle | undefined;
   try {
-    fh = direct ? await openDirect(path) : undefined;
+    fh = direct ? await openDirect(path, 'read') : undefined;
     direct = fh !== undefined;
     fh ??= await open(path, 'r');
     // O_DIRECT reads whole blocks: start at the block that holds the first byte, and skip its head.
@@ -56,14 +54,5 @@ export async function copyRange(path: string, range: { start: number; end: numbe
     await Promise.allSettled(writes);
     ring.forEach(giveBuffer);
     await fh?.close();
-  }
-}
-
-async function openDirect(path: string): Promise<FileHandle | undefined> {
-  try {
-    return await open(path, constants.O_RDONLY | O_DIRECT!);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
-    throw e;
   }
 }
