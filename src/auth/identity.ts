@@ -21,6 +21,12 @@ export const userArn = (accountId: string, name: string) => `arn:aws:iam::${acco
 
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 
+function principalOf(row: AccessKeyRow): Principal {
+  return row.userName === null
+    ? { kind: 'root', accountId: row.accountId, arn: rootArn(row.accountId), accessKeyId: row.accessKeyId }
+    : { kind: 'user', accountId: row.accountId, arn: userArn(row.accountId, row.userName), accessKeyId: row.accessKeyId, userName: row.userName };
+}
+
 export class IdentityError extends Error {}
 
 export class Identity {
@@ -48,19 +54,23 @@ export class Identity {
     };
   }
 
-  /** The holder of an active access key. */
+  /** The holder of an active access key, its secret decrypted (to check a signature or a password). */
   async lookup(accessKeyId: string): Promise<KeyHolder | undefined> {
     if (accessKeyId === this.root.accessKeyId) return this.root;
-    const row = await this.meta.getAccessKey(accessKeyId);
-    if (!row || row.status !== 'Active') return undefined;
-    return this.holder(row);
+    const row = await this.activeKey(accessKeyId);
+    return row && { accessKeyId: row.accessKeyId, secretAccessKey: this.box.decrypt(row.secretCiphertext), principal: principalOf(row) };
   }
 
-  private holder(row: AccessKeyRow): KeyHolder {
-    const principal: Principal = row.userName === null
-      ? { kind: 'root', accountId: row.accountId, arn: rootArn(row.accountId), accessKeyId: row.accessKeyId }
-      : { kind: 'user', accountId: row.accountId, arn: userArn(row.accountId, row.userName), accessKeyId: row.accessKeyId, userName: row.userName };
-    return { accessKeyId: row.accessKeyId, secretAccessKey: this.box.decrypt(row.secretCiphertext), principal };
+  /** Who an active access key speaks for, without decrypting its secret: a token signed by us needs no more. */
+  private async principalOf(accessKeyId: string): Promise<Principal | undefined> {
+    if (accessKeyId === this.root.accessKeyId) return this.root.principal;
+    const row = await this.activeKey(accessKeyId);
+    return row && principalOf(row);
+  }
+
+  private async activeKey(accessKeyId: string): Promise<AccessKeyRow | undefined> {
+    const row = await this.meta.getAccessKey(accessKeyId);
+    return row?.status === 'Active' ? row : undefined;
   }
 
   /** HTTP Basic: `AWS` + a registry token, or an access key id + its secret. Undefined without a Basic header. */
@@ -90,8 +100,8 @@ export class Identity {
    * A bearer token of the distribution token protocol (what docker fetches from the challenge's realm): it
    * says who the caller is (or that it is anonymous), never what it may do; every request is still authorized.
    */
-  issueBearer(holder: KeyHolder | undefined, ttlMs: number): { token: string; expiresIn: number } {
-    const token = this.bearers.sign({ k: holder?.accessKeyId ?? null, e: this.now() + ttlMs });
+  issueBearer(principal: Principal | undefined, ttlMs: number): { token: string; expiresIn: number } {
+    const token = this.bearers.sign({ k: principal?.accessKeyId ?? null, e: this.now() + ttlMs });
     return { token, expiresIn: Math.floor(ttlMs / 1000) };
   }
 
@@ -101,16 +111,8 @@ export class Identity {
     if (!claims || typeof claims.e !== 'number') return { error: 'invalid bearer token' };
     if (claims.e <= this.now()) return { error: 'the bearer token has expired' };
     if (claims.k === null) return { principal: anonymous(this.defaultAccountId) };
-    const holder = await this.lookup(claims.k);
-    return holder ? { principal: holder.principal } : { error: 'the access key this token was issued to is no longer active' };
-  }
-
-  /** The key holder behind HTTP Basic credentials (key id + secret, or AWS + registry token). */
-  async basicHolder(header: string | undefined): Promise<KeyHolder | { error: string } | undefined> {
-    const result = await this.basic(header);
-    if (!result || 'error' in result) return result;
-    const holder = result.principal.accessKeyId ? await this.lookup(result.principal.accessKeyId) : undefined;
-    return holder ?? { error: 'invalid credentials' };
+    const principal = await this.principalOf(claims.k);
+    return principal ? { principal } : { error: 'the access key this token was issued to is no longer active' };
   }
 
   /** A token for a signed layer download URL: one blob of one repository, for a limited time. */
@@ -123,17 +125,16 @@ export class Identity {
     const claims = this.downloads.verify<TokenClaims & { r: string; d: string }>(token);
     if (!claims || claims.r !== repositoryName || claims.d !== digest) return { error: 'invalid download signature' };
     if (claims.e <= this.now()) return { error: 'the download URL has expired' };
-    const holder = await this.lookup(claims.k);
-    return holder ? { principal: holder.principal } : { error: 'the access key that signed this URL is no longer active' };
+    const principal = await this.principalOf(claims.k);
+    return principal ? { principal } : { error: 'the access key that signed this URL is no longer active' };
   }
 
   private async verifyToken(token: string): Promise<BasicResult> {
     const claims = this.tokens.verify<TokenClaims>(token);
     if (!claims || typeof claims.k !== 'string' || typeof claims.e !== 'number') return { error: 'invalid authorization token' };
     if (claims.e <= this.now()) return { error: 'authorization token has expired; reauthenticate' };
-    const holder = await this.lookup(claims.k);
-    if (!holder) return { error: 'the access key this token was issued to is no longer active' };
-    return { principal: holder.principal };
+    const principal = await this.principalOf(claims.k);
+    return principal ? { principal } : { error: 'the access key this token was issued to is no longer active' };
   }
 
   // --- administration (berth admin commands) ---

@@ -15,13 +15,13 @@ export function tokenHandler(identity: Identity, realm: string) {
     res.setHeader('Cache-Control', 'no-store');
     const send = (status: number, body: object) => sendJson(res, status, body);
     if (req.method !== 'GET' && req.method !== 'POST') return send(405, { errors: [{ code: 'UNSUPPORTED', message: 'GET or POST' }] });
-    const holder = await identity.basicHolder(req.headers.authorization);
-    if (holder && 'error' in holder) {
+    const caller = await identity.basic(req.headers.authorization);
+    if (caller && 'error' in caller) {
       res.setHeader('WWW-Authenticate', `Basic realm="${realm}"`);
-      return send(401, { errors: [{ code: 'UNAUTHORIZED', message: `authentication failed: ${holder.error}`, detail: null }] });
+      return send(401, { errors: [{ code: 'UNAUTHORIZED', message: `authentication failed: ${caller.error}`, detail: null }] });
     }
-    seen.principal = holder?.principal;
-    const { token, expiresIn } = identity.issueBearer(holder, TOKEN_TTL_MS);
+    seen.principal = caller?.principal;
+    const { token, expiresIn } = identity.issueBearer(caller?.principal, TOKEN_TTL_MS);
     send(200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() });
   };
 }
