@@ -143,8 +143,8 @@ export class Registry {
     if (!digest) return fail('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
     const parsed = parseDigest(digest) ?? fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
     return this.hashes.exclusive(id, async () => {
-      if (body) await this.append(id, body, start);
-      const size = (await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
+      const size = body ? await this.append(id, body, start)
+        : (await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
       const actual = await this.uploadDigest(id, parsed.algorithm, size);
       if (actual !== digest) {
         await this.cancel(id);
@@ -199,11 +199,12 @@ export class Registry {
     }
     const { tag } = ref;
     if (tag !== undefined && !isValidTag(tag)) return fail('TAG_INVALID', `invalid tag "${tag}"`, { tag });
-    let digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    if (ref.digest !== undefined) {
-      const parsed = parseDigest(ref.digest) ?? fail('DIGEST_INVALID', `invalid digest "${ref.digest}"`, { digest: ref.digest });
-      digest = `${parsed.algorithm}:${createHash(parsed.algorithm).update(body).digest('hex')}`;
-      if (digest !== ref.digest) return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref.digest}`, { digest: ref.digest });
+    // Hashed once, with the algorithm of the digest given (sha256 when none is).
+    const algorithm = ref.digest === undefined ? 'sha256'
+      : (parseDigest(ref.digest) ?? fail('DIGEST_INVALID', `invalid digest "${ref.digest}"`, { digest: ref.digest })).algorithm;
+    const digest = `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`;
+    if (ref.digest !== undefined && digest !== ref.digest) {
+      return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref.digest}`, { digest: ref.digest });
     }
     const manifest = parseManifest(body, contentType);
     const imageSize = manifest.manifests.length > 0 ? await this.largestChild(repo, manifest.manifests) : manifest.layersSize;

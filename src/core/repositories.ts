@@ -2,7 +2,7 @@
 // repository operations call these; the data plane only resolves repositories (Registry.repository).
 import { fail } from './errors.ts';
 import { isValidRepositoryName } from './grammar.ts';
-import type { MetaStore, Page, Repository, RepositorySettings, ResourceTag } from '../storage/meta/store.ts';
+import type { MetaStore, Repository, RepositorySettings, ResourceTag } from '../storage/meta/store.ts';
 
 export const DEFAULT_SETTINGS: RepositorySettings = {
   imageTagMutability: 'MUTABLE',
@@ -41,10 +41,6 @@ export class Repositories {
     if (!isValidRepositoryName(name)) return fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
     const repo = await this.meta.createRepository(accountId, name, settings, tags, this.now());
     return repo ?? fail('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name });
-  }
-
-  async list(accountId: string, page: Page): Promise<Repository[]> {
-    return this.meta.listRepositories(accountId, page);
   }
 
   async update(repo: Repository, settings: Partial<RepositorySettings>): Promise<Repository> {

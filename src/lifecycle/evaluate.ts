@@ -46,12 +46,6 @@ export interface LifecycleResult {
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Oldest first: by push time, then by digest. */
-export function compareOldestFirst(a: Pick<LifecycleImage, 'pushedAt' | 'digest'>, b: Pick<LifecycleImage, 'pushedAt' | 'digest'>): number {
-  if (a.pushedAt !== b.pushedAt) return a.pushedAt < b.pushedAt ? -1 : 1;
-  return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
-}
-
 /** A tagPatternList entry, split once at its wildcards. */
 type CompiledPattern = { exact: string } | { parts: string[]; first: string; last: string; fixed: number };
 
@@ -113,11 +107,6 @@ export function tagTest(selection: LifecycleRule['selection']): (tags: readonly 
       };
     }
   }
-}
-
-/** Whether an image meets a rule's tagging requirements. */
-export function selectsImage(selection: LifecycleRule['selection'], tags: readonly string[]): boolean {
-  return tagTest(selection)(tags);
 }
 
 /** The images the policy expires, oldest first (by push time, then digest), each with the rule that expires it. */

@@ -88,9 +88,6 @@ const OPERATORS: Record<string, BaseOperator> = {
   Null: { category: 'Null', negated: false, test: () => false },
 };
 
-/** The names of the base condition operators (without set qualifier or IfExists). */
-export const CONDITION_OPERATORS: readonly string[] = Object.keys(OPERATORS);
-
 export interface Operator {
   name: string;
   base: string;

@@ -3,7 +3,7 @@
 //   uploads/<id>/data                         upload sessions in progress
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
@@ -102,7 +102,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
 
   async commit(id: string, digest: string): Promise<void> {
     const target = this.blobPath(digest);
-    const dir = join(target, '..');
+    const dir = dirname(target);
     const source = join(this.uploadDir(id), 'data');
     if ((await sizeOf(target)) === undefined) {
       await fsyncPath(source);
@@ -120,9 +120,8 @@ export class FilesystemBlobStore implements CollectableBlobStore {
           if (d === dirname(created)) break;
         }
       }
-    } else {
-      await unlink(source).catch(() => {});
     }
+    // The upload's directory goes, with its data when the blob was already stored.
     await this.deleteUpload(id);
   }
 

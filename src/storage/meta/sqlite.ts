@@ -340,7 +340,7 @@ export class SqliteMetaStore implements MetaStore {
     if (status === 'UNTAGGED') {
       return this.sql(`SELECT digest FROM manifests m WHERE m.repository_id = ? AND m.digest > ?
           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
-        ORDER BY m.digest LIMIT ?`).all(repositoryId, space < 0 ? afterDigest : afterDigest, limit)
+        ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, limit)
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
     // ANY: walk manifests from the cursor's digest on, each with its tags, until the page is full.
