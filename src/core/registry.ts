@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
 import type { MetaStore, Page, Referrer, Repository, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
 import { fail } from './errors.ts';
+import { digestOfStream } from './digest.ts';
 import { isDigestReference, isValidRepositoryName, isValidTag, parseDigest } from './grammar.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
 import { UploadHashes } from './uploads.ts';
@@ -182,9 +183,7 @@ export class Registry {
   private async uploadDigest(id: string, algorithm: string, size: number): Promise<string> {
     const known = algorithm === 'sha256' ? this.hashes.sha256(id, size) : undefined;
     if (known) return `sha256:${known}`;
-    const hash = createHash(algorithm);
-    for await (const chunk of await this.blobs.readUpload(id)) hash.update(chunk as Buffer);
-    return `${algorithm}:${hash.digest('hex')}`;
+    return digestOfStream(algorithm, await this.blobs.readUpload(id));
   }
 
   // --- manifests and tags ---

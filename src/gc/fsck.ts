@@ -1,6 +1,6 @@
 // berth fsck: verifies every stored blob against its digest and size, and every manifest's references, and
 // reports what is wrong. Reads only; changes nothing.
-import { createHash } from 'node:crypto';
+import { digestOfStream } from '../core/digest.ts';
 import { parseDigest } from '../core/grammar.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import type { CollectableBlobStore } from './collector.ts';
@@ -76,8 +76,5 @@ export async function fsck(meta: MetaStore, blobs: CollectableBlobStore): Promis
 }
 
 async function digestOf(blobs: CollectableBlobStore, digest: string): Promise<string> {
-  const { algorithm } = parseDigest(digest)!;
-  const hash = createHash(algorithm);
-  for await (const chunk of await blobs.read(digest)) hash.update(chunk as Buffer);
-  return `${algorithm}:${hash.digest('hex')}`;
+  return digestOfStream(parseDigest(digest)!.algorithm, await blobs.read(digest));
 }

@@ -11,6 +11,11 @@ import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
 type Row = Record<string, unknown>;
 
+/** An image's columns (for toImage), its tags gathered in the same query, sorted. */
+const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+  (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)
+    HAVING count(*) > 0) AS tag_list`;
+
 export class SqliteMetaStore implements MetaStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
@@ -367,17 +372,12 @@ export class SqliteMetaStore implements MetaStore {
   async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
     const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
       : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
-    const rows = this.sql(`SELECT m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at
-      FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} ORDER BY m.digest LIMIT ?`).all(repositoryId, after ?? '', limit);
-    const tagsOf = this.sql('SELECT name FROM tags WHERE repository_id = ? AND digest = ? ORDER BY name');
-    return rows.map((r) => toImage({ ...r, tag_list: JSON.stringify(tagsOf.all(repositoryId, String(r.digest)).map((t) => String(t.name))) }));
+    return this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} ORDER BY m.digest LIMIT ?`)
+      .all(repositoryId, after ?? '', limit).map(toImage);
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
-    const row = this.sql(`SELECT m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
-        (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)
-          HAVING count(*) > 0) AS tag_list
-      FROM manifests m WHERE m.repository_id = ? AND m.digest = ?`).get(repositoryId, digest);
+    const row = this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest = ?`).get(repositoryId, digest);
     return row ? toImage(row) : undefined;
   }
 
