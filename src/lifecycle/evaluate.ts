@@ -23,6 +23,7 @@
 //   never expired. Once its manifest list is gone, the next evaluation sees `referencedByIndex: false`.
 //
 // Cost: one sort of the images, then one pass over them per rule.
+import { compileTagPattern, matchesCompiledPattern } from '../core/tag-pattern.ts';
 import type { LifecyclePolicy, LifecycleRule } from './policy.ts';
 
 export interface LifecycleImage {
@@ -46,35 +47,7 @@ export interface LifecycleResult {
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** A tagPatternList entry, split once at its wildcards. */
-type CompiledPattern = { exact: string } | { parts: string[]; first: string; last: string; fixed: number };
-
-function compilePattern(pattern: string): CompiledPattern {
-  const parts = pattern.split('*');
-  if (parts.length === 1) return { exact: pattern };
-  const first = parts[0];
-  const last = parts[parts.length - 1];
-  return { parts: parts.slice(1, -1).filter((p) => p !== ''), first, last, fixed: first.length + last.length };
-}
-
-function matchesCompiled(p: CompiledPattern, tag: string): boolean {
-  if ('exact' in p) return p.exact === tag;
-  if (tag.length < p.fixed || !tag.startsWith(p.first) || !tag.endsWith(p.last)) return false;
-  // The middle parts, leftmost first, between the prefix and the suffix: greedy leftmost matching is exact for `*`.
-  let from = p.first.length;
-  const end = tag.length - p.last.length;
-  for (const part of p.parts) {
-    const at = tag.indexOf(part, from);
-    if (at < 0 || at + part.length > end) return false;
-    from = at + part.length;
-  }
-  return true;
-}
-
-/** Whether `tag` matches a tagPatternList entry (`*` matches any run of characters, including none). */
-export function matchesTagPattern(pattern: string, tag: string): boolean {
-  return matchesCompiled(compilePattern(pattern), tag);
-}
+export { matchesTagPattern } from '../core/tag-pattern.ts';
 
 /** A rule's tagging requirements as a test on an image's tags (tagStatus and its prefix or pattern list). */
 export function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[]) => boolean {
@@ -84,12 +57,12 @@ export function tagTest(selection: LifecycleRule['selection']): (tags: readonly 
     case 'tagged': {
       // Every prefix (pattern) must be matched by at least one of the image's tags.
       if (selection.tagPatternList) {
-        const patterns = selection.tagPatternList.map(compilePattern);
+        const patterns = selection.tagPatternList.map(compileTagPattern);
         return (tags) => {
           if (tags.length === 0) return false;
           for (const p of patterns) {
             let found = false;
-            for (const t of tags) if (matchesCompiled(p, t)) { found = true; break; }
+            for (const t of tags) if (matchesCompiledPattern(p, t)) { found = true; break; }
             if (!found) return false;
           }
           return true;
