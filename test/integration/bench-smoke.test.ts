@@ -39,13 +39,17 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-smoke-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const json = join(dir, 'result.json');
+  const md = join(dir, 'result.md');
   const started = Date.now();
-  const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--json', json], 85_000);
+  const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--json', json, '--md', md], 85_000);
   t.diagnostic(`smoke run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(r.code, 0, `the smoke run failed:\n${r.output}`);
   assert.ok(existsSync(json), `no JSON result at ${json}:\n${r.output}`);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(result.kind, 'smoke');
+  const table = readFileSync(md, 'utf8');
+  assert.match(table, /load average before/, 'the Markdown records the machine load');
+  assert.match(table, /\| blob GET, cached \(the 3rd to 5th read\) \| MB\/s \|/, 'the Markdown has the table of figures');
 
   const expected = [
     'monolithic_MBps', 'monolithic_after_body_s', 'chunked_MBps', 'chunked_after_body_s', 'get_MBps', 'get_first_MBps', 'get_second_MBps', 'get_loopback_MBps', 'parallel_MBps', 'manifest_get_rps', 'manifest_get_p99_ms',
