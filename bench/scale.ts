@@ -274,6 +274,31 @@ async function main(): Promise<void> {
         return { items: (JSON.parse(r.body.toString('utf8')) as { repositories: string[] }).repositories.length, next: m ? m[1] : undefined };
       });
     }
+    // The same listings as an IAM user with a read-only policy (what CI is given): every repository is
+    // authorized against the user's identity policies.
+    const user = await readOnlyUser(reg);
+    const userEcr = new ECRClient({
+      endpoint: reg.url,
+      region: 'us-east-1',
+      credentials: user,
+      maxAttempts: 1,
+      requestHandler: { httpAgent: agent },
+    });
+    const userTarget = { ...reg, auth: 'Basic ' + Buffer.from(`${user.accessKeyId}:${user.secretAccessKey}`).toString('base64') };
+    try {
+      await measureWalk('describe_repositories_user', wantRepos + 1, async (nextToken) => {
+        const r = await userEcr.send(new DescribeRepositoriesCommand({ maxResults: PAGE, nextToken }));
+        return { items: r.repositories?.length ?? 0, next: r.nextToken };
+      });
+      await measureWalk('catalog_n1000_user', wantRepos + 1, async (path) => {
+        const r = expectStatus(await send(userTarget, 'GET', path ?? '/v2/_catalog?n=1000'), 200, 'GET /v2/_catalog');
+        const link = r.headers.link;
+        const m = typeof link === 'string' ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
+        return { items: (JSON.parse(r.body.toString('utf8')) as { repositories: string[] }).repositories.length, next: m ? m[1] : undefined };
+      });
+    } finally {
+      userEcr.destroy();
+    }
     result.walks = walks;
 
     // Lifecycle preview: StartLifecyclePolicyPreview, then GetLifecyclePolicyPreview until it is COMPLETE.
@@ -323,9 +348,13 @@ async function main(): Promise<void> {
     ['images seeded (OCI manifest PUTs, ' + concurrency + ' in flight)', `${figures.seed_images} in ${figures.seed_images_s.toFixed(1)} s`, `${figures.seed_images_per_s.toFixed(0)}/s`],
     ['repositories created (CreateRepository, ' + concurrency + ' in flight)', `${figures.seed_repos} in ${figures.seed_repos_s.toFixed(1)} s`, `${figures.seed_repos_per_s.toFixed(0)}/s`],
   ];
-  for (const [name, label] of [['describe_images', 'DescribeImages'], ['list_images', 'ListImages'], ['describe_repositories', 'DescribeRepositories'], ['catalog_n100', '/v2/_catalog?n=100'], ['catalog_n1000', '/v2/_catalog?n=1000']] as const) {
+  for (const [name, label] of [
+    ['describe_images', 'DescribeImages'], ['list_images', 'ListImages'], ['describe_repositories', 'DescribeRepositories'],
+    ['catalog_n100', '/v2/_catalog?n=100'], ['catalog_n1000', '/v2/_catalog?n=1000'],
+    ['describe_repositories_user', 'DescribeRepositories as an IAM user'], ['catalog_n1000_user', '/v2/_catalog?n=1000 as an IAM user'],
+  ] as const) {
     const w = (result.walks as Record<string, Walk & Phase>)[name];
-    rows.push([`${label}: page p50 / p99 (pages of ${name.startsWith('catalog_n1000') ? 1000 : 100}${w.complete ? '' : `, the first ${w.pages}`})`, `${w.p50Ms.toFixed(1)} / ${w.p99Ms.toFixed(1)} ms`, `max ${w.maxMs.toFixed(1)} ms`]);
+    rows.push([`${label}: page p50 / p99 (pages of ${name.startsWith('catalog_n1000') ? 1000 : PAGE}${w.complete ? '' : `, the first ${w.pages}`})`, `${w.p50Ms.toFixed(1)} / ${w.p99Ms.toFixed(1)} ms`, `max ${w.maxMs.toFixed(1)} ms`]);
     rows.push(w.complete
       ? [`${label}: full walk (${w.pages} pages, ${w.items} items)`, `${w.seconds.toFixed(2)} s`, `server CPU ${w.usage.cpuSeconds.toFixed(2)} s, RSS max ${w.usage.rssMaxMiB.toFixed(0)} MiB`]
       : [`${label}: full walk, **stopped** at the ${walkBudget} s budget after ${w.pages} pages (${w.items} items)`, `about ${figures[`${name}_walk_estimated_s`].toFixed(0)} s (estimated)`,
@@ -357,6 +386,30 @@ async function main(): Promise<void> {
   if (mdPath) writeFileSync(mdPath, md);
   console.log('\n' + md);
   console.log(`JSON: ${jsonPath}${mdPath ? `\nMarkdown: ${mdPath}` : ''}`);
+}
+
+/** A user with a read-only identity policy (like AWS's AmazonEC2ContainerRegistryReadOnly), made over the admin API. */
+async function readOnlyUser(reg: Registry): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const admin = async (action: string, args: object) => {
+    const r = expectStatus(await send(reg, 'POST', `/_berth/admin/${action}`, { 'Content-Type': 'application/json' }, JSON.stringify(args)), 200, `admin ${action}`);
+    return JSON.parse(r.body.toString('utf8'));
+  };
+  await admin('create-user', { user: 'ci-reader' });
+  const key = await admin('create-access-key', { user: 'ci-reader' }) as { accessKeyId: string; secretAccessKey: string };
+  await admin('put-user-policy', {
+    user: 'ci-reader',
+    policyName: 'read-only',
+    policyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:GetRepositoryPolicy',
+          'ecr:DescribeRepositories', 'ecr:ListImages', 'ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:GetLifecyclePolicy', 'ecr:ListTagsForResource'],
+        Resource: '*',
+      }],
+    }),
+  });
+  return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
 }
 
 cleanUpOnSignals();

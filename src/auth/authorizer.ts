@@ -22,6 +22,13 @@ export interface AuthzRequest {
   requestTags?: ResourceTag[];
   sourceIp?: string;
   secureTransport?: boolean;
+  /** Shared by the decisions of one request that makes many (a listing): the caller's policies are read once. */
+  scope?: AuthzScope;
+}
+
+/** What a run of decisions for one request has already read (from `Authorizer.scope`). */
+export interface AuthzScope {
+  identity?: Promise<Parsed[]>;
 }
 
 export { type Decision };
@@ -36,6 +43,11 @@ export class Authorizer {
     this.meta = meta;
     this.audit = audit;
     this.now = now;
+  }
+
+  /** A scope for the decisions of one request: pass it with each (`AuthzRequest.scope`), and drop it after. */
+  scope(): AuthzScope {
+    return {};
   }
 
   async authorize(req: AuthzRequest): Promise<Decision> {
@@ -78,13 +90,8 @@ export class Authorizer {
 
   /** The policies that apply to the request, and its condition keys. */
   private async gather(req: Omit<AuthzRequest, 'action'>): Promise<{ policies: Policies; keys: RequestContext['keys'] }> {
-    const { principal, repository } = req;
-    const identity: Parsed[] = [];
-    if (principal.kind === 'user' && principal.userName) {
-      for (const p of await this.meta.listUserPolicies(principal.accountId, principal.userName)) {
-        identity.push(this.parse(`user/${principal.userName}/${p.name}`, p.text, 'identity'));
-      }
-    }
+    const { principal, repository, scope } = req;
+    const identity = await (scope ? (scope.identity ??= this.identityPolicies(principal)) : this.identityPolicies(principal));
     const resource = repository?.policyText ? this.parse(`repository/${repository.name}`, repository.policyText, 'resource') : undefined;
     const now = this.now();
     const keys: RequestContext['keys'] = {
@@ -105,6 +112,13 @@ export class Authorizer {
       keys['aws:TagKeys'] = req.requestTags.map((t) => t.Key);
     }
     return { policies: { identity, resource }, keys };
+  }
+
+  /** The identity-based policies attached to the principal (only users have them). */
+  private async identityPolicies(principal: Principal): Promise<Parsed[]> {
+    if (principal.kind !== 'user' || !principal.userName) return [];
+    const stored = await this.meta.listUserPolicies(principal.accountId, principal.userName);
+    return stored.map((p) => this.parse(`user/${principal.userName}/${p.name}`, p.text, 'identity'));
   }
 
   /** Parsed policies, cached by their text (stored policies were validated when they were set). */

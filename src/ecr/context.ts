@@ -2,7 +2,7 @@
 // authorization, repository lookup and the wire shapes.
 import type { KeyHolder, Identity } from '../auth/identity.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { Authorizer, EcrAction } from '../auth/authorizer.ts';
+import type { Authorizer, AuthzScope, EcrAction } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
@@ -64,6 +64,8 @@ export interface Target {
   resourceAccount: string;
   repository?: Repository;
   requestTags?: { Key: string; Value: string }[];
+  /** For a listing's many decisions: `ctx.authorizer.scope()`. */
+  scope?: AuthzScope;
 }
 
 /** Authorizes the operation's action on a resource, or throws AccessDeniedException with AWS's message. */

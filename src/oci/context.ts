@@ -1,7 +1,7 @@
 // What every data-plane handler gets: the request, the response, who is asking, and the core.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
-import type { Authorizer, EcrAction } from '../auth/authorizer.ts';
+import type { Authorizer, AuthzScope, EcrAction } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { fail } from '../core/errors.ts';
@@ -31,6 +31,19 @@ export async function allow(ctx: OciContext, account: string, name: string, repo
   if (decision.allowed) return;
   if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
   fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`);
+}
+
+/** Whether the caller may describe a repository (for the catalog); a listing's decisions share one `scope`. */
+export async function mayDescribe(ctx: OciContext, repository: Repository, scope: AuthzScope): Promise<boolean> {
+  const { decision } = await ctx.authorizer.authorizeEach({
+    principal: ctx.principal,
+    resource: repositoryArn(ctx.region, repository.accountId, repository.name),
+    resourceAccount: repository.accountId,
+    repository,
+    sourceIp: ctx.req.socket.remoteAddress,
+    scope,
+  }, ['ecr:DescribeRepositories']);
+  return decision.allowed;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { fail } from '../core/errors.ts';
 import { MediaType } from '../core/manifest.ts';
 import type { Page } from '../storage/meta/store.ts';
-import { allow, repositoryFor, type OciContext } from './context.ts';
+import { mayDescribe, repositoryFor, type OciContext } from './context.ts';
 import { listVisible } from '../core/repositories.ts';
 
 /** Upper bound on one page, whatever `n` asks for. */
@@ -20,8 +20,8 @@ export async function listCatalog(ctx: OciContext): Promise<void> {
   const page = pageOf(ctx);
   // Only the repositories the caller may describe: read on until a page (and one more) is visible.
   const account = ctx.principal.accountId;
-  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, (repo) =>
-    allow(ctx, account, repo.name, repo, 'ecr:DescribeRepositories').then(() => true, () => false));
+  const scope = ctx.authorizer.scope();
+  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, (repo) => mayDescribe(ctx, repo, scope));
   sendPage(ctx, '/v2/_catalog', page, visible.map((r) => r.name), (items) => ({ repositories: items }));
 }
 

@@ -160,6 +160,10 @@ export function statementApplies(
     const listed = (statement.Resource ?? statement.NotResource) as string[];
     let any = false;
     for (const pattern of listed) {
+      if (resolve === undefined || !pattern.includes('${')) {
+        if (matchWildcard(pattern, ctx.resource)) any = true;
+        continue;
+      }
       const pieces = substitute(pattern, resolve);
       // "If AWS cannot resolve a variable, this might cause the entire statement to be invalid."
       if (pieces === undefined) return false;

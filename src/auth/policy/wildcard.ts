@@ -64,7 +64,9 @@ export function tokenize(pieces: Piece[], ignoreCase = false): Token[] {
 
 /** Does `value` match the glob `tokens`? `*` may match any run of characters, including `:` and `/`. */
 export function matchTokens(tokens: Token[], value: string, ignoreCase = false): boolean {
-  const chars = Array.from(ignoreCase ? value.toLowerCase() : value);
+  const text = ignoreCase ? value.toLowerCase() : value;
+  // By code point: a string's own indexing is that for ASCII, the usual case (ARNs, actions).
+  const chars: ArrayLike<string> = NON_ASCII.test(text) ? Array.from(text) : text;
   let t = 0;
   let c = 0;
   let starT = -1;
@@ -88,9 +90,23 @@ export function matchTokens(tokens: Token[], value: string, ignoreCase = false):
   return t === tokens.length;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Tokens of plain policy strings, kept (case-sensitive ones, case-insensitive ones): the same few patterns are
+ * matched on every request. */
+const tokenCaches = [new Map<string, Token[]>(), new Map<string, Token[]>()];
+const TOKEN_CACHE_MAX = 10_000;
+
 /** Glob match of a plain policy string (no variables). */
 export function matchWildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  return matchTokens(tokenize([{ text: pattern, wild: true }], ignoreCase), value, ignoreCase);
+  const cache = tokenCaches[ignoreCase ? 1 : 0];
+  let tokens = cache.get(pattern);
+  if (!tokens) {
+    tokens = tokenize([{ text: pattern, wild: true }], ignoreCase);
+    if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
+    cache.set(pattern, tokens);
+  }
+  return matchTokens(tokens, value, ignoreCase);
 }
 
 /** Splits an ARN into its six colon-delimited components (the last keeps any further colons), or undefined. */
