@@ -338,7 +338,7 @@ export class SqliteMetaStore implements MetaStore {
     const space = cursor.indexOf(' ');
     const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
     if (status === 'TAGGED') {
-      return this.sql(`SELECT digest, name FROM tags WHERE repository_id = ? AND (digest > ? OR (digest = ? AND name > ?))
+      return this.sql(`SELECT digest, name FROM tags WHERE repository_id = ? AND digest >= ? AND (digest > ? OR name > ?)
         ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
         .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
     }
@@ -348,25 +348,12 @@ export class SqliteMetaStore implements MetaStore {
         ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, limit)
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
-    // ANY: walk manifests from the cursor's digest on, each with its tags, until the page is full.
-    const ids: ImageId[] = [];
-    const manifests = this.sql('SELECT digest FROM manifests WHERE repository_id = ? AND digest >= ? ORDER BY digest LIMIT ?');
-    const tagsOf = this.sql('SELECT name FROM tags WHERE repository_id = ? AND digest = ? ORDER BY name');
-    let from = afterDigest;
-    for (;;) {
-      const batch = manifests.all(repositoryId, from, limit + 1).map((r) => String(r.digest));
-      for (const digest of batch) {
-        const tags = tagsOf.all(repositoryId, digest).map((r) => String(r.name));
-        const entries: ImageId[] = tags.length === 0 ? [{ digest, tag: null }] : tags.map((tag) => ({ digest, tag }));
-        for (const e of entries) {
-          if (`${e.digest} ${e.tag ?? ''}` <= cursor) continue;
-          ids.push(e);
-          if (ids.length === limit) return ids;
-        }
-      }
-      if (batch.length < limit + 1) return ids;
-      from = batch[batch.length - 1];
-    }
+    // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first).
+    return this.sql(`SELECT m.digest, t.name FROM manifests m
+        LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
+      WHERE m.repository_id = ? AND m.digest >= ? AND (m.digest > ? OR t.name > ?)
+      ORDER BY m.digest, t.name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
+      .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
   }
 
   async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
