@@ -109,6 +109,13 @@ export function nextTokenOf(after: string): string {
   return Buffer.from(JSON.stringify({ a: after })).toString('base64url');
 }
 
+/** A page from the `limit + 1` items read past the cursor: the first `limit`, and a token when more follow. */
+export function pageOf<T>(items: T[], limit: number, keyOf: (item: T) => string): { shown: T[]; nextToken?: string } {
+  if (items.length <= limit) return { shown: items };
+  const shown = items.slice(0, limit);
+  return { shown, nextToken: nextTokenOf(keyOf(shown[shown.length - 1])) };
+}
+
 export function afterOf(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   try {

@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-ecr';
 import { RegistryError } from '../core/errors.ts';
 import type { ImageRow, Repository, TagStatus } from '../storage/meta/store.ts';
-import { afterOf, epochSeconds, nextTokenOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { afterOf, epochSeconds, pageOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
 import { EcrError, fromRegistryError, invalidParameter } from './errors.ts';
 
 const DEFAULT_PAGE = 100;
@@ -36,12 +36,10 @@ export async function listImages(ctx: EcrContext, input: ListImagesRequest): Pro
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
   const ids = await ctx.images.listIds(repo, status, afterOf(input.nextToken), limit + 1);
-  const more = ids.length > limit;
-  const shown = more ? ids.slice(0, limit) : ids;
-  const last = shown[shown.length - 1];
+  const { shown, nextToken } = pageOf(ids, limit, (last) => `${last.digest} ${last.tag ?? ''}`);
   return {
     imageIds: shown.map((i) => (i.tag === null ? { imageDigest: i.digest } : { imageDigest: i.digest, imageTag: i.tag })),
-    ...(more ? { nextToken: nextTokenOf(`${last.digest} ${last.tag ?? ''}`) } : {}),
+    ...(nextToken ? { nextToken } : {}),
   };
 }
 
@@ -70,11 +68,10 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
   const rows = await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1);
-  const more = rows.length > limit;
-  const shown = more ? rows.slice(0, limit) : rows;
+  const { shown, nextToken } = pageOf(rows, limit, (last) => last.digest);
   return {
     imageDetails: shown.map((r) => imageDetail(repo, r)),
-    ...(more ? { nextToken: nextTokenOf(shown[shown.length - 1].digest) } : {}),
+    ...(nextToken ? { nextToken } : {}),
   };
 }
 

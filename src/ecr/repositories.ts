@@ -10,7 +10,7 @@ import type {
 import { DEFAULT_SETTINGS, listVisible } from '../core/repositories.ts';
 import type { MutabilityExclusion, Repository, TagMutability } from '../storage/meta/store.ts';
 import {
-  afterOf, allow, allowed, epochSeconds, nextTokenOf, registryIdOf, repositoryFor, type EcrContext, type Wire,
+  afterOf, allow, allowed, epochSeconds, pageOf, registryIdOf, repositoryFor, type EcrContext, type Wire,
 } from './context.ts';
 import { repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter, repositoryNotFound } from './errors.ts';
@@ -98,11 +98,10 @@ export async function describeRepositories(ctx: EcrContext, input: DescribeRepos
     // Nothing visible: a caller with no right to describe repositories at all is refused, as in ECR.
     await allow(ctx, { resource: repositoryArn(ctx.region, registryId, '*'), resourceAccount: registryId });
   }
-  const more = visible.length > limit;
-  const shown = more ? visible.slice(0, limit) : visible;
+  const { shown, nextToken } = pageOf(visible, limit, (last) => last.name);
   return {
     repositories: shown.map((r) => wireRepository(ctx, r)),
-    ...(more ? { nextToken: nextTokenOf(shown[shown.length - 1].name) } : {}),
+    ...(nextToken ? { nextToken } : {}),
   };
 }
 
