@@ -101,6 +101,8 @@ export class Collector {
     // 2. Blob files nothing records (a crash between writing and recording), as old as the grace period.
     for await (const file of this.blobs.walk()) {
       if (file.modifiedAt >= cutoff) continue;
+      // Recorded, the usual case: no lock needed. An orphan is checked again under the digest's lock.
+      if (await this.meta.getBlob(file.digest)) continue;
       const orphan = await this.locks.run(file.digest, async () => {
         if (await this.meta.getBlob(file.digest)) return false;
         if (!dryRun) await this.blobs.delete(file.digest);

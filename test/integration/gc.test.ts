@@ -4,8 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -153,6 +153,37 @@ describe('garbage collection', () => {
     const broken = await berthCmd(berth, 'fsck');
     assert.equal(broken.code, 1);
     assert.deepEqual(broken.json.problems.map((p: any) => [p.kind, p.digest]), [['blob-digest', layer.digest]]);
+  });
+
+  it('deletes a blob file that nothing records (a crash between writing and recording) once it is old, and keeps recorded ones', async () => {
+    const config = randomBlob(1000);
+    const layer = randomBlob(100_000);
+    assert.equal((await pushImage(c, 'gc/orphans', 'v1', layer, config)).res.status, 201);
+    const orphan = randomBlob(70_000);
+    const young = randomBlob(80_000);
+    for (const blob of [orphan, young]) {
+      mkdirSync(dirname(blobFile(berth, blob.digest)), { recursive: true });
+      writeFileSync(blobFile(berth, blob.digest), blob.bytes);
+    }
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(blobFile(berth, orphan.digest), old, old);
+    // Written "now" as far as the grace period goes, however long the commands below take.
+    const soon = new Date(Date.now() + 3600_000);
+    utimesSync(blobFile(berth, young.digest), soon, soon);
+    for (const blob of [config, layer]) utimesSync(blobFile(berth, blob.digest), old, old);
+
+    const dry = await berthCmd(berth, 'gc', '--dry-run');
+    assert.equal(dry.json.orphanFilesDeleted, 1);
+    assert.ok(existsSync(blobFile(berth, orphan.digest)), 'a dry run deletes nothing');
+    const real = await berthCmd(berth, 'gc');
+    assert.equal(real.json.orphanFilesDeleted, 1);
+    assert.equal(real.json.orphanBytesDeleted, orphan.size);
+    assert.ok(real.json.deleted.includes(orphan.digest));
+    assert.equal(existsSync(blobFile(berth, orphan.digest)), false, 'the old orphan is gone');
+    assert.ok(existsSync(blobFile(berth, young.digest)), 'an orphan younger than the grace period stays');
+    for (const blob of [config, layer]) assert.ok(existsSync(blobFile(berth, blob.digest)), 'old recorded blobs stay');
+    assert.equal(sha256((await c.get(`/v2/gc/orphans/blobs/${layer.digest}`)).body), layer.digest);
+    rmSync(blobFile(berth, young.digest));
   });
 });
 
