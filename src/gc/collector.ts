@@ -35,7 +35,7 @@ export interface GcReport {
 export interface CollectableBlobStore extends BlobStore {
   /** Every stored blob file: digest, size and modification time (ms). */
   walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
-  /** An upload's size and last write time, or undefined. */
+  /** An upload's size and last write time (its directory's while it has no data yet), or undefined when gone. */
   uploadInfo(id: string): Promise<{ size: number; modifiedAt: number } | undefined>;
   /** Upload directories present in storage (some may have no record). */
   listUploadIds(): Promise<string[]>;
@@ -120,9 +120,10 @@ export class Collector {
     const recorded = new Set((await this.meta.listUploads()).map((u) => u.id));
     for (const id of await this.blobs.listUploadIds()) {
       const info = await this.blobs.uploadInfo(id);
-      if (info && info.modifiedAt >= uploadCutoff) continue;
+      // Gone since the listing (completed or cancelled), or in use: not abandoned.
+      if (!info || info.modifiedAt >= uploadCutoff) continue;
       report.uploadsDeleted++;
-      report.uploadBytesDeleted += info?.size ?? 0;
+      report.uploadBytesDeleted += info.size;
       if (!dryRun) {
         await this.blobs.deleteUpload(id);
         await this.meta.deleteUpload(id);

@@ -185,6 +185,23 @@ describe('garbage collection', () => {
     assert.equal(sha256((await c.get(`/v2/gc/orphans/blobs/${layer.digest}`)).body), layer.digest);
     rmSync(blobFile(berth, young.digest));
   });
+
+  it('an upload still being created (its directory, no data yet) is kept while young; an old empty one goes', async () => {
+    const uploads = join(berth.dataDir, 'uploads');
+    const young = join(uploads, 'being-created');
+    const old = join(uploads, 'left-empty');
+    mkdirSync(young);
+    mkdirSync(old);
+    const soon = new Date(Date.now() + 3600_000);
+    const past = new Date(Date.now() - 3600_000);
+    utimesSync(young, soon, soon);
+    utimesSync(old, past, past);
+    const real = await berthCmd(berth, 'gc');
+    assert.equal(real.json.uploadsDeleted, 1);
+    assert.ok(existsSync(young), 'the young directory stays: its POST has not recorded it yet');
+    assert.equal(existsSync(old), false);
+    rmSync(young, { recursive: true });
+  });
 });
 
 describe('garbage collection under load', () => {
@@ -232,9 +249,12 @@ describe('garbage collection under load', () => {
         }
       }
     };
-    await Promise.all(Array.from({ length: 8 }, worker));
-    stop = true;
-    await collector;
+    try {
+      await Promise.all(Array.from({ length: 8 }, worker));
+    } finally {
+      stop = true;
+      await collector;
+    }
     assert.ok(collections > 3, `collection ran during the pushes (${collections} times)`);
     assert.ok(acknowledged.length >= IMAGES * 0.95, `most pushes were acknowledged (${acknowledged.length})`);
 

@@ -130,13 +130,16 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async uploadInfo(id: string): Promise<{ size: number; modifiedAt: number } | undefined> {
-    try {
-      const st = await stat(join(this.uploadDir(id), 'data'));
-      return { size: st.size, modifiedAt: st.mtimeMs };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
+    // A directory without its data file is an upload being created (or committed): its age is the directory's.
+    for (const path of [join(this.uploadDir(id), 'data'), this.uploadDir(id)]) {
+      try {
+        const st = await stat(path);
+        return { size: st.isFile() ? st.size : 0, modifiedAt: st.mtimeMs };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     }
+    return undefined;
   }
 
   async listUploadIds(): Promise<string[]> {
