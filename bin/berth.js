@@ -2,9 +2,9 @@
 // The `berth` command. Runs on the Node.js pinned in package.json (npm puts it first on PATH). It runs the
 // compiled JavaScript in dist/ (made by `npm install` and `npm test`) when that is at least as new as every
 // source file; otherwise the TypeScript sources themselves, which Node 24 runs by stripping their types.
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from '../scripts/dist-fresh.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
@@ -13,16 +13,4 @@ if (major < 24) {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const built = join(root, 'dist', 'BUILT');
-const fresh = existsSync(built) && statSync(built).mtimeMs >= newestSource(join(root, 'src'));
-await import(fresh ? '../dist/src/cli/main.js' : '../src/cli/main.ts');
+await import(distIsFresh(root) ? '../dist/src/cli/main.js' : '../src/cli/main.ts');

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from '../../scripts/dist-fresh.js';
 import { newAgent, type Target } from './http.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -88,11 +89,13 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
 
 let built = false;
 
-/** Compiles src/ to dist/ once per run, so that Berth runs the code users run (bin/berth.js falls back to the
- * TypeScript sources, slower to start and larger in memory, when dist/ is older than them). */
+/** Compiles src/ to dist/ once per run when it is older than src/, so that Berth runs the code users run
+ * (bin/berth.js falls back to the TypeScript sources, slower to start and larger in memory, when dist/ is older
+ * than them). A dist/ that is up to date is left alone: a rebuild empties it first, which would break a berth
+ * starting at that moment (the smoke test runs beside the other tests). */
 function buildOnce(): void {
   if (built) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], { stdio: 'inherit' });
+  if (!distIsFresh(ROOT)) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], { stdio: 'inherit' });
   built = true;
 }
 
