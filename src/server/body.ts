@@ -2,6 +2,7 @@
 // limit is not kept: it is read to its end and dropped (or, when Content-Length announces it, left for Node to
 // discard after the answer), so that the client receives the answer instead of a reset connection.
 import type { IncomingMessage } from 'node:http';
+import { finished } from 'node:stream/promises';
 
 export interface Body {
   /** The bytes, or undefined when the body is over the limit. */
@@ -15,13 +16,11 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Bod
   if (declared > limit) return { bytes: undefined, size: declared };
   const chunks: Buffer[] = [];
   let size = 0;
-  await new Promise<void>((resolve, reject) => {
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.once('end', resolve);
-    req.once('error', reject);
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
   });
+  // `finished` also settles for a request whose client went away before we got here.
+  await finished(req, { writable: false });
   return { bytes: size > limit ? undefined : Buffer.concat(chunks, size), size };
 }

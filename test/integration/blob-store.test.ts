@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { alignedBuffersInUse } from '../../src/storage/blobs/aligned.ts';
 import { copyRange } from '../../src/storage/blobs/copy.ts';
 import { FilesystemBlobStore } from '../../src/storage/blobs/fs.ts';
 import { startBerth } from '../helpers/berth.ts';
@@ -20,8 +21,14 @@ const O_DIRECT = 0o40000; // x86_64 and arm64 Linux
 const roots: string[] = [];
 let ramfs: string | undefined;
 before(() => {
-  ramfs = mkdtempSync(join(tmpdir(), 'berth-ramfs-'));
-  execFileSync('mount', ['-t', 'ramfs', 'ramfs', ramfs]);
+  const dir = mkdtempSync(join(tmpdir(), 'berth-ramfs-'));
+  try {
+    execFileSync('mount', ['-t', 'ramfs', 'ramfs', dir]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  ramfs = dir;
 });
 after(() => {
   roots.forEach((r) => rmSync(r, { recursive: true, force: true }));
@@ -130,6 +137,38 @@ for (const c of cases) {
     });
   });
 }
+
+describe('blob store uploads: the body', () => {
+  test('a request stream that is gone before the append starts fails it at once, and the upload goes on', { timeout: 10_000 }, async () => {
+    const store = new FilesystemBlobStore(makeRoot(tmpdir()));
+    await store.init();
+    await store.createUpload('gone');
+    const body = new PassThrough();
+    body.destroy();
+    await assert.rejects(store.append('gone', body));
+    assert.equal(await store.uploadSize('gone'), 0);
+    assert.equal(await store.append('gone', [Buffer.from('next')]), 4);
+  });
+
+  test('one large chunk in memory (an ECR layer part) is written a few buffers at a time', async () => {
+    const store = new FilesystemBlobStore(makeRoot(tmpdir()));
+    await store.init();
+    await store.createUpload('part');
+    const part = randomBytes(20 * MiB + 5);
+    let most = 0;
+    let appending = true;
+    const sample = () => {
+      most = Math.max(most, alignedBuffersInUse());
+      if (appending) setImmediate(sample);
+    };
+    sample();
+    const size = await store.append('part', [part]).finally(() => { appending = false; });
+    assert.equal(size, part.length);
+    assert.ok(readFileSync(join(store.root, 'uploads', 'part', 'data')).equals(part));
+    assert.ok(most >= 2, `buffers were in use while the part was written (${most})`);
+    assert.ok(most <= 6, `at most the writes in flight and the buffer being filled: ${most} buffers at once`);
+  });
+});
 
 describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false', () => {
   for (const setting of [undefined, 'false'] as const) {

@@ -47,6 +47,11 @@ export function giveBuffer(buffer: Buffer): void {
   if (aligned.has(buffer)) free.push(buffer);
 }
 
+/** Aligned buffers handed out and not given back yet. */
+export function alignedBuffersInUse(): number {
+  return made / BUFFER_SIZE - free.length;
+}
+
 /** Whether O_DIRECT may read or write this buffer's memory (from its start). */
 export function isAligned(buffer: Buffer): boolean {
   return aligned.has(buffer);

@@ -60,17 +60,22 @@ export class Appender {
     return this.base + this.filled;
   }
 
-  /** Takes a chunk. When a promise is returned, push no more until it settles (writes are catching up). */
-  push(chunk: Buffer): Promise<void> | undefined {
+  /**
+   * Takes a chunk (from byte `from` on). When a promise is returned, push no more until it settles (writes are
+   * catching up). A chunk larger than the writes allowed in flight (an ECR layer part, up to 20 MiB) is taken in
+   * turns: the rest of it waits for the oldest write.
+   */
+  push(chunk: Buffer, from = 0): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.failed);
-    let wait: Promise<void> | undefined;
-    for (let at = 0; at < chunk.length;) {
+    for (let at = from; at < chunk.length;) {
       const n = chunk.copy(this.current, this.filled, at);
       at += n;
       this.filled += n;
-      if (this.filled === BUFFER_SIZE) wait = this.flush();
+      if (this.filled < BUFFER_SIZE) continue;
+      const wait = this.flush();
+      if (wait) return at < chunk.length ? wait.then(() => this.push(chunk, at)) : wait;
     }
-    return wait;
+    return undefined;
   }
 
   /** Writes what is left and waits for every write; returns the file's new size. Not fsynced. */

@@ -5,6 +5,7 @@
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../core/grammar.ts';
 import { bytesReceived } from '../../core/memory.ts';
@@ -184,24 +185,24 @@ async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> |
     return;
   }
   const stream = body;
-  await new Promise<void>((resolve, reject) => {
-    let ended = false;
-    const fail = (e: unknown) => {
-      stream.off('data', onData);
-      reject(e);
-    };
-    const onData = (chunk: Buffer) => {
-      const wait = fn(chunk);
-      if (wait) {
-        stream.pause();
-        wait.then(() => stream.resume(), (e: unknown) => { fail(e); stream.destroy(); });
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => { ended = true; resolve(); });
-    stream.once('error', fail);
-    stream.once('close', () => { if (!ended) fail(new Error('aborted')); });
-  });
+  // `finished` also settles for a stream that ended or was destroyed before we got here (a client gone already).
+  let failure: unknown;
+  const onData = (chunk: Buffer) => {
+    const wait = fn(chunk);
+    if (wait) {
+      stream.pause();
+      wait.then(() => stream.resume(), (e: unknown) => { failure ??= e; stream.destroy(); });
+    }
+  };
+  stream.on('data', onData);
+  try {
+    await finished(stream, { writable: false });
+  } catch (e) {
+    throw failure ?? e;
+  } finally {
+    stream.off('data', onData);
+  }
+  if (failure) throw failure;
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
