@@ -1,7 +1,7 @@
 // The results of a completed lifecycle preview, parsed once and kept for the pages that follow. A preview over
 // 100,000 images stores ~10 MB of JSON; reading and parsing it for every page of 100 took ~90 ms a page. Results
-// are kept per (repository, generation): a new preview has a new generation, so nothing stale is ever served, on
-// this node or another. Few are kept, and not for long, since they can be large.
+// are kept per (repository, generation): every preview started has a generation of its own (a repository id may
+// be reused, a generation never is), so nothing stale is ever served, on this node or another. Few are kept, and not for long, since they can be large.
 import type { MetaStore } from '../storage/meta/store.ts';
 import type { LifecycleResult } from './evaluate.ts';
 

@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCommand, GetLifecyclePolicyPreviewCommand, StartLifecyclePolicyPreviewCommand, type ECRClient,
+  CreateRepositoryCommand, DeleteRepositoryCommand, GetLifecyclePolicyPreviewCommand, StartLifecyclePolicyPreviewCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient } from '../helpers/ecr.ts';
@@ -20,7 +21,7 @@ before(async () => {
   ecr = ecrClient(berth);
   await ecr.send(new CreateRepositoryCommand({ repositoryName }));
   for (let i = 0; i < 9; i++) {
-    const image = await pushImage({ url: berth.url, authHeader: berth.authHeader }, repositoryName, `t${i}`, { annotations: { n: String(i) } });
+    const image = await pushImage(berth, repositoryName, `t${i}`, { annotations: { n: String(i) } });
     pushed.push(image.digest);
     await new Promise((r) => setTimeout(r, 5)); // distinct push times
   }
@@ -70,11 +71,33 @@ test('a walk over every page lists each expiring image once, and a new preview r
   assert.deepEqual([...second.digests].sort(), pushed.slice(0, 3).sort());
 
   // The first policy again, after one more push: computed anew (8 expire now), not taken from the first run.
-  const image = await pushImage({ url: berth.url, authHeader: berth.authHeader }, repositoryName, 't9', { annotations: { n: '9' } });
+  const image = await pushImage(berth, repositoryName, 't9', { annotations: { n: '9' } });
   await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: keepNewest(2) }));
   await completedPreview(ecr, repositoryName);
   const third = await walk(5);
   assert.equal(third.total, 8);
   assert.deepEqual([...third.digests].sort(), [...pushed.slice(0, 8)].sort());
   assert.ok(!third.digests.includes(image.digest));
+});
+
+test('a repository made after the newest one was deleted (SQLite reuses its id) never sees the deleted one\'s preview', async () => {
+  const digestsOf = async (name: string) => {
+    const page = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: name, maxResults: 100 }));
+    assert.equal(page.status, 'COMPLETE');
+    return (page.previewResults ?? []).map((r) => r.imageDigest!).sort();
+  };
+  const previewed = async (name: string, tag: string) => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+    const old = await pushImage(berth, name, `${tag}-old`, { annotations: { n: `${name}-old` } });
+    await new Promise((r) => setTimeout(r, 5));
+    await pushImage(berth, name, `${tag}-new`, { annotations: { n: `${name}-new` } });
+    await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: name, lifecyclePolicyText: keepNewest(1) }));
+    await completedPreview(ecr, name);
+    return old.digest;
+  };
+  const gone = await previewed('preview/gone', 'a');
+  assert.deepEqual(await digestsOf('preview/gone'), [gone], 'its results are read, and kept');
+  await ecr.send(new DeleteRepositoryCommand({ repositoryName: 'preview/gone', force: true }));
+  const fresh = await previewed('preview/fresh', 'b');
+  assert.deepEqual(await digestsOf('preview/fresh'), [fresh]);
 });

@@ -33,7 +33,7 @@ export interface LifecyclePreview {
   policyText: string;
   status: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
   startedAt: number;
-  /** Goes up by one with every preview started for the repository. */
+  /** Identifies the preview: every preview started, of any repository, has a new one (never reused). */
   generation: number;
   /** JSON of the results, when complete (and asked for). */
   results: string | null;
