@@ -22,7 +22,7 @@ export interface AuthzRequest {
   requestTags?: ResourceTag[];
   sourceIp?: string;
   secureTransport?: boolean;
-  /** Shared by the decisions of one request that makes many (a listing): the caller's policies are read once. */
+  /** Shared by the decisions of one request (`Authorizer.scope`): the caller's policies are read once for it. */
   scope?: AuthzScope;
 }
 
@@ -45,7 +45,8 @@ export class Authorizer {
     this.now = now;
   }
 
-  /** A scope for the decisions of one request: pass it with each (`AuthzRequest.scope`), and drop it after. */
+  /** A scope for the decisions of one request (a listing makes one per repository): pass it with each
+   * (`AuthzRequest.scope`), and drop it with the request. */
   scope(): AuthzScope {
     return {};
   }
@@ -58,7 +59,7 @@ export class Authorizer {
    * Decides several actions of one request (a push needs three) from one gathering of its policies and
    * condition keys: the first denied action's decision, else the last one's.
    */
-  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: EcrAction[]): Promise<{ action: EcrAction; decision: Decision }> {
+  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: [EcrAction, ...EcrAction[]]): Promise<{ action: EcrAction; decision: Decision }> {
     const { principal } = req;
     const { policies, keys } = await this.gather(req);
     let result: { action: EcrAction; decision: Decision } | undefined;

@@ -21,7 +21,7 @@ export const userArn = (accountId: string, name: string) => `arn:aws:iam::${acco
 
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 
-function principalOf(row: AccessKeyRow): Principal {
+function principalOfKey(row: AccessKeyRow): Principal {
   return row.userName === null
     ? { kind: 'root', accountId: row.accountId, arn: rootArn(row.accountId), accessKeyId: row.accessKeyId }
     : { kind: 'user', accountId: row.accountId, arn: userArn(row.accountId, row.userName), accessKeyId: row.accessKeyId, userName: row.userName };
@@ -58,14 +58,14 @@ export class Identity {
   async lookup(accessKeyId: string): Promise<KeyHolder | undefined> {
     if (accessKeyId === this.root.accessKeyId) return this.root;
     const row = await this.activeKey(accessKeyId);
-    return row && { accessKeyId: row.accessKeyId, secretAccessKey: this.box.decrypt(row.secretCiphertext), principal: principalOf(row) };
+    return row && { accessKeyId: row.accessKeyId, secretAccessKey: this.box.decrypt(row.secretCiphertext), principal: principalOfKey(row) };
   }
 
   /** Who an active access key speaks for, without decrypting its secret: a token signed by us needs no more. */
   private async principalOf(accessKeyId: string): Promise<Principal | undefined> {
     if (accessKeyId === this.root.accessKeyId) return this.root.principal;
     const row = await this.activeKey(accessKeyId);
-    return row && principalOf(row);
+    return row && principalOfKey(row);
   }
 
   private async activeKey(accessKeyId: string): Promise<AccessKeyRow | undefined> {

@@ -17,6 +17,8 @@ export interface EcrContext {
   holder: KeyHolder;
   identity: Identity;
   authorizer: Authorizer;
+  /** This request's authorization scope (`authorizer.scope()`): every decision it makes shares it. */
+  authzScope: AuthzScope;
   /** The caller's address (aws:SourceIp). */
   sourceIp?: string;
   registry: Registry;
@@ -64,13 +66,11 @@ export interface Target {
   resourceAccount: string;
   repository?: Repository;
   requestTags?: { Key: string; Value: string }[];
-  /** For a listing's many decisions: `ctx.authorizer.scope()`. */
-  scope?: AuthzScope;
 }
 
 /** Authorizes the operation's action on a resource, or throws AccessDeniedException with AWS's message. */
 export async function allow(ctx: EcrContext, target: Target, action: EcrAction = `ecr:${ctx.operation}`): Promise<void> {
-  const decision = await ctx.authorizer.authorize({ principal: ctx.principal, action, sourceIp: ctx.sourceIp, ...target });
+  const decision = await decide(ctx, target, action);
   if (decision.allowed) return;
   const why = decision.effect === 'ExplicitDeny'
     ? `with an explicit deny in ${decision.policy?.startsWith('repository/') ? 'a resource-based policy' : 'an identity-based policy'}`
@@ -82,7 +82,11 @@ export async function allow(ctx: EcrContext, target: Target, action: EcrAction =
 
 /** Whether the operation's action is allowed on a resource (for listings that show only what the caller may see). */
 export async function allowed(ctx: EcrContext, target: Target, action: EcrAction = `ecr:${ctx.operation}`): Promise<boolean> {
-  return (await ctx.authorizer.authorize({ principal: ctx.principal, action, sourceIp: ctx.sourceIp, ...target })).allowed;
+  return (await decide(ctx, target, action)).allowed;
+}
+
+function decide(ctx: EcrContext, target: Target, action: EcrAction) {
+  return ctx.authorizer.authorize({ principal: ctx.principal, action, sourceIp: ctx.sourceIp, scope: ctx.authzScope, ...target });
 }
 
 /** Authorizes the operation on the named repository and returns it, or RepositoryNotFoundException. */

@@ -7,7 +7,7 @@ import type {
   PutRegistryPolicyRequest, PutRegistryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
 } from '@aws-sdk/client-ecr';
 import { parsePolicy, PolicyError, type PolicyKind } from '../auth/policy/document.ts';
-import { allow, registryIdOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { allow, allowed, registryIdOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
 import { registryArn, repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
@@ -26,11 +26,10 @@ export async function setRepositoryPolicy(ctx: EcrContext, input: SetRepositoryP
   validate(text, 'resource', 'repository');
   if (!input.force) {
     // ECR's guard against lock-out: a policy that would stop the caller from setting the next one needs force.
-    const next = await ctx.authorizer.authorize({
-      principal: ctx.principal, action: 'ecr:SetRepositoryPolicy', resource: repositoryArn(ctx.region, repo.accountId, repo.name),
-      resourceAccount: repo.accountId, repository: { ...repo, policyText: text }, sourceIp: ctx.sourceIp,
-    });
-    if (!next.allowed) {
+    const mayStill = await allowed(ctx, {
+      resource: repositoryArn(ctx.region, repo.accountId, repo.name), resourceAccount: repo.accountId, repository: { ...repo, policyText: text },
+    }, 'ecr:SetRepositoryPolicy');
+    if (!mayStill) {
       throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent ${ctx.principal.arn} from setting future repository policies; set force to true to apply it anyway'`);
     }
   }

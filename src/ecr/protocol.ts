@@ -66,7 +66,7 @@ export function ecrHandler(deps: EcrDeps) {
       validateInput(operation, input);
       if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
       const ctx: EcrContext = {
-        operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer,
+        operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
         sourceIp: req.socket.remoteAddress, registry: deps.registry,
         repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost,
         publicScheme: deps.publicScheme, now, layerParts,

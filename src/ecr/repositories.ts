@@ -91,9 +91,8 @@ export async function describeRepositories(ctx: EcrContext, input: DescribeRepos
   }
   // Every repository the caller may describe, a page at a time (read on past the ones it may not).
   const limit = input.maxResults ?? 100;
-  const scope = ctx.authorizer.scope();
   const visible = await listVisible(ctx.registry.meta, registryId, afterOf(input.nextToken), limit, (repo) =>
-    allowed(ctx, { resource: repositoryArn(ctx.region, registryId, repo.name), resourceAccount: registryId, repository: repo, scope }));
+    allowed(ctx, { resource: repositoryArn(ctx.region, registryId, repo.name), resourceAccount: registryId, repository: repo }));
   if (visible.length === 0) {
     // Nothing visible: a caller with no right to describe repositories at all is refused, as in ECR.
     await allow(ctx, { resource: repositoryArn(ctx.region, registryId, '*'), resourceAccount: registryId });

@@ -16,6 +16,8 @@ export interface OciContext {
   principal: Principal;
   registry: Registry;
   authorizer: Authorizer;
+  /** This request's authorization scope (`authorizer.scope()`): every decision it makes shares it. */
+  authzScope: AuthzScope;
   region: string;
 }
 
@@ -23,27 +25,29 @@ export interface OciContext {
  * Authorizes every action on the repository (DESIGN.md invariant 4), with its policy when it exists, or throws:
  * DENIED (403) for a known caller, UNAUTHORIZED (401, with the challenge) for an anonymous one.
  */
-export async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, ...actions: EcrAction[]): Promise<void> {
-  const arn = repositoryArn(ctx.region, account, name);
-  const { action, decision } = await ctx.authorizer.authorizeEach({
-    principal: ctx.principal, resource: arn, resourceAccount: account, repository, sourceIp: ctx.req.socket.remoteAddress,
-  }, actions);
+export async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, ...actions: Actions): Promise<void> {
+  const { action, decision } = await decide(ctx, account, name, repository, actions);
   if (decision.allowed) return;
   if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
-  fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`);
+  fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${repositoryArn(ctx.region, account, name)}`);
 }
 
-/** Whether the caller may describe a repository (for the catalog); a listing's decisions share one `scope`. */
-export async function mayDescribe(ctx: OciContext, repository: Repository, scope: AuthzScope): Promise<boolean> {
-  const { decision } = await ctx.authorizer.authorizeEach({
+/** Whether the caller may describe a repository (for the catalog). */
+export async function mayDescribe(ctx: OciContext, repository: Repository): Promise<boolean> {
+  return (await decide(ctx, repository.accountId, repository.name, repository, ['ecr:DescribeRepositories'])).decision.allowed;
+}
+
+type Actions = [EcrAction, ...EcrAction[]];
+
+function decide(ctx: OciContext, account: string, name: string, repository: Repository | undefined, actions: Actions) {
+  return ctx.authorizer.authorizeEach({
     principal: ctx.principal,
-    resource: repositoryArn(ctx.region, repository.accountId, repository.name),
-    resourceAccount: repository.accountId,
+    resource: repositoryArn(ctx.region, account, name),
+    resourceAccount: account,
     repository,
     sourceIp: ctx.req.socket.remoteAddress,
-    scope,
-  }, ['ecr:DescribeRepositories']);
-  return decision.allowed;
+    scope: ctx.authzScope,
+  }, actions);
 }
 
 /**
@@ -51,7 +55,7 @@ export async function mayDescribe(ctx: OciContext, repository: Repository, scope
  * account is named as it is; another account's as `<account id>/<name>` (where ECR uses that account's
  * registry host), which its repository policy must open to the caller.
  */
-export async function repositoryFor(ctx: OciContext, name: string, actions: EcrAction[], forPush = false): Promise<Repository> {
+export async function repositoryFor(ctx: OciContext, name: string, actions: Actions, forPush = false): Promise<Repository> {
   if (!isValidRepositoryName(name)) fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
   const own = ctx.principal.accountId;
   const existing = await ctx.registry.meta.getRepository(own, name);

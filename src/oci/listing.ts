@@ -20,8 +20,7 @@ export async function listCatalog(ctx: OciContext): Promise<void> {
   const page = pageOf(ctx);
   // Only the repositories the caller may describe: read on until a page (and one more) is visible.
   const account = ctx.principal.accountId;
-  const scope = ctx.authorizer.scope();
-  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, (repo) => mayDescribe(ctx, repo, scope));
+  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, (repo) => mayDescribe(ctx, repo));
   sendPage(ctx, '/v2/_catalog', page, visible.map((r) => r.name), (items) => ({ repositories: items }));
 }
 

@@ -76,7 +76,9 @@ export function ociHandler(deps: OciDeps) {
       // No credentials: an anonymous caller of the default account, let in only where a policy grants "*".
       const principal = auth ? auth.principal : anonymous(deps.defaultAccountId);
       seen.principal = principal;
-      const ctx: OciContext = { req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, region: deps.region };
+      const ctx: OciContext = {
+        req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(), region: deps.region,
+      };
       for (const route of ROUTES) {
         const m = route.pattern.exec(url.pathname);
         if (!m) continue;

@@ -14,7 +14,7 @@
 // 6. Otherwise: implicit deny.
 import { conditionHolds, type ContextValue } from './conditions.ts';
 import type { PolicyDocument, PrincipalBlock, Statement } from './document.ts';
-import { matchTokens, matchWildcard, substitute, tokenize, type VariableResolver } from './wildcard.ts';
+import { matchTokens, matchWildcard, policyTokens, type VariableResolver } from './wildcard.ts';
 
 export interface RequestContext {
   principal: { arn: string; accountId: string; kind: 'root' | 'user' | 'anonymous'; userName?: string };
@@ -160,14 +160,10 @@ export function statementApplies(
     const listed = (statement.Resource ?? statement.NotResource) as string[];
     let any = false;
     for (const pattern of listed) {
-      if (resolve === undefined || !pattern.includes('${')) {
-        if (matchWildcard(pattern, ctx.resource)) any = true;
-        continue;
-      }
-      const pieces = substitute(pattern, resolve);
+      const tokens = policyTokens(pattern, resolve);
       // "If AWS cannot resolve a variable, this might cause the entire statement to be invalid."
-      if (pieces === undefined) return false;
-      if (matchTokens(tokenize(pieces), ctx.resource)) any = true;
+      if (tokens === undefined) return false;
+      if (matchTokens(tokens, ctx.resource)) any = true;
     }
     if (statement.Resource !== undefined ? !any : any) return false;
   }

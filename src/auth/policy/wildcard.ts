@@ -97,16 +97,28 @@ const NON_ASCII = /[^\x00-\x7f]/;
 const tokenCaches = [new Map<string, Token[]>(), new Map<string, Token[]>()];
 const TOKEN_CACHE_MAX = 10_000;
 
+/**
+ * Tokens of a policy value after its variables are substituted (see `substitute`): undefined when a variable has
+ * no value. A value without variables is tokenized once and kept.
+ */
+export function policyTokens(value: string, resolve: VariableResolver | undefined, ignoreCase = false): Token[] | undefined {
+  if (resolve !== undefined && value.includes('${')) {
+    const pieces = substitute(value, resolve);
+    return pieces && tokenize(pieces, ignoreCase);
+  }
+  const cache = tokenCaches[ignoreCase ? 1 : 0];
+  let tokens = cache.get(value);
+  if (!tokens) {
+    tokens = tokenize([{ text: value, wild: true }], ignoreCase);
+    if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
+    cache.set(value, tokens);
+  }
+  return tokens;
+}
+
 /** Glob match of a plain policy string (no variables). */
 export function matchWildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const cache = tokenCaches[ignoreCase ? 1 : 0];
-  let tokens = cache.get(pattern);
-  if (!tokens) {
-    tokens = tokenize([{ text: pattern, wild: true }], ignoreCase);
-    if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
-    cache.set(pattern, tokens);
-  }
-  return matchTokens(tokens, value, ignoreCase);
+  return matchTokens(policyTokens(pattern, undefined, ignoreCase)!, value, ignoreCase);
 }
 
 /** Splits an ARN into its six colon-delimited components (the last keeps any further colons), or undefined. */
