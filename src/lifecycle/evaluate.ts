@@ -47,8 +47,6 @@ export interface LifecycleResult {
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-export { matchesTagPattern } from '../core/tag-pattern.ts';
-
 /** A rule's tagging requirements as a test on an image's tags (tagStatus and its prefix or pattern list). */
 export function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[]) => boolean {
   switch (selection.tagStatus) {

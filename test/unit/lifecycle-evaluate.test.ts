@@ -14,7 +14,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLifecyclePolicy, type LifecyclePolicy, type LifecycleRule } from '../../src/lifecycle/policy.ts';
-import { evaluateLifecycle, matchesTagPattern, type LifecycleImage } from '../../src/lifecycle/evaluate.ts';
+import { evaluateLifecycle, type LifecycleImage } from '../../src/lifecycle/evaluate.ts';
+import { matchesTagPattern } from '../../src/core/tag-pattern.ts';
 
 const NOW = Date.UTC(2025, 5, 30, 12, 0, 0);
 const DAY = 86_400_000;

@@ -13,8 +13,11 @@ const READ_RING = 4;
 
 /** Copies bytes `range.start` to `range.end` (inclusive) of the file to `out`, with backpressure. */
 export async function copyRange(path: string, range: { start: number; end: number }, out: Writable, cold: boolean): Promise<void> {
-  const ring = Array.from({ length: READ_RING }, () => takeBuffer());
-  const writes: (Promise<void> | undefined)[] = new Array(READ_RING);
+  // As many buffers as the range needs (a config blob needs one), READ_RING at most; an O_DIRECT read may also
+  // take the head of the first block.
+  const slots = Math.min(READ_RING, Math.ceil((range.end - range.start + 1 + ALIGN) / BUFFER_SIZE));
+  const ring = Array.from({ length: slots }, () => takeBuffer());
+  const writes: (Promise<void> | undefined)[] = new Array(slots);
   let direct = cold && ring.every(isAligned);
   let fh: FileHandle | undefined;
   try {
@@ -25,7 +28,7 @@ export async function copyRange(path: string, range: { start: number; end: numbe
     let position = direct ? range.start - (range.start % ALIGN) : range.start;
     let skip = range.start - position;
     for (let i = 0; position <= range.end; i++) {
-      const slot = i % READ_RING;
+      const slot = i % slots;
       if (writes[slot]) await writes[slot];
       if (out.destroyed) throw new Error('the destination closed');
       const left = range.end - position + 1;

@@ -50,9 +50,9 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     return sizeOf(this.blobPath(digest));
   }
 
-  async read(digest: string, range?: { start: number; end: number }): Promise<Readable> {
+  async read(digest: string): Promise<Readable> {
     const fh = await open(this.blobPath(digest), 'r');
-    return fh.createReadStream({ start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
+    return fh.createReadStream({ highWaterMark: READ_CHUNK });
   }
 
   async copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void> {

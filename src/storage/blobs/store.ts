@@ -10,8 +10,8 @@ export type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
 export interface BlobStore {
   /** Size of a stored blob, or undefined. */
   stat(digest: string): Promise<number | undefined>;
-  /** A stream of the blob's bytes, `start` and `end` inclusive. */
-  read(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** A stream of the blob's bytes (fsck hashes it; serving a blob uses `copyTo`). */
+  read(digest: string): Promise<Readable>;
   /** Writes the blob's bytes (`start` and `end` inclusive) to `out`, with backpressure, resolving when all are
    * handed to it. The fast path for serving a blob. */
   copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void>;

@@ -39,11 +39,14 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  private sql(text: string): StatementSync {
-    let s = this.statements.get(text);
+  /** The prepared statement, kept; with `arrays`, one that returns rows as arrays rather than objects. */
+  private sql(text: string, arrays = false): StatementSync {
+    const key = arrays ? `arrays:${text}` : text;
+    let s = this.statements.get(key);
     if (!s) {
       s = this.db.prepare(text);
-      this.statements.set(text, s);
+      if (arrays) s.setReturnArrays(true);
+      this.statements.set(key, s);
     }
     return s;
   }
@@ -51,14 +54,7 @@ export class SqliteMetaStore implements MetaStore {
   /** The values of a query's first column. Rows come back as arrays, not objects: a third of the cost for a
    * long list (1,000 tag names: 180 µs against 540). */
   private column(text: string, ...params: (string | number)[]): unknown[] {
-    const key = `column:${text}`;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(text);
-      s.setReturnArrays(true);
-      this.statements.set(key, s);
-    }
-    return (s.all(...params) as unknown as unknown[][]).map((row) => row[0]);
+    return (this.sql(text, true).all(...params) as unknown as unknown[][]).map((row) => row[0]);
   }
 
   private transaction<T>(fn: () => T): T {
@@ -563,7 +559,7 @@ function toRepository(row: Row): Repository {
 function toImage(row: Row): ImageRow {
   return {
     digest: String(row.digest),
-    tags: row.tag_list === null || row.tag_list === undefined ? [] : JSON.parse(String(row.tag_list)),
+    tags: row.tag_list === null ? [] : JSON.parse(String(row.tag_list)),
     mediaType: String(row.media_type),
     configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
     imageSize: Number(row.image_size),
