@@ -6,8 +6,7 @@ import type {
   PutLifecyclePolicyRequest, PutLifecyclePolicyResponse, StartLifecyclePolicyPreviewRequest, StartLifecyclePolicyPreviewResponse,
 } from '@aws-sdk/client-ecr';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../lifecycle/policy.ts';
-import type { LifecycleResult } from '../lifecycle/evaluate.ts';
-import { completedPreviewResults } from '../lifecycle/preview-results.ts';
+import { latestPreview } from '../lifecycle/preview-results.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, nextTokenOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
@@ -69,17 +68,11 @@ export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartL
 
 export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifecyclePolicyPreviewRequest): Promise<Wire<GetLifecyclePolicyPreviewResponse>> {
   const repo = await repositoryFor(ctx, input);
-  let preview = await ctx.registry.meta.getLifecyclePreview(repo.id, false);
-  let all: LifecycleResult[] | undefined;
-  // A preview started between the two reads has a new generation: read its state again (a few times at most).
-  for (let tries = 0; preview?.status === 'COMPLETE' && tries < 3; tries++) {
-    all = await completedPreviewResults(ctx.registry.meta, repo.id, preview.generation);
-    if (all) break;
-    preview = await ctx.registry.meta.getLifecyclePreview(repo.id, false);
-  }
-  if (!preview) {
+  const latest = await latestPreview(ctx.registry.meta, repo.id);
+  if (!latest) {
     throw new EcrError('LifecyclePolicyPreviewNotFoundException', `There is no dry run for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
   }
+  const { preview, results: all } = latest;
   const base = { registryId: repo.accountId, repositoryName: repo.name, lifecyclePolicyText: preview.policyText, status: preview.status };
   if (!all) return { ...base, previewResults: [] };
   let results = all;

@@ -1,8 +1,9 @@
 // The results of a completed lifecycle preview, parsed once and kept for the pages that follow. A preview over
 // 100,000 images stores ~10 MB of JSON; reading and parsing it for every page of 100 took ~90 ms a page. Results
 // are kept per (repository, generation): every preview started has a generation of its own (a repository id may
-// be reused, a generation never is), so nothing stale is ever served, on this node or another. Few are kept, and not for long, since they can be large.
-import type { MetaStore } from '../storage/meta/store.ts';
+// be reused, a generation never is), so nothing stale is ever served, on this node or another. Few are kept, and
+// not for long, since they can be large.
+import type { LifecyclePreview, MetaStore } from '../storage/meta/store.ts';
 import type { LifecycleResult } from './evaluate.ts';
 
 const KEEP = 4;
@@ -10,21 +11,24 @@ const KEEP_MS = 5 * 60 * 1000;
 
 const kept = new Map<string, { results: LifecycleResult[]; at: number }>();
 
-/** The results of the repository's completed preview of `generation`; undefined when that is no longer the
- * latest preview, or is not complete. */
-export async function completedPreviewResults(meta: MetaStore, repositoryId: number, generation: number, now = Date.now()): Promise<LifecycleResult[] | undefined> {
+/** The repository's latest preview, with its results when it is complete (parsed once, then kept). */
+export async function latestPreview(meta: MetaStore, repositoryId: number, now = Date.now()): Promise<{ preview: LifecyclePreview; results?: LifecycleResult[] } | undefined> {
   for (const [key, entry] of kept) if (now - entry.at > KEEP_MS) kept.delete(key);
-  const key = `${repositoryId}:${generation}`;
-  const hit = kept.get(key);
+  const light = await meta.getLifecyclePreview(repositoryId, false);
+  if (!light || light.status !== 'COMPLETE') return light && { preview: light };
+  const hit = kept.get(keyOf(repositoryId, light.generation));
   if (hit) {
-    kept.delete(key);
-    kept.set(key, hit); // most recently used last
-    return hit.results;
+    kept.delete(keyOf(repositoryId, light.generation));
+    kept.set(keyOf(repositoryId, light.generation), hit); // most recently used last
+    return { preview: light, results: hit.results };
   }
+  // Read whole: by now it may be a newer preview, which is then the one answered.
   const preview = await meta.getLifecyclePreview(repositoryId);
-  if (!preview || preview.generation !== generation || preview.status !== 'COMPLETE') return undefined;
+  if (!preview || preview.status !== 'COMPLETE') return preview && { preview };
   const results = preview.results === null ? [] : JSON.parse(preview.results) as LifecycleResult[];
-  kept.set(key, { results, at: now });
+  kept.set(keyOf(repositoryId, preview.generation), { results, at: now });
   while (kept.size > KEEP) kept.delete(kept.keys().next().value!);
-  return results;
+  return { preview, results };
 }
+
+const keyOf = (repositoryId: number, generation: number) => `${repositoryId}:${generation}`;
