@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataPool } from './lib/data.ts';
 import { requireWrk } from './lib/load.ts';
-import { measureMachine, measureProcess, memory, type Usage } from './lib/proc.ts';
+import { memory, phase, type Phase } from './lib/proc.ts';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './lib/profile.ts';
 import { buildFigures, evaluateTargets, markdown, textTable } from './lib/report.ts';
 import { DISTRIBUTION_BIN, ROOT, cleanUpOnSignals, startBerth, startRegistry, type Kind, type Registry } from './lib/servers.ts';
@@ -78,7 +78,7 @@ function parse() {
     const names = values.only.split(',').map((s) => s.trim()).filter(Boolean);
     for (const n of names) if (!WORKLOADS.some((w) => w.name === n)) throw new Error(`--only: no workload "${n}" (${WORKLOADS.map((w) => w.name).join(', ')})`);
     selected = WORKLOADS.filter((w) => names.includes(w.name));
-  } else if ((smoke && !values['with-docker']) || values['no-docker']) {
+  } else if (smoke && !values['with-docker']) {
     selected = WORKLOADS.filter((w) => !w.needsDocker);
   }
   if (values['no-docker']) selected = selected.filter((w) => !w.needsDocker);
@@ -99,12 +99,10 @@ function parse() {
 
 type Options = ReturnType<typeof parse>;
 
-interface WorkloadRecord {
-  seconds: number;
+/** A measured workload: its figures, and (Phase) its time, the server's usage and the cores the whole machine kept
+ * busy meanwhile (of os.availableParallelism()). */
+interface WorkloadRecord extends Phase {
   figures: Record<string, number>;
-  usage: Usage;
-  /** Cores the whole machine kept busy meanwhile (of os.availableParallelism()). */
-  machineBusyCores: number;
 }
 
 interface RoundRecord {
@@ -119,16 +117,15 @@ interface RoundRecord {
 }
 
 async function measured(ctx: Context, w: Workload, cores: number): Promise<WorkloadRecord> {
-  const machine = measureMachine(cores);
-  const server = measureProcess(ctx.reg.pid);
-  const t0 = process.hrtime.bigint();
-  const figures = await w.run(ctx);
-  const seconds = secondsSince(t0);
-  const usage = server.stop();
-  const machineBusyCores = machine.stop();
+  const { value: figures, seconds, usage, machineBusyCores } = await phase(ctx.reg.pid, () => w.run(ctx), cores);
   figures[`${w.name}.cpu_s`] = usage.cpuSeconds;
   figures[`${w.name}.rss_max_MiB`] = usage.rssMaxMiB;
   return { seconds, figures, usage, machineBusyCores };
+}
+
+/** A workload's own figures (those without a dot: not its server CPU and RSS), for the log. */
+function summary(figures: Record<string, number>): string {
+  return Object.entries(figures).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
 async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, cores: number): Promise<RoundRecord> {
@@ -148,8 +145,7 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
       if (w.teardown) await w.teardown(ctx);
       record.workloads[w.name] = r;
       Object.assign(record.figures, r.figures);
-      const main = Object.entries(r.figures).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-      log(`  ${kind} ${w.name}: ${main}; server CPU ${r.usage.cpuSeconds.toFixed(2)} s (main thread ${r.usage.mainThreadCpuSeconds.toFixed(2)} s), RSS max ${r.usage.rssMaxMiB.toFixed(0)} MiB, ` +
+      log(`  ${kind} ${w.name}: ${summary(r.figures)}; server CPU ${r.usage.cpuSeconds.toFixed(2)} s (main thread ${r.usage.mainThreadCpuSeconds.toFixed(2)} s), RSS max ${r.usage.rssMaxMiB.toFixed(0)} MiB, ` +
         `machine busy ${r.machineBusyCores.toFixed(2)} cores, ${r.seconds.toFixed(1)} s`);
       if (STREAMING.has(w.name)) {
         streamRss = Math.max(streamRss, r.usage.rssMaxMiB);
@@ -198,8 +194,7 @@ async function profileRun(opts: Options, blobs: Blobs, cores: number): Promise<{
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error(`no .cpuprofile in ${profDir}: did Berth exit cleanly?\n${reg.output()}`);
       profiles[w.name] = summarizeProfile(join(profDir, file), ROOT, 20, { fromUs, toUs });
-      const main = Object.entries(r.figures).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-      log(`profiled ${w.name} (${main}): ${join(profDir, file)}`);
+      log(`profiled ${w.name} (${summary(r.figures)}): ${join(profDir, file)}`);
     } finally {
       await reg.cleanup();
       rmSync(reg.dataDir, { recursive: true, force: true });
@@ -249,6 +244,7 @@ async function main(): Promise<void> {
 
   const pool = new DataPool(32);
   const blobs = new Blobs(pool, sizes);
+  // Every blob the selected workloads upload is generated and hashed now (Blobs keeps them), outside any clock.
   const tHash = process.hrtime.bigint();
   const names = new Set(opts.selected.map((w) => w.name));
   if (names.has('monolithic') || names.has('get')) void blobs.monolithic;

@@ -4,8 +4,7 @@
 // CreateRepository over the ECR API), then measures, through the ECR API with the AWS SDK (SigV4) and the OCI API:
 // DescribeImages and ListImages page latency (pages of 100, p50 and p99) and full pagination walks,
 // DescribeRepositories and /v2/_catalog walks, the lifecycle preview (StartLifecyclePolicyPreview until
-// GetLifecyclePolicyPreview says COMPLETE; a Berth without lifecycle policies gets a TODO in the result instead),
-// and the server's CPU and memory. See bench/README.md.
+// GetLifecyclePolicyPreview says COMPLETE), and the server's CPU and memory. See bench/README.md.
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,8 +15,8 @@ import {
   StartLifecyclePolicyPreviewCommand,
 } from '@aws-sdk/client-ecr';
 import { smallBlob } from './lib/data.ts';
-import { expectStatus, pool, send } from './lib/http.ts';
-import { measureMachine, measureProcess, memory, type Usage } from './lib/proc.ts';
+import { expectStatus, nextLink, pool, send, type Target } from './lib/http.ts';
+import { measureProcess, memory, phase, type Phase } from './lib/proc.ts';
 import { ROOT, cleanUpOnSignals, startBerth, type Registry } from './lib/servers.ts';
 import { percentile, secondsSince } from './lib/stats.ts';
 import { uploadMonolithic } from './workloads/blobs.ts';
@@ -40,22 +39,13 @@ const log = (message: string) => process.stderr.write(`[${secondsSince(started).
 const IMAGES_REPO = 'scale/images';
 const PAGE = 100;
 
-interface Phase { seconds: number; usage: Usage; machineBusyCores: number }
-
-async function phase<T>(reg: Registry, fn: () => Promise<T>): Promise<{ value: T } & Phase> {
-  const machine = measureMachine(os.availableParallelism());
-  const server = measureProcess(reg.pid);
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  return { value, seconds: secondsSince(t0), usage: server.stop(), machineBusyCores: machine.stop() };
-}
+interface Keys { accessKeyId: string; secretAccessKey: string }
 
 interface Walk {
   /** Whether the walk reached the last page (false: stopped at the time budget). */
   complete: boolean;
   pages: number;
   items: number;
-  seconds: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -63,8 +53,24 @@ interface Walk {
   lastPageMs: number;
 }
 
-/** Calls `page(token)` until it returns no next token, or `budgetSeconds` have passed; records each call's latency. */
-async function walk(page: (token: string | undefined) => Promise<{ items: number; next?: string }>, budgetSeconds: number): Promise<Walk> {
+/** One page of a listing: how many items it held, and the token (or path) of the next page, if any. */
+type Page = (token: string | undefined) => Promise<{ items: number; next?: string }>;
+
+/** DescribeRepositories, pages of PAGE. */
+const describeRepositoriesPage = (ecr: ECRClient): Page => async (nextToken) => {
+  const r = await ecr.send(new DescribeRepositoriesCommand({ maxResults: PAGE, nextToken }));
+  return { items: r.repositories?.length ?? 0, next: r.nextToken };
+};
+
+/** /v2/_catalog, pages of `n`, following the Link header. */
+const catalogPage = (t: Target, n: number): Page => async (path) => {
+  const r = expectStatus(await send(t, 'GET', path ?? `/v2/_catalog?n=${n}`), 200, 'GET /v2/_catalog');
+  return { items: (JSON.parse(r.body.toString('utf8')) as { repositories: string[] }).repositories.length, next: nextLink(r) };
+};
+
+/** Calls `page(token)` until it returns no next token, or `budgetSeconds` have passed; records each call's latency.
+ * The walk's wall time is the measuring phase's (see measureWalk). */
+async function walk(page: Page, budgetSeconds: number): Promise<Walk> {
   const latencies: number[] = [];
   let token: string | undefined;
   let items = 0;
@@ -80,7 +86,6 @@ async function walk(page: (token: string | undefined) => Promise<{ items: number
     complete: !token,
     pages: latencies.length,
     items,
-    seconds: secondsSince(t0),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: latencies.reduce((a, b) => Math.max(a, b), 0),
@@ -94,20 +99,10 @@ const LIFECYCLE_POLICY = JSON.stringify({
   rules: [{ rulePriority: 1, description: 'keep the newest 1000', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1000 }, action: { type: 'expire' } }],
 });
 
-async function lifecyclePreview(reg: Registry, ecr: ECRClient, images: number, figures: Record<string, number>, notes: string[]): Promise<Record<string, unknown>> {
+async function lifecyclePreview(reg: Registry, ecr: ECRClient, images: number, figures: Record<string, number>): Promise<Record<string, unknown>> {
   const t0 = process.hrtime.bigint();
   const server = measureProcess(reg.pid);
-  try {
-    await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, lifecyclePolicyText: LIFECYCLE_POLICY }));
-  } catch (e) {
-    server.stop();
-    const err = e as Error;
-    if (err.name !== 'UnsupportedOperationException') throw e;
-    const todo = 'TODO: lifecycle preview time is not measured: this Berth does not implement lifecycle policies yet.';
-    notes.push(todo);
-    log(todo);
-    return { implemented: false, todo, serverSaid: `${err.name}: ${err.message}` };
-  }
+  await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, lifecyclePolicyText: LIFECYCLE_POLICY }));
   let status = 'IN_PROGRESS';
   let polls = 0;
   let expiring: number | undefined;
@@ -141,6 +136,7 @@ async function lifecyclePreview(reg: Registry, ecr: ECRClient, images: number, f
   figures.lifecycle_preview_page_p50_ms = percentile(pages, 50);
   log(`lifecycle preview over ${images} images: COMPLETE in ${seconds.toFixed(2)} s (${polls} polls), ${expiring} expiring; ` +
     `server CPU ${usage.cpuSeconds.toFixed(2)} s, RSS max ${usage.rssMaxMiB.toFixed(0)} MiB; a result page ${percentile(pages, 50).toFixed(1)} ms`);
+  // `implemented` stays in the result for readers of the berth-bench-scale/1 JSON (older results may say false).
   return { implemented: true, policy: JSON.parse(LIFECYCLE_POLICY), seconds, polls, expiring, usage, resultPageMs: pages };
 }
 
@@ -176,13 +172,10 @@ async function main(): Promise<void> {
 
   const reg = await startBerth();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const ecr = new ECRClient({
-    endpoint: reg.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: reg.accessKeyId!, secretAccessKey: reg.secretAccessKey! },
-    maxAttempts: 1,
-    requestHandler: { httpAgent: agent },
-  });
+  /** An ECR client of Berth signing with `credentials`: one attempt per call, on the shared keep-alive agent. */
+  const ecrFor = (credentials: Keys) =>
+    new ECRClient({ endpoint: reg.url, region: 'us-east-1', credentials, maxAttempts: 1, requestHandler: { httpAgent: agent } });
+  const ecr = ecrFor({ accessKeyId: reg.accessKeyId!, secretAccessKey: reg.secretAccessKey! });
   const result: Record<string, unknown> = {};
   const figures: Record<string, number> = {};
   const notes: string[] = [];
@@ -200,7 +193,7 @@ async function main(): Promise<void> {
     const seedStart = process.hrtime.bigint();
     let lastMark = seedStart;
     const step = Math.max(1000, Math.floor(wantImages / 10));
-    const seeded = await phase(reg, () => pool(wantImages, concurrency, async (i) => {
+    const seeded = await phase(reg.pid, () => pool(wantImages, concurrency, async (i) => {
       if (stopped) return;
       if (secondsSince(seedStart) > seedBudget) { stopped = true; return; }
       const manifest = manifestOf(config, [layer], { 'org.example.scale.index': String(i) });
@@ -223,7 +216,7 @@ async function main(): Promise<void> {
     log(`seeded ${made} images in ${seeded.seconds.toFixed(1)} s (${(made / seeded.seconds).toFixed(0)}/s), server CPU ${seeded.usage.cpuSeconds.toFixed(1)} s`);
 
     // Seeding: the repositories.
-    const repos = await phase(reg, () => pool(wantRepos, concurrency, async (i) => {
+    const repos = await phase(reg.pid, () => pool(wantRepos, concurrency, async (i) => {
       await ecr.send(new CreateRepositoryCommand({ repositoryName: `scale/repo-${String(i).padStart(5, '0')}` }));
     }));
     figures.seed_repos = wantRepos;
@@ -235,8 +228,8 @@ async function main(): Promise<void> {
 
     // Measurements.
     const walks: Record<string, Walk & Phase> = {};
-    const measureWalk = async (name: string, expected: number, fn: (token: string | undefined) => Promise<{ items: number; next?: string }>) => {
-      const w = await phase(reg, () => walk(fn, walkBudget));
+    const measureWalk = async (name: string, expected: number, page: Page) => {
+      const w = await phase(reg.pid, () => walk(page, walkBudget));
       if (w.value.complete && w.value.items !== expected) throw new Error(`${name}: ${w.value.items} items, expected ${expected}`);
       walks[name] = { ...w.value, seconds: w.seconds, usage: w.usage, machineBusyCores: w.machineBusyCores };
       figures[`${name}_page_p50_ms`] = w.value.p50Ms;
@@ -262,47 +255,23 @@ async function main(): Promise<void> {
       const r = await ecr.send(new ListImagesCommand({ repositoryName: IMAGES_REPO, maxResults: PAGE, nextToken }));
       return { items: r.imageIds?.length ?? 0, next: r.nextToken };
     });
-    await measureWalk('describe_repositories', wantRepos + 1, async (nextToken) => {
-      const r = await ecr.send(new DescribeRepositoriesCommand({ maxResults: PAGE, nextToken }));
-      return { items: r.repositories?.length ?? 0, next: r.nextToken };
-    });
-    for (const n of [100, 1000]) {
-      await measureWalk(`catalog_n${n}`, wantRepos + 1, async (path) => {
-        const r = expectStatus(await send(reg, 'GET', path ?? `/v2/_catalog?n=${n}`), 200, 'GET /v2/_catalog');
-        const link = r.headers.link;
-        const m = typeof link === 'string' ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
-        return { items: (JSON.parse(r.body.toString('utf8')) as { repositories: string[] }).repositories.length, next: m ? m[1] : undefined };
-      });
-    }
+    await measureWalk('describe_repositories', wantRepos + 1, describeRepositoriesPage(ecr));
+    for (const n of [100, 1000]) await measureWalk(`catalog_n${n}`, wantRepos + 1, catalogPage(reg, n));
     // The same listings as an IAM user with a read-only policy (what CI is given): every repository is
     // authorized against the user's identity policies.
     const user = await readOnlyUser(reg);
-    const userEcr = new ECRClient({
-      endpoint: reg.url,
-      region: 'us-east-1',
-      credentials: user,
-      maxAttempts: 1,
-      requestHandler: { httpAgent: agent },
-    });
+    const userEcr = ecrFor(user);
     const userTarget = { ...reg, auth: 'Basic ' + Buffer.from(`${user.accessKeyId}:${user.secretAccessKey}`).toString('base64') };
     try {
-      await measureWalk('describe_repositories_user', wantRepos + 1, async (nextToken) => {
-        const r = await userEcr.send(new DescribeRepositoriesCommand({ maxResults: PAGE, nextToken }));
-        return { items: r.repositories?.length ?? 0, next: r.nextToken };
-      });
-      await measureWalk('catalog_n1000_user', wantRepos + 1, async (path) => {
-        const r = expectStatus(await send(userTarget, 'GET', path ?? '/v2/_catalog?n=1000'), 200, 'GET /v2/_catalog');
-        const link = r.headers.link;
-        const m = typeof link === 'string' ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
-        return { items: (JSON.parse(r.body.toString('utf8')) as { repositories: string[] }).repositories.length, next: m ? m[1] : undefined };
-      });
+      await measureWalk('describe_repositories_user', wantRepos + 1, describeRepositoriesPage(userEcr));
+      await measureWalk('catalog_n1000_user', wantRepos + 1, catalogPage(userTarget, 1000));
     } finally {
       userEcr.destroy();
     }
     result.walks = walks;
 
     // Lifecycle preview: StartLifecyclePolicyPreview, then GetLifecyclePolicyPreview until it is COMPLETE.
-    result.lifecyclePreview = await lifecyclePreview(reg, ecr, made, figures, notes);
+    result.lifecyclePreview = await lifecyclePreview(reg, ecr, made, figures);
     figures.hwm_end_MiB = memory(reg.pid).hwmMiB;
     figures.rss_end_MiB = memory(reg.pid).rssMiB;
   } catch (e) {
@@ -321,8 +290,8 @@ async function main(): Promise<void> {
     met: figures.seed_images >= 100_000 ? target < 50 : null,
   }, {
     target: 'lifecycle preview over them < 5 s',
-    measured: figures.lifecycle_preview_s === undefined ? 'not implemented yet (TODO)' : `${figures.lifecycle_preview_s.toFixed(2)} s with ${figures.seed_images} images`,
-    met: figures.lifecycle_preview_s === undefined || figures.seed_images < 100_000 ? null : figures.lifecycle_preview_s < 5,
+    measured: `${figures.lifecycle_preview_s.toFixed(2)} s with ${figures.seed_images} images`,
+    met: figures.seed_images >= 100_000 ? figures.lifecycle_preview_s < 5 : null,
   }];
   notes.push(`The machine was shared: load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after (${cores} cores).`);
   notes.push('Page latencies are measured by the client (the AWS SDK for JavaScript v3, SigV4 signing included; one request at a time).');
@@ -361,10 +330,8 @@ async function main(): Promise<void> {
         `server CPU ${w.usage.cpuSeconds.toFixed(2)} s, RSS max ${w.usage.rssMaxMiB.toFixed(0)} MiB`]);
   }
   rows.push(['server RSS: after start / after seeding / at the end', `${figures.rss_start_MiB.toFixed(0)} / ${figures.rss_after_seed_MiB.toFixed(0)} / ${figures.rss_end_MiB.toFixed(0)} MiB`, `peak (VmHWM) ${figures.hwm_end_MiB.toFixed(0)} MiB`]);
-  rows.push(figures.lifecycle_preview_s === undefined
-    ? ['lifecycle preview', 'TODO: not implemented by Berth yet', '']
-    : [`lifecycle preview (keep the newest 1,000 of ${figures.seed_images}): Start until COMPLETE`, `${figures.lifecycle_preview_s.toFixed(2)} s`,
-      `server CPU ${figures.lifecycle_preview_cpu_s.toFixed(2)} s, RSS max ${figures.lifecycle_preview_rss_max_MiB.toFixed(0)} MiB; a result page ${figures.lifecycle_preview_page_p50_ms.toFixed(1)} ms`]);
+  rows.push([`lifecycle preview (keep the newest 1,000 of ${figures.seed_images}): Start until COMPLETE`, `${figures.lifecycle_preview_s.toFixed(2)} s`,
+    `server CPU ${figures.lifecycle_preview_cpu_s.toFixed(2)} s, RSS max ${figures.lifecycle_preview_rss_max_MiB.toFixed(0)} MiB; a result page ${figures.lifecycle_preview_page_p50_ms.toFixed(1)} ms`]);
   const md = [
     `# Berth at scale${smoke ? ' (smoke run)' : ''}`,
     '',
@@ -389,13 +356,13 @@ async function main(): Promise<void> {
 }
 
 /** A user with a read-only identity policy (like AWS's AmazonEC2ContainerRegistryReadOnly), made over the admin API. */
-async function readOnlyUser(reg: Registry): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+async function readOnlyUser(reg: Registry): Promise<Keys> {
   const admin = async (action: string, args: object) => {
     const r = expectStatus(await send(reg, 'POST', `/_berth/admin/${action}`, { 'Content-Type': 'application/json' }, JSON.stringify(args)), 200, `admin ${action}`);
     return JSON.parse(r.body.toString('utf8'));
   };
   await admin('create-user', { user: 'ci-reader' });
-  const key = await admin('create-access-key', { user: 'ci-reader' }) as { accessKeyId: string; secretAccessKey: string };
+  const key = await admin('create-access-key', { user: 'ci-reader' }) as Keys;
   await admin('put-user-policy', {
     user: 'ci-reader',
     policyName: 'read-only',

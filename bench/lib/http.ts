@@ -26,7 +26,8 @@ export function newAgent(): http.Agent {
 
 const DEFAULT_TIMEOUT_MS = 300_000;
 
-function headersFor(t: Target, headers: Record<string, string | number>): Record<string, string | number> {
+/** `headers` with the target's Authorization header first (none for a registry without authentication). */
+export function headersFor<V extends string | number>(t: Target, headers: Record<string, V>): Record<string, V | string> {
   return t.auth ? { Authorization: t.auth, ...headers } : { ...headers };
 }
 
@@ -168,6 +169,13 @@ export function describe(r: Res): string {
 export function expectStatus(r: Res, status: number, what: string): Res {
   if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${describe(r)}`);
   return r;
+}
+
+/** The next page's path or URL from the answer's Link header (`<...>; rel="next"`); undefined on the last page. */
+export function nextLink(r: Res): string | undefined {
+  const link = r.headers.link;
+  const m = typeof link === 'string' ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
+  return m ? m[1] : undefined;
 }
 
 /** The answer's Location header, resolved against the registry (distribution answers absolute URLs, Berth paths). */

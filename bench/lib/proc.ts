@@ -3,6 +3,8 @@
 // the process started; the peak cannot be reset, so a sampler also records the highest VmRSS seen during a test).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { secondsSince } from './stats.ts';
 
 let ticksPerSecond: number | undefined;
 
@@ -92,4 +94,20 @@ export function measureMachine(cores: number): { stop: () => number } {
       return total > 0 ? ((b.busy - a.busy) / total) * cores : 0;
     },
   };
+}
+
+/** What one measured phase took: its wall time, the server's usage, and the cores the whole machine kept busy. */
+export interface Phase {
+  seconds: number;
+  usage: Usage;
+  machineBusyCores: number;
+}
+
+/** Runs `fn` while measuring the server process `pid` and the whole machine (of `cores` cores). */
+export async function phase<T>(pid: number, fn: () => Promise<T>, cores = os.availableParallelism()): Promise<{ value: T } & Phase> {
+  const machine = measureMachine(cores);
+  const server = measureProcess(pid);
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return { value, seconds: secondsSince(t0), usage: server.stop(), machineBusyCores: machine.stop() };
 }

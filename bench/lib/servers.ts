@@ -4,6 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,6 +88,24 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
   };
 }
 
+/**
+ * A server's stop() and cleanup(): both close the client agent and stop the process; cleanup() also removes the
+ * data directory when this run made it (`made`), and forgets it for the signal handler.
+ */
+function stopAndCleanup(agent: Agent, stop: () => Promise<void>, dataDir: string, made: boolean): Pick<Registry, 'stop' | 'cleanup'> {
+  return {
+    stop: async () => { agent.destroy(); await stop(); },
+    cleanup: async () => {
+      agent.destroy();
+      await stop();
+      if (made) {
+        rmSync(dataDir, { recursive: true, force: true });
+        forget(dataDir);
+      }
+    },
+  };
+}
+
 let built = false;
 
 /** Compiles src/ to dist/ once per run when it is older than src/, so that Berth runs the code users run
@@ -142,15 +161,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
     accessKeyId,
     secretAccessKey,
     output,
-    stop: async () => { agent.destroy(); await stop(); },
-    cleanup: async () => {
-      agent.destroy();
-      await stop();
-      if (!opts.dataDir) {
-        rmSync(dataDir, { recursive: true, force: true });
-        forget(dataDir);
-      }
-    },
+    ...stopAndCleanup(agent, stop, dataDir, !opts.dataDir),
   };
 }
 
@@ -224,15 +235,7 @@ export async function startDistribution(opts: { dataDir?: string } = {}): Promis
       pid: child.pid!,
       dataDir,
       output,
-      stop: async () => { agent.destroy(); await stop(); },
-      cleanup: async () => {
-        agent.destroy();
-        await stop();
-        if (!opts.dataDir) {
-          rmSync(dataDir, { recursive: true, force: true });
-          forget(dataDir);
-        }
-      },
+      ...stopAndCleanup(agent, stop, dataDir, !opts.dataDir),
     };
   }
   rmSync(dataDir, { recursive: true, force: true });

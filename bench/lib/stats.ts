@@ -14,23 +14,11 @@ export function percentile(values: number[], p: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
-export function sum(values: number[]): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
-}
-
 /** Seconds since `start` (a process.hrtime.bigint() value). */
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 export const MiB = 1024 * 1024;
-export const GiB = 1024 * MiB;
 /** Throughputs are reported in MB/s with MB = 10^6 bytes, as the issue's targets are. */
 export const MB = 1_000_000;
-
-export const round = (v: number, digits = 2): number => {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-};

@@ -1,6 +1,7 @@
 // What a workload is, what it runs against, and the sizes of a full and a smoke run.
 import type { Blob, DataPool } from './data.ts';
 import type { Registry } from './servers.ts';
+import { MiB } from './stats.ts';
 
 export interface Sizes {
   monolithic: number;        // bytes of the monolithic upload (and of the GET)
@@ -19,8 +20,6 @@ export interface Sizes {
   shaBytes: number;          // per SHA-256 measurement
   diskBytes: number;         // disk write measurement
 }
-
-const MiB = 1024 * 1024;
 
 export const FULL: Sizes = {
   monolithic: 1024 * MiB,

@@ -1,7 +1,7 @@
 // Manifests: a small image whose manifest (by tag) and layer (HEAD) are asked for under load, many manifest PUTs
 // (each unique by an annotation, each under its own tag), and tags/list over those tags.
 import { smallBlob, type Blob } from '../lib/data.ts';
-import { expectStatus, pool, send, type Target } from '../lib/http.ts';
+import { expectStatus, headersFor, nextLink, pool, send, type Target } from '../lib/http.ts';
 import { load, type LoadResult } from '../lib/load.ts';
 import { median, secondsSince } from '../lib/stats.ts';
 import type { Context, Workload } from '../lib/workload.ts';
@@ -52,10 +52,6 @@ function checkLoad(what: string, r: LoadResult): LoadResult {
   return r;
 }
 
-function authHeaders(t: Target): Record<string, string> {
-  return t.auth ? { Authorization: t.auth } : {};
-}
-
 export const manifestGet: Workload = {
   name: 'manifest-get',
   title: 'manifest GET by tag under load (wrk): requests/s and p99',
@@ -68,7 +64,7 @@ export const manifestGet: Workload = {
     const r = checkLoad('manifest GET', await load({
       url: `${ctx.reg.url}/v2/${SMALL_REPO}/manifests/latest`,
       method: 'GET',
-      headers: { ...authHeaders(ctx.reg), Accept: OCI_MANIFEST },
+      headers: headersFor(ctx.reg, { Accept: OCI_MANIFEST }),
       connections: ctx.sizes.connections,
       seconds: ctx.sizes.loadSeconds,
     }));
@@ -89,7 +85,7 @@ export const blobHead: Workload = {
     const r = checkLoad('blob HEAD', await load({
       url: `${ctx.reg.url}/v2/${SMALL_REPO}/blobs/${ctx.blobs.smallLayer.digest}`,
       method: 'HEAD',
-      headers: authHeaders(ctx.reg),
+      headers: headersFor(ctx.reg, {}),
       connections: ctx.sizes.connections,
       seconds: ctx.sizes.loadSeconds,
     }));
@@ -139,9 +135,7 @@ async function walkTags(t: Target, repo: string): Promise<number> {
   while (path) {
     const r = expectStatus(await send(t, 'GET', path), 200, `GET ${path}`);
     count += (JSON.parse(r.body.toString('utf8')) as { tags?: string[] }).tags?.length ?? 0;
-    const link = r.headers.link;
-    const m = typeof link === 'string' ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
-    path = m ? m[1] : undefined;
+    path = nextLink(r);
   }
   return count;
 }

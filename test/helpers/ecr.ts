@@ -66,6 +66,18 @@ export function ecrClient(berth: Berth, opts: ClientOptions = {}): ECRClient {
   return client;
 }
 
+/** Every item of a paginated call: `page(nextToken)` is called from the first page until no nextToken comes back. */
+export async function allPages<P extends { nextToken?: string }, T>(page: (nextToken: string | undefined) => Promise<P>, items: (p: P) => T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
+  let nextToken: string | undefined;
+  do {
+    const p = await page(nextToken);
+    all.push(...(items(p) ?? []));
+    nextToken = p.nextToken;
+  } while (nextToken);
+  return all;
+}
+
 export interface EcrError extends Error {
   name: string;
   message: string;

@@ -1,49 +1,40 @@
 // Helpers for the lifecycle end-to-end tests: the `berth` command against a running server's data directory
-// (advance-clock, lifecycle run, gc, fsck), the lifecycle preview polled to completion, the audit log read back,
-// the path of a stored blob, and docker images built FROM scratch (on one shared base layer) and pushed.
+// (advance-clock, lifecycle run, gc, fsck), the lifecycle preview polled to completion, the audit log's events, and
+// docker images built FROM scratch (on one shared base layer) and pushed.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetLifecyclePolicyPreviewCommand, type ECRClient, type GetLifecyclePolicyPreviewCommandOutput,
 } from '@aws-sdk/client-ecr';
 import type { Berth } from './berth.ts';
 import type { DockerSession } from './dockerd.ts';
-import { describeResult, makeTempDir, parseJson, removeDir, run, writeFiles, type RunResult } from './tools.ts';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { MEDIA } from './ecr.ts';
+import { berthJson, berthRun, readAudit } from './policies.ts';
+import { makeTempDir, parseJson, removeDir, writeFiles, type RunResult } from './tools.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
-// The `berth` command, as an operator runs it next to the server (same data directory, the root key).
+// The `berth` command, as an operator runs it next to the server (same data directory, the root key), through
+// policies.ts's berthRun.
+
+/** `lifecycle run`, `gc` and `fsck` go over every image and blob: they get longer than an admin command. */
+const CLI_TIMEOUT_MS = 120_000;
 
 export interface CliResult extends RunResult {
   /** What it printed on stdout, parsed as JSON (undefined when it is not JSON). */
   json: any;
 }
 
-/** Runs `node bin/berth.js ARGS` on `berth`'s data directory; never throws for a non-zero exit. */
+/** Runs `berth ARGS` on `berth`'s data directory; never throws for a non-zero exit. */
 export async function berthCli(berth: Berth, args: string[]): Promise<CliResult> {
-  const r = await run(process.execPath, [join(root, 'bin', 'berth.js'), ...args], {
-    cwd: root,
-    timeoutMs: 120_000,
-    env: {
-      BERTH_DATA_DIR: berth.dataDir,
-      BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId,
-      BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey,
-    },
-  });
+  const r = await berthRun(berth, args, CLI_TIMEOUT_MS);
   let json: any;
   try { json = JSON.parse(r.stdout); } catch { json = undefined; }
   return { ...r, json };
 }
 
 /** Runs `berth ARGS`, which must exit 0 and print JSON; returns the JSON. */
-export async function berthOk(berth: Berth, args: string[]): Promise<any> {
-  const r = await berthCli(berth, args);
-  if (r.code !== 0 || r.json === undefined) throw new Error(`berth ${args.join(' ')} did not succeed with JSON:\n${describeResult(r)}`);
-  return r.json;
+export function berthOk(berth: Berth, args: string[]): Promise<any> {
+  return berthJson(berth, args, CLI_TIMEOUT_MS);
 }
 
 /** Moves the registry's test clock forward by `seconds` (`berth admin advance-clock`); returns the new time. */
@@ -71,23 +62,9 @@ export async function completedPreview(ecr: ECRClient, repositoryName: string, m
   }
 }
 
-/** Every JSON line of <dataDir>/audit.log whose `event` is `event`. */
+/** The audit log's lines whose `event` is `event`. */
 export function auditEvents(berth: Berth, event: string): Record<string, any>[] {
-  const file = join(berth.dataDir, 'audit.log');
-  if (!existsSync(file)) return [];
-  const events: Record<string, any>[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    const entry = parseJson(line, 'an audit log line');
-    if (entry.event === event) events.push(entry);
-  }
-  return events;
-}
-
-/** Where the filesystem blob store keeps a blob: <dataDir>/blobs/sha256/<first two hex digits>/<hex>. */
-export function blobFile(berth: Berth, digest: string): string {
-  const hex = digest.slice('sha256:'.length);
-  return join(berth.dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex);
+  return readAudit(berth).entries.filter((e) => e.event === event);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -100,27 +77,15 @@ export interface PushedImage {
   layers: { digest: string; size: number }[];
 }
 
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-
-/** Builds FROM scratch a base image holding `data` at /data/base.bin, tagged `ref`. */
-export async function buildBase(docker: DockerSession, ref: string, data: Buffer): Promise<void> {
-  const ctx = makeTempDir('berth-e2e-lc-base-');
-  try {
-    writeFiles(ctx, { 'base.bin': data });
-    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY base.bin /data/base.bin\n');
-    docker.trackImage(ref);
-    await docker.ok(['build', '-q', '--network=none', '-t', ref, ctx]);
-  } finally {
-    removeDir(ctx);
-  }
-}
-
-/** Builds `ref` FROM `base` with one file of its own (`content` at /data/own.txt), so every image is distinct. */
-export async function buildOn(docker: DockerSession, base: string, ref: string, content: string): Promise<void> {
+/**
+ * Builds `ref` FROM `from` (an image, or scratch) with one file of its own, `data` at /data/<file>, and `cmd` as
+ * its CMD when given.
+ */
+export async function buildImage(docker: DockerSession, ref: string, opts: { from: string; file: string; data: Buffer; cmd?: string[] }): Promise<void> {
   const ctx = makeTempDir('berth-e2e-lc-ctx-');
   try {
-    writeFiles(ctx, { 'own.txt': Buffer.from(content) });
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY own.txt /data/own.txt\nCMD ["/data/none"]\n`);
+    const dockerfile = `FROM ${opts.from}\nCOPY ${opts.file} /data/${opts.file}\n${opts.cmd ? `CMD ${JSON.stringify(opts.cmd)}\n` : ''}`;
+    writeFiles(ctx, { [opts.file]: opts.data, Dockerfile: Buffer.from(dockerfile) });
     docker.trackImage(ref);
     await docker.ok(['build', '-q', '--network=none', '-t', ref, ctx]);
   } finally {
@@ -149,7 +114,7 @@ export async function dockerPush(docker: DockerSession, ref: string): Promise<st
 /** The manifest of `repo@digest` as the registry serves it: its config and layers. */
 export async function manifestOf(berth: Berth, repo: string, digest: string): Promise<PushedImage> {
   const res = await fetch(`${berth.url}/v2/${repo}/manifests/${digest}`, {
-    headers: { authorization: berth.authHeader, accept: DOCKER_MANIFEST },
+    headers: { authorization: berth.authHeader, accept: MEDIA.dockerManifest },
   });
   assert.equal(res.status, 200, `GET manifest ${repo}@${digest}`);
   const m = parseJson(await res.text(), 'a manifest');

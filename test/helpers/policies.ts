@@ -1,5 +1,5 @@
-// Helpers for the end-to-end proof of IAM-style policies (issue 4): `berth admin` on a running server's data
-// directory (users, access keys, identity policies, accounts), the AWS CLI signed as any of those keys, the
+// Helpers for the end-to-end proof of IAM-style policies (issue 4): `berth` and `berth admin` on a running server's
+// data directory (users, access keys, identity policies, accounts), the AWS CLI signed as any of those keys, the
 // errors the CLI prints, and the audit log of authorization decisions.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,20 +17,31 @@ export const AWS_CLI = process.env.BERTH_TEST_AWS_CLI ?? '/usr/bin/aws';
 
 export interface Keys { accessKeyId: string; secretAccessKey: string }
 
-/** Runs `berth admin ARGS` on the server's data directory, as the default account's root; never throws. */
-export function adminRun(berth: Berth, args: string[]): Promise<RunResult> {
-  return run(process.execPath, [join(root, 'bin', 'berth.js'), 'admin', ...args], {
+/** Runs `berth ARGS` (node bin/berth.js) on the server's data directory, as the default account's root, as an
+ * operator runs it next to the server; never throws for a non-zero exit. */
+export function berthRun(berth: Berth, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return run(process.execPath, [join(root, 'bin', 'berth.js'), ...args], {
     cwd: root,
     env: { BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
-    timeoutMs: 60_000,
+    timeoutMs,
   });
 }
 
-/** Runs `berth admin ARGS`, which must exit 0; returns the JSON it printed. */
-export async function admin<T = any>(berth: Berth, ...args: string[]): Promise<T> {
-  const r = await adminRun(berth, args);
+/** Runs `berth ARGS`, which must exit 0 and print JSON; returns the JSON. */
+export async function berthJson<T = any>(berth: Berth, args: string[], timeoutMs?: number): Promise<T> {
+  const r = await berthRun(berth, args, timeoutMs);
   if (r.code !== 0) throw new Error(describeResult(r));
-  return parseJson<T>(r.stdout, `berth admin ${args[0]}`);
+  return parseJson<T>(r.stdout, `berth ${args.slice(0, 2).join(' ')}`);
+}
+
+/** Runs `berth admin ARGS`; never throws for a non-zero exit. */
+export function adminRun(berth: Berth, args: string[]): Promise<RunResult> {
+  return berthRun(berth, ['admin', ...args]);
+}
+
+/** Runs `berth admin ARGS`, which must exit 0; returns the JSON it printed. */
+export function admin<T = any>(berth: Berth, ...args: string[]): Promise<T> {
+  return berthJson<T>(berth, ['admin', ...args]);
 }
 
 /** Creates a user with one access key and (optionally) one inline identity policy. */

@@ -13,6 +13,9 @@ export interface RunOptions {
   input?: string | Buffer;        // written to stdin, then stdin is closed; without it stdin is empty
   cwd?: string;
   timeoutMs?: number;             // default 180 s; the whole process group is killed past it
+  /** On timeout, send the process group SIGTERM first (so the command can clean up) and SIGKILL only this many
+   * ms later; without it, SIGKILL at once. */
+  termGraceMs?: number;
 }
 
 export interface RunResult {
@@ -41,17 +44,28 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.stdin.on('error', () => { /* the command may exit without reading its input */ });
     child.stdin.end(opts.input ?? '');
+    const killGroup = (signal: NodeJS.Signals) => {
+      try { process.kill(-child.pid!, signal); } catch { /* already gone */ }
+    };
+    let graceTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      if (opts.termGraceMs === undefined) {
+        killGroup('SIGKILL');
+        return;
+      }
+      killGroup('SIGTERM');
+      graceTimer = setTimeout(() => killGroup('SIGKILL'), opts.termGraceMs);
     }, opts.timeoutMs ?? 180_000);
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       if (err.code === 'ENOENT') reject(new Error(`${cmd} is not installed or not on PATH (needed by: ${command})`));
       else reject(err);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       resolve({ command, code, signal, stdout, stderr, timedOut });
     });
   });

@@ -2,39 +2,33 @@
 // tags (aws:RequestTag/, aws:TagKeys), the caller's address (aws:SourceIp) and the principal's own keys.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { CreateRepositoryCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
+import { ecrClient } from '../helpers/ecr.ts';
+import { createUser } from '../helpers/policies.ts';
 
-const run = promisify(execFile);
 let berth: Berth;
-let root: ECRClient;
+/** Every client made, destroyed at the end. */
+const clients: ECRClient[] = [];
 
 before(async () => {
   berth = await startBerth();
-  root = client(berth.accessKeyId, berth.secretAccessKey);
+  const root = ecrClient(berth);
+  clients.push(root);
   await root.send(new CreateRepositoryCommand({ repositoryName: 'cond/a', tags: [{ Key: 'team', Value: 'a' }] }));
   await root.send(new CreateRepositoryCommand({ repositoryName: 'cond/b', tags: [{ Key: 'team', Value: 'b' }] }));
 });
-after(() => berth.cleanup());
+after(() => {
+  for (const c of clients) c.destroy();
+  return berth.cleanup();
+});
 
-function client(accessKeyId: string, secretAccessKey: string) {
-  return new ECRClient({ endpoint: berth.url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
-}
-
-async function admin(...args: string[]): Promise<any> {
-  const { stdout } = await run(process.execPath, ['bin/berth.js', 'admin', ...args], {
-    env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
-  });
-  return JSON.parse(stdout);
-}
-
+/** A user whose one identity policy has these statements, and an ECR client signing as it. */
 async function userWith(name: string, statements: object[]): Promise<ECRClient> {
-  await admin('create-user', '--user', name);
-  await admin('put-user-policy', '--user', name, '--policy-name', 'p', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: statements }));
-  const key = await admin('create-access-key', '--user', name);
-  return client(key.accessKeyId, key.secretAccessKey);
+  const key = await createUser(berth, name, { name: 'p', document: { Version: '2012-10-17', Statement: statements } });
+  const client = ecrClient(berth, key);
+  clients.push(client);
+  return client;
 }
 
 test('aws:ResourceTag and ecr:ResourceTag come from the repository tags', async () => {

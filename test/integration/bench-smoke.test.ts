@@ -5,24 +5,18 @@
 // The benchmark needs wrk (Debian `wrk`) for its manifest GET load: without it, this fails and says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeResult, run, type RunResult } from '../helpers/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function runNode(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, output }); });
-  });
+/** Runs `node ARGS` in the checkout. Past `timeoutMs` the benchmark gets SIGTERM, on which it stops the servers it
+ * started and removes their data directories (bench/lib/servers.ts); SIGKILL follows 15 s later if it is still there. */
+function runNode(args: string[], timeoutMs: number): Promise<RunResult> {
+  return run(process.execPath, args, { cwd: root, timeoutMs, termGraceMs: 15_000 });
 }
 
 /** Every number under `value`, by its path, for the assertion message. */
@@ -43,8 +37,8 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
   const started = Date.now();
   const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--json', json, '--md', md], 85_000);
   t.diagnostic(`smoke run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  assert.equal(r.code, 0, `the smoke run failed:\n${r.output}`);
-  assert.ok(existsSync(json), `no JSON result at ${json}:\n${r.output}`);
+  assert.equal(r.code, 0, `the smoke run failed:\n${describeResult(r)}`);
+  assert.ok(existsSync(json), `no JSON result at ${json}:\n${describeResult(r)}`);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(result.kind, 'smoke');
   const table = readFileSync(md, 'utf8');
@@ -78,7 +72,7 @@ test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, a
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const json = join(dir, 'scale.json');
   const r = await runNode(['bench/scale.ts', '--smoke', '--json', json], 85_000);
-  assert.equal(r.code, 0, `the scale smoke run failed:\n${r.output}`);
+  assert.equal(r.code, 0, `the scale smoke run failed:\n${describeResult(r)}`);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(result.kind, 'smoke');
   // A walk of a few pages may take the server less than one 10 ms clock tick: its CPU figure may be 0.

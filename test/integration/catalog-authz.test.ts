@@ -1,24 +1,15 @@
 // /v2/_catalog lists only the repositories the caller may describe (ecr:DescribeRepositories), page by page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { startBerth, type Berth } from '../helpers/berth.ts';
+import { admin, createUser } from '../helpers/policies.ts';
 
-const run = promisify(execFile);
 let berth: Berth;
 
 before(async () => {
   berth = await startBerth();
 });
 after(() => berth.cleanup());
-
-async function admin(...args: string[]): Promise<any> {
-  const { stdout } = await run(process.execPath, ['bin/berth.js', 'admin', ...args], {
-    env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
-  });
-  return JSON.parse(stdout);
-}
 
 async function catalog(auth: string, query = ''): Promise<{ status: number; repositories: string[]; link: string | null }> {
   const res = await fetch(`${berth.url}/v2/_catalog${query}`, { headers: { authorization: auth } });
@@ -35,13 +26,12 @@ test('the catalog shows a user only the repositories its policy lets it describe
   const root = await catalog(berth.authHeader);
   assert.deepEqual(root.repositories, names, 'the root sees every repository');
 
-  await admin('create-user', '--user', 'a-dev');
-  const key = await admin('create-access-key', '--user', 'a-dev');
+  const key = await createUser(berth, 'a-dev');
   const auth = 'Basic ' + Buffer.from(`${key.accessKeyId}:${key.secretAccessKey}`).toString('base64');
   assert.deepEqual((await catalog(auth)).repositories, [], 'no policy: nothing to see');
 
   const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: 'arn:aws:ecr:*:*:repository/team-a/*' }, { Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: 'arn:aws:ecr:*:*:repository/zeta' }] };
-  await admin('put-user-policy', '--user', 'a-dev', '--policy-name', 'see-a', '--policy-document', JSON.stringify(policy));
+  await admin(berth, 'put-user-policy', '--user', 'a-dev', '--policy-name', 'see-a', '--policy-document', JSON.stringify(policy));
   assert.deepEqual((await catalog(auth)).repositories, ['team-a/api', 'team-a/web', 'zeta']);
 
   // Paging counts only what the caller sees: two pages of two, the second after the hidden team-b ones.

@@ -2,12 +2,11 @@
 // key that asked for them, refused once it is deactivated, and refused after 12 hours.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
+import { ecrClient } from '../helpers/ecr.ts';
+import { admin, createUser } from '../helpers/policies.ts';
 
-const run = promisify(execFile);
 let berth: Berth;
 
 before(async () => {
@@ -15,34 +14,31 @@ before(async () => {
 });
 after(() => berth.cleanup());
 
-async function admin(...args: string[]): Promise<any> {
-  const { stdout } = await run(process.execPath, ['bin/berth.js', 'admin', ...args], {
-    env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
-  });
-  return JSON.parse(stdout);
-}
-
-async function token(accessKeyId: string, secretAccessKey: string, offsetMs = 0): Promise<{ basic: string; expiresAt: Date }> {
-  const client = new ECRClient({ endpoint: berth.url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1, systemClockOffset: offsetMs });
-  const out = await client.send(new GetAuthorizationTokenCommand({}));
-  const data = out.authorizationData![0];
-  return { basic: `Basic ${data.authorizationToken}`, expiresAt: data.expiresAt! };
+/** GetAuthorizationToken signed with the key: the Basic header value it makes for the data plane, and its expiry. */
+async function token(accessKeyId: string, secretAccessKey: string): Promise<{ basic: string; expiresAt: Date }> {
+  const client = ecrClient(berth, { accessKeyId, secretAccessKey });
+  try {
+    const out = await client.send(new GetAuthorizationTokenCommand({}));
+    const data = out.authorizationData![0];
+    return { basic: `Basic ${data.authorizationToken}`, expiresAt: data.expiresAt! };
+  } finally {
+    client.destroy();
+  }
 }
 
 const v2 = async (authorization: string) => (await fetch(`${berth.url}/v2/`, { headers: { authorization } })).status;
 
 test("a token is refused once its access key is deactivated, and works again when it is reactivated", async () => {
-  await admin('create-user', '--user', 'puller');
-  await admin('put-user-policy', '--user', 'puller', '--policy-name', 'token', '--policy-document',
-    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] }));
-  const key = await admin('create-access-key', '--user', 'puller');
+  const key = await createUser(berth, 'puller', {
+    name: 'token', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] },
+  });
   const { basic, expiresAt } = await token(key.accessKeyId, key.secretAccessKey);
   assert.ok(Math.abs(expiresAt.getTime() - Date.now() - 12 * 3600_000) < 60_000, 'expires 12 hours ahead');
   assert.equal(Buffer.from(basic.slice(6), 'base64').toString().split(':')[0], 'AWS');
   assert.equal(await v2(basic), 200);
-  await admin('deactivate-access-key', '--access-key-id', key.accessKeyId);
+  await admin(berth, 'deactivate-access-key', '--access-key-id', key.accessKeyId);
   assert.equal(await v2(basic), 401);
-  await admin('activate-access-key', '--access-key-id', key.accessKeyId);
+  await admin(berth, 'activate-access-key', '--access-key-id', key.accessKeyId);
   assert.equal(await v2(basic), 200);
   assert.equal(await v2(basic.slice(0, -4) + 'AAAA'), 401, 'a tampered token');
 });
@@ -50,10 +46,10 @@ test("a token is refused once its access key is deactivated, and works again whe
 test('a token is refused after 12 hours', async () => {
   const { basic } = await token(berth.accessKeyId, berth.secretAccessKey);
   assert.equal(await v2(basic), 200);
-  const moved = await admin('advance-clock', '--seconds', String(11 * 3600));
+  const moved = await admin(berth, 'advance-clock', '--seconds', String(11 * 3600));
   assert.ok(moved.now);
   assert.equal(await v2(basic), 200, 'still valid after 11 hours');
-  await admin('advance-clock', '--seconds', String(3600 + 60));
+  await admin(berth, 'advance-clock', '--seconds', String(3600 + 60));
   const res = await fetch(`${berth.url}/v2/`, { headers: { authorization: basic } });
   assert.equal(res.status, 401);
   const body = await res.json() as { errors: { code: string; message: string }[] };
