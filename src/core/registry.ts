@@ -132,9 +132,13 @@ export class Registry {
       return fail('RANGE_INVALID', `chunk starts at ${start} but the upload holds ${offset} bytes`, { offset });
     }
     const hashing = this.hashes.observe(id, offset);
-    const size = await this.blobs.append(id, body, hashing.chunk);
-    hashing.appended(size);
-    return size;
+    let size: number | undefined;
+    try {
+      size = await this.blobs.append(id, body, hashing.piece);
+      return size;
+    } finally {
+      hashing.appended(size);
+    }
   }
 
   /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */
@@ -181,7 +185,7 @@ export class Registry {
   }
 
   private async uploadDigest(id: string, algorithm: string, size: number): Promise<string> {
-    const known = algorithm === 'sha256' ? this.hashes.sha256(id, size) : undefined;
+    const known = algorithm === 'sha256' ? await this.hashes.sha256(id, size) : undefined;
     if (known) return `sha256:${known}`;
     return digestOfStream(algorithm, await this.blobs.readUpload(id));
   }

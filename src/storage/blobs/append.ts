@@ -5,8 +5,10 @@
 // anything else in an upload), and the fsync at commit has almost nothing left to flush. O_DIRECT needs aligned
 // offsets and lengths, so an append that starts inside a 4096-byte block first reads that block's head back, and
 // the last partial block of an append is written through an ordinary (buffered) handle to the same file.
+// An observer (the core's hashing) sees each buffer's new bytes as the buffer is written.
 import { open, type FileHandle } from 'node:fs/promises';
 import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer } from './aligned.ts';
+import type { Observer } from './store.ts';
 
 const WRITES_IN_FLIGHT = 4;
 
@@ -15,27 +17,32 @@ export class Appender {
   /** Bytes in `current`; `base` is the file offset of its first byte (a multiple of ALIGN). */
   private filled: number;
   private base: number;
+  /** Where the bytes of this append start in `current` (after the head of a block read back, in the first). */
+  private fresh: number;
+  private readonly observe: Observer | undefined;
   private readonly inFlight: Promise<void>[] = [];
   private failed: unknown;
   private readonly buffered: FileHandle;
   private direct: FileHandle | undefined;
   private readonly onDirectRefused: () => void;
 
-  private constructor(buffered: FileHandle, direct: FileHandle | undefined, onDirectRefused: () => void, position: number) {
+  private constructor(buffered: FileHandle, direct: FileHandle | undefined, onDirectRefused: () => void, position: number, observe: Observer | undefined) {
     this.buffered = buffered;
+    this.observe = observe;
     this.direct = direct;
     this.onDirectRefused = onDirectRefused;
     this.current = takeBuffer();
     this.base = position - (position % ALIGN);
     this.filled = position - this.base;
+    this.fresh = this.filled;
   }
 
   /**
    * Opens `path` for appending at its end. With `direct`, also through O_DIRECT when the filesystem allows it;
    * `onDirectRefused` is called when it does not (tmpfs before Linux 6.6, for one), and the appender then writes
-   * buffered.
+   * buffered. `observe` sees the bytes appended (see `BlobStore.append`).
    */
-  static async open(path: string, direct: boolean, onDirectRefused: () => void): Promise<Appender> {
+  static async open(path: string, direct: boolean, onDirectRefused: () => void, observe?: Observer): Promise<Appender> {
     const buffered = await open(path, 'r+');
     let directHandle: FileHandle | undefined;
     let appender: Appender | undefined;
@@ -45,7 +52,7 @@ export class Appender {
         directHandle = await openDirect(path, 'write');
         if (!directHandle) onDirectRefused();
       }
-      appender = new Appender(buffered, directHandle, onDirectRefused, size);
+      appender = new Appender(buffered, directHandle, onDirectRefused, size, observe);
       await appender.readHead();
       return appender;
     } catch (e) {
@@ -81,6 +88,9 @@ export class Appender {
   /** Writes what is left and waits for every write; returns the file's new size. Not fsynced. */
   async finish(): Promise<number> {
     const size = this.size;
+    const seen = this.observe?.(this.current.subarray(this.fresh, this.filled));
+    this.fresh = this.filled;
+    if (seen) this.track(seen);
     const whole = this.direct ? this.filled - (this.filled % ALIGN) : 0;
     if (whole > 0) this.track(this.write(this.current, 0, whole, this.base, true));
     if (this.filled > whole) this.track(this.write(this.current, whole, this.filled - whole, this.base + whole, false));
@@ -107,12 +117,17 @@ export class Appender {
 
   private flush(): Promise<void> | undefined {
     const full = this.current;
+    const seen = this.observe?.(full.subarray(this.fresh, BUFFER_SIZE));
     const write = this.write(full, 0, BUFFER_SIZE, this.base, true);
-    this.track(write.finally(() => giveBuffer(full)));
+    this.track((seen ? Promise.all([write, seen]).then(() => {}) : write).finally(() => giveBuffer(full)));
     this.base += BUFFER_SIZE;
     this.filled = 0;
+    this.fresh = 0;
     this.current = takeBuffer();
-    return this.inFlight.length >= WRITES_IN_FLIGHT ? this.inFlight[0] : undefined;
+    const writing = this.inFlight.length >= WRITES_IN_FLIGHT ? this.inFlight[0] : undefined;
+    // While the observer is not done with this buffer, take no more (it asked to wait).
+    if (seen) return writing ? Promise.all([seen, writing]).then(() => {}) : seen;
+    return writing;
   }
 
   private track(write: Promise<void>): void {

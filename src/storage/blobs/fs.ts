@@ -12,7 +12,7 @@ import { bytesReceived } from '../../core/memory.ts';
 import { BUFFER_SIZE } from './aligned.ts';
 import { Appender } from './append.ts';
 import { copyRange } from './copy.ts';
-import type { Chunks } from './store.ts';
+import type { Chunks, Observer } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
 const READ_CHUNK = BUFFER_SIZE;
@@ -79,15 +79,15 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     return sizeOf(join(this.uploadDir(id), 'data'));
   }
 
-  async append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number> {
-    // Receiving, hashing (`observe`) and writing overlap (see append.ts). Written, not fsynced: a chunk survives
-    // the process dying; after a power loss the upload reports the bytes that did survive, the client resumes
-    // from there, and commit() fsyncs the whole before the blob becomes visible (its digest verified before that).
-    const appender = await Appender.open(join(this.uploadDir(id), 'data'), this.directIO, () => { this.directIO = false; });
+  async append(id: string, body: Chunks, observe?: Observer): Promise<number> {
+    // Receiving, hashing (`observe`, which sees each buffer as it is written) and writing overlap (see
+    // append.ts). Written, not fsynced: a chunk survives the process dying; after a power loss the upload reports
+    // the bytes that did survive, the client resumes from there, and commit() fsyncs the whole before the blob
+    // becomes visible (its digest verified before that).
+    const appender = await Appender.open(join(this.uploadDir(id), 'data'), this.directIO, () => { this.directIO = false; }, observe);
     try {
       await eachChunk(body, (chunk) => {
         bytesReceived(chunk.length);
-        observe?.(chunk);
         return appender.push(chunk);
       });
       return await appender.finish();

@@ -7,6 +7,9 @@ import type { Readable, Writable } from 'node:stream';
 /** Bytes arriving: a request stream, or chunks already in memory (an ECR layer part). */
 export type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
 
+/** Sees the bytes of an append (see `BlobStore.append`). */
+export type Observer = (piece: Buffer) => Promise<void> | undefined;
+
 export interface BlobStore {
   /** Size of a stored blob, or undefined. */
   stat(digest: string): Promise<number | undefined>;
@@ -23,9 +26,11 @@ export interface BlobStore {
   /**
    * Appends the body at the end of the upload and has written it (it survives the process dying, not yet a power
    * loss: commit fsyncs) before resolving; returns the new size.
-   * `observe` sees every chunk, in order, as it passes (the core hashes there).
+   * `observe` sees every byte appended, once and in order, in pieces of any size, as they are stored (the core
+   * hashes there). It may use a piece until it returns or, when it returns a promise, until that settles; no
+   * more is taken meanwhile.
    */
-  append(id: string, body: Chunks, observe?: (chunk: Buffer) => void): Promise<number>;
+  append(id: string, body: Chunks, observe?: Observer): Promise<number>;
   /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
   readUpload(id: string): Promise<Readable>;
   /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */
