@@ -172,6 +172,11 @@ export class Registry {
     await this.hashes.exclusive(id, () => this.cancel(id));
   }
 
+  /** Drops what this process keeps for an upload deleted without it (by garbage collection). */
+  forgetUpload(id: string): void {
+    this.hashes.forget(id);
+  }
+
   private async cancel(id: string): Promise<void> {
     await this.blobs.deleteUpload(id);
     await this.meta.deleteUpload(id);

@@ -46,13 +46,17 @@ export class Collector {
   private readonly blobs: CollectableBlobStore;
   private readonly locks: KeyedLock;
   private readonly now: () => number;
+  private readonly onUploadDeleted: (id: string) => void;
   private running: Promise<GcReport> | undefined;
 
-  constructor(meta: MetaStore, blobs: CollectableBlobStore, locks: KeyedLock, now: () => number = Date.now) {
+  /** `onUploadDeleted` hears of each abandoned upload deleted (the registry drops its hash state). */
+  constructor(meta: MetaStore, blobs: CollectableBlobStore, locks: KeyedLock, now: () => number = Date.now,
+    onUploadDeleted: (id: string) => void = () => {}) {
     this.meta = meta;
     this.blobs = blobs;
     this.locks = locks;
     this.now = now;
+    this.onUploadDeleted = onUploadDeleted;
   }
 
   /** One collection; a call while one runs waits for that one. */
@@ -127,6 +131,7 @@ export class Collector {
       if (!dryRun) {
         await this.blobs.deleteUpload(id);
         await this.meta.deleteUpload(id);
+        this.onUploadDeleted(id);
       }
     }
     for (const id of recorded) {

@@ -55,7 +55,7 @@ export async function openStores(config: Config): Promise<Stores> {
   const images = new Images(meta);
   const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
   const lifecycle = new Lifecycle(meta, images, audit, clock.now);
-  const collector = new Collector(meta, blobs, registry.digestLocks, clock.now);
+  const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
   return {
     dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config,
     gc: (dryRun) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun }),

@@ -58,6 +58,16 @@ test('an append that failed half way drops the state: the upload is hashed from 
   assert.equal(hashes.observe(id, 1000).piece, undefined, 'nothing is hashed into a dropped state');
 });
 
+test('a forgotten upload (completed, cancelled or collected) has no state left', async () => {
+  const hashes = new UploadHashes();
+  const id = randomUUID();
+  hashes.start(id);
+  const size = await append(hashes, id, 0, [randomBytes(100)]);
+  hashes.forget(id);
+  assert.equal(await hashes.sha256(id, size), undefined);
+  assert.equal(hashes.observe(id, size).piece, undefined);
+});
+
 test('an append at another offset than the state\'s is not hashed', async () => {
   const hashes = new UploadHashes();
   const id = randomUUID();
