@@ -191,10 +191,16 @@ async function profileRun(opts: Options, blobs: Blobs, cores: number): Promise<{
       record.workloads[w.name] = r;
       Object.assign(record.figures, r.figures);
       await reg.stop();
-      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-      if (!file) throw new Error(`no .cpuprofile in ${profDir}: did Berth exit cleanly?\n${reg.output()}`);
-      profiles[w.name] = summarizeProfile(join(profDir, file), ROOT, 20, { fromUs, toUs });
-      log(`profiled ${w.name} (${summary(r.figures)}): ${join(profDir, file)}`);
+      // One profile per thread, named CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: the main thread is 0,
+      // and the upload hashing thread writes one when it ran.
+      const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+      const main = files.find((f) => f.split('.')[4] === '0');
+      if (!main) throw new Error(`no main-thread .cpuprofile in ${profDir}: did Berth exit cleanly?\n${reg.output()}`);
+      profiles[w.name] = summarizeProfile(join(profDir, main), ROOT, 20, { fromUs, toUs });
+      for (const other of files.filter((f) => f !== main)) {
+        profiles[`${w.name}, thread ${other.split('.')[4]}`] = summarizeProfile(join(profDir, other), ROOT, 10, { fromUs, toUs });
+      }
+      log(`profiled ${w.name} (${summary(r.figures)}): ${files.map((f) => join(profDir, f)).join(', ')}`);
     } finally {
       await reg.cleanup();
       rmSync(reg.dataDir, { recursive: true, force: true });
