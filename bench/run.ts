@@ -116,8 +116,8 @@ interface RoundRecord {
   figures: Record<string, number>;
 }
 
-async function measured(ctx: Context, w: Workload, cores: number): Promise<WorkloadRecord> {
-  const { value: figures, seconds, usage, machineBusyCores } = await phase(ctx.reg.pid, () => w.run(ctx), cores);
+async function measured(ctx: Context, w: Workload): Promise<WorkloadRecord> {
+  const { value: figures, seconds, usage, machineBusyCores } = await phase(ctx.reg.pid, () => w.run(ctx));
   figures[`${w.name}.cpu_s`] = usage.cpuSeconds;
   figures[`${w.name}.rss_max_MiB`] = usage.rssMaxMiB;
   return { seconds, figures, usage, machineBusyCores };
@@ -128,7 +128,7 @@ function summary(figures: Record<string, number>): string {
   return Object.entries(figures).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
-async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, cores: number): Promise<RoundRecord> {
+async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs): Promise<RoundRecord> {
   const t0 = process.hrtime.bigint();
   const loadavgBefore = os.loadavg();
   const reg = await startRegistry(kind);
@@ -141,7 +141,7 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
     record.figures.rss_start_MiB = memory(reg.pid).rssMiB;
     for (const w of opts.selected) {
       if (w.setup) await w.setup(ctx);
-      const r = await measured(ctx, w, cores);
+      const r = await measured(ctx, w);
       if (w.teardown) await w.teardown(ctx);
       record.workloads[w.name] = r;
       Object.assign(record.figures, r.figures);
@@ -168,7 +168,7 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
 }
 
 /** --cpu-prof: per workload, a fresh Berth, the untimed setup, a restart under the profiler, the measured run. */
-async function profileRun(opts: Options, blobs: Blobs, cores: number): Promise<{ profiles: Record<string, ProfileSummary>; record: RoundRecord; dir: string }> {
+async function profileRun(opts: Options, blobs: Blobs): Promise<{ profiles: Record<string, ProfileSummary>; record: RoundRecord; dir: string }> {
   const dir = mkdtempSync(join(os.tmpdir(), 'berth-bench-cpuprof-'));
   const profiles: Record<string, ProfileSummary> = {};
   const record: RoundRecord = { round: 1, registry: 'berth', url: '', loadavgBefore: os.loadavg(), loadavgAfter: [], seconds: 0, workloads: {}, figures: {} };
@@ -185,7 +185,7 @@ async function profileRun(opts: Options, blobs: Blobs, cores: number): Promise<{
       ctx.reg = reg;
       if (w.setup && w.setupAfterRestart) await w.setup(ctx);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
-      const r = await measured(ctx, w, cores);
+      const r = await measured(ctx, w);
       const toUs = Number(process.hrtime.bigint() / 1000n);
       if (w.teardown) await w.teardown(ctx);
       record.workloads[w.name] = r;
@@ -271,14 +271,14 @@ async function main(): Promise<void> {
   let profileDir: string | undefined;
   try {
     if (opts.profile) {
-      const p = await profileRun(opts, blobs, cores);
+      const p = await profileRun(opts, blobs);
       rounds.push(p.record);
       profiles = p.profiles;
       profileDir = p.dir;
     } else {
       for (let round = 1; round <= opts.rounds; round++) {
         const t0 = process.hrtime.bigint();
-        for (const kind of kinds) rounds.push(await runRound(kind, round, opts, blobs, cores));
+        for (const kind of kinds) rounds.push(await runRound(kind, round, opts, blobs));
         const roundSeconds = secondsSince(t0);
         const elapsed = secondsSince(started);
         if (round < opts.rounds && elapsed + roundSeconds > opts.maxMinutes * 60) {
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
     loopback_samples: loopback.samples,
     disk_write_MBps: disk,
   };
-  const targets = evaluateTargets(figures, { loopbackMBps: loopback.median });
+  const targets = evaluateTargets(figures);
   notes.push('MB = 10^6 bytes. Medians over rounds; ratio = Berth median / distribution median. Each round starts each registry on a fresh data directory.');
   notes.push('Manifest GET load: wrk, 1 thread. Blob HEAD load: a minimal Node load generator (wrk 4.1 cannot parse HEAD answers that carry a Content-Length).');
   notes.push('Server CPU: utime + stime of /proc/<pid>/stat (10 ms ticks). RSS max: VmRSS sampled every 50 ms; VmHWM is the kernel\'s peak since start.');

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { smallBlob } from './lib/data.ts';
 import { expectStatus, nextLink, pool, send, type Target } from './lib/http.ts';
-import { measureProcess, memory, phase, type Phase } from './lib/proc.ts';
+import { memory, phase, type Phase } from './lib/proc.ts';
 import { ROOT, cleanUpOnSignals, startBerth, type Registry } from './lib/servers.ts';
 import { percentile, secondsSince } from './lib/stats.ts';
 import { uploadMonolithic } from './workloads/blobs.ts';
@@ -100,22 +100,21 @@ const LIFECYCLE_POLICY = JSON.stringify({
 });
 
 async function lifecyclePreview(reg: Registry, ecr: ECRClient, images: number, figures: Record<string, number>): Promise<Record<string, unknown>> {
-  const t0 = process.hrtime.bigint();
-  const server = measureProcess(reg.pid);
-  await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, lifecyclePolicyText: LIFECYCLE_POLICY }));
   let status = 'IN_PROGRESS';
   let polls = 0;
   let expiring: number | undefined;
-  while (status === 'IN_PROGRESS') {
-    if (secondsSince(t0) > 300) throw new Error('the lifecycle preview did not complete in 300 s');
-    await new Promise((r) => setTimeout(r, 20));
-    const r = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, maxResults: PAGE }));
-    polls++;
-    status = r.status ?? 'unknown';
-    expiring = r.summary?.expiringImageTotalCount;
-  }
-  const seconds = secondsSince(t0);
-  const usage = server.stop();
+  const { seconds, usage } = await phase(reg.pid, async () => {
+    const t0 = process.hrtime.bigint();
+    await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, lifecyclePolicyText: LIFECYCLE_POLICY }));
+    while (status === 'IN_PROGRESS') {
+      if (secondsSince(t0) > 300) throw new Error('the lifecycle preview did not complete in 300 s');
+      await new Promise((r) => setTimeout(r, 20));
+      const r = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: IMAGES_REPO, maxResults: PAGE }));
+      polls++;
+      status = r.status ?? 'unknown';
+      expiring = r.summary?.expiringImageTotalCount;
+    }
+  });
   if (status !== 'COMPLETE') throw new Error(`lifecycle preview ended ${status}`);
   const wanted = Math.max(0, images - 1000);
   if (expiring !== wanted) throw new Error(`lifecycle preview: ${expiring} images expiring, expected ${wanted}`);
@@ -262,12 +261,9 @@ async function main(): Promise<void> {
     const user = await readOnlyUser(reg);
     const userEcr = ecrFor(user);
     const userTarget = { ...reg, auth: 'Basic ' + Buffer.from(`${user.accessKeyId}:${user.secretAccessKey}`).toString('base64') };
-    try {
-      await measureWalk('describe_repositories_user', wantRepos + 1, describeRepositoriesPage(userEcr));
-      await measureWalk('catalog_n1000_user', wantRepos + 1, catalogPage(userTarget, 1000));
-    } finally {
-      userEcr.destroy();
-    }
+    // No userEcr.destroy(): it would destroy the agent both clients share (the finally below does, once).
+    await measureWalk('describe_repositories_user', wantRepos + 1, describeRepositoriesPage(userEcr));
+    await measureWalk('catalog_n1000_user', wantRepos + 1, catalogPage(userTarget, 1000));
     result.walks = walks;
 
     // Lifecycle preview: StartLifecyclePolicyPreview, then GetLifecyclePolicyPreview until it is COMPLETE.

@@ -85,7 +85,7 @@ function machineJiffies(): { busy: number; total: number } {
 }
 
 /** How many cores the whole machine kept busy (everything: servers, clients, other users) while it ran. */
-export function measureMachine(cores: number): { stop: () => number } {
+function measureMachine(cores: number): { stop: () => number } {
   const a = machineJiffies();
   return {
     stop: () => {

@@ -74,9 +74,6 @@ export const chunked: Workload = {
   },
 };
 
-/** The loopback HTTP limit get's setup measured, for its run to report (taken once, so never a stale one). */
-let loopbackBeforeGet: { median: number; samples: number[] } | undefined;
-
 export const get: Workload = {
   name: 'get',
   title: 'GET of the monolithic blob 5 times in a row (the client counts and discards the bytes): the first and second reads after the push, and the median of the next 3; the loopback HTTP limit is measured just before',
@@ -87,11 +84,10 @@ export const get: Workload = {
     }
     // The limit the GET is held to, measured just before it rather than only at the start of the run (this
     // machine's loopback figure moves by a third from minute to minute), and here, outside the measured run.
-    loopbackBeforeGet = await loopbackMBps(ctx.sizes.loopbackBytes);
+    ctx.state.loopbackBeforeGet = await loopbackMBps(ctx.sizes.loopbackBytes);
   },
   run: async (ctx: Context) => {
-    const loopback = loopbackBeforeGet;
-    loopbackBeforeGet = undefined;
+    const loopback = ctx.state.loopbackBeforeGet as Awaited<ReturnType<typeof loopbackMBps>> | undefined;
     if (!loopback) throw new Error('get: its setup did not measure the loopback limit');
     const blob = ctx.blobs.monolithic;
     const samples: number[] = [];

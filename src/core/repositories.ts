@@ -21,7 +21,10 @@ export async function listVisible(meta: MetaStore, accountId: string, last: stri
   const found: Repository[] = [];
   while (limit > 0 && found.length <= limit) {
     const batch = await meta.listRepositories(accountId, { last, limit: limit + 1 });
-    for (const repo of batch) if (await visible(repo)) found.push(repo);
+    for (const repo of batch) {
+      if (await visible(repo)) found.push(repo);
+      if (found.length > limit) return found;
+    }
     if (batch.length < limit + 1) break;
     last = batch[batch.length - 1].name;
   }

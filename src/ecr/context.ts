@@ -29,7 +29,6 @@ export interface EcrContext {
   /** host[:port] users reach the registry at, and its scheme. */
   publicHost: string;
   publicScheme: string;
-  now: () => number;
   /** Part sizes of the ECR layer uploads in progress (parts but the last must be 5 MiB or more). */
   layerParts: LayerParts;
 }
@@ -109,7 +108,7 @@ export type Wire<T> = T extends Date ? number
   : T;
 
 /** Opaque pagination tokens: the key of the last item returned. */
-export function nextTokenOf(after: string): string {
+function nextTokenOf(after: string): string {
   return Buffer.from(JSON.stringify({ a: after })).toString('base64url');
 }
 

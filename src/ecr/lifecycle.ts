@@ -8,7 +8,7 @@ import type {
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../lifecycle/policy.ts';
 import { latestPreview } from '../lifecycle/preview-results.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { afterOf, epochSeconds, nextTokenOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { afterOf, epochSeconds, pageOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
 function validate(text: string): void {
@@ -87,14 +87,13 @@ export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifec
   const after = afterOf(input.nextToken);
   const limit = input.maxResults ?? 100;
   const start = after === undefined ? 0 : results.findIndex((r) => r.digest === after) + 1;
-  const page = results.slice(start, start + limit);
-  const more = start + limit < results.length;
-  const previewResults: Wire<LifecyclePolicyPreviewResult>[] = page.map((r) => ({
+  const { shown, nextToken } = pageOf(results.slice(start, start + limit + 1), limit, (r) => r.digest);
+  const previewResults: Wire<LifecyclePolicyPreviewResult>[] = shown.map((r) => ({
     imageDigest: r.digest,
     ...(r.tags.length > 0 ? { imageTags: r.tags } : {}),
     imagePushedAt: epochSeconds(r.pushedAt),
     action: { type: 'EXPIRE' },
     appliedRulePriority: r.appliedRulePriority,
   }));
-  return { ...base, previewResults, summary, ...(more ? { nextToken: nextTokenOf(page[page.length - 1].digest) } : {}) };
+  return { ...base, previewResults, summary, ...(nextToken ? { nextToken } : {}) };
 }

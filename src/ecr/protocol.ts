@@ -69,7 +69,7 @@ export function ecrHandler(deps: EcrDeps) {
         operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
         sourceIp: req.socket.remoteAddress, registry: deps.registry,
         repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost,
-        publicScheme: deps.publicScheme, now, layerParts,
+        publicScheme: deps.publicScheme, layerParts,
       };
       const output = await run(ctx, input);
       send(res, 200, output);

@@ -124,6 +124,8 @@ export class Collector {
     const recorded = new Set((await this.meta.listUploads()).map((u) => u.id));
     for (const id of await this.blobs.listUploadIds()) {
       const info = await this.blobs.uploadInfo(id);
+      // Its record, if any, is settled here: the loop below only looks at records without a directory.
+      if (info) recorded.delete(id);
       // Gone since the listing (completed or cancelled), or in use: not abandoned.
       if (!info || info.modifiedAt >= uploadCutoff) continue;
       report.uploadsDeleted++;
@@ -137,7 +139,10 @@ export class Collector {
     for (const id of recorded) {
       if ((await this.blobs.uploadInfo(id)) !== undefined) continue;
       // A record whose data is gone (deleted by hand, or a crash between the two deletions).
-      if (!dryRun) await this.meta.deleteUpload(id);
+      if (!dryRun) {
+        await this.meta.deleteUpload(id);
+        this.onUploadDeleted(id);
+      }
     }
 
     report.durationMs = this.now() - started;

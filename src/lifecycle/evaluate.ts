@@ -45,10 +45,10 @@ export interface LifecycleResult {
   action: 'EXPIRE';
 }
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A rule's tagging requirements as a test on an image's tags (tagStatus and its prefix or pattern list). */
-export function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[]) => boolean {
+function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[]) => boolean {
   switch (selection.tagStatus) {
     case 'any': return () => true;
     case 'untagged': return (tags) => tags.length === 0;

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { alignedBuffersInUse } from '../../src/storage/blobs/aligned.ts';
 import { copyRange } from '../../src/storage/blobs/copy.ts';
 import { FilesystemBlobStore } from '../../src/storage/blobs/fs.ts';
 import { startBerth } from '../helpers/berth.ts';
+import { MiB, sha256 } from '../helpers/http.ts';
 
 const O_DIRECT = 0o40000; // x86_64 and arm64 Linux
 
@@ -66,7 +67,6 @@ function openFlags(path: string | ((target: string) => boolean), pid: number | '
   return flags;
 }
 
-const MiB = 1 << 20;
 /** Append sizes that cross 4096-byte blocks and 1 MiB buffers at odd places, and start appends mid-block. */
 const APPENDS = [[1], [4095, 1], [4097], [MiB + 3, 100], [3 * MiB - 7], [5], [2 * MiB]];
 
@@ -109,7 +109,7 @@ for (const c of cases) {
         assert.equal(seenFlags.some((f) => (f & O_DIRECT) !== 0), c.expectDirect, `O_DIRECT in use: ${c.expectDirect}`);
       }
 
-      const digest = `sha256:${createHash('sha256').update(want).digest('hex')}`;
+      const digest = sha256(want);
       await store.commit('u1', digest);
       assert.equal(await store.stat(digest), want.length);
       assert.ok(readFileSync(store.blobPath(digest)).equals(want));
@@ -199,7 +199,7 @@ describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false',
         assert.ok(flags.length > 0, 'the server had the upload file open while the body arrived');
         assert.equal(flags.some((f) => (f & O_DIRECT) !== 0), setting === undefined, `O_DIRECT in use: ${setting === undefined}`);
 
-        const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+        const digest = sha256(data);
         location.searchParams.set('digest', digest);
         const put = await fetch(location, { method: 'PUT', headers: auth });
         assert.equal(put.status, 201);
@@ -234,7 +234,7 @@ describe('serving blobs: a blob just written with O_DIRECT is read with O_DIRECT
     await store.createUpload('r1');
     const data = randomBytes(3 * MiB + 12345);
     await store.append('r1', [data]);
-    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const digest = sha256(data);
     await store.commit('r1', digest);
     const path = store.blobPath(digest);
     for (const expectDirect of [true, false]) {

@@ -3,34 +3,15 @@
 // pulls and deletes with collection looping ends with every acknowledged image intact and fsck clean.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBerth, type Berth } from '../helpers/berth.ts';
+import { blobPath } from '../helpers/http.ts';
+import { berthCli } from '../helpers/lifecycle.ts';
 import { MEDIA, createClient, descriptor, imageManifest, randomBlob, sha256, type OciClient, type Content } from '../helpers/oci.ts';
 
-const run = promisify(execFile);
 const GRACE_S = 1;
-
-async function berthCmd(berth: Berth, ...args: string[]): Promise<{ code: number; json: any }> {
-  try {
-    const { stdout } = await run(process.execPath, ['bin/berth.js', ...args], {
-      env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
-    });
-    return { code: 0, json: JSON.parse(stdout) };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    if (!err.stdout) throw new Error(`berth ${args.join(' ')} failed: ${err.stderr}`);
-    return { code: err.code, json: JSON.parse(err.stdout) };
-  }
-}
-
-function blobFile(berth: Berth, digest: string): string {
-  const hex = digest.slice('sha256:'.length);
-  return join(berth.dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex);
-}
 
 function bytesOnDisk(dir: string): number {
   if (!existsSync(dir)) return 0;
@@ -70,20 +51,20 @@ describe('garbage collection', () => {
     assert.equal(readdirSync(uploads).length, 1);
 
     await sleep(GRACE_S * 1000 + 300);
-    const dry = await berthCmd(berth, 'gc', '--dry-run');
+    const dry = await berthCli(berth, ['gc', '--dry-run']);
     assert.equal(dry.json.dryRun, true);
     assert.deepEqual(dry.json.deleted, [lone.digest], 'only the lone blob would go');
     assert.equal(dry.json.bytesDeleted, lone.size);
     assert.equal(dry.json.uploadsDeleted, 1);
-    assert.ok(existsSync(blobFile(berth, lone.digest)), 'a dry run deletes nothing');
+    assert.ok(existsSync(blobPath(berth.dataDir, lone.digest)), 'a dry run deletes nothing');
 
-    const real = await berthCmd(berth, 'gc');
+    const real = await berthCli(berth, ['gc']);
     assert.deepEqual(real.json.deleted, [lone.digest]);
-    assert.equal(existsSync(blobFile(berth, lone.digest)), false, 'the file is gone');
+    assert.equal(existsSync(blobPath(berth.dataDir, lone.digest)), false, 'the file is gone');
     assert.equal(readdirSync(uploads).length, 0, 'the abandoned upload is gone');
     assert.equal((await c.head(`/v2/gc/app/blobs/${lone.digest}`)).status, 404);
     // What the image references stays, and it still pulls.
-    assert.ok(existsSync(blobFile(berth, layer.digest)));
+    assert.ok(existsSync(blobPath(berth.dataDir, layer.digest)));
     const pulled = await c.get(`/v2/gc/app/blobs/${layer.digest}`);
     assert.equal(sha256(pulled.body), layer.digest);
     assert.equal((await c.get('/v2/gc/app/manifests/v1')).status, 200);
@@ -96,7 +77,7 @@ describe('garbage collection', () => {
     await sleep(GRACE_S * 1000 + 300);
     // As docker does before pushing a manifest: the blobs exist, so it does not upload them again.
     for (const blob of [config, layer]) assert.equal((await c.head(`/v2/gc/lease/blobs/${blob.digest}`)).status, 200);
-    assert.deepEqual((await berthCmd(berth, 'gc')).json.deleted, []);
+    assert.deepEqual((await berthCli(berth, ['gc'])).json.deleted, []);
     const manifest = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers: [descriptor(MEDIA.ociLayerGzip, layer)] });
     assert.equal((await c.pushManifest('gc/lease', 'v1', manifest)).status, 201);
   });
@@ -118,7 +99,7 @@ describe('garbage collection', () => {
     assert.equal((await c.delete(`/v2/gc/del/manifests/${one.manifest.digest}`)).status, 202);
     assert.equal((await c.delete(`/v2/gc/del/manifests/${two.manifest.digest}`)).status, 202);
     await sleep(GRACE_S * 1000 + 300);
-    const report = (await berthCmd(berth, 'gc')).json;
+    const report = (await berthCli(berth, ['gc'])).json;
     assert.deepEqual(new Set(report.deleted), new Set([own.digest, config1.digest]), 'config2 and shared are still referenced by gc/other');
     const afterBytes = bytesOnDisk(join(berth.dataDir, 'blobs'));
     assert.equal(before - afterBytes, own.size + config1.size, 'the space is returned');
@@ -126,14 +107,14 @@ describe('garbage collection', () => {
   });
 
   it('usage counts each repository and the registry, deduplicated', async () => {
-    const before = (await berthCmd(berth, 'usage')).json;
+    const before = (await berthCli(berth, ['usage'])).json;
     const layer = randomBlob(300_000);
     const ca = randomBlob(400);
     const cb = randomBlob(500);
     const a = await pushImage(c, 'use/a', 'v1', layer, ca);
     assert.equal((await c.post(`/v2/use/b/blobs/uploads/?mount=${layer.digest}&from=use/a`)).status, 201);
     const b = await pushImage(c, 'use/b', 'v1', layer, cb);
-    const usage = (await berthCmd(berth, 'usage')).json;
+    const usage = (await berthCli(berth, ['usage'])).json;
     const repo = (name: string) => usage.repositories.find((r: any) => r.name === name);
     assert.deepEqual(repo('use/a'), { name: 'use/a', accountId: repo('use/a').accountId, images: 1, bytes: a.manifest.size + layer.size + ca.size });
     assert.equal(repo('use/b').bytes, b.manifest.size + layer.size + cb.size);
@@ -142,15 +123,15 @@ describe('garbage collection', () => {
   });
 
   it('fsck is clean, then finds a corrupted blob and a missing one', async () => {
-    const clean = await berthCmd(berth, 'fsck');
+    const clean = await berthCli(berth, ['fsck']);
     assert.equal(clean.code, 0);
     assert.deepEqual(clean.json.problems, []);
     assert.ok(clean.json.blobsChecked > 0 && clean.json.manifestsChecked > 0);
     const config = randomBlob(600);
     const layer = randomBlob(5000);
     await pushImage(c, 'gc/fsck', 'v1', layer, config);
-    writeFileSync(blobFile(berth, layer.digest), Buffer.alloc(layer.size, 7));
-    const broken = await berthCmd(berth, 'fsck');
+    writeFileSync(blobPath(berth.dataDir, layer.digest), Buffer.alloc(layer.size, 7));
+    const broken = await berthCli(berth, ['fsck']);
     assert.equal(broken.code, 1);
     assert.deepEqual(broken.json.problems.map((p: any) => [p.kind, p.digest]), [['blob-digest', layer.digest]]);
   });
@@ -162,28 +143,28 @@ describe('garbage collection', () => {
     const orphan = randomBlob(70_000);
     const young = randomBlob(80_000);
     for (const blob of [orphan, young]) {
-      mkdirSync(dirname(blobFile(berth, blob.digest)), { recursive: true });
-      writeFileSync(blobFile(berth, blob.digest), blob.bytes);
+      mkdirSync(dirname(blobPath(berth.dataDir, blob.digest)), { recursive: true });
+      writeFileSync(blobPath(berth.dataDir, blob.digest), blob.bytes);
     }
     const old = new Date(Date.now() - 3600_000);
-    utimesSync(blobFile(berth, orphan.digest), old, old);
+    utimesSync(blobPath(berth.dataDir, orphan.digest), old, old);
     // Written "now" as far as the grace period goes, however long the commands below take.
     const soon = new Date(Date.now() + 3600_000);
-    utimesSync(blobFile(berth, young.digest), soon, soon);
-    for (const blob of [config, layer]) utimesSync(blobFile(berth, blob.digest), old, old);
+    utimesSync(blobPath(berth.dataDir, young.digest), soon, soon);
+    for (const blob of [config, layer]) utimesSync(blobPath(berth.dataDir, blob.digest), old, old);
 
-    const dry = await berthCmd(berth, 'gc', '--dry-run');
+    const dry = await berthCli(berth, ['gc', '--dry-run']);
     assert.equal(dry.json.orphanFilesDeleted, 1);
-    assert.ok(existsSync(blobFile(berth, orphan.digest)), 'a dry run deletes nothing');
-    const real = await berthCmd(berth, 'gc');
+    assert.ok(existsSync(blobPath(berth.dataDir, orphan.digest)), 'a dry run deletes nothing');
+    const real = await berthCli(berth, ['gc']);
     assert.equal(real.json.orphanFilesDeleted, 1);
     assert.equal(real.json.orphanBytesDeleted, orphan.size);
     assert.ok(real.json.deleted.includes(orphan.digest));
-    assert.equal(existsSync(blobFile(berth, orphan.digest)), false, 'the old orphan is gone');
-    assert.ok(existsSync(blobFile(berth, young.digest)), 'an orphan younger than the grace period stays');
-    for (const blob of [config, layer]) assert.ok(existsSync(blobFile(berth, blob.digest)), 'old recorded blobs stay');
+    assert.equal(existsSync(blobPath(berth.dataDir, orphan.digest)), false, 'the old orphan is gone');
+    assert.ok(existsSync(blobPath(berth.dataDir, young.digest)), 'an orphan younger than the grace period stays');
+    for (const blob of [config, layer]) assert.ok(existsSync(blobPath(berth.dataDir, blob.digest)), 'old recorded blobs stay');
     assert.equal(sha256((await c.get(`/v2/gc/orphans/blobs/${layer.digest}`)).body), layer.digest);
-    rmSync(blobFile(berth, young.digest));
+    rmSync(blobPath(berth.dataDir, young.digest));
   });
 
   it('an upload still being created (its directory, no data yet) is kept while young; an old empty one goes', async () => {
@@ -196,7 +177,7 @@ describe('garbage collection', () => {
     const past = new Date(Date.now() - 3600_000);
     utimesSync(young, soon, soon);
     utimesSync(old, past, past);
-    const real = await berthCmd(berth, 'gc');
+    const real = await berthCli(berth, ['gc']);
     assert.equal(real.json.uploadsDeleted, 1);
     assert.ok(existsSync(young), 'the young directory stays: its POST has not recorded it yet');
     assert.equal(existsSync(old), false);
@@ -266,10 +247,10 @@ describe('garbage collection under load', () => {
       assert.equal(sha256(l.body), img.layer.digest, `${img.repo}:${img.tag} layer`);
     }
     await sleep(2300);
-    await berthCmd(berth, 'gc');
-    const fsck = await berthCmd(berth, 'fsck');
+    await berthCli(berth, ['gc']);
+    const fsck = await berthCli(berth, ['fsck']);
     assert.deepEqual(fsck.json.problems, []);
-    const usage = (await berthCmd(berth, 'usage')).json;
+    const usage = (await berthCli(berth, ['usage'])).json;
     assert.equal(usage.storedBytes, bytesOnDisk(join(berth.dataDir, 'blobs')), 'no file on disk that the registry does not record');
     assert.equal(usage.storedBytes, usage.referencedBlobBytes, 'every stored blob is referenced: the garbage is reclaimed');
   });

@@ -3,7 +3,7 @@
 // which bounds memory per upload). With O_DIRECT the writes go from those buffers straight to the device:
 // no copy into the page cache (on this kind of machine, filling fresh page-cache pages costs more CPU than
 // anything else in an upload), and the fsync at commit has almost nothing left to flush. O_DIRECT needs aligned
-// offsets and lengths, so an append that starts inside a 4096-byte block first reads that block's head back, and
+// offsets and lengths, so a direct append that starts inside a 4096-byte block first reads that block's head back, and
 // the last partial block of an append is written through an ordinary (buffered) handle to the same file.
 // An observer (the core's hashing) sees each buffer's new bytes as the buffer is written.
 import { open, type FileHandle } from 'node:fs/promises';
@@ -14,7 +14,7 @@ const WRITES_IN_FLIGHT = 4;
 
 export class Appender {
   private current: Buffer;
-  /** Bytes in `current`; `base` is the file offset of its first byte (a multiple of ALIGN). */
+  /** Bytes in `current`; `base` is the file offset of its first byte (a multiple of ALIGN when writing directly). */
   private filled: number;
   private base: number;
   /** Where the bytes of this append start in `current` (after the head of a block read back, in the first). */
@@ -32,7 +32,8 @@ export class Appender {
     this.direct = direct;
     this.onDirectRefused = onDirectRefused;
     this.current = takeBuffer();
-    this.base = position - (position % ALIGN);
+    // Only O_DIRECT writes need whole blocks; buffered ones start where the file ends.
+    this.base = direct ? position - (position % ALIGN) : position;
     this.filled = position - this.base;
     this.fresh = this.filled;
   }
@@ -89,7 +90,6 @@ export class Appender {
   async finish(): Promise<number> {
     const size = this.size;
     const seen = this.observe?.(this.current.subarray(this.fresh, this.filled));
-    this.fresh = this.filled;
     if (seen) this.track(seen);
     const whole = this.direct ? this.filled - (this.filled % ALIGN) : 0;
     if (whole > 0) this.track(this.write(this.current, 0, whole, this.base, true));

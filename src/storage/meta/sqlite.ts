@@ -13,8 +13,7 @@ type Row = Record<string, unknown>;
 
 /** An image's columns (for toImage), its tags gathered in the same query, sorted. */
 const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
-  (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)
-    HAVING count(*) > 0) AS tag_list`;
+  (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)) AS tag_list`;
 
 export class SqliteMetaStore implements MetaStore {
   private readonly db: DatabaseSync;
@@ -559,7 +558,7 @@ function toRepository(row: Row): Repository {
 function toImage(row: Row): ImageRow {
   return {
     digest: String(row.digest),
-    tags: row.tag_list === null ? [] : JSON.parse(String(row.tag_list)),
+    tags: JSON.parse(String(row.tag_list)),
     mediaType: String(row.media_type),
     configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
     imageSize: Number(row.image_size),
