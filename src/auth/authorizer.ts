@@ -127,7 +127,10 @@ export class Authorizer {
     const key = `${kind}\n${text}`;
     let cached = this.parsed.get(key);
     if (!cached) {
-      cached = { document: parsePolicy(text, kind), usesResourceTags: text.includes('ResourceTag') };
+      const document = parsePolicy(text, kind);
+      // Condition keys are case-insensitive, and the text may spell them with JSON escapes: look in the parsed
+      // document, ignoring case.
+      cached = { document, usesResourceTags: /resourcetag/i.test(JSON.stringify(document)) };
       if (this.parsed.size > 10_000) this.parsed.clear();
       this.parsed.set(key, cached);
     }
