@@ -40,6 +40,14 @@ test('aws:ResourceTag and ecr:ResourceTag come from the repository tags', async 
   await assert.rejects(user.send(new DescribeImagesCommand({ repositoryName: 'cond/b' })), { name: 'AccessDeniedException' });
 });
 
+test('ecr:ResourceTag alone grants on the tagged repository only', async () => {
+  const user = await userWith('team-a-ecr', [
+    { Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*', Condition: { StringEquals: { 'ecr:ResourceTag/team': 'a' } } },
+  ]);
+  assert.deepEqual((await user.send(new DescribeImagesCommand({ repositoryName: 'cond/a' }))).imageDetails, []);
+  await assert.rejects(user.send(new DescribeImagesCommand({ repositoryName: 'cond/b' })), { name: 'AccessDeniedException' });
+});
+
 test('aws:RequestTag and aws:TagKeys come from the tags a request sets', async () => {
   const user = await userWith('tagger', [
     { Effect: 'Allow', Action: 'ecr:CreateRepository', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/cost-center': '42' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center'] } } },
