@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     `${opts.rounds} round(s) of ${kinds.join(', ')}; ${cores} cores, load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}`);
   if (loadavgBefore[0] > cores * 0.5) log(`note: the machine is already busy (1-minute load ${loadavgBefore[0].toFixed(2)} on ${cores} cores): figures will be noisy`);
 
-  const wrkVersion = opts.selected.some((w) => w.name === 'manifest-get') ? await requireWrk() : version('wrk', ['--version']);
+  const wrkVersion = opts.selected.some((w) => w.name === 'manifest-get') ? await requireWrk() : 'wrk not used';
   const distributionVersion = opts.berthOnly ? 'not run' : version(DISTRIBUTION_BIN, ['--version']);
   if (!opts.berthOnly && distributionVersion === 'not available') {
     throw new Error(`CNCF distribution (${DISTRIBUTION_BIN}) does not run: apt-get install -y docker-registry, or use --berth-only`);

@@ -68,6 +68,26 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
   assert.equal(result.rounds.length, 1);
 });
 
+// The docker workload needs the Docker daemon that the e2e tests use (.ci/run starts it). It pushes to and pulls
+// from Berth and from the floor (bench/lib/floor.ts), and each pull must download every layer, so a floor that
+// docker could not push to or pull from fails here.
+test('npm run bench -- --smoke --with-docker measures docker push and pull, and their floor', { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-docker-smoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const json = join(dir, 'result.json');
+  const md = join(dir, 'result.md');
+  const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--with-docker', '--only', 'docker', '--json', json, '--md', md], 85_000);
+  assert.equal(r.code, 0, `the docker smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  const figures = new Map(result.figures.map((f: { key: string; berth: { median: number } }) => [f.key, f.berth?.median]));
+  for (const k of ['docker_push_s', 'docker_pull_s', 'docker_push_floor_s', 'docker_pull_floor_s', 'docker.cpu_s']) {
+    assert.ok(positive(figures.get(k)), `${k} = ${figures.get(k)}`);
+  }
+  const table = readFileSync(md, 'utf8');
+  assert.match(table, /docker pull time: Berth lower than distribution \| Berth [\d.]+ s \(no distribution figure\); the floor in the same rounds: [\d.]+ s beside Berth/,
+    'the target line puts the floor beside the pull');
+});
+
 test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-scale-smoke-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
