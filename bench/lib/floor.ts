@@ -31,7 +31,7 @@ function answer(res: ServerResponse, status: number, headers: Record<string, str
 }
 
 function unknown(res: ServerResponse, head: boolean, code: string): void {
-  const payload = JSON.stringify({ errors: [{ code, message: code.toLowerCase().replace('_', ' ') }] });
+  const payload = JSON.stringify({ errors: [{ code, message: code.toLowerCase().replaceAll('_', ' ') }] });
   res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
   res.end(head ? undefined : payload);
 }
