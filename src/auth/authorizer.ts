@@ -9,6 +9,8 @@ import { evaluate, type Decision, type NamedPolicy, type Policies, type RequestC
 import type { Principal } from './principal.ts';
 
 export type EcrAction = `ecr:${string}`;
+/** One action or more. */
+export type EcrActions = [EcrAction, ...EcrAction[]];
 
 export interface AuthzRequest {
   principal: Principal;
@@ -59,7 +61,7 @@ export class Authorizer {
    * Decides several actions of one request (a push needs three) from one gathering of its policies and
    * condition keys: the first denied action's decision, else the last one's.
    */
-  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: [EcrAction, ...EcrAction[]]): Promise<{ action: EcrAction; decision: Decision }> {
+  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: EcrActions): Promise<{ action: EcrAction; decision: Decision }> {
     const { principal } = req;
     const { policies, keys } = await this.gather(req);
     let result: { action: EcrAction; decision: Decision } | undefined;

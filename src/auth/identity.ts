@@ -111,8 +111,7 @@ export class Identity {
     if (!claims || typeof claims.e !== 'number') return { error: 'invalid bearer token' };
     if (claims.e <= this.now()) return { error: 'the bearer token has expired' };
     if (claims.k === null) return { principal: anonymous(this.defaultAccountId) };
-    const principal = await this.principalOf(claims.k);
-    return principal ? { principal } : { error: 'the access key this token was issued to is no longer active' };
+    return this.holderOf(claims.k, 'the access key this token was issued to is no longer active');
   }
 
   /** A token for a signed layer download URL: one blob of one repository, for a limited time. */
@@ -125,16 +124,20 @@ export class Identity {
     const claims = this.downloads.verify<TokenClaims & { r: string; d: string }>(token);
     if (!claims || claims.r !== repositoryName || claims.d !== digest) return { error: 'invalid download signature' };
     if (claims.e <= this.now()) return { error: 'the download URL has expired' };
-    const principal = await this.principalOf(claims.k);
-    return principal ? { principal } : { error: 'the access key that signed this URL is no longer active' };
+    return this.holderOf(claims.k, 'the access key that signed this URL is no longer active');
   }
 
   private async verifyToken(token: string): Promise<BasicResult> {
     const claims = this.tokens.verify<TokenClaims>(token);
     if (!claims || typeof claims.k !== 'string' || typeof claims.e !== 'number') return { error: 'invalid authorization token' };
     if (claims.e <= this.now()) return { error: 'authorization token has expired; reauthenticate' };
-    const principal = await this.principalOf(claims.k);
-    return principal ? { principal } : { error: 'the access key this token was issued to is no longer active' };
+    return this.holderOf(claims.k, 'the access key this token was issued to is no longer active');
+  }
+
+  /** The principal of an access key named by a token, or `gone` when the key is no longer active. */
+  private async holderOf(accessKeyId: string, gone: string): Promise<BasicResult> {
+    const principal = await this.principalOf(accessKeyId);
+    return principal ? { principal } : { error: gone };
   }
 
   // --- administration (berth admin commands) ---

@@ -172,9 +172,12 @@ export class Registry {
     await this.hashes.exclusive(id, () => this.cancel(id));
   }
 
-  /** Drops what this process keeps for an upload deleted without it (by garbage collection). */
-  forgetUpload(id: string): void {
-    this.hashes.forget(id);
+  /**
+   * Drops what this process keeps for an upload deleted without it (by garbage collection). Under the upload's
+   * lock: an append running meanwhile holds the state, and would put it back after a forget that did not wait.
+   */
+  forgetUpload(id: string): Promise<void> {
+    return this.hashes.exclusive(id, async () => this.hashes.forget(id));
   }
 
   private async cancel(id: string): Promise<void> {

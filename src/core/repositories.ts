@@ -19,7 +19,7 @@ export const DEFAULT_SETTINGS: RepositorySettings = {
  */
 export async function listVisible(meta: MetaStore, accountId: string, last: string | undefined, limit: number, visible: (repo: Repository) => Promise<boolean>): Promise<Repository[]> {
   const found: Repository[] = [];
-  while (limit > 0 && found.length <= limit) {
+  while (limit > 0) {
     const batch = await meta.listRepositories(accountId, { last, limit: limit + 1 });
     for (const repo of batch) {
       if (await visible(repo)) found.push(repo);

@@ -10,6 +10,7 @@
 // digest asked for after the last update covers every byte. Should the worker die, every state goes, and
 // uploads then complete by hashing from storage.
 import { Worker } from 'node:worker_threads';
+import type { Observer } from '../storage/blobs/store.ts';
 import { KeyedLock } from './locks.ts';
 
 /** Messages to the hashing thread. */
@@ -47,7 +48,7 @@ export class UploadHashes {
    * with the new size, or with nothing when it failed. Until then the state is unknown: a failure half way leaves
    * it out of step with the data, so it is dropped.
    */
-  observe(id: string, offset: number): { piece?: (piece: Buffer) => Promise<void> | undefined; appended: (size?: number) => void } {
+  observe(id: string, offset: number): { piece?: Observer; appended: (size?: number) => void } {
     const state = this.states.get(id);
     this.states.delete(id);
     if (!state || state.offset !== offset || !state.hasher.alive) {

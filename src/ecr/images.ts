@@ -36,10 +36,10 @@ export async function listImages(ctx: EcrContext, input: ListImagesRequest): Pro
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
   const ids = await ctx.images.listIds(repo, status, afterOf(input.nextToken), limit + 1);
-  const { shown, nextToken } = pageOf(ids, limit, (last) => `${last.digest} ${last.tag ?? ''}`);
+  const { shown, ...next } = pageOf(ids, limit, (last) => `${last.digest} ${last.tag ?? ''}`);
   return {
     imageIds: shown.map((i) => (i.tag === null ? { imageDigest: i.digest } : { imageDigest: i.digest, imageTag: i.tag })),
-    ...(nextToken ? { nextToken } : {}),
+    ...next,
   };
 }
 
@@ -68,10 +68,10 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
   const rows = await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1);
-  const { shown, nextToken } = pageOf(rows, limit, (last) => last.digest);
+  const { shown, ...next } = pageOf(rows, limit, (last) => last.digest);
   return {
     imageDetails: shown.map((r) => imageDetail(repo, r)),
-    ...(nextToken ? { nextToken } : {}),
+    ...next,
   };
 }
 

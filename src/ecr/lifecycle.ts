@@ -6,7 +6,6 @@ import type {
   PutLifecyclePolicyRequest, PutLifecyclePolicyResponse, StartLifecyclePolicyPreviewRequest, StartLifecyclePolicyPreviewResponse,
 } from '@aws-sdk/client-ecr';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../lifecycle/policy.ts';
-import { latestPreview } from '../lifecycle/preview-results.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, pageOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
@@ -68,7 +67,7 @@ export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartL
 
 export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifecyclePolicyPreviewRequest): Promise<Wire<GetLifecyclePolicyPreviewResponse>> {
   const repo = await repositoryFor(ctx, input);
-  const latest = await latestPreview(ctx.registry.meta, repo.id);
+  const latest = await ctx.lifecycle.latestPreview(repo.id);
   if (!latest) {
     throw new EcrError('LifecyclePolicyPreviewNotFoundException', `There is no dry run for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
   }
@@ -87,7 +86,7 @@ export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifec
   const after = afterOf(input.nextToken);
   const limit = input.maxResults ?? 100;
   const start = after === undefined ? 0 : results.findIndex((r) => r.digest === after) + 1;
-  const { shown, nextToken } = pageOf(results.slice(start, start + limit + 1), limit, (r) => r.digest);
+  const { shown, ...next } = pageOf(results.slice(start, start + limit + 1), limit, (r) => r.digest);
   const previewResults: Wire<LifecyclePolicyPreviewResult>[] = shown.map((r) => ({
     imageDigest: r.digest,
     ...(r.tags.length > 0 ? { imageTags: r.tags } : {}),
@@ -95,5 +94,5 @@ export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifec
     action: { type: 'EXPIRE' },
     appliedRulePriority: r.appliedRulePriority,
   }));
-  return { ...base, previewResults, summary, ...(nextToken ? { nextToken } : {}) };
+  return { ...base, previewResults, summary, ...next };
 }

@@ -97,10 +97,10 @@ export async function describeRepositories(ctx: EcrContext, input: DescribeRepos
     // Nothing visible: a caller with no right to describe repositories at all is refused, as in ECR.
     await allow(ctx, { resource: repositoryArn(ctx.region, registryId, '*'), resourceAccount: registryId });
   }
-  const { shown, nextToken } = pageOf(visible, limit, (last) => last.name);
+  const { shown, ...next } = pageOf(visible, limit, (last) => last.name);
   return {
     repositories: shown.map((r) => wireRepository(ctx, r)),
-    ...(nextToken ? { nextToken } : {}),
+    ...next,
   };
 }
 

@@ -46,12 +46,12 @@ export class Collector {
   private readonly blobs: CollectableBlobStore;
   private readonly locks: KeyedLock;
   private readonly now: () => number;
-  private readonly onUploadDeleted: (id: string) => void;
+  private readonly onUploadDeleted: (id: string) => void | Promise<void>;
   private running: Promise<GcReport> | undefined;
 
-  /** `onUploadDeleted` hears of each abandoned upload deleted (the registry drops its hash state). */
+  /** `onUploadDeleted` hears of each abandoned upload deleted (the registry drops its hash state), and is awaited. */
   constructor(meta: MetaStore, blobs: CollectableBlobStore, locks: KeyedLock, now: () => number = Date.now,
-    onUploadDeleted: (id: string) => void = () => {}) {
+    onUploadDeleted: (id: string) => void | Promise<void> = () => {}) {
     this.meta = meta;
     this.blobs = blobs;
     this.locks = locks;
@@ -133,7 +133,7 @@ export class Collector {
       if (!dryRun) {
         await this.blobs.deleteUpload(id);
         await this.meta.deleteUpload(id);
-        this.onUploadDeleted(id);
+        await this.onUploadDeleted(id);
       }
     }
     for (const id of recorded) {
@@ -141,7 +141,7 @@ export class Collector {
       // A record whose data is gone (deleted by hand, or a crash between the two deletions).
       if (!dryRun) {
         await this.meta.deleteUpload(id);
-        this.onUploadDeleted(id);
+        await this.onUploadDeleted(id);
       }
     }
 

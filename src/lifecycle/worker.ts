@@ -5,6 +5,7 @@ import type { Logger } from '../server/log.ts';
 import type { MetaStore, Repository } from '../storage/meta/store.ts';
 import { evaluateLifecycle, type LifecycleResult } from './evaluate.ts';
 import { parseLifecyclePolicy } from './policy.ts';
+import { PreviewResults } from './preview-results.ts';
 
 export interface RunReport {
   registryId: string;
@@ -18,12 +19,19 @@ export class Lifecycle {
   private readonly images: Images;
   private readonly audit: Logger;
   private readonly now: () => number;
+  private readonly previews: PreviewResults;
 
   constructor(meta: MetaStore, images: Images, audit: Logger, now: () => number = Date.now) {
     this.meta = meta;
     this.images = images;
     this.audit = audit;
     this.now = now;
+    this.previews = new PreviewResults(meta, now);
+  }
+
+  /** The repository's latest preview, with its results when it is complete. */
+  latestPreview(repositoryId: number): ReturnType<PreviewResults['latest']> {
+    return this.previews.latest(repositoryId);
   }
 
   /** What the policy would expire in the repository now. */

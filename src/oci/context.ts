@@ -1,7 +1,7 @@
 // What every data-plane handler gets: the request, the response, who is asking, and the core.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.ts';
-import type { Authorizer, AuthzScope, EcrAction } from '../auth/authorizer.ts';
+import type { Authorizer, AuthzScope, EcrActions } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { fail } from '../core/errors.ts';
@@ -25,7 +25,7 @@ export interface OciContext {
  * Authorizes every action on the repository (DESIGN.md invariant 4), with its policy when it exists, or throws:
  * DENIED (403) for a known caller, UNAUTHORIZED (401, with the challenge) for an anonymous one.
  */
-export async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, ...actions: Actions): Promise<void> {
+export async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, ...actions: EcrActions): Promise<void> {
   const { action, decision } = await decide(ctx, account, name, repository, actions);
   if (decision.allowed) return;
   if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
@@ -37,9 +37,8 @@ export async function mayDescribe(ctx: OciContext, repository: Repository): Prom
   return (await decide(ctx, repository.accountId, repository.name, repository, ['ecr:DescribeRepositories'])).decision.allowed;
 }
 
-type Actions = [EcrAction, ...EcrAction[]];
 
-function decide(ctx: OciContext, account: string, name: string, repository: Repository | undefined, actions: Actions) {
+function decide(ctx: OciContext, account: string, name: string, repository: Repository | undefined, actions: EcrActions) {
   return ctx.authorizer.authorizeEach({
     principal: ctx.principal,
     resource: repositoryArn(ctx.region, account, name),
@@ -55,7 +54,7 @@ function decide(ctx: OciContext, account: string, name: string, repository: Repo
  * account is named as it is; another account's as `<account id>/<name>` (where ECR uses that account's
  * registry host), which its repository policy must open to the caller.
  */
-export async function repositoryFor(ctx: OciContext, name: string, actions: Actions, forPush = false): Promise<Repository> {
+export async function repositoryFor(ctx: OciContext, name: string, actions: EcrActions, forPush = false): Promise<Repository> {
   if (!isValidRepositoryName(name)) fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
   const own = ctx.principal.accountId;
   const existing = await ctx.registry.meta.getRepository(own, name);

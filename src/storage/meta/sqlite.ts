@@ -485,8 +485,7 @@ export class SqliteMetaStore implements MetaStore {
       if (current && current.status === 'IN_PROGRESS') return false;
       // Generations come from one counter for the whole store, never reused: a repository id is reused after the
       // newest repository is deleted, and its previews must not look like the deleted one's.
-      const generation = Number(this.sql(`INSERT INTO settings (key, value)
-          SELECT 'lifecycle_preview_generation', COALESCE(MAX(generation), 0) + 1 FROM lifecycle_previews WHERE true
+      const generation = Number(this.sql(`INSERT INTO settings (key, value) VALUES ('lifecycle_preview_generation', 1)
         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get()!.value);
       this.sql(`INSERT INTO lifecycle_previews (repository_id, policy_text, status, started_at, results, generation) VALUES (?, ?, 'IN_PROGRESS', ?, NULL, ?)
         ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL,
