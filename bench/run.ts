@@ -133,7 +133,7 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs):
   const loadavgBefore = os.loadavg();
   const reg = await startRegistry(kind);
   log(`round ${round}: ${kind} on ${reg.url} (pid ${reg.pid}, data ${reg.dataDir})`);
-  const ctx: Context = { reg, sizes: blobs.sizes, blobs, state: {}, log: (m) => log(`  ${kind}: ${m}`) };
+  const ctx: Context = { reg, round, sizes: blobs.sizes, blobs, state: {}, log: (m) => log(`  ${kind}: ${m}`) };
   const record: RoundRecord = { round, registry: kind, url: reg.url, loadavgBefore, loadavgAfter: [], seconds: 0, workloads: {}, figures: {} };
   const streaming = opts.selected.filter((w) => STREAMING.has(w.name));
   let streamRss = 0;
@@ -175,7 +175,7 @@ async function profileRun(opts: Options, blobs: Blobs): Promise<{ profiles: Reco
   const t0 = process.hrtime.bigint();
   for (const w of opts.selected) {
     let reg: Registry = await startBerth();
-    const ctx: Context = { reg, sizes: blobs.sizes, blobs, state: {}, log: (m) => log(`  berth: ${m}`) };
+    const ctx: Context = { reg, round: 1, sizes: blobs.sizes, blobs, state: {}, log: (m) => log(`  berth: ${m}`) };
     try {
       if (w.setup && !w.setupAfterRestart) await w.setup(ctx);
       await reg.stop();

@@ -49,7 +49,11 @@ export interface Blob {
 }
 
 /** A small blob held in memory (configs, tiny layers). */
+/** The sha256 digest (`sha256:<hex>`) of bytes in memory. */
+export function sha256Digest(data: Buffer): string {
+  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
 export function smallBlob(data: Buffer): Blob {
-  const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
-  return { seed: -1, size: data.length, digest, pieces: (start = 0, end = data.length) => [data.subarray(start, end)] };
+  return { seed: -1, size: data.length, digest: sha256Digest(data), pieces: (start = 0, end = data.length) => [data.subarray(start, end)] };
 }

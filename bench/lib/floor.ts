@@ -4,9 +4,10 @@
 // pulls from it in the same rounds as the registry under test, so that each docker figure has its bound beside it.
 // A yardstick for the benchmark only: it keeps every blob whole in memory (about 100 MiB for the bench image) and
 // forgets everything when closed.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sha256Digest } from './data.ts';
 
 export interface Floor {
   /** 127.0.0.1:PORT, what docker wants (docker treats loopback registries as insecure: plain HTTP). */
@@ -25,15 +26,15 @@ function body(req: IncomingMessage): Promise<Buffer[]> {
   });
 }
 
-function answer(res: ServerResponse, status: number, headers: Record<string, string | number>, payload?: Buffer | string): void {
+/** Answers with `payload`'s length; a HEAD answer (`head`) has the same headers and no body. */
+function answer(res: ServerResponse, status: number, headers: Record<string, string | number>, payload?: Buffer | string, head = false): void {
   res.writeHead(status, { 'Content-Length': payload === undefined ? 0 : Buffer.byteLength(payload), ...headers });
-  res.end(payload);
+  res.end(head ? undefined : payload);
 }
 
 function unknown(res: ServerResponse, head: boolean, code: string): void {
   const payload = JSON.stringify({ errors: [{ code, message: code.toLowerCase().replaceAll('_', ' ') }] });
-  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
-  res.end(head ? undefined : payload);
+  answer(res, 404, { 'Content-Type': 'application/json' }, payload, head);
 }
 
 export async function startFloor(): Promise<Floor> {
@@ -73,15 +74,13 @@ export async function startFloor(): Promise<Floor> {
       req.resume();
       const blob = blobs.get(m[2]);
       if (!blob) return unknown(res, head, 'BLOB_UNKNOWN');
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length, 'Docker-Content-Digest': m[2] });
-      res.end(head ? undefined : blob);
-      return;
+      return answer(res, 200, { 'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': m[2] }, blob, head);
     }
     if ((m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path))) {
       const key = `${m[1]}@${m[2]}`;
       if (req.method === 'PUT') {
         const manifest = Buffer.concat(await body(req));
-        const digest = 'sha256:' + createHash('sha256').update(manifest).digest('hex');
+        const digest = sha256Digest(manifest);
         const entry = { body: manifest, type: req.headers['content-type'] ?? 'application/json', digest };
         manifests.set(key, entry);
         manifests.set(`${m[1]}@${digest}`, entry);
@@ -90,9 +89,7 @@ export async function startFloor(): Promise<Floor> {
       req.resume();
       const entry = manifests.get(key);
       if (!entry) return unknown(res, head, 'MANIFEST_UNKNOWN');
-      res.writeHead(200, { 'Content-Type': entry.type, 'Content-Length': entry.body.length, 'Docker-Content-Digest': entry.digest });
-      res.end(head ? undefined : entry.body);
-      return;
+      return answer(res, 200, { 'Content-Type': entry.type, 'Docker-Content-Digest': entry.digest }, entry.body, head);
     }
     req.resume();
     unknown(res, head, 'NAME_UNKNOWN');

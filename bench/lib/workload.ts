@@ -84,6 +84,8 @@ export class Blobs {
 
 export interface Context {
   reg: Registry;
+  /** The round, from 1. */
+  round: number;
   sizes: Sizes;
   blobs: Blobs;
   /** What this registry instance holds already (set by setups and runs, read by later ones). */

@@ -109,10 +109,9 @@ async function push(img: DockerImage, ref: string): Promise<number> {
 /**
  * Each run pushes the image to the registry and to a fresh floor (bench/lib/floor.ts: a registry that only holds
  * bytes in memory), then pulls it from both, removing every local copy before each pull. Which of the two goes first
- * alternates from one run of a registry to the next, so that neither always finds the page cache warm.
+ * alternates from one round to the next, so that neither always finds the page cache warm.
  */
 export function dockerWorkload(image: () => DockerImage): Workload {
-  const runs = new Map<string, number>();
   const floorOf = (ctx: Context) => ctx.state.dockerFloor as Floor;
   return {
     name: 'docker',
@@ -132,10 +131,8 @@ export function dockerWorkload(image: () => DockerImage): Workload {
     },
     run: async (ctx) => {
       const img = image();
-      const n = runs.get(ctx.reg.kind) ?? 0;
-      runs.set(ctx.reg.kind, n + 1);
       const both = [{ key: '', ref: refOf(ctx.reg.host) }, { key: '_floor', ref: refOf(floorOf(ctx).host) }];
-      const order = n % 2 === 0 ? both : both.reverse();
+      const order = ctx.round % 2 === 1 ? both : both.reverse();
       const figures: Record<string, number> = {};
       for (const { key, ref } of order) figures[`docker_push${key}_s`] = await push(img, ref);
       // Remove every local copy (every tag: the image and its layers go), so that each pull downloads each layer.
@@ -148,10 +145,10 @@ export function dockerWorkload(image: () => DockerImage): Workload {
     },
     teardown: async (ctx) => {
       const img = image();
-      const floor = floorOf(ctx) as Floor | undefined;
-      await docker(img.env, ['rmi', '-f', refOf(ctx.reg.host), ...(floor ? [refOf(floor.host)] : []), img.tag]);
+      const floor = floorOf(ctx);
+      await docker(img.env, ['rmi', '-f', refOf(ctx.reg.host), refOf(floor.host), img.tag]);
       if (ctx.reg.accessKeyId) await docker(img.env, ['logout', ctx.reg.host]);
-      await floor?.close();
+      await floor.close();
     },
   };
 }

@@ -5,11 +5,10 @@
 // The benchmark needs wrk (Debian `wrk`) for its manifest GET load: without it, this fails and says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeResult, run, type RunResult } from '../helpers/tools.ts';
+import { describeResult, makeTempDir, removeDir, run, type RunResult } from '../helpers/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,8 +30,8 @@ function numbers(value: unknown, path: string, out: [string, unknown][]): [strin
 const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-smoke-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = makeTempDir('berth-bench-smoke-');
+  t.after(() => removeDir(dir));
   const json = join(dir, 'result.json');
   const md = join(dir, 'result.md');
   const started = Date.now();
@@ -71,12 +70,12 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
 // The docker workload needs the Docker daemon that the e2e tests use (.ci/run starts it). It pushes to and pulls
 // from Berth and from the floor (bench/lib/floor.ts), and each pull must download every layer, so a floor that
 // docker could not push to or pull from fails here.
-test('npm run bench -- --smoke --with-docker measures docker push and pull, and their floor', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-docker-smoke-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+test('npm run bench -- --smoke --only docker measures docker push and pull, and their floor', { timeout: 90_000 }, async (t) => {
+  const dir = makeTempDir('berth-bench-docker-smoke-');
+  t.after(() => removeDir(dir));
   const json = join(dir, 'result.json');
   const md = join(dir, 'result.md');
-  const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--with-docker', '--only', 'docker', '--json', json, '--md', md], 85_000);
+  const r = await runNode(['bench/run.ts', '--smoke', '--berth-only', '--only', 'docker', '--json', json, '--md', md], 85_000);
   assert.equal(r.code, 0, `the docker smoke run failed:\n${describeResult(r)}`);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   const figures = new Map(result.figures.map((f: { key: string; berth: { median: number } }) => [f.key, f.berth?.median]));
@@ -89,8 +88,8 @@ test('npm run bench -- --smoke --with-docker measures docker push and pull, and 
 });
 
 test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-scale-smoke-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = makeTempDir('berth-bench-scale-smoke-');
+  t.after(() => removeDir(dir));
   const json = join(dir, 'scale.json');
   const r = await runNode(['bench/scale.ts', '--smoke', '--json', json], 85_000);
   assert.equal(r.code, 0, `the scale smoke run failed:\n${describeResult(r)}`);

@@ -31,7 +31,7 @@ test('a lead no larger than the floor drift is a tie, not met', () => {
   assert.match(t.shortfall ?? '', /^a tie: Berth and distribution differ by -1\.6 %, no more than the floor differs between their rounds \(8\.3 %\)/);
 });
 
-test('a slower Berth is a miss whatever the floor', () => {
+test('a Berth slower by more than the floor drift is a miss, by how much', () => {
   const t = pullTarget(
     { docker_pull_s: [1.5], docker_pull_floor_s: [1.0] },
     { docker_pull_s: [1.0], docker_pull_floor_s: [1.0] },
