@@ -31,6 +31,8 @@ export interface Config {
   directIO: boolean;
   /** Tests only: the clock can be moved forward through the admin action advance-clock. */
   testClock: boolean;
+  /** How long a refresh token of the token endpoint lives (docker login's identity token, containerd's grant). */
+  refreshTokenTtlSeconds: number;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -49,6 +51,7 @@ const DEFAULTS: Config = {
   lifecycleIntervalSeconds: 86400,
   directIO: true,
   testClock: false,
+  refreshTokenTtlSeconds: 30 * 86400,
 };
 
 /** Environment variable for each setting. */
@@ -70,10 +73,11 @@ const ENV: Record<string, keyof Config> = {
   BERTH_LIFECYCLE_INTERVAL_SECONDS: 'lifecycleIntervalSeconds',
   BERTH_DIRECT_IO: 'directIO',
   BERTH_TEST_CLOCK: 'testClock',
+  BERTH_REFRESH_TOKEN_TTL_SECONDS: 'refreshTokenTtlSeconds',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
-const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds']);
+const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds']);
 
 export class ConfigError extends Error {}
 

@@ -15,7 +15,8 @@ export interface KeyHolder {
   principal: Principal;
 }
 
-export type BasicResult = { principal: Principal } | { error: string } | undefined;
+/** Who a credential speaks for and, for one that expires by itself (a registry token), when it does. */
+export type BasicResult = { principal: Principal; expiresAt?: number } | { error: string } | undefined;
 
 export const userArn = (accountId: string, name: string) => `arn:aws:iam::${accountId}:user/${name}`;
 
@@ -81,12 +82,43 @@ export class Identity {
     if (decoded === ':') return undefined;
     const colon = decoded.indexOf(':');
     if (colon < 0) return { error: 'malformed Basic credentials' };
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
+    return this.password(decoded.slice(0, colon), decoded.slice(colon + 1));
+  }
+
+  /** A user name and password (HTTP Basic, or the token endpoint's password grant): `AWS` and a registry token,
+   * or an access key id and its secret. */
+  async password(user: string, password: string): Promise<Exclude<BasicResult, undefined>> {
     if (user === 'AWS') return this.verifyToken(password);
     const holder = await this.lookup(user);
     if (!holder || !sameSecret(password, holder.secretAccessKey)) return { error: 'invalid username or password' };
     return { principal: holder.principal };
+  }
+
+  /**
+   * An opaque refresh token for the principal's access key (the OAuth2 token flow's `refresh_token`, docker's
+   * identity token): stored hashed, so that every node honours it, and revoked with the key. It never outlives
+   * `notAfter`, the expiry of the credential it was obtained with (a 12-hour registry token stays 12 hours).
+   */
+  async issueRefreshToken(principal: Principal, ttlMs: number, notAfter?: number): Promise<{ refreshToken: string; expiresAt: number }> {
+    if (!principal.accessKeyId) throw new Error('a refresh token needs an access key');
+    const refreshToken = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const now = this.now();
+    const expiresAt = Math.min(now + ttlMs, notAfter ?? Infinity);
+    await this.meta.createRefreshToken({
+      tokenHash: hashRefreshToken(refreshToken), accessKeyId: principal.accessKeyId, principalArn: principal.arn, createdAt: now, expiresAt,
+    }, now);
+    return { refreshToken, expiresAt };
+  }
+
+  /** The principal a refresh token speaks for, while it is unexpired and its access key active. */
+  async verifyRefreshToken(refreshToken: string): Promise<Exclude<BasicResult, undefined>> {
+    const row = refreshToken.startsWith(REFRESH_TOKEN_PREFIX) ? await this.meta.getRefreshToken(hashRefreshToken(refreshToken)) : undefined;
+    if (!row) return { error: 'invalid refresh token' };
+    if (row.expiresAt <= this.now()) return { error: 'the refresh token has expired' };
+    const holder = await this.holderOf(row.accessKeyId, 'the access key this refresh token was issued to is no longer active');
+    if ('error' in holder) return holder;
+    if (holder.principal.arn !== row.principalArn) return { error: 'invalid refresh token' };
+    return { principal: holder.principal, expiresAt: row.expiresAt };
   }
 
   /** A registry token for the key's holder, valid 12 hours: what GetAuthorizationToken returns. */
@@ -127,15 +159,16 @@ export class Identity {
     return this.holderOf(claims.k, 'the access key that signed this URL is no longer active');
   }
 
-  private async verifyToken(token: string): Promise<BasicResult> {
+  private async verifyToken(token: string): Promise<Exclude<BasicResult, undefined>> {
     const claims = this.tokens.verify<TokenClaims>(token);
     if (!claims || typeof claims.k !== 'string' || typeof claims.e !== 'number') return { error: 'invalid authorization token' };
     if (claims.e <= this.now()) return { error: 'authorization token has expired; reauthenticate' };
-    return this.holderOf(claims.k, 'the access key this token was issued to is no longer active');
+    const holder = await this.holderOf(claims.k, 'the access key this token was issued to is no longer active');
+    return 'error' in holder ? holder : { principal: holder.principal, expiresAt: claims.e };
   }
 
   /** The principal of an access key named by a token, or `gone` when the key is no longer active. */
-  private async holderOf(accessKeyId: string, gone: string): Promise<BasicResult> {
+  private async holderOf(accessKeyId: string, gone: string): Promise<Exclude<BasicResult, undefined>> {
     const principal = await this.principalOf(accessKeyId);
     return principal ? { principal } : { error: gone };
   }
@@ -243,6 +276,13 @@ export function newSecret(): string {
 
 export function newAccountId(): string {
   return String(randomInt(1, 10)) + Array.from({ length: 11 }, () => randomInt(0, 10)).join('');
+}
+
+/** Refresh tokens start with this, so that one is told from other secrets at a glance (and in a leak scan). */
+const REFRESH_TOKEN_PREFIX = 'berth-rt-';
+
+function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 /** Constant-time comparison (hashing first makes the lengths equal). */

@@ -54,7 +54,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost,
     tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
   });
-  const token = tokenHandler(identity, publicHost);
+  const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
   const admin = adminHandler(stores);
   const ecr = ecrHandler({ identity, authorizer, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
 

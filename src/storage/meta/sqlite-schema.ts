@@ -154,4 +154,18 @@ export const SQLITE_MIGRATIONS: string[] = [
   -- (by any node) as long as the generation has not moved.
   ALTER TABLE lifecycle_previews ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Refresh tokens of the OAuth2 token flow (docker login's identity token, containerd's refresh grant), stored
+  -- hashed and bound to the access key and principal they were issued to. The key may be the configured root key,
+  -- which is not a row of access_keys: revocation with the key is done by the store's key methods.
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    access_key_id TEXT NOT NULL,
+    principal_arn TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX refresh_tokens_key ON refresh_tokens (access_key_id);
+  CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
+  `,
 ];

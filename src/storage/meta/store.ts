@@ -85,6 +85,17 @@ export interface AccessKeyRow {
   createdAt: number;
 }
 
+/** A refresh token of the OAuth2 token flow, known by its hash only. */
+export interface RefreshTokenRow {
+  /** SHA-256 (hex) of the opaque token. */
+  tokenHash: string;
+  /** The access key it was issued to: it dies with the key (deactivated or deleted). */
+  accessKeyId: string;
+  principalArn: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface StoredBlob {
   digest: string;
   size: number;
@@ -234,8 +245,15 @@ export interface MetaStore {
   createAccessKey(key: AccessKeyRow): Promise<void>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined>;
   listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]>;
+  /** Sets the key's status; deactivating it revokes its refresh tokens in the same transaction. */
   setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean>;
+  /** Deletes the key and its refresh tokens. */
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
+  /** Stores a refresh token, and drops those expired by `now`. */
+  createRefreshToken(token: RefreshTokenRow, now: number): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined>;
+  /** Revokes every refresh token of the key (the configured root key has no row to deactivate). */
+  deleteRefreshTokens(accessKeyId: string): Promise<number>;
 
   setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void>;
   setLifecyclePolicy(repositoryId: number, text: string | null): Promise<void>;
