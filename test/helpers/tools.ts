@@ -94,6 +94,10 @@ const installHint: Record<string, string> = {
   docker: 'apt-get install -y docker.io',
   skopeo: 'apt-get install -y skopeo',
   podman: 'apt-get install -y podman',
+  containerd: 'apt-get install -y containerd',
+  ctr: 'apt-get install -y containerd',
+  buildah: 'apt-get install -y buildah',
+  umoci: 'apt-get install -y umoci',
 };
 
 /** Throws a clear error unless `name` runs; returns what `name --version` printed. */
