@@ -97,13 +97,16 @@ describe('docker against Berth', () => {
     assert.equal(auths[berth.host], undefined, 'no credentials stored after a failed login');
   });
 
-  it('logs in with the root access key (password on stdin)', async () => {
+  it('logs in with the root access key (password on stdin), and keeps a refresh token instead of the secret', async () => {
     const r = await docker.ok(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host],
       { input: berth.secretAccessKey + '\n' });
     assert.match(r.stdout, /Login Succeeded/);
-    const config = parseJson(readFileSync(join(docker.configDir, 'config.json'), 'utf8'), 'docker config.json');
-    const stored = Buffer.from(config.auths[berth.host].auth, 'base64').toString();
-    assert.equal(stored, `${berth.accessKeyId}:${berth.secretAccessKey}`);
+    const text = readFileSync(join(docker.configDir, 'config.json'), 'utf8');
+    const config = parseJson(text, 'docker config.json');
+    // docker login asks the token endpoint with offline_token=true; with the refresh token it gets, it keeps that
+    // token (and later exchanges it with grant_type=refresh_token: every push and pull below does) and no secret.
+    assert.match(config.auths[berth.host].identitytoken, /^berth-rt-/);
+    assert.ok(!text.includes(berth.secretAccessKey), 'the secret is not kept in config.json');
   });
 
   it('pushes the image, and the registry serves the manifest docker pushed', async () => {
