@@ -49,10 +49,13 @@ interface Grant {
 class TokenError extends Error {
   readonly status: number;
   readonly oauth: string;
-  constructor(status: number, oauth: string, message: string) {
+  /** The grant refused, for the audit log. */
+  readonly grant?: Grant['grant'];
+  constructor(status: number, oauth: string, message: string, grant?: Grant['grant']) {
     super(message);
     this.status = status;
     this.oauth = oauth;
+    this.grant = grant;
   }
 }
 
@@ -80,7 +83,7 @@ export function tokenHandler(deps: TokenDeps) {
       if (!(e instanceof TokenError)) throw e;
       if (e.status === 401) {
         res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
-        log({ grant: req.method === 'POST' ? undefined : 'basic' }, 'refused', { reason: e.message });
+        log({ grant: e.grant }, 'refused', { reason: e.message });
       }
       const code = e.status === 401 ? 'UNAUTHORIZED' : e.status === 405 ? 'UNSUPPORTED' : 'DENIED';
       return sendJson(res, e.status, {
@@ -114,11 +117,11 @@ async function fromQuery(identity: Identity, req: IncomingMessage, url: URL): Pr
   const base = { offline: q.get('offline_token') === 'true', scope: scopes(q), clientId: q.get('client_id') ?? undefined };
   const authorization = req.headers.authorization;
   if (authorization && !/^basic /i.test(authorization)) {
-    throw new TokenError(401, 'invalid_client', 'the token endpoint takes HTTP Basic credentials');
+    throw new TokenError(401, 'invalid_client', 'the token endpoint takes HTTP Basic credentials', 'basic');
   }
   const caller = await identity.basic(authorization);
   if (!caller) return { grant: 'anonymous', ...base };
-  return { grant: 'basic', ...authenticated(caller), ...base };
+  return { grant: 'basic', ...authenticated(caller, 'basic'), ...base };
 }
 
 /** POST: the OAuth2 form. */
@@ -137,12 +140,12 @@ async function fromForm(identity: Identity, req: IncomingMessage): Promise<Grant
   switch (form.get('grant_type')) {
     case 'password': {
       const caller = await identity.password(required('username'), required('password'));
-      return { grant: 'password', ...authenticated(caller), ...base };
+      return { grant: 'password', ...authenticated(caller, 'password'), ...base };
     }
     case 'refresh_token': {
       const presented = required('refresh_token');
       const caller = await identity.verifyRefreshToken(presented);
-      return { grant: 'refresh_token', ...authenticated(caller), ...base, presentedRefreshToken: presented };
+      return { grant: 'refresh_token', ...authenticated(caller, 'refresh_token'), ...base, presentedRefreshToken: presented };
     }
     case null:
     case '':
@@ -152,8 +155,8 @@ async function fromForm(identity: Identity, req: IncomingMessage): Promise<Grant
   }
 }
 
-function authenticated(caller: Exclude<BasicResult, undefined>): { principal: Principal; expiresAt?: number } {
-  if ('error' in caller) throw new TokenError(401, 'invalid_grant', `authentication failed: ${caller.error}`);
+function authenticated(caller: Exclude<BasicResult, undefined>, grant: Grant['grant']): { principal: Principal; expiresAt?: number } {
+  if ('error' in caller) throw new TokenError(401, 'invalid_grant', `authentication failed: ${caller.error}`, grant);
   return caller;
 }
 

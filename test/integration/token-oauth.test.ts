@@ -262,7 +262,7 @@ test('the audit log records every grant and refusal, never a secret or a refresh
   const grants = lines.filter((l) => l.token).map((l) => l.token!);
   assert.ok(grants.some((g) => g.grant === 'password' && g.outcome === 'granted' && g.accessKeyId === puller.accessKeyId && g.refreshTokenIssued === true));
   assert.ok(grants.some((g) => g.grant === 'refresh_token' && g.outcome === 'granted'));
-  assert.ok(grants.some((g) => g.outcome === 'refused' && /authentication failed/.test(String(g.reason))));
+  assert.ok(grants.some((g) => g.grant === 'password' && g.outcome === 'refused' && /authentication failed/.test(String(g.reason))));
   const text = readFileSync(join(berth.dataDir, 'audit.log'), 'utf8');
   for (const secret of [puller.secretAccessKey, 'wrong-secret-value', issued, issued.slice('berth-rt-'.length)]) assert.ok(!text.includes(secret), 'no secret in the audit log');
   berth = await berth.restart();
