@@ -2,6 +2,8 @@
 // command (on the data directory) and the admin API (POST /_berth/admin/<action>, as an account's root).
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
+import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
+import type { JobStatus } from '../storage/meta/store.ts';
 
 export interface AdminArgs {
   account?: string;
@@ -15,6 +17,9 @@ export interface AdminArgs {
   repository?: string;
   /** How far to move the test clock (advance-clock). */
   seconds?: number;
+  /** Filters of list-jobs. */
+  status?: string;
+  kind?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -71,7 +76,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     summary: 'collect unreferenced blobs and abandoned uploads now (--dry-run: only report what would go)',
     rootOfDefaultOnly: true,
     inServer: true,
-    run: (stores, a) => stores.gc(a.dryRun ?? false),
+    run: (stores, a) => stores.jobs.run(GC_JOB, { dryRun: a.dryRun ?? false }),
   },
   'fsck': {
     summary: "verify every blob's digest and every manifest's references; report problems",
@@ -81,9 +86,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'lifecycle-run': {
     summary: "apply lifecycle policies now: every repository's, or one (--repository <name>)",
     inServer: true,
-    run: async (stores, a, acct) => ({
-      results: await stores.lifecycle.runAll(a.repository ? { accountId: a.account ?? acct, name: a.repository } : undefined),
-    }),
+    run: (stores, a, acct) => stores.jobs.run(LIFECYCLE_JOB, a.repository ? { repository: { accountId: a.account ?? acct, name: a.repository } } : {}),
   },
   'advance-clock': {
     summary: 'tests only (BERTH_TEST_CLOCK=1): move the registry clock forward (--seconds <n>)',
@@ -98,6 +101,16 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
         throw new IdentityError((e as Error).message);
       }
       return { now: new Date(stores.clock.now()).toISOString() };
+    },
+  },
+  'list-jobs': {
+    summary: 'background jobs, newest first (--status queued|running|succeeded|dead, --kind gc|lifecycle|...)',
+    rootOfDefaultOnly: true,
+    run: async (stores, a) => {
+      const statuses = ['queued', 'running', 'succeeded', 'dead'];
+      if (a.status !== undefined && !statuses.includes(a.status)) throw new IdentityError(`--status must be one of ${statuses.join(', ')}`);
+      const jobs = await stores.meta.listJobs({ status: a.status as JobStatus | undefined, kind: a.kind }, undefined, 100);
+      return { jobs: jobs.map(({ payload, result, ...j }) => ({ ...j, payload: JSON.parse(payload), runAt: iso(j.runAt), createdAt: iso(j.createdAt), updatedAt: iso(j.updatedAt), leaseUntil: j.leaseUntil === null ? null : iso(j.leaseUntil) })) };
     },
   },
   'usage': {
@@ -125,3 +138,5 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
   },
 };
+
+const iso = (ms: number) => new Date(ms).toISOString();

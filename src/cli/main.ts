@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
+import { JobFailedError } from '../jobs/runner.ts';
 import { callServer } from './remote.ts';
 import { runningServer } from '../server/presence.ts';
 
@@ -18,6 +19,7 @@ Usage:
   berth fsck                      verify every blob's digest and every manifest's references
   berth usage                     storage per repository, and the registry's deduplicated total
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
+  berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
   berth --help                    show this help
   berth --version                 show the version
 
@@ -50,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean' },
       repository: { type: 'string' },
       seconds: { type: 'string' },
+      status: { type: 'string' },
+      kind: { type: 'string' },
     },
   });
   if (values.version) {
@@ -61,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'admin') return admin(positionals[1], values);
   // Maintenance commands are admin actions of the same name.
   if (command === 'gc' || command === 'fsck' || command === 'usage') return admin(command, values);
+  if (command === 'jobs') return admin('list-jobs', values);
   if (command === 'lifecycle' && positionals[1] === 'run') return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
@@ -93,6 +98,8 @@ interface AdminFlags {
   'dry-run'?: boolean;
   repository?: string;
   seconds?: string;
+  status?: string;
+  kind?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -113,6 +120,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       account: values.account, user: values.user, accessKeyId: values['access-key-id'],
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
+      status: values.status, kind: values.kind,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server
@@ -122,7 +130,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
     // fsck's exit status tells whether it found problems.
     return action === 'fsck' && (result as { problems: unknown[] }).problems.length > 0 ? 1 : 0;
   } catch (e) {
-    if (e instanceof IdentityError) {
+    if (e instanceof IdentityError || e instanceof JobFailedError) {
       console.error(`berth admin ${action}: ${e.message}`);
       return 1;
     }

@@ -14,6 +14,10 @@ export interface RunReport {
   durationMs: number;
 }
 
+/** The kind of the job that computes a preview, and its payload. */
+export const PREVIEW_JOB = 'lifecycle-preview';
+export interface PreviewJob { accountId: string; name: string; repositoryId: number }
+
 export class Lifecycle {
   private readonly meta: MetaStore;
   private readonly images: Images;
@@ -40,16 +44,29 @@ export class Lifecycle {
     return evaluateLifecycle(policy, await this.meta.lifecycleImages(repo.id), this.now());
   }
 
-  /** Starts a preview (false when one is already in progress); it completes in the background. */
+  /**
+   * Starts a preview (false when one is already in progress). A `lifecycle-preview` job, enqueued in the same
+   * transaction, computes it on any node (`computePreview`): a crash in between loses no preview.
+   */
   async startPreview(repo: Repository, policyText: string): Promise<boolean> {
-    if (!(await this.meta.startLifecyclePreview(repo.id, policyText, this.now()))) return false;
-    setImmediate(() => {
-      this.evaluate(repo, policyText).then(
-        (results) => this.meta.finishLifecyclePreview(repo.id, 'COMPLETE', JSON.stringify(results)),
-        (e: unknown) => this.meta.finishLifecyclePreview(repo.id, 'FAILED', JSON.stringify({ error: String(e) })),
-      ).catch(() => {});
-    });
-    return true;
+    const payload: PreviewJob = { accountId: repo.accountId, name: repo.name, repositoryId: repo.id };
+    const job = { kind: PREVIEW_JOB, payload: JSON.stringify(payload), runAt: Date.now(), maxAttempts: 3 };
+    return this.meta.startLifecyclePreview(repo.id, policyText, this.now(), job);
+  }
+
+  /** The `lifecycle-preview` job: evaluates the preview's policy and stores the results (or the failure). */
+  async computePreview(job: PreviewJob): Promise<{ status: string }> {
+    const repo = await this.meta.getRepository(job.accountId, job.name);
+    if (!repo || repo.id !== job.repositoryId) return { status: 'repository deleted' };
+    const preview = await this.meta.getLifecyclePreview(repo.id);
+    if (!preview || preview.status !== 'IN_PROGRESS') return { status: 'not in progress' };
+    try {
+      await this.meta.finishLifecyclePreview(repo.id, 'COMPLETE', JSON.stringify(await this.evaluate(repo, preview.policyText)));
+      return { status: 'COMPLETE' };
+    } catch (e) {
+      await this.meta.finishLifecyclePreview(repo.id, 'FAILED', JSON.stringify({ error: String(e) }));
+      return { status: 'FAILED' };
+    }
   }
 
   /** Applies the repository's policy: expires what it selects. */

@@ -12,7 +12,7 @@ import { ecrHandler } from '../ecr/protocol.ts';
 import { ADMIN_PREFIX, adminHandler } from '../admin/api.ts';
 import { createLogger, type Logger } from './log.ts';
 import { announceServer } from './presence.ts';
-import { openStores } from './stores.ts';
+import { GC_JOB, LIFECYCLE_JOB, openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 import { sendJson } from './json.ts';
 
@@ -35,7 +35,7 @@ export { openStores, type Stores } from './stores.ts';
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
   const stores = await openStores(config);
-  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock } = stores;
+  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock, jobs } = stores;
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
@@ -93,28 +93,17 @@ export async function startBerth(config: Config): Promise<Berth> {
   }
 
   const unannounce = announceServer(dataDir, url);
-  // Garbage collection on a schedule (and on demand through `berth gc` / the admin API).
-  const gcTimer = config.gcIntervalSeconds > 0 ? setInterval(() => {
-    stores.gc(false).then(
-      (r) => log.info({ gc: { blobs: r.blobsDeleted, bytes: r.bytesDeleted, orphans: r.orphanFilesDeleted, uploads: r.uploadsDeleted, ms: r.durationMs } }, 'garbage collection'),
-      (e: unknown) => log.error({ err: e }, 'garbage collection failed'),
-    );
-  }, config.gcIntervalSeconds * 1000) : undefined;
-  gcTimer?.unref();
-  // Lifecycle policies on a schedule (daily by default, as ECR), and on demand (`berth lifecycle run`).
-  const lifecycleTimer = config.lifecycleIntervalSeconds > 0 ? setInterval(() => {
-    lifecycle.runAll().then(
-      (reports) => log.info({ lifecycle: reports.map((r) => ({ repository: r.repositoryName, expired: r.expired.length })) }, 'lifecycle policies applied'),
-      (e: unknown) => log.error({ err: e }, 'lifecycle run failed'),
-    );
-  }, config.lifecycleIntervalSeconds * 1000) : undefined;
-  lifecycleTimer?.unref();
+  // Background work: garbage collection and lifecycle policies (daily by default, as ECR) are recurring jobs that
+  // one node runs each time they are due; `berth gc` and `berth lifecycle run` enqueue one and wait for it.
+  jobs.useLog(log);
+  await jobs.schedule(GC_JOB, config.gcIntervalSeconds * 1000);
+  await jobs.schedule(LIFECYCLE_JOB, config.lifecycleIntervalSeconds * 1000);
+  jobs.start();
 
   return {
     server, url, publicHost, publicScheme, accountId, rootKey, config, log,
     async close() {
-      if (gcTimer) clearInterval(gcTimer);
-      if (lifecycleTimer) clearInterval(lifecycleTimer);
+      await jobs.stop();
       unannounce();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

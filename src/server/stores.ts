@@ -11,7 +11,8 @@ import { Registry } from '../core/registry.ts';
 import { Repositories } from '../core/repositories.ts';
 import { Collector, type GcReport } from '../gc/collector.ts';
 import { fsck, type FsckReport } from '../gc/fsck.ts';
-import { Lifecycle } from '../lifecycle/worker.ts';
+import { Lifecycle, PREVIEW_JOB, type PreviewJob } from '../lifecycle/worker.ts';
+import { JobRunner } from '../jobs/runner.ts';
 import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
 import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
@@ -33,10 +34,16 @@ export interface Stores {
   audit: Logger;
   clock: Clock;
   config: Config;
+  /** Background work (jobs): started by the server; the maintenance commands run their job themselves. */
+  jobs: JobRunner;
   /** Garbage collection with the configured grace period and upload age limit. */
   gc(dryRun: boolean): Promise<GcReport>;
   fsck(): Promise<FsckReport>;
 }
+
+/** Kinds of the jobs the core runs (besides lifecycle previews). */
+export const GC_JOB = 'gc';
+export const LIFECYCLE_JOB = 'lifecycle';
 
 /** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
 export async function openStores(config: Config): Promise<Stores> {
@@ -56,9 +63,18 @@ export async function openStores(config: Config): Promise<Stores> {
   const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
   const lifecycle = new Lifecycle(meta, images, audit, clock.now);
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
+  const gc = (dryRun: boolean) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
+  const jobs = new JobRunner({
+    meta,
+    handlers: {
+      [GC_JOB]: (p) => gc((p as { dryRun?: boolean }).dryRun === true),
+      [LIFECYCLE_JOB]: async (p) => ({ results: await lifecycle.runAll((p as { repository?: { accountId: string; name: string } }).repository) }),
+      [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
+    },
+  });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config,
-    gc: (dryRun) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun }),
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, jobs,
+    gc,
     fsck: () => fsck(meta, blobs),
   };
 }

@@ -168,4 +168,31 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX refresh_tokens_key ON refresh_tokens (access_key_id);
   CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
   `,
+  `
+  -- Background work as jobs: claimed with a lease (one writer on SQLite; FOR UPDATE SKIP LOCKED on PostgreSQL),
+  -- retried with backoff, dead after its last attempt with the last error kept. Recurring work is a schedule that
+  -- one node claims when it is due, enqueueing one job in the same transaction.
+  CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    run_at INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    last_error TEXT,
+    result TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX jobs_due ON jobs (status, run_at);
+  CREATE TABLE job_schedules (
+    kind TEXT PRIMARY KEY,
+    interval_ms INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    next_run_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -5,7 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
-  LifecycleImageRow, LifecyclePreview, RefreshTokenRow,
+  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
@@ -506,7 +506,7 @@ export class SqliteMetaStore implements MetaStore {
     } : undefined;
   }
 
-  async startLifecyclePreview(repositoryId: number, policyText: string, now: number): Promise<boolean> {
+  async startLifecyclePreview(repositoryId: number, policyText: string, now: number, job?: NewJob): Promise<boolean> {
     return this.transaction(() => {
       const current = this.sql('SELECT status FROM lifecycle_previews WHERE repository_id = ?').get(repositoryId);
       if (current && current.status === 'IN_PROGRESS') return false;
@@ -518,6 +518,7 @@ export class SqliteMetaStore implements MetaStore {
         ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL,
           generation = excluded.generation`)
         .run(repositoryId, policyText, now, generation);
+      if (job) this.insertJob(job, now);
       return true;
     });
   }
@@ -548,6 +549,74 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean> {
     return Number(this.sql('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, name).changes) > 0;
+  }
+
+  async enqueueJob(job: NewJob, now: number): Promise<number> {
+    return this.insertJob(job, now);
+  }
+
+  private insertJob(job: NewJob, now: number): number {
+    return Number(this.sql(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
+      VALUES (?, ?, 'queued', ?, ?, ?, ?) RETURNING id`).get(job.kind, job.payload, job.maxAttempts, job.runAt, now, now)!.id);
+  }
+
+  async claimJob(owner: string, kinds: string[], now: number, leaseUntil: number): Promise<Job | undefined> {
+    if (kinds.length === 0) return undefined;
+    return this.transaction(() => {
+      const row = this.sql(`SELECT id FROM jobs
+        WHERE kind IN (${kinds.map(() => '?').join(', ')})
+          AND ((status = 'queued' AND run_at <= ?) OR (status = 'running' AND lease_until < ?))
+        ORDER BY run_at, id LIMIT 1`).get(...kinds, now, now);
+      if (!row) return undefined;
+      return toJob(this.sql(`UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+        WHERE id = ? RETURNING *`).get(owner, leaseUntil, now, Number(row.id))!);
+    });
+  }
+
+  async heartbeatJob(id: number, owner: string, leaseUntil: number, now: number): Promise<boolean> {
+    return Number(this.sql(`UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?`)
+      .run(leaseUntil, now, id, owner).changes) > 0;
+  }
+
+  async finishJob(id: number, owner: string, outcome: { result: string } | { error: string; retryAt: number | null }, now: number): Promise<boolean> {
+    const held = `WHERE id = ? AND status = 'running' AND lease_owner = ?`;
+    if ('result' in outcome) {
+      return Number(this.sql(`UPDATE jobs SET status = 'succeeded', result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ${held}`)
+        .run(outcome.result, now, id, owner).changes) > 0;
+    }
+    return Number(this.sql(`UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ${held}`)
+      .run(outcome.retryAt === null ? 'dead' : 'queued', outcome.retryAt, outcome.error, now, id, owner).changes) > 0;
+  }
+
+  async getJob(id: number): Promise<Job | undefined> {
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id);
+    return row ? toJob(row) : undefined;
+  }
+
+  async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
+    return this.sql(`SELECT * FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4`)
+      .all(filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit).map(toJob);
+  }
+
+  async setJobSchedule(kind: string, intervalMs: number, payload: string, firstRunAt: number): Promise<void> {
+    if (intervalMs <= 0) {
+      this.sql('DELETE FROM job_schedules WHERE kind = ?').run(kind);
+      return;
+    }
+    // A changed interval applies from the next run on; a schedule already set keeps its next time.
+    this.sql(`INSERT INTO job_schedules (kind, interval_ms, payload, next_run_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (kind) DO UPDATE SET interval_ms = excluded.interval_ms, payload = excluded.payload,
+        next_run_at = MIN(job_schedules.next_run_at, excluded.next_run_at)`).run(kind, intervalMs, payload, firstRunAt);
+  }
+
+  async runDueSchedules(now: number, maxAttempts: number): Promise<number[]> {
+    return this.transaction(() => {
+      const due = this.sql('SELECT kind, interval_ms, payload FROM job_schedules WHERE next_run_at <= ? ORDER BY kind').all(now);
+      return due.map((d) => {
+        this.sql('UPDATE job_schedules SET next_run_at = ? WHERE kind = ?').run(now + Number(d.interval_ms), String(d.kind));
+        return this.insertJob({ kind: String(d.kind), payload: String(d.payload), maxAttempts, runAt: now }, now);
+      });
+    });
   }
 
   async createUpload(u: Upload): Promise<void> {
@@ -590,6 +659,16 @@ function toImage(row: Row): ImageRow {
     imageSize: Number(row.image_size),
     pushedAt: Number(row.pushed_at),
     lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+  };
+}
+
+function toJob(row: Row): Job {
+  const nullable = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    id: Number(row.id), kind: String(row.kind), payload: String(row.payload), status: String(row.status) as JobStatus,
+    attempts: Number(row.attempts), maxAttempts: Number(row.max_attempts), runAt: Number(row.run_at),
+    leaseOwner: nullable(row.lease_owner), leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
+    lastError: nullable(row.last_error), result: nullable(row.result), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at),
   };
 }
 

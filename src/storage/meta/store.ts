@@ -96,6 +96,36 @@ export interface RefreshTokenRow {
   expiresAt: number;
 }
 
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'dead';
+
+/** A unit of background work (see src/jobs/). Times are ms since epoch. */
+export interface Job {
+  id: number;
+  kind: string;
+  /** JSON text. */
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  /** Not claimed before this. */
+  runAt: number;
+  /** The node holding it while it runs, and until when its lease holds. */
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+  /** JSON text, once it succeeded. */
+  result: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewJob {
+  kind: string;
+  payload: string;
+  runAt: number;
+  maxAttempts: number;
+}
+
 export interface StoredBlob {
   digest: string;
   size: number;
@@ -264,14 +294,34 @@ export interface MetaStore {
   lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]>;
   /** The repository's latest preview; without `withResults`, its `results` is null (they can be large). */
   getLifecyclePreview(repositoryId: number, withResults?: boolean): Promise<LifecyclePreview | undefined>;
-  /** Starts a preview unless one is in progress (false then). */
-  startLifecyclePreview(repositoryId: number, policyText: string, now: number): Promise<boolean>;
+  /** Starts a preview unless one is in progress (false then), enqueueing `job` (the one that computes it) in the
+   * same transaction. */
+  startLifecyclePreview(repositoryId: number, policyText: string, now: number, job?: NewJob): Promise<boolean>;
   finishLifecyclePreview(repositoryId: number, status: 'COMPLETE' | 'FAILED', results: string): Promise<void>;
   getRegistryPolicy(accountId: string): Promise<string | undefined>;
   setRegistryPolicy(accountId: string, text: string | null): Promise<void>;
   putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void>;
   listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]>;
   deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean>;
+
+  enqueueJob(job: NewJob, now: number): Promise<number>;
+  /**
+   * Claims the next due job of these kinds for `owner` until `leaseUntil`: a queued job whose time has come, or a
+   * running one whose lease ran out (its node died). Exactly one caller gets a job, whatever the number of nodes.
+   */
+  claimJob(owner: string, kinds: string[], now: number, leaseUntil: number): Promise<Job | undefined>;
+  /** Extends the lease while the owner still holds it; false when it lost the job. */
+  heartbeatJob(id: number, owner: string, leaseUntil: number, now: number): Promise<boolean>;
+  /** Records the outcome of a job the owner holds: a result, a retry at `retryAt`, or dead (retryAt null). */
+  finishJob(id: number, owner: string, outcome: { result: string } | { error: string; retryAt: number | null }, now: number): Promise<boolean>;
+  getJob(id: number): Promise<Job | undefined>;
+  /** Jobs, newest first, before the id `before`. */
+  listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]>;
+  /** Sets a recurring schedule (every `intervalMs`, first at `firstRunAt` when new), or removes it (intervalMs 0). */
+  setJobSchedule(kind: string, intervalMs: number, payload: string, firstRunAt: number): Promise<void>;
+  /** Enqueues one job for every schedule due at `now` and moves it to its next time, in one transaction: a schedule
+   * fires once whatever the number of nodes asking. Returns the ids of the jobs enqueued. */
+  runDueSchedules(now: number, maxAttempts: number): Promise<number[]>;
 
   createUpload(upload: Upload): Promise<void>;
   getUpload(id: string): Promise<Upload | undefined>;
