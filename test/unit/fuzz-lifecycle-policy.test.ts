@@ -52,7 +52,7 @@ test('generated valid policies parse to their rules in priority order', { timeou
     for (const rule of policy.rules) {
       const source = doc.rules.find((r) => r.rulePriority === rule.rulePriority)!;
       assert.equal(rule.selection.countNumber, (source.selection as { countNumber: number }).countNumber);
-      assert.equal(rule.selection.tagStatus, source.selection.tagStatus);
+      assert.equal(rule.selection.tagStatus, (source.selection as unknown as { tagStatus: string }).tagStatus);
       assert.equal(rule.description, source.description);
     }
   }));

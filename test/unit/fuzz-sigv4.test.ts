@@ -130,7 +130,7 @@ test('changing anything signed makes a signed request fail', { timeout: FUZZ_TES
   await checkAsync(fc.asyncProperty(signable, tamper, async (s, t) => {
     const req = await sdkSigned(s, t.what === 'secret' ? SECRET + t.text : SECRET);
     if (t.what === 'body') req.payloadHash = sha256hex(req.body + t.text);
-    if (t.what === 'target') req.headers['x-amz-target'] = `AmazonEC2ContainerRegistry_V20150921.${t.text}${s.operation === t.text ? 'X' : ''}`;
+    if (t.what === 'target') req.headers['x-amz-target'] = `AmazonEC2ContainerRegistry_V20150921.${t.text}${(s.operation as string) === t.text ? 'X' : ''}`;
     if (t.what === 'method') req.method = t.text;
     if (t.what === 'signature') {
       const flip = (sig: string) => {
@@ -142,7 +142,7 @@ test('changing anything signed makes a signed request fail', { timeout: FUZZ_TES
         q.set('X-Amz-Signature', flip(q.get('X-Amz-Signature')!));
         req.query = q.toString();
       } else {
-        req.headers.authorization = req.headers.authorization.replace(/Signature=([0-9a-f]+)/, (_m, sig: string) => `Signature=${flip(sig)}`);
+        req.headers.authorization = String(req.headers.authorization).replace(/Signature=([0-9a-f]+)/, (_m: string, sig: string) => `Signature=${flip(sig)}`);
       }
     }
     // A presigned URL may leave its payload unsigned: changing its body is allowed by design.
