@@ -24,6 +24,8 @@ export function parseRange(value: string | undefined, size: number): ByteRange {
   if (a === '') {
     const suffix = Number(b);
     if (suffix === 0) return 'unsatisfiable';
+    // An empty blob has no last bytes to select: its whole (empty) body is sent, not "bytes 0--1/0".
+    if (size === 0) return undefined;
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(a);

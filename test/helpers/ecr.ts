@@ -138,9 +138,10 @@ export interface RawOptions {
   sendBody?: string;
 }
 
+/** `body`: a value sent as JSON, or a string or Buffer sent as it is. */
 export async function ecrRaw(berth: Berth, operation: string, body: unknown = {}, opts: RawOptions = {}): Promise<RawResponse> {
   const url = new URL(berth.url);
-  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const headers: Record<string, string> = {
     host: url.host,
     'content-type': opts.contentType ?? JSON_11,

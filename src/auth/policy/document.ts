@@ -239,7 +239,11 @@ function describe(value: unknown): string {
 // --- JSON with duplicate-key detection ------------------------------------------------------------------------
 // The grammar notes say "Individual elements must not contain multiple instances of the same key", which
 // JSON.parse silently accepts (the last one wins). JSON.parse validates the syntax first (with its own message);
-// this small parser then builds the value and refuses duplicate keys.
+// this small parser then builds the value and refuses duplicate keys. It recurses, so the nesting it follows is
+// bounded (a valid policy nests 5 levels deep; without a bound, deep nesting overflowed the stack).
+
+/** How deeply a policy document's JSON may nest (the bound Berth puts on every JSON body). */
+export const MAX_POLICY_DEPTH = 64;
 
 function parseJson(text: string): unknown {
   try {
@@ -257,7 +261,8 @@ function parseJson(text: string): unknown {
     i++;
     return JSON.parse(text.slice(start, i)) as string;
   };
-  const value = (path: string): unknown => {
+  const value = (path: string, depth = 1): unknown => {
+    if (depth > MAX_POLICY_DEPTH) throw new PolicyError(`Policy document nests deeper than ${MAX_POLICY_DEPTH} levels`);
     skip();
     const ch = text[i];
     if (ch === '{') {
@@ -276,7 +281,7 @@ function parseJson(text: string): unknown {
         }
         skip();
         i++; // ':'
-        const v = value(path === '' ? key : `${path}.${key}`);
+        const v = value(path === '' ? key : `${path}.${key}`, depth + 1);
         Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
         skip();
         if (text[i++] === '}') return obj;
@@ -291,7 +296,7 @@ function parseJson(text: string): unknown {
         return arr;
       }
       for (;;) {
-        arr.push(value(`${path}[${arr.length}]`));
+        arr.push(value(`${path}[${arr.length}]`, depth + 1));
         skip();
         if (text[i++] === ']') return arr;
       }
