@@ -15,6 +15,7 @@ import { announceServer } from './presence.ts';
 import { openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 import { sendJson } from './json.ts';
+import { limitConnections, serverTimeouts } from './connection-limits.ts';
 
 export interface Berth {
   server: Server;
@@ -39,7 +40,8 @@ export async function startBerth(config: Config): Promise<Berth> {
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
+  const server = createServer({ keepAliveTimeout: 65_000, ...serverTimeouts(config) });
+  limitConnections(server, config);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolveListen());
