@@ -145,6 +145,8 @@ export interface Upload {
   id: string;
   repositoryId: number;
   startedAt: number;
+  /** The ARN of the principal that started it (open uploads are limited per principal). */
+  principalArn?: string;
 }
 
 export interface Page { last?: string; limit: number }
@@ -255,7 +257,9 @@ export interface MetaStore {
   listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]>;
   deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean>;
 
-  createUpload(upload: Upload): Promise<void>;
+  /** Records an upload, in one transaction with counting the principal's open uploads: false (and nothing
+   * recorded) when it already has `maxPerPrincipal` or more. */
+  createUpload(upload: Upload, maxPerPrincipal?: number): Promise<boolean>;
   getUpload(id: string): Promise<Upload | undefined>;
   deleteUpload(id: string): Promise<void>;
 }
