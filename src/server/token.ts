@@ -11,12 +11,13 @@ export const TOKEN_PATH = '/_berth/token';
 const TOKEN_TTL_MS = 15 * 60 * 1000;
 
 export function tokenHandler(identity: Identity, realm: string) {
-  return async (req: IncomingMessage, res: ServerResponse, _url: URL, seen: { principal?: Principal }): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, _url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
     const send = (status: number, body: object) => sendJson(res, status, body);
     if (req.method !== 'GET' && req.method !== 'POST') return send(405, { errors: [{ code: 'UNSUPPORTED', message: 'GET or POST' }] });
     const caller = await identity.basic(req.headers.authorization);
     if (caller && 'error' in caller) {
+      seen.loginFailed = true;
       res.setHeader('WWW-Authenticate', `Basic realm="${realm}"`);
       return send(401, { errors: [{ code: 'UNAUTHORIZED', message: `authentication failed: ${caller.error}`, detail: null }] });
     }
