@@ -38,9 +38,18 @@ function secure(path: string, depth: number): void {
     throw e;
   }
   if (st.isDirectory()) {
-    if ((st.mode & 0o777) !== DIR_MODE) chmodSync(path, DIR_MODE);
+    if ((st.mode & 0o777) !== DIR_MODE) chmodOwn(path, DIR_MODE);
     if (depth > 0) for (const name of readdirSync(path)) secure(join(path, name), depth - 1);
   } else if (st.isFile() && (st.mode & 0o777) !== FILE_MODE) {
-    chmodSync(path, FILE_MODE);
+    chmodOwn(path, FILE_MODE);
+  }
+}
+
+/** chmod, except on what another user owns (a data directory that is a mount point owned by root, say). */
+function chmodOwn(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
   }
 }

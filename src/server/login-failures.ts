@@ -9,8 +9,10 @@ import { sendOciError } from '../oci/errors.ts';
 import { sendJson } from './json.ts';
 
 const WINDOW_MS = 60_000;
-/** Addresses remembered before expired windows are swept. */
+/** Addresses remembered before expired windows are swept; past MAX_ADDRESSES, the oldest windows are forgotten
+ * (memory stays bounded when very many addresses fail at once). */
 const SWEEP_AT = 10_000;
+const MAX_ADDRESSES = 100_000;
 
 export class LoginFailures {
   private readonly max: number;
@@ -44,6 +46,10 @@ export class LoginFailures {
 
   private sweep(now: number): void {
     for (const [address, window] of this.windows) if (now - window.start >= WINDOW_MS) this.windows.delete(address);
+    for (const address of this.windows.keys()) {
+      if (this.windows.size < MAX_ADDRESSES) break;
+      this.windows.delete(address);
+    }
   }
 }
 
