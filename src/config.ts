@@ -33,6 +33,18 @@ export interface Config {
   testClock: boolean;
   /** How long a refresh token of the token endpoint lives (docker login's identity token, containerd's grant). */
   refreshTokenTtlSeconds: number;
+  /** A request's headers must arrive within this many seconds of its first byte (slow clients are cut off). */
+  headerTimeoutSeconds: number;
+  /** A connection with no bytes in either direction for this long is closed (a slow but steady upload is not). */
+  idleTimeoutSeconds: number;
+  /** Open connections from one source address at most; more are closed at once. */
+  maxConnectionsPerAddress: number;
+  /** Upload sessions in progress per principal (IAM ARN), across every node sharing the metadata store. */
+  maxUploadsPerPrincipal: number;
+  /** Requests in flight at once per principal, counted per node. */
+  maxRequestsPerPrincipal: number;
+  /** Failed logins per source address in a minute; further attempts are refused until the minute is over. */
+  maxLoginFailuresPerMinute: number;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -52,6 +64,12 @@ const DEFAULTS: Config = {
   directIO: true,
   testClock: false,
   refreshTokenTtlSeconds: 30 * 86400,
+  headerTimeoutSeconds: 30,
+  idleTimeoutSeconds: 120,
+  maxConnectionsPerAddress: 1024,
+  maxUploadsPerPrincipal: 1000,
+  maxRequestsPerPrincipal: 256,
+  maxLoginFailuresPerMinute: 60,
 };
 
 /** Environment variable for each setting. */
@@ -74,10 +92,21 @@ const ENV: Record<string, keyof Config> = {
   BERTH_DIRECT_IO: 'directIO',
   BERTH_TEST_CLOCK: 'testClock',
   BERTH_REFRESH_TOKEN_TTL_SECONDS: 'refreshTokenTtlSeconds',
+  BERTH_HEADER_TIMEOUT_SECONDS: 'headerTimeoutSeconds',
+  BERTH_IDLE_TIMEOUT_SECONDS: 'idleTimeoutSeconds',
+  BERTH_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
+  BERTH_MAX_UPLOADS_PER_PRINCIPAL: 'maxUploadsPerPrincipal',
+  BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'maxRequestsPerPrincipal',
+  BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: 'maxLoginFailuresPerMinute',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
-const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds']);
+/** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
+const LIMIT_KEYS = new Set<keyof Config>([
+  'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
+  'maxLoginFailuresPerMinute',
+]);
+const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 
@@ -124,6 +153,12 @@ function validate(c: Config): Config {
   for (const key of NUMBER_KEYS) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${key} must be a non-negative number`);
+  }
+  for (const key of LIMIT_KEYS) {
+    const v = c[key] as number;
+    if (v <= 0 || (key.startsWith('max') && !Number.isInteger(v))) {
+      throw new ConfigError(`${key} must be a positive ${key.startsWith('max') ? 'integer' : 'number'}, not ${v}`);
+    }
   }
   parseListen(c.listen);
   if (c.accountId !== undefined && !/^\d{12}$/.test(String(c.accountId))) throw new ConfigError(`accountId must be 12 digits, not "${c.accountId}"`);

@@ -13,10 +13,11 @@ export const ADMIN_PREFIX = '/_berth/admin/';
 
 export function adminHandler(stores: Stores) {
   const { identity } = stores;
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal }): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     const send = (status: number, body: object) => sendJson(res, status, body);
     const auth = await identity.basic(req.headers.authorization);
     if (!auth || 'error' in auth) {
+      if (auth) seen.loginFailed = true;
       res.setHeader('WWW-Authenticate', 'Basic realm="berth-admin"');
       return send(401, { error: 'Unauthorized', message: auth ? auth.error : 'authentication required' });
     }

@@ -22,7 +22,9 @@ export type RegistryErrorCode =
   | 'REPOSITORY_NOT_EMPTY'
   | 'UNSUPPORTED'
   | 'UNAUTHORIZED'
-  | 'DENIED';
+  | 'DENIED'
+  | 'TOO_MANY_UPLOADS'
+  | 'TOO_MANY_REQUESTS';
 
 export class RegistryError extends Error {
   readonly code: RegistryErrorCode;

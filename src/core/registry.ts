@@ -17,6 +17,8 @@ export interface RegistryOptions {
   createOnPush: boolean;
   /** How long a blob no manifest references is kept after its last use (garbage collection's lease). */
   gcGraceMs?: number;
+  /** Upload sessions in progress per principal, at most (counted in the metadata store). */
+  maxUploadsPerPrincipal?: number;
   now?: () => number;
 }
 
@@ -101,10 +103,15 @@ export class Registry {
 
   // --- uploads ---
 
-  async startUpload(repo: Repository): Promise<string> {
+  /** Starts an upload session for `principalArn`, or TOO_MANY_UPLOADS when it has the most open it may have. */
+  async startUpload(repo: Repository, principalArn: string): Promise<string> {
     const id = randomUUID();
     await this.blobs.createUpload(id);
-    await this.meta.createUpload({ id, repositoryId: repo.id, startedAt: this.now() });
+    const max = this.options.maxUploadsPerPrincipal ?? Infinity;
+    if (!(await this.meta.createUpload({ id, repositoryId: repo.id, startedAt: this.now(), principalArn }, max))) {
+      await this.blobs.deleteUpload(id);
+      fail('TOO_MANY_UPLOADS', `${principalArn} has ${max} uploads in progress, the most it may have; complete or cancel some first`);
+    }
     this.hashes.start(id);
     return id;
   }

@@ -36,6 +36,8 @@ export function fromRegistryError(e: RegistryError, registryId: string): EcrErro
     case 'IMAGE_TAG_IMMUTABLE': return new EcrError('ImageTagAlreadyExistsException', e.message);
     case 'DENIED': return new EcrError('AccessDeniedException', e.message);
     case 'UNAUTHORIZED': return new EcrError('UnrecognizedClientException', e.message);
+    case 'TOO_MANY_UPLOADS': return new EcrError('LimitExceededException', e.message);
+    case 'TOO_MANY_REQUESTS': return new EcrError('ThrottlingException', e.message);
     default: return invalidParameter(e.message);
   }
 }

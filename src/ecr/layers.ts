@@ -59,7 +59,7 @@ export async function getDownloadUrlForLayer(ctx: EcrContext, input: GetDownload
 
 export async function initiateLayerUpload(ctx: EcrContext, input: InitiateLayerUploadRequest): Promise<Wire<InitiateLayerUploadResponse>> {
   const repo = await repositoryFor(ctx, input);
-  return { uploadId: await ctx.registry.startUpload(repo), partSize: PART_SIZE };
+  return { uploadId: await ctx.registry.startUpload(repo, ctx.principal.arn), partSize: PART_SIZE };
 }
 
 function uploadNotFound(repo: Repository, id: string) {

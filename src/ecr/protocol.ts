@@ -19,6 +19,10 @@ import { operationFor } from './operations.ts';
 import { model, validateInput } from './validate.ts';
 import { sendJson } from '../server/json.ts';
 import { readBody } from '../server/body.ts';
+import type { PrincipalRequests } from '../server/request-limits.ts';
+
+/** SigV4's refusals of a credential or signature: failed logins (a request with no credential at all is not). */
+const LOGIN_FAILURES = new Set(['IncompleteSignatureException', 'InvalidSignatureException', 'UnrecognizedClientException']);
 
 /** The largest request body: an UploadLayerPart of 20 MiB, base64-encoded, with room to spare. */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -27,6 +31,7 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 export interface EcrDeps {
   identity: Identity;
   authorizer: Authorizer;
+  requests: PrincipalRequests;
   registry: Registry;
   repositories: Repositories;
   images: Images;
@@ -41,7 +46,7 @@ export interface EcrDeps {
 export function ecrHandler(deps: EcrDeps) {
   const now = deps.now ?? Date.now;
   const layerParts = new LayerParts();
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; operation?: string }): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; operation?: string; loginFailed?: boolean }): Promise<void> => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
     let registryId = '';
@@ -54,6 +59,7 @@ export function ecrHandler(deps: EcrDeps) {
       seen.operation = operation || undefined;
       const holder = await authenticate(deps.identity, req, url, body, now());
       seen.principal = holder.principal;
+      deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
       const run = operationFor(operation);
       if (!run) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
@@ -81,6 +87,7 @@ export function ecrHandler(deps: EcrDeps) {
         deps.log.error({ err: e, requestId }, 'ECR request failed');
         return send(res, 500, { __type: 'ServerException', message: `An internal error occurred (request id ${requestId})` });
       }
+      if (!seen.principal && LOGIN_FAILURES.has(error.type)) seen.loginFailed = true;
       res.setHeader('x-amzn-ErrorType', error.type);
       send(res, error.status, { __type: error.type, message: error.message, ...error.fields });
     }

@@ -26,6 +26,8 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   UNSUPPORTED: { code: 'UNSUPPORTED', status: 405 },
   UNAUTHORIZED: { code: 'UNAUTHORIZED', status: 401 },
   DENIED: { code: 'DENIED', status: 403 },
+  TOO_MANY_UPLOADS: { code: 'TOOMANYREQUESTS', status: 429 },
+  TOO_MANY_REQUESTS: { code: 'TOOMANYREQUESTS', status: 429 },
 };
 
 export function sendOciError(res: ServerResponse, error: RegistryError, head = false): void {

@@ -12,6 +12,7 @@ import { sendOciError } from './errors.ts';
 import { listCatalog, listReferrers, listTags } from './listing.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
+import type { PrincipalRequests } from '../server/request-limits.ts';
 
 type Handler = (ctx: OciContext, ...params: string[]) => Promise<void>;
 interface Route { pattern: RegExp; methods: Record<string, Handler> }
@@ -63,19 +64,24 @@ export interface OciDeps {
   /** URL of the token endpoint (the Bearer challenge's realm). */
   tokenRealm: string;
   authorizer: Authorizer;
+  requests: PrincipalRequests;
 }
 
 export function ociHandler(deps: OciDeps) {
   /** Answers one request; `seen.principal` tells the access log who asked. */
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal }): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     const head = req.method === 'HEAD';
     try {
       const auth = await authenticate(deps.identity, req, url);
-      if (auth && 'error' in auth) throw new RegistryError('UNAUTHORIZED', `authentication failed: ${auth.error}`);
+      if (auth && 'error' in auth) {
+        seen.loginFailed = true;
+        throw new RegistryError('UNAUTHORIZED', `authentication failed: ${auth.error}`);
+      }
       // No credentials: an anonymous caller of the default account, let in only where a policy grants "*".
       const principal = auth ? auth.principal : anonymous(deps.defaultAccountId);
       seen.principal = principal;
+      deps.requests.admit(principal, res);
       const ctx: OciContext = {
         req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(), region: deps.region,
       };

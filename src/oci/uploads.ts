@@ -28,7 +28,7 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
     if (mounted) return blobCreated(ctx, name, mounted.digest);
   }
   const digest = q.get('digest');
-  const id = await registry.startUpload(repo);
+  const id = await registry.startUpload(repo, ctx.principal.arn);
   if (digest !== null) {
     // A monolithic upload that fails leaves no session behind.
     const blob = await registry.completeUpload(repo, id, digest, ctx.req).catch(async (e: unknown) => {

@@ -15,6 +15,9 @@ import { announceServer } from './presence.ts';
 import { GC_JOB, LIFECYCLE_JOB, openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 import { sendJson } from './json.ts';
+import { limitConnections, serverTimeouts } from './connection-limits.ts';
+import { PrincipalRequests } from './request-limits.ts';
+import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 
 export interface Berth {
   server: Server;
@@ -32,6 +35,9 @@ export interface Berth {
 
 export { openStores, type Stores } from './stores.ts';
 
+/** What a request's handler tells the server about it: who asked, the ECR operation, whether a login failed. */
+interface Seen { principal?: Principal; operation?: string; loginFailed?: boolean }
+
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
   const stores = await openStores(config);
@@ -39,7 +45,8 @@ export async function startBerth(config: Config): Promise<Berth> {
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
+  const server = createServer({ keepAliveTimeout: 65_000, ...serverTimeouts(config) });
+  limitConnections(server, config);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolveListen());
@@ -50,18 +57,22 @@ export async function startBerth(config: Config): Promise<Berth> {
   const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
   const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
   const authorizer = new Authorizer(meta, audit, clock.now);
+  const requests = new PrincipalRequests(config.maxRequestsPerPrincipal);
+  const logins = new LoginFailures(config.maxLoginFailuresPerMinute, clock.now);
   const oci = ociHandler({
-    registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost,
+    registry, identity, authorizer, requests, region: config.region, defaultAccountId: accountId, realm: publicHost,
     tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
   });
   const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
   const admin = adminHandler(stores);
-  const ecr = ecrHandler({ identity, authorizer, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
+  const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const seen: { principal?: Principal; operation?: string } = {};
+    const seen: Seen = {};
+    const address = req.socket.remoteAddress;
+    res.once('close', () => { if (seen.loginFailed) logins.failed(address); });
     // The Date header tells clients the server's time (the AWS SDKs correct their clock skew from it): it comes
     // from the clock that SigV4 and tokens are checked against, the test clock included.
     if (clock.adjustable) res.setHeader('Date', new Date(clock.now()).toUTCString());
@@ -82,8 +93,9 @@ export async function startBerth(config: Config): Promise<Berth> {
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, seen: { principal?: Principal; operation?: string }): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: Seen): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
+    if (refuseBlockedLogin(logins, req, res, url)) return;
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
     if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
     if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, res, url, seen);
@@ -123,7 +135,7 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0];
 }
 
-function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, seen: { principal?: Principal; operation?: string }, started: bigint): void {
+function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, seen: Seen, started: bigint): void {
   if (!log.isLevelEnabled('info')) return;
   log.info({
     method: req.method,

@@ -1,6 +1,6 @@
 // Opening a data directory: the metadata and blob stores, the default account and its root key, and the core
 // services built on them. The server and the `berth` maintenance commands share this.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
 import { loadRootKey, type RootKey } from '../auth/credentials.ts';
@@ -18,6 +18,7 @@ import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
+import { DIR_MODE, FILE_MODE, restrictNewFiles, secureDataDir } from './file-modes.ts';
 
 export interface Stores {
   dataDir: string;
@@ -48,7 +49,10 @@ export const LIFECYCLE_JOB = 'lifecycle';
 /** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
 export async function openStores(config: Config): Promise<Stores> {
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictNewFiles();
+  mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
+  // SQLite gives the -wal and -shm files the database's mode: set it before opening.
+  chmodIfExists(join(dataDir, 'meta.db'), FILE_MODE);
   const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
   const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO });
   await blobs.init();
@@ -57,10 +61,14 @@ export async function openStores(config: Config): Promise<Stores> {
   await meta.ensureAccount(accountId, clock.now());
   const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId, clock.now);
-  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000, now: clock.now });
+  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000,
+    maxUploadsPerPrincipal: config.maxUploadsPerPrincipal, now: clock.now,
+  });
   const repositories = new Repositories(meta, clock.now);
   const images = new Images(meta);
-  const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
+  const auditLog = config.auditLog ?? join(dataDir, 'audit.log');
+  await secureDataDir(dataDir, meta, auditLog === 'stdout' || auditLog === 'off' ? [] : [resolve(auditLog)]);
+  const audit = createAuditLogger(auditLog);
   const lifecycle = new Lifecycle(meta, images, audit, clock.now);
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
   const gc = (dryRun: boolean) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
@@ -91,4 +99,8 @@ async function defaultAccount(meta: MetaStore, configured: string | undefined): 
   const id = newAccountId();
   await meta.setSetting('default_account_id', id);
   return id;
+}
+
+function chmodIfExists(path: string, mode: number): void {
+  if (existsSync(path)) chmodSync(path, mode);
 }

@@ -61,7 +61,7 @@ class TokenError extends Error {
 
 export function tokenHandler(deps: TokenDeps) {
   const { identity, audit } = deps;
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal }): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
     const log = (grant: Partial<Grant>, outcome: 'granted' | 'refused', extra: object) => audit.info({
@@ -82,6 +82,7 @@ export function tokenHandler(deps: TokenDeps) {
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
       if (e.status === 401) {
+        seen.loginFailed = true;
         res.setHeader('WWW-Authenticate', `Basic realm="${deps.realm}"`);
         log({ grant: e.grant }, 'refused', { reason: e.message });
       }

@@ -55,3 +55,38 @@ test('invalid settings are refused with a clear message', () => {
   assert.throws(() => loadConfig({ BERTH_CREATE_ON_PUSH: 'maybe' }), /true or false/);
   assert.deepEqual(parseListen('[::1]:5000'), { host: '::1', port: 5000 });
 });
+
+test('limits: defaults, one environment variable each, positive values only', () => {
+  const c = loadConfig({});
+  assert.equal(c.headerTimeoutSeconds, 30);
+  assert.equal(c.idleTimeoutSeconds, 120);
+  assert.equal(c.maxConnectionsPerAddress, 1024);
+  assert.equal(c.maxUploadsPerPrincipal, 1000);
+  assert.equal(c.maxRequestsPerPrincipal, 256);
+  assert.equal(c.maxLoginFailuresPerMinute, 60);
+  const set = loadConfig({
+    BERTH_HEADER_TIMEOUT_SECONDS: '2.5', BERTH_IDLE_TIMEOUT_SECONDS: '10', BERTH_MAX_CONNECTIONS_PER_ADDRESS: '8',
+    BERTH_MAX_UPLOADS_PER_PRINCIPAL: '3', BERTH_MAX_REQUESTS_PER_PRINCIPAL: '4', BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: '5',
+  });
+  assert.equal(set.headerTimeoutSeconds, 2.5);
+  assert.equal(set.idleTimeoutSeconds, 10);
+  assert.equal(set.maxConnectionsPerAddress, 8);
+  assert.equal(set.maxUploadsPerPrincipal, 3);
+  assert.equal(set.maxRequestsPerPrincipal, 4);
+  assert.equal(set.maxLoginFailuresPerMinute, 5);
+  assert.throws(() => loadConfig({ BERTH_HEADER_TIMEOUT_SECONDS: '0' }), /headerTimeoutSeconds must be a positive number/);
+  assert.throws(() => loadConfig({ BERTH_IDLE_TIMEOUT_SECONDS: '-1' }), /BERTH_IDLE_TIMEOUT_SECONDS must be a non-negative number/);
+  assert.throws(() => loadConfig({ BERTH_MAX_CONNECTIONS_PER_ADDRESS: '1.5' }), /maxConnectionsPerAddress must be a positive integer/);
+  assert.throws(() => loadConfig({ BERTH_MAX_UPLOADS_PER_PRINCIPAL: '0' }), /maxUploadsPerPrincipal must be a positive integer/);
+  assert.throws(() => loadConfig({ BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'many' }), /BERTH_MAX_REQUESTS_PER_PRINCIPAL must be a non-negative number/);
+  assert.throws(() => loadConfig({ BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: '0' }), /maxLoginFailuresPerMinute must be a positive integer/);
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  try {
+    const file = join(dir, 'berth.json');
+    writeFileSync(file, JSON.stringify({ maxUploadsPerPrincipal: 7, headerTimeoutSeconds: 5 }));
+    assert.equal(loadConfig({}, file).maxUploadsPerPrincipal, 7);
+    assert.equal(loadConfig({ BERTH_HEADER_TIMEOUT_SECONDS: '6' }, file).headerTimeoutSeconds, 6);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

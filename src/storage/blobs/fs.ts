@@ -16,6 +16,9 @@ import type { Chunks, Observer } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
 const READ_CHUNK = BUFFER_SIZE;
+/** Blob and upload files are the owner's alone (see server/file-modes.ts). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 /** Cold blobs remembered at most (the oldest are forgotten: they are then read through the page cache). */
 const COLD_MAX = 10_000;
 
@@ -31,8 +34,8 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.root, 'blobs'), { recursive: true });
-    await mkdir(join(this.root, 'uploads'), { recursive: true });
+    await mkdir(join(this.root, 'blobs'), { recursive: true, mode: DIR_MODE });
+    await mkdir(join(this.root, 'uploads'), { recursive: true, mode: DIR_MODE });
   }
 
   blobPath(digest: string): string {
@@ -67,8 +70,8 @@ export class FilesystemBlobStore implements CollectableBlobStore {
 
   async createUpload(id: string): Promise<void> {
     const dir = this.uploadDir(id);
-    await mkdir(dir, { recursive: true });
-    const fh = await open(join(dir, 'data'), 'a');
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    const fh = await open(join(dir, 'data'), 'a', FILE_MODE);
     await fh.sync();
     await fh.close();
     await fsyncPath(dir);
@@ -107,7 +110,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     const source = join(this.uploadDir(id), 'data');
     if ((await sizeOf(target)) === undefined) {
       await fsyncPath(source);
-      const created = await mkdir(dir, { recursive: true });
+      const created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
       await rename(source, target);
       await fsyncPath(dir);
       if (this.directIO) {

@@ -195,4 +195,10 @@ export const SQLITE_MIGRATIONS: string[] = [
     next_run_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Who started each upload (an IAM ARN): open uploads are limited per principal, counted here so that the limit
+  -- holds across nodes. Uploads started before this migration belong to no one.
+  ALTER TABLE uploads ADD COLUMN principal_arn TEXT;
+  CREATE INDEX uploads_principal ON uploads (principal_arn) WHERE principal_arn IS NOT NULL;
+  `,
 ];

@@ -619,8 +619,16 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async createUpload(u: Upload): Promise<void> {
-    this.sql('INSERT INTO uploads (id, repository_id, started_at) VALUES (?, ?, ?)').run(u.id, u.repositoryId, u.startedAt);
+  async createUpload(u: Upload, maxPerPrincipal = Infinity): Promise<boolean> {
+    return this.transaction(() => {
+      if (u.principalArn !== undefined && Number.isFinite(maxPerPrincipal)) {
+        const open = Number(this.sql('SELECT count(*) AS n FROM uploads WHERE principal_arn = ?').get(u.principalArn)!.n);
+        if (open >= maxPerPrincipal) return false;
+      }
+      this.sql('INSERT INTO uploads (id, repository_id, started_at, principal_arn) VALUES (?, ?, ?, ?)')
+        .run(u.id, u.repositoryId, u.startedAt, u.principalArn ?? null);
+      return true;
+    });
   }
 
   async getUpload(id: string): Promise<Upload | undefined> {

@@ -186,6 +186,8 @@ export interface Upload {
   id: string;
   repositoryId: number;
   startedAt: number;
+  /** The ARN of the principal that started it (open uploads are limited per principal). */
+  principalArn?: string;
 }
 
 export interface Page { last?: string; limit: number }
@@ -323,7 +325,9 @@ export interface MetaStore {
    * fires once whatever the number of nodes asking. Returns the ids of the jobs enqueued. */
   runDueSchedules(now: number, maxAttempts: number): Promise<number[]>;
 
-  createUpload(upload: Upload): Promise<void>;
+  /** Records an upload, in one transaction with counting the principal's open uploads: false (and nothing
+   * recorded) when it already has `maxPerPrincipal` or more. */
+  createUpload(upload: Upload, maxPerPrincipal?: number): Promise<boolean>;
   getUpload(id: string): Promise<Upload | undefined>;
   deleteUpload(id: string): Promise<void>;
 }
