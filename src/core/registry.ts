@@ -12,6 +12,7 @@ import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
 import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
+import { getAccountSetting } from './account-settings.ts';
 
 export interface RegistryOptions {
   createOnPush: boolean;
@@ -33,6 +34,9 @@ export interface ManifestPut {
   /** The tag (if any) was created or moved by this put. */
   tagChanged: boolean;
 }
+
+/** How many repositories holding a blob an automatic mount considers (each needs an authorization decision). */
+const MOUNT_CANDIDATES = 32;
 
 /** How often a manifest's last pull time is written: pulls in between change nothing (ECR records it daily). */
 const PULL_RECORD_INTERVAL_MS = 60_000;
@@ -78,26 +82,37 @@ export class Registry {
     return blob;
   }
 
+  /** Unlinks the blob from the repository, unless a manifest there references it (BLOB_REFERENCED: nothing changes). */
   async deleteBlob(repo: Repository, digest: string): Promise<void> {
     checkDigest(digest);
-    if (!(await this.meta.unlinkBlob(repo.id, digest))) fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
+    const result = await this.meta.unlinkBlobIfUnreferenced(repo.id, digest);
+    if (result === 'unknown') fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
+    if (typeof result === 'object') {
+      fail('BLOB_REFERENCED', `blob ${digest} is referenced by manifest ${result.referencedBy} in repository ${repo.name}; delete the manifest first`,
+        { digest, manifest: result.referencedBy });
+    }
   }
 
   /**
-   * Makes a blob stored elsewhere reachable from `repo` without uploading it: from the repository `from`
-   * (already authorized by the caller), or, with no `from`, from any repository of the same account.
-   * Returns false when there is nothing to mount (the caller starts an upload instead).
+   * The repositories an automatic cross-repository mount (no `from`) may take the blob from: those of the account
+   * that hold it (at most MOUNT_CANDIDATES), none when the account's BLOB_MOUNTING setting is DISABLED. The caller
+   * mounts only from one it may pull from.
    */
-  async mountBlob(repo: Repository, digest: string, from: Repository | undefined): Promise<StoredBlob | undefined> {
+  async mountCandidates(accountId: string, digest: string): Promise<Repository[]> {
     checkDigest(digest);
-    const found = from
-      ? await this.meta.getRepositoryBlob(from.id, digest)
-      : (await this.meta.isBlobInAccount(repo.accountId, digest)) ? await this.meta.getBlob(digest) : undefined;
-    if (!found) return undefined;
+    if ((await getAccountSetting(this.meta, accountId, 'BLOB_MOUNTING')) !== 'ENABLED') return [];
+    return this.meta.repositoriesHoldingBlob(accountId, digest, MOUNT_CANDIDATES);
+  }
+
+  /**
+   * Makes a blob linked to the repository `from` (which the caller may pull from: the adapter decided) reachable
+   * from `repo` without uploading it. Undefined when `from` does not hold it (the caller starts an upload instead).
+   */
+  async mountBlob(repo: Repository, digest: string, from: Repository): Promise<StoredBlob | undefined> {
+    checkDigest(digest);
     return this.digestLocks.run(digest, async () => {
-      if ((await this.blobs.stat(digest)) === undefined || !(await this.meta.getBlob(digest))) return undefined;
-      await this.meta.linkBlob(repo.id, digest, this.now());
-      return found;
+      if ((await this.blobs.stat(digest)) === undefined) return undefined;
+      return this.meta.mountBlob(repo.id, from.id, digest, this.now());
     });
   }
 

@@ -8,6 +8,7 @@ import * as policies from './policies.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
+import * as settings from './settings.ts';
 import { model } from './validate.ts';
 
 // Each operation takes its SDK input shape; the protocol has validated the input against the model first.
@@ -46,6 +47,8 @@ export const OPERATIONS: Record<string, Operation> = {
   GetLifecyclePolicyPreview: lifecycle.getLifecyclePolicyPreview,
   GetAuthorizationToken: registry.getAuthorizationToken,
   DescribeRegistry: registry.describeRegistry,
+  GetAccountSetting: settings.getAccountSetting,
+  PutAccountSetting: settings.putAccountSetting,
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
@@ -55,7 +58,7 @@ const PENDING: [RegExp, string][] = [
   [/PullThroughCache/, 'pull-through cache'],
   [/RepositoryCreationTemplate/, 'repository creation templates'],
   [/Signing/, 'image signing'],
-  [/AccountSetting|PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/, 'this feature'],
+  [/PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/, 'this feature'],
 ];
 
 export function operationFor(name: string): Operation | undefined {

@@ -71,11 +71,12 @@ export class LifecyclePolicyError extends Error {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-/** The JSON type name a JSON-schema validator reports (an integral number is an "integer"). */
+/** The JSON type name a JSON-schema validator reports: an integral number is an "integer", but one beyond the exact
+ * integers (`1e300`, which ECR's parser reads as a decimal) is a "number". */
 export function jsonTypeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? 'integer' : 'number';
   return typeof value; // 'boolean' | 'string' | 'object'
 }
 
@@ -88,6 +89,7 @@ export const schemaMessages = {
   notAllowed: (names: string[]) => `object instance has properties which are not allowed by the schema: ${list([...names].sort())}`,
   notInEnum: (value: unknown, values: readonly string[]) => `instance value (${JSON.stringify(value)}) not found in enum (possible values: ${list(values)})`,
   tooSmall: (minimum: number, found: number) => `numeric instance is lower than the required minimum (minimum: ${minimum}, found: ${found})`,
+  tooLarge: (maximum: number, found: number) => `numeric instance is greater than the required maximum (maximum: ${maximum}, found: ${found})`,
   tooShort: (minimum: number, found: number) => `array is too short: must have at least ${minimum} elements but instance has ${found} elements`,
   noSchemaMatched: 'instance failed to match exactly one schema (matched 0 out of 2)',
 };
@@ -123,10 +125,14 @@ function expectEnum<T extends string>(value: unknown, values: readonly T[], path
   return fail(schemaMessages.notInEnum(value, values), `${what} must be one of ${values.map((v) => `"${v}"`).join(', ')}, not ${JSON.stringify(value)}`, path);
 }
 
+/** The largest countNumber or rulePriority: ECR reads them as 32-bit integers. */
+export const MAX_RULE_INTEGER = 2_147_483_647;
+
 function expectPositiveInteger(value: unknown, path: string, what: string): number {
   expectType(value, 'integer', path, what);
   const n = value as number;
   if (n < 1) fail(schemaMessages.tooSmall(1, n), `${what} must be a positive integer (1 or more), not ${n}`, path);
+  if (n > MAX_RULE_INTEGER) fail(schemaMessages.tooLarge(MAX_RULE_INTEGER, n), `${what} must be an integer from 1 to ${MAX_RULE_INTEGER}, not ${n}`, path);
   return n;
 }
 

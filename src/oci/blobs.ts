@@ -1,4 +1,5 @@
 // Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
+import { RegistryError } from '../core/errors.ts';
 import { repositoryFor, type OciContext } from './context.ts';
 import { parseRange } from './range.ts';
 
@@ -43,7 +44,13 @@ export async function getBlob(ctx: OciContext, name: string, digest: string): Pr
 
 export async function deleteBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ['ecr:BatchDeleteImage']);
-  await ctx.registry.deleteBlob(repo, digest);
+  try {
+    await ctx.registry.deleteBlob(repo, digest);
+  } catch (e) {
+    // A 405 names what the blob still allows.
+    if (e instanceof RegistryError && e.code === 'BLOB_REFERENCED') ctx.res.setHeader('Allow', 'GET, HEAD');
+    throw e;
+  }
   ctx.res.statusCode = 202;
   ctx.res.setHeader('Content-Length', 0);
   ctx.res.end();

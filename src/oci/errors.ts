@@ -14,6 +14,10 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   MANIFEST_REFERENCED: { code: 'DENIED', status: 409 },
   DIGEST_INVALID: { code: 'DIGEST_INVALID', status: 400 },
   BLOB_UNKNOWN: { code: 'BLOB_UNKNOWN', status: 404 },
+  // A blob a manifest of the repository references: deleting it would break the image. 405, the spec's status for a
+  // DELETE the registry refuses (and zot's for this case): the conformance suite accepts only 2xx, 404 or 405 when it
+  // deletes blobs its manifests still reference.
+  BLOB_REFERENCED: { code: 'DENIED', status: 405 },
   BLOB_UPLOAD_UNKNOWN: { code: 'BLOB_UPLOAD_UNKNOWN', status: 404 },
   BLOB_UPLOAD_INVALID: { code: 'BLOB_UPLOAD_INVALID', status: 400 },
   RANGE_INVALID: { code: 'BLOB_UPLOAD_INVALID', status: 416 },

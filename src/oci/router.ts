@@ -9,6 +9,7 @@ import type { Registry } from '../core/registry.ts';
 import { deleteBlob, getBlob } from './blobs.ts';
 import type { OciContext } from './context.ts';
 import { sendOciError } from './errors.ts';
+import { decodePathParams } from './path.ts';
 import { listCatalog, listReferrers, listTags } from './listing.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
@@ -44,7 +45,9 @@ async function authenticate(identity: Identity, req: IncomingMessage, url: URL):
   const signature = url.searchParams.get(DOWNLOAD_SIGNATURE);
   if (signature !== null && !req.headers.authorization && (req.method === 'GET' || req.method === 'HEAD')) {
     const m = /^\/v2\/(.+?)\/blobs\/([^/]+)$/.exec(url.pathname);
-    return m ? identity.verifyDownload(signature, decodeURIComponent(m[1]), decodeURIComponent(m[2])) : { error: 'a download signature is only valid on a blob' };
+    if (!m) return { error: 'a download signature is only valid on a blob' };
+    const [name, digest] = decodePathParams(url.pathname, [m[1], m[2]]);
+    return identity.verifyDownload(signature, name, digest);
   }
   const authorization = req.headers.authorization;
   if (authorization && /^bearer /i.test(authorization)) return identity.verifyBearer(authorization.slice(7).trim());
@@ -93,7 +96,7 @@ export function ociHandler(deps: OciDeps) {
           res.setHeader('Allow', Object.keys(route.methods).join(', '));
           throw new RegistryError('UNSUPPORTED', `method ${req.method} is not supported on ${url.pathname}`);
         }
-        await handler(ctx, ...m.slice(1).map(decodeURIComponent));
+        await handler(ctx, ...decodePathParams(url.pathname, m.slice(1)));
         return;
       }
       throw new RegistryError('NAME_UNKNOWN', `no route for ${url.pathname}`);

@@ -1,10 +1,11 @@
 // Blob uploads: POST (start, monolithic with ?digest=, or cross-repository mount), PATCH (chunks),
 // PUT (complete), GET (status, to resume) and DELETE (cancel).
 import type { IncomingMessage } from 'node:http';
-import { fail } from '../core/errors.ts';
-import type { Repository } from '../storage/meta/store.ts';
-import { repositoryFor, type OciContext } from './context.ts';
+import { fail, RegistryError } from '../core/errors.ts';
+import type { Repository, StoredBlob } from '../storage/meta/store.ts';
+import { allow, repositoryFor, type OciContext } from './context.ts';
 import { parseContentRange, uploadRange } from './range.ts';
+import { parseDigest } from '../core/grammar.ts';
 
 const PUSH = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] as const;
 
@@ -14,17 +15,7 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
   const q = ctx.url.searchParams;
   const mount = q.get('mount');
   if (mount) {
-    const fromName = q.get('from');
-    let from: Repository | undefined;
-    if (fromName) {
-      // A source the caller may not pull from, or that does not exist, is no error: the client uploads instead.
-      try {
-        from = await repositoryFor(ctx, fromName, ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
-      } catch {
-        from = undefined;
-      }
-    }
-    const mounted = (!fromName || from) ? await registry.mountBlob(repo, mount, from) : undefined;
+    const mounted = await mountFrom(ctx, repo, mount, q.get('from'));
     if (mounted) return blobCreated(ctx, name, mounted.digest);
   }
   const digest = q.get('digest');
@@ -39,6 +30,42 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
   }
   await drain(ctx.req);
   uploadAccepted(ctx, name, id, 0);
+}
+
+/**
+ * A cross-repository mount, only from a repository that holds the blob and that the caller may pull from
+ * (`ecr:GetDownloadUrlForLayer` on it, as ECR requires): the one `from` names (`<account id>/<name>` for another
+ * account's), or, with no `from`, any repository of the account that holds it when the account's BLOB_MOUNTING
+ * setting is ENABLED. Anything else mounts nothing and says nothing: the client gets the same upload session as for
+ * a blob the registry does not have.
+ */
+async function mountFrom(ctx: OciContext, repo: Repository, digest: string, fromName: string | null): Promise<StoredBlob | undefined> {
+  if (!parseDigest(digest)) fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
+  if (fromName !== null) {
+    const from = await repositoryFor(ctx, fromName, [PULL_BLOB]).catch((e: unknown) => {
+      if (e instanceof RegistryError) return undefined;
+      throw e;
+    });
+    return from && ctx.registry.mountBlob(repo, digest, from);
+  }
+  for (const candidate of await ctx.registry.mountCandidates(repo.accountId, digest)) {
+    if (!(await mayPull(ctx, candidate))) continue;
+    const mounted = await ctx.registry.mountBlob(repo, digest, candidate);
+    if (mounted) return mounted;
+  }
+  return undefined;
+}
+
+const PULL_BLOB = 'ecr:GetDownloadUrlForLayer';
+
+async function mayPull(ctx: OciContext, repository: Repository): Promise<boolean> {
+  try {
+    await allow(ctx, repository.accountId, repository.name, repository, PULL_BLOB);
+    return true;
+  } catch (e) {
+    if (e instanceof RegistryError) return false;
+    throw e;
+  }
 }
 
 export async function patchUpload(ctx: OciContext, name: string, id: string): Promise<void> {

@@ -94,7 +94,9 @@ export async function startBerth(config: Config): Promise<Berth> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, seen: Seen): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://berth');
+    // A request target URL parsing refuses (`//`, `//[`) is the client's error, not the server's.
+    const url = URL.parse(req.url ?? '/', 'http://berth');
+    if (!url) return sendJson(res, 400, { message: `malformed request target ${JSON.stringify(req.url)}` });
     if (refuseBlockedLogin(logins, req, res, url)) return;
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
     if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);

@@ -93,6 +93,7 @@ const M = {
   notAllowed: (...names: string[]) => `object instance has properties which are not allowed by the schema: ${JSON.stringify(names)}`,
   notInEnum: (value: string, values: string[]) => `instance value (${value}) not found in enum (possible values: ${JSON.stringify(values)})`,
   tooSmall: (found: number) => `numeric instance is lower than the required minimum (minimum: 1, found: ${found})`,
+  tooLarge: (found: number) => `numeric instance is greater than the required maximum (maximum: 2147483647, found: ${found})`,
   tooShort: 'array is too short: must have at least 1 elements but instance has 0 elements',
   oneOf: 'instance failed to match exactly one schema (matched 0 out of 2)',
 };
@@ -149,6 +150,15 @@ no('countNumber 0', withSelection({ ...untaggedCount, countNumber: 0 }), M.tooSm
 no('countNumber negative', withSelection({ ...untaggedCount, countNumber: -1 }), M.tooSmall(-1), '/rules/0/selection/countNumber');
 no('countNumber as a string', withSelection({ ...untaggedCount, countNumber: '5' }), M.type('string', 'integer'), '/rules/0/selection/countNumber');
 no('countNumber with a fraction', withSelection({ ...untaggedCount, countNumber: 2.5 }), M.type('number', 'integer'), '/rules/0/selection/countNumber');
+// Issue 16: 1e300 was taken for an integer. Beyond the exact integers a number is a decimal to ECR's parser, and
+// ECR reads countNumber and rulePriority as 32-bit integers.
+no('countNumber 1e300', withSelection({ ...untaggedCount, countNumber: 1e300 }), M.type('number', 'integer'), '/rules/0/selection/countNumber');
+no('countNumber 1e300 in exponent notation', '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1e300},"action":{"type":"expire"}}]}',
+  M.type('number', 'integer'), '/rules/0/selection/countNumber');
+no('countNumber beyond 32 bits', withSelection({ ...untaggedCount, countNumber: 2_147_483_648 }), M.tooLarge(2_147_483_648), '/rules/0/selection/countNumber');
+no('sinceImagePushed countNumber 1e300', withSelection({ tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1e300 }), M.type('number', 'integer'), '/rules/0/selection/countNumber');
+no('rulePriority 1e300', doc(rule(1e300, untaggedCount)), M.type('number', 'integer'), '/rules/0/rulePriority');
+no('rulePriority beyond 32 bits', doc(rule(2 ** 40, untaggedCount)), M.tooLarge(2 ** 40), '/rules/0/rulePriority');
 no('tagPrefixList as a string', withSelection(taggedAge({ tagPrefixList: 'prod' })), M.type('string', 'array'), '/rules/0/selection/tagPrefixList');
 no('tagPatternList null (reported)', withSelection(taggedAge({ tagPatternList: null })), M.type('null', 'array'), '/rules/0/selection/tagPatternList');
 no('an empty tagPrefixList', withSelection(taggedAge({ tagPrefixList: [] })), M.tooShort, '/rules/0/selection/tagPrefixList');
@@ -251,4 +261,9 @@ test('ECR\'s reported message, verbatim', () => {
   assert.throws(() => parseLifecyclePolicy(withSelection({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10, countUnit: null })), {
     message: "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: instance failed to match exactly one schema (matched 0 out of 2)'",
   });
+});
+
+test('countNumber: the largest 32-bit integer is accepted, the next one is refused', () => {
+  assert.equal(parseLifecyclePolicy(withSelection({ ...untaggedCount, countNumber: 2_147_483_647 })).rules[0].selection.countNumber, 2_147_483_647);
+  assert.throws(() => parseLifecyclePolicy(withSelection({ ...untaggedCount, countNumber: 2_147_483_648 })), { name: 'LifecyclePolicyError' });
 });

@@ -5,7 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
-  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob,
+  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob, BlobUnlink,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 
@@ -240,13 +240,30 @@ export class SqliteMetaStore implements MetaStore {
     return row ? { digest: String(row.digest), size: Number(row.size), touchedAt: Number(row.touched_at) } : undefined;
   }
 
-  async unlinkBlob(repositoryId: number, digest: string): Promise<boolean> {
-    return Number(this.sql('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
+  async unlinkBlobIfUnreferenced(repositoryId: number, digest: string): Promise<BlobUnlink> {
+    return this.transaction(() => {
+      const holder = this.sql(`SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'blob'
+        ORDER BY manifest_digest LIMIT 1`).get(repositoryId, digest);
+      if (holder) return { referencedBy: String(holder.manifest_digest) };
+      const deleted = Number(this.sql('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes);
+      return deleted > 0 ? 'unlinked' : 'unknown';
+    });
   }
 
-  async isBlobInAccount(accountId: string, digest: string): Promise<boolean> {
-    return this.sql(`SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
-      WHERE r.account_id = ? AND rb.digest = ? LIMIT 1`).get(accountId, digest) !== undefined;
+  async repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]> {
+    return this.sql(`SELECT r.* FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+      WHERE rb.digest = ? AND r.account_id = ? ORDER BY r.name LIMIT ?`).all(digest, accountId, limit).map(toRepository);
+  }
+
+  async mountBlob(repositoryId: number, fromRepositoryId: number, digest: string, now: number): Promise<StoredBlob | undefined> {
+    return this.transaction(() => {
+      const row = this.sql(`SELECT b.digest, b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+        WHERE rb.repository_id = ? AND rb.digest = ?`).get(fromRepositoryId, digest);
+      if (!row) return undefined;
+      this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, digest, now);
+      this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?').run(now, digest, now);
+      return { digest: String(row.digest), size: Number(row.size) };
+    });
   }
 
   async missingManifests(repositoryId: number, digests: string[]): Promise<string[]> {

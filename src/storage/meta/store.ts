@@ -182,6 +182,9 @@ export interface Usage {
   storedBlobs: number;
 }
 
+/** What unlinkBlobIfUnreferenced did: unlinked, nothing to unlink, or refused because a manifest holds the blob. */
+export type BlobUnlink = 'unlinked' | 'unknown' | { referencedBy: string };
+
 export interface Upload {
   id: string;
   repositoryId: number;
@@ -229,7 +232,11 @@ export interface MetaStore {
   linkBlob(repositoryId: number, digest: string, now: number): Promise<void>;
   /** The blob if it is linked to (reachable from) the repository. */
   getRepositoryBlob(repositoryId: number, digest: string): Promise<StoredBlob | undefined>;
-  unlinkBlob(repositoryId: number, digest: string): Promise<boolean>;
+  /**
+   * Unlinks the blob from the repository unless a manifest of the repository references it, in one transaction:
+   * 'unlinked', 'unknown' (not linked there), or a manifest that holds it (nothing changed).
+   */
+  unlinkBlobIfUnreferenced(repositoryId: number, digest: string): Promise<BlobUnlink>;
   /** Marks the blob as just used (a push, mount or check), so that garbage collection leaves it alone a while. */
   touchBlob(digest: string, now: number): Promise<void>;
   /** Blobs no manifest references, untouched since `before`. */
@@ -240,8 +247,12 @@ export interface MetaStore {
   listBlobs(after: string, limit: number): Promise<GcCandidate[]>;
   listUploads(): Promise<Upload[]>;
   usage(): Promise<Usage>;
-  /** Whether any repository of the account links the blob (for automatic cross-repository mount). */
-  isBlobInAccount(accountId: string, digest: string): Promise<boolean>;
+  /** Repositories of the account the blob is linked to, by name, at most `limit`: the sources an automatic
+   * cross-repository mount may choose from (the caller still decides which it may pull from). */
+  repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]>;
+  /** Links the blob to `repositoryId` if it is linked to `fromRepositoryId`, in one transaction: the blob, or
+   * undefined when the source does not hold it (nothing changed). */
+  mountBlob(repositoryId: number, fromRepositoryId: number, digest: string, now: number): Promise<StoredBlob | undefined>;
   /** Of `digests`, those that are not manifests of the repository. */
   missingManifests(repositoryId: number, digests: string[]): Promise<string[]>;
 

@@ -1,0 +1,46 @@
+// ECR account settings: GetAccountSetting and PutAccountSetting, on the caller's registry. Berth implements
+// BLOB_MOUNTING (ENABLED by default, where ECR's default is DISABLED: see the README); ECR's other setting names
+// name features Berth does not have, and every other name is refused, both with ValidationException.
+import type {
+  GetAccountSettingRequest, GetAccountSettingResponse, PutAccountSettingRequest, PutAccountSettingResponse,
+} from '@aws-sdk/client-ecr';
+import { registryArn } from '../core/arn.ts';
+import { ACCOUNT_SETTINGS, ECR_ACCOUNT_SETTING_NAMES, getAccountSetting as read, putAccountSetting as write } from '../core/account-settings.ts';
+import { allow, type EcrContext, type Wire } from './context.ts';
+import { EcrError } from './errors.ts';
+
+export async function getAccountSetting(ctx: EcrContext, input: GetAccountSettingRequest): Promise<Wire<GetAccountSettingResponse>> {
+  const account = await authorize(ctx);
+  const name = settingName(input.name!);
+  return { name, value: await read(ctx.registry.meta, account, name) };
+}
+
+export async function putAccountSetting(ctx: EcrContext, input: PutAccountSettingRequest): Promise<Wire<PutAccountSettingResponse>> {
+  const account = await authorize(ctx);
+  const name = settingName(input.name!);
+  const value = input.value!;
+  const { values } = ACCOUNT_SETTINGS[name];
+  if (!values.includes(value)) {
+    throw validation(`Invalid value '${value}' for the account setting ${name}: valid values are ${values.join(', ')}`);
+  }
+  await write(ctx.registry.meta, account, name, value);
+  return { name, value };
+}
+
+/** The operation's action on the caller's registry; returns the account. */
+async function authorize(ctx: EcrContext): Promise<string> {
+  const account = ctx.principal.accountId;
+  await allow(ctx, { resource: registryArn(ctx.region, account), resourceAccount: account });
+  return account;
+}
+
+/** A name Berth implements, or ValidationException. */
+function settingName(name: string): string {
+  if (Object.hasOwn(ACCOUNT_SETTINGS, name)) return name;
+  if ((ECR_ACCOUNT_SETTING_NAMES as readonly string[]).includes(name)) {
+    throw validation(`The account setting ${name} is not supported by Berth: it supports ${Object.keys(ACCOUNT_SETTINGS).join(', ')}`);
+  }
+  throw validation(`Invalid account setting name '${name}': valid names are ${ECR_ACCOUNT_SETTING_NAMES.join(', ')}`);
+}
+
+const validation = (message: string) => new EcrError('ValidationException', message);
