@@ -6,7 +6,7 @@ import type { MetaStore } from '../storage/meta/store.ts';
 import type { CollectableBlobStore } from './collector.ts';
 
 export interface FsckProblem {
-  kind: 'blob-missing' | 'blob-size' | 'blob-digest' | 'blob-unrecorded' | 'reference-missing' | 'reference-unlinked' | 'child-missing';
+  kind: 'blob-missing' | 'blob-size' | 'blob-digest' | 'reference-missing' | 'reference-unlinked' | 'child-missing';
   digest: string;
   repositoryId?: number;
   manifest?: string;
@@ -17,11 +17,15 @@ export interface FsckReport {
   blobsChecked: number;
   bytesChecked: number;
   manifestsChecked: number;
+  /** Damage: something recorded or referenced is missing or wrong. `berth fsck` exits 1 when there is any. */
   problems: FsckProblem[];
+  /** Not damage: blob files no record names, left by a push that never completed (its upload was interrupted after
+   * the file was made durable and before its record). Garbage collection removes them. */
+  unrecorded: { digest: string; size: number }[];
 }
 
 export async function fsck(meta: MetaStore, blobs: CollectableBlobStore): Promise<FsckReport> {
-  const report: FsckReport = { blobsChecked: 0, bytesChecked: 0, manifestsChecked: 0, problems: [] };
+  const report: FsckReport = { blobsChecked: 0, bytesChecked: 0, manifestsChecked: 0, problems: [], unrecorded: [] };
   const recorded = new Map<string, number>();
 
   for (let after = ''; ;) {
@@ -47,9 +51,7 @@ export async function fsck(meta: MetaStore, blobs: CollectableBlobStore): Promis
   }
 
   for await (const file of blobs.walk()) {
-    if (!recorded.has(file.digest)) {
-      report.problems.push({ kind: 'blob-unrecorded', digest: file.digest, detail: `a file of ${file.size} bytes no record names (garbage collection removes it)` });
-    }
+    if (!recorded.has(file.digest)) report.unrecorded.push({ digest: file.digest, size: file.size });
   }
 
   for (let repo = 0, digest = ''; ;) {

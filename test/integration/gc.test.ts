@@ -153,6 +153,12 @@ describe('garbage collection', () => {
     utimesSync(blobPath(berth.dataDir, young.digest), soon, soon);
     for (const blob of [config, layer]) utimesSync(blobPath(berth.dataDir, blob.digest), old, old);
 
+    // Leftovers of an interrupted push are not damage: fsck lists them apart and stays clean.
+    const fsck = await berthCli(berth, ['fsck']);
+    assert.equal(fsck.code, 0);
+    assert.deepEqual(fsck.json.problems, []);
+    assert.deepEqual(fsck.json.unrecorded.map((u: any) => u.digest).sort(), [orphan.digest, young.digest].sort());
+
     const dry = await berthCli(berth, ['gc', '--dry-run']);
     assert.equal(dry.json.orphanFilesDeleted, 1);
     assert.ok(existsSync(blobPath(berth.dataDir, orphan.digest)), 'a dry run deletes nothing');
