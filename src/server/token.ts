@@ -64,13 +64,12 @@ export function tokenHandler(deps: TokenDeps) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
+    // An audit event beside the authorization decisions (as lifecycle expiries are), never with a secret.
     const log = (grant: Partial<Grant>, outcome: 'granted' | 'refused', extra: object) => audit.info({
-      token: {
-        grant: grant.grant, outcome, principal: grant.principal?.arn ?? (outcome === 'granted' ? '*' : undefined),
-        accessKeyId: grant.principal?.accessKeyId, scope: grant.scope || undefined, clientId: grant.clientId,
-        sourceIp: req.socket.remoteAddress, ...extra,
-      },
-    }, 'token grant');
+      event: 'token-grant', grant: grant.grant, outcome, principal: grant.principal?.arn ?? (outcome === 'granted' ? '*' : undefined),
+      accessKeyId: grant.principal?.accessKeyId, scope: grant.scope || undefined, clientId: grant.clientId,
+      sourceIp: req.socket.remoteAddress, ...extra,
+    });
     let grant: Grant | undefined;
     try {
       if (req.method === 'GET') grant = await fromQuery(identity, req, url);

@@ -375,9 +375,9 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
       // The administration user's refused pull.
       find('the refused administration pull', (e) => e.principal === `arn:aws:iam::${accountA}:user/ops` && e.action === 'ecr:BatchGetImage' && e.allowed === false);
     });
-    const { text, entries } = readAudit(berth);
-    assert.ok(entries.length > 20, `the audit log has many decisions (${entries.length})`);
-    for (const e of entries) {
+    const { text, decisions } = readAudit(berth);
+    assert.ok(decisions.length > 20, `the audit log has many decisions (${decisions.length})`);
+    for (const e of decisions) {
       assert.equal(typeof e.principal, 'string', JSON.stringify(e));
       assert.equal(typeof e.action, 'string', JSON.stringify(e));
       assert.equal(typeof e.resource, 'string', JSON.stringify(e));

@@ -130,11 +130,12 @@ export interface AuditEntry {
 }
 
 /** The audit log's text and its JSON lines (every line must be JSON). */
-export function readAudit(berth: Berth): { text: string; entries: AuditEntry[] } {
+export function readAudit(berth: Berth): { text: string; entries: AuditEntry[]; decisions: AuditEntry[] } {
   const file = join(berth.dataDir, 'audit.log');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const entries = text.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseJson<AuditEntry>(l, `audit.log line ${i + 1}`));
-  return { text, entries };
+  // Authorization decisions have no `event` name; the other lines are events (token grants, lifecycle expiries).
+  return { text, entries, decisions: entries.filter((e) => e.event === undefined) };
 }
 
 /** Polls `check` (which throws until it holds) for up to `ms`; the last failure is thrown. */
