@@ -1,9 +1,9 @@
 // Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
-import { repositoryFor, type OciContext } from './context.ts';
+import type { RepositoryContext } from './context.ts';
 import { parseRange } from './range.ts';
 
-export async function getBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ctx.head ? ['ecr:BatchCheckLayerAvailability'] : ['ecr:GetDownloadUrlForLayer']);
+export async function getBlob(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
+  const repo = ctx.repository;
   const blob = await ctx.registry.statBlob(repo, digest);
   const { res } = ctx;
   const etag = `"${blob.digest}"`;
@@ -41,9 +41,8 @@ export async function getBlob(ctx: OciContext, name: string, digest: string): Pr
   res.end();
 }
 
-export async function deleteBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:BatchDeleteImage']);
-  await ctx.registry.deleteBlob(repo, digest);
+export async function deleteBlob(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
+  await ctx.registry.deleteBlob(ctx.repository, digest);
   ctx.res.statusCode = 202;
   ctx.res.setHeader('Content-Length', 0);
   ctx.res.end();

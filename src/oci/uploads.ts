@@ -3,13 +3,11 @@
 import type { IncomingMessage } from 'node:http';
 import { fail } from '../core/errors.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { repositoryFor, type OciContext } from './context.ts';
+import { authorizedRepository, type OciContext, type RepositoryContext } from './context.ts';
 import { parseContentRange, uploadRange } from './range.ts';
 
-const PUSH = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] as const;
-
-export async function startUpload(ctx: OciContext, name: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, [...PUSH], true);
+export async function startUpload(ctx: RepositoryContext, name: string): Promise<void> {
+  const repo = ctx.repository;
   const { registry } = ctx;
   const q = ctx.url.searchParams;
   const mount = q.get('mount');
@@ -17,9 +15,10 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
     const fromName = q.get('from');
     let from: Repository | undefined;
     if (fromName) {
-      // A source the caller may not pull from, or that does not exist, is no error: the client uploads instead.
+      // A second resource, decided here because it is optional: a source the caller may not pull from, or that
+      // does not exist, is no error, and the client uploads instead.
       try {
-        from = await repositoryFor(ctx, fromName, ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
+        from = await authorizedRepository(ctx, fromName, ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
       } catch {
         from = undefined;
       }
@@ -41,8 +40,8 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
   uploadAccepted(ctx, name, id, 0);
 }
 
-export async function patchUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+export async function patchUpload(ctx: RepositoryContext, name: string, id: string): Promise<void> {
+  const repo = ctx.repository;
   const start = chunkStart(ctx);
   try {
     const offset = await ctx.registry.appendUpload(repo, id, ctx.req, start);
@@ -56,16 +55,16 @@ export async function patchUpload(ctx: OciContext, name: string, id: string): Pr
   }
 }
 
-export async function putUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart', 'ecr:CompleteLayerUpload']);
+export async function putUpload(ctx: RepositoryContext, name: string, id: string): Promise<void> {
+  const repo = ctx.repository;
   const start = chunkStart(ctx);
   const hasBody = Number(ctx.req.headers['content-length'] ?? 0) > 0 || ctx.req.headers['transfer-encoding'] !== undefined;
   const blob = await ctx.registry.completeUpload(repo, id, ctx.url.searchParams.get('digest') ?? undefined, hasBody ? ctx.req : undefined, start);
   blobCreated(ctx, name, blob.digest);
 }
 
-export async function getUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+export async function getUpload(ctx: RepositoryContext, name: string, id: string): Promise<void> {
+  const repo = ctx.repository;
   const offset = await ctx.registry.uploadOffset(repo, id);
   ctx.res.statusCode = 204;
   ctx.res.setHeader('Location', uploadLocation(name, id));
@@ -74,9 +73,8 @@ export async function getUpload(ctx: OciContext, name: string, id: string): Prom
   ctx.res.end();
 }
 
-export async function deleteUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
-  await ctx.registry.cancelUpload(repo, id);
+export async function deleteUpload(ctx: RepositoryContext, _name: string, id: string): Promise<void> {
+  await ctx.registry.cancelUpload(ctx.repository, id);
   ctx.res.statusCode = 204;
   ctx.res.end();
 }
