@@ -89,6 +89,17 @@ export class Identity {
     return { principal: holder.principal };
   }
 
+  /**
+   * HTTP Basic with an access key and its secret only: what the admin API takes. A registry token (user `AWS`)
+   * is refused, as ECR's authorization token is good for the registry data plane only.
+   */
+  async accessKeyBasic(header: string | undefined): Promise<BasicResult> {
+    if (!header || !/^basic /i.test(header)) return undefined;
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    if (decoded.startsWith('AWS:')) return { error: 'a registry authorization token is valid for the /v2/ data plane only; use an access key and its secret' };
+    return this.basic(header);
+  }
+
   /** A registry token for the key's holder, valid 12 hours: what GetAuthorizationToken returns. */
   issueToken(holder: KeyHolder): { authorizationToken: string; expiresAt: number } {
     const expiresAt = this.now() + TOKEN_TTL_MS;
