@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, ecrRaw, errorType, REGION } from '../helpers/ecr.ts';
@@ -85,6 +86,10 @@ test('the table marks every route: public ones by name, the rest with actions', 
     assert.ok(a.access.actions.length > 0 && a.access.actions.every((x) => /^(iam|berth):[A-Za-z]+$/.test(x)), `admin ${name} declares iam: or berth: actions`);
   }
   assert.deepEqual(table.public.map((p) => p.path).sort(), ['/_berth/token', '/healthz']);
+  // The documented list names every route and admin action with its actions.
+  const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
+  for (const r of table.oci) for (const method of Object.keys(r.methods)) assert.ok(doc.includes(`| ${method} | \`${r.path}\` |`), `docs/authorization.md lists ${method} ${r.path}`);
+  for (const [name, a] of table.admin) assert.ok(doc.includes(`| \`${name}\` | ${a.access.actions.map((x) => `\`${x}\``).join(' + ')} |`), `docs/authorization.md lists admin ${name}`);
 });
 
 test('the public routes answer without credentials', async () => {
