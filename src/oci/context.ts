@@ -66,7 +66,7 @@ function decide(ctx: OciContext, account: string, name: string, repository: Repo
  * the caller. The dispatcher calls it for every repository route; a handler calls it only for a second,
  * optional resource (the source of a cross-repository mount).
  */
-export async function authorizedRepository(ctx: OciContext, name: string, actions: EcrActions, createOnPush = false): Promise<Repository> {
+export async function authorizeRepository(ctx: OciContext, name: string, actions: EcrActions, createOnPush = false): Promise<Repository> {
   if (!isValidRepositoryName(name)) fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
   const own = ctx.principal.accountId;
   const existing = await ctx.registry.meta.getRepository(own, name);

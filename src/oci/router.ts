@@ -7,7 +7,7 @@ import { anonymous, type Principal } from '../auth/principal.ts';
 import type { Authorizer } from '../auth/authorizer.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../core/registry.ts';
-import { authorizedRepository, mayPerform, type OciContext } from './context.ts';
+import { authorizeRepository, mayPerform, type OciContext } from './context.ts';
 import { sendOciError } from './errors.ts';
 import { OCI_ROUTES, routePattern, type OciMethod } from './routes.ts';
 
@@ -50,7 +50,7 @@ async function dispatch(ctx: OciContext, route: OciMethod, params: string[]): Pr
       return route.handler({ ...ctx, visible: (repository) => mayPerform(ctx, repository, route.actions) });
     case 'repository': {
       const [name, ...rest] = params;
-      const repository = await authorizedRepository(ctx, name, route.actions, route.createOnPush);
+      const repository = await authorizeRepository(ctx, name, route.actions, route.createOnPush);
       return route.handler({ ...ctx, repository }, name, ...rest);
     }
   }

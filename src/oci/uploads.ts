@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { fail } from '../core/errors.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { authorizedRepository, type OciContext, type RepositoryContext } from './context.ts';
+import { authorizeRepository, type OciContext, type RepositoryContext } from './context.ts';
 import { parseContentRange, uploadRange } from './range.ts';
 
 export async function startUpload(ctx: RepositoryContext, name: string): Promise<void> {
@@ -18,7 +18,7 @@ export async function startUpload(ctx: RepositoryContext, name: string): Promise
       // A second resource, decided here because it is optional: a source the caller may not pull from, or that
       // does not exist, is no error, and the client uploads instead.
       try {
-        from = await authorizedRepository(ctx, fromName, ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
+        from = await authorizeRepository(ctx, fromName, ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
       } catch {
         from = undefined;
       }
