@@ -1,9 +1,12 @@
 // Administration of identities: accounts, users and access keys. One set of actions for the `berth admin`
-// command (on the data directory) and the admin API (POST /_berth/admin/<action>, as an account's root).
+// command (on the data directory) and the admin API (POST /_berth/admin/<action>), each with the authorization
+// the API decides before it runs: IAM's own action names for identities, on the user's ARN, and `berth:` actions
+// for the rest, on the registry's ARN (src/admin/access.ts).
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
 import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
 import type { JobStatus } from '../storage/meta/store.ts';
+import type { AdminAccess } from './access.ts';
 
 export interface AdminArgs {
   account?: string;
@@ -32,65 +35,74 @@ const need = (value: string | undefined, what: string): string => {
 export interface AdminAction {
   summary: string;
   run: Action;
-  /** Only the default account's root may call it over the API. */
-  rootOfDefaultOnly?: boolean;
+  /** What the admin API authorizes before it runs (the `berth admin` command acts as the operator). */
+  access: AdminAccess;
   /** Must run inside the server when one serves the data directory (it coordinates with requests in flight). */
   inServer?: boolean;
 }
 
 export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'create-account': {
+    access: { actions: ['berth:CreateAccount'], resource: 'registry', registryWide: true, rootOnly: true },
     summary: 'create an account (--account <12 digits>, optional) and its root access key',
-    rootOfDefaultOnly: true,
     run: ({ identity: id }, a) => id.createAccount(a.account),
   },
   'create-user': {
+    access: { actions: ['iam:CreateUser'], resource: 'user' },
     summary: 'create a user (--user <name>) in an account',
     run: async ({ identity: id }, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user')) }),
   },
   'delete-user': {
+    access: { actions: ['iam:DeleteUser'], resource: 'user' },
     summary: 'delete a user (--user <name>) and its access keys',
     run: async ({ identity: id }, a, acct) => { await id.deleteUser(a.account ?? acct, need(a.user, '--user')); return { deleted: a.user }; },
   },
   'list-users': {
+    access: { actions: ['iam:ListUsers'], resource: 'users' },
     summary: 'list the users of an account',
     run: async ({ identity: id }, a, acct) => ({ users: await id.listUsers(a.account ?? acct) }),
   },
   'create-access-key': {
+    access: { actions: ['iam:CreateAccessKey'], resource: 'user-or-root' },
     summary: "create an access key for a user (--user), or for the account's root without --user",
     run: ({ identity: id }, a, acct) => id.createAccessKey(a.account ?? acct, a.user ?? null),
   },
   'list-access-keys': {
+    access: { actions: ['iam:ListAccessKeys'], resource: 'user-or-root' },
     summary: "list a user's access keys (--user), or the root's without --user",
     run: async ({ identity: id }, a, acct) => ({ accessKeys: await id.listAccessKeys(a.account ?? acct, a.user ?? null) }),
   },
   'deactivate-access-key': {
+    access: { actions: ['iam:UpdateAccessKey'], resource: 'key-owner' },
     summary: 'deactivate an access key (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Inactive'); return { accessKeyId: a.accessKeyId, status: 'Inactive' }; },
   },
   'activate-access-key': {
+    access: { actions: ['iam:UpdateAccessKey'], resource: 'key-owner' },
     summary: 'activate an access key again (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Active'); return { accessKeyId: a.accessKeyId, status: 'Active' }; },
   },
   'gc': {
+    access: { actions: ['berth:RunGarbageCollection'], resource: 'registry', registryWide: true },
     summary: 'collect unreferenced blobs and abandoned uploads now (--dry-run: only report what would go)',
-    rootOfDefaultOnly: true,
     inServer: true,
     run: (stores, a) => stores.jobs.run(GC_JOB, { dryRun: a.dryRun ?? false }),
   },
   'fsck': {
+    access: { actions: ['berth:RunFsck'], resource: 'registry', registryWide: true },
     summary: "verify every blob's digest and every manifest's references; report problems",
-    rootOfDefaultOnly: true,
     run: (stores) => stores.fsck(),
   },
   'lifecycle-run': {
+    // Without --repository it runs every account's policies: a registry-wide action.
+    access: { actions: ['berth:RunLifecycle'], resource: 'registry', registryWide: (a) => !a.repository },
     summary: "apply lifecycle policies now: every repository's, or one (--repository <name>)",
     inServer: true,
     run: (stores, a, acct) => stores.jobs.run(LIFECYCLE_JOB, a.repository ? { repository: { accountId: a.account ?? acct, name: a.repository } } : {}),
   },
   'advance-clock': {
+    access: { actions: ['berth:AdvanceClock'], resource: 'registry', registryWide: true },
     summary: 'tests only (BERTH_TEST_CLOCK=1): move the registry clock forward (--seconds <n>)',
-    rootOfDefaultOnly: true,
     inServer: true,
     run: async (stores, a) => {
       const seconds = Number(a.seconds);
@@ -104,8 +116,8 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     },
   },
   'list-jobs': {
+    access: { actions: ['berth:ListJobs'], resource: 'registry', registryWide: true },
     summary: 'background jobs, newest first (--status queued|running|succeeded|dead, --kind gc|lifecycle|...)',
-    rootOfDefaultOnly: true,
     run: async (stores, a) => {
       const statuses = ['queued', 'running', 'succeeded', 'dead'];
       if (a.status !== undefined && !statuses.includes(a.status)) throw new IdentityError(`--status must be one of ${statuses.join(', ')}`);
@@ -114,11 +126,12 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     },
   },
   'usage': {
+    access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
     summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',
-    rootOfDefaultOnly: true,
     run: (stores) => stores.meta.usage(),
   },
   'put-user-policy': {
+    access: { actions: ['iam:PutUserPolicy'], resource: 'user' },
     summary: 'attach an inline identity policy to a user (--user, --policy-name, --policy-document <json|file://path>)',
     run: async ({ identity: id }, a, acct) => {
       await id.putUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name'), need(a.policyDocument, '--policy-document'));
@@ -126,14 +139,18 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     },
   },
   'list-user-policies': {
+    // It returns the documents too: IAM's ListUserPolicies and GetUserPolicy.
+    access: { actions: ['iam:ListUserPolicies', 'iam:GetUserPolicy'], resource: 'user' },
     summary: "list a user's policies with their documents (--user)",
     run: async ({ identity: id }, a, acct) => ({ policies: await id.listUserPolicies(a.account ?? acct, need(a.user, '--user')) }),
   },
   'delete-user-policy': {
+    access: { actions: ['iam:DeleteUserPolicy'], resource: 'user' },
     summary: "remove a user's policy (--user, --policy-name)",
     run: async ({ identity: id }, a, acct) => { await id.deleteUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name')); return { deleted: a.policyName }; },
   },
   'delete-access-key': {
+    access: { actions: ['iam:DeleteAccessKey'], resource: 'key-owner' },
     summary: 'delete an access key (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
   },

@@ -1,21 +1,25 @@
 // The admin API: POST /_berth/admin/<action> with a JSON body of AdminArgs, authenticated with HTTP Basic as an
-// account's root (its access key and secret). A root manages its own account only; creating accounts is for the
-// default account's root.
+// access key and its secret (a registry token from GetAuthorizationToken is for the /v2/ data plane only, as in
+// ECR), and authorized through authorize() with the IAM or Berth action the admin action declares
+// (src/admin/actions.ts, src/admin/access.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authorizer } from '../auth/authorizer.ts';
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
 import { readBody } from '../server/body.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
+import { adminTarget, authorizeAdmin } from './access.ts';
 
 export const ADMIN_PREFIX = '/_berth/admin/';
 
-export function adminHandler(stores: Stores) {
+export function adminHandler(stores: Stores, authorizer: Authorizer) {
   const { identity } = stores;
+  const env = { meta: stores.meta, region: stores.config.region, defaultAccountId: identity.defaultAccountId, rootAccessKeyId: stores.rootKey.accessKeyId };
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     const send = (status: number, body: object) => sendJson(res, status, body);
-    const auth = await identity.basic(req.headers.authorization);
+    const auth = await identity.accessKeyBasic(req.headers.authorization);
     if (!auth || 'error' in auth) {
       if (auth) seen.loginFailed = true;
       res.setHeader('WWW-Authenticate', 'Basic realm="berth-admin"');
@@ -23,7 +27,7 @@ export function adminHandler(stores: Stores) {
     }
     seen.principal = auth.principal;
     const name = url.pathname.slice(ADMIN_PREFIX.length);
-    const action = ADMIN_ACTIONS[name];
+    const action = Object.hasOwn(ADMIN_ACTIONS, name) ? ADMIN_ACTIONS[name] : undefined;
     if (!action) return send(404, { error: 'UnknownAction', message: `no admin action "${name}"` });
     if (req.method !== 'POST') return send(405, { error: 'MethodNotAllowed', message: 'admin actions are POST requests' });
     const principal = auth.principal;
@@ -34,17 +38,19 @@ export function adminHandler(stores: Stores) {
       const text = bytes.toString('utf8');
       args = text ? JSON.parse(text) : {};
       if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('not an object');
+      for (const key of ['account', 'user', 'accessKeyId', 'repository'] as const) {
+        if (args[key] !== undefined && typeof args[key] !== 'string') throw new Error(`${key} is not a string`);
+      }
     } catch {
-      return send(400, { error: 'InvalidRequest', message: 'the body must be a JSON object' });
+      return send(400, { error: 'InvalidRequest', message: 'the body must be a JSON object (account, user, accessKeyId and repository are strings)' });
     }
-    const denied = principal.kind !== 'root'
-      || (args.account !== undefined && args.account !== principal.accountId)
-      || (action.rootOfDefaultOnly && principal.accountId !== identity.defaultAccountId);
-    if (denied) {
-      return send(403, { error: 'AccessDenied', message: `User: ${principal.arn} is not authorized to perform admin action ${name}` });
+    const target = await adminTarget(action.access, args, principal, env);
+    const decision = await authorizeAdmin(authorizer, action.access, target, principal, req.socket.remoteAddress);
+    if (!decision.allowed) {
+      return send(403, { error: 'AccessDenied', message: `User: ${principal.arn} is not authorized to perform: ${decision.action} on resource: ${target.resource}` });
     }
     try {
-      send(200, (await action.run(stores, args, principal.accountId)) as object);
+      send(200, (await action.run(stores, args, target.accountId)) as object);
     } catch (e) {
       if (e instanceof IdentityError) return send(400, { error: 'InvalidRequest', message: e.message });
       throw e;

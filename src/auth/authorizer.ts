@@ -1,5 +1,6 @@
 // The one authorization decision every adapter asks for (DESIGN.md invariant 4): may this principal perform
-// this ECR action on this resource? Gathers the policies that apply (the user's identity policies, the
+// this action (ECR's, IAM's or Berth's) on this resource? The dispatchers ask it for what the route table
+// declares (src/server/routes.ts). Gathers the policies that apply (the user's identity policies, the
 // repository's policy) and the request's condition keys, evaluates them as AWS does (src/auth/policy/), and
 // writes the decision to the audit log.
 import type { Logger } from '../server/log.ts';
@@ -11,10 +12,14 @@ import type { Principal } from './principal.ts';
 export type EcrAction = `ecr:${string}`;
 /** One action or more. */
 export type EcrActions = [EcrAction, ...EcrAction[]];
+/** Every action Berth decides: ECR's own, IAM's for identities (the admin API), and Berth's for the rest of the
+ * admin API (garbage collection, fsck, ...). */
+export type Action = EcrAction | `iam:${string}` | `berth:${string}`;
+export type Actions = [Action, ...Action[]];
 
 export interface AuthzRequest {
   principal: Principal;
-  action: EcrAction;
+  action: Action;
   /** The resource ARN, or "*" for actions on no resource (GetAuthorizationToken). */
   resource: string;
   resourceAccount: string;
@@ -22,6 +27,8 @@ export interface AuthzRequest {
   repository?: Repository;
   /** Tags a request sets (CreateRepository, TagResource): aws:RequestTag/..., aws:TagKeys. */
   requestTags?: ResourceTag[];
+  /** Tag keys a request names without values (UntagResource): aws:TagKeys. */
+  tagKeys?: string[];
   sourceIp?: string;
   secureTransport?: boolean;
   /** Shared by the decisions of one request (`Authorizer.scope`): the caller's policies are read once for it. */
@@ -61,10 +68,10 @@ export class Authorizer {
    * Decides several actions of one request (a push needs three) from one gathering of its policies and
    * condition keys: the first denied action's decision, else the last one's.
    */
-  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: EcrActions): Promise<{ action: EcrAction; decision: Decision }> {
+  async authorizeEach(req: Omit<AuthzRequest, 'action'>, actions: Actions): Promise<{ action: Action; decision: Decision }> {
     const { principal } = req;
     const { policies, keys } = await this.gather(req);
-    let result: { action: EcrAction; decision: Decision } | undefined;
+    let result: { action: Action; decision: Decision } | undefined;
     for (const action of actions) {
       const decision = evaluate(policies, {
         principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
@@ -112,8 +119,9 @@ export class Authorizer {
     }
     if (req.requestTags) {
       for (const t of req.requestTags) keys[`aws:RequestTag/${t.Key}`] = t.Value;
-      keys['aws:TagKeys'] = req.requestTags.map((t) => t.Key);
     }
+    const tagKeys = req.tagKeys ?? req.requestTags?.map((t) => t.Key);
+    if (tagKeys) keys['aws:TagKeys'] = tagKeys;
     return { policies: { identity, resource }, keys };
   }
 

@@ -95,6 +95,17 @@ export class Identity {
   }
 
   /**
+   * HTTP Basic with an access key and its secret only: what the admin API takes. A registry token (user `AWS`)
+   * is refused, as ECR's authorization token is good for the registry data plane only.
+   */
+  async accessKeyBasic(header: string | undefined): Promise<BasicResult> {
+    if (!header || !/^basic /i.test(header)) return undefined;
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    if (decoded.startsWith('AWS:')) return { error: 'a registry authorization token is valid for the /v2/ data plane only; use an access key and its secret' };
+    return this.basic(header);
+  }
+
+  /**
    * An opaque refresh token for the principal's access key (the OAuth2 token flow's `refresh_token`, docker's
    * identity token): stored hashed, so that every node honours it, and revoked with the key. It never outlives
    * `notAfter`, the expiry of the credential it was obtained with (a 12-hour registry token stays 12 hours).

@@ -77,13 +77,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const ADMIN_HELP = () => `berth admin: manage accounts, users and access keys in the data directory
-(the same actions are served as POST /_berth/admin/<action> to an account's root)
+(the same actions are served as POST /_berth/admin/<action>, to an access key whose holder is allowed the
+IAM or berth: action shown: an account's root may do everything in its account)
 
 Usage: berth admin <action> [--account <id>] [--user <name>] [--access-key-id <id>]
                           [--policy-name <name>] [--policy-document <json|file://path>] [--config <file>]
 
 Actions (the default account unless --account):
-${Object.entries(ADMIN_ACTIONS).map(([name, a]) => `  ${name.padEnd(22)} ${a.summary}`).join('\n')}
+${Object.entries(ADMIN_ACTIONS).map(([name, a]) => `  ${name.padEnd(22)} ${a.summary}\n  ${''.padEnd(22)} [${a.access.actions.join(', ')}]`).join('\n')}
 
 Output is JSON. Secret access keys are printed once, when created, and kept encrypted.`;
 

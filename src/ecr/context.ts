@@ -1,15 +1,15 @@
-// What every ECR operation gets: the caller, the account the request addresses, the core, and helpers for
-// authorization, repository lookup and the wire shapes.
+// What every ECR operation gets: the caller, what the dispatcher authorized for it (the account addressed, the
+// repository), the core, and helpers for the wire shapes.
 import type { KeyHolder, Identity } from '../auth/identity.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { Authorizer, AuthzScope, EcrAction } from '../auth/authorizer.ts';
+import type { Authorizer, AuthzScope } from '../auth/authorizer.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
 import type { Lifecycle } from '../lifecycle/worker.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { EcrError, repositoryNotFound } from './errors.ts';
-import { repositoryArn } from '../core/arn.ts';
+import { EcrError } from './errors.ts';
+import type { Authorized } from './authorize.ts';
 
 export interface EcrContext {
   operation: string;
@@ -19,6 +19,8 @@ export interface EcrContext {
   authorizer: Authorizer;
   /** This request's authorization scope (`authorizer.scope()`): every decision it makes shares it. */
   authzScope: AuthzScope;
+  /** What the dispatcher decided before the operation ran (src/ecr/authorize.ts). */
+  authorized: Authorized;
   /** The caller's address (aws:SourceIp). */
   sourceIp?: string;
   registry: Registry;
@@ -55,47 +57,11 @@ export class LayerParts {
 }
 
 
-/** The account a request addresses: its registryId, else the caller's own. */
-export function registryIdOf(ctx: EcrContext, input: { registryId?: string }): string {
-  return input.registryId ?? ctx.principal.accountId;
-}
-
-export interface Target {
-  resource: string;
-  resourceAccount: string;
-  repository?: Repository;
-  requestTags?: { Key: string; Value: string }[];
-}
-
-/** Authorizes the operation's action on a resource, or throws AccessDeniedException with AWS's message. */
-export async function allow(ctx: EcrContext, target: Target, action: EcrAction = `ecr:${ctx.operation}`): Promise<void> {
-  const decision = await decide(ctx, target, action);
-  if (decision.allowed) return;
-  const why = decision.effect === 'ExplicitDeny'
-    ? `with an explicit deny in ${decision.policy?.startsWith('repository/') ? 'a resource-based policy' : 'an identity-based policy'}`
-    : target.resourceAccount !== ctx.principal.accountId || decision.policy?.startsWith('repository/')
-      ? 'because no resource-based policy allows the ' + action + ' action'
-      : 'because no identity-based policy allows the ' + action + ' action';
-  throw new EcrError('AccessDeniedException', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${target.resource} ${why}`);
-}
-
-/** Whether the operation's action is allowed on a resource (for listings that show only what the caller may see). */
-export async function allowed(ctx: EcrContext, target: Target, action: EcrAction = `ecr:${ctx.operation}`): Promise<boolean> {
-  return (await decide(ctx, target, action)).allowed;
-}
-
-function decide(ctx: EcrContext, target: Target, action: EcrAction) {
-  return ctx.authorizer.authorize({ principal: ctx.principal, action, sourceIp: ctx.sourceIp, scope: ctx.authzScope, ...target });
-}
-
-/** Authorizes the operation on the named repository and returns it, or RepositoryNotFoundException. */
-export async function repositoryFor(ctx: EcrContext, input: { registryId?: string; repositoryName?: string }): Promise<Repository> {
-  const registryId = registryIdOf(ctx, input);
-  const name = input.repositoryName!;
-  const repo = await ctx.registry.meta.getRepository(registryId, name);
-  await allow(ctx, { resource: repositoryArn(ctx.region, registryId, name), resourceAccount: registryId, repository: repo });
-  if (!repo) throw repositoryNotFound(name, registryId);
-  return repo;
+/** The repository the dispatcher authorized for this operation (its table entry names one that must exist). */
+export function authorizedRepository(ctx: EcrContext): Repository {
+  const repository = ctx.authorized.repository;
+  if (!repository) throw new Error(`${ctx.operation}: the route table authorized no repository for this operation`);
+  return repository;
 }
 
 /** AWS JSON timestamps are epoch seconds. */

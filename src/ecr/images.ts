@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-ecr';
 import { RegistryError } from '../core/errors.ts';
 import type { ImageRow, Repository, TagStatus } from '../storage/meta/store.ts';
-import { afterOf, epochSeconds, pageOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { afterOf, epochSeconds, pageOf, authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, fromRegistryError, invalidParameter } from './errors.ts';
 
 const DEFAULT_PAGE = 100;
@@ -32,7 +32,7 @@ const wireId = (id: ImageIdentifier): ImageIdentifier => ({
 });
 
 export async function listImages(ctx: EcrContext, input: ListImagesRequest): Promise<Wire<ListImagesResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
   const ids = await ctx.images.listIds(repo, status, afterOf(input.nextToken), limit + 1);
@@ -44,7 +44,7 @@ export async function listImages(ctx: EcrContext, input: ListImagesRequest): Pro
 }
 
 export async function describeImages(ctx: EcrContext, input: DescribeImagesRequest): Promise<Wire<DescribeImagesResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   if (input.imageIds) {
     if (input.maxResults !== undefined || input.nextToken !== undefined) {
       throw invalidParameter('maxResults and nextToken cannot be used together with imageIds');
@@ -76,7 +76,7 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
 }
 
 export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest): Promise<Wire<BatchGetImageResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const images: Image[] = [];
   const failures: ImageFailure[] = [];
   for (const id of input.imageIds!) {
@@ -104,7 +104,7 @@ export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest
 }
 
 export async function batchDeleteImage(ctx: EcrContext, input: BatchDeleteImageRequest): Promise<Wire<BatchDeleteImageResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const imageIds: ImageIdentifier[] = [];
   const failures: ImageFailure[] = [];
   for (const id of input.imageIds!) {
@@ -116,7 +116,7 @@ export async function batchDeleteImage(ctx: EcrContext, input: BatchDeleteImageR
 }
 
 export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise<Wire<PutImageResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const body = Buffer.from(input.imageManifest!, 'utf8');
   const tag = input.imageTag;
   // ECR needs the media type from the manifest or the request; it does not guess it from the shape. A manifest

@@ -10,7 +10,7 @@ import { RegistryError } from '../core/errors.ts';
 import { isValidDigest } from '../core/grammar.ts';
 import { DOWNLOAD_SIGNATURE } from '../oci/router.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, fromRegistryError } from './errors.ts';
 
 /** ECR's smallest part but the last. */
@@ -30,7 +30,7 @@ async function layerIn(ctx: EcrContext, repo: Repository, digest: string) {
 }
 
 export async function batchCheckLayerAvailability(ctx: EcrContext, input: BatchCheckLayerAvailabilityRequest): Promise<Wire<BatchCheckLayerAvailabilityResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const layers: Layer[] = [];
   const failures: LayerFailure[] = [];
   for (const digest of input.layerDigests!) {
@@ -46,7 +46,7 @@ export async function batchCheckLayerAvailability(ctx: EcrContext, input: BatchC
 }
 
 export async function getDownloadUrlForLayer(ctx: EcrContext, input: GetDownloadUrlForLayerRequest): Promise<Wire<GetDownloadUrlForLayerResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const digest = input.layerDigest!;
   if (!isValidDigest(digest)) throw new EcrError('InvalidParameterException', `Invalid parameter at 'layerDigest' failed to satisfy constraint: 'Invalid layer digest: ${digest}'`);
   if (!(await layerIn(ctx, repo, digest))) {
@@ -58,7 +58,7 @@ export async function getDownloadUrlForLayer(ctx: EcrContext, input: GetDownload
 }
 
 export async function initiateLayerUpload(ctx: EcrContext, input: InitiateLayerUploadRequest): Promise<Wire<InitiateLayerUploadResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   return { uploadId: await ctx.registry.startUpload(repo, ctx.principal.arn), partSize: PART_SIZE };
 }
 
@@ -67,7 +67,7 @@ function uploadNotFound(repo: Repository, id: string) {
 }
 
 export async function uploadLayerPart(ctx: EcrContext, input: UploadLayerPartRequest): Promise<Wire<UploadLayerPartResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const id = input.uploadId!;
   const part = Buffer.from(input.layerPartBlob as unknown as string, 'base64');
   const first = input.partFirstByte!;
@@ -94,7 +94,7 @@ export async function uploadLayerPart(ctx: EcrContext, input: UploadLayerPartReq
 }
 
 export async function completeLayerUpload(ctx: EcrContext, input: CompleteLayerUploadRequest): Promise<Wire<CompleteLayerUploadResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const id = input.uploadId!;
   const digest = input.layerDigests![0];
   const size = await ctx.registry.uploadOffset(repo, id).catch((e: unknown) => {

@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-ecr';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../lifecycle/policy.ts';
 import type { Repository } from '../storage/meta/store.ts';
-import { afterOf, epochSeconds, pageOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
+import { afterOf, epochSeconds, pageOf, authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
 function validate(text: string): void {
@@ -25,14 +25,14 @@ const notFound = (repo: Repository) => new EcrError('LifecyclePolicyNotFoundExce
   `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
 
 export async function putLifecyclePolicy(ctx: EcrContext, input: PutLifecyclePolicyRequest): Promise<Wire<PutLifecyclePolicyResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   validate(input.lifecyclePolicyText!);
   await ctx.registry.meta.setLifecyclePolicy(repo.id, input.lifecyclePolicyText!);
   return { registryId: repo.accountId, repositoryName: repo.name, lifecyclePolicyText: input.lifecyclePolicyText };
 }
 
 export async function getLifecyclePolicy(ctx: EcrContext, input: GetLifecyclePolicyRequest): Promise<Wire<GetLifecyclePolicyResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   if (repo.lifecyclePolicyText === null) throw notFound(repo);
   return {
     registryId: repo.accountId,
@@ -43,7 +43,7 @@ export async function getLifecyclePolicy(ctx: EcrContext, input: GetLifecyclePol
 }
 
 export async function deleteLifecyclePolicy(ctx: EcrContext, input: DeleteLifecyclePolicyRequest): Promise<Wire<DeleteLifecyclePolicyResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   if (repo.lifecyclePolicyText === null) throw notFound(repo);
   await ctx.registry.meta.setLifecyclePolicy(repo.id, null);
   return {
@@ -55,7 +55,7 @@ export async function deleteLifecyclePolicy(ctx: EcrContext, input: DeleteLifecy
 }
 
 export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartLifecyclePolicyPreviewRequest): Promise<Wire<StartLifecyclePolicyPreviewResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const text = input.lifecyclePolicyText ?? repo.lifecyclePolicyText;
   if (text === null || text === undefined) throw notFound(repo);
   validate(text);
@@ -66,7 +66,7 @@ export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartL
 }
 
 export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifecyclePolicyPreviewRequest): Promise<Wire<GetLifecyclePolicyPreviewResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const latest = await ctx.lifecycle.latestPreview(repo.id);
   if (!latest) {
     throw new EcrError('LifecyclePolicyPreviewNotFoundException', `There is no dry run for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);

@@ -7,8 +7,8 @@ import type {
   PutRegistryPolicyRequest, PutRegistryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
 } from '@aws-sdk/client-ecr';
 import { parsePolicy, PolicyError, type PolicyKind } from '../auth/policy/document.ts';
-import { allow, allowed, registryIdOf, repositoryFor, type EcrContext, type Wire } from './context.ts';
-import { registryArn, repositoryArn } from '../core/arn.ts';
+import { authorizedRepository, type EcrContext, type Wire } from './context.ts';
+import { wouldStillAllow } from './authorize.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
 function validate(text: string, kind: PolicyKind, what: string): void {
@@ -21,14 +21,12 @@ function validate(text: string, kind: PolicyKind, what: string): void {
 }
 
 export async function setRepositoryPolicy(ctx: EcrContext, input: SetRepositoryPolicyRequest): Promise<Wire<SetRepositoryPolicyResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const text = input.policyText!;
   validate(text, 'resource', 'repository');
   if (!input.force) {
     // ECR's guard against lock-out: a policy that would stop the caller from setting the next one needs force.
-    const mayStill = await allowed(ctx, {
-      resource: repositoryArn(ctx.region, repo.accountId, repo.name), resourceAccount: repo.accountId, repository: { ...repo, policyText: text },
-    }, 'ecr:SetRepositoryPolicy');
+    const mayStill = await wouldStillAllow(ctx, { ...repo, policyText: text }, 'ecr:SetRepositoryPolicy');
     if (!mayStill) {
       throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent ${ctx.principal.arn} from setting future repository policies; set force to true to apply it anyway'`);
     }
@@ -42,13 +40,13 @@ function noRepositoryPolicy(name: string, registryId: string) {
 }
 
 export async function getRepositoryPolicy(ctx: EcrContext, input: GetRepositoryPolicyRequest): Promise<Wire<GetRepositoryPolicyResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   if (repo.policyText === null) throw noRepositoryPolicy(repo.name, repo.accountId);
   return { registryId: repo.accountId, repositoryName: repo.name, policyText: repo.policyText };
 }
 
 export async function deleteRepositoryPolicy(ctx: EcrContext, input: DeleteRepositoryPolicyRequest): Promise<Wire<DeleteRepositoryPolicyResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   if (repo.policyText === null) throw noRepositoryPolicy(repo.name, repo.accountId);
   await ctx.registry.meta.setRepositoryPolicy(repo.id, null);
   return { registryId: repo.accountId, repositoryName: repo.name, policyText: repo.policyText };
@@ -60,24 +58,21 @@ function noRegistryPolicy(registryId: string) {
 }
 
 export async function putRegistryPolicy(ctx: EcrContext, input: PutRegistryPolicyRequest): Promise<Wire<PutRegistryPolicyResponse>> {
-  const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
+  const { registryId } = ctx.authorized;
   validate(input.policyText!, 'resource', 'registry');
   await ctx.registry.meta.setRegistryPolicy(registryId, input.policyText!);
   return { registryId, policyText: input.policyText };
 }
 
 export async function getRegistryPolicy(ctx: EcrContext, input: GetRegistryPolicyRequest): Promise<Wire<GetRegistryPolicyResponse>> {
-  const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
+  const { registryId } = ctx.authorized;
   const text = await ctx.registry.meta.getRegistryPolicy(registryId);
   if (text === undefined) throw noRegistryPolicy(registryId);
   return { registryId, policyText: text };
 }
 
 export async function deleteRegistryPolicy(ctx: EcrContext, input: DeleteRegistryPolicyRequest): Promise<Wire<DeleteRegistryPolicyResponse>> {
-  const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
+  const { registryId } = ctx.authorized;
   const text = await ctx.registry.meta.getRegistryPolicy(registryId);
   if (text === undefined) throw noRegistryPolicy(registryId);
   await ctx.registry.meta.setRegistryPolicy(registryId, null);

@@ -1,6 +1,6 @@
 // The ECR control plane over AWS JSON 1.1: POST / with X-Amz-Target, SigV4-signed. Reads the body (bounded),
-// verifies the signature, validates the input against ECR's model, runs the operation, and answers in JSON or
-// with an AWS JSON error.
+// verifies the signature, validates the input against ECR's model, authorizes what the operation's table entry
+// declares (src/ecr/operations.ts), runs the operation, and answers in JSON or with an AWS JSON error.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, KeyHolder } from '../auth/identity.ts';
@@ -16,6 +16,7 @@ import type { Logger } from '../server/log.ts';
 import { LayerParts, type EcrContext } from './context.ts';
 import { EcrError, fromRegistryError } from './errors.ts';
 import { operationFor } from './operations.ts';
+import { authorizeOperation } from './authorize.ts';
 import { model, validateInput } from './validate.ts';
 import { sendJson } from '../server/json.ts';
 import { readBody } from '../server/body.ts';
@@ -61,8 +62,8 @@ export function ecrHandler(deps: EcrDeps) {
       seen.principal = holder.principal;
       deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
-      const run = operationFor(operation);
-      if (!run) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
+      const entry = operationFor(operation);
+      if (!entry) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
       let input: unknown;
       try {
         input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -73,11 +74,13 @@ export function ecrHandler(deps: EcrDeps) {
       if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
       const ctx: EcrContext = {
         operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
-        sourceIp: req.socket.remoteAddress, registry: deps.registry,
+        authorized: { registryId }, sourceIp: req.socket.remoteAddress, registry: deps.registry,
         repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost,
         publicScheme: deps.publicScheme, layerParts,
       };
-      const output = await run(ctx, input);
+      // The table's decision before the operation runs (src/ecr/operations.ts).
+      ctx.authorized = await authorizeOperation(ctx, entry, input as Record<string, unknown>);
+      const output = await entry.run(ctx, input);
       send(res, 200, output);
     } catch (e) {
       const error = e instanceof EcrError ? e

@@ -2,11 +2,9 @@
 import type {
   DescribeRegistryRequest, DescribeRegistryResponse, GetAuthorizationTokenRequest, GetAuthorizationTokenResponse,
 } from '@aws-sdk/client-ecr';
-import { registryArn } from '../core/arn.ts';
-import { allow, epochSeconds, registryIdOf, type EcrContext, type Wire } from './context.ts';
+import { epochSeconds, type EcrContext, type Wire } from './context.ts';
 
 export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthorizationTokenRequest): Promise<Wire<GetAuthorizationTokenResponse>> {
-  await allow(ctx, { resource: '*', resourceAccount: ctx.principal.accountId });
   const { authorizationToken, expiresAt } = ctx.identity.issueToken(ctx.holder);
   return {
     authorizationData: [{
@@ -17,8 +15,7 @@ export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthoriz
   };
 }
 
-export async function describeRegistry(ctx: EcrContext, input: DescribeRegistryRequest): Promise<Wire<DescribeRegistryResponse>> {
-  const registryId = registryIdOf(ctx, input as { registryId?: string });
-  await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId });
+export async function describeRegistry(ctx: EcrContext, _input: DescribeRegistryRequest): Promise<Wire<DescribeRegistryResponse>> {
+  const { registryId } = ctx.authorized;
   return { registryId, replicationConfiguration: { rules: [] } };
 }

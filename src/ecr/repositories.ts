@@ -10,10 +10,10 @@ import type {
 import { DEFAULT_SETTINGS, listVisible } from '../core/repositories.ts';
 import type { MutabilityExclusion, Repository, TagMutability } from '../storage/meta/store.ts';
 import {
-  afterOf, allow, allowed, epochSeconds, pageOf, registryIdOf, repositoryFor, type EcrContext, type Wire,
+  afterOf, authorizedRepository, epochSeconds, pageOf, type EcrContext, type Wire,
 } from './context.ts';
 import { repositoryArn } from '../core/arn.ts';
-import { EcrError, invalidParameter, repositoryNotFound } from './errors.ts';
+import { EcrError, invalidParameter } from './errors.ts';
 
 const MAX_TAGS = 50;
 
@@ -61,10 +61,9 @@ function checkTags(tags: Tag[]): { Key: string; Value: string }[] {
 }
 
 export async function createRepository(ctx: EcrContext, input: CreateRepositoryRequest): Promise<Wire<CreateRepositoryResponse>> {
-  const registryId = registryIdOf(ctx, input);
+  const { registryId } = ctx.authorized;
   const name = input.repositoryName!;
   const tags = checkTags(input.tags ?? []);
-  await allow(ctx, { resource: repositoryArn(ctx.region, registryId, name), resourceAccount: registryId, requestTags: tags });
   const encryption = input.encryptionConfiguration;
   if (encryption && encryption.encryptionType !== 'AES256') {
     throw new EcrError('KmsException', `encryptionType ${encryption.encryptionType} needs AWS KMS, which this registry does not have; use AES256`);
@@ -78,25 +77,18 @@ export async function createRepository(ctx: EcrContext, input: CreateRepositoryR
 }
 
 export async function describeRepositories(ctx: EcrContext, input: DescribeRepositoriesRequest): Promise<Wire<DescribeRepositoriesResponse>> {
-  const registryId = registryIdOf(ctx, input);
+  const { registryId, repositories, listing } = ctx.authorized;
   if (input.repositoryNames) {
     if (input.maxResults !== undefined || input.nextToken !== undefined) {
       throw invalidParameter('maxResults and nextToken cannot be used together with repositoryNames');
     }
-    const found: Wire<WireRepository>[] = [];
-    for (const name of input.repositoryNames) {
-      found.push(wireRepository(ctx, await repositoryFor(ctx, { registryId, repositoryName: name })));
-    }
-    return { repositories: found };
+    return { repositories: repositories!.map((r) => wireRepository(ctx, r)) };
   }
-  // Every repository the caller may describe, a page at a time (read on past the ones it may not).
+  // Every repository the caller may describe (the table's decision for each), a page at a time (read on past
+  // the ones it may not).
   const limit = input.maxResults ?? 100;
-  const visible = await listVisible(ctx.registry.meta, registryId, afterOf(input.nextToken), limit, (repo) =>
-    allowed(ctx, { resource: repositoryArn(ctx.region, registryId, repo.name), resourceAccount: registryId, repository: repo }));
-  if (visible.length === 0) {
-    // Nothing visible: a caller with no right to describe repositories at all is refused, as in ECR.
-    await allow(ctx, { resource: repositoryArn(ctx.region, registryId, '*'), resourceAccount: registryId });
-  }
+  const visible = await listVisible(ctx.registry.meta, registryId, afterOf(input.nextToken), limit, listing!.visible);
+  if (visible.length === 0) await listing!.refuse();
   const { shown, ...next } = pageOf(visible, limit, (last) => last.name);
   return {
     repositories: shown.map((r) => wireRepository(ctx, r)),
@@ -105,13 +97,13 @@ export async function describeRepositories(ctx: EcrContext, input: DescribeRepos
 }
 
 export async function deleteRepository(ctx: EcrContext, input: DeleteRepositoryRequest): Promise<Wire<DeleteRepositoryResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   await ctx.repositories.delete(repo, input.force ?? false);
   return { repository: wireRepository(ctx, repo) };
 }
 
 export async function putImageTagMutability(ctx: EcrContext, input: PutImageTagMutabilityRequest): Promise<Wire<PutImageTagMutabilityResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const settings = mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters);
   await ctx.repositories.update(repo, settings);
   return {
@@ -123,26 +115,16 @@ export async function putImageTagMutability(ctx: EcrContext, input: PutImageTagM
 }
 
 export async function putImageScanningConfiguration(ctx: EcrContext, input: PutImageScanningConfigurationRequest): Promise<Wire<PutImageScanningConfigurationResponse>> {
-  const repo = await repositoryFor(ctx, input);
+  const repo = authorizedRepository(ctx);
   const scanOnPush = input.imageScanningConfiguration!.scanOnPush ?? false;
   await ctx.repositories.update(repo, { scanOnPush });
   return { registryId: repo.accountId, repositoryName: repo.name, imageScanningConfiguration: { scanOnPush } };
 }
 
-/** The repository a resource ARN names (only repositories carry tags in ECR). */
-async function repositoryOfArn(ctx: EcrContext, arn: string, requestTags?: { Key: string; Value: string }[]): Promise<Repository> {
-  const m = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/.exec(arn);
-  if (!m) throw invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`);
-  const [, , accountId, name] = m;
-  const repo = await ctx.registry.meta.getRepository(accountId, name);
-  await allow(ctx, { resource: repositoryArn(ctx.region, accountId, name), resourceAccount: accountId, repository: repo, requestTags });
-  if (!repo) throw repositoryNotFound(name, accountId);
-  return repo;
-}
-
 export async function tagResource(ctx: EcrContext, input: TagResourceRequest): Promise<Wire<TagResourceResponse>> {
   const tags = checkTags(input.tags!);
-  const repo = await repositoryOfArn(ctx, input.resourceArn!, tags);
+  // The repository resourceArn names (only repositories carry tags in ECR), authorized by the dispatcher.
+  const repo = authorizedRepository(ctx);
   const existing = await ctx.repositories.tags(repo);
   const keys = new Set([...existing.map((t) => t.Key), ...tags.map((t) => t.Key)]);
   if (keys.size > MAX_TAGS) throw new EcrError('TooManyTagsException', `The number of tags exceeds the limit of ${MAX_TAGS}`);
@@ -151,12 +133,12 @@ export async function tagResource(ctx: EcrContext, input: TagResourceRequest): P
 }
 
 export async function untagResource(ctx: EcrContext, input: UntagResourceRequest): Promise<Wire<UntagResourceResponse>> {
-  const repo = await repositoryOfArn(ctx, input.resourceArn!);
+  const repo = authorizedRepository(ctx);
   await ctx.repositories.untag(repo, input.tagKeys!);
   return {};
 }
 
 export async function listTagsForResource(ctx: EcrContext, input: ListTagsForResourceRequest): Promise<Wire<ListTagsForResourceResponse>> {
-  const repo = await repositoryOfArn(ctx, input.resourceArn!);
+  const repo = authorizedRepository(ctx);
   return { tags: await ctx.repositories.tags(repo) };
 }

@@ -1,22 +1,22 @@
-// ECR account settings: GetAccountSetting and PutAccountSetting, on the caller's registry. Berth implements
+// ECR account settings: GetAccountSetting and PutAccountSetting, on the caller's registry (authorized by the
+// dispatcher, src/ecr/operations.ts). Berth implements
 // BLOB_MOUNTING (ENABLED by default, where ECR's default is DISABLED: see the README); ECR's other setting names
 // name features Berth does not have, and every other name is refused, both with ValidationException.
 import type {
   GetAccountSettingRequest, GetAccountSettingResponse, PutAccountSettingRequest, PutAccountSettingResponse,
 } from '@aws-sdk/client-ecr';
-import { registryArn } from '../core/arn.ts';
 import { ACCOUNT_SETTINGS, ECR_ACCOUNT_SETTING_NAMES, getAccountSetting as read, putAccountSetting as write } from '../core/account-settings.ts';
-import { allow, type EcrContext, type Wire } from './context.ts';
+import type { EcrContext, Wire } from './context.ts';
 import { EcrError } from './errors.ts';
 
 export async function getAccountSetting(ctx: EcrContext, input: GetAccountSettingRequest): Promise<Wire<GetAccountSettingResponse>> {
-  const account = await authorize(ctx);
+  const account = ctx.authorized.registryId;
   const name = settingName(input.name!);
   return { name, value: await read(ctx.registry.meta, account, name) };
 }
 
 export async function putAccountSetting(ctx: EcrContext, input: PutAccountSettingRequest): Promise<Wire<PutAccountSettingResponse>> {
-  const account = await authorize(ctx);
+  const account = ctx.authorized.registryId;
   const name = settingName(input.name!);
   const value = input.value!;
   const { values } = ACCOUNT_SETTINGS[name];
@@ -25,13 +25,6 @@ export async function putAccountSetting(ctx: EcrContext, input: PutAccountSettin
   }
   await write(ctx.registry.meta, account, name, value);
   return { name, value };
-}
-
-/** The operation's action on the caller's registry; returns the account. */
-async function authorize(ctx: EcrContext): Promise<string> {
-  const account = ctx.principal.accountId;
-  await allow(ctx, { resource: registryArn(ctx.region, account), resourceAccount: account });
-  return account;
 }
 
 /** A name Berth implements, or ValidationException. */

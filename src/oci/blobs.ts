@@ -1,10 +1,10 @@
 // Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
 import { RegistryError } from '../core/errors.ts';
-import { repositoryFor, type OciContext } from './context.ts';
+import type { RepositoryContext } from './context.ts';
 import { parseRange } from './range.ts';
 
-export async function getBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ctx.head ? ['ecr:BatchCheckLayerAvailability'] : ['ecr:GetDownloadUrlForLayer']);
+export async function getBlob(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
+  const repo = ctx.repository;
   const blob = await ctx.registry.statBlob(repo, digest);
   const { res } = ctx;
   const etag = `"${blob.digest}"`;
@@ -42,10 +42,9 @@ export async function getBlob(ctx: OciContext, name: string, digest: string): Pr
   res.end();
 }
 
-export async function deleteBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:BatchDeleteImage']);
+export async function deleteBlob(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
   try {
-    await ctx.registry.deleteBlob(repo, digest);
+    await ctx.registry.deleteBlob(ctx.repository, digest);
   } catch (e) {
     // A 405 names what the blob still allows.
     if (e instanceof RegistryError && e.code === 'BLOB_REFERENCED') ctx.res.setHeader('Allow', 'GET, HEAD');

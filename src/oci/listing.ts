@@ -2,30 +2,29 @@
 import { fail } from '../core/errors.ts';
 import { MediaType } from '../core/manifest.ts';
 import type { Page } from '../storage/meta/store.ts';
-import { mayDescribe, repositoryFor, type OciContext } from './context.ts';
+import type { ListingContext, OciContext, RepositoryContext } from './context.ts';
 import { listVisible } from '../core/repositories.ts';
 
 /** Upper bound on one page, whatever `n` asks for. */
 const MAX_PAGE = 10_000;
 
-export async function listTags(ctx: OciContext, name: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:ListImages']);
+export async function listTags(ctx: RepositoryContext, name: string): Promise<void> {
+  const repo = ctx.repository;
   const page = pageOf(ctx);
   const tags = page.limit === 0 ? [] : await ctx.registry.listTags(repo, { ...page, limit: page.limit + 1 });
   sendPage(ctx, `/v2/${name}/tags/list`, page, tags, (items) => ({ name, tags: items }));
 }
 
-export async function listCatalog(ctx: OciContext): Promise<void> {
-  if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required to list repositories');
+export async function listCatalog(ctx: ListingContext): Promise<void> {
   const page = pageOf(ctx);
-  // Only the repositories the caller may describe: read on until a page (and one more) is visible.
+  // Only the repositories the caller may describe (the route's action): read on until a page (and one more) is visible.
   const account = ctx.principal.accountId;
-  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, (repo) => mayDescribe(ctx, repo));
+  const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, ctx.visible);
   sendPage(ctx, '/v2/_catalog', page, visible.map((r) => r.name), (items) => ({ repositories: items }));
 }
 
-export async function listReferrers(ctx: OciContext, name: string, digest: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:BatchGetImage']);
+export async function listReferrers(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
+  const repo = ctx.repository;
   const artifactType = ctx.url.searchParams.get('artifactType') ?? undefined;
   const referrers = await ctx.registry.listReferrers(repo, digest, artifactType);
   const index = {

@@ -2,11 +2,11 @@
 import { fail } from '../core/errors.ts';
 import { isDigestReference } from '../core/grammar.ts';
 import { MAX_MANIFEST_BYTES, normalizeContentType } from '../core/manifest.ts';
-import { repositoryFor, type OciContext } from './context.ts';
+import type { RepositoryContext } from './context.ts';
 import { readBody } from '../server/body.ts';
 
-export async function getManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:BatchGetImage']);
+export async function getManifest(ctx: RepositoryContext, _name: string, reference: string): Promise<void> {
+  const repo = ctx.repository;
   const manifest = await ctx.registry.getManifest(repo, reference);
   if (!acceptable(ctx.req.headers.accept, manifest.mediaType)) {
     fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${manifest.mediaType}, which the Accept header does not allow`, { reference, mediaType: manifest.mediaType });
@@ -37,8 +37,8 @@ function acceptable(accept: string | undefined, mediaType: string): boolean {
   return false;
 }
 
-export async function putManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:PutImage'], true);
+export async function putManifest(ctx: RepositoryContext, name: string, reference: string): Promise<void> {
+  const repo = ctx.repository;
   const { bytes: body, size } = await readBody(ctx.req, MAX_MANIFEST_BYTES);
   if (!body) return fail('MANIFEST_TOO_LARGE', `manifest is ${size} bytes or more; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
   const ref = isDigestReference(reference) ? { digest: reference } : { tag: reference };
@@ -52,9 +52,8 @@ export async function putManifest(ctx: OciContext, name: string, reference: stri
   res.end();
 }
 
-export async function deleteManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:BatchDeleteImage']);
-  await ctx.registry.deleteManifest(repo, reference);
+export async function deleteManifest(ctx: RepositoryContext, _name: string, reference: string): Promise<void> {
+  await ctx.registry.deleteManifest(ctx.repository, reference);
   ctx.res.statusCode = 202;
   ctx.res.setHeader('Content-Length', 0);
   ctx.res.end();

@@ -1,44 +1,19 @@
-// The /v2/ data plane: authenticates, routes by path and method, and turns core errors into OCI error JSON.
-// Repository names contain slashes, so routes are matched on what follows the name.
+// The /v2/ data plane: authenticates, routes by path and method (src/oci/routes.ts), authorizes what the route
+// declares before its handler runs, and turns core errors into OCI error JSON. Repository names contain slashes,
+// so routes are matched on what follows the name.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, BasicResult } from '../auth/identity.ts';
 import { anonymous, type Principal } from '../auth/principal.ts';
 import type { Authorizer } from '../auth/authorizer.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../core/registry.ts';
-import { deleteBlob, getBlob } from './blobs.ts';
-import type { OciContext } from './context.ts';
+import { authorizeRepository, mayPerform, type OciContext } from './context.ts';
 import { sendOciError } from './errors.ts';
 import { decodePathParams } from './path.ts';
-import { listCatalog, listReferrers, listTags } from './listing.ts';
-import { deleteManifest, getManifest, putManifest } from './manifests.ts';
-import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
+import { OCI_ROUTES, routePattern, type OciMethod } from './routes.ts';
 
-type Handler = (ctx: OciContext, ...params: string[]) => Promise<void>;
-interface Route { pattern: RegExp; methods: Record<string, Handler> }
-
-const NAME = '(.+?)';
-const ROUTES: Route[] = [
-  { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base } },
-  { pattern: /^\/v2\/_catalog$/, methods: { GET: listCatalog } },
-  { pattern: new RegExp(`^/v2/${NAME}/tags/list$`), methods: { GET: listTags } },
-  { pattern: new RegExp(`^/v2/${NAME}/manifests/([^/]+)$`), methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest } },
-  { pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/?$`), methods: { POST: startUpload } },
-  { pattern: new RegExp(`^/v2/${NAME}/blobs/uploads/([^/]+)$`), methods: { GET: getUpload, PATCH: patchUpload, PUT: putUpload, DELETE: deleteUpload } },
-  { pattern: new RegExp(`^/v2/${NAME}/blobs/([^/]+)$`), methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
-  { pattern: new RegExp(`^/v2/${NAME}/referrers/([^/]+)$`), methods: { GET: listReferrers } },
-];
-
-/** The API version check: it answers 401 to a request with no credentials at all, so that clients log in
- * (or fetch an anonymous token). */
-async function base(ctx: OciContext): Promise<void> {
-  if (!ctx.req.headers.authorization) throw new RegistryError('UNAUTHORIZED', 'authentication required');
-  ctx.res.statusCode = 200;
-  ctx.res.setHeader('Content-Type', 'application/json');
-  ctx.res.setHeader('Content-Length', 2);
-  ctx.res.end(ctx.head ? undefined : '{}');
-}
+const ROUTES = OCI_ROUTES.map((route) => ({ pattern: routePattern(route.path), methods: route.methods }));
 
 /** Basic credentials, or the signature of a layer download URL (GetDownloadUrlForLayer) on a blob GET. */
 async function authenticate(identity: Identity, req: IncomingMessage, url: URL): Promise<BasicResult> {
@@ -70,6 +45,22 @@ export interface OciDeps {
   requests: PrincipalRequests;
 }
 
+/** The route's decision, then its handler: nothing reaches a handler that the table does not let through. */
+async function dispatch(ctx: OciContext, route: OciMethod, params: string[]): Promise<void> {
+  switch (route.access) {
+    case 'public':
+      return route.handler(ctx);
+    case 'listing':
+      if (ctx.principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'authentication required to list repositories');
+      return route.handler({ ...ctx, visible: (repository) => mayPerform(ctx, repository, route.actions) });
+    case 'repository': {
+      const [name, ...rest] = params;
+      const repository = await authorizeRepository(ctx, name, route.actions, route.createOnPush);
+      return route.handler({ ...ctx, repository }, name, ...rest);
+    }
+  }
+}
+
 export function ociHandler(deps: OciDeps) {
   /** Answers one request; `seen.principal` tells the access log who asked. */
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
@@ -96,7 +87,7 @@ export function ociHandler(deps: OciDeps) {
           res.setHeader('Allow', Object.keys(route.methods).join(', '));
           throw new RegistryError('UNSUPPORTED', `method ${req.method} is not supported on ${url.pathname}`);
         }
-        await handler(ctx, ...decodePathParams(url.pathname, m.slice(1)));
+        await dispatch(ctx, handler, decodePathParams(url.pathname, m.slice(1)));
         return;
       }
       throw new RegistryError('NAME_UNKNOWN', `no route for ${url.pathname}`);

@@ -3,14 +3,12 @@
 import type { IncomingMessage } from 'node:http';
 import { fail, RegistryError } from '../core/errors.ts';
 import type { Repository, StoredBlob } from '../storage/meta/store.ts';
-import { allow, repositoryFor, type OciContext } from './context.ts';
+import { authorizeRepository, mayPerform, type OciContext, type RepositoryContext } from './context.ts';
 import { parseContentRange, uploadRange } from './range.ts';
 import { parseDigest } from '../core/grammar.ts';
 
-const PUSH = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] as const;
-
-export async function startUpload(ctx: OciContext, name: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, [...PUSH], true);
+export async function startUpload(ctx: RepositoryContext, name: string): Promise<void> {
+  const repo = ctx.repository;
   const { registry } = ctx;
   const q = ctx.url.searchParams;
   const mount = q.get('mount');
@@ -42,14 +40,16 @@ export async function startUpload(ctx: OciContext, name: string): Promise<void> 
 async function mountFrom(ctx: OciContext, repo: Repository, digest: string, fromName: string | null): Promise<StoredBlob | undefined> {
   if (!parseDigest(digest)) fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
   if (fromName !== null) {
-    const from = await repositoryFor(ctx, fromName, [PULL_BLOB]).catch((e: unknown) => {
+    // A second resource, decided here because it is optional: a source the caller may not pull from, or that does
+    // not exist, is no error, and the client uploads instead.
+    const from = await authorizeRepository(ctx, fromName, [PULL_BLOB]).catch((e: unknown) => {
       if (e instanceof RegistryError) return undefined;
       throw e;
     });
     return from && ctx.registry.mountBlob(repo, digest, from);
   }
   for (const candidate of await ctx.registry.mountCandidates(repo.accountId, digest)) {
-    if (!(await mayPull(ctx, candidate))) continue;
+    if (!(await mayPerform(ctx, candidate, [PULL_BLOB]))) continue;
     const mounted = await ctx.registry.mountBlob(repo, digest, candidate);
     if (mounted) return mounted;
   }
@@ -58,18 +58,8 @@ async function mountFrom(ctx: OciContext, repo: Repository, digest: string, from
 
 const PULL_BLOB = 'ecr:GetDownloadUrlForLayer';
 
-async function mayPull(ctx: OciContext, repository: Repository): Promise<boolean> {
-  try {
-    await allow(ctx, repository.accountId, repository.name, repository, PULL_BLOB);
-    return true;
-  } catch (e) {
-    if (e instanceof RegistryError) return false;
-    throw e;
-  }
-}
-
-export async function patchUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+export async function patchUpload(ctx: RepositoryContext, name: string, id: string): Promise<void> {
+  const repo = ctx.repository;
   const start = chunkStart(ctx);
   try {
     const offset = await ctx.registry.appendUpload(repo, id, ctx.req, start);
@@ -83,16 +73,16 @@ export async function patchUpload(ctx: OciContext, name: string, id: string): Pr
   }
 }
 
-export async function putUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart', 'ecr:CompleteLayerUpload']);
+export async function putUpload(ctx: RepositoryContext, name: string, id: string): Promise<void> {
+  const repo = ctx.repository;
   const start = chunkStart(ctx);
   const hasBody = Number(ctx.req.headers['content-length'] ?? 0) > 0 || ctx.req.headers['transfer-encoding'] !== undefined;
   const blob = await ctx.registry.completeUpload(repo, id, ctx.url.searchParams.get('digest') ?? undefined, hasBody ? ctx.req : undefined, start);
   blobCreated(ctx, name, blob.digest);
 }
 
-export async function getUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
+export async function getUpload(ctx: RepositoryContext, name: string, id: string): Promise<void> {
+  const repo = ctx.repository;
   const offset = await ctx.registry.uploadOffset(repo, id);
   ctx.res.statusCode = 204;
   ctx.res.setHeader('Location', uploadLocation(name, id));
@@ -101,9 +91,8 @@ export async function getUpload(ctx: OciContext, name: string, id: string): Prom
   ctx.res.end();
 }
 
-export async function deleteUpload(ctx: OciContext, name: string, id: string): Promise<void> {
-  const repo = await repositoryFor(ctx, name, ['ecr:UploadLayerPart']);
-  await ctx.registry.cancelUpload(repo, id);
+export async function deleteUpload(ctx: RepositoryContext, _name: string, id: string): Promise<void> {
+  await ctx.registry.cancelUpload(ctx.repository, id);
   ctx.res.statusCode = 204;
   ctx.res.end();
 }

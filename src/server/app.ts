@@ -9,7 +9,8 @@ import type { Principal } from '../auth/principal.ts';
 import { Authorizer } from '../auth/authorizer.ts';
 import { ociHandler } from '../oci/router.ts';
 import { ecrHandler } from '../ecr/protocol.ts';
-import { ADMIN_PREFIX, adminHandler } from '../admin/api.ts';
+import { adminHandler } from '../admin/api.ts';
+import { endpointFor } from './routes.ts';
 import { createLogger, type Logger } from './log.ts';
 import { announceServer } from './presence.ts';
 import { GC_JOB, LIFECYCLE_JOB, openStores } from './stores.ts';
@@ -64,7 +65,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
   });
   const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
-  const admin = adminHandler(stores);
+  const admin = adminHandler(stores, authorizer);
   const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -98,12 +99,15 @@ export async function startBerth(config: Config): Promise<Berth> {
     const url = URL.parse(req.url ?? '/', 'http://berth');
     if (!url) return sendJson(res, 400, { message: `malformed request target ${JSON.stringify(req.url)}` });
     if (refuseBlockedLogin(logins, req, res, url)) return;
-    if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url, seen);
-    if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
-    if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, res, url, seen);
-    if (url.pathname === TOKEN_PATH) return token(req, res, url, seen);
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
+    // The route table (src/server/routes.ts): each adapter authorizes what its routes declare.
+    switch (endpointFor(req.method ?? '', url.pathname)) {
+      case 'oci': return oci(req, res, url, seen);
+      case 'ecr': return ecr(req, res, url, seen);
+      case 'admin': return admin(req, res, url, seen);
+      case 'token': return token(req, res, url, seen);
+      case 'health': return sendJson(res, 200, { status: 'ok' });
+      default: sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
+    }
   }
 
   const unannounce = announceServer(dataDir, url);

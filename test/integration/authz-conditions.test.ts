@@ -50,7 +50,8 @@ test('ecr:ResourceTag alone grants on the tagged repository only', async () => {
 
 test('aws:RequestTag and aws:TagKeys come from the tags a request sets', async () => {
   const user = await userWith('tagger', [
-    { Effect: 'Allow', Action: 'ecr:CreateRepository', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/cost-center': '42' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center'] } } },
+    // Tag-on-create needs ecr:TagResource as well as ecr:CreateRepository, as in ECR.
+    { Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:TagResource'], Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/cost-center': '42' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center'] } } },
   ]);
   const ok = await user.send(new CreateRepositoryCommand({ repositoryName: 'cond/tagged', tags: [{ Key: 'cost-center', Value: '42' }] }));
   assert.equal(ok.repository?.repositoryName, 'cond/tagged');

@@ -1,0 +1,51 @@
+// Every route Berth serves, with the authorization it needs, in one place: the data plane's routes
+// (src/oci/routes.ts), the ECR operations (src/ecr/operations.ts) and the admin actions (src/admin/actions.ts)
+// each declare their action(s) and resource, and each adapter's dispatcher decides before any handler runs. The
+// few routes that need no decision are marked public here and in the OCI table (DESIGN.md: the `/v2/`
+// challenge, the token endpoint, `/healthz`), never by omission. test/integration/route-authz.test.ts walks
+// this table.
+import { ADMIN_ACTIONS, type AdminAction } from '../admin/actions.ts';
+import { ADMIN_PREFIX } from '../admin/api.ts';
+import { allOperations, type EcrOperation } from '../ecr/operations.ts';
+import { OCI_ROUTES, type OciRoute } from '../oci/routes.ts';
+import { TOKEN_PATH } from './token.ts';
+
+/** Where a request goes: an adapter that decides per route, or a public endpoint. */
+export type Endpoint = 'oci' | 'ecr' | 'admin' | 'token' | 'health';
+
+export interface EndpointRoute {
+  endpoint: Endpoint;
+  matches: (method: string, pathname: string) => boolean;
+  /** public: answered without an authorization decision; table: the adapter's own table decides per route. */
+  access: 'public' | 'table';
+}
+
+export const ENDPOINTS: EndpointRoute[] = [
+  { endpoint: 'oci', access: 'table', matches: (_m, p) => p === '/v2' || p.startsWith('/v2/') },
+  { endpoint: 'ecr', access: 'table', matches: (m, p) => p === '/' && m === 'POST' },
+  { endpoint: 'admin', access: 'table', matches: (_m, p) => p.startsWith(ADMIN_PREFIX) },
+  { endpoint: 'token', access: 'public', matches: (_m, p) => p === TOKEN_PATH },
+  { endpoint: 'health', access: 'public', matches: (_m, p) => p === '/healthz' },
+];
+
+export function endpointFor(method: string, pathname: string): Endpoint | undefined {
+  return ENDPOINTS.find((e) => e.matches(method, pathname))?.endpoint;
+}
+
+/** The whole table, as a test walks it. */
+export interface RouteTable {
+  oci: OciRoute[];
+  ecr: [string, EcrOperation][];
+  admin: [string, AdminAction][];
+  /** Public endpoints outside the adapters, with a path to request. */
+  public: { endpoint: Endpoint; method: string; path: string }[];
+}
+
+export function routeTable(): RouteTable {
+  return {
+    oci: OCI_ROUTES,
+    ecr: allOperations(),
+    admin: Object.entries(ADMIN_ACTIONS),
+    public: [{ endpoint: 'token', method: 'GET', path: TOKEN_PATH }, { endpoint: 'health', method: 'GET', path: '/healthz' }],
+  };
+}
