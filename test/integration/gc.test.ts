@@ -153,11 +153,11 @@ describe('garbage collection', () => {
     utimesSync(blobPath(berth.dataDir, young.digest), soon, soon);
     for (const blob of [config, layer]) utimesSync(blobPath(berth.dataDir, blob.digest), old, old);
 
-    // Leftovers of an interrupted push are not damage: fsck lists them apart and stays clean.
+    // Leftovers of an interrupted push are not damage: fsck lists them apart from its problems (the blob the test
+    // before this one corrupted is one).
     const fsck = await berthCli(berth, ['fsck']);
-    assert.equal(fsck.code, 0);
-    assert.deepEqual(fsck.json.problems, []);
     assert.deepEqual(fsck.json.unrecorded.map((u: any) => u.digest).sort(), [orphan.digest, young.digest].sort());
+    assert.deepEqual(fsck.json.problems.filter((p: any) => p.digest === orphan.digest || p.digest === young.digest), []);
 
     const dry = await berthCli(berth, ['gc', '--dry-run']);
     assert.equal(dry.json.orphanFilesDeleted, 1);
