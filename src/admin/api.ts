@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
-import { readBody } from '../server/body.ts';
+import { closeUnread, readBody } from '../server/body.ts';
+import { parseUntrustedJson } from '../core/json-limits.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
 
@@ -29,9 +30,11 @@ export function adminHandler(stores: Stores) {
     let args: AdminArgs;
     try {
       const { bytes } = await readBody(req, 65536);
-      if (!bytes) throw new Error('too large');
-      const text = bytes.toString('utf8');
-      args = text ? JSON.parse(text) : {};
+      if (!bytes) {
+        closeUnread(req, res);
+        return send(413, { error: 'RequestTooLarge', message: 'the body is larger than 65536 bytes' });
+      }
+      args = bytes.length > 0 ? parseUntrustedJson(bytes) as AdminArgs : {};
       if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('not an object');
     } catch {
       return send(400, { error: 'InvalidRequest', message: 'the body must be a JSON object' });

@@ -13,6 +13,9 @@ import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 
+/** An upload session's id (a UUID). */
+export const UPLOAD_ID = /^[0-9a-f-]{36}$/;
+
 export interface RegistryOptions {
   createOnPush: boolean;
   /** How long a blob no manifest references is kept after its last use (garbage collection's lease). */
@@ -187,7 +190,7 @@ export class Registry {
   }
 
   private async upload(repo: Repository, id: string) {
-    const upload = /^[0-9a-f-]{36}$/.test(id) ? await this.meta.getUpload(id) : undefined;
+    const upload = UPLOAD_ID.test(id) ? await this.meta.getUpload(id) : undefined;
     if (!upload || upload.repositoryId !== repo.id) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${repo.name}`, { id });
     return upload;
   }

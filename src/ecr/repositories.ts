@@ -15,6 +15,9 @@ import {
 import { repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter, repositoryNotFound } from './errors.ts';
 
+/** A repository's ARN. */
+export const REPOSITORY_ARN = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/;
+
 const MAX_TAGS = 50;
 
 export function wireRepository(ctx: EcrContext, r: Repository): Wire<WireRepository> {
@@ -131,7 +134,7 @@ export async function putImageScanningConfiguration(ctx: EcrContext, input: PutI
 
 /** The repository a resource ARN names (only repositories carry tags in ECR). */
 async function repositoryOfArn(ctx: EcrContext, arn: string, requestTags?: { Key: string; Value: string }[]): Promise<Repository> {
-  const m = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/.exec(arn);
+  const m = REPOSITORY_ARN.exec(arn);
   if (!m) throw invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`);
   const [, , accountId, name] = m;
   const repo = await ctx.registry.meta.getRepository(accountId, name);

@@ -17,7 +17,7 @@ type Handler = (ctx: OciContext, ...params: string[]) => Promise<void>;
 interface Route { pattern: RegExp; methods: Record<string, Handler> }
 
 const NAME = '(.+?)';
-const ROUTES: Route[] = [
+export const ROUTES: Route[] = [
   { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base } },
   { pattern: /^\/v2\/_catalog$/, methods: { GET: listCatalog } },
   { pattern: new RegExp(`^/v2/${NAME}/tags/list$`), methods: { GET: listTags } },
@@ -38,15 +38,20 @@ async function base(ctx: OciContext): Promise<void> {
   ctx.res.end(ctx.head ? undefined : '{}');
 }
 
+/** A blob's path, for a layer download URL's signature. */
+export const BLOB_PATH = /^\/v2\/(.+?)\/blobs\/([^/]+)$/;
+/** A Bearer Authorization header. */
+export const BEARER = /^bearer /i;
+
 /** Basic credentials, or the signature of a layer download URL (GetDownloadUrlForLayer) on a blob GET. */
 async function authenticate(identity: Identity, req: IncomingMessage, url: URL): Promise<BasicResult> {
   const signature = url.searchParams.get(DOWNLOAD_SIGNATURE);
   if (signature !== null && !req.headers.authorization && (req.method === 'GET' || req.method === 'HEAD')) {
-    const m = /^\/v2\/(.+?)\/blobs\/([^/]+)$/.exec(url.pathname);
+    const m = BLOB_PATH.exec(url.pathname);
     return m ? identity.verifyDownload(signature, decodeURIComponent(m[1]), decodeURIComponent(m[2])) : { error: 'a download signature is only valid on a blob' };
   }
   const authorization = req.headers.authorization;
-  if (authorization && /^bearer /i.test(authorization)) return identity.verifyBearer(authorization.slice(7).trim());
+  if (authorization && BEARER.test(authorization)) return identity.verifyBearer(authorization.slice(7).trim());
   return identity.basic(authorization);
 }
 
