@@ -25,22 +25,24 @@ const CLOSE_BRACKET = 0x5d;
 
 /**
  * The deepest nesting of `{`/`[` outside strings, or Infinity as soon as it passes `limit` (the scan stops there).
- * One pass, no allocation: brackets inside strings (escapes included) do not count. Works on text or on UTF-8
- * bytes alike (no byte of a multi-byte UTF-8 sequence is ASCII). Malformed JSON is left for the parser to refuse.
+ * One pass, no allocation: brackets inside strings (escapes included) do not count, and a string's contents are
+ * skipped by a native search for its closing quote. Works on text or on UTF-8 bytes alike (no byte of a multi-byte
+ * UTF-8 sequence is ASCII). Malformed JSON is left for the parser to refuse.
  */
 export function jsonDepth(json: string | Uint8Array, limit = MAX_JSON_DEPTH): number {
-  const at: (i: number) => number = typeof json === 'string' ? (i) => json.charCodeAt(i) : (i) => json[i];
-  const n = json.length;
+  return typeof json === 'string' ? depthOfText(json, limit) : depthOfBytes(json, limit);
+}
+
+function depthOfBytes(json: Uint8Array, limit: number): number {
+  const bytes = Buffer.isBuffer(json) ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+  const n = bytes.length;
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   for (let i = 0; i < n; i++) {
-    const c = at(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    const c = bytes[i];
+    if (c === QUOTE) {
+      i = closingQuoteOfBytes(bytes, i + 1);
+      if (i < 0) return deepest;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > deepest) {
         deepest = depth;
@@ -51,6 +53,48 @@ export function jsonDepth(json: string | Uint8Array, limit = MAX_JSON_DEPTH): nu
     }
   }
   return deepest;
+}
+
+function depthOfText(json: string, limit: number): number {
+  const n = json.length;
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < n; i++) {
+    const c = json.charCodeAt(i);
+    if (c === QUOTE) {
+      i = closingQuoteOfText(json, i + 1);
+      if (i < 0) return deepest;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return Infinity;
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+// The index of the quote that closes a string whose contents start at `from` (-1 when none does): the next quote
+// not escaped, i.e. not preceded by an odd run of backslashes. Each backslash run is looked at once.
+
+function closingQuoteOfBytes(bytes: Buffer, from: number): number {
+  for (let q = bytes.indexOf(QUOTE, from); q >= 0; q = bytes.indexOf(QUOTE, q + 1)) {
+    let b = q - 1;
+    while (b >= from && bytes[b] === BACKSLASH) b--;
+    if ((q - 1 - b) % 2 === 0) return q;
+  }
+  return -1;
+}
+
+function closingQuoteOfText(text: string, from: number): number {
+  for (let q = text.indexOf('"', from); q >= 0; q = text.indexOf('"', q + 1)) {
+    let b = q - 1;
+    while (b >= from && text.charCodeAt(b) === BACKSLASH) b--;
+    if ((q - 1 - b) % 2 === 0) return q;
+  }
+  return -1;
 }
 
 /** Throws JsonTooDeepError when `json` nests deeper than `maxDepth`. */
