@@ -1,7 +1,7 @@
 // Reading a small request body (a manifest, an ECR request, an admin action) with a size limit. A body over the
 // limit is refused as it streams: one announced larger by Content-Length is not read at all, one that grows past
-// the limit is not read further. The caller answers (413) and calls `closeUnread`, so that Node closes the
-// connection after the answer instead of reading the rest of the body to keep it alive.
+// the limit is not read further. The caller answers (413) and calls `closeUnread`, so that the connection is
+// closed shortly after the answer instead of the rest of the body being read to keep it alive.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished } from 'node:stream';
 
@@ -44,10 +44,32 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+/** How long, and how much, of a refused body is discarded after the answer before the connection is closed. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
 /**
- * Marks an answer given before the request's body was read to its end: the connection is closed after the
- * answer, so the unread rest (up to the body's announced size, or forever when chunked) is never read.
+ * For an answer given before the request's body was read to its end (a refusal). Once the answer is sent, what the
+ * client still sends is discarded for a moment (at most a second and 4 MiB), so that it reads the answer before the
+ * connection goes (closing at once resets it, and many clients then report the reset instead of the answer); then
+ * the connection is closed unless the body ended meanwhile. The body is never held, and never read in full.
  */
 export function closeUnread(req: IncomingMessage, res: ServerResponse): void {
-  if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+  if (req.complete) return;
+  res.once('finish', () => {
+    if (req.complete) return;
+    let discarded = 0;
+    const close = () => {
+      clearTimeout(timer);
+      req.socket.destroy();
+    };
+    const timer = setTimeout(close, LINGER_MS);
+    timer.unref();
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > LINGER_BYTES) close();
+    });
+    req.once('end', () => clearTimeout(timer));
+    req.resume();
+  });
 }
