@@ -3,7 +3,7 @@ import { fail } from '../core/errors.ts';
 import { isDigestReference } from '../core/grammar.ts';
 import { MAX_MANIFEST_BYTES, normalizeContentType } from '../core/manifest.ts';
 import { repositoryFor, type OciContext } from './context.ts';
-import { closeUnread, readBody } from '../server/body.ts';
+import { readBody } from '../server/body.ts';
 
 export async function getManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ['ecr:BatchGetImage']);
@@ -40,10 +40,7 @@ function acceptable(accept: string | undefined, mediaType: string): boolean {
 export async function putManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ['ecr:PutImage'], true);
   const { bytes: body, size } = await readBody(ctx.req, MAX_MANIFEST_BYTES);
-  if (!body) {
-    closeUnread(ctx.req, ctx.res);
-    return fail('MANIFEST_TOO_LARGE', `manifest is ${size} bytes or more; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
-  }
+  if (!body) return fail('MANIFEST_TOO_LARGE', `manifest is ${size} bytes or more; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
   const ref = isDigestReference(reference) ? { digest: reference } : { tag: reference };
   const put = await ctx.registry.putManifest(repo, ref, body, normalizeContentType(ctx.req.headers['content-type']));
   const { res } = ctx;

@@ -9,6 +9,7 @@ import type { Registry } from '../core/registry.ts';
 import { deleteBlob, getBlob } from './blobs.ts';
 import type { OciContext } from './context.ts';
 import { sendOciError } from './errors.ts';
+import { closeUnread } from '../server/body.ts';
 import { listCatalog, listReferrers, listTags } from './listing.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
@@ -106,7 +107,8 @@ export function ociHandler(deps: OciDeps) {
       // none, for anonymous pulls). Basic credentials sent directly are accepted too. Only one challenge: docker
       // applies every challenge it knows, and a Basic one would stop its anonymous pulls.
       if (e.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', `Bearer realm="${deps.tokenRealm}",service="${deps.realm}"`);
-      // A request body left unread is discarded by Node after the answer; the connection stays usable.
+      // A request body left unread (a refusal before it was read) is not read in full: see closeUnread.
+      closeUnread(req, res);
       sendOciError(res, e, head);
     }
   };

@@ -44,6 +44,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+const lingering = new WeakSet<ServerResponse>();
+
 /** How long, and how much, of a refused body is discarded after the answer before the connection is closed. */
 const LINGER_MS = 1000;
 const LINGER_BYTES = 4 * 1024 * 1024;
@@ -55,7 +57,8 @@ const LINGER_BYTES = 4 * 1024 * 1024;
  * the connection is closed unless the body ended meanwhile. The body is never held, and never read in full.
  */
 export function closeUnread(req: IncomingMessage, res: ServerResponse): void {
-  if (req.complete) return;
+  if (req.complete || lingering.has(res)) return;
+  lingering.add(res);
   res.once('finish', () => {
     if (req.complete) return;
     let discarded = 0;

@@ -6,12 +6,36 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { CreateRepositoryCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, ecrRaw, errorMessage, errorType, JSON_11, signedEcrHeaders, TARGET_PREFIX, type RawResponse } from '../helpers/ecr.ts';
 import { sendAnsweredEarly, MiB } from '../helpers/http.ts';
 import { configBlob, createClient, descriptor, MEDIA, type OciClient } from '../helpers/oci.ts';
 import { uniqueName } from '../helpers/tools.ts';
+
+/**
+ * Sends a request head announcing a body it never sends, and reports the answer's status line and whether the
+ * server then closed the connection within `ms` (instead of holding it to read the announced body).
+ */
+function headThenWait(berthUrl: string, head: string, ms: number): Promise<{ statusLine: string; closed: boolean }> {
+  const url = new URL(berthUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ statusLine: received.split('\r\n')[0], closed: false });
+    }, ms);
+    socket.on('data', (d) => { received += d.toString('latin1'); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ statusLine: received.split('\r\n')[0], closed: true });
+    });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+    socket.write(head);
+  });
+}
 
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -195,6 +219,24 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       assert.equal(r.status, 413, r.text);
       assert.equal(r.json().errors[0].code, 'MANIFEST_INVALID');
       assert.ok(r.bytesSent < 64 * MiB, `answered after ${r.bytesSent} bytes`);
+    });
+  });
+
+  describe('unread bodies (item 5)', () => {
+    it('answers a refusal, then closes the connection instead of waiting for an announced body it will not use', async () => {
+      const url = new URL(berth.url);
+      const ecrHeaders = await signedEcrHeaders(berth, 'UploadLayerPart', hex('x'), { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'nope' });
+      const ecrHead = `POST / HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${32 * MiB}\r\n`
+        + Object.entries(ecrHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+      const ecrAnswer = await headThenWait(berth.url, ecrHead, 5000);
+      assert.match(ecrAnswer.statusLine, /^HTTP\/1\.1 400 /);
+      assert.ok(ecrAnswer.closed, 'the ECR endpoint closed the connection');
+      // The data plane: an anonymous manifest PUT announcing 1 GiB is refused (401) without reading it.
+      const ociHead = `PUT /v2/${uniqueName('limits-anon')}/manifests/x HTTP/1.1\r\nHost: ${url.host}\r\n`
+        + `Content-Type: ${MEDIA.ociManifest}\r\nContent-Length: ${1024 * MiB}\r\n\r\n`;
+      const ociAnswer = await headThenWait(berth.url, ociHead, 5000);
+      assert.match(ociAnswer.statusLine, /^HTTP\/1\.1 401 /);
+      assert.ok(ociAnswer.closed, 'the data plane closed the connection');
     });
   });
 
