@@ -100,6 +100,16 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       assert.match(errorMessage(r), /Member must have length less than or equal to 255/);
     });
 
+    it('runs every model pattern: the credentialArn pattern (which V8 could not compile) answers a constraint error, not a 500', async () => {
+      const input = { ecrRepositoryPrefix: 'hub', upstreamRegistryUrl: 'registry-1.docker.io', upstreamRegistry: 'docker-hub' };
+      const bad = await ecrRaw(berth, 'CreatePullThroughCacheRule', { ...input, credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-x' });
+      assert.equal(bad.status, 400, bad.text);
+      assert.equal(errorType(bad), 'InvalidParameterException');
+      assert.match(errorMessage(bad), /credentialArn' failed to satisfy constraint: 'must satisfy regular expression/);
+      const good = await ecrRaw(berth, 'CreatePullThroughCacheRule', { ...input, credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-x' });
+      assert.equal(errorType(good), 'UnsupportedOperationException', good.text);
+    });
+
     it('validates nothing before authenticating: an unsigned adversarial request gets MissingAuthenticationTokenException', async () => {
       const r = await ecrRaw(berth, 'PutRegistryScanningConfiguration', adversarial, { sign: false });
       assert.equal(errorType(r), 'MissingAuthenticationTokenException', r.text);
