@@ -5,6 +5,8 @@
 // 24 characters in V8's backtracking engine, and the policy variable default pattern 150 ms on 10,000 spaces.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { HAND_WRITTEN_PATTERNS, MODEL_PATTERNS } from '../../src/server/input-patterns.ts';
 import { matchesModelPattern } from '../../src/ecr/validate.ts';
 import { substitute } from '../../src/auth/policy/wildcard.ts';
@@ -26,13 +28,19 @@ function* adversarial(): Generator<string> {
   }
 }
 
+/** The slowest input, by the best of up to three runs each: backtracking is deterministic, a busy machine's pauses
+ * (garbage collection, other processes on the two cores) are not. */
 function slowest(match: (s: string) => unknown): { ms: number; input: string } {
   let worst = { ms: 0, input: '' };
+  match('warm-up');
   for (const input of adversarial()) {
-    const started = process.hrtime.bigint();
-    match(input);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (ms > worst.ms) worst = { ms, input };
+    let best = Infinity;
+    for (let run = 0; run < 3 && best >= BOUND_MS / 2; run++) {
+      const started = process.hrtime.bigint();
+      match(input);
+      best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    if (best > worst.ms) worst = { ms: best, input };
   }
   return worst;
 }
@@ -96,4 +104,57 @@ test('RE2 and the model agree with what the JS engine says on ordinary values', 
     const js = jsRegExp(pattern);
     for (const s of samples) assert.equal(matchesModelPattern(pattern, s), js.test(s), `/${pattern}/ on ${JSON.stringify(s)}`);
   }
+});
+
+// The registry is complete: every regular expression written in src/ is in it, or is listed here with the reason
+// it never sees client input (or is a bare literal, linear by construction). A new pattern must go to one or the other.
+const NOT_CLIENT_INPUT: Record<string, string> = {
+  'src/auth/authorizer.ts /resourcetag/i': 'a literal, over a stored policy',
+  'src/auth/identity.ts /[+/]/g': 'Berth\'s own random secrets',
+  'src/auth/policy/document.ts /^\\uFEFF/': 'an anchored literal',
+  'src/auth/sigv4.ts /[-:]/g': 'Berth\'s own clock',
+  'src/auth/sigv4.ts /\\.\\d{3}/': 'Berth\'s own clock',
+  'src/config.ts /^(1|true|yes|on)$/i': 'the operator\'s configuration',
+  'src/config.ts /^(0|false|no|off)$/i': 'the operator\'s configuration',
+  'src/config.ts /^\\d{12}$/': 'the operator\'s configuration',
+  'src/config.ts /^(\\[[^\\]]+\\]|[^:]+):(\\d+)$/': 'the operator\'s configuration',
+  'src/config.ts /^\\[|\\]$/g': 'the operator\'s configuration',
+  'src/ecr/operations.ts /Scan|ScanningConfiguration/': 'operation names already found in the model',
+  'src/ecr/operations.ts /Replication/': 'operation names already found in the model',
+  'src/ecr/operations.ts /PullThroughCache/': 'operation names already found in the model',
+  'src/ecr/operations.ts /RepositoryCreationTemplate/': 'operation names already found in the model',
+  'src/ecr/operations.ts /Signing/': 'operation names already found in the model',
+  'src/ecr/operations.ts /AccountSetting|PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/': 'operation names already found in the model',
+};
+
+/** Regular expression literals in TypeScript source, found where an expression starts (not a division). */
+const LITERAL = /(?:^|[=(,:!&|?[]|\breturn)\s*\/((?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n[*])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n[])*)\/([dgimsuvy]*)/g;
+
+function* sources(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* sources(path);
+    else if (path.endsWith('.ts')) yield path;
+  }
+}
+
+test('every regular expression in src/ is registered as client-facing or listed as not seeing client input', () => {
+  const registered = new Set(HAND_WRITTEN_PATTERNS.map((p) => `/${p.pattern.source}/${p.pattern.flags}`));
+  const unaccounted: string[] = [];
+  let found = 0;
+  for (const file of sources('src')) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      const trimmed = line.trimStart();
+      if (trimmed.startsWith('//') || trimmed.startsWith('*')) return;
+      for (const m of line.matchAll(LITERAL)) {
+        found++;
+        const literal = `/${m[1]}/${m[2]}`;
+        if (!registered.has(literal) && !NOT_CLIENT_INPUT[`${file} ${literal}`]) unaccounted.push(`${file}:${i + 1} ${literal}`);
+      }
+      // Built patterns: only the OCI routes, which are registered (ROUTES).
+      if (line.includes('new RegExp(') && file !== join('src', 'oci', 'router.ts')) unaccounted.push(`${file}:${i + 1} new RegExp`);
+    });
+  }
+  assert.ok(found > 40, `${found} literals found: the scan works`);
+  assert.deepEqual(unaccounted, []);
 });

@@ -27,19 +27,14 @@ test('64 levels parse, 65 are refused before parsing', () => {
   assert.throws(() => parseUntrustedJson('{"a":'), SyntaxError);
 });
 
-test('the scan stops at the first level too deep: 2,000,000 levels are refused in a few milliseconds', () => {
-  const deep = Buffer.from(nested(2_000_000));
-  const started = process.hrtime.bigint();
-  assert.throws(() => parseUntrustedJson(deep), JsonTooDeepError);
-  assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 100);
+test('2,000,000 levels are refused (the scan stops at the first level too deep)', () => {
+  assert.throws(() => parseUntrustedJson(Buffer.from(nested(2_000_000))), JsonTooDeepError);
+  assert.throws(() => parseUntrustedJson(nested(2_000_000)), JsonTooDeepError);
 });
 
-test('a flat 28 MiB body is scanned in linear time', () => {
-  const flat = Buffer.from(JSON.stringify({ layerPartBlob: 'A'.repeat(28 * 1024 * 1024) }));
-  const started = process.hrtime.bigint();
+test('a flat 28 MiB body with long strings and escapes is one level deep', () => {
+  const flat = Buffer.from(JSON.stringify({ layerPartBlob: 'A'.repeat(28 * 1024 * 1024), quoted: '\\"[[[{'.repeat(1000) }));
   assert.equal(jsonDepth(flat), 1);
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  assert.ok(ms < 1000, `${ms} ms`);
 });
 
 test('manifests, policy documents and lifecycle policies refuse deep nesting with their own errors', () => {
