@@ -52,13 +52,13 @@ export function ecrHandler(deps: EcrDeps) {
       const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
       seen.operation = operation || undefined;
       const caller = await checkCaller(deps.identity, req, url, now());
-      const { holder } = caller;
-      seen.principal = holder.principal;
-      registryId = holder.principal.accountId;
       const limit = ecrBodyLimit(operation);
       const { bytes: body } = await readBody(req, limit);
       if (!body) throw new EcrError('SerializationException', `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`, 413);
       verifyBody(caller, req, url, body);
+      const { holder } = caller;
+      seen.principal = holder.principal;
+      registryId = holder.principal.accountId;
       const run = operationFor(operation);
       if (!run) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
       const input = parseEcrInput(body);
@@ -73,15 +73,14 @@ export function ecrHandler(deps: EcrDeps) {
       const output = await run(ctx, input);
       send(res, 200, output);
     } catch (e) {
+      closeUnread(req, res);
       const error = e instanceof EcrError ? e
         : e instanceof RegistryError ? fromRegistryError(e, registryId)
         : undefined;
       if (!error) {
         deps.log.error({ err: e, requestId }, 'ECR request failed');
-        closeUnread(req, res);
         return send(res, 500, { __type: 'ServerException', message: `An internal error occurred (request id ${requestId})` });
       }
-      closeUnread(req, res);
       res.setHeader('x-amzn-ErrorType', error.type);
       send(res, error.status, { __type: error.type, message: error.message, ...error.fields });
     }
