@@ -46,33 +46,25 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
 
 const lingering = new WeakSet<ServerResponse>();
 
-/** How long, and how much, of a refused body is discarded after the answer before the connection is closed. */
-const LINGER_MS = 1000;
-const LINGER_BYTES = 4 * 1024 * 1024;
+/** How long what a client still sends after a refusal is discarded before the connection is closed (as Go's
+ * net/http waits before closing a connection whose request body it did not read). */
+const LINGER_MS = 500;
 
 /**
  * For an answer given before the request's body was read to its end (a refusal). Once the answer is sent, what the
- * client still sends is discarded for a moment (at most a second and 4 MiB), so that it reads the answer before the
- * connection goes (closing at once resets it, and many clients then report the reset instead of the answer); then
- * the connection is closed unless the body ended meanwhile. The body is never held, and never read in full.
+ * client still sends is discarded for half a second (never kept), so that it reads the answer before the
+ * connection goes: closing at once resets it while the client is still sending, and many clients then report the
+ * reset instead of the answer. The connection is then closed, unless the body ended meanwhile.
  */
 export function closeUnread(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || lingering.has(res)) return;
   lingering.add(res);
   res.once('finish', () => {
     if (req.complete) return;
-    let discarded = 0;
-    const close = () => {
-      clearTimeout(timer);
-      req.socket.destroy();
-    };
-    const timer = setTimeout(close, LINGER_MS);
+    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
     timer.unref();
-    req.on('data', (chunk: Buffer) => {
-      discarded += chunk.length;
-      if (discarded > LINGER_BYTES) close();
-    });
     req.once('end', () => clearTimeout(timer));
+    req.socket.once('close', () => clearTimeout(timer));
     req.resume();
   });
 }
