@@ -272,6 +272,19 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       assert.equal(still.status, 200, still.text);
     });
 
+    it('refuses a presigned DescribeRepositories sent with another X-Amz-Target header', async () => {
+      const repositoryName = uniqueName('limits-presigned');
+      await ecr.send(new CreateRepositoryCommand({ repositoryName }));
+      // The SDK hoists x-amz-target into the signed query string; the header beside it is not signed.
+      const r = await ecrRaw(berth, 'DescribeRepositories', { repositoryName }, {
+        presign: true, headers: { 'x-amz-target': `${TARGET_PREFIX}.DeleteRepository` },
+      });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(errorType(r), 'IncompleteSignatureException');
+      const still = await ecrRaw(berth, 'DescribeRepositories', { repositoryNames: [repositoryName] });
+      assert.equal(still.status, 200, still.text);
+    });
+
     it('still accepts what the SDK signs, in the header and presigned in the query string', async () => {
       assert.equal((await ecrRaw(berth, 'DescribeRegistry', {})).status, 200);
       assert.equal((await ecrRaw(berth, 'DescribeRegistry', {}, { presign: true })).status, 200);
