@@ -7,7 +7,8 @@ import type { Authorizer } from '../auth/authorizer.ts';
 import { IdentityError } from '../auth/identity.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
-import { readBody } from '../server/body.ts';
+import { closeUnread, readBody } from '../server/body.ts';
+import { parseUntrustedJson } from '../core/json-limits.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
 import { adminTarget, authorizeAdmin } from './access.ts';
@@ -34,9 +35,11 @@ export function adminHandler(stores: Stores, authorizer: Authorizer) {
     let args: AdminArgs;
     try {
       const { bytes } = await readBody(req, 65536);
-      if (!bytes) throw new Error('too large');
-      const text = bytes.toString('utf8');
-      args = text ? JSON.parse(text) : {};
+      if (!bytes) {
+        closeUnread(req, res);
+        return send(413, { error: 'RequestTooLarge', message: 'the body is larger than 65536 bytes' });
+      }
+      args = bytes.length > 0 ? parseUntrustedJson(bytes) as AdminArgs : {};
       if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('not an object');
       for (const key of ['account', 'user', 'accessKeyId', 'repository'] as const) {
         if (args[key] !== undefined && typeof args[key] !== 'string') throw new Error(`${key} is not a string`);

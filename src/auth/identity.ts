@@ -20,7 +20,14 @@ export type BasicResult = { principal: Principal; expiresAt?: number } | { error
 
 export const userArn = (accountId: string, name: string) => `arn:aws:iam::${accountId}:user/${name}`;
 
-const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+export const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** A Basic Authorization header. */
+export const BASIC = /^basic /i;
+/** An account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
+/** An IAM policy name. */
+export const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 function principalOfKey(row: AccessKeyRow): Principal {
   return row.userName === null
@@ -76,7 +83,7 @@ export class Identity {
 
   /** HTTP Basic: `AWS` + a registry token, or an access key id + its secret. Undefined without a Basic header. */
   async basic(header: string | undefined): Promise<BasicResult> {
-    if (!header || !/^basic /i.test(header)) return undefined;
+    if (!header || !BASIC.test(header)) return undefined;
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     // An empty user and password is how some clients (skopeo --no-creds) say "no credentials".
     if (decoded === ':') return undefined;
@@ -188,7 +195,7 @@ export class Identity {
 
   async createAccount(accountId?: string): Promise<{ accountId: string; accessKeyId: string; secretAccessKey: string }> {
     const id = accountId ?? newAccountId();
-    if (!/^\d{12}$/.test(id)) throw new IdentityError(`an account id is 12 digits, not "${id}"`);
+    if (!ACCOUNT_ID.test(id)) throw new IdentityError(`an account id is 12 digits, not "${id}"`);
     if ((await this.meta.listAccounts()).includes(id)) throw new IdentityError(`account ${id} already exists`);
     await this.meta.ensureAccount(id, this.now());
     return { accountId: id, ...(await this.createAccessKey(id, null)) };
@@ -241,7 +248,7 @@ export class Identity {
 
   async putUserPolicy(accountId: string, userName: string, policyName: string, text: string): Promise<void> {
     await this.requireUser(accountId, userName);
-    if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) throw new IdentityError(`invalid policy name "${policyName}"`);
+    if (!POLICY_NAME.test(policyName)) throw new IdentityError(`invalid policy name "${policyName}"`);
     try {
       parsePolicy(text, 'identity');
     } catch (e) {

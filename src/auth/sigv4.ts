@@ -30,13 +30,28 @@ export interface SigV4Options {
   now: number;
   /** Allowed clock skew for signed headers, ms (AWS: 15 minutes). */
   maxSkewMs?: number;
+  /**
+   * Headers the service needs signed besides `host` and `x-amz-date` (always required), lower-cased: the ECR API
+   * names `x-amz-target` and `content-type`. In a presigned query string a header may be signed as a query
+   * parameter of its name instead (the SDKs hoist `x-amz-*` headers there).
+   */
+  requireSigned?: readonly string[];
   secretFor(accessKeyId: string): string | undefined;
 }
+
+/** What a request claims, checked without its body: everything but the signature itself. */
+export interface SigV4Claim {
+  accessKeyId: string;
+  secret: string;
+  parsed: Parsed;
+}
+
+export type SigV4Check = { ok: true; claim: SigV4Claim } | { ok: false; error: SigV4Error; message: string };
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
 
-interface Parsed {
+export interface Parsed {
   accessKeyId: string;
   date: string;
   region: string;
@@ -48,10 +63,23 @@ interface Parsed {
   presigned: boolean;
 }
 
+/** Verifies a signed request: its claim (`checkSigV4Claim`), then its signature over the body's hash. */
 export function verifySigV4(req: SignedRequest, opts: SigV4Options): SigV4Result {
+  const checked = checkSigV4Claim(req, opts);
+  if (!checked.ok) return checked;
+  return verifySigV4Signature(req, checked.claim);
+}
+
+/**
+ * Checks all that can be checked before the body is read: the Authorization header's (or the query string's)
+ * form, the credential scope's service, the date (within 15 minutes of now in either direction, or the presigned
+ * URL's expiry), the headers that must be signed, and that the access key is known and active. A request that
+ * passes still needs `verifySigV4Signature` once its (bounded) body is in.
+ */
+export function checkSigV4Claim(req: Omit<SignedRequest, 'payloadHash'>, opts: SigV4Options): SigV4Check {
   const parsed = parse(req);
   if ('error' in parsed) return { ok: false, error: parsed.error, message: parsed.message };
-  const { accessKeyId, date, region, service, signedHeaders, signature, amzDate } = parsed;
+  const { accessKeyId, date, service, amzDate } = parsed;
   if (service !== opts.service) {
     return { ok: false, error: 'InvalidSignatureException', message: `Credential should be scoped to correct service: '${opts.service}'. ` };
   }
@@ -74,10 +102,19 @@ export function verifySigV4(req: SignedRequest, opts: SigV4Options): SigV4Result
   } else if (time > opts.now + skew) {
     return { ok: false, error: 'InvalidSignatureException', message: `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + 15 min.)` };
   }
+  const unsigned = unsignedRequirement(parsed, req.query, opts.requireSigned ?? []);
+  if (unsigned) return { ok: false, error: 'IncompleteSignatureException', message: `'${unsigned}' must be a 'SignedHeader' in the AWS Authorization.` };
   const secret = opts.secretFor(accessKeyId);
   if (secret === undefined) {
     return { ok: false, error: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
   }
+  return { ok: true, claim: { accessKeyId, secret, parsed } };
+}
+
+/** The signature check proper, over the request with its body's hash, for a claim `checkSigV4Claim` accepted. */
+export function verifySigV4Signature(req: SignedRequest, claim: SigV4Claim): SigV4Result {
+  const { accessKeyId, secret, parsed } = claim;
+  const { date, region, service, signedHeaders, signature, amzDate } = parsed;
   const scope = `${date}/${region}/${service}/aws4_request`;
   const key = signingKey(secret, date, region, service);
   // The payload hash is always computed from the body received (an X-Amz-Content-Sha256 header is not trusted).
@@ -97,7 +134,31 @@ export function verifySigV4(req: SignedRequest, opts: SigV4Options): SigV4Result
   };
 }
 
-function parse(req: SignedRequest): Parsed | { error: SigV4Error; message: string } {
+/** Display names of the headers every signature must cover. */
+const ALWAYS_SIGNED: Record<string, string> = { host: 'Host', 'x-amz-date': 'X-Amz-Date' };
+
+/**
+ * The first header that must be signed and is not, by its display name; undefined when all are. `host` must be
+ * in SignedHeaders; `x-amz-date` too in the header form (the query form carries X-Amz-Date in the signed query);
+ * a service's own headers may, in the query form, be signed as query parameters of the same name.
+ */
+function unsignedRequirement(parsed: Parsed, query: string, serviceHeaders: readonly string[]): string | undefined {
+  const signed = new Set(parsed.signedHeaders);
+  if (!signed.has('host')) return ALWAYS_SIGNED.host;
+  if (!parsed.presigned && !signed.has('x-amz-date')) return ALWAYS_SIGNED['x-amz-date'];
+  const queryNames = parsed.presigned ? new Set([...new URLSearchParams(query).keys()].map((k) => k.toLowerCase())) : new Set<string>();
+  for (const name of serviceHeaders) {
+    if (!signed.has(name) && !queryNames.has(name)) return displayName(name);
+  }
+  return undefined;
+}
+
+/** `x-amz-target` → `X-Amz-Target`, as AWS names headers in its messages. */
+function displayName(header: string): string {
+  return header.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+}
+
+function parse(req: Omit<SignedRequest, 'payloadHash'>): Parsed | { error: SigV4Error; message: string } {
   const auth = headerValue(req.headers.authorization);
   const q = new URLSearchParams(req.query);
   if (auth) {
@@ -161,14 +222,19 @@ function canonicalPath(path: string): string {
   return path.split('/').map((s) => uriEncode(safeDecode(s))).join('/');
 }
 
+/** A `+` in a query string (a space). */
+export const PLUS = /\+/g;
+/** Characters encodeURIComponent leaves alone and SigV4 encodes. */
+export const NOT_ENCODED_BY_JS = /[!'()*]/g;
+
 function canonicalQuery(query: string, presigned: boolean): string {
   if (!query) return '';
   const pairs: [string, string][] = [];
   for (const part of query.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
-    const k = safeDecode((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
-    const v = eq < 0 ? '' : safeDecode(part.slice(eq + 1).replace(/\+/g, ' '));
+    const k = safeDecode((eq < 0 ? part : part.slice(0, eq)).replace(PLUS, ' '));
+    const v = eq < 0 ? '' : safeDecode(part.slice(eq + 1).replace(PLUS, ' '));
     if (presigned && k === 'X-Amz-Signature') continue;
     pairs.push([uriEncode(k), uriEncode(v)]);
   }
@@ -176,9 +242,12 @@ function canonicalQuery(query: string, presigned: boolean): string {
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
+/** Runs of whitespace in a header value, folded to one space. */
+export const WHITESPACE_RUNS = /\s+/g;
+
 function canonicalHeaderValue(v: string | string[] | undefined): string {
   const s = Array.isArray(v) ? v.join(',') : (v ?? '');
-  return s.trim().replace(/\s+/g, ' ');
+  return s.trim().replace(WHITESPACE_RUNS, ' ');
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
@@ -186,7 +255,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 function uriEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(s).replace(NOT_ENCODED_BY_JS, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function safeDecode(s: string): string {
@@ -208,8 +277,11 @@ export function sha256hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** An X-Amz-Date (ISO 8601 basic format). */
+export const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
 function parseAmzDate(s: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  const m = AMZ_DATE.exec(s);
   if (!m) return undefined;
   const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
   return Number.isNaN(t) ? undefined : t;

@@ -2,7 +2,7 @@
 // Pure functions, unit-tested in test/unit/grammar.test.ts.
 
 /** OCI name component grammar; ECR uses the same pattern (botocore RepositoryName) with length 2..256. */
-const NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
+export const NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
 export const NAME_MIN = 2;
 export const NAME_MAX = 256;
 
@@ -11,7 +11,7 @@ export function isValidRepositoryName(name: string): boolean {
 }
 
 /** OCI tag grammar: at most 128 characters. */
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+export const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
 }
@@ -20,7 +20,10 @@ export function isValidTag(tag: string): boolean {
 export const DIGEST_ALGORITHMS: Record<string, number> = { sha256: 64, sha512: 128 };
 
 /** The OCI digest grammar (algorithm ":" encoded), restricted to the registered algorithms Berth can verify. */
-const DIGEST = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+export const DIGEST = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+
+/** A digest's hex encoding. */
+export const LOWER_HEX = /^[a-f0-9]+$/;
 
 export interface ParsedDigest { algorithm: string; hex: string }
 
@@ -29,7 +32,7 @@ export function parseDigest(digest: string): ParsedDigest | undefined {
   if (!m) return undefined;
   const [, algorithm, hex] = m;
   const len = DIGEST_ALGORITHMS[algorithm];
-  if (len === undefined || hex.length !== len || !/^[a-f0-9]+$/.test(hex)) return undefined;
+  if (len === undefined || hex.length !== len || !LOWER_HEX.test(hex)) return undefined;
   return { algorithm, hex };
 }
 

@@ -2,6 +2,7 @@
 // OCI artifacts. Pure: no I/O. What it returns is what the core needs to check references and answer referrers.
 import { isValidDigest } from './grammar.ts';
 import { fail } from './errors.ts';
+import { JsonTooDeepError, parseUntrustedJson } from './json-limits.ts';
 
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -19,7 +20,7 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Layer media types whose blobs live elsewhere (`urls`) and so need not be in the registry. */
-const NON_DISTRIBUTABLE = /^application\/vnd\.(docker\.image\.rootfs\.foreign\.diff\.tar(\.gzip)?|oci\.image\.layer\.nondistributable\.v1\.tar(\+gzip|\+zstd)?)$/;
+export const NON_DISTRIBUTABLE = /^application\/vnd\.(docker\.image\.rootfs\.foreign\.diff\.tar(\.gzip)?|oci\.image\.layer\.nondistributable\.v1\.tar(\+gzip|\+zstd)?)$/;
 
 export interface Descriptor {
   mediaType: string;
@@ -56,8 +57,11 @@ const isIndex = (t: string) => t === MediaType.ociIndex || t === MediaType.docke
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
   let doc: unknown;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    // Nesting is bounded before parsing: a manifest needs a handful of levels, and a deep one would stall the
+    // parser and every walk of the document after it.
+    doc = parseUntrustedJson(body);
   } catch (e) {
+    if (e instanceof JsonTooDeepError) return fail('MANIFEST_INVALID', `manifest is not valid: ${e.message}`);
     return fail('MANIFEST_INVALID', `manifest is not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(doc)) return fail('MANIFEST_INVALID', 'manifest must be a JSON object');

@@ -14,6 +14,9 @@ import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
 
+/** An upload session's id (a UUID). */
+export const UPLOAD_ID = /^[0-9a-f-]{36}$/;
+
 export interface RegistryOptions {
   createOnPush: boolean;
   /** How long a blob no manifest references is kept after its last use (garbage collection's lease). */
@@ -209,7 +212,7 @@ export class Registry {
   }
 
   private async upload(repo: Repository, id: string) {
-    const upload = /^[0-9a-f-]{36}$/.test(id) ? await this.meta.getUpload(id) : undefined;
+    const upload = UPLOAD_ID.test(id) ? await this.meta.getUpload(id) : undefined;
     if (!upload || upload.repositoryId !== repo.id) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${repo.name}`, { id });
     return upload;
   }

@@ -1,6 +1,7 @@
 // The ECR dispatcher's decision: what each operation declares in the table (src/ecr/operations.ts), authorized
 // before the operation runs, with AWS's AccessDeniedException when it is not. The operation then finds what was
 // authorized in its context: the repository, the repositories named, or the filter of a listing.
+import { REPOSITORY_ARN } from './repositories.ts';
 import type { EcrActions } from '../auth/authorizer.ts';
 import { registryArn, repositoryArn } from '../core/arn.ts';
 import type { Repository, ResourceTag } from '../storage/meta/store.ts';
@@ -77,7 +78,7 @@ export async function authorizeOperation(ctx: EcrContext, access: EcrAccess, inp
     }
     case 'tagged-resource': {
       const arn = input.resourceArn as string;
-      const m = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/.exec(arn);
+      const m = REPOSITORY_ARN.exec(arn);
       if (!m) throw invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: ${arn}'`);
       const [, , accountId, name] = m;
       const target = await repositoryTarget(accountId, name);

@@ -10,6 +10,7 @@ import type { Lifecycle } from '../lifecycle/worker.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { EcrError } from './errors.ts';
 import type { Authorized } from './authorize.ts';
+import { parseUntrustedJson } from '../core/json-limits.ts';
 
 export interface EcrContext {
   operation: string;
@@ -88,7 +89,7 @@ export function pageOf<T>(items: T[], limit: number, keyOf: (item: T) => string)
 export function afterOf(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { a?: unknown };
+    const parsed = parseUntrustedJson(Buffer.from(token, 'base64url')) as { a?: unknown };
     if (typeof parsed.a === 'string') return parsed.a;
   } catch { /* fall through */ }
   throw new EcrError('InvalidParameterException', "Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid NextToken'");

@@ -1,12 +1,12 @@
-// The ECR control plane over AWS JSON 1.1: POST / with X-Amz-Target, SigV4-signed. Reads the body (bounded),
-// verifies the signature, validates the input against ECR's model, authorizes what the operation's table entry
-// declares (src/ecr/operations.ts), runs the operation, and answers in JSON or with an AWS JSON error.
+// The ECR control plane over AWS JSON 1.1: POST / with X-Amz-Target, SigV4-signed. Checks the credential, reads
+// the body (bounded by its operation's limit), verifies the signature, validates the input against ECR's model,
+// authorizes what the operation's table entry declares (src/ecr/operations.ts), runs the operation, and answers in
+// JSON or with an AWS JSON error.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Identity, KeyHolder } from '../auth/identity.ts';
+import type { Identity } from '../auth/identity.ts';
 import type { Authorizer } from '../auth/authorizer.ts';
 import type { Principal } from '../auth/principal.ts';
-import { sha256hex, verifySigV4 } from '../auth/sigv4.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Images } from '../core/images.ts';
 import type { Lifecycle } from '../lifecycle/worker.ts';
@@ -19,14 +19,15 @@ import { operationFor } from './operations.ts';
 import { authorizeOperation } from './authorize.ts';
 import { model, validateInput } from './validate.ts';
 import { sendJson } from '../server/json.ts';
-import { readBody } from '../server/body.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
+import { closeUnread, readBody } from '../server/body.ts';
+import { checkCaller, ecrTarget, verifyBody } from './authenticate.ts';
+import { ecrBodyLimit } from './body-limits.ts';
+import { parseEcrInput } from './input.ts';
 
 /** SigV4's refusals of a credential or signature: failed logins (a request with no credential at all is not). */
 const LOGIN_FAILURES = new Set(['IncompleteSignatureException', 'InvalidSignatureException', 'UnrecognizedClientException']);
 
-/** The largest request body: an UploadLayerPart of 20 MiB, base64-encoded, with room to spare. */
-const MAX_BODY = 32 * 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 export interface EcrDeps {
@@ -52,24 +53,23 @@ export function ecrHandler(deps: EcrDeps) {
     res.setHeader('x-amzn-RequestId', requestId);
     let registryId = '';
     try {
-      const { bytes: body } = await readBody(req, MAX_BODY);
-      if (!body) throw new EcrError('SerializationException', `The request body is larger than ${MAX_BODY} bytes`, 413);
-      const target = header(req, 'x-amz-target') ?? '';
+      // The target first (it names the body limit), then the credential, and only then the body.
+      const target = ecrTarget(req, url);
       const prefix = `${model.targetPrefix}.`;
       const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
       seen.operation = operation || undefined;
-      const holder = await authenticate(deps.identity, req, url, body, now());
+      const caller = await checkCaller(deps.identity, req, url, now());
+      const limit = ecrBodyLimit(operation);
+      const { bytes: body } = await readBody(req, limit);
+      if (!body) throw new EcrError('SerializationException', `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`, 413);
+      verifyBody(caller, req, url, body);
+      const { holder } = caller;
       seen.principal = holder.principal;
       deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
       const entry = operationFor(operation);
       if (!entry) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
-      let input: unknown;
-      try {
-        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new EcrError('SerializationException', 'The request body is not valid JSON');
-      }
+      const input = parseEcrInput(body);
       validateInput(operation, input);
       if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
       const ctx: EcrContext = {
@@ -83,6 +83,7 @@ export function ecrHandler(deps: EcrDeps) {
       const output = await entry.run(ctx, input);
       send(res, 200, output);
     } catch (e) {
+      closeUnread(req, res);
       const error = e instanceof EcrError ? e
         : e instanceof RegistryError ? fromRegistryError(e, registryId)
         : undefined;
@@ -95,33 +96,6 @@ export function ecrHandler(deps: EcrDeps) {
       send(res, error.status, { __type: error.type, message: error.message, ...error.fields });
     }
   };
-}
-
-async function authenticate(identity: Identity, req: IncomingMessage, url: URL, body: Buffer, now: number): Promise<KeyHolder> {
-  const accessKeyId = accessKeyOf(req, url);
-  const holder = accessKeyId ? await identity.lookup(accessKeyId) : undefined;
-  const result = verifySigV4({
-    method: req.method ?? 'POST',
-    path: url.pathname,
-    query: url.search.slice(1),
-    headers: req.headers,
-    payloadHash: sha256hex(body),
-  }, { service: 'ecr', now, secretFor: (id) => (holder && id === holder.accessKeyId ? holder.secretAccessKey : undefined) });
-  if (!result.ok) throw new EcrError(result.error, result.message, result.error === 'MissingAuthenticationTokenException' ? 403 : 400);
-  return holder!;
-}
-
-/** The access key id a request claims (header or presigned query), to look its secret up before verifying. */
-function accessKeyOf(req: IncomingMessage, url: URL): string | undefined {
-  const auth = header(req, 'authorization');
-  const credential = auth ? /Credential=([^/,\s]+)\//.exec(auth)?.[1] : url.searchParams.get('X-Amz-Credential')?.split('/')[0];
-  return credential || undefined;
-}
-
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function send(res: ServerResponse, status: number, body: object): void {

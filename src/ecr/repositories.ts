@@ -15,6 +15,9 @@ import {
 import { repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
+/** A repository's ARN. */
+export const REPOSITORY_ARN = /^arn:aws:ecr:([^:]+):(\d{12}):repository\/(.+)$/;
+
 const MAX_TAGS = 50;
 
 export function wireRepository(ctx: EcrContext, r: Repository): Wire<WireRepository> {

@@ -1,7 +1,9 @@
 // Validation of ECR requests against the constraints of ECR's service model (src/ecr/model.json, extracted from
 // botocore by scripts/ecr-model.py): required members, types, lengths, ranges, patterns and enums, reported as
-// ECR reports them.
+// ECR reports them. Lengths are checked before patterns, and the model's patterns run on RE2's linear-time engine
+// (re2js): several of them backtrack catastrophically in a backtracking engine such as V8's.
 import { createRequire } from 'node:module';
+import { RE2JS } from 're2js';
 import { EcrError, constraintFailed } from './errors.ts';
 
 interface Shape {
@@ -26,15 +28,31 @@ interface Model {
 
 export const model = createRequire(import.meta.url)('./model.json') as Model;
 
-const patterns = new Map<string, RegExp>();
-function fullMatch(pattern: string): RegExp {
+const patterns = new Map<string, RE2JS>();
+/** A model pattern compiled once for RE2 (linear time in the input's length whatever the pattern). */
+export function modelPattern(pattern: string): RE2JS {
   let re = patterns.get(pattern);
   if (!re) {
-    re = new RegExp(`^(?:${pattern})$`, 'u');
+    re = RE2JS.compile(pattern);
     patterns.set(pattern, re);
   }
   return re;
 }
+
+/** Every pattern of the model, with the shapes that use it. */
+export function modelPatterns(): { pattern: string; shapes: string[] }[] {
+  const byPattern = new Map<string, string[]>();
+  for (const [name, shape] of Object.entries(model.shapes)) {
+    if (shape.pattern) byPattern.set(shape.pattern, [...(byPattern.get(shape.pattern) ?? []), name]);
+  }
+  return [...byPattern].map(([pattern, shapes]) => ({ pattern, shapes }));
+}
+
+/** A whole string matches a model pattern (botocore's patterns are meant for the whole value). */
+export const matchesModelPattern = (pattern: string, value: string): boolean => modelPattern(pattern).matches(value);
+
+/** The base64 a blob member must be. */
+export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Validates an operation's input; throws the EcrError ECR would answer with. */
 export function validateInput(operation: string, input: unknown): void {
@@ -75,9 +93,9 @@ function check(value: unknown, shapeName: string, path: string): void {
     }
     case 'string': {
       if (typeof value !== 'string') throw serialization(at, 'string');
-      length([...value].length, shape, at, 'length');
+      length(codePoints(value), shape, at, 'length');
       if (shape.enum && !shape.enum.includes(value)) throw constraintFailed(at, `Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
-      if (shape.pattern && !fullMatch(shape.pattern).test(value)) throw constraintFailed(at, `must satisfy regular expression '${shape.pattern}'`);
+      if (shape.pattern && !matchesModelPattern(shape.pattern, value)) throw constraintFailed(at, `must satisfy regular expression '${shape.pattern}'`);
       return;
     }
     case 'integer':
@@ -91,7 +109,7 @@ function check(value: unknown, shapeName: string, path: string): void {
       if (typeof value !== 'boolean') throw serialization(at, 'boolean');
       return;
     case 'blob': {
-      if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw serialization(at, 'base64-encoded blob');
+      if (typeof value !== 'string' || !BASE64.test(value)) throw serialization(at, 'base64-encoded blob');
       length(Buffer.byteLength(value, 'base64'), shape, at, 'length');
       return;
     }
@@ -101,6 +119,22 @@ function check(value: unknown, shapeName: string, path: string): void {
     default:
       return;
   }
+}
+
+/** The length ECR counts, in code points, without building an array of them. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 function length(n: number, shape: Shape, at: string, what: string): void {

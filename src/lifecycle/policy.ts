@@ -18,6 +18,7 @@
 // `transition`) are refused with a message that says so.
 //
 // The length of the text (100 to 30720 characters in ECR's API model) is the API layer's check, not this module's.
+import { JsonTooDeepError, parseUntrustedJson } from '../core/json-limits.ts';
 
 export interface LifecycleRule {
   rulePriority: number;
@@ -158,8 +159,9 @@ const NO_ARCHIVE = 'Berth has no archive storage class';
 export function parseLifecyclePolicy(text: string): LifecyclePolicy {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseUntrustedJson(text);
   } catch (e) {
+    if (e instanceof JsonTooDeepError) return fail(schemaMessages.unmappable, `the policy is not valid: ${e.message}`, '');
     return fail(schemaMessages.unmappable, `the policy is not valid JSON (${(e as Error).message})`, '');
   }
   if (!isObject(doc)) return fail(schemaMessages.unmappable, `the policy must be a JSON object, not ${jsonTypeOf(doc)}`, '');

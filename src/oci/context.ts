@@ -9,6 +9,9 @@ import { fail } from '../core/errors.ts';
 import { isValidRepositoryName } from '../core/grammar.ts';
 import { repositoryArn } from '../core/arn.ts';
 
+/** A repository name qualified by another account's id. */
+export const ACCOUNT_QUALIFIED_NAME = /^(\d{12})\/(.+)$/;
+
 export interface OciContext {
   req: IncomingMessage;
   res: ServerResponse;
@@ -70,7 +73,7 @@ export async function authorizeRepository(ctx: OciContext, name: string, actions
   if (!isValidRepositoryName(name)) fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
   const own = ctx.principal.accountId;
   const existing = await ctx.registry.meta.getRepository(own, name);
-  const other = existing ? undefined : /^(\d{12})\/(.+)$/.exec(name);
+  const other = existing ? undefined : ACCOUNT_QUALIFIED_NAME.exec(name);
   if (other && other[1] !== own && (await ctx.registry.meta.listAccounts()).includes(other[1])) {
     const [, account, otherName] = other;
     const repo = await ctx.registry.meta.getRepository(account, otherName);

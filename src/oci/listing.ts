@@ -5,6 +5,9 @@ import type { Page } from '../storage/meta/store.ts';
 import type { ListingContext, OciContext, RepositoryContext } from './context.ts';
 import { listVisible } from '../core/repositories.ts';
 
+/** The `n` of a paginated list. */
+export const PAGE_SIZE = /^\d+$/;
+
 /** Upper bound on one page, whatever `n` asks for. */
 const MAX_PAGE = 10_000;
 
@@ -52,7 +55,7 @@ function pageOf(ctx: OciContext): Page {
   const n = q.get('n');
   let limit = MAX_PAGE;
   if (n !== null) {
-    if (!/^\d+$/.test(n)) fail('PAGINATION_NUMBER_INVALID', `invalid number of results requested: n=${n}`);
+    if (!PAGE_SIZE.test(n)) fail('PAGINATION_NUMBER_INVALID', `invalid number of results requested: n=${n}`);
     limit = Math.min(Number(n), MAX_PAGE);
   }
   return { last: q.get('last') ?? undefined, limit };

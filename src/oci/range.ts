@@ -1,9 +1,14 @@
 // Range grammars of the data plane. Pure functions, unit-tested in test/unit/range.test.ts.
 
+/** A chunked upload's Content-Range. */
+export const CONTENT_RANGE = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/;
+/** A blob GET's Range (one range). */
+export const RANGE = /^bytes=\s*(\d*)-(\d*)\s*$/;
+
 /** `Content-Range` of a chunked upload PATCH: "<start>-<end>", inclusive (the spec's form, no "bytes " unit);
  * "bytes <start>-<end>/<total|*>" is accepted too, as some clients send it. */
 export function parseContentRange(value: string): { start: number; end: number } | undefined {
-  const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(value.trim());
+  const m = CONTENT_RANGE.exec(value.trim());
   if (!m) return undefined;
   const start = Number(m[1]);
   const end = Number(m[2]);
@@ -17,7 +22,7 @@ export type ByteRange = { start: number; end: number } | 'unsatisfiable' | undef
  * ignored (absent, malformed, or several ranges: the whole blob is sent), 'unsatisfiable' for 416. */
 export function parseRange(value: string | undefined, size: number): ByteRange {
   if (!value) return undefined;
-  const m = /^bytes=\s*(\d*)-(\d*)\s*$/.exec(value);
+  const m = RANGE.exec(value);
   if (!m) return undefined;
   const [, a, b] = m;
   if (a === '' && b === '') return undefined;

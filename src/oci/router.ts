@@ -12,20 +12,26 @@ import { sendOciError } from './errors.ts';
 import { decodePathParams } from './path.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
 import { OCI_ROUTES, routePattern, type OciMethod } from './routes.ts';
+import { closeUnread } from '../server/body.ts';
 
-const ROUTES = OCI_ROUTES.map((route) => ({ pattern: routePattern(route.path), methods: route.methods }));
+export const ROUTES = OCI_ROUTES.map((route) => ({ pattern: routePattern(route.path), methods: route.methods }));
+
+/** A blob's path, for a layer download URL's signature. */
+export const BLOB_PATH = /^\/v2\/(.+?)\/blobs\/([^/]+)$/;
+/** A Bearer Authorization header. */
+export const BEARER = /^bearer /i;
 
 /** Basic credentials, or the signature of a layer download URL (GetDownloadUrlForLayer) on a blob GET. */
 async function authenticate(identity: Identity, req: IncomingMessage, url: URL): Promise<BasicResult> {
   const signature = url.searchParams.get(DOWNLOAD_SIGNATURE);
   if (signature !== null && !req.headers.authorization && (req.method === 'GET' || req.method === 'HEAD')) {
-    const m = /^\/v2\/(.+?)\/blobs\/([^/]+)$/.exec(url.pathname);
+    const m = BLOB_PATH.exec(url.pathname);
     if (!m) return { error: 'a download signature is only valid on a blob' };
     const [name, digest] = decodePathParams(url.pathname, [m[1], m[2]]);
     return identity.verifyDownload(signature, name, digest);
   }
   const authorization = req.headers.authorization;
-  if (authorization && /^bearer /i.test(authorization)) return identity.verifyBearer(authorization.slice(7).trim());
+  if (authorization && BEARER.test(authorization)) return identity.verifyBearer(authorization.slice(7).trim());
   return identity.basic(authorization);
 }
 
@@ -101,7 +107,8 @@ export function ociHandler(deps: OciDeps) {
       // none, for anonymous pulls). Basic credentials sent directly are accepted too. Only one challenge: docker
       // applies every challenge it knows, and a Basic one would stop its anonymous pulls.
       if (e.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', `Bearer realm="${deps.tokenRealm}",service="${deps.realm}"`);
-      // A request body left unread is discarded by Node after the answer; the connection stays usable.
+      // A request body left unread (a refusal before it was read) is not read in full: see closeUnread.
+      closeUnread(req, res);
       sendOciError(res, e, head);
     }
   };

@@ -136,6 +136,8 @@ export interface RawOptions {
   presign?: boolean;
   /** Send this body instead of the one that was signed (a tampering test). */
   sendBody?: string;
+  /** Headers the signer leaves out of SignedHeaders (the SDK signer's `unsignableHeaders`), e.g. ['x-amz-target']. */
+  unsigned?: string[];
 }
 
 /** `body`: a value sent as JSON, or a string or Buffer sent as it is. */
@@ -164,7 +166,7 @@ export async function ecrRaw(berth: Berth, operation: string, body: unknown = {}
     };
     const signed = opts.presign
       ? await signer.presign(request, { signingDate: opts.signingDate, expiresIn: 300 })
-      : await signer.sign(request, { signingDate: opts.signingDate });
+      : await signer.sign(request, { signingDate: opts.signingDate, ...(opts.unsigned ? { unsignableHeaders: new Set(opts.unsigned) } : {}) });
     Object.assign(headers, signed.headers as Record<string, string>);
     query = signed.query as Record<string, string>;
   }
@@ -187,6 +189,26 @@ export async function ecrRaw(berth: Berth, operation: string, body: unknown = {}
       }
     },
   };
+}
+
+/**
+ * The headers of an ECR request (POST /) signed by the SDK's signer for a body whose sha256 (hex) is given: for
+ * bodies too large to hash in the signer's pure-JS SHA-256, or never sent at all. The hash travels as
+ * x-amz-content-sha256, which the SDK signer takes as the payload's; Berth computes its own from what it receives.
+ */
+export async function signedEcrHeaders(berth: Berth, operation: string, bodySha256: string, opts: { accessKeyId?: string; secretAccessKey?: string } = {}): Promise<Record<string, string>> {
+  const url = new URL(berth.url);
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: opts.accessKeyId ?? berth.accessKeyId, secretAccessKey: opts.secretAccessKey ?? berth.secretAccessKey },
+    region: REGION, service: 'ecr', sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
+    headers: { host: url.host, 'content-type': JSON_11, 'x-amz-target': `${TARGET_PREFIX}.${operation}`, 'x-amz-content-sha256': bodySha256 },
+  });
+  const headers = { ...(signed.headers as Record<string, string>) };
+  delete headers.host;
+  return headers;
 }
 
 /** The exception name of an AWS JSON error body: `__type`, without any "namespace#" prefix. */

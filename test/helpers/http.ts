@@ -377,3 +377,60 @@ export function serverReport(b: { process: import('node:child_process').ChildPro
   }
   return lines.join('\n').replace(/^/gm, '# ');
 }
+
+export interface EarlyAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json: () => any;
+  /** Body bytes written before the answer came. */
+  bytesSent: number;
+}
+
+/**
+ * One request over node:http whose answer is awaited while its body is (or is not yet) being sent: for requests
+ * the server must refuse before reading their body. `body`: 'none' sends the headers only (with the Content-Length
+ * given) and never a byte of body; a Buffer is sent whole; a number streams that many bytes of `fill` in 64 KiB
+ * chunks (chunked when no Content-Length is given) and stops as soon as the answer arrives, never ending the body.
+ * A write error after the answer is ignored; an error before it, or no answer within `timeoutMs`, fails the call.
+ */
+export function sendAnsweredEarly(url: string, method: string, headers: Record<string, string | number>, body: 'none' | Buffer | number, opts: { fill?: string; timeoutMs?: number } = {}): Promise<EarlyAnswer> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    let bytesSent = 0;
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer within ${opts.timeoutMs ?? 30_000} ms (${bytesSent} body bytes sent)`));
+    }, opts.timeoutMs ?? 30_000);
+    const req = http.request(url, { method, headers }, (res) => {
+      answered = true;
+      const sentBeforeAnswer = bytesSent;
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+      res.on('end', () => {
+        clearTimeout(timer);
+        req.destroy();
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text), bytesSent: sentBeforeAnswer });
+      });
+    });
+    req.on('error', (e) => { if (!answered) { clearTimeout(timer); reject(e); } });
+    if (body === 'none') {
+      req.flushHeaders();
+    } else if (Buffer.isBuffer(body)) {
+      bytesSent = body.length;
+      req.end(body);
+    } else {
+      const chunk = Buffer.alloc(64 * 1024, opts.fill ?? 'a');
+      const pump = () => {
+        while (!answered && !req.destroyed && bytesSent < body) {
+          const piece = chunk.subarray(0, Math.min(chunk.length, body - bytesSent));
+          bytesSent += piece.length;
+          if (!req.write(piece)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    }
+  });
+}

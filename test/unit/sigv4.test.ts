@@ -92,3 +92,65 @@ test('presigned query strings verify until they expire', async () => {
   assert.equal((expired as { error: string }).error, 'InvalidSignatureException');
   assert.match((expired as { message: string }).message, /Signature expired/);
 });
+
+// Issue 16: what must be signed. The AWS SDK's own signer is told not to sign a header (`unsignableHeaders`), so each
+// request below is validly signed: before the fix each verified, and a request signed without x-amz-target could be
+// replayed as any other operation.
+const ECR_SIGNED = ['x-amz-target', 'content-type'];
+const ecrOpts = (now = NOW) => ({ ...opts(now), requireSigned: ECR_SIGNED });
+
+test('host, x-amz-date, and for the ECR API x-amz-target and content-type, must be signed', async () => {
+  const cases: [string[], string][] = [
+    [['host'], 'Host'],
+    [['x-amz-date'], 'X-Amz-Date'],
+    [['x-amz-target'], 'X-Amz-Target'],
+    [['content-type'], 'Content-Type'],
+    [['host', 'x-amz-date', 'x-amz-target', 'content-type', 'x-amz-content-sha256'], 'Host'],
+  ];
+  for (const [unsigned, named] of cases) {
+    const signed = await signer().sign(httpRequest(), { signingDate: new Date(NOW), unsignableHeaders: new Set(unsigned) });
+    const result = verifySigV4(asSigned(signed), ecrOpts());
+    assert.deepEqual(result, { ok: false, error: 'IncompleteSignatureException', message: `'${named}' must be a 'SignedHeader' in the AWS Authorization.` }, unsigned.join(','));
+  }
+});
+
+test('a request signed without x-amz-target cannot be replayed as another operation', async () => {
+  const signed = await signer().sign(httpRequest(), { signingDate: new Date(NOW), unsignableHeaders: new Set(['x-amz-target']) });
+  const replayed = asSigned(signed);
+  replayed.headers['x-amz-target'] = 'AmazonEC2ContainerRegistry_V20150921.DeleteRepository';
+  assert.equal(verifySigV4(replayed, ecrOpts()).ok, false);
+});
+
+test('content-type need not be signed where the service does not ask for it; host and x-amz-date always', async () => {
+  const noType = await signer().sign(httpRequest(), { signingDate: new Date(NOW), unsignableHeaders: new Set(['content-type']) });
+  assert.equal(verifySigV4(asSigned(noType), opts()).ok, true);
+  const noHost = await signer().sign(httpRequest(), { signingDate: new Date(NOW), unsignableHeaders: new Set(['host']) });
+  assert.equal((verifySigV4(asSigned(noHost), opts()) as { error: string }).error, 'IncompleteSignatureException');
+});
+
+test('an empty SignedHeaders is refused', () => {
+  const headers = {
+    authorization: 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/ecr/aws4_request, SignedHeaders=, Signature=00',
+    'x-amz-date': '20261122T120000Z',
+  };
+  const result = verifySigV4({ method: 'POST', path: '/', query: '', headers, payloadHash: sha256hex('') }, ecrOpts());
+  assert.deepEqual(result, { ok: false, error: 'IncompleteSignatureException', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." });
+});
+
+test('a presigned ECR request may sign x-amz-target as a query parameter (the SDK hoists it there)', async () => {
+  const presigned = await signer().presign(httpRequest(), { signingDate: new Date(NOW), expiresIn: 300 });
+  assert.ok(Object.keys(presigned.query ?? {}).some((k) => k.toLowerCase() === 'x-amz-target'), 'hoisted to the query');
+  assert.equal(verifySigV4(asSigned(presigned as never), ecrOpts(NOW + 1000)).ok, true);
+});
+
+test('a header date more than 15 minutes away either way is refused with ECR\'s names; presigned URLs last at most 7 days', async () => {
+  const signed = await signer().sign(httpRequest(), { signingDate: new Date(NOW) });
+  for (const now of [NOW + 15 * 60_000 + 1000, NOW - 15 * 60_000 - 1000]) {
+    const result = verifySigV4(asSigned(signed), ecrOpts(now));
+    assert.equal((result as { error: string }).error, 'InvalidSignatureException');
+    assert.match((result as { message: string }).message, now > NOW ? /^Signature expired: 20261122T120000Z is now earlier than/ : /^Signature not yet current/);
+  }
+  const presigned = await signer().presign(httpRequest(), { signingDate: new Date(NOW), expiresIn: 300 });
+  const longer = asSigned({ ...presigned, query: { ...presigned.query, 'X-Amz-Expires': '604801' } } as never);
+  assert.equal((verifySigV4(longer, ecrOpts()) as { error: string }).error, 'IncompleteSignatureException');
+});

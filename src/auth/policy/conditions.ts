@@ -12,6 +12,15 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { literalText, matchArnPieces, matchTokens, substitute, tokenize, type Piece, type VariableResolver } from './wildcard.ts';
 
+/** A Bool condition's value. */
+export const BOOLEAN_TEXT = /^(true|false)$/i;
+/** A BinaryEquals condition's value. */
+export const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A CIDR prefix length. */
+export const PREFIX_LENGTH = /^\d{1,3}$/;
+/** An IPv4 address as an IPv6 socket reports it. */
+export const MAPPED_IPV4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
 /** A value of a condition key in the request context; an array for a multivalued key such as aws:TagKeys. */
 export type ContextValue = string | number | boolean | readonly string[];
 
@@ -128,7 +137,7 @@ export function checkConditionValues(operator: Operator, values: string[]): stri
       case 'Null':
       case 'Bool':
         if (category === 'Bool' && value.includes('${')) break;
-        if (!/^(true|false)$/i.test(value)) return bad('true or false');
+        if (!BOOLEAN_TEXT.test(value)) return bad('true or false');
         break;
       case 'Numeric':
         if (parseNumber(value) === undefined) return bad('a number');
@@ -140,7 +149,7 @@ export function checkConditionValues(operator: Operator, values: string[]): stri
         if (parseIpRange(value) === undefined) return bad('an IPv4 or IPv6 address or CIDR range');
         break;
       case 'Binary':
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return bad('base64');
+        if (!BASE64_TEXT.test(value)) return bad('base64');
         break;
       default:
         break;
@@ -214,16 +223,16 @@ function prepare(category: Category, value: string, resolve: VariableResolver | 
   }
 }
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+export const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 export function parseNumber(value: string): number | undefined {
   const s = value.trim();
   return NUMBER.test(s) ? Number(s) : undefined;
 }
 
-const EPOCH = /^-?\d+(\.\d+)?$/;
+export const EPOCH = /^-?\d+(\.\d+)?$/;
 // W3C profile of ISO 8601: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.s]]TZD
-const ISO = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/i;
+export const ISO = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/i;
 
 /** Milliseconds since the epoch of an ISO 8601 date (W3C profile) or of an epoch time in seconds. */
 export function parseDate(value: string): number | undefined {
@@ -255,7 +264,7 @@ function computeIpRange(value: string): IpRange | undefined {
   if (family === undefined) return undefined;
   const max = family === 'ipv4' ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : value.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  if (!PREFIX_LENGTH.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
   if (prefix > max) return undefined;
   const list = new BlockList();
@@ -265,7 +274,7 @@ function computeIpRange(value: string): IpRange | undefined {
 
 function inRange(request: string, range: IpRange): boolean {
   let address = request.trim();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address); // an IPv4 client seen through an IPv6 socket
+  const mapped = MAPPED_IPV4.exec(address); // an IPv4 client seen through an IPv6 socket
   if (mapped) address = mapped[1];
   const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
   return family === range.family && range.list.check(address, family);

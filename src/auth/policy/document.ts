@@ -6,6 +6,7 @@
 // Every problem is reported as a PolicyError whose message says what is wrong and where, e.g.
 // "Statement[1]: Effect must be Allow or Deny".
 import { checkConditionValues, parseOperator } from './conditions.ts';
+import { checkJsonDepth, JsonTooDeepError } from '../../core/json-limits.ts';
 
 export interface PolicyDocument {
   Version?: string;
@@ -42,10 +43,12 @@ const TOP_LEVEL_KEYS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
 const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'Federated']);
 
-const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
-const ACCOUNT_ID = /^\d{12}$/;
-const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^*?]+$/;
-const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/;
+export const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+export const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^*?]+$/;
+export const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/;
+/** What an identity policy's Sid may be. */
+export const IDENTITY_SID = /^[A-Za-z0-9]*$/;
 
 /** Parses and validates a policy document; throws PolicyError. */
 export function parsePolicy(text: string, kind: PolicyKind): PolicyDocument {
@@ -104,7 +107,7 @@ function parseStatement(raw: unknown, at: string, kind: PolicyKind): Statement {
     if (typeof s.Sid !== 'string') fail('Sid must be a string');
     sid = s.Sid as string;
     // "For IAM policies, basic alphanumeric characters (A-Z,a-z,0-9) are the only allowed characters in the Sid"
-    if (kind === 'identity' && !/^[A-Za-z0-9]*$/.test(sid)) fail(`Sid '${sid}' may contain only letters and digits`);
+    if (kind === 'identity' && !IDENTITY_SID.test(sid)) fail(`Sid '${sid}' may contain only letters and digits`);
   }
 
   if (s.Effect === undefined) fail('Effect is missing');
@@ -247,8 +250,11 @@ export const MAX_POLICY_DEPTH = 64;
 
 function parseJson(text: string): unknown {
   try {
+    // Bounded nesting first: the parser below recurses once per level.
+    checkJsonDepth(text);
     JSON.parse(text);
   } catch (err) {
+    if (err instanceof JsonTooDeepError) throw new PolicyError(`Policy document is not valid: ${err.message}`);
     throw new PolicyError(`Policy document is not valid JSON: ${(err as Error).message}`);
   }
   let i = 0;

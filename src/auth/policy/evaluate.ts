@@ -177,11 +177,14 @@ export function actionMatches(pattern: string, action: string): boolean {
   return matchWildcard(pattern, action, true);
 }
 
-const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
+/** A bare account id as a principal. */
+export const ACCOUNT_NUMBER = /^\d{12}$/;
+
+export const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
 
 /** The account named by an AWS principal entry (an account id or an account root ARN), if it names one. */
 function principalAccount(id: string): string | undefined {
-  if (/^\d{12}$/.test(id)) return id;
+  if (ACCOUNT_NUMBER.test(id)) return id;
   return ROOT_ARN.exec(id)?.[1];
 }
 

@@ -15,8 +15,22 @@ export interface Piece {
 /** Looks up the value of a policy variable (a condition key such as `aws:username`); undefined when it has none. */
 export type VariableResolver = (name: string) => string | undefined;
 
-const VARIABLE = /\$\{([^}]*)\}/g;
-const WITH_DEFAULT = /^([^,]*?)\s*,\s*'([^']*)'\s*$/;
+export const VARIABLE = /\$\{([^}]*)\}/g;
+
+/**
+ * A variable with a default, `${name, 'default'}`: its name (before the first comma) and its default (quoted,
+ * whitespace around it allowed); undefined without one. Split by hand: the regular expression that says the same
+ * (`^([^,]*?)\s*,\s*'([^']*)'\s*$`) backtracks quadratically on a long run of spaces.
+ */
+export function splitDefault(inner: string): { name: string; fallback: string } | undefined {
+  const comma = inner.indexOf(',');
+  if (comma < 0) return undefined;
+  const quoted = inner.slice(comma + 1).trim();
+  if (quoted.length < 2 || !quoted.startsWith("'") || !quoted.endsWith("'")) return undefined;
+  const fallback = quoted.slice(1, -1);
+  if (fallback.includes("'")) return undefined;
+  return { name: inner.slice(0, comma), fallback };
+}
 
 /**
  * Substitutes the policy variables in a policy value. Without a resolver (policy language `2008-10-17` or no
@@ -35,9 +49,9 @@ export function substitute(value: string, resolve: VariableResolver | undefined)
       pieces.push({ text: inner, wild: false });
       continue;
     }
-    const withDefault = WITH_DEFAULT.exec(inner);
-    const name = (withDefault ? withDefault[1] : inner).trim();
-    const resolved = resolve(name) ?? withDefault?.[2];
+    const withDefault = splitDefault(inner);
+    const name = (withDefault ? withDefault.name : inner).trim();
+    const resolved = resolve(name) ?? withDefault?.fallback;
     if (resolved === undefined) return undefined;
     pieces.push({ text: resolved, wild: false });
   }
@@ -90,7 +104,7 @@ export function matchTokens(tokens: Token[], value: string, ignoreCase = false):
   return t === tokens.length;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+export const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Tokens of plain policy strings, kept (case-sensitive ones, case-insensitive ones): the same few patterns are
  * matched on every request. */

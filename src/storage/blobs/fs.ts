@@ -15,6 +15,9 @@ import { copyRange } from './copy.ts';
 import type { Chunks, Observer } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
 
+/** An upload's file name (its id). */
+export const UPLOAD_FILE_NAME = /^[a-zA-Z0-9-]+$/;
+
 const READ_CHUNK = BUFFER_SIZE;
 /** Blob and upload files are the owner's alone (see server/file-modes.ts). */
 const FILE_MODE = 0o600;
@@ -45,7 +48,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   private uploadDir(id: string): string {
-    if (!/^[a-zA-Z0-9-]+$/.test(id)) throw new Error(`invalid upload id ${id}`);
+    if (!UPLOAD_FILE_NAME.test(id)) throw new Error(`invalid upload id ${id}`);
     return join(this.root, 'uploads', id);
   }
 
@@ -147,7 +150,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async listUploadIds(): Promise<string[]> {
-    return (await readdir(join(this.root, 'uploads'))).filter((n) => /^[a-zA-Z0-9-]+$/.test(n));
+    return (await readdir(join(this.root, 'uploads'))).filter((n) => UPLOAD_FILE_NAME.test(n));
   }
 
   async *walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }> {
