@@ -16,9 +16,12 @@ function decodeParam(param: string, code: RegistryErrorCode): string {
   }
 }
 
+/** The kind of reference a path ends with. */
+export const REFERENCE_KIND = /\/(manifests|blobs\/uploads|blobs|referrers)\/[^/]+$/;
+
 /** What a malformed reference is, by the route it ends: a manifest's tag or digest, an upload id, or a digest. */
 function referenceError(pathname: string): RegistryErrorCode {
-  const kind = /\/(manifests|blobs\/uploads|blobs|referrers)\/[^/]+$/.exec(pathname)?.[1];
+  const kind = REFERENCE_KIND.exec(pathname)?.[1];
   if (kind === 'manifests') return 'MANIFEST_INVALID';
   if (kind === 'blobs/uploads') return 'BLOB_UPLOAD_INVALID';
   return 'DIGEST_INVALID';

@@ -10,6 +10,7 @@
 // A pattern added for client input belongs here.
 import { BASE64, modelPatterns } from '../ecr/validate.ts';
 import { REPOSITORY_ARN } from '../ecr/repositories.ts';
+import { REFERENCE_KIND } from '../oci/path.ts';
 import { CREDENTIAL_STOP } from '../ecr/authenticate.ts';
 import { DIGEST, LOWER_HEX, NAME, TAG } from '../core/grammar.ts';
 import { NON_DISTRIBUTABLE } from '../core/manifest.ts';
@@ -73,6 +74,7 @@ export const HAND_WRITTEN_PATTERNS: readonly InputPattern[] = [
   { name: 'policy: variable', pattern: VARIABLE },
   { name: 'policy: non-ASCII text', pattern: NON_ASCII },
   { name: 'ECR: repository ARN', pattern: REPOSITORY_ARN },
+  { name: 'OCI: the kind of reference a path ends with', pattern: REFERENCE_KIND },
   { name: 'ECR: base64 blob', pattern: BASE64 },
   { name: 'ECR: end of a Credential access key id', pattern: CREDENTIAL_STOP },
 ];

@@ -160,7 +160,7 @@ function authenticated(caller: Exclude<BasicResult, undefined>, grant: Grant['gr
   return caller;
 }
 
-/** The scopes asked for: `scope` repeated, each possibly several separated by spaces; each named once. */
+/** The scopes asked for: `scope` repeated, each possibly several separated by spaces (RFC 6749 3.3); each named once. */
 function scopes(params: URLSearchParams): string {
-  return [...new Set(params.getAll('scope').flatMap((s) => s.split(/\s+/)).filter((s) => s !== ''))].join(' ');
+  return [...new Set(params.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== ''))].join(' ');
 }

@@ -124,7 +124,10 @@ const NOT_CLIENT_INPUT: Record<string, string> = {
   'src/ecr/operations.ts /PullThroughCache/': 'operation names already found in the model',
   'src/ecr/operations.ts /RepositoryCreationTemplate/': 'operation names already found in the model',
   'src/ecr/operations.ts /Signing/': 'operation names already found in the model',
-  'src/ecr/operations.ts /AccountSetting|PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/': 'operation names already found in the model',
+  'src/ecr/operations.ts /PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/': 'operation names already found in the model',
+  'src/oci/routes.ts /(<[a-z]+>)/': 'the route table\'s own path templates',
+  'src/oci/routes.ts /^<[a-z]+>$/': 'the route table\'s own path templates',
+  'src/oci/routes.ts /[.*+?^${}()|[\\]\\\\]/g': 'the route table\'s own path templates',
 };
 
 /** Regular expression literals in TypeScript source, found where an expression starts (not a division). */
@@ -151,8 +154,8 @@ test('every regular expression in src/ is registered as client-facing or listed 
         const literal = `/${m[1]}/${m[2]}`;
         if (!registered.has(literal) && !NOT_CLIENT_INPUT[`${file} ${literal}`]) unaccounted.push(`${file}:${i + 1} ${literal}`);
       }
-      // Built patterns: only the OCI routes, which are registered (ROUTES).
-      if (line.includes('new RegExp(') && file !== join('src', 'oci', 'router.ts')) unaccounted.push(`${file}:${i + 1} new RegExp`);
+      // Built patterns: only the OCI routes, built from the route table and registered (ROUTES).
+      if (line.includes('new RegExp(') && file !== join('src', 'oci', 'routes.ts')) unaccounted.push(`${file}:${i + 1} new RegExp`);
     });
   }
   assert.ok(found > 40, `${found} literals found: the scan works`);
