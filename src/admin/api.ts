@@ -3,6 +3,7 @@
 // default account's root.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IdentityError } from '../auth/identity.ts';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
 import { readBody } from '../server/body.ts';
@@ -46,6 +47,7 @@ export function adminHandler(stores: Stores) {
       send(200, (await action.run(stores, args, principal.accountId)) as object);
     } catch (e) {
       if (e instanceof IdentityError) return send(400, { error: 'InvalidRequest', message: e.message });
+      if (isStorageFull(e)) return send(503, { error: 'StorageFull', message: STORAGE_FULL_MESSAGE });
       throw e;
     }
   };

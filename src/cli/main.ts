@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
-import { callServer } from './remote.ts';
+import { callServer, RemoteError } from './remote.ts';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
@@ -126,9 +127,17 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       console.error(`berth admin ${action}: ${e.message}`);
       return 1;
     }
+    if (e instanceof RemoteError) {
+      console.error(`berth ${action}: ${e.message}`);
+      return 1;
+    }
+    if (isStorageFull(e)) {
+      console.error(`berth ${action}: ${STORAGE_FULL_MESSAGE}: free space on the filesystem of ${stores.dataDir} and run it again`);
+      return 1;
+    }
     throw e;
   } finally {
-    await stores.meta.close();
+    await stores.close();
   }
 }
 

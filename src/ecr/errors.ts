@@ -36,6 +36,8 @@ export function fromRegistryError(e: RegistryError, registryId: string): EcrErro
     case 'IMAGE_TAG_IMMUTABLE': return new EcrError('ImageTagAlreadyExistsException', e.message);
     case 'DENIED': return new EcrError('AccessDeniedException', e.message);
     case 'UNAUTHORIZED': return new EcrError('UnrecognizedClientException', e.message);
+    // ECR has no exception for it: a server-side failure the client may retry, as ECR's own ServerException.
+    case 'STORAGE_FULL': return new EcrError('ServerException', e.message, 500);
     default: return invalidParameter(e.message);
   }
 }

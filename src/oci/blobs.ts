@@ -4,7 +4,7 @@ import { parseRange } from './range.ts';
 
 export async function getBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ctx.head ? ['ecr:BatchCheckLayerAvailability'] : ['ecr:GetDownloadUrlForLayer']);
-  const blob = await ctx.registry.statBlob(repo, digest);
+  const blob = await ctx.registry.statBlob(repo, digest, ctx.head ? 'check' : 'pull');
   const { res } = ctx;
   const etag = `"${blob.digest}"`;
   res.setHeader('Docker-Content-Digest', blob.digest);

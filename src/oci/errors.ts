@@ -26,6 +26,8 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   UNSUPPORTED: { code: 'UNSUPPORTED', status: 405 },
   UNAUTHORIZED: { code: 'UNAUTHORIZED', status: 401 },
   DENIED: { code: 'DENIED', status: 403 },
+  // distribution's code for a registry that cannot take the request now (its errcode.ErrorCodeUnavailable).
+  STORAGE_FULL: { code: 'UNAVAILABLE', status: 503 },
 };
 
 export function sendOciError(res: ServerResponse, error: RegistryError, head = false): void {

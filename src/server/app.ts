@@ -15,6 +15,7 @@ import { announceServer } from './presence.ts';
 import { openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 import { sendJson } from './json.ts';
+import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 
 export interface Berth {
   server: Server;
@@ -34,8 +35,8 @@ export { openStores, type Stores } from './stores.ts';
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
-  const stores = await openStores(config);
-  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock } = stores;
+  const stores = await openStores(config, log);
+  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock, space } = stores;
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
@@ -67,15 +68,17 @@ export async function startBerth(config: Config): Promise<Berth> {
     if (clock.adjustable) res.setHeader('Date', new Date(clock.now()).toUTCString());
     res.once('finish', () => accessLog(log, req, res, seen, started));
     handle(req, res, seen).catch((e: unknown) => {
+      // A full disk is told once by the stores (StorageSpace), not per request, and is no client going away.
+      const full = isStorageFull(e) || isNoSpace(e);
       // A client that goes away mid-request is an ordinary event, not a server error.
-      const aborted = req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted';
+      const aborted = !full && (req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted');
       if (aborted) log.info({ method: req.method, path: pathOf(req) }, 'client went away');
-      else log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
+      else if (!full) log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
       if (!res.headersSent) {
-        res.statusCode = 500;
+        res.statusCode = full ? 503 : 500;
         res.setHeader('Content-Type', 'application/json');
         res.setHeader('Connection', 'close');
-        res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal error', detail: null }] }));
+        res.end(JSON.stringify({ errors: [full ? { code: 'UNAVAILABLE', message: STORAGE_FULL_MESSAGE, detail: null } : { code: 'UNKNOWN', message: 'internal error', detail: null }] }));
       } else {
         res.destroy();
       }
@@ -88,7 +91,9 @@ export async function startBerth(config: Config): Promise<Berth> {
     if (url.pathname === '/' && req.method === 'POST') return ecr(req, res, url, seen);
     if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(req, res, url, seen);
     if (url.pathname === TOKEN_PATH) return token(req, res, url, seen);
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    // Alive and serving reads even on a full disk (an orchestrator must not restart it for that): the storage
+    // state and the audit lines dropped are told in the body.
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', storage: space.status() });
     sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
   }
 
@@ -118,8 +123,7 @@ export async function startBerth(config: Config): Promise<Berth> {
       unannounce();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
-      audit.flush();
-      await meta.close();
+      await stores.close();
     },
   };
 }

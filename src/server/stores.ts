@@ -17,6 +17,7 @@ import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
+import { StorageSpace } from './storage-space.ts';
 
 export interface Stores {
   dataDir: string;
@@ -33,17 +34,23 @@ export interface Stores {
   audit: Logger;
   clock: Clock;
   config: Config;
+  /** Space on the data directory's filesystem: a full disk is logged once, and counted (see /healthz). */
+  space: StorageSpace;
   /** Garbage collection with the configured grace period and upload age limit. */
   gc(dryRun: boolean): Promise<GcReport>;
   fsck(): Promise<FsckReport>;
+  /** Writes what is noted in memory (last uses, audit lines) and closes the stores. */
+  close(): Promise<void>;
 }
 
-/** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
-export async function openStores(config: Config): Promise<Stores> {
+/** Opens the data directory: metadata, blobs, the default account and its root key, identities. `log` hears
+ * of a full disk (the server's log; the maintenance commands report errors themselves). */
+export async function openStores(config: Config, log?: Logger): Promise<Stores> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
-  const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO });
+  const space = new StorageSpace(dataDir, log);
+  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'), { onFull: () => space.ranOut('metadata') });
+  const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO, onFull: () => space.ranOut('blobs') });
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);
   const clock = new Clock(config.testClock);
@@ -53,13 +60,25 @@ export async function openStores(config: Config): Promise<Stores> {
   const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000, now: clock.now });
   const repositories = new Repositories(meta, clock.now);
   const images = new Images(meta);
-  const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));
+  const auditLog = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'), (lines, error) => space.auditDropped(lines, error));
+  const audit = auditLog.logger;
   const lifecycle = new Lifecycle(meta, images, audit, clock.now);
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config,
-    gc: (dryRun) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun }),
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, space,
+    gc: async (dryRun) => {
+      // Leases renewed by pulls are still in memory: written first, so that collection sees them (when the
+      // write fails, collection goes on: a pull's renewal protects no push; a check's was written before it answered).
+      await registry.lastUse.flush();
+      return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
+    },
     fsck: () => fsck(meta, blobs),
+    close: async () => {
+      await registry.lastUse.close();
+      await auditLog.close();
+      space.stop();
+      await meta.close();
+    },
   };
 }
 

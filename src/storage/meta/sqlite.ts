@@ -1,13 +1,14 @@
 // The SQLite metadata store (embedded default), on Node's built-in node:sqlite. WAL journal with
 // synchronous=FULL: a committed transaction survives power loss. Calls are synchronous underneath and
 // each method is one transaction, so a method is atomic with respect to every other request.
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type StatementResultingChanges, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
-  LifecycleImageRow, LifecyclePreview,
+  LifecycleImageRow, LifecyclePreview, RecordedUse,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
+import { storageFull } from '../../core/errors.ts';
 
 type Row = Record<string, unknown>;
 
@@ -15,11 +16,21 @@ type Row = Record<string, unknown>;
 const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
   (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)) AS tag_list`;
 
+/** SQLite's result code for a write the disk (or the database's size limit) has no room for. */
+const SQLITE_FULL = 13;
+
+export interface SqliteOptions {
+  /** Hears of each write refused for lack of space (the server logs it once and counts). */
+  onFull?: () => void;
+}
+
 export class SqliteMetaStore implements MetaStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly onFull: () => void;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteOptions = {}) {
+    this.onFull = options.onFull ?? (() => {});
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     this.migrate();
@@ -43,11 +54,33 @@ export class SqliteMetaStore implements MetaStore {
     const key = arrays ? `arrays:${text}` : text;
     let s = this.statements.get(key);
     if (!s) {
-      s = this.db.prepare(text);
+      s = this.prepare(text);
       if (arrays) s.setReturnArrays(true);
       this.statements.set(key, s);
     }
     return s;
+  }
+
+  /** A statement whose writes report a full disk as the core's STORAGE_FULL. Reads need no free space (the WAL
+   * and its index exist already) and are left as they are: serving pulls costs nothing more. */
+  private prepare(text: string): StatementSync {
+    const s = this.db.prepare(text);
+    const run = s.run.bind(s) as (...params: unknown[]) => StatementResultingChanges;
+    s.run = ((...params: unknown[]) => {
+      try {
+        return run(...params);
+      } catch (e) {
+        throw this.mapped(e);
+      }
+    }) as StatementSync['run'];
+    return s;
+  }
+
+  /** SQLITE_FULL as the core's STORAGE_FULL; any other error as it is. */
+  private mapped(e: unknown): unknown {
+    if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_FULL) return e;
+    this.onFull();
+    return storageFull('metadata');
   }
 
   /** The values of a query's first column. Rows come back as arrays, not objects: a third of the cost for a
@@ -63,8 +96,10 @@ export class SqliteMetaStore implements MetaStore {
       this.db.exec('COMMIT');
       return result;
     } catch (e) {
-      this.db.exec('ROLLBACK');
-      throw e;
+      // SQLite rolls back by itself on some errors (SQLITE_FULL among them, at COMMIT too): a second ROLLBACK
+      // would fail and hide the first error.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw this.mapped(e);
     }
   }
 
@@ -108,7 +143,7 @@ export class SqliteMetaStore implements MetaStore {
     if (settings.encryptionType !== undefined) columns.push(['encryption_type', settings.encryptionType]);
     if (settings.kmsKey !== undefined) columns.push(['kms_key', settings.kmsKey]);
     if (columns.length === 0) return;
-    this.db.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+    this.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
       .run(...(columns.map(([, v]) => v) as (string | number | null)[]), id);
   }
 
@@ -363,8 +398,13 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toImage(row) : undefined;
   }
 
-  async recordPull(repositoryId: number, digest: string, now: number): Promise<void> {
-    this.sql('UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?').run(now, repositoryId, digest);
+  async recordUse(use: RecordedUse): Promise<void> {
+    this.transaction(() => {
+      const touch = this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?');
+      for (const b of use.blobs) touch.run(b.at, b.digest, b.at);
+      const pulled = this.sql('UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ? AND (last_pulled_at IS NULL OR last_pulled_at < ?)');
+      for (const p of use.pulls) pulled.run(p.at, p.repositoryId, p.digest, p.at);
+    });
   }
 
   async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]> {
