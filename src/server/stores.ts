@@ -62,7 +62,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   const images = new Images(meta);
   const auditLog = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'), (lines, error) => space.auditDropped(lines, error));
   const audit = auditLog.logger;
-  const lifecycle = new Lifecycle(meta, images, audit, clock.now);
+  const lifecycle = new Lifecycle(meta, images, audit, clock.now, registry.lastUse);
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
   return {
     dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, space,

@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateRepositoryCommand, BatchDeleteImageCommand, DescribeImagesCommand, PutImageCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import {
+  BatchDeleteImageCommand, CreateRepositoryCommand, DescribeImagesCommand, InitiateLayerUploadCommand, PutImageCommand, UploadLayerPartCommand, type ECRClient,
+} from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthCli } from '../helpers/lifecycle.ts';
 import { ecrClient, eventually, expectEcrError } from '../helpers/ecr.ts';
@@ -150,13 +152,25 @@ describe('a full disk', () => {
     assertStorageFull(put, 'PUT upload');
   });
 
-  it('refuses a manifest push and ECR writes (CreateRepository, PutImage) with "storage is full"', async () => {
+  it('refuses a manifest push and ECR writes (CreateRepository, PutImage, a layer upload) with "storage is full"', async () => {
     const image = images[0];
     // A new tag of the image held: only metadata is written.
     assertStorageFull(await c.pushManifest(REPO, 'v2', image.manifest), 'PUT manifest');
     await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' })), 'ServerException', 'storage is full', 500);
     await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: REPO, imageTag: 'v3', imageManifest: image.manifest.bytes.toString('utf8') })),
       'ServerException', 'storage is full', 500);
+    // A layer upload: refused when it starts, or at its first part.
+    const layer = randomBlob(1024 * 1024);
+    let uploadId: string | undefined;
+    try {
+      uploadId = (await ecr.send(new InitiateLayerUploadCommand({ repositoryName: REPO }))).uploadId;
+    } catch (e) {
+      await expectEcrError(Promise.reject(e), 'ServerException', 'storage is full', 500);
+    }
+    if (uploadId) {
+      await expectEcrError(ecr.send(new UploadLayerPartCommand({ repositoryName: REPO, uploadId, partFirstByte: 0, partLastByte: layer.size - 1, layerPartBlob: layer.bytes })),
+        'ServerException', 'storage is full', 500);
+    }
   });
 
   it('answers a DELETE (OCI and ECR) and berth gc with the same clear error, and deletes nothing', async () => {
