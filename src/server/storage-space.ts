@@ -75,14 +75,17 @@ export class StorageSpace {
     if (this.fullSince === undefined) return;
     let free: number;
     let total: number;
+    let inodesLeft: boolean;
     try {
       const s = await statfs(this.dir);
       free = s.bavail * s.bsize;
       total = s.blocks * s.bsize;
+      // A filesystem out of inodes is full too (ENOSPC), whatever its free blocks.
+      inodesLeft = s.files === 0 || s.ffree > 0;
     } catch {
       return;
     }
-    if (free < enoughFree(total) || this.fullSince === undefined) return;
+    if (free < enoughFree(total) || !inodesLeft || this.fullSince === undefined) return;
     const seconds = Math.round((Date.now() - this.fullSince) / 1000);
     this.fullSince = undefined;
     this.stop();
