@@ -90,7 +90,8 @@ export class StorageSpace {
     this.fullSince = undefined;
     this.stop();
     const dropped = this.droppedWhileFull;
-    (dropped > 0 ? this.log?.warn : this.log?.info)?.call(this.log, { storage: { freeBytes: free, fullForSeconds: seconds, droppedAuditLines: dropped } },
+    // A warning when the audit log lost lines; good news otherwise.
+    this.log?.[dropped > 0 ? 'warn' : 'info']({ storage: { freeBytes: free, fullForSeconds: seconds, droppedAuditLines: dropped } },
       `storage has space again: writes are accepted; ${dropped} audit log lines were dropped while it was full`);
   }
 
