@@ -2,7 +2,7 @@
 // process. Lines wait in a small bounded queue and are written in batches, one write at a time; a write that
 // fails (a full disk) drops its lines and counts them, and so does a full queue. pino's own file destination
 // retries a failing write forever instead, and throws when nothing listens for its errors.
-import { closeSync, mkdirSync, openSync, write } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, write } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Bytes of lines waiting to be written at most; beyond, new lines are dropped (and counted). */
@@ -13,7 +13,8 @@ export class AuditFile {
   private queue: string[] = [];
   private queuedBytes = 0;
   private writing = false;
-  /** A write failed partway through a line: the next write starts on a new line, so every line stays JSON. */
+  /** A write failed partway through a line, and the part could not be taken back: the next write starts on a new
+   * line, so that the lines after it stay JSON. */
   private partialLine = false;
   private closed = false;
   /** Called when the last queued write is done (close() waits for it). */
@@ -50,7 +51,7 @@ export class AuditFile {
       write(this.fd, buffer, offset, buffer.length - offset, null, (error, written) => {
         if (!error && offset + written < buffer.length) return next(offset + written);
         if (error) {
-          this.partialLine ||= offset > 0;
+          if (offset > 0) this.cut(offset);
           this.onDropped(lines, error);
         } else {
           this.partialLine = false;
@@ -61,6 +62,16 @@ export class AuditFile {
       });
     };
     next(0);
+  }
+
+  /** Takes back the `written` bytes a failed write left at the end of the file (a full disk takes what fits):
+   * no line is left cut. Shrinking a file needs no space; should it fail, the next write starts a new line. */
+  private cut(written: number): void {
+    try {
+      ftruncateSync(this.fd, fstatSync(this.fd).size - written);
+    } catch {
+      this.partialLine = true;
+    }
   }
 
   /** pino's flush: calls back at once (the queue drains by itself; close() waits for it). */

@@ -15,6 +15,7 @@ import {
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthCli } from '../helpers/lifecycle.ts';
 import { ecrClient, eventually, expectEcrError } from '../helpers/ecr.ts';
+import { readAudit } from '../helpers/policies.ts';
 import {
   MEDIA, assertError, createClient, descriptor, imageManifest, randomBlob, sha256, type Content, type Manifest, type OciClient, type OciResponse,
 } from '../helpers/oci.ts';
@@ -209,6 +210,12 @@ describe('a full disk', () => {
     assert.ok(JSON.parse(back[0]).storage.droppedAuditLines > 0, `the line tells how many audit lines were dropped: ${back[0]}`);
     images.push(await pushImage(c, 'v2', 1024 * 1024));
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' }));
+    // The audit log goes on, every line of it JSON (a line cut by the full disk does not run into the next).
+    const audit = await eventually(async () => {
+      const { entries } = readAudit(berth!);
+      return entries.some((e) => e.action === 'ecr:CreateRepository' && e.resource.endsWith('/full/other') && e.allowed) ? entries : undefined;
+    });
+    assert.ok(audit, 'the audit log has the decisions made after space returned');
     // The pulls made while the disk was full are recorded now (their write was kept and retried).
     const pulled = await eventually(async () => {
       const d = await ecr.send(new DescribeImagesCommand({ repositoryName: REPO, imageIds: [{ imageTag: 'v1' }] }));
