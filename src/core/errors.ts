@@ -43,8 +43,9 @@ export const fail = (code: RegistryErrorCode, message: string, detail?: unknown)
 /** The message every protocol gives for a write refused because the data directory's filesystem is full. */
 export const STORAGE_FULL_MESSAGE = 'storage is full';
 
-/** Where storage ran out of space: the metadata store, the blob store or the audit log. */
-export type StorageArea = 'metadata' | 'blobs' | 'audit log';
+/** Where storage ran out of space: the metadata store, the blob store, the audit log (or elsewhere in the data
+ * directory). */
+export type StorageArea = 'metadata' | 'blobs' | 'audit log' | 'data directory';
 
 /** Whether a filesystem error says there is no space left (ENOSPC) or the quota is used up (EDQUOT). */
 export function isNoSpace(e: unknown): boolean {

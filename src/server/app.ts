@@ -70,6 +70,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     handle(req, res, seen).catch((e: unknown) => {
       // A full disk is told once by the stores (StorageSpace), not per request, and is no client going away.
       const full = isStorageFull(e) || isNoSpace(e);
+      if (full && !isStorageFull(e)) space.ranOut('data directory');
       // A client that goes away mid-request is an ordinary event, not a server error.
       const aborted = !full && (req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted');
       if (aborted) log.info({ method: req.method, path: pathOf(req) }, 'client went away');

@@ -67,8 +67,9 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   return {
     dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, space,
     gc: async (dryRun) => {
-      // Leases renewed by pulls are still in memory: written first, so that collection sees them (when the
-      // write fails, collection goes on: a pull's renewal protects no push; a check's was written before it answered).
+      // Leases renewed by pulls are still in memory: written first, so that collection sees them. When that
+      // write fails (a full disk), collection goes on: a pull's renewal protects no push, a check's was written
+      // before it answered, and collection's own deletions need the space the write lacked.
       await registry.lastUse.flush();
       return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
     },
