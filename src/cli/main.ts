@@ -208,6 +208,9 @@ main(process.argv.slice(2)).then(
     if (e instanceof ConfigError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error(`berth: ${(e as Error).message}`);
       process.exitCode = 2;
+    } else if (isStorageFull(e)) {
+      console.error(`berth: ${STORAGE_FULL_MESSAGE}: free space on the data directory's filesystem`);
+      process.exitCode = 1;
     } else {
       console.error(e);
       process.exitCode = 1;

@@ -2,12 +2,19 @@
 // must coordinate with requests in flight (garbage collection, lifecycle runs) call it instead of acting alone.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isNoSpace } from '../core/errors.ts';
 
 const FILE = 'server.json';
 
 export function announceServer(dataDir: string, url: string): () => void {
   const file = join(dataDir, FILE);
-  writeFileSync(file, JSON.stringify({ pid: process.pid, url }) + '\n', { mode: 0o600 });
+  try {
+    writeFileSync(file, JSON.stringify({ pid: process.pid, url }) + '\n', { mode: 0o600 });
+  } catch (e) {
+    // A server started on a full disk serves all the same (its commands then cannot find it).
+    rmSync(file, { force: true });
+    if (!isNoSpace(e)) throw e;
+  }
   return () => rmSync(file, { force: true });
 }
 

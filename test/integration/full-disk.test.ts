@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -198,6 +198,23 @@ describe('a full disk', () => {
     assert.equal(fullLines.length, 1, `one "storage is full" line for many refused writes:\n${fullLines.join('\n')}`);
     assert.doesNotMatch(out, /client went away/, 'a full disk is no client going away');
     assert.doesNotMatch(out, /request failed|ECR request failed/, 'no request failed unexplained');
+  });
+
+  it('starts on a full disk and serves pulls, even with no WAL index left to reuse', async () => {
+    // The server stops; with space for a moment, a command closes the database cleanly (SQLite removes the WAL
+    // and its shared-memory index); the disk fills again; the server starts: it cannot make a new index there.
+    await berth!.stop();
+    rmSync(filler);
+    const usage = await berthCli(berth!, ['usage']);
+    assert.equal(usage.code, 0, `berth usage: ${usage.stderr}`);
+    assert.ok(!existsSync(join(berth!.dataDir, 'meta.db-shm')), 'no WAL index is left');
+    fill(filler);
+    berth = await berth!.restart();
+    c = createClient(berth);
+    ecr = ecrClient(berth);
+    await assertPullable(c, images[0], 'after a restart on a full disk');
+    assertStorageFull(await c.pushManifest(REPO, 'v2', images[0].manifest), 'PUT manifest after the restart');
+    assert.equal((await healthz(berth)).storage.full, true);
   });
 
   it('takes pushes again once space is freed, without a restart; counts told when space returns', async () => {

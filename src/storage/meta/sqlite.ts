@@ -18,6 +18,10 @@ const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size
 
 /** SQLite's result code for a write the disk (or the database's size limit) has no room for. */
 const SQLITE_FULL = 13;
+/** SQLITE_IOERR_SHMOPEN, _SHMSIZE and _SHMMAP: the WAL's shared-memory index could not be made (a full disk). */
+const SQLITE_NO_ROOM_FOR_INDEX = [4618, 4874, 5386];
+
+const PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;';
 
 export interface SqliteOptions {
   /** Hears of each write refused for lack of space (the server logs it once and counts). */
@@ -31,9 +35,40 @@ export class SqliteMetaStore implements MetaStore {
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.onFull = options.onFull ?? (() => {});
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-    this.migrate();
+    this.db = this.open(path);
+    try {
+      this.migrate();
+    } catch (e) {
+      this.db.close();
+      throw this.mapped(e);
+    }
+  }
+
+  /**
+   * Opens the database. On a full disk SQLite cannot make the shared-memory index of its WAL (`meta.db-shm`,
+   * made anew when no process has the database open): it is then opened in exclusive locking mode, where that
+   * index lives in memory. Reads work and writes fail as on any full disk (STORAGE_FULL), and the process keeps
+   * working once space returns; until it closes, no other process can open the database.
+   */
+  private open(path: string): DatabaseSync {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(PRAGMAS);
+      return db;
+    } catch (e) {
+      db.close();
+      const code = (e as { errcode?: number }).errcode ?? 0;
+      if (!SQLITE_NO_ROOM_FOR_INDEX.includes(code) && code % 256 !== SQLITE_FULL) throw e;
+    }
+    this.onFull();
+    const solo = new DatabaseSync(path);
+    try {
+      solo.exec(`PRAGMA locking_mode = EXCLUSIVE; ${PRAGMAS}`);
+      return solo;
+    } catch (e) {
+      solo.close();
+      throw this.mapped(e);
+    }
   }
 
   private migrate(): void {
