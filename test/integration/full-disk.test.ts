@@ -226,6 +226,10 @@ describe('a full disk', () => {
     assert.equal(back.length, 1, `one line when space returns:\n${back.join('\n')}`);
     assert.ok(JSON.parse(back[0]).storage.droppedAuditLines > 0, `the line tells how many audit lines were dropped: ${back[0]}`);
     images.push(await pushImage(c, 'v2', 1024 * 1024));
+    // The server started on the full disk held the database alone: with space back it shares it again, and the
+    // berth commands that open the data directory themselves work while it runs.
+    const usage = await eventually(async () => { const u = await berthCli(berth!, ['usage']); return u.code === 0 ? u : undefined; }, 30_000);
+    assert.ok(usage, 'berth usage works next to the server once space returned');
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' }));
     // The audit log goes on, every line of it JSON (a line cut by the full disk does not run into the next).
     const audit = await eventually(async () => {

@@ -1,6 +1,8 @@
 // The SQLite metadata store (embedded default), on Node's built-in node:sqlite. WAL journal with
 // synchronous=FULL: a committed transaction survives power loss. Calls are synchronous underneath and
 // each method is one transaction, so a method is atomic with respect to every other request.
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DatabaseSync, type StatementResultingChanges, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
@@ -29,9 +31,11 @@ export interface SqliteOptions {
 }
 
 export class SqliteMetaStore implements MetaStore {
-  private readonly db: DatabaseSync;
+  private db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   private readonly onFull: () => void;
+  /** Set while the database is open in exclusive locking mode (see open()): looks for space to leave it. */
+  private exclusive: NodeJS.Timeout | undefined;
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.onFull = options.onFull ?? (() => {});
@@ -47,8 +51,9 @@ export class SqliteMetaStore implements MetaStore {
   /**
    * Opens the database. On a full disk SQLite cannot make the shared-memory index of its WAL (`meta.db-shm`,
    * made anew when no process has the database open): it is then opened in exclusive locking mode, where that
-   * index lives in memory. Reads work and writes fail as on any full disk (STORAGE_FULL), and the process keeps
-   * working once space returns; until it closes, no other process can open the database.
+   * index lives in memory. Reads work and writes fail as on any full disk (STORAGE_FULL). Once there is space
+   * again the database is opened shared again, between two requests (a transaction never spans an await), and
+   * other processes (the `berth` commands) can open it again.
    */
   private open(path: string): DatabaseSync {
     const db = new DatabaseSync(path);
@@ -61,13 +66,34 @@ export class SqliteMetaStore implements MetaStore {
       if (!SQLITE_NO_ROOM_FOR_INDEX.includes(code) && code % 256 !== SQLITE_FULL) throw e;
     }
     this.onFull();
+    return this.openExclusive(path);
+  }
+
+  private openExclusive(path: string): DatabaseSync {
     const solo = new DatabaseSync(path);
     try {
       solo.exec(`PRAGMA locking_mode = EXCLUSIVE; ${PRAGMAS}`);
-      return solo;
     } catch (e) {
       solo.close();
       throw this.mapped(e);
+    }
+    this.exclusive ??= setInterval(() => void this.shareWhenSpace(path), 2000);
+    this.exclusive.unref();
+    return solo;
+  }
+
+  private async shareWhenSpace(path: string): Promise<void> {
+    const fs = await statfs(dirname(path)).catch(() => undefined);
+    if (!fs || fs.bavail * fs.bsize < 1024 * 1024 || !this.exclusive) return;
+    clearInterval(this.exclusive);
+    this.exclusive = undefined;
+    this.statements.clear();
+    this.db.close();
+    // Opened shared, or exclusive again (watching again) should the space be gone already.
+    try {
+      this.db = this.open(path);
+    } catch {
+      this.db = this.openExclusive(path);
     }
   }
 
@@ -139,6 +165,8 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async close(): Promise<void> {
+    if (this.exclusive) clearInterval(this.exclusive);
+    this.exclusive = undefined;
     this.db.close();
   }
 
