@@ -230,6 +230,8 @@ describe('a full disk', () => {
     // berth commands that open the data directory themselves work while it runs.
     const usage = await eventually(async () => { const u = await berthCli(berth!, ['usage']); return u.code === 0 ? u : undefined; }, 30_000);
     assert.ok(usage, 'berth usage works next to the server once space returned');
+    // And it announces itself (server.json), so that berth gc runs inside it rather than beside it.
+    assert.ok(await eventually(async () => existsSync(join(berth!.dataDir, 'server.json'))), 'the server announces itself once there is space');
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' }));
     // The audit log goes on, every line of it JSON (a line cut by the full disk does not run into the next).
     const audit = await eventually(async () => {
