@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authorizer } from '../auth/authorizer.ts';
 import { IdentityError } from '../auth/identity.ts';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
 import { closeUnread, readBody } from '../server/body.ts';
@@ -56,6 +57,7 @@ export function adminHandler(stores: Stores, authorizer: Authorizer) {
       send(200, (await action.run(stores, args, target.accountId)) as object);
     } catch (e) {
       if (e instanceof IdentityError) return send(400, { error: 'InvalidRequest', message: e.message });
+      if (isStorageFull(e)) return send(503, { error: 'StorageFull', message: STORAGE_FULL_MESSAGE });
       throw e;
     }
   };

@@ -7,7 +7,8 @@ import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
 import { JobFailedError } from '../jobs/runner.ts';
-import { callServer } from './remote.ts';
+import { callServer, RemoteError } from './remote.ts';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
@@ -135,9 +136,17 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       console.error(`berth admin ${action}: ${e.message}`);
       return 1;
     }
+    if (e instanceof RemoteError) {
+      console.error(`berth ${action}: ${e.message}`);
+      return 1;
+    }
+    if (isStorageFull(e)) {
+      console.error(`berth ${action}: ${STORAGE_FULL_MESSAGE}: free space on the filesystem of ${stores.dataDir} and run it again`);
+      return 1;
+    }
     throw e;
   } finally {
-    await stores.meta.close();
+    await stores.close();
   }
 }
 
@@ -208,6 +217,9 @@ main(process.argv.slice(2)).then(
     if (e instanceof ConfigError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error(`berth: ${(e as Error).message}`);
       process.exitCode = 2;
+    } else if (isStorageFull(e)) {
+      console.error(`berth: ${STORAGE_FULL_MESSAGE}: free space on the data directory's filesystem`);
+      process.exitCode = 1;
     } else {
       console.error(e);
       process.exitCode = 1;

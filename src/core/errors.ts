@@ -25,7 +25,9 @@ export type RegistryErrorCode =
   | 'UNAUTHORIZED'
   | 'DENIED'
   | 'TOO_MANY_UPLOADS'
-  | 'TOO_MANY_REQUESTS';
+  | 'TOO_MANY_REQUESTS'
+
+  | 'STORAGE_FULL';
 
 export class RegistryError extends Error {
   readonly code: RegistryErrorCode;
@@ -41,3 +43,24 @@ export class RegistryError extends Error {
 export const fail = (code: RegistryErrorCode, message: string, detail?: unknown): never => {
   throw new RegistryError(code, message, detail);
 };
+
+/** The message every protocol gives for a write refused because the data directory's filesystem is full. */
+export const STORAGE_FULL_MESSAGE = 'storage is full';
+
+/** Where storage ran out of space: the metadata store, the blob store, the audit log (or elsewhere in the data
+ * directory). */
+export type StorageArea = 'metadata' | 'blobs' | 'audit log' | 'data directory';
+
+/** Whether a filesystem error says there is no space left (ENOSPC) or the quota is used up (EDQUOT). */
+export function isNoSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The core error for a write that storage had no space for (each protocol maps it: OCI 503 UNAVAILABLE, ECR
+ * ServerException). */
+export function storageFull(area: StorageArea): RegistryError {
+  return new RegistryError('STORAGE_FULL', STORAGE_FULL_MESSAGE, { area });
+}
+
+export const isStorageFull = (e: unknown): boolean => e instanceof RegistryError && e.code === 'STORAGE_FULL';

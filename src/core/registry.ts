@@ -5,7 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
 import type { MetaStore, Page, Referrer, Repository, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
-import { fail } from './errors.ts';
+import { fail, isStorageFull } from './errors.ts';
+import { LastUse } from './last-use.ts';
 import { digestOfStream } from './digest.ts';
 import { isDigestReference, isValidRepositoryName, isValidTag, parseDigest } from './grammar.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
@@ -53,9 +54,12 @@ export class Registry {
   readonly digestLocks = new KeyedLock();
   private readonly now: () => number;
   private readonly touchIntervalMs: number;
+  /** Uses of blobs and manifests not written yet: flushed before garbage collection and at close. */
+  readonly lastUse: LastUse;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;
+    this.lastUse = new LastUse(meta);
     this.blobs = blobs;
     this.options = options;
     this.now = options.now ?? Date.now;
@@ -75,13 +79,25 @@ export class Registry {
 
   // --- blobs ---
 
-  async statBlob(repo: Repository, digest: string): Promise<StoredBlob> {
+  /**
+   * The blob, if `repo` reaches it, as it is used: `check` (HEAD, BatchCheckLayerAvailability, a completed
+   * layer upload's check), or `pull` (GET, GetDownloadUrlForLayer).
+   * A client that finds a blob by a check may reference it in a manifest soon: the check renews the blob's lease
+   * against collection before it answers, so that a collection starting after the answer keeps the blob. When
+   * that write fails (a full disk) the check still answers: the renewal is noted for later, and a manifest that
+   * references a blob collected meanwhile is refused in its own transaction (invariant 2), so nothing dangles.
+   * A pull renews the lease too, but never waits for it: noted in memory and written a moment later (LastUse),
+   * so that pulls neither pay for a metadata write nor fail on a full disk.
+   */
+  async statBlob(repo: Repository, digest: string, use: 'check' | 'pull'): Promise<StoredBlob> {
     checkDigest(digest);
     const blob = await this.meta.getRepositoryBlob(repo.id, digest);
     if (!blob) return fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
-    // A client that finds a blob will reference it in a manifest soon: renew its lease against collection.
     const now = this.now();
-    if (blob.touchedAt !== undefined && now - blob.touchedAt >= this.touchIntervalMs) await this.meta.touchBlob(digest, now);
+    if (blob.touchedAt !== undefined && now - blob.touchedAt >= this.touchIntervalMs) {
+      if (use === 'pull') this.lastUse.blobUsed(digest, now);
+      else await this.meta.touchBlob(digest, now).catch((e: unknown) => isStorageFull(e) ? this.lastUse.blobUsed(digest, now) : Promise.reject(e));
+    }
     return blob;
   }
 
@@ -287,11 +303,11 @@ export class Registry {
     return max;
   }
 
-  /** Records a pull of the manifest (at most once a minute per manifest, off the hot path's critical work). */
-  async recordPull(repo: Repository, manifest: StoredManifest): Promise<void> {
+  /** Notes a pull of the manifest (at most once a minute per manifest), written a moment later (LastUse). */
+  recordPull(repo: Repository, manifest: StoredManifest): void {
     const now = this.now();
     if (manifest.lastPulledAt === null || now - manifest.lastPulledAt >= PULL_RECORD_INTERVAL_MS) {
-      await this.meta.recordPull(repo.id, manifest.digest, now);
+      this.lastUse.manifestPulled(repo.id, manifest.digest, now);
     }
   }
 

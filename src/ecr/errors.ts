@@ -38,6 +38,8 @@ export function fromRegistryError(e: RegistryError, registryId: string): EcrErro
     case 'UNAUTHORIZED': return new EcrError('UnrecognizedClientException', e.message);
     case 'TOO_MANY_UPLOADS': return new EcrError('LimitExceededException', e.message);
     case 'TOO_MANY_REQUESTS': return new EcrError('ThrottlingException', e.message);
+    // ECR has no exception for it: a server-side failure the client may retry, as ECR's own ServerException.
+    case 'STORAGE_FULL': return new EcrError('ServerException', e.message, 500);
     default: return invalidParameter(e.message);
   }
 }

@@ -20,9 +20,9 @@ const PART_SIZE = 20 * 1024 * 1024;
 /** How long a layer download URL stays valid. */
 const DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000;
 
-async function layerIn(ctx: EcrContext, repo: Repository, digest: string) {
+async function layerIn(ctx: EcrContext, repo: Repository, digest: string, use: 'check' | 'pull' = 'check') {
   try {
-    return await ctx.registry.statBlob(repo, digest);
+    return await ctx.registry.statBlob(repo, digest, use);
   } catch (e) {
     if (e instanceof RegistryError && e.code === 'BLOB_UNKNOWN') return undefined;
     throw e;
@@ -49,7 +49,7 @@ export async function getDownloadUrlForLayer(ctx: EcrContext, input: GetDownload
   const repo = authorizedRepository(ctx);
   const digest = input.layerDigest!;
   if (!isValidDigest(digest)) throw new EcrError('InvalidParameterException', `Invalid parameter at 'layerDigest' failed to satisfy constraint: 'Invalid layer digest: ${digest}'`);
-  if (!(await layerIn(ctx, repo, digest))) {
+  if (!(await layerIn(ctx, repo, digest, 'pull'))) {
     throw new EcrError('LayersNotFoundException', `The image layer '${digest}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
   }
   const signature = ctx.identity.signDownload(ctx.holder, repo.name, digest, DOWNLOAD_URL_TTL_MS);

@@ -25,8 +25,12 @@ export class Lifecycle {
   private readonly now: () => number;
   private readonly previews: PreviewResults;
 
-  constructor(meta: MetaStore, images: Images, audit: Logger, now: () => number = Date.now) {
+  /** Pulls noted in memory and not written yet (core/last-use.ts): written before an evaluation reads them. */
+  private readonly lastUse: { flush(): Promise<void> } | undefined;
+
+  constructor(meta: MetaStore, images: Images, audit: Logger, now: () => number = Date.now, lastUse?: { flush(): Promise<void> }) {
     this.meta = meta;
+    this.lastUse = lastUse;
     this.images = images;
     this.audit = audit;
     this.now = now;
@@ -41,6 +45,7 @@ export class Lifecycle {
   /** What the policy would expire in the repository now. */
   async evaluate(repo: Repository, policyText: string): Promise<LifecycleResult[]> {
     const policy = parseLifecyclePolicy(policyText);
+    await this.lastUse?.flush();
     return evaluateLifecycle(policy, await this.meta.lifecycleImages(repo.id), this.now());
   }
 

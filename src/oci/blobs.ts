@@ -5,7 +5,7 @@ import { parseRange } from './range.ts';
 
 export async function getBlob(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
   const repo = ctx.repository;
-  const blob = await ctx.registry.statBlob(repo, digest);
+  const blob = await ctx.registry.statBlob(repo, digest, ctx.head ? 'check' : 'pull');
   const { res } = ctx;
   const etag = `"${blob.digest}"`;
   res.setHeader('Docker-Content-Digest', blob.digest);

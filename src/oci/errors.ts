@@ -32,6 +32,8 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   DENIED: { code: 'DENIED', status: 403 },
   TOO_MANY_UPLOADS: { code: 'TOOMANYREQUESTS', status: 429 },
   TOO_MANY_REQUESTS: { code: 'TOOMANYREQUESTS', status: 429 },
+  // distribution's code for a registry that cannot take the request now (its errcode.ErrorCodeUnavailable).
+  STORAGE_FULL: { code: 'UNAVAILABLE', status: 503 },
 };
 
 export function sendOciError(res: ServerResponse, error: RegistryError, head = false): void {

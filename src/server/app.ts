@@ -19,6 +19,7 @@ import { sendJson } from './json.ts';
 import { limitConnections, serverTimeouts } from './connection-limits.ts';
 import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
+import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 
 export interface Berth {
   server: Server;
@@ -41,8 +42,8 @@ interface Seen { principal?: Principal; operation?: string; loginFailed?: boolea
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
-  const stores = await openStores(config);
-  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock, jobs } = stores;
+  const stores = await openStores(config, log);
+  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock, jobs, space } = stores;
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
@@ -79,15 +80,18 @@ export async function startBerth(config: Config): Promise<Berth> {
     if (clock.adjustable) res.setHeader('Date', new Date(clock.now()).toUTCString());
     res.once('finish', () => accessLog(log, req, res, seen, started));
     handle(req, res, seen).catch((e: unknown) => {
+      // A full disk is told once by the stores (StorageSpace), not per request, and is no client going away.
+      const full = isStorageFull(e) || isNoSpace(e);
+      if (full && !isStorageFull(e)) space.ranOut('data directory');
       // A client that goes away mid-request is an ordinary event, not a server error.
-      const aborted = req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted';
+      const aborted = !full && (req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted');
       if (aborted) log.info({ method: req.method, path: pathOf(req) }, 'client went away');
-      else log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
+      else if (!full) log.error({ err: e, method: req.method, path: pathOf(req) }, 'request failed');
       if (!res.headersSent) {
-        res.statusCode = 500;
+        res.statusCode = full ? 503 : 500;
         res.setHeader('Content-Type', 'application/json');
         res.setHeader('Connection', 'close');
-        res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal error', detail: null }] }));
+        res.end(JSON.stringify({ errors: [full ? { code: 'UNAVAILABLE', message: STORAGE_FULL_MESSAGE, detail: null } : { code: 'UNKNOWN', message: 'internal error', detail: null }] }));
       } else {
         res.destroy();
       }
@@ -105,7 +109,9 @@ export async function startBerth(config: Config): Promise<Berth> {
       case 'ecr': return ecr(req, res, url, seen);
       case 'admin': return admin(req, res, url, seen);
       case 'token': return token(req, res, url, seen);
-      case 'health': return sendJson(res, 200, { status: 'ok' });
+      // Alive and serving reads even on a full disk (an orchestrator must not restart it for that): the storage
+      // state and the audit lines dropped are told in the body.
+      case 'health': return sendJson(res, 200, { status: 'ok', storage: space.status() });
       default: sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
     }
   }
@@ -125,8 +131,7 @@ export async function startBerth(config: Config): Promise<Berth> {
       unannounce();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
-      audit.flush();
-      await meta.close();
+      await stores.close();
     },
   };
 }

@@ -19,6 +19,7 @@ import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
 import { DIR_MODE, FILE_MODE, restrictNewFiles, secureDataDir } from './file-modes.ts';
+import { StorageSpace } from './storage-space.ts';
 
 export interface Stores {
   dataDir: string;
@@ -37,9 +38,13 @@ export interface Stores {
   config: Config;
   /** Background work (jobs): started by the server; the maintenance commands run their job themselves. */
   jobs: JobRunner;
+  /** Space on the data directory's filesystem: a full disk is logged once, and counted (see /healthz). */
+  space: StorageSpace;
   /** Garbage collection with the configured grace period and upload age limit. */
   gc(dryRun: boolean): Promise<GcReport>;
   fsck(): Promise<FsckReport>;
+  /** Writes what is noted in memory (last uses, audit lines) and closes the stores. */
+  close(): Promise<void>;
 }
 
 /** Kinds of the jobs the core runs (besides lifecycle previews). */
@@ -47,14 +52,16 @@ export const GC_JOB = 'gc';
 export const LIFECYCLE_JOB = 'lifecycle';
 
 /** Opens the data directory: metadata, blobs, the default account and its root key, identities. */
-export async function openStores(config: Config): Promise<Stores> {
+/** `log` hears of a full disk (the server's log; the maintenance commands report errors themselves). */
+export async function openStores(config: Config, log?: Logger): Promise<Stores> {
   const dataDir = resolve(config.dataDir);
   restrictNewFiles();
   mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
   // SQLite gives the -wal and -shm files the database's mode: set it before opening.
   chmodIfExists(join(dataDir, 'meta.db'), FILE_MODE);
-  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
-  const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO });
+  const space = new StorageSpace(dataDir, log);
+  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'), { onFull: () => space.ranOut('metadata') });
+  const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO, onFull: () => space.ranOut('blobs') });
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);
   const clock = new Clock(config.testClock);
@@ -66,12 +73,19 @@ export async function openStores(config: Config): Promise<Stores> {
   });
   const repositories = new Repositories(meta, clock.now);
   const images = new Images(meta);
-  const auditLog = config.auditLog ?? join(dataDir, 'audit.log');
-  await secureDataDir(dataDir, meta, auditLog === 'stdout' || auditLog === 'off' ? [] : [resolve(auditLog)]);
-  const audit = createAuditLogger(auditLog);
-  const lifecycle = new Lifecycle(meta, images, audit, clock.now);
+  const auditPath = config.auditLog ?? join(dataDir, 'audit.log');
+  await secureDataDir(dataDir, meta, auditPath === 'stdout' || auditPath === 'off' ? [] : [resolve(auditPath)]);
+  const auditLog = createAuditLogger(auditPath, (lines, error) => space.auditDropped(lines, error));
+  const audit = auditLog.logger;
+  const lifecycle = new Lifecycle(meta, images, audit, clock.now, registry.lastUse);
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
-  const gc = (dryRun: boolean) => collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
+  const gc = async (dryRun: boolean) => {
+    // Leases renewed by pulls are still in memory: written first, so that collection sees them. When that
+    // write fails (a full disk), collection goes on: a pull's renewal protects no push, a check's was written
+    // before it answered, and collection's own deletions need the space the write lacked.
+    await registry.lastUse.flush();
+    return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
+  };
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -81,9 +95,15 @@ export async function openStores(config: Config): Promise<Stores> {
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, jobs,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
+    close: async () => {
+      await registry.lastUse.close();
+      await auditLog.close();
+      space.stop();
+      await meta.close();
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { dirname, join } from 'node:path';
+import { isNoSpace, storageFull } from '../../core/errors.ts';
 import { parseDigest } from '../../core/grammar.ts';
 import { bytesReceived } from '../../core/memory.ts';
 import { BUFFER_SIZE } from './aligned.ts';
@@ -31,9 +32,19 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   private directIO: boolean;
   /** Blobs committed from uploads written with O_DIRECT and not read since: none of their bytes are cached. */
   private readonly cold = new Set<string>();
-  constructor(root: string, options: { directIO?: boolean } = {}) {
+  private readonly onFull: () => void;
+  /** `onFull` hears of each write refused for lack of space (the server logs it once and counts). */
+  constructor(root: string, options: { directIO?: boolean; onFull?: () => void } = {}) {
     this.root = root;
     this.directIO = options.directIO ?? true;
+    this.onFull = options.onFull ?? (() => {});
+  }
+
+  /** No space left (ENOSPC, EDQUOT) as the core's STORAGE_FULL; any other error as it is. */
+  private mapped(e: unknown): unknown {
+    if (!isNoSpace(e)) return e;
+    this.onFull();
+    return storageFull('blobs');
   }
 
   async init(): Promise<void> {
@@ -73,12 +84,16 @@ export class FilesystemBlobStore implements CollectableBlobStore {
 
   async createUpload(id: string): Promise<void> {
     const dir = this.uploadDir(id);
-    await mkdir(dir, { recursive: true, mode: DIR_MODE });
-    const fh = await open(join(dir, 'data'), 'a', FILE_MODE);
-    await fh.sync();
-    await fh.close();
-    await fsyncPath(dir);
-    await fsyncPath(join(this.root, 'uploads'));
+    try {
+      await mkdir(dir, { recursive: true, mode: DIR_MODE });
+      const fh = await open(join(dir, 'data'), 'a', FILE_MODE);
+      await fh.sync();
+      await fh.close();
+      await fsyncPath(dir);
+      await fsyncPath(join(this.root, 'uploads'));
+    } catch (e) {
+      throw this.mapped(e);
+    }
   }
 
   async uploadSize(id: string): Promise<number | undefined> {
@@ -90,13 +105,16 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     // append.ts). Written, not fsynced: a chunk survives the process dying; after a power loss the upload reports
     // the bytes that did survive, the client resumes from there, and commit() fsyncs the whole before the blob
     // becomes visible (its digest verified before that).
-    const appender = await Appender.open(join(this.uploadDir(id), 'data'), this.directIO, () => { this.directIO = false; }, observe);
+    const appender = await Appender.open(join(this.uploadDir(id), 'data'), this.directIO, () => { this.directIO = false; }, observe)
+      .catch((e: unknown) => Promise.reject(this.mapped(e)));
     try {
       await eachChunk(body, (chunk) => {
         bytesReceived(chunk.length);
         return appender.push(chunk);
       });
       return await appender.finish();
+    } catch (e) {
+      throw this.mapped(e);
     } finally {
       await appender.close();
     }
@@ -108,6 +126,14 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async commit(id: string, digest: string): Promise<void> {
+    try {
+      await this.commitUpload(id, digest);
+    } catch (e) {
+      throw this.mapped(e);
+    }
+  }
+
+  private async commitUpload(id: string, digest: string): Promise<void> {
     const target = this.blobPath(digest);
     const dir = dirname(target);
     const source = join(this.uploadDir(id), 'data');
@@ -192,23 +218,31 @@ async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> |
   }
   const stream = body;
   // `finished` also settles for a stream that ended or was destroyed before we got here (a client gone already).
-  let failure: unknown;
+  let refuse: (e: unknown) => void = () => {};
+  const refused = new Promise<never>((_, reject) => { refuse = reject; });
   const onData = (chunk: Buffer) => {
     const wait = fn(chunk);
     if (wait) {
       stream.pause();
-      wait.then(() => stream.resume(), (e: unknown) => { failure ??= e; stream.destroy(); });
+      wait.then(() => stream.resume(), (e: unknown) => {
+        // Storing failed (a full disk): the rest of the body is read and dropped rather than the connection cut,
+        // so that the client gets the answer (a clear error) and the connection stays usable.
+        stream.off('data', onData);
+        stream.resume();
+        refuse(e);
+      });
     }
   };
   stream.on('data', onData);
+  const ended = finished(stream, { writable: false });
   try {
-    await finished(stream, { writable: false });
-  } catch (e) {
-    throw failure ?? e;
+    await Promise.race([ended, refused]);
   } finally {
     stream.off('data', onData);
+    // Whichever lost the race settles unheard.
+    ended.catch(() => {});
+    refused.catch(() => {});
   }
-  if (failure) throw failure;
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

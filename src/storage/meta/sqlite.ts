@@ -1,13 +1,16 @@
 // The SQLite metadata store (embedded default), on Node's built-in node:sqlite. WAL journal with
 // synchronous=FULL: a committed transaction survives power loss. Calls are synchronous underneath and
 // each method is one transaction, so a method is atomic with respect to every other request.
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementResultingChanges, type StatementSync } from 'node:sqlite';
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
-  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob, BlobUnlink,
+  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
 } from './store.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
+import { storageFull } from '../../core/errors.ts';
 
 type Row = Record<string, unknown>;
 
@@ -15,14 +18,83 @@ type Row = Record<string, unknown>;
 const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
   (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)) AS tag_list`;
 
-export class SqliteMetaStore implements MetaStore {
-  private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
+/** SQLite's result code for a write the disk (or the database's size limit) has no room for. */
+const SQLITE_FULL = 13;
+/** SQLITE_IOERR_SHMOPEN, _SHMSIZE and _SHMMAP: the WAL's shared-memory index could not be made (a full disk). */
+const SQLITE_NO_ROOM_FOR_INDEX = [4618, 4874, 5386];
 
-  constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-    this.migrate();
+const PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;';
+
+export interface SqliteOptions {
+  /** Hears of each write refused for lack of space (the server logs it once and counts). */
+  onFull?: () => void;
+}
+
+export class SqliteMetaStore implements MetaStore {
+  private db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private readonly onFull: () => void;
+  /** Set while the database is open in exclusive locking mode (see open()): looks for space to leave it. */
+  private exclusive: NodeJS.Timeout | undefined;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    this.onFull = options.onFull ?? (() => {});
+    this.db = this.open(path);
+    try {
+      this.migrate();
+    } catch (e) {
+      this.db.close();
+      throw this.mapped(e);
+    }
+  }
+
+  /**
+   * Opens the database. On a full disk SQLite cannot make the shared-memory index of its WAL (`meta.db-shm`,
+   * made anew when no process has the database open): it is then opened in exclusive locking mode, where that
+   * index lives in memory. Reads work and writes fail as on any full disk (STORAGE_FULL). Once there is space
+   * again the database is opened shared again, between two requests (a transaction never spans an await), and
+   * other processes (the `berth` commands) can open it again.
+   */
+  private open(path: string): DatabaseSync {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(PRAGMAS);
+      return db;
+    } catch (e) {
+      db.close();
+      const code = (e as { errcode?: number }).errcode ?? 0;
+      if (!SQLITE_NO_ROOM_FOR_INDEX.includes(code) && code % 256 !== SQLITE_FULL) throw e;
+    }
+    this.onFull();
+    return this.openExclusive(path);
+  }
+
+  private openExclusive(path: string): DatabaseSync {
+    const solo = new DatabaseSync(path);
+    try {
+      solo.exec(`PRAGMA locking_mode = EXCLUSIVE; ${PRAGMAS}`);
+    } catch (e) {
+      solo.close();
+      throw this.mapped(e);
+    }
+    this.exclusive ??= setInterval(() => void this.shareWhenSpace(path), 2000);
+    this.exclusive.unref();
+    return solo;
+  }
+
+  private async shareWhenSpace(path: string): Promise<void> {
+    const fs = await statfs(dirname(path)).catch(() => undefined);
+    if (!fs || fs.bavail * fs.bsize < 1024 * 1024 || !this.exclusive) return;
+    clearInterval(this.exclusive);
+    this.exclusive = undefined;
+    this.statements.clear();
+    this.db.close();
+    // Opened shared, or exclusive again (watching again) should the space be gone already.
+    try {
+      this.db = this.open(path);
+    } catch {
+      this.db = this.openExclusive(path);
+    }
   }
 
   private migrate(): void {
@@ -43,11 +115,33 @@ export class SqliteMetaStore implements MetaStore {
     const key = arrays ? `arrays:${text}` : text;
     let s = this.statements.get(key);
     if (!s) {
-      s = this.db.prepare(text);
+      s = this.prepare(text);
       if (arrays) s.setReturnArrays(true);
       this.statements.set(key, s);
     }
     return s;
+  }
+
+  /** A statement whose writes report a full disk as the core's STORAGE_FULL. Reads need no free space (the WAL
+   * and its index exist already) and are left as they are: serving pulls costs nothing more. */
+  private prepare(text: string): StatementSync {
+    const s = this.db.prepare(text);
+    const run = s.run.bind(s) as (...params: unknown[]) => StatementResultingChanges;
+    s.run = ((...params: unknown[]) => {
+      try {
+        return run(...params);
+      } catch (e) {
+        throw this.mapped(e);
+      }
+    }) as StatementSync['run'];
+    return s;
+  }
+
+  /** SQLITE_FULL as the core's STORAGE_FULL; any other error as it is. */
+  private mapped(e: unknown): unknown {
+    if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_FULL) return e;
+    this.onFull();
+    return storageFull('metadata');
   }
 
   /** The values of a query's first column. Rows come back as arrays, not objects: a third of the cost for a
@@ -63,12 +157,16 @@ export class SqliteMetaStore implements MetaStore {
       this.db.exec('COMMIT');
       return result;
     } catch (e) {
-      this.db.exec('ROLLBACK');
-      throw e;
+      // SQLite rolls back by itself on some errors (SQLITE_FULL among them, at COMMIT too): a second ROLLBACK
+      // would fail and hide the first error.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw this.mapped(e);
     }
   }
 
   async close(): Promise<void> {
+    if (this.exclusive) clearInterval(this.exclusive);
+    this.exclusive = undefined;
     this.db.close();
   }
 
@@ -108,7 +206,7 @@ export class SqliteMetaStore implements MetaStore {
     if (settings.encryptionType !== undefined) columns.push(['encryption_type', settings.encryptionType]);
     if (settings.kmsKey !== undefined) columns.push(['kms_key', settings.kmsKey]);
     if (columns.length === 0) return;
-    this.db.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+    this.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
       .run(...(columns.map(([, v]) => v) as (string | number | null)[]), id);
   }
 
@@ -380,8 +478,13 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toImage(row) : undefined;
   }
 
-  async recordPull(repositoryId: number, digest: string, now: number): Promise<void> {
-    this.sql('UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?').run(now, repositoryId, digest);
+  async recordUse(use: RecordedUse): Promise<void> {
+    this.transaction(() => {
+      const touch = this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?');
+      for (const b of use.blobs) touch.run(b.at, b.digest, b.at);
+      const pulled = this.sql('UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ? AND (last_pulled_at IS NULL OR last_pulled_at < ?)');
+      for (const p of use.pulls) pulled.run(p.at, p.repositoryId, p.digest, p.at);
+    });
   }
 
   async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]> {

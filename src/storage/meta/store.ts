@@ -148,6 +148,12 @@ export interface StoredManifest {
   pushedAt: number;
 }
 
+/** Uses of blobs and manifests gathered in memory (see core/last-use.ts). */
+export interface RecordedUse {
+  blobs: { digest: string; at: number }[];
+  pulls: { repositoryId: number; digest: string; at: number }[];
+}
+
 export interface NewManifest extends Omit<StoredManifest, 'lastPulledAt'> {
   /** Blobs and child manifests it references (already checked to exist). */
   blobs: string[];
@@ -277,7 +283,9 @@ export interface MetaStore {
   /** Images by digest, after the digest `after`. */
   listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]>;
   getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined>;
-  recordPull(repositoryId: number, digest: string, now: number): Promise<void>;
+  /** Records uses gathered since the last call, in one transaction: blobs served or checked for (their lease
+   * against collection, as touchBlob) and manifests pulled (their last pull time). A time never moves back. */
+  recordUse(use: RecordedUse): Promise<void>;
   listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]>;
 
   ensureAccount(accountId: string, now: number): Promise<void>;
