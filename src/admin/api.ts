@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authorizer } from '../auth/authorizer.ts';
 import { IdentityError } from '../auth/identity.ts';
+import { JobFailedError } from '../jobs/runner.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import type { Stores } from '../server/app.ts';
 import { sendJson } from '../server/json.ts';
@@ -58,6 +59,7 @@ export function adminHandler(stores: Stores, authorizer: Authorizer) {
     } catch (e) {
       if (e instanceof IdentityError) return send(400, { error: 'InvalidRequest', message: e.message });
       if (isStorageFull(e)) return send(503, { error: 'StorageFull', message: STORAGE_FULL_MESSAGE });
+      if (e instanceof JobFailedError) return send(500, { error: 'JobFailed', message: e.message });
       throw e;
     }
   };

@@ -43,6 +43,8 @@ export class JobRunner {
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Errors of the jobs this process ran and that died, for `run` to throw as they were (taken once). */
+  private readonly failures = new Map<number, unknown>();
 
   constructor(opts: JobRunnerOptions) {
     this.meta = opts.meta;
@@ -64,25 +66,31 @@ export class JobRunner {
     return this.meta.setJobSchedule(kind, intervalMs, JSON.stringify(payload), this.now() + intervalMs);
   }
 
-  async enqueue(kind: string, payload: unknown = {}): Promise<number> {
+  async enqueue(kind: string, payload: unknown = {}, maxAttempts = this.maxAttempts): Promise<number> {
     if (!this.handlers[kind]) throw new Error(`no handler for jobs of kind ${kind}`);
-    const id = await this.meta.enqueueJob({ kind, payload: JSON.stringify(payload), runAt: this.now(), maxAttempts: this.maxAttempts }, this.now());
+    const id = await this.meta.enqueueJob({ kind, payload: JSON.stringify(payload), runAt: this.now(), maxAttempts }, this.now());
     this.wake?.();
     return id;
   }
 
   /**
-   * Enqueues a job and waits for its outcome: its result, or a JobFailedError with its last error once it is dead.
-   * A node that serves (started) lets its loop (or any other node) run it; elsewhere (the CLI with no server) this
-   * process runs due jobs itself until that one is done.
+   * Runs a job on demand (`berth gc`, `berth lifecycle run`) and waits for its outcome: its result, or its error.
+   * One attempt: the one who asked sees a failure at once and may ask again. A node that serves (started) lets its
+   * loop (or any other node) run it; elsewhere (the CLI with no server) this process runs due jobs itself until that
+   * one is done. When this process ran it, its error is thrown as it was (a full disk stays a full disk); when
+   * another node did, a JobFailedError carries the error's text.
    */
   async run(kind: string, payload: unknown = {}): Promise<unknown> {
-    const id = await this.enqueue(kind, payload);
+    const id = await this.enqueue(kind, payload, 1);
     for (;;) {
       const job = await this.meta.getJob(id);
       if (!job) throw new JobFailedError(`job ${id} is gone`);
       if (job.status === 'succeeded') return job.result === null ? null : JSON.parse(job.result);
-      if (job.status === 'dead') throw new JobFailedError(`${kind} job ${id} failed after ${job.attempts} attempt(s): ${job.lastError}`);
+      if (job.status === 'dead') {
+        const local = this.failures.get(id);
+        this.failures.delete(id);
+        throw local ?? new JobFailedError(`${kind} job ${id} failed after ${job.attempts} attempt(s): ${job.lastError}`);
+      }
       if (this.running || !(await this.runOnce())) await sleep(this.running ? 50 : Math.min(this.pollMs, Math.max(50, job.runAt - this.now())));
     }
   }
@@ -137,6 +145,10 @@ export class JobRunner {
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       const retryAt = job.attempts >= job.maxAttempts ? null : this.now() + retryDelayMs(job.attempts);
+      if (retryAt === null) {
+        this.failures.set(job.id, e);
+        if (this.failures.size > 100) this.failures.delete(this.failures.keys().next().value!);
+      }
       await this.meta.finishJob(job.id, this.owner, { error, retryAt }, this.now());
       this.log?.error({ err: e, job: job.id, kind: job.kind, attempt: job.attempts, dead: retryAt === null }, 'job failed');
     } finally {

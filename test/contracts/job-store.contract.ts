@@ -114,17 +114,43 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       assert.deepEqual(results, ids.map((_, n) => n * 2));
     });
 
-    test("run() waits for the job's result, and reports a dead job's last error", async (t) => {
+    test("run() waits for the job's result; on demand a failure is final at once, with its own error", async (t) => {
+      const { a, b, close } = await nodes();
+      t.after(close);
+      let calls = 0;
+      class Full extends Error {}
+      const handlers = { ok: async (p: unknown) => ({ echoed: p }), bad: async () => { calls++; throw new Full(`failure ${calls}`); } };
+      const runner = new JobRunner({ meta: a, pollMs: 10, maxAttempts: 5, handlers });
+      assert.deepEqual(await runner.run('ok', { x: 1 }), { echoed: { x: 1 } });
+      await assert.rejects(runner.run('bad'), (e) => e instanceof Full && e.message === 'failure 1', 'the error as it was, from one attempt');
+      assert.equal(calls, 1);
+      // Run by another node: what the store kept of the error.
+      const other = new JobRunner({ meta: b, pollMs: 10, handlers });
+      other.start();
+      t.after(() => other.stop());
+      const waiting = new JobRunner({ meta: a, pollMs: 10, handlers: { bad: handlers.bad } });
+      waiting.start(); // a serving node waits for whichever node claims it
+      const claimedElsewhere = await Promise.allSettled([waiting.run('bad')]);
+      await waiting.stop();
+      assert.equal(claimedElsewhere[0].status, 'rejected');
+      assert.match(String((claimedElsewhere[0] as PromiseRejectedResult).reason.message), /failure \d/);
+    });
+
+    test('a scheduled job that fails is retried with backoff, then dead with its last error', async (t) => {
       const { a, close } = await nodes();
       t.after(close);
       let calls = 0;
       const runner = new JobRunner({
         meta: a, pollMs: 10, maxAttempts: 2,
-        handlers: { ok: async (p) => ({ echoed: p }), bad: async () => { calls++; throw new Error(`failure ${calls}`); } },
+        handlers: { bad: async () => { calls++; throw new Error(`failure ${calls}`); } },
         now: (() => { let clock = 0; return () => (clock += 10_000); })(), // each reading 10 s on: retries are due at once
       });
-      assert.deepEqual(await runner.run('ok', { x: 1 }), { echoed: { x: 1 } });
-      await assert.rejects(runner.run('bad'), /bad job \d+ failed after 2 attempt\(s\): failure 2/);
+      const id = await runner.enqueue('bad');
+      while (await runner.runOnce());
+      const job = (await a.getJob(id))!;
+      assert.equal(job.status, 'dead');
+      assert.equal(job.attempts, 2);
+      assert.equal(job.lastError, 'failure 2');
       assert.equal(calls, 2);
     });
   });

@@ -75,7 +75,9 @@ const region = fc.constantFrom('us-east-1', 'eu-west-3', 'ap-southeast-2', 'cn-n
 const signable = fc.record({
   region,
   body: fc.oneof(fc.string(), fc.json()),
-  query: fc.dictionary(fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+  // Not `__proto__`: a JavaScript object (the SDK's request.query) cannot hold it as a key, so the SDK would sign a
+  // query other than the one sent.
+  query: fc.dictionary(fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/).filter((k) => k !== '__proto__'), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
   meta: fc.dictionary(fc.stringMatching(/^[a-z0-9-]{1,10}$/).map((n) => `x-amz-meta-${n}`), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
   operation: fc.constantFrom('DescribeRepositories', 'PutImage', 'GetAuthorizationToken'),
   presign: fc.boolean(),

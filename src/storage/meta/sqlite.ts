@@ -672,12 +672,13 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async enqueueJob(job: NewJob, now: number): Promise<number> {
-    return this.insertJob(job, now);
+    // In a transaction: its COMMIT reports a full disk (a RETURNING row read with get() would not).
+    return this.transaction(() => this.insertJob(job, now));
   }
 
   private insertJob(job: NewJob, now: number): number {
     return Number(this.sql(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
-      VALUES (?, ?, 'queued', ?, ?, ?, ?) RETURNING id`).get(job.kind, job.payload, job.maxAttempts, job.runAt, now, now)!.id);
+      VALUES (?, ?, 'queued', ?, ?, ?, ?)`).run(job.kind, job.payload, job.maxAttempts, job.runAt, now, now).lastInsertRowid);
   }
 
   async claimJob(owner: string, kinds: string[], now: number, leaseUntil: number): Promise<Job | undefined> {
