@@ -33,6 +33,8 @@ export interface Config {
   testClock: boolean;
   /** How long a refresh token of the token endpoint lives (docker login's identity token, containerd's grant). */
   refreshTokenTtlSeconds: number;
+  /** PostgreSQL connection URL (postgres://user:password@host:port/database) for the metadata; unset: SQLite in the data dir. */
+  databaseUrl?: string;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -74,6 +76,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_DIRECT_IO: 'directIO',
   BERTH_TEST_CLOCK: 'testClock',
   BERTH_REFRESH_TOKEN_TTL_SECONDS: 'refreshTokenTtlSeconds',
+  BERTH_DATABASE_URL: 'databaseUrl',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
@@ -136,6 +139,9 @@ function validate(c: Config): Config {
     } catch {
       throw new ConfigError(`publicUrl "${c.publicUrl}" is not a URL`);
     }
+  }
+  if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(String(c.databaseUrl))) {
+    throw new ConfigError('databaseUrl must be a postgres:// or postgresql:// URL');
   }
   for (const key of BOOLEAN_KEYS) {
     if (typeof c[key] !== 'boolean') throw new ConfigError(`${key} must be true or false`);

@@ -13,7 +13,7 @@ import { Collector, type GcReport } from '../gc/collector.ts';
 import { fsck, type FsckReport } from '../gc/fsck.ts';
 import { Lifecycle } from '../lifecycle/worker.ts';
 import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
-import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
+import { openMetaStore } from '../storage/meta/open.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
@@ -42,7 +42,7 @@ export interface Stores {
 export async function openStores(config: Config): Promise<Stores> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'));
+  const meta = await openMetaStore(config);
   const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO });
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);
