@@ -55,3 +55,10 @@ test('invalid settings are refused with a clear message', () => {
   assert.throws(() => loadConfig({ BERTH_CREATE_ON_PUSH: 'maybe' }), /true or false/);
   assert.deepEqual(parseListen('[::1]:5000'), { host: '::1', port: 5000 });
 });
+
+test('databaseUrl: BERTH_DATABASE_URL, a postgres:// URL; unset means SQLite', () => {
+  assert.equal(loadConfig({}).databaseUrl, undefined);
+  assert.equal(loadConfig({ BERTH_DATABASE_URL: 'postgres://berth:pw@db:5432/berth' }).databaseUrl, 'postgres://berth:pw@db:5432/berth');
+  assert.equal(loadConfig({ BERTH_DATABASE_URL: 'postgresql://db/berth' }).databaseUrl, 'postgresql://db/berth');
+  assert.throws(() => loadConfig({ BERTH_DATABASE_URL: 'mysql://db/berth' }), /databaseUrl must be a postgres/);
+});
