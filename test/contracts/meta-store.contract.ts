@@ -178,6 +178,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal((await store.getTaggedManifest(repo.id, 'v1'))!.digest, m.digest);
         const refs = await store.listManifestReferences(0, '', 10);
         assert.deepEqual(refs, [{ repositoryId: repo.id, digest: m.digest, blobs: [blob], manifests: [] }]);
+        // A blob named twice (the config is also a layer) is one reference.
+        const twice = manifest(repo.id, 'twice', { blobs: [blob, blob] });
+        assert.equal((await store.putManifest(twice, undefined, 3, false)).created, true);
+        assert.deepEqual((await store.listManifestReferences(0, '', 10)).filter((r) => r.digest === twice.digest).map((r) => r.blobs), [[blob]]);
       });
 
       it('a tag is unique: a mutable tag moves, an immutable one is refused, the same digest is not a move', async (store) => {
