@@ -1,6 +1,6 @@
 // `berth serve` with its metadata in PostgreSQL (BERTH_DATABASE_URL) and blobs on the filesystem: an image pushed
 // and pulled over /v2/, described over ECR, with every row in PostgreSQL and no SQLite database in the data dir;
-// PutImage over ECR refused for an immutable tag; `berth migrate` reporting the schema version; and a second node
+// PutImage over ECR refused for an immutable tag; garbage collection; `berth migrate` reporting the schema version; and a second node
 // on an empty data dir and the same database answering for the same images at once (manifests and metadata: the
 // blobs stay on node A's filesystem until a shared blob store is configured).
 import { after, before, test } from 'node:test';
@@ -13,7 +13,7 @@ import { CreateRepositoryCommand, DescribeImagesCommand, PutImageCommand, type E
 import pg from 'pg';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, expectEcrError } from '../helpers/ecr.ts';
-import { MANIFEST_TYPE, getAndHash, pushImage, req, sha256, show } from '../helpers/http.ts';
+import { MANIFEST_TYPE, getAndHash, pushBlob, pushImage, req, sha256, show } from '../helpers/http.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,7 +27,8 @@ before(async () => {
   server = await startPostgres();
   databaseUrl = await server.createDatabase('berth');
   // The recipe's DATABASE_URL is mapped onto Berth's setting explicitly; nothing else of it reaches Berth.
-  nodeA = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_CREATE_ON_PUSH: 'false' } });
+  // Garbage collection only on demand, with no grace period: the test runs it when nothing is being pushed.
+  nodeA = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_CREATE_ON_PUSH: 'false', BERTH_GC_GRACE_SECONDS: '0', BERTH_GC_INTERVAL_SECONDS: '0' } });
   ecr = ecrClient(nodeA);
 });
 
@@ -80,6 +81,21 @@ test('an image pushed over /v2/ is pulled back and described by ECR, its metadat
   other.annotations = { changed: 'yes' };
   await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: 'team/app', imageTag: 'v1', imageManifest: JSON.stringify(other), imageManifestMediaType: MANIFEST_TYPE })),
     'ImageTagAlreadyExistsException');
+});
+
+test('garbage collection on PostgreSQL deletes an unreferenced blob and keeps the image', async () => {
+  const orphan = Buffer.from('pushed, never referenced');
+  const digest = await pushBlob(nodeA, 'team/app', orphan);
+  const gc = await req(nodeA, 'POST', '/_berth/admin/gc', { headers: { 'Content-Type': 'application/json' }, body: '{}' });
+  assert.equal(gc.status, 200, show(gc));
+  assert.deepEqual(JSON.parse(gc.body.toString()).deleted, [digest]);
+  assert.equal((await req(nodeA, 'HEAD', `/v2/team/app/blobs/${digest}`)).status, 404);
+  assert.deepEqual(await rows(`SELECT digest FROM blobs WHERE digest = '${digest}'`), []);
+  const manifest = await req(nodeA, 'GET', '/v2/team/app/manifests/v1', { headers: { Accept: MANIFEST_TYPE } });
+  assert.equal(manifest.status, 200);
+  for (const layer of JSON.parse(manifest.body.toString()).layers as { digest: string }[]) {
+    assert.equal((await req(nodeA, 'HEAD', `/v2/team/app/blobs/${layer.digest}`)).status, 200);
+  }
 });
 
 test('berth migrate applies the PostgreSQL schema and prints its version', async () => {
