@@ -45,6 +45,8 @@ export interface Config {
   maxRequestsPerPrincipal: number;
   /** Failed logins per source address in a minute; further attempts are refused until the minute is over. */
   maxLoginFailuresPerMinute: number;
+  /** PostgreSQL connection URL (postgres://user:password@host:port/database) for the metadata; unset: SQLite in the data dir. */
+  databaseUrl?: string;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -98,6 +100,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_MAX_UPLOADS_PER_PRINCIPAL: 'maxUploadsPerPrincipal',
   BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'maxRequestsPerPrincipal',
   BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: 'maxLoginFailuresPerMinute',
+  BERTH_DATABASE_URL: 'databaseUrl',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
@@ -171,6 +174,9 @@ function validate(c: Config): Config {
     } catch {
       throw new ConfigError(`publicUrl "${c.publicUrl}" is not a URL`);
     }
+  }
+  if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(String(c.databaseUrl))) {
+    throw new ConfigError('databaseUrl must be a postgres:// or postgresql:// URL');
   }
   for (const key of BOOLEAN_KEYS) {
     if (typeof c[key] !== 'boolean') throw new ConfigError(`${key} must be true or false`);

@@ -10,6 +10,7 @@ import { JobFailedError } from '../jobs/runner.ts';
 import { callServer, RemoteError } from './remote.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
+import { migrateMetaStore } from '../storage/meta/open.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
@@ -21,12 +22,14 @@ Usage:
   berth usage                     storage per repository, and the registry's deduplicated total
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
   berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
+  berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth --help                    show this help
   berth --version                 show the version
 
 Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and environment variables, which win:
   BERTH_LISTEN                  host:port to listen on (default 127.0.0.1:5000)
   BERTH_DATA_DIR                data directory: SQLite metadata and blobs (default ./data)
+  BERTH_DATABASE_URL            postgres://user:password@host:port/db: metadata in PostgreSQL rather than SQLite
   BERTH_PUBLIC_URL              the URL users reach the registry at (shown in repository URIs and commands)
   BERTH_ROOT_ACCESS_KEY_ID      the root access key id (default: generated on first start, kept in the data dir)
   BERTH_ROOT_SECRET_ACCESS_KEY  the root secret access key
@@ -73,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 1 : 0;
   }
   if (command === 'serve') return serve(values.config);
+  if (command === 'migrate') {
+    console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
+    return 0;
+  }
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -174,7 +181,7 @@ function banner(b: Berth): string {
   const file = !key.file || shown.startsWith('..') || isAbsolute(shown) ? key.file ?? '' : shown;
   const lines = [
     `Berth listening on ${b.url}`,
-    `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (SQLite metadata, filesystem blobs)`,
+    `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (${b.config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, filesystem blobs)`,
     '',
   ];
   let secret: string;

@@ -277,6 +277,7 @@ export class Registry {
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
     }, tag, now, tagImmutable);
+    if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {
       return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0], kind: 'blob', missing: missingBlobs });

@@ -14,7 +14,7 @@ import { fsck, type FsckReport } from '../gc/fsck.ts';
 import { Lifecycle, PREVIEW_JOB, type PreviewJob } from '../lifecycle/worker.ts';
 import { JobRunner } from '../jobs/runner.ts';
 import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
-import { SqliteMetaStore } from '../storage/meta/sqlite.ts';
+import { openMetaStore } from '../storage/meta/open.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
@@ -60,7 +60,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   // SQLite gives the -wal and -shm files the database's mode: set it before opening.
   chmodIfExists(join(dataDir, 'meta.db'), FILE_MODE);
   const space = new StorageSpace(dataDir, log);
-  const meta = new SqliteMetaStore(join(dataDir, 'meta.db'), { onFull: () => space.ranOut('metadata') });
+  const meta = await openMetaStore(config, { onFull: () => space.ranOut('metadata') });
   const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO, onFull: () => space.ranOut('blobs') });
   await blobs.init();
   const accountId = await defaultAccount(meta, config.accountId);

@@ -90,3 +90,10 @@ test('limits: defaults, one environment variable each, positive values only', ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('databaseUrl: BERTH_DATABASE_URL, a postgres:// URL; unset means SQLite', () => {
+  assert.equal(loadConfig({}).databaseUrl, undefined);
+  assert.equal(loadConfig({ BERTH_DATABASE_URL: 'postgres://berth:pw@db:5432/berth' }).databaseUrl, 'postgres://berth:pw@db:5432/berth');
+  assert.equal(loadConfig({ BERTH_DATABASE_URL: 'postgresql://db/berth' }).databaseUrl, 'postgresql://db/berth');
+  assert.throws(() => loadConfig({ BERTH_DATABASE_URL: 'mysql://db/berth' }), /databaseUrl must be a postgres/);
+});

@@ -371,6 +371,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite> {
     return this.transaction(() => {
+      if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
         : this.sql('SELECT digest FROM tags WHERE repository_id = ? AND name = ?').get(m.repositoryId, tag);
       const previousTagDigest = previous ? String(previous.digest) : undefined;
@@ -422,6 +423,8 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
     return this.transaction(() => {
+      // An index referencing it keeps it (checked here, in the delete's transaction: DESIGN.md invariant 2).
+      if (this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(repositoryId, digest)) return false;
       this.sql('DELETE FROM tags WHERE repository_id = ? AND digest = ?').run(repositoryId, digest);
       this.sql('DELETE FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?').run(repositoryId, digest);
       return Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;

@@ -1,6 +1,8 @@
-// The metadata store: a narrow, asynchronous, dialect-neutral interface in the registry's own terms.
-// SQLite (embedded default) implements it in sqlite.ts; PostgreSQL comes later behind the same interface.
-// The core is its only caller.
+// The metadata store: narrow, asynchronous, dialect-neutral interfaces in the registry's own terms, one per domain
+// (settings, repositories, images, blob records, uploads, identity, policies, lifecycle), and MetaStore, all of them.
+// SQLite (embedded default) implements it in sqlite.ts, PostgreSQL in postgres.ts; test/contracts/meta-store.contract.ts
+// holds both to the same behaviour. Invariants (no dangling reference, immutable tags) hold inside each method's
+// transaction, whatever the number of nodes. The core is its only caller.
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
 
@@ -170,6 +172,8 @@ export interface ManifestWrite {
   /** References not in the repository (checked in the same transaction as the write): nothing was written. */
   missingBlobs?: string[];
   missingManifests?: string[];
+  /** The repository was deleted (by another request or node) before the write: nothing was written. */
+  repositoryMissing?: boolean;
 }
 
 export interface GcCandidate {
@@ -209,12 +213,14 @@ export interface Referrer {
   annotations: Record<string, string> | null;
 }
 
-export interface MetaStore {
-  close(): Promise<void>;
-
+/** Key/value settings of the registry (the default account id, counters). */
+export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+}
 
+/** Repositories, their settings and resource tags. */
+export interface RepositoryStore {
   getRepository(accountId: string, name: string): Promise<Repository | undefined>;
   /** Returns the repository, creating it if it does not exist (concurrent callers get the same one). */
   ensureRepository(accountId: string, name: string, now: number): Promise<Repository>;
@@ -229,7 +235,10 @@ export interface MetaStore {
   getResourceTags(repositoryId: number): Promise<ResourceTag[]>;
   putResourceTags(repositoryId: number, tags: ResourceTag[]): Promise<void>;
   deleteResourceTags(repositoryId: number, keys: string[]): Promise<void>;
+}
 
+/** Verified blobs, their links to repositories, and what garbage collection and fsck ask of them. */
+export interface BlobRecordStore {
   /** Records a verified, durable blob in the registry (idempotent). */
   recordBlob(blob: StoredBlob, now: number): Promise<void>;
   getBlob(digest: string): Promise<StoredBlob | undefined>;
@@ -247,11 +256,14 @@ export interface MetaStore {
   touchBlob(digest: string, now: number): Promise<void>;
   /** Blobs no manifest references, untouched since `before`. */
   unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]>;
-  /** Deletes the blob's rows if it is still unreferenced and untouched since `before`; true when deleted. */
+  /**
+   * Deletes the blob's rows if it is still unreferenced and untouched since `before`; true when deleted. The check
+   * and the delete are one transaction: a manifest written at the same time either sees the blob gone (and is
+   * refused) or keeps it.
+   */
   deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean>;
   /** Every stored blob's digest and size, after `after` in digest order. */
   listBlobs(after: string, limit: number): Promise<GcCandidate[]>;
-  listUploads(): Promise<Upload[]>;
   usage(): Promise<Usage>;
   /** Repositories of the account the blob is linked to, by name, at most `limit`: the sources an automatic
    * cross-repository mount may choose from (the caller still decides which it may pull from). */
@@ -259,20 +271,27 @@ export interface MetaStore {
   /** Links the blob to `repositoryId` if it is linked to `fromRepositoryId`, in one transaction: the blob, or
    * undefined when the source does not hold it (nothing changed). */
   mountBlob(repositoryId: number, fromRepositoryId: number, digest: string, now: number): Promise<StoredBlob | undefined>;
+}
+
+/** Images: manifests, tags, referrers and pulls. */
+export interface ImageStore {
   /** Of `digests`, those that are not manifests of the repository. */
   missingManifests(repositoryId: number, digests: string[]): Promise<string[]>;
-
   /**
    * Stores a manifest (idempotent by digest) and, when given, points `tag` at it, atomically. With
    * `tagImmutable`, a tag that already points at another manifest is not moved and nothing is stored
-   * (`refused`).
+   * (`refused`). References are checked in the same transaction as the write; a repository deleted meanwhile
+   * is `repositoryMissing`.
    */
   putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
   manifestParents(repositoryId: number, digest: string): Promise<string[]>;
-  /** Deletes the manifest and its tags. False when it did not exist. */
+  /**
+   * Deletes the manifest and its tags. False when it did not exist, or when an index of the repository
+   * references it (checked in the same transaction as the delete, so an index pushed meanwhile keeps it).
+   */
   deleteManifest(repositoryId: number, digest: string): Promise<boolean>;
   deleteTag(repositoryId: number, tag: string): Promise<boolean>;
   listTags(repositoryId: number, page: Page): Promise<string[]>;
@@ -287,7 +306,20 @@ export interface MetaStore {
    * against collection, as touchBlob) and manifests pulled (their last pull time). A time never moves back. */
   recordUse(use: RecordedUse): Promise<void>;
   listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]>;
+}
 
+/** Blob upload sessions in progress. */
+export interface UploadStore {
+  /** Records an upload, in one transaction with counting the principal's open uploads: false (and nothing
+   * recorded) when it already has `maxPerPrincipal` or more. */
+  createUpload(upload: Upload, maxPerPrincipal?: number): Promise<boolean>;
+  getUpload(id: string): Promise<Upload | undefined>;
+  deleteUpload(id: string): Promise<void>;
+  listUploads(): Promise<Upload[]>;
+}
+
+/** Accounts, users, access keys and refresh tokens. */
+export interface IdentityStore {
   ensureAccount(accountId: string, now: number): Promise<void>;
   listAccounts(): Promise<string[]>;
   createUser(accountId: string, name: string, now: number): Promise<boolean>;
@@ -305,8 +337,20 @@ export interface MetaStore {
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined>;
   /** Revokes every refresh token of the key (the configured root key has no row to deactivate). */
   deleteRefreshTokens(accessKeyId: string): Promise<number>;
+}
 
+/** Repository policies, registry policies and users' inline policies. */
+export interface PolicyStore {
   setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void>;
+  getRegistryPolicy(accountId: string): Promise<string | undefined>;
+  setRegistryPolicy(accountId: string, text: string | null): Promise<void>;
+  putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void>;
+  listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]>;
+  deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean>;
+}
+
+/** Lifecycle policies, what their rules see of images, and previews. */
+export interface LifecycleStore {
   setLifecyclePolicy(repositoryId: number, text: string | null): Promise<void>;
   setLifecycleEvaluatedAt(repositoryId: number, at: number): Promise<void>;
   /** Repositories (of every account) that have a lifecycle policy. */
@@ -319,12 +363,10 @@ export interface MetaStore {
    * same transaction. */
   startLifecyclePreview(repositoryId: number, policyText: string, now: number, job?: NewJob): Promise<boolean>;
   finishLifecyclePreview(repositoryId: number, status: 'COMPLETE' | 'FAILED', results: string): Promise<void>;
-  getRegistryPolicy(accountId: string): Promise<string | undefined>;
-  setRegistryPolicy(accountId: string, text: string | null): Promise<void>;
-  putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void>;
-  listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]>;
-  deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean>;
+}
 
+/** Background work: jobs claimed with a lease, retried, and recurring schedules (src/jobs/). */
+export interface JobStore {
   enqueueJob(job: NewJob, now: number): Promise<number>;
   /**
    * Claims the next due job of these kinds for `owner` until `leaseUntil`: a queued job whose time has come, or a
@@ -343,10 +385,9 @@ export interface MetaStore {
   /** Enqueues one job for every schedule due at `now` and moves it to its next time, in one transaction: a schedule
    * fires once whatever the number of nodes asking. Returns the ids of the jobs enqueued. */
   runDueSchedules(now: number, maxAttempts: number): Promise<number[]>;
+}
 
-  /** Records an upload, in one transaction with counting the principal's open uploads: false (and nothing
-   * recorded) when it already has `maxPerPrincipal` or more. */
-  createUpload(upload: Upload, maxPerPrincipal?: number): Promise<boolean>;
-  getUpload(id: string): Promise<Upload | undefined>;
-  deleteUpload(id: string): Promise<void>;
+/** Every part of the metadata store, as one object (what callers hold). */
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore {
+  close(): Promise<void>;
 }

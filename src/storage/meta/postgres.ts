@@ -1,0 +1,855 @@
+// The PostgreSQL metadata store, for several Berth nodes on one database, on the pure-JavaScript `pg` driver with
+// its connection pool. Method by method it behaves as the SQLite store (sqlite.ts) does: same ordering, cursors,
+// idempotency and refusals (test/contracts/meta-store.contract.ts holds both to it). Where SQLite has one writer,
+// here each method that must be atomic is one READ COMMITTED transaction whose invariant holds across nodes by
+// row locks taken before the check (`SELECT ... FOR UPDATE` / `FOR KEY SHARE`) and transaction-scoped advisory
+// locks for rows that may not exist yet (a new tag, a first preview). A transaction that deadlocks is retried.
+import pg from 'pg';
+import type {
+  AccessKeyRow, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
+  MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, Repository, RepositorySettings,
+  ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage,
+} from './store.ts';
+import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
+
+type Row = Record<string, unknown>;
+type Param = string | number | boolean | null | Buffer | string[];
+
+/** One connection's queries: the pool's (autocommit) or a transaction's. */
+interface Queries {
+  rows(text: string, params?: Param[]): Promise<Row[]>;
+  row(text: string, params?: Param[]): Promise<Row | undefined>;
+  /** The number of rows a statement changed. */
+  run(text: string, params?: Param[]): Promise<number>;
+}
+
+/** Key of the advisory lock held while migrating (any constant: the bytes of "berth-mi"). */
+const MIGRATION_LOCK = 0x626572746b2d6d69n.toString();
+/** Errors after which a transaction is retried from the start: deadlock, serialization failure. */
+const RETRY_CODES = new Set(['40P01', '40001']);
+const RETRIES = 5;
+
+const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+  ARRAY(SELECT t.name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY t.name) AS tag_list`;
+
+export interface PostgresOptions {
+  /** Connections in the pool (default 10). */
+  max?: number;
+}
+
+export class PostgresMetaStore implements MetaStore {
+  private readonly pool: pg.Pool;
+  private readonly names = new Map<string, string>();
+  private readonly queries: Queries;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+    this.queries = this.on(pool);
+  }
+
+  /** Connects to the database and applies the migrations it lacks. */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresMetaStore> {
+    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+    // An idle connection that breaks (the server restarts) is dropped by the pool; the next query reconnects.
+    pool.on('error', () => {});
+    const store = new PostgresMetaStore(pool);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return store;
+  }
+
+  /**
+   * Applies the migrations not yet applied, in one transaction under an advisory lock (nodes starting together
+   * wait for each other); returns the schema version.
+   */
+  async migrate(): Promise<number> {
+    return this.transaction(async (q) => {
+      await q.run(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      await q.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const done = new Set((await q.rows('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+      for (const [i, sql] of POSTGRES_MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (done.has(version)) continue;
+        await q.run(sql);
+        await q.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
+      }
+      return Number((await q.row('SELECT coalesce(max(version), 0) AS v FROM schema_migrations'))!.v);
+    });
+  }
+
+  /** Queries on a pool or client, as named (prepared once per connection) statements. */
+  private on(client: pg.Pool | pg.PoolClient): Queries {
+    const query = async (text: string, params: Param[] = []) => {
+      // Statements with several commands (migrations) cannot be prepared.
+      if (params.length === 0 && text.includes(';')) return client.query(text);
+      let name = this.names.get(text);
+      if (!name) this.names.set(text, name = `berth_${this.names.size}`);
+      return client.query({ name, text, values: params });
+    };
+    return {
+      rows: async (text, params) => (await query(text, params)).rows,
+      row: async (text, params) => (await query(text, params)).rows[0],
+      run: async (text, params) => (await query(text, params)).rowCount ?? 0,
+    };
+  }
+
+  /** Runs `fn` in one transaction on one connection, retried when it deadlocks with another. */
+  private async transaction<T>(fn: (q: Queries) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(this.on(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        if (attempt < RETRIES && RETRY_CODES.has((e as { code?: string }).code ?? '')) continue;
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /** Serializes transactions on a key that may have no row yet (released at commit). */
+  private async lock(q: Queries, key: string): Promise<void> {
+    await q.run('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  // --- settings ---
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.queries.row('SELECT value FROM settings WHERE key = $1', [key]);
+    return row ? String(row.value) : undefined;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.queries.run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  // --- repositories ---
+
+  async getRepository(accountId: string, name: string): Promise<Repository | undefined> {
+    const row = await this.queries.row('SELECT * FROM repositories WHERE account_id = $1 AND name = $2', [accountId, name]);
+    return row ? toRepository(row) : undefined;
+  }
+
+  async ensureRepository(accountId: string, name: string, now: number): Promise<Repository> {
+    await this.queries.run('INSERT INTO repositories (account_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id, name) DO NOTHING', [accountId, name, now]);
+    return (await this.getRepository(accountId, name))!;
+  }
+
+  async createRepository(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[], now: number): Promise<Repository | undefined> {
+    return this.transaction(async (q) => {
+      const row = await q.row(`INSERT INTO repositories (account_id, name, created_at, image_tag_mutability, mutability_exclusions, scan_on_push, encryption_type, kms_key)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account_id, name) DO NOTHING RETURNING *`, [
+        accountId, name, now, settings.imageTagMutability, JSON.stringify(settings.mutabilityExclusions),
+        settings.scanOnPush, settings.encryptionType, settings.kmsKey]);
+      if (!row) return undefined;
+      const repo = toRepository(row);
+      for (const t of tags) await q.run('INSERT INTO repository_resource_tags (repository_id, key, value) VALUES ($1, $2, $3)', [repo.id, t.Key, t.Value]);
+      return repo;
+    });
+  }
+
+  async updateRepository(id: number, settings: Partial<RepositorySettings>): Promise<void> {
+    const columns: [string, Param][] = [];
+    if (settings.imageTagMutability !== undefined) columns.push(['image_tag_mutability', settings.imageTagMutability]);
+    if (settings.mutabilityExclusions !== undefined) columns.push(['mutability_exclusions', JSON.stringify(settings.mutabilityExclusions)]);
+    if (settings.scanOnPush !== undefined) columns.push(['scan_on_push', settings.scanOnPush]);
+    if (settings.encryptionType !== undefined) columns.push(['encryption_type', settings.encryptionType]);
+    if (settings.kmsKey !== undefined) columns.push(['kms_key', settings.kmsKey]);
+    if (columns.length === 0) return;
+    await this.queries.run(`UPDATE repositories SET ${columns.map(([c], i) => `${c} = $${i + 1}`).join(', ')} WHERE id = $${columns.length + 1}`,
+      [...columns.map(([, v]) => v), id]);
+  }
+
+  async deleteRepository(id: number): Promise<void> {
+    await this.transaction(async (q) => {
+      // Waits for manifest writes in progress in the repository (they hold a key-share lock on its row) and
+      // makes later ones find it gone.
+      if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR UPDATE', [id]))) return;
+      await q.run('DELETE FROM tags WHERE repository_id = $1', [id]);
+      await q.run('DELETE FROM manifest_references WHERE repository_id = $1', [id]);
+      await q.run('DELETE FROM manifests WHERE repository_id = $1', [id]);
+      await q.run('DELETE FROM repositories WHERE id = $1', [id]);
+    });
+  }
+
+  async listRepositories(accountId: string, page: Page): Promise<Repository[]> {
+    return (await this.queries.rows('SELECT * FROM repositories WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3',
+      [accountId, page.last ?? '', page.limit])).map(toRepository);
+  }
+
+  async countImages(repositoryId: number): Promise<number> {
+    return Number((await this.queries.row('SELECT count(*) AS n FROM manifests WHERE repository_id = $1', [repositoryId]))!.n);
+  }
+
+  async getResourceTags(repositoryId: number): Promise<ResourceTag[]> {
+    return (await this.queries.rows('SELECT key, value FROM repository_resource_tags WHERE repository_id = $1 ORDER BY key', [repositoryId]))
+      .map((r) => ({ Key: String(r.key), Value: String(r.value) }));
+  }
+
+  async putResourceTags(repositoryId: number, tags: ResourceTag[]): Promise<void> {
+    await this.transaction(async (q) => {
+      for (const t of tags) {
+        await q.run('INSERT INTO repository_resource_tags (repository_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (repository_id, key) DO UPDATE SET value = excluded.value',
+          [repositoryId, t.Key, t.Value]);
+      }
+    });
+  }
+
+  async deleteResourceTags(repositoryId: number, keys: string[]): Promise<void> {
+    await this.queries.run('DELETE FROM repository_resource_tags WHERE repository_id = $1 AND key = ANY($2::text[])', [repositoryId, keys]);
+  }
+
+  // --- blob records ---
+
+  async recordBlob(blob: StoredBlob, now: number): Promise<void> {
+    await this.queries.run('INSERT INTO blobs (digest, size, created_at, touched_at) VALUES ($1, $2, $3, $3) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at',
+      [blob.digest, blob.size, now]);
+  }
+
+  async getBlob(digest: string): Promise<StoredBlob | undefined> {
+    const row = await this.queries.row('SELECT digest, size FROM blobs WHERE digest = $1', [digest]);
+    return row ? { digest: String(row.digest), size: Number(row.size) } : undefined;
+  }
+
+  async listManifestReferences(afterRepository: number, afterDigest: string, limit: number) {
+    const rows = await this.queries.rows(`SELECT m.repository_id, m.digest,
+        ARRAY(SELECT child_digest FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'blob' ORDER BY child_digest) AS blobs,
+        ARRAY(SELECT child_digest FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'manifest' ORDER BY child_digest) AS children
+      FROM manifests m WHERE (m.repository_id, m.digest) > ($1, $2) ORDER BY m.repository_id, m.digest LIMIT $3`, [afterRepository, afterDigest, limit]);
+    return rows.map((r) => ({
+      repositoryId: Number(r.repository_id), digest: String(r.digest), blobs: r.blobs as string[], manifests: r.children as string[],
+    }));
+  }
+
+  async linkBlob(repositoryId: number, digest: string, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      await q.run('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [repositoryId, digest, now]);
+      await q.run('UPDATE blobs SET touched_at = $1 WHERE digest = $2 AND touched_at < $1', [now, digest]);
+    });
+  }
+
+  async getRepositoryBlob(repositoryId: number, digest: string): Promise<StoredBlob | undefined> {
+    const row = await this.queries.row(`SELECT b.digest, b.size, b.touched_at FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+      WHERE rb.repository_id = $1 AND rb.digest = $2`, [repositoryId, digest]);
+    return row ? { digest: String(row.digest), size: Number(row.size), touchedAt: Number(row.touched_at) } : undefined;
+  }
+
+  async unlinkBlobIfUnreferenced(repositoryId: number, digest: string): Promise<BlobUnlink> {
+    return this.transaction(async (q) => {
+      // The link first: a manifest write holds a key-share lock on the links it checked until it commits its
+      // references, so the check below sees every manifest committed before this lock was granted.
+      if (!(await q.row('SELECT 1 FROM repository_blobs WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]))) return 'unknown';
+      const holder = await q.row(`SELECT manifest_digest FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'blob'
+        ORDER BY manifest_digest LIMIT 1`, [repositoryId, digest]);
+      if (holder) return { referencedBy: String(holder.manifest_digest) };
+      await q.run('DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
+      return 'unlinked';
+    });
+  }
+
+  async repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]> {
+    return (await this.queries.rows(`SELECT r.* FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+      WHERE rb.digest = $1 AND r.account_id = $2 ORDER BY r.name LIMIT $3`, [digest, accountId, limit])).map(toRepository);
+  }
+
+  async mountBlob(repositoryId: number, fromRepositoryId: number, digest: string, now: number): Promise<StoredBlob | undefined> {
+    return this.transaction(async (q) => {
+      // The source's link, held (garbage collection's delete of it waits) while the new link is made.
+      const row = await q.row(`SELECT b.digest, b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+        WHERE rb.repository_id = $1 AND rb.digest = $2 FOR KEY SHARE OF rb, b`, [fromRepositoryId, digest]);
+      if (!row) return undefined;
+      await q.run('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [repositoryId, digest, now]);
+      await q.run('UPDATE blobs SET touched_at = $1 WHERE digest = $2 AND touched_at < $1', [now, digest]);
+      return { digest: String(row.digest), size: Number(row.size) };
+    });
+  }
+
+  async touchBlob(digest: string, now: number): Promise<void> {
+    await this.queries.run('UPDATE blobs SET touched_at = $1 WHERE digest = $2 AND touched_at < $1', [now, digest]);
+  }
+
+  async unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]> {
+    return (await this.queries.rows(`SELECT digest, size FROM blobs b WHERE touched_at < $1
+        AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob')
+      ORDER BY digest LIMIT $2`, [before, limit])).map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  }
+
+  async deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean> {
+    return this.transaction(async (q) => {
+      // Lock first, then check: the blob's row (a link being made waits on it, by its foreign key), then its links
+      // (a manifest write holds a key-share lock on the links it checked until it commits its references). The
+      // reference check below then sees every manifest committed before the locks were granted.
+      if (!(await q.row('SELECT 1 FROM blobs WHERE digest = $1 AND touched_at < $2 FOR UPDATE', [digest, before]))) return false;
+      await q.rows('SELECT 1 FROM repository_blobs WHERE digest = $1 FOR UPDATE', [digest]);
+      if (await q.row(`SELECT 1 FROM manifest_references WHERE child_digest = $1 AND kind = 'blob' LIMIT 1`, [digest])) return false;
+      await q.run('DELETE FROM repository_blobs WHERE digest = $1', [digest]);
+      await q.run('DELETE FROM blobs WHERE digest = $1', [digest]);
+      return true;
+    });
+  }
+
+  async listBlobs(after: string, limit: number): Promise<GcCandidate[]> {
+    return (await this.queries.rows('SELECT digest, size FROM blobs WHERE digest > $1 ORDER BY digest LIMIT $2', [after, limit]))
+      .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  }
+
+  async usage(): Promise<Usage> {
+    const repositories = (await this.queries.rows(`SELECT r.name, r.account_id,
+        (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id) AS images,
+        (SELECT coalesce(sum(size), 0) FROM manifests m WHERE m.repository_id = r.id)
+          + (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN
+              (SELECT child_digest FROM manifest_references x WHERE x.repository_id = r.id AND x.kind = 'blob')) AS bytes
+      FROM repositories r ORDER BY r.account_id, r.name`))
+      .map((r) => ({ name: String(r.name), accountId: String(r.account_id), images: Number(r.images), bytes: Number(r.bytes) }));
+    const referenced = (await this.queries.row(`SELECT
+        (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
+        (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`))!;
+    const stored = (await this.queries.row('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs'))!;
+    return {
+      repositories,
+      referencedBytes: Number(referenced.manifests) + Number(referenced.blobs),
+      referencedBlobBytes: Number(referenced.blobs),
+      storedBytes: Number(stored.bytes),
+      storedBlobs: Number(stored.n),
+    };
+  }
+
+
+  // --- images ---
+
+  async missingManifests(repositoryId: number, digests: string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    const found = new Set((await this.queries.rows('SELECT digest FROM manifests WHERE repository_id = $1 AND digest = ANY($2::text[])', [repositoryId, digests]))
+      .map((r) => String(r.digest)));
+    return digests.filter((d) => !found.has(d));
+  }
+
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite> {
+    return this.transaction(async (q) => {
+      // A repository being deleted is waited for (its delete holds its row), then found gone.
+      if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
+        return { created: false, refused: false, repositoryMissing: true };
+      }
+      let previousTagDigest: string | undefined;
+      if (tag !== undefined) {
+        // Writers of one tag take turns (the tag may have no row yet to lock), so that of two racing pushes to an
+        // immutable tag exactly one lands and the other sees it.
+        await this.lock(q, `tag ${m.repositoryId} ${tag}`);
+        const previous = await q.row('SELECT digest FROM tags WHERE repository_id = $1 AND name = $2', [m.repositoryId, tag]);
+        previousTagDigest = previous ? String(previous.digest) : undefined;
+      }
+      if (tagImmutable && previousTagDigest !== undefined && previousTagDigest !== m.digest) {
+        return { created: false, previousTagDigest, refused: true };
+      }
+      // References are checked here, in the write's transaction, under key-share locks that a concurrent delete of
+      // a link (garbage collection) or of a child manifest waits for: DESIGN.md invariants 2 and 6.
+      const linked = m.blobs.length === 0 ? new Set<string>() : new Set((await q.rows(
+        'SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2::text[]) ORDER BY digest FOR KEY SHARE', [m.repositoryId, m.blobs]))
+        .map((r) => String(r.digest)));
+      const missingBlobs = m.blobs.filter((d) => !linked.has(d));
+      const children = m.manifests.length === 0 ? new Set<string>() : new Set((await q.rows(
+        'SELECT digest FROM manifests WHERE repository_id = $1 AND digest = ANY($2::text[]) ORDER BY digest FOR KEY SHARE', [m.repositoryId, m.manifests]))
+        .map((r) => String(r.digest)));
+      const missingManifests = m.manifests.filter((d) => !children.has(d));
+      if (missingBlobs.length > 0 || missingManifests.length > 0) {
+        return { created: false, previousTagDigest, refused: false, missingBlobs, missingManifests };
+      }
+      let created = false;
+      for (;;) {
+        const inserted = await q.run(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, size, content, annotations, pushed_at, image_size, config_media_type)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repository_id, digest) DO NOTHING`, [
+          m.repositoryId, m.digest, m.mediaType, m.artifactType, m.subjectDigest, m.size, m.content,
+          m.annotations ? JSON.stringify(m.annotations) : null, m.pushedAt, m.imageSize, m.configMediaType]);
+        if (inserted > 0) {
+          created = true;
+          break;
+        }
+        // Already stored: keep it (a delete in progress is waited for; if it removed the row, insert again).
+        if (await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR KEY SHARE', [m.repositoryId, m.digest])) break;
+      }
+      if (created) {
+        const kinds = [...m.blobs.map(() => 'blob'), ...m.manifests.map(() => 'manifest')];
+        if (kinds.length > 0) {
+          await q.run(`INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind)
+            SELECT $1, $2, child, kind FROM unnest($3::text[], $4::text[]) AS x (child, kind) ON CONFLICT DO NOTHING`,
+          [m.repositoryId, m.digest, [...m.blobs, ...m.manifests], kinds]);
+        }
+      }
+      if (tag !== undefined && previousTagDigest !== m.digest) {
+        await q.run(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4)
+          ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, [m.repositoryId, tag, m.digest, now]);
+      }
+      return { created, previousTagDigest, refused: false };
+    });
+  }
+
+  async getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined> {
+    const row = await this.queries.row('SELECT * FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
+    return row ? toManifest(row) : undefined;
+  }
+
+  async getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined> {
+    const row = await this.queries.row(`SELECT m.* FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
+      WHERE t.repository_id = $1 AND t.name = $2`, [repositoryId, tag]);
+    return row ? toManifest(row) : undefined;
+  }
+
+  async manifestParents(repositoryId: number, digest: string): Promise<string[]> {
+    return (await this.queries.rows(`SELECT manifest_digest FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'manifest' ORDER BY manifest_digest`,
+      [repositoryId, digest])).map((r) => String(r.manifest_digest));
+  }
+
+  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+    return this.transaction(async (q) => {
+      // Lock, then check: an index being written that references it holds a key-share lock on its row until it
+      // commits, and is then seen here.
+      if (!(await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]))) return false;
+      if (await q.row(`SELECT 1 FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'manifest' LIMIT 1`, [repositoryId, digest])) return false;
+      await q.run('DELETE FROM tags WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
+      await q.run('DELETE FROM manifest_references WHERE repository_id = $1 AND manifest_digest = $2', [repositoryId, digest]);
+      return (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
+    });
+  }
+
+  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+  }
+
+  async listTags(repositoryId: number, page: Page): Promise<string[]> {
+    return (await this.queries.rows('SELECT name FROM tags WHERE repository_id = $1 AND name > $2 ORDER BY name LIMIT $3',
+      [repositoryId, page.last ?? '', page.limit])).map((r) => String(r.name));
+  }
+
+  async getTag(repositoryId: number, tag: string): Promise<string | undefined> {
+    const row = await this.queries.row('SELECT digest FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag]);
+    return row ? String(row.digest) : undefined;
+  }
+
+  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+    // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
+    const cursor = after ?? '';
+    const space = cursor.indexOf(' ');
+    const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
+    if (status === 'TAGGED') {
+      return (await this.queries.rows(`SELECT digest, name FROM tags WHERE repository_id = $1 AND digest >= $2 AND (digest > $2 OR name > $3)
+        ORDER BY digest, name LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit]))
+        .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
+    }
+    if (status === 'UNTAGGED') {
+      return (await this.queries.rows(`SELECT digest FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2
+          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
+        ORDER BY m.digest LIMIT $3`, [repositoryId, afterDigest, limit]))
+        .map((r) => ({ digest: String(r.digest), tag: null }));
+    }
+    // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first, as in SQLite).
+    return (await this.queries.rows(`SELECT m.digest, t.name FROM manifests m
+        LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
+      WHERE m.repository_id = $1 AND m.digest >= $2 AND (m.digest > $2 OR t.name > $3)
+      ORDER BY m.digest, t.name NULLS FIRST LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit]))
+      .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
+  }
+
+  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+    const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
+      : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
+    return (await this.queries.rows(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2 ${filter} ORDER BY m.digest LIMIT $3`,
+      [repositoryId, after ?? '', limit])).map(toImage);
+  }
+
+  async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
+    const row = await this.queries.row(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = $1 AND m.digest = $2`, [repositoryId, digest]);
+    return row ? toImage(row) : undefined;
+  }
+
+  async recordUse(use: RecordedUse): Promise<void> {
+    if (use.blobs.length === 0 && use.pulls.length === 0) return;
+    await this.transaction(async (q) => {
+      for (const b of use.blobs) await q.run('UPDATE blobs SET touched_at = $1 WHERE digest = $2 AND touched_at < $1', [b.at, b.digest]);
+      for (const p of use.pulls) {
+        await q.run('UPDATE manifests SET last_pulled_at = $1 WHERE repository_id = $2 AND digest = $3 AND (last_pulled_at IS NULL OR last_pulled_at < $1)',
+          [p.at, p.repositoryId, p.digest]);
+      }
+    });
+  }
+
+  async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]> {
+    const rows = artifactType === undefined
+      ? await this.queries.rows('SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = $1 AND subject_digest = $2 ORDER BY digest', [repositoryId, subjectDigest])
+      : await this.queries.rows('SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = $1 AND subject_digest = $2 AND artifact_type = $3 ORDER BY digest', [repositoryId, subjectDigest, artifactType]);
+    return rows.map((r) => ({
+      digest: String(r.digest),
+      mediaType: String(r.media_type),
+      artifactType: r.artifact_type === null ? null : String(r.artifact_type),
+      size: Number(r.size),
+      annotations: r.annotations === null ? null : JSON.parse(String(r.annotations)),
+    }));
+  }
+
+  // --- uploads ---
+
+  async createUpload(u: Upload, maxPerPrincipal = Infinity): Promise<boolean> {
+    return this.transaction(async (q) => {
+      if (u.principalArn !== undefined && Number.isFinite(maxPerPrincipal)) {
+        // Nodes starting uploads for one principal take turns: the count and the insert hold together.
+        await this.lock(q, `uploads of ${u.principalArn}`);
+        const open = Number((await q.row('SELECT count(*) AS n FROM uploads WHERE principal_arn = $1', [u.principalArn]))!.n);
+        if (open >= maxPerPrincipal) return false;
+      }
+      await q.run('INSERT INTO uploads (id, repository_id, started_at, principal_arn) VALUES ($1, $2, $3, $4)',
+        [u.id, u.repositoryId, u.startedAt, u.principalArn ?? null]);
+      return true;
+    });
+  }
+
+  async getUpload(id: string): Promise<Upload | undefined> {
+    const row = await this.queries.row('SELECT id, repository_id, started_at, principal_arn FROM uploads WHERE id = $1', [id]);
+    return row ? toUpload(row) : undefined;
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.queries.run('DELETE FROM uploads WHERE id = $1', [id]);
+  }
+
+  async listUploads(): Promise<Upload[]> {
+    return (await this.queries.rows('SELECT id, repository_id, started_at, principal_arn FROM uploads ORDER BY started_at, id')).map(toUpload);
+  }
+
+  // --- identity ---
+
+  async ensureAccount(accountId: string, now: number): Promise<void> {
+    await this.queries.run('INSERT INTO accounts (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [accountId, now]);
+  }
+
+  async listAccounts(): Promise<string[]> {
+    return (await this.queries.rows('SELECT id FROM accounts ORDER BY id')).map((r) => String(r.id));
+  }
+
+  async createUser(accountId: string, name: string, now: number): Promise<boolean> {
+    return (await this.queries.run('INSERT INTO users (account_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [accountId, name, now])) > 0;
+  }
+
+  async deleteUser(accountId: string, name: string): Promise<boolean> {
+    return this.transaction(async (q) => {
+      await q.run('DELETE FROM refresh_tokens WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = $1 AND user_name = $2)', [accountId, name]);
+      await q.run('DELETE FROM access_keys WHERE account_id = $1 AND user_name = $2', [accountId, name]);
+      return (await q.run('DELETE FROM users WHERE account_id = $1 AND name = $2', [accountId, name])) > 0;
+    });
+  }
+
+  async listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]> {
+    return (await this.queries.rows('SELECT name, created_at FROM users WHERE account_id = $1 ORDER BY name', [accountId]))
+      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at) }));
+  }
+
+  async createAccessKey(k: AccessKeyRow): Promise<void> {
+    await this.queries.run('INSERT INTO access_keys (access_key_id, account_id, user_name, secret_ciphertext, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [k.accessKeyId, k.accountId, k.userName, k.secretCiphertext, k.status, k.createdAt]);
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM access_keys WHERE access_key_id = $1', [accessKeyId]);
+    return row ? toAccessKey(row) : undefined;
+  }
+
+  async listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]> {
+    return (userName === null
+      ? await this.queries.rows('SELECT * FROM access_keys WHERE account_id = $1 AND user_name IS NULL ORDER BY created_at', [accountId])
+      : await this.queries.rows('SELECT * FROM access_keys WHERE account_id = $1 AND user_name = $2 ORDER BY created_at', [accountId, userName])
+    ).map(toAccessKey);
+  }
+
+  async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
+    return this.transaction(async (q) => {
+      if (status === 'Inactive') await q.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+      return (await q.run('UPDATE access_keys SET status = $1 WHERE access_key_id = $2', [status, accessKeyId])) > 0;
+    });
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.transaction(async (q) => {
+      await q.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+      return (await q.run('DELETE FROM access_keys WHERE access_key_id = $1', [accessKeyId])) > 0;
+    });
+  }
+
+  async createRefreshToken(t: RefreshTokenRow, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      await q.run('DELETE FROM refresh_tokens WHERE expires_at <= $1', [now]);
+      await q.run('INSERT INTO refresh_tokens (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+        [t.tokenHash, t.accessKeyId, t.principalArn, t.createdAt, t.expiresAt]);
+    });
+  }
+
+  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+    return row && {
+      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
+      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
+    };
+  }
+
+  async deleteRefreshTokens(accessKeyId: string): Promise<number> {
+    return this.queries.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+  }
+
+  // --- policies ---
+
+  async setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void> {
+    await this.queries.run('UPDATE repositories SET policy_text = $1 WHERE id = $2', [text, repositoryId]);
+  }
+
+  async getRegistryPolicy(accountId: string): Promise<string | undefined> {
+    const row = await this.queries.row('SELECT policy_text FROM registry_policies WHERE account_id = $1', [accountId]);
+    return row ? String(row.policy_text) : undefined;
+  }
+
+  async setRegistryPolicy(accountId: string, text: string | null): Promise<void> {
+    if (text === null) await this.queries.run('DELETE FROM registry_policies WHERE account_id = $1', [accountId]);
+    else await this.queries.run('INSERT INTO registry_policies (account_id, policy_text) VALUES ($1, $2) ON CONFLICT (account_id) DO UPDATE SET policy_text = excluded.policy_text', [accountId, text]);
+  }
+
+  async putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void> {
+    await this.queries.run(`INSERT INTO user_policies (account_id, user_name, policy_name, policy_text) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET policy_text = excluded.policy_text`, [accountId, userName, policy.name, policy.text]);
+  }
+
+  async listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]> {
+    return (await this.queries.rows('SELECT policy_name, policy_text FROM user_policies WHERE account_id = $1 AND user_name = $2 ORDER BY policy_name', [accountId, userName]))
+      .map((r) => ({ name: String(r.policy_name), text: String(r.policy_text) }));
+  }
+
+  async deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM user_policies WHERE account_id = $1 AND user_name = $2 AND policy_name = $3', [accountId, userName, name])) > 0;
+  }
+
+  // --- lifecycle ---
+
+  async setLifecyclePolicy(repositoryId: number, text: string | null): Promise<void> {
+    await this.queries.run('UPDATE repositories SET lifecycle_policy_text = $1 WHERE id = $2', [text, repositoryId]);
+  }
+
+  async setLifecycleEvaluatedAt(repositoryId: number, at: number): Promise<void> {
+    await this.queries.run('UPDATE repositories SET lifecycle_evaluated_at = $1 WHERE id = $2', [at, repositoryId]);
+  }
+
+  async repositoriesWithLifecyclePolicy(): Promise<Repository[]> {
+    return (await this.queries.rows('SELECT * FROM repositories WHERE lifecycle_policy_text IS NOT NULL ORDER BY account_id, name')).map(toRepository);
+  }
+
+  async lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]> {
+    const rows = await this.queries.rows(`SELECT m.digest, m.pushed_at, m.last_pulled_at,
+        ARRAY(SELECT t.name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY t.name) AS tag_list,
+        EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.child_digest = m.digest AND r.kind = 'manifest') AS child
+      FROM manifests m WHERE m.repository_id = $1 ORDER BY m.digest`, [repositoryId]);
+    return rows.map((r) => ({
+      digest: String(r.digest),
+      tags: r.tag_list as string[],
+      pushedAt: Number(r.pushed_at),
+      lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
+      referencedByIndex: r.child === true,
+    }));
+  }
+
+  async getLifecyclePreview(repositoryId: number, withResults = true): Promise<LifecyclePreview | undefined> {
+    const row = await this.queries.row(`SELECT policy_text, status, started_at, generation, ${withResults ? 'results' : 'NULL AS results'}
+      FROM lifecycle_previews WHERE repository_id = $1`, [repositoryId]);
+    return row ? {
+      policyText: String(row.policy_text),
+      status: String(row.status) as LifecyclePreview['status'],
+      startedAt: Number(row.started_at),
+      generation: Number(row.generation),
+      results: row.results === null ? null : String(row.results),
+    } : undefined;
+  }
+
+  async startLifecyclePreview(repositoryId: number, policyText: string, now: number, job?: NewJob): Promise<boolean> {
+    return this.transaction(async (q) => {
+      // Nodes starting a preview of one repository take turns (it may have no preview row yet).
+      await this.lock(q, `lifecycle-preview ${repositoryId}`);
+      const current = await q.row('SELECT status FROM lifecycle_previews WHERE repository_id = $1', [repositoryId]);
+      if (current && current.status === 'IN_PROGRESS') return false;
+      // Generations come from one counter for the whole store, never reused.
+      const generation = Number((await q.row(`INSERT INTO settings (key, value) VALUES ('lifecycle_preview_generation', '1')
+        ON CONFLICT (key) DO UPDATE SET value = (settings.value::bigint + 1)::text RETURNING value`))!.value);
+      await q.run(`INSERT INTO lifecycle_previews (repository_id, policy_text, status, started_at, results, generation) VALUES ($1, $2, 'IN_PROGRESS', $3, NULL, $4)
+        ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL,
+          generation = excluded.generation`, [repositoryId, policyText, now, generation]);
+      if (job) await insertJob(q, job, now);
+      return true;
+    });
+  }
+
+  async finishLifecyclePreview(repositoryId: number, status: 'COMPLETE' | 'FAILED', results: string): Promise<void> {
+    await this.queries.run('UPDATE lifecycle_previews SET status = $1, results = $2 WHERE repository_id = $3', [status, results, repositoryId]);
+  }
+
+  // --- jobs ---
+
+  async enqueueJob(job: NewJob, now: number): Promise<number> {
+    return insertJob(this.queries, job, now);
+  }
+
+  async claimJob(owner: string, kinds: string[], now: number, leaseUntil: number): Promise<Job | undefined> {
+    if (kinds.length === 0) return undefined;
+    // SKIP LOCKED: nodes claiming at once each take another job, none waits for another's claim.
+    const row = await this.queries.row(`UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+      WHERE id = (SELECT id FROM jobs WHERE kind = ANY($4::text[])
+          AND ((status = 'queued' AND run_at <= $3) OR (status = 'running' AND lease_until < $3))
+        ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING *`, [owner, leaseUntil, now, kinds]);
+    return row ? toJob(row) : undefined;
+  }
+
+  async heartbeatJob(id: number, owner: string, leaseUntil: number, now: number): Promise<boolean> {
+    return (await this.queries.run(`UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND status = 'running' AND lease_owner = $4`,
+      [leaseUntil, now, id, owner])) > 0;
+  }
+
+  async finishJob(id: number, owner: string, outcome: { result: string } | { error: string; retryAt: number | null }, now: number): Promise<boolean> {
+    if ('result' in outcome) {
+      return (await this.queries.run(`UPDATE jobs SET status = 'succeeded', result = $1, lease_owner = NULL, lease_until = NULL, updated_at = $2
+        WHERE id = $3 AND status = 'running' AND lease_owner = $4`, [outcome.result, now, id, owner])) > 0;
+    }
+    return (await this.queries.run(`UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
+      WHERE id = $5 AND status = 'running' AND lease_owner = $6`,
+    [outcome.retryAt === null ? 'dead' : 'queued', outcome.retryAt, outcome.error, now, id, owner])) > 0;
+  }
+
+  async getJob(id: number): Promise<Job | undefined> {
+    const row = await this.queries.row('SELECT * FROM jobs WHERE id = $1', [id]);
+    return row ? toJob(row) : undefined;
+  }
+
+  async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
+    return (await this.queries.rows(`SELECT * FROM jobs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2) AND id < $3
+      ORDER BY id DESC LIMIT $4`, [filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit])).map(toJob);
+  }
+
+  async setJobSchedule(kind: string, intervalMs: number, payload: string, firstRunAt: number): Promise<void> {
+    if (intervalMs <= 0) {
+      await this.queries.run('DELETE FROM job_schedules WHERE kind = $1', [kind]);
+      return;
+    }
+    await this.queries.run(`INSERT INTO job_schedules (kind, interval_ms, payload, next_run_at) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (kind) DO UPDATE SET interval_ms = excluded.interval_ms, payload = excluded.payload,
+        next_run_at = LEAST(job_schedules.next_run_at, excluded.next_run_at)`, [kind, intervalMs, payload, firstRunAt]);
+  }
+
+  async runDueSchedules(now: number, maxAttempts: number): Promise<number[]> {
+    return this.transaction(async (q) => {
+      // A schedule row is updated by one node at a time; the next one re-reads it after the first commits and
+      // finds it no longer due: one job per firing.
+      const due = await q.rows(`UPDATE job_schedules SET next_run_at = $1 + interval_ms WHERE next_run_at <= $1 RETURNING kind, payload`, [now]);
+      const ids: number[] = [];
+      for (const d of due.sort((a, b) => String(a.kind).localeCompare(String(b.kind)))) {
+        ids.push(await insertJob(q, { kind: String(d.kind), payload: String(d.payload), maxAttempts, runAt: now }, now));
+      }
+      return ids;
+    });
+  }
+}
+
+async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {
+  return Number((await q.row(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
+    VALUES ($1, $2, 'queued', $3, $4, $5, $5) RETURNING id`, [job.kind, job.payload, job.maxAttempts, job.runAt, now]))!.id);
+}
+
+function toJob(row: Row): Job {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    id: Number(row.id), kind: String(row.kind), payload: String(row.payload), status: String(row.status) as JobStatus,
+    attempts: Number(row.attempts), maxAttempts: Number(row.max_attempts), runAt: Number(row.run_at),
+    leaseOwner: text(row.lease_owner), leaseUntil: nullableNumber(row.lease_until), lastError: text(row.last_error),
+    result: text(row.result), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at),
+  };
+}
+
+function nullableNumber(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function nullableString(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function toRepository(row: Row): Repository {
+  return {
+    id: Number(row.id),
+    accountId: String(row.account_id),
+    name: String(row.name),
+    createdAt: Number(row.created_at),
+    imageTagMutability: String(row.image_tag_mutability) as Repository['imageTagMutability'],
+    mutabilityExclusions: JSON.parse(String(row.mutability_exclusions)),
+    scanOnPush: row.scan_on_push === true,
+    encryptionType: String(row.encryption_type),
+    kmsKey: nullableString(row.kms_key),
+    policyText: nullableString(row.policy_text),
+    lifecyclePolicyText: nullableString(row.lifecycle_policy_text),
+    lifecycleEvaluatedAt: nullableNumber(row.lifecycle_evaluated_at),
+  };
+}
+
+function toImage(row: Row): ImageRow {
+  return {
+    digest: String(row.digest),
+    tags: row.tag_list as string[],
+    mediaType: String(row.media_type),
+    configMediaType: nullableString(row.config_media_type),
+    imageSize: Number(row.image_size),
+    pushedAt: Number(row.pushed_at),
+    lastPulledAt: nullableNumber(row.last_pulled_at),
+  };
+}
+
+function toAccessKey(row: Row): AccessKeyRow {
+  return {
+    accessKeyId: String(row.access_key_id),
+    accountId: String(row.account_id),
+    userName: nullableString(row.user_name),
+    secretCiphertext: String(row.secret_ciphertext),
+    status: String(row.status) as AccessKeyRow['status'],
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toManifest(row: Row): StoredManifest {
+  return {
+    repositoryId: Number(row.repository_id),
+    digest: String(row.digest),
+    mediaType: String(row.media_type),
+    artifactType: nullableString(row.artifact_type),
+    subjectDigest: nullableString(row.subject_digest),
+    size: Number(row.size),
+    content: row.content as Buffer,
+    annotations: row.annotations === null ? null : JSON.parse(String(row.annotations)),
+    pushedAt: Number(row.pushed_at),
+    imageSize: Number(row.image_size),
+    configMediaType: nullableString(row.config_media_type),
+    lastPulledAt: nullableNumber(row.last_pulled_at),
+  };
+}
+
+function toUpload(row: Row): Upload {
+  return {
+    id: String(row.id), repositoryId: Number(row.repository_id), startedAt: Number(row.started_at),
+    ...(row.principal_arn === null || row.principal_arn === undefined ? {} : { principalArn: String(row.principal_arn) }),
+  };
+}

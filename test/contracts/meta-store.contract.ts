@@ -1,0 +1,590 @@
+// One contract for every metadata store implementation (SQLite, PostgreSQL), as CNCF distribution runs one test
+// suite against every storage driver. Grouped by the narrow interfaces of src/storage/meta/store.ts: ordering and
+// pagination, uniqueness, idempotency, and concurrency between two stores on one database (two "nodes"), where
+// the invariants must hold inside the store: one immutable tag, one winner; no manifest referencing a deleted
+// manifest or blob; nothing left of a repository deleted during a push.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
+
+/** A fresh, empty database. */
+export interface MetaStoreDatabase {
+  /** A store on this database; each call opens another one (another node's), closed by `drop`. */
+  open(): Promise<MetaStore>;
+  /** Closes the stores opened and removes the database. */
+  drop(): Promise<void>;
+}
+
+export type MetaStoreFactory = () => Promise<MetaStoreDatabase>;
+
+const ACCOUNT = '111122223333';
+const OTHER_ACCOUNT = '444455556666';
+const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
+const SETTINGS: RepositorySettings = { imageTagMutability: 'MUTABLE', mutabilityExclusions: [], scanOnPush: false, encryptionType: 'AES256', kmsKey: null };
+/** Names with bytes on either side of letters, digits and separators: the order must be byte order. */
+const NAMES = ['zeta', 'alpha', 'alpha/beta', 'alpha-1', 'beta', 'alpha_2', 'alpha.3', '0day', 'Upper', 'alpha0'];
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function sha256(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A manifest (its content unique to `seed`) in the repository, referencing the blobs and manifests given. */
+function manifest(repositoryId: number, seed: string, refs: { blobs?: string[]; manifests?: string[]; subject?: string; artifactType?: string } = {}): NewManifest {
+  const content = Buffer.from(JSON.stringify({ schemaVersion: 2, seed, refs }));
+  return {
+    repositoryId, digest: sha256(content), mediaType: refs.manifests ? INDEX_TYPE : MANIFEST_TYPE,
+    artifactType: refs.artifactType ?? null, subjectDigest: refs.subject ?? null, size: content.length, content,
+    annotations: refs.subject ? { seed } : null, pushedAt: 1000, blobs: refs.blobs ?? [], manifests: refs.manifests ?? [],
+    imageSize: 10, configMediaType: refs.manifests ? null : 'application/vnd.oci.image.config.v1+json',
+  };
+}
+
+/** Walks a paged list with pages of `limit`, each page's cursor from the one before. */
+async function walk<T>(limit: number, page: (after: T | undefined) => Promise<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  let after: T | undefined;
+  for (let n = 0; n < 1000; n++) {
+    const items = await page(after);
+    assert.ok(items.length <= limit, `a page holds at most ${limit}`);
+    all.push(...items);
+    if (items.length < limit) return all;
+    after = items[items.length - 1];
+  }
+  throw new Error('the walk does not end');
+}
+
+export function metaStoreContract(name: string, factory: MetaStoreFactory): void {
+  /** A test on a fresh database, with one store (and `db` for a second node). */
+  const it = (title: string, fn: (store: MetaStore, db: MetaStoreDatabase) => Promise<void>) => test(title, async () => {
+    const db = await factory();
+    try {
+      const store = await db.open();
+      await store.ensureAccount(ACCOUNT, 1);
+      await fn(store, db);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  /** A repository with a blob linked to it, recorded at `now`. */
+  async function repoWithBlob(store: MetaStore, repoName: string, blobSeed: string, now = 1000) {
+    const repo = (await store.createRepository(ACCOUNT, repoName, SETTINGS, [], now))!;
+    const blob = sha256(blobSeed);
+    await store.recordBlob({ digest: blob, size: 100 }, now);
+    await store.linkBlob(repo.id, blob, now);
+    return { repo, blob };
+  }
+
+  describe(`MetaStore contract: ${name}`, () => {
+    describe('SettingsStore', () => {
+      it('a setting is absent, then set, then overwritten', async (store) => {
+        assert.equal(await store.getSetting('k'), undefined);
+        await store.setSetting('k', 'one');
+        await store.setSetting('k', 'two');
+        assert.equal(await store.getSetting('k'), 'two');
+      });
+    });
+
+    describe('RepositoryStore', () => {
+      it('repository names are unique per account; ensureRepository returns the existing one', async (store) => {
+        const a = await store.createRepository(ACCOUNT, 'app', { ...SETTINGS, scanOnPush: true, imageTagMutability: 'IMMUTABLE' }, [{ Key: 'team', Value: 'x' }], 5);
+        assert.ok(a);
+        assert.equal(a.name, 'app');
+        assert.equal(a.scanOnPush, true);
+        assert.equal(a.imageTagMutability, 'IMMUTABLE');
+        assert.equal(a.createdAt, 5);
+        assert.equal(await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 6), undefined, 'a second create of the name is refused');
+        assert.equal((await store.ensureRepository(ACCOUNT, 'app', 7)).id, a.id);
+        await store.ensureAccount(OTHER_ACCOUNT, 1);
+        const other = await store.createRepository(OTHER_ACCOUNT, 'app', SETTINGS, [], 8);
+        assert.ok(other && other.id !== a.id, 'the same name in another account is another repository');
+        assert.deepEqual(await store.getResourceTags(a.id), [{ Key: 'team', Value: 'x' }]);
+        const fetched = await store.getRepository(ACCOUNT, 'app');
+        assert.deepEqual(fetched, a);
+      });
+
+      it('concurrent ensureRepository calls on two nodes get one repository', async (store, db) => {
+        const other = await db.open();
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).ensureRepository(ACCOUNT, 'race', i)));
+        assert.equal(new Set(results.map((r) => r.id)).size, 1);
+        assert.equal((await store.listRepositories(ACCOUNT, { limit: 10 })).length, 1);
+      });
+
+      it('repositories are listed in byte order of name, in pages that join up', async (store) => {
+        await store.ensureAccount(OTHER_ACCOUNT, 1);
+        for (const n of NAMES) await store.createRepository(ACCOUNT, n, SETTINGS, [], 1);
+        await store.createRepository(OTHER_ACCOUNT, 'other-account', SETTINGS, [], 1);
+        const expected = [...NAMES].sort(byteOrder);
+        for (const limit of [1, 2, 3, 100]) {
+          const names = (await walk<Repository>(limit, (after) => store.listRepositories(ACCOUNT, { last: after?.name, limit }))).map((r) => r.name);
+          assert.deepEqual(names, expected, `pages of ${limit}`);
+        }
+      });
+
+      it('settings and resource tags are updated; tags listed by key', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        await store.updateRepository(repo.id, { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutabilityExclusions: [{ filterType: 'WILDCARD', filter: 'dev-*' }], scanOnPush: true });
+        const updated = (await store.getRepository(ACCOUNT, 'app'))!;
+        assert.equal(updated.imageTagMutability, 'IMMUTABLE_WITH_EXCLUSION');
+        assert.deepEqual(updated.mutabilityExclusions, [{ filterType: 'WILDCARD', filter: 'dev-*' }]);
+        assert.equal(updated.scanOnPush, true);
+        assert.equal(updated.encryptionType, 'AES256');
+        await store.putResourceTags(repo.id, [{ Key: 'b', Value: '1' }, { Key: 'a', Value: '2' }, { Key: 'B', Value: '3' }]);
+        await store.putResourceTags(repo.id, [{ Key: 'b', Value: 'changed' }]);
+        assert.deepEqual(await store.getResourceTags(repo.id), [{ Key: 'B', Value: '3' }, { Key: 'a', Value: '2' }, { Key: 'b', Value: 'changed' }]);
+        await store.deleteResourceTags(repo.id, ['a', 'B', 'missing']);
+        assert.deepEqual(await store.getResourceTags(repo.id), [{ Key: 'b', Value: 'changed' }]);
+      });
+
+      it('deleting a repository deletes its images, tags, links, uploads and previews', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
+        const m = manifest(repo.id, 'one', { blobs: [blob] });
+        await store.putManifest(m, 'latest', 1, false);
+        await store.createUpload({ id: 'u1', repositoryId: repo.id, startedAt: 1 });
+        await store.startLifecyclePreview(repo.id, '{}', 1);
+        assert.equal(await store.countImages(repo.id), 1);
+        await store.deleteRepository(repo.id);
+        assert.equal(await store.getRepository(ACCOUNT, 'app'), undefined);
+        assert.equal(await store.getManifest(repo.id, m.digest), undefined);
+        assert.equal(await store.getTag(repo.id, 'latest'), undefined);
+        assert.equal(await store.getRepositoryBlob(repo.id, blob), undefined);
+        assert.equal(await store.getUpload('u1'), undefined);
+        assert.equal(await store.getLifecyclePreview(repo.id), undefined);
+        assert.equal(await store.countImages(repo.id), 0);
+        assert.deepEqual(await store.getBlob(blob), { digest: blob, size: 100 }, 'the blob itself stays, for garbage collection');
+      });
+    });
+
+    describe('ImageStore', () => {
+      it('putManifest is idempotent by digest and keeps what it stored', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
+        const m = manifest(repo.id, 'one', { blobs: [blob] });
+        assert.deepEqual(await store.putManifest(m, undefined, 1, false), { created: true, previousTagDigest: undefined, refused: false });
+        const again = await store.putManifest({ ...m, pushedAt: 2000 }, 'v1', 2, false);
+        assert.equal(again.created, false);
+        assert.equal(again.refused, false);
+        assert.equal(await store.countImages(repo.id), 1);
+        const stored = (await store.getManifest(repo.id, m.digest))!;
+        assert.deepEqual(stored.content, m.content);
+        assert.equal(stored.pushedAt, 1000, 'the first push is kept');
+        assert.equal(stored.mediaType, MANIFEST_TYPE);
+        assert.equal(stored.lastPulledAt, null);
+        assert.equal((await store.getTaggedManifest(repo.id, 'v1'))!.digest, m.digest);
+        const refs = await store.listManifestReferences(0, '', 10);
+        assert.deepEqual(refs, [{ repositoryId: repo.id, digest: m.digest, blobs: [blob], manifests: [] }]);
+        // A blob named twice (the config is also a layer) is one reference.
+        const twice = manifest(repo.id, 'twice', { blobs: [blob, blob] });
+        assert.equal((await store.putManifest(twice, undefined, 3, false)).created, true);
+        assert.deepEqual((await store.listManifestReferences(0, '', 10)).filter((r) => r.digest === twice.digest).map((r) => r.blobs), [[blob]]);
+      });
+
+      it('a tag is unique: a mutable tag moves, an immutable one is refused, the same digest is not a move', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
+        const [a, b] = [manifest(repo.id, 'a', { blobs: [blob] }), manifest(repo.id, 'b', { blobs: [blob] })];
+        await store.putManifest(a, 'latest', 1, false);
+        const moved = await store.putManifest(b, 'latest', 2, false);
+        assert.deepEqual(moved, { created: true, previousTagDigest: a.digest, refused: false });
+        assert.equal(await store.getTag(repo.id, 'latest'), b.digest);
+        const refused = await store.putManifest(a, 'latest', 3, true);
+        assert.deepEqual(refused, { created: false, previousTagDigest: b.digest, refused: true });
+        assert.equal(await store.getTag(repo.id, 'latest'), b.digest);
+        const same = await store.putManifest(b, 'latest', 4, true);
+        assert.deepEqual(same, { created: false, previousTagDigest: b.digest, refused: false });
+        const c = manifest(repo.id, 'c', { blobs: [blob] });
+        assert.equal((await store.putManifest(c, 'latest', 5, true)).refused, true);
+        assert.equal(await store.getManifest(repo.id, c.digest), undefined, 'a refused write stores nothing');
+        assert.deepEqual((await store.getImage(repo.id, a.digest))!.tags, []);
+      });
+
+      it('references not in the repository are refused in the write, and nothing is stored', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
+        const unlinked = sha256('elsewhere');
+        await store.recordBlob({ digest: unlinked, size: 1 }, 1);
+        const m = manifest(repo.id, 'one', { blobs: [blob, unlinked] });
+        const write = await store.putManifest(m, 'latest', 1, false);
+        assert.deepEqual(write.missingBlobs, [unlinked]);
+        assert.deepEqual(write.missingManifests, []);
+        const child = manifest(repo.id, 'child');
+        const index = manifest(repo.id, 'index', { manifests: [child.digest] });
+        assert.deepEqual((await store.putManifest(index, 'multi', 1, false)).missingManifests, [child.digest]);
+        assert.equal(await store.countImages(repo.id), 0);
+        assert.equal(await store.getTag(repo.id, 'latest'), undefined);
+        assert.deepEqual(await store.missingManifests(repo.id, [child.digest]), [child.digest]);
+        await store.putManifest(child, undefined, 1, false);
+        assert.deepEqual(await store.missingManifests(repo.id, [child.digest, index.digest]), [index.digest]);
+        assert.equal((await store.putManifest(index, 'multi', 1, false)).created, true);
+        assert.deepEqual(await store.manifestParents(repo.id, child.digest), [index.digest]);
+      });
+
+      it('a manifest an index references is not deleted; deleting one takes its tags', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const child = manifest(repo.id, 'child');
+        const index = manifest(repo.id, 'index', { manifests: [child.digest] });
+        await store.putManifest(child, 'c1', 1, false);
+        await store.putManifest(child, 'c2', 1, false);
+        await store.putManifest(index, 'multi', 1, false);
+        assert.equal(await store.deleteManifest(repo.id, child.digest), false);
+        assert.ok(await store.getManifest(repo.id, child.digest));
+        assert.equal(await store.deleteManifest(repo.id, index.digest), true);
+        assert.equal(await store.deleteManifest(repo.id, index.digest), false, 'no longer there');
+        assert.equal(await store.deleteManifest(repo.id, child.digest), true, 'no index references it now');
+        assert.deepEqual(await store.listTags(repo.id, { limit: 10 }), []);
+        assert.equal(await store.deleteTag(repo.id, 'c1'), false);
+      });
+
+      it('tags are listed in byte order, in pages that join up; deleteTag removes one', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'one');
+        const tags = ['v1', 'V2', 'latest', '1.0', 'a_b', 'a-b', 'a.b', 'Latest', 'z'];
+        for (const t of tags) await store.putManifest(m, t, 1, false);
+        const expected = [...tags].sort(byteOrder);
+        for (const limit of [1, 2, 4, 100]) {
+          assert.deepEqual(await walk<string>(limit, (after) => store.listTags(repo.id, { last: after, limit })), expected, `pages of ${limit}`);
+        }
+        assert.deepEqual((await store.getImage(repo.id, m.digest))!.tags, expected, "an image's tags, sorted");
+        assert.equal(await store.deleteTag(repo.id, 'z'), true);
+        assert.equal(await store.getTag(repo.id, 'z'), undefined);
+      });
+
+      it('image ids are listed by digest then tag, untagged first, in pages that join up for each status', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const all: ImageId[] = [];
+        for (const [i, tags] of [[], ['v1', 'latest', 'stable'], ['a'], [], ['z', 'y'], ['only'], []].entries()) {
+          const m = manifest(repo.id, `image ${i}`);
+          if (tags.length === 0) await store.putManifest(m, undefined, i, false);
+          for (const tag of tags) await store.putManifest(m, tag, i, false);
+          if (tags.length === 0) all.push({ digest: m.digest, tag: null });
+          for (const tag of tags) all.push({ digest: m.digest, tag });
+        }
+        const key = (e: ImageId) => `${e.digest} ${e.tag ?? ''}`;
+        all.sort((a, b) => byteOrder(key(a), key(b)));
+        const expected: Record<TagStatus, ImageId[]> = { ANY: all, TAGGED: all.filter((e) => e.tag !== null), UNTAGGED: all.filter((e) => e.tag === null) };
+        for (const status of ['ANY', 'TAGGED', 'UNTAGGED'] as TagStatus[]) {
+          for (const limit of [1, 2, 3, 100]) {
+            const walked = await walk<ImageId>(limit, (after) => store.listImageIds(repo.id, status, after && key(after), limit));
+            assert.deepEqual(walked, expected[status], `${status} in pages of ${limit}`);
+          }
+        }
+      });
+
+      it('images are listed by digest with their tags, filtered by status, in pages that join up', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const digests: { digest: string; tags: string[] }[] = [];
+        for (let i = 0; i < 7; i++) {
+          const m = manifest(repo.id, `image ${i}`);
+          const tags = i % 3 === 0 ? [] : [`t${i}`, `a${i}`];
+          await store.putManifest(m, undefined, i, false);
+          for (const t of tags) await store.putManifest(m, t, i, false);
+          digests.push({ digest: m.digest, tags: tags.sort(byteOrder) });
+        }
+        digests.sort((a, b) => byteOrder(a.digest, b.digest));
+        const filters: Record<TagStatus, typeof digests> = { ANY: digests, TAGGED: digests.filter((d) => d.tags.length > 0), UNTAGGED: digests.filter((d) => d.tags.length === 0) };
+        for (const status of ['ANY', 'TAGGED', 'UNTAGGED'] as TagStatus[]) {
+          for (const limit of [1, 3, 100]) {
+            const walked = await walk<ImageRow>(limit, (after) => store.listImages(repo.id, status, after?.digest, limit));
+            assert.deepEqual(walked.map((r) => ({ digest: r.digest, tags: r.tags })), filters[status], `${status} in pages of ${limit}`);
+          }
+        }
+        const image = (await store.getImage(repo.id, digests[0].digest))!;
+        assert.equal(image.imageSize, 10);
+        assert.equal(image.mediaType, MANIFEST_TYPE);
+        assert.equal(image.lastPulledAt, null);
+        await store.recordUse({ blobs: [], pulls: [{ repositoryId: repo.id, digest: image.digest, at: 12345 }] });
+        assert.equal((await store.getImage(repo.id, image.digest))!.lastPulledAt, 12345);
+        await store.recordUse({ blobs: [], pulls: [{ repositoryId: repo.id, digest: image.digest, at: 12000 }] });
+        assert.equal((await store.getImage(repo.id, image.digest))!.lastPulledAt, 12345, 'a late write never moves the last pull back');
+      });
+
+      it('referrers of a subject are listed by digest, filtered by artifact type', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const subject = manifest(repo.id, 'subject');
+        await store.putManifest(subject, 'v1', 1, false);
+        const refs = ['sbom 1', 'sig 1', 'sbom 2'].map((seed) => manifest(repo.id, seed, { subject: subject.digest, artifactType: seed.startsWith('sbom') ? 'application/spdx+json' : 'application/vnd.sig' }));
+        for (const r of refs) await store.putManifest(r, undefined, 1, false);
+        const all = await store.listReferrers(repo.id, subject.digest);
+        assert.deepEqual(all.map((r) => r.digest), refs.map((r) => r.digest).sort(byteOrder));
+        assert.deepEqual(all[0].annotations !== null && typeof all[0].annotations, 'object');
+        const sboms = await store.listReferrers(repo.id, subject.digest, 'application/spdx+json');
+        assert.deepEqual(sboms.map((r) => r.digest), refs.filter((r) => r.artifactType === 'application/spdx+json').map((r) => r.digest).sort(byteOrder));
+        assert.deepEqual(await store.listReferrers(repo.id, sha256('nothing')), []);
+      });
+    });
+
+    describe('BlobRecordStore', () => {
+      it('recordBlob is idempotent; blobs are listed by digest in pages that join up', async (store) => {
+        const digests = Array.from({ length: 7 }, (_, i) => sha256(`blob ${i}`));
+        for (const d of digests) await store.recordBlob({ digest: d, size: 10 }, 1);
+        for (const d of digests) await store.recordBlob({ digest: d, size: 10 }, 2);
+        const expected = [...digests].sort(byteOrder);
+        for (const limit of [1, 2, 100]) {
+          const walked = await walk<GcCandidate>(limit, (after) => store.listBlobs(after?.digest ?? '', limit));
+          assert.deepEqual(walked.map((b) => b.digest), expected, `pages of ${limit}`);
+        }
+        const usage = await store.usage();
+        assert.equal(usage.storedBlobs, 7);
+        assert.equal(usage.storedBytes, 70);
+      });
+
+      it('links: reachable from a repository once linked, until unlinked; found across the account; mounted from a holder', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer', 100);
+        await store.linkBlob(repo.id, blob, 200);
+        assert.deepEqual(await store.getRepositoryBlob(repo.id, blob), { digest: blob, size: 100, touchedAt: 200 });
+        assert.deepEqual((await store.repositoriesHoldingBlob(ACCOUNT, blob, 10)).map((r) => r.name), ['app']);
+        assert.deepEqual(await store.repositoriesHoldingBlob(OTHER_ACCOUNT, blob, 10), []);
+        await store.touchBlob(blob, 150);
+        assert.equal((await store.getRepositoryBlob(repo.id, blob))!.touchedAt, 200, 'touching never moves the time back');
+        const other = (await store.createRepository(ACCOUNT, 'other', SETTINGS, [], 1))!;
+        assert.equal(await store.mountBlob(other.id, other.id, blob, 300), undefined, 'no mount from a repository without the blob');
+        assert.deepEqual(await store.mountBlob(other.id, repo.id, blob, 300), { digest: blob, size: 100 });
+        assert.deepEqual((await store.repositoriesHoldingBlob(ACCOUNT, blob, 10)).map((r) => r.name), ['app', 'other']);
+        assert.equal(await store.unlinkBlobIfUnreferenced(repo.id, blob), 'unlinked');
+        assert.equal(await store.unlinkBlobIfUnreferenced(repo.id, blob), 'unknown');
+        assert.equal(await store.getRepositoryBlob(repo.id, blob), undefined);
+      });
+
+      it('a blob is collected only when unreferenced and untouched since the cutoff', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'kept', 100);
+        const loose = sha256('loose');
+        await store.recordBlob({ digest: loose, size: 5 }, 100);
+        await store.linkBlob(repo.id, loose, 100);
+        await store.putManifest(manifest(repo.id, 'one', { blobs: [blob] }), 'v1', 100, false);
+        assert.deepEqual(await store.unreferencedBlobs(101, 10), [{ digest: loose, size: 5 }]);
+        assert.deepEqual(await store.unreferencedBlobs(100, 10), [], 'touched at the cutoff is kept');
+        assert.equal(await store.deleteBlobIfUnreferenced(blob, 1000), false, 'referenced');
+        await store.touchBlob(loose, 500);
+        assert.equal(await store.deleteBlobIfUnreferenced(loose, 400), false, 'touched since');
+        assert.equal(await store.deleteBlobIfUnreferenced(loose, 1000), true);
+        assert.equal(await store.getBlob(loose), undefined);
+        assert.equal(await store.getRepositoryBlob(repo.id, loose), undefined);
+        const usage = await store.usage();
+        assert.equal(usage.storedBlobs, 1);
+        assert.equal(usage.referencedBlobBytes, 100);
+        assert.deepEqual(usage.repositories.map((r) => [r.name, r.images]), [['app', 1]]);
+      });
+    });
+
+    describe('UploadStore', () => {
+      it('uploads are created, listed by start, read and deleted', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        await store.createUpload({ id: 'b', repositoryId: repo.id, startedAt: 20 });
+        await store.createUpload({ id: 'a', repositoryId: repo.id, startedAt: 10 });
+        await assert.rejects(store.createUpload({ id: 'a', repositoryId: repo.id, startedAt: 30 }), 'an upload id is unique');
+        assert.deepEqual((await store.listUploads()).map((u) => u.id), ['a', 'b']);
+        assert.deepEqual(await store.getUpload('a'), { id: 'a', repositoryId: repo.id, startedAt: 10 });
+        await store.deleteUpload('a');
+        assert.equal(await store.getUpload('a'), undefined);
+      });
+    });
+
+    describe('IdentityStore', () => {
+      it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
+        await store.ensureAccount(ACCOUNT, 2);
+        await store.ensureAccount(OTHER_ACCOUNT, 2);
+        assert.deepEqual(await store.listAccounts(), [ACCOUNT, OTHER_ACCOUNT]);
+        assert.equal(await store.createUser(ACCOUNT, 'bob', 1), true);
+        assert.equal(await store.createUser(ACCOUNT, 'bob', 2), false, 'a user name is unique in its account');
+        assert.equal(await store.createUser(ACCOUNT, 'Alice', 3), true);
+        assert.equal(await store.createUser(OTHER_ACCOUNT, 'bob', 4), true);
+        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'Alice', createdAt: 3 }, { name: 'bob', createdAt: 1 }]);
+        await store.createAccessKey({ accessKeyId: 'AKIABOB', accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c', status: 'Active', createdAt: 5 });
+        await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIABOB', principalArn: 'arn', createdAt: 5, expiresAt: 100 }, 5);
+        assert.equal(await store.deleteUser(ACCOUNT, 'bob'), true);
+        assert.equal(await store.getAccessKey('AKIABOB'), undefined);
+        assert.equal(await store.getRefreshToken('h1'), undefined);
+        assert.equal(await store.deleteUser(ACCOUNT, 'bob'), false);
+      });
+
+      it('access keys are unique; deactivating or deleting one revokes its refresh tokens', async (store) => {
+        await store.createUser(ACCOUNT, 'bob', 1);
+        const key = { accessKeyId: 'AKIA1', accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c1', status: 'Active' as const, createdAt: 10 };
+        await store.createAccessKey(key);
+        await assert.rejects(store.createAccessKey({ ...key, secretCiphertext: 'c2' }), 'an access key id is unique');
+        await store.createAccessKey({ ...key, accessKeyId: 'AKIA2', createdAt: 20 });
+        await store.createAccessKey({ ...key, accessKeyId: 'AKIAROOT', userName: null, createdAt: 5 });
+        assert.deepEqual((await store.listAccessKeys(ACCOUNT, 'bob')).map((k) => k.accessKeyId), ['AKIA1', 'AKIA2']);
+        assert.deepEqual((await store.listAccessKeys(ACCOUNT, null)).map((k) => k.accessKeyId), ['AKIAROOT']);
+        assert.deepEqual(await store.getAccessKey('AKIA1'), key);
+        await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 }, 10);
+        await store.createRefreshToken({ tokenHash: 'h2', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 }, 10);
+        await store.createRefreshToken({ tokenHash: 'old', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 10, expiresAt: 50 }, 10);
+        assert.deepEqual(await store.getRefreshToken('h1'), { tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 });
+        await store.createRefreshToken({ tokenHash: 'h3', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 60, expiresAt: 200 }, 60);
+        assert.equal(await store.getRefreshToken('old'), undefined, 'expired tokens are dropped');
+        assert.equal(await store.setAccessKeyStatus('AKIA1', 'Inactive'), true);
+        assert.equal((await store.getAccessKey('AKIA1'))!.status, 'Inactive');
+        assert.equal(await store.getRefreshToken('h1'), undefined);
+        assert.equal(await store.deleteAccessKey('AKIA2'), true);
+        assert.equal(await store.getRefreshToken('h2'), undefined);
+        assert.equal(await store.deleteAccessKey('AKIA2'), false);
+        assert.equal(await store.setAccessKeyStatus('AKIA2', 'Active'), false);
+        await store.createRefreshToken({ tokenHash: 'r1', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 }, 60);
+        await store.createRefreshToken({ tokenHash: 'r2', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 }, 60);
+        assert.equal(await store.deleteRefreshTokens('CONFIGURED'), 2);
+      });
+    });
+
+    describe('PolicyStore', () => {
+      it('repository, registry and user policies are set, read and removed', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        await store.setRepositoryPolicy(repo.id, '{"Version":"2012-10-17"}');
+        assert.equal((await store.getRepository(ACCOUNT, 'app'))!.policyText, '{"Version":"2012-10-17"}');
+        await store.setRepositoryPolicy(repo.id, null);
+        assert.equal((await store.getRepository(ACCOUNT, 'app'))!.policyText, null);
+        assert.equal(await store.getRegistryPolicy(ACCOUNT), undefined);
+        await store.setRegistryPolicy(ACCOUNT, 'one');
+        await store.setRegistryPolicy(ACCOUNT, 'two');
+        assert.equal(await store.getRegistryPolicy(ACCOUNT), 'two');
+        await store.setRegistryPolicy(ACCOUNT, null);
+        assert.equal(await store.getRegistryPolicy(ACCOUNT), undefined);
+        await store.createUser(ACCOUNT, 'bob', 1);
+        for (const n of ['pull', 'Push', 'admin']) await store.putUserPolicy(ACCOUNT, 'bob', { name: n, text: n });
+        await store.putUserPolicy(ACCOUNT, 'bob', { name: 'pull', text: 'replaced' });
+        assert.deepEqual(await store.listUserPolicies(ACCOUNT, 'bob'), [{ name: 'Push', text: 'Push' }, { name: 'admin', text: 'admin' }, { name: 'pull', text: 'replaced' }]);
+        assert.equal(await store.deleteUserPolicy(ACCOUNT, 'bob', 'admin'), true);
+        assert.equal(await store.deleteUserPolicy(ACCOUNT, 'bob', 'admin'), false);
+      });
+    });
+
+    describe('LifecycleStore', () => {
+      it('policies, images as rules see them, and previews (one at a time, generations never reused)', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        await store.createRepository(ACCOUNT, 'none', SETTINGS, [], 1);
+        await store.setLifecyclePolicy(repo.id, '{"rules":[]}');
+        await store.setLifecycleEvaluatedAt(repo.id, 77);
+        const withPolicy = await store.repositoriesWithLifecyclePolicy();
+        assert.deepEqual(withPolicy.map((r) => [r.name, r.lifecyclePolicyText, r.lifecycleEvaluatedAt]), [['app', '{"rules":[]}', 77]]);
+        const child = manifest(repo.id, 'child');
+        await store.putManifest(child, 'b', 1, false);
+        await store.putManifest(child, 'a', 1, false);
+        await store.putManifest(manifest(repo.id, 'index', { manifests: [child.digest] }), undefined, 2, false);
+        await store.recordUse({ blobs: [], pulls: [{ repositoryId: repo.id, digest: child.digest, at: 9 }] });
+        const images = await store.lifecycleImages(repo.id);
+        assert.equal(images.length, 2);
+        assert.deepEqual(images.find((i) => i.digest === child.digest), { digest: child.digest, tags: ['a', 'b'], pushedAt: 1000, lastPulledAt: 9, referencedByIndex: true });
+        assert.equal(await store.startLifecyclePreview(repo.id, 'p1', 10), true);
+        assert.equal(await store.startLifecyclePreview(repo.id, 'p2', 11), false, 'one in progress');
+        const first = (await store.getLifecyclePreview(repo.id))!;
+        assert.deepEqual({ ...first, generation: 0 }, { policyText: 'p1', status: 'IN_PROGRESS', startedAt: 10, generation: 0, results: null });
+        await store.finishLifecyclePreview(repo.id, 'COMPLETE', '[1]');
+        assert.equal((await store.getLifecyclePreview(repo.id))!.results, '[1]');
+        assert.equal((await store.getLifecyclePreview(repo.id, false))!.results, null);
+        assert.equal(await store.startLifecyclePreview(repo.id, 'p3', 12), true);
+        assert.ok((await store.getLifecyclePreview(repo.id))!.generation > first.generation);
+        await store.setLifecyclePolicy(repo.id, null);
+        assert.deepEqual(await store.repositoriesWithLifecyclePolicy(), []);
+      });
+
+      it('two nodes starting a preview of one repository at once: exactly one starts it', async (store, db) => {
+        const other = await db.open();
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        for (let round = 0; round < 10; round++) {
+          const started = await Promise.all([store.startLifecyclePreview(repo.id, 'a', round), other.startLifecyclePreview(repo.id, 'b', round)]);
+          assert.equal(started.filter(Boolean).length, 1, `round ${round}: ${started}`);
+          await store.finishLifecyclePreview(repo.id, 'COMPLETE', '[]');
+        }
+      });
+    });
+
+    describe('concurrency between two nodes', () => {
+      const ROUNDS = 20;
+
+      it('racing different manifests to one immutable tag: exactly one wins, the other stores nothing', async (store, db) => {
+        const other = await db.open();
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
+        const results = await Promise.all(Array.from({ length: ROUNDS }, async (_, i) => {
+          const [a, b] = [manifest(repo.id, `a ${i}`, { blobs: [blob] }), manifest(repo.id, `b ${i}`, { blobs: [blob] })];
+          const [wa, wb] = await Promise.all([store.putManifest(a, `v${i}`, 1, true), other.putManifest(b, `v${i}`, 1, true)]);
+          return { i, a, b, wa, wb };
+        }));
+        for (const { i, a, b, wa, wb } of results) {
+          assert.equal([wa, wb].filter((w) => !w.refused).length, 1, `tag v${i}: exactly one write lands (${JSON.stringify([wa, wb])})`);
+          const winner = wa.refused ? b : a;
+          const loser = wa.refused ? a : b;
+          assert.equal(await store.getTag(repo.id, `v${i}`), winner.digest);
+          assert.equal(await other.getManifest(repo.id, loser.digest), undefined, 'the refused manifest is not stored');
+          assert.equal((wa.refused ? wa : wb).previousTagDigest, winner.digest);
+        }
+      });
+
+      it('racing the same manifest to one tag from both nodes: stored once, one creation', async (store, db) => {
+        const other = await db.open();
+        const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
+        for (let i = 0; i < ROUNDS; i++) {
+          const m = manifest(repo.id, `same ${i}`, { blobs: [blob] });
+          const writes = await Promise.all([store.putManifest(m, `t${i}`, 1, true), other.putManifest(m, `t${i}`, 1, true)]);
+          assert.equal(writes.filter((w) => w.created).length, 1);
+          assert.ok(writes.every((w) => !w.refused));
+        }
+        assert.equal(await store.countImages(repo.id), ROUNDS);
+      });
+
+      it('deleting a manifest while an index referencing it is pushed: never an index without its child', async (store, db) => {
+        const other = await db.open();
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        for (let i = 0; i < ROUNDS; i++) {
+          const child = manifest(repo.id, `child ${i}`);
+          await store.putManifest(child, undefined, 1, false);
+          const index = manifest(repo.id, `index ${i}`, { manifests: [child.digest] });
+          const [deleted, write] = await Promise.all([store.deleteManifest(repo.id, child.digest), other.putManifest(index, `multi${i}`, 1, false)]);
+          const indexStored = (await store.getManifest(repo.id, index.digest)) !== undefined;
+          const childStored = (await store.getManifest(repo.id, child.digest)) !== undefined;
+          assert.notEqual(deleted, childStored, 'deleteManifest reports what it did');
+          assert.equal(indexStored, write.created);
+          if (indexStored) assert.ok(childStored, `round ${i}: the index's child was deleted under it`);
+          else assert.deepEqual(write.missingManifests, [child.digest]);
+        }
+        const refs = await store.listManifestReferences(0, '', 1000);
+        for (const r of refs) assert.deepEqual(await store.missingManifests(r.repositoryId, r.manifests), [], `${r.digest} references a deleted manifest`);
+      });
+
+      it('deleting a repository during a push: nothing of the push outlives the repository', async (store, db) => {
+        const other = await db.open();
+        for (let i = 0; i < ROUNDS; i++) {
+          const { repo, blob } = await repoWithBlob(store, `app${i}`, `layer ${i}`);
+          const m = manifest(repo.id, `image ${i}`, { blobs: [blob] });
+          const [, write] = await Promise.all([store.deleteRepository(repo.id), other.putManifest(m, 'latest', 1, false)]);
+          assert.equal(write.refused, false);
+          if (!write.created) assert.ok(write.repositoryMissing || (write.missingBlobs ?? []).length > 0, `round ${i}: ${JSON.stringify(write)}`);
+          assert.equal(await store.getRepository(ACCOUNT, `app${i}`), undefined);
+          assert.equal(await other.getManifest(repo.id, m.digest), undefined, `round ${i}: a manifest outlived its repository`);
+          assert.equal(await other.getTag(repo.id, 'latest'), undefined);
+          assert.equal(await other.countImages(repo.id), 0);
+        }
+        assert.deepEqual(await store.listManifestReferences(0, '', 1000), []);
+        const after = await other.putManifest(manifest(1_000_000, 'gone'), 'x', 1, false);
+        assert.equal(after.repositoryMissing, true, 'a write to a repository that does not exist stores nothing');
+      });
+
+      it('collecting a blob while a manifest referencing it is pushed: never a manifest referencing a deleted blob', async (store, db) => {
+        const other = await db.open();
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        for (let i = 0; i < ROUNDS; i++) {
+          const blob = sha256(`blob ${i}`);
+          await store.recordBlob({ digest: blob, size: 7 }, 100);
+          await store.linkBlob(repo.id, blob, 100);
+          const m = manifest(repo.id, `image ${i}`, { blobs: [blob] });
+          const [collected, write] = await Promise.all([store.deleteBlobIfUnreferenced(blob, 1000), other.putManifest(m, `t${i}`, 1000, false)]);
+          const stored = (await store.getManifest(repo.id, m.digest)) !== undefined;
+          const blobThere = (await store.getBlob(blob)) !== undefined;
+          assert.equal(stored, write.created);
+          assert.notEqual(collected, blobThere);
+          if (stored) {
+            assert.ok(blobThere, `round ${i}: a pushed manifest references a collected blob`);
+            assert.ok(await store.getRepositoryBlob(repo.id, blob), 'and its link is kept');
+          } else {
+            assert.deepEqual(write.missingBlobs, [blob]);
+          }
+        }
+        for (const r of await store.listManifestReferences(0, '', 1000)) {
+          for (const b of r.blobs) assert.ok(await store.getBlob(b), `${r.digest} references the deleted blob ${b}`);
+        }
+      });
+    });
+  });
+}
