@@ -15,6 +15,7 @@ import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, expectEcrError } from '../helpers/ecr.ts';
 import { MANIFEST_TYPE, getAndHash, pushBlob, pushImage, req, sha256, show } from '../helpers/http.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
+import { POSTGRES_MIGRATIONS } from '../../src/storage/meta/postgres-schema.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let server: Postgres;
@@ -109,8 +110,8 @@ test('berth migrate applies the PostgreSQL schema and prints its version', async
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`berth migrate exited with ${code}: ${text}`))));
   });
-  assert.deepEqual(JSON.parse(out), { database: 'postgresql', schemaVersion: 1 });
-  assert.deepEqual((await rows('SELECT version FROM schema_migrations')).map((r) => r.version), [1]);
+  assert.deepEqual(JSON.parse(out), { database: 'postgresql', schemaVersion: POSTGRES_MIGRATIONS.length });
+  assert.deepEqual((await rows('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version), POSTGRES_MIGRATIONS.map((_, i) => i + 1));
 });
 
 test('a second node on an empty data dir and the same database serves the same metadata at once', async () => {
