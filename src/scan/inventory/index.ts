@@ -1,0 +1,60 @@
+// The inventory of an image: which files to keep while walking its layers, and the packages found in them.
+import type { ImageFiles } from '../layers.ts';
+import { APK_INSTALLED, parseApkInstalled } from './apk.ts';
+import { isDpkgFile, parseDpkgStatus } from './dpkg.ts';
+import { isNodeModulesManifest, isPackageLock, parseNodeModulesManifest, parsePackageLock } from './npm.ts';
+import { detectOs } from './os.ts';
+import type { OsInfo, Package } from './package.ts';
+import { isPythonMetadata, parsePythonMetadata } from './python.ts';
+import { isRpmFile, parseRpmDb } from './rpm.ts';
+
+export type { OsInfo, Package, PackageType } from './package.ts';
+
+export const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
+
+/** Whether the inventory needs a file (the predicate for the layer walker). */
+export function isInventoryFile(path: string): boolean {
+  return (
+    OS_RELEASE.includes(path) ||
+    isDpkgFile(path) ||
+    path === APK_INSTALLED ||
+    isRpmFile(path) ||
+    isPackageLock(path) ||
+    isNodeModulesManifest(path) ||
+    isPythonMetadata(path)
+  );
+}
+
+export interface Inventory {
+  os?: OsInfo;
+  packages: Package[];
+  /** Files that could not be read as what their path says, with the reason. */
+  errors: { path: string; error: string }[];
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byPackage = (a: Package, b: Package): number =>
+  cmp(a.ecosystem, b.ecosystem) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.path, b.path);
+
+/** The packages of an image's kept files, in a stable order. */
+export async function inventory(files: ImageFiles): Promise<Inventory> {
+  const os = detectOs(files.readText('etc/os-release') ?? files.readText('usr/lib/os-release'));
+  const packages: Package[] = [];
+  const errors: Inventory['errors'] = [];
+  for (const path of files.paths()) {
+    const data = files.read(path);
+    if (!data) continue;
+    try {
+      if (isDpkgFile(path)) packages.push(...parseDpkgStatus(data.toString('utf8'), path, os));
+      else if (path === APK_INSTALLED) packages.push(...parseApkInstalled(data.toString('utf8'), os));
+      else if (isRpmFile(path)) packages.push(...(await parseRpmDb(data, path, os)));
+      else if (isPackageLock(path)) packages.push(...parsePackageLock(data.toString('utf8'), path));
+      else if (isNodeModulesManifest(path)) packages.push(...parseNodeModulesManifest(data.toString('utf8'), path));
+      else if (isPythonMetadata(path)) packages.push(...parsePythonMetadata(data.toString('utf8'), path));
+    } catch (err) {
+      errors.push({ path: `/${path}`, error: (err as Error).message });
+    }
+  }
+  packages.sort(byPackage);
+  return os ? { os, packages, errors } : { packages, errors };
+}

@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ImageFiles, walkLayers, type KeptFile } from '../../src/scan/layers.ts';
+import { inventory, isInventoryFile, type Package } from '../../src/scan/inventory/index.ts';
+import { parseApkInstalled } from '../../src/scan/inventory/apk.ts';
+import { isDpkgFile, parseDpkgStatus, parseSource } from '../../src/scan/inventory/dpkg.ts';
+import { isNodeModulesManifest, parsePackageLock } from '../../src/scan/inventory/npm.ts';
+import { detectOs, parseOsRelease } from '../../src/scan/inventory/os.ts';
+import { isPythonMetadata, parsePythonMetadata } from '../../src/scan/inventory/python.ts';
+import { parseRpmHeader, parseSourceRpm, RpmHeaderError } from '../../src/scan/inventory/rpm-header.ts';
+import { readSqliteBlobs } from '../../src/scan/inventory/rpm.ts';
+import { purl } from '../../src/scan/inventory/purl.ts';
+import { encodeRpmHeader, makeRpmdbSqlite } from '../helpers/rpmdb.ts';
+import {
+  ALPINE_OS_RELEASE, APK_INSTALLED, DEBIAN_OS_RELEASE, DISTROLESS_STATUS_D, DPKG_STATUS, PACKAGE_LOCK_V1, PACKAGE_LOCK_V3,
+  REQUESTS_METADATA, ROCKY_OS_RELEASE, ROCKY_PACKAGES, URLLIB3_PKG_INFO,
+} from '../helpers/scan-fixtures.ts';
+import { layerOf, makeTar, MEDIA } from '../helpers/tar-layers.ts';
+
+const brief = (p: Package): string => `${p.name} ${p.version}${p.sourceName && p.sourceName !== p.name ? ` (source ${p.sourceName} ${p.sourceVersion})` : p.sourceVersion && p.sourceVersion !== p.version ? ` (source ${p.sourceVersion})` : ''}`;
+
+function filesOf(entries: Record<string, string | Buffer>): ImageFiles {
+  const map = new Map<string, KeptFile>();
+  for (const [path, data] of Object.entries(entries)) map.set(path, { path, layer: 0, data: Buffer.isBuffer(data) ? data : Buffer.from(data) });
+  return new ImageFiles(map);
+}
+
+test('os-release: ID, VERSION_ID, VERSION_CODENAME and the OSV ecosystem', () => {
+  assert.deepEqual(parseOsRelease('ID=debian\n# comment\nNAME="Debian \\"GNU\\"/Linux"\nX=\'a b\'\n'), { ID: 'debian', NAME: 'Debian "GNU"/Linux', X: 'a b' });
+  assert.deepEqual(detectOs(DEBIAN_OS_RELEASE), { id: 'debian', idLike: [], versionId: '12', codename: 'bookworm', prettyName: 'Debian GNU/Linux 12 (bookworm)', ecosystem: 'Debian:12' });
+  assert.equal(detectOs(ALPINE_OS_RELEASE)?.ecosystem, 'Alpine:v3.18');
+  assert.deepEqual(detectOs(ROCKY_OS_RELEASE)?.idLike, ['rhel', 'centos', 'fedora']);
+  assert.equal(detectOs(ROCKY_OS_RELEASE)?.ecosystem, 'Rocky Linux:9');
+  assert.equal(detectOs('ID=ubuntu\nVERSION_ID="22.04"\n')?.ecosystem, 'Ubuntu:22.04:LTS');
+  assert.equal(detectOs('ID=ubuntu\nVERSION_ID="23.10"\n')?.ecosystem, 'Ubuntu:23.10');
+  assert.equal(detectOs('ID=almalinux\nVERSION_ID="8.9"\n')?.ecosystem, 'AlmaLinux:8');
+  assert.equal(detectOs('ID=debian\nPRETTY_NAME="Debian GNU/Linux trixie/sid"\n')?.ecosystem, 'Debian');
+  assert.equal(detectOs('ID=scratchy\n')?.ecosystem, undefined);
+  assert.equal(detectOs('NAME=nothing\n'), undefined);
+});
+
+test('dpkg status: installed packages only, Source with and without its version, epochs in purls', () => {
+  const os = detectOs(DEBIAN_OS_RELEASE);
+  const packages = parseDpkgStatus(DPKG_STATUS, 'var/lib/dpkg/status', os);
+  assert.deepEqual(packages.map(brief), [
+    'libssl3 3.0.11-1~deb12u2 (source openssl 3.0.11-1~deb12u2)',
+    'libbz2-1.0 1.0.8-5+b1 (source bzip2 1.0.8-5)',
+    'zlib1g 1:1.2.13.dfsg-1 (source zlib 1:1.2.13.dfsg-1)',
+    'tar 1.34+dfsg-1.2+deb12u1',
+  ]);
+  assert.ok(packages.every((p) => p.ecosystem === 'Debian:12' && p.type === 'deb' && p.path === '/var/lib/dpkg/status' && p.arch === 'amd64'));
+  assert.deepEqual(packages.map((p) => p.purl), [
+    'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl',
+    'pkg:deb/debian/libbz2-1.0@1.0.8-5%2Bb1?arch=amd64&distro=debian-12&upstream=bzip2%401.0.8-5',
+    'pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib',
+    'pkg:deb/debian/tar@1.34%2Bdfsg-1.2%2Bdeb12u1?arch=amd64&distro=debian-12',
+  ]);
+  assert.deepEqual(parseSource('gcc-12 (12.2.0-14)'), { name: 'gcc-12', version: '12.2.0-14' });
+  assert.deepEqual(parseSource('openssl'), { name: 'openssl', version: undefined });
+});
+
+test('dpkg status.d of distroless images', async () => {
+  assert.equal(isDpkgFile('var/lib/dpkg/status.d/libssl3'), true);
+  assert.equal(isDpkgFile('var/lib/dpkg/status.d/libssl3.md5sums'), false);
+  assert.equal(isDpkgFile('var/lib/dpkg/status-old'), false);
+  const inv = await inventory(filesOf({ 'etc/os-release': DEBIAN_OS_RELEASE, ...DISTROLESS_STATUS_D }));
+  assert.deepEqual(inv.packages.map(brief), ['base-files 12.4+deb12u5', 'libssl3 3.0.11-1~deb12u2 (source openssl 3.0.11-1~deb12u2)']);
+  assert.equal(inv.packages[1].path, '/var/lib/dpkg/status.d/libssl3');
+});
+
+test('apk installed database: P, V, A and the origin (o) as source', () => {
+  const packages = parseApkInstalled(APK_INSTALLED, detectOs(ALPINE_OS_RELEASE));
+  assert.deepEqual(packages.map(brief), [
+    'musl 1.2.4-r1',
+    'busybox 1.36.1-r2',
+    'libcrypto3 3.1.2-r0 (source openssl 3.1.2-r0)',
+    'curl 8.2.1-r0',
+    'ncurses-terminfo-base 6.4_p20230506-r0 (source ncurses 6.4_p20230506-r0)',
+  ]);
+  assert.ok(packages.every((p) => p.ecosystem === 'Alpine:v3.18' && p.arch === 'x86_64' && p.path === '/lib/apk/db/installed'));
+  assert.equal(packages[2].purl, 'pkg:apk/alpine/libcrypto3@3.1.2-r0?arch=x86_64&distro=alpine-3.18.3&upstream=openssl');
+});
+
+test('rpm header blobs: the tags the inventory needs, unknown tags skipped, corrupt blobs refused', () => {
+  const blob = encodeRpmHeader(ROCKY_PACKAGES[0]);
+  assert.deepEqual(parseRpmHeader(blob), { name: 'openssl-libs', version: '3.0.7', release: '24.el9', epoch: 1, arch: 'x86_64', sourceRpm: 'openssl-3.0.7-24.el9.src.rpm' });
+  assert.throws(() => parseRpmHeader(blob.subarray(0, blob.length - 10)), RpmHeaderError);
+  assert.throws(() => parseRpmHeader(Buffer.alloc(4)), RpmHeaderError);
+  assert.deepEqual(parseSourceRpm('openssl-3.0.7-24.el9.src.rpm'), { name: 'openssl', version: '3.0.7', release: '24.el9' });
+  assert.deepEqual(parseSourceRpm('python3.11-pip-22.3.1-4.el9.nosrc.rpm'), { name: 'python3.11-pip', version: '22.3.1', release: '4.el9' });
+});
+
+test('rpm SQLite database (rpmdb.sqlite) read with node:sqlite', async () => {
+  const db = makeRpmdbSqlite(ROCKY_PACKAGES);
+  assert.equal(readSqliteBlobs(db).length, 4);
+  const inv = await inventory(filesOf({ 'etc/os-release': ROCKY_OS_RELEASE, 'var/lib/rpm/rpmdb.sqlite': db }));
+  assert.deepEqual(inv.errors, []);
+  assert.deepEqual(inv.packages.map(brief), [
+    'bash 5.1.8-6.el9_1',
+    'openssl-libs 1:3.0.7-24.el9 (source openssl 1:3.0.7-24.el9)',
+    'rocky-release 9.3-1.2.el9',
+  ]);
+  assert.ok(inv.packages.every((p) => p.ecosystem === 'Rocky Linux:9' && p.type === 'rpm'));
+  assert.equal(inv.packages[1].purl, 'pkg:rpm/rocky/openssl-libs@3.0.7-24.el9?arch=x86_64&distro=rocky-9.3&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm');
+  // A file that is not a SQLite database is reported, not fatal.
+  const bad = await inventory(filesOf({ 'var/lib/rpm/rpmdb.sqlite': 'not a database' }));
+  assert.equal(bad.packages.length, 0);
+  assert.equal(bad.errors[0].path, '/var/lib/rpm/rpmdb.sqlite');
+});
+
+test('npm: package-lock.json v3 and v1, node_modules manifests, scoped packages', async () => {
+  assert.deepEqual(parsePackageLock(PACKAGE_LOCK_V3, 'app/package-lock.json').map(brief), [
+    'lodash 4.17.20', '@babel/core 7.23.2', 'lodash 4.17.4', 'lodash 4.17.11',
+  ]);
+  assert.deepEqual(parsePackageLock(PACKAGE_LOCK_V1, 'package-lock.json').map(brief), ['minimist 1.2.5', 'mkdirp 0.5.1', 'minimist 0.0.8']);
+  assert.equal(isNodeModulesManifest('app/node_modules/lodash/package.json'), true);
+  assert.equal(isNodeModulesManifest('node_modules/@types/node/package.json'), true);
+  assert.equal(isNodeModulesManifest('app/node_modules/express/node_modules/debug/package.json'), true);
+  assert.equal(isNodeModulesManifest('app/node_modules/lodash/fp/package.json'), false);
+  assert.equal(isNodeModulesManifest('app/package.json'), false);
+  const inv = await inventory(filesOf({
+    'app/node_modules/@types/node/package.json': JSON.stringify({ name: '@types/node', version: '20.8.10' }),
+    'app/node_modules/lodash/package.json': JSON.stringify({ name: 'lodash', version: '4.17.20' }),
+    'app/node_modules/broken/package.json': '{',
+  }));
+  assert.deepEqual(inv.packages.map((p) => [p.name, p.purl, p.path]), [
+    ['@types/node', 'pkg:npm/%40types/node@20.8.10', '/app/node_modules/@types/node/package.json'],
+    ['lodash', 'pkg:npm/lodash@4.17.20', '/app/node_modules/lodash/package.json'],
+  ]);
+});
+
+test('Python: dist-info METADATA and egg-info PKG-INFO', () => {
+  assert.equal(isPythonMetadata('usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA'), true);
+  assert.equal(isPythonMetadata('usr/lib/python3.11/site-packages/urllib3-1.26.5-py3.11.egg-info/PKG-INFO'), true);
+  assert.equal(isPythonMetadata('usr/lib/python3/dist-packages/six-1.16.0.egg-info'), true);
+  assert.equal(isPythonMetadata('usr/lib/python3/dist-packages/requests-2.28.1.dist-info/RECORD'), false);
+  assert.deepEqual(parsePythonMetadata(REQUESTS_METADATA, 'x/METADATA').map((p) => [p.name, p.version, p.purl]), [['requests', '2.28.1', 'pkg:pypi/requests@2.28.1']]);
+  assert.deepEqual(parsePythonMetadata('Name: Flask_SQLAlchemy\nVersion: 3.1.1\n', 'x').map((p) => p.purl), ['pkg:pypi/flask-sqlalchemy@3.1.1']);
+  assert.deepEqual(parsePythonMetadata('Metadata-Version: 2.1\nSummary: no name\n', 'x'), []);
+});
+
+test('purl encoding: qualifiers sorted, reserved characters escaped', () => {
+  assert.equal(purl('deb', 'debian', 'curl', '7.50.3-1', { distro: 'jessie', arch: 'i386' }), 'pkg:deb/debian/curl@7.50.3-1?arch=i386&distro=jessie');
+  assert.equal(purl('npm', '@angular', 'animation', '12.3.1'), 'pkg:npm/%40angular/animation@12.3.1');
+  assert.equal(purl('rpm', 'fedora', 'curl', '7.50.3-1.fc25', { arch: 'i386', distro: 'fedora-25', epoch: undefined }), 'pkg:rpm/fedora/curl@7.50.3-1.fc25?arch=i386&distro=fedora-25');
+});
+
+test('an image end to end: layers walked with the inventory predicate, then every database read', async () => {
+  const base = await makeTar([
+    { name: 'usr/lib/os-release', content: DEBIAN_OS_RELEASE },
+    { name: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
+    { name: 'var/lib/dpkg/status', content: DPKG_STATUS.split('\n\n')[0] + '\n' },
+    { name: 'usr/bin/unrelated', content: Buffer.alloc(100000, 3) },
+  ]);
+  const app = await makeTar([
+    { name: 'var/lib/dpkg/status', content: DPKG_STATUS },
+    { name: 'srv/web/package-lock.json', content: PACKAGE_LOCK_V3 },
+    { name: 'srv/web/node_modules/lodash/package.json', content: JSON.stringify({ name: 'lodash', version: '4.17.20' }) },
+    { name: 'usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA', content: REQUESTS_METADATA },
+    { name: 'usr/lib/python3/dist-packages/urllib3-1.26.5.egg-info/PKG-INFO', content: URLLIB3_PKG_INFO },
+  ]);
+  const cleanup = await makeTar([{ name: 'srv/web/.wh.package-lock.json', content: '' }]);
+  const files = await walkLayers([layerOf(base, MEDIA.gzip), layerOf(app, MEDIA.zstd), layerOf(cleanup, MEDIA.tar)], { want: isInventoryFile });
+  assert.equal(files.read('usr/bin/unrelated'), undefined);
+  const inv = await inventory(files);
+  assert.equal(inv.os?.ecosystem, 'Debian:12');
+  assert.deepEqual(inv.packages.map((p) => `${p.ecosystem} ${p.name} ${p.version} ${p.path}`), [
+    'Debian:12 libbz2-1.0 1.0.8-5+b1 /var/lib/dpkg/status',
+    'Debian:12 libssl3 3.0.11-1~deb12u2 /var/lib/dpkg/status',
+    'Debian:12 tar 1.34+dfsg-1.2+deb12u1 /var/lib/dpkg/status',
+    'Debian:12 zlib1g 1:1.2.13.dfsg-1 /var/lib/dpkg/status',
+    'PyPI requests 2.28.1 /usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA',
+    'PyPI urllib3 1.26.5 /usr/lib/python3/dist-packages/urllib3-1.26.5.egg-info/PKG-INFO',
+    'npm lodash 4.17.20 /srv/web/node_modules/lodash/package.json',
+  ]);
+});
