@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ImageFiles, type KeptFile } from '../../src/scan/layers.ts';
+import { inventory } from '../../src/scan/inventory/index.ts';
+import { AdvisoryIndex, findingId, severityCounts, type Finding } from '../../src/scan/match.ts';
+import { validateOsv, type OsvRecord } from '../../src/scan/osv.ts';
+import { makeRpmdbSqlite } from '../helpers/rpmdb.ts';
+import {
+  ALPINE_OS_RELEASE, APK_INSTALLED, DEBIAN_OS_RELEASE, DPKG_STATUS, PACKAGE_LOCK_V3, REQUESTS_METADATA, ROCKY_OS_RELEASE, ROCKY_PACKAGES, URLLIB3_PKG_INFO,
+} from '../helpers/scan-fixtures.ts';
+
+const CRITICAL_V3 = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H';
+
+const range = (ecosystem: string, name: string, events: Record<string, string>[], extra: object = {}) => ({
+  package: { ecosystem, name },
+  ranges: [{ type: 'ECOSYSTEM' as const, events }],
+  ...extra,
+});
+
+// Real advisories: identifiers, source packages and fixed versions as the distributions and GitHub published them.
+const ADVISORIES: OsvRecord[] = [
+  { id: 'DEBIAN-CVE-2024-2511', modified: '2024-09-01T00:00:00Z', upstream: ['CVE-2024-2511'], details: 'Unbounded memory growth with session handling in TLSv1.3', affected: [range('Debian:12', 'openssl', [{ introduced: '0' }, { fixed: '3.0.14-1~deb12u1' }], { ecosystem_specific: { urgency: 'low' } })] },
+  { id: 'DSA-5532-1', modified: '2023-10-25T00:00:00Z', aliases: ['CVE-2023-5363'], summary: 'openssl security update', affected: [range('Debian:12', 'openssl', [{ introduced: '0' }, { fixed: '3.0.11-1~deb12u2' }])] },
+  { id: 'DEBIAN-CVE-2005-2541', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2005-2541'], details: 'Tar 1.15.1 does not properly warn the user when extracting setuid or setgid files', affected: [range('Debian:12', 'tar', [{ introduced: '0' }], { ecosystem_specific: { urgency: 'unimportant' } })] },
+  { id: 'DEBIAN-CVE-2022-37434', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2022-37434'], severity: [{ type: 'CVSS_V3', score: CRITICAL_V3 }], affected: [range('Debian', 'zlib', [{ introduced: '0' }, { fixed: '1:1.2.11.dfsg-4.1' }])] },
+  { id: 'ALPINE-CVE-2023-38545', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-38545'], severity: [{ type: 'CVSS_V3', score: CRITICAL_V3 }], affected: [range('Alpine:v3.18', 'curl', [{ introduced: '0' }, { fixed: '8.4.0-r0' }])] },
+  { id: 'ALPINE-CVE-2023-5363', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-5363'], severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N' }], affected: [range('Alpine:v3.18', 'openssl', [{ introduced: '0' }, { fixed: '3.1.4-r0' }])] },
+  { id: 'ALPINE-CVE-2023-3817', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-3817'], affected: [range('Alpine:v3.18', 'openssl', [{ introduced: '0' }, { fixed: '3.1.2-r0' }])] },
+  { id: 'ALPINE-CVE-2023-29491', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-29491'], affected: [range('Alpine:v3.18', 'ncurses', [{ introduced: '0' }, { fixed: '6.4_p20230424-r0' }])] },
+  { id: 'ALPINE-CVE-2023-38545-v3.19', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-38545'], affected: [range('Alpine:v3.19', 'curl', [{ introduced: '0' }, { fixed: '8.4.0-r0' }])] },
+  { id: 'RLSA-2024:2447', modified: '2024-05-01T00:00:00Z', aliases: ['CVE-2023-5678', 'CVE-2023-6129', 'CVE-2023-6237', 'CVE-2024-0727'], summary: 'Moderate: openssl security and bug fix update', database_specific: { severity: 'Moderate' }, affected: [range('Rocky Linux:9', 'openssl-libs', [{ introduced: '0' }, { fixed: '1:3.0.7-27.el9' }])] },
+  { id: 'GHSA-35jh-r3h4-6jhm', modified: '2024-02-13T17:40:35Z', aliases: ['CVE-2021-23337'], summary: 'Command Injection in lodash', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H' }], references: [{ type: 'ADVISORY', url: 'https://nvd.nist.gov/vuln/detail/CVE-2021-23337' }], affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }] }] },
+  { id: 'GHSA-jf85-cpcp-j695', modified: '2024-02-13T17:40:35Z', aliases: ['CVE-2019-10744'], summary: 'Prototype Pollution in lodash', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H' }], affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.12' }] }] }] },
+  { id: 'PYSEC-2023-74', modified: '2023-06-05T00:00:00Z', aliases: ['CVE-2023-32681', 'GHSA-j8r2-6x86-q33q'], affected: [range('PyPI', 'requests', [{ introduced: '2.3.0' }, { fixed: '2.31.0' }])] },
+  { id: 'GHSA-j8r2-6x86-q33q', modified: '2024-06-21T21:52:10Z', aliases: ['CVE-2023-32681', 'PYSEC-2023-74'], summary: 'Unintended leak of Proxy-Authorization header in requests', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N' }], affected: [range('PyPI', 'Requests', [{ introduced: '2.3.0' }, { fixed: '2.31.0' }])] },
+  { id: 'GHSA-v845-jxx5-vc9f', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2023-43804'], summary: "`Cookie` HTTP header isn't stripped on cross-origin redirects", database_specific: { severity: 'HIGH' }, affected: [range('PyPI', 'urllib3', [{ introduced: '0' }, { fixed: '1.26.17' }, { introduced: '2.0.0' }, { fixed: '2.0.6' }])] },
+  { id: 'GHSA-q2q7-5pp4-w6pg', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2021-33503'], affected: [range('PyPI', 'urllib3', [{ introduced: '1.25.4' }, { fixed: '1.26.5' }])] },
+  { id: 'GHSA-withdrawn-example', modified: '2024-01-01T00:00:00Z', withdrawn: '2024-01-02T00:00:00Z', affected: [range('PyPI', 'urllib3', [{ introduced: '0' }])] },
+].map((r) => validateOsv(r));
+
+function filesOf(entries: Record<string, string | Buffer>): ImageFiles {
+  const map = new Map<string, KeptFile>();
+  for (const [path, data] of Object.entries(entries)) map.set(path, { path, layer: 0, data: Buffer.isBuffer(data) ? data : Buffer.from(data) });
+  return new ImageFiles(map);
+}
+
+const row = (f: Finding): string => `${f.id} ${f.severity} ${f.package.name} ${f.installedVersion}${f.fixedVersion ? ` -> ${f.fixedVersion}` : ''}`;
+
+const index = AdvisoryIndex.of(ADVISORIES);
+
+test('Debian: advisories on the source package match its binaries; fixed at or below the installed version: none', async () => {
+  const inv = await inventory(filesOf({ 'etc/os-release': DEBIAN_OS_RELEASE, 'var/lib/dpkg/status': DPKG_STATUS }));
+  const findings = index.match(inv.packages);
+  assert.deepEqual(findings.map(row), [
+    'CVE-2024-2511 LOW libssl3 3.0.11-1~deb12u2 -> 3.0.14-1~deb12u1',
+    'CVE-2005-2541 INFORMATIONAL tar 1.34+dfsg-1.2+deb12u1',
+  ]);
+  assert.equal(findings[0].osvId, 'DEBIAN-CVE-2024-2511');
+  assert.equal(findings[0].uri, 'https://osv.dev/vulnerability/DEBIAN-CVE-2024-2511');
+  assert.equal(findings[0].description, 'Unbounded memory growth with session handling in TLSv1.3');
+});
+
+test('Alpine: origin packages, -r releases, _p suffixes, and the Alpine release', async () => {
+  const inv = await inventory(filesOf({ 'etc/os-release': ALPINE_OS_RELEASE, 'lib/apk/db/installed': APK_INSTALLED }));
+  assert.deepEqual(index.match(inv.packages).map(row), [
+    'CVE-2023-38545 CRITICAL curl 8.2.1-r0 -> 8.4.0-r0',
+    'CVE-2023-5363 HIGH libcrypto3 3.1.2-r0 -> 3.1.4-r0',
+  ]);
+});
+
+test('Rocky Linux: the SQLite rpmdb, epochs in EVRs, the advisory’s CVE alias and its rating', async () => {
+  const inv = await inventory(filesOf({ 'etc/os-release': ROCKY_OS_RELEASE, 'var/lib/rpm/rpmdb.sqlite': makeRpmdbSqlite(ROCKY_PACKAGES) }));
+  const findings = index.match(inv.packages);
+  assert.deepEqual(findings.map(row), ['CVE-2023-5678 MEDIUM openssl-libs 1:3.0.7-24.el9 -> 1:3.0.7-27.el9']);
+  assert.deepEqual(findings[0].aliases, ['CVE-2023-5678', 'CVE-2023-6129', 'CVE-2023-6237', 'CVE-2024-0727']);
+  assert.equal(findings[0].osvId, 'RLSA-2024:2447');
+});
+
+test('npm and PyPI: every installed copy, several pairs of events, PEP 503 names, duplicates merged, withdrawn ignored', async () => {
+  const inv = await inventory(filesOf({
+    'srv/web/package-lock.json': PACKAGE_LOCK_V3,
+    'srv/web/node_modules/lodash/package.json': JSON.stringify({ name: 'lodash', version: '4.17.20' }),
+    'usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA': REQUESTS_METADATA,
+    'usr/lib/python3/dist-packages/urllib3-1.26.5.dist-info/METADATA': URLLIB3_PKG_INFO,
+  }));
+  const findings = index.match(inv.packages);
+  assert.deepEqual(findings.map((f) => `${row(f)} ${f.package.path}`), [
+    'CVE-2019-10744 CRITICAL lodash 4.17.11 -> 4.17.12 /srv/web/package-lock.json',
+    'CVE-2019-10744 CRITICAL lodash 4.17.4 -> 4.17.12 /srv/web/package-lock.json',
+    'CVE-2021-23337 HIGH lodash 4.17.11 -> 4.17.21 /srv/web/package-lock.json',
+    'CVE-2021-23337 HIGH lodash 4.17.20 -> 4.17.21 /srv/web/node_modules/lodash/package.json',
+    'CVE-2021-23337 HIGH lodash 4.17.20 -> 4.17.21 /srv/web/package-lock.json',
+    'CVE-2021-23337 HIGH lodash 4.17.4 -> 4.17.21 /srv/web/package-lock.json',
+    'CVE-2023-43804 HIGH urllib3 1.26.5 -> 1.26.17 /usr/lib/python3/dist-packages/urllib3-1.26.5.dist-info/METADATA',
+    'CVE-2023-32681 MEDIUM requests 2.28.1 -> 2.31.0 /usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA',
+  ]);
+  const requests = findings.find((f) => f.id === 'CVE-2023-32681')!;
+  assert.equal(requests.osvId, 'GHSA-j8r2-6x86-q33q', 'the record with a CVSS vector wins over the one without');
+  assert.equal(requests.score, 6.1);
+  assert.equal(requests.vector, 'CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N');
+  const lodash = findings.find((f) => f.id === 'CVE-2021-23337')!;
+  assert.equal(lodash.uri, 'https://nvd.nist.gov/vuln/detail/CVE-2021-23337');
+  assert.equal(lodash.summary, 'Command Injection in lodash');
+  assert.deepEqual(severityCounts(findings), { CRITICAL: 2, HIGH: 5, MEDIUM: 1 });
+  assert.equal(index.size, ADVISORIES.length - 1, 'the withdrawn record is not indexed');
+});
+
+test('finding names prefer a CVE', () => {
+  assert.equal(findingId({ id: 'CVE-2021-44228', modified: 'x' }), 'CVE-2021-44228');
+  assert.equal(findingId({ id: 'GHSA-jfh8-c2jp-5v3q', modified: 'x', aliases: ['CVE-2021-44228'] }), 'CVE-2021-44228');
+  assert.equal(findingId({ id: 'ALPINE-CVE-2023-38545', modified: 'x' }), 'CVE-2023-38545');
+  assert.equal(findingId({ id: 'GO-2022-0969', modified: 'x', aliases: ['GHSA-69cg-p879-7622'] }), 'GO-2022-0969');
+});
