@@ -1,11 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import { ImageFiles, type KeptFile } from '../../src/scan/layers.ts';
 import { inventory } from '../../src/scan/inventory/index.ts';
 import { CYCLONEDX_MEDIA_TYPE, cycloneDx, cycloneDxJson, imagePurl } from '../../src/scan/sbom.ts';
 import { DEBIAN_OS_RELEASE, DPKG_STATUS, PACKAGE_LOCK_V3 } from '../helpers/scan-fixtures.ts';
 
 const DIGEST = 'sha256:8f2a1e6d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5';
+
+/** The official CycloneDX 1.6 JSON schema (shipped by @cyclonedx/cyclonedx-library), compiled with ajv. */
+function cycloneDxValidator(): (doc: unknown) => string[] {
+  const dir = join(dirname(createRequire(import.meta.url).resolve('@cyclonedx/cyclonedx-library/package.json')), 'res', 'schema');
+  const load = (file: string): Record<string, unknown> => ({ ...JSON.parse(readFileSync(join(dir, file), 'utf8')), $id: `http://cyclonedx.org/schema/${file}` });
+  const ajv = new Ajv({ strict: false, allErrors: true, formats: { 'idn-email': true, 'iri-reference': true } });
+  ((ajvFormats as unknown as { default?: (a: Ajv) => void }).default ?? (ajvFormats as unknown as (a: Ajv) => void))(ajv);
+  ajv.addSchema(load('spdx.SNAPSHOT.schema.json'));
+  ajv.addSchema(load('jsf-0.82.SNAPSHOT.schema.json'));
+  const validate = ajv.compile(load('bom-1.6.SNAPSHOT.schema.json'));
+  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+}
 
 async function debianInventory(): Promise<Awaited<ReturnType<typeof inventory>>> {
   const map = new Map<string, KeptFile>();
@@ -53,6 +70,8 @@ test('CycloneDX 1.6: the image as metadata.component, the OS and every package a
     { name: 'berth:package:arch', value: 'amd64' },
   ]);
   assert.deepEqual(bom.dependencies, [{ ref: bom.metadata.component['bom-ref'], dependsOn: refs }]);
+  assert.deepEqual(cycloneDxValidator()(bom), [], 'valid against the CycloneDX 1.6 JSON schema');
+  assert.notDeepEqual(cycloneDxValidator()({ ...bom, components: [{ name: 'no type' }] }), [], 'the validator does refuse');
 });
 
 test('the same inventory gives the same bytes; another image or inventory another serial number', async () => {
