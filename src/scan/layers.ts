@@ -18,8 +18,8 @@ export interface Layer {
 export interface WalkOptions {
   /** Whether a file's contents are needed (the path has no leading slash: `etc/os-release`). */
   want: (path: string) => boolean;
-  /** Files larger than this are not kept (default 32 MiB). */
-  maxFileSize?: number;
+  /** Files larger than this are not kept, only noted (default 32 MiB); a function sets the limit per path. */
+  maxFileSize?: number | ((path: string) => number);
 }
 
 export interface KeptFile {
@@ -30,6 +30,8 @@ export interface KeptFile {
   data?: Buffer;
   /** The target of a symbolic link. */
   linkTarget?: string;
+  /** The size of a wanted file whose contents were not kept because it is larger than the limit. */
+  oversized?: number;
 }
 
 export class UnsupportedLayerError extends Error {
@@ -68,7 +70,7 @@ function removeTree(files: Map<string, KeptFile>, path: string, below = false): 
 
 interface LayerChanges {
   added: Map<string, KeptFile>;
-  /** Kept paths of lower layers that this layer replaces with something not kept (a directory, a large file...). */
+  /** Kept paths of lower layers that this layer replaces with something not kept (a directory, a device...). */
   replaced: Set<string>;
   whiteouts: string[];
   opaque: string[];
@@ -86,7 +88,8 @@ async function readEntry(stream: AsyncIterable<Buffer>, size: number): Promise<B
 
 async function walkLayer(layer: Layer, index: number, options: WalkOptions, lower: Map<string, KeptFile>): Promise<LayerChanges> {
   const changes: LayerChanges = { added: new Map(), replaced: new Set(), whiteouts: [], opaque: [] };
-  const maxSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const limit = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const maxSize = typeof limit === 'number' ? () => limit : limit;
   const unzip = decompressor(layer.mediaType);
   const extract = tar.extract();
   const source = await layer.open();
@@ -105,8 +108,8 @@ async function walkLayer(layer: Layer, index: number, options: WalkOptions, lowe
       else if (path !== '' && options.want(path)) {
         if (header.type === 'file' || header.type === 'contiguous-file') {
           const size = header.size ?? 0;
-          if (size <= maxSize) changes.added.set(path, { path, layer: index, data: await readEntry(entry as AsyncIterable<Buffer>, size) });
-          else changes.replaced.add(path);
+          if (size <= maxSize(path)) changes.added.set(path, { path, layer: index, data: await readEntry(entry as AsyncIterable<Buffer>, size) });
+          else changes.added.set(path, { path, layer: index, oversized: size });
         } else if (header.type === 'symlink' && header.linkname) {
           changes.added.set(path, { path, layer: index, linkTarget: header.linkname });
         } else if (header.type === 'link' && header.linkname) {
@@ -133,7 +136,7 @@ export class ImageFiles {
     this.files = files;
   }
 
-  /** The sorted paths of the kept entries (files and links). */
+  /** The sorted paths of the kept entries (files, links, and wanted files over the size limit). */
   paths(): string[] {
     return [...this.files.keys()].sort();
   }

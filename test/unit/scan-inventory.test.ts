@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageFiles, walkLayers, type KeptFile } from '../../src/scan/layers.ts';
-import { inventory, isInventoryFile, type Package } from '../../src/scan/inventory/index.ts';
+import { inventory, inventoryFileLimit, isInventoryFile, type Package } from '../../src/scan/inventory/index.ts';
 import { parseApkInstalled } from '../../src/scan/inventory/apk.ts';
 import { isDpkgFile, parseDpkgStatus, parseSource } from '../../src/scan/inventory/dpkg.ts';
 import { isNodeModulesManifest, parsePackageLock } from '../../src/scan/inventory/npm.ts';
@@ -106,6 +106,11 @@ test('rpm SQLite database (rpmdb.sqlite) read with node:sqlite', async () => {
   const bad = await inventory(filesOf({ 'var/lib/rpm/rpmdb.sqlite': 'not a database' }));
   assert.equal(bad.packages.length, 0);
   assert.equal(bad.errors[0].path, '/var/lib/rpm/rpmdb.sqlite');
+  // A database over the walker's size limit is reported as not read.
+  const tarball = await makeTar([{ name: 'var/lib/dpkg/status', content: DPKG_STATUS }]);
+  const tooBig = await inventory(await walkLayers([layerOf(tarball, MEDIA.tar)], { want: isInventoryFile, maxFileSize: 100 }));
+  assert.deepEqual(tooBig.errors, [{ path: '/var/lib/dpkg/status', error: `not read: ${Buffer.byteLength(DPKG_STATUS)} bytes, over the limit of ${32 * 1024 * 1024}` }]);
+  assert.equal(inventoryFileLimit('var/lib/rpm/Packages'), 256 * 1024 * 1024);
 });
 
 test('npm: package-lock.json v3 and v1, node_modules manifests, scoped packages', async () => {

@@ -39,13 +39,17 @@ test('layers in order: gzip, zstd and plain tar; the last version wins; whiteout
   ]);
   const files = await walkLayers([layerOf(base, MEDIA.gzip), layerOf(middle, MEDIA.zstd), layerOf(top, MEDIA.tar)], { want: wantAllButTmp, maxFileSize: 1024 });
   assert.deepEqual(files.paths(), [
+    'etc/grows',
     'etc/os-release',
     'opt/app/c.txt',
     'srv/new',
     'usr/lib/os-release',
     'usr/lib/os-release.hardlink',
+    'usr/share/doc/big',
     'var/lib/dpkg/status',
   ]);
+  assert.equal(files.files.get('etc/grows')?.oversized, 4096, 'noted, not kept');
+  assert.equal(files.files.get('usr/share/doc/big')?.oversized, 2048);
   assert.equal(files.readText('var/lib/dpkg/status'), 'Package: new\n');
   assert.equal(files.readText('/etc/os-release'), 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n', 'symlink followed to the upper version');
   assert.equal(files.readText('usr/lib/os-release.hardlink'), files.readText('usr/lib/os-release'));
@@ -55,8 +59,11 @@ test('layers in order: gzip, zstd and plain tar; the last version wins; whiteout
   assert.equal(files.read('etc/gone.txt'), undefined, 'whiteout');
   assert.equal(files.read('srv/y/z'), undefined, 'whiteout of a directory removes its tree');
   assert.equal(files.read('etc/conf'), undefined, 'replaced by a directory');
-  assert.equal(files.read('etc/grows'), undefined, 'replaced by a file over the size cap');
-  assert.equal(files.read('usr/share/doc/big'), undefined, 'over the size cap');
+  assert.equal(files.read('etc/grows'), undefined, 'replaced by a file over the size limit');
+  assert.equal(files.read('usr/share/doc/big'), undefined, 'over the size limit');
+  const perPath = await walkLayers([layerOf(base, MEDIA.gzip)], { want: wantAllButTmp, maxFileSize: (p) => (p === 'usr/share/doc/big' ? 4096 : 0) });
+  assert.equal(perPath.read('usr/share/doc/big')?.length, 2048, 'a limit per path');
+  assert.equal(perPath.files.get('srv/x')?.oversized, 1);
   assert.equal(files.read('tmp/unwanted.txt'), undefined, 'not wanted');
 });
 

@@ -7,6 +7,7 @@ import { detectOs } from './os.ts';
 import type { OsInfo, Package } from './package.ts';
 import { isPythonMetadata, parsePythonMetadata } from './python.ts';
 import { isRpmFile, parseRpmDb } from './rpm.ts';
+import { DEFAULT_MAX_FILE_SIZE } from '../layers.ts';
 
 export type { OsInfo, Package, PackageType } from './package.ts';
 
@@ -25,6 +26,12 @@ export function isInventoryFile(path: string): boolean {
   );
 }
 
+/** rpm databases of large images exceed the default limit; they are read whole. */
+export const RPM_DB_MAX_SIZE = 256 * 1024 * 1024;
+
+/** The size limit per inventory file (the layer walker's `maxFileSize`). */
+export const inventoryFileLimit = (path: string): number => (isRpmFile(path) ? RPM_DB_MAX_SIZE : DEFAULT_MAX_FILE_SIZE);
+
 export interface Inventory {
   os?: OsInfo;
   packages: Package[];
@@ -42,6 +49,11 @@ export async function inventory(files: ImageFiles): Promise<Inventory> {
   const packages: Package[] = [];
   const errors: Inventory['errors'] = [];
   for (const path of files.paths()) {
+    const oversized = files.files.get(path)?.oversized;
+    if (oversized !== undefined) {
+      errors.push({ path: `/${path}`, error: `not read: ${oversized} bytes, over the limit of ${inventoryFileLimit(path)}` });
+      continue;
+    }
     const data = files.read(path);
     if (!data) continue;
     try {
