@@ -1,6 +1,7 @@
 // Writes RPM header blobs as rpm stores them in its SQLite database (no lead, no header magic): int32 index count,
 // int32 data length, 16-byte index entries (tag, type, offset, count; big-endian), then the data store, with
 // INT32 data aligned on 4 bytes as rpm aligns it. And a rpmdb.sqlite with rpm's `Packages` table.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ export interface RpmFields {
   arch?: string;
   sourceRpm?: string;
   summary?: string;
+  /** File base names (BASENAMES, 1117), as real headers list every installed file. */
+  files?: string[];
 }
 
 type Entry = { tag: number; type: number; data: Buffer; count: number; align: number };
@@ -32,7 +35,10 @@ export function encodeRpmHeader(p: RpmFields): Buffer {
     { tag: 1009, type: 4, data: int32(123456), count: 1, align: 4 },
     ...(p.arch ? [str(1022, p.arch)] : []),
     ...(p.sourceRpm ? [str(1044, p.sourceRpm)] : []),
-  ];
+    ...(p.files ? [{ tag: 1117, type: 8, data: Buffer.from(p.files.map((f) => `${f}\0`).join('')), count: p.files.length, align: 1 }] : []),
+    // Real headers end with higher tags than the ones read here, such as PAYLOADDIGESTALGO (5093).
+    { tag: 5093, type: 4, data: int32(8), count: 1, align: 4 },
+  ].sort((a, b) => a.tag - b.tag); // rpm sorts the index by tag, and lays the data out in that order
   const index = Buffer.alloc(entries.length * 16);
   const data: Buffer[] = [];
   let length = 0;
@@ -72,6 +78,29 @@ export function makeRpmdbSqlite(packages: RpmFields[]): Buffer {
     const insert = db.prepare('INSERT INTO Packages (blob) VALUES (?)');
     for (const p of packages) insert.run(encodeRpmHeader(p));
     db.close();
+    return readFileSync(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Berkeley DB `Packages` file (the rpmdb of RHEL 7/8, CentOS, Amazon Linux 2): a hash database whose keys are
+ * the header numbers (native-endian uint32) and whose values are the header blobs, written by Berkeley DB's own
+ * `db5.3_load` (Debian package db5.3-util) from its text format (every byte escaped as `\HH`).
+ */
+export function makeRpmdbBerkeley(packages: RpmFields[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-rpmbdb-'));
+  try {
+    const file = join(dir, 'Packages');
+    const hex = (b: Buffer): string => [...b].map((x) => `\\${x.toString(16).padStart(2, '0')}`).join('');
+    const lines = packages.flatMap((p, i) => {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(i + 1);
+      return [hex(key), hex(encodeRpmHeader(p))];
+    });
+    const run = spawnSync('db5.3_load', ['-T', '-t', 'hash', file], { input: `${lines.join('\n')}\n` });
+    if (run.error || run.status !== 0) throw new Error(`db5.3_load failed: ${run.error?.message ?? run.stderr.toString()}`);
     return readFileSync(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { isPythonMetadata, parsePythonMetadata } from '../../src/scan/inventory/
 import { parseRpmHeader, parseSourceRpm, RpmHeaderError } from '../../src/scan/inventory/rpm-header.ts';
 import { readSqliteBlobs } from '../../src/scan/inventory/rpm.ts';
 import { purl } from '../../src/scan/inventory/purl.ts';
-import { encodeRpmHeader, makeRpmdbSqlite } from '../helpers/rpmdb.ts';
+import { encodeRpmHeader, makeRpmdbBerkeley, makeRpmdbSqlite } from '../helpers/rpmdb.ts';
 import {
   ALPINE_OS_RELEASE, APK_INSTALLED, DEBIAN_OS_RELEASE, DISTROLESS_STATUS_D, DPKG_STATUS, PACKAGE_LOCK_V1, PACKAGE_LOCK_V3,
   REQUESTS_METADATA, ROCKY_OS_RELEASE, ROCKY_PACKAGES, URLLIB3_PKG_INFO,
@@ -111,6 +111,25 @@ test('rpm SQLite database (rpmdb.sqlite) read with node:sqlite', async () => {
   const tooBig = await inventory(await walkLayers([layerOf(tarball, MEDIA.tar)], { want: isInventoryFile, maxFileSize: 100 }));
   assert.deepEqual(tooBig.errors, [{ path: '/var/lib/dpkg/status', error: `not read: ${Buffer.byteLength(DPKG_STATUS)} bytes, over the limit of ${32 * 1024 * 1024}` }]);
   assert.equal(inventoryFileLimit('var/lib/rpm/Packages'), 256 * 1024 * 1024);
+});
+
+test('rpm Berkeley DB database (Packages) read with @snyk/rpm-parser', async () => {
+  // Real headers list every installed file (several KiB), so Berkeley DB stores them on overflow pages, the only
+  // layout @snyk/rpm-parser reads; the file lists here give the test's headers that size.
+  const files = Array.from({ length: 300 }, (_, i) => `file-number-${i}.so`);
+  const many = ROCKY_PACKAGES.map((p) => ({ ...p, files }));
+  for (let i = 0; i < 40; i++) many.push({ name: `filler-${i}`, version: `1.${i}`, release: '1.el8', arch: 'x86_64', sourceRpm: `filler-${i}-1.${i}-1.el8.src.rpm`, files });
+  const db = makeRpmdbBerkeley(many);
+  const inv = await inventory(filesOf({ 'etc/os-release': ROCKY_OS_RELEASE, 'var/lib/rpm/Packages': db }));
+  assert.deepEqual(inv.errors, []);
+  assert.equal(inv.packages.length, 43, 'every package but gpg-pubkey');
+  const openssl = inv.packages.find((p) => p.name === 'openssl-libs');
+  assert.deepEqual(openssl && brief(openssl), 'openssl-libs 1:3.0.7-24.el9 (source openssl 1:3.0.7-24.el9)');
+  assert.equal(openssl?.path, '/var/lib/rpm/Packages');
+  assert.equal(openssl?.arch, 'x86_64');
+  // Not a Berkeley DB file: reported.
+  const bad = await inventory(filesOf({ 'var/lib/rpm/Packages': Buffer.alloc(8192, 1) }));
+  assert.equal(bad.errors.length, 1);
 });
 
 test('npm: package-lock.json v3 and v1, node_modules manifests, scoped packages', async () => {
