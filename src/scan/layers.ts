@@ -61,13 +61,6 @@ function decompressor(mediaType: string): NodeJS.ReadWriteStream | undefined {
   throw new UnsupportedLayerError(mediaType);
 }
 
-/** Removes `path` and everything under it (or, with `below`, only what is under it). */
-function removeTree(files: Map<string, KeptFile>, path: string, below = false): void {
-  if (!below) files.delete(path);
-  const prefix = path === '' ? '' : `${path}/`;
-  for (const key of [...files.keys()]) if (key.startsWith(prefix)) files.delete(key);
-}
-
 interface LayerChanges {
   added: Map<string, KeptFile>;
   /** Kept paths of lower layers that this layer replaces with something not kept (a directory, a device...). */
@@ -174,18 +167,36 @@ function resolveRelative(base: string, target: string): string {
   return parts.join('/');
 }
 
+/**
+ * Removes from the lower layers' files what a layer hides: whited-out paths and their trees, everything under an
+ * opaque directory, what a file of this layer replaces (a directory's tree), and kept paths replaced by something
+ * not kept. One pass over the kept files, whatever the number of changes.
+ */
+function applyToLower(files: Map<string, KeptFile>, changes: LayerChanges): void {
+  const exact = new Set<string>([...changes.whiteouts, ...changes.replaced]);
+  const trees = new Set<string>([...changes.whiteouts, ...changes.opaque, ...changes.added.keys()]);
+  if (exact.size === 0 && trees.size === 0) return;
+  for (const path of files.keys()) {
+    if (exact.has(path) || trees.has('')) {
+      files.delete(path);
+      continue;
+    }
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      if (trees.has(path.slice(0, slash))) {
+        files.delete(path);
+        break;
+      }
+    }
+  }
+}
+
 /** Walks the layers in order and returns the kept files of the resulting filesystem. */
 export async function walkLayers(layers: Layer[], options: WalkOptions): Promise<ImageFiles> {
   const files = new Map<string, KeptFile>();
   for (let i = 0; i < layers.length; i++) {
     const changes = await walkLayer(layers[i], i, options, files);
-    for (const dir of changes.opaque) removeTree(files, dir, true);
-    for (const path of changes.whiteouts) removeTree(files, path);
-    for (const path of changes.replaced) files.delete(path);
-    for (const [path, file] of changes.added) {
-      removeTree(files, path, true);
-      files.set(path, file);
-    }
+    applyToLower(files, changes);
+    for (const [path, file] of changes.added) files.set(path, file);
   }
   return new ImageFiles(files);
 }
