@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageFiles, type KeptFile } from '../../src/scan/layers.ts';
+import { findingsOf, inventoryLayers } from '../../src/scan/image.ts';
+import { layerOf, makeTar, MEDIA } from '../helpers/tar-layers.ts';
 import { inventory } from '../../src/scan/inventory/index.ts';
 import { AdvisoryIndex, findingId, severityCounts, type Finding } from '../../src/scan/match.ts';
 import { validateOsv, type OsvRecord } from '../../src/scan/osv.ts';
@@ -103,6 +105,22 @@ test('npm and PyPI: every installed copy, several pairs of events, PEP 503 names
   assert.equal(lodash.summary, 'Command Injection in lodash');
   assert.deepEqual(severityCounts(findings), { CRITICAL: 2, HIGH: 5, MEDIUM: 1 });
   assert.equal(index.size, ADVISORIES.length - 1, 'the withdrawn record is not indexed');
+});
+
+test('an image from its layers: inventory, then findings', async () => {
+  const base = await makeTar([
+    { name: 'etc/os-release', content: ALPINE_OS_RELEASE },
+    { name: 'lib/apk/db/installed', content: APK_INSTALLED.split('\n\n').slice(0, 3).join('\n\n') },
+  ]);
+  // apk rewrites its database when packages are added: the upper layer's copy wins.
+  const upgrade = await makeTar([{ name: 'lib/apk/db/installed', content: APK_INSTALLED }]);
+  const inv = await inventoryLayers([layerOf(base, MEDIA.gzip), layerOf(upgrade, MEDIA.zstd)]);
+  assert.equal(inv.os?.ecosystem, 'Alpine:v3.18');
+  assert.equal(inv.packages.length, 5);
+  assert.deepEqual(findingsOf(inv, index).map(row), [
+    'CVE-2023-38545 CRITICAL curl 8.2.1-r0 -> 8.4.0-r0',
+    'CVE-2023-5363 HIGH libcrypto3 3.1.2-r0 -> 3.1.4-r0',
+  ]);
 });
 
 test('finding names prefer a CVE', () => {
