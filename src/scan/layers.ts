@@ -20,6 +20,11 @@ export interface WalkOptions {
   want: (path: string) => boolean;
   /** Files larger than this are not kept, only noted (default 32 MiB); a function sets the limit per path. */
   maxFileSize?: number | ((path: string) => number);
+  /**
+   * Replaces a file's contents, as soon as they are read, with what is worth keeping of them (a Java archive by the
+   * list of its packages), so that large wanted files are not all held until the end of the walk.
+   */
+  reduce?: (path: string, data: Buffer) => Buffer | Promise<Buffer>;
 }
 
 export interface KeptFile {
@@ -101,7 +106,10 @@ async function walkLayer(layer: Layer, index: number, options: WalkOptions, lowe
       else if (path !== '' && options.want(path)) {
         if (header.type === 'file' || header.type === 'contiguous-file') {
           const size = header.size ?? 0;
-          if (size <= maxSize(path)) changes.added.set(path, { path, layer: index, data: await readEntry(entry as AsyncIterable<Buffer>, size) });
+          if (size <= maxSize(path)) {
+            const data = await readEntry(entry as AsyncIterable<Buffer>, size);
+            changes.added.set(path, { path, layer: index, data: options.reduce ? await options.reduce(path, data) : data });
+          }
           else changes.added.set(path, { path, layer: index, oversized: size });
         } else if (header.type === 'symlink' && header.linkname) {
           changes.added.set(path, { path, layer: index, linkTarget: header.linkname });

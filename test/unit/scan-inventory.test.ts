@@ -11,6 +11,9 @@ import { parseRpmHeader, parseSourceRpm, RpmHeaderError } from '../../src/scan/i
 import { readSqliteBlobs } from '../../src/scan/inventory/rpm.ts';
 import { purl } from '../../src/scan/inventory/purl.ts';
 import { encodeRpmHeader, makeRpmdbBerkeley, makeRpmdbSqlite } from '../helpers/rpmdb.ts';
+import { makeJar } from '../helpers/jars.ts';
+import { isJavaArchive, parseProperties } from '../../src/scan/inventory/java.ts';
+import { inventoryLayers } from '../../src/scan/image.ts';
 import {
   ALPINE_OS_RELEASE, APK_INSTALLED, DEBIAN_OS_RELEASE, DISTROLESS_STATUS_D, DPKG_STATUS, PACKAGE_LOCK_V1, PACKAGE_LOCK_V3,
   REQUESTS_METADATA, ROCKY_OS_RELEASE, ROCKY_PACKAGES, URLLIB3_PKG_INFO,
@@ -161,6 +164,37 @@ test('Python: dist-info METADATA and egg-info PKG-INFO', () => {
   assert.deepEqual(parsePythonMetadata(REQUESTS_METADATA, 'x/METADATA').map((p) => [p.name, p.version, p.purl]), [['requests', '2.28.1', 'pkg:pypi/requests@2.28.1']]);
   assert.deepEqual(parsePythonMetadata('Name: Flask_SQLAlchemy\nVersion: 3.1.1\n', 'x').map((p) => p.purl), ['pkg:pypi/flask-sqlalchemy@3.1.1']);
   assert.deepEqual(parsePythonMetadata('Metadata-Version: 2.1\nSummary: no name\n', 'x'), []);
+});
+
+test('Java archives: pom.properties, nested jars of Spring Boot and war files, read while the layers are walked', async () => {
+  assert.deepEqual(parseProperties('#c\n! c\ngroupId=org.example\nartifactId: lib\nversion 1.0\n'), { groupId: 'org.example', artifactId: 'lib', version: '1.0' });
+  assert.equal(isJavaArchive('opt/app/app.jar'), true);
+  assert.equal(isJavaArchive('usr/share/java/x.WAR'), true);
+  assert.equal(isJavaArchive('opt/app/app.jar.sha1'), false);
+  const log4j = await makeJar({ maven: [{ groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.14.1' }] });
+  const jackson = await makeJar({ maven: [{ groupId: 'com.fasterxml.jackson.core', artifactId: 'jackson-databind', version: '2.13.4' }] });
+  const boot = await makeJar({
+    maven: [{ groupId: 'com.example', artifactId: 'app', version: '1.0.0' }],
+    nested: { 'BOOT-INF/lib/log4j-core-2.14.1.jar': log4j, 'BOOT-INF/lib/jackson-databind-2.13.4.jar': jackson, 'BOOT-INF/lib/broken.jar': Buffer.from('not a zip') },
+  });
+  const war = await makeJar({ nested: { 'WEB-INF/lib/log4j-core-2.3.jar': await makeJar({ maven: [{ groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.3' }] }) } });
+  const tarball = await makeTar([
+    { name: 'opt/app/app.jar', content: boot },
+    { name: 'usr/local/tomcat/webapps/shop.war', content: war },
+    { name: 'opt/app/notes.jar', content: 'not a zip either' },
+  ]);
+  const inv = await inventoryLayers([layerOf(tarball, MEDIA.gzip)]);
+  assert.deepEqual(inv.packages.map((p) => `${p.name} ${p.version} ${p.path} ${p.purl}`), [
+    'com.example:app 1.0.0 /opt/app/app.jar pkg:maven/com.example/app@1.0.0',
+    'com.fasterxml.jackson.core:jackson-databind 2.13.4 /opt/app/app.jar!/BOOT-INF/lib/jackson-databind-2.13.4.jar pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.4',
+    'org.apache.logging.log4j:log4j-core 2.14.1 /opt/app/app.jar!/BOOT-INF/lib/log4j-core-2.14.1.jar pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1',
+    'org.apache.logging.log4j:log4j-core 2.3 /usr/local/tomcat/webapps/shop.war!/WEB-INF/lib/log4j-core-2.3.jar pkg:maven/org.apache.logging.log4j/log4j-core@2.3',
+  ]);
+  assert.ok(inv.packages.every((p) => p.ecosystem === 'Maven' && p.type === 'maven'));
+  assert.deepEqual(inv.errors.map((e) => e.path), ['/opt/app/notes.jar']);
+  // The same archives read from kept files (not reduced while walking) give the same packages.
+  const direct = await inventory(filesOf({ 'opt/app/app.jar': boot }));
+  assert.equal(direct.packages.length, 3);
 });
 
 test('purl encoding: qualifiers sorted, reserved characters escaped', () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageFiles, type KeptFile } from '../../src/scan/layers.ts';
 import { findingsOf, inventoryLayers } from '../../src/scan/image.ts';
+import { mavenPackage } from '../../src/scan/inventory/java.ts';
 import { layerOf, makeTar, MEDIA } from '../helpers/tar-layers.ts';
 import { inventory } from '../../src/scan/inventory/index.ts';
 import { AdvisoryIndex, findingId, severityCounts, type Finding } from '../../src/scan/match.ts';
@@ -37,6 +38,8 @@ const ADVISORIES: OsvRecord[] = [
   { id: 'GHSA-j8r2-6x86-q33q', modified: '2024-06-21T21:52:10Z', aliases: ['CVE-2023-32681', 'PYSEC-2023-74'], summary: 'Unintended leak of Proxy-Authorization header in requests', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N' }], affected: [range('PyPI', 'Requests', [{ introduced: '2.3.0' }, { fixed: '2.31.0' }])] },
   { id: 'GHSA-v845-jxx5-vc9f', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2023-43804'], summary: "`Cookie` HTTP header isn't stripped on cross-origin redirects", database_specific: { severity: 'HIGH' }, affected: [range('PyPI', 'urllib3', [{ introduced: '0' }, { fixed: '1.26.17' }, { introduced: '2.0.0' }, { fixed: '2.0.6' }])] },
   { id: 'GHSA-q2q7-5pp4-w6pg', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2021-33503'], affected: [range('PyPI', 'urllib3', [{ introduced: '1.25.4' }, { fixed: '1.26.5' }])] },
+  { id: 'GHSA-jfh8-c2jp-5v3q', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2021-44228'], summary: 'Remote code injection in Log4j', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }], affected: [range('Maven', 'org.apache.logging.log4j:log4j-core', [{ introduced: '2.13.0' }, { fixed: '2.15.0' }, { introduced: '2.0-beta9' }, { fixed: '2.3.1' }, { introduced: '2.4' }, { fixed: '2.12.2' }])] },
+  { id: 'GHSA-jjjh-jjxp-wpff', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2022-42003'], summary: 'Uncontrolled Resource Consumption in Jackson-databind', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H' }], affected: [range('Maven', 'com.fasterxml.jackson.core:jackson-databind', [{ introduced: '2.4.0-rc1' }, { fixed: '2.12.7.1' }, { introduced: '2.13.0' }, { fixed: '2.13.4.2' }])] },
   { id: 'GHSA-withdrawn-example', modified: '2024-01-01T00:00:00Z', withdrawn: '2024-01-02T00:00:00Z', affected: [range('PyPI', 'urllib3', [{ introduced: '0' }])] },
 ].map((r) => validateOsv(r));
 
@@ -120,6 +123,22 @@ test('an image from its layers: inventory, then findings', async () => {
   assert.deepEqual(findingsOf(inv, index).map(row), [
     'CVE-2023-38545 CRITICAL curl 8.2.1-r0 -> 8.4.0-r0',
     'CVE-2023-5363 HIGH libcrypto3 3.1.2-r0 -> 3.1.4-r0',
+  ]);
+});
+
+test('Maven: Log4Shell on each branch of log4j-core, jackson-databind fixed in a fourth version component', async () => {
+  const packages = [
+    { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.14.1' },
+    { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.3' },
+    { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.12.2' },
+    { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.17.1' },
+    { groupId: 'com.fasterxml.jackson.core', artifactId: 'jackson-databind', version: '2.13.4' },
+    { groupId: 'com.fasterxml.jackson.core', artifactId: 'jackson-databind', version: '2.13.4.2' },
+  ].map((c) => mavenPackage({ ...c, location: `opt/${c.artifactId}-${c.version}.jar` }));
+  assert.deepEqual(index.match(packages).map(row), [
+    'CVE-2021-44228 CRITICAL org.apache.logging.log4j:log4j-core 2.14.1 -> 2.15.0',
+    'CVE-2021-44228 CRITICAL org.apache.logging.log4j:log4j-core 2.3 -> 2.3.1',
+    'CVE-2022-42003 HIGH com.fasterxml.jackson.core:jackson-databind 2.13.4 -> 2.13.4.2',
   ]);
 });
 

@@ -5,6 +5,7 @@ import { isDpkgFile, parseDpkgStatus } from './dpkg.ts';
 import { isNodeModulesManifest, isPackageLock, parseNodeModulesManifest, parsePackageLock } from './npm.ts';
 import { detectOs } from './os.ts';
 import type { OsInfo, Package } from './package.ts';
+import { isJavaArchive, parseJavaArchive } from './java.ts';
 import { isPythonMetadata, parsePythonMetadata } from './python.ts';
 import { isRpmFile, parseRpmDb } from './rpm.ts';
 import { DEFAULT_MAX_FILE_SIZE } from '../layers.ts';
@@ -22,8 +23,32 @@ export function isInventoryFile(path: string): boolean {
     isRpmFile(path) ||
     isPackageLock(path) ||
     isNodeModulesManifest(path) ||
-    isPythonMetadata(path)
+    isPythonMetadata(path) ||
+    isJavaArchive(path)
   );
+}
+
+/** Marks a Java archive replaced by the JSON list of its packages (the layer walker's `reduce`). */
+const REDUCED = Buffer.from('berth:packages\n');
+
+/**
+ * What the inventory keeps of a file while the layers are walked: Java archives, which can be large, are read at
+ * once and kept as the list of their packages; other files are kept as they are.
+ */
+export async function reduceInventoryFile(path: string, data: Buffer): Promise<Buffer> {
+  if (!isJavaArchive(path)) return data;
+  try {
+    return Buffer.concat([REDUCED, Buffer.from(JSON.stringify({ packages: await parseJavaArchive(data, path) }))]);
+  } catch (err) {
+    return Buffer.concat([REDUCED, Buffer.from(JSON.stringify({ packages: [], error: (err as Error).message }))]);
+  }
+}
+
+async function javaPackages(data: Buffer, path: string): Promise<Package[]> {
+  if (!data.subarray(0, REDUCED.length).equals(REDUCED)) return parseJavaArchive(data, path);
+  const reduced = JSON.parse(data.subarray(REDUCED.length).toString('utf8')) as { packages: Package[]; error?: string };
+  if (reduced.error) throw new Error(reduced.error);
+  return reduced.packages;
 }
 
 /** rpm databases of large images exceed the default limit; they are read whole. */
@@ -63,6 +88,7 @@ export async function inventory(files: ImageFiles): Promise<Inventory> {
       else if (isPackageLock(path)) packages.push(...parsePackageLock(data.toString('utf8'), path));
       else if (isNodeModulesManifest(path)) packages.push(...parseNodeModulesManifest(data.toString('utf8'), path));
       else if (isPythonMetadata(path)) packages.push(...parsePythonMetadata(data.toString('utf8'), path));
+      else if (isJavaArchive(path)) packages.push(...(await javaPackages(data, path)));
     } catch (err) {
       errors.push({ path: `/${path}`, error: (err as Error).message });
     }

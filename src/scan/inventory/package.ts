@@ -1,10 +1,10 @@
 // What the inventory finds: installed packages, with the ecosystem their advisories are published in.
 
-export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi';
+export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'maven';
 
 export interface Package {
   type: PackageType;
-  /** The OSV ecosystem: "Debian:12", "Alpine:v3.19", "Rocky Linux:9", "npm", "PyPI". */
+  /** The OSV ecosystem: "Debian:12", "Alpine:v3.19", "Rocky Linux:9", "npm", "PyPI", "Maven". */
   ecosystem: string;
   name: string;
   version: string;
