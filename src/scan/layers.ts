@@ -16,8 +16,11 @@ export interface Layer {
 }
 
 export interface WalkOptions {
-  /** Whether a file's contents are needed (the path has no leading slash: `etc/os-release`). */
-  want: (path: string) => boolean;
+  /**
+   * Whether a file's contents are needed (the path has no leading slash: `etc/os-release`), given also the tar
+   * entry's type, size and mode (executables are recognized by their mode).
+   */
+  want: (path: string, entry: EntryInfo) => boolean;
   /** Files larger than this are not kept, only noted (default 32 MiB); a function sets the limit per path. */
   maxFileSize?: number | ((path: string) => number);
   /**
@@ -25,6 +28,13 @@ export interface WalkOptions {
    * list of its packages), so that large wanted files are not all held until the end of the walk.
    */
   reduce?: (path: string, data: Buffer) => Buffer | Promise<Buffer>;
+}
+
+export interface EntryInfo {
+  /** tar-stream's entry type: `file`, `directory`, `symlink`, `link`... */
+  type: string;
+  size: number;
+  mode: number;
 }
 
 export interface KeptFile {
@@ -103,7 +113,7 @@ async function walkLayer(layer: Layer, index: number, options: WalkOptions, lowe
       const base = path.slice(slash + 1);
       if (base === OPAQUE) changes.opaque.push(dir);
       else if (base.startsWith(WHITEOUT)) changes.whiteouts.push(dir === '' ? base.slice(WHITEOUT.length) : `${dir}/${base.slice(WHITEOUT.length)}`);
-      else if (path !== '' && options.want(path)) {
+      else if (path !== '' && options.want(path, { type: header.type ?? 'file', size: header.size ?? 0, mode: header.mode ?? 0 })) {
         if (header.type === 'file' || header.type === 'contiguous-file') {
           const size = header.size ?? 0;
           if (size <= maxSize(path)) {

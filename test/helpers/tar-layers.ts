@@ -9,6 +9,7 @@ export interface TarEntry {
   content?: string | Buffer;
   type?: 'file' | 'directory' | 'symlink' | 'link';
   linkname?: string;
+  mode?: number;
 }
 
 export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
@@ -21,7 +22,7 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
   });
   for (const e of entries) {
     const type = e.type ?? 'file';
-    if (type === 'file') pack.entry({ name: e.name, type, mode: 0o644 }, typeof e.content === 'string' ? Buffer.from(e.content) : (e.content ?? Buffer.alloc(0)));
+    if (type === 'file') pack.entry({ name: e.name, type, mode: e.mode ?? 0o644 }, typeof e.content === 'string' ? Buffer.from(e.content) : (e.content ?? Buffer.alloc(0)));
     else pack.entry({ name: e.name, type, linkname: e.linkname, mode: type === 'directory' ? 0o755 : 0o777 });
   }
   pack.finalize();

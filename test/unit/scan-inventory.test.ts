@@ -14,6 +14,9 @@ import { encodeRpmHeader, makeRpmdbBerkeley, makeRpmdbSqlite } from '../helpers/
 import { makeJar } from '../helpers/jars.ts';
 import { isJavaArchive, parseProperties } from '../../src/scan/inventory/java.ts';
 import { inventoryLayers } from '../../src/scan/image.ts';
+import { parseGoBuildInfo, stdlibVersion } from '../../src/scan/inventory/go.ts';
+import { goBinary } from '../helpers/go-binary.ts';
+import { readFileSync } from 'node:fs';
 import {
   ALPINE_OS_RELEASE, APK_INSTALLED, DEBIAN_OS_RELEASE, DISTROLESS_STATUS_D, DPKG_STATUS, PACKAGE_LOCK_V1, PACKAGE_LOCK_V3,
   REQUESTS_METADATA, ROCKY_OS_RELEASE, ROCKY_PACKAGES, URLLIB3_PKG_INFO,
@@ -195,6 +198,46 @@ test('Java archives: pom.properties, nested jars of Spring Boot and war files, r
   // The same archives read from kept files (not reduced while walking) give the same packages.
   const direct = await inventory(filesOf({ 'opt/app/app.jar': boot }));
   assert.equal(direct.packages.length, 3);
+});
+
+test('Go executables: build information (Go version, modules, replacements), found by their mode', async () => {
+  const server = goBinary('go1.21.5', [
+    'path\texample.com/app/cmd/server',
+    'mod\texample.com/app\t(devel)\t',
+    'dep\tgolang.org/x/net\tv0.17.0\th1:pEUWJydD0Vj4p/GZEnTV3u4cbQ1CfKPNrvNIZHgIdgA=',
+    'dep\tgithub.com/gorilla/websocket\tv1.5.0\th1:PPwGk2jz7EePpoHN/+ClbZu8SPxiqlu12wZP/3sWmnc=',
+    '=>\tgithub.com/gorilla/websocket\tv1.5.1\th1:gmztnkGjpsVzVhaQfQ5NoH6Qj9mSw3y1bgjS/9gSwZ8=',
+    'build\t-compiler=gc',
+    'build\tCGO_ENABLED=0',
+  ]);
+  assert.deepEqual(parseGoBuildInfo(server), {
+    goVersion: 'go1.21.5',
+    path: 'example.com/app/cmd/server',
+    main: { path: 'example.com/app', version: '(devel)' },
+    deps: [{ path: 'golang.org/x/net', version: 'v0.17.0' }, { path: 'github.com/gorilla/websocket', version: 'v1.5.1' }],
+  });
+  assert.equal(parseGoBuildInfo(Buffer.alloc(4096)), undefined);
+  assert.deepEqual(['go1.21.5', 'go1.21.0 X:loopvar', 'go1.19', 'go1.22rc1', 'devel go1.22-abc'].map(stdlibVersion), ['1.21.5', '1.21.0', '1.19.0', '1.22.0-rc.1', undefined]);
+  // A Debian-built Go program installed on this machine (CI installs umoci): Go 1.18+ build information, no modules.
+  const umoci = readFileSync('/usr/bin/umoci');
+  const umociInfo = parseGoBuildInfo(umoci);
+  assert.match(umociInfo?.goVersion ?? '', /^go1\.\d+/);
+  assert.equal(umociInfo?.path, 'github.com/opencontainers/umoci/cmd/umoci');
+  const tarball = await makeTar([
+    { name: 'usr/local/bin/server', content: server, mode: 0o755 },
+    { name: 'usr/bin/umoci', content: umoci, mode: 0o755 },
+    { name: 'srv/data.bin', content: goBinary('go1.20.1', []), mode: 0o644 },
+    { name: 'usr/local/bin/big-script', content: Buffer.alloc(2 * 1024 * 1024, 0x23), mode: 0o755 },
+  ]);
+  const inv = await inventoryLayers([layerOf(tarball, MEDIA.gzip)]);
+  const std = stdlibVersion(umociInfo!.goVersion);
+  assert.deepEqual(inv.packages.map((p) => `${p.ecosystem} ${p.name} ${p.version} ${p.path} ${p.purl}`), [
+    'Go github.com/gorilla/websocket v1.5.1 /usr/local/bin/server pkg:golang/github.com/gorilla/websocket@v1.5.1',
+    'Go golang.org/x/net v0.17.0 /usr/local/bin/server pkg:golang/golang.org/x/net@v0.17.0',
+    `Go stdlib v${std} /usr/bin/umoci pkg:golang/stdlib@v${std}`,
+    'Go stdlib v1.21.5 /usr/local/bin/server pkg:golang/stdlib@v1.21.5',
+  ]);
+  assert.deepEqual(inv.errors, [], 'the non-executable copy and the big script give nothing, silently');
 });
 
 test('purl encoding: qualifiers sorted, reserved characters escaped', () => {

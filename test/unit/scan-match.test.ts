@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ImageFiles, type KeptFile } from '../../src/scan/layers.ts';
 import { findingsOf, inventoryLayers } from '../../src/scan/image.ts';
 import { mavenPackage } from '../../src/scan/inventory/java.ts';
+import { goBinary } from '../helpers/go-binary.ts';
 import { layerOf, makeTar, MEDIA } from '../helpers/tar-layers.ts';
 import { inventory } from '../../src/scan/inventory/index.ts';
 import { AdvisoryIndex, findingId, severityCounts, type Finding } from '../../src/scan/match.ts';
@@ -40,6 +41,9 @@ const ADVISORIES: OsvRecord[] = [
   { id: 'GHSA-q2q7-5pp4-w6pg', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2021-33503'], affected: [range('PyPI', 'urllib3', [{ introduced: '1.25.4' }, { fixed: '1.26.5' }])] },
   { id: 'GHSA-jfh8-c2jp-5v3q', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2021-44228'], summary: 'Remote code injection in Log4j', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }], affected: [range('Maven', 'org.apache.logging.log4j:log4j-core', [{ introduced: '2.13.0' }, { fixed: '2.15.0' }, { introduced: '2.0-beta9' }, { fixed: '2.3.1' }, { introduced: '2.4' }, { fixed: '2.12.2' }])] },
   { id: 'GHSA-jjjh-jjxp-wpff', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2022-42003'], summary: 'Uncontrolled Resource Consumption in Jackson-databind', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H' }], affected: [range('Maven', 'com.fasterxml.jackson.core:jackson-databind', [{ introduced: '2.4.0-rc1' }, { fixed: '2.12.7.1' }, { introduced: '2.13.0' }, { fixed: '2.13.4.2' }])] },
+  { id: 'GO-2023-1840', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2023-29403'], summary: 'Unsafe behavior in setuid/setgid binaries in runtime', affected: [{ package: { ecosystem: 'Go', name: 'stdlib' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.19.10' }, { introduced: '1.20.0-0' }, { fixed: '1.20.5' }] }] }] },
+  { id: 'GO-2023-2102', modified: '2024-01-01T00:00:00Z', aliases: ['CVE-2023-39325', 'GHSA-4374-p667-p6c8'], summary: 'HTTP/2 rapid reset can cause excessive work in net/http', affected: [{ package: { ecosystem: 'Go', name: 'golang.org/x/net' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '0.17.0' }] }] }] },
+  { id: 'GO-2022-0969', modified: '2024-05-20T16:03:47Z', aliases: ['CVE-2022-27664', 'GHSA-69cg-p879-7622'], affected: [{ package: { ecosystem: 'Go', name: 'golang.org/x/net' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '0.0.0-20220906165146-f3363e06e74c' }] }] }] },
   { id: 'GHSA-withdrawn-example', modified: '2024-01-01T00:00:00Z', withdrawn: '2024-01-02T00:00:00Z', affected: [range('PyPI', 'urllib3', [{ introduced: '0' }])] },
 ].map((r) => validateOsv(r));
 
@@ -139,6 +143,18 @@ test('Maven: Log4Shell on each branch of log4j-core, jackson-databind fixed in a
     'CVE-2021-44228 CRITICAL org.apache.logging.log4j:log4j-core 2.14.1 -> 2.15.0',
     'CVE-2021-44228 CRITICAL org.apache.logging.log4j:log4j-core 2.3 -> 2.3.1',
     'CVE-2022-42003 HIGH com.fasterxml.jackson.core:jackson-databind 2.13.4 -> 2.13.4.2',
+  ]);
+});
+
+test('Go: the standard library by the binary’s Go version, modules by their versions', async () => {
+  const server = goBinary('go1.19.8', ['path\texample.com/app', 'mod\texample.com/app\t(devel)\t', 'dep\tgolang.org/x/net\tv0.17.0\th1:x', 'dep\tgolang.org/x/text\tv0.13.0\th1:y']);
+  const old = goBinary('go1.20.5', ['path\texample.com/tool', 'dep\tgolang.org/x/net\tv0.0.0-20220722155237-a158d28d115b\th1:z']);
+  const tarball = await makeTar([{ name: 'app/server', content: server, mode: 0o755 }, { name: 'app/tool', content: old, mode: 0o755 }]);
+  const inv = await inventoryLayers([layerOf(tarball, MEDIA.tar)]);
+  assert.deepEqual(findingsOf(inv, index).map((f) => `${row(f)} ${f.package.path}`), [
+    'CVE-2022-27664 UNDEFINED golang.org/x/net v0.0.0-20220722155237-a158d28d115b -> 0.0.0-20220906165146-f3363e06e74c /app/tool',
+    'CVE-2023-29403 UNDEFINED stdlib v1.19.8 -> 1.19.10 /app/server',
+    'CVE-2023-39325 UNDEFINED golang.org/x/net v0.0.0-20220722155237-a158d28d115b -> 0.17.0 /app/tool',
   ]);
 });
 

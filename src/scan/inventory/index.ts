@@ -5,18 +5,23 @@ import { isDpkgFile, parseDpkgStatus } from './dpkg.ts';
 import { isNodeModulesManifest, isPackageLock, parseNodeModulesManifest, parsePackageLock } from './npm.ts';
 import { detectOs } from './os.ts';
 import type { OsInfo, Package } from './package.ts';
+import { isElf, isExecutableCandidate, parseGoBinary } from './go.ts';
 import { isJavaArchive, parseJavaArchive } from './java.ts';
 import { isPythonMetadata, parsePythonMetadata } from './python.ts';
 import { isRpmFile, parseRpmDb } from './rpm.ts';
-import { DEFAULT_MAX_FILE_SIZE } from '../layers.ts';
+import { DEFAULT_MAX_FILE_SIZE, type EntryInfo } from '../layers.ts';
 
 export type { OsInfo, Package, PackageType } from './package.ts';
 
 export const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
 
-/** Whether the inventory needs a file (the predicate for the layer walker). */
-export function isInventoryFile(path: string): boolean {
+/**
+ * Whether the inventory needs a file (the predicate for the layer walker): package databases and manifests by
+ * their path, Java archives by their name, and executables over a megabyte (possible Go binaries) by their mode.
+ */
+export function isInventoryFile(path: string, entry?: EntryInfo): boolean {
   return (
+    (entry !== undefined && isExecutableCandidate(entry)) ||
     OS_RELEASE.includes(path) ||
     isDpkgFile(path) ||
     path === APK_INSTALLED ||
@@ -28,24 +33,27 @@ export function isInventoryFile(path: string): boolean {
   );
 }
 
-/** Marks a Java archive replaced by the JSON list of its packages (the layer walker's `reduce`). */
+/** Marks a Java archive or an executable replaced by the JSON list of its packages (the layer walker's `reduce`). */
 const REDUCED = Buffer.from('berth:packages\n');
 
 /**
- * What the inventory keeps of a file while the layers are walked: Java archives, which can be large, are read at
- * once and kept as the list of their packages; other files are kept as they are.
+ * What the inventory keeps of a file while the layers are walked: Java archives and executables, which can be
+ * large, are read at once and kept as the list of their packages; package databases are kept as they are.
  */
 export async function reduceInventoryFile(path: string, data: Buffer): Promise<Buffer> {
-  if (!isJavaArchive(path)) return data;
+  const java = isJavaArchive(path);
+  if (!java && (isKnownPath(path) || isRpmFile(path))) return data;
   try {
-    return Buffer.concat([REDUCED, Buffer.from(JSON.stringify({ packages: await parseJavaArchive(data, path) }))]);
+    const packages = java ? await parseJavaArchive(data, path) : isElf(data) ? parseGoBinary(data, path) : [];
+    return Buffer.concat([REDUCED, Buffer.from(JSON.stringify({ packages }))]);
   } catch (err) {
     return Buffer.concat([REDUCED, Buffer.from(JSON.stringify({ packages: [], error: (err as Error).message }))]);
   }
 }
 
-async function javaPackages(data: Buffer, path: string): Promise<Package[]> {
-  if (!data.subarray(0, REDUCED.length).equals(REDUCED)) return parseJavaArchive(data, path);
+const isReduced = (data: Buffer): boolean => data.subarray(0, REDUCED.length).equals(REDUCED);
+
+function reducedPackages(data: Buffer): Package[] {
   const reduced = JSON.parse(data.subarray(REDUCED.length).toString('utf8')) as { packages: Package[]; error?: string };
   if (reduced.error) throw new Error(reduced.error);
   return reduced.packages;
@@ -53,9 +61,15 @@ async function javaPackages(data: Buffer, path: string): Promise<Package[]> {
 
 /** rpm databases of large images exceed the default limit; they are read whole. */
 export const RPM_DB_MAX_SIZE = 256 * 1024 * 1024;
+/** Executables and Java archives are read one at a time and reduced at once to their packages. */
+export const BINARY_MAX_SIZE = 128 * 1024 * 1024;
+
+const isKnownPath = (path: string): boolean =>
+  OS_RELEASE.includes(path) || isDpkgFile(path) || path === APK_INSTALLED || isPackageLock(path) || isNodeModulesManifest(path) || isPythonMetadata(path);
 
 /** The size limit per inventory file (the layer walker's `maxFileSize`). */
-export const inventoryFileLimit = (path: string): number => (isRpmFile(path) ? RPM_DB_MAX_SIZE : DEFAULT_MAX_FILE_SIZE);
+export const inventoryFileLimit = (path: string): number =>
+  isRpmFile(path) ? RPM_DB_MAX_SIZE : isKnownPath(path) ? DEFAULT_MAX_FILE_SIZE : BINARY_MAX_SIZE;
 
 export interface Inventory {
   os?: OsInfo;
@@ -88,7 +102,9 @@ export async function inventory(files: ImageFiles): Promise<Inventory> {
       else if (isPackageLock(path)) packages.push(...parsePackageLock(data.toString('utf8'), path));
       else if (isNodeModulesManifest(path)) packages.push(...parseNodeModulesManifest(data.toString('utf8'), path));
       else if (isPythonMetadata(path)) packages.push(...parsePythonMetadata(data.toString('utf8'), path));
-      else if (isJavaArchive(path)) packages.push(...(await javaPackages(data, path)));
+      else if (isReduced(data)) packages.push(...reducedPackages(data));
+      else if (isJavaArchive(path)) packages.push(...(await parseJavaArchive(data, path)));
+      else if (isElf(data)) packages.push(...parseGoBinary(data, path));
     } catch (err) {
       errors.push({ path: `/${path}`, error: (err as Error).message });
     }

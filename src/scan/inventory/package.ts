@@ -1,10 +1,10 @@
 // What the inventory finds: installed packages, with the ecosystem their advisories are published in.
 
-export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'maven';
+export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'maven' | 'go';
 
 export interface Package {
   type: PackageType;
-  /** The OSV ecosystem: "Debian:12", "Alpine:v3.19", "Rocky Linux:9", "npm", "PyPI", "Maven". */
+  /** The OSV ecosystem: "Debian:12", "Alpine:v3.19", "Rocky Linux:9", "npm", "PyPI", "Maven", "Go". */
   ecosystem: string;
   name: string;
   version: string;
