@@ -119,8 +119,7 @@ async function walkLayer(layer: Layer, index: number, options: WalkOptions, lowe
           if (size <= maxSize(path)) {
             const data = await readEntry(entry as AsyncIterable<Buffer>, size);
             changes.added.set(path, { path, layer: index, data: options.reduce ? await options.reduce(path, data) : data });
-          }
-          else changes.added.set(path, { path, layer: index, oversized: size });
+          } else changes.added.set(path, { path, layer: index, oversized: size });
         } else if (header.type === 'symlink' && header.linkname) {
           changes.added.set(path, { path, layer: index, linkTarget: header.linkname });
         } else if (header.type === 'link' && header.linkname) {
