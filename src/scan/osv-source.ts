@@ -4,9 +4,8 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
 import { parseOsv, type OsvRecord } from './osv.ts';
+import { openZipFile, readLimited, readZipEntry, zipEntries } from './zip.ts';
 
 export interface SourcedRecord {
   /** Where the record came from: the entry name in the zip, or the path relative to the directory. */
@@ -17,68 +16,13 @@ export interface SourcedRecord {
 /** The largest record accepted (the largest osv.dev records, kernel advisories, are a few hundred KiB). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
-async function readText(stream: Readable, limit: number, name: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      throw new Error(`${name} is larger than ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const openZip = (path: string): Promise<yauzl.ZipFile> =>
-  new Promise((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true }, (err, zip) =>
-      err ? reject(err) : resolve(zip),
-    ),
-  );
-
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      zip.off('entry', onEntry);
-      zip.off('end', onEnd);
-      zip.off('error', onError);
-    };
-    const onEntry = (entry: yauzl.Entry): void => {
-      done();
-      resolve(entry);
-    };
-    const onEnd = (): void => {
-      done();
-      resolve(undefined);
-    };
-    const onError = (err: Error): void => {
-      done();
-      reject(err);
-    };
-    zip.on('entry', onEntry);
-    zip.on('end', onEnd);
-    zip.on('error', onError);
-    zip.readEntry();
-  });
-}
-
-const openEntry = (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> =>
-  new Promise((resolve, reject) => zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream))));
-
 /** The records of a zip file (every `.json` entry), in the zip's order. */
 export async function* readOsvZip(path: string): AsyncGenerator<SourcedRecord> {
-  const zip = await openZip(path);
-  try {
-    for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
-      if (entry.fileName.endsWith('/') || !entry.fileName.toLowerCase().endsWith('.json')) continue;
-      if (entry.uncompressedSize > MAX_RECORD_BYTES) throw new Error(`${path}:${entry.fileName} is larger than ${MAX_RECORD_BYTES} bytes`);
-      const text = await readText(await openEntry(zip, entry), MAX_RECORD_BYTES, entry.fileName);
-      yield { name: entry.fileName, record: parseOsv(text, `${path}:${entry.fileName}`) };
-    }
-  } finally {
-    zip.close();
+  const zip = await openZipFile(path);
+  for await (const entry of zipEntries(zip)) {
+    if (entry.fileName.endsWith('/') || !entry.fileName.toLowerCase().endsWith('.json')) continue;
+    const text = (await readZipEntry(zip, entry, MAX_RECORD_BYTES)).toString('utf8');
+    yield { name: entry.fileName, record: parseOsv(text, `${path}:${entry.fileName}`) };
   }
 }
 
@@ -93,7 +37,7 @@ export async function* readOsvDirectory(dir: string): AsyncGenerator<SourcedReco
 }
 
 export async function readOsvFile(path: string, name = path): Promise<SourcedRecord> {
-  const text = await readText(createReadStream(path), MAX_RECORD_BYTES, path);
+  const text = (await readLimited(createReadStream(path), MAX_RECORD_BYTES, path)).toString('utf8');
   return { name, record: parseOsv(text, path) };
 }
 

@@ -228,6 +228,7 @@ test('Go executables: build information (Go version, modules, replacements), fou
     { name: 'usr/bin/umoci', content: umoci, mode: 0o755 },
     { name: 'srv/data.bin', content: goBinary('go1.20.1', []), mode: 0o644 },
     { name: 'usr/local/bin/big-script', content: Buffer.alloc(2 * 1024 * 1024, 0x23), mode: 0o755 },
+    { name: 'usr/lib64/libexample.so.1', content: goBinary('go1.20.1', []), mode: 0o755 },
   ]);
   const inv = await inventoryLayers([layerOf(tarball, MEDIA.gzip)]);
   const std = stdlibVersion(umociInfo!.goVersion);
@@ -237,7 +238,11 @@ test('Go executables: build information (Go version, modules, replacements), fou
     `Go stdlib v${std} /usr/bin/umoci pkg:golang/stdlib@v${std}`,
     'Go stdlib v1.21.5 /usr/local/bin/server pkg:golang/stdlib@v1.21.5',
   ]);
-  assert.deepEqual(inv.errors, [], 'the non-executable copy and the big script give nothing, silently');
+  assert.deepEqual(inv.errors, [], 'the non-executable copy, the shared library and the big script give nothing, silently');
+  assert.equal(isInventoryFile('usr/lib64/libexample.so.1', { type: 'file', size: 2 << 20, mode: 0o755 }), false);
+  assert.equal(isInventoryFile('usr/local/bin/server', { type: 'file', size: 2 << 20, mode: 0o755 }), true);
+  assert.equal(isInventoryFile('usr/local/bin/server', { type: 'file', size: 2 << 20, mode: 0o644 }), false);
+  assert.equal(isInventoryFile('usr/local/bin/tiny', { type: 'file', size: 1000, mode: 0o755 }), false);
 });
 
 test('purl encoding: qualifiers sorted, reserved characters escaped', () => {

@@ -15,13 +15,16 @@ export type { OsInfo, Package, PackageType } from './package.ts';
 
 export const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
 
+/** Shared libraries are executable on rpm systems; Go programs are not built as such. */
+const SHARED_LIBRARY = /\.so(\.\d+)*$/;
+
 /**
  * Whether the inventory needs a file (the predicate for the layer walker): package databases and manifests by
  * their path, Java archives by their name, and executables over a megabyte (possible Go binaries) by their mode.
  */
 export function isInventoryFile(path: string, entry?: EntryInfo): boolean {
   return (
-    (entry !== undefined && isExecutableCandidate(entry)) ||
+    (entry !== undefined && isExecutableCandidate(entry) && !SHARED_LIBRARY.test(path)) ||
     OS_RELEASE.includes(path) ||
     isDpkgFile(path) ||
     path === APK_INSTALLED ||
