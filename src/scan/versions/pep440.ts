@@ -11,7 +11,8 @@ export interface Pep440 {
   local?: string[];
 }
 
-const PATTERN = new RegExp(
+/** PEP 440's version pattern (Appendix B), case-insensitive; linear (tested with adversarial input). */
+export const PEP440_PATTERN = new RegExp(
   '^\\s*v?(?:(?:(\\d+)!)?(\\d+(?:\\.\\d+)*)' +
     '(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\\d+)?)?' +
     '(?:(?:-(\\d+))|(?:[-_.]?(post|rev|r)[-_.]?(\\d+)?))?' +
@@ -23,7 +24,7 @@ const PATTERN = new RegExp(
 const PRE_NAMES: Record<string, string> = { a: 'a', alpha: 'a', b: 'b', beta: 'b', c: 'rc', rc: 'rc', pre: 'rc', preview: 'rc' };
 
 export function parsePep440(version: string): Pep440 | undefined {
-  const m = PATTERN.exec(version);
+  const m = PEP440_PATTERN.exec(version);
   if (!m) return undefined;
   const [, epoch, release, preL, preN, postN1, postL, postN2, devL, devN, local] = m;
   const parsed: Pep440 = { epoch: epoch ?? '0', release: release.split('.') };
