@@ -1,6 +1,6 @@
 // The blob store: content-addressed blobs and the upload sessions that become them. A narrow asynchronous
 // interface in the spirit of CNCF distribution's storage drivers; the filesystem implementation is fs.ts,
-// S3 comes later. The store never decides whether a digest is right: the core hashes bytes as they pass and
+// S3 is s3.ts. The store never decides whether a digest is right: the core hashes bytes as they pass and
 // commits an upload only under a verified digest.
 import type { Readable, Writable } from 'node:stream';
 
@@ -19,6 +19,8 @@ export interface BlobStore {
    * handed to it. The fast path for serving a blob. */
   copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void>;
   delete(digest: string): Promise<void>;
+  /** A URL that reads the blob straight from the store for `ttlSeconds`, for stores that have them (S3). */
+  presignedUrl?(digest: string, ttlSeconds: number): Promise<string>;
 
   createUpload(id: string): Promise<void>;
   /** Bytes an upload holds, or undefined when there is no such upload. */
