@@ -1,6 +1,11 @@
-// Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
+// Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure, or, when the
+// blob store has presigned URLs (S3) and redirects are on, a GET answers 307 to one and the client reads the
+// bytes from the store itself (as distribution does).
 import { repositoryFor, type OciContext } from './context.ts';
 import { parseRange } from './range.ts';
+
+/** How long a redirect's presigned URL is valid (distribution's default). */
+const REDIRECT_TTL_SECONDS = 20 * 60;
 
 export async function getBlob(ctx: OciContext, name: string, digest: string): Promise<void> {
   const repo = await repositoryFor(ctx, name, ctx.head ? ['ecr:BatchCheckLayerAvailability'] : ['ecr:GetDownloadUrlForLayer']);
@@ -14,6 +19,18 @@ export async function getBlob(ctx: OciContext, name: string, digest: string): Pr
   res.setHeader('Cache-Control', 'max-age=31536000, immutable');
   if (ctx.req.headers['if-none-match'] === etag) {
     res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const presign = ctx.registry.blobs.presignedUrl;
+  if (ctx.blobRedirect && presign && !ctx.head && blob.size > 0) {
+    // The URL expires: the redirect itself must not be cached longer than that.
+    res.statusCode = 307;
+    res.removeHeader('Accept-Ranges');
+    res.removeHeader('Content-Type');
+    res.setHeader('Location', await presign.call(ctx.registry.blobs, blob.digest, REDIRECT_TTL_SECONDS));
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Length', 0);
     res.end();
     return;
   }

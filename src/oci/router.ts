@@ -57,6 +57,8 @@ export interface OciDeps {
   registry: Registry;
   identity: Identity;
   region: string;
+  /** Whether blob GET answers 307 to the blob store's presigned URL (when the store has them). */
+  blobRedirect: boolean;
   /** The default account, for requests that carry no credentials. */
   defaultAccountId: string;
   realm: string;
@@ -78,6 +80,7 @@ export function ociHandler(deps: OciDeps) {
       seen.principal = principal;
       const ctx: OciContext = {
         req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(), region: deps.region,
+        blobRedirect: deps.blobRedirect,
       };
       for (const route of ROUTES) {
         const m = route.pattern.exec(url.pathname);
