@@ -55,3 +55,19 @@ test('invalid settings are refused with a clear message', () => {
   assert.throws(() => loadConfig({ BERTH_CREATE_ON_PUSH: 'maybe' }), /true or false/);
   assert.deepEqual(parseListen('[::1]:5000'), { host: '::1', port: 5000 });
 });
+
+test('blob store: the data directory by default, s3://bucket/prefix with BERTH_S3_* settings', () => {
+  const d = loadConfig({});
+  assert.equal(d.blobStore, undefined);
+  assert.equal(d.blobRedirect, undefined, 'redirects follow the store unless set');
+  const c = loadConfig({
+    BERTH_BLOB_STORE: 's3://bucket/some/prefix', BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480', BERTH_S3_REGION: 'eu-west-1',
+    BERTH_S3_ACCESS_KEY_ID: 'AK', BERTH_S3_SECRET_ACCESS_KEY: 'SK', BERTH_BLOB_REDIRECT: 'false',
+  });
+  assert.deepEqual([c.blobStore, c.s3Endpoint, c.s3Region, c.s3AccessKeyId, c.s3SecretAccessKey, c.blobRedirect],
+    ['s3://bucket/some/prefix', 'http://127.0.0.1:7480', 'eu-west-1', 'AK', 'SK', false]);
+  assert.throws(() => loadConfig({ BERTH_BLOB_STORE: '/var/lib/blobs' }), ConfigError);
+  assert.throws(() => loadConfig({ BERTH_BLOB_STORE: 's3://b', BERTH_S3_ACCESS_KEY_ID: 'AK' }), /BERTH_S3_SECRET_ACCESS_KEY/);
+  assert.throws(() => loadConfig({ BERTH_S3_ENDPOINT: '127.0.0.1:7480' }), /s3Endpoint/);
+  assert.throws(() => loadConfig({ BERTH_BLOB_REDIRECT: 'maybe' }), /BERTH_BLOB_REDIRECT must be true or false/);
+});
