@@ -125,3 +125,30 @@ describe('S3 blob store: what only S3 has', () => {
     }
   });
 });
+
+describe('S3 blob store: two processes appending at the same offset at once', () => {
+  test('one append wins, the other fails, and the upload holds exactly the winner\'s bytes', async () => {
+    const prefix = `race-${randomUUID()}`;
+    const stores = [0, 1].map(() => new S3BlobStore({
+      bucket, prefix, endpoint: rgw.endpoint, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey,
+    }));
+    try {
+      for (const [kind, body] of [['in memory', (b: Buffer) => [b]], ['streamed', (b: Buffer) => (async function* () { yield b; })()]] as const) {
+        const id = randomUUID();
+        await stores[0].createUpload(id);
+        const chunks = [randomBytes(MiB), randomBytes(MiB)];
+        const outcomes = await Promise.allSettled(stores.map((s, i) => s.append(id, body(chunks[i]))));
+        const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+        assert.equal(won.length, 1, `${kind}: exactly one append succeeds (${outcomes.map((o) => o.status)})`);
+        const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+        assert.match(String(lost.reason), /got there first/);
+        assert.equal(await stores[1].uploadSize(id), MiB);
+        const parts: Buffer[] = [];
+        for await (const c of await stores[1].readUpload(id)) parts.push(c as Buffer);
+        assert.ok(Buffer.concat(parts).equals(chunks[won[0]]), `${kind}: the upload holds the winner's bytes`);
+      }
+    } finally {
+      stores.forEach((s) => s.close());
+    }
+  });
+});

@@ -156,6 +156,10 @@ export class S3BlobStore implements CollectableBlobStore {
   async append(id: string, body: Chunks, observe?: Observer): Promise<number> {
     const state = await this.uploadState(id);
     if (!state) throw new Error(`upload ${id} is not known`);
+    // Written only if no chunk is there yet (If-None-Match): of two processes appending at the same offset at once
+    // (which only a misbehaving client makes happen) one fails, rather than one's bytes replacing the other's
+    // under a hash state that saw the first. (A chunk sent as a multipart upload carries the condition on its
+    // completion: AWS S3 honours it there, Ceph RGW 16 does not.)
     const key = `${this.uploadPrefix(id)}${String(state.size).padStart(16, '0')}`;
     let appended = 0;
     async function* observed(): AsyncGenerator<Buffer> {
@@ -171,7 +175,9 @@ export class S3BlobStore implements CollectableBlobStore {
       // Bytes already in memory (an ECR layer part): one object of known length.
       const length = body.reduce((n, b) => n + b.length, 0);
       if (length === 0) return state.size;
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Readable.from(observed()), ContentLength: length }));
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.bucket, Key: key, Body: Readable.from(observed()), ContentLength: length, IfNoneMatch: '*',
+      })).catch(raced(id, state.size));
     } else {
       // A request body of unknown length: one PutObject when it fits in a part, else a multipart upload of
       // PART_SIZE parts, PARTS_AT_ONCE in flight. When the body fails half way nothing of it is kept (the
@@ -182,11 +188,11 @@ export class S3BlobStore implements CollectableBlobStore {
       const stream = Readable.from((async function* () { yield first.value; yield* chunks; })(), { objectMode: false });
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: key, Body: stream },
+        params: { Bucket: this.bucket, Key: key, Body: stream, IfNoneMatch: '*' },
         partSize: PART_SIZE,
         queueSize: PARTS_AT_ONCE,
       });
-      await upload.done();
+      await upload.done().catch(raced(id, state.size));
     }
     return state.size + appended;
   }
@@ -403,6 +409,17 @@ export function planParts(chunks: { key: string; size: number }[]): { copy: bool
   }
   if (run.length > 0) plan.push({ copy: false, segments: run });
   return plan;
+}
+
+/** Turns the refusal of a conditional write into the error it means: another append got there first. */
+function raced(id: string, offset: number): (e: unknown) => never {
+  return (e) => {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || (e as Error).name === 'PreconditionFailed') {
+      throw new Error(`upload ${id}: another append at offset ${offset} got there first`, { cause: e });
+    }
+    throw e;
+  };
 }
 
 function isBufferList(body: Chunks): body is Buffer[] {
