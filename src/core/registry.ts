@@ -17,6 +17,8 @@ export interface RegistryOptions {
   createOnPush: boolean;
   /** How long a blob no manifest references is kept after its last use (garbage collection's lease). */
   gcGraceMs?: number;
+  /** Whether blob reads are sent to the blob store's presigned URLs when it has them (default: when it has). */
+  blobRedirect?: boolean;
   now?: () => number;
 }
 
@@ -74,6 +76,15 @@ export class Registry {
     const now = this.now();
     if (blob.touchedAt !== undefined && now - blob.touchedAt >= this.touchIntervalMs) await this.meta.touchBlob(digest, now);
     return blob;
+  }
+
+  /**
+   * A URL that reads the blob straight from the blob store for `ttlSeconds` (an OCI 307, ECR's download URL),
+   * when the store offers them (S3) and redirects are on; else undefined, and the blob is served through Berth.
+   */
+  async blobDownloadUrl(digest: string, ttlSeconds: number): Promise<string | undefined> {
+    if (!this.blobs.presignedUrl || this.options.blobRedirect === false) return undefined;
+    return this.blobs.presignedUrl(digest, ttlSeconds);
   }
 
   async deleteBlob(repo: Repository, digest: string): Promise<void> {

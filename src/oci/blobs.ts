@@ -22,13 +22,13 @@ export async function getBlob(ctx: OciContext, name: string, digest: string): Pr
     res.end();
     return;
   }
-  const presign = ctx.registry.blobs.presignedUrl;
-  if (ctx.blobRedirect && presign && !ctx.head && blob.size > 0) {
+  const redirect = ctx.head || blob.size === 0 ? undefined : await ctx.registry.blobDownloadUrl(blob.digest, REDIRECT_TTL_SECONDS);
+  if (redirect) {
     // The URL expires: the redirect itself must not be cached longer than that.
     res.statusCode = 307;
     res.removeHeader('Accept-Ranges');
     res.removeHeader('Content-Type');
-    res.setHeader('Location', await presign.call(ctx.registry.blobs, blob.digest, REDIRECT_TTL_SECONDS));
+    res.setHeader('Location', redirect);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Length', 0);
     res.end();

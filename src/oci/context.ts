@@ -19,8 +19,6 @@ export interface OciContext {
   /** This request's authorization scope (`authorizer.scope()`): every decision it makes shares it. */
   authzScope: AuthzScope;
   region: string;
-  /** Whether blob GET answers 307 to the blob store's presigned URL (when the store has them). */
-  blobRedirect: boolean;
 }
 
 /**

@@ -57,8 +57,6 @@ export interface OciDeps {
   registry: Registry;
   identity: Identity;
   region: string;
-  /** Whether blob GET answers 307 to the blob store's presigned URL (when the store has them). */
-  blobRedirect: boolean;
   /** The default account, for requests that carry no credentials. */
   defaultAccountId: string;
   realm: string;
@@ -80,7 +78,6 @@ export function ociHandler(deps: OciDeps) {
       seen.principal = principal;
       const ctx: OciContext = {
         req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(), region: deps.region,
-        blobRedirect: deps.blobRedirect,
       };
       for (const route of ROUTES) {
         const m = route.pattern.exec(url.pathname);

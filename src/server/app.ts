@@ -52,7 +52,6 @@ export async function startBerth(config: Config): Promise<Berth> {
   const authorizer = new Authorizer(meta, audit, clock.now);
   const oci = ociHandler({
     registry, identity, authorizer, region: config.region, defaultAccountId: accountId, realm: publicHost,
-    blobRedirect: config.blobRedirect ?? stores.blobs.presignedUrl !== undefined,
     tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
   });
   const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });

@@ -49,7 +49,7 @@ export async function openStores(config: Config): Promise<Stores> {
   await meta.ensureAccount(accountId, clock.now());
   const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId, clock.now);
-  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000, now: clock.now });
+  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000, blobRedirect: config.blobRedirect, now: clock.now });
   const repositories = new Repositories(meta, clock.now);
   const images = new Images(meta);
   const audit = createAuditLogger(config.auditLog ?? join(dataDir, 'audit.log'));

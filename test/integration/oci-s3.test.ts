@@ -1,7 +1,7 @@
 // A Berth server with its blobs on S3 (a real Ceph RADOS Gateway, started here; the test fails when it cannot
 // start), end to end over HTTP: monolithic and chunked pushes (chunks under and over S3's 5 MiB part minimum),
 // an upload continued by another process (a restarted server, its hash state gone), pulls through a 307 to a
-// presigned URL (fetch and skopeo follow it) and, with BERTH_BLOB_REDIRECT=false, streamed through Berth, and
+// presigned URL (fetch and skopeo follow it; ECR's download URL is one) and, with BERTH_BLOB_REDIRECT=false, streamed through Berth, and
 // `berth fsck` clean. The gateway's settings are mapped explicitly onto BERTH_S3_*.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,8 @@ import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthRun } from '../helpers/policies.ts';
 import { MEDIA, content, createClient, descriptor, imageManifest, randomBlob, type Content, type OciClient } from '../helpers/oci.ts';
 import { startRgw, type Rgw } from '../helpers/rgw.ts';
+import { ecrClient } from '../helpers/ecr.ts';
+import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
 import { makeTempDir, removeDir, requireTool, runOk } from '../helpers/tools.ts';
 
 const MiB = 1024 * 1024;
@@ -129,6 +131,20 @@ describe('Berth on S3 (Ceph RGW)', () => {
     assert.equal(head.headers.get('content-length'), String(big.size));
   });
 
+  it('ECR GetDownloadUrlForLayer returns a presigned URL of the store, as ECR does', async () => {
+    const ecr = ecrClient(berth);
+    try {
+      const out = await ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repo, layerDigest: chunked.digest }));
+      assert.equal(out.layerDigest, chunked.digest);
+      assert.ok(out.downloadUrl!.startsWith(`${rgw.endpoint}/${bucket}/${PREFIX}/blobs/sha256/`), out.downloadUrl);
+      const got = await fetch(out.downloadUrl!);
+      assert.equal(got.status, 200);
+      assert.ok(Buffer.from(await got.arrayBuffer()).equals(chunked.bytes), 'the URL alone reads the layer');
+    } finally {
+      ecr.destroy();
+    }
+  });
+
   it('skopeo follows the redirect: it copies the image out with the right digests', async () => {
     await requireTool('skopeo');
     const work = makeTempDir('berth-s3-skopeo-');
@@ -178,6 +194,13 @@ describe('Berth on S3 (Ceph RGW)', () => {
     const ranged = await c.get(`/v2/${repo}/blobs/${chunked.digest}`, { headers: { Range: `bytes=${MiB}-${4 * MiB}` } });
     assert.equal(ranged.status, 206);
     assert.ok(ranged.body.equals(chunked.bytes.subarray(MiB, 4 * MiB + 1)));
+    const ecr = ecrClient(berth);
+    try {
+      const out = await ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repo, layerDigest: small.digest }));
+      assert.ok(out.downloadUrl!.startsWith(`${berth.url}/v2/${repo}/blobs/${small.digest}?`), `a URL of Berth's: ${out.downloadUrl}`);
+    } finally {
+      ecr.destroy();
+    }
     // The operator runs fsck with the server's configuration (it reads the store itself).
     const fsck = await berthRun(berth, ['fsck'], 120_000, env());
     assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
