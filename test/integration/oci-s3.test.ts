@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthRun } from '../helpers/policies.ts';
@@ -82,6 +83,7 @@ describe('Berth on S3 (Ceph RGW)', () => {
   const chunked = layer(12 * MiB + 5);   // chunks of 1 MiB, 3 MiB, 6 MiB and a tail of about 2 MiB
   const small = layer(3 * MiB);          // chunks all under 5 MiB
   const repo = 's3/app';
+  const continued = randomBlob(7 * MiB + 3); // pushed by two processes, referenced by no image
 
   it('pushes monolithic and chunked blobs and a manifest; the blobs are in the bucket, not in the data dir', async () => {
     assert.equal((await c.pushBlob(repo, config.bytes)).status, 201);
@@ -162,7 +164,7 @@ describe('Berth on S3 (Ceph RGW)', () => {
   });
 
   it('an upload started by one process is continued and completed by another (hash state gone)', async () => {
-    const blob = randomBlob(7 * MiB + 3);
+    const blob = continued;
     const start = await c.post(`/v2/${repo}/blobs/uploads/`);
     const first = await c.patch(start.location, { body: blob.bytes.subarray(0, 2 * MiB), headers: { 'Content-Type': 'application/octet-stream' } });
     assert.equal(first.status, 202);
@@ -183,7 +185,7 @@ describe('Berth on S3 (Ceph RGW)', () => {
     await berth.stop();
     berth = await startBerth({
       dataDir: berth.dataDir, accessKeyId: berth.accessKeyId, secretAccessKey: berth.secretAccessKey, removeDataDir: true,
-      env: { ...env(), BERTH_BLOB_REDIRECT: 'false' },
+      env: { ...env(), BERTH_BLOB_REDIRECT: 'false', BERTH_GC_GRACE_SECONDS: '1', BERTH_UPLOAD_MAX_AGE_SECONDS: '1', BERTH_GC_INTERVAL_SECONDS: '0' },
     });
     c = createClient(berth);
     for (const blob of [config, big, chunked, small]) {
@@ -208,5 +210,27 @@ describe('Berth on S3 (Ceph RGW)', () => {
     assert.deepEqual(report.problems, []);
     assert.ok(report.blobsChecked >= 5, `fsck read every blob from the store: ${fsck.stdout}`);
     assert.ok(report.bytesChecked >= config.size + big.size + chunked.size + small.size);
+  });
+
+  it('berth gc collects the unreferenced blob and an abandoned upload from the bucket, and keeps the image', async () => {
+    const start = await c.post(`/v2/${repo}/blobs/uploads/`);
+    assert.equal((await c.patch(start.location, { body: randomBlob(1000).bytes, headers: { 'Content-Type': 'application/octet-stream' } })).status, 202);
+    assert.equal((await keys(`${PREFIX}/uploads/`)).length, 2, 'the abandoned upload is in the bucket');
+    await sleep(2500); // past the grace period and the upload age limit (the store stamps whole seconds)
+    const gc = await berthRun(berth, ['gc'], 120_000, env());
+    assert.equal(gc.code, 0, gc.stdout + gc.stderr);
+    const report = JSON.parse(gc.stdout);
+    assert.deepEqual(report.deleted, [continued.digest], 'only the blob no image references goes');
+    assert.equal(report.uploadsDeleted, 1);
+    assert.deepEqual(await keys(`${PREFIX}/uploads/`), []);
+    const stored = await keys(`${PREFIX}/blobs/`);
+    assert.ok(!stored.includes(`${PREFIX}/blobs/sha256/${continued.digest.slice(7)}`));
+    for (const blob of [config, big, chunked, small]) assert.ok(stored.includes(`${PREFIX}/blobs/sha256/${blob.digest.slice(7)}`));
+    const fsck = await berthRun(berth, ['fsck'], 120_000, env());
+    assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
+  });
+
+  it('a bucket that does not exist stops the server at start, with the reason', async () => {
+    await assert.rejects(startBerth({ env: { ...rgw.berthEnv(`missing-${bucket}`) } }), /S3 bucket missing-berth-e2e-\w+ is not reachable/);
   });
 });
