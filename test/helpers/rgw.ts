@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,12 +42,15 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-/** Starts a gateway; fails (never skips) when it cannot. One retry: a young monitor now and then refuses the
- * first command. */
+/** Starts a gateway; fails (never skips) when it cannot. A few attempts: on a busy machine a monitor just started
+ * now and then refuses the recipe's first command ("EPERM: problem getting command descriptions from mon"). */
 export async function startRgw(): Promise<Rgw> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-rgw-'));
   let started = await run(['start', dir]);
-  if (started.code !== 0) started = await run(['start', dir]);
+  for (let attempt = 2; attempt <= 4 && started.code !== 0; attempt++) {
+    await sleep(2000 * attempt);
+    started = await run(['start', dir]);
+  }
   if (started.code !== 0) {
     await run(['stop', dir]);
     throw new Error(`Ceph RGW did not start (exit ${started.code}):\n${started.stderr}`);
