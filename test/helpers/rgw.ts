@@ -53,6 +53,7 @@ export async function startRgw(): Promise<Rgw> {
   }
   if (started.code !== 0) {
     await run(['stop', dir]);
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`Ceph RGW did not start (exit ${started.code}):\n${started.stderr}`);
   }
   const vars: Record<string, string> = {};
