@@ -16,7 +16,7 @@ import { berthRun } from '../helpers/policies.ts';
 import { MEDIA, content, createClient, descriptor, imageManifest, randomBlob, type Content, type OciClient } from '../helpers/oci.ts';
 import { startRgw, type Rgw } from '../helpers/rgw.ts';
 import { ecrClient } from '../helpers/ecr.ts';
-import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
+import { CompleteLayerUploadCommand, GetDownloadUrlForLayerCommand, InitiateLayerUploadCommand, UploadLayerPartCommand } from '@aws-sdk/client-ecr';
 import { makeTempDir, removeDir, requireTool, runOk } from '../helpers/tools.ts';
 
 const MiB = 1024 * 1024;
@@ -84,6 +84,7 @@ describe('Berth on S3 (Ceph RGW)', () => {
   const small = layer(3 * MiB);          // chunks all under 5 MiB
   const repo = 's3/app';
   const continued = randomBlob(7 * MiB + 3); // pushed by two processes, referenced by no image
+  const ecrLayer = randomBlob(6 * MiB + 99);  // pushed over ECR in two parts, referenced by no image
 
   it('pushes monolithic and chunked blobs and a manifest; the blobs are in the bucket, not in the data dir', async () => {
     assert.equal((await c.pushBlob(repo, config.bytes)).status, 201);
@@ -142,6 +143,27 @@ describe('Berth on S3 (Ceph RGW)', () => {
       const got = await fetch(out.downloadUrl!);
       assert.equal(got.status, 200);
       assert.ok(Buffer.from(await got.arrayBuffer()).equals(chunked.bytes), 'the URL alone reads the layer');
+    } finally {
+      ecr.destroy();
+    }
+  });
+
+  it('ECR layer upload in parts (InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload) lands in the bucket', async () => {
+    const ecr = ecrClient(berth);
+    try {
+      const layer = ecrLayer;
+      const { uploadId } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: repo }));
+      for (const [first, last] of [[0, 5 * MiB - 1], [5 * MiB, layer.size - 1]]) {
+        const part = await ecr.send(new UploadLayerPartCommand({
+          repositoryName: repo, uploadId, partFirstByte: first, partLastByte: last, layerPartBlob: layer.bytes.subarray(first, last + 1),
+        }));
+        assert.equal(part.lastByteReceived, last);
+      }
+      const done = await ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [layer.digest] }));
+      assert.equal(done.layerDigest, layer.digest);
+      assert.ok((await keys(`${PREFIX}/blobs/`)).includes(`${PREFIX}/blobs/sha256/${layer.digest.slice(7)}`));
+      const got = await c.get(`/v2/${repo}/blobs/${layer.digest}`);
+      assert.ok(got.body.equals(layer.bytes));
     } finally {
       ecr.destroy();
     }
@@ -212,7 +234,7 @@ describe('Berth on S3 (Ceph RGW)', () => {
     assert.ok(report.bytesChecked >= config.size + big.size + chunked.size + small.size);
   });
 
-  it('berth gc collects the unreferenced blob and an abandoned upload from the bucket, and keeps the image', async () => {
+  it('berth gc collects the unreferenced blobs and an abandoned upload from the bucket, and keeps the image', async () => {
     const start = await c.post(`/v2/${repo}/blobs/uploads/`);
     assert.equal((await c.patch(start.location, { body: randomBlob(1000).bytes, headers: { 'Content-Type': 'application/octet-stream' } })).status, 202);
     assert.equal((await keys(`${PREFIX}/uploads/`)).length, 2, 'the abandoned upload is in the bucket');
@@ -220,11 +242,11 @@ describe('Berth on S3 (Ceph RGW)', () => {
     const gc = await berthRun(berth, ['gc'], 120_000, env());
     assert.equal(gc.code, 0, gc.stdout + gc.stderr);
     const report = JSON.parse(gc.stdout);
-    assert.deepEqual(report.deleted, [continued.digest], 'only the blob no image references goes');
+    assert.deepEqual(report.deleted.sort(), [continued.digest, ecrLayer.digest].sort(), 'only the blobs no image references go');
     assert.equal(report.uploadsDeleted, 1);
     assert.deepEqual(await keys(`${PREFIX}/uploads/`), []);
     const stored = await keys(`${PREFIX}/blobs/`);
-    assert.ok(!stored.includes(`${PREFIX}/blobs/sha256/${continued.digest.slice(7)}`));
+    for (const blob of [continued, ecrLayer]) assert.ok(!stored.includes(`${PREFIX}/blobs/sha256/${blob.digest.slice(7)}`));
     for (const blob of [config, big, chunked, small]) assert.ok(stored.includes(`${PREFIX}/blobs/sha256/${blob.digest.slice(7)}`));
     const fsck = await berthRun(berth, ['fsck'], 120_000, env());
     assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
