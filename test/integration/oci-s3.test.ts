@@ -1,8 +1,9 @@
 // A Berth server with its blobs on S3 (a real Ceph RADOS Gateway, started here; the test fails when it cannot
-// start), end to end over HTTP: monolithic and chunked pushes (chunks under and over S3's 5 MiB part minimum),
-// an upload continued by another process (a restarted server, its hash state gone), pulls through a 307 to a
-// presigned URL (fetch and skopeo follow it; ECR's download URL is one) and, with BERTH_BLOB_REDIRECT=false, streamed through Berth, and
-// `berth fsck` clean. The gateway's settings are mapped explicitly onto BERTH_S3_*.
+// start), end to end over HTTP: monolithic and chunked pushes (chunks under and over S3's 5 MiB part minimum) and
+// an ECR layer upload in parts; an upload continued by another process (a restarted server, its hash state gone);
+// pulls through a 307 to a presigned URL (fetch and skopeo follow it; ECR's download URL is one) and, with
+// BERTH_BLOB_REDIRECT=false, streamed through Berth; `berth fsck` clean and `berth gc` collecting from the bucket.
+// The gateway's settings are mapped explicitly onto BERTH_S3_*.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -11,12 +12,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CompleteLayerUploadCommand, GetDownloadUrlForLayerCommand, InitiateLayerUploadCommand, UploadLayerPartCommand } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthRun } from '../helpers/policies.ts';
 import { MEDIA, content, createClient, descriptor, imageManifest, randomBlob, type Content, type OciClient } from '../helpers/oci.ts';
 import { startRgw, type Rgw } from '../helpers/rgw.ts';
 import { ecrClient } from '../helpers/ecr.ts';
-import { CompleteLayerUploadCommand, GetDownloadUrlForLayerCommand, InitiateLayerUploadCommand, UploadLayerPartCommand } from '@aws-sdk/client-ecr';
 import { makeTempDir, removeDir, requireTool, runOk } from '../helpers/tools.ts';
 
 const MiB = 1024 * 1024;
