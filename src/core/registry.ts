@@ -145,7 +145,7 @@ export class Registry {
     const hashing = this.hashes.observe(id, offset);
     let size: number | undefined;
     try {
-      size = await this.blobs.append(id, body, hashing.piece);
+      size = await this.blobs.append(id, body, hashing.piece, offset);
       return size;
     } finally {
       hashing.appended(size);

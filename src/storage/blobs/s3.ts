@@ -153,8 +153,8 @@ export class S3BlobStore implements CollectableBlobStore {
     return (await this.uploadState(id))?.size;
   }
 
-  async append(id: string, body: Chunks, observe?: Observer): Promise<number> {
-    const state = await this.uploadState(id);
+  async append(id: string, body: Chunks, observe?: Observer, offset?: number): Promise<number> {
+    const state = offset === undefined ? await this.uploadState(id) : { size: offset };
     if (!state) throw new Error(`upload ${id} is not known`);
     // Written only if no chunk is there yet (If-None-Match): of two processes appending at the same offset at once
     // (which only a misbehaving client makes happen) one fails, rather than one's bytes replacing the other's

@@ -31,8 +31,10 @@ export interface BlobStore {
    * `observe` sees every byte appended, once and in order, in pieces of any size, as they are stored (the core
    * hashes there). It may use a piece until it returns or, when it returns a promise, until that settles; no
    * more is taken meanwhile.
+   * `offset`, when given, is the upload's size as the caller just read it (`uploadSize`): a store that must ask
+   * its storage for the size (S3) need not ask again.
    */
-  append(id: string, body: Chunks, observe?: Observer): Promise<number>;
+  append(id: string, body: Chunks, observe?: Observer, offset?: number): Promise<number>;
   /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
   readUpload(id: string): Promise<Readable>;
   /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */
