@@ -47,6 +47,17 @@ export interface Config {
   maxLoginFailuresPerMinute: number;
   /** PostgreSQL connection URL (postgres://user:password@host:port/database) for the metadata; unset: SQLite in the data dir. */
   databaseUrl?: string;
+  /** Where blobs are stored: `s3://bucket/prefix` for S3 (or any S3-compatible store); default the data directory. */
+  blobStore?: string;
+  /** The S3 endpoint of a non-AWS store (Ceph RGW, MinIO), addressed path-style; default AWS S3. */
+  s3Endpoint?: string;
+  /** The S3 region; default the AWS chain's (us-east-1 with an endpoint). */
+  s3Region?: string;
+  /** S3 credentials; without them the standard AWS chain (AWS_* environment, profile, instance role). */
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  /** Whether blob GET answers 307 to a presigned URL of the store; default on when the store can presign (S3). */
+  blobRedirect?: boolean;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
   /** Where the config came from, for the startup banner. */
@@ -101,9 +112,17 @@ const ENV: Record<string, keyof Config> = {
   BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'maxRequestsPerPrincipal',
   BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: 'maxLoginFailuresPerMinute',
   BERTH_DATABASE_URL: 'databaseUrl',
+  BERTH_BLOB_STORE: 'blobStore',
+  BERTH_S3_ENDPOINT: 's3Endpoint',
+  BERTH_S3_REGION: 's3Region',
+  BERTH_S3_ACCESS_KEY_ID: 's3AccessKeyId',
+  BERTH_S3_SECRET_ACCESS_KEY: 's3SecretAccessKey',
+  BERTH_BLOB_REDIRECT: 'blobRedirect',
 };
 
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'blobRedirect']);
+/** Boolean settings that may stay unset (their default depends on other settings). */
+const OPTIONAL_KEYS = new Set<keyof Config>(['blobRedirect']);
 /** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
 const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
@@ -178,7 +197,15 @@ function validate(c: Config): Config {
   if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(String(c.databaseUrl))) {
     throw new ConfigError('databaseUrl must be a postgres:// or postgresql:// URL');
   }
+  if (c.blobStore !== undefined && !/^s3:\/\/[^/]+/.test(c.blobStore)) {
+    throw new ConfigError(`blobStore must be s3://bucket/prefix (or unset for the data directory), not "${c.blobStore}"`);
+  }
+  if ((c.s3AccessKeyId === undefined) !== (c.s3SecretAccessKey === undefined)) {
+    throw new ConfigError('set both BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY, or neither');
+  }
+  if (c.s3Endpoint !== undefined && !/^https?:\/\/[^/]/.test(c.s3Endpoint)) throw new ConfigError(`s3Endpoint must be an http(s) URL, not "${c.s3Endpoint}"`);
   for (const key of BOOLEAN_KEYS) {
+    if (OPTIONAL_KEYS.has(key) && c[key] === undefined) continue;
     if (typeof c[key] !== 'boolean') throw new ConfigError(`${key} must be true or false`);
   }
   return c;

@@ -181,7 +181,7 @@ function banner(b: Berth): string {
   const file = !key.file || shown.startsWith('..') || isAbsolute(shown) ? key.file ?? '' : shown;
   const lines = [
     `Berth listening on ${b.url}`,
-    `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (${b.config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, filesystem blobs)`,
+    `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (${b.config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, ${b.config.blobStore ? `blobs in ${b.config.blobStore}` : 'filesystem blobs'})`,
     '',
   ];
   let secret: string;

@@ -24,6 +24,8 @@ export interface RegistryOptions {
   gcGraceMs?: number;
   /** Upload sessions in progress per principal, at most (counted in the metadata store). */
   maxUploadsPerPrincipal?: number;
+  /** Whether blob reads are sent to the blob store's presigned URLs when it has them (default: when it has). */
+  blobRedirect?: boolean;
   now?: () => number;
 }
 
@@ -101,6 +103,15 @@ export class Registry {
     return blob;
   }
 
+  /**
+   * A URL that reads the blob straight from the blob store for `ttlSeconds` (an OCI 307, ECR's download URL),
+   * when the store offers them (S3) and redirects are on; else undefined, and the blob is served through Berth.
+   */
+  async blobDownloadUrl(digest: string, ttlSeconds: number): Promise<string | undefined> {
+    if (!this.blobs.presignedUrl || this.options.blobRedirect === false) return undefined;
+    return this.blobs.presignedUrl(digest, ttlSeconds);
+  }
+
   /** Unlinks the blob from the repository, unless a manifest there references it (BLOB_REFERENCED: nothing changes). */
   async deleteBlob(repo: Repository, digest: string): Promise<void> {
     checkDigest(digest);
@@ -175,7 +186,7 @@ export class Registry {
     const hashing = this.hashes.observe(id, offset);
     let size: number | undefined;
     try {
-      size = await this.blobs.append(id, body, hashing.piece);
+      size = await this.blobs.append(id, body, hashing.piece, offset);
       return size;
     } finally {
       hashing.appended(size);

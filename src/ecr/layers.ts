@@ -52,6 +52,9 @@ export async function getDownloadUrlForLayer(ctx: EcrContext, input: GetDownload
   if (!(await layerIn(ctx, repo, digest, 'pull'))) {
     throw new EcrError('LayersNotFoundException', `The image layer '${digest}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
   }
+  // As ECR: a presigned URL of the blob store when it has them (S3); else a URL of Berth's, signed for the caller.
+  const presigned = await ctx.registry.blobDownloadUrl(digest, DOWNLOAD_URL_TTL_MS / 1000);
+  if (presigned) return { downloadUrl: presigned, layerDigest: digest };
   const signature = ctx.identity.signDownload(ctx.holder, repo.name, digest, DOWNLOAD_URL_TTL_MS);
   const downloadUrl = `${ctx.publicScheme}://${ctx.publicHost}/v2/${repo.name}/blobs/${digest}?${DOWNLOAD_SIGNATURE}=${encodeURIComponent(signature)}`;
   return { downloadUrl, layerDigest: digest };

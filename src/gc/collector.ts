@@ -2,7 +2,7 @@
 //   - blobs no manifest references, once untouched (not pushed, mounted, linked or checked for) for the grace
 //     period: the lease a push in progress holds on the blobs it uploaded or found;
 //   - blob files with no record (left by a crash between writing a blob and recording it), as old;
-//   - uploads abandoned for longer than the upload age limit.
+//   - uploads abandoned for longer than the upload age limit, and the store's unfinished multipart uploads (S3).
 // Safety: a manifest write checks its references in the same transaction as the write, and a blob's rows are
 // deleted only in a transaction that re-checks it is unreferenced and untouched; the file is removed under the
 // digest's lock, which commits and mounts of that digest also take.
@@ -39,6 +39,9 @@ export interface CollectableBlobStore extends BlobStore {
   uploadInfo(id: string): Promise<{ size: number; modifiedAt: number } | undefined>;
   /** Upload directories present in storage (some may have no record). */
   listUploadIds(): Promise<string[]>;
+  /** Aborts what the store keeps of writes never finished, begun before `before` (ms since the epoch); S3 has
+   * them (multipart uploads), the filesystem none. */
+  abortIncomplete?(before: number): Promise<number>;
 }
 
 export class Collector {
@@ -144,6 +147,10 @@ export class Collector {
         await this.onUploadDeleted(id);
       }
     }
+
+    // 4. The store's own unfinished multipart uploads (S3: a process that died while writing a chunk or a blob),
+    // by the store's wall clock, which stamps them.
+    if (!dryRun && this.blobs.abortIncomplete) await this.blobs.abortIncomplete(Date.now() - options.uploadMaxAgeMs);
 
     report.durationMs = this.now() - started;
     return report;

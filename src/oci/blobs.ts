@@ -1,7 +1,12 @@
-// Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure.
+// Blobs: GET/HEAD (with Range) and DELETE. Bodies are streamed from storage with backpressure, or, when the
+// blob store has presigned URLs (S3) and redirects are on, a GET answers 307 to one and the client reads the
+// bytes from the store itself (as distribution does).
 import { RegistryError } from '../core/errors.ts';
 import type { RepositoryContext } from './context.ts';
 import { parseRange } from './range.ts';
+
+/** How long a redirect's presigned URL is valid (distribution's default). */
+const REDIRECT_TTL_SECONDS = 20 * 60;
 
 export async function getBlob(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {
   const repo = ctx.repository;
@@ -15,6 +20,18 @@ export async function getBlob(ctx: RepositoryContext, _name: string, digest: str
   res.setHeader('Cache-Control', 'max-age=31536000, immutable');
   if (ctx.req.headers['if-none-match'] === etag) {
     res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const redirect = ctx.head || blob.size === 0 ? undefined : await ctx.registry.blobDownloadUrl(blob.digest, REDIRECT_TTL_SECONDS);
+  if (redirect) {
+    // The URL expires: the redirect itself must not be cached longer than that.
+    res.statusCode = 307;
+    res.removeHeader('Accept-Ranges');
+    res.removeHeader('Content-Type');
+    res.setHeader('Location', redirect);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Length', 0);
     res.end();
     return;
   }

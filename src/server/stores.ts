@@ -9,11 +9,11 @@ import { SecretBox } from '../auth/secrets.ts';
 import { Images } from '../core/images.ts';
 import { Registry } from '../core/registry.ts';
 import { Repositories } from '../core/repositories.ts';
-import { Collector, type GcReport } from '../gc/collector.ts';
+import { Collector, type CollectableBlobStore, type GcReport } from '../gc/collector.ts';
 import { fsck, type FsckReport } from '../gc/fsck.ts';
 import { Lifecycle, PREVIEW_JOB, type PreviewJob } from '../lifecycle/worker.ts';
 import { JobRunner } from '../jobs/runner.ts';
-import { FilesystemBlobStore } from '../storage/blobs/fs.ts';
+import { openBlobStore } from '../storage/blobs/open.ts';
 import { openMetaStore } from '../storage/meta/open.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
@@ -24,7 +24,7 @@ import { StorageSpace } from './storage-space.ts';
 export interface Stores {
   dataDir: string;
   meta: MetaStore;
-  blobs: FilesystemBlobStore;
+  blobs: CollectableBlobStore;
   accountId: string;
   rootKey: RootKey;
   identity: Identity;
@@ -61,15 +61,14 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   chmodIfExists(join(dataDir, 'meta.db'), FILE_MODE);
   const space = new StorageSpace(dataDir, log);
   const meta = await openMetaStore(config, { onFull: () => space.ranOut('metadata') });
-  const blobs = new FilesystemBlobStore(dataDir, { directIO: config.directIO, onFull: () => space.ranOut('blobs') });
-  await blobs.init();
+  const blobs = await openBlobStore(config, dataDir, { onFull: () => space.ranOut('blobs') });
   const accountId = await defaultAccount(meta, config.accountId);
   const clock = new Clock(config.testClock);
   await meta.ensureAccount(accountId, clock.now());
   const rootKey = loadRootKey(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   const identity = new Identity(meta, SecretBox.load(dataDir, config.secretKey), rootKey, accountId, clock.now);
   const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000,
-    maxUploadsPerPrincipal: config.maxUploadsPerPrincipal, now: clock.now,
+    maxUploadsPerPrincipal: config.maxUploadsPerPrincipal, blobRedirect: config.blobRedirect, now: clock.now,
   });
   const repositories = new Repositories(meta, clock.now);
   const images = new Images(meta);

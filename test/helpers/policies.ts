@@ -18,11 +18,11 @@ export const AWS_CLI = process.env.BERTH_TEST_AWS_CLI ?? '/usr/bin/aws';
 export interface Keys { accessKeyId: string; secretAccessKey: string }
 
 /** Runs `berth ARGS` (node bin/berth.js) on the server's data directory, as the default account's root, as an
- * operator runs it next to the server; never throws for a non-zero exit. */
-export function berthRun(berth: Berth, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+ * operator runs it next to the server (with `env`: more of the server's settings); never throws for a non-zero exit. */
+export function berthRun(berth: Berth, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<RunResult> {
   return run(process.execPath, [join(root, 'bin', 'berth.js'), ...args], {
     cwd: root,
-    env: { BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+    env: { BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey, ...env },
     timeoutMs,
   });
 }

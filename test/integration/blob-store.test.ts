@@ -2,6 +2,8 @@
 // filesystem, buffered writes when asked, ramfs (mounted for the test: it refuses O_DIRECT, so the store falls
 // back to buffered writes), and tmpfs (which refused O_DIRECT before Linux 6.6; whichever way the kernel here
 // goes, the bytes must land). Mounting ramfs needs root, as the Docker engine tests do.
+// What every blob store must do (commit, ranges, idempotent and concurrent commits, two processes on one upload)
+// is the contract in test/contracts/blob-store.contract.ts, run on this store by blob-store-fs.test.ts.
 import { test, describe, before, after } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';

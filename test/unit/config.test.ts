@@ -97,3 +97,19 @@ test('databaseUrl: BERTH_DATABASE_URL, a postgres:// URL; unset means SQLite', (
   assert.equal(loadConfig({ BERTH_DATABASE_URL: 'postgresql://db/berth' }).databaseUrl, 'postgresql://db/berth');
   assert.throws(() => loadConfig({ BERTH_DATABASE_URL: 'mysql://db/berth' }), /databaseUrl must be a postgres/);
 });
+
+test('blob store: the data directory by default, s3://bucket/prefix with BERTH_S3_* settings', () => {
+  const d = loadConfig({});
+  assert.equal(d.blobStore, undefined);
+  assert.equal(d.blobRedirect, undefined, 'redirects follow the store unless set');
+  const c = loadConfig({
+    BERTH_BLOB_STORE: 's3://bucket/some/prefix', BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480', BERTH_S3_REGION: 'eu-west-1',
+    BERTH_S3_ACCESS_KEY_ID: 'AK', BERTH_S3_SECRET_ACCESS_KEY: 'SK', BERTH_BLOB_REDIRECT: 'false',
+  });
+  assert.deepEqual([c.blobStore, c.s3Endpoint, c.s3Region, c.s3AccessKeyId, c.s3SecretAccessKey, c.blobRedirect],
+    ['s3://bucket/some/prefix', 'http://127.0.0.1:7480', 'eu-west-1', 'AK', 'SK', false]);
+  assert.throws(() => loadConfig({ BERTH_BLOB_STORE: '/var/lib/blobs' }), ConfigError);
+  assert.throws(() => loadConfig({ BERTH_BLOB_STORE: 's3://b', BERTH_S3_ACCESS_KEY_ID: 'AK' }), /BERTH_S3_SECRET_ACCESS_KEY/);
+  assert.throws(() => loadConfig({ BERTH_S3_ENDPOINT: '127.0.0.1:7480' }), /s3Endpoint/);
+  assert.throws(() => loadConfig({ BERTH_BLOB_REDIRECT: 'maybe' }), /BERTH_BLOB_REDIRECT must be true or false/);
+});

@@ -1,6 +1,6 @@
 // The blob store: content-addressed blobs and the upload sessions that become them. A narrow asynchronous
 // interface in the spirit of CNCF distribution's storage drivers; the filesystem implementation is fs.ts,
-// S3 comes later. The store never decides whether a digest is right: the core hashes bytes as they pass and
+// S3 is s3.ts. The store never decides whether a digest is right: the core hashes bytes as they pass and
 // commits an upload only under a verified digest.
 import type { Readable, Writable } from 'node:stream';
 
@@ -19,6 +19,8 @@ export interface BlobStore {
    * handed to it. The fast path for serving a blob. */
   copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void>;
   delete(digest: string): Promise<void>;
+  /** A URL that reads the blob straight from the store for `ttlSeconds`, for stores that have them (S3). */
+  presignedUrl?(digest: string, ttlSeconds: number): Promise<string>;
 
   createUpload(id: string): Promise<void>;
   /** Bytes an upload holds, or undefined when there is no such upload. */
@@ -29,8 +31,10 @@ export interface BlobStore {
    * `observe` sees every byte appended, once and in order, in pieces of any size, as they are stored (the core
    * hashes there). It may use a piece until it returns or, when it returns a promise, until that settles; no
    * more is taken meanwhile.
+   * `offset`, when given, is the upload's size as the caller just read it (`uploadSize`): a store that must ask
+   * its storage for the size (S3) need not ask again.
    */
-  append(id: string, body: Chunks, observe?: Observer): Promise<number>;
+  append(id: string, body: Chunks, observe?: Observer, offset?: number): Promise<number>;
   /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
   readUpload(id: string): Promise<Readable>;
   /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */
