@@ -1,6 +1,6 @@
 // The `berth` command.
 import { parseArgs } from 'node:util';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
@@ -22,6 +22,9 @@ Usage:
   berth usage                     storage per repository, and the registry's deduplicated total
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
   berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
+  berth vulndb import <zip|dir|file> [--sha256 HEX] [--source NAME]
+                                  import OSV vulnerability data (osv.dev's per-ecosystem all.zip), atomically
+  berth vulndb status             the imported vulnerability data: sources, record counts, age
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth --help                    show this help
   berth --version                 show the version
@@ -58,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
       seconds: { type: 'string' },
       status: { type: 'string' },
       kind: { type: 'string' },
+      sha256: { type: 'string' },
+      source: { type: 'string' },
+      path: { type: 'string' },
     },
   });
   if (values.version) {
@@ -70,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
   // Maintenance commands are admin actions of the same name.
   if (command === 'gc' || command === 'fsck' || command === 'usage') return admin(command, values);
   if (command === 'jobs') return admin('list-jobs', values);
+  if (command === 'vulndb' && positionals[1] === 'import') return admin('vulndb-import', { ...values, path: positionals[2] ?? values.path });
+  if (command === 'vulndb' && positionals[1] === 'status') return admin('vulndb-status', values);
   if (command === 'lifecycle' && positionals[1] === 'run') return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
@@ -109,6 +117,9 @@ interface AdminFlags {
   seconds?: string;
   status?: string;
   kind?: string;
+  path?: string;
+  sha256?: string;
+  source?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -130,6 +141,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
+      path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

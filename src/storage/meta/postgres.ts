@@ -710,7 +710,7 @@ export class PostgresMetaStore implements MetaStore {
     return row ? toImageScan(row) : undefined;
   }
 
-  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
+  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
     return this.transaction(async (q) => {
       // The manifest's row is locked: two manual scans of one image take turns, and a delete waits.
       if (!(await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]))) return 'missing';
@@ -850,13 +850,13 @@ export class PostgresMetaStore implements MetaStore {
   }
 }
 
-async function beginScan(q: Queries, repositoryId: number, digest: string, scanType: string, now: number, job: NewJob, manualAt: number | null): Promise<void> {
+async function beginScan(q: Queries, repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): Promise<void> {
   await q.run(`INSERT INTO image_scans (repository_id, digest, scan_type, status, description, started_at, completed_at, vuln_source_updated_at, findings, severity_counts, inventory, manual_scan_at)
     VALUES ($1, $2, $3, 'IN_PROGRESS', NULL, $4, NULL, NULL, NULL, NULL, NULL, $5)
     ON CONFLICT (repository_id, digest) DO UPDATE SET scan_type = excluded.scan_type, status = 'IN_PROGRESS', description = NULL,
       started_at = excluded.started_at, completed_at = NULL, findings = NULL, severity_counts = NULL,
       manual_scan_at = coalesce(excluded.manual_scan_at, image_scans.manual_scan_at)`, [repositoryId, digest, scanType, now, manualAt]);
-  await insertJob(q, job, now);
+  if (job) await insertJob(q, job, now);
 }
 
 async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {

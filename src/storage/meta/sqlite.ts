@@ -679,13 +679,13 @@ export class SqliteMetaStore implements MetaStore {
 
   // --- image scans and vulnerability data ---
 
-  private beginScan(repositoryId: number, digest: string, scanType: string, now: number, job: NewJob, manualAt: number | null): void {
+  private beginScan(repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): void {
     this.sql(`INSERT INTO image_scans (repository_id, digest, scan_type, status, description, started_at, completed_at, vuln_source_updated_at, findings, severity_counts, inventory, manual_scan_at)
       VALUES (?, ?, ?, 'IN_PROGRESS', NULL, ?, NULL, NULL, NULL, NULL, NULL, ?)
       ON CONFLICT (repository_id, digest) DO UPDATE SET scan_type = excluded.scan_type, status = 'IN_PROGRESS', description = NULL,
         started_at = excluded.started_at, completed_at = NULL, findings = NULL, severity_counts = NULL,
         manual_scan_at = coalesce(excluded.manual_scan_at, image_scans.manual_scan_at)`).run(repositoryId, digest, scanType, now, manualAt);
-    this.insertJob(job, now);
+    if (job) this.insertJob(job, now);
   }
 
   async getImageScan(repositoryId: number, digest: string): Promise<ImageScan | undefined> {
@@ -693,7 +693,7 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toImageScan(row) : undefined;
   }
 
-  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
+  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) return 'missing';
       if (manualSince !== undefined) {

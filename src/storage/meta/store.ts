@@ -447,11 +447,11 @@ export interface StagedVulnRecord {
 export interface ScanStore {
   getImageScan(repositoryId: number, digest: string): Promise<ImageScan | undefined>;
   /**
-   * Starts a scan of the image (status IN_PROGRESS, findings cleared) and enqueues `job` in the same transaction.
+   * Starts a scan of the image (status IN_PROGRESS, findings cleared) and enqueues `job` (when given) in the same transaction.
    * With `manualSince`, a manual scan: refused ('limited', nothing changed) when one started after that time.
    * 'missing' when the image does not exist.
    */
-  startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob, manualSince?: number): Promise<'started' | 'limited' | 'missing'>;
+  startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'>;
   /** Records a scan's outcome (nothing when the image is gone). */
   finishImageScan(repositoryId: number, digest: string, outcome: ScanOutcome, now: number): Promise<void>;
   /** Images with a stored inventory (for rescans), by repository id then digest, after `after`. */
