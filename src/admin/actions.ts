@@ -138,7 +138,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
       try {
         return await importVulnData(stores.meta, need(a.path, '--path'), {
           sha256: a.sha256, source: a.source, now: stores.clock.now(),
-          job: { kind: RESCAN_JOB, payload: '{}', runAt: stores.clock.now(), maxAttempts: 3 },
+          job: { kind: RESCAN_JOB, payload: '{}', runAt: Date.now(), maxAttempts: 3 },
         });
       } catch (e) {
         if (e instanceof VulnImportError) throw new IdentityError(e.message);

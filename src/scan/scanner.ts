@@ -67,7 +67,8 @@ export class Scanner {
 
   job(repo: Repository, digest: string, match = false): NewJob {
     const payload: ScanJob = { accountId: repo.accountId, repository: repo.name, repositoryId: repo.id, digest, ...(match ? { match } : {}) };
-    return { kind: SCAN_JOB, payload: JSON.stringify(payload), runAt: this.now(), maxAttempts: 3 };
+    // Jobs run on wall-clock time (src/jobs/runner.ts), whatever the registry's test clock says.
+    return { kind: SCAN_JOB, payload: JSON.stringify(payload), runAt: Date.now(), maxAttempts: 3 };
   }
 
   /** The core's scan-on-push decision (src/core/registry.ts). */
