@@ -44,7 +44,8 @@ function debianRecord(id: string, cve: string, pkg: string, fixed: string, sever
 }
 
 // The fixture's packages (test/helpers/scan-fixtures.ts): libssl3 3.0.11-1~deb12u2 (source openssl), zlib1g
-// 1:1.2.13.dfsg-1 (source zlib), libcurl4 7.88.1-10+deb12u4 (source curl).
+// 1:1.2.13.dfsg-1 (source zlib), tar 1.34+dfsg-1.2+deb12u1, and libcurl4 7.88.1-10+deb12u4 (source curl), removed
+// with its configuration files left ("deinstall ok config-files"): not installed, never a finding.
 const RECORDS = {
   // Fixed just above the installed openssl: a finding on libssl3 (CVSS 3.1 5.5: MEDIUM).
   'DEBIAN-CVE-2024-0727.json': debianRecord('DEBIAN-CVE-2024-0727', 'CVE-2024-0727', 'openssl', '3.0.11-1~deb12u3',
@@ -52,7 +53,7 @@ const RECORDS = {
   // Fixed just above the installed zlib, with a CVSS v2 vector too: a finding on zlib1g (CVSS 3.1 9.8: CRITICAL).
   'DEBIAN-CVE-2023-45853.json': debianRecord('DEBIAN-CVE-2023-45853', 'CVE-2023-45853', 'zlib', '1:1.2.13.dfsg-2',
     [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }, { type: 'CVSS_V2', score: 'AV:N/AC:L/Au:N/C:P/I:P/A:P' }]),
-  // Fixed at the installed curl: no finding.
+  // Fixed at the version of curl (a package not installed anyway): no finding.
   'DEBIAN-CVE-2023-38545.json': debianRecord('DEBIAN-CVE-2023-38545', 'CVE-2023-38545', 'curl', '7.88.1-10+deb12u4'),
   // Fixed below the installed openssl: no finding.
   'DEBIAN-CVE-2023-5363.json': debianRecord('DEBIAN-CVE-2023-5363', 'CVE-2023-5363', 'openssl', '3.0.11-1~deb12u1'),
@@ -274,16 +275,18 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
       ['CVE-2024-0727', 'libssl3', '3.0.11-1~deb12u3', 'YES', 'MEDIUM', 5.5],
     ]);
 
-    // New data: curl fixed just above the installed version. The image under CONTINUOUS_SCAN is matched again.
+    // New data: tar fixed just above the installed version. The image under CONTINUOUS_SCAN is matched again.
     const more = join(dir, 'more');
     mkdirSync(more);
-    writeFileSync(join(more, 'DEBIAN-CVE-2023-46218.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2023-46218', 'CVE-2023-46218', 'curl', '7.88.1-10+deb12u5')));
+    writeFileSync(join(more, 'DEBIAN-CVE-2023-39804.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2023-39804', 'CVE-2023-39804', 'tar', '1.34+dfsg-1.2+deb12u2')));
     await berthOk(berth, ['vulndb', 'import', more, '--source', 'Debian-extra']);
     const rescanned = await eventually(async () => {
       const r = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
       return r.imageScanStatus?.status === 'ACTIVE' && r.imageScanFindings!.enhancedFindings!.length === 3 ? r : undefined;
     }, 60_000);
-    assert.ok(rescanned, 'the new data finds the curl vulnerability on a rescan');
-    assert.ok(rescanned.imageScanFindings!.enhancedFindings!.some((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'libcurl4'));
+    assert.ok(rescanned, 'the new data finds the tar vulnerability on a rescan');
+    assert.ok(rescanned.imageScanFindings!.enhancedFindings!.some((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'tar'));
+    // The image outside the CONTINUOUS_SCAN rule was not rescanned (it was never scanned at all).
+    await expectEcrError(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: other, imageId: { imageTag: 'v1' } })), 'ScanNotFoundException');
   });
 });
