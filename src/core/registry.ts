@@ -14,6 +14,7 @@ import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
+import { deleteOwnArtifacts } from './own-artifacts.ts';
 
 /** An upload session's id (a UUID). */
 export const UPLOAD_ID = /^[0-9a-f-]{36}$/;
@@ -339,6 +340,7 @@ export class Registry {
       fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
     }
     if (!(await this.meta.deleteManifest(repo.id, reference))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+    await deleteOwnArtifacts(this.meta, repo.id, reference);
   }
 
   async listTags(repo: Repository, page: Page): Promise<string[]> {

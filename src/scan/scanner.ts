@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { getScanningConfiguration, repositoryScanning } from '../core/scanning.ts';
 import { MediaType } from '../core/manifest.ts';
+import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
 import type { Registry, ScanOnPush } from '../core/registry.ts';
 import type { Logger } from '../server/log.ts';
 import type { NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
@@ -215,7 +216,7 @@ export class Scanner {
       config: { mediaType: MediaType.ociEmpty, digest: config, size: EMPTY_CONFIG.length, data: EMPTY_CONFIG.toString('base64') },
       layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, digest: layer, size: sbom.length }],
       subject: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
-      annotations: { 'dev.berth.sbom.generator': 'berth' },
+      annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' },
     }));
     await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
   }

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
+  BatchDeleteImageCommand, BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
   GetAccountSettingCommand, GetRegistryScanningConfigurationCommand, PutAccountSettingCommand, PutImageCommand,
   PutImageScanningConfigurationCommand, PutRegistryScanningConfigurationCommand, StartImageScanCommand, waitUntilImageScanComplete,
   type ECRClient, type ImageScanFinding,
@@ -174,6 +174,11 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
     const sbomDetail = listed.imageDetails!.find((i) => i.imageDigest === index.manifests[0].digest)!;
     assert.equal(sbomDetail.imageTags, undefined, 'the SBOM is untagged');
     assert.equal(sbomDetail.imageScanStatus, undefined, 'and never scanned itself');
+
+    // The SBOM goes with its image.
+    const deleted = await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageDigest: image.digest }] }));
+    assert.deepEqual(deleted.failures, []);
+    assert.deepEqual((await ecr.send(new DescribeImagesCommand({ repositoryName }))).imageDetails, []);
   });
 
   it('a repository without scanOnPush is not scanned; StartImageScan scans it, once a day per image (LimitExceededException)', async () => {
