@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import {
   BatchDeleteImageCommand, BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
   GetAccountSettingCommand, GetRegistryScanningConfigurationCommand, PutAccountSettingCommand, PutImageCommand,
-  PutImageScanningConfigurationCommand, PutRegistryScanningConfigurationCommand, StartImageScanCommand, waitUntilImageScanComplete,
+  PutImageScanningConfigurationCommand, PutLifecyclePolicyCommand, PutRegistryScanningConfigurationCommand, StartImageScanCommand, waitUntilImageScanComplete,
   type ECRClient, type ImageScanFinding,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -197,6 +197,15 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
     ecr.config.systemClockOffset = now.getTime() - Date.now();
     assert.equal((await ecr.send(new StartImageScanCommand({ repositoryName, imageId: { imageTag: 'v1' } }))).imageScanStatus?.status, 'IN_PROGRESS');
     await waitUntilImageScanComplete({ client: ecr, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { repositoryName, imageId: { imageTag: 'v1' } });
+
+    // The SBOM (untagged, pushed over a day ago by the registry's clock) is not expired by a lifecycle rule on its own.
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: JSON.stringify({ rules: [{
+      rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 }, action: { type: 'expire' },
+    }] }) }));
+    const run = await berthOk(berth, ['lifecycle', 'run', repositoryName]);
+    assert.deepEqual(run.results[0].expired, []);
+    const sbom = await fetch(`${berth.url}/v2/${repositoryName}/referrers/${image.digest}`, { headers: { Authorization: berth.authHeader } });
+    assert.equal(((await sbom.json()) as { manifests: unknown[] }).manifests.length, 1);
   });
 
   it('an artifact that is no image is UNSUPPORTED_IMAGE; an index is scanned through its platform images', async () => {
