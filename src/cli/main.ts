@@ -21,7 +21,7 @@ Usage:
   berth fsck                      verify every blob's digest and every manifest's references
   berth usage                     storage per repository, and the registry's deduplicated total
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
-  berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
+  berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews, image scans): state, attempts, last error
   berth vulndb import <zip|dir|file> [--sha256 HEX] [--source NAME]
                                   import OSV vulnerability data (osv.dev's per-ecosystem all.zip), atomically
   berth vulndb status             the imported vulnerability data: sources, record counts, age
