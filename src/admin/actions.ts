@@ -7,7 +7,7 @@ import type { Stores } from '../server/app.ts';
 import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
 import type { JobStatus } from '../storage/meta/store.ts';
 import type { AdminAccess } from './access.ts';
-import { RESCAN_JOB } from '../scan/scanner.ts';
+import { readSbom, RESCAN_JOB } from '../scan/scanner.ts';
 import { importVulnData, VulnImportError, vulnStatus } from '../scan/vulndb.ts';
 
 export interface AdminArgs {
@@ -29,6 +29,8 @@ export interface AdminArgs {
   path?: string;
   sha256?: string;
   source?: string;
+  /** sbom: the image, `<tag>` or `<digest>` in `repository`. */
+  image?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -150,6 +152,21 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:GetVulnerabilityDataStatus'], resource: 'registry', registryWide: true },
     summary: 'the imported vulnerability data: sources, record counts, import time and age',
     run: (stores) => vulnStatus(stores.meta, stores.clock.now()),
+  },
+  'sbom': {
+    access: { actions: ['berth:GetSbom'], resource: 'registry' },
+    summary: "print the SBOM (CycloneDX) the scanner wrote for an image (--repository <name>, --image <tag|digest>)",
+    run: async (stores, a, acct) => {
+      const name = need(a.repository, '--repository');
+      const repo = await stores.meta.getRepository(a.account ?? acct, name);
+      if (!repo) throw new IdentityError(`repository ${name} does not exist`);
+      const image = need(a.image, '--image');
+      const digest = image.includes(':') ? image : await stores.meta.getTag(repo.id, image);
+      if (!digest || !(await stores.meta.getManifest(repo.id, digest))) throw new IdentityError(`image ${image} does not exist in ${name}`);
+      const sbom = await readSbom(stores.registry, repo, digest);
+      if (sbom === undefined) throw new IdentityError(`image ${image} of ${name} has no SBOM: it has not been scanned`);
+      return sbom;
+    },
   },
   'usage': {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },

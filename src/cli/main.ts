@@ -25,6 +25,7 @@ Usage:
   berth vulndb import <zip|dir|file> [--sha256 HEX] [--source NAME]
                                   import OSV vulnerability data (osv.dev's per-ecosystem all.zip), atomically
   berth vulndb status             the imported vulnerability data: sources, record counts, age
+  berth sbom <repo>:<tag>|<repo>@<digest>  print the SBOM (CycloneDX 1.6) the scanner wrote for an image
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth --help                    show this help
   berth --version                 show the version
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       sha256: { type: 'string' },
       source: { type: 'string' },
       path: { type: 'string' },
+      image: { type: 'string' },
     },
   });
   if (values.version) {
@@ -78,6 +80,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'jobs') return admin('list-jobs', values);
   if (command === 'vulndb' && positionals[1] === 'import') return admin('vulndb-import', { ...values, path: positionals[2] ?? values.path });
   if (command === 'vulndb' && positionals[1] === 'status') return admin('vulndb-status', values);
+  if (command === 'sbom' && positionals[1]) {
+    const ref = positionals[1];
+    const at = ref.indexOf('@');
+    const colon = ref.lastIndexOf(':');
+    const [repository, image] = at >= 0 ? [ref.slice(0, at), ref.slice(at + 1)] : colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+    return admin('sbom', { ...values, repository, image });
+  }
   if (command === 'lifecycle' && positionals[1] === 'run') return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
@@ -120,6 +129,7 @@ interface AdminFlags {
   path?: string;
   sha256?: string;
   source?: string;
+  image?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -141,7 +151,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
-      path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source,
+      path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

@@ -247,3 +247,15 @@ export class Scanner {
     }
   }
 }
+
+/** The SBOM the scanner wrote for an image (`berth sbom`): the CycloneDX document, or undefined when there is none. */
+export async function readSbom(registry: Registry, repo: Repository, digest: string): Promise<unknown> {
+  const referrers = await registry.meta.listReferrers(repo.id, digest, CYCLONEDX_MEDIA_TYPE);
+  const own = referrers.find((r) => r.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined);
+  if (!own) return undefined;
+  const manifest = await registry.meta.getManifest(repo.id, own.digest);
+  const layer = (JSON.parse(manifest!.content.toString('utf8')) as { layers: { digest: string }[] }).layers[0];
+  const chunks: Buffer[] = [];
+  for await (const chunk of await registry.blobs.read(layer.digest)) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}

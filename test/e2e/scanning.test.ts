@@ -175,6 +175,11 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
     assert.equal(sbomDetail.imageTags, undefined, 'the SBOM is untagged');
     assert.equal(sbomDetail.imageScanStatus, undefined, 'and never scanned itself');
 
+    // `berth sbom` prints it.
+    const printed = await berthOk(berth, ['sbom', `${repositoryName}:v1`]);
+    assert.deepEqual(printed, sbom);
+    assert.deepEqual(await berthOk(berth, ['sbom', `${repositoryName}@${image.digest}`]), sbom);
+
     // The SBOM goes with its image.
     const deleted = await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageDigest: image.digest }] }));
     assert.deepEqual(deleted.failures, []);
