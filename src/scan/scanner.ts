@@ -144,7 +144,8 @@ export class Scanner {
       }
       const findings = findingsOf(result.inventory, advisories.index);
       await this.finish(repo, job.digest, done, findings, result.inventory, advisories);
-      await this.writeSbom(repo, manifest, result.inventory);
+      // An image deleted during its scan gets no SBOM (it would outlive it).
+      if (await this.meta.getManifest(repo.id, job.digest)) await this.writeSbom(repo, manifest, result.inventory);
       return { digest: job.digest, packages: result.inventory.packages.length, findings: findings.length };
     } catch (e) {
       this.log?.warn({ err: e, repository: repo.name, digest: job.digest }, 'image scan failed');
