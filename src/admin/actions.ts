@@ -7,6 +7,8 @@ import type { Stores } from '../server/app.ts';
 import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
 import type { JobStatus } from '../storage/meta/store.ts';
 import type { AdminAccess } from './access.ts';
+import { readSbom, RESCAN_JOB } from '../scan/scanner.ts';
+import { importVulnData, VulnImportError, vulnStatus } from '../scan/vulndb.ts';
 
 export interface AdminArgs {
   account?: string;
@@ -23,6 +25,12 @@ export interface AdminArgs {
   /** Filters of list-jobs. */
   status?: string;
   kind?: string;
+  /** vulndb-import: the OSV data (a zip, a directory or a .json file), its published SHA-256, the source's name. */
+  path?: string;
+  sha256?: string;
+  source?: string;
+  /** sbom: the image, `<tag>` or `<digest>` in `repository`. */
+  image?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -123,6 +131,41 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
       if (a.status !== undefined && !statuses.includes(a.status)) throw new IdentityError(`--status must be one of ${statuses.join(', ')}`);
       const jobs = await stores.meta.listJobs({ status: a.status as JobStatus | undefined, kind: a.kind }, undefined, 100);
       return { jobs: jobs.map(({ payload, result, ...j }) => ({ ...j, payload: JSON.parse(payload), runAt: iso(j.runAt), createdAt: iso(j.createdAt), updatedAt: iso(j.updatedAt), leaseUntil: j.leaseUntil === null ? null : iso(j.leaseUntil) })) };
+    },
+  },
+  'vulndb-import': {
+    access: { actions: ['berth:ImportVulnerabilityData'], resource: 'registry', registryWide: true },
+    summary: 'import OSV vulnerability data (--path <all.zip|dir|file.json>, --sha256 <hex> to check the file): atomic',
+    run: async (stores, a) => {
+      try {
+        return await importVulnData(stores.meta, need(a.path, '--path'), {
+          sha256: a.sha256, source: a.source, now: stores.clock.now(),
+          job: { kind: RESCAN_JOB, payload: '{}', runAt: Date.now(), maxAttempts: 3 },
+        });
+      } catch (e) {
+        if (e instanceof VulnImportError) throw new IdentityError(e.message);
+        throw e;
+      }
+    },
+  },
+  'vulndb-status': {
+    access: { actions: ['berth:GetVulnerabilityDataStatus'], resource: 'registry', registryWide: true },
+    summary: 'the imported vulnerability data: sources, record counts, import time and age',
+    run: (stores) => vulnStatus(stores.meta, stores.clock.now()),
+  },
+  'sbom': {
+    access: { actions: ['berth:GetSbom'], resource: 'registry' },
+    summary: "print the SBOM (CycloneDX) the scanner wrote for an image (--repository <name>, --image <tag|digest>)",
+    run: async (stores, a, acct) => {
+      const name = need(a.repository, '--repository');
+      const repo = await stores.meta.getRepository(a.account ?? acct, name);
+      if (!repo) throw new IdentityError(`repository ${name} does not exist`);
+      const image = need(a.image, '--image');
+      const digest = image.includes(':') ? image : await stores.meta.getTag(repo.id, image);
+      if (!digest || !(await stores.meta.getManifest(repo.id, digest))) throw new IdentityError(`image ${image} does not exist in ${name}`);
+      const sbom = await readSbom(stores.registry, repo, digest);
+      if (sbom === undefined) throw new IdentityError(`image ${image} of ${name} has no SBOM: it has not been scanned`);
+      return sbom;
     },
   },
   'usage': {

@@ -1,6 +1,6 @@
 // The `berth` command.
 import { parseArgs } from 'node:util';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
@@ -21,7 +21,11 @@ Usage:
   berth fsck                      verify every blob's digest and every manifest's references
   berth usage                     storage per repository, and the registry's deduplicated total
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
-  berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
+  berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews, image scans): state, attempts, last error
+  berth vulndb import <zip|dir|file> [--sha256 HEX] [--source NAME]
+                                  import OSV vulnerability data (osv.dev's per-ecosystem all.zip), atomically
+  berth vulndb status             the imported vulnerability data: sources, record counts, age
+  berth sbom <repo>:<tag>|<repo>@<digest>  print the SBOM (CycloneDX 1.6) the scanner wrote for an image
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth --help                    show this help
   berth --version                 show the version
@@ -58,6 +62,10 @@ async function main(argv: string[]): Promise<number> {
       seconds: { type: 'string' },
       status: { type: 'string' },
       kind: { type: 'string' },
+      sha256: { type: 'string' },
+      source: { type: 'string' },
+      path: { type: 'string' },
+      image: { type: 'string' },
     },
   });
   if (values.version) {
@@ -70,6 +78,15 @@ async function main(argv: string[]): Promise<number> {
   // Maintenance commands are admin actions of the same name.
   if (command === 'gc' || command === 'fsck' || command === 'usage') return admin(command, values);
   if (command === 'jobs') return admin('list-jobs', values);
+  if (command === 'vulndb' && positionals[1] === 'import') return admin('vulndb-import', { ...values, path: positionals[2] ?? values.path });
+  if (command === 'vulndb' && positionals[1] === 'status') return admin('vulndb-status', values);
+  if (command === 'sbom' && positionals[1]) {
+    const ref = positionals[1];
+    const at = ref.indexOf('@');
+    const colon = ref.lastIndexOf(':');
+    const [repository, image] = at >= 0 ? [ref.slice(0, at), ref.slice(at + 1)] : colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+    return admin('sbom', { ...values, repository, image });
+  }
   if (command === 'lifecycle' && positionals[1] === 'run') return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
@@ -109,6 +126,10 @@ interface AdminFlags {
   seconds?: string;
   status?: string;
   kind?: string;
+  path?: string;
+  sha256?: string;
+  source?: string;
+  image?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -130,6 +151,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
+      path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

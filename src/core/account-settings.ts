@@ -1,6 +1,6 @@
 // Account settings, as ECR's GetAccountSetting / PutAccountSetting name them. Berth implements BLOB_MOUNTING
-// (automatic cross-repository mounts); ECR's other names (BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE) belong to
-// features Berth does not have. Stored per account in the settings table.
+// (automatic cross-repository mounts) and BASIC_SCAN_TYPE_VERSION; REGISTRY_POLICY_SCOPE belongs to a feature
+// Berth does not have. Stored per account in the settings table.
 import type { MetaStore } from '../storage/meta/store.ts';
 
 /** Every setting name ECR accepts. */
@@ -10,6 +10,9 @@ export const ECR_ACCOUNT_SETTING_NAMES = ['BASIC_SCAN_TYPE_VERSION', 'REGISTRY_P
 export const ACCOUNT_SETTINGS: Record<string, { values: readonly string[]; default: string }> = {
   // ECR's default is DISABLED; Berth's is ENABLED, because docker relies on cross-repository mounts (README).
   BLOB_MOUNTING: { values: ['ENABLED', 'DISABLED'], default: 'ENABLED' },
+  // The basic scanning engine ECR names (AWS_NATIVE, the default since 2025, or the former CLAIR): accepted and
+  // reported; Berth's own scanner answers for both.
+  BASIC_SCAN_TYPE_VERSION: { values: ['AWS_NATIVE', 'CLAIR'], default: 'AWS_NATIVE' },
 };
 
 const key = (accountId: string, name: string) => `account/${accountId}/${name}`;

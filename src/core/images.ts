@@ -1,6 +1,7 @@
 // Images as the ECR API sees them: a manifest and its tags, identified by digest and/or tag. Listing,
 // describing, resolving identifiers and deleting, with ECR's semantics (removing an image's last tag deletes
 // the image, unless an index in the repository still references it).
+import { deleteOwnArtifacts } from './own-artifacts.ts';
 import type { ImageId, ImageRow, MetaStore, Repository, TagStatus } from '../storage/meta/store.ts';
 import { isValidDigest, isValidTag } from './grammar.ts';
 
@@ -71,7 +72,7 @@ export class Images {
       }
       return { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' };
     }
-    await this.meta.deleteManifest(repo.id, resolved.digest);
+    if (await this.meta.deleteManifest(repo.id, resolved.digest)) await deleteOwnArtifacts(this.meta, repo.id, resolved.digest);
     return {
       deleted: image.tags.length > 0
         ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t }))

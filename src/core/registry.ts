@@ -4,7 +4,7 @@
 // references is reachable from its repository; an index keeps its children.
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
-import type { MetaStore, Page, Referrer, Repository, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
+import type { MetaStore, Page, Referrer, Repository, ScanOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
 import { fail, isStorageFull } from './errors.ts';
 import { LastUse } from './last-use.ts';
 import { digestOfStream } from './digest.ts';
@@ -14,6 +14,7 @@ import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
+import { deleteOwnArtifacts } from './own-artifacts.ts';
 
 /** An upload session's id (a UUID). */
 export const UPLOAD_ID = /^[0-9a-f-]{36}$/;
@@ -41,6 +42,9 @@ export interface ManifestPut {
   tagChanged: boolean;
 }
 
+/** What decides whether a manifest pushed anew is scanned (src/scan/scanner.ts): the scan to start with its write. */
+export type ScanOnPush = (repo: Repository, manifest: { digest: string; mediaType: string; artifactType: string | null; subject: string | null }) => Promise<ScanOnWrite | undefined>;
+
 /** How many repositories holding a blob an automatic mount considers (each needs an authorization decision). */
 const MOUNT_CANDIDATES = 32;
 
@@ -58,6 +62,8 @@ export class Registry {
   private readonly touchIntervalMs: number;
   /** Uses of blobs and manifests not written yet: flushed before garbage collection and at close. */
   readonly lastUse: LastUse;
+  /** Scan on push: set by the scanner when it is wired in (none: nothing is scanned). */
+  scanOnPush?: ScanOnPush;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;
@@ -273,6 +279,9 @@ export class Registry {
     const imageSize = manifest.manifests.length > 0 ? await this.largestChild(repo, manifest.manifests) : manifest.layersSize;
     const tagImmutable = tag !== undefined && isTagImmutable(repo.imageTagMutability, repo.mutabilityExclusions, tag);
     const now = this.now();
+    // Decided before the write, enqueued in its transaction (only when the manifest is new): a crash between the
+    // reply and the scan loses no scan.
+    const scan = await this.scanOnPush?.(repo, { digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType ?? null, subject: manifest.subject?.digest ?? null });
     const write = await this.meta.putManifest({
       repositoryId: repo.id,
       digest,
@@ -287,7 +296,7 @@ export class Registry {
       manifests: manifest.manifests,
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
-    }, tag, now, tagImmutable);
+    }, tag, now, tagImmutable, scan);
     if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {
@@ -342,6 +351,7 @@ export class Registry {
       fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
     }
     if (!(await this.meta.deleteManifest(repo.id, reference))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+    await deleteOwnArtifacts(this.meta, repo.id, reference);
   }
 
   async listTags(repo: Repository, page: Page): Promise<string[]> {

@@ -7,6 +7,7 @@ import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
 import type { Lifecycle } from '../lifecycle/worker.ts';
+import type { Scanner } from '../scan/scanner.ts';
 import type { Repository } from '../storage/meta/store.ts';
 import { EcrError } from './errors.ts';
 import type { Authorized } from './authorize.ts';
@@ -28,6 +29,7 @@ export interface EcrContext {
   repositories: Repositories;
   images: Images;
   lifecycle: Lifecycle;
+  scanner: Scanner;
   region: string;
   /** host[:port] users reach the registry at, and its scheme. */
   publicHost: string;

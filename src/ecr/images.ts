@@ -9,8 +9,18 @@ import { RegistryError } from '../core/errors.ts';
 import type { ImageRow, Repository, TagStatus } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, pageOf, authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, fromRegistryError, invalidParameter } from './errors.ts';
+import { scanStatus, scanSummary } from './scanning.ts';
 
 const DEFAULT_PAGE = 100;
+
+/** An image's detail with its scan status and summary, when it was scanned. */
+async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): Promise<Wire<ImageDetail>> {
+  const detail = imageDetail(repo, row);
+  const scan = await ctx.registry.meta.getImageScan(repo.id, row.digest);
+  if (!scan) return detail;
+  const summary = scanSummary(scan);
+  return { ...detail, imageScanStatus: scanStatus(scan), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
+}
 
 function imageDetail(repo: Repository, row: ImageRow): Wire<ImageDetail> {
   return {
@@ -61,7 +71,7 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
       }
       if (seen.has(resolved.digest)) continue;
       seen.add(resolved.digest);
-      details.push(imageDetail(repo, (await ctx.images.get(repo, resolved.digest))!));
+      details.push(await scannedDetail(ctx, repo, (await ctx.images.get(repo, resolved.digest))!));
     }
     return { imageDetails: details };
   }
@@ -70,7 +80,7 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   const rows = await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1);
   const { shown, ...next } = pageOf(rows, limit, (last) => last.digest);
   return {
-    imageDetails: shown.map((r) => imageDetail(repo, r)),
+    imageDetails: await Promise.all(shown.map((r) => scannedDetail(ctx, repo, r))),
     ...next,
   };
 }

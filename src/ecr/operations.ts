@@ -11,6 +11,7 @@ import * as policies from './policies.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
+import * as scanning from './scanning.ts';
 import * as settings from './settings.ts';
 import { model } from './validate.ts';
 
@@ -67,11 +68,15 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   DescribeRegistry: onRegistry(registry.describeRegistry),
   GetAccountSetting: onRegistry(settings.getAccountSetting),
   PutAccountSetting: onRegistry(settings.putAccountSetting),
+  PutRegistryScanningConfiguration: onRegistry(scanning.putRegistryScanningConfiguration),
+  GetRegistryScanningConfiguration: onRegistry(scanning.getRegistryScanningConfiguration),
+  BatchGetRepositoryScanningConfiguration: { run: scanning.batchGetRepositoryScanningConfiguration, resource: { kind: 'repositories' } },
+  StartImageScan: repository(scanning.startImageScan),
+  DescribeImageScanFindings: repository(scanning.describeImageScanFindings),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
-  [/Scan|ScanningConfiguration/, 'vulnerability scanning'],
   [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],
   [/RepositoryCreationTemplate/, 'repository creation templates'],

@@ -10,6 +10,7 @@ import type { Principal } from '../auth/principal.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Images } from '../core/images.ts';
 import type { Lifecycle } from '../lifecycle/worker.ts';
+import type { Scanner } from '../scan/scanner.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Logger } from '../server/log.ts';
@@ -38,6 +39,7 @@ export interface EcrDeps {
   repositories: Repositories;
   images: Images;
   lifecycle: Lifecycle;
+  scanner: Scanner;
   region: string;
   publicHost: string;
   publicScheme: string;
@@ -75,7 +77,7 @@ export function ecrHandler(deps: EcrDeps) {
       const ctx: EcrContext = {
         operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
         authorized: { registryId }, sourceIp: req.socket.remoteAddress, registry: deps.registry,
-        repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost,
+        repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, scanner: deps.scanner, region: deps.region, publicHost: deps.publicHost,
         publicScheme: deps.publicScheme, layerParts,
       };
       // The table's decision before the operation runs (src/ecr/operations.ts).

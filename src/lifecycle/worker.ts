@@ -4,6 +4,7 @@ import type { Images } from '../core/images.ts';
 import type { Logger } from '../server/log.ts';
 import type { MetaStore, Repository } from '../storage/meta/store.ts';
 import { evaluateLifecycle, type LifecycleResult } from './evaluate.ts';
+import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
 import { parseLifecyclePolicy } from './policy.ts';
 import { PreviewResults } from './preview-results.ts';
 
@@ -46,7 +47,19 @@ export class Lifecycle {
   async evaluate(repo: Repository, policyText: string): Promise<LifecycleResult[]> {
     const policy = parseLifecyclePolicy(policyText);
     await this.lastUse?.flush();
-    return evaluateLifecycle(policy, await this.meta.lifecycleImages(repo.id), this.now());
+    return evaluateLifecycle(policy, await this.ownImages(repo), this.now());
+  }
+
+  /** The images rules see: not the artifacts Berth writes itself (SBOMs), which go with their subject only. */
+  private async ownImages(repo: Repository) {
+    const images = await this.meta.lifecycleImages(repo.id);
+    const kept = [];
+    for (const image of images) {
+      // Berth's artifacts are untagged: only untagged images need a look at their annotations.
+      if (image.tags.length === 0 && (await this.meta.getManifest(repo.id, image.digest))?.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined) continue;
+      kept.push(image);
+    }
+    return kept;
   }
 
   /**

@@ -43,7 +43,7 @@ interface Seen { principal?: Principal; operation?: string; loginFailed?: boolea
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
   const stores = await openStores(config, log);
-  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, audit, clock, jobs, space } = stores;
+  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, audit, clock, jobs, space } = stores;
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
@@ -67,7 +67,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   });
   const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
   const admin = adminHandler(stores, authorizer);
-  const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
+  const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -14,6 +14,7 @@ import { fsck, type FsckReport } from '../gc/fsck.ts';
 import { Lifecycle, PREVIEW_JOB, type PreviewJob } from '../lifecycle/worker.ts';
 import { JobRunner } from '../jobs/runner.ts';
 import { openBlobStore } from '../storage/blobs/open.ts';
+import { RESCAN_JOB, SCAN_JOB, Scanner, type ScanJob } from '../scan/scanner.ts';
 import { openMetaStore } from '../storage/meta/open.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
@@ -32,6 +33,8 @@ export interface Stores {
   repositories: Repositories;
   images: Images;
   lifecycle: Lifecycle;
+  /** Image scanning (scan on push, manual scans, rescans after an import). */
+  scanner: Scanner;
   collector: Collector;
   audit: Logger;
   clock: Clock;
@@ -77,6 +80,8 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   const auditLog = createAuditLogger(auditPath, (lines, error) => space.auditDropped(lines, error));
   const audit = auditLog.logger;
   const lifecycle = new Lifecycle(meta, images, audit, clock.now, registry.lastUse);
+  const scanner = new Scanner(registry, clock.now, log);
+  registry.scanOnPush = scanner.scanOnPush;
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
   const gc = async (dryRun: boolean) => {
     // Leases renewed by pulls are still in memory: written first, so that collection sees them. When that
@@ -91,10 +96,12 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [GC_JOB]: (p) => gc((p as { dryRun?: boolean }).dryRun === true),
       [LIFECYCLE_JOB]: async (p) => ({ results: await lifecycle.runAll((p as { repository?: { accountId: string; name: string } }).repository) }),
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
+      [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
+      [RESCAN_JOB]: () => scanner.rescanContinuous(),
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, collector, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {

@@ -491,6 +491,71 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('ScanStore', () => {
+      const job = (digest: string) => ({ kind: 'scan', payload: JSON.stringify({ digest }), runAt: 1, maxAttempts: 3 });
+
+      it('a manifest written with a scan starts it in the same transaction; a rewrite does not; the scan goes with the image', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'image');
+        await store.putManifest(m, 'v1', 5, false, { scanType: 'BASIC', job: job(m.digest) });
+        const scan = (await store.getImageScan(repo.id, m.digest))!;
+        assert.deepEqual({ status: scan.status, scanType: scan.scanType, startedAt: scan.startedAt, findings: scan.findings, manualScanAt: scan.manualScanAt }, { status: 'IN_PROGRESS', scanType: 'BASIC', startedAt: 5, findings: null, manualScanAt: null });
+        assert.deepEqual((await store.listJobs({ kind: 'scan' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest), [m.digest]);
+        await store.putManifest(m, 'v2', 6, false, { scanType: 'BASIC', job: job(m.digest) });
+        assert.equal((await store.listJobs({ kind: 'scan' }, undefined, 10)).length, 1, 'a manifest stored already is not scanned again');
+        await store.finishImageScan(repo.id, m.digest, { status: 'COMPLETE', description: 'done', findings: '[1]', severityCounts: '{"HIGH":1}', inventory: '{"packages":[]}', vulnerabilitySourceUpdatedAt: 3 }, 7);
+        const done = (await store.getImageScan(repo.id, m.digest))!;
+        assert.deepEqual([done.status, done.description, done.completedAt, done.findings, done.severityCounts, done.inventory, done.vulnerabilitySourceUpdatedAt], ['COMPLETE', 'done', 7, '[1]', '{"HIGH":1}', '{"packages":[]}', 3]);
+        assert.deepEqual(await store.listScannedImages(undefined, 10), [{ repositoryId: repo.id, digest: m.digest, accountId: ACCOUNT, repositoryName: 'app', scanType: 'BASIC' }]);
+        // A rescan from the stored inventory keeps it.
+        await store.finishImageScan(repo.id, m.digest, { status: 'COMPLETE', description: null, findings: '[]', severityCounts: '{}', vulnerabilitySourceUpdatedAt: 4 }, 8);
+        assert.equal((await store.getImageScan(repo.id, m.digest))!.inventory, '{"packages":[]}');
+        assert.equal(await store.deleteManifest(repo.id, m.digest), true);
+        assert.equal(await store.getImageScan(repo.id, m.digest), undefined);
+      });
+
+      it('manual scans: one after the time given, refused otherwise; a missing image is missing', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'image');
+        await store.putManifest(m, undefined, 1, false);
+        assert.equal(await store.startImageScan(repo.id, sha256('nope'), 'BASIC', 10, job('x'), 0), 'missing');
+        assert.equal(await store.startImageScan(repo.id, m.digest, 'BASIC', 100, job(m.digest), 0), 'started');
+        assert.equal((await store.getImageScan(repo.id, m.digest))!.manualScanAt, 100);
+        assert.equal(await store.startImageScan(repo.id, m.digest, 'BASIC', 150, job(m.digest), 50), 'limited');
+        assert.equal(await store.startImageScan(repo.id, m.digest, 'ENHANCED', 160, job(m.digest)), 'started', 'a scan that is not manual is not limited');
+        assert.equal((await store.getImageScan(repo.id, m.digest))!.manualScanAt, 100, 'and keeps the time of the manual one');
+        assert.equal(await store.startImageScan(repo.id, m.digest, 'BASIC', 300, job(m.digest), 200), 'started');
+        assert.equal((await store.listJobs({ kind: 'scan' }, undefined, 10)).length, 3);
+      });
+
+      it('vulnerability data: staged, swapped in per source in one transaction, counted, paged; a discarded import changes nothing', async (store) => {
+        assert.equal(await store.vulnDataVersion(), 0);
+        await store.stageVulnRecords('i1', [{ id: 'DSA-1', modified: 'm', record: '{"id":"DSA-1"}' }, { id: 'DSA-2', modified: 'm', record: '{"id":"DSA-2"}' }]);
+        await store.stageVulnRecords('i1', [{ id: 'DSA-1', modified: 'm2', record: '{"id":"DSA-1","v":2}' }]);
+        assert.deepEqual(await store.listVulnRecords(undefined, 10), [], 'staged records are not seen');
+        const v1 = await store.commitVulnImport('i1', { name: 'Debian', records: 0, importedAt: 50, sha256: 'ab', origin: '/x/all.zip' }, { kind: 'rescan', payload: '{}', runAt: 50, maxAttempts: 1 });
+        assert.equal(v1, 1);
+        assert.equal((await store.listJobs({ kind: 'rescan' }, undefined, 10)).length, 1, 'the rescans are enqueued with the swap');
+        await store.stageVulnRecords('i2', [{ id: 'GHSA-1', modified: 'm', record: '{"id":"GHSA-1"}' }]);
+        await store.commitVulnImport('i2', { name: 'npm', records: 0, importedAt: 60, sha256: null, origin: '/d' });
+        await store.stageVulnRecords('i3', [{ id: 'GHSA-9', modified: 'm', record: '{}' }]);
+        await store.discardVulnImport('i3');
+        assert.deepEqual(await store.listVulnSources(), [
+          { name: 'Debian', records: 2, importedAt: 50, sha256: 'ab', origin: '/x/all.zip' },
+          { name: 'npm', records: 1, importedAt: 60, sha256: null, origin: '/d' },
+        ]);
+        const all = await walk(2, async (after: { key: string; record: string } | undefined) => store.listVulnRecords(after?.key, 2));
+        assert.deepEqual(all.map((r) => r.record), ['{"id":"DSA-1","v":2}', '{"id":"DSA-2"}', '{"id":"GHSA-1"}']);
+        // Importing a source again replaces its records.
+        await store.stageVulnRecords('i4', [{ id: 'DSA-3', modified: 'm', record: '{"id":"DSA-3"}' }]);
+        assert.equal(await store.commitVulnImport('i4', { name: 'Debian', records: 0, importedAt: 70, sha256: null, origin: '/y' }), 3);
+        assert.deepEqual((await store.listVulnRecords(undefined, 10)).map((r) => r.record), ['{"id":"DSA-3"}', '{"id":"GHSA-1"}']);
+        assert.equal(await store.vulnDataVersion(), 3);
+        await store.commitVulnImport('i3', { name: 'empty', records: 0, importedAt: 80, sha256: null, origin: '/e' });
+        assert.equal((await store.listVulnSources()).find((s) => s.name === 'empty')!.records, 0, 'the discarded records are gone');
+      });
+    });
+
     describe('concurrency between two nodes', () => {
       const ROUNDS = 20;
 

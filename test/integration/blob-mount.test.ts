@@ -202,7 +202,7 @@ describe('BLOB_MOUNTING, through GetAccountSetting and PutAccountSetting', () =>
   });
 
   it('refuses the ECR settings Berth does not implement with ValidationException that says so', async () => {
-    for (const name of ['BASIC_SCAN_TYPE_VERSION', 'REGISTRY_POLICY_SCOPE']) {
+    for (const name of ['REGISTRY_POLICY_SCOPE']) {
       await expectEcrError(sdk.send(new GetAccountSettingCommand({ name })), 'ValidationException', new RegExp(`${name} is not supported by Berth`));
     }
     await expectEcrError(sdk.send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V2' })), 'ValidationException', /not supported/);

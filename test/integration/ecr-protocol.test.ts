@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreatePullThroughCacheRuleCommand, CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
-  GetAuthorizationTokenCommand, PutRegistryScanningConfigurationCommand,
-  PutReplicationConfigurationCommand, StartImageScanCommand, type ECRClient,
+  GetAuthorizationTokenCommand,
+  PutReplicationConfigurationCommand, type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
@@ -159,16 +159,14 @@ describe('ECR protocol, SigV4 and registry operations', () => {
   });
 
   // The operations no issue has filled yet. When an issue implements one, it takes the operation out of this
-  // list and tests it for real. (Repository policies went with issue 4, lifecycle policies with issue 5.)
+  // list and tests it for real. (Repository policies went with issue 4, lifecycle policies with issue 5, scanning with issue 18.)
   it('answers the operations of later issues with an error naming the operation, never a success', async () => {
     const repositoryName = uniqueName('proto-later');
     await ecr.send(new CreateRepositoryCommand({ repositoryName }));
     const calls: [string, () => Promise<unknown>][] = [
-      ['StartImageScan', () => ecr.send(new StartImageScanCommand({ repositoryName, imageId: { imageTag: 'latest' } }))],
       ['PutReplicationConfiguration', () => ecr.send(new PutReplicationConfigurationCommand({
         replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: account }] }] },
       }))],
-      ['PutRegistryScanningConfiguration', () => ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [] }))],
       ['CreatePullThroughCacheRule', () => ecr.send(new CreatePullThroughCacheRuleCommand({
         ecrRepositoryPrefix: 'cache', upstreamRegistryUrl: 'public.ecr.aws',
       }))],

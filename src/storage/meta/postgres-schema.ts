@@ -183,4 +183,45 @@ export const POSTGRES_MIGRATIONS: string[] = [
   ALTER TABLE uploads ADD COLUMN principal_arn TEXT;
   CREATE INDEX uploads_principal ON uploads (principal_arn) WHERE principal_arn IS NOT NULL;
   `,
+  `
+  -- Image scans (ECR's scan status and findings) with the inventory kept for rescans, deleted with their image.
+  CREATE TABLE image_scans (
+    repository_id BIGINT NOT NULL,
+    digest TEXT COLLATE "C" NOT NULL,
+    scan_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    description TEXT,
+    started_at BIGINT NOT NULL,
+    completed_at BIGINT,
+    vuln_source_updated_at BIGINT,
+    findings TEXT,
+    severity_counts TEXT,
+    inventory TEXT,
+    manual_scan_at BIGINT,
+    PRIMARY KEY (repository_id, digest),
+    FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  -- Vulnerability data (OSV records) by source; an import is staged, then swapped in in one transaction.
+  CREATE TABLE vuln_records (
+    source TEXT COLLATE "C" NOT NULL,
+    record_id TEXT COLLATE "C" NOT NULL,
+    modified TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (source, record_id)
+  );
+  CREATE TABLE vuln_staging (
+    import_id TEXT NOT NULL,
+    record_id TEXT COLLATE "C" NOT NULL,
+    modified TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (import_id, record_id)
+  );
+  CREATE TABLE vuln_sources (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    records BIGINT NOT NULL,
+    imported_at BIGINT NOT NULL,
+    sha256 TEXT,
+    origin TEXT NOT NULL
+  );
+  `,
 ];

@@ -8,8 +8,9 @@ import pg from 'pg';
 import type {
   AccessKeyRow, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, Repository, RepositorySettings,
-  ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage,
+  ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
 } from './store.ts';
+import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -342,7 +343,7 @@ export class PostgresMetaStore implements MetaStore {
     return digests.filter((d) => !found.has(d));
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite> {
     return this.transaction(async (q) => {
       // A repository being deleted is waited for (its delete holds its row), then found gone.
       if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
@@ -392,6 +393,7 @@ export class PostgresMetaStore implements MetaStore {
             SELECT $1, $2, child, kind FROM unnest($3::text[], $4::text[]) AS x (child, kind) ON CONFLICT DO NOTHING`,
           [m.repositoryId, m.digest, [...m.blobs, ...m.manifests], kinds]);
         }
+        if (scan) await beginScan(q, m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         await q.run(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4)
@@ -701,6 +703,87 @@ export class PostgresMetaStore implements MetaStore {
     await this.queries.run('UPDATE lifecycle_previews SET status = $1, results = $2 WHERE repository_id = $3', [status, results, repositoryId]);
   }
 
+  // --- image scans and vulnerability data ---
+
+  async getImageScan(repositoryId: number, digest: string): Promise<ImageScan | undefined> {
+    const row = await this.queries.row('SELECT * FROM image_scans WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
+    return row ? toImageScan(row) : undefined;
+  }
+
+  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
+    return this.transaction(async (q) => {
+      // The manifest's row is locked: two manual scans of one image take turns, and a delete waits.
+      if (!(await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]))) return 'missing';
+      if (manualSince !== undefined) {
+        const row = await q.row('SELECT manual_scan_at FROM image_scans WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
+        if (row && row.manual_scan_at !== null && Number(row.manual_scan_at) > manualSince) return 'limited';
+      }
+      await beginScan(q, repositoryId, digest, scanType, now, job, manualSince === undefined ? null : now);
+      return 'started';
+    });
+  }
+
+  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number): Promise<void> {
+    await this.queries.run(`UPDATE image_scans SET status = $1, description = $2, completed_at = $3, findings = $4, severity_counts = $5, vuln_source_updated_at = $6,
+      inventory = CASE WHEN $7 THEN $8 ELSE inventory END WHERE repository_id = $9 AND digest = $10`, [
+      o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
+      o.inventory !== undefined, o.inventory ?? null, repositoryId, digest]);
+  }
+
+  async listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number) {
+    return (await this.queries.rows(`SELECT s.repository_id, s.digest, s.scan_type, r.account_id, r.name FROM image_scans s JOIN repositories r ON r.id = s.repository_id
+      WHERE s.inventory IS NOT NULL AND (s.repository_id, s.digest) > ($1, $2) ORDER BY s.repository_id, s.digest LIMIT $3`,
+    [after?.repositoryId ?? 0, after?.digest ?? '', limit]))
+      .map((r) => ({ repositoryId: Number(r.repository_id), digest: String(r.digest), accountId: String(r.account_id), repositoryName: String(r.name), scanType: String(r.scan_type) as 'BASIC' | 'ENHANCED' }));
+  }
+
+  async stageVulnRecords(importId: string, records: StagedVulnRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // One id twice in a batch would make ON CONFLICT touch a row twice: the last one wins, as on SQLite.
+    const last = new Map(records.map((r) => [r.id, r]));
+    const rows = [...last.values()];
+    await this.queries.run(`INSERT INTO vuln_staging (import_id, record_id, modified, record)
+      SELECT $1, id, modified, record FROM unnest($2::text[], $3::text[], $4::text[]) AS x (id, modified, record)
+      ON CONFLICT (import_id, record_id) DO UPDATE SET modified = excluded.modified, record = excluded.record`,
+    [importId, rows.map((r) => r.id), rows.map((r) => r.modified), rows.map((r) => r.record)]);
+  }
+
+  async commitVulnImport(importId: string, source: VulnSource, job?: NewJob): Promise<number> {
+    return this.transaction(async (q) => {
+      // Imports of one source take turns (its status row may not exist yet).
+      await this.lock(q, `vulndb ${source.name}`);
+      await q.run('DELETE FROM vuln_records WHERE source = $1', [source.name]);
+      const records = await q.run('INSERT INTO vuln_records (source, record_id, modified, record) SELECT $1, record_id, modified, record FROM vuln_staging WHERE import_id = $2', [source.name, importId]);
+      await q.run('DELETE FROM vuln_staging WHERE import_id = $1', [importId]);
+      await q.run(`INSERT INTO vuln_sources (name, records, imported_at, sha256, origin) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (name) DO UPDATE SET records = excluded.records, imported_at = excluded.imported_at, sha256 = excluded.sha256, origin = excluded.origin`,
+      [source.name, records, source.importedAt, source.sha256, source.origin]);
+      const version = Number((await q.row(`INSERT INTO settings (key, value) VALUES ('vulndb_version', '1')
+        ON CONFLICT (key) DO UPDATE SET value = (settings.value::bigint + 1)::text RETURNING value`))!.value);
+      if (job) await insertJob(q, job, source.importedAt);
+      return version;
+    });
+  }
+
+  async discardVulnImport(importId: string): Promise<void> {
+    await this.queries.run('DELETE FROM vuln_staging WHERE import_id = $1', [importId]);
+  }
+
+  async listVulnSources(): Promise<VulnSource[]> {
+    return (await this.queries.rows('SELECT * FROM vuln_sources ORDER BY name')).map(toVulnSource);
+  }
+
+  async vulnDataVersion(): Promise<number> {
+    const row = await this.queries.row(`SELECT value FROM settings WHERE key = 'vulndb_version'`);
+    return row ? Number(row.value) : 0;
+  }
+
+  async listVulnRecords(after: string | undefined, limit: number): Promise<{ key: string; record: string }[]> {
+    const [source, id] = after === undefined ? ['', ''] : after.split('\u0000');
+    return (await this.queries.rows(`SELECT source, record_id, record FROM vuln_records WHERE (source, record_id) > ($1, $2) ORDER BY source, record_id LIMIT $3`,
+      [source, id ?? '', limit])).map((r) => ({ key: `${String(r.source)}\u0000${String(r.record_id)}`, record: String(r.record) }));
+  }
+
   // --- jobs ---
 
   async enqueueJob(job: NewJob, now: number): Promise<number> {
@@ -765,6 +848,15 @@ export class PostgresMetaStore implements MetaStore {
       return ids;
     });
   }
+}
+
+async function beginScan(q: Queries, repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): Promise<void> {
+  await q.run(`INSERT INTO image_scans (repository_id, digest, scan_type, status, description, started_at, completed_at, vuln_source_updated_at, findings, severity_counts, inventory, manual_scan_at)
+    VALUES ($1, $2, $3, 'IN_PROGRESS', NULL, $4, NULL, NULL, NULL, NULL, NULL, $5)
+    ON CONFLICT (repository_id, digest) DO UPDATE SET scan_type = excluded.scan_type, status = 'IN_PROGRESS', description = NULL,
+      started_at = excluded.started_at, completed_at = NULL, findings = NULL, severity_counts = NULL,
+      manual_scan_at = coalesce(excluded.manual_scan_at, image_scans.manual_scan_at)`, [repositoryId, digest, scanType, now, manualAt]);
+  if (job) await insertJob(q, job, now);
 }
 
 async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {

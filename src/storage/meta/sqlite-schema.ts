@@ -201,4 +201,45 @@ export const SQLITE_MIGRATIONS: string[] = [
   ALTER TABLE uploads ADD COLUMN principal_arn TEXT;
   CREATE INDEX uploads_principal ON uploads (principal_arn) WHERE principal_arn IS NOT NULL;
   `,
+  `
+  -- Image scans (ECR's scan status and findings) with the inventory kept for rescans, deleted with their image.
+  CREATE TABLE image_scans (
+    repository_id INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    scan_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    description TEXT,
+    started_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    vuln_source_updated_at INTEGER,
+    findings TEXT,
+    severity_counts TEXT,
+    inventory TEXT,
+    manual_scan_at INTEGER,
+    PRIMARY KEY (repository_id, digest),
+    FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  -- Vulnerability data (OSV records) by source; an import is staged, then swapped in in one transaction.
+  CREATE TABLE vuln_records (
+    source TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    modified TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (source, record_id)
+  );
+  CREATE TABLE vuln_staging (
+    import_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    modified TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (import_id, record_id)
+  );
+  CREATE TABLE vuln_sources (
+    name TEXT PRIMARY KEY,
+    records INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL,
+    sha256 TEXT,
+    origin TEXT NOT NULL
+  );
+  `,
 ];

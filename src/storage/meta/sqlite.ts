@@ -8,7 +8,9 @@ import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
+  ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
 } from './store.ts';
+import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
 
@@ -369,7 +371,7 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
@@ -396,6 +398,7 @@ export class SqliteMetaStore implements MetaStore {
         const ref = this.sql('INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
         for (const b of m.blobs) ref.run(m.repositoryId, m.digest, b, 'blob');
         for (const c of m.manifests) ref.run(m.repositoryId, m.digest, c, 'manifest');
+        if (scan) this.beginScan(m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
@@ -672,6 +675,91 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean> {
     return Number(this.sql('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, name).changes) > 0;
+  }
+
+  // --- image scans and vulnerability data ---
+
+  private beginScan(repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): void {
+    this.sql(`INSERT INTO image_scans (repository_id, digest, scan_type, status, description, started_at, completed_at, vuln_source_updated_at, findings, severity_counts, inventory, manual_scan_at)
+      VALUES (?, ?, ?, 'IN_PROGRESS', NULL, ?, NULL, NULL, NULL, NULL, NULL, ?)
+      ON CONFLICT (repository_id, digest) DO UPDATE SET scan_type = excluded.scan_type, status = 'IN_PROGRESS', description = NULL,
+        started_at = excluded.started_at, completed_at = NULL, findings = NULL, severity_counts = NULL,
+        manual_scan_at = coalesce(excluded.manual_scan_at, image_scans.manual_scan_at)`).run(repositoryId, digest, scanType, now, manualAt);
+    if (job) this.insertJob(job, now);
+  }
+
+  async getImageScan(repositoryId: number, digest: string): Promise<ImageScan | undefined> {
+    const row = this.sql('SELECT * FROM image_scans WHERE repository_id = ? AND digest = ?').get(repositoryId, digest);
+    return row ? toImageScan(row) : undefined;
+  }
+
+  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
+    return this.transaction(() => {
+      if (!this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) return 'missing';
+      if (manualSince !== undefined) {
+        const row = this.sql('SELECT manual_scan_at FROM image_scans WHERE repository_id = ? AND digest = ?').get(repositoryId, digest);
+        if (row && row.manual_scan_at !== null && Number(row.manual_scan_at) > manualSince) return 'limited';
+      }
+      this.beginScan(repositoryId, digest, scanType, now, job, manualSince === undefined ? null : now);
+      return 'started';
+    });
+  }
+
+  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number): Promise<void> {
+    this.sql(`UPDATE image_scans SET status = ?, description = ?, completed_at = ?, findings = ?, severity_counts = ?, vuln_source_updated_at = ?,
+      inventory = CASE WHEN ? THEN ? ELSE inventory END WHERE repository_id = ? AND digest = ?`).run(
+      o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
+      o.inventory === undefined ? 0 : 1, o.inventory ?? null, repositoryId, digest);
+  }
+
+  async listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number) {
+    return this.sql(`SELECT s.repository_id, s.digest, s.scan_type, r.account_id, r.name FROM image_scans s JOIN repositories r ON r.id = s.repository_id
+      WHERE s.inventory IS NOT NULL AND (s.repository_id > ? OR (s.repository_id = ? AND s.digest > ?)) ORDER BY s.repository_id, s.digest LIMIT ?`)
+      .all(after?.repositoryId ?? 0, after?.repositoryId ?? 0, after?.digest ?? '', limit)
+      .map((r) => ({ repositoryId: Number(r.repository_id), digest: String(r.digest), accountId: String(r.account_id), repositoryName: String(r.name), scanType: String(r.scan_type) as 'BASIC' | 'ENHANCED' }));
+  }
+
+  async stageVulnRecords(importId: string, records: StagedVulnRecord[]): Promise<void> {
+    this.transaction(() => {
+      const put = this.sql(`INSERT INTO vuln_staging (import_id, record_id, modified, record) VALUES (?, ?, ?, ?)
+        ON CONFLICT (import_id, record_id) DO UPDATE SET modified = excluded.modified, record = excluded.record`);
+      for (const r of records) put.run(importId, r.id, r.modified, r.record);
+    });
+  }
+
+  async commitVulnImport(importId: string, source: VulnSource, job?: NewJob): Promise<number> {
+    return this.transaction(() => {
+      this.sql('DELETE FROM vuln_records WHERE source = ?').run(source.name);
+      this.sql('INSERT INTO vuln_records (source, record_id, modified, record) SELECT ?, record_id, modified, record FROM vuln_staging WHERE import_id = ?').run(source.name, importId);
+      const records = Number(this.sql('SELECT count(*) AS n FROM vuln_records WHERE source = ?').get(source.name)!.n);
+      this.sql('DELETE FROM vuln_staging WHERE import_id = ?').run(importId);
+      this.sql(`INSERT INTO vuln_sources (name, records, imported_at, sha256, origin) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET records = excluded.records, imported_at = excluded.imported_at, sha256 = excluded.sha256, origin = excluded.origin`)
+        .run(source.name, records, source.importedAt, source.sha256, source.origin);
+      const version = Number(this.sql(`INSERT INTO settings (key, value) VALUES ('vulndb_version', 1)
+        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get()!.value);
+      if (job) this.insertJob(job, source.importedAt);
+      return version;
+    });
+  }
+
+  async discardVulnImport(importId: string): Promise<void> {
+    this.sql('DELETE FROM vuln_staging WHERE import_id = ?').run(importId);
+  }
+
+  async listVulnSources(): Promise<VulnSource[]> {
+    return this.sql('SELECT * FROM vuln_sources ORDER BY name').all().map(toVulnSource);
+  }
+
+  async vulnDataVersion(): Promise<number> {
+    const row = this.sql(`SELECT value FROM settings WHERE key = 'vulndb_version'`).get();
+    return row ? Number(row.value) : 0;
+  }
+
+  async listVulnRecords(after: string | undefined, limit: number): Promise<{ key: string; record: string }[]> {
+    const [source, id] = after === undefined ? ['', ''] : after.split('\u0000');
+    return this.sql(`SELECT source, record_id, record FROM vuln_records WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?`)
+      .all(source, id ?? '', limit).map((r) => ({ key: `${String(r.source)}\u0000${String(r.record_id)}`, record: String(r.record) }));
   }
 
   async enqueueJob(job: NewJob, now: number): Promise<number> {

@@ -162,6 +162,12 @@ export interface NewManifest extends Omit<StoredManifest, 'lastPulledAt'> {
   manifests: string[];
 }
 
+/** A scan to start with a manifest written anew (scan on push): its row IN_PROGRESS and its job, in the write's transaction. */
+export interface ScanOnWrite {
+  scanType: 'BASIC' | 'ENHANCED';
+  job: NewJob;
+}
+
 export interface ManifestWrite {
   /** The manifest was not stored before. */
   created: boolean;
@@ -283,7 +289,7 @@ export interface ImageStore {
    * (`refused`). References are checked in the same transaction as the write; a repository deleted meanwhile
    * is `repositoryMissing`.
    */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean): Promise<ManifestWrite>;
+  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -387,7 +393,86 @@ export interface JobStore {
   runDueSchedules(now: number, maxAttempts: number): Promise<number[]>;
 }
 
+/** An image's latest scan (ECR's imageScanStatus, findings and summary), with the inventory kept for rescans. */
+export interface ImageScan {
+  repositoryId: number;
+  digest: string;
+  scanType: 'BASIC' | 'ENHANCED';
+  /** BASIC: IN_PROGRESS, COMPLETE, FAILED, UNSUPPORTED_IMAGE; ENHANCED: ACTIVE, PENDING, SCAN_ELIGIBILITY_EXPIRED, ... */
+  status: string;
+  description: string | null;
+  startedAt: number;
+  completedAt: number | null;
+  /** When the vulnerability data it was matched against was imported. */
+  vulnerabilitySourceUpdatedAt: number | null;
+  /** JSON of the findings (an array), when complete. */
+  findings: string | null;
+  /** JSON of the counts by severity. */
+  severityCounts: string | null;
+  /** JSON of the image's inventory (matched again when the data changes, without the layers). */
+  inventory: string | null;
+  /** When a manual scan (StartImageScan) last started: ECR allows one a day per image. */
+  manualScanAt: number | null;
+}
+
+export interface ScanOutcome {
+  status: string;
+  description: string | null;
+  findings: string | null;
+  severityCounts: string | null;
+  /** Kept as it was when undefined (a rescan from the stored inventory). */
+  inventory?: string | null;
+  vulnerabilitySourceUpdatedAt: number | null;
+}
+
+/** A source of vulnerability data as `berth vulndb status` shows it. */
+export interface VulnSource {
+  name: string;
+  records: number;
+  importedAt: number;
+  /** SHA-256 (hex) of the file imported (null for a directory). */
+  sha256: string | null;
+  /** What was imported (the path given). */
+  origin: string;
+}
+
+export interface StagedVulnRecord {
+  id: string;
+  modified: string;
+  /** The record's JSON text. */
+  record: string;
+}
+
+/** Image scans, and the vulnerability data they are matched against. */
+export interface ScanStore {
+  getImageScan(repositoryId: number, digest: string): Promise<ImageScan | undefined>;
+  /**
+   * Starts a scan of the image (status IN_PROGRESS, findings cleared) and enqueues `job` (when given) in the same transaction.
+   * With `manualSince`, a manual scan: refused ('limited', nothing changed) when one started after that time.
+   * 'missing' when the image does not exist.
+   */
+  startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'>;
+  /** Records a scan's outcome (nothing when the image is gone). */
+  finishImageScan(repositoryId: number, digest: string, outcome: ScanOutcome, now: number): Promise<void>;
+  /** Images with a stored inventory (for rescans), by repository id then digest, after `after`. */
+  listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number): Promise<{ repositoryId: number; accountId: string; repositoryName: string; digest: string; scanType: 'BASIC' | 'ENHANCED' }[]>;
+  /** Adds records to an import's staging area (a record id seen again replaces the earlier one). */
+  stageVulnRecords(importId: string, records: StagedVulnRecord[]): Promise<void>;
+  /**
+   * Swaps an import in, in one transaction: the source's records become the staged ones, its status row is
+   * written, the data version moves on, and `job` (the rescans) is enqueued. Returns the new data version.
+   */
+  commitVulnImport(importId: string, source: VulnSource, job?: NewJob): Promise<number>;
+  /** Drops an import's staged records (a failed import changes nothing else). */
+  discardVulnImport(importId: string): Promise<void>;
+  listVulnSources(): Promise<VulnSource[]>;
+  /** A counter that moves on with every import (0 before any). */
+  vulnDataVersion(): Promise<number>;
+  /** Every record's JSON text, a page at a time after the key `after` (source and id). */
+  listVulnRecords(after: string | undefined, limit: number): Promise<{ key: string; record: string }[]>;
+}
+
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore {
   close(): Promise<void>;
 }
