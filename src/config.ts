@@ -49,6 +49,11 @@ export interface Config {
   databaseUrl?: string;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
+  /** TLS: the certificate (PEM, with its chain) and its private key (PEM); both or neither. Reloaded on change. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** TLS with a self-signed certificate generated (once) in <dataDir>/tls/ (`berth serve --tls-self-signed`). */
+  tlsSelfSigned: boolean;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -72,6 +77,7 @@ const DEFAULTS: Config = {
   maxUploadsPerPrincipal: 1000,
   maxRequestsPerPrincipal: 256,
   maxLoginFailuresPerMinute: 60,
+  tlsSelfSigned: false,
 };
 
 /** Environment variable for each setting. */
@@ -101,9 +107,12 @@ const ENV: Record<string, keyof Config> = {
   BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'maxRequestsPerPrincipal',
   BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: 'maxLoginFailuresPerMinute',
   BERTH_DATABASE_URL: 'databaseUrl',
+  BERTH_TLS_CERT_FILE: 'tlsCertFile',
+  BERTH_TLS_KEY_FILE: 'tlsKeyFile',
+  BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
 };
 
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock']);
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'tlsSelfSigned']);
 /** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
 const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
@@ -174,6 +183,12 @@ function validate(c: Config): Config {
     } catch {
       throw new ConfigError(`publicUrl "${c.publicUrl}" is not a URL`);
     }
+  }
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
+    throw new ConfigError('set both BERTH_TLS_CERT_FILE and BERTH_TLS_KEY_FILE, or neither');
+  }
+  if (c.tlsSelfSigned && c.tlsCertFile !== undefined) {
+    throw new ConfigError('--tls-self-signed (BERTH_TLS_SELF_SIGNED) and BERTH_TLS_CERT_FILE exclude each other');
   }
   if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(String(c.databaseUrl))) {
     throw new ConfigError('databaseUrl must be a postgres:// or postgresql:// URL');

@@ -15,7 +15,8 @@ import { migrateMetaStore } from '../storage/meta/open.ts';
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
 Usage:
-  berth serve [--config <file>]   run the registry
+  berth serve [--config <file>] [--tls-self-signed]
+                                  run the registry (--tls-self-signed: HTTPS with a certificate made for it)
   berth admin <action> [options]  manage accounts, users and access keys (berth admin --help)
   berth gc [--dry-run]            collect unreferenced blobs and abandoned uploads (what would go, and bytes)
   berth fsck                      verify every blob's digest and every manifest's references
@@ -38,6 +39,8 @@ Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and enviro
   BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key)
   BERTH_CREATE_ON_PUSH          create a repository when an image is pushed to it (default false, as ECR)
   BERTH_LOG_LEVEL               fatal, error, warn, info, debug (default info)
+  BERTH_TLS_CERT_FILE           HTTPS (and HTTP/2): the certificate chain, PEM (reloaded on change or SIGHUP)
+  BERTH_TLS_KEY_FILE            its private key, PEM
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       seconds: { type: 'string' },
       status: { type: 'string' },
       kind: { type: 'string' },
+      'tls-self-signed': { type: 'boolean' },
     },
   });
   if (values.version) {
@@ -75,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
-  if (command === 'serve') return serve(values.config);
+  if (command === 'serve') return serve(values.config, values['tls-self-signed'] === true);
   if (command === 'migrate') {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
     return 0;
@@ -157,10 +161,16 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   }
 }
 
-async function serve(configPath: string | undefined): Promise<number> {
+async function serve(configPath: string | undefined, tlsSelfSigned: boolean): Promise<number> {
   const config = loadConfig(process.env, configPath);
+  if (tlsSelfSigned) {
+    if (config.tlsCertFile) throw new ConfigError('--tls-self-signed and BERTH_TLS_CERT_FILE exclude each other');
+    config.tlsSelfSigned = true;
+  }
   const berth = await startBerth(config);
   console.log(banner(berth));
+  // SIGHUP reloads the TLS certificate (as a change of its files does); connections already open keep theirs.
+  process.on('SIGHUP', () => { berth.tls?.reloader.reload('SIGHUP'); });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -183,6 +193,7 @@ function banner(b: Berth): string {
     `Berth listening on ${b.url}`,
     `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (${b.config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, filesystem blobs)`,
     '',
+    ...(b.tls?.trust ? [...b.tls.trust, ''] : []),
   ];
   let secret: string;
   if (key.origin === 'generated') {
