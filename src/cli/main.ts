@@ -11,6 +11,12 @@ import { callServer, RemoteError } from './remote.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
 import { migrateMetaStore } from '../storage/meta/open.ts';
+import { openArchive } from '../transfer/archive-source.ts';
+import { ImportError, runImport } from '../transfer/import.ts';
+import { ExportError, runExport } from '../transfer/export.ts';
+import { RegistryError } from '../transfer/registry-client.ts';
+import { Progress } from '../transfer/progress.ts';
+import { openTarget, type Target } from '../transfer/target.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
@@ -23,6 +29,10 @@ Usage:
   berth usage                     storage per repository, and the registry's deduplicated total
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
   berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
+  berth import <file.tar|dir> [--repository NAME[:TAG]] [--compress] [--url URL]
+                                  load a docker save archive or an OCI layout (tar, tar.gz, tar.zst or directory)
+  berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]
+                                  write images to an archive for docker load, podman load, skopeo oci-archive:
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth --help                    show this help
   berth --version                 show the version
@@ -62,6 +72,10 @@ async function main(argv: string[]): Promise<number> {
       status: { type: 'string' },
       kind: { type: 'string' },
       'tls-self-signed': { type: 'boolean' },
+      url: { type: 'string' },
+      compress: { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
     },
   });
   if (values.version) {
@@ -78,6 +92,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
+  }
+  if (command === 'import' || command === 'export') {
+    return transfer(command, positionals.slice(1), {
+      config: values.config, url: values.url, repository: values.repository, compress: values.compress, output: values.output, format: values.format,
+    });
   }
   if (command === 'serve') return serve(values.config, values['tls-self-signed'] === true);
   if (command === 'migrate') {
@@ -158,6 +177,52 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
     throw e;
   } finally {
     await stores.close();
+  }
+}
+
+interface TransferFlags { config?: string; url?: string; repository?: string; compress?: boolean; output?: string; format?: string }
+
+/** `berth import` and `berth export`, on the data directory (through its server) or a remote Berth (--url). */
+async function transfer(command: 'import' | 'export', args: string[], flags: TransferFlags): Promise<number> {
+  if (command === 'import' && args.length !== 1) {
+    console.error('Usage: berth import <file.tar|dir> [--repository NAME[:TAG]] [--compress] [--url URL]');
+    return 2;
+  }
+  if (command === 'export' && (args.length === 0 || !flags.output)) {
+    console.error('Usage: berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]');
+    return 2;
+  }
+  const format = flags.format ?? 'docker';
+  if (format !== 'docker' && format !== 'oci') {
+    console.error(`berth export: --format is docker or oci, not "${format}"`);
+    return 2;
+  }
+  const config = loadConfig(process.env, flags.config);
+  const progress = new Progress(process.stderr, command === 'import' ? 'importing' : 'exporting');
+  let target: Target | undefined;
+  try {
+    const source = command === 'import' ? await openArchive(args[0]) : undefined;
+    target = await openTarget(config, flags.url, process.env);
+    if (source) {
+      const imported = await runImport(source, target.client, { repository: flags.repository, compress: flags.compress }, progress);
+      console.log(JSON.stringify({ into: target.describe, images: imported }, null, 2));
+    } else {
+      const result = await runExport(target.client, args, flags.output!, format, progress);
+      console.log(JSON.stringify({ from: target.describe, ...result }, null, 2));
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ImportError || e instanceof ExportError || e instanceof RegistryError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`berth ${command}: ${(e as Error).message}`);
+      return 1;
+    }
+    if (e instanceof TypeError && (e as { cause?: Error }).cause) {
+      console.error(`berth ${command}: ${(e as { cause: Error }).cause.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await target?.close();
   }
 }
 
