@@ -13,7 +13,7 @@ import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
 import { berthRun } from '../helpers/policies.ts';
 import {
   describeResult, makeTempDir, parseJson, randomData, removeDir, requireTool, run, runOk, sha256, uniqueName, writeFiles,
-  type RunResult,
+  writeOciImage, writeOciIndex, writeOciLayoutIndex, type RunResult,
 } from '../helpers/tools.ts';
 
 interface ImportResult { images: { repository: string; tags: string[]; digest: string; mediaType: string }[] }
@@ -172,6 +172,32 @@ describe('berth import and berth export', () => {
     } finally {
       await run('podman', ['rmi', '-f', podmanId]);
     }
+  });
+
+  it('imports an OCI layout tar of a multi-platform index and another image (two repositories); exports the index for skopeo', async () => {
+    const layout = join(work, 'multi-layout');
+    const amd64 = writeOciImage(layout, { architecture: 'amd64', layers: [{ 'arch.txt': Buffer.from('amd64\n'), 'x.bin': randomData(5000) }] });
+    const arm64 = writeOciImage(layout, { architecture: 'arm64', layers: [{ 'arch.txt': Buffer.from('arm64\n'), 'x.bin': randomData(5000) }] });
+    const single = writeOciImage(layout, { layers: [{ 'single.bin': randomData(9000) }] });
+    const index = writeOciIndex(layout, [amd64.descriptor, arm64.descriptor]);
+    writeOciLayoutIndex(layout, { [`registry.example:443/${ns}/multi:1`]: index.descriptor, [`docker.io/${ns}/single:s`]: single.descriptor });
+    const tarFile = join(work, 'multi-layout.tar');
+    await runOk('tar', ['-C', layout, '-cf', tarFile, '.']);
+    const result = await importJson([tarFile]);
+    assert.deepEqual(result.images.map((i) => [i.repository, i.tags, i.digest]).sort(), [
+      [`${ns}/multi`, ['1'], index.descriptor.digest],
+      [`${ns}/single`, ['s'], single.descriptor.digest],
+    ].sort());
+    const raw = (await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ns}/multi:1`], { env })).stdout;
+    assert.ok(Buffer.from(raw).equals(index.index), 'the index is served byte for byte');
+    assert.equal((await inspect(`${ns}/multi@${arm64.descriptor.digest}`)).Digest, arm64.descriptor.digest);
+
+    const exported = join(work, 'multi-export.tar');
+    await ok(berthRun(berth, ['export', `${ns}/multi:1`, '--format', 'oci', '-o', exported]));
+    const back = join(work, 'multi-back');
+    await runOk('skopeo', ['copy', '--all', `oci-archive:${exported}:1`, `oci:${back}:1`], { env });
+    const backIndex = parseJson<{ manifests: { digest: string }[] }>(readFileSync(join(back, 'index.json'), 'utf8'));
+    assert.equal(backIndex.manifests[0].digest, index.descriptor.digest);
   });
 
   it('--compress gzips the uncompressed layers deterministically; the image id stays', async () => {
