@@ -4,6 +4,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { signingKey, sha256hex, formatAmzDate } from '../auth/sigv4.ts';
 
 export const MANIFEST_TYPES = [
@@ -37,6 +39,29 @@ export class RegistryClient {
       method, headers: { authorization: this.auth, ...init.headers }, body, redirect: 'follow',
       ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
+  }
+
+  /**
+   * A request whose body streams from `body` with backpressure (node:http, not fetch: a web stream made from a
+   * Node stream reads ahead of the socket, and a multi-GiB layer would pile up in memory).
+   */
+  private send(method: string, path: string, headers: Record<string, string>, body: Readable): Promise<Response> {
+    const url = new URL(this.url + path);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers: { authorization: this.auth, 'transfer-encoding': 'chunked', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          resolve(new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), { status: res.statusCode, headers: h }));
+        });
+      });
+      req.once('error', reject);
+      pipeline(body, req).catch(reject);
+    });
   }
 
   private async fail(res: Response, what: string): Promise<never> {
@@ -84,8 +109,7 @@ export class RegistryClient {
     });
     const body = data.pipe(counting);
     data.once('error', (e) => counting.destroy(e));
-    const patch = await this.call('PATCH', this.path(start.headers.get('location')!), { headers: { 'content-type': 'application/octet-stream' }, body });
-    await patch.body?.cancel();
+    const patch = await this.send('PATCH', this.path(start.headers.get('location')!), { 'content-type': 'application/octet-stream' }, body);
     if (patch.status !== 202) return this.fail(patch, `upload to ${repo}`);
     const digest = 'sha256:' + hash.digest('hex');
     if (expected && expected !== digest) throw new RegistryError(`the archive's blob ${expected} holds data whose digest is ${digest}: the archive is damaged`);
