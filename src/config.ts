@@ -52,6 +52,8 @@ export interface Config {
   /** TLS: the certificate (PEM, with its chain) and its private key (PEM); both or neither. Reloaded on change. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** How often the certificate files are checked for a change (0: only on SIGHUP). */
+  tlsReloadIntervalSeconds: number;
   /** TLS with a self-signed certificate generated (once) in <dataDir>/tls/ (`berth serve --tls-self-signed`). */
   tlsSelfSigned: boolean;
   /** Where the config came from, for the startup banner. */
@@ -78,6 +80,7 @@ const DEFAULTS: Config = {
   maxRequestsPerPrincipal: 256,
   maxLoginFailuresPerMinute: 60,
   tlsSelfSigned: false,
+  tlsReloadIntervalSeconds: 1,
 };
 
 /** Environment variable for each setting. */
@@ -110,6 +113,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_TLS_CERT_FILE: 'tlsCertFile',
   BERTH_TLS_KEY_FILE: 'tlsKeyFile',
   BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
+  BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
 const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'tlsSelfSigned']);
@@ -118,7 +122,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

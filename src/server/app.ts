@@ -73,7 +73,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const publicScheme = config.publicUrl ? (config.publicUrl.startsWith('https://') ? 'https' : 'http') : scheme;
   const tls = tlsFiles && {
     certFile: tlsFiles.certFile, keyFile: tlsFiles.keyFile,
-    reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log),
+    reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
     trust: config.tlsSelfSigned ? trustInstructions(tlsFiles.certFile, publicHost) : undefined,
   };
   const authorizer = new Authorizer(meta, audit, clock.now);

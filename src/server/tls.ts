@@ -29,8 +29,8 @@ export interface TlsReloader {
   stop(): void;
 }
 
-/** Reloads the server's certificate when its files change; `reload()` is what SIGHUP calls. */
-export function watchTls(server: SecureServer, files: TlsFiles, log: Logger, pollMs = 1000): TlsReloader {
+/** Reloads the server's certificate when its files change (checked every pollMs; 0: never); `reload()` is what SIGHUP calls. */
+export function watchTls(server: SecureServer, files: TlsFiles, log: Logger, pollMs: number): TlsReloader {
   const reload = (reason: string): boolean => {
     try {
       server.setSecureContext(readTls(files));
@@ -45,11 +45,12 @@ export function watchTls(server: SecureServer, files: TlsFiles, log: Logger, pol
   const onChange = (cur: { mtimeMs: number; ino: number; size: number }, prev: { mtimeMs: number; ino: number; size: number }) => {
     if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size) reload('file changed');
   };
-  for (const f of [files.certFile, files.keyFile]) watchFile(f, { interval: pollMs, persistent: false }, onChange);
+  const watched = pollMs > 0 ? [files.certFile, files.keyFile] : [];
+  for (const f of watched) watchFile(f, { interval: pollMs, persistent: false }, onChange);
   return {
     reload,
     stop() {
-      for (const f of [files.certFile, files.keyFile]) unwatchFile(f, onChange);
+      for (const f of watched) unwatchFile(f, onChange);
     },
   };
 }

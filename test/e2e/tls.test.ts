@@ -74,6 +74,7 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
   let certDir: string;
   let wrongCertDir: string;
   let layout: string;
+  let hup: Berth | undefined;
   const env: Record<string, string> = {};
 
   before(async () => {
@@ -105,6 +106,7 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
 
   after(async () => {
     await berth?.cleanup();
+    await hup?.cleanup();
     removeDir(work);
   });
 
@@ -163,14 +165,25 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
   });
 
   it('on SIGHUP new connections get the new certificate; an open keep-alive connection goes on with the old', async () => {
+    // A server that does not watch its files (BERTH_TLS_RELOAD_INTERVAL_SECONDS=0): only SIGHUP reloads.
+    const hupDir = join(work, 'tls-hup');
+    mkdirSync(hupDir);
+    installCert(hupDir, server1);
+    hup = await startBerth({
+      env: { BERTH_TLS_CERT_FILE: join(hupDir, 'cert.pem'), BERTH_TLS_KEY_FILE: join(hupDir, 'key.pem'), BERTH_TLS_RELOAD_INTERVAL_SECONDS: '0' },
+    });
     const old = new Agent({ ca: ca.cert, keepAlive: true, maxSockets: 1 });
-    const first = await get(berth, old, '/v2/');
+    const first = await get(hup, old, '/v2/');
     assert.equal(first.serial, serialOf(server1.cert));
     const server2 = createCertificate({ commonName: 'berth-test-2', hosts: HOSTS, issuer: ca });
-    installCert(tlsDir, server2);
-    berth.process.kill('SIGHUP');
-    await waitForSerial(berth, ca.cert, serialOf(server2.cert));
-    const again = await get(berth, old, '/v2/');
+    installCert(hupDir, server2);
+    await new Promise((r) => setTimeout(r, 1500));
+    const fresh = new Agent({ ca: ca.cert, keepAlive: false });
+    assert.equal((await get(hup, fresh, '/v2/')).serial, serialOf(server1.cert), 'not reloaded before SIGHUP');
+    fresh.destroy();
+    hup.process.kill('SIGHUP');
+    await waitForSerial(hup, ca.cert, serialOf(server2.cert));
+    const again = await get(hup, old, '/v2/');
     assert.equal(again.socket, first.socket, 'the keep-alive connection was kept');
     assert.equal(again.serial, serialOf(server1.cert));
     assert.equal(again.status, 401);
