@@ -7,7 +7,7 @@ export function formatBytes(n: number): string {
   let i = 0;
   let v = n;
   while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
-  return `${i === 0 ? v : v.toFixed(1)} ${UNITS[i]}`;
+  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
 function formatSeconds(s: number): string {
@@ -48,11 +48,11 @@ export class Progress {
   line(message: string): void {
     if (this.tty) this.out.write('\r\x1b[K');
     this.out.write(message + '\n');
-    if (this.tty) this.draw();
+    if (this.tty && this.total > 0) this.draw();
   }
 
   finish(): void {
-    if (this.tty) {
+    if (this.tty && this.total > 0) {
       this.draw();
       this.out.write('\n');
     }

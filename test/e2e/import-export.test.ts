@@ -122,6 +122,19 @@ describe('berth import and berth export', () => {
     assert.equal(await configDigest(`${resume}:b`), twoId);
   });
 
+  it('shows a progress bar (bytes, rate, ETA) on a terminal', async () => {
+    // script(1) gives the command a pseudo-terminal.
+    const single = join(work, 'tty.tar');
+    await docker.ok(['save', '-o', single, twoRef]);
+    const cmd = [process.execPath, join(process.cwd(), 'bin', 'berth.js'), 'import', single, '--compress', '--repository', `${ns}/tty`]
+      .map((a) => `'${a}'`).join(' ');
+    const r = await run('script', ['-qec', cmd, '/dev/null'], {
+      env: { BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+    });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /\r\x1b\[Kimporting \[#+\.*\] 100% [\d.]+ KiB\/[\d.]+ KiB [\d.]+ (B|KiB|MiB)\/s ETA \d+s/);
+  });
+
   it('--repository is refused for an archive of several repositories', async () => {
     const r = await berthRun(berth, ['import', saved, '--repository', 'x/y']);
     assert.equal(r.code, 1, describeResult(r));
