@@ -16,7 +16,7 @@ import { startBerth, type Berth } from '../helpers/berth.ts';
 import { awsCli } from '../helpers/ecr.ts';
 import { dockerSession } from '../helpers/dockerd.ts';
 import {
-  makeTempDir, parseJson, randomData, removeDir, requireTool, runFails, runOk, uniqueName, writeFiles,
+  makeTempDir, parseJson, randomData, removeDir, requireTool, run, runFails, runOk, uniqueName, writeFiles,
   writeOciImage, writeOciLayoutIndex,
 } from '../helpers/tools.ts';
 import { createCertificate, type Pem } from '../../src/server/certificates.ts';
@@ -162,6 +162,22 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
     const refused = await aws.run(['describe-repositories', '--ca-bundle', wrongCaFile]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /SSL|certificate/i);
+  });
+
+  it('berth import and export work against it over https with --url, trusting the CA through NODE_EXTRA_CA_CERTS', async () => {
+    const repo = `e2e/${uniqueName('tls-import')}`;
+    const berthCli = (args: string[], extra: Record<string, string>) => run(process.execPath, [join(process.cwd(), 'bin', 'berth.js'), ...args], {
+      env: { BERTH_ACCESS_KEY_ID: berth.accessKeyId, BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey, BERTH_DATA_DIR: join(work, 'none'), ...extra },
+    });
+    const refused = await berthCli(['import', layout, '--repository', repo, '--url', berth.url], { NODE_EXTRA_CA_CERTS: wrongCaFile });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /certificate/i);
+    const imported = await berthCli(['import', layout, '--repository', repo, '--url', berth.url], { NODE_EXTRA_CA_CERTS: caFile });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(parseJson(imported.stdout).images[0].repository, repo);
+    const out = join(work, 'tls-export.tar');
+    const exported = await berthCli(['export', `${repo}:v1`, '-o', out, '--url', berth.url], { NODE_EXTRA_CA_CERTS: caFile });
+    assert.equal(exported.code, 0, exported.stderr);
   });
 
   it('on SIGHUP new connections get the new certificate; an open keep-alive connection goes on with the old', async () => {
