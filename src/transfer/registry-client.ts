@@ -169,7 +169,8 @@ export class RegistryClient {
     const target = 'AmazonEC2ContainerRegistry_V20150921.CreateRepository';
     const res = await this.call('POST', '/', { headers: this.sigv4(body, target), body: Buffer.from(body) });
     const answer = await res.json().catch(() => ({})) as { __type?: string; message?: string };
-    if (res.status !== 200 && !String(answer.__type).endsWith('RepositoryAlreadyExistsException')) {
+    // A key that may push but not create repositories goes on: the push tells whether the repository exists.
+    if (res.status !== 200 && !/(RepositoryAlreadyExists|AccessDenied)Exception$/.test(String(answer.__type))) {
       throw new RegistryError(`create repository ${repo}: ${this.url} answered ${res.status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
     }
     this.created.add(repo);
