@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
-import { berthRun } from '../helpers/policies.ts';
+import { berthRun, createUser, PULL_ACTIONS } from '../helpers/policies.ts';
 import {
   describeResult, makeTempDir, parseJson, randomData, removeDir, requireTool, run, runOk, sha256, uniqueName, writeFiles,
   writeOciImage, writeOciIndex, writeOciLayoutIndex, type RunResult,
@@ -185,6 +185,28 @@ describe('berth import and berth export', () => {
     } finally {
       await run('podman', ['rmi', '-f', podmanId]);
     }
+  });
+
+  it('a user allowed to push but not to create repositories imports into one that exists (--url)', async () => {
+    const repo = `${ns}/sk`; // made by the test before, as root
+    const user = await createUser(berth, uniqueName('pusher'), {
+      name: 'push-only',
+      document: {
+        Version: '2012-10-17',
+        Statement: [{
+          Effect: 'Allow',
+          Action: ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', ...PULL_ACTIONS],
+          Resource: '*',
+        }],
+      },
+    });
+    const archive = join(work, 'pusher.tar');
+    await docker.ok(['save', '-o', archive, `${one}:1`]);
+    const r = await run(process.execPath, [join(process.cwd(), 'bin', 'berth.js'), 'import', archive, '--repository', `${repo}:pushed`, '--url', berth.url], {
+      env: { BERTH_ACCESS_KEY_ID: user.accessKeyId, BERTH_SECRET_ACCESS_KEY: user.secretAccessKey, BERTH_DATA_DIR: join(work, 'none') },
+    });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.equal(await configDigest(`${repo}:pushed`), oneId);
   });
 
   it('imports an OCI layout tar of a multi-platform index and another image (two repositories); exports the index for skopeo', async () => {

@@ -19,7 +19,7 @@ import { makeTempDir, removeDir, uniqueName } from '../helpers/tools.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GiB = 1024 * 1024 * 1024;
 /** Peak resident memory allowed to the one process that reads the archive and runs the server. */
-const LIMIT_MIB = 250;
+const LIMIT_MIB = 300;
 
 /** A docker save archive: layer first (hashed as it is written), then its config and manifest.json. */
 async function writeArchive(file: string, repoTag: string): Promise<{ diffId: string; configDigest: string }> {
