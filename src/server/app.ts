@@ -17,7 +17,7 @@ import { announceServer } from './presence.ts';
 import { GC_JOB, LIFECYCLE_JOB, openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 import { sendJson } from './json.ts';
-import { limitConnections, serverTimeouts } from './connection-limits.ts';
+import { limitConnections, limitHttp1OverTls, serverTimeouts } from './connection-limits.ts';
 import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
@@ -61,6 +61,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     ? Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), { keepAliveTimeout: 65_000, ...timeouts }) as unknown as Server
     : createServer({ keepAliveTimeout: 65_000, ...timeouts });
   limitConnections(server, config);
+  if (tlsFiles) limitHttp1OverTls(server, config);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolveListen());

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as http2Connect } from 'node:http2';
 import { createHash, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -264,5 +265,57 @@ describe('TLS: berth serve --tls-self-signed', () => {
       await docker.cleanup();
       removeDir(work);
     }
+  });
+});
+
+describe('TLS: slow clients are cut off over HTTP/1.1 and HTTP/2 alike', () => {
+  let berth: Berth;
+  let ca: string;
+
+  before(async () => {
+    berth = await startBerth({ serveArgs: ['--tls-self-signed'], env: { BERTH_HEADER_TIMEOUT_SECONDS: '1', BERTH_IDLE_TIMEOUT_SECONDS: '2' } });
+    ca = readFileSync(join(berth.dataDir, 'tls', 'self-signed.crt'), 'utf8');
+  });
+
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  const port = () => Number(new URL(berth.url).port);
+  const closed = (emitter: { once(e: 'close', f: () => void): unknown }) => new Promise<void>((resolve) => { emitter.once('close', () => resolve()); });
+
+  it('closes an HTTP/1.1 connection whose headers do not arrive in time', async () => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: port(), ca, ALPNProtocols: ['http/1.1'] });
+    socket.on('error', () => {});
+    await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+    assert.equal(socket.alpnProtocol, 'http/1.1');
+    socket.write('GET /v2/ HTTP/1.1\r\nHost: x\r\n');
+    await closed(socket);
+  });
+
+  it('closes an idle HTTP/2 session (an idle HTTP/1.1 keep-alive connection is kept for keepAliveTimeout, as over plain HTTP)', async () => {
+    const session = http2Connect(berth.url, { ca });
+    session.on('error', () => {});
+    await new Promise<void>((r) => session.once('connect', () => r()));
+    await closed(session);
+  });
+
+  it('lets a slow but steady HTTP/1.1 upload finish (the header timeout is for headers only)', async () => {
+    const data = randomData(6 * 1024);
+    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${berth.url}/v2/e2e/${uniqueName('slow')}/blobs/uploads/?digest=${digest}`, {
+        method: 'POST', agent: new Agent({ ca }),
+        headers: { authorization: berth.authHeader ?? '', 'content-type': 'application/octet-stream', 'content-length': data.length },
+      }, (res) => { res.resume(); res.once('end', () => resolve(res.statusCode ?? 0)); });
+      req.once('error', reject);
+      let i = 0;
+      const next = () => {
+        req.write(data.subarray(i * 1024, (i + 1) * 1024));
+        if (++i < 6) setTimeout(next, 500); else req.end();
+      };
+      next();
+    });
+    assert.equal(status, 201);
   });
 });
