@@ -171,12 +171,12 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
         },
       };
     }
-    const config = useBlob(blobName(doc.config!.digest), repository, doc.config!.digest, false);
+    if (!doc.config) throw new ImportError(`${source.describe}: manifest ${d.digest} has no config`);
+    useBlob(blobName(doc.config.digest), repository, doc.config.digest, false);
     const layers = (doc.layers ?? []).map((l) => useBlob(blobName(l.digest), repository, l.digest, opts.compress === true && uncompressedLayer(l.mediaType)));
     return {
       repository, tags: [], children: [],
       build() {
-        void config;
         let changed = false;
         const out = (doc.layers ?? []).map((l, i) => {
           const stored = layers[i].stored!;
