@@ -12,7 +12,7 @@ import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
 import { migrateMetaStore } from '../storage/meta/open.ts';
 import { openArchive } from '../transfer/archive-source.ts';
-import { ImportError, runImport } from '../transfer/import.ts';
+import { ImportError, planImport, runImport } from '../transfer/import.ts';
 import { ExportError, runExport } from '../transfer/export.ts';
 import { RegistryError } from '../transfer/registry-client.ts';
 import { Progress } from '../transfer/progress.ts';
@@ -202,6 +202,8 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
   let target: Target | undefined;
   try {
     const source = command === 'import' ? await openArchive(args[0]) : undefined;
+    // An archive that cannot be imported is refused before any registry is touched.
+    if (source) planImport(source, { repository: flags.repository, compress: flags.compress });
     target = await openTarget(config, flags.url, process.env);
     if (source) {
       const imported = await runImport(source, target.client, { repository: flags.repository, compress: flags.compress }, progress);
