@@ -60,6 +60,13 @@ export interface Config {
   blobRedirect?: boolean;
   /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
   auditLog?: string;
+  /** TLS: the certificate (PEM, with its chain) and its private key (PEM); both or neither. Reloaded on change. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** How often the certificate files are checked for a change (0: only on SIGHUP). */
+  tlsReloadIntervalSeconds: number;
+  /** TLS with a self-signed certificate generated (once) in <dataDir>/tls/ (`berth serve --tls-self-signed`). */
+  tlsSelfSigned: boolean;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -83,6 +90,8 @@ const DEFAULTS: Config = {
   maxUploadsPerPrincipal: 1000,
   maxRequestsPerPrincipal: 256,
   maxLoginFailuresPerMinute: 60,
+  tlsSelfSigned: false,
+  tlsReloadIntervalSeconds: 1,
 };
 
 /** Environment variable for each setting. */
@@ -118,9 +127,13 @@ const ENV: Record<string, keyof Config> = {
   BERTH_S3_ACCESS_KEY_ID: 's3AccessKeyId',
   BERTH_S3_SECRET_ACCESS_KEY: 's3SecretAccessKey',
   BERTH_BLOB_REDIRECT: 'blobRedirect',
+  BERTH_TLS_CERT_FILE: 'tlsCertFile',
+  BERTH_TLS_KEY_FILE: 'tlsKeyFile',
+  BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
+  BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'blobRedirect']);
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'blobRedirect', 'tlsSelfSigned']);
 /** Boolean settings that may stay unset (their default depends on other settings). */
 const OPTIONAL_KEYS = new Set<keyof Config>(['blobRedirect']);
 /** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
@@ -128,7 +141,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 
@@ -193,6 +206,12 @@ function validate(c: Config): Config {
     } catch {
       throw new ConfigError(`publicUrl "${c.publicUrl}" is not a URL`);
     }
+  }
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
+    throw new ConfigError('set both BERTH_TLS_CERT_FILE and BERTH_TLS_KEY_FILE, or neither');
+  }
+  if (c.tlsSelfSigned && c.tlsCertFile !== undefined) {
+    throw new ConfigError('--tls-self-signed (BERTH_TLS_SELF_SIGNED) and BERTH_TLS_CERT_FILE exclude each other');
   }
   if (c.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(String(c.databaseUrl))) {
     throw new ConfigError('databaseUrl must be a postgres:// or postgresql:// URL');

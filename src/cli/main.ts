@@ -11,11 +11,18 @@ import { callServer, RemoteError } from './remote.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
 import { migrateMetaStore } from '../storage/meta/open.ts';
+import { openArchive } from '../transfer/archive-source.ts';
+import { ImportError, planImport, runImport } from '../transfer/import.ts';
+import { ExportError, runExport } from '../transfer/export.ts';
+import { RegistryError } from '../transfer/registry-client.ts';
+import { Progress } from '../transfer/progress.ts';
+import { openTarget, type Target } from '../transfer/target.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
 Usage:
-  berth serve [--config <file>]   run the registry
+  berth serve [--config <file>] [--tls-self-signed]
+                                  run the registry (--tls-self-signed: HTTPS with a certificate made for it)
   berth admin <action> [options]  manage accounts, users and access keys (berth admin --help)
   berth gc [--dry-run]            collect unreferenced blobs and abandoned uploads (what would go, and bytes)
   berth fsck                      verify every blob's digest and every manifest's references
@@ -26,6 +33,10 @@ Usage:
                                   import OSV vulnerability data (osv.dev's per-ecosystem all.zip), atomically
   berth vulndb status             the imported vulnerability data: sources, record counts, age
   berth sbom <repo>:<tag>|<repo>@<digest>  print the SBOM (CycloneDX 1.6) the scanner wrote for an image
+  berth import <file.tar|dir> [--repository NAME[:TAG]] [--compress] [--url URL]
+                                  load a docker save archive or an OCI layout (tar, tar.gz, tar.zst or directory)
+  berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]
+                                  write images to an archive for docker load, podman load, skopeo oci-archive:
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth --help                    show this help
   berth --version                 show the version
@@ -42,6 +53,8 @@ Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and enviro
   BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key)
   BERTH_CREATE_ON_PUSH          create a repository when an image is pushed to it (default false, as ECR)
   BERTH_LOG_LEVEL               fatal, error, warn, info, debug (default info)
+  BERTH_TLS_CERT_FILE           HTTPS (and HTTP/2): the certificate chain, PEM (reloaded on change or SIGHUP)
+  BERTH_TLS_KEY_FILE            its private key, PEM
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -66,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
       source: { type: 'string' },
       path: { type: 'string' },
       image: { type: 'string' },
+      'tls-self-signed': { type: 'boolean' },
+      url: { type: 'string' },
+      compress: { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
     },
   });
   if (values.version) {
@@ -92,7 +110,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
-  if (command === 'serve') return serve(values.config);
+  if (command === 'import' || command === 'export') {
+    return transfer(command, positionals.slice(1), {
+      config: values.config, url: values.url, repository: values.repository, compress: values.compress, output: values.output, format: values.format,
+    });
+  }
+  if (command === 'serve') return serve(values.config, values['tls-self-signed'] === true);
   if (command === 'migrate') {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
     return 0;
@@ -179,10 +202,64 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   }
 }
 
-async function serve(configPath: string | undefined): Promise<number> {
+interface TransferFlags { config?: string; url?: string; repository?: string; compress?: boolean; output?: string; format?: string }
+
+/** `berth import` and `berth export`, on the data directory (through its server) or a remote Berth (--url). */
+async function transfer(command: 'import' | 'export', args: string[], flags: TransferFlags): Promise<number> {
+  if (command === 'import' && args.length !== 1) {
+    console.error('Usage: berth import <file.tar|dir> [--repository NAME[:TAG]] [--compress] [--url URL]');
+    return 2;
+  }
+  if (command === 'export' && (args.length === 0 || !flags.output)) {
+    console.error('Usage: berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]');
+    return 2;
+  }
+  const format = flags.format ?? 'docker';
+  if (format !== 'docker' && format !== 'oci') {
+    console.error(`berth export: --format is docker or oci, not "${format}"`);
+    return 2;
+  }
+  const config = loadConfig(process.env, flags.config);
+  const progress = new Progress(process.stderr, command === 'import' ? 'importing' : 'exporting');
+  let target: Target | undefined;
+  try {
+    const source = command === 'import' ? await openArchive(args[0]) : undefined;
+    // An archive that cannot be imported is refused before any registry is touched.
+    if (source) planImport(source, { repository: flags.repository, compress: flags.compress });
+    target = await openTarget(config, flags.url, process.env);
+    if (source) {
+      const imported = await runImport(source, target.client, { repository: flags.repository, compress: flags.compress }, progress);
+      console.log(JSON.stringify({ into: target.describe, images: imported }, null, 2));
+    } else {
+      const result = await runExport(target.client, args, flags.output!, format, progress);
+      console.log(JSON.stringify({ from: target.describe, ...result }, null, 2));
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ImportError || e instanceof ExportError || e instanceof RegistryError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`berth ${command}: ${(e as Error).message}`);
+      return 1;
+    }
+    if (e instanceof TypeError && (e as { cause?: Error }).cause) {
+      console.error(`berth ${command}: ${(e as { cause: Error }).cause.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await target?.close();
+  }
+}
+
+async function serve(configPath: string | undefined, tlsSelfSigned: boolean): Promise<number> {
   const config = loadConfig(process.env, configPath);
+  if (tlsSelfSigned) {
+    if (config.tlsCertFile) throw new ConfigError('--tls-self-signed and BERTH_TLS_CERT_FILE exclude each other');
+    config.tlsSelfSigned = true;
+  }
   const berth = await startBerth(config);
   console.log(banner(berth));
+  // SIGHUP reloads the TLS certificate (as a change of its files does); connections already open keep theirs.
+  process.on('SIGHUP', () => { berth.tls?.reloader.reload('SIGHUP'); });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -205,6 +282,7 @@ function banner(b: Berth): string {
     `Berth listening on ${b.url}`,
     `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (${b.config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, ${b.config.blobStore ? `blobs in ${b.config.blobStore}` : 'filesystem blobs'})`,
     '',
+    ...(b.tls?.trust ? [...b.tls.trust, ''] : []),
   ];
   let secret: string;
   if (key.origin === 'generated') {

@@ -2,6 +2,7 @@
 // /_berth/token to the token endpoint, /_berth/admin/ to the admin API. Runs garbage collection and lifecycle
 // policies on their schedules.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Config } from '../config.ts';
 import { parseListen } from '../config.ts';
 import type { RootKey } from '../auth/credentials.ts';
@@ -16,15 +17,19 @@ import { announceServer } from './presence.ts';
 import { GC_JOB, LIFECYCLE_JOB, openStores } from './stores.ts';
 import { TOKEN_PATH, tokenHandler } from './token.ts';
 import { sendJson } from './json.ts';
-import { limitConnections, serverTimeouts } from './connection-limits.ts';
+import { limitConnections, limitHttp1OverTls, serverTimeouts } from './connection-limits.ts';
 import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
+import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
+import { selfSignedCertificate, trustInstructions } from './self-signed.ts';
 
 export interface Berth {
-  server: Server;
-  /** http://host:port actually listened on. */
+  server: Server | Http2SecureServer;
+  /** http(s)://host:port actually listened on. */
   url: string;
+  /** With TLS: the certificate files, and how to reload them (SIGHUP); lines telling how to trust a self-signed one. */
+  tls?: TlsFiles & { reloader: TlsReloader; trust?: string[] };
   /** What users type: host[:port] from BERTH_PUBLIC_URL, else the listen address. */
   publicHost: string;
   publicScheme: string;
@@ -47,17 +52,31 @@ export async function startBerth(config: Config): Promise<Berth> {
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
-  const server = createServer({ keepAliveTimeout: 65_000, ...serverTimeouts(config) });
+  // With TLS: HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others, on the same port.
+  const tlsFiles: (TlsFiles & { created?: boolean }) | undefined = config.tlsCertFile && config.tlsKeyFile
+    ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
+    : config.tlsSelfSigned ? selfSignedCertificate(dataDir, [host, ...(config.publicUrl ? [new URL(config.publicUrl.includes('://') ? config.publicUrl : `https://${config.publicUrl}`).hostname.replace(/^\[|\]$/g, '')] : [])]) : undefined;
+  const timeouts = serverTimeouts(config);
+  const server: Server = tlsFiles
+    ? Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), { keepAliveTimeout: 65_000, ...timeouts }) as unknown as Server
+    : createServer({ keepAliveTimeout: 65_000, ...timeouts });
   limitConnections(server, config);
+  if (tlsFiles) limitHttp1OverTls(server, config);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolveListen());
   });
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace('http://', '');
-  const publicScheme = config.publicUrl?.startsWith('https://') ? 'https' : 'http';
+  const scheme = tlsFiles ? 'https' : 'http';
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace(`${scheme}://`, '');
+  const publicScheme = config.publicUrl ? (config.publicUrl.startsWith('https://') ? 'https' : 'http') : scheme;
+  const tls = tlsFiles && {
+    certFile: tlsFiles.certFile, keyFile: tlsFiles.keyFile,
+    reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
+    trust: config.tlsSelfSigned ? trustInstructions(tlsFiles.certFile, publicHost) : undefined,
+  };
   const authorizer = new Authorizer(meta, audit, clock.now);
   const requests = new PrincipalRequests(config.maxRequestsPerPrincipal);
   const logins = new LoginFailures(config.maxLoginFailuresPerMinute, clock.now);
@@ -90,7 +109,8 @@ export async function startBerth(config: Config): Promise<Berth> {
       if (!res.headersSent) {
         res.statusCode = full ? 503 : 500;
         res.setHeader('Content-Type', 'application/json');
-        res.setHeader('Connection', 'close');
+        // HTTP/2 has no Connection header (setting one throws): the stream ends alone.
+        if (req.httpVersionMajor < 2) res.setHeader('Connection', 'close');
         res.end(JSON.stringify({ errors: [full ? { code: 'UNAVAILABLE', message: STORAGE_FULL_MESSAGE, detail: null } : { code: 'UNKNOWN', message: 'internal error', detail: null }] }));
       } else {
         res.destroy();
@@ -125,12 +145,14 @@ export async function startBerth(config: Config): Promise<Berth> {
   jobs.start();
 
   return {
-    server, url, publicHost, publicScheme, accountId, rootKey, config, log,
+    server, url, tls, publicHost, publicScheme, accountId, rootKey, config, log,
     async close() {
       await jobs.stop();
       unannounce();
+      tls?.reloader.stop();
       await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
+      // An http2 server has no closeAllConnections (and closes once its sessions have).
+      server.closeAllConnections?.();
       await stores.close();
     },
   };

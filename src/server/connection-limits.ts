@@ -4,6 +4,7 @@
 // as bytes keep flowing.
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 export interface ConnectionLimits {
   headerTimeoutSeconds: number;
@@ -58,5 +59,43 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
     const req = working.get(socket);
     if (req && req.complete) return;
     socket.destroy();
+  });
+}
+
+/**
+ * The same guards for HTTP/1.1 over TLS on an HTTP/2 server (`allowHTTP1`): Node applies neither the header
+ * timeout nor the idle timeout to those connections, so they are applied here. A request's headers must be in
+ * within the header timeout of its first bytes; a connection is closed after the idle timeout without traffic,
+ * unless a request whose body is all in is being answered. HTTP/2 sessions get Node's own idle timeout.
+ */
+export function limitHttp1OverTls(server: Server, limits: ConnectionLimits): void {
+  const active = new WeakMap<Socket, IncomingMessage>();
+  const headerTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.httpVersionMajor >= 2) return;
+    const socket = req.socket;
+    active.set(socket, req);
+    clearTimeout(headerTimers.get(socket));
+    headerTimers.delete(socket);
+    res.once('close', () => {
+      if (active.get(socket) === req) active.delete(socket);
+    });
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') return;
+    // Runs after the HTTP parser's own listener (attached first): a chunk that completes the headers has already
+    // made its request active.
+    socket.on('data', () => {
+      if (active.has(socket) || headerTimers.has(socket)) return;
+      const timer = setTimeout(() => socket.destroy(), limits.headerTimeoutSeconds * 1000);
+      timer.unref();
+      headerTimers.set(socket, timer);
+    });
+    socket.once('close', () => clearTimeout(headerTimers.get(socket)));
+    socket.setTimeout(limits.idleTimeoutSeconds * 1000, () => {
+      const req = active.get(socket);
+      if (req && req.complete) return;
+      socket.destroy();
+    });
   });
 }

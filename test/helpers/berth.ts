@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface Berth {
-  url: string;            // http://127.0.0.1:PORT
+  url: string;            // http://127.0.0.1:PORT (https:// when the server was started with TLS)
   host: string;           // 127.0.0.1:PORT (what docker/skopeo want)
   dataDir: string;
   accessKeyId: string;
@@ -30,6 +30,8 @@ export interface StartOptions {
   secretAccessKey?: string;
   /** Remove the data dir on cleanup(); by default only when startBerth made it. restart() keeps the choice. */
   removeDataDir?: boolean;
+  /** Arguments after `serve` (e.g. --tls-self-signed). */
+  serveArgs?: string[];
 }
 
 export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
@@ -37,7 +39,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const accessKeyId = opts.accessKeyId ?? 'AKIATESTROOT00000001';
   const secretAccessKey = opts.secretAccessKey ?? 'test-secret-' + Math.random().toString(36).slice(2);
-  const child = spawn(process.execPath, [join(root, 'bin', 'berth.js'), 'serve'], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'berth.js'), 'serve', ...(opts.serveArgs ?? [])], {
     cwd: root,
     env: {
       ...process.env,
@@ -60,13 +62,13 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('berth did not start in 20s:\n' + out)), 20_000);
     const check = () => {
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      const m = /listening on (https?:\/\/[\d.]+:\d+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     };
     child.stdout!.on('data', check);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth exited with ${code}:\n${out}`)); });
   });
-  const host = url.replace('http://', '');
+  const host = url.replace(/^https?:\/\//, '');
   const stopWith = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;

@@ -1,0 +1,197 @@
+// A small client of a Berth registry's /v2/ API (and, to create a repository, its ECR API), for `berth import` and
+// `berth export`: every write goes through the server, so the core does what it does for any push (verification,
+// durability, immutability, size accounting, events). Bodies are streamed; nothing is held whole in memory.
+import { createHash, createHmac } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { signingKey, sha256hex, formatAmzDate } from '../auth/sigv4.ts';
+
+export const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+
+export class RegistryError extends Error {}
+
+export interface Credentials { accessKeyId: string; secretAccessKey: string; region?: string }
+
+export interface Manifest { body: Buffer; mediaType: string; digest: string }
+
+export class RegistryClient {
+  private readonly auth: string;
+  private readonly created = new Set<string>();
+  readonly url: string;
+  private readonly creds: Credentials;
+
+  constructor(url: string, creds: Credentials) {
+    this.url = url.replace(/\/+$/, '');
+    this.creds = creds;
+    this.auth = 'Basic ' + Buffer.from(`${creds.accessKeyId}:${creds.secretAccessKey}`).toString('base64');
+  }
+
+  private async call(method: string, path: string, init: { headers?: Record<string, string>; body?: Buffer | Readable } = {}): Promise<Response> {
+    const body = init.body instanceof Readable ? (Readable.toWeb(init.body) as ReadableStream) : init.body;
+    return fetch(this.url + path, {
+      method, headers: { authorization: this.auth, ...init.headers }, body, redirect: 'follow',
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit);
+  }
+
+  /**
+   * A request whose body streams from `body` with backpressure (node:http, not fetch: a web stream made from a
+   * Node stream reads ahead of the socket, and a multi-GiB layer would pile up in memory).
+   */
+  private send(method: string, path: string, headers: Record<string, string>, body: Readable): Promise<Response> {
+    const url = new URL(this.url + path);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers: { authorization: this.auth, 'transfer-encoding': 'chunked', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          resolve(new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), { status: res.statusCode, headers: h }));
+        });
+      });
+      req.once('error', reject);
+      pipeline(body, req).catch(reject);
+    });
+  }
+
+  private async fail(res: Response, what: string): Promise<never> {
+    const text = await res.text().catch(() => '');
+    let message = text;
+    try {
+      const parsed = JSON.parse(text) as { errors?: { code: string; message: string }[]; message?: string };
+      message = parsed.errors?.map((e) => `${e.code}: ${e.message}`).join('; ') ?? parsed.message ?? text;
+    } catch { /* not JSON */ }
+    throw new RegistryError(`${what}: ${this.url} answered ${res.status}${message ? `: ${message}` : ''}`);
+  }
+
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const res = await this.call('HEAD', `/v2/${repo}/blobs/${digest}`);
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    return this.fail(res, `HEAD blob ${digest} in ${repo}`);
+  }
+
+  /** Links a blob already in `from` into `repo`; false when the server would rather have it uploaded. */
+  async mountBlob(repo: string, digest: string, from: string): Promise<boolean> {
+    await this.ensureRepository(repo);
+    const res = await this.call('POST', `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
+    await res.body?.cancel();
+    if (res.status === 201) return true;
+    if (res.status === 202) return false;
+    return this.fail(res, `mount ${digest} from ${from} into ${repo}`);
+  }
+
+  /** Streams a blob up (POST, PATCH, PUT ?digest) hashing it as it goes; checks it against `expected` when given. */
+  async uploadBlob(repo: string, data: Readable, expected?: string, onBytes?: (n: number) => void): Promise<{ digest: string; size: number }> {
+    await this.ensureRepository(repo);
+    const start = await this.call('POST', `/v2/${repo}/blobs/uploads/`);
+    await start.body?.cancel();
+    if (start.status !== 202) return this.fail(start, `start an upload to ${repo}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const counting = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        onBytes?.(chunk.length);
+        done(null, chunk);
+      },
+    });
+    const body = data.pipe(counting);
+    data.once('error', (e) => counting.destroy(e));
+    const patch = await this.send('PATCH', this.path(start.headers.get('location')!), { 'content-type': 'application/octet-stream' }, body);
+    if (patch.status !== 202) return this.fail(patch, `upload to ${repo}`);
+    const digest = 'sha256:' + hash.digest('hex');
+    if (expected && expected !== digest) throw new RegistryError(`the archive's blob ${expected} holds data whose digest is ${digest}: the archive is damaged`);
+    const location = this.path(patch.headers.get('location')!);
+    const put = await this.call('PUT', `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`);
+    await put.body?.cancel();
+    if (put.status !== 201) return this.fail(put, `complete the upload of ${digest} to ${repo}`);
+    return { digest, size };
+  }
+
+  async putManifest(repo: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+    await this.ensureRepository(repo);
+    const res = await this.call('PUT', `/v2/${repo}/manifests/${reference}`, { headers: { 'content-type': mediaType }, body });
+    await res.body?.cancel();
+    if (res.status !== 201) return this.fail(res, `put manifest ${repo}:${reference}`);
+    return res.headers.get('docker-content-digest') ?? '';
+  }
+
+  /** The digest a tag points to, or undefined when the tag (or the repository) does not exist. */
+  async manifestDigest(repo: string, reference: string): Promise<string | undefined> {
+    const res = await this.call('HEAD', `/v2/${repo}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) return this.fail(res, `HEAD manifest ${repo}:${reference}`);
+    return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
+  async getManifest(repo: string, reference: string): Promise<Manifest> {
+    const res = await this.call('GET', `/v2/${repo}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
+    if (res.status !== 200) return this.fail(res, `get manifest ${repo}:${reference}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    const digest = 'sha256:' + createHash('sha256').update(body).digest('hex');
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0] || (JSON.parse(body.toString()) as { mediaType?: string }).mediaType || MANIFEST_TYPES[0];
+    return { body, mediaType, digest };
+  }
+
+  /** The blob's bytes as a stream, checked against its digest as they pass. */
+  async getBlob(repo: string, digest: string): Promise<Readable> {
+    const res = await this.call('GET', `/v2/${repo}/blobs/${digest}`);
+    if (res.status !== 200 || !res.body) return this.fail(res, `get blob ${digest} from ${repo}`);
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); },
+      flush(done) {
+        const got = 'sha256:' + hash.digest('hex');
+        done(got === digest ? null : new RegistryError(`blob ${digest} came back with digest ${got}`));
+      },
+    });
+    const source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    pipeline(source, check).catch((e: unknown) => check.destroy(e as Error));
+    return check;
+  }
+
+  /** Creates the repository (ECR CreateRepository, SigV4-signed) unless it exists; once per repository per run. */
+  async ensureRepository(repo: string): Promise<void> {
+    if (this.created.has(repo)) return;
+    const body = JSON.stringify({ repositoryName: repo });
+    const target = 'AmazonEC2ContainerRegistry_V20150921.CreateRepository';
+    const res = await this.call('POST', '/', { headers: this.sigv4(body, target), body: Buffer.from(body) });
+    const answer = await res.json().catch(() => ({})) as { __type?: string; message?: string };
+    // A key that may push but not create repositories goes on: the push tells whether the repository exists.
+    if (res.status !== 200 && !/(RepositoryAlreadyExists|AccessDenied)Exception$/.test(String(answer.__type))) {
+      throw new RegistryError(`create repository ${repo}: ${this.url} answered ${res.status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
+    }
+    this.created.add(repo);
+  }
+
+  private sigv4(body: string, target: string): Record<string, string> {
+    const region = this.creds.region ?? 'us-east-1';
+    const amzDate = formatAmzDate(Date.now());
+    const date = amzDate.slice(0, 8);
+    const host = new URL(this.url).host;
+    const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', host, 'x-amz-date': amzDate, 'x-amz-target': target };
+    const names = Object.keys(headers).sort();
+    const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256hex(body)].join('\n');
+    const scope = `${date}/${region}/ecr/aws4_request`;
+    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonical)].join('\n');
+    const signature = createHmac('sha256', signingKey(this.creds.secretAccessKey, date, region, 'ecr')).update(toSign).digest('hex');
+    const { host: _host, ...rest } = headers;
+    return { ...rest, authorization: `AWS4-HMAC-SHA256 Credential=${this.creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
+  }
+
+  private path(location: string): string {
+    return location.startsWith('http') ? new URL(location).pathname + new URL(location).search : location;
+  }
+}
