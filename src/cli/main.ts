@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
@@ -10,7 +10,7 @@ import { JobFailedError } from '../jobs/runner.ts';
 import { callServer, RemoteError } from './remote.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
-import { migrateMetaStore } from '../storage/meta/open.ts';
+import { migrateMetaStore, openMetaStore } from '../storage/meta/open.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
@@ -23,6 +23,7 @@ Usage:
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
   berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
+  berth audit [--after N]         audit records kept in the database (BERTH_AUDIT_LOG=database), as JSON lines
   berth --help                    show this help
   berth --version                 show the version
 
@@ -35,7 +36,9 @@ Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and enviro
   BERTH_ROOT_SECRET_ACCESS_KEY  the root secret access key
   BERTH_REGION                  the region in ARNs (default us-east-1)
   BERTH_ACCOUNT_ID              the default account's 12-digit id (default: generated on first start)
-  BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key)
+  BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key;
+                                required with BERTH_DATABASE_URL, the same on every node)
+  BERTH_SECRET_KEY_FILE         a file holding BERTH_SECRET_KEY
   BERTH_CREATE_ON_PUSH          create a repository when an image is pushed to it (default false, as ECR)
   BERTH_LOG_LEVEL               fatal, error, warn, info, debug (default info)
 `;
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       seconds: { type: 'string' },
       status: { type: 'string' },
       kind: { type: 'string' },
+      after: { type: 'string' },
     },
   });
   if (values.version) {
@@ -80,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
     return 0;
   }
+  if (command === 'audit') return audit(loadConfig(process.env, values.config), Number(values.after ?? 0));
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -157,6 +162,22 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   }
 }
 
+/** Prints the audit records kept in the metadata store after the id `after`, one JSON line each (with its id). */
+async function audit(config: Config, after: number): Promise<number> {
+  if (!Number.isInteger(after) || after < 0) throw new ConfigError('--after must be a record id (a non-negative integer)');
+  const meta = await openMetaStore(config);
+  try {
+    for (let last = after; ;) {
+      const records = await meta.listAuditRecords(last, 1000);
+      for (const r of records) process.stdout.write(`${JSON.stringify({ id: r.id, ...JSON.parse(r.record) })}\n`);
+      if (records.length < 1000) return 0;
+      last = records[records.length - 1].id;
+    }
+  } finally {
+    await meta.close();
+  }
+}
+
 async function serve(configPath: string | undefined): Promise<number> {
   const config = loadConfig(process.env, configPath);
   const berth = await startBerth(config);
@@ -187,7 +208,8 @@ function banner(b: Berth): string {
   let secret: string;
   if (key.origin === 'generated') {
     lines.push(
-      `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`,
+      key.file ? `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`
+        : 'Root credentials were generated (shown this once; kept in the database, the secret encrypted):',
       `  access key id:     ${key.accessKeyId}`,
       `  secret access key: ${key.secretAccessKey}`,
       '',
@@ -196,6 +218,9 @@ function banner(b: Berth): string {
   } else if (key.origin === 'file') {
     lines.push(`Root access key id ${key.accessKeyId}; its secret is in ${file}.`, '');
     secret = `"$(node -p "require('${isAbsolute(file) ? file : './' + file}').secretAccessKey")"`;
+  } else if (key.origin === 'database') {
+    lines.push(`Root access key id ${key.accessKeyId}; its secret was shown once, by the node that generated it (kept encrypted in the database).`, '');
+    secret = '"$ROOT_SECRET_ACCESS_KEY"';
   } else {
     lines.push(`Root access key id ${key.accessKeyId} (from configuration).`, '');
     secret = '"$BERTH_ROOT_SECRET_ACCESS_KEY"';
