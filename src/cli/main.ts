@@ -1,6 +1,6 @@
 // The `berth` command.
 import { parseArgs } from 'node:util';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
@@ -23,6 +23,9 @@ Usage:
   berth lifecycle run [repo]      apply lifecycle policies now (every repository with one, or repo)
   berth jobs [--status S] [--kind K]  background jobs (gc, lifecycle, previews): state, attempts, last error
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
+  berth relocate --to-database postgres://... --to-blob-store s3://bucket/prefix
+                                  copy this embedded registry (data dir: metadata, blobs, keys) to PostgreSQL + S3
+                                  (resumable, digests verified, idempotent; BERTH_SECRET_KEY[_FILE], BERTH_S3_* set)
   berth audit [--after N]         audit records kept in the database (BERTH_AUDIT_LOG=database), as JSON lines
   berth --help                    show this help
   berth --version                 show the version
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       status: { type: 'string' },
       kind: { type: 'string' },
       after: { type: 'string' },
+      'to-database': { type: 'string' },
+      'to-blob-store': { type: 'string' },
     },
   });
   if (values.version) {
@@ -84,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
     return 0;
   }
+  if (command === 'relocate') return relocateCommand(values.config, values['to-database'], values['to-blob-store']);
   if (command === 'audit') return audit(loadConfig(process.env, values.config), Number(values.after ?? 0));
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
@@ -161,6 +167,30 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
     await stores.close();
   }
 }
+
+/** Copies the embedded registry of the configured data dir to PostgreSQL + S3, with a progress bar on stderr. */
+async function relocateCommand(configPath: string | undefined, toDatabase: string | undefined, toBlobStore: string | undefined): Promise<number> {
+  if (!toDatabase || !toBlobStore) throw new ConfigError('relocate needs --to-database postgres://... and --to-blob-store s3://bucket/prefix');
+  const source = loadConfig(process.env, configPath);
+  if (source.databaseUrl || source.blobStore) throw new ConfigError('relocate copies an embedded data dir: unset BERTH_DATABASE_URL and BERTH_BLOB_STORE (the target is given by --to-database and --to-blob-store)');
+  if (runningServer(resolve(source.dataDir))) throw new ConfigError(`a server is running on ${source.dataDir}: stop it first (what it writes meanwhile would not be copied)`);
+  const target = loadConfig({ ...process.env, BERTH_DATABASE_URL: toDatabase, BERTH_BLOB_STORE: toBlobStore }, configPath);
+  const { relocate } = await import('../storage/relocate.ts');
+  let shown = -1;
+  const report = await relocate(source, target, (done, total) => {
+    const percent = total.bytes === 0 ? 100 : Math.floor((done.bytes / total.bytes) * 100);
+    if (percent === shown && done.blobs !== total.blobs) return;
+    shown = percent;
+    const bar = '#'.repeat(Math.floor(percent / 5)).padEnd(20, '.');
+    const line = `relocate: blobs [${bar}] ${percent}% ${done.blobs}/${total.blobs} (${mib(done.bytes)} of ${mib(total.bytes)} MiB)`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done.blobs === total.blobs ? '\n' : ''}`);
+    else if (percent % 10 === 0 || done.blobs === total.blobs) process.stderr.write(`${line}\n`);
+  });
+  console.log(JSON.stringify(report, null, 2));
+  return 0;
+}
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /** Prints the audit records kept in the metadata store after the id `after`, one JSON line each (with its id). */
 async function audit(config: Config, after: number): Promise<number> {
