@@ -423,9 +423,11 @@ describe('a root key generated on PostgreSQL', () => {
 
   it('a node without the secret key, or with another one, refuses to start', async () => {
     const url = await postgres.createDatabase('keys');
-    nodes.push(await startBerth({ env: { BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: SHARED_SECRET_KEY } }));
-    await assert.rejects(startBerth({ env: { BERTH_DATABASE_URL: url } }), /set BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE/);
-    await assert.rejects(startBerth({ env: { BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') } }),
+    // A node that starts after all is stopped with the others.
+    const start = (env: Record<string, string>) => startBerth({ env }).then((n) => { nodes.push(n); return n; });
+    await start({ BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: SHARED_SECRET_KEY });
+    await assert.rejects(start({ BERTH_DATABASE_URL: url }), /set BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE/);
+    await assert.rejects(start({ BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') }),
       /does not decrypt the key in the database/);
   });
 });
