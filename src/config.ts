@@ -14,8 +14,11 @@ export interface Config {
   accountId?: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
-  /** base64 of 32 bytes that encrypt secrets at rest; default: <dataDir>/secret.key, generated on first start. */
+  /** base64 of 32 bytes that encrypt secrets at rest; default: <dataDir>/secret.key, generated on first start.
+   * With a database URL it is required (here or in secretKeyFile): it encrypts the registry's key in the database. */
   secretKey?: string;
+  /** A file holding secretKey (base64), read at start. */
+  secretKeyFile?: string;
   /** Whether pushing to a repository that does not exist creates it (ECR refuses such a push: default false). */
   createOnPush: boolean;
   logLevel: string;
@@ -58,7 +61,8 @@ export interface Config {
   s3SecretAccessKey?: string;
   /** Whether blob GET answers 307 to a presigned URL of the store; default on when the store can presign (S3). */
   blobRedirect?: boolean;
-  /** Audit log of authorization decisions: a file path, "stdout" or "off"; default <dataDir>/audit.log. */
+  /** Audit log of authorization decisions: a file path, "stdout", "off", or "database" (records in the metadata
+   * store, every node's in one place); default "database" with a database URL, else <dataDir>/audit.log. */
   auditLog?: string;
   /** TLS: the certificate (PEM, with its chain) and its private key (PEM); both or neither. Reloaded on change. */
   tlsCertFile?: string;
@@ -104,6 +108,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_ROOT_ACCESS_KEY_ID: 'rootAccessKeyId',
   BERTH_ROOT_SECRET_ACCESS_KEY: 'rootSecretAccessKey',
   BERTH_SECRET_KEY: 'secretKey',
+  BERTH_SECRET_KEY_FILE: 'secretKeyFile',
   BERTH_CREATE_ON_PUSH: 'createOnPush',
   BERTH_LOG_LEVEL: 'logLevel',
   BERTH_AUDIT_LOG: 'auditLog',
@@ -196,6 +201,14 @@ function validate(c: Config): Config {
     }
   }
   parseListen(c.listen);
+  if (c.secretKeyFile !== undefined) {
+    if (c.secretKey !== undefined) throw new ConfigError('set BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE, not both');
+    try {
+      c.secretKey = readFileSync(c.secretKeyFile, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(`cannot read the secret key file ${c.secretKeyFile}: ${(e as Error).message}`);
+    }
+  }
   if (c.accountId !== undefined && !/^\d{12}$/.test(String(c.accountId))) throw new ConfigError(`accountId must be 12 digits, not "${c.accountId}"`);
   if ((c.rootAccessKeyId === undefined) !== (c.rootSecretAccessKey === undefined)) {
     throw new ConfigError('set both BERTH_ROOT_ACCESS_KEY_ID and BERTH_ROOT_SECRET_ACCESS_KEY, or neither');

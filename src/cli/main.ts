@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openStores, startBerth, type Berth } from '../server/app.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
@@ -10,7 +10,7 @@ import { JobFailedError } from '../jobs/runner.ts';
 import { callServer, RemoteError } from './remote.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
-import { migrateMetaStore } from '../storage/meta/open.ts';
+import { migrateMetaStore, openMetaStore } from '../storage/meta/open.ts';
 import { openArchive } from '../transfer/archive-source.ts';
 import { ImportError, planImport, runImport } from '../transfer/import.ts';
 import { ExportError, runExport } from '../transfer/export.ts';
@@ -38,6 +38,10 @@ Usage:
   berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]
                                   write images to an archive for docker load, podman load, skopeo oci-archive:
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
+  berth relocate --to-database postgres://... --to-blob-store s3://bucket/prefix
+                                  copy this embedded registry (data dir: metadata, blobs, keys) to PostgreSQL + S3
+                                  (resumable, digests verified, idempotent; BERTH_SECRET_KEY[_FILE], BERTH_S3_* set)
+  berth audit [--after N]         audit records kept in the database (BERTH_AUDIT_LOG=database), as JSON lines
   berth --help                    show this help
   berth --version                 show the version
 
@@ -50,7 +54,9 @@ Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and enviro
   BERTH_ROOT_SECRET_ACCESS_KEY  the root secret access key
   BERTH_REGION                  the region in ARNs (default us-east-1)
   BERTH_ACCOUNT_ID              the default account's 12-digit id (default: generated on first start)
-  BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key)
+  BERTH_SECRET_KEY              base64 of 32 bytes that encrypt secrets at rest (default: data/secret.key;
+                                required with BERTH_DATABASE_URL, the same on every node)
+  BERTH_SECRET_KEY_FILE         a file holding BERTH_SECRET_KEY
   BERTH_CREATE_ON_PUSH          create a repository when an image is pushed to it (default false, as ECR)
   BERTH_LOG_LEVEL               fatal, error, warn, info, debug (default info)
   BERTH_TLS_CERT_FILE           HTTPS (and HTTP/2): the certificate chain, PEM (reloaded on change or SIGHUP)
@@ -84,6 +90,9 @@ async function main(argv: string[]): Promise<number> {
       compress: { type: 'boolean' },
       output: { type: 'string', short: 'o' },
       format: { type: 'string' },
+      after: { type: 'string' },
+      'to-database': { type: 'string' },
+      'to-blob-store': { type: 'string' },
     },
   });
   if (values.version) {
@@ -120,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
     return 0;
   }
+  if (command === 'relocate') return relocateCommand(values.config, values['to-database'], values['to-blob-store']);
+  if (command === 'audit') return audit(loadConfig(process.env, values.config), Number(values.after ?? 0));
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -250,6 +261,46 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
   }
 }
 
+/** Copies the embedded registry of the configured data dir to PostgreSQL + S3, with a progress bar on stderr. */
+async function relocateCommand(configPath: string | undefined, toDatabase: string | undefined, toBlobStore: string | undefined): Promise<number> {
+  if (!toDatabase || !toBlobStore) throw new ConfigError('relocate needs --to-database postgres://... and --to-blob-store s3://bucket/prefix');
+  const source = loadConfig(process.env, configPath);
+  if (source.databaseUrl || source.blobStore) throw new ConfigError('relocate copies an embedded data dir: unset BERTH_DATABASE_URL and BERTH_BLOB_STORE (the target is given by --to-database and --to-blob-store)');
+  if (runningServer(resolve(source.dataDir))) throw new ConfigError(`a server is running on ${source.dataDir}: stop it first (what it writes meanwhile would not be copied)`);
+  const target = loadConfig({ ...process.env, BERTH_DATABASE_URL: toDatabase, BERTH_BLOB_STORE: toBlobStore }, configPath);
+  const { relocate } = await import('../storage/relocate.ts');
+  let shown = -1;
+  const report = await relocate(source, target, (done, total) => {
+    const percent = total.bytes === 0 ? 100 : Math.floor((done.bytes / total.bytes) * 100);
+    if (percent === shown && done.blobs !== total.blobs) return;
+    shown = percent;
+    const bar = '#'.repeat(Math.floor(percent / 5)).padEnd(20, '.');
+    const line = `relocate: blobs [${bar}] ${percent}% ${done.blobs}/${total.blobs} (${mib(done.bytes)} of ${mib(total.bytes)} MiB)`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done.blobs === total.blobs ? '\n' : ''}`);
+    else if (percent % 10 === 0 || done.blobs === total.blobs) process.stderr.write(`${line}\n`);
+  });
+  console.log(JSON.stringify(report, null, 2));
+  return 0;
+}
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+/** Prints the audit records kept in the metadata store after the id `after`, one JSON line each (with its id). */
+async function audit(config: Config, after: number): Promise<number> {
+  if (!Number.isInteger(after) || after < 0) throw new ConfigError('--after must be a record id (a non-negative integer)');
+  const meta = await openMetaStore(config);
+  try {
+    for (let last = after; ;) {
+      const records = await meta.listAuditRecords(last, 1000);
+      for (const r of records) process.stdout.write(`${JSON.stringify({ id: r.id, ...JSON.parse(r.record) })}\n`);
+      if (records.length < 1000) return 0;
+      last = records[records.length - 1].id;
+    }
+  } finally {
+    await meta.close();
+  }
+}
+
 async function serve(configPath: string | undefined, tlsSelfSigned: boolean): Promise<number> {
   const config = loadConfig(process.env, configPath);
   if (tlsSelfSigned) {
@@ -287,7 +338,8 @@ function banner(b: Berth): string {
   let secret: string;
   if (key.origin === 'generated') {
     lines.push(
-      `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`,
+      key.file ? `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`
+        : 'Root credentials were generated (shown this once; kept in the database, the secret encrypted):',
       `  access key id:     ${key.accessKeyId}`,
       `  secret access key: ${key.secretAccessKey}`,
       '',
@@ -296,6 +348,9 @@ function banner(b: Berth): string {
   } else if (key.origin === 'file') {
     lines.push(`Root access key id ${key.accessKeyId}; its secret is in ${file}.`, '');
     secret = `"$(node -p "require('${isAbsolute(file) ? file : './' + file}').secretAccessKey")"`;
+  } else if (key.origin === 'database') {
+    lines.push(`Root access key id ${key.accessKeyId}; its secret was shown once, by the node that generated it (kept encrypted in the database).`, '');
+    secret = '"$ROOT_SECRET_ACCESS_KEY"';
   } else {
     lines.push(`Root access key id ${key.accessKeyId} (from configuration).`, '');
     secret = '"$BERTH_ROOT_SECRET_ACCESS_KEY"';

@@ -8,7 +8,7 @@ import type { Repositories } from '../core/repositories.ts';
 import type { Images } from '../core/images.ts';
 import type { Lifecycle } from '../lifecycle/worker.ts';
 import type { Scanner } from '../scan/scanner.ts';
-import type { Repository } from '../storage/meta/store.ts';
+import type { Repository, UploadStore } from '../storage/meta/store.ts';
 import { EcrError } from './errors.ts';
 import type { Authorized } from './authorize.ts';
 import { parseUntrustedJson } from '../core/json-limits.ts';
@@ -38,24 +38,21 @@ export interface EcrContext {
   layerParts: LayerParts;
 }
 
-/** Per ECR layer upload: its last part's size, and whether an earlier part was under the minimum. Bounded;
- * lost on restart, when the 5 MiB rule goes unenforced for uploads in progress. */
+/** Per ECR layer upload: its last part's size, and whether an earlier part was under the minimum. Kept with the
+ * upload in the metadata store, so that a sequence of parts may go to any node, and survives a restart. */
 export class LayerParts {
-  private readonly parts = new Map<string, { last: number; small: boolean }>();
+  private readonly uploads: Pick<UploadStore, 'recordUploadPart' | 'smallPartBeforeLast'>;
 
-  add(id: string, size: number, minimum: number): void {
-    const previous = this.parts.get(id);
-    this.parts.delete(id);
-    this.parts.set(id, { last: size, small: (previous?.small ?? false) || (previous !== undefined && previous.last < minimum) });
-    if (this.parts.size > 100_000) this.parts.delete(this.parts.keys().next().value!);
+  constructor(uploads: Pick<UploadStore, 'recordUploadPart' | 'smallPartBeforeLast'>) {
+    this.uploads = uploads;
   }
 
-  smallBeforeLast(id: string): boolean {
-    return this.parts.get(id)?.small ?? false;
+  add(id: string, size: number, minimum: number): Promise<void> {
+    return this.uploads.recordUploadPart(id, size, minimum);
   }
 
-  delete(id: string): void {
-    this.parts.delete(id);
+  smallBeforeLast(id: string): Promise<boolean> {
+    return this.uploads.smallPartBeforeLast(id);
   }
 }
 

@@ -84,7 +84,7 @@ export async function uploadLayerPart(ctx: EcrContext, input: UploadLayerPartReq
   }
   try {
     const offset = await ctx.registry.appendUpload(repo, id, [part], first);
-    ctx.layerParts.add(id, part.length, MIN_PART_SIZE);
+    await ctx.layerParts.add(id, part.length, MIN_PART_SIZE);
     return { registryId: repo.accountId, repositoryName: repo.name, uploadId: id, lastByteReceived: offset - 1 };
   } catch (e) {
     if (e instanceof RegistryError && e.code === 'BLOB_UPLOAD_UNKNOWN') throw uploadNotFound(repo, id);
@@ -109,12 +109,11 @@ export async function completeLayerUpload(ctx: EcrContext, input: CompleteLayerU
     throw new EcrError('LayerAlreadyExistsException', `The image layer '${digest}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
   }
   // Every part but the last must be at least 5 MiB, as in ECR.
-  if (ctx.layerParts.smallBeforeLast(id)) {
+  if (await ctx.layerParts.smallBeforeLast(id)) {
     throw new EcrError('LayerPartTooSmallException', 'All layer parts except the last part should be at least 5MB', 400, {
       registryId: repo.accountId, repositoryName: repo.name, uploadId: id,
     });
   }
-  ctx.layerParts.delete(id);
   try {
     const blob = await ctx.registry.completeUpload(repo, id, digest);
     return { registryId: repo.accountId, repositoryName: repo.name, uploadId: id, layerDigest: blob.digest };

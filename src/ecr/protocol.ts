@@ -49,7 +49,7 @@ export interface EcrDeps {
 
 export function ecrHandler(deps: EcrDeps) {
   const now = deps.now ?? Date.now;
-  const layerParts = new LayerParts();
+  const layerParts = new LayerParts(deps.registry.meta);
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; operation?: string; loginFailed?: boolean }): Promise<void> => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);

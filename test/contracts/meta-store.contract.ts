@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
+import type { AuditRecord, GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
 
 /** A fresh, empty database. */
 export interface MetaStoreDatabase {
@@ -88,6 +88,15 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.setSetting('k', 'one');
         await store.setSetting('k', 'two');
         assert.equal(await store.getSetting('k'), 'two');
+      });
+
+      it('addSetting keeps the first value: of nodes racing, one wins and all read it', async (store, db) => {
+        const other = await db.open();
+        const values = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).addSetting('key', `v${i}`)));
+        assert.equal(new Set(values).size, 1, 'every node gets the same value');
+        assert.ok(/^v[0-7]$/.test(values[0]));
+        assert.equal(await store.addSetting('key', 'later'), values[0], 'a later value does not replace it');
+        assert.equal(await other.getSetting('key'), values[0]);
       });
     });
 
@@ -379,6 +388,37 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.deepEqual(await store.getUpload('a'), { id: 'a', repositoryId: repo.id, startedAt: 10 });
         await store.deleteUpload('a');
         assert.equal(await store.getUpload('a'), undefined);
+      });
+
+      it('parts recorded on any node: a small part followed by another is a small part before the last', async (store, db) => {
+        const other = await db.open();
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        await store.createUpload({ id: 'big', repositoryId: repo.id, startedAt: 1 });
+        await store.createUpload({ id: 'small', repositoryId: repo.id, startedAt: 1 });
+        assert.equal(await store.smallPartBeforeLast('big'), false);
+        await store.recordUploadPart('big', 10, 10);
+        await other.recordUploadPart('big', 10, 10);
+        await store.recordUploadPart('big', 3, 10);
+        assert.equal(await other.smallPartBeforeLast('big'), false, 'only the last part is under the minimum');
+        await store.recordUploadPart('small', 3, 10);
+        assert.equal(await other.smallPartBeforeLast('small'), false, 'one small part is the last one');
+        await other.recordUploadPart('small', 10, 10);
+        assert.equal(await store.smallPartBeforeLast('small'), true);
+        await store.recordUploadPart('small', 10, 10);
+        assert.equal(await store.smallPartBeforeLast('small'), true, 'once small, always');
+        assert.equal(await store.smallPartBeforeLast('unknown'), false);
+      });
+    });
+
+    describe('AuditStore', () => {
+      it('audit records from two nodes are kept in the order appended, in pages that join up', async (store, db) => {
+        const other = await db.open();
+        await store.appendAuditRecords([{ at: 5, record: '{"n":1}' }, { at: 4, record: '{"n":2}' }]);
+        await other.appendAuditRecords([{ at: 6, record: '{"n":3}' }]);
+        await other.appendAuditRecords([]);
+        const all = await walk<AuditRecord>(2, async (after) => store.listAuditRecords(after?.id ?? 0, 2));
+        assert.deepEqual(all.map((r) => [r.at, JSON.parse(r.record).n]), [[5, 1], [4, 2], [6, 3]]);
+        assert.ok(all[0].id < all[1].id && all[1].id < all[2].id);
       });
     });
 

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** A secret key (base64 of 32 bytes) for nodes sharing a database, which must all be given the same one. */
+export const SHARED_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export interface Berth {
   url: string;            // http://127.0.0.1:PORT (https:// when the server was started with TLS)
   host: string;           // 127.0.0.1:PORT (what docker/skopeo want)

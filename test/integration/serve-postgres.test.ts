@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateRepositoryCommand, DescribeImagesCommand, PutImageCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import pg from 'pg';
-import { startBerth, type Berth } from '../helpers/berth.ts';
+import { SHARED_SECRET_KEY, startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, expectEcrError } from '../helpers/ecr.ts';
 import { MANIFEST_TYPE, getAndHash, pushBlob, pushImage, req, sha256, show } from '../helpers/http.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
@@ -29,7 +29,7 @@ before(async () => {
   databaseUrl = await server.createDatabase('berth');
   // The recipe's DATABASE_URL is mapped onto Berth's setting explicitly; nothing else of it reaches Berth.
   // Garbage collection only on demand, with no grace period: the test runs it when nothing is being pushed.
-  nodeA = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_CREATE_ON_PUSH: 'false', BERTH_GC_GRACE_SECONDS: '0', BERTH_GC_INTERVAL_SECONDS: '0' } });
+  nodeA = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_CREATE_ON_PUSH: 'false', BERTH_GC_GRACE_SECONDS: '0', BERTH_GC_INTERVAL_SECONDS: '0' } });
   ecr = ecrClient(nodeA);
 });
 
@@ -115,7 +115,7 @@ test('berth migrate applies the PostgreSQL schema and prints its version', async
 });
 
 test('a second node on an empty data dir and the same database serves the same metadata at once', async () => {
-  nodeB = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_CREATE_ON_PUSH: 'false' }, accessKeyId: nodeA.accessKeyId, secretAccessKey: nodeA.secretAccessKey });
+  nodeB = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_CREATE_ON_PUSH: 'false' }, accessKeyId: nodeA.accessKeyId, secretAccessKey: nodeA.secretAccessKey });
   const onA = await req(nodeA, 'GET', '/v2/team/app/manifests/v1', { headers: { Accept: MANIFEST_TYPE } });
   const onB = await req(nodeB, 'GET', '/v2/team/app/manifests/v1', { headers: { Accept: MANIFEST_TYPE } });
   assert.equal(onB.status, 200, show(onB));

@@ -113,3 +113,17 @@ test('blob store: the data directory by default, s3://bucket/prefix with BERTH_S
   assert.throws(() => loadConfig({ BERTH_S3_ENDPOINT: '127.0.0.1:7480' }), /s3Endpoint/);
   assert.throws(() => loadConfig({ BERTH_BLOB_REDIRECT: 'maybe' }), /BERTH_BLOB_REDIRECT must be true or false/);
 });
+
+test('secretKeyFile: BERTH_SECRET_KEY_FILE is read at load, trimmed; not with BERTH_SECRET_KEY too', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  try {
+    const file = join(dir, 'secret.key');
+    const key = Buffer.alloc(32, 3).toString('base64');
+    writeFileSync(file, `${key}\n`);
+    assert.equal(loadConfig({ BERTH_SECRET_KEY_FILE: file }).secretKey, key);
+    assert.throws(() => loadConfig({ BERTH_SECRET_KEY_FILE: file, BERTH_SECRET_KEY: key }), /not both/);
+    assert.throws(() => loadConfig({ BERTH_SECRET_KEY_FILE: join(dir, 'missing') }), (e: unknown) => e instanceof ConfigError && /cannot read the secret key file/.test((e as Error).message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

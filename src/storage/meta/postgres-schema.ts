@@ -224,4 +224,16 @@ export const POSTGRES_MIGRATIONS: string[] = [
     origin TEXT NOT NULL
   );
   `,
+  `
+  -- Nothing a node keeps for itself: ECR layer parts are tracked with their upload (every part but the last must
+  -- be 5 MiB or more, whichever node received it), and audit records of every node are kept here.
+  ALTER TABLE uploads ADD COLUMN last_part_size BIGINT;
+  ALTER TABLE uploads ADD COLUMN small_part_before_last BOOLEAN NOT NULL DEFAULT FALSE;
+  CREATE TABLE audit_records (
+    id BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX audit_records_at ON audit_records (at);
+  `,
 ];

@@ -6,7 +6,7 @@
 // locks for rows that may not exist yet (a new tag, a first preview). A transaction that deadlocks is retried.
 import pg from 'pg';
 import type {
-  AccessKeyRow, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
+  AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
 } from './store.ts';
@@ -140,6 +140,12 @@ export class PostgresMetaStore implements MetaStore {
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.queries.run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async addSetting(key: string, value: string): Promise<string> {
+    // ON CONFLICT DO NOTHING waits for a racing insert to commit, then sees its row: one value wins.
+    await this.queries.run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+    return String((await this.queries.row('SELECT value FROM settings WHERE key = $1', [key]))!.value);
   }
 
   // --- repositories ---
@@ -532,6 +538,31 @@ export class PostgresMetaStore implements MetaStore {
 
   async listUploads(): Promise<Upload[]> {
     return (await this.queries.rows('SELECT id, repository_id, started_at, principal_arn FROM uploads ORDER BY started_at, id')).map(toUpload);
+  }
+
+  async recordUploadPart(id: string, size: number, minimum: number): Promise<void> {
+    // One statement: the SET expressions see the row as it was (the part before this one).
+    await this.queries.run(`UPDATE uploads SET
+      small_part_before_last = small_part_before_last OR (last_part_size IS NOT NULL AND last_part_size < $3),
+      last_part_size = $2 WHERE id = $1`, [id, size, minimum]);
+  }
+
+  async smallPartBeforeLast(id: string): Promise<boolean> {
+    const row = await this.queries.row('SELECT small_part_before_last FROM uploads WHERE id = $1', [id]);
+    return row?.small_part_before_last === true;
+  }
+
+  // --- audit records ---
+
+  async appendAuditRecords(records: { at: number; record: string }[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.queries.run('INSERT INTO audit_records (at, record) SELECT * FROM unnest($1::bigint[], $2::text[])',
+      [records.map((r) => String(r.at)), records.map((r) => r.record)]);
+  }
+
+  async listAuditRecords(after: number, limit: number): Promise<AuditRecord[]> {
+    return (await this.queries.rows('SELECT id, at, record FROM audit_records WHERE id > $1 ORDER BY id LIMIT $2', [after, limit]))
+      .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 
   // --- identity ---

@@ -242,4 +242,16 @@ export const SQLITE_MIGRATIONS: string[] = [
     origin TEXT NOT NULL
   );
   `,
+  `
+  -- ECR layer parts are tracked with their upload (every part but the last must be 5 MiB or more), and audit
+  -- records may be kept here (BERTH_AUDIT_LOG=database) rather than in a file.
+  ALTER TABLE uploads ADD COLUMN last_part_size INTEGER;
+  ALTER TABLE uploads ADD COLUMN small_part_before_last INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE audit_records (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX audit_records_at ON audit_records (at);
+  `,
 ];

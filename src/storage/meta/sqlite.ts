@@ -9,6 +9,7 @@ import type {
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
+  AuditRecord,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
@@ -179,6 +180,13 @@ export class SqliteMetaStore implements MetaStore {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  async addSetting(key: string, value: string): Promise<string> {
+    return this.transaction(() => {
+      this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+      return String(this.sql('SELECT value FROM settings WHERE key = ?').get(key)!.value);
+    });
   }
 
   async getRepository(accountId: string, name: string): Promise<Repository | undefined> {
@@ -850,6 +858,31 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteUpload(id: string): Promise<void> {
     this.sql('DELETE FROM uploads WHERE id = ?').run(id);
+  }
+
+  async recordUploadPart(id: string, size: number, minimum: number): Promise<void> {
+    // One statement: the SET expressions see the row as it was (the part before this one).
+    this.sql(`UPDATE uploads SET
+      small_part_before_last = small_part_before_last OR (last_part_size IS NOT NULL AND last_part_size < ?),
+      last_part_size = ? WHERE id = ?`).run(minimum, size, id);
+  }
+
+  async smallPartBeforeLast(id: string): Promise<boolean> {
+    const row = this.sql('SELECT small_part_before_last FROM uploads WHERE id = ?').get(id);
+    return Number(row?.small_part_before_last ?? 0) !== 0;
+  }
+
+  async appendAuditRecords(records: { at: number; record: string }[]): Promise<void> {
+    if (records.length === 0) return;
+    this.transaction(() => {
+      const insert = this.sql('INSERT INTO audit_records (at, record) VALUES (?, ?)');
+      for (const r of records) insert.run(r.at, r.record);
+    });
+  }
+
+  async listAuditRecords(after: number, limit: number): Promise<AuditRecord[]> {
+    return this.sql('SELECT id, at, record FROM audit_records WHERE id > ? ORDER BY id LIMIT ?').all(after, limit)
+      .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 }
 

@@ -223,6 +223,9 @@ export interface Referrer {
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+  /** Sets the setting unless it is set, in one statement: the value it holds afterwards (the first writer's,
+   * whatever the number of nodes racing). How nodes agree on a generated key. */
+  addSetting(key: string, value: string): Promise<string>;
 }
 
 /** Repositories, their settings and resource tags. */
@@ -322,6 +325,25 @@ export interface UploadStore {
   getUpload(id: string): Promise<Upload | undefined>;
   deleteUpload(id: string): Promise<void>;
   listUploads(): Promise<Upload[]>;
+  /** Notes a part appended to the upload (ECR's UploadLayerPart): its size, and whether the part before it was
+   * under `minimum`. Kept with the upload, so that any node can complete it. */
+  recordUploadPart(id: string, size: number, minimum: number): Promise<void>;
+  /** Whether a part other than the last one recorded was under its minimum. */
+  smallPartBeforeLast(id: string): Promise<boolean>;
+}
+
+/** One audit record: when, and its JSON text. */
+export interface AuditRecord {
+  id: number;
+  at: number;
+  record: string;
+}
+
+/** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
+export interface AuditStore {
+  appendAuditRecords(records: { at: number; record: string }[]): Promise<void>;
+  /** Records in the order they were appended, after the id `after`. */
+  listAuditRecords(after: number, limit: number): Promise<AuditRecord[]>;
 }
 
 /** Accounts, users, access keys and refresh tokens. */
@@ -473,6 +495,6 @@ export interface ScanStore {
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore {
   close(): Promise<void>;
 }
