@@ -25,6 +25,7 @@ export function layout(p: PageParts): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${p.title} · Berth</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ASSETS.css.path}">
 <script src="${ASSETS.js.path}" defer></script>
 </head>

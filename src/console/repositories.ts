@@ -65,10 +65,10 @@ export async function repositoriesPage(ctx: PageContext): Promise<PageResult> {
     title: 'Repositories',
     notice: ctx.url.searchParams.get('deleted') ? `Repository ${ctx.url.searchParams.get('deleted')} deleted.` : undefined,
     body: html`<section class="panel">
-<div class="row"><h1 style="margin-right:auto">Repositories</h1><a class="button primary" href="/console/create-repository">Create repository</a></div>
+<div class="row"><h1 class="grow">Repositories</h1><a class="button primary" href="/console/create-repository">Create repository</a></div>
 <form method="get" action="/console/repositories" role="search" class="row">
   <label for="q" class="inline">Search by name</label>
-  <input type="search" id="q" name="q" value="${q}" style="max-width: 24rem">
+  <input type="search" id="q" name="q" value="${q}" class="w24">
   <button type="submit">Search</button>
 </form>
 <table id="repositories">
@@ -132,7 +132,7 @@ function createForm(ctx: PageContext, f: URLSearchParams): Html {
   <label class="inline"><input type="checkbox" id="scanOnPush" name="scanOnPush" ${f.get('scanOnPush') === 'on' ? html`checked` : ''}> Scan on push</label>
   <p class="muted">Encryption: AES-256 (the registry's own key).</p>
   <label for="tags">Tags (one <code>key=value</code> per line, optional)</label>
-  <textarea id="tags" name="tags" style="min-height: 5rem">${f.get('tags') ?? ''}</textarea>
+  <textarea id="tags" name="tags" class="short">${f.get('tags') ?? ''}</textarea>
   <p><button type="submit" class="primary">Create repository</button> <a href="/console/repositories">Cancel</a></p>
 </form>
 </section>`;

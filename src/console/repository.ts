@@ -81,7 +81,7 @@ ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
 <form method="post" action="${repositoryHref(repo.repositoryName)}" class="row">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="set-mutability">
   <label for="mutability" class="inline">Tag immutability</label>
-  <select id="mutability" name="imageTagMutability" style="max-width: 12rem">
+  <select id="mutability" name="imageTagMutability" class="w12">
     <option value="MUTABLE" ${repo.imageTagMutability.startsWith('MUTABLE') ? html`selected` : ''}>Mutable</option>
     <option value="IMMUTABLE" ${repo.imageTagMutability.startsWith('IMMUTABLE') ? html`selected` : ''}>Immutable</option>
   </select>
@@ -129,7 +129,7 @@ async function imagesTab(ctx: PageContext, repo: WireRepository, failed: (r: { s
   <td><input type="checkbox" name="digest" value="${i.imageDigest}" id="img-${i.imageDigest.slice(7, 19)}" aria-label="Select ${i.imageTags?.join(', ') || i.imageDigest}"></td>
   <td>${i.imageTags?.length ? i.imageTags.join(', ') : html`<span class="muted">untagged</span>`}</td>
   <td><code title="${i.imageDigest}">${i.imageDigest.slice(0, 19)}…</code>${copyButton(i.imageDigest, 'Copy digest')}</td>
-  <td>${i.artifactMediaType && !i.artifactMediaType.includes('container.image') ? i.artifactMediaType : 'Image'}</td>
+  <td>${artifactType(i.artifactMediaType)}</td>
   <td>${bytes(i.imageSizeInBytes)}</td>
   <td>${when(i.imagePushedAt)}</td>
   <td>${when(i.lastRecordedPullTime)}</td>
@@ -139,9 +139,9 @@ ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
 <form method="get" action="${repositoryHref(repo.repositoryName)}" class="row">
   <input type="hidden" name="tab" value="images">
   <label for="tag-filter" class="inline">Filter by tag</label>
-  <input type="search" id="tag-filter" name="tag" value="${tag}" style="max-width: 16rem">
+  <input type="search" id="tag-filter" name="tag" value="${tag}" class="w16">
   <label for="status" class="inline">Show</label>
-  <select id="status" name="status" style="max-width: 10rem">
+  <select id="status" name="status" class="w12">
     ${[['ANY', 'All images'], ['TAGGED', 'Tagged'], ['UNTAGGED', 'Untagged']].map(([v, l]) => html`<option value="${v}" ${v === status ? html`selected` : ''}>${l}</option>`)}
   </select>
   <button type="submit">Apply</button>
@@ -154,6 +154,12 @@ ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
   </table>
   <p class="row"><button type="submit" class="danger">Delete selected images</button>${more ? html`<a href="${more}" rel="next">Next page</a>` : ''}</p>
 </form>`;
+}
+
+/** An image's config type says "Image"; any other artifact type (an SBOM, a signature, a Helm chart) is shown as it is. */
+const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+function artifactType(type: string | undefined): string {
+  return !type || IMAGE_CONFIG_TYPES.has(type) ? 'Image' : type;
 }
 
 const SAMPLE_POLICY = JSON.stringify({
@@ -243,8 +249,8 @@ ${tags.length ? tags.map((t) => html`<tr><td>${t.Key}</td><td>${t.Value}</td><td
 <h2>Add a tag</h2>
 <form method="post" action="${repositoryHref(repo.repositoryName)}" class="row">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="tag">
-  <label for="tag-key" class="inline">Key</label><input type="text" id="tag-key" name="key" required style="max-width: 14rem">
-  <label for="tag-value" class="inline">Value</label><input type="text" id="tag-value" name="value" style="max-width: 14rem">
+  <label for="tag-key" class="inline">Key</label><input type="text" id="tag-key" name="key" required class="w14">
+  <label for="tag-value" class="inline">Value</label><input type="text" id="tag-value" name="value" class="w14">
   <button type="submit">Add tag</button>
 </form>`;
 }

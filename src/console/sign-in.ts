@@ -2,7 +2,7 @@
 import { html, type Html } from './html.ts';
 
 export function signInPage(csrf: string, next: string, accessKeyId: string): Html {
-  return html`<section class="panel" style="max-width: 32rem; margin: 2rem auto;">
+  return html`<section class="panel narrow">
 <h1>Sign in to Berth</h1>
 <form method="post" action="/console/sign-in">
   <input type="hidden" name="_csrf" value="${csrf}">

@@ -1,0 +1,272 @@
+// The web console (/console/) driven in a real browser: Debian's chromium through playwright-core (never a
+// downloaded browser). Signs in (a wrong secret refused), creates a repository (ECR's validation message shown for
+// a bad name), finds it in the list, sees an image pushed over HTTP in the Images tab and deletes another, sets a
+// repository policy (the error of an invalid one shown), adds a lifecycle policy and tests it, adds and removes a
+// repository tag; a pull-only user sees the policy decision when creating a repository; a form without its CSRF
+// token is refused; the session holds across a server restart and ends when its access key is deactivated; sign
+// out ends it. No console errors (a Content-Security-Policy violation would be one).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startBerth, type Berth } from '../helpers/berth.ts';
+import { pushImage } from '../helpers/http.ts';
+import { admin, createUser, PULL_ONLY, type Keys } from '../helpers/policies.ts';
+
+const CHROMIUM = process.env.BERTH_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const REPO = 'mlops/retail-api';
+/** Where the screenshots go (not part of the repository). */
+const SCREENSHOTS = join(tmpdir(), 'berth-console-screenshots');
+
+let berth: Berth;
+const browsers: { context: BrowserContext; dir: string }[] = [];
+const consoleErrors: string[] = [];
+
+/** A fresh browser (its own user-data directory, so its own cookies). */
+async function openBrowser(): Promise<Page> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the console tests need a real browser`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'berth-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  browsers.push({ context, dir });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A page that answers a refused action with its HTTP status (400, 401, 403) is logged by chromium as a failed
+    // load of the document itself: that is the status the console means to give, not an error of the page.
+    if (m.text().startsWith('Failed to load resource: the server responded with a status of 4') && m.location().url === page.url()) return;
+    consoleErrors.push(`${page.url()}: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+async function signIn(page: Page, keys: Keys): Promise<void> {
+  await page.goto(`${berth.url}/console/`);
+  assert.match(page.url(), /\/console\/sign-in/, 'a page without a session leads to the sign-in page');
+  await page.getByLabel('Access key ID').fill(keys.accessKeyId);
+  await page.getByLabel('Secret access key').fill(keys.secretAccessKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/console\/repositories/);
+}
+
+const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).trim();
+
+let page: Page;
+let pullOnly: Keys & { arn: string };
+let pullOnlyPage: Page;
+
+before(async () => {
+  berth = await startBerth();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  page = await openBrowser();
+});
+
+after(async () => {
+  for (const b of browsers) {
+    await b.context.close().catch(() => {});
+    rmSync(b.dir, { recursive: true, force: true });
+  }
+  await berth?.cleanup();
+});
+
+test('sign in: a wrong secret is refused, the right one opens the repositories list', async () => {
+  await page.goto(`${berth.url}/console/repositories`);
+  await page.waitForURL(/\/console\/sign-in/);
+  await page.getByLabel('Access key ID').fill(berth.accessKeyId);
+  await page.getByLabel('Secret access key').fill('not-the-secret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.match(await text(page, '#error'), /access key ID or secret access key is wrong/);
+  assert.match(page.url(), /\/console\/sign-in/);
+
+  await page.getByLabel('Secret access key').fill(berth.secretAccessKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/console\/repositories$/);
+  assert.match(await text(page, '#principal'), /^arn:aws:iam::\d{12}:root$/);
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'berth_console');
+  assert.ok(cookie, 'a session cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.equal(cookie.secure, false, 'Secure only when the public URL is https');
+  assert.doesNotMatch(cookie.value, new RegExp(berth.secretAccessKey), 'the cookie is a session token, not the secret');
+});
+
+test('create a repository: ECR\'s validation message for a bad name, then it is created and listed', async () => {
+  await page.getByRole('link', { name: 'Create repository' }).click();
+  await page.getByLabel('Repository name').fill('Bad_Name');
+  await page.getByRole('button', { name: 'Create repository' }).click();
+  assert.match(await text(page, '#error'), /^InvalidParameterException: Invalid parameter at 'repositoryName' failed to satisfy constraint/);
+  assert.equal(await page.getByLabel('Repository name').inputValue(), 'Bad_Name', 'the form keeps what was typed');
+
+  await page.getByLabel('Repository name').fill(REPO);
+  await page.getByLabel('Immutable').check();
+  await page.getByLabel('Scan on push').check();
+  await page.getByLabel(/^Tags/).fill('team=ml\ncost-center=42');
+  await page.getByRole('button', { name: 'Create repository' }).click();
+  await page.waitForURL(/\/console\/repositories\/mlops\/retail-api\?created=1/);
+  assert.equal(await text(page, '#notice'), `Repository ${REPO} created.`);
+  assert.equal(await text(page, '#repository-uri'), `${berth.host}/${REPO}`);
+  assert.equal(await text(page, '#image-count'), '0');
+
+  await page.getByRole('link', { name: 'Repositories' }).first().click();
+  const row = page.locator('#repositories tbody tr', { hasText: REPO });
+  assert.equal(await row.count(), 1);
+  const cells = (await row.locator('td').allInnerTexts()).map((c) => c.trim());
+  assert.equal(cells[0], REPO);
+  assert.match(cells[1], new RegExp(`^${berth.host}/${REPO}`));
+  assert.equal(cells[3], 'IMMUTABLE');
+  assert.equal(cells[4], 'Enabled');
+  assert.equal(cells[5], '0');
+  assert.equal(await row.getByRole('button', { name: /Copy URI/ }).getAttribute('data-copy'), `${berth.host}/${REPO}`);
+
+  await page.getByLabel('Search by name').fill('retail');
+  await page.getByRole('button', { name: 'Search' }).click();
+  assert.equal(await page.locator('#repositories tbody tr', { hasText: REPO }).count(), 1);
+  await page.getByLabel('Search by name').fill('nothing-like-it');
+  await page.getByRole('button', { name: 'Search' }).click();
+  assert.match(await text(page, '#repositories tbody'), /No repositories matching/);
+});
+
+test('images pushed over HTTP appear in the Images tab; push commands name this registry; one image is deleted', async () => {
+  const v1 = await pushImage(berth, REPO, 'v1');
+  const v2 = await pushImage(berth, REPO, 'v2', { layer: Buffer.alloc(3000, 7) });
+  await page.goto(`${berth.url}/console/repositories/${REPO}?tab=images`);
+  const rows = page.locator('#images tbody tr');
+  assert.equal(await rows.count(), 2);
+  const v1Row = page.locator('#images tbody tr', { has: page.getByLabel('Select v1', { exact: true }) });
+  assert.match(await v1Row.innerText(), new RegExp(v1.digest.slice(0, 19)));
+  assert.match(await v1Row.innerText(), /\d+ B|KiB/);
+
+  await page.getByText('View push commands').click();
+  const login = await text(page, '#push-unix li:first-child pre');
+  assert.equal(login, `aws ecr get-login-password --region us-east-1 --endpoint-url http://${berth.host} | docker login --username AWS --password-stdin ${berth.host}`);
+  assert.equal(await text(page, '#push-unix li:nth-child(4) pre'), `docker push ${berth.host}/${REPO}:latest`);
+  await page.getByText('Windows (PowerShell)').click();
+  assert.match(await text(page, '#push-windows li:first-child pre'), /^\(Get-ECRLoginCommand -Region us-east-1 -EndpointUrl http:\/\/.+\)\.Password \| docker login/);
+
+  await page.getByLabel('Filter by tag').fill('v2');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  assert.equal(await rows.count(), 1, 'filtered by tag');
+  await page.getByLabel('Select v2').check();
+  await page.screenshot({ path: join(SCREENSHOTS, 'images.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Delete selected images' }).click();
+  assert.equal(await text(page, '#notice'), '1 image(s) deleted.');
+  assert.equal(await rows.count(), 1);
+  assert.equal(await rows.first().getByLabel('Select v1', { exact: true }).count(), 1);
+  const gone = await fetch(`${berth.url}/v2/${REPO}/manifests/${v2.digest}`, { method: 'HEAD', headers: { authorization: berth.authHeader } });
+  assert.equal(gone.status, 404, 'the image is deleted from the registry');
+});
+
+test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', async () => {
+  await page.getByRole('link', { name: 'Permissions' }).click();
+  assert.ok(await page.locator('#no-policy').isVisible());
+  await page.getByLabel('Policy JSON').fill('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"');
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  assert.match(await text(page, '#error'), /^InvalidParameterException: /);
+  assert.match(await page.getByLabel('Policy JSON').inputValue(), /"Effect": "Allow"$/, 'the text typed is kept to correct it');
+
+  const policy = { Version: '2012-10-17', Statement: [{ Sid: 'PullOnly', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['ecr:BatchGetImage'] }] };
+  await page.getByLabel('Policy JSON').fill(JSON.stringify(policy));
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  assert.equal(await text(page, '#notice'), 'Repository policy saved.');
+  assert.deepEqual(JSON.parse(await page.getByLabel('Policy JSON').inputValue()), policy);
+  assert.equal(await page.locator('#no-policy').count(), 0);
+});
+
+test('Lifecycle policy: saved, shown as rules, tested; Repository tags: added and removed', async () => {
+  await page.getByRole('link', { name: 'Lifecycle policy' }).click();
+  const lifecycle = {
+    rules: [{ rulePriority: 1, description: 'keep 10 v*', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }],
+  };
+  await page.getByLabel('Lifecycle policy JSON').fill(JSON.stringify(lifecycle));
+  await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
+  assert.equal(await text(page, '#notice'), 'Lifecycle policy saved.');
+  assert.match(await text(page, '#rules tbody'), /1\s+keep 10 v\*\s+tagged\s+v\*\s+more than 10 images/);
+  await page.getByRole('button', { name: 'Test rules' }).click();
+  assert.equal(await text(page, '#notice'), 'Test started: the result shows below.');
+  assert.match(await text(page, '#preview-status'), /^Status: (IN_PROGRESS|COMPLETE)/);
+
+  await page.getByRole('link', { name: 'Repository tags' }).click();
+  assert.match(await text(page, '#tags tbody'), /team\s+ml/);
+  await page.getByLabel('Key', { exact: true }).fill('stage');
+  await page.getByLabel('Value', { exact: true }).fill('prod');
+  await page.getByRole('button', { name: 'Add tag' }).click();
+  assert.equal(await text(page, '#notice'), 'Tag added.');
+  assert.match(await text(page, '#tags tbody'), /stage\s+prod/);
+  await page.getByRole('button', { name: 'Remove tag team' }).click();
+  assert.equal(await text(page, '#notice'), 'Tag removed.');
+  assert.doesNotMatch(await text(page, '#tags tbody'), /team/);
+});
+
+test('a pull-only user sees the policy decision when creating a repository, and is refused the Permissions tab as by ECR', async () => {
+  pullOnly = await createUser(berth, 'puller', { name: 'pull', document: PULL_ONLY });
+  pullOnlyPage = await openBrowser();
+  await signIn(pullOnlyPage, pullOnly);
+  assert.equal(await text(pullOnlyPage, '#principal'), pullOnly.arn);
+  // Listing needs ecr:DescribeRepositories, which the user lacks: the list page says so.
+  assert.match(await text(pullOnlyPage, '#error'), /^AccessDeniedException: User: .*user\/puller is not authorized to perform: ecr:DescribeRepositories/);
+  await pullOnlyPage.goto(`${berth.url}/console/create-repository`);
+  await pullOnlyPage.getByLabel('Repository name').fill('puller/new');
+  await pullOnlyPage.getByRole('button', { name: 'Create repository' }).click();
+  assert.match(await text(pullOnlyPage, '#error'),
+    new RegExp(`^AccessDeniedException: User: ${pullOnly.arn} is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/puller/new because no identity-based policy allows the ecr:CreateRepository action$`));
+  await pullOnlyPage.goto(`${berth.url}/console/repositories/${REPO}?tab=permissions`);
+  assert.match(await text(pullOnlyPage, '#error'), /^AccessDeniedException: .* ecr:DescribeRepositories/);
+});
+
+test('a form without its CSRF token is refused (403) and does nothing', async () => {
+  const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
+  const post = (body: string) => fetch(`${berth.url}/console/create-repository`, {
+    method: 'POST', redirect: 'manual', headers: { cookie: `berth_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' }, body,
+  });
+  const without = await post('repositoryName=csrf%2Fwithout');
+  assert.equal(without.status, 403);
+  assert.match(await without.text(), /CSRF token is missing or wrong/);
+  const wrong = await post('repositoryName=csrf%2Fwrong&_csrf=not-the-token');
+  assert.equal(wrong.status, 403);
+  const signInWithout = await fetch(`${berth.url}/console/sign-in`, {
+    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ accessKeyId: berth.accessKeyId, secretAccessKey: berth.secretAccessKey }).toString(),
+  });
+  assert.equal(signInWithout.status, 403, 'the sign-in form has its token too');
+  assert.equal(signInWithout.headers.getSetCookie().some((c) => c.startsWith('berth_console=')), false);
+  await page.goto(`${berth.url}/console/repositories`);
+  assert.equal(await page.locator('#repositories tbody tr', { hasText: 'csrf/' }).count(), 0, 'no repository was created');
+});
+
+test('the session holds across a server restart, and ends when its access key is deactivated', async () => {
+  berth = await berth.restart();
+  await page.goto(`${berth.url}/console/repositories`);
+  assert.match(page.url(), /\/console\/repositories$/, 'still signed in after the restart');
+  assert.equal(await page.locator('#repositories tbody tr', { hasText: REPO }).count(), 1);
+
+  await pullOnlyPage.goto(`${berth.url}/console/create-repository`);
+  assert.match(pullOnlyPage.url(), /\/console\/create-repository$/, 'the pull-only user is signed in too');
+  await admin(berth, 'deactivate-access-key', '--access-key-id', pullOnly.accessKeyId);
+  await pullOnlyPage.reload();
+  assert.match(pullOnlyPage.url(), /\/console\/sign-in/, 'the session ended with its key');
+});
+
+test('sign out ends the session on the server', async () => {
+  const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/console\/sign-in\?signedOut=1/);
+  assert.equal(await text(page, '#notice'), 'You are signed out.');
+  await page.goto(`${berth.url}/console/repositories`);
+  assert.match(page.url(), /\/console\/sign-in/);
+  const replay = await fetch(`${berth.url}/console/repositories`, { redirect: 'manual', headers: { cookie: `berth_console=${session.value}` } });
+  assert.equal(replay.status, 303, 'the old cookie no longer works');
+  assert.match(replay.headers.get('location')!, /^\/console\/sign-in/);
+});
+
+test('no console errors in the browser (a Content-Security-Policy violation would be one)', () => {
+  assert.deepEqual(consoleErrors, []);
+});
