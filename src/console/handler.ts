@@ -24,6 +24,8 @@ export interface ConsoleDeps extends OperationDeps {
   /** Cookies are Secure when the registry's public URL is https. */
   secureCookies: boolean;
   sessionTtlMs: number;
+  /** Milliseconds until sign-ins from an address are heard again (BERTH_MAX_LOGIN_FAILURES_PER_MINUTE); 0 now. */
+  loginBlockedFor: (address: string | undefined) => number;
 }
 
 /** What a page gets: the request, the signed-in viewer, and its ECR calls. */
@@ -112,6 +114,11 @@ export function consoleHandler(deps: ConsoleDeps) {
     const again = (status: number, error: string) => sendPage(res, status, layout({ title: 'Sign in', error, body: signInPage(nonce, next, accessKeyId) }));
     if (!sameToken(form.get('_csrf') ?? undefined, cookiesOf(req).get(SIGN_IN_COOKIE))) {
       return again(403, 'The sign-in form was refused: its CSRF token is missing or wrong. Try again.');
+    }
+    const waitMs = deps.loginBlockedFor(req.socket.remoteAddress);
+    if (waitMs > 0) {
+      res.setHeader('Retry-After', Math.ceil(waitMs / 1000));
+      return again(429, `Too many failed sign-ins from ${req.socket.remoteAddress}; try again in ${Math.ceil(waitMs / 1000)} seconds.`);
     }
     const checked = accessKeyId ? await deps.identity.password(accessKeyId, form.get('secretAccessKey') ?? '') : { error: 'no access key' };
     if ('error' in checked || !checked.principal.accessKeyId) {

@@ -72,6 +72,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const webConsole = consoleHandler({
     meta, identity, authorizer, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme,
     layerParts: new LayerParts(), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
+    loginBlockedFor: (address) => logins.blockedFor(address),
   });
   const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
