@@ -211,6 +211,7 @@ async function lifecycleTab(ctx: PageContext, repo: WireRepository, failed: (r: 
   return html`<h2>Lifecycle policy</h2>
 ${current ? html`<table id="rules"><thead><tr><th>Priority</th><th>Description</th><th>Tag status</th><th>Tags</th><th>Match</th><th>Action</th></tr></thead><tbody>${ruleRows}</tbody></table>`
     : html`<p id="no-lifecycle">This repository has no lifecycle policy.</p>`}
+${createRuleForm(ctx, repo, rules, form)}
 <form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}
   <label for="lifecyclePolicyText">Lifecycle policy JSON</label>
@@ -225,6 +226,64 @@ ${current ? html`<form method="post" action="${repositoryHref(repo.repositoryNam
   <button type="submit" class="danger">Delete lifecycle policy</button>
 </form>` : ''}
 ${'ok' in preview ? previewSection(ctx, repo, preview.ok as PreviewOut) : ''}`;
+}
+
+/** Create rule: ECR console's form, one rule at a time, added to the policy (the JSON below edits it whole). */
+function createRuleForm(ctx: PageContext, repo: WireRepository, rules: Rule[], form?: URLSearchParams): Html {
+  const f = form && form.get('action') === 'add-lifecycle-rule' ? form : new URLSearchParams();
+  const next = Math.max(0, ...rules.map((r) => r.rulePriority ?? 0)) + 1;
+  const pick = (name: string, value: string, fallback: boolean) => ((f.get(name) ?? '') === value || (!f.has(name) && fallback) ? html`selected` : '');
+  return html`<details id="create-rule" ${form?.get('action') === 'add-lifecycle-rule' ? html`open` : ''}>
+<summary>Create rule</summary>
+<form method="post" action="${repositoryHref(repo.repositoryName)}">
+  ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="add-lifecycle-rule">
+  <label for="rule-priority">Rule priority</label>
+  <input type="text" inputmode="numeric" id="rule-priority" name="rulePriority" class="w14" required value="${f.get('rulePriority') ?? String(next)}">
+  <label for="rule-description">Rule description</label>
+  <input type="text" id="rule-description" name="description" value="${f.get('description') ?? ''}">
+  <label for="rule-tag-status">Image status</label>
+  <select id="rule-tag-status" name="tagStatus" class="w12">
+    <option value="tagged" ${pick('tagStatus', 'tagged', true)}>Tagged</option>
+    <option value="untagged" ${pick('tagStatus', 'untagged', false)}>Untagged</option>
+    <option value="any" ${pick('tagStatus', 'any', false)}>Any</option>
+  </select>
+  <label for="rule-prefixes">Tag prefixes (comma-separated, for tagged images)</label>
+  <input type="text" id="rule-prefixes" name="tagPrefixes" value="${f.get('tagPrefixes') ?? ''}" placeholder="v, release-">
+  <label for="rule-patterns">Or tag wildcards (comma-separated)</label>
+  <input type="text" id="rule-patterns" name="tagPatterns" value="${f.get('tagPatterns') ?? ''}" placeholder="prod*, *-rc">
+  <label for="rule-count-type">Match criteria</label>
+  <select id="rule-count-type" name="countType" class="w12">
+    <option value="imageCountMoreThan" ${pick('countType', 'imageCountMoreThan', true)}>Image count more than</option>
+    <option value="sinceImagePushed" ${pick('countType', 'sinceImagePushed', false)}>Since image pushed (days)</option>
+  </select>
+  <label for="rule-count-number">Count number</label>
+  <input type="text" inputmode="numeric" id="rule-count-number" name="countNumber" class="w14" required value="${f.get('countNumber') ?? ''}">
+  <p><button type="submit" class="primary">Save rule</button></p>
+</form>
+</details>`;
+}
+
+/** A rule from the Create rule form, as ECR's lifecycle policy grammar has it (ECR validates it when saved). */
+function ruleOf(f: URLSearchParams): Rule {
+  const list = (name: string) => (f.get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const number = (name: string) => (/^\d+$/.test((f.get(name) ?? '').trim()) ? Number(f.get(name)) : (f.get(name) ?? '') as unknown as number);
+  const countType = f.get('countType') === 'sinceImagePushed' ? 'sinceImagePushed' : 'imageCountMoreThan';
+  const prefixes = list('tagPrefixes');
+  const patterns = list('tagPatterns');
+  const description = (f.get('description') ?? '').trim();
+  return {
+    rulePriority: number('rulePriority'),
+    ...(description ? { description } : {}),
+    selection: {
+      tagStatus: f.get('tagStatus') ?? 'tagged',
+      ...(prefixes.length ? { tagPrefixList: prefixes } : {}),
+      ...(patterns.length ? { tagPatternList: patterns } : {}),
+      countType,
+      ...(countType === 'sinceImagePushed' ? { countUnit: 'days' } : {}),
+      countNumber: number('countNumber'),
+    },
+    action: { type: 'expire' },
+  };
 }
 
 interface PreviewOut { status: string; previewResults: { imageDigest: string; imageTags?: string[]; imagePushedAt?: number; appliedRulePriority?: number }[]; summary?: { expiringImageTotalCount: number } }
@@ -308,6 +367,17 @@ export async function repositoryAction(ctx: PageContext, action: string): Promis
       return act('lifecycle', 'Lifecycle policy saved.', () => ctx.call('PutLifecyclePolicy', { repositoryName: name, lifecyclePolicyText: f.get('lifecyclePolicyText') ?? '' }));
     case 'delete-lifecycle':
       return act('lifecycle', 'Lifecycle policy deleted.', () => ctx.call('DeleteLifecyclePolicy', { repositoryName: name }));
+    case 'add-lifecycle-rule':
+      return act('lifecycle', 'Rule added.', async () => {
+        let policy: { rules: Rule[] } = { rules: [] };
+        try {
+          policy = JSON.parse((await ctx.call('GetLifecyclePolicy', { repositoryName: name })).lifecyclePolicyText);
+        } catch (e) {
+          if (!(e instanceof EcrError && e.type === 'LifecyclePolicyNotFoundException')) throw e;
+        }
+        policy.rules = [...(policy.rules ?? []), ruleOf(f)];
+        return ctx.call('PutLifecyclePolicy', { repositoryName: name, lifecyclePolicyText: JSON.stringify(policy) });
+      });
     case 'test-lifecycle':
       return act('lifecycle', 'Test started: the result shows below.', () => ctx.call('StartLifecyclePolicyPreview', { repositoryName: name, lifecyclePolicyText: f.get('lifecyclePolicyText') ?? '' }));
     case 'tag':

@@ -40,6 +40,8 @@ const ACTIONS: Record<string, [string, string]> = {
   'set-lifecycle': ['PutLifecyclePolicy', 'lifecycle'],
   'delete-lifecycle': ['DeleteLifecyclePolicy', 'lifecycle'],
   'test-lifecycle': ['StartLifecyclePolicyPreview', 'lifecycle'],
+  // Create rule: the current policy read, the rule added, the policy written back.
+  'add-lifecycle-rule': ['PutLifecyclePolicy', 'lifecycle'],
   tag: ['TagResource', 'tags'],
   untag: ['UntagResource', 'tags'],
 };

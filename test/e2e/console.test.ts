@@ -181,7 +181,7 @@ test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', 
   assert.equal(await page.locator('#no-policy').count(), 0);
 });
 
-test('Lifecycle policy: saved, shown as rules, tested; Repository tags: added and removed', async () => {
+test('Lifecycle policy: saved as JSON, rules added with Create rule, shown as a table, tested; Repository tags: added and removed', async () => {
   await page.getByRole('link', { name: 'Lifecycle policy' }).click();
   const lifecycle = {
     rules: [{ rulePriority: 1, description: 'keep 10 v*', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }],
@@ -190,6 +190,37 @@ test('Lifecycle policy: saved, shown as rules, tested; Repository tags: added an
   await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
   assert.equal(await text(page, '#notice'), 'Lifecycle policy saved.');
   assert.match(await text(page, '#rules tbody'), /1\s+keep 10 v\*\s+tagged\s+v\*\s+more than 10 images/);
+  // Create rule: ECR's validation messages (no tag filter for tagged images, a priority already used), then the
+  // seed scenario's other two rules.
+  await page.getByText('Create rule').click();
+  await page.getByLabel('Rule priority').fill('1');
+  await page.getByLabel('Count number').fill('5');
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  assert.match(await text(page, '#error'), /^InvalidParameterException: .*Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED/);
+  await page.getByLabel('Rule description').fill('keep 5 dev, feature, main');
+  await page.getByLabel(/^Tag prefixes/).fill('dev, feature, main');
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  assert.match(await text(page, '#error'), /^InvalidParameterException: .*priorit/i, 'a priority already used');
+  assert.equal(await page.getByLabel(/^Tag prefixes/).inputValue(), 'dev, feature, main', 'the form keeps what was typed');
+  await page.getByLabel('Rule priority').fill('2');
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  assert.equal(await text(page, '#notice'), 'Rule added.');
+  await page.getByText('Create rule').click();
+  assert.equal(await page.getByLabel('Rule priority').inputValue(), '3', 'the next priority is offered');
+  await page.getByLabel('Rule description').fill('untagged older than a day');
+  await page.getByLabel('Image status').selectOption('untagged');
+  await page.getByLabel('Match criteria').selectOption('sinceImagePushed');
+  await page.getByLabel('Count number').fill('1');
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  assert.equal(await text(page, '#notice'), 'Rule added.');
+  const ruleRows = (await page.locator('#rules tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+  assert.deepEqual(ruleRows, [
+    '1 keep 10 v* tagged v* more than 10 images expire',
+    '2 keep 5 dev, feature, main tagged dev*, feature*, main* more than 5 images expire',
+    '3 untagged older than a day untagged older than 1 days expire',
+  ]);
+  const saved = JSON.parse(await page.getByLabel('Lifecycle policy JSON').inputValue());
+  assert.deepEqual(saved.rules[2].selection, { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 });
   await page.getByRole('button', { name: 'Test rules' }).click();
   assert.equal(await text(page, '#notice'), 'Test started: the result shows below.');
   assert.match(await text(page, '#preview-status'), /^Status: (IN_PROGRESS|COMPLETE)/);
@@ -265,6 +296,34 @@ test('sign out ends the session on the server', async () => {
   const replay = await fetch(`${berth.url}/console/repositories`, { redirect: 'manual', headers: { cookie: `berth_console=${session.value}` } });
   assert.equal(replay.status, 303, 'the old cookie no longer works');
   assert.match(replay.headers.get('location')!, /^\/console\/sign-in/);
+});
+
+test('keyboard only: sign in, open a repository, its Images tab and the push commands with Tab and Enter', async () => {
+  const keyboard = await openBrowser();
+  await keyboard.goto(`${berth.url}/console/`);
+  // The access key field has the focus on arrival.
+  await keyboard.keyboard.type(berth.accessKeyId);
+  await keyboard.keyboard.press('Tab');
+  await keyboard.keyboard.type(berth.secretAccessKey);
+  await keyboard.keyboard.press('Enter');
+  await keyboard.waitForURL(/\/console\/repositories$/);
+  const focusOn = async (name: string) => {
+    for (let i = 0; i < 40; i++) {
+      await keyboard.keyboard.press('Tab');
+      if ((await keyboard.evaluate("document.activeElement?.textContent?.trim()")) === name) return;
+    }
+    assert.fail(`Tab never reached ${name}`);
+  };
+  await focusOn(REPO);
+  await keyboard.keyboard.press('Enter');
+  await keyboard.waitForURL(/\/console\/repositories\/mlops\/retail-api$/);
+  await focusOn('Images');
+  await keyboard.keyboard.press('Enter');
+  await keyboard.waitForURL(/tab=images/);
+  assert.equal(await keyboard.locator('nav.tabs a[aria-current=page]').innerText(), 'Images');
+  await focusOn('View push commands');
+  await keyboard.keyboard.press('Enter');
+  assert.equal(await keyboard.locator('#push-commands').getAttribute('open'), '', 'the push commands open from the keyboard');
 });
 
 test('no console errors in the browser (a Content-Security-Policy violation would be one)', () => {
