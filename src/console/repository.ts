@@ -3,7 +3,7 @@
 import { html, type Html } from './html.ts';
 import { bytes, copyButton, csrfField, when } from './layout.ts';
 import { describeError, type PageContext, type PageResult } from './handler.ts';
-import { imageCount, repositoryHref } from './repositories.ts';
+import { repositoryHref } from './repositories.ts';
 import { pushCommands } from './push-commands.ts';
 import { EcrError } from '../ecr/errors.ts';
 import { repositoryArn } from '../core/arn.ts';
@@ -63,8 +63,38 @@ export async function repositoryPage(ctx: PageContext, tab: string, shown: { err
   return { status, title: `${name} · ${TABS.find(([id]) => id === tab)?.[1] ?? 'Summary'}`, error, notice, body: frame(ctx, repo, tab, content) };
 }
 
+/** The Summary reads at most this many images (pages of 1000) for its figures; past it they say "at least". */
+const SUMMARY_IMAGES = 10_000;
+
+interface Figures { count: number; bytes: number; lastPush?: number; lastPull?: number; more: boolean }
+
+/** Image count, total size, last push and last pull, from DescribeImages (undefined when it is refused). */
+async function figuresOf(ctx: PageContext, repositoryName: string): Promise<Figures | undefined> {
+  const figures: Figures = { count: 0, bytes: 0, more: false };
+  let nextToken: string | undefined;
+  try {
+    do {
+      const out = await ctx.call('DescribeImages', { repositoryName, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
+      for (const i of out.imageDetails as ImageDetail[]) {
+        figures.count++;
+        figures.bytes += i.imageSizeInBytes ?? 0;
+        figures.lastPush = Math.max(figures.lastPush ?? 0, i.imagePushedAt ?? 0) || undefined;
+        figures.lastPull = Math.max(figures.lastPull ?? 0, i.lastRecordedPullTime ?? 0) || undefined;
+      }
+      nextToken = out.nextToken;
+    } while (nextToken && figures.count < SUMMARY_IMAGES);
+  } catch (e) {
+    describeError(e);
+    return undefined;
+  }
+  figures.more = nextToken !== undefined;
+  return figures;
+}
+
 async function summaryTab(ctx: PageContext, repo: WireRepository): Promise<Html> {
-  const count = await imageCount(ctx, repo.repositoryName);
+  const figures = await figuresOf(ctx, repo.repositoryName);
+  const atLeast = figures?.more ? 'at least ' : '';
+  const count = figures && `${atLeast}${figures.count}`;
   const exclusions = repo.imageTagMutabilityExclusionFilters?.map((f) => f.filter).join(', ');
   return html`<h2>Summary</h2>
 <dl class="summary">
@@ -75,6 +105,9 @@ async function summaryTab(ctx: PageContext, repo: WireRepository): Promise<Html>
   <dt>Scan on push</dt><dd>${repo.imageScanningConfiguration.scanOnPush ? 'Enabled' : 'Disabled'}</dd>
   <dt>Encryption</dt><dd>${repo.encryptionConfiguration?.encryptionType ?? 'AES256'}</dd>
   <dt>Images</dt><dd id="image-count">${count ?? '—'}</dd>
+  <dt>Size</dt><dd id="repository-size">${figures ? `${atLeast}${bytes(figures.bytes)}` : '—'}</dd>
+  <dt>Last push</dt><dd id="last-push">${when(figures?.lastPush)}</dd>
+  <dt>Last pull</dt><dd id="last-pull">${when(figures?.lastPull)}</dd>
 </dl>
 ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
 <h2>Settings</h2>
@@ -95,7 +128,7 @@ ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
 <h2>Delete repository</h2>
 <form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="delete-repository">
-  <p>${count && count !== '0' ? 'The repository and every image in it will be deleted.' : 'The repository will be deleted.'}</p>
+  <p>${figures && figures.count > 0 ? 'The repository and every image in it will be deleted.' : 'The repository will be deleted.'}</p>
   <label for="confirm">Type <code>${repo.repositoryName}</code> to confirm</label>
   <input type="text" id="confirm" name="confirm" data-confirm="${repo.repositoryName}" autocomplete="off">
   <p><button type="submit" class="danger">Delete repository</button></p>
@@ -181,10 +214,47 @@ async function permissionsTab(ctx: PageContext, repo: WireRepository, failed: (r
   <textarea id="policyText" name="policyText" spellcheck="false" placeholder="${SAMPLE_POLICY}">${text}</textarea>
   <p><button type="submit" class="primary">Save policy</button></p>
 </form>
+${policyBuilder(ctx, repo, form)}
 ${current ? html`<form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="delete-policy">
   <button type="submit" class="danger">Delete policy</button>
 </form>` : ''}`;
+}
+
+/** The actions of the builder's two kinds of access, as ECR's user guide lists them. */
+const PULL = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'];
+const ACCESS: Record<string, { sid: string; actions: string[] }> = {
+  pull: { sid: 'AllowPull', actions: PULL },
+  push: { sid: 'AllowPushPull', actions: [...PULL, 'ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] },
+};
+
+/** The builder for the common cases: pull only, or push and pull, for an account or a user. */
+function policyBuilder(ctx: PageContext, repo: WireRepository, form?: URLSearchParams): Html {
+  const f = form && form.get('action') === 'add-policy-statement' ? form : new URLSearchParams();
+  return html`<details id="policy-builder" ${f.has('principal') ? html`open` : ''}>
+<summary>Add a permission</summary>
+<form method="post" action="${repositoryHref(repo.repositoryName)}">
+  ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="add-policy-statement">
+  <label for="builder-principal">Principal: an account ID, or a user's or role's ARN</label>
+  <input type="text" id="builder-principal" name="principal" required value="${f.get('principal') ?? ''}" placeholder="arn:aws:iam::123456789012:user/ci">
+  <label for="builder-access">Access</label>
+  <select id="builder-access" name="access" class="w12">
+    <option value="pull" ${f.get('access') !== 'push' ? html`selected` : ''}>Pull only</option>
+    <option value="push" ${f.get('access') === 'push' ? html`selected` : ''}>Push and pull</option>
+  </select>
+  <p><button type="submit">Add permission</button></p>
+</form>
+</details>`;
+}
+
+/** The statement the builder adds, its Sid made unique in the policy. */
+function statementOf(f: URLSearchParams, existing: { Sid?: string }[]): object {
+  const access = ACCESS[f.get('access') === 'push' ? 'push' : 'pull'];
+  const who = (f.get('principal') ?? '').trim();
+  const sids = new Set(existing.map((s) => s.Sid));
+  let sid = access.sid;
+  for (let n = 2; sids.has(sid); n++) sid = `${access.sid}${n}`;
+  return { Sid: sid, Effect: 'Allow', Principal: { AWS: /^\d{12}$/.test(who) ? `arn:aws:iam::${who}:root` : who }, Action: access.actions };
 }
 
 interface Rule {
@@ -361,6 +431,18 @@ export async function repositoryAction(ctx: PageContext, action: string): Promis
     }
     case 'set-policy':
       return act('permissions', 'Repository policy saved.', () => ctx.call('SetRepositoryPolicy', { repositoryName: name, policyText: f.get('policyText') ?? '' }));
+    case 'add-policy-statement':
+      return act('permissions', 'Permission added.', async () => {
+        let policy: { Version?: string; Statement?: { Sid?: string }[] | { Sid?: string } } = { Version: '2012-10-17', Statement: [] };
+        try {
+          policy = JSON.parse((await ctx.call('GetRepositoryPolicy', { repositoryName: name })).policyText);
+        } catch (e) {
+          if (!(e instanceof EcrError && e.type === 'RepositoryPolicyNotFoundException')) throw e;
+        }
+        const statements = Array.isArray(policy.Statement) ? policy.Statement : policy.Statement ? [policy.Statement] : [];
+        policy.Statement = [...statements, statementOf(f, statements)];
+        return ctx.call('SetRepositoryPolicy', { repositoryName: name, policyText: JSON.stringify(policy, null, 2) });
+      });
     case 'delete-policy':
       return act('permissions', 'Repository policy deleted.', () => ctx.call('DeleteRepositoryPolicy', { repositoryName: name }));
     case 'set-lifecycle':

@@ -37,6 +37,8 @@ const ACTIONS: Record<string, [string, string]> = {
   'delete-images': ['BatchDeleteImage', 'images'],
   'set-policy': ['SetRepositoryPolicy', 'permissions'],
   'delete-policy': ['DeleteRepositoryPolicy', 'permissions'],
+  // The policy builder: the current policy read, a statement added, the policy written back.
+  'add-policy-statement': ['SetRepositoryPolicy', 'permissions'],
   'set-lifecycle': ['PutLifecyclePolicy', 'lifecycle'],
   'delete-lifecycle': ['DeleteLifecyclePolicy', 'lifecycle'],
   'test-lifecycle': ['StartLifecyclePolicyPreview', 'lifecycle'],

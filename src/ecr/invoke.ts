@@ -30,8 +30,9 @@ export async function invokeOperation(deps: OperationDeps, call: Call): Promise<
     validateInput(operation, input);
     if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
     const ctx: EcrContext = {
-      ...deps, operation, principal: holder.principal, holder, authzScope: deps.authorizer.scope(),
-      authorized: { registryId }, sourceIp: call.sourceIp,
+      operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
+      authorized: { registryId }, sourceIp: call.sourceIp, registry: deps.registry, repositories: deps.repositories, images: deps.images,
+      lifecycle: deps.lifecycle, region: deps.region, publicHost: deps.publicHost, publicScheme: deps.publicScheme, layerParts: deps.layerParts,
     };
     // The table's decision before the operation runs (src/ecr/operations.ts).
     ctx.authorized = await authorizeOperation(ctx, entry, input as Record<string, unknown>);

@@ -61,6 +61,7 @@ async function signIn(page: Page, keys: Keys): Promise<void> {
 const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).trim();
 
 let page: Page;
+let v1: Awaited<ReturnType<typeof pushImage>>;
 let pullOnly: Keys & { arn: string };
 let pullOnlyPage: Page;
 
@@ -115,6 +116,8 @@ test('create a repository: ECR\'s validation message for a bad name, then it is 
   assert.equal(await text(page, '#notice'), `Repository ${REPO} created.`);
   assert.equal(await text(page, '#repository-uri'), `${berth.host}/${REPO}`);
   assert.equal(await text(page, '#image-count'), '0');
+  assert.equal(await text(page, '#repository-size'), '0 B');
+  assert.equal(await text(page, '#last-push'), '—');
 
   await page.getByRole('link', { name: 'Repositories' }).first().click();
   const row = page.locator('#repositories tbody tr', { hasText: REPO });
@@ -136,7 +139,7 @@ test('create a repository: ECR\'s validation message for a bad name, then it is 
 });
 
 test('images pushed over HTTP appear in the Images tab; push commands name this registry; one image is deleted', async () => {
-  const v1 = await pushImage(berth, REPO, 'v1');
+  v1 = await pushImage(berth, REPO, 'v1');
   const v2 = await pushImage(berth, REPO, 'v2', { layer: Buffer.alloc(3000, 7) });
   await page.goto(`${berth.url}/console/repositories/${REPO}?tab=images`);
   const rows = page.locator('#images tbody tr');
@@ -163,6 +166,11 @@ test('images pushed over HTTP appear in the Images tab; push commands name this 
   assert.equal(await rows.first().getByLabel('Select v1', { exact: true }).count(), 1);
   const gone = await fetch(`${berth.url}/v2/${REPO}/manifests/${v2.digest}`, { method: 'HEAD', headers: { authorization: berth.authHeader } });
   assert.equal(gone.status, 404, 'the image is deleted from the registry');
+
+  await page.getByRole('link', { name: 'Summary' }).click();
+  assert.equal(await text(page, '#image-count'), '1');
+  assert.match(await text(page, '#repository-size'), /^\d+ B$/);
+  assert.match(await text(page, '#last-push'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
 });
 
 test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', async () => {
@@ -179,6 +187,36 @@ test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', 
   assert.equal(await text(page, '#notice'), 'Repository policy saved.');
   assert.deepEqual(JSON.parse(await page.getByLabel('Policy JSON').inputValue()), policy);
   assert.equal(await page.locator('#no-policy').count(), 0);
+});
+
+test('the permission builder grants a CI user pull access; signed in, that user is refused a delete with the policy decision', async () => {
+  const readOnly = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecr:DescribeRepositories', 'ecr:DescribeImages'], Resource: '*' }] };
+  const ci = await createUser(berth, 'ci', { name: 'read', document: readOnly });
+  const blob = `${berth.url}/v2/${REPO}/blobs/${v1.layer.digest}`;
+  const ciBasic = 'Basic ' + Buffer.from(`${ci.accessKeyId}:${ci.secretAccessKey}`).toString('base64');
+  assert.equal((await fetch(blob, { headers: { authorization: ciBasic } })).status, 403, 'no pull before the permission');
+
+  await page.getByText('Add a permission').click();
+  await page.getByLabel(/^Principal/).fill(ci.arn);
+  await page.getByLabel('Access', { exact: true }).selectOption('pull');
+  await page.getByRole('button', { name: 'Add permission' }).click();
+  assert.equal(await text(page, '#notice'), 'Permission added.');
+  const policy = JSON.parse(await page.getByLabel('Policy JSON').inputValue());
+  assert.deepEqual(policy.Statement.at(-1), {
+    Sid: 'AllowPull', Effect: 'Allow', Principal: { AWS: ci.arn }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+  });
+  const pulled = await fetch(blob, { headers: { authorization: ciBasic } });
+  assert.equal(pulled.status, 200, 'the CI user pulls now');
+  await pulled.arrayBuffer();
+
+  const ciPage = await openBrowser();
+  await signIn(ciPage, ci);
+  await ciPage.goto(`${berth.url}/console/repositories/${REPO}?tab=images`);
+  await ciPage.getByLabel('Select v1', { exact: true }).check();
+  await ciPage.getByRole('button', { name: 'Delete selected images' }).click();
+  assert.match(await text(ciPage, '#error'), new RegExp(`^AccessDeniedException: User: ${ci.arn} is not authorized to perform: ecr:BatchDeleteImage on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/${REPO} because `));
+  assert.equal(await ciPage.locator('#images tbody tr').count(), 1, 'the image is still there');
+  await ciPage.context().close();
 });
 
 test('Lifecycle policy: saved as JSON, rules added with Create rule, shown as a table, tested; Repository tags: added and removed', async () => {
