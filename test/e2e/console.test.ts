@@ -1,6 +1,7 @@
 // The web console (/console/) driven in a real browser: Debian's chromium through playwright-core (never a
 // downloaded browser). Signs in (a wrong secret refused), creates a repository (ECR's validation message shown for
-// a bad name), finds it in the list, sees an image pushed over HTTP in the Images tab and deletes another, sets a
+// a bad name), finds it in the list, sees an image pushed over HTTP in the Images tab and deletes another, runs the
+// push commands it shows (AWS CLI and docker) and sees that image too, sets a
 // repository policy (the error of an invalid one shown), adds a lifecycle policy and tests it, adds and removes a
 // repository tag; a pull-only user sees the policy decision when creating a repository; a form without its CSRF
 // token is refused; the session holds across a server restart and ends when its access key is deactivated; sign
@@ -14,6 +15,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { pushImage } from '../helpers/http.ts';
 import { admin, createUser, PULL_ONLY, type Keys } from '../helpers/policies.ts';
+import { dockerSession } from '../helpers/dockerd.ts';
+import { makeTempDir, removeDir, runOk, writeFiles } from '../helpers/tools.ts';
 
 const CHROMIUM = process.env.BERTH_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const REPO = 'mlops/retail-api';
@@ -173,6 +176,32 @@ test('images pushed over HTTP appear in the Images tab; push commands name this 
   assert.match(await text(page, '#last-push'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
 });
 
+test('the push commands shown, run as they are with the AWS CLI and docker, push an image the Images tab then shows', async () => {
+  const docker = await dockerSession();
+  const context = makeTempDir('berth-console-build-');
+  try {
+    writeFiles(context, { Dockerfile: Buffer.from('FROM scratch\nCOPY hello.txt /hello.txt\n'), 'hello.txt': Buffer.from('hello from the console\n') });
+    await page.goto(`${berth.url}/console/repositories/${REPO}?tab=images`);
+    await page.getByText('View push commands').click();
+    const commands = (await page.locator('#push-unix pre').allInnerTexts()).map((c) => c.trim());
+    assert.equal(commands.length, 4);
+    docker.trackImage('retail-api:latest');
+    docker.trackImage(`${berth.host}/${REPO}:latest`);
+    const env = {
+      ...docker.env, AWS_ACCESS_KEY_ID: berth.accessKeyId, AWS_SECRET_ACCESS_KEY: berth.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(context, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(context, 'no-aws-credentials'),
+    };
+    for (const command of commands) await runOk('bash', ['-o', 'pipefail', '-c', command], { cwd: context, env, timeoutMs: 120_000 });
+  } finally {
+    await docker.cleanup();
+    removeDir(context);
+  }
+  await page.reload();
+  const pushed = page.locator('#images tbody tr', { has: page.getByLabel('Select latest', { exact: true }) });
+  assert.equal(await pushed.count(), 1, 'the image docker pushed is listed');
+  assert.match(await pushed.innerText(), /\d+ B|KiB/);
+});
+
 test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', async () => {
   await page.getByRole('link', { name: 'Permissions' }).click();
   assert.ok(await page.locator('#no-policy').isVisible());
@@ -215,7 +244,7 @@ test('the permission builder grants a CI user pull access; signed in, that user 
   await ciPage.getByLabel('Select v1', { exact: true }).check();
   await ciPage.getByRole('button', { name: 'Delete selected images' }).click();
   assert.match(await text(ciPage, '#error'), new RegExp(`^AccessDeniedException: User: ${ci.arn} is not authorized to perform: ecr:BatchDeleteImage on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/${REPO} because `));
-  assert.equal(await ciPage.locator('#images tbody tr').count(), 1, 'the image is still there');
+  assert.equal(await ciPage.getByLabel('Select v1', { exact: true }).count(), 1, 'the image is still there');
   await ciPage.context().close();
 });
 
