@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -74,6 +75,18 @@ test('pages carry a Content-Security-Policy without inline scripts, X-Frame-Opti
       await asset.arrayBuffer();
     }
   }
+});
+
+test('page weight: the repositories page with all its assets is at most 100 KB gzipped', async () => {
+  const { session } = await signIn(berth);
+  const res = await repositoriesPage(berth, session!);
+  const page = await res.text();
+  let gzipped = gzipSync(page).length;
+  for (const [, path] of page.matchAll(/(?:href|src)="(\/console\/static\/[^"]+)"/g)) {
+    gzipped += gzipSync(Buffer.from(await (await fetch(`${berth.url}${path}`)).arrayBuffer())).length;
+  }
+  assert.ok(gzipped <= 100 * 1024, `${gzipped} bytes gzipped`);
+  assert.doesNotMatch(page, /https?:\/\/(?!127\.0\.0\.1)[^"'\s]+\.(js|css)/, 'no asset from elsewhere (works air-gapped)');
 });
 
 test('the metadata store keeps the session by its hash only', async () => {
