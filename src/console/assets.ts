@@ -35,6 +35,7 @@ dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1
 .copy { margin-left: .4rem; padding: .1rem .5rem; font-size: 12px; }
 details { margin: .6rem 0; } summary { cursor: pointer; font-weight: 600; }
 .pager { margin-top: .8rem; }
+form.inline-form { display: inline; margin: 0 .2rem; }
 .grow { margin-right: auto; } .narrow { max-width: 32rem; margin: 2rem auto; } textarea.short { min-height: 5rem; max-width: 40rem; }
 input.w24 { max-width: 24rem; } input.w16 { max-width: 16rem; } input.w14 { max-width: 14rem; } select.w12 { max-width: 12rem; }
 `;

@@ -17,9 +17,16 @@ import { cookie, cookiesOf, csrfOf, newSignInNonce, sameToken, SESSION_COOKIE, S
 import { signInPage } from './sign-in.ts';
 import { createRepositoryPage, repositoriesPage } from './repositories.ts';
 import { repositoryAction, repositoryPage } from './repository.ts';
+import { userAction, usersPage } from './users.ts';
+import { invokeAdminAction, AdminDenied } from '../admin/invoke.ts';
+import type { AdminArgs } from '../admin/actions.ts';
+import { IdentityError } from '../auth/identity.ts';
+import type { Stores } from '../server/stores.ts';
 
 export interface ConsoleDeps extends OperationDeps {
   meta: MetaStore;
+  /** For the admin actions of the users page (src/admin/invoke.ts). */
+  stores: Stores;
   identity: Identity;
   /** Cookies are Secure when the registry's public URL is https. */
   secureCookies: boolean;
@@ -39,6 +46,8 @@ export interface PageContext {
   form: URLSearchParams;
   /** Calls one of the route's ECR operations as the viewer; throws EcrError as the ECR API would answer. */
   call<T = any>(operation: string, input: object): Promise<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Calls one of the route's admin actions as the viewer; throws AdminDenied or IdentityError as the admin API would answer. */
+  admin<T = any>(name: string, args: AdminArgs): Promise<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** What a page answers: HTML (with a status), or a redirect after a successful form (Post/Redirect/Get). */
@@ -87,6 +96,12 @@ export function consoleHandler(deps: ConsoleDeps) {
     const ctx: PageContext = {
       url, viewer, holder, deps, repositoryName, form,
       call: (operation, input) => callFor(route, deps, holder, req, seen)(operation, input),
+      admin: async (name, args) => {
+        if (!route.adminActions?.includes(name)) throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare admin action ${name}`);
+        seen.operation = name;
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        return invokeAdminAction(deps.stores, deps.authorizer, { principal: holder.principal, name, args, sourceIp: req.socket.remoteAddress }) as Promise<any>;
+      },
     };
     const result = await run(route, ctx);
     if ('redirect' in result) return redirect(res, result.redirect);
@@ -97,6 +112,7 @@ export function consoleHandler(deps: ConsoleDeps) {
     switch (route.path) {
       case '/console/repositories': return repositoriesPage(ctx);
       case '/console/create-repository': return createRepositoryPage(ctx, route.method === 'POST');
+      case '/console/users': return route.method === 'GET' ? usersPage(ctx) : userAction(ctx, route.variant!);
       default: return route.method === 'GET' ? repositoryPage(ctx, route.variant!) : repositoryAction(ctx, route.variant!);
     }
   }
@@ -147,6 +163,8 @@ function callFor(route: ConsoleRoute, deps: ConsoleDeps, holder: KeyHolder, req:
 
 /** An ECR error as the console shows it: the exception's name and ECR's message (for a denial, the decision). */
 export function describeError(e: unknown): { status: number; message: string } {
+  if (e instanceof AdminDenied) return { status: 403, message: `AccessDenied: ${e.message}` };
+  if (e instanceof IdentityError) return { status: 400, message: e.message };
   if (!(e instanceof EcrError)) throw e;
   return { status: e.type === 'AccessDeniedException' ? 403 : e.status, message: `${e.type}: ${e.message}` };
 }

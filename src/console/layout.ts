@@ -33,6 +33,7 @@ export function layout(p: PageParts): Html {
 <header class="top">
   <a href="/console/repositories">Berth</a>
   ${p.viewer ? html`<a href="/console/repositories">Repositories</a>
+  <a href="/console/users">Users</a>
   <span class="who">Signed in as <span id="principal">${p.viewer.principal.arn}</span></span>
   <form method="post" action="/console/sign-out">${csrfField(p.viewer)}<button type="submit">Sign out</button></form>` : ''}
 </header>

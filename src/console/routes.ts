@@ -13,6 +13,9 @@ export interface ConsoleRoute {
   access: 'public' | 'session';
   /** The ECR operations the page calls as the signed-in principal. */
   operations: string[];
+  /** The admin actions (src/admin/actions.ts) the page calls as the signed-in principal, authorized as over the
+   * admin API. */
+  adminActions?: string[];
 }
 
 const page = (method: 'GET' | 'POST', path: string, operations: string[], variant?: string): ConsoleRoute =>
@@ -27,6 +30,19 @@ export const TAB_OPERATIONS: Record<string, string[]> = {
   permissions: ['DescribeRepositories', 'GetRepositoryPolicy'],
   lifecycle: ['DescribeRepositories', 'GetLifecyclePolicy', 'GetLifecyclePolicyPreview'],
   tags: ['DescribeRepositories', 'ListTagsForResource'],
+};
+
+/** The users page: users and their access keys. */
+const USERS_LIST = ['list-users', 'list-access-keys'];
+
+/** The users page's forms: the admin action each calls (the page is shown again after it, with the list). */
+const USER_ACTIONS: Record<string, string> = {
+  'create-user': 'create-user',
+  'delete-user': 'delete-user',
+  'create-access-key': 'create-access-key',
+  'deactivate-access-key': 'deactivate-access-key',
+  'activate-access-key': 'activate-access-key',
+  'delete-access-key': 'delete-access-key',
 };
 
 /** The repository page's forms: the operation each calls, and the tab it belongs to. */
@@ -57,6 +73,8 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   page('GET', '/console/repositories', ['DescribeRepositories', 'DescribeImages']),
   page('GET', '/console/create-repository', []),
   page('POST', '/console/create-repository', ['CreateRepository']),
+  { ...page('GET', '/console/users', []), adminActions: USERS_LIST },
+  ...Object.entries(USER_ACTIONS).map(([action, name]) => ({ ...page('POST', '/console/users', [], action), adminActions: [name, ...USERS_LIST] })),
   ...Object.entries(TAB_OPERATIONS).map(([tab, operations]) => page('GET', REPOSITORY_PATH, operations, tab)),
   // A form of the repository page calls its operation, and on an error shows its tab again with the message.
   ...Object.entries(ACTIONS).map(([action, [operation, tab]]) => page('POST', REPOSITORY_PATH, [operation, ...TAB_OPERATIONS[tab]], action)),
@@ -80,6 +98,6 @@ export function consoleRouteFor(method: string, pathname: string, variant: strin
     const route = CONSOLE_ROUTES.find((r) => r.path === REPOSITORY_PATH && r.method === method && r.variant === wanted);
     return route && { route, repositoryName };
   }
-  const route = CONSOLE_ROUTES.find((r) => r.path === pathname && r.method === method);
+  const route = CONSOLE_ROUTES.find((r) => r.path === pathname && r.method === method && (method === 'GET' || r.variant === undefined || r.variant === variant));
   return route && { route };
 }

@@ -70,7 +70,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
   const admin = adminHandler(stores, authorizer);
   const webConsole = consoleHandler({
-    meta, identity, authorizer, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme,
+    stores, meta, identity, authorizer, registry, repositories, images, lifecycle, region: config.region, publicHost, publicScheme,
     layerParts: new LayerParts(), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
     loginBlockedFor: (address) => logins.blockedFor(address),
   });

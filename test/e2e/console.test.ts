@@ -320,6 +320,34 @@ test('a pull-only user sees the policy decision when creating a repository, and 
   assert.match(await text(pullOnlyPage, '#error'), /^AccessDeniedException: .* ecr:DescribeRepositories/);
 });
 
+test('Users: create a user and an access key (the secret shown once), deactivate it, delete the user; a pull-only user is refused the page', async () => {
+  await pullOnlyPage.goto(`${berth.url}/console/users`);
+  assert.match(await text(pullOnlyPage, '#error'), new RegExp(`^AccessDenied: User: ${pullOnly.arn} is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::\\d{12}:user/\\*$`));
+
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.waitForURL(/\/console\/users$/);
+  await page.getByLabel('User name').fill('deploy');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  assert.equal(await text(page, '#notice'), 'User deploy created.');
+  await page.getByRole('button', { name: 'Create access key for deploy' }).click();
+  const accessKeyId = await text(page, '#new-access-key-id');
+  const secret = await text(page, '#new-secret-access-key');
+  assert.match(accessKeyId, /^AKIA[A-Z2-7]{16}$/);
+  assert.equal(page.url().includes(secret), false, 'the secret is in no URL');
+  const v2 = (auth: string) => fetch(`${berth.url}/v2/`, { headers: { authorization: 'Basic ' + Buffer.from(auth).toString('base64') } });
+  assert.equal((await v2(`${accessKeyId}:${secret}`)).status, 200, 'the new key works');
+  await page.goto(`${berth.url}/console/users`);
+  assert.equal(await page.locator('#new-secret').count(), 0, 'the secret is shown once');
+  assert.match(await page.locator('#users tbody tr', { hasText: 'deploy' }).innerText(), new RegExp(`${accessKeyId}\\s+Active`));
+
+  await page.getByRole('button', { name: `Deactivate ${accessKeyId}` }).click();
+  assert.equal(await text(page, '#notice'), `Access key ${accessKeyId} deactivated.`);
+  assert.equal((await v2(`${accessKeyId}:${secret}`)).status, 401, 'the key no longer works');
+  await page.getByRole('button', { name: 'Delete user deploy' }).click();
+  assert.equal(await text(page, '#notice'), 'User deploy deleted.');
+  assert.equal(await page.locator('#users tbody tr', { hasText: 'deploy' }).count(), 0);
+});
+
 test('a form without its CSRF token is refused (403) and does nothing', async () => {
   const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
   const post = (body: string) => fetch(`${berth.url}/console/create-repository`, {

@@ -15,6 +15,7 @@ import { routeTable } from '../../src/server/routes.ts';
 import { model } from '../../src/ecr/validate.ts';
 import { OPERATIONS, type EcrOperation } from '../../src/ecr/operations.ts';
 import type { ConsoleRoute } from '../../src/console/routes.ts';
+import { ADMIN_ACTIONS } from '../../src/admin/actions.ts';
 
 let berth: Berth;
 let accountA: string;
@@ -291,8 +292,10 @@ test('the console table: only the sign-in page and static assets are public; eve
   const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
   for (const r of pages) {
     for (const operation of r.operations) assert.ok(Object.hasOwn(OPERATIONS, operation), `${r.method} ${r.path} ${r.variant ?? ''}: ${operation} is an ECR operation Berth implements`);
-    if (r.access === 'public') assert.deepEqual(r.operations, []);
-    if (r.variant && r.method === 'POST') assert.ok(doc.includes(`\`${r.variant}\`: \`${r.operations[0]}\``), `docs/authorization.md lists console action ${r.variant}`);
+    for (const action of r.adminActions ?? []) assert.ok(Object.hasOwn(ADMIN_ACTIONS, action), `${r.method} ${r.path} ${r.variant ?? ''}: ${action} is an admin action`);
+    if (r.access === 'public') assert.deepEqual([...r.operations, ...r.adminActions ?? []], []);
+    const first = r.operations[0] ?? r.adminActions?.[0];
+    if (r.variant && r.method === 'POST') assert.ok(doc.includes(`\`${r.variant}\`: \`${first}\``), `docs/authorization.md lists console action ${r.variant}`);
   }
 });
 
