@@ -18,6 +18,7 @@ import { signInPage } from './sign-in.ts';
 import { createRepositoryPage, repositoriesPage } from './repositories.ts';
 import { repositoryAction, repositoryPage } from './repository.ts';
 import { userAction, usersPage } from './users.ts';
+import { registryAction, registryPage } from './registry.ts';
 import { invokeAdminAction, AdminDenied } from '../admin/invoke.ts';
 import type { AdminArgs } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
@@ -113,6 +114,7 @@ export function consoleHandler(deps: ConsoleDeps) {
       case '/console/repositories': return repositoriesPage(ctx);
       case '/console/create-repository': return createRepositoryPage(ctx, route.method === 'POST');
       case '/console/users': return route.method === 'GET' ? usersPage(ctx) : userAction(ctx, route.variant!);
+      case '/console/registry': return route.method === 'GET' ? registryPage(ctx) : registryAction(ctx, route.variant!);
       default: return route.method === 'GET' ? repositoryPage(ctx, route.variant!) : repositoryAction(ctx, route.variant!);
     }
   }

@@ -74,6 +74,9 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   page('GET', '/console/create-repository', []),
   page('POST', '/console/create-repository', ['CreateRepository']),
   { ...page('GET', '/console/users', []), adminActions: USERS_LIST },
+  { ...page('GET', '/console/registry', ['GetRegistryPolicy']), adminActions: ['usage'] },
+  { ...page('POST', '/console/registry', ['PutRegistryPolicy', 'GetRegistryPolicy'], 'set-registry-policy'), adminActions: ['usage'] },
+  { ...page('POST', '/console/registry', ['DeleteRegistryPolicy', 'GetRegistryPolicy'], 'delete-registry-policy'), adminActions: ['usage'] },
   ...Object.entries(USER_ACTIONS).map(([action, name]) => ({ ...page('POST', '/console/users', [], action), adminActions: [name, ...USERS_LIST] })),
   ...Object.entries(TAB_OPERATIONS).map(([tab, operations]) => page('GET', REPOSITORY_PATH, operations, tab)),
   // A form of the repository page calls its operation, and on an error shows its tab again with the message.

@@ -348,6 +348,32 @@ test('Users: create a user and an access key (the secret shown once), deactivate
   assert.equal(await page.locator('#users tbody tr', { hasText: 'deploy' }).count(), 0);
 });
 
+test('Registry: storage by repository, and the registry policy (an invalid one refused with ECR\'s error)', async () => {
+  await page.getByRole('link', { name: 'Registry' }).click();
+  await page.waitForURL(/\/console\/registry$/);
+  const row = page.locator('#usage-repositories tbody tr', { hasText: REPO });
+  const cells = (await row.locator('td').allInnerTexts()).map((c) => c.trim());
+  assert.equal(cells[2], '2', 'v1 and latest');
+  assert.match(cells[3], /B|KiB/);
+  assert.ok(await page.locator('#no-registry-policy').isVisible());
+
+  await page.getByLabel('Registry policy JSON').fill('{"Version": "2012-10-17", "Statement": []');
+  await page.getByRole('button', { name: 'Save registry policy' }).click();
+  assert.match(await text(page, '#error'), /^InvalidParameterException: /);
+  const account = /::(\d{12}):/.exec(await text(page, '#principal'))![1];
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'Replication', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'], Resource: `arn:aws:ecr:us-east-1:${account}:repository/*` }],
+  };
+  await page.getByLabel('Registry policy JSON').fill(JSON.stringify(policy));
+  await page.getByRole('button', { name: 'Save registry policy' }).click();
+  assert.equal(await text(page, '#notice'), 'Registry policy saved.');
+  assert.deepEqual(JSON.parse(await page.getByLabel('Registry policy JSON').inputValue()), policy);
+  await page.getByRole('button', { name: 'Delete registry policy' }).click();
+  assert.equal(await text(page, '#notice'), 'Registry policy deleted.');
+  assert.ok(await page.locator('#no-registry-policy').isVisible());
+});
+
 test('a form without its CSRF token is refused (403) and does nothing', async () => {
   const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
   const post = (body: string) => fetch(`${berth.url}/console/create-repository`, {
