@@ -6,13 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, KeyHolder } from '../auth/identity.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
-import { readBody } from '../server/body.ts';
+import { closeUnread, readBody } from '../server/body.ts';
 import { EcrError } from '../ecr/errors.ts';
 import { invokeOperation, type OperationDeps } from '../ecr/invoke.ts';
 import { assetAt } from './assets.ts';
 import { html, type Html } from './html.ts';
 import { layout, type Viewer } from './layout.ts';
-import { consoleRouteFor, type ConsoleRoute } from './routes.ts';
+import { consoleRouteFor, STATIC_PATH, type ConsoleRoute } from './routes.ts';
 import { cookie, cookiesOf, csrfOf, newSignInNonce, sameToken, SESSION_COOKIE, SIGN_IN_COOKIE } from './session.ts';
 import { signInPage } from './sign-in.ts';
 import { createRepositoryPage, repositoriesPage } from './repositories.ts';
@@ -55,6 +55,7 @@ export interface PageContext {
 export type PageResult = { status?: number; title: string; body: Html; error?: string; notice?: string } | { redirect: string };
 
 const FORM_LIMIT = 256 * 1024;
+const SIGN_IN_FORM_LIMIT = 16 * 1024;
 
 type Seen = { principal?: Principal; operation?: string; loginFailed?: boolean };
 
@@ -62,26 +63,34 @@ export function consoleHandler(deps: ConsoleDeps) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: Seen): Promise<void> => {
     securityHeaders(res);
     const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
-    const form = method === 'POST' ? await readForm(req) : new URLSearchParams();
-    if (!form) return sendPage(res, 413, layout({ title: 'Too large', error: 'The form is larger than 256 KiB.', body: html`` }));
+    // Who asks, before a byte of a form is read: only the sign-in form and the assets are for anyone.
+    const open = url.pathname === '/console/sign-in' || url.pathname.startsWith('/console/static/');
+    const token = open ? undefined : cookiesOf(req).get(SESSION_COOKIE);
+    const holder = token ? await deps.identity.verifyConsoleSession(token) : undefined;
+    if (!open && (!holder || 'error' in holder)) {
+      if (method === 'POST') {
+        closeUnread(req, res);
+        return sendPage(res, 401, layout({ title: 'Signed out', error: 'Your session has ended. Sign in again.', body: html`<p><a href="/console/sign-in">Sign in</a></p>` }));
+      }
+      const back = url.pathname + url.search;
+      return redirect(res, `/console/sign-in${back.startsWith('/console/repositories') ? `?next=${encodeURIComponent(back)}` : ''}`);
+    }
+    const form = method === 'POST' ? await readForm(req, open ? SIGN_IN_FORM_LIMIT : FORM_LIMIT) : new URLSearchParams();
+    if (!form) {
+      closeUnread(req, res);
+      return sendPage(res, 413, layout({ title: 'Too large', error: 'The form is too large.', body: html`` }));
+    }
     const variant = method === 'POST' ? form.get('action') ?? '' : url.searchParams.get('tab') ?? undefined;
     const found = consoleRouteFor(method, url.pathname, variant);
     if (!found) return sendPage(res, 404, layout({ title: 'Not found', error: `No console page at ${method} ${url.pathname}.`, body: html`<p><a href="/console/repositories">Repositories</a></p>` }));
     const { route, repositoryName } = found;
 
     if (route.access === 'public') {
-      if (route.path === '/console/static/<asset>') return sendAsset(res, url.pathname);
+      if (route.path === STATIC_PATH) return sendAsset(res, url.pathname);
       return signIn(req, res, method, form, seen);
     }
+    if (!holder || 'error' in holder) throw new Error(`console route ${route.method} ${route.path} is not public, yet no session was checked`);
 
-    // Every other page needs a session, and every form its CSRF token, before it runs.
-    const token = cookiesOf(req).get(SESSION_COOKIE);
-    const holder = token ? await deps.identity.verifyConsoleSession(token) : undefined;
-    if (!holder || 'error' in holder) {
-      if (method === 'POST') return sendPage(res, 401, layout({ title: 'Signed out', error: 'Your session has ended. Sign in again.', body: html`<p><a href="/console/sign-in">Sign in</a></p>` }));
-      const back = url.pathname + url.search;
-      return redirect(res, `/console/sign-in${back.startsWith('/console/repositories') ? `?next=${encodeURIComponent(back)}` : ''}`);
-    }
     seen.principal = holder.principal;
     const viewer: Viewer = { principal: holder.principal, csrf: csrfOf(token!) };
     if (method === 'POST' && !sameToken(form.get('_csrf') ?? undefined, viewer.csrf)) {
@@ -171,8 +180,8 @@ export function describeError(e: unknown): { status: number; message: string } {
   return { status: e.type === 'AccessDeniedException' ? 403 : e.status, message: `${e.type}: ${e.message}` };
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  const { bytes } = await readBody(req, FORM_LIMIT);
+async function readForm(req: IncomingMessage, limit: number): Promise<URLSearchParams | undefined> {
+  const { bytes } = await readBody(req, limit);
   return bytes && new URLSearchParams(bytes.toString('utf8'));
 }
 

@@ -22,6 +22,7 @@ const page = (method: 'GET' | 'POST', path: string, operations: string[], varian
   ({ method, path, access: 'session', operations, ...(variant ? { variant } : {}) });
 
 export const REPOSITORY_PATH = '/console/repositories/<name>';
+export const STATIC_PATH = '/console/static/<asset>';
 
 /** The repository page's tabs, and what each shows. */
 export const TAB_OPERATIONS: Record<string, string[]> = {
@@ -67,7 +68,7 @@ const ACTIONS: Record<string, [string, string]> = {
 export const CONSOLE_ROUTES: ConsoleRoute[] = [
   { method: 'GET', path: '/console/sign-in', access: 'public', operations: [] },
   { method: 'POST', path: '/console/sign-in', access: 'public', operations: [] },
-  { method: 'GET', path: '/console/static/<asset>', access: 'public', operations: [] },
+  { method: 'GET', path: STATIC_PATH, access: 'public', operations: [] },
   page('GET', '/console/', []),
   page('POST', '/console/sign-out', []),
   page('GET', '/console/repositories', ['DescribeRepositories', 'DescribeImages']),
@@ -88,7 +89,10 @@ export const CONSOLE_PREFIX = '/console';
 /** The route a request names, and the repository name for the repository page. */
 export function consoleRouteFor(method: string, pathname: string, variant: string | undefined): { route: ConsoleRoute; repositoryName?: string } | undefined {
   if (pathname === '/console') pathname = '/console/';
-  if (pathname.startsWith('/console/static/')) return method === 'GET' ? { route: CONSOLE_ROUTES[2] } : undefined;
+  if (pathname.startsWith('/console/static/')) {
+    const route = CONSOLE_ROUTES.find((r) => r.path === STATIC_PATH && r.method === method);
+    return route && { route };
+  }
   const repositoryPrefix = '/console/repositories/';
   if (pathname.startsWith(repositoryPrefix) && pathname.length > repositoryPrefix.length) {
     let repositoryName: string;
