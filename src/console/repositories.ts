@@ -1,7 +1,7 @@
 // The repositories list (search, pagination) and the Create repository form, on DescribeRepositories,
 // DescribeImages and CreateRepository.
 import { html, type Html } from './html.ts';
-import { copyButton, csrfField, when } from './layout.ts';
+import { bytes, copyButton, csrfField, when } from './layout.ts';
 import { describeError, type PageContext, type PageResult } from './handler.ts';
 
 const PAGE_SIZE = 25;
@@ -18,11 +18,13 @@ interface WireRepository {
 export const repositoryHref = (name: string, tab?: string) =>
   `/console/repositories/${name.split('/').map(encodeURIComponent).join('/')}${tab ? `?tab=${tab}` : ''}`;
 
-/** The number of images, counted up to COUNT_LIMIT, or undefined when DescribeImages is refused. */
-export async function imageCount(ctx: PageContext, repositoryName: string): Promise<string | undefined> {
+/** The number of images and their total size, counted up to COUNT_LIMIT images ("100+", "at least"), or undefined
+ * when DescribeImages is refused. */
+export async function imageCount(ctx: PageContext, repositoryName: string): Promise<{ count: string; size: string } | undefined> {
   try {
     const out = await ctx.call('DescribeImages', { repositoryName, maxResults: COUNT_LIMIT });
-    return `${out.imageDetails.length}${out.nextToken ? '+' : ''}`;
+    const total = (out.imageDetails as { imageSizeInBytes?: number }[]).reduce((sum, i) => sum + (i.imageSizeInBytes ?? 0), 0);
+    return { count: `${out.imageDetails.length}${out.nextToken ? '+' : ''}`, size: `${out.nextToken ? 'at least ' : ''}${bytes(total)}` };
   } catch (e) {
     describeError(e);
     return undefined;
@@ -58,7 +60,8 @@ export async function repositoriesPage(ctx: PageContext): Promise<PageResult> {
   <td>${when(r.createdAt)}</td>
   <td>${r.imageTagMutability}</td>
   <td>${r.imageScanningConfiguration.scanOnPush ? 'Enabled' : 'Disabled'}</td>
-  <td>${counts[i] ?? '—'}</td>
+  <td>${counts[i]?.count ?? '—'}</td>
+  <td>${counts[i]?.size ?? '—'}</td>
 </tr>`);
   const more = nextToken ? `/console/repositories?${new URLSearchParams({ ...(q ? { q } : {}), next: nextToken })}` : undefined;
   return {
@@ -72,8 +75,8 @@ export async function repositoriesPage(ctx: PageContext): Promise<PageResult> {
   <button type="submit">Search</button>
 </form>
 <table id="repositories">
-<thead><tr><th>Repository name</th><th>URI</th><th>Created at</th><th>Tag immutability</th><th>Scan on push</th><th>Images</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">No repositories${q ? html` matching “${q}”` : ''}.</td></tr>`}</tbody>
+<thead><tr><th>Repository name</th><th>URI</th><th>Created at</th><th>Tag immutability</th><th>Scan on push</th><th>Images</th><th>Size</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="7" class="muted">No repositories${q ? html` matching “${q}”` : ''}.</td></tr>`}</tbody>
 </table>
 <p class="pager">${more ? html`<a href="${more}" rel="next">Next page</a>` : ''}</p>
 </section>`,

@@ -131,8 +131,10 @@ test('create a repository: ECR\'s validation message for a bad name, then it is 
   assert.equal(cells[3], 'IMMUTABLE');
   assert.equal(cells[4], 'Enabled');
   assert.equal(cells[5], '0');
+  assert.equal(cells[6], '0 B');
   assert.equal(await row.getByRole('button', { name: /Copy URI/ }).getAttribute('data-copy'), `${berth.host}/${REPO}`);
 
+  await page.screenshot({ path: join(SCREENSHOTS, 'repositories.png'), fullPage: true });
   await page.getByLabel('Search by name').fill('retail');
   await page.getByRole('button', { name: 'Search' }).click();
   assert.equal(await page.locator('#repositories tbody tr', { hasText: REPO }).count(), 1);
@@ -171,6 +173,8 @@ test('images pushed over HTTP appear in the Images tab; push commands name this 
   assert.equal(gone.status, 404, 'the image is deleted from the registry');
 
   await page.getByRole('link', { name: 'Summary' }).click();
+  await page.getByText('View push commands').click();
+  await page.screenshot({ path: join(SCREENSHOTS, 'summary-push-commands.png'), fullPage: true });
   assert.equal(await text(page, '#image-count'), '1');
   assert.match(await text(page, '#repository-size'), /^\d+ B$/);
   assert.match(await text(page, '#last-push'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
@@ -288,6 +292,7 @@ test('Lifecycle policy: saved as JSON, rules added with Create rule, shown as a 
   ]);
   const saved = JSON.parse(await page.getByLabel('Lifecycle policy JSON').inputValue());
   assert.deepEqual(saved.rules[2].selection, { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 });
+  await page.screenshot({ path: join(SCREENSHOTS, 'lifecycle.png'), fullPage: true });
   await page.getByRole('button', { name: 'Test rules' }).click();
   assert.equal(await text(page, '#notice'), 'Test started: the result shows below.');
   assert.match(await text(page, '#preview-status'), /^Status: (IN_PROGRESS|COMPLETE)/);
@@ -372,6 +377,34 @@ test('Registry: storage by repository, and the registry policy (an invalid one r
   await page.getByRole('button', { name: 'Delete registry policy' }).click();
   assert.equal(await text(page, '#notice'), 'Registry policy deleted.');
   assert.ok(await page.locator('#no-registry-policy').isVisible());
+});
+
+test('delete a repository with its images, confirmed by typing its name', async () => {
+  const doomed = 'mlops/scratch';
+  await pushImage(berth, doomed, 'one');
+  await page.goto(`${berth.url}/console/repositories/${doomed}`);
+  assert.equal(await text(page, '#image-count'), '1');
+  // The server checks the typed name too (the script only enables the button).
+  const csrf = (await page.locator('input[name=_csrf]').first().getAttribute('value'))!;
+  const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
+  const unconfirmed = await fetch(`${berth.url}/console/repositories/${doomed}`, {
+    method: 'POST', redirect: 'manual', headers: { cookie: `berth_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, action: 'delete-repository', confirm: 'wrong' }).toString(),
+  });
+  assert.equal(unconfirmed.status, 400);
+  assert.match(await unconfirmed.text(), /Type the repository&#39;s name, mlops\/scratch, to confirm/);
+  const remove = page.getByRole('button', { name: 'Delete repository' });
+  await page.getByLabel(/^Type/).fill('mlops/scratc');
+  assert.equal(await remove.isDisabled(), true, 'not until the name is typed');
+  await page.getByLabel(/^Type/).fill(doomed);
+  assert.equal(await remove.isDisabled(), false);
+  await remove.click();
+  await page.waitForURL(/\/console\/repositories\?deleted=/);
+  assert.equal(await text(page, '#notice'), `Repository ${doomed} deleted.`);
+  assert.equal(await page.locator('#repositories tbody tr', { hasText: doomed }).count(), 0);
+  const gone = await fetch(`${berth.url}/v2/${doomed}/tags/list`, { headers: { authorization: berth.authHeader } });
+  assert.equal(gone.status, 404);
+  await gone.arrayBuffer();
 });
 
 test('a form without its CSRF token is refused (403) and does nothing', async () => {
