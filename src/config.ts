@@ -36,6 +36,8 @@ export interface Config {
   testClock: boolean;
   /** How long a refresh token of the token endpoint lives (docker login's identity token, containerd's grant). */
   refreshTokenTtlSeconds: number;
+  /** How long a web console session lives after sign-in. */
+  consoleSessionTtlSeconds: number;
   /** A request's headers must arrive within this many seconds of its first byte (slow clients are cut off). */
   headerTimeoutSeconds: number;
   /** A connection with no bytes in either direction for this long is closed (a slow but steady upload is not). */
@@ -88,6 +90,7 @@ const DEFAULTS: Config = {
   directIO: true,
   testClock: false,
   refreshTokenTtlSeconds: 30 * 86400,
+  consoleSessionTtlSeconds: 12 * 3600,
   headerTimeoutSeconds: 30,
   idleTimeoutSeconds: 120,
   maxConnectionsPerAddress: 1024,
@@ -119,6 +122,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_DIRECT_IO: 'directIO',
   BERTH_TEST_CLOCK: 'testClock',
   BERTH_REFRESH_TOKEN_TTL_SECONDS: 'refreshTokenTtlSeconds',
+  BERTH_CONSOLE_SESSION_TTL_SECONDS: 'consoleSessionTtlSeconds',
   BERTH_HEADER_TIMEOUT_SECONDS: 'headerTimeoutSeconds',
   BERTH_IDLE_TIMEOUT_SECONDS: 'idleTimeoutSeconds',
   BERTH_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
@@ -144,7 +148,7 @@ const OPTIONAL_KEYS = new Set<keyof Config>(['blobRedirect']);
 /** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
 const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
-  'maxLoginFailuresPerMinute',
+  'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
 const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 

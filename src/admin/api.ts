@@ -13,13 +13,12 @@ import { closeUnread, readBody } from '../server/body.ts';
 import { parseUntrustedJson } from '../core/json-limits.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
-import { adminTarget, authorizeAdmin } from './access.ts';
+import { AdminDenied, invokeAdminAction } from './invoke.ts';
 
 export const ADMIN_PREFIX = '/_berth/admin/';
 
 export function adminHandler(stores: Stores, authorizer: Authorizer) {
   const { identity } = stores;
-  const env = { meta: stores.meta, region: stores.config.region, defaultAccountId: identity.defaultAccountId, rootAccessKeyId: stores.rootKey.accessKeyId };
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
     const send = (status: number, body: object) => sendJson(res, status, body);
     const auth = await identity.accessKeyBasic(req.headers.authorization);
@@ -49,14 +48,10 @@ export function adminHandler(stores: Stores, authorizer: Authorizer) {
     } catch {
       return send(400, { error: 'InvalidRequest', message: 'the body must be a JSON object (account, user, accessKeyId and repository are strings)' });
     }
-    const target = await adminTarget(action.access, args, principal, env);
-    const decision = await authorizeAdmin(authorizer, action.access, target, principal, req.socket.remoteAddress);
-    if (!decision.allowed) {
-      return send(403, { error: 'AccessDenied', message: `User: ${principal.arn} is not authorized to perform: ${decision.action} on resource: ${target.resource}` });
-    }
     try {
-      send(200, (await action.run(stores, args, target.accountId)) as object);
+      send(200, (await invokeAdminAction(stores, authorizer, { principal, name, args, sourceIp: req.socket.remoteAddress })) as object);
     } catch (e) {
+      if (e instanceof AdminDenied) return send(403, { error: 'AccessDenied', message: e.message });
       if (e instanceof IdentityError) return send(400, { error: 'InvalidRequest', message: e.message });
       if (isStorageFull(e)) return send(503, { error: 'StorageFull', message: STORAGE_FULL_MESSAGE });
       if (e instanceof JobFailedError) return send(500, { error: 'JobFailed', message: e.message });

@@ -139,6 +139,36 @@ export class Identity {
     return { principal: holder.principal, expiresAt: row.expiresAt };
   }
 
+  /**
+   * A console session for the holder of an access key who signed in with its secret: an opaque token (the cookie's
+   * value), stored hashed so that every node honours it, revoked with the key, ended at `ttlMs` or by signing out.
+   */
+  async startConsoleSession(principal: Principal, ttlMs: number): Promise<{ sessionToken: string; expiresAt: number }> {
+    if (!principal.accessKeyId) throw new Error('a console session needs an access key');
+    const sessionToken = CONSOLE_SESSION_PREFIX + randomBytes(32).toString('base64url');
+    const now = this.now();
+    const expiresAt = now + ttlMs;
+    await this.meta.createConsoleSession({
+      tokenHash: hashRefreshToken(sessionToken), accessKeyId: principal.accessKeyId, principalArn: principal.arn, createdAt: now, expiresAt,
+    }, now);
+    return { sessionToken, expiresAt };
+  }
+
+  /** The key holder a console session speaks for, while it is unexpired and its access key active. */
+  async verifyConsoleSession(sessionToken: string): Promise<KeyHolder | { error: string }> {
+    const row = sessionToken.startsWith(CONSOLE_SESSION_PREFIX) ? await this.meta.getConsoleSession(hashRefreshToken(sessionToken)) : undefined;
+    if (!row) return { error: 'no such session' };
+    if (row.expiresAt <= this.now()) return { error: 'the session has expired' };
+    const holder = await this.lookup(row.accessKeyId);
+    if (!holder || holder.principal.arn !== row.principalArn) return { error: 'the access key of this session is no longer active' };
+    return holder;
+  }
+
+  /** Signs out: the session's row is deleted. */
+  async endConsoleSession(sessionToken: string): Promise<void> {
+    if (sessionToken.startsWith(CONSOLE_SESSION_PREFIX)) await this.meta.deleteConsoleSession(hashRefreshToken(sessionToken));
+  }
+
   /** A registry token for the key's holder, valid 12 hours: what GetAuthorizationToken returns. */
   issueToken(holder: KeyHolder): { authorizationToken: string; expiresAt: number } {
     const expiresAt = this.now() + TOKEN_TTL_MS;
@@ -295,6 +325,9 @@ export function newSecret(): string {
 export function newAccountId(): string {
   return String(randomInt(1, 10)) + Array.from({ length: 11 }, () => randomInt(0, 10)).join('');
 }
+
+/** Console session tokens start with this. */
+const CONSOLE_SESSION_PREFIX = 'berth-cs-';
 
 /** Refresh tokens start with this, so that one is told from other secrets at a glance (and in a leak scan). */
 const REFRESH_TOKEN_PREFIX = 'berth-rt-';

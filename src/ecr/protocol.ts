@@ -14,11 +14,11 @@ import type { Scanner } from '../scan/scanner.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Repositories } from '../core/repositories.ts';
 import type { Logger } from '../server/log.ts';
-import { LayerParts, type EcrContext } from './context.ts';
+import { LayerParts } from './context.ts';
 import { EcrError, fromRegistryError } from './errors.ts';
 import { operationFor } from './operations.ts';
-import { authorizeOperation } from './authorize.ts';
-import { model, validateInput } from './validate.ts';
+import { invokeOperation } from './invoke.ts';
+import { model } from './validate.ts';
 import { sendJson } from '../server/json.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
 import { closeUnread, readBody } from '../server/body.ts';
@@ -69,20 +69,9 @@ export function ecrHandler(deps: EcrDeps) {
       seen.principal = holder.principal;
       deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
-      const entry = operationFor(operation);
-      if (!entry) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
+      if (!operationFor(operation)) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
       const input = parseEcrInput(body);
-      validateInput(operation, input);
-      if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
-      const ctx: EcrContext = {
-        operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
-        authorized: { registryId }, sourceIp: req.socket.remoteAddress, registry: deps.registry,
-        repositories: deps.repositories, images: deps.images, lifecycle: deps.lifecycle, scanner: deps.scanner, region: deps.region, publicHost: deps.publicHost,
-        publicScheme: deps.publicScheme, layerParts,
-      };
-      // The table's decision before the operation runs (src/ecr/operations.ts).
-      ctx.authorized = await authorizeOperation(ctx, entry, input as Record<string, unknown>);
-      const output = await entry.run(ctx, input);
+      const output = await invokeOperation({ ...deps, layerParts }, { holder, operation, input, sourceIp: req.socket.remoteAddress });
       send(res, 200, output);
     } catch (e) {
       closeUnread(req, res);

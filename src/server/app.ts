@@ -1,5 +1,5 @@
 // The Berth server: opens the stores, and answers HTTP: /v2/ goes to the OCI adapter, POST / to the ECR API,
-// /_berth/token to the token endpoint, /_berth/admin/ to the admin API. Runs garbage collection and lifecycle
+// /_berth/token to the token endpoint, /_berth/admin/ to the admin API, /console/ to the web console. Runs garbage collection and lifecycle
 // policies on their schedules.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -11,6 +11,8 @@ import { Authorizer } from '../auth/authorizer.ts';
 import { ociHandler } from '../oci/router.ts';
 import { ecrHandler } from '../ecr/protocol.ts';
 import { adminHandler } from '../admin/api.ts';
+import { consoleHandler } from '../console/handler.ts';
+import { LayerParts } from '../ecr/context.ts';
 import { endpointFor } from './routes.ts';
 import { createLogger, type Logger } from './log.ts';
 import { announceServer } from './presence.ts';
@@ -86,6 +88,11 @@ export async function startBerth(config: Config): Promise<Berth> {
   });
   const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
   const admin = adminHandler(stores, authorizer);
+  const webConsole = consoleHandler({
+    stores, meta, identity, authorizer, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme,
+    layerParts: new LayerParts(meta), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
+    loginBlockedFor: (address) => logins.blockedFor(address),
+  });
   const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -128,6 +135,7 @@ export async function startBerth(config: Config): Promise<Berth> {
       case 'oci': return oci(req, res, url, seen);
       case 'ecr': return ecr(req, res, url, seen);
       case 'admin': return admin(req, res, url, seen);
+      case 'console': return webConsole(req, res, url, seen);
       case 'token': return token(req, res, url, seen);
       // Alive and serving reads even on a full disk (an orchestrator must not restart it for that): the storage
       // state and the audit lines dropped are told in the body.

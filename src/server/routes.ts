@@ -1,17 +1,18 @@
 // Every route Berth serves, with the authorization it needs, in one place: the data plane's routes
-// (src/oci/routes.ts), the ECR operations (src/ecr/operations.ts) and the admin actions (src/admin/actions.ts)
-// each declare their action(s) and resource, and each adapter's dispatcher decides before any handler runs. The
+// (src/oci/routes.ts), the ECR operations (src/ecr/operations.ts), the admin actions (src/admin/actions.ts) and the
+// console's pages (src/console/routes.ts) each declare their action(s) and resource, and each adapter's dispatcher decides before any handler runs. The
 // few routes that need no decision are marked public here and in the OCI table (DESIGN.md: the `/v2/`
-// challenge, the token endpoint, `/healthz`), never by omission. test/integration/route-authz.test.ts walks
+// challenge, the token endpoint, `/healthz`, the console's sign-in page and static assets), never by omission. test/integration/route-authz.test.ts walks
 // this table.
 import { ADMIN_ACTIONS, type AdminAction } from '../admin/actions.ts';
 import { ADMIN_PREFIX } from '../admin/api.ts';
 import { allOperations, type EcrOperation } from '../ecr/operations.ts';
 import { OCI_ROUTES, type OciRoute } from '../oci/routes.ts';
 import { TOKEN_PATH } from './token.ts';
+import { CONSOLE_PREFIX, CONSOLE_ROUTES, type ConsoleRoute } from '../console/routes.ts';
 
 /** Where a request goes: an adapter that decides per route, or a public endpoint. */
-export type Endpoint = 'oci' | 'ecr' | 'admin' | 'token' | 'health';
+export type Endpoint = 'oci' | 'ecr' | 'admin' | 'console' | 'token' | 'health';
 
 export interface EndpointRoute {
   endpoint: Endpoint;
@@ -24,6 +25,7 @@ export const ENDPOINTS: EndpointRoute[] = [
   { endpoint: 'oci', access: 'table', matches: (_m, p) => p === '/v2' || p.startsWith('/v2/') },
   { endpoint: 'ecr', access: 'table', matches: (m, p) => p === '/' && m === 'POST' },
   { endpoint: 'admin', access: 'table', matches: (_m, p) => p.startsWith(ADMIN_PREFIX) },
+  { endpoint: 'console', access: 'table', matches: (_m, p) => p === CONSOLE_PREFIX || p.startsWith(`${CONSOLE_PREFIX}/`) },
   { endpoint: 'token', access: 'public', matches: (_m, p) => p === TOKEN_PATH },
   { endpoint: 'health', access: 'public', matches: (_m, p) => p === '/healthz' },
 ];
@@ -37,6 +39,9 @@ export interface RouteTable {
   oci: OciRoute[];
   ecr: [string, EcrOperation][];
   admin: [string, AdminAction][];
+  /** The web console's pages: public (sign-in, static assets) or needing a session, with the ECR operations each
+   * may call (each authorized as over the ECR API). */
+  console: ConsoleRoute[];
   /** Public endpoints outside the adapters, with a path to request. */
   public: { endpoint: Endpoint; method: string; path: string }[];
 }
@@ -46,6 +51,7 @@ export function routeTable(): RouteTable {
     oci: OCI_ROUTES,
     ecr: allOperations(),
     admin: Object.entries(ADMIN_ACTIONS),
+    console: CONSOLE_ROUTES,
     public: [{ endpoint: 'token', method: 'GET', path: TOKEN_PATH }, { endpoint: 'health', method: 'GET', path: '/healthz' }],
   };
 }

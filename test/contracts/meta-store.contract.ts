@@ -467,6 +467,39 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.createRefreshToken({ tokenHash: 'r2', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 }, 60);
         assert.equal(await store.deleteRefreshTokens('CONFIGURED'), 2);
       });
+
+      it('console sessions: stored by hash, expired ones dropped, ended one by one, revoked with their key or user', async (store) => {
+        await store.createUser(ACCOUNT, 'bob', 1);
+        await store.createUser(ACCOUNT, 'carol', 1);
+        const key = { accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c', status: 'Active' as const, createdAt: 10 };
+        await store.createAccessKey({ ...key, accessKeyId: 'AKIA1' });
+        await store.createAccessKey({ ...key, accessKeyId: 'AKIA2' });
+        await store.createAccessKey({ ...key, accessKeyId: 'AKIA3', userName: 'carol' });
+        const session = (tokenHash: string, accessKeyId: string, createdAt: number, expiresAt: number) =>
+          ({ tokenHash, accessKeyId, principalArn: 'arn:bob', createdAt, expiresAt });
+        await store.createConsoleSession(session('s1', 'AKIA1', 10, 100), 10);
+        await store.createConsoleSession(session('s1b', 'AKIA1', 10, 100), 10);
+        await store.createConsoleSession(session('s2', 'AKIA2', 10, 100), 10);
+        await store.createConsoleSession(session('s3', 'AKIA3', 10, 100), 10);
+        await store.createConsoleSession(session('old', 'AKIA2', 10, 50), 10);
+        assert.deepEqual(await store.getConsoleSession('s1'), session('s1', 'AKIA1', 10, 100));
+        await store.createConsoleSession(session('s4', 'AKIA2', 60, 200), 60);
+        assert.equal(await store.getConsoleSession('old'), undefined, 'expired sessions are dropped');
+        assert.equal(await store.deleteConsoleSession('s1b'), true, 'sign out ends one session');
+        assert.equal(await store.getConsoleSession('s1b'), undefined);
+        assert.equal(await store.deleteConsoleSession('s1b'), false);
+        assert.ok(await store.getConsoleSession('s1'), 'and only that one');
+        await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 }, 10);
+        assert.equal(await store.setAccessKeyStatus('AKIA1', 'Inactive'), true);
+        assert.equal(await store.getConsoleSession('s1'), undefined, 'deactivating the key ends its sessions');
+        assert.equal(await store.getRefreshToken('h1'), undefined);
+        assert.ok(await store.getConsoleSession('s2'), 'another key keeps its sessions');
+        assert.equal(await store.deleteAccessKey('AKIA2'), true);
+        assert.equal(await store.getConsoleSession('s2'), undefined, 'deleting the key ends its sessions');
+        assert.equal(await store.getConsoleSession('s4'), undefined);
+        assert.equal(await store.deleteUser(ACCOUNT, 'carol'), true);
+        assert.equal(await store.getConsoleSession('s3'), undefined, 'deleting the user ends its sessions');
+      });
     });
 
     describe('PolicyStore', () => {

@@ -8,12 +8,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeRepositoriesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, ecrRaw, errorType, REGION } from '../helpers/ecr.ts';
 import { routeTable } from '../../src/server/routes.ts';
 import { model } from '../../src/ecr/validate.ts';
-import type { EcrOperation } from '../../src/ecr/operations.ts';
+import { OPERATIONS, type EcrOperation } from '../../src/ecr/operations.ts';
+import type { ConsoleRoute } from '../../src/console/routes.ts';
+import { ADMIN_ACTIONS } from '../../src/admin/actions.ts';
 
 let berth: Berth;
 let accountA: string;
@@ -271,4 +273,60 @@ test('every admin action refuses an anonymous caller, a docker-login token, anot
     const control = await adminApi(name, { user: 'nobody', accessKeyId: 'AKIANOSUCHKEY0000000', policyName: 'x', account: name === 'create-account' ? 'bad' : undefined, repository: REPO, dryRun: true, seconds: 0 }, berth.authHeader);
     assert.ok(![401, 403].includes(control.status), `${what('as root')}: ${control.status} ${JSON.stringify(control.body)}`);
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Web console
+
+/** A request for a console route: its path (the repository page for walk/target), its tab or form action. */
+function consoleRequest(r: ConsoleRoute): { path: string; body?: string } {
+  const path = r.path.replace('<name>', REPO).replace('<asset>', 'missing.css');
+  if (r.method === 'GET') return { path: r.variant ? `${path}?tab=${r.variant}` : path };
+  return { path, body: new URLSearchParams({ ...(r.variant ? { action: r.variant } : {}), repositoryName: 'walk/created' }).toString() };
+}
+
+test('the console table: only the sign-in page and static assets are public; every other page declares the ECR operations it may call', () => {
+  const { console: pages } = routeTable();
+  assert.deepEqual(pages.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`).sort(),
+    ['GET /console/sign-in', 'GET /console/static/<asset>', 'POST /console/sign-in']);
+  const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
+  for (const r of pages) {
+    for (const operation of r.operations) assert.ok(Object.hasOwn(OPERATIONS, operation), `${r.method} ${r.path} ${r.variant ?? ''}: ${operation} is an ECR operation Berth implements`);
+    for (const action of r.adminActions ?? []) assert.ok(Object.hasOwn(ADMIN_ACTIONS, action), `${r.method} ${r.path} ${r.variant ?? ''}: ${action} is an admin action`);
+    if (r.access === 'public') assert.deepEqual([...r.operations, ...r.adminActions ?? []], []);
+    const first = r.operations[0] ?? r.adminActions?.[0];
+    if (r.variant && r.method === 'POST') assert.ok(doc.includes(`\`${r.variant}\`: \`${first}\``), `docs/authorization.md lists console action ${r.variant}`);
+  }
+});
+
+test('every console page but the public ones is refused without a session, even with an access key; the public ones answer', async () => {
+  let walked = 0;
+  for (const r of routeTable().console) {
+    const { path, body } = consoleRequest(r);
+    for (const authorization of [undefined, berth.authHeader]) {
+      const res = await fetch(new URL(path, berth.url), {
+        method: r.method, redirect: 'manual',
+        headers: { ...(authorization ? { authorization } : {}), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, body,
+      });
+      await res.arrayBuffer();
+      const what = `${r.method} ${path} ${r.variant ?? ''} ${authorization ? 'with Basic credentials' : 'anonymously'}`;
+      if (r.access === 'public') {
+        // The sign-in form without its CSRF token is refused (403); a missing asset is 404; never a session.
+        assert.ok([200, 403, 404].includes(res.status), `${what}: ${res.status}`);
+        assert.equal(res.headers.getSetCookie().some((c) => c.startsWith('berth_console=')), false, what);
+      } else if (r.method === 'GET') {
+        assert.equal(res.status, 303, what);
+        assert.match(res.headers.get('location') ?? '', /^\/console\/sign-in/, what);
+      } else {
+        assert.equal(res.status, 401, what);
+      }
+      walked++;
+    }
+  }
+  assert.ok(walked >= 40, `walked ${walked} console requests`);
+  const { repositories } = await (async () => {
+    const client = ecrClient(berth);
+    try { return await client.send(new DescribeRepositoriesCommand({})); } finally { client.destroy(); }
+  })();
+  assert.equal(repositories!.some((r) => r.repositoryName === 'walk/created'), false, 'no console form did anything without a session');
 });

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import type {
   AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
-  MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, Repository, RepositorySettings,
+  MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
@@ -582,6 +582,7 @@ export class PostgresMetaStore implements MetaStore {
   async deleteUser(accountId: string, name: string): Promise<boolean> {
     return this.transaction(async (q) => {
       await q.run('DELETE FROM refresh_tokens WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = $1 AND user_name = $2)', [accountId, name]);
+      await q.run('DELETE FROM console_sessions WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = $1 AND user_name = $2)', [accountId, name]);
       await q.run('DELETE FROM access_keys WHERE account_id = $1 AND user_name = $2', [accountId, name]);
       return (await q.run('DELETE FROM users WHERE account_id = $1 AND name = $2', [accountId, name])) > 0;
     });
@@ -611,7 +612,10 @@ export class PostgresMetaStore implements MetaStore {
 
   async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
     return this.transaction(async (q) => {
-      if (status === 'Inactive') await q.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+      if (status === 'Inactive') {
+        await q.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+        await q.run('DELETE FROM console_sessions WHERE access_key_id = $1', [accessKeyId]);
+      }
       return (await q.run('UPDATE access_keys SET status = $1 WHERE access_key_id = $2', [status, accessKeyId])) > 0;
     });
   }
@@ -619,6 +623,7 @@ export class PostgresMetaStore implements MetaStore {
   async deleteAccessKey(accessKeyId: string): Promise<boolean> {
     return this.transaction(async (q) => {
       await q.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+      await q.run('DELETE FROM console_sessions WHERE access_key_id = $1', [accessKeyId]);
       return (await q.run('DELETE FROM access_keys WHERE access_key_id = $1', [accessKeyId])) > 0;
     });
   }
@@ -641,6 +646,26 @@ export class PostgresMetaStore implements MetaStore {
 
   async deleteRefreshTokens(accessKeyId: string): Promise<number> {
     return this.queries.run('DELETE FROM refresh_tokens WHERE access_key_id = $1', [accessKeyId]);
+  }
+
+  async createConsoleSession(t: ConsoleSessionRow, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      await q.run('DELETE FROM console_sessions WHERE expires_at <= $1', [now]);
+      await q.run('INSERT INTO console_sessions (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+        [t.tokenHash, t.accessKeyId, t.principalArn, t.createdAt, t.expiresAt]);
+    });
+  }
+
+  async getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM console_sessions WHERE token_hash = $1', [tokenHash]);
+    return row && {
+      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
+      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
+    };
+  }
+
+  async deleteConsoleSession(tokenHash: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM console_sessions WHERE token_hash = $1', [tokenHash])) > 0;
   }
 
   // --- policies ---

@@ -254,4 +254,17 @@ export const SQLITE_MIGRATIONS: string[] = [
   );
   CREATE INDEX audit_records_at ON audit_records (at);
   `,
+  `
+  -- Console sessions (src/console/), stored hashed and bound to the access key and principal that signed in, as
+  -- refresh tokens are: revoked with the key by the store's key methods.
+  CREATE TABLE console_sessions (
+    token_hash TEXT PRIMARY KEY,
+    access_key_id TEXT NOT NULL,
+    principal_arn TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX console_sessions_key ON console_sessions (access_key_id);
+  CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+  `,
 ];

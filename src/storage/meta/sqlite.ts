@@ -7,7 +7,7 @@ import { DatabaseSync, type StatementResultingChanges, type StatementSync } from
 import type {
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
-  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
+  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
 } from './store.ts';
@@ -529,6 +529,7 @@ export class SqliteMetaStore implements MetaStore {
   async deleteUser(accountId: string, name: string): Promise<boolean> {
     return this.transaction(() => {
       this.sql('DELETE FROM refresh_tokens WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?)').run(accountId, name);
+      this.sql('DELETE FROM console_sessions WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?)').run(accountId, name);
       this.sql('DELETE FROM access_keys WHERE account_id = ? AND user_name = ?').run(accountId, name);
       return Number(this.sql('DELETE FROM users WHERE account_id = ? AND name = ?').run(accountId, name).changes) > 0;
     });
@@ -558,7 +559,10 @@ export class SqliteMetaStore implements MetaStore {
 
   async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
     return this.transaction(() => {
-      if (status === 'Inactive') this.sql('DELETE FROM refresh_tokens WHERE access_key_id = ?').run(accessKeyId);
+      if (status === 'Inactive') {
+        this.sql('DELETE FROM refresh_tokens WHERE access_key_id = ?').run(accessKeyId);
+        this.sql('DELETE FROM console_sessions WHERE access_key_id = ?').run(accessKeyId);
+      }
       return Number(this.sql('UPDATE access_keys SET status = ? WHERE access_key_id = ?').run(status, accessKeyId).changes) > 0;
     });
   }
@@ -566,6 +570,7 @@ export class SqliteMetaStore implements MetaStore {
   async deleteAccessKey(accessKeyId: string): Promise<boolean> {
     return this.transaction(() => {
       this.sql('DELETE FROM refresh_tokens WHERE access_key_id = ?').run(accessKeyId);
+      this.sql('DELETE FROM console_sessions WHERE access_key_id = ?').run(accessKeyId);
       return Number(this.sql('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId).changes) > 0;
     });
   }
@@ -588,6 +593,26 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteRefreshTokens(accessKeyId: string): Promise<number> {
     return Number(this.sql('DELETE FROM refresh_tokens WHERE access_key_id = ?').run(accessKeyId).changes);
+  }
+
+  async createConsoleSession(t: ConsoleSessionRow, now: number): Promise<void> {
+    this.transaction(() => {
+      this.sql('DELETE FROM console_sessions WHERE expires_at <= ?').run(now);
+      this.sql('INSERT INTO console_sessions (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+        .run(t.tokenHash, t.accessKeyId, t.principalArn, t.createdAt, t.expiresAt);
+    });
+  }
+
+  async getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | undefined> {
+    const row = this.sql('SELECT * FROM console_sessions WHERE token_hash = ?').get(tokenHash);
+    return row && {
+      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
+      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
+    };
+  }
+
+  async deleteConsoleSession(tokenHash: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM console_sessions WHERE token_hash = ?').run(tokenHash).changes) > 0;
   }
 
   async setRepositoryPolicy(repositoryId: number, text: string | null): Promise<void> {

@@ -98,6 +98,17 @@ export interface RefreshTokenRow {
   expiresAt: number;
 }
 
+/** A signed-in console session, known by its hash only (the cookie holds the token). */
+export interface ConsoleSessionRow {
+  /** SHA-256 (hex) of the opaque session token. */
+  tokenHash: string;
+  /** The access key the user signed in with: the session dies with the key (deactivated or deleted). */
+  accessKeyId: string;
+  principalArn: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'dead';
 
 /** A unit of background work (see src/jobs/). Times are ms since epoch. */
@@ -346,7 +357,7 @@ export interface AuditStore {
   listAuditRecords(after: number, limit: number): Promise<AuditRecord[]>;
 }
 
-/** Accounts, users, access keys and refresh tokens. */
+/** Accounts, users, access keys, refresh tokens and console sessions. */
 export interface IdentityStore {
   ensureAccount(accountId: string, now: number): Promise<void>;
   listAccounts(): Promise<string[]>;
@@ -365,6 +376,12 @@ export interface IdentityStore {
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined>;
   /** Revokes every refresh token of the key (the configured root key has no row to deactivate). */
   deleteRefreshTokens(accessKeyId: string): Promise<number>;
+  /** Stores a console session, and drops those expired by `now`. Deactivating or deleting the key (or its user)
+   * revokes its sessions in the same transaction, as its refresh tokens. */
+  createConsoleSession(session: ConsoleSessionRow, now: number): Promise<void>;
+  getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | undefined>;
+  /** Ends one session (sign out); false when there was none. */
+  deleteConsoleSession(tokenHash: string): Promise<boolean>;
 }
 
 /** Repository policies, registry policies and users' inline policies. */
