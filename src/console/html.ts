@@ -8,8 +8,11 @@ export class Html {
 
 type Value = Html | string | number | boolean | null | undefined | Value[];
 
+/** The characters HTML escapes. */
+export const HTML_SPECIAL = /[&<>"']/g;
+
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+  return s.replace(HTML_SPECIAL, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 }
 
 function render(v: Value): string {

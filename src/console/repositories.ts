@@ -88,7 +88,7 @@ export async function createRepositoryPage(ctx: PageContext, submitted: boolean)
   const name = (f.get('repositoryName') ?? '').trim();
   if (submitted) {
     const tags = parseTags(f.get('tags') ?? '');
-    const exclusions = (f.get('exclusions') ?? '').split(/[\s,]+/).filter(Boolean);
+    const exclusions = (f.get('exclusions') ?? '').split(LIST_SEPARATORS).filter(Boolean);
     const mode = f.get('imageTagMutability') === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE';
     const input = {
       repositoryName: name,
@@ -108,9 +108,14 @@ export async function createRepositoryPage(ctx: PageContext, submitted: boolean)
   return { title: 'Create repository', body: createForm(ctx, f) };
 }
 
+/** Separators of a list typed in a form field: spaces and commas. */
+export const LIST_SEPARATORS = /[\s,]+/;
+/** A line break in a text area. */
+export const LINE_BREAK = /\r?\n/;
+
 /** `key=value` per line. */
 function parseTags(text: string): { Key: string; Value: string }[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((line) => {
+  return text.split(LINE_BREAK).map((l) => l.trim()).filter(Boolean).map((line) => {
     const eq = line.indexOf('=');
     return eq < 0 ? { Key: line, Value: '' } : { Key: line.slice(0, eq).trim(), Value: line.slice(eq + 1).trim() };
   });

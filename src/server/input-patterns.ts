@@ -11,6 +11,8 @@
 import { BASE64, modelPatterns } from '../ecr/validate.ts';
 import { REPOSITORY_ARN } from '../ecr/repositories.ts';
 import { REFERENCE_KIND } from '../oci/path.ts';
+import { HTML_SPECIAL } from '../console/html.ts';
+import { LINE_BREAK, LIST_SEPARATORS } from '../console/repositories.ts';
 import { CREDENTIAL_STOP } from '../ecr/authenticate.ts';
 import { DIGEST, LOWER_HEX, NAME, TAG } from '../core/grammar.ts';
 import { NON_DISTRIBUTABLE } from '../core/manifest.ts';
@@ -75,6 +77,9 @@ export const HAND_WRITTEN_PATTERNS: readonly InputPattern[] = [
   { name: 'policy: non-ASCII text', pattern: NON_ASCII },
   { name: 'ECR: repository ARN', pattern: REPOSITORY_ARN },
   { name: 'OCI: the kind of reference a path ends with', pattern: REFERENCE_KIND },
+  { name: 'console: HTML special characters', pattern: HTML_SPECIAL },
+  { name: 'console: list separators of a form field', pattern: LIST_SEPARATORS },
+  { name: 'console: line breaks of a text area', pattern: LINE_BREAK },
   { name: 'ECR: base64 blob', pattern: BASE64 },
   { name: 'ECR: end of a Credential access key id', pattern: CREDENTIAL_STOP },
 ];

@@ -129,6 +129,8 @@ const NOT_CLIENT_INPUT: Record<string, string> = {
   'src/storage/blobs/s3.ts /^\\/+|\\/+$/g': 'the operator\'s configuration (the prefix of BERTH_BLOB_STORE)',
   'src/storage/blobs/s3.ts /^\\d{16}$/': 'object keys Berth wrote, listed from its own bucket',
   'src/server/app.ts /^\\[|\\]$/g': 'the operator\'s configuration (the listen host)',
+  'src/console/layout.ts /\\.\\d+Z$/': 'dates Berth formats itself',
+  'src/console/users.ts /\\.\\d+Z$/': 'dates Berth formats itself',
   'src/transfer/archive-source.ts /^(\\.\\/|\\/)+/': 'berth import, in the operator\'s own process, on the archive it was given',
   'src/transfer/import.ts /^blobs\\/(sha256)\\/([0-9a-f]{64})$/': 'berth import, in the operator\'s own process, on the archive it was given',
   'src/transfer/reference.ts /^(index\\.)?docker\\.io$/': 'berth import/export, on names the operator gave or the archive holds',
