@@ -8,7 +8,8 @@ import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
 import type { JobStatus } from '../storage/meta/store.ts';
 import type { AdminAccess } from './access.ts';
 import { readSbom, RESCAN_JOB } from '../scan/scanner.ts';
-import { importVulnData, VulnImportError, vulnStatus } from '../scan/vulndb.ts';
+/** The import reads and validates OSV archives (a schema validator, a zip reader): loaded when it is used. */
+const vulndb = () => import('../scan/vulndb.ts');
 
 export interface AdminArgs {
   account?: string;
@@ -137,6 +138,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:ImportVulnerabilityData'], resource: 'registry', registryWide: true },
     summary: 'import OSV vulnerability data (--path <all.zip|dir|file.json>, --sha256 <hex> to check the file): atomic',
     run: async (stores, a) => {
+      const { importVulnData, VulnImportError } = await vulndb();
       try {
         return await importVulnData(stores.meta, need(a.path, '--path'), {
           sha256: a.sha256, source: a.source, now: stores.clock.now(),
@@ -151,7 +153,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'vulndb-status': {
     access: { actions: ['berth:GetVulnerabilityDataStatus'], resource: 'registry', registryWide: true },
     summary: 'the imported vulnerability data: sources, record counts, import time and age',
-    run: (stores) => vulnStatus(stores.meta, stores.clock.now()),
+    run: async (stores) => (await vulndb()).vulnStatus(stores.meta, stores.clock.now()),
   },
   'sbom': {
     access: { actions: ['berth:GetSbom'], resource: 'registry' },

@@ -22,7 +22,7 @@ export interface SbomOptions {
   toolVersion?: string;
 }
 
-export const CYCLONEDX_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
+export { CYCLONEDX_MEDIA_TYPE } from './media-types.ts';
 
 interface Property {
   name: string;

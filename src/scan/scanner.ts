@@ -12,9 +12,11 @@ import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
 import type { Registry, ScanOnPush } from '../core/registry.ts';
 import type { Logger } from '../server/log.ts';
 import type { NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
-import { inventoryLayers, findingsOf, cycloneDxJson, CYCLONEDX_MEDIA_TYPE, type Inventory } from './image.ts';
-import { UnsupportedLayerError } from './layers.ts';
-import { AdvisoryIndex, severityCounts, type Finding } from './match.ts';
+import type { Inventory } from './image.ts';
+import type { AdvisoryIndex, Finding } from './match.ts';
+import { CYCLONEDX_MEDIA_TYPE } from './media-types.ts';
+/** The heavy parts are loaded by the first scan (./engine.ts). */
+const engine = async () => (await import('./engine.ts')).scanEngine();
 import type { OsvRecord } from './osv.ts';
 
 export const SCAN_JOB = 'image-scan';
@@ -102,6 +104,7 @@ export class Scanner {
   }
 
   private async buildIndex(version: number): Promise<Advisories> {
+    const { AdvisoryIndex } = await engine();
     const index = new AdvisoryIndex();
     let after: string | undefined;
     for (;;) {
@@ -123,6 +126,7 @@ export class Scanner {
     const scan = await this.meta.getImageScan(repo.id, job.digest);
     if (!manifest || !scan) return { skipped: 'the image is gone' };
     const applied = repositoryScanning(await getScanningConfiguration(this.meta, repo.accountId), repo);
+    const { findingsOf } = await engine();
     const done = scan.scanType === 'ENHANCED' && applied.scanFrequency === 'CONTINUOUS_SCAN'
       ? { status: 'ACTIVE', description: CONTINUOUS } : { status: 'COMPLETE', description: SCAN_COMPLETE };
     try {
@@ -155,6 +159,7 @@ export class Scanner {
   }
 
   private async finish(repo: Repository, digest: string, done: { status: string; description: string }, findings: Finding[], inventory: Inventory | undefined, advisories: Advisories): Promise<void> {
+    const { severityCounts } = await engine();
     await this.meta.finishImageScan(repo.id, digest, {
       ...done,
       findings: JSON.stringify(findings),
@@ -194,6 +199,7 @@ export class Scanner {
     const doc = JSON.parse(manifest.content.toString('utf8')) as { config?: { mediaType?: string }; layers?: { mediaType: string; digest: string }[]; artifactType?: string };
     if (doc.artifactType !== undefined || !IMAGE_CONFIGS.includes(doc.config?.mediaType ?? '')) return { unsupported: UNSUPPORTED };
     const layers = (doc.layers ?? []).map((l) => ({ mediaType: l.mediaType, open: () => this.registry.blobs.read(l.digest) }));
+    const { inventoryLayers, UnsupportedLayerError } = await engine();
     let inventory: Inventory;
     try {
       inventory = await inventoryLayers(layers);
@@ -207,7 +213,7 @@ export class Scanner {
 
   /** The SBOM as a referrer of the image: pushed by digest, untagged, through the core (same digest each scan). */
   private async writeSbom(repo: Repository, manifest: StoredManifest, inventory: Inventory): Promise<void> {
-    const sbom = cycloneDxJson({ digest: manifest.digest, repository: repo.name }, inventory);
+    const sbom = (await engine()).cycloneDxJson({ digest: manifest.digest, repository: repo.name }, inventory);
     const config = await this.putBlob(repo, EMPTY_CONFIG);
     const layer = await this.putBlob(repo, sbom);
     const body = Buffer.from(JSON.stringify({

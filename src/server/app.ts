@@ -24,7 +24,6 @@ import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
-import { selfSignedCertificate, trustInstructions } from './self-signed.ts';
 
 export interface Berth {
   server: Server | Http2SecureServer;
@@ -55,9 +54,11 @@ export async function startBerth(config: Config): Promise<Berth> {
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
   // With TLS: HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others, on the same port.
+  // The certificate generator (node-forge) is loaded only to make a self-signed certificate.
+  const selfSigned = config.tlsSelfSigned && !(config.tlsCertFile && config.tlsKeyFile) ? await import('./self-signed.ts') : undefined;
   const tlsFiles: (TlsFiles & { created?: boolean }) | undefined = config.tlsCertFile && config.tlsKeyFile
     ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
-    : config.tlsSelfSigned ? selfSignedCertificate(dataDir, [host, ...(config.publicUrl ? [new URL(config.publicUrl.includes('://') ? config.publicUrl : `https://${config.publicUrl}`).hostname.replace(/^\[|\]$/g, '')] : [])]) : undefined;
+    : selfSigned ? selfSigned.selfSignedCertificate(dataDir, [host, ...(config.publicUrl ? [new URL(config.publicUrl.includes('://') ? config.publicUrl : `https://${config.publicUrl}`).hostname.replace(/^\[|\]$/g, '')] : [])]) : undefined;
   const timeouts = serverTimeouts(config);
   const server: Server = tlsFiles
     ? Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), { keepAliveTimeout: 65_000, ...timeouts }) as unknown as Server
@@ -77,7 +78,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const tls = tlsFiles && {
     certFile: tlsFiles.certFile, keyFile: tlsFiles.keyFile,
     reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
-    trust: config.tlsSelfSigned ? trustInstructions(tlsFiles.certFile, publicHost) : undefined,
+    trust: selfSigned ? selfSigned.trustInstructions(tlsFiles.certFile, publicHost) : undefined,
   };
   const authorizer = new Authorizer(meta, audit, clock.now);
   const requests = new PrincipalRequests(config.maxRequestsPerPrincipal);
