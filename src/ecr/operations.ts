@@ -9,6 +9,7 @@ import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
 import * as lifecycle from './lifecycle.ts';
+import * as referrers from './referrers.ts';
 import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
 import * as scanning from './scanning.ts';
@@ -73,6 +74,7 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   BatchGetRepositoryScanningConfiguration: { run: scanning.batchGetRepositoryScanningConfiguration, resource: { kind: 'repositories' } },
   StartImageScan: repository(scanning.startImageScan),
   DescribeImageScanFindings: repository(scanning.describeImageScanFindings),
+  ListImageReferrers: repository(referrers.listImageReferrers),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
@@ -81,7 +83,7 @@ const PENDING: [RegExp, string][] = [
   [/PullThroughCache/, 'pull-through cache'],
   [/RepositoryCreationTemplate/, 'repository creation templates'],
   [/Signing/, 'image signing'],
-  [/PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/, 'this feature'],
+  [/PullTimeUpdateExclusion|ImageStorageClass/, 'this feature'],
 ];
 
 /**
