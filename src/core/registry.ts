@@ -14,6 +14,7 @@ import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
+import { createFromTemplate, listTemplates, templateFor } from './creation-templates.ts';
 import { deleteOwnArtifacts } from './own-artifacts.ts';
 
 /** An upload session's id (a UUID). */
@@ -81,7 +82,13 @@ export class Registry {
     if (!isValidRepositoryName(name)) return fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
     const existing = await this.meta.getRepository(accountId, name);
     if (existing) return existing;
-    if (forPush && this.options.createOnPush) return this.meta.ensureRepository(accountId, name, this.now());
+    if (forPush) {
+      // A CREATE_ON_PUSH creation template that matches creates it with its settings; BERTH_CREATE_ON_PUSH acts
+      // as a ROOT template with default settings, used only when no template matches.
+      const template = templateFor(await listTemplates(this.meta, accountId), name, 'CREATE_ON_PUSH');
+      if (template) return createFromTemplate(this.meta, accountId, name, template, this.now());
+      if (this.options.createOnPush) return this.meta.ensureRepository(accountId, name, this.now());
+    }
     return fail('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
   }
 

@@ -4,6 +4,7 @@
 import type { EcrActions } from '../auth/authorizer.ts';
 import type { EcrAccess } from './authorize.ts';
 import type { EcrContext } from './context.ts';
+import * as templates from './creation-templates.ts';
 import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
@@ -75,13 +76,16 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   StartImageScan: repository(scanning.startImageScan),
   DescribeImageScanFindings: repository(scanning.describeImageScanFindings),
   ListImageReferrers: repository(referrers.listImageReferrers),
+  CreateRepositoryCreationTemplate: onRegistry(templates.createRepositoryCreationTemplate),
+  DescribeRepositoryCreationTemplates: onRegistry(templates.describeRepositoryCreationTemplates),
+  UpdateRepositoryCreationTemplate: onRegistry(templates.updateRepositoryCreationTemplate),
+  DeleteRepositoryCreationTemplate: onRegistry(templates.deleteRepositoryCreationTemplate),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
   [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],
-  [/RepositoryCreationTemplate/, 'repository creation templates'],
   [/Signing/, 'image signing'],
   [/PullTimeUpdateExclusion|ImageStorageClass/, 'this feature'],
 ];

@@ -422,6 +422,23 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('CreationTemplateStore', () => {
+      it('one template per account and prefix, listed in byte order, updated and deleted', async (store) => {
+        const t = (prefix: string, body = '{}') => ({ accountId: ACCOUNT, prefix, body, createdAt: 10, updatedAt: 10 });
+        for (const p of ['zeta', 'ROOT', 'alpha/beta', 'alpha']) assert.equal(await store.createCreationTemplate(t(p)), true);
+        assert.equal(await store.createCreationTemplate(t('alpha', '{"x":1}')), false, 'a second template of a prefix is refused');
+        assert.equal(await store.createCreationTemplate({ ...t('alpha'), accountId: OTHER_ACCOUNT }), true, 'another account has its own');
+        assert.deepEqual((await store.listCreationTemplates(ACCOUNT)).map((r) => r.prefix), ['ROOT', 'alpha', 'alpha/beta', 'zeta']);
+        assert.equal(await store.updateCreationTemplate(ACCOUNT, 'alpha', '{"y":2}', 20), true);
+        assert.equal(await store.updateCreationTemplate(ACCOUNT, 'missing', '{}', 20), false);
+        const alpha = (await store.listCreationTemplates(ACCOUNT)).find((r) => r.prefix === 'alpha');
+        assert.deepEqual(alpha, { accountId: ACCOUNT, prefix: 'alpha', body: '{"y":2}', createdAt: 10, updatedAt: 20 });
+        assert.deepEqual(await store.deleteCreationTemplate(ACCOUNT, 'alpha'), alpha);
+        assert.equal(await store.deleteCreationTemplate(ACCOUNT, 'alpha'), undefined);
+        assert.deepEqual((await store.listCreationTemplates(OTHER_ACCOUNT)).map((r) => r.prefix), ['alpha']);
+      });
+    });
+
     describe('IdentityStore', () => {
       it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
         await store.ensureAccount(ACCOUNT, 2);

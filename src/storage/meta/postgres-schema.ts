@@ -248,4 +248,16 @@ export const POSTGRES_MIGRATIONS: string[] = [
   CREATE INDEX console_sessions_key ON console_sessions (access_key_id);
   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
   `,
+  `
+  -- Repository creation templates (ECR's CreateRepositoryCreationTemplate), one per account and prefix; the
+  -- settings as the JSON the ECR adapter writes.
+  CREATE TABLE creation_templates (
+    account_id TEXT COLLATE "C" NOT NULL,
+    prefix TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, prefix)
+  );
+  `,
 ];
