@@ -331,11 +331,17 @@ export class Registry {
     return max;
   }
 
-  /** Notes a pull of the manifest (at most once a minute per manifest), written a moment later (LastUse). */
-  recordPull(repo: Repository, manifest: StoredManifest): void {
+  /**
+   * Notes a pull of the manifest by `principalArn` (at most once a minute per manifest), written a moment later
+   * (LastUse), unless the principal is one of the registry's pull time update exclusions (its pulls keep no image
+   * alive). Never waits: the exclusion is looked up only when a pull would be noted.
+   */
+  recordPull(repo: Repository, manifest: StoredManifest, principalArn: string): void {
     const now = this.now();
     if (manifest.lastPulledAt === null || now - manifest.lastPulledAt >= PULL_RECORD_INTERVAL_MS) {
-      this.lastUse.manifestPulled(repo.id, manifest.digest, now);
+      const note = () => this.lastUse.manifestPulled(repo.id, manifest.digest, now);
+      // On a failed look-up the pull is noted, as it is for every principal not excluded.
+      this.meta.hasPullTimeExclusion(repo.accountId, principalArn).then((excluded) => { if (!excluded) note(); }, note);
     }
   }
 

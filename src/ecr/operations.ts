@@ -9,6 +9,7 @@ import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
+import * as pullTimeExclusions from './pull-time-exclusions.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as referrers from './referrers.ts';
 import * as registry from './registry.ts';
@@ -80,6 +81,9 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   DescribeRepositoryCreationTemplates: onRegistry(templates.describeRepositoryCreationTemplates),
   UpdateRepositoryCreationTemplate: onRegistry(templates.updateRepositoryCreationTemplate),
   DeleteRepositoryCreationTemplate: onRegistry(templates.deleteRepositoryCreationTemplate),
+  RegisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.registerPullTimeUpdateExclusion),
+  DeregisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.deregisterPullTimeUpdateExclusion),
+  ListPullTimeUpdateExclusions: onRegistry(pullTimeExclusions.listPullTimeUpdateExclusions),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
@@ -87,7 +91,7 @@ const PENDING: [RegExp, string][] = [
   [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],
   [/Signing/, 'image signing'],
-  [/PullTimeUpdateExclusion|ImageStorageClass/, 'this feature'],
+  [/ImageStorageClass/, 'archive storage'],
 ];
 
 /**

@@ -439,6 +439,21 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('PullTimeExclusionStore', () => {
+      it('one exclusion per account and principal, listed in byte order, removed once', async (store) => {
+        const user = (n: string) => `arn:aws:iam::${ACCOUNT}:user/${n}`;
+        for (const n of ['zed', 'Alice', 'bob']) assert.equal(await store.addPullTimeExclusion(ACCOUNT, user(n), 5), true);
+        assert.equal(await store.addPullTimeExclusion(ACCOUNT, user('bob'), 6), false, 'a second registration is refused');
+        assert.equal(await store.addPullTimeExclusion(OTHER_ACCOUNT, user('bob'), 6), true, 'another account has its own');
+        assert.deepEqual(await store.listPullTimeExclusions(ACCOUNT), ['Alice', 'bob', 'zed'].map((n) => ({ principalArn: user(n), createdAt: 5 })));
+        assert.equal(await store.hasPullTimeExclusion(ACCOUNT, user('bob')), true);
+        assert.equal(await store.removePullTimeExclusion(ACCOUNT, user('bob')), true);
+        assert.equal(await store.removePullTimeExclusion(ACCOUNT, user('bob')), false);
+        assert.equal(await store.hasPullTimeExclusion(ACCOUNT, user('bob')), false);
+        assert.equal(await store.hasPullTimeExclusion(OTHER_ACCOUNT, user('bob')), true);
+      });
+    });
+
     describe('IdentityStore', () => {
       it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
         await store.ensureAccount(ACCOUNT, 2);

@@ -140,7 +140,7 @@ const NOT_CLIENT_INPUT: Record<string, string> = {
   'src/ecr/operations.ts /Replication/': 'operation names already found in the model',
   'src/ecr/operations.ts /PullThroughCache/': 'operation names already found in the model',
   'src/ecr/operations.ts /Signing/': 'operation names already found in the model',
-  'src/ecr/operations.ts /PullTimeUpdateExclusion|ImageStorageClass/': 'operation names already found in the model',
+  'src/ecr/operations.ts /ImageStorageClass/': 'operation names already found in the model',
   'src/oci/routes.ts /(<[a-z]+>)/': 'the route table\'s own path templates',
   'src/oci/routes.ts /^<[a-z]+>$/': 'the route table\'s own path templates',
   'src/oci/routes.ts /[.*+?^${}()|[\\]\\\\]/g': 'the route table\'s own path templates',

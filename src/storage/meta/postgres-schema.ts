@@ -260,4 +260,14 @@ export const POSTGRES_MIGRATIONS: string[] = [
     PRIMARY KEY (account_id, prefix)
   );
   `,
+  `
+  -- Pull time update exclusions (ECR's RegisterPullTimeUpdateExclusion): principals whose pulls do not update an
+  -- image's last-pull time.
+  CREATE TABLE pull_time_exclusions (
+    account_id TEXT COLLATE "C" NOT NULL,
+    principal_arn TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, principal_arn)
+  );
+  `,
 ];

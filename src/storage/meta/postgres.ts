@@ -586,6 +586,26 @@ export class PostgresMetaStore implements MetaStore {
     return row ? toCreationTemplate(row) : undefined;
   }
 
+  // --- pull time update exclusions ---
+
+  async addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean> {
+    return (await this.queries.run('INSERT INTO pull_time_exclusions (account_id, principal_arn, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id, principal_arn) DO NOTHING',
+      [accountId, principalArn, now])) > 0;
+  }
+
+  async removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM pull_time_exclusions WHERE account_id = $1 AND principal_arn = $2', [accountId, principalArn])) > 0;
+  }
+
+  async listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]> {
+    return (await this.queries.rows('SELECT principal_arn, created_at FROM pull_time_exclusions WHERE account_id = $1 ORDER BY principal_arn', [accountId]))
+      .map((r) => ({ principalArn: String(r.principal_arn), createdAt: Number(r.created_at) }));
+  }
+
+  async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return (await this.queries.row('SELECT 1 AS found FROM pull_time_exclusions WHERE account_id = $1 AND principal_arn = $2', [accountId, principalArn])) !== undefined;
+  }
+
   // --- identity ---
 
   async ensureAccount(accountId: string, now: number): Promise<void> {

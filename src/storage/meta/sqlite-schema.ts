@@ -279,4 +279,14 @@ export const SQLITE_MIGRATIONS: string[] = [
     PRIMARY KEY (account_id, prefix)
   );
   `,
+  `
+  -- Pull time update exclusions (ECR's RegisterPullTimeUpdateExclusion): principals whose pulls do not update an
+  -- image's last-pull time.
+  CREATE TABLE pull_time_exclusions (
+    account_id TEXT NOT NULL,
+    principal_arn TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, principal_arn)
+  );
+  `,
 ];

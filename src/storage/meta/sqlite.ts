@@ -930,6 +930,25 @@ export class SqliteMetaStore implements MetaStore {
     const row = this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix);
     return row ? toCreationTemplate(row) : undefined;
   }
+
+  async addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean> {
+    const r = this.sql('INSERT INTO pull_time_exclusions (account_id, principal_arn, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, principal_arn) DO NOTHING')
+      .run(accountId, principalArn, now);
+    return Number(r.changes) > 0;
+  }
+
+  async removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').run(accountId, principalArn).changes) > 0;
+  }
+
+  async listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]> {
+    return this.sql('SELECT principal_arn, created_at FROM pull_time_exclusions WHERE account_id = ? ORDER BY principal_arn').all(accountId)
+      .map((r) => ({ principalArn: String(r.principal_arn), createdAt: Number(r.created_at) }));
+  }
+
+  async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').get(accountId, principalArn) !== undefined;
+  }
 }
 
 function toCreationTemplate(row: Row): CreationTemplateRow {

@@ -372,6 +372,17 @@ export interface CreationTemplateStore {
   deleteCreationTemplate(accountId: string, prefix: string): Promise<CreationTemplateRow | undefined>;
 }
 
+/** Principals whose pulls do not update an image's last-pull time (ECR's pull time update exclusions), per account. */
+export interface PullTimeExclusionStore {
+  /** false when the principal is already excluded. */
+  addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean>;
+  /** false when the principal was not excluded. */
+  removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
+  /** The account's exclusions in principal order (byte order). */
+  listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]>;
+  hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
+}
+
 /** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
 export interface AuditStore {
   appendAuditRecords(records: { at: number; record: string }[]): Promise<void>;
@@ -534,6 +545,6 @@ export interface ScanStore {
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore {
   close(): Promise<void>;
 }
