@@ -339,9 +339,8 @@ export class Registry {
   recordPull(repo: Repository, manifest: StoredManifest, principalArn: string): void {
     const now = this.now();
     if (manifest.lastPulledAt === null || now - manifest.lastPulledAt >= PULL_RECORD_INTERVAL_MS) {
-      const note = () => this.lastUse.manifestPulled(repo.id, manifest.digest, now);
       // On a failed look-up the pull is noted, as it is for every principal not excluded.
-      this.meta.hasPullTimeExclusion(repo.accountId, principalArn).then((excluded) => { if (!excluded) note(); }, note);
+      this.lastUse.manifestPulledUnless(repo.id, manifest.digest, now, this.meta.hasPullTimeExclusion(repo.accountId, principalArn));
     }
   }
 
