@@ -1,6 +1,6 @@
-// Account settings, as ECR's GetAccountSetting / PutAccountSetting name them. Berth implements BLOB_MOUNTING
-// (automatic cross-repository mounts) and BASIC_SCAN_TYPE_VERSION; REGISTRY_POLICY_SCOPE belongs to a feature
-// Berth does not have. Stored per account in the settings table.
+// Account settings, as ECR's GetAccountSetting / PutAccountSetting name them: every one of ECR's names, BLOB_MOUNTING
+// (automatic cross-repository mounts), BASIC_SCAN_TYPE_VERSION and REGISTRY_POLICY_SCOPE. Stored per account in
+// the settings table.
 import type { MetaStore } from '../storage/meta/store.ts';
 
 /** Every setting name ECR accepts. */
@@ -13,6 +13,11 @@ export const ACCOUNT_SETTINGS: Record<string, { values: readonly string[]; defau
   // The basic scanning engine ECR names (AWS_NATIVE, the default since 2025, or the former CLAIR): accepted and
   // reported; Berth's own scanner answers for both.
   BASIC_SCAN_TYPE_VERSION: { values: ['AWS_NATIVE', 'CLAIR'], default: 'AWS_NATIVE' },
+  // Which actions the registry policy (PutRegistryPolicy) covers: V2 (ECR's default for new registries) every ECR
+  // action, V1 only replication and pull-through cache (ecr:ReplicateImage, ecr:BatchImportUpstreamImage,
+  // ecr:CreateRepository). Accepted and reported; Berth's evaluator does not consult the registry policy yet
+  // (docs/authorization.md), so the value changes no decision today.
+  REGISTRY_POLICY_SCOPE: { values: ['V1', 'V2'], default: 'V2' },
 };
 
 const key = (accountId: string, name: string) => `account/${accountId}/${name}`;

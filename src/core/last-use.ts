@@ -15,6 +15,8 @@ export class LastUse {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private stopped = false;
+  /** Pulls whose noting waits on a look-up (manifestPulledUnless): a flush waits for them. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(meta: MetaStore) {
     this.meta = meta;
@@ -33,6 +35,14 @@ export class LastUse {
     this.schedule();
   }
 
+  /** A manifest was pulled: noted unless `skip` resolves true (noted when it fails); a flush called after this
+   * waits for the answer, so that it writes every pull answered before it. */
+  manifestPulledUnless(repositoryId: number, digest: string, at: number, skip: Promise<boolean>): void {
+    const note = () => this.manifestPulled(repositoryId, digest, at);
+    const done: Promise<void> = skip.then((s) => { if (!s) note(); }, note).finally(() => { this.pending.delete(done); });
+    this.pending.add(done);
+  }
+
   private schedule(): void {
     if (this.timer || this.flushing || this.stopped) return;
     this.timer = setTimeout(() => {
@@ -45,6 +55,7 @@ export class LastUse {
   /** Writes everything noted before the call; resolves (never rejects) once written or, on failure, kept for
    * the next try. */
   async flush(): Promise<void> {
+    if (this.pending.size > 0) await Promise.all([...this.pending]);
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;

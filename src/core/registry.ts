@@ -14,6 +14,7 @@ import { UploadHashes } from './uploads.ts';
 import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
+import { createFromTemplate, listTemplates, templateFor } from './creation-templates.ts';
 import { deleteOwnArtifacts } from './own-artifacts.ts';
 
 /** An upload session's id (a UUID). */
@@ -81,7 +82,13 @@ export class Registry {
     if (!isValidRepositoryName(name)) return fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
     const existing = await this.meta.getRepository(accountId, name);
     if (existing) return existing;
-    if (forPush && this.options.createOnPush) return this.meta.ensureRepository(accountId, name, this.now());
+    if (forPush) {
+      // A CREATE_ON_PUSH creation template that matches creates it with its settings; BERTH_CREATE_ON_PUSH acts
+      // as a ROOT template with default settings, used only when no template matches.
+      const template = templateFor(await listTemplates(this.meta, accountId), name, 'CREATE_ON_PUSH');
+      if (template) return createFromTemplate(this.meta, accountId, name, template, this.now());
+      if (this.options.createOnPush) return this.meta.ensureRepository(accountId, name, this.now());
+    }
     return fail('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
   }
 
@@ -324,11 +331,16 @@ export class Registry {
     return max;
   }
 
-  /** Notes a pull of the manifest (at most once a minute per manifest), written a moment later (LastUse). */
-  recordPull(repo: Repository, manifest: StoredManifest): void {
+  /**
+   * Notes a pull of the manifest by `principalArn` (at most once a minute per manifest), written a moment later
+   * (LastUse), unless the principal is one of the registry's pull time update exclusions (its pulls keep no image
+   * alive). Never waits: the exclusion is looked up only when a pull would be noted.
+   */
+  recordPull(repo: Repository, manifest: StoredManifest, principalArn: string): void {
     const now = this.now();
     if (manifest.lastPulledAt === null || now - manifest.lastPulledAt >= PULL_RECORD_INTERVAL_MS) {
-      this.lastUse.manifestPulled(repo.id, manifest.digest, now);
+      // On a failed look-up the pull is noted, as it is for every principal not excluded.
+      this.lastUse.manifestPulledUnless(repo.id, manifest.digest, now, this.meta.hasPullTimeExclusion(repo.accountId, principalArn));
     }
   }
 

@@ -10,7 +10,7 @@ import type { Repository } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, pageOf, authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
-function validate(text: string): void {
+export function validateLifecyclePolicy(text: string): void {
   try {
     parseLifecyclePolicy(text);
   } catch (e) {
@@ -26,7 +26,7 @@ const notFound = (repo: Repository) => new EcrError('LifecyclePolicyNotFoundExce
 
 export async function putLifecyclePolicy(ctx: EcrContext, input: PutLifecyclePolicyRequest): Promise<Wire<PutLifecyclePolicyResponse>> {
   const repo = authorizedRepository(ctx);
-  validate(input.lifecyclePolicyText!);
+  validateLifecyclePolicy(input.lifecyclePolicyText!);
   await ctx.registry.meta.setLifecyclePolicy(repo.id, input.lifecyclePolicyText!);
   return { registryId: repo.accountId, repositoryName: repo.name, lifecyclePolicyText: input.lifecyclePolicyText };
 }
@@ -58,7 +58,7 @@ export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartL
   const repo = authorizedRepository(ctx);
   const text = input.lifecyclePolicyText ?? repo.lifecyclePolicyText;
   if (text === null || text === undefined) throw notFound(repo);
-  validate(text);
+  validateLifecyclePolicy(text);
   if (!(await ctx.lifecycle.startPreview(repo, text))) {
     throw new EcrError('LifecyclePolicyPreviewInProgressException', `The previous lifecycle policy preview request has not completed. Wait and try again.`);
   }

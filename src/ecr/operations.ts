@@ -4,11 +4,14 @@
 import type { EcrActions } from '../auth/authorizer.ts';
 import type { EcrAccess } from './authorize.ts';
 import type { EcrContext } from './context.ts';
+import * as templates from './creation-templates.ts';
 import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
+import * as pullTimeExclusions from './pull-time-exclusions.ts';
 import * as lifecycle from './lifecycle.ts';
+import * as referrers from './referrers.ts';
 import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
 import * as scanning from './scanning.ts';
@@ -73,15 +76,22 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   BatchGetRepositoryScanningConfiguration: { run: scanning.batchGetRepositoryScanningConfiguration, resource: { kind: 'repositories' } },
   StartImageScan: repository(scanning.startImageScan),
   DescribeImageScanFindings: repository(scanning.describeImageScanFindings),
+  ListImageReferrers: repository(referrers.listImageReferrers),
+  CreateRepositoryCreationTemplate: onRegistry(templates.createRepositoryCreationTemplate),
+  DescribeRepositoryCreationTemplates: onRegistry(templates.describeRepositoryCreationTemplates),
+  UpdateRepositoryCreationTemplate: onRegistry(templates.updateRepositoryCreationTemplate),
+  DeleteRepositoryCreationTemplate: onRegistry(templates.deleteRepositoryCreationTemplate),
+  RegisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.registerPullTimeUpdateExclusion),
+  DeregisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.deregisterPullTimeUpdateExclusion),
+  ListPullTimeUpdateExclusions: onRegistry(pullTimeExclusions.listPullTimeUpdateExclusions),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
   [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],
-  [/RepositoryCreationTemplate/, 'repository creation templates'],
   [/Signing/, 'image signing'],
-  [/PullTimeUpdateExclusion|ImageStorageClass|ImageReferrers/, 'this feature'],
+  [/ImageStorageClass/, 'archive storage'],
 ];
 
 /**

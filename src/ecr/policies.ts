@@ -11,7 +11,7 @@ import { authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { wouldStillAllow } from './authorize.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
-function validate(text: string, kind: PolicyKind, what: string): void {
+export function validatePolicy(text: string, kind: PolicyKind, what: string): void {
   try {
     parsePolicy(text, kind);
   } catch (e) {
@@ -23,7 +23,7 @@ function validate(text: string, kind: PolicyKind, what: string): void {
 export async function setRepositoryPolicy(ctx: EcrContext, input: SetRepositoryPolicyRequest): Promise<Wire<SetRepositoryPolicyResponse>> {
   const repo = authorizedRepository(ctx);
   const text = input.policyText!;
-  validate(text, 'resource', 'repository');
+  validatePolicy(text, 'resource', 'repository');
   if (!input.force) {
     // ECR's guard against lock-out: a policy that would stop the caller from setting the next one needs force.
     const mayStill = await wouldStillAllow(ctx, { ...repo, policyText: text }, 'ecr:SetRepositoryPolicy');
@@ -59,7 +59,7 @@ function noRegistryPolicy(registryId: string) {
 
 export async function putRegistryPolicy(ctx: EcrContext, input: PutRegistryPolicyRequest): Promise<Wire<PutRegistryPolicyResponse>> {
   const { registryId } = ctx.authorized;
-  validate(input.policyText!, 'resource', 'registry');
+  validatePolicy(input.policyText!, 'resource', 'registry');
   await ctx.registry.meta.setRegistryPolicy(registryId, input.policyText!);
   return { registryId, policyText: input.policyText };
 }

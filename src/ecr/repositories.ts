@@ -35,7 +35,7 @@ export function wireRepository(ctx: EcrContext, r: Repository): Wire<WireReposit
 }
 
 /** Mutability and its exclusion filters, checked together as ECR does. */
-function mutability(mode: string | undefined, filters: ImageTagMutabilityExclusionFilter[] | undefined): { imageTagMutability: TagMutability; mutabilityExclusions: MutabilityExclusion[] } {
+export function mutability(mode: string | undefined, filters: ImageTagMutabilityExclusionFilter[] | undefined): { imageTagMutability: TagMutability; mutabilityExclusions: MutabilityExclusion[] } {
   const imageTagMutability = (mode ?? 'MUTABLE') as TagMutability;
   const withExclusion = imageTagMutability.endsWith('_WITH_EXCLUSION');
   if (withExclusion && (!filters || filters.length === 0)) {
@@ -50,7 +50,7 @@ function mutability(mode: string | undefined, filters: ImageTagMutabilityExclusi
   };
 }
 
-function checkTags(tags: Tag[]): { Key: string; Value: string }[] {
+export function checkTags(tags: Tag[]): { Key: string; Value: string }[] {
   if (tags.length > MAX_TAGS) throw new EcrError('TooManyTagsException', `The number of tags exceeds the limit of ${MAX_TAGS}`);
   const keys = new Set<string>();
   for (const t of tags) {

@@ -1,7 +1,7 @@
 // ECR account settings: GetAccountSetting and PutAccountSetting, on the caller's registry (authorized by the
-// dispatcher, src/ecr/operations.ts). Berth implements
-// BLOB_MOUNTING (ENABLED by default, where ECR's default is DISABLED: see the README); ECR's other setting names
-// name features Berth does not have, and every other name is refused, both with ValidationException.
+// dispatcher, src/ecr/operations.ts). Berth implements every name ECR has: BLOB_MOUNTING (ENABLED by default,
+// where ECR's default is DISABLED: see the README), BASIC_SCAN_TYPE_VERSION and REGISTRY_POLICY_SCOPE (accepted and
+// reported, src/core/account-settings.ts); any other name is refused with ValidationException.
 import type {
   GetAccountSettingRequest, GetAccountSettingResponse, PutAccountSettingRequest, PutAccountSettingResponse,
 } from '@aws-sdk/client-ecr';

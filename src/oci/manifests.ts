@@ -24,7 +24,7 @@ export async function getManifest(ctx: RepositoryContext, _name: string, referen
   res.setHeader('Content-Length', manifest.size);
   res.statusCode = 200;
   res.end(ctx.head ? undefined : manifest.content);
-  if (!ctx.head) ctx.registry.recordPull(repo, manifest);
+  if (!ctx.head) ctx.registry.recordPull(repo, manifest, ctx.principal.arn);
 }
 
 /** Content negotiation: no Accept (or a wildcard) takes anything; otherwise the stored type must be listed. */

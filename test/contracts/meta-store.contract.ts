@@ -422,6 +422,38 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('CreationTemplateStore', () => {
+      it('one template per account and prefix, listed in byte order, updated and deleted', async (store) => {
+        const t = (prefix: string, body = '{}') => ({ accountId: ACCOUNT, prefix, body, createdAt: 10, updatedAt: 10 });
+        for (const p of ['zeta', 'ROOT', 'alpha/beta', 'alpha']) assert.equal(await store.createCreationTemplate(t(p)), true);
+        assert.equal(await store.createCreationTemplate(t('alpha', '{"x":1}')), false, 'a second template of a prefix is refused');
+        assert.equal(await store.createCreationTemplate({ ...t('alpha'), accountId: OTHER_ACCOUNT }), true, 'another account has its own');
+        assert.deepEqual((await store.listCreationTemplates(ACCOUNT)).map((r) => r.prefix), ['ROOT', 'alpha', 'alpha/beta', 'zeta']);
+        assert.equal(await store.updateCreationTemplate(ACCOUNT, 'alpha', '{"y":2}', 20), true);
+        assert.equal(await store.updateCreationTemplate(ACCOUNT, 'missing', '{}', 20), false);
+        const alpha = (await store.listCreationTemplates(ACCOUNT)).find((r) => r.prefix === 'alpha');
+        assert.deepEqual(alpha, { accountId: ACCOUNT, prefix: 'alpha', body: '{"y":2}', createdAt: 10, updatedAt: 20 });
+        assert.deepEqual(await store.deleteCreationTemplate(ACCOUNT, 'alpha'), alpha);
+        assert.equal(await store.deleteCreationTemplate(ACCOUNT, 'alpha'), undefined);
+        assert.deepEqual((await store.listCreationTemplates(OTHER_ACCOUNT)).map((r) => r.prefix), ['alpha']);
+      });
+    });
+
+    describe('PullTimeExclusionStore', () => {
+      it('one exclusion per account and principal, listed in byte order, removed once', async (store) => {
+        const user = (n: string) => `arn:aws:iam::${ACCOUNT}:user/${n}`;
+        for (const n of ['zed', 'Alice', 'bob']) assert.equal(await store.addPullTimeExclusion(ACCOUNT, user(n), 5), true);
+        assert.equal(await store.addPullTimeExclusion(ACCOUNT, user('bob'), 6), false, 'a second registration is refused');
+        assert.equal(await store.addPullTimeExclusion(OTHER_ACCOUNT, user('bob'), 6), true, 'another account has its own');
+        assert.deepEqual(await store.listPullTimeExclusions(ACCOUNT), ['Alice', 'bob', 'zed'].map((n) => ({ principalArn: user(n), createdAt: 5 })));
+        assert.equal(await store.hasPullTimeExclusion(ACCOUNT, user('bob')), true);
+        assert.equal(await store.removePullTimeExclusion(ACCOUNT, user('bob')), true);
+        assert.equal(await store.removePullTimeExclusion(ACCOUNT, user('bob')), false);
+        assert.equal(await store.hasPullTimeExclusion(ACCOUNT, user('bob')), false);
+        assert.equal(await store.hasPullTimeExclusion(OTHER_ACCOUNT, user('bob')), true);
+      });
+    });
+
     describe('IdentityStore', () => {
       it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
         await store.ensureAccount(ACCOUNT, 2);

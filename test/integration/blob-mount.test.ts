@@ -201,13 +201,6 @@ describe('BLOB_MOUNTING, through GetAccountSetting and PutAccountSetting', () =>
     await expectEcrError(sdk.send(new PutAccountSettingCommand({ name: 'NO_SUCH_SETTING', value: 'ENABLED' })), 'ValidationException', /NO_SUCH_SETTING/);
   });
 
-  it('refuses the ECR settings Berth does not implement with ValidationException that says so', async () => {
-    for (const name of ['REGISTRY_POLICY_SCOPE']) {
-      await expectEcrError(sdk.send(new GetAccountSettingCommand({ name })), 'ValidationException', new RegExp(`${name} is not supported by Berth`));
-    }
-    await expectEcrError(sdk.send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V2' })), 'ValidationException', /not supported/);
-  });
-
   it('needs ecr:GetAccountSetting / ecr:PutAccountSetting on the registry', async () => {
     const keys = await createUser(berth, 'setting-reader', {
       name: 'read', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAccountSetting', Resource: `arn:aws:ecr:us-east-1:${account}:registry` }] },

@@ -248,4 +248,26 @@ export const POSTGRES_MIGRATIONS: string[] = [
   CREATE INDEX console_sessions_key ON console_sessions (access_key_id);
   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
   `,
+  `
+  -- Repository creation templates (ECR's CreateRepositoryCreationTemplate), one per account and prefix; the
+  -- settings as the JSON the ECR adapter writes.
+  CREATE TABLE creation_templates (
+    account_id TEXT COLLATE "C" NOT NULL,
+    prefix TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, prefix)
+  );
+  `,
+  `
+  -- Pull time update exclusions (ECR's RegisterPullTimeUpdateExclusion): principals whose pulls do not update an
+  -- image's last-pull time.
+  CREATE TABLE pull_time_exclusions (
+    account_id TEXT COLLATE "C" NOT NULL,
+    principal_arn TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, principal_arn)
+  );
+  `,
 ];

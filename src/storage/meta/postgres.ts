@@ -6,6 +6,7 @@
 // locks for rows that may not exist yet (a new tag, a first preview). A transaction that deadlocks is retried.
 import pg from 'pg';
 import type {
+  CreationTemplateRow,
   AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
@@ -565,6 +566,46 @@ export class PostgresMetaStore implements MetaStore {
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 
+  // --- repository creation templates ---
+
+  async createCreationTemplate(t: CreationTemplateRow): Promise<boolean> {
+    return (await this.queries.run('INSERT INTO creation_templates (account_id, prefix, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, prefix) DO NOTHING',
+      [t.accountId, t.prefix, t.body, t.createdAt, t.updatedAt])) > 0;
+  }
+
+  async listCreationTemplates(accountId: string): Promise<CreationTemplateRow[]> {
+    return (await this.queries.rows('SELECT * FROM creation_templates WHERE account_id = $1 ORDER BY prefix', [accountId])).map(toCreationTemplate);
+  }
+
+  async updateCreationTemplate(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
+    return (await this.queries.run('UPDATE creation_templates SET body = $1, updated_at = $2 WHERE account_id = $3 AND prefix = $4', [body, updatedAt, accountId, prefix])) > 0;
+  }
+
+  async deleteCreationTemplate(accountId: string, prefix: string): Promise<CreationTemplateRow | undefined> {
+    const row = await this.queries.row('DELETE FROM creation_templates WHERE account_id = $1 AND prefix = $2 RETURNING *', [accountId, prefix]);
+    return row ? toCreationTemplate(row) : undefined;
+  }
+
+  // --- pull time update exclusions ---
+
+  async addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean> {
+    return (await this.queries.run('INSERT INTO pull_time_exclusions (account_id, principal_arn, created_at) VALUES ($1, $2, $3) ON CONFLICT (account_id, principal_arn) DO NOTHING',
+      [accountId, principalArn, now])) > 0;
+  }
+
+  async removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM pull_time_exclusions WHERE account_id = $1 AND principal_arn = $2', [accountId, principalArn])) > 0;
+  }
+
+  async listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]> {
+    return (await this.queries.rows('SELECT principal_arn, created_at FROM pull_time_exclusions WHERE account_id = $1 ORDER BY principal_arn', [accountId]))
+      .map((r) => ({ principalArn: String(r.principal_arn), createdAt: Number(r.created_at) }));
+  }
+
+  async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return (await this.queries.row('SELECT 1 AS found FROM pull_time_exclusions WHERE account_id = $1 AND principal_arn = $2', [accountId, principalArn])) !== undefined;
+  }
+
   // --- identity ---
 
   async ensureAccount(accountId: string, now: number): Promise<void> {
@@ -936,6 +977,10 @@ function nullableNumber(v: unknown): number | null {
 
 function nullableString(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
+}
+
+function toCreationTemplate(row: Row): CreationTemplateRow {
+  return { accountId: String(row.account_id), prefix: String(row.prefix), body: String(row.body), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
 }
 
 function toRepository(row: Row): Repository {

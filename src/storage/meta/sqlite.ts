@@ -5,6 +5,7 @@ import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementResultingChanges, type StatementSync } from 'node:sqlite';
 import type {
+  CreationTemplateRow,
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
@@ -909,6 +910,49 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql('SELECT id, at, record FROM audit_records WHERE id > ? ORDER BY id LIMIT ?').all(after, limit)
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
+
+  async createCreationTemplate(t: CreationTemplateRow): Promise<boolean> {
+    const r = this.sql('INSERT INTO creation_templates (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, prefix) DO NOTHING')
+      .run(t.accountId, t.prefix, t.body, t.createdAt, t.updatedAt);
+    return Number(r.changes) > 0;
+  }
+
+  async listCreationTemplates(accountId: string): Promise<CreationTemplateRow[]> {
+    return this.sql('SELECT * FROM creation_templates WHERE account_id = ? ORDER BY prefix').all(accountId).map(toCreationTemplate);
+  }
+
+  async updateCreationTemplate(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
+    const r = this.sql('UPDATE creation_templates SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(body, updatedAt, accountId, prefix);
+    return Number(r.changes) > 0;
+  }
+
+  async deleteCreationTemplate(accountId: string, prefix: string): Promise<CreationTemplateRow | undefined> {
+    const row = this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix);
+    return row ? toCreationTemplate(row) : undefined;
+  }
+
+  async addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean> {
+    const r = this.sql('INSERT INTO pull_time_exclusions (account_id, principal_arn, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, principal_arn) DO NOTHING')
+      .run(accountId, principalArn, now);
+    return Number(r.changes) > 0;
+  }
+
+  async removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').run(accountId, principalArn).changes) > 0;
+  }
+
+  async listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]> {
+    return this.sql('SELECT principal_arn, created_at FROM pull_time_exclusions WHERE account_id = ? ORDER BY principal_arn').all(accountId)
+      .map((r) => ({ principalArn: String(r.principal_arn), createdAt: Number(r.created_at) }));
+  }
+
+  async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').get(accountId, principalArn) !== undefined;
+  }
+}
+
+function toCreationTemplate(row: Row): CreationTemplateRow {
+  return { accountId: String(row.account_id), prefix: String(row.prefix), body: String(row.body), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
 }
 
 function toRepository(row: Row): Repository {

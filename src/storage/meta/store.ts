@@ -350,6 +350,39 @@ export interface AuditRecord {
   record: string;
 }
 
+/** A repository creation template of an account (ECR's RepositoryCreationTemplate): its prefix (a namespace, or
+ * ROOT) and its settings, kept as the JSON text the ECR adapter writes (src/core/creation-templates.ts). */
+export interface CreationTemplateRow {
+  accountId: string;
+  prefix: string;
+  body: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Repository creation templates, one per account and prefix. */
+export interface CreationTemplateStore {
+  /** Stores a new template; false when the account has one with that prefix. */
+  createCreationTemplate(t: CreationTemplateRow): Promise<boolean>;
+  /** The account's templates in prefix order (byte order). */
+  listCreationTemplates(accountId: string): Promise<CreationTemplateRow[]>;
+  /** Replaces a template's body; false when there is none with that prefix. */
+  updateCreationTemplate(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean>;
+  /** Deletes a template and returns it; undefined when there is none with that prefix. */
+  deleteCreationTemplate(accountId: string, prefix: string): Promise<CreationTemplateRow | undefined>;
+}
+
+/** Principals whose pulls do not update an image's last-pull time (ECR's pull time update exclusions), per account. */
+export interface PullTimeExclusionStore {
+  /** false when the principal is already excluded. */
+  addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean>;
+  /** false when the principal was not excluded. */
+  removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
+  /** The account's exclusions in principal order (byte order). */
+  listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]>;
+  hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
+}
+
 /** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
 export interface AuditStore {
   appendAuditRecords(records: { at: number; record: string }[]): Promise<void>;
@@ -512,6 +545,6 @@ export interface ScanStore {
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore {
   close(): Promise<void>;
 }
