@@ -28,7 +28,7 @@ function installedPackages(status: string): Installed[] {
     const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stanza)?.[1].trim();
     const name = field('Package');
     const version = field('Version');
-    if (!name || !version || !/\binstalled$/.test(field('Status') ?? '')) continue;
+    if (!name || !version || field('Status')?.split(/\s+/).at(-1) !== 'installed') continue;
     const source = /^(\S+)(?:\s+\((\S+)\))?$/.exec(field('Source') ?? name)!;
     out.push({ name, version, source: source[1], sourceVersion: source[2] ?? version });
   }
@@ -75,7 +75,8 @@ type Placement = 'fixed just above' | 'fixed at' | 'fixed below' | 'introduced a
 
 interface Advisory { cve: string; source: string; placement: Placement; vector?: string; severity?: string }
 
-// Real CVEs of these source packages, with NVD's CVSS v3.1 vectors (their ECR severity from the base score).
+// Real CVEs of these source packages, with their published CVSS v3 vectors (their ECR severity from the base score);
+// records without a vector are left without one, as Debian's own OSV records are.
 const ADVISORIES: Advisory[] = [
   // glibc (binaries libc6, libc-bin): "Looney Tunables", 7.8.
   { cve: 'CVE-2023-4911', source: 'glibc', placement: 'fixed just above', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', severity: 'HIGH' },
@@ -88,7 +89,7 @@ const ADVISORIES: Advisory[] = [
   // bash (a binNMU: binary 5.2.15-2+bN of source 5.2.15-2): the source version is compared, 7.8.
   { cve: 'CVE-2022-3715', source: 'bash', placement: 'fixed just above', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', severity: 'HIGH' },
   // tar fixed at the installed version: no finding.
-  { cve: 'CVE-2023-39804', source: 'tar', placement: 'fixed at', vector: 'CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H' },
+  { cve: 'CVE-2023-39804', source: 'tar', placement: 'fixed at' },
   // xz-utils fixed below the installed version: no finding.
   { cve: 'CVE-2024-3094', source: 'xz-utils', placement: 'fixed below', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' },
   // glibc again, introduced only after the installed version: no finding.
