@@ -64,6 +64,8 @@ export class Registry {
   readonly lastUse: LastUse;
   /** Scan on push: set by the scanner when it is wired in (none: nothing is scanned). */
   scanOnPush?: ScanOnPush;
+  /** Told the bytes of each chunk appended to an upload (the server's metrics). */
+  uploadedBytes?: (bytes: number) => void;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;
@@ -193,6 +195,7 @@ export class Registry {
     let size: number | undefined;
     try {
       size = await this.blobs.append(id, body, hashing.piece, offset);
+      this.uploadedBytes?.(size - offset);
       return size;
     } finally {
       hashing.appended(size);
