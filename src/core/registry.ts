@@ -2,6 +2,7 @@
 // adapter (and the ECR adapter, later) call it after authorization. Invariants (DESIGN.md) live here:
 // blobs become visible only once verified and durable; a manifest is accepted only when everything it
 // references is reachable from its repository; an index keeps its children.
+import { imageAction } from './events.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
 import type { MetaStore, Page, Referrer, Repository, ScanOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
@@ -299,7 +300,7 @@ export class Registry {
       manifests: manifest.manifests,
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
-    }, tag, now, tagImmutable, scan);
+    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag));
     if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {
@@ -345,7 +346,7 @@ export class Registry {
   /** By digest: deletes the manifest and its tags. By tag: deletes only the tag. */
   async deleteManifest(repo: Repository, reference: string): Promise<void> {
     if (!isDigestReference(reference)) {
-      if (!(await this.meta.deleteTag(repo.id, checkTag(reference)))) fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
+      if (!(await this.meta.deleteTag(repo.id, checkTag(reference), imageAction(repo, this.now(), 'DELETE', await this.meta.getTag(repo.id, reference), reference)))) fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
       return;
     }
     checkDigest(reference);
@@ -353,7 +354,7 @@ export class Registry {
     if (parents.length > 0) {
       fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
     }
-    if (!(await this.meta.deleteManifest(repo.id, reference))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+    if (!(await this.meta.deleteManifest(repo.id, reference, imageAction(repo, this.now(), 'DELETE', reference)))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
     await deleteOwnArtifacts(this.meta, repo.id, reference);
   }
 

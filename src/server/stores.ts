@@ -84,7 +84,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     maxUploadsPerPrincipal: config.maxUploadsPerPrincipal, blobRedirect: config.blobRedirect, now: clock.now,
   });
   const repositories = new Repositories(meta, clock.now);
-  const images = new Images(meta);
+  const images = new Images(meta, clock.now);
   const auditPath = config.auditLog ?? (shared ? 'database' : join(dataDir, 'audit.log'));
   await secureDataDir(dataDir, meta, ['stdout', 'off', 'database'].includes(auditPath) ? [] : [resolve(auditPath)]);
   const auditLog = createAuditLogger(auditPath, (lines, error) => space.auditDropped(lines, error), meta);

@@ -248,4 +248,17 @@ export const POSTGRES_MIGRATIONS: string[] = [
   CREATE INDEX console_sessions_key ON console_sessions (access_key_id);
   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
   `,
+  `
+  -- The events outbox (src/core/events.ts): domain events written in the transaction of their change. Writers
+  -- take turns on an advisory lock while they number and commit, so that sequence order is commit order and a
+  -- reader following "after N" never skips an event committed late.
+  CREATE TABLE events (
+    seq BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    detail_type TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    repository_name TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  `,
 ];

@@ -9,6 +9,7 @@ import type {
   AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
+  NewEvent, StoredEvent,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
@@ -349,7 +350,7 @@ export class PostgresMetaStore implements MetaStore {
     return digests.filter((d) => !found.has(d));
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
     return this.transaction(async (q) => {
       // A repository being deleted is waited for (its delete holds its row), then found gone.
       if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
@@ -405,6 +406,7 @@ export class PostgresMetaStore implements MetaStore {
         await q.run(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, [m.repositoryId, tag, m.digest, now]);
       }
+      if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) await this.insertEvent(q, event);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -425,7 +427,7 @@ export class PostgresMetaStore implements MetaStore {
       [repositoryId, digest])).map((r) => String(r.manifest_digest));
   }
 
-  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+  async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
     return this.transaction(async (q) => {
       // Lock, then check: an index being written that references it holds a key-share lock on its row until it
       // commits, and is then seen here.
@@ -433,12 +435,31 @@ export class PostgresMetaStore implements MetaStore {
       if (await q.row(`SELECT 1 FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'manifest' LIMIT 1`, [repositoryId, digest])) return false;
       await q.run('DELETE FROM tags WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
       await q.run('DELETE FROM manifest_references WHERE repository_id = $1 AND manifest_digest = $2', [repositoryId, digest]);
-      return (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
+      const deleted = (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
+      if (deleted && event) await this.insertEvent(q, event);
+      return deleted;
     });
   }
 
-  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
-    return (await this.queries.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+  async deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean> {
+    if (!event) return (await this.queries.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+    return this.transaction(async (q) => {
+      const deleted = (await q.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+      if (deleted) await this.insertEvent(q, event);
+      return deleted;
+    });
+  }
+
+  /** Numbered under a lock held to the commit: sequence order is commit order (readers follow "after N"). */
+  private async insertEvent(q: Queries, e: NewEvent): Promise<void> {
+    await this.lock(q, 'events');
+    await q.run('INSERT INTO events (at, detail_type, account_id, repository_name, detail) VALUES ($1, $2, $3, $4, $5)', [e.at, e.detailType, e.accountId, e.repositoryName, e.detail]);
+  }
+
+  async listEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    return (await this.queries.rows('SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit])).map((r) => ({
+      seq: Number(r.seq), at: Number(r.at), detailType: String(r.detail_type), accountId: String(r.account_id), repositoryName: String(r.repository_name), detail: String(r.detail),
+    }));
   }
 
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
@@ -779,11 +800,14 @@ export class PostgresMetaStore implements MetaStore {
     });
   }
 
-  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number): Promise<void> {
-    await this.queries.run(`UPDATE image_scans SET status = $1, description = $2, completed_at = $3, findings = $4, severity_counts = $5, vuln_source_updated_at = $6,
+  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
+    await this.transaction(async (q) => {
+    await q.run(`UPDATE image_scans SET status = $1, description = $2, completed_at = $3, findings = $4, severity_counts = $5, vuln_source_updated_at = $6,
       inventory = CASE WHEN $7 THEN $8 ELSE inventory END WHERE repository_id = $9 AND digest = $10`, [
       o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
       o.inventory !== undefined, o.inventory ?? null, repositoryId, digest]);
+    if (event) await this.insertEvent(q, event);
+    });
   }
 
   async listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number) {

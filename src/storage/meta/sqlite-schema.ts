@@ -267,4 +267,16 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE INDEX console_sessions_key ON console_sessions (access_key_id);
   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
   `,
+  `
+  -- The events outbox (src/core/events.ts): domain events written in the transaction of their change, numbered in
+  -- commit order (SQLite has one writer).
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    detail_type TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    repository_name TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  `,
 ];

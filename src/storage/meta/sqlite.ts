@@ -10,6 +10,7 @@ import type {
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
+  NewEvent, StoredEvent,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
@@ -379,7 +380,7 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
@@ -412,6 +413,7 @@ export class SqliteMetaStore implements MetaStore {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(m.repositoryId, tag, m.digest, now);
       }
+      if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.insertEvent(event);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -432,18 +434,34 @@ export class SqliteMetaStore implements MetaStore {
       .all(repositoryId, digest).map((r) => String(r.manifest_digest));
   }
 
-  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+  async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
     return this.transaction(() => {
       // An index referencing it keeps it (checked here, in the delete's transaction: DESIGN.md invariant 2).
       if (this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(repositoryId, digest)) return false;
       this.sql('DELETE FROM tags WHERE repository_id = ? AND digest = ?').run(repositoryId, digest);
       this.sql('DELETE FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?').run(repositoryId, digest);
-      return Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
+      const deleted = Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
+      if (deleted && event) this.insertEvent(event);
+      return deleted;
     });
   }
 
-  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
-    return Number(this.sql('DELETE FROM tags WHERE repository_id = ? AND name = ?').run(repositoryId, tag).changes) > 0;
+  async deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean> {
+    return this.transaction(() => {
+      const deleted = Number(this.sql('DELETE FROM tags WHERE repository_id = ? AND name = ?').run(repositoryId, tag).changes) > 0;
+      if (deleted && event) this.insertEvent(event);
+      return deleted;
+    });
+  }
+
+  private insertEvent(e: NewEvent): void {
+    this.sql('INSERT INTO events (at, detail_type, account_id, repository_name, detail) VALUES (?, ?, ?, ?, ?)').run(e.at, e.detailType, e.accountId, e.repositoryName, e.detail);
+  }
+
+  async listEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    return this.sql('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit).map((r) => ({
+      seq: Number(r.seq), at: Number(r.at), detailType: String(r.detail_type), accountId: String(r.account_id), repositoryName: String(r.repository_name), detail: String(r.detail),
+    }));
   }
 
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
@@ -738,11 +756,14 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number): Promise<void> {
+  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
+    this.transaction(() => {
     this.sql(`UPDATE image_scans SET status = ?, description = ?, completed_at = ?, findings = ?, severity_counts = ?, vuln_source_updated_at = ?,
       inventory = CASE WHEN ? THEN ? ELSE inventory END WHERE repository_id = ? AND digest = ?`).run(
       o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
       o.inventory === undefined ? 0 : 1, o.inventory ?? null, repositoryId, digest);
+    if (event) this.insertEvent(event);
+    });
   }
 
   async listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number) {
