@@ -75,6 +75,8 @@ export interface Config {
   tlsSelfSigned: boolean;
   /** GET /metrics answered without credentials (else it needs an access key allowed berth:GetMetrics). */
   metricsPublic: boolean;
+  /** How often webhooks are given the new events (a recurring job). */
+  webhookIntervalSeconds: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -102,6 +104,7 @@ const DEFAULTS: Config = {
   tlsSelfSigned: false,
   tlsReloadIntervalSeconds: 1,
   metricsPublic: false,
+  webhookIntervalSeconds: 5,
 };
 
 /** Environment variable for each setting. */
@@ -143,6 +146,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_TLS_KEY_FILE: 'tlsKeyFile',
   BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
   BERTH_METRICS_PUBLIC: 'metricsPublic',
+  BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
@@ -154,7 +158,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

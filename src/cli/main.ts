@@ -96,6 +96,9 @@ async function main(argv: string[]): Promise<number> {
       after: { type: 'string' },
       'to-database': { type: 'string' },
       'to-blob-store': { type: 'string' },
+      'event-types': { type: 'string' },
+      repositories: { type: 'string' },
+      'webhook-id': { type: 'string' },
     },
   });
   if (values.version) {
@@ -153,6 +156,10 @@ Output is JSON. Secret access keys are printed once, when created, and kept encr
 
 interface AdminFlags {
   help?: boolean;
+  url?: string;
+  'webhook-id'?: string;
+  'event-types'?: string;
+  repositories?: string;
   config?: string;
   account?: string;
   user?: string;
@@ -190,6 +197,9 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
       path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
+      url: values.url, webhookId: values['webhook-id'],
+      eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
+      repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

@@ -26,6 +26,7 @@ import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.t
 import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
 import { selfSignedCertificate, trustInstructions } from './self-signed.ts';
 import { Metrics } from './metrics.ts';
+import { WEBHOOK_JOB } from '../core/webhooks.ts';
 import { metricsHandler } from './metrics-route.ts';
 import { OPERATIONS } from '../ecr/operations.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
@@ -165,6 +166,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   jobs.useLog(log);
   await jobs.schedule(GC_JOB, config.gcIntervalSeconds * 1000);
   await jobs.schedule(LIFECYCLE_JOB, config.lifecycleIntervalSeconds * 1000);
+  await jobs.schedule(WEBHOOK_JOB, config.webhookIntervalSeconds * 1000);
   jobs.start();
 
   return {

@@ -9,7 +9,7 @@ import type {
   AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
-  NewEvent, StoredEvent,
+  NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
@@ -800,6 +800,26 @@ export class PostgresMetaStore implements MetaStore {
     });
   }
 
+  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow> {
+    const row = await this.queries.row(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) FROM events)) RETURNING *`,
+    [w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt]);
+    return toWebhook(row!);
+  }
+
+  async listWebhooks(accountId?: string): Promise<WebhookRow[]> {
+    return (accountId === undefined ? await this.queries.rows('SELECT * FROM webhooks ORDER BY created_at, id', [])
+      : await this.queries.rows('SELECT * FROM webhooks WHERE account_id = $1 ORDER BY created_at, id', [accountId])).map(toWebhook);
+  }
+
+  async deleteWebhook(accountId: string, id: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id])) > 0;
+  }
+
+  async updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void> {
+    await this.queries.run('UPDATE webhooks SET cursor = $1, failures = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5', [d.cursor, d.failures, d.nextAttemptAt, d.lastError, id]);
+  }
+
   async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
     await this.transaction(async (q) => {
     await q.run(`UPDATE image_scans SET status = $1, description = $2, completed_at = $3, findings = $4, severity_counts = $5, vuln_source_updated_at = $6,
@@ -942,6 +962,14 @@ async function beginScan(q: Queries, repositoryId: number, digest: string, scanT
 async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {
   return Number((await q.row(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
     VALUES ($1, $2, 'queued', $3, $4, $5, $5) RETURNING id`, [job.kind, job.payload, job.maxAttempts, job.runAt, now]))!.id);
+}
+
+function toWebhook(r: Record<string, unknown>): WebhookRow {
+  return {
+    id: String(r.id), accountId: String(r.account_id), url: String(r.url), eventTypes: JSON.parse(String(r.event_types)) as string[],
+    repositories: JSON.parse(String(r.repositories)) as string[], secretCiphertext: String(r.secret_ciphertext), createdAt: Number(r.created_at),
+    cursor: Number(r.cursor), failures: Number(r.failures), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error === null ? null : String(r.last_error),
+  };
 }
 
 function toJob(row: Row): Job {

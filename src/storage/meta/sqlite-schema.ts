@@ -278,5 +278,19 @@ export const SQLITE_MIGRATIONS: string[] = [
     repository_name TEXT NOT NULL,
     detail TEXT NOT NULL
   );
+  -- Webhooks (src/core/webhooks.ts): each follows the events from its cursor, with its own backoff.
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    repositories TEXT NOT NULL,
+    secret_ciphertext TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    cursor INTEGER NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
   `,
 ];

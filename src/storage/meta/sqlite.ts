@@ -10,7 +10,7 @@ import type {
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
-  NewEvent, StoredEvent,
+  NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
@@ -756,6 +756,26 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
+  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow> {
+    const row = this.sql(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor)
+      VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM events)) RETURNING *`)
+      .get(w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt)!;
+    return toWebhook(row);
+  }
+
+  async listWebhooks(accountId?: string): Promise<WebhookRow[]> {
+    return (accountId === undefined ? this.sql('SELECT * FROM webhooks ORDER BY created_at, id').all()
+      : this.sql('SELECT * FROM webhooks WHERE account_id = ? ORDER BY created_at, id').all(accountId)).map(toWebhook);
+  }
+
+  async deleteWebhook(accountId: string, id: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id).changes) > 0;
+  }
+
+  async updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void> {
+    this.sql('UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(d.cursor, d.failures, d.nextAttemptAt, d.lastError, id);
+  }
+
   async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
     this.transaction(() => {
     this.sql(`UPDATE image_scans SET status = ?, description = ?, completed_at = ?, findings = ?, severity_counts = ?, vuln_source_updated_at = ?,
@@ -930,6 +950,14 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql('SELECT id, at, record FROM audit_records WHERE id > ? ORDER BY id LIMIT ?').all(after, limit)
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
+}
+
+function toWebhook(r: Row): WebhookRow {
+  return {
+    id: String(r.id), accountId: String(r.account_id), url: String(r.url), eventTypes: JSON.parse(String(r.event_types)) as string[],
+    repositories: JSON.parse(String(r.repositories)) as string[], secretCiphertext: String(r.secret_ciphertext), createdAt: Number(r.created_at),
+    cursor: Number(r.cursor), failures: Number(r.failures), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error === null ? null : String(r.last_error),
+  };
 }
 
 function toRepository(row: Row): Repository {

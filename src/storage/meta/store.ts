@@ -374,6 +374,32 @@ export interface EventStore {
   listEvents(after: number, limit: number): Promise<StoredEvent[]>;
 }
 
+/** A webhook of an account (src/core/webhooks.ts), with where its delivery stands. */
+export interface WebhookRow {
+  id: string;
+  accountId: string;
+  url: string;
+  /** Detail types delivered (empty: all). */
+  eventTypes: string[];
+  /** Repository names delivered: exact, or a prefix ending in `*` (empty: all). */
+  repositories: string[];
+  secretCiphertext: string;
+  createdAt: number;
+  /** The last event delivered (or skipped as filtered out). */
+  cursor: number;
+  failures: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+export interface WebhookStore {
+  /** Records a webhook whose cursor is the newest event: it is told what happens from now on. */
+  createWebhook(row: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow>;
+  listWebhooks(accountId?: string): Promise<WebhookRow[]>;
+  deleteWebhook(accountId: string, id: string): Promise<boolean>;
+  updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void>;
+}
+
 /** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
 export interface AuditStore {
   appendAuditRecords(records: { at: number; record: string }[]): Promise<void>;
@@ -536,6 +562,6 @@ export interface ScanStore {
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, EventStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, EventStore, WebhookStore {
   close(): Promise<void>;
 }
