@@ -434,6 +434,24 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.deepEqual((await second.listEvents(all[2].seq, 10)).map((e) => e.detail), ['scan', 'delete']);
       });
 
+      it('webhooks start at the newest event, are listed by account, move their cursor and are deleted', async (store, db) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const event = { at: 7, detailType: 'ECR Image Action', accountId: ACCOUNT, repositoryName: 'app', detail: '{}' };
+        await store.putManifest(manifest(repo.id, 'one'), 'v1', 1, false, undefined, event);
+        const [before] = await store.listEvents(0, 10);
+        const w = await store.createWebhook({ id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3 });
+        assert.deepEqual(w, { id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, cursor: before.seq, failures: 0, nextAttemptAt: 0, lastError: null });
+        const other = await db.open();
+        await other.createWebhook({ id: 'w2', accountId: OTHER_ACCOUNT, url: 'http://127.0.0.1:2/', eventTypes: [], repositories: [], secretCiphertext: 'd', createdAt: 4 });
+        assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w1', 'w2']);
+        assert.deepEqual((await store.listWebhooks(OTHER_ACCOUNT)).map((x) => x.id), ['w2']);
+        await other.updateWebhookDelivery('w1', { cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' });
+        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => [x.cursor, x.failures, x.nextAttemptAt, x.lastError]), [[9, 2, 50, 'down']]);
+        assert.equal(await store.deleteWebhook(OTHER_ACCOUNT, 'w1'), false, "another account's webhook");
+        assert.equal(await store.deleteWebhook(ACCOUNT, 'w1'), true);
+        assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w2']);
+      });
+
       it('audit records from two nodes are kept in the order appended, in pages that join up', async (store, db) => {
         const other = await db.open();
         await store.appendAuditRecords([{ at: 5, record: '{"n":1}' }, { at: 4, record: '{"n":2}' }]);
