@@ -112,7 +112,11 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
-      [WEBHOOK_JOB]: () => webhooks.deliver(),
+      // Every few seconds: its own succeeded runs older than an hour are not kept.
+      [WEBHOOK_JOB]: async () => {
+        await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
+        return webhooks.deliver();
+      },
     },
   });
   return {

@@ -921,6 +921,10 @@ export class PostgresMetaStore implements MetaStore {
     return row ? toJob(row) : undefined;
   }
 
+  async pruneJobs(kind: string, before: number): Promise<number> {
+    return this.queries.run(`DELETE FROM jobs WHERE kind = $1 AND status = 'succeeded' AND updated_at < $2`, [kind, before]);
+  }
+
   async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
     return (await this.queries.rows(`SELECT * FROM jobs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2) AND id < $3
       ORDER BY id DESC LIMIT $4`, [filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit])).map(toJob);

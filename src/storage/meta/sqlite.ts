@@ -879,6 +879,10 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toJob(row) : undefined;
   }
 
+  async pruneJobs(kind: string, before: number): Promise<number> {
+    return Number(this.sql(`DELETE FROM jobs WHERE kind = ? AND status = 'succeeded' AND updated_at < ?`).run(kind, before).changes);
+  }
+
   async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
     return this.sql(`SELECT * FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4`)
       .all(filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit).map(toJob);

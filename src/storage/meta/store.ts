@@ -475,6 +475,8 @@ export interface JobStore {
   getJob(id: number): Promise<Job | undefined>;
   /** Jobs, newest first, before the id `before`. */
   listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]>;
+  /** Deletes the succeeded jobs of a kind last updated before `before` (frequent recurring jobs keep no history); returns how many. */
+  pruneJobs(kind: string, before: number): Promise<number>;
   /** Sets a recurring schedule (every `intervalMs`, first at `firstRunAt` when new), or removes it (intervalMs 0). */
   setJobSchedule(kind: string, intervalMs: number, payload: string, firstRunAt: number): Promise<void>;
   /** Enqueues one job for every schedule due at `now` and moves it to its next time, in one transaction: a schedule
