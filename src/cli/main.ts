@@ -45,6 +45,7 @@ Usage:
   berth audit [--after N]         audit records kept in the database (BERTH_AUDIT_LOG=database), as JSON lines
   berth events [--after N]        the events outbox (pushes, deletes, tag changes, lifecycle expiries, scans), as
                                   JSON lines in EventBridge's shape; "id" is the sequence number to pass as --after
+  berth events tail [--after N]   the same, then follows new events as they are written (until interrupted)
   berth --help                    show this help
   berth --version                 show the version
 
@@ -137,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'relocate') return relocateCommand(values.config, values['to-database'], values['to-blob-store']);
   if (command === 'audit') return audit(loadConfig(process.env, values.config), Number(values.after ?? 0));
-  if (command === 'events') return events(loadConfig(process.env, values.config), Number(values.after ?? 0));
+  if (command === 'events' && (positionals[1] === undefined || positionals[1] === 'tail')) {
+    return events(loadConfig(process.env, values.config), Number(values.after ?? 0), positionals[1] === 'tail');
+  }
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -316,15 +319,18 @@ async function audit(config: Config, after: number): Promise<number> {
 }
 
 /** Prints the events of the outbox after the sequence number `after`, one JSON line each (src/core/events.ts). */
-async function events(config: Config, after: number): Promise<number> {
+async function events(config: Config, after: number, follow: boolean): Promise<number> {
   if (!Number.isInteger(after) || after < 0) throw new ConfigError('--after must be an event sequence number (a non-negative integer)');
   const meta = await openMetaStore(config);
   try {
     for (let last = after; ;) {
       const page = await meta.listEvents(last, 1000);
       for (const e of page) process.stdout.write(`${JSON.stringify(eventEnvelope(e, config.region))}\n`);
-      if (page.length < 1000) return 0;
-      last = page[page.length - 1].seq;
+      if (page.length > 0) last = page[page.length - 1].seq;
+      if (page.length < 1000) {
+        if (!follow) return 0;
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   } finally {
     await meta.close();

@@ -4,6 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { BatchDeleteImageCommand, CreateRepositoryCommand, PutLifecyclePolicyCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient } from '../helpers/ecr.ts';
@@ -98,4 +100,32 @@ test('pushes, tag changes, deletes, a scan and a lifecycle expiry are events, in
   assert.ok((await events(last)).every((e) => Number(e.id) > Number(last)));
   const bad = await berthCli(berth, ['events', '--after', 'x']);
   assert.notEqual(bad.code, 0);
+});
+
+test('berth events tail follows: an event written after it started is printed', async () => {
+  const start = (await events()).at(-1)?.id ?? '0';
+  const root = join(import.meta.dirname, '..', '..');
+  const tail = spawn(process.execPath, [join(root, 'bin', 'berth.js'), 'events', 'tail', '--after', start], {
+    cwd: root, env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let out = '';
+    tail.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    const exited = new Promise((r) => tail.once('exit', r));
+    // It has read what there was (nothing about this tag); then a push while it runs.
+    await sleep(1000);
+    assert.ok(!out.includes('"tailed"'));
+    const m = await pushImage('tailed');
+    let gone = false;
+    void exited.then(() => { gone = true; });
+    for (let i = 0; i < 300 && !gone && !out.includes('"tailed"'); i++) await sleep(100);
+    const seen = out.includes('"tailed"');
+    assert.ok(seen, `tail printed the push: ${out}`);
+    const line = JSON.parse(out.split('\n').find((l) => l.includes('"tailed"'))!) as Event;
+    assert.equal(line.detail['image-digest'], m.digest);
+    assert.ok(Number(line.id) > Number(start));
+  } finally {
+    tail.kill();
+  }
 });
