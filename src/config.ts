@@ -73,6 +73,10 @@ export interface Config {
   tlsReloadIntervalSeconds: number;
   /** TLS with a self-signed certificate generated (once) in <dataDir>/tls/ (`berth serve --tls-self-signed`). */
   tlsSelfSigned: boolean;
+  /** GET /metrics answered without credentials (else it needs an access key allowed berth:GetMetrics). */
+  metricsPublic: boolean;
+  /** How often webhooks are given the new events (a recurring job). */
+  webhookIntervalSeconds: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -99,6 +103,8 @@ const DEFAULTS: Config = {
   maxLoginFailuresPerMinute: 60,
   tlsSelfSigned: false,
   tlsReloadIntervalSeconds: 1,
+  metricsPublic: false,
+  webhookIntervalSeconds: 5,
 };
 
 /** Environment variable for each setting. */
@@ -139,10 +145,12 @@ const ENV: Record<string, keyof Config> = {
   BERTH_TLS_CERT_FILE: 'tlsCertFile',
   BERTH_TLS_KEY_FILE: 'tlsKeyFile',
   BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
+  BERTH_METRICS_PUBLIC: 'metricsPublic',
+  BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'blobRedirect', 'tlsSelfSigned']);
+const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'blobRedirect', 'tlsSelfSigned', 'metricsPublic']);
 /** Boolean settings that may stay unset (their default depends on other settings). */
 const OPTIONAL_KEYS = new Set<keyof Config>(['blobRedirect']);
 /** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
@@ -150,7 +158,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

@@ -32,6 +32,12 @@ export interface AdminArgs {
   source?: string;
   /** sbom: the image, `<tag>` or `<digest>` in `repository`. */
   image?: string;
+  /** put-webhook: where to deliver, which detail types and repositories (names, or prefixes ending in `*`). */
+  url?: string;
+  eventTypes?: string[];
+  repositories?: string[];
+  /** delete-webhook */
+  webhookId?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -174,6 +180,21 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
     summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',
     run: (stores) => stores.meta.usage(),
+  },
+  'put-webhook': {
+    access: { actions: ['berth:PutWebhook'], resource: 'registry' },
+    summary: 'add a webhook (--url, optional --event-types "ECR Image Action,ECR Image Scan", --repositories "app,team/*"); prints its secret once',
+    run: ({ webhooks }, a, acct) => webhooks.create(a.account ?? acct, a),
+  },
+  'list-webhooks': {
+    access: { actions: ['berth:ListWebhooks'], resource: 'registry' },
+    summary: "list an account's webhooks and where their delivery stands",
+    run: async ({ webhooks }, a, acct) => ({ webhooks: await webhooks.list(a.account ?? acct) }),
+  },
+  'delete-webhook': {
+    access: { actions: ['berth:DeleteWebhook'], resource: 'registry' },
+    summary: 'delete a webhook (--webhook-id)',
+    run: ({ webhooks }, a, acct) => webhooks.delete(a.account ?? acct, a.webhookId),
   },
   'put-user-policy': {
     access: { actions: ['iam:PutUserPolicy'], resource: 'user' },

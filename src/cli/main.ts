@@ -1,4 +1,5 @@
 // The `berth` command.
+import { eventEnvelope } from '../core/events.ts';
 import { parseArgs } from 'node:util';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -42,6 +43,9 @@ Usage:
                                   copy this embedded registry (data dir: metadata, blobs, keys) to PostgreSQL + S3
                                   (resumable, digests verified, idempotent; BERTH_SECRET_KEY[_FILE], BERTH_S3_* set)
   berth audit [--after N]         audit records kept in the database (BERTH_AUDIT_LOG=database), as JSON lines
+  berth events [--after N]        the events outbox (pushes, deletes, tag changes, lifecycle expiries, scans), as
+                                  JSON lines in EventBridge's shape; "id" is the sequence number to pass as --after
+  berth events tail [--after N]   the same, then follows new events as they are written (until interrupted)
   berth --help                    show this help
   berth --version                 show the version
 
@@ -93,6 +97,9 @@ async function main(argv: string[]): Promise<number> {
       after: { type: 'string' },
       'to-database': { type: 'string' },
       'to-blob-store': { type: 'string' },
+      'event-types': { type: 'string' },
+      repositories: { type: 'string' },
+      'webhook-id': { type: 'string' },
     },
   });
   if (values.version) {
@@ -131,6 +138,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'relocate') return relocateCommand(values.config, values['to-database'], values['to-blob-store']);
   if (command === 'audit') return audit(loadConfig(process.env, values.config), Number(values.after ?? 0));
+  if (command === 'events' && (positionals[1] === undefined || positionals[1] === 'tail')) {
+    return events(loadConfig(process.env, values.config), Number(values.after ?? 0), positionals[1] === 'tail');
+  }
   console.error(`berth: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -149,6 +159,10 @@ Output is JSON. Secret access keys are printed once, when created, and kept encr
 
 interface AdminFlags {
   help?: boolean;
+  url?: string;
+  'webhook-id'?: string;
+  'event-types'?: string;
+  repositories?: string;
   config?: string;
   account?: string;
   user?: string;
@@ -186,6 +200,9 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
       path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
+      url: values.url, webhookId: values['webhook-id'],
+      eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
+      repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server
@@ -295,6 +312,25 @@ async function audit(config: Config, after: number): Promise<number> {
       for (const r of records) process.stdout.write(`${JSON.stringify({ id: r.id, ...JSON.parse(r.record) })}\n`);
       if (records.length < 1000) return 0;
       last = records[records.length - 1].id;
+    }
+  } finally {
+    await meta.close();
+  }
+}
+
+/** Prints the events of the outbox after the sequence number `after`, one JSON line each (src/core/events.ts). */
+async function events(config: Config, after: number, follow: boolean): Promise<number> {
+  if (!Number.isInteger(after) || after < 0) throw new ConfigError('--after must be an event sequence number (a non-negative integer)');
+  const meta = await openMetaStore(config);
+  try {
+    for (let last = after; ;) {
+      const page = await meta.listEvents(last, 1000);
+      for (const e of page) process.stdout.write(`${JSON.stringify(eventEnvelope(e, config.region))}\n`);
+      if (page.length > 0) last = page[page.length - 1].seq;
+      if (page.length < 1000) {
+        if (!follow) return 0;
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   } finally {
     await meta.close();

@@ -1,6 +1,7 @@
 // Images as the ECR API sees them: a manifest and its tags, identified by digest and/or tag. Listing,
 // describing, resolving identifiers and deleting, with ECR's semantics (removing an image's last tag deletes
 // the image, unless an index in the repository still references it).
+import { imageAction } from './events.ts';
 import { deleteOwnArtifacts } from './own-artifacts.ts';
 import type { ImageId, ImageRow, MetaStore, Repository, TagStatus } from '../storage/meta/store.ts';
 import { isValidDigest, isValidTag } from './grammar.ts';
@@ -18,8 +19,10 @@ export type Resolved = { digest: string; tag?: string } | { failure: ImageFailur
 
 export class Images {
   private readonly meta: MetaStore;
-  constructor(meta: MetaStore) {
+  private readonly now: () => number;
+  constructor(meta: MetaStore, now: () => number = Date.now) {
     this.meta = meta;
+    this.now = now;
   }
 
   /** The image an identifier names, or why it names none (ECR's failure codes and reasons). */
@@ -56,23 +59,24 @@ export class Images {
    * Deletes what an identifier names: a tag (and the image with it when that was its last tag and no index
    * references it), or, by digest, the image and all its tags. Returns the identifiers removed.
    */
-  async delete(repo: Repository, id: ImageIdentifier): Promise<{ deleted: ImageIdentifier[] } | { failure: ImageFailureCode; reason: string }> {
+  async delete(repo: Repository, id: ImageIdentifier, reason?: 'LIFECYCLE_POLICY'): Promise<{ deleted: ImageIdentifier[] } | { failure: ImageFailureCode; reason: string }> {
     const resolved = await this.resolve(repo, id);
     if ('failure' in resolved) return resolved;
     const image = (await this.meta.getImage(repo.id, resolved.digest))!;
     const referenced = (await this.meta.manifestParents(repo.id, resolved.digest)).length > 0;
+    const untag = (tag: string) => this.meta.deleteTag(repo.id, tag, imageAction(repo, this.now(), 'DELETE', resolved.digest, tag, reason));
     if (resolved.tag !== undefined && image.tags.length > 1) {
-      await this.meta.deleteTag(repo.id, resolved.tag);
+      await untag(resolved.tag);
       return { deleted: [{ imageDigest: resolved.digest, imageTag: resolved.tag }] };
     }
     if (referenced) {
       if (resolved.tag !== undefined) {
-        await this.meta.deleteTag(repo.id, resolved.tag);
+        await untag(resolved.tag);
         return { deleted: [{ imageDigest: resolved.digest, imageTag: resolved.tag }] };
       }
       return { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' };
     }
-    if (await this.meta.deleteManifest(repo.id, resolved.digest)) await deleteOwnArtifacts(this.meta, repo.id, resolved.digest);
+    if (await this.meta.deleteManifest(repo.id, resolved.digest, imageAction(repo, this.now(), 'DELETE', resolved.digest, undefined, reason))) await deleteOwnArtifacts(this.meta, repo.id, resolved.digest);
     return {
       deleted: image.tags.length > 0
         ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t }))

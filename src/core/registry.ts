@@ -2,6 +2,7 @@
 // adapter (and the ECR adapter, later) call it after authorization. Invariants (DESIGN.md) live here:
 // blobs become visible only once verified and durable; a manifest is accepted only when everything it
 // references is reachable from its repository; an index keeps its children.
+import { imageAction } from './events.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
 import type { MetaStore, Page, Referrer, Repository, ScanOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
@@ -65,6 +66,8 @@ export class Registry {
   readonly lastUse: LastUse;
   /** Scan on push: set by the scanner when it is wired in (none: nothing is scanned). */
   scanOnPush?: ScanOnPush;
+  /** Told the bytes of each chunk appended to an upload (the server's metrics). */
+  uploadedBytes?: (bytes: number) => void;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;
@@ -200,6 +203,7 @@ export class Registry {
     let size: number | undefined;
     try {
       size = await this.blobs.append(id, body, hashing.piece, offset);
+      this.uploadedBytes?.(size - offset);
       return size;
     } finally {
       hashing.appended(size);
@@ -303,7 +307,7 @@ export class Registry {
       manifests: manifest.manifests,
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
-    }, tag, now, tagImmutable, scan);
+    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag));
     if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {
@@ -354,7 +358,7 @@ export class Registry {
   /** By digest: deletes the manifest and its tags. By tag: deletes only the tag. */
   async deleteManifest(repo: Repository, reference: string): Promise<void> {
     if (!isDigestReference(reference)) {
-      if (!(await this.meta.deleteTag(repo.id, checkTag(reference)))) fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
+      if (!(await this.meta.deleteTag(repo.id, checkTag(reference), imageAction(repo, this.now(), 'DELETE', await this.meta.getTag(repo.id, reference), reference)))) fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
       return;
     }
     checkDigest(reference);
@@ -362,7 +366,7 @@ export class Registry {
     if (parents.length > 0) {
       fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
     }
-    if (!(await this.meta.deleteManifest(repo.id, reference))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+    if (!(await this.meta.deleteManifest(repo.id, reference, imageAction(repo, this.now(), 'DELETE', reference)))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
     await deleteOwnArtifacts(this.meta, repo.id, reference);
   }
 

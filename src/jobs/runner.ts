@@ -45,6 +45,8 @@ export class JobRunner {
   private wake: (() => void) | undefined;
   /** Errors of the jobs this process ran and that died, for `run` to throw as they were (taken once). */
   private readonly failures = new Map<number, unknown>();
+  /** Told each job this node ran, when it ends (the server's metrics). */
+  private observer?: (kind: string, outcome: 'succeeded' | 'failed', result?: unknown) => void;
 
   constructor(opts: JobRunnerOptions) {
     this.meta = opts.meta;
@@ -54,6 +56,11 @@ export class JobRunner {
     this.pollMs = opts.pollMs ?? 1_000;
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Who is told each job's outcome (one observer: the server's metrics). */
+  observe(observer: (kind: string, outcome: 'succeeded' | 'failed', result?: unknown) => void): void {
+    this.observer = observer;
   }
 
   /** Where a serving node logs what its jobs do. */
@@ -142,6 +149,7 @@ export class JobRunner {
       const result = await this.handlers[job.kind](JSON.parse(job.payload), job);
       await this.meta.finishJob(job.id, this.owner, { result: JSON.stringify(result ?? null) }, this.now());
       this.log?.info({ job: job.id, kind: job.kind, ms: this.now() - started }, 'job done');
+      this.observer?.(job.kind, 'succeeded', result);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       const retryAt = job.attempts >= job.maxAttempts ? null : this.now() + retryDelayMs(job.attempts);
@@ -151,6 +159,7 @@ export class JobRunner {
       }
       await this.meta.finishJob(job.id, this.owner, { error, retryAt }, this.now());
       this.log?.error({ err: e, job: job.id, kind: job.kind, attempt: job.attempts, dead: retryAt === null }, 'job failed');
+      this.observer?.(job.kind, 'failed');
     } finally {
       clearInterval(heartbeat);
     }

@@ -93,7 +93,7 @@ export class Lifecycle {
     const report: RunReport = { registryId: repo.accountId, repositoryName: repo.name, expired: [], durationMs: 0 };
     if (repo.lifecyclePolicyText === null) return report;
     for (const r of await this.evaluate(repo, repo.lifecyclePolicyText)) {
-      const result = await this.images.delete(repo, { imageDigest: r.digest });
+      const result = await this.images.delete(repo, { imageDigest: r.digest }, 'LIFECYCLE_POLICY');
       if ('failure' in result) continue;
       report.expired.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority });
       this.audit.info({

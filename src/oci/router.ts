@@ -14,7 +14,7 @@ import type { PrincipalRequests } from '../server/request-limits.ts';
 import { OCI_ROUTES, routePattern, type OciMethod } from './routes.ts';
 import { closeUnread } from '../server/body.ts';
 
-export const ROUTES = OCI_ROUTES.map((route) => ({ pattern: routePattern(route.path), methods: route.methods }));
+export const ROUTES = OCI_ROUTES.map((route) => ({ pattern: routePattern(route.path), path: route.path, methods: route.methods }));
 
 /** A blob's path, for a layer download URL's signature. */
 export const BLOB_PATH = /^\/v2\/(.+?)\/blobs\/([^/]+)$/;
@@ -69,7 +69,7 @@ async function dispatch(ctx: OciContext, route: OciMethod, params: string[]): Pr
 
 export function ociHandler(deps: OciDeps) {
   /** Answers one request; `seen.principal` tells the access log who asked. */
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean; route?: string }): Promise<void> => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     const head = req.method === 'HEAD';
     try {
@@ -88,6 +88,7 @@ export function ociHandler(deps: OciDeps) {
       for (const route of ROUTES) {
         const m = route.pattern.exec(url.pathname);
         if (!m) continue;
+        seen.route = route.path;
         const handler = route.methods[req.method ?? ''];
         if (!handler) {
           res.setHeader('Allow', Object.keys(route.methods).join(', '));

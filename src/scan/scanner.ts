@@ -6,6 +6,7 @@
 // OCI referrer of the image through the core (a normal manifest with a subject, untagged). Referrers (SBOMs,
 // signatures) are never scanned on their own; an index is scanned through each of its platform images.
 import { createHash } from 'node:crypto';
+import { imageScan } from '../core/events.ts';
 import { getScanningConfiguration, repositoryScanning } from '../core/scanning.ts';
 import { MediaType } from '../core/manifest.ts';
 import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
@@ -138,7 +139,8 @@ export class Scanner {
       }
       const result = await this.inventoryOf(repo, manifest);
       if ('unsupported' in result) {
-        await this.meta.finishImageScan(repo.id, job.digest, { status: 'UNSUPPORTED_IMAGE', description: result.unsupported, findings: null, severityCounts: null, inventory: null, vulnerabilitySourceUpdatedAt: null }, this.now());
+        await this.meta.finishImageScan(repo.id, job.digest, { status: 'UNSUPPORTED_IMAGE', description: result.unsupported, findings: null, severityCounts: null, inventory: null, vulnerabilitySourceUpdatedAt: null }, this.now(),
+          await this.scanEvent(repo, job.digest, 'UNSUPPORTED_IMAGE', null));
         return { digest: job.digest, status: 'UNSUPPORTED_IMAGE' };
       }
       const advisories = await this.advisories();
@@ -153,20 +155,28 @@ export class Scanner {
       return { digest: job.digest, packages: result.inventory.packages.length, findings: findings.length };
     } catch (e) {
       this.log?.warn({ err: e, repository: repo.name, digest: job.digest }, 'image scan failed');
-      await this.meta.finishImageScan(repo.id, job.digest, { status: 'FAILED', description: `The scan failed: ${(e as Error).message}`, findings: null, severityCounts: null, vulnerabilitySourceUpdatedAt: null }, this.now());
+      await this.meta.finishImageScan(repo.id, job.digest, { status: 'FAILED', description: `The scan failed: ${(e as Error).message}`, findings: null, severityCounts: null, vulnerabilitySourceUpdatedAt: null }, this.now(),
+        await this.scanEvent(repo, job.digest, 'FAILED', null));
       return { digest: job.digest, status: 'FAILED', error: (e as Error).message };
     }
   }
 
   private async finish(repo: Repository, digest: string, done: { status: string; description: string }, findings: Finding[], inventory: Inventory | undefined, advisories: Advisories): Promise<void> {
     const { severityCounts } = await engine();
+    const counts = severityCounts(findings);
     await this.meta.finishImageScan(repo.id, digest, {
       ...done,
       findings: JSON.stringify(findings),
-      severityCounts: JSON.stringify(severityCounts(findings)),
+      severityCounts: JSON.stringify(counts),
       ...(inventory ? { inventory: JSON.stringify(inventory) } : {}),
       vulnerabilitySourceUpdatedAt: advisories.updatedAt,
-    }, this.now());
+    }, this.now(), await this.scanEvent(repo, digest, done.status, counts as Record<string, number>));
+  }
+
+  /** The outbox event of a scan's end (src/core/events.ts), with the image's tags as they are now. */
+  private async scanEvent(repo: Repository, digest: string, status: string, counts: Record<string, number> | null) {
+    const tags = (await this.meta.getImage(repo.id, digest))?.tags ?? [];
+    return imageScan(repo, this.now(), digest, status, counts, tags);
   }
 
   /** An image's inventory; an index's is its platform images' together (each also given). */

@@ -24,6 +24,11 @@ import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
+import { Metrics } from './metrics.ts';
+import { WEBHOOK_JOB } from '../core/webhooks.ts';
+import { metricsHandler } from './metrics-route.ts';
+import { OPERATIONS } from '../ecr/operations.ts';
+import { ADMIN_ACTIONS } from '../admin/actions.ts';
 
 export interface Berth {
   server: Server | Http2SecureServer;
@@ -44,7 +49,7 @@ export interface Berth {
 export { openStores, type Stores } from './stores.ts';
 
 /** What a request's handler tells the server about it: who asked, the ECR operation, whether a login failed. */
-interface Seen { principal?: Principal; operation?: string; loginFailed?: boolean }
+interface Seen { principal?: Principal; operation?: string; loginFailed?: boolean; endpoint?: string; route?: string }
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
@@ -94,6 +99,10 @@ export async function startBerth(config: Config): Promise<Berth> {
     layerParts: new LayerParts(meta), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
     loginBlockedFor: (address) => logins.blockedFor(address),
   });
+  const metrics = new Metrics({ uploadsInProgress: async () => (await meta.listUploads()).length, storage: () => space.status() });
+  registry.uploadedBytes = (bytes) => metrics.uploaded(bytes);
+  jobs.observe((kind, outcome, result) => metrics.job(kind, outcome, result));
+  const metricsEndpoint = metricsHandler(stores, authorizer, metrics);
   const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -105,7 +114,11 @@ export async function startBerth(config: Config): Promise<Berth> {
     // The Date header tells clients the server's time (the AWS SDKs correct their clock skew from it): it comes
     // from the clock that SigV4 and tokens are checked against, the test clock included.
     if (clock.adjustable) res.setHeader('Date', new Date(clock.now()).toUTCString());
-    res.once('finish', () => accessLog(log, req, res, seen, started));
+    res.once('finish', () => {
+      const ns = process.hrtime.bigint() - started;
+      accessLog(log, req, res, seen, ns);
+      observe(metrics, req, res, seen, ns);
+    });
     handle(req, res, seen).catch((e: unknown) => {
       // A full disk is told once by the stores (StorageSpace), not per request, and is no client going away.
       const full = isStorageFull(e) || isNoSpace(e);
@@ -132,12 +145,15 @@ export async function startBerth(config: Config): Promise<Berth> {
     if (!url) return sendJson(res, 400, { message: `malformed request target ${JSON.stringify(req.url)}` });
     if (refuseBlockedLogin(logins, req, res, url)) return;
     // The route table (src/server/routes.ts): each adapter authorizes what its routes declare.
-    switch (endpointFor(req.method ?? '', url.pathname)) {
+    const endpoint = endpointFor(req.method ?? '', url.pathname);
+    seen.endpoint = endpoint;
+    switch (endpoint) {
       case 'oci': return oci(req, res, url, seen);
       case 'ecr': return ecr(req, res, url, seen);
       case 'admin': return admin(req, res, url, seen);
       case 'console': return webConsole(req, res, url, seen);
       case 'token': return token(req, res, url, seen);
+      case 'metrics': return metricsEndpoint(req, res, url, seen);
       // Alive and serving reads even on a full disk (an orchestrator must not restart it for that): the storage
       // state and the audit lines dropped are told in the body.
       case 'health': return sendJson(res, 200, { status: 'ok', storage: space.status() });
@@ -151,6 +167,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   jobs.useLog(log);
   await jobs.schedule(GC_JOB, config.gcIntervalSeconds * 1000);
   await jobs.schedule(LIFECYCLE_JOB, config.lifecycleIntervalSeconds * 1000);
+  await jobs.schedule(WEBHOOK_JOB, config.webhookIntervalSeconds * 1000);
   jobs.start();
 
   return {
@@ -177,14 +194,32 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0];
 }
 
-function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, seen: Seen, started: bigint): void {
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The request in the metrics: every label from a closed set (the route tables), never from the client's text. */
+function observe(metrics: Metrics, req: IncomingMessage, res: ServerResponse, seen: Seen, ns: bigint): void {
+  const method = req.method && METHODS.has(req.method) ? req.method : 'other';
+  const protocol = seen.endpoint ?? 'none';
+  let operation = 'none';
+  if (protocol === 'oci') operation = seen.route ?? 'none';
+  else if (protocol === 'ecr' && seen.operation && Object.hasOwn(OPERATIONS, seen.operation)) operation = seen.operation;
+  else if (protocol === 'admin') {
+    const name = (req.url ?? '').split('?')[0].slice('/_berth/admin/'.length);
+    if (Object.hasOwn(ADMIN_ACTIONS, name)) operation = name;
+  }
+  metrics.request(protocol, method, operation, res.statusCode, Number(ns) / 1e9);
+  // The data plane's downloads: a GET's body is its Content-Length (blobs and manifests always send one).
+  if (protocol === 'oci' && method === 'GET' && (res.statusCode === 200 || res.statusCode === 206)) metrics.downloaded(Number(res.getHeader('content-length') ?? 0));
+}
+
+function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, seen: Seen, ns: bigint): void {
   if (!log.isLevelEnabled('info')) return;
   log.info({
     method: req.method,
     path: pathOf(req),
     ...(seen.operation ? { operation: seen.operation } : {}),
     status: res.statusCode,
-    ms: Number(process.hrtime.bigint() - started) / 1e6,
+    ms: Number(ns) / 1e6,
     principal: seen.principal?.arn,
     remote: req.socket.remoteAddress,
   });

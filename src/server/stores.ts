@@ -1,5 +1,6 @@
 // Opening a data directory: the metadata and blob stores, the default account and its root key, and the core
 // services built on them. The server and the `berth` maintenance commands share this.
+import { Webhooks, WEBHOOK_JOB } from '../core/webhooks.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
@@ -36,6 +37,8 @@ export interface Stores {
   /** Image scanning (scan on push, manual scans, rescans after an import). */
   scanner: Scanner;
   collector: Collector;
+  /** Webhooks, and their delivery from the events outbox (WEBHOOK_JOB). */
+  webhooks: Webhooks;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -84,7 +87,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     maxUploadsPerPrincipal: config.maxUploadsPerPrincipal, blobRedirect: config.blobRedirect, now: clock.now,
   });
   const repositories = new Repositories(meta, clock.now);
-  const images = new Images(meta);
+  const images = new Images(meta, clock.now);
   const auditPath = config.auditLog ?? (shared ? 'database' : join(dataDir, 'audit.log'));
   await secureDataDir(dataDir, meta, ['stdout', 'off', 'database'].includes(auditPath) ? [] : [resolve(auditPath)]);
   const auditLog = createAuditLogger(auditPath, (lines, error) => space.auditDropped(lines, error), meta);
@@ -100,6 +103,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     await registry.lastUse.flush();
     return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
   };
+  const webhooks = new Webhooks(meta, box, config.region, clock.now);
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -108,10 +112,15 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
+      // Every few seconds: its own succeeded runs older than an hour are not kept.
+      [WEBHOOK_JOB]: async () => {
+        await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
+        return webhooks.deliver();
+      },
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {

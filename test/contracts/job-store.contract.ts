@@ -34,6 +34,25 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       assert.equal(await a.claimJob('node-a', ['k'], 10 ** 12, 10 ** 12 + 1), undefined);
     });
 
+    test('pruneJobs deletes the succeeded jobs of a kind finished before a time, and no others', async (t) => {
+      const { a, b, close } = await nodes();
+      t.after(close);
+      const run = async (kind: string, at: number, outcome: { result: string } | { error: string; retryAt: null }) => {
+        const id = await a.enqueueJob({ kind, payload: '{}', runAt: at, maxAttempts: 1 }, at);
+        assert.ok(await a.claimJob('n', [kind], at, at + 1000));
+        await a.finishJob(id, 'n', outcome, at);
+        return id;
+      };
+      const old = await run('w', 100, { result: '1' });
+      const dead = await run('w', 200, { error: 'x', retryAt: null });
+      const recent = await run('w', 5000, { result: '1' });
+      const otherKind = await run('v', 300, { result: '1' });
+      const queued = await a.enqueueJob({ kind: 'w', payload: '{}', runAt: 10 ** 12, maxAttempts: 1 }, 50);
+      assert.equal(await b.pruneJobs('w', 1000), 1);
+      assert.equal(await a.getJob(old), undefined);
+      for (const id of [dead, recent, otherKind, queued]) assert.ok(await a.getJob(id), `job ${id} kept`);
+    });
+
     test("a node that dies loses its job to another once its lease runs out; heartbeats keep it", async (t) => {
       const { a, b, close } = await nodes();
       t.after(close);

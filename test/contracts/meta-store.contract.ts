@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { AuditRecord, GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
+import type { AuditRecord, StoredEvent, GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
 
 /** A fresh, empty database. */
 export interface MetaStoreDatabase {
@@ -411,6 +411,47 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
     });
 
     describe('AuditStore', () => {
+      it('events are written with their change only (push, tag move, deletes, scan end), in order, in pages that join up', async (store, db) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const event = (detail: string) => ({ at: 7, detailType: 'ECR Image Action', accountId: ACCOUNT, repositoryName: 'app', detail });
+        const m = manifest(repo.id, 'one');
+        const other = manifest(repo.id, 'two');
+        await store.putManifest(m, 'v1', 1, false, undefined, event('push v1'));
+        await store.putManifest(m, 'v1', 1, false, undefined, event('same again: no change, no event'));
+        await store.putManifest(other, 'v1', 1, true, undefined, event('refused: immutable'));
+        await store.putManifest(m, 'v2', 1, false, undefined, event('tag v2'));
+        assert.equal(await store.deleteTag(repo.id, 'v2', event('untag v2')), true);
+        assert.equal(await store.deleteTag(repo.id, 'v2', event('no such tag')), false);
+        const second = await db.open();
+        await second.startImageScan(repo.id, m.digest, 'BASIC', 1, undefined);
+        await second.finishImageScan(repo.id, m.digest, { status: 'COMPLETE', description: 'd', findings: '[]', severityCounts: '{}', vulnerabilitySourceUpdatedAt: null }, 2, event('scan'));
+        assert.equal(await store.deleteManifest(repo.id, m.digest, event('delete')), true);
+        assert.equal(await store.deleteManifest(repo.id, m.digest, event('already gone')), false);
+        const all = await walk<StoredEvent>(2, async (after) => store.listEvents(after?.seq ?? 0, 2));
+        assert.deepEqual(all.map((e) => e.detail), ['push v1', 'tag v2', 'untag v2', 'scan', 'delete']);
+        assert.ok(all.every((e, i) => i === 0 || e.seq > all[i - 1].seq));
+        assert.deepEqual({ ...all[0], seq: 0 }, { seq: 0, ...event('push v1') });
+        assert.deepEqual((await second.listEvents(all[2].seq, 10)).map((e) => e.detail), ['scan', 'delete']);
+      });
+
+      it('webhooks start at the newest event, are listed by account, move their cursor and are deleted', async (store, db) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const event = { at: 7, detailType: 'ECR Image Action', accountId: ACCOUNT, repositoryName: 'app', detail: '{}' };
+        await store.putManifest(manifest(repo.id, 'one'), 'v1', 1, false, undefined, event);
+        const [before] = await store.listEvents(0, 10);
+        const w = await store.createWebhook({ id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3 });
+        assert.deepEqual(w, { id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, cursor: before.seq, failures: 0, nextAttemptAt: 0, lastError: null });
+        const other = await db.open();
+        await other.createWebhook({ id: 'w2', accountId: OTHER_ACCOUNT, url: 'http://127.0.0.1:2/', eventTypes: [], repositories: [], secretCiphertext: 'd', createdAt: 4 });
+        assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w1', 'w2']);
+        assert.deepEqual((await store.listWebhooks(OTHER_ACCOUNT)).map((x) => x.id), ['w2']);
+        await other.updateWebhookDelivery('w1', { cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' });
+        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => [x.cursor, x.failures, x.nextAttemptAt, x.lastError]), [[9, 2, 50, 'down']]);
+        assert.equal(await store.deleteWebhook(OTHER_ACCOUNT, 'w1'), false, "another account's webhook");
+        assert.equal(await store.deleteWebhook(ACCOUNT, 'w1'), true);
+        assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w2']);
+      });
+
       it('audit records from two nodes are kept in the order appended, in pages that join up', async (store, db) => {
         const other = await db.open();
         await store.appendAuditRecords([{ at: 5, record: '{"n":1}' }, { at: 4, record: '{"n":2}' }]);

@@ -89,9 +89,11 @@ test('the table marks every route: public ones by name, the rest with actions', 
     assert.ok(a.access.actions.length > 0 && a.access.actions.every((x) => /^(iam|berth):[A-Za-z]+$/.test(x)), `admin ${name} declares iam: or berth: actions`);
   }
   assert.deepEqual(table.public.map((p) => p.path).sort(), ['/_berth/token', '/healthz']);
+  assert.deepEqual(table.metrics.access.actions, ['berth:GetMetrics']);
   // The documented list names every route and admin action with its actions.
   const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
   for (const r of table.oci) for (const method of Object.keys(r.methods)) assert.ok(doc.includes(`| ${method} | \`${r.path}\` |`), `docs/authorization.md lists ${method} ${r.path}`);
+  assert.ok(doc.includes(`| ${table.metrics.method} | \`${table.metrics.path}\` | ${table.metrics.access.actions.map((x) => `\`${x}\``).join(' + ')} on`), 'docs/authorization.md lists /metrics');
   for (const [name, a] of table.admin) assert.ok(doc.includes(`| \`${name}\` | ${a.access.actions.map((x) => `\`${x}\``).join(' + ')} |`), `docs/authorization.md lists admin ${name}`);
 });
 
@@ -105,6 +107,16 @@ test('the public routes answer without credentials', async () => {
   assert.equal(challenge.status, 401);
   assert.match(challenge.headers.get('www-authenticate') ?? '', /^Bearer realm=/);
   assert.equal((await fetch(`${berth.url}/v2/`, { headers: { authorization: berth.authHeader } })).status, 200);
+});
+
+test('/metrics refuses an anonymous caller, another account\'s user and an explicit Deny; the root is let through', async () => {
+  const { method, path, access } = routeTable().metrics;
+  const get = async (authorization?: string) => (await fetch(new URL(path, berth.url), { method, headers: authorization ? { authorization } : {} })).status;
+  assert.equal(await get(), 401, 'anonymous');
+  assert.equal(await get(basic(outsider)), 403, 'another account');
+  await denyOnly(access.actions);
+  assert.equal(await get(basic(denied)), 403, 'explicit deny');
+  assert.equal(await get(berth.authHeader), 200, 'root');
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -268,6 +268,32 @@ export const POSTGRES_MIGRATIONS: string[] = [
     principal_arn TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, principal_arn)
+  `,
+  `
+  -- The events outbox (src/core/events.ts): domain events written in the transaction of their change. Writers
+  -- take turns on an advisory lock while they number and commit, so that sequence order is commit order and a
+  -- reader following "after N" never skips an event committed late.
+  CREATE TABLE events (
+    seq BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    detail_type TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    repository_name TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  -- Webhooks (src/core/webhooks.ts): each follows the events from its cursor, with its own backoff.
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    repositories TEXT NOT NULL,
+    secret_ciphertext TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    cursor BIGINT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT
   );
   `,
 ];

@@ -10,6 +10,7 @@ import type {
   AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
+  NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
@@ -350,7 +351,7 @@ export class PostgresMetaStore implements MetaStore {
     return digests.filter((d) => !found.has(d));
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
     return this.transaction(async (q) => {
       // A repository being deleted is waited for (its delete holds its row), then found gone.
       if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
@@ -406,6 +407,7 @@ export class PostgresMetaStore implements MetaStore {
         await q.run(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, [m.repositoryId, tag, m.digest, now]);
       }
+      if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) await this.insertEvent(q, event);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -426,7 +428,7 @@ export class PostgresMetaStore implements MetaStore {
       [repositoryId, digest])).map((r) => String(r.manifest_digest));
   }
 
-  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+  async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
     return this.transaction(async (q) => {
       // Lock, then check: an index being written that references it holds a key-share lock on its row until it
       // commits, and is then seen here.
@@ -434,12 +436,31 @@ export class PostgresMetaStore implements MetaStore {
       if (await q.row(`SELECT 1 FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'manifest' LIMIT 1`, [repositoryId, digest])) return false;
       await q.run('DELETE FROM tags WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
       await q.run('DELETE FROM manifest_references WHERE repository_id = $1 AND manifest_digest = $2', [repositoryId, digest]);
-      return (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
+      const deleted = (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
+      if (deleted && event) await this.insertEvent(q, event);
+      return deleted;
     });
   }
 
-  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
-    return (await this.queries.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+  async deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean> {
+    if (!event) return (await this.queries.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+    return this.transaction(async (q) => {
+      const deleted = (await q.run('DELETE FROM tags WHERE repository_id = $1 AND name = $2', [repositoryId, tag])) > 0;
+      if (deleted) await this.insertEvent(q, event);
+      return deleted;
+    });
+  }
+
+  /** Numbered under a lock held to the commit: sequence order is commit order (readers follow "after N"). */
+  private async insertEvent(q: Queries, e: NewEvent): Promise<void> {
+    await this.lock(q, 'events');
+    await q.run('INSERT INTO events (at, detail_type, account_id, repository_name, detail) VALUES ($1, $2, $3, $4, $5)', [e.at, e.detailType, e.accountId, e.repositoryName, e.detail]);
+  }
+
+  async listEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    return (await this.queries.rows('SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit])).map((r) => ({
+      seq: Number(r.seq), at: Number(r.at), detailType: String(r.detail_type), accountId: String(r.account_id), repositoryName: String(r.repository_name), detail: String(r.detail),
+    }));
   }
 
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
@@ -820,11 +841,34 @@ export class PostgresMetaStore implements MetaStore {
     });
   }
 
-  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number): Promise<void> {
-    await this.queries.run(`UPDATE image_scans SET status = $1, description = $2, completed_at = $3, findings = $4, severity_counts = $5, vuln_source_updated_at = $6,
+  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow> {
+    const row = await this.queries.row(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) FROM events)) RETURNING *`,
+    [w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt]);
+    return toWebhook(row!);
+  }
+
+  async listWebhooks(accountId?: string): Promise<WebhookRow[]> {
+    return (accountId === undefined ? await this.queries.rows('SELECT * FROM webhooks ORDER BY created_at, id', [])
+      : await this.queries.rows('SELECT * FROM webhooks WHERE account_id = $1 ORDER BY created_at, id', [accountId])).map(toWebhook);
+  }
+
+  async deleteWebhook(accountId: string, id: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id])) > 0;
+  }
+
+  async updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void> {
+    await this.queries.run('UPDATE webhooks SET cursor = $1, failures = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5', [d.cursor, d.failures, d.nextAttemptAt, d.lastError, id]);
+  }
+
+  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
+    await this.transaction(async (q) => {
+    await q.run(`UPDATE image_scans SET status = $1, description = $2, completed_at = $3, findings = $4, severity_counts = $5, vuln_source_updated_at = $6,
       inventory = CASE WHEN $7 THEN $8 ELSE inventory END WHERE repository_id = $9 AND digest = $10`, [
       o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
       o.inventory !== undefined, o.inventory ?? null, repositoryId, digest]);
+    if (event) await this.insertEvent(q, event);
+    });
   }
 
   async listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number) {
@@ -918,6 +962,10 @@ export class PostgresMetaStore implements MetaStore {
     return row ? toJob(row) : undefined;
   }
 
+  async pruneJobs(kind: string, before: number): Promise<number> {
+    return this.queries.run(`DELETE FROM jobs WHERE kind = $1 AND status = 'succeeded' AND updated_at < $2`, [kind, before]);
+  }
+
   async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
     return (await this.queries.rows(`SELECT * FROM jobs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2) AND id < $3
       ORDER BY id DESC LIMIT $4`, [filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit])).map(toJob);
@@ -959,6 +1007,14 @@ async function beginScan(q: Queries, repositoryId: number, digest: string, scanT
 async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {
   return Number((await q.row(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
     VALUES ($1, $2, 'queued', $3, $4, $5, $5) RETURNING id`, [job.kind, job.payload, job.maxAttempts, job.runAt, now]))!.id);
+}
+
+function toWebhook(r: Record<string, unknown>): WebhookRow {
+  return {
+    id: String(r.id), accountId: String(r.account_id), url: String(r.url), eventTypes: JSON.parse(String(r.event_types)) as string[],
+    repositories: JSON.parse(String(r.repositories)) as string[], secretCiphertext: String(r.secret_ciphertext), createdAt: Number(r.created_at),
+    cursor: Number(r.cursor), failures: Number(r.failures), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error === null ? null : String(r.last_error),
+  };
 }
 
 function toJob(row: Row): Job {

@@ -287,6 +287,31 @@ export const SQLITE_MIGRATIONS: string[] = [
     principal_arn TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (account_id, principal_arn)
+  `,
+  `
+  -- The events outbox (src/core/events.ts): domain events written in the transaction of their change, numbered in
+  -- commit order (SQLite has one writer).
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    detail_type TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    repository_name TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  -- Webhooks (src/core/webhooks.ts): each follows the events from its cursor, with its own backoff.
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    repositories TEXT NOT NULL,
+    secret_ciphertext TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    cursor INTEGER NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
   );
   `,
 ];

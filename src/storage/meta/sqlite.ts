@@ -11,6 +11,7 @@ import type {
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
+  NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
 import { toImageScan, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
@@ -380,7 +381,7 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
@@ -413,6 +414,7 @@ export class SqliteMetaStore implements MetaStore {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(m.repositoryId, tag, m.digest, now);
       }
+      if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.insertEvent(event);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -433,18 +435,34 @@ export class SqliteMetaStore implements MetaStore {
       .all(repositoryId, digest).map((r) => String(r.manifest_digest));
   }
 
-  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+  async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
     return this.transaction(() => {
       // An index referencing it keeps it (checked here, in the delete's transaction: DESIGN.md invariant 2).
       if (this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(repositoryId, digest)) return false;
       this.sql('DELETE FROM tags WHERE repository_id = ? AND digest = ?').run(repositoryId, digest);
       this.sql('DELETE FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?').run(repositoryId, digest);
-      return Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
+      const deleted = Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
+      if (deleted && event) this.insertEvent(event);
+      return deleted;
     });
   }
 
-  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
-    return Number(this.sql('DELETE FROM tags WHERE repository_id = ? AND name = ?').run(repositoryId, tag).changes) > 0;
+  async deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean> {
+    return this.transaction(() => {
+      const deleted = Number(this.sql('DELETE FROM tags WHERE repository_id = ? AND name = ?').run(repositoryId, tag).changes) > 0;
+      if (deleted && event) this.insertEvent(event);
+      return deleted;
+    });
+  }
+
+  private insertEvent(e: NewEvent): void {
+    this.sql('INSERT INTO events (at, detail_type, account_id, repository_name, detail) VALUES (?, ?, ?, ?, ?)').run(e.at, e.detailType, e.accountId, e.repositoryName, e.detail);
+  }
+
+  async listEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    return this.sql('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit).map((r) => ({
+      seq: Number(r.seq), at: Number(r.at), detailType: String(r.detail_type), accountId: String(r.account_id), repositoryName: String(r.repository_name), detail: String(r.detail),
+    }));
   }
 
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
@@ -739,11 +757,34 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number): Promise<void> {
+  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow> {
+    const row = this.sql(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor)
+      VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM events)) RETURNING *`)
+      .get(w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt)!;
+    return toWebhook(row);
+  }
+
+  async listWebhooks(accountId?: string): Promise<WebhookRow[]> {
+    return (accountId === undefined ? this.sql('SELECT * FROM webhooks ORDER BY created_at, id').all()
+      : this.sql('SELECT * FROM webhooks WHERE account_id = ? ORDER BY created_at, id').all(accountId)).map(toWebhook);
+  }
+
+  async deleteWebhook(accountId: string, id: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id).changes) > 0;
+  }
+
+  async updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void> {
+    this.sql('UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(d.cursor, d.failures, d.nextAttemptAt, d.lastError, id);
+  }
+
+  async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
+    this.transaction(() => {
     this.sql(`UPDATE image_scans SET status = ?, description = ?, completed_at = ?, findings = ?, severity_counts = ?, vuln_source_updated_at = ?,
       inventory = CASE WHEN ? THEN ? ELSE inventory END WHERE repository_id = ? AND digest = ?`).run(
       o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
       o.inventory === undefined ? 0 : 1, o.inventory ?? null, repositoryId, digest);
+    if (event) this.insertEvent(event);
+    });
   }
 
   async listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number) {
@@ -837,6 +878,10 @@ export class SqliteMetaStore implements MetaStore {
   async getJob(id: number): Promise<Job | undefined> {
     const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id);
     return row ? toJob(row) : undefined;
+  }
+
+  async pruneJobs(kind: string, before: number): Promise<number> {
+    return Number(this.sql(`DELETE FROM jobs WHERE kind = ? AND status = 'succeeded' AND updated_at < ?`).run(kind, before).changes);
   }
 
   async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
@@ -953,6 +998,14 @@ export class SqliteMetaStore implements MetaStore {
 
 function toCreationTemplate(row: Row): CreationTemplateRow {
   return { accountId: String(row.account_id), prefix: String(row.prefix), body: String(row.body), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+}
+
+function toWebhook(r: Row): WebhookRow {
+  return {
+    id: String(r.id), accountId: String(r.account_id), url: String(r.url), eventTypes: JSON.parse(String(r.event_types)) as string[],
+    repositories: JSON.parse(String(r.repositories)) as string[], secretCiphertext: String(r.secret_ciphertext), createdAt: Number(r.created_at),
+    cursor: Number(r.cursor), failures: Number(r.failures), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error === null ? null : String(r.last_error),
+  };
 }
 
 function toRepository(row: Row): Repository {

@@ -303,7 +303,8 @@ export interface ImageStore {
    * (`refused`). References are checked in the same transaction as the write; a repository deleted meanwhile
    * is `repositoryMissing`.
    */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite): Promise<ManifestWrite>;
+  /** With `event`: recorded in the write's transaction when the manifest is new or the tag moves. */
+  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -312,8 +313,9 @@ export interface ImageStore {
    * Deletes the manifest and its tags. False when it did not exist, or when an index of the repository
    * references it (checked in the same transaction as the delete, so an index pushed meanwhile keeps it).
    */
-  deleteManifest(repositoryId: number, digest: string): Promise<boolean>;
-  deleteTag(repositoryId: number, tag: string): Promise<boolean>;
+  deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean>;
+  /** With `event`: recorded in the delete's transaction when a tag was deleted. */
+  deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean>;
   listTags(repositoryId: number, page: Page): Promise<string[]>;
   /** The digest a tag points at. */
   getTag(repositoryId: number, tag: string): Promise<string | undefined>;
@@ -381,6 +383,54 @@ export interface PullTimeExclusionStore {
   /** The account's exclusions in principal order (byte order). */
   listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]>;
   hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
+}
+
+/** A domain event to record in the same transaction as the change it tells of (the outbox, src/core/events.ts). */
+export interface NewEvent {
+  at: number;
+  /** EventBridge's detail-type: "ECR Image Action", "ECR Image Scan", "ECR Lifecycle Action". */
+  detailType: string;
+  accountId: string;
+  repositoryName: string;
+  /** The detail's JSON text. */
+  detail: string;
+}
+
+/** A recorded event, numbered in the order of its commit. */
+export interface StoredEvent extends NewEvent {
+  seq: number;
+}
+
+/** The outbox: events written with their change (the image and scan methods' optional `event`), read in order. */
+export interface EventStore {
+  /** Events after the sequence number `after`, in order. */
+  listEvents(after: number, limit: number): Promise<StoredEvent[]>;
+}
+
+/** A webhook of an account (src/core/webhooks.ts), with where its delivery stands. */
+export interface WebhookRow {
+  id: string;
+  accountId: string;
+  url: string;
+  /** Detail types delivered (empty: all). */
+  eventTypes: string[];
+  /** Repository names delivered: exact, or a prefix ending in `*` (empty: all). */
+  repositories: string[];
+  secretCiphertext: string;
+  createdAt: number;
+  /** The last event delivered (or skipped as filtered out). */
+  cursor: number;
+  failures: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+export interface WebhookStore {
+  /** Records a webhook whose cursor is the newest event: it is told what happens from now on. */
+  createWebhook(row: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow>;
+  listWebhooks(accountId?: string): Promise<WebhookRow[]>;
+  deleteWebhook(accountId: string, id: string): Promise<boolean>;
+  updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void>;
 }
 
 /** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
@@ -458,6 +508,8 @@ export interface JobStore {
   getJob(id: number): Promise<Job | undefined>;
   /** Jobs, newest first, before the id `before`. */
   listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]>;
+  /** Deletes the succeeded jobs of a kind last updated before `before` (frequent recurring jobs keep no history); returns how many. */
+  pruneJobs(kind: string, before: number): Promise<number>;
   /** Sets a recurring schedule (every `intervalMs`, first at `firstRunAt` when new), or removes it (intervalMs 0). */
   setJobSchedule(kind: string, intervalMs: number, payload: string, firstRunAt: number): Promise<void>;
   /** Enqueues one job for every schedule due at `now` and moves it to its next time, in one transaction: a schedule
@@ -525,7 +577,7 @@ export interface ScanStore {
    */
   startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'>;
   /** Records a scan's outcome (nothing when the image is gone). */
-  finishImageScan(repositoryId: number, digest: string, outcome: ScanOutcome, now: number): Promise<void>;
+  finishImageScan(repositoryId: number, digest: string, outcome: ScanOutcome, now: number, event?: NewEvent): Promise<void>;
   /** Images with a stored inventory (for rescans), by repository id then digest, after `after`. */
   listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number): Promise<{ repositoryId: number; accountId: string; repositoryName: string; digest: string; scanType: 'BASIC' | 'ENHANCED' }[]>;
   /** Adds records to an import's staging area (a record id seen again replaces the earlier one). */
@@ -545,6 +597,6 @@ export interface ScanStore {
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore {
   close(): Promise<void>;
 }

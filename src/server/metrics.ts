@@ -1,0 +1,87 @@
+// Prometheus metrics (GET /metrics, text format) with prom-client, in a registry of this server's own (never the
+// library's global one). Every label has a bounded set of values: protocols, HTTP methods, the OCI route templates
+// and ECR operation names, status classes, job kinds and outcomes. Requests are counted once, when the response
+// finishes; the state that the stores know (uploads in progress, storage full, audit lines dropped) is read when
+// Prometheus scrapes, not kept up to date per request.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StorageStatus } from './storage-space.ts';
+
+export const METRICS_PATH = '/metrics';
+
+export interface MetricsSources {
+  /** Blob uploads started and not completed or cancelled. */
+  uploadsInProgress: () => Promise<number>;
+  storage: () => StorageStatus;
+}
+
+/** The status class of an HTTP status: "2xx", "4xx", ... */
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+const statusClass = (status: number): string => STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'protocol' | 'method' | 'operation' | 'status'>;
+  private readonly duration: Histogram<'protocol' | 'operation'>;
+  private readonly bytesIn: Counter;
+  private readonly bytesOut: Counter;
+  private readonly jobs: Counter<'kind' | 'outcome'>;
+  private readonly gcRuns: Counter;
+  private readonly gcBytes: Counter;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
+    this.requests = new Counter({
+      name: 'berth_http_requests_total', help: 'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class',
+      labelNames: ['protocol', 'method', 'operation', 'status'], registers,
+    });
+    this.duration = new Histogram({
+      name: 'berth_http_request_duration_seconds', help: 'Time from the request to the end of its response, by protocol and operation',
+      labelNames: ['protocol', 'operation'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers,
+    });
+    this.bytesIn = new Counter({ name: 'berth_uploaded_bytes_total', help: 'Bytes of blob uploads received', registers });
+    this.bytesOut = new Counter({ name: 'berth_downloaded_bytes_total', help: 'Bytes of blobs and manifests served by the data plane (GET)', registers });
+    this.jobs = new Counter({ name: 'berth_jobs_total', help: 'Background jobs this node ran, by kind and outcome (succeeded, failed)', labelNames: ['kind', 'outcome'], registers });
+    this.gcRuns = new Counter({ name: 'berth_gc_runs_total', help: 'Garbage collections this node ran (not dry runs)', registers });
+    this.gcBytes = new Counter({ name: 'berth_gc_freed_bytes_total', help: 'Bytes freed by garbage collection (blobs, orphan files, stale uploads)', registers });
+    new Gauge({
+      name: 'berth_uploads_in_progress', help: 'Blob uploads started and not completed or cancelled', registers,
+      async collect() { this.set(await sources.uploadsInProgress()); },
+    });
+    new Gauge({
+      name: 'berth_storage_full', help: '1 while the data directory is full (writes refused, reads served)', registers,
+      collect() { this.set(sources.storage().full ? 1 : 0); },
+    });
+    new Gauge({
+      name: 'berth_audit_lines_dropped', help: 'Audit log lines that could not be written (full disk) since the server started', registers,
+      collect() { this.set(sources.storage().droppedAuditLines); },
+    });
+  }
+
+  /** One answered request. `operation` is a constant of the route tables (never a path with names in it). */
+  request(protocol: string, method: string, operation: string, status: number, seconds: number): void {
+    this.requests.inc({ protocol, method, operation, status: statusClass(status) });
+    this.duration.observe({ protocol, operation }, seconds);
+  }
+
+  uploaded(bytes: number): void {
+    if (bytes > 0) this.bytesIn.inc(bytes);
+  }
+
+  downloaded(bytes: number): void {
+    if (bytes > 0) this.bytesOut.inc(bytes);
+  }
+
+  job(kind: string, outcome: 'succeeded' | 'failed', result?: unknown): void {
+    this.jobs.inc({ kind, outcome });
+    const gc = result as { dryRun?: boolean; bytesDeleted?: number; orphanBytesDeleted?: number; uploadBytesDeleted?: number } | undefined;
+    if (kind === 'gc' && outcome === 'succeeded' && gc && !gc.dryRun) {
+      this.gcRuns.inc();
+      this.gcBytes.inc((gc.bytesDeleted ?? 0) + (gc.orphanBytesDeleted ?? 0) + (gc.uploadBytesDeleted ?? 0));
+    }
+  }
+
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
