@@ -268,6 +268,7 @@ export const POSTGRES_MIGRATIONS: string[] = [
     principal_arn TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, principal_arn)
+  );
   `,
   `
   -- The events outbox (src/core/events.ts): domain events written in the transaction of their change. Writers

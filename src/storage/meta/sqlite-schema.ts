@@ -287,6 +287,7 @@ export const SQLITE_MIGRATIONS: string[] = [
     principal_arn TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (account_id, principal_arn)
+  );
   `,
   `
   -- The events outbox (src/core/events.ts): domain events written in the transaction of their change, numbered in
