@@ -3,7 +3,7 @@
 // and ECR operation names, status classes, job kinds and outcomes. Requests are counted once, when the response
 // finishes; the state that the stores know (uploads in progress, storage full, audit lines dropped) is read when
 // Prometheus scrapes, not kept up to date per request.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { StorageStatus } from './storage-space.ts';
 
 export const METRICS_PATH = '/metrics';
@@ -20,8 +20,7 @@ const statusClass = (status: number): string => STATUS_CLASSES[Math.floor(status
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'protocol' | 'method' | 'operation' | 'status'>;
-  private readonly duration: Histogram<'protocol' | 'operation'>;
+  private readonly requests = new RequestSeries();
   private readonly bytesIn: Counter;
   private readonly bytesOut: Counter;
   private readonly jobs: Counter<'kind' | 'outcome'>;
@@ -31,14 +30,7 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
-    this.requests = new Counter({
-      name: 'berth_http_requests_total', help: 'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class',
-      labelNames: ['protocol', 'method', 'operation', 'status'], registers,
-    });
-    this.duration = new Histogram({
-      name: 'berth_http_request_duration_seconds', help: 'Time from the request to the end of its response, by protocol and operation',
-      labelNames: ['protocol', 'operation'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers,
-    });
+    for (const metric of this.requests.metrics()) this.registry.registerMetric(metric as unknown as Counter);
     this.bytesIn = new Counter({ name: 'berth_uploaded_bytes_total', help: 'Bytes of blob uploads received', registers });
     this.bytesOut = new Counter({ name: 'berth_downloaded_bytes_total', help: 'Bytes of blobs and manifests served by the data plane (GET)', registers });
     this.jobs = new Counter({ name: 'berth_jobs_total', help: 'Background jobs this node ran, by kind and outcome (succeeded, failed)', labelNames: ['kind', 'outcome'], registers });
@@ -60,8 +52,7 @@ export class Metrics {
 
   /** One answered request. `operation` is a constant of the route tables (never a path with names in it). */
   request(protocol: string, method: string, operation: string, status: number, seconds: number): void {
-    this.requests.inc({ protocol, method, operation, status: statusClass(status) });
-    this.duration.observe({ protocol, operation }, seconds);
+    this.requests.add(protocol, method, operation, statusClass(status), seconds);
   }
 
   uploaded(bytes: number): void {
@@ -83,5 +74,61 @@ export class Metrics {
 
   async text(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The per-request series (`berth_http_requests_total`, `berth_http_request_duration_seconds`), counted in plain maps
+ * and turned into Prometheus samples only when scraped. prom-client's own counter and histogram validate and hash
+ * their labels on every call: on a blob HEAD that was a fifth of the request's cost (9.6 k against 11.4 k req/s).
+ */
+class RequestSeries {
+  private readonly counts = new Map<string, { labels: Record<string, string>; n: number }>();
+  private readonly durations = new Map<string, { labels: Record<string, string>; buckets: number[]; sum: number; count: number }>();
+
+  add(protocol: string, method: string, operation: string, status: string, seconds: number): void {
+    const countKey = `${protocol} ${method} ${operation} ${status}`;
+    const c = this.counts.get(countKey);
+    if (c) c.n++;
+    else this.counts.set(countKey, { labels: { protocol, method, operation, status }, n: 1 });
+    const durationKey = `${protocol} ${operation}`;
+    let d = this.durations.get(durationKey);
+    if (!d) this.durations.set(durationKey, d = { labels: { protocol, operation }, buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 });
+    d.sum += seconds;
+    d.count++;
+    const b = DURATION_BUCKETS.findIndex((le) => seconds <= le);
+    if (b >= 0) d.buckets[b]++;
+  }
+
+  /** The two metrics as prom-client's registry reads them (`get()`, in its own sample format). */
+  metrics(): { name: string; help: string; type: string; aggregator: string; get(): Promise<object>; reset(): void }[] {
+    const counter = {
+      name: 'berth_http_requests_total',
+      help: 'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class',
+      type: 'counter', aggregator: 'sum',
+      get: async () => ({ ...counter, values: [...this.counts.values()].map((c) => ({ labels: c.labels, value: c.n })) }),
+      reset: () => this.counts.clear(),
+    };
+    const histogram = {
+      name: 'berth_http_request_duration_seconds',
+      help: 'Time from the request to the end of its response, by protocol and operation',
+      type: 'histogram', aggregator: 'sum',
+      get: async () => ({
+        ...histogram,
+        values: [...this.durations.values()].flatMap((d) => {
+          let cumulative = 0;
+          return [
+            ...DURATION_BUCKETS.map((le, i) => ({ metricName: `${histogram.name}_bucket`, labels: { ...d.labels, le }, value: cumulative += d.buckets[i] })),
+            { metricName: `${histogram.name}_bucket`, labels: { ...d.labels, le: '+Inf' }, value: d.count },
+            { metricName: `${histogram.name}_sum`, labels: d.labels, value: d.sum },
+            { metricName: `${histogram.name}_count`, labels: d.labels, value: d.count },
+          ];
+        }),
+      }),
+      reset: () => this.durations.clear(),
+    };
+    return [counter, histogram];
   }
 }
