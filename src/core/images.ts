@@ -65,18 +65,26 @@ export class Images {
     const image = (await this.meta.getImage(repo.id, resolved.digest))!;
     const referenced = (await this.meta.manifestParents(repo.id, resolved.digest)).length > 0;
     const untag = (tag: string) => this.meta.deleteTag(repo.id, tag, imageAction(repo, this.now(), 'DELETE', resolved.digest, tag, reason));
+    const notFound = { failure: 'ImageNotFound' as const, reason: 'Requested image not found' };
     if (resolved.tag !== undefined && image.tags.length > 1) {
-      await untag(resolved.tag);
+      if (!(await untag(resolved.tag))) return notFound;
       return { deleted: [{ imageDigest: resolved.digest, imageTag: resolved.tag }] };
     }
     if (referenced) {
       if (resolved.tag !== undefined) {
-        await untag(resolved.tag);
+        if (!(await untag(resolved.tag))) return notFound;
         return { deleted: [{ imageDigest: resolved.digest, imageTag: resolved.tag }] };
       }
       return { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' };
     }
-    if (await this.meta.deleteManifest(repo.id, resolved.digest, imageAction(repo, this.now(), 'DELETE', resolved.digest, undefined, reason))) await deleteOwnArtifacts(this.meta, repo.id, resolved.digest);
+    // The store decides, in its own transaction: another node (or request) may have deleted the image, or an index
+    // may have come to reference it, since it was read above. Only the delete that happened reports it.
+    if (!(await this.meta.deleteManifest(repo.id, resolved.digest, imageAction(repo, this.now(), 'DELETE', resolved.digest, undefined, reason)))) {
+      return (await this.meta.manifestParents(repo.id, resolved.digest)).length > 0
+        ? { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' }
+        : notFound;
+    }
+    await deleteOwnArtifacts(this.meta, repo.id, resolved.digest);
     return {
       deleted: image.tags.length > 0
         ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t }))
