@@ -124,8 +124,13 @@ export class Registry {
    * when the store offers them (S3) and redirects are on; else undefined, and the blob is served through Berth.
    */
   async blobDownloadUrl(digest: string, ttlSeconds: number): Promise<string | undefined> {
-    if (!this.blobs.presignedUrl || this.options.blobRedirect === false) return undefined;
-    return this.blobs.presignedUrl(digest, ttlSeconds);
+    if (!this.redirects) return undefined;
+    return this.blobs.presignedUrl!(digest, ttlSeconds);
+  }
+
+  /** Whether blob reads may be redirected to the store (known without I/O: a blob GET asks it before anything). */
+  get redirects(): boolean {
+    return this.blobs.presignedUrl !== undefined && this.options.blobRedirect !== false;
   }
 
   /** Unlinks the blob from the repository, unless a manifest there references it (BLOB_REFERENCED: nothing changes). */

@@ -700,10 +700,7 @@ export class PostgresMetaStore implements MetaStore {
 
   async getRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined> {
     const row = await this.queries.row('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
-    return row && {
-      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
-      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
-    };
+    return row && toKeyBoundToken(row);
   }
 
   async deleteRefreshTokens(accessKeyId: string): Promise<number> {
@@ -720,10 +717,7 @@ export class PostgresMetaStore implements MetaStore {
 
   async getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | undefined> {
     const row = await this.queries.row('SELECT * FROM console_sessions WHERE token_hash = $1', [tokenHash]);
-    return row && {
-      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
-      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
-    };
+    return row && toKeyBoundToken(row);
   }
 
   async deleteConsoleSession(tokenHash: string): Promise<boolean> {
@@ -1100,5 +1094,13 @@ function toUpload(row: Row): Upload {
   return {
     id: String(row.id), repositoryId: Number(row.repository_id), startedAt: Number(row.started_at),
     ...(row.principal_arn === null || row.principal_arn === undefined ? {} : { principalArn: String(row.principal_arn) }),
+  };
+}
+
+/** A refresh token's or console session's row: both are hashed credentials bound to an access key. */
+function toKeyBoundToken(row: Row): RefreshTokenRow {
+  return {
+    tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
+    createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
   };
 }

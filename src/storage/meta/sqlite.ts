@@ -604,10 +604,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async getRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined> {
     const row = this.sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash);
-    return row && {
-      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
-      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
-    };
+    return row && toKeyBoundToken(row);
   }
 
   async deleteRefreshTokens(accessKeyId: string): Promise<number> {
@@ -624,10 +621,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async getConsoleSession(tokenHash: string): Promise<ConsoleSessionRow | undefined> {
     const row = this.sql('SELECT * FROM console_sessions WHERE token_hash = ?').get(tokenHash);
-    return row && {
-      tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
-      createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
-    };
+    return row && toKeyBoundToken(row);
   }
 
   async deleteConsoleSession(tokenHash: string): Promise<boolean> {
@@ -1073,5 +1067,13 @@ function toManifest(row: Row): StoredManifest {
     imageSize: Number(row.image_size),
     configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
     lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+  };
+}
+
+/** A refresh token's or console session's row: both are hashed credentials bound to an access key. */
+function toKeyBoundToken(row: Row): RefreshTokenRow {
+  return {
+    tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
+    createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
   };
 }
