@@ -168,7 +168,7 @@ function callFor(route: ConsoleRoute, deps: ConsoleDeps, holder: KeyHolder, req:
     if (!route.operations.includes(operation)) throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare ${operation}`);
     seen.operation = operation;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return invokeOperation(deps, { holder, operation, input, sourceIp: req.socket.remoteAddress }) as Promise<any>;
+    return invokeOperation(deps, { holder, operation, input, sourceIp: req.socket.remoteAddress, toShow: true }) as Promise<any>;
   };
 }
 
