@@ -187,8 +187,8 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   },
   'usage': {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
-    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',
-    run: (stores) => stores.meta.usage(),
+    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes, the 20 largest images',
+    run: async (stores) => ({ ...(await stores.meta.usage()), largestImages: await stores.meta.largestImages(20) }),
   },
   'usage-history': {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },

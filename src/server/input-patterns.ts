@@ -13,7 +13,7 @@ import { REPOSITORY_ARN } from '../ecr/repositories.ts';
 import { REFERENCE_KIND } from '../oci/path.ts';
 import { HTML_SPECIAL } from '../console/html.ts';
 import { LINE_BREAK, LIST_SEPARATORS } from '../console/repositories.ts';
-import { JSON_ERROR_POSITION, NOT_WORD } from '../console/json-errors.ts';
+import { JSON_ERROR_POSITION, NOT_WORD } from '../console/json-editor.ts';
 import { CREDENTIAL_STOP } from '../ecr/authenticate.ts';
 import { DIGEST, LOWER_HEX, NAME, TAG } from '../core/grammar.ts';
 import { NON_DISTRIBUTABLE } from '../core/manifest.ts';

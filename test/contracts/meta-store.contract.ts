@@ -340,6 +340,24 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(usage.storedBytes, 70);
       });
 
+      it('the largest images of the registry, every account, largest first with their tags', async (store) => {
+        const a = (await store.createRepository(ACCOUNT, 'a', SETTINGS, [], 1))!;
+        const b = (await store.createRepository(OTHER_ACCOUNT, 'b', SETTINGS, [], 1))!;
+        const sized = (repo: number, seed: string, imageSize: number) => ({ ...manifest(repo, seed), imageSize, pushedAt: imageSize });
+        const small = sized(a.id, 'small', 5);
+        const big = sized(b.id, 'big', 500);
+        const middle = sized(a.id, 'middle', 50);
+        await store.putManifest(small, 'v1', 1, false);
+        await store.putManifest(big, undefined, 1, false);
+        await store.putManifest(middle, 'z', 1, false);
+        await store.putManifest(middle, 'b', 1, false);
+        assert.deepEqual(await store.largestImages(2), [
+          { accountId: OTHER_ACCOUNT, repositoryName: 'b', digest: big.digest, tags: [], imageSize: 500, pushedAt: 500 },
+          { accountId: ACCOUNT, repositoryName: 'a', digest: middle.digest, tags: ['b', 'z'], imageSize: 50, pushedAt: 50 },
+        ]);
+        assert.equal((await store.largestImages(10)).length, 3);
+      });
+
       it('links: reachable from a repository once linked, until unlinked; found across the account; mounted from a holder', async (store) => {
         const { repo, blob } = await repoWithBlob(store, 'app', 'layer', 100);
         await store.linkBlob(repo.id, blob, 200);

@@ -7,12 +7,12 @@
 import pg from 'pg';
 import type {
   CreationTemplateRow,
-  AccessKeyRow, AuditRecord, AuditSearch, UsageSnapshot, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
+  AccessKeyRow, AuditRecord, AuditSearch, LargeImage, UsageSnapshot, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
-import { toImageScan, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
+import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -318,6 +318,12 @@ export class PostgresMetaStore implements MetaStore {
   async listBlobs(after: string, limit: number): Promise<GcCandidate[]> {
     return (await this.queries.rows('SELECT digest, size FROM blobs WHERE digest > $1 ORDER BY digest LIMIT $2', [after, limit]))
       .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  }
+
+  async largestImages(limit: number): Promise<LargeImage[]> {
+    return (await this.queries.rows(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
+        (SELECT string_agg(t.name, ',' ORDER BY t.name) FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AS tags
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT $1`, [limit])).map(toLargeImage);
   }
 
   async usage(): Promise<Usage> {

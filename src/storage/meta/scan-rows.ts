@@ -1,5 +1,5 @@
 // Rows of the scan and usage tables as the store's types, the same for SQLite and PostgreSQL.
-import type { ImageScan, UsageSnapshot, VulnSource } from './store.ts';
+import type { ImageScan, LargeImage, UsageSnapshot, VulnSource } from './store.ts';
 
 type Row = Record<string, unknown>;
 
@@ -41,5 +41,16 @@ export function toUsageSnapshot(row: Row): UsageSnapshot {
     referencedBytes: Number(row.referenced_bytes),
     repositories: Number(row.repositories),
     images: Number(row.images),
+  };
+}
+
+export function toLargeImage(row: Row): LargeImage {
+  return {
+    accountId: String(row.account_id),
+    repositoryName: String(row.repository_name),
+    digest: String(row.digest),
+    tags: row.tags ? String(row.tags).split(',') : [],
+    imageSize: Number(row.image_size),
+    pushedAt: Number(row.pushed_at),
   };
 }

@@ -12,10 +12,11 @@ import type {
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
   AuditSearch,
+  LargeImage,
   UsageSnapshot,
   NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
-import { toImageScan, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
+import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
 
@@ -332,6 +333,12 @@ export class SqliteMetaStore implements MetaStore {
       storedBytes: Number(stored.bytes),
       storedBlobs: Number(stored.n),
     };
+  }
+
+  async largestImages(limit: number): Promise<LargeImage[]> {
+    return this.sql(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
+        (SELECT group_concat(t.name, ',') FROM (SELECT name FROM tags WHERE repository_id = m.repository_id AND digest = m.digest ORDER BY name) t) AS tags
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT ?`).all(limit).map(toLargeImage);
   }
 
   async getBlob(digest: string): Promise<StoredBlob | undefined> {

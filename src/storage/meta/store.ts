@@ -209,6 +209,16 @@ export interface Usage {
   storedBlobs: number;
 }
 
+/** An image among the registry's largest. */
+export interface LargeImage {
+  accountId: string;
+  repositoryName: string;
+  digest: string;
+  tags: string[];
+  imageSize: number;
+  pushedAt: number;
+}
+
 /** What unlinkBlobIfUnreferenced did: unlinked, nothing to unlink, or refused because a manifest holds the blob. */
 export type BlobUnlink = 'unlinked' | 'unknown' | { referencedBy: string };
 
@@ -285,6 +295,8 @@ export interface BlobRecordStore {
   /** Every stored blob's digest and size, after `after` in digest order. */
   listBlobs(after: string, limit: number): Promise<GcCandidate[]>;
   usage(): Promise<Usage>;
+  /** The registry's largest images (any account), by image size, largest first. */
+  largestImages(limit: number): Promise<LargeImage[]>;
   /** Repositories of the account the blob is linked to, by name, at most `limit`: the sources an automatic
    * cross-repository mount may choose from (the caller still decides which it may pull from). */
   repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]>;

@@ -1,7 +1,7 @@
-// Where a JSON document the console was given goes wrong, for its editors (policies, lifecycle rules): a syntax
-// error at its line and column, or a grammar error ECR reported (`Statement[1]: Effect must be ...`, `unknown
-// top-level element 'X'`) at the line of the statement or element it names. The editor shows the line; the
-// message stays ECR's own.
+// The console's JSON editors (repository, registry and identity policies, lifecycle rules): a text area that,
+// after a refused save, shows where the text goes wrong: a syntax error at its line and column, or a grammar error
+// ECR reported (`Statement[1]: Effect must be ...`, `unknown top-level element 'X'`) at the line of the statement
+// or element it names. The message stays ECR's own; the script puts the cursor on that line.
 import { html, type Html } from './html.ts';
 
 export interface JsonErrorAt {
@@ -141,4 +141,22 @@ export function errorExcerpt(text: string, at: JsonErrorAt, id: string): Html {
 <p><strong>Line ${at.line}, column ${at.column}:</strong> ${at.message}</p>
 <pre>${rows}</pre>
 </div>`;
+}
+
+export interface EditorParts {
+  id: string;
+  /** The form field's name. */
+  name: string;
+  label: string;
+  text: string;
+  /** The error of the save that was refused (ECR's message), to show where it is. */
+  error?: string;
+  placeholder?: string;
+}
+
+export function jsonEditor(p: EditorParts): Html {
+  const at = p.error ? jsonErrorAt(p.text, p.error) : undefined;
+  return html`<label for="${p.id}">${p.label}</label>
+  <textarea id="${p.id}" name="${p.name}" spellcheck="false" ${p.placeholder ? html`placeholder="${p.placeholder}"` : ''} ${at ? html`data-error-line="${at.line}" data-error-column="${at.column}" aria-describedby="${p.id}-error" aria-invalid="true"` : ''}>${p.text}</textarea>
+  ${at ? errorExcerpt(p.text, at, `${p.id}-error`) : ''}`;
 }
