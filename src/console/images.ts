@@ -39,9 +39,9 @@ export function scanCell(i: ImageDetail): Html {
   const s = i.imageScanStatus;
   if (!s) return html`<span class="muted">Not scanned</span>`;
   const counts = i.imageScanFindingsSummary?.findingSeverityCounts ?? {};
-  const shown = SEVERITIES.filter((v) => counts[v]).map((v) => html`<span class="sev sev-${v.toLowerCase()}">${counts[v]} ${v}</span>`);
+  const shown = SEVERITIES.filter((v) => counts[v]).map((v) => html` <span class="sev sev-${v.toLowerCase()}">${counts[v]} ${v}</span>`);
   const none = s.status === 'COMPLETE' && shown.length === 0 ? html` <span class="muted">no findings</span>` : '';
-  return html`<span class="scan-status" title="${s.description ?? ''}">${s.status}</span>${none}${shown.length ? html` ${shown}` : ''}`;
+  return html`<span class="scan-status" title="${s.description ?? ''}">${s.status}</span>${none}${shown}`;
 }
 
 /** The platform manifests of an index, as the index lists them. */

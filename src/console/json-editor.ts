@@ -35,7 +35,8 @@ export function jsonSyntaxError(text: string): JsonErrorAt | undefined {
     const message = (e as Error).message;
     const position = JSON_ERROR_POSITION.exec(message);
     // "Unexpected end of JSON input" names no position: the end is where it goes wrong.
-    const offset = position ? Number(position[1]) : text.trimEnd().length;
+    // An error past the last character (a document cut short) is at the end of its last line that has any.
+    const offset = Math.min(position ? Number(position[1]) : text.length, text.trimEnd().length);
     const cut = message.indexOf(' in JSON at position');
     return { ...lineColumn(text, offset), message: cut > 0 ? message.slice(0, cut) : message };
   }
