@@ -77,6 +77,12 @@ export interface Config {
   metricsPublic: boolean;
   /** How often webhooks are given the new events (a recurring job). */
   webhookIntervalSeconds: number;
+  /** How often the registry's storage is recorded for the usage history (a recurring job; one snapshot a day is
+   * kept, the day's last). 0: never. */
+  usageSnapshotIntervalSeconds: number;
+  /** Days the metadata store keeps audit records (the console's audit search); older ones are deleted by an hourly
+   * job. 0: kept for ever. */
+  auditRetentionDays: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -105,6 +111,8 @@ const DEFAULTS: Config = {
   tlsReloadIntervalSeconds: 1,
   metricsPublic: false,
   webhookIntervalSeconds: 5,
+  usageSnapshotIntervalSeconds: 86400,
+  auditRetentionDays: 30,
 };
 
 /** Environment variable for each setting. */
@@ -147,6 +155,8 @@ const ENV: Record<string, keyof Config> = {
   BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
   BERTH_METRICS_PUBLIC: 'metricsPublic',
   BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
+  BERTH_USAGE_SNAPSHOT_INTERVAL_SECONDS: 'usageSnapshotIntervalSeconds',
+  BERTH_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
@@ -158,7 +168,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'usageSnapshotIntervalSeconds', 'auditRetentionDays', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

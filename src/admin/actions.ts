@@ -8,6 +8,7 @@ import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
 import type { JobStatus } from '../storage/meta/store.ts';
 import type { AdminAccess } from './access.ts';
 import { readSbom, RESCAN_JOB } from '../scan/scanner.ts';
+import { dayOf } from '../core/usage-history.ts';
 /** The import reads and validates OSV archives (a schema validator, a zip reader): loaded when it is used. */
 const vulndb = () => import('../scan/vulndb.ts');
 
@@ -38,6 +39,14 @@ export interface AdminArgs {
   repositories?: string[];
   /** delete-webhook */
   webhookId?: string;
+  /** audit-search: text the record contains, a time range (ISO 8601), the id the page goes on before, how many. */
+  contains?: string;
+  since?: string;
+  until?: string;
+  beforeId?: number;
+  limit?: number;
+  /** usage-history: how many days back. */
+  days?: number;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -178,8 +187,36 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   },
   'usage': {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
-    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',
-    run: (stores) => stores.meta.usage(),
+    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes, the 20 largest images',
+    run: async (stores) => ({ ...(await stores.meta.usage()), largestImages: await stores.meta.largestImages(20) }),
+  },
+  'usage-history': {
+    access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
+    summary: 'storage over time: the daily usage snapshots of the last --days (default 90)',
+    run: async (stores, a) => {
+      const days = a.days === undefined ? 90 : Number(a.days);
+      if (!Number.isInteger(days) || days < 1 || days > 3660) throw new IdentityError('--days must be a whole number from 1 to 3660');
+      const since = dayOf(stores.clock.now() - (days - 1) * 86_400_000);
+      return { snapshots: await stores.meta.listUsageSnapshots(since, days) };
+    },
+  },
+  'audit-search': {
+    access: { actions: ['berth:SearchAuditRecords'], resource: 'registry', registryWide: true },
+    summary: 'audit records kept in the metadata store, newest first (--contains <text>, --since/--until <ISO time>, --before-id <id>, --limit <n>)',
+    run: async (stores, a) => {
+      const time = (v: string | undefined, what: string) => {
+        if (v === undefined || v === '') return undefined;
+        const ms = Date.parse(v);
+        if (Number.isNaN(ms)) throw new IdentityError(`${what} must be a date and time (ISO 8601), not ${v}`);
+        return ms;
+      };
+      const limit = a.limit === undefined ? 100 : Number(a.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new IdentityError('--limit must be a whole number from 1 to 1000');
+      const beforeId = a.beforeId === undefined ? undefined : Number(a.beforeId);
+      if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw new IdentityError('--before-id must be a whole number');
+      const records = await stores.meta.searchAuditRecords({ contains: a.contains || undefined, since: time(a.since, '--since'), until: time(a.until, '--until'), beforeId, limit });
+      return { records: records.map((r) => ({ id: r.id, at: iso(r.at), record: JSON.parse(r.record) as unknown })) };
+    },
   },
   'put-webhook': {
     access: { actions: ['berth:PutWebhook'], resource: 'registry' },

@@ -100,6 +100,12 @@ async function main(argv: string[]): Promise<number> {
       'event-types': { type: 'string' },
       repositories: { type: 'string' },
       'webhook-id': { type: 'string' },
+      contains: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'before-id': { type: 'string' },
+      limit: { type: 'string' },
+      days: { type: 'string' },
     },
   });
   if (values.version) {
@@ -178,6 +184,12 @@ interface AdminFlags {
   sha256?: string;
   source?: string;
   image?: string;
+  contains?: string;
+  since?: string;
+  until?: string;
+  'before-id'?: string;
+  limit?: string;
+  days?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -201,6 +213,10 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       status: values.status, kind: values.kind,
       path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
       url: values.url, webhookId: values['webhook-id'],
+      contains: values.contains, since: values.since, until: values.until,
+      beforeId: values['before-id'] === undefined ? undefined : Number(values['before-id']),
+      limit: values.limit === undefined ? undefined : Number(values.limit),
+      days: values.days === undefined ? undefined : Number(values.days),
       eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
     };

@@ -101,7 +101,8 @@ export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest
       failures.push({ imageId: wireId(id), failureCode: 'ImageNotFound', failureReason: `Requested image not found: it is stored as ${manifest.mediaType}, which is not among the acceptedMediaTypes` });
       continue;
     }
-    ctx.registry.recordPull(repo, manifest, ctx.principal.arn);
+    // A manifest the console shows is not pulled (it keeps no pull time, as a lifecycle rule on pulls expects).
+    if (!ctx.toShow) ctx.registry.recordPull(repo, manifest, ctx.principal.arn);
     images.push({
       registryId: repo.accountId,
       repositoryName: repo.name,

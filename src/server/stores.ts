@@ -20,6 +20,8 @@ import { openMetaStore } from '../storage/meta/open.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
+import { AUDIT_RETENTION_JOB } from './audit-table.ts';
+import { recordUsageSnapshot, USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
 import { DIR_MODE, FILE_MODE, restrictNewFiles, secureDataDir } from './file-modes.ts';
 import { StorageSpace } from './storage-space.ts';
 
@@ -116,6 +118,13 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [WEBHOOK_JOB]: async () => {
         await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
         return webhooks.deliver();
+      },
+      // The day's storage, for the usage history (the console's chart).
+      [USAGE_SNAPSHOT_JOB]: () => recordUsageSnapshot(meta, clock.now()),
+      // Hourly: audit records past the retention, and this job's own runs older than a day.
+      [AUDIT_RETENTION_JOB]: async () => {
+        await meta.pruneJobs(AUDIT_RETENTION_JOB, Date.now() - 86_400_000);
+        return { deleted: config.auditRetentionDays > 0 ? await meta.pruneAuditRecords(clock.now() - config.auditRetentionDays * 86_400_000) : 0 };
       },
     },
   });

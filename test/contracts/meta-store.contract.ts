@@ -340,6 +340,24 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(usage.storedBytes, 70);
       });
 
+      it('the largest images of the registry, every account, largest first with their tags', async (store) => {
+        const a = (await store.createRepository(ACCOUNT, 'a', SETTINGS, [], 1))!;
+        const b = (await store.createRepository(OTHER_ACCOUNT, 'b', SETTINGS, [], 1))!;
+        const sized = (repo: number, seed: string, imageSize: number) => ({ ...manifest(repo, seed), imageSize, pushedAt: imageSize });
+        const small = sized(a.id, 'small', 5);
+        const big = sized(b.id, 'big', 500);
+        const middle = sized(a.id, 'middle', 50);
+        await store.putManifest(small, 'v1', 1, false);
+        await store.putManifest(big, undefined, 1, false);
+        await store.putManifest(middle, 'z', 1, false);
+        await store.putManifest(middle, 'b', 1, false);
+        assert.deepEqual(await store.largestImages(2), [
+          { accountId: OTHER_ACCOUNT, repositoryName: 'b', digest: big.digest, tags: [], imageSize: 500, pushedAt: 500 },
+          { accountId: ACCOUNT, repositoryName: 'a', digest: middle.digest, tags: ['b', 'z'], imageSize: 50, pushedAt: 50 },
+        ]);
+        assert.equal((await store.largestImages(10)).length, 3);
+      });
+
       it('links: reachable from a repository once linked, until unlinked; found across the account; mounted from a holder', async (store) => {
         const { repo, blob } = await repoWithBlob(store, 'app', 'layer', 100);
         await store.linkBlob(repo.id, blob, 200);
@@ -460,6 +478,40 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const all = await walk<AuditRecord>(2, async (after) => store.listAuditRecords(after?.id ?? 0, 2));
         assert.deepEqual(all.map((r) => [r.at, JSON.parse(r.record).n]), [[5, 1], [4, 2], [6, 3]]);
         assert.ok(all[0].id < all[1].id && all[1].id < all[2].id);
+      });
+
+      it('audit records are searched newest first by text and time, in pages, and pruned by age', async (store, db) => {
+        const other = await db.open();
+        await store.appendAuditRecords([
+          { at: 10, record: '{"principal":"arn:aws:iam::1:user/ci","action":"ecr:BatchGetImage"}' },
+          { at: 20, record: '{"principal":"arn:aws:iam::1:user/ci","action":"ecr:PutImage"}' },
+        ]);
+        await other.appendAuditRecords([{ at: 30, record: '{"principal":"arn:aws:iam::1:root","action":"ecr:PutImage"}' }, { at: 40, record: '{"x":"100%_"}' }]);
+        const n = (rs: AuditRecord[]) => rs.map((r) => r.at);
+        assert.deepEqual(n(await store.searchAuditRecords({ limit: 10 })), [40, 30, 20, 10]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'user/ci', limit: 10 })), [20, 10]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'ecr:PutImage', since: 20, until: 30, limit: 10 })), [20]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: '%_', limit: 10 })), [40], 'the text is matched as it is, no wildcard');
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'USER/CI', limit: 10 })), [], 'case-sensitive');
+        const first = await store.searchAuditRecords({ contains: 'ecr:', limit: 2 });
+        assert.deepEqual(n(first), [30, 20]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'ecr:', beforeId: first[1].id, limit: 2 })), [10]);
+        assert.equal(await other.pruneAuditRecords(30), 2);
+        assert.deepEqual(n(await store.searchAuditRecords({ limit: 10 })), [40, 30]);
+        assert.equal(await store.pruneAuditRecords(30), 0);
+      });
+    });
+
+    describe('UsageHistoryStore', () => {
+      it('one snapshot a day, replaced when taken again that day, listed oldest first from a day on', async (store, db) => {
+        const other = await db.open();
+        const snap = (day: string, at: number, storedBytes: number) => ({ day, at, storedBytes, referencedBytes: storedBytes - 1, repositories: 2, images: 5_000_000_000 });
+        await store.recordUsageSnapshot(snap('2025-01-02', 2, 200));
+        await other.recordUsageSnapshot(snap('2025-01-01', 1, 100));
+        await other.recordUsageSnapshot(snap('2025-01-02', 3, 10_000_000_000_000));
+        assert.deepEqual(await store.listUsageSnapshots('2025-01-01', 10), [snap('2025-01-01', 1, 100), snap('2025-01-02', 3, 10_000_000_000_000)]);
+        assert.deepEqual((await store.listUsageSnapshots('2025-01-02', 10)).map((s) => s.day), ['2025-01-02']);
+        assert.deepEqual((await store.listUsageSnapshots('2024-12-31', 1)).map((s) => s.day), ['2025-01-01']);
       });
     });
 

@@ -297,4 +297,15 @@ export const POSTGRES_MIGRATIONS: string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- Daily usage snapshots (the usage-snapshot job): the registry's storage over time, one row a day (UTC).
+  CREATE TABLE usage_snapshots (
+    day TEXT COLLATE "C" PRIMARY KEY,
+    at BIGINT NOT NULL,
+    stored_bytes BIGINT NOT NULL,
+    referenced_bytes BIGINT NOT NULL,
+    repositories INTEGER NOT NULL,
+    images BIGINT NOT NULL
+  );
+  `,
 ];

@@ -7,12 +7,12 @@
 import pg from 'pg';
 import type {
   CreationTemplateRow,
-  AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
+  AccessKeyRow, AuditRecord, AuditSearch, LargeImage, UsageSnapshot, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
-import { toImageScan, toVulnSource } from './scan-rows.ts';
+import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -320,6 +320,12 @@ export class PostgresMetaStore implements MetaStore {
       .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
   }
 
+  async largestImages(limit: number): Promise<LargeImage[]> {
+    return (await this.queries.rows(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
+        (SELECT string_agg(t.name, ',' ORDER BY t.name) FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AS tags
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT $1`, [limit])).map(toLargeImage);
+  }
+
   async usage(): Promise<Usage> {
     const repositories = (await this.queries.rows(`SELECT r.name, r.account_id,
         (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id) AS images,
@@ -585,6 +591,35 @@ export class PostgresMetaStore implements MetaStore {
   async listAuditRecords(after: number, limit: number): Promise<AuditRecord[]> {
     return (await this.queries.rows('SELECT id, at, record FROM audit_records WHERE id > $1 ORDER BY id LIMIT $2', [after, limit]))
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
+  }
+
+  async searchAuditRecords(q: AuditSearch): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const arg = (v: string | number) => { args.push(v); return `$${args.length}`; };
+    if (q.contains) where.push(`strpos(record, ${arg(q.contains)}) > 0`);
+    if (q.since !== undefined) where.push(`at >= ${arg(q.since)}`);
+    if (q.until !== undefined) where.push(`at < ${arg(q.until)}`);
+    if (q.beforeId !== undefined) where.push(`id < ${arg(q.beforeId)}`);
+    const limit = arg(q.limit);
+    return (await this.queries.rows(`SELECT id, at, record FROM audit_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, args))
+      .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
+  }
+
+  async pruneAuditRecords(before: number): Promise<number> {
+    return this.queries.run('DELETE FROM audit_records WHERE at < $1', [before]);
+  }
+
+  // --- usage snapshots ---
+
+  async recordUsageSnapshot(s: UsageSnapshot): Promise<void> {
+    await this.queries.run(`INSERT INTO usage_snapshots (day, at, stored_bytes, referenced_bytes, repositories, images) VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (day) DO UPDATE SET at = excluded.at, stored_bytes = excluded.stored_bytes, referenced_bytes = excluded.referenced_bytes,
+      repositories = excluded.repositories, images = excluded.images`, [s.day, s.at, s.storedBytes, s.referencedBytes, s.repositories, s.images]);
+  }
+
+  async listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]> {
+    return (await this.queries.rows('SELECT * FROM usage_snapshots WHERE day >= $1 ORDER BY day LIMIT $2', [sinceDay, limit])).map(toUsageSnapshot);
   }
 
   // --- repository creation templates ---

@@ -315,4 +315,15 @@ export const SQLITE_MIGRATIONS: string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- Daily usage snapshots (the usage-snapshot job): the registry's storage over time, one row a day (UTC).
+  CREATE TABLE usage_snapshots (
+    day TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL,
+    referenced_bytes INTEGER NOT NULL,
+    repositories INTEGER NOT NULL,
+    images INTEGER NOT NULL
+  );
+  `,
 ];

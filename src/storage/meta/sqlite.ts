@@ -11,9 +11,12 @@ import type {
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
+  AuditSearch,
+  LargeImage,
+  UsageSnapshot,
   NewEvent, StoredEvent, WebhookRow,
 } from './store.ts';
-import { toImageScan, toVulnSource } from './scan-rows.ts';
+import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
 
@@ -330,6 +333,12 @@ export class SqliteMetaStore implements MetaStore {
       storedBytes: Number(stored.bytes),
       storedBlobs: Number(stored.n),
     };
+  }
+
+  async largestImages(limit: number): Promise<LargeImage[]> {
+    return this.sql(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
+        (SELECT group_concat(t.name, ',') FROM (SELECT name FROM tags WHERE repository_id = m.repository_id AND digest = m.digest ORDER BY name) t) AS tags
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT ?`).all(limit).map(toLargeImage);
   }
 
   async getBlob(digest: string): Promise<StoredBlob | undefined> {
@@ -948,6 +957,31 @@ export class SqliteMetaStore implements MetaStore {
   async listAuditRecords(after: number, limit: number): Promise<AuditRecord[]> {
     return this.sql('SELECT id, at, record FROM audit_records WHERE id > ? ORDER BY id LIMIT ?').all(after, limit)
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
+  }
+
+  async searchAuditRecords(q: AuditSearch): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.contains) { where.push('instr(record, ?) > 0'); args.push(q.contains); }
+    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
+    if (q.until !== undefined) { where.push('at < ?'); args.push(q.until); }
+    if (q.beforeId !== undefined) { where.push('id < ?'); args.push(q.beforeId); }
+    return this.sql(`SELECT id, at, record FROM audit_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(...args, q.limit)
+      .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
+  }
+
+  async pruneAuditRecords(before: number): Promise<number> {
+    return Number(this.sql('DELETE FROM audit_records WHERE at < ?').run(before).changes);
+  }
+
+  async recordUsageSnapshot(s: UsageSnapshot): Promise<void> {
+    this.sql(`INSERT INTO usage_snapshots (day, at, stored_bytes, referenced_bytes, repositories, images) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (day) DO UPDATE SET at = excluded.at, stored_bytes = excluded.stored_bytes, referenced_bytes = excluded.referenced_bytes,
+      repositories = excluded.repositories, images = excluded.images`).run(s.day, s.at, s.storedBytes, s.referencedBytes, s.repositories, s.images);
+  }
+
+  async listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]> {
+    return this.sql('SELECT * FROM usage_snapshots WHERE day >= ? ORDER BY day LIMIT ?').all(sinceDay, limit).map(toUsageSnapshot);
   }
 
   async createCreationTemplate(t: CreationTemplateRow): Promise<boolean> {

@@ -209,6 +209,16 @@ export interface Usage {
   storedBlobs: number;
 }
 
+/** An image among the registry's largest. */
+export interface LargeImage {
+  accountId: string;
+  repositoryName: string;
+  digest: string;
+  tags: string[];
+  imageSize: number;
+  pushedAt: number;
+}
+
 /** What unlinkBlobIfUnreferenced did: unlinked, nothing to unlink, or refused because a manifest holds the blob. */
 export type BlobUnlink = 'unlinked' | 'unknown' | { referencedBy: string };
 
@@ -285,6 +295,8 @@ export interface BlobRecordStore {
   /** Every stored blob's digest and size, after `after` in digest order. */
   listBlobs(after: string, limit: number): Promise<GcCandidate[]>;
   usage(): Promise<Usage>;
+  /** The registry's largest images (any account), by image size, largest first. */
+  largestImages(limit: number): Promise<LargeImage[]>;
   /** Repositories of the account the blob is linked to, by name, at most `limit`: the sources an automatic
    * cross-repository mount may choose from (the caller still decides which it may pull from). */
   repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]>;
@@ -433,11 +445,47 @@ export interface WebhookStore {
   updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void>;
 }
 
+/** A search of audit records: each given criterion must hold. */
+export interface AuditSearch {
+  /** Text the record's JSON contains (case-sensitive). */
+  contains?: string;
+  /** Records at or after this time (ms), and before `until`. */
+  since?: number;
+  until?: number;
+  /** Records with an id below this one (the next page of a search, newest first). */
+  beforeId?: number;
+  limit: number;
+}
+
 /** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
 export interface AuditStore {
   appendAuditRecords(records: { at: number; record: string }[]): Promise<void>;
   /** Records in the order they were appended, after the id `after`. */
   listAuditRecords(after: number, limit: number): Promise<AuditRecord[]>;
+  /** Records matching the search, newest first. */
+  searchAuditRecords(search: AuditSearch): Promise<AuditRecord[]>;
+  /** Deletes the records older than `before` (ms); returns how many. */
+  pruneAuditRecords(before: number): Promise<number>;
+}
+
+/** The registry's storage on one day (UTC), as the daily usage job recorded it. */
+export interface UsageSnapshot {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  /** When it was taken (ms). */
+  at: number;
+  storedBytes: number;
+  referencedBytes: number;
+  repositories: number;
+  images: number;
+}
+
+/** Daily usage snapshots: storage over time. */
+export interface UsageHistoryStore {
+  /** Records the day's snapshot, replacing one taken earlier that day. */
+  recordUsageSnapshot(snapshot: UsageSnapshot): Promise<void>;
+  /** Snapshots of the days from `sinceDay` on (YYYY-MM-DD), oldest first, at most `limit`. */
+  listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]>;
 }
 
 /** Accounts, users, access keys, refresh tokens and console sessions. */
@@ -597,6 +645,6 @@ export interface ScanStore {
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore, UsageHistoryStore {
   close(): Promise<void>;
 }
