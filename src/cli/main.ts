@@ -100,6 +100,11 @@ async function main(argv: string[]): Promise<number> {
       'event-types': { type: 'string' },
       repositories: { type: 'string' },
       'webhook-id': { type: 'string' },
+      region: { type: 'string' },
+      'registry-id': { type: 'string' },
+      'destination-type': { type: 'string' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
     },
   });
   if (values.version) {
@@ -159,6 +164,12 @@ Output is JSON. Secret access keys are printed once, when created, and kept encr
 
 interface AdminFlags {
   help?: boolean;
+  region?: string;
+  'registry-id'?: string;
+  'destination-type'?: string;
+  username?: string;
+  /** A secret is read from a file, never given on the command line. */
+  'password-file'?: string;
   url?: string;
   'webhook-id'?: string;
   'event-types'?: string;
@@ -203,6 +214,8 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       url: values.url, webhookId: values['webhook-id'],
       eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
+      region: values.region, registryId: values['registry-id'], destinationType: values['destination-type'], username: values.username,
+      password: values['password-file'] === undefined ? undefined : readFileSync(values['password-file'], 'utf8').trim(),
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server
