@@ -47,6 +47,13 @@ export interface AdminArgs {
   limit?: number;
   /** usage-history: how many days back. */
   days?: number;
+  /** put-/delete-replication-destination: the ECR destination (region, registry id); put: where it is (`url`), its
+   * type (berth or oci) and the credentials to push there. */
+  region?: string;
+  registryId?: string;
+  destinationType?: string;
+  username?: string;
+  password?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -256,6 +263,22 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['iam:DeleteAccessKey'], resource: 'key-owner' },
     summary: 'delete an access key (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
+  },
+  // Replication destinations (src/replication/destinations.ts).
+  'put-replication-destination': {
+    access: { actions: ['berth:PutReplicationDestination'], resource: 'registry' },
+    summary: 'say where a replication destination is (--region, --registry-id, --url, --destination-type berth|oci, --username, --password-file)',
+    run: ({ replicationDestinations }, a, acct) => replicationDestinations.put(a.account ?? acct, a),
+  },
+  'list-replication-destinations': {
+    access: { actions: ['berth:ListReplicationDestinations'], resource: 'registry' },
+    summary: "list an account's replication destinations (without their secrets)",
+    run: async ({ replicationDestinations }, a, acct) => ({ destinations: await replicationDestinations.list(a.account ?? acct) }),
+  },
+  'delete-replication-destination': {
+    access: { actions: ['berth:DeleteReplicationDestination'], resource: 'registry' },
+    summary: 'delete a replication destination (--region, --registry-id)',
+    run: ({ replicationDestinations }, a, acct) => replicationDestinations.delete(a.account ?? acct, a),
   },
 };
 

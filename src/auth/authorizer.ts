@@ -110,6 +110,26 @@ export class Authorizer {
     return result!;
   }
 
+  /**
+   * Decides an action of a principal against a resource-based policy kept outside this registry: a replication
+   * destination's registry policy, read from it (ECR requires that it allow `ecr:ReplicateImage` to the source
+   * account). Evaluated and audited as every other decision; the principal's identity side is its own account's.
+   */
+  async authorizeByResourcePolicy(req: { principal: Principal; resource: string; resourceAccount: string; policyName: string; policyText: string }, action: Action): Promise<Decision> {
+    const { principal } = req;
+    const resource = this.parse(req.policyName, req.policyText, 'resource');
+    const identity = await this.identityPolicies(principal);
+    const decision = evaluate({ identity, resource }, {
+      principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
+      action, resource: req.resource, resourceAccount: req.resourceAccount, keys: { 'aws:CurrentTime': new Date(this.now()).toISOString() },
+    });
+    this.audit.info({
+      principal: principal.arn, action, resource: req.resource, allowed: decision.allowed, effect: decision.effect,
+      ...(decision.policy ? { policy: decision.policy } : {}), reason: decision.reason,
+    });
+    return decision;
+  }
+
   /** The policies that apply to the request, and its condition keys. */
   private async gather(req: Omit<AuthzRequest, 'action'>): Promise<{ policies: Policies & { registry?: RegistryPolicy }; keys: RequestContext['keys'] }> {
     const { principal, repository, scope } = req;

@@ -106,6 +106,11 @@ async function main(argv: string[]): Promise<number> {
       'before-id': { type: 'string' },
       limit: { type: 'string' },
       days: { type: 'string' },
+      region: { type: 'string' },
+      'registry-id': { type: 'string' },
+      'destination-type': { type: 'string' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
     },
   });
   if (values.version) {
@@ -165,6 +170,12 @@ Output is JSON. Secret access keys are printed once, when created, and kept encr
 
 interface AdminFlags {
   help?: boolean;
+  region?: string;
+  'registry-id'?: string;
+  'destination-type'?: string;
+  username?: string;
+  /** A secret is read from a file, never given on the command line. */
+  'password-file'?: string;
   url?: string;
   'webhook-id'?: string;
   'event-types'?: string;
@@ -219,6 +230,8 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       days: values.days === undefined ? undefined : Number(values.days),
       eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
+      region: values.region, registryId: values['registry-id'], destinationType: values['destination-type'], username: values.username,
+      password: values['password-file'] === undefined ? undefined : readFileSync(values['password-file'], 'utf8').trim(),
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

@@ -5,7 +5,7 @@
 import { imageAction } from './events.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
-import type { MetaStore, Page, Referrer, Repository, ScanOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
+import type { MetaStore, Page, Referrer, ReplicationOnWrite, Repository, ScanOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
 import { fail, isStorageFull } from './errors.ts';
 import { LastUse } from './last-use.ts';
 import { digestOfStream } from './digest.ts';
@@ -47,6 +47,9 @@ export interface ManifestPut {
 /** What decides whether a manifest pushed anew is scanned (src/scan/scanner.ts): the scan to start with its write. */
 export type ScanOnPush = (repo: Repository, manifest: { digest: string; mediaType: string; artifactType: string | null; subject: string | null }) => Promise<ScanOnWrite | undefined>;
 
+/** What decides whether a push is replicated (src/core/replication.ts): the replication to start with its write. */
+export type ReplicateOnPush = (repo: Repository, manifest: { digest: string; tag?: string; subject: string | null; annotations: Record<string, string> | null }) => Promise<ReplicationOnWrite | undefined>;
+
 /** How many repositories holding a blob an automatic mount considers (each needs an authorization decision). */
 const MOUNT_CANDIDATES = 32;
 
@@ -66,6 +69,8 @@ export class Registry {
   readonly lastUse: LastUse;
   /** Scan on push: set by the scanner when it is wired in (none: nothing is scanned). */
   scanOnPush?: ScanOnPush;
+  /** Replication on push: set when replication is wired in (none: nothing is replicated). */
+  replicateOnPush?: ReplicateOnPush;
   /** Told the bytes of each chunk appended to an upload (the server's metrics). */
   uploadedBytes?: (bytes: number) => void;
 
@@ -312,7 +317,8 @@ export class Registry {
       manifests: manifest.manifests,
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
-    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag));
+    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag),
+    await this.replicateOnPush?.(repo, { digest, tag, subject: manifest.subject?.digest ?? null, annotations: manifest.annotations ?? null }));
     if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {

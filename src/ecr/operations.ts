@@ -13,6 +13,7 @@ import * as pullTimeExclusions from './pull-time-exclusions.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as referrers from './referrers.ts';
 import * as registry from './registry.ts';
+import * as replication from './replication.ts';
 import * as repositories from './repositories.ts';
 import * as scanning from './scanning.ts';
 import * as settings from './settings.ts';
@@ -84,11 +85,17 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   RegisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.registerPullTimeUpdateExclusion),
   DeregisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.deregisterPullTimeUpdateExclusion),
   ListPullTimeUpdateExclusions: onRegistry(pullTimeExclusions.listPullTimeUpdateExclusions),
+  // Replication (src/ecr/replication.ts); the backfill operations are hand-written into the model (model-extra.ts).
+  PutReplicationConfiguration: onRegistry(replication.putReplicationConfiguration),
+  DescribeImageReplicationStatus: repository(replication.describeImageReplicationStatus),
+  StartReplicationBackfill: onRegistry(replication.startReplicationBackfill),
+  StopReplicationBackfill: onRegistry(replication.stopReplicationBackfill),
+  ListReplicationBackfills: onRegistry(replication.listReplicationBackfills),
+  DescribeReplicationBackfillResults: onRegistry(replication.describeReplicationBackfillResults),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
-  [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],
   [/Signing/, 'image signing'],
   [/ImageStorageClass/, 'archive storage'],

@@ -66,7 +66,7 @@ export async function batchGetRepositoryScanningConfiguration(ctx: EcrContext, _
 }
 
 /** The image an imageId names (a tag or a digest), or ImageNotFoundException / InvalidParameterException. */
-async function imageDigest(ctx: EcrContext, repo: Repository, id: { imageDigest?: string; imageTag?: string }): Promise<string> {
+export async function imageDigest(ctx: EcrContext, repo: Repository, id: { imageDigest?: string; imageTag?: string }): Promise<string> {
   const resolved = await ctx.images.resolve(repo, id);
   if ('failure' in resolved) {
     if (resolved.failure === 'ImageNotFound') {

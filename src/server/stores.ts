@@ -1,6 +1,9 @@
 // Opening a data directory: the metadata and blob stores, the default account and its root key, and the core
 // services built on them. The server and the `berth` maintenance commands share this.
 import { Webhooks, WEBHOOK_JOB } from '../core/webhooks.ts';
+import { BACKFILL_JOB, REPLICATION_JOB, type ReplicationJob } from '../core/replication.ts';
+import { ReplicationDestinations } from '../replication/destinations.ts';
+import { Replicator, type BackfillJob } from '../replication/worker.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
@@ -41,6 +44,9 @@ export interface Stores {
   collector: Collector;
   /** Webhooks, and their delivery from the events outbox (WEBHOOK_JOB). */
   webhooks: Webhooks;
+  /** Replication destinations (admin resources) and the worker that copies images to them. */
+  replicationDestinations: ReplicationDestinations;
+  replicator: Replicator;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -106,6 +112,9 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
   };
   const webhooks = new Webhooks(meta, box, config.region, clock.now);
+  const replicationDestinations = new ReplicationDestinations(meta, box, clock.now);
+  const replicator = new Replicator(registry, replicationDestinations, audit, clock.now, log);
+  registry.replicateOnPush = replicator.replicationOnPush;
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -115,6 +124,8 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
       // Every few seconds: its own succeeded runs older than an hour are not kept.
+      [REPLICATION_JOB]: (p, job) => replicator.run(p as ReplicationJob, job),
+      [BACKFILL_JOB]: (p) => replicator.backfill(p as BackfillJob),
       [WEBHOOK_JOB]: async () => {
         await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
         return webhooks.deliver();
@@ -129,7 +140,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {

@@ -547,6 +547,70 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('ReplicationStore', () => {
+      const job = (n: string) => ({ kind: 'replication', payload: JSON.stringify({ n }), runAt: 1, maxAttempts: 3 });
+      const WEST = { region: 'us-west-2', registryId: OTHER_ACCOUNT };
+      const EAST = { region: 'eu-east-1', registryId: OTHER_ACCOUNT };
+
+      it('destinations: one per account, region and registry id, replaced, listed in order, deleted once', async (store) => {
+        const row = (region: string, endpoint: string) => ({ accountId: ACCOUNT, region, registryId: OTHER_ACCOUNT, kind: 'berth' as const, endpoint, username: 'AKIA', secretCiphertext: 'v1.x', createdAt: 1, updatedAt: 1 });
+        await store.putReplicationDestination(row('us-west-2', 'http://a'));
+        await store.putReplicationDestination(row('eu-east-1', 'http://b'));
+        await store.putReplicationDestination({ ...row('us-west-2', 'http://c'), kind: 'oci', username: null, secretCiphertext: null, updatedAt: 2 });
+        assert.deepEqual((await store.listReplicationDestinations(ACCOUNT)).map((d) => `${d.region} ${d.endpoint} ${d.kind} ${d.username}`), ['eu-east-1 http://b berth AKIA', 'us-west-2 http://c oci null']);
+        assert.deepEqual(await store.listReplicationDestinations(OTHER_ACCOUNT), []);
+        assert.equal((await store.getReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT))?.updatedAt, 2);
+        assert.equal(await store.deleteReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT), true);
+        assert.equal(await store.deleteReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT), false);
+      });
+
+      it('a push starts replication in its transaction when the manifest is new or its tag moves; statuses per destination', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'replicated');
+        await store.putManifest(m, 'v1', 10, false, undefined, undefined, { destinations: [WEST, EAST], jobs: [job('w'), job('e')] });
+        assert.deepEqual((await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status}`), ['eu-east-1 IN_PROGRESS', 'us-west-2 IN_PROGRESS']);
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 2);
+        await store.putManifest(m, 'v1', 11, false, undefined, undefined, { destinations: [WEST], jobs: [job('again')] });
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 2, 'nothing new: no replication');
+        await store.setReplicationStatus(repo.id, m.digest, WEST, 'FAILED', 'refused', 12);
+        await store.putManifest(m, 'v2', 13, false, undefined, undefined, { destinations: [WEST], jobs: [job('tag')] });
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 3, 'a new tag is replicated');
+        assert.deepEqual((await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status} ${s.failureReason}`), ['eu-east-1 IN_PROGRESS null', 'us-west-2 IN_PROGRESS null']);
+        await store.setReplicationStatus(repo.id, m.digest, EAST, 'COMPLETE', null, 14);
+        assert.equal((await store.listReplicationStatuses(repo.id, m.digest))[0].status, 'COMPLETE');
+        await store.startReplication(repo.id, 'sha256:' + '0'.repeat(64), { destinations: [WEST], jobs: [job('missing')] }, 15);
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 3, 'an image that is gone starts nothing');
+        await store.deleteRepository(repo.id);
+        assert.deepEqual(await store.listReplicationStatuses(repo.id, m.digest), [], 'statuses go with their repository');
+      });
+
+      it('backfills: one in progress per region, at most N in all; stopping; progress; results', async (store) => {
+        const row = (id: string, region: string, startedAt: number) => ({ id, accountId: ACCOUNT, region, registryId: OTHER_ACCOUNT, status: 'PREPARING' as const, failureCode: null,
+          total: null, completed: 0, failed: 0, failureCodes: [], startedAt, endedAt: null });
+        const bf = { kind: 'replication-backfill', payload: '{}', runAt: 1, maxAttempts: 1 };
+        assert.equal(await store.startReplicationBackfill(row('b1', 'us-west-2', 1), 2, bf), 'started');
+        assert.equal(await store.startReplicationBackfill(row('b2', 'us-west-2', 2), 2, bf), 'in-progress');
+        assert.equal(await store.startReplicationBackfill(row('b3', 'eu-east-1', 3), 2, bf), 'started');
+        assert.equal(await store.startReplicationBackfill(row('b4', 'ap-south-1', 4), 2, bf), 'limit');
+        assert.equal((await store.listJobs({ kind: 'replication-backfill' }, undefined, 10)).length, 2);
+        assert.deepEqual((await store.listReplicationBackfills(ACCOUNT)).map((b) => b.id), ['b3', 'b1'], 'newest first');
+        assert.equal(await store.getReplicationBackfill(OTHER_ACCOUNT, 'b1'), undefined);
+        assert.equal((await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', total: 3, completed: 1, failureCodes: ['X'] }))?.status, 'IN_PROGRESS');
+        assert.equal((await store.stopReplicationBackfill(ACCOUNT, 'b1') as { status: string }).status, 'STOPPING');
+        assert.equal((await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', completed: 2 }))?.status, 'STOPPING', 'a backfill being stopped stays STOPPING');
+        const ended = await store.updateReplicationBackfill('b1', { status: 'COMPLETE', endedAt: 9 });
+        assert.deepEqual([ended?.status, ended?.completed, ended?.total, ended?.failureCodes], ['STOPPED', 2, 3, ['X']]);
+        assert.equal(await store.stopReplicationBackfill(ACCOUNT, 'b1'), 'invalid');
+        assert.equal(await store.stopReplicationBackfill(ACCOUNT, 'nope'), undefined);
+        assert.equal(await store.startReplicationBackfill(row('b5', 'us-west-2', 5), 2, bf), 'started', 'a region whose backfill ended takes a new one');
+        await store.putReplicationBackfillResult('b1', { repositoryName: 'b', digest: 'sha256:2', tag: null, status: 'FAILED', failureCode: 'F' });
+        await store.putReplicationBackfillResult('b1', { repositoryName: 'a', digest: 'sha256:1', tag: 'v1', status: 'FAILED', failureCode: 'F' });
+        await store.putReplicationBackfillResult('b1', { repositoryName: 'a', digest: 'sha256:1', tag: 'v1', status: 'COMPLETE', failureCode: null });
+        assert.deepEqual((await store.listReplicationBackfillResults('b1')).map((r) => `${r.repositoryName} ${r.tag} ${r.status}`), ['a v1 COMPLETE', 'b null FAILED']);
+        assert.deepEqual((await store.listReplicationBackfillResults('b1', 'FAILED')).map((r) => r.repositoryName), ['b']);
+      });
+    });
+
     describe('IdentityStore', () => {
       it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
         await store.ensureAccount(ACCOUNT, 2);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import {
   CreatePullThroughCacheRuleCommand, CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
   GetAuthorizationTokenCommand,
-  PutReplicationConfigurationCommand, type ECRClient,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
@@ -164,9 +164,6 @@ describe('ECR protocol, SigV4 and registry operations', () => {
     const repositoryName = uniqueName('proto-later');
     await ecr.send(new CreateRepositoryCommand({ repositoryName }));
     const calls: [string, () => Promise<unknown>][] = [
-      ['PutReplicationConfiguration', () => ecr.send(new PutReplicationConfigurationCommand({
-        replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: account }] }] },
-      }))],
       ['CreatePullThroughCacheRule', () => ecr.send(new CreatePullThroughCacheRuleCommand({
         ecrRepositoryPrefix: 'cache', upstreamRegistryUrl: 'public.ecr.aws',
       }))],

@@ -308,4 +308,54 @@ export const POSTGRES_MIGRATIONS: string[] = [
     images BIGINT NOT NULL
   );
   `,
+  `
+  -- Replication (src/replication/): where each destination (region, registry id) of an account is, with its
+  -- credentials encrypted; each image's status per destination; backfills and their per-image results.
+  CREATE TABLE replication_destinations (
+    account_id TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    registry_id TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    username TEXT,
+    secret_ciphertext TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, region, registry_id)
+  );
+  CREATE TABLE replication_statuses (
+    repository_id BIGINT NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    digest TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    registry_id TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (repository_id, digest, region, registry_id)
+  );
+  CREATE TABLE replication_backfills (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    account_id TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    registry_id TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    total BIGINT,
+    completed BIGINT NOT NULL DEFAULT 0,
+    failed BIGINT NOT NULL DEFAULT 0,
+    failure_codes TEXT NOT NULL DEFAULT '[]',
+    started_at BIGINT NOT NULL,
+    ended_at BIGINT
+  );
+  CREATE INDEX replication_backfills_account ON replication_backfills (account_id, started_at);
+  CREATE TABLE replication_backfill_results (
+    backfill_id TEXT COLLATE "C" NOT NULL REFERENCES replication_backfills (id) ON DELETE CASCADE,
+    repository_name TEXT COLLATE "C" NOT NULL,
+    digest TEXT COLLATE "C" NOT NULL,
+    tag TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    PRIMARY KEY (backfill_id, repository_name, digest, tag)
+  );
+  `,
 ];

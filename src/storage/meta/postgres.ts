@@ -11,8 +11,10 @@ import type {
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   NewEvent, StoredEvent, WebhookRow,
+  ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
 } from './store.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
+import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -357,7 +359,7 @@ export class PostgresMetaStore implements MetaStore {
     return digests.filter((d) => !found.has(d));
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite): Promise<ManifestWrite> {
     return this.transaction(async (q) => {
       // A repository being deleted is waited for (its delete holds its row), then found gone.
       if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
@@ -414,6 +416,7 @@ export class PostgresMetaStore implements MetaStore {
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, [m.repositoryId, tag, m.digest, now]);
       }
       if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) await this.insertEvent(q, event);
+      if (replication && (created || (tag !== undefined && previousTagDigest !== m.digest))) await beginReplication(q, m.repositoryId, m.digest, replication, now);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -1022,6 +1025,100 @@ export class PostgresMetaStore implements MetaStore {
       return ids;
     });
   }
+
+  // --- replication ---
+
+  async putReplicationDestination(d: ReplicationDestinationRow): Promise<void> {
+    await this.queries.run(`INSERT INTO replication_destinations (account_id, region, registry_id, kind, endpoint, username, secret_ciphertext, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (account_id, region, registry_id) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint,
+      username = excluded.username, secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at`,
+    [d.accountId, d.region, d.registryId, d.kind, d.endpoint, d.username, d.secretCiphertext, d.createdAt, d.updatedAt]);
+  }
+
+  async getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM replication_destinations WHERE account_id = $1 AND region = $2 AND registry_id = $3', [accountId, region, registryId]);
+    return row ? toReplicationDestination(row) : undefined;
+  }
+
+  async listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]> {
+    return (await this.queries.rows('SELECT * FROM replication_destinations WHERE account_id = $1 ORDER BY region, registry_id', [accountId])).map(toReplicationDestination);
+  }
+
+  async deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM replication_destinations WHERE account_id = $1 AND region = $2 AND registry_id = $3', [accountId, region, registryId])) > 0;
+  }
+
+  async startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      if (await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR KEY SHARE', [repositoryId, digest])) await beginReplication(q, repositoryId, digest, replication, now);
+    });
+  }
+
+  async setReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      if (await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [repositoryId])) await writeReplicationStatus(q, repositoryId, digest, d, status, reason, now);
+    });
+  }
+
+  async listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]> {
+    return (await this.queries.rows('SELECT * FROM replication_statuses WHERE repository_id = $1 AND digest = $2 ORDER BY region, registry_id', [repositoryId, digest])).map(toReplicationStatus);
+  }
+
+  async startReplicationBackfill(b: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'> {
+    return this.transaction(async (q) => {
+      // Backfills of one account start one at a time: the check and the insert cannot interleave with another's.
+      await this.lock(q, `replication-backfill ${b.accountId}`);
+      const active = await q.rows(`SELECT region FROM replication_backfills WHERE account_id = $1 AND status IN ('PREPARING', 'IN_PROGRESS', 'STOPPING')`, [b.accountId]);
+      if (active.some((r) => r.region === b.region)) return 'in-progress';
+      if (active.length >= maxInProgress) return 'limit';
+      await q.run(`INSERT INTO replication_backfills (id, account_id, region, registry_id, status, failure_code, total, completed, failed, failure_codes, started_at, ended_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [b.id, b.accountId, b.region, b.registryId, b.status, b.failureCode, b.total, b.completed, b.failed,
+        JSON.stringify(b.failureCodes), b.startedAt, b.endedAt]);
+      await insertJob(q, job, b.startedAt);
+      return 'started';
+    });
+  }
+
+  async getReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM replication_backfills WHERE account_id = $1 AND id = $2', [accountId, id]);
+    return row ? toReplicationBackfill(row) : undefined;
+  }
+
+  async listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]> {
+    return (await this.queries.rows('SELECT * FROM replication_backfills WHERE account_id = $1 ORDER BY started_at DESC, id', [accountId])).map(toReplicationBackfill);
+  }
+
+  async updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined> {
+    return this.transaction(async (q) => {
+      const row = await q.row('SELECT * FROM replication_backfills WHERE id = $1 FOR UPDATE', [id]);
+      if (!row) return undefined;
+      const next = { ...toReplicationBackfill(row), ...update, status: backfillStatusAfter(String(row.status) as ReplicationBackfillRow['status'], update) };
+      await q.run(`UPDATE replication_backfills SET status = $1, failure_code = $2, total = $3, completed = $4, failed = $5, failure_codes = $6, ended_at = $7 WHERE id = $8`,
+        [next.status, next.failureCode, next.total, next.completed, next.failed, JSON.stringify(next.failureCodes), next.endedAt, id]);
+      return next;
+    });
+  }
+
+  async stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined> {
+    return this.transaction(async (q) => {
+      const row = await q.row('SELECT * FROM replication_backfills WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, id]);
+      if (!row) return undefined;
+      if (row.status !== 'PREPARING' && row.status !== 'IN_PROGRESS') return 'invalid';
+      await q.run(`UPDATE replication_backfills SET status = 'STOPPING' WHERE id = $1`, [id]);
+      return { ...toReplicationBackfill(row), status: 'STOPPING' as const };
+    });
+  }
+
+  async putReplicationBackfillResult(id: string, r: ReplicationBackfillResultRow): Promise<void> {
+    await this.queries.run(`INSERT INTO replication_backfill_results (backfill_id, repository_name, digest, tag, status, failure_code) VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (backfill_id, repository_name, digest, tag) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code`,
+    [id, r.repositoryName, r.digest, r.tag ?? '', r.status, r.failureCode]);
+  }
+
+  async listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]> {
+    return (await this.queries.rows(`SELECT * FROM replication_backfill_results WHERE backfill_id = $1 AND status LIKE $2 ORDER BY repository_name, digest, tag`,
+      [id, status ?? '%'])).map(toReplicationBackfillResult);
+  }
 }
 
 async function beginScan(q: Queries, repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): Promise<void> {
@@ -1138,4 +1235,15 @@ function toKeyBoundToken(row: Row): RefreshTokenRow {
     tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
     createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
   };
+}
+
+async function writeReplicationStatus(q: Queries, repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+  await q.run(`INSERT INTO replication_statuses (repository_id, digest, region, registry_id, status, failure_reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (repository_id, digest, region, registry_id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at`,
+  [repositoryId, digest, d.region, d.registryId, status, reason, now]);
+}
+
+async function beginReplication(q: Queries, repositoryId: number, digest: string, r: ReplicationOnWrite, now: number): Promise<void> {
+  for (const d of r.destinations) await writeReplicationStatus(q, repositoryId, digest, d, 'IN_PROGRESS', null, now);
+  for (const job of r.jobs) await insertJob(q, job, now);
 }

@@ -326,4 +326,54 @@ export const SQLITE_MIGRATIONS: string[] = [
     images INTEGER NOT NULL
   );
   `,
+  `
+  -- Replication (src/replication/): where each destination (region, registry id) of an account is, with its
+  -- credentials encrypted; each image's status per destination; backfills and their per-image results.
+  CREATE TABLE replication_destinations (
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    registry_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    username TEXT,
+    secret_ciphertext TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, region, registry_id)
+  );
+  CREATE TABLE replication_statuses (
+    repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    region TEXT NOT NULL,
+    registry_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, digest, region, registry_id)
+  );
+  CREATE TABLE replication_backfills (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    registry_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    total INTEGER,
+    completed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    failure_codes TEXT NOT NULL DEFAULT '[]',
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER
+  );
+  CREATE INDEX replication_backfills_account ON replication_backfills (account_id, started_at);
+  CREATE TABLE replication_backfill_results (
+    backfill_id TEXT NOT NULL REFERENCES replication_backfills (id) ON DELETE CASCADE,
+    repository_name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    PRIMARY KEY (backfill_id, repository_name, digest, tag)
+  );
+  `,
 ];

@@ -15,8 +15,10 @@ import type {
   LargeImage,
   UsageSnapshot,
   NewEvent, StoredEvent, WebhookRow,
+  ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
 } from './store.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
+import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
 
@@ -390,7 +392,7 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite): Promise<ManifestWrite> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
@@ -424,6 +426,7 @@ export class SqliteMetaStore implements MetaStore {
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(m.repositoryId, tag, m.digest, now);
       }
       if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.insertEvent(event);
+      if (replication && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.beginReplication(m.repositoryId, m.digest, replication, now);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -1021,6 +1024,109 @@ export class SqliteMetaStore implements MetaStore {
 
   async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
     return this.sql('SELECT 1 FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').get(accountId, principalArn) !== undefined;
+  }
+
+  // --- replication ---
+
+  async putReplicationDestination(d: ReplicationDestinationRow): Promise<void> {
+    this.sql(`INSERT INTO replication_destinations (account_id, region, registry_id, kind, endpoint, username, secret_ciphertext, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, registry_id) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint,
+      username = excluded.username, secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at`)
+      .run(d.accountId, d.region, d.registryId, d.kind, d.endpoint, d.username, d.secretCiphertext, d.createdAt, d.updatedAt);
+  }
+
+  async getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined> {
+    const row = this.sql('SELECT * FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').get(accountId, region, registryId);
+    return row ? toReplicationDestination(row) : undefined;
+  }
+
+  async listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]> {
+    return this.sql('SELECT * FROM replication_destinations WHERE account_id = ? ORDER BY region, registry_id').all(accountId).map(toReplicationDestination);
+  }
+
+  async deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').run(accountId, region, registryId).changes) > 0;
+  }
+
+  private beginReplication(repositoryId: number, digest: string, r: ReplicationOnWrite, now: number): void {
+    for (const d of r.destinations) this.writeReplicationStatus(repositoryId, digest, d, 'IN_PROGRESS', null, now);
+    for (const job of r.jobs) this.insertJob(job, now);
+  }
+
+  private writeReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): void {
+    this.sql(`INSERT INTO replication_statuses (repository_id, digest, region, registry_id, status, failure_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (repository_id, digest, region, registry_id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at`)
+      .run(repositoryId, digest, d.region, d.registryId, status, reason, now);
+  }
+
+  async startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void> {
+    this.transaction(() => {
+      if (this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) this.beginReplication(repositoryId, digest, replication, now);
+    });
+  }
+
+  async setReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+    this.transaction(() => {
+      if (this.sql('SELECT 1 FROM repositories WHERE id = ?').get(repositoryId)) this.writeReplicationStatus(repositoryId, digest, d, status, reason, now);
+    });
+  }
+
+  async listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]> {
+    return this.sql('SELECT * FROM replication_statuses WHERE repository_id = ? AND digest = ? ORDER BY region, registry_id').all(repositoryId, digest).map(toReplicationStatus);
+  }
+
+  async startReplicationBackfill(b: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'> {
+    return this.transaction(() => {
+      const active = this.sql(`SELECT region FROM replication_backfills WHERE account_id = ? AND status IN ('PREPARING', 'IN_PROGRESS', 'STOPPING')`).all(b.accountId);
+      if (active.some((r) => r.region === b.region)) return 'in-progress';
+      if (active.length >= maxInProgress) return 'limit';
+      this.sql(`INSERT INTO replication_backfills (id, account_id, region, registry_id, status, failure_code, total, completed, failed, failure_codes, started_at, ended_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(b.id, b.accountId, b.region, b.registryId, b.status, b.failureCode, b.total, b.completed, b.failed,
+        JSON.stringify(b.failureCodes), b.startedAt, b.endedAt);
+      this.insertJob(job, b.startedAt);
+      return 'started';
+    });
+  }
+
+  async getReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | undefined> {
+    const row = this.sql('SELECT * FROM replication_backfills WHERE account_id = ? AND id = ?').get(accountId, id);
+    return row ? toReplicationBackfill(row) : undefined;
+  }
+
+  async listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]> {
+    return this.sql('SELECT * FROM replication_backfills WHERE account_id = ? ORDER BY started_at DESC, id').all(accountId).map(toReplicationBackfill);
+  }
+
+  async updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined> {
+    return this.transaction(() => {
+      const row = this.sql('SELECT * FROM replication_backfills WHERE id = ?').get(id);
+      if (!row) return undefined;
+      const next = { ...toReplicationBackfill(row), ...update, status: backfillStatusAfter(String(row.status) as ReplicationBackfillRow['status'], update) };
+      this.sql(`UPDATE replication_backfills SET status = ?, failure_code = ?, total = ?, completed = ?, failed = ?, failure_codes = ?, ended_at = ? WHERE id = ?`)
+        .run(next.status, next.failureCode, next.total, next.completed, next.failed, JSON.stringify(next.failureCodes), next.endedAt, id);
+      return next;
+    });
+  }
+
+  async stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined> {
+    return this.transaction(() => {
+      const row = this.sql('SELECT * FROM replication_backfills WHERE account_id = ? AND id = ?').get(accountId, id);
+      if (!row) return undefined;
+      if (row.status !== 'PREPARING' && row.status !== 'IN_PROGRESS') return 'invalid';
+      this.sql(`UPDATE replication_backfills SET status = 'STOPPING' WHERE id = ?`).run(id);
+      return { ...toReplicationBackfill(row), status: 'STOPPING' };
+    });
+  }
+
+  async putReplicationBackfillResult(id: string, r: ReplicationBackfillResultRow): Promise<void> {
+    this.sql(`INSERT INTO replication_backfill_results (backfill_id, repository_name, digest, tag, status, failure_code) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (backfill_id, repository_name, digest, tag) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code`)
+      .run(id, r.repositoryName, r.digest, r.tag ?? '', r.status, r.failureCode);
+  }
+
+  async listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]> {
+    return this.sql(`SELECT * FROM replication_backfill_results WHERE backfill_id = ? AND status LIKE ? ORDER BY repository_name, digest, tag`)
+      .all(id, status ?? '%').map(toReplicationBackfillResult);
   }
 }
 

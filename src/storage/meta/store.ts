@@ -316,7 +316,8 @@ export interface ImageStore {
    * is `repositoryMissing`.
    */
   /** With `event`: recorded in the write's transaction when the manifest is new or the tag moves. */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite>;
+  /** With `replication`: started in the write's transaction when the manifest is new or the tag moves. */
+  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -644,7 +645,108 @@ export interface ScanStore {
   listVulnRecords(after: string | undefined, limit: number): Promise<{ key: string; record: string }[]>;
 }
 
+/** Where an ECR replication destination (a region and registry id) is: another Berth (`berth`: its ECR API and
+ * /v2/) or any OCI registry (`oci`: /v2/ only), with the credentials to push there (src/replication/destinations.ts). */
+export interface ReplicationDestinationRow {
+  accountId: string;
+  region: string;
+  registryId: string;
+  kind: 'berth' | 'oci';
+  /** The registry's base URL (http:// or https://). */
+  endpoint: string;
+  /** An access key id (berth) or a user name (oci); null: no credentials. */
+  username: string | null;
+  /** The secret (or password), encrypted with the registry's SecretBox. */
+  secretCiphertext: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ReplicationState = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+
+/** An image's replication to one destination (ECR's ImageReplicationStatus). */
+export interface ReplicationStatusRow {
+  region: string;
+  registryId: string;
+  status: ReplicationState;
+  failureReason: string | null;
+  updatedAt: number;
+}
+
+/** Replication to start with a write (a push, a backfill): the image IN_PROGRESS for each destination, and its job. */
+export interface ReplicationOnWrite {
+  destinations: { region: string; registryId: string }[];
+  /** One per destination. */
+  jobs: NewJob[];
+}
+
+export type ReplicationBackfillState = 'PREPARING' | 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'STOPPING' | 'STOPPED';
+
+/** A replication backfill (ECR's StartReplicationBackfill): existing images replicated to one destination. */
+export interface ReplicationBackfillRow {
+  id: string;
+  accountId: string;
+  region: string;
+  registryId: string;
+  status: ReplicationBackfillState;
+  failureCode: string | null;
+  /** null while PREPARING. */
+  total: number | null;
+  completed: number;
+  failed: number;
+  failureCodes: string[];
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** One replication of a backfill: an image and tag (tag null: untagged). */
+export interface ReplicationBackfillResultRow {
+  repositoryName: string;
+  digest: string;
+  tag: string | null;
+  status: 'COMPLETE' | 'FAILED';
+  failureCode: string | null;
+}
+
+/** Replication: destinations, per-image statuses, backfills. */
+export interface ReplicationStore {
+  /** Adds or replaces the destination of (account, region, registry id). */
+  putReplicationDestination(row: ReplicationDestinationRow): Promise<void>;
+  getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined>;
+  /** By region, then registry id. */
+  listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]>;
+  deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean>;
+  /** Marks the image IN_PROGRESS for each destination and enqueues the jobs, in one transaction (nothing when the
+   * image is gone). */
+  startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void>;
+  setReplicationStatus(repositoryId: number, digest: string, destination: { region: string; registryId: string }, status: ReplicationState, failureReason: string | null, now: number): Promise<void>;
+  /** By region, then registry id. */
+  listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]>;
+  /**
+   * Records a new backfill (PREPARING) and enqueues its job, in one transaction, unless the account has one in
+   * progress (PREPARING, IN_PROGRESS or STOPPING) for the destination's region ('in-progress') or `maxInProgress` in
+   * all ('limit'): nothing is written then.
+   */
+  startReplicationBackfill(row: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'>;
+  getReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | undefined>;
+  /** Newest first (then by id). */
+  listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]>;
+  /**
+   * Writes the backfill's progress; a backfill being stopped keeps STOPPING (and becomes STOPPED when the update
+   * ends it, `endedAt`). Returns the row as written (undefined: no such backfill).
+   */
+  updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined>;
+  /** PREPARING or IN_PROGRESS becomes STOPPING, in one transaction: the row afterwards; 'invalid' for any other
+   * status (nothing changed); undefined when there is no such backfill. */
+  stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined>;
+  /** Records (or replaces) one replication's result. */
+  putReplicationBackfillResult(id: string, result: ReplicationBackfillResultRow): Promise<void>;
+  /** By repository name, digest, then tag. */
+  listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]>;
+}
+
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore, UsageHistoryStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore,
+  UsageHistoryStore, ReplicationStore {
   close(): Promise<void>;
 }
