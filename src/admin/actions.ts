@@ -38,6 +38,8 @@ export interface AdminArgs {
   repositories?: string[];
   /** delete-webhook */
   webhookId?: string;
+  /** create-signing-profile, export-signing-certificate: the profile's name. */
+  name?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -219,6 +221,21 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['iam:DeleteAccessKey'], resource: 'key-owner' },
     summary: 'delete an access key (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
+  },
+  'create-signing-profile': {
+    access: { actions: ['berth:CreateSigningProfile'], resource: 'registry' },
+    summary: 'create a signing profile (--name): a new ECDSA P-256 key, kept encrypted, and its self-signed certificate; rotate by creating another',
+    run: ({ signingProfiles }, a, acct) => signingProfiles.create(a.account ?? acct, a.name),
+  },
+  'list-signing-profiles': {
+    access: { actions: ['berth:ListSigningProfiles'], resource: 'registry' },
+    summary: "list an account's signing profiles (name, signingProfileArn, certificate fingerprint and expiry)",
+    run: async ({ signingProfiles }, a, acct) => ({ signingProfiles: await signingProfiles.list(a.account ?? acct) }),
+  },
+  'export-signing-certificate': {
+    access: { actions: ['berth:GetSigningCertificate'], resource: 'registry' },
+    summary: "print a signing profile's certificate (--name), PEM: what verifiers (notation) trust",
+    run: async ({ signingProfiles }, a, acct) => ({ name: a.name, certificate: await signingProfiles.certificate(a.account ?? acct, a.name) }),
   },
 };
 

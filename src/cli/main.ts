@@ -100,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
       'event-types': { type: 'string' },
       repositories: { type: 'string' },
       'webhook-id': { type: 'string' },
+      name: { type: 'string' },
     },
   });
   if (values.version) {
@@ -161,6 +162,7 @@ interface AdminFlags {
   help?: boolean;
   url?: string;
   'webhook-id'?: string;
+  name?: string;
   'event-types'?: string;
   repositories?: string;
   config?: string;
@@ -203,6 +205,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       url: values.url, webhookId: values['webhook-id'],
       eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
+      name: values.name,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

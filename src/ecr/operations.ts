@@ -16,6 +16,8 @@ import * as registry from './registry.ts';
 import * as repositories from './repositories.ts';
 import * as scanning from './scanning.ts';
 import * as settings from './settings.ts';
+import * as signing from './signing.ts';
+import * as archive from './archive.ts';
 import { model } from './validate.ts';
 
 // Each operation takes its SDK input shape; the protocol has validated the input against the model first.
@@ -84,14 +86,17 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   RegisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.registerPullTimeUpdateExclusion),
   DeregisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.deregisterPullTimeUpdateExclusion),
   ListPullTimeUpdateExclusions: onRegistry(pullTimeExclusions.listPullTimeUpdateExclusions),
+  PutSigningConfiguration: onRegistry(signing.putSigningConfiguration),
+  GetSigningConfiguration: onRegistry(signing.getSigningConfiguration),
+  DeleteSigningConfiguration: onRegistry(signing.deleteSigningConfiguration),
+  DescribeImageSigningStatus: repository(signing.describeImageSigningStatus),
+  UpdateImageStorageClass: repository(archive.updateImageStorageClass),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
   [/Replication/, 'replication'],
   [/PullThroughCache/, 'pull-through cache'],
-  [/Signing/, 'image signing'],
-  [/ImageStorageClass/, 'archive storage'],
 ];
 
 /**

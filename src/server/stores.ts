@@ -22,6 +22,8 @@ import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
 import { DIR_MODE, FILE_MODE, restrictNewFiles, secureDataDir } from './file-modes.ts';
 import { StorageSpace } from './storage-space.ts';
+import { SigningProfiles } from '../signing/profiles.ts';
+import { SIGN_JOB, Signer, type SignJob } from '../signing/signer.ts';
 
 export interface Stores {
   dataDir: string;
@@ -39,6 +41,8 @@ export interface Stores {
   collector: Collector;
   /** Webhooks, and their delivery from the events outbox (WEBHOOK_JOB). */
   webhooks: Webhooks;
+  /** Signing profiles, and the signing of pushed images (SIGN_JOB). */
+  signingProfiles: SigningProfiles;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -104,6 +108,9 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
   };
   const webhooks = new Webhooks(meta, box, config.region, clock.now);
+  const signingProfiles = new SigningProfiles(meta, box, config.region, clock.now);
+  const signer = new Signer(registry, signingProfiles, clock.now, log);
+  registry.signOnPush = signer.signOnPush;
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -112,6 +119,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
+      [SIGN_JOB]: (p) => signer.run(p as SignJob),
       // Every few seconds: its own succeeded runs older than an hour are not kept.
       [WEBHOOK_JOB]: async () => {
         await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
@@ -120,7 +128,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, signingProfiles, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {
