@@ -54,6 +54,8 @@ export interface AdminArgs {
   destinationType?: string;
   username?: string;
   password?: string;
+  /** create-signing-profile, export-signing-certificate: the profile's name. */
+  name?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -279,6 +281,21 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:DeleteReplicationDestination'], resource: 'registry' },
     summary: 'delete a replication destination (--region, --registry-id)',
     run: ({ replicationDestinations }, a, acct) => replicationDestinations.delete(a.account ?? acct, a),
+  },
+  'create-signing-profile': {
+    access: { actions: ['berth:CreateSigningProfile'], resource: 'registry' },
+    summary: 'create a signing profile (--name): a new ECDSA P-256 key, kept encrypted, and its self-signed certificate; rotate by creating another',
+    run: ({ signingProfiles }, a, acct) => signingProfiles.create(a.account ?? acct, a.name),
+  },
+  'list-signing-profiles': {
+    access: { actions: ['berth:ListSigningProfiles'], resource: 'registry' },
+    summary: "list an account's signing profiles (name, signingProfileArn, certificate fingerprint and expiry)",
+    run: async ({ signingProfiles }, a, acct) => ({ signingProfiles: await signingProfiles.list(a.account ?? acct) }),
+  },
+  'export-signing-certificate': {
+    access: { actions: ['berth:GetSigningCertificate'], resource: 'registry' },
+    summary: "print a signing profile's certificate (--name), PEM: what verifiers (notation) trust",
+    run: async ({ signingProfiles }, a, acct) => ({ name: a.name, certificate: await signingProfiles.certificate(a.account ?? acct, a.name) }),
   },
 };
 

@@ -111,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
       'destination-type': { type: 'string' },
       username: { type: 'string' },
       'password-file': { type: 'string' },
+      name: { type: 'string' },
     },
   });
   if (values.version) {
@@ -178,6 +179,7 @@ interface AdminFlags {
   'password-file'?: string;
   url?: string;
   'webhook-id'?: string;
+  name?: string;
   'event-types'?: string;
   repositories?: string;
   config?: string;
@@ -232,6 +234,7 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
       region: values.region, registryId: values['registry-id'], destinationType: values['destination-type'], username: values.username,
       password: values['password-file'] === undefined ? undefined : readFileSync(values['password-file'], 'utf8').trim(),
+      name: values.name,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server

@@ -17,6 +17,8 @@ import * as replication from './replication.ts';
 import * as repositories from './repositories.ts';
 import * as scanning from './scanning.ts';
 import * as settings from './settings.ts';
+import * as signing from './signing.ts';
+import * as archive from './archive.ts';
 import { model } from './validate.ts';
 
 // Each operation takes its SDK input shape; the protocol has validated the input against the model first.
@@ -92,13 +94,16 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   StopReplicationBackfill: onRegistry(replication.stopReplicationBackfill),
   ListReplicationBackfills: onRegistry(replication.listReplicationBackfills),
   DescribeReplicationBackfillResults: onRegistry(replication.describeReplicationBackfillResults),
+  PutSigningConfiguration: onRegistry(signing.putSigningConfiguration),
+  GetSigningConfiguration: onRegistry(signing.getSigningConfiguration),
+  DeleteSigningConfiguration: onRegistry(signing.deleteSigningConfiguration),
+  DescribeImageSigningStatus: repository(signing.describeImageSigningStatus),
+  UpdateImageStorageClass: repository(archive.updateImageStorageClass),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
   [/PullThroughCache/, 'pull-through cache'],
-  [/Signing/, 'image signing'],
-  [/ImageStorageClass/, 'archive storage'],
 ];
 
 /**

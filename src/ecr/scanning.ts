@@ -84,6 +84,7 @@ export async function startImageScan(ctx: EcrContext, input: StartImageScanReque
   if (manifest?.subjectDigest) {
     throw new EcrError('UnsupportedImageTypeException', `The image with digest '${digest}' is an artifact of another image (a referrer) and is not scanned on its own`);
   }
+  if (manifest?.storageClass === 'ARCHIVE') throw new EcrError('ImageArchivedException', `The image with digest '${digest}' is archived and cannot be scanned: restore it to the STANDARD storage class first`);
   const started = await ctx.scanner.startManual(repo, digest);
   if (started === 'limited') {
     throw new EcrError('LimitExceededException', 'The scan quota per image has been exceeded. Wait and try again.');

@@ -29,6 +29,7 @@ import { BASE64_TEXT, BOOLEAN_TEXT, EPOCH, ISO, MAPPED_IPV4, NUMBER, PREFIX_LENG
 import { ACCOUNT_NUMBER, ROOT_ARN } from '../auth/policy/evaluate.ts';
 import { NON_ASCII, VARIABLE } from '../auth/policy/wildcard.ts';
 import { UPLOAD_FILE_NAME } from '../storage/blobs/fs.ts';
+import { SIGNING_PROFILE_ARN, SIGNING_PROFILE_NAME } from '../core/signing.ts';
 
 export interface InputPattern {
   /** Where it is used and on what. */
@@ -85,6 +86,8 @@ export const HAND_WRITTEN_PATTERNS: readonly InputPattern[] = [
   { name: 'console: the words of an error message about a policy typed', pattern: NOT_WORD },
   { name: 'ECR: base64 blob', pattern: BASE64 },
   { name: 'ECR: end of a Credential access key id', pattern: CREDENTIAL_STOP },
+  { name: 'signing: profile name (berth admin create-signing-profile)', pattern: SIGNING_PROFILE_NAME },
+  { name: 'signing: signingProfileArn (PutSigningConfiguration)', pattern: SIGNING_PROFILE_ARN },
 ];
 
 /** The ECR model's patterns (RE2), with the shapes that use them. */

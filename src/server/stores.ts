@@ -27,6 +27,8 @@ import { AUDIT_RETENTION_JOB } from './audit-table.ts';
 import { recordUsageSnapshot, USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
 import { DIR_MODE, FILE_MODE, restrictNewFiles, secureDataDir } from './file-modes.ts';
 import { StorageSpace } from './storage-space.ts';
+import { SigningProfiles } from '../signing/profiles.ts';
+import { SIGN_JOB, Signer, type SignJob } from '../signing/signer.ts';
 
 export interface Stores {
   dataDir: string;
@@ -47,6 +49,8 @@ export interface Stores {
   /** Replication destinations (admin resources) and the worker that copies images to them. */
   replicationDestinations: ReplicationDestinations;
   replicator: Replicator;
+  /** Signing profiles, and the signing of pushed images (SIGN_JOB). */
+  signingProfiles: SigningProfiles;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -115,6 +119,9 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   const replicationDestinations = new ReplicationDestinations(meta, box, clock.now);
   const replicator = new Replicator(registry, replicationDestinations, audit, clock.now, log);
   registry.replicateOnPush = replicator.replicationOnPush;
+  const signingProfiles = new SigningProfiles(meta, box, config.region, clock.now);
+  const signer = new Signer(registry, signingProfiles, clock.now, log);
+  registry.signOnPush = signer.signOnPush;
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -123,6 +130,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
+      [SIGN_JOB]: (p) => signer.run(p as SignJob),
       // Every few seconds: its own succeeded runs older than an hour are not kept.
       [REPLICATION_JOB]: (p, job) => replicator.run(p as ReplicationJob, job),
       [BACKFILL_JOB]: (p) => replicator.backfill(p as BackfillJob),
@@ -140,7 +148,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, signingProfiles, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {

@@ -728,7 +728,7 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.recordUse({ blobs: [], pulls: [{ repositoryId: repo.id, digest: child.digest, at: 9 }] });
         const images = await store.lifecycleImages(repo.id);
         assert.equal(images.length, 2);
-        assert.deepEqual(images.find((i) => i.digest === child.digest), { digest: child.digest, tags: ['a', 'b'], pushedAt: 1000, lastPulledAt: 9, referencedByIndex: true });
+        assert.deepEqual(images.find((i) => i.digest === child.digest), { digest: child.digest, tags: ['a', 'b'], pushedAt: 1000, lastPulledAt: 9, referencedByIndex: true, storageClass: 'STANDARD', lastArchivedAt: null, lastActivatedAt: null });
         assert.equal(await store.startLifecyclePreview(repo.id, 'p1', 10), true);
         assert.equal(await store.startLifecyclePreview(repo.id, 'p2', 11), false, 'one in progress');
         const first = (await store.getLifecyclePreview(repo.id))!;
@@ -815,6 +815,69 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.vulnDataVersion(), 3);
         await store.commitVulnImport('i3', { name: 'empty', records: 0, importedAt: 80, sha256: null, origin: '/e' });
         assert.equal((await store.listVulnSources()).find((s) => s.name === 'empty')!.records, 0, 'the discarded records are gone');
+      });
+    });
+
+    describe('ImageArchiveStore', () => {
+      it('an image moves to ARCHIVE and back, stamped each way; listings filter by class; usage counts per class', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const a = manifest(repo.id, 'a');
+        const b = manifest(repo.id, 'b');
+        await store.putManifest(a, 'v1', 1, false);
+        await store.putManifest(b, undefined, 1, false);
+        const before = (await store.getImage(repo.id, a.digest))!;
+        assert.deepEqual([before.storageClass, before.lastArchivedAt, before.lastActivatedAt], ['STANDARD', null, null]);
+        assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'ARCHIVE', 50), 'changed');
+        assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'ARCHIVE', 60), 'unchanged');
+        assert.equal(await store.setImageStorageClass(repo.id, sha256('none'), 'ARCHIVE', 60), 'missing');
+        const archived = (await store.getImage(repo.id, a.digest))!;
+        assert.deepEqual([archived.storageClass, archived.lastArchivedAt, archived.lastActivatedAt], ['ARCHIVE', 50, null]);
+        assert.equal((await store.getManifest(repo.id, a.digest))!.storageClass, 'ARCHIVE');
+        assert.deepEqual((await store.listImages(repo.id, 'ANY', undefined, 10, 'ARCHIVE')).map((i) => i.digest), [a.digest]);
+        assert.deepEqual((await store.listImages(repo.id, 'ANY', undefined, 10, 'STANDARD')).map((i) => i.digest), [b.digest]);
+        assert.equal((await store.listImages(repo.id, 'ANY', undefined, 10)).length, 2);
+        assert.deepEqual(await store.listImageIds(repo.id, 'TAGGED', undefined, 10, 'ARCHIVE'), [{ digest: a.digest, tag: 'v1' }]);
+        assert.deepEqual(await store.listImageIds(repo.id, 'TAGGED', undefined, 10, 'STANDARD'), []);
+        assert.deepEqual(await store.listImageIds(repo.id, 'UNTAGGED', undefined, 10, 'STANDARD'), [{ digest: b.digest, tag: null }]);
+        assert.deepEqual(await store.listImageIds(repo.id, 'ANY', undefined, 10, 'ARCHIVE'), [{ digest: a.digest, tag: 'v1' }]);
+        assert.deepEqual((await store.usage()).storageClasses, [{ storageClass: 'STANDARD', images: 1, bytes: 10 }, { storageClass: 'ARCHIVE', images: 1, bytes: 10 }]);
+        const seen = (await store.lifecycleImages(repo.id)).find((i) => i.digest === a.digest)!;
+        assert.deepEqual([seen.storageClass, seen.lastArchivedAt], ['ARCHIVE', 50]);
+        assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'STANDARD', 70), 'changed');
+        const restored = (await store.getImage(repo.id, a.digest))!;
+        assert.deepEqual([restored.storageClass, restored.lastArchivedAt, restored.lastActivatedAt], ['STANDARD', 50, 70]);
+      });
+    });
+
+    describe('SigningStore', () => {
+      const ARN = `arn:aws:signer:us-east-1:${ACCOUNT}:/signing-profiles/main`;
+      const job = (digest: string) => ({ kind: 'image-sign', payload: JSON.stringify({ digest }), runAt: 1, maxAttempts: 3 });
+
+      it('profiles: created once per account and name, listed by name, never replaced', async (store) => {
+        const row = (name: string, accountId = ACCOUNT) => ({ accountId, name, keyCiphertext: `k-${name}`, certificatePem: `c-${name}`, createdAt: 5 });
+        assert.equal(await store.createSigningProfile(row('zeta')), true);
+        assert.equal(await store.createSigningProfile(row('alpha')), true);
+        assert.equal(await store.createSigningProfile({ ...row('alpha'), keyCiphertext: 'other' }), false);
+        assert.equal(await store.createSigningProfile(row('alpha', OTHER_ACCOUNT)), true);
+        assert.deepEqual((await store.listSigningProfiles(ACCOUNT)).map((p) => p.name), ['alpha', 'zeta']);
+        assert.deepEqual(await store.getSigningProfile(ACCOUNT, 'alpha'), row('alpha'));
+        assert.equal(await store.getSigningProfile(ACCOUNT, 'none'), undefined);
+      });
+
+      it('a manifest written with signing starts it in the same transaction; a rewrite does not; the status goes with the image', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'image');
+        await store.putManifest(m, 'v1', 5, false, undefined, undefined, undefined, { signingProfileArns: [ARN], job: job(m.digest) });
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [{ signingProfileArn: ARN, status: 'IN_PROGRESS', failureCode: null, failureReason: null, signatureDigest: null, updatedAt: 5 }]);
+        assert.deepEqual((await store.listJobs({ kind: 'image-sign' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest), [m.digest]);
+        await store.putManifest(m, 'v2', 6, false, undefined, undefined, undefined, { signingProfileArns: [ARN], job: job(m.digest) });
+        assert.equal((await store.listJobs({ kind: 'image-sign' }, undefined, 10)).length, 1, 'a manifest stored already is not signed again');
+        await store.finishImageSigning(repo.id, m.digest, ARN, { status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig') }, 7);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [{ signingProfileArn: ARN, status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig'), updatedAt: 7 }]);
+        assert.equal(await store.deleteManifest(repo.id, m.digest), true);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), []);
+        await store.finishImageSigning(repo.id, m.digest, ARN, { status: 'FAILED', failureCode: 'X', failureReason: 'gone', signatureDigest: null }, 8);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [], 'an image gone gets no status');
       });
     });
 

@@ -358,4 +358,33 @@ export const POSTGRES_MIGRATIONS: string[] = [
     PRIMARY KEY (backfill_id, repository_name, digest, tag)
   );
   `,
+  `
+  -- Image storage classes (ECR's archive): an ARCHIVE image is listed and described but not pulled until restored.
+  ALTER TABLE manifests ADD COLUMN storage_class TEXT NOT NULL DEFAULT 'STANDARD';
+  ALTER TABLE manifests ADD COLUMN archived_at BIGINT;
+  ALTER TABLE manifests ADD COLUMN activated_at BIGINT;
+  -- Signing profiles (src/signing/profiles.ts): an ECDSA P-256 key encrypted with the registry's secret key, and its
+  -- self-signed certificate. Never replaced: rotation is a new profile.
+  CREATE TABLE signing_profiles (
+    account_id TEXT NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    key_ciphertext TEXT NOT NULL,
+    certificate_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  -- Images' signing statuses (ECR's DescribeImageSigningStatus), one per profile, deleted with their image.
+  CREATE TABLE image_signing (
+    repository_id BIGINT NOT NULL,
+    digest TEXT COLLATE "C" NOT NULL,
+    signing_profile_arn TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    failure_reason TEXT,
+    signature_digest TEXT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (repository_id, digest, signing_profile_arn),
+    FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  `,
 ];

@@ -12,7 +12,9 @@ import type {
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   NewEvent, StoredEvent, WebhookRow,
   ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
+  SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
 } from './store.ts';
+import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
@@ -34,7 +36,7 @@ const MIGRATION_LOCK = 0x626572746b2d6d69n.toString();
 const RETRY_CODES = new Set(['40P01', '40001']);
 const RETRIES = 5;
 
-const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at, m.storage_class, m.archived_at, m.activated_at,
   ARRAY(SELECT t.name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY t.name) AS tag_list`;
 
 export interface PostgresOptions {
@@ -340,7 +342,10 @@ export class PostgresMetaStore implements MetaStore {
         (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
         (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`))!;
     const stored = (await this.queries.row('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs'))!;
+    const storageClasses = (await this.queries.rows('SELECT storage_class, count(*) AS images, coalesce(sum(image_size), 0) AS bytes FROM manifests GROUP BY storage_class ORDER BY storage_class DESC'))
+      .map((r) => ({ storageClass: String(r.storage_class) as StorageClass, images: Number(r.images), bytes: Number(r.bytes) }));
     return {
+      storageClasses,
       repositories,
       referencedBytes: Number(referenced.manifests) + Number(referenced.blobs),
       referencedBlobBytes: Number(referenced.blobs),
@@ -359,7 +364,7 @@ export class PostgresMetaStore implements MetaStore {
     return digests.filter((d) => !found.has(d));
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite> {
     return this.transaction(async (q) => {
       // A repository being deleted is waited for (its delete holds its row), then found gone.
       if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
@@ -410,6 +415,7 @@ export class PostgresMetaStore implements MetaStore {
           [m.repositoryId, m.digest, [...m.blobs, ...m.manifests], kinds]);
         }
         if (scan) await beginScan(q, m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
+        if (sign) await beginSigning(q, m.repositoryId, m.digest, sign, now);
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         await q.run(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4)
@@ -482,35 +488,74 @@ export class PostgresMetaStore implements MetaStore {
     return row ? String(row.digest) : undefined;
   }
 
-  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
     // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
     const cursor = after ?? '';
+    const cls = storageClass ?? null;
     const space = cursor.indexOf(' ');
     const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
     if (status === 'TAGGED') {
-      return (await this.queries.rows(`SELECT digest, name FROM tags WHERE repository_id = $1 AND digest >= $2 AND (digest > $2 OR name > $3)
-        ORDER BY digest, name LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit]))
+      return (await this.queries.rows(`SELECT digest, name FROM tags t WHERE repository_id = $1 AND digest >= $2 AND (digest > $2 OR name > $3)
+          AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = t.repository_id AND m.digest = t.digest AND m.storage_class = $5))
+        ORDER BY digest, name LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit, cls]))
         .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
     }
     if (status === 'UNTAGGED') {
       return (await this.queries.rows(`SELECT digest FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2
-          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
-        ORDER BY m.digest LIMIT $3`, [repositoryId, afterDigest, limit]))
+          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AND ($4::text IS NULL OR m.storage_class = $4)
+        ORDER BY m.digest LIMIT $3`, [repositoryId, afterDigest, limit, cls]))
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
     // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first, as in SQLite).
     return (await this.queries.rows(`SELECT m.digest, t.name FROM manifests m
         LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
-      WHERE m.repository_id = $1 AND m.digest >= $2 AND (m.digest > $2 OR t.name > $3)
-      ORDER BY m.digest, t.name NULLS FIRST LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit]))
+      WHERE m.repository_id = $1 AND m.digest >= $2 AND (m.digest > $2 OR t.name > $3) AND ($5::text IS NULL OR m.storage_class = $5)
+      ORDER BY m.digest, t.name NULLS FIRST LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit, cls]))
       .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
   }
 
-  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
     const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
       : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
-    return (await this.queries.rows(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2 ${filter} ORDER BY m.digest LIMIT $3`,
-      [repositoryId, after ?? '', limit])).map(toImage);
+    return (await this.queries.rows(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2 ${filter}
+      AND ($4::text IS NULL OR m.storage_class = $4) ORDER BY m.digest LIMIT $3`,
+      [repositoryId, after ?? '', limit, storageClass ?? null])).map(toImage);
+  }
+
+  async setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'> {
+    return this.transaction(async (q) => {
+      const row = await q.row('SELECT storage_class FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]);
+      if (!row) return 'missing';
+      if (String(row.storage_class) === storageClass) return 'unchanged';
+      const stamp = storageClass === 'ARCHIVE' ? 'archived_at' : 'activated_at';
+      await q.run(`UPDATE manifests SET storage_class = $1, ${stamp} = $2 WHERE repository_id = $3 AND digest = $4`, [storageClass, now, repositoryId, digest]);
+      return 'changed';
+    });
+  }
+
+  // --- signing ---
+
+  async createSigningProfile(p: SigningProfileRow): Promise<boolean> {
+    return (await this.queries.run(`INSERT INTO signing_profiles (account_id, name, key_ciphertext, certificate_pem, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [p.accountId, p.name, p.keyCiphertext, p.certificatePem, p.createdAt])) > 0;
+  }
+
+  async getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM signing_profiles WHERE account_id = $1 AND name = $2', [accountId, name]);
+    return row ? toSigningProfile(row) : undefined;
+  }
+
+  async listSigningProfiles(accountId: string): Promise<SigningProfileRow[]> {
+    return (await this.queries.rows('SELECT * FROM signing_profiles WHERE account_id = $1 ORDER BY name', [accountId])).map(toSigningProfile);
+  }
+
+  async listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]> {
+    return (await this.queries.rows('SELECT * FROM image_signing WHERE repository_id = $1 AND digest = $2 ORDER BY signing_profile_arn', [repositoryId, digest])).map(toImageSigning);
+  }
+
+  async finishImageSigning(repositoryId: number, digest: string, arn: string, o: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void> {
+    await this.queries.run(`UPDATE image_signing SET status = $1, failure_code = $2, failure_reason = $3, signature_digest = $4, updated_at = $5
+      WHERE repository_id = $6 AND digest = $7 AND signing_profile_arn = $8`, [o.status, o.failureCode, o.failureReason, o.signatureDigest, now, repositoryId, digest, arn]);
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
@@ -807,7 +852,7 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]> {
-    const rows = await this.queries.rows(`SELECT m.digest, m.pushed_at, m.last_pulled_at,
+    const rows = await this.queries.rows(`SELECT m.digest, m.pushed_at, m.last_pulled_at, m.storage_class, m.archived_at, m.activated_at,
         ARRAY(SELECT t.name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY t.name) AS tag_list,
         EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.child_digest = m.digest AND r.kind = 'manifest') AS child
       FROM manifests m WHERE m.repository_id = $1 ORDER BY m.digest`, [repositoryId]);
@@ -817,6 +862,7 @@ export class PostgresMetaStore implements MetaStore {
       pushedAt: Number(r.pushed_at),
       lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
       referencedByIndex: r.child === true,
+      ...storageOf(r),
     }));
   }
 
@@ -1130,6 +1176,15 @@ async function beginScan(q: Queries, repositoryId: number, digest: string, scanT
   if (job) await insertJob(q, job, now);
 }
 
+async function beginSigning(q: Queries, repositoryId: number, digest: string, sign: SignOnWrite, now: number): Promise<void> {
+  for (const arn of sign.signingProfileArns) {
+    await q.run(`INSERT INTO image_signing (repository_id, digest, signing_profile_arn, status, updated_at) VALUES ($1, $2, $3, 'IN_PROGRESS', $4)
+      ON CONFLICT (repository_id, digest, signing_profile_arn) DO UPDATE SET status = 'IN_PROGRESS', failure_code = NULL, failure_reason = NULL, signature_digest = NULL, updated_at = excluded.updated_at`,
+    [repositoryId, digest, arn, now]);
+  }
+  await insertJob(q, sign.job, now);
+}
+
 async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {
   return Number((await q.row(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
     VALUES ($1, $2, 'queued', $3, $4, $5, $5) RETURNING id`, [job.kind, job.payload, job.maxAttempts, job.runAt, now]))!.id);
@@ -1191,6 +1246,7 @@ function toImage(row: Row): ImageRow {
     imageSize: Number(row.image_size),
     pushedAt: Number(row.pushed_at),
     lastPulledAt: nullableNumber(row.last_pulled_at),
+    ...storageOf(row),
   };
 }
 
@@ -1219,6 +1275,7 @@ function toManifest(row: Row): StoredManifest {
     imageSize: Number(row.image_size),
     configMediaType: nullableString(row.config_media_type),
     lastPulledAt: nullableNumber(row.last_pulled_at),
+    storageClass: storageOf(row).storageClass,
   };
 }
 

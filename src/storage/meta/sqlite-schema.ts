@@ -376,4 +376,33 @@ export const SQLITE_MIGRATIONS: string[] = [
     PRIMARY KEY (backfill_id, repository_name, digest, tag)
   );
   `,
+  `
+  -- Image storage classes (ECR's archive): an ARCHIVE image is listed and described but not pulled until restored.
+  ALTER TABLE manifests ADD COLUMN storage_class TEXT NOT NULL DEFAULT 'STANDARD';
+  ALTER TABLE manifests ADD COLUMN archived_at INTEGER;
+  ALTER TABLE manifests ADD COLUMN activated_at INTEGER;
+  -- Signing profiles (src/signing/profiles.ts): an ECDSA P-256 key encrypted with the registry's secret key, and its
+  -- self-signed certificate. Never replaced: rotation is a new profile.
+  CREATE TABLE signing_profiles (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key_ciphertext TEXT NOT NULL,
+    certificate_pem TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  -- Images' signing statuses (ECR's DescribeImageSigningStatus), one per profile, deleted with their image.
+  CREATE TABLE image_signing (
+    repository_id INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    signing_profile_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    failure_reason TEXT,
+    signature_digest TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, digest, signing_profile_arn),
+    FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  `,
 ];

@@ -16,7 +16,9 @@ import type {
   UsageSnapshot,
   NewEvent, StoredEvent, WebhookRow,
   ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
+  SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
 } from './store.ts';
+import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
@@ -25,8 +27,11 @@ import { storageFull } from '../../core/errors.ts';
 type Row = Record<string, unknown>;
 
 /** An image's columns (for toImage), its tags gathered in the same query, sorted. */
-const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at, m.storage_class, m.archived_at, m.activated_at,
   (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)) AS tag_list`;
+
+/** A tag's image is of the class given (twice; null: any class). */
+const IN_CLASS = 'AND (? IS NULL OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = t.repository_id AND m.digest = t.digest AND m.storage_class = ?))';
 
 /** SQLite's result code for a write the disk (or the database's size limit) has no room for. */
 const SQLITE_FULL = 13;
@@ -328,7 +333,10 @@ export class SqliteMetaStore implements MetaStore {
         (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
         (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`).get()!;
     const stored = this.sql('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs').get()!;
+    const storageClasses = this.sql('SELECT storage_class, count(*) AS images, coalesce(sum(image_size), 0) AS bytes FROM manifests GROUP BY storage_class ORDER BY storage_class DESC').all()
+      .map((r) => ({ storageClass: String(r.storage_class) as StorageClass, images: Number(r.images), bytes: Number(r.bytes) }));
     return {
+      storageClasses,
       repositories,
       referencedBytes: Number(referenced.manifests) + Number(referenced.blobs),
       referencedBlobBytes: Number(referenced.blobs),
@@ -392,7 +400,7 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
@@ -420,6 +428,7 @@ export class SqliteMetaStore implements MetaStore {
         for (const b of m.blobs) ref.run(m.repositoryId, m.digest, b, 'blob');
         for (const c of m.manifests) ref.run(m.repositoryId, m.digest, c, 'manifest');
         if (scan) this.beginScan(m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
+        if (sign) this.beginSigning(m.repositoryId, m.digest, sign, now);
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
@@ -487,35 +496,79 @@ export class SqliteMetaStore implements MetaStore {
     return row ? String(row.digest) : undefined;
   }
 
-  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
     // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
     const cursor = after ?? '';
+    const cls = storageClass ?? null;
     const space = cursor.indexOf(' ');
     const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
     if (status === 'TAGGED') {
-      return this.sql(`SELECT digest, name FROM tags WHERE repository_id = ? AND digest >= ? AND (digest > ? OR name > ?)
-        ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
+      return this.sql(`SELECT digest, name FROM tags t WHERE repository_id = ? AND digest >= ? AND (digest > ? OR name > ?) ${IN_CLASS}
+        ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
         .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
     }
     if (status === 'UNTAGGED') {
       return this.sql(`SELECT digest FROM manifests m WHERE m.repository_id = ? AND m.digest > ?
-          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
-        ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, limit)
+          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AND (? IS NULL OR m.storage_class = ?)
+        ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, cls, cls, limit)
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
     // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first).
     return this.sql(`SELECT m.digest, t.name FROM manifests m
         LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
-      WHERE m.repository_id = ? AND m.digest >= ? AND (m.digest > ? OR t.name > ?)
-      ORDER BY m.digest, t.name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
+      WHERE m.repository_id = ? AND m.digest >= ? AND (m.digest > ? OR t.name > ?) AND (? IS NULL OR m.storage_class = ?)
+      ORDER BY m.digest, t.name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
       .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
   }
 
-  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
     const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
       : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
-    return this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} ORDER BY m.digest LIMIT ?`)
-      .all(repositoryId, after ?? '', limit).map(toImage);
+    return this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} AND (? IS NULL OR m.storage_class = ?) ORDER BY m.digest LIMIT ?`)
+      .all(repositoryId, after ?? '', storageClass ?? null, storageClass ?? null, limit).map(toImage);
+  }
+
+  async setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'> {
+    return this.transaction(() => {
+      const row = this.sql('SELECT storage_class FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest);
+      if (!row) return 'missing';
+      if (String(row.storage_class) === storageClass) return 'unchanged';
+      const stamp = storageClass === 'ARCHIVE' ? 'archived_at' : 'activated_at';
+      this.sql(`UPDATE manifests SET storage_class = ?, ${stamp} = ? WHERE repository_id = ? AND digest = ?`).run(storageClass, now, repositoryId, digest);
+      return 'changed';
+    });
+  }
+
+  // --- signing ---
+
+  private beginSigning(repositoryId: number, digest: string, sign: SignOnWrite, now: number): void {
+    const row = this.sql(`INSERT INTO image_signing (repository_id, digest, signing_profile_arn, status, updated_at) VALUES (?, ?, ?, 'IN_PROGRESS', ?)
+      ON CONFLICT (repository_id, digest, signing_profile_arn) DO UPDATE SET status = 'IN_PROGRESS', failure_code = NULL, failure_reason = NULL, signature_digest = NULL, updated_at = excluded.updated_at`);
+    for (const arn of sign.signingProfileArns) row.run(repositoryId, digest, arn, now);
+    this.insertJob(sign.job, now);
+  }
+
+  async createSigningProfile(p: SigningProfileRow): Promise<boolean> {
+    return Number(this.sql(`INSERT INTO signing_profiles (account_id, name, key_ciphertext, certificate_pem, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+      .run(p.accountId, p.name, p.keyCiphertext, p.certificatePem, p.createdAt).changes) > 0;
+  }
+
+  async getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined> {
+    const row = this.sql('SELECT * FROM signing_profiles WHERE account_id = ? AND name = ?').get(accountId, name);
+    return row ? toSigningProfile(row) : undefined;
+  }
+
+  async listSigningProfiles(accountId: string): Promise<SigningProfileRow[]> {
+    return this.sql('SELECT * FROM signing_profiles WHERE account_id = ? ORDER BY name').all(accountId).map(toSigningProfile);
+  }
+
+  async listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]> {
+    return this.sql('SELECT * FROM image_signing WHERE repository_id = ? AND digest = ? ORDER BY signing_profile_arn').all(repositoryId, digest).map(toImageSigning);
+  }
+
+  async finishImageSigning(repositoryId: number, digest: string, arn: string, o: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void> {
+    this.sql(`UPDATE image_signing SET status = ?, failure_code = ?, failure_reason = ?, signature_digest = ?, updated_at = ?
+      WHERE repository_id = ? AND digest = ? AND signing_profile_arn = ?`).run(o.status, o.failureCode, o.failureReason, o.signatureDigest, now, repositoryId, digest, arn);
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
@@ -666,7 +719,7 @@ export class SqliteMetaStore implements MetaStore {
     }
     const children = new Set(this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
       .all(repositoryId).map((r) => String(r.child_digest)));
-    return this.sql('SELECT digest, pushed_at, last_pulled_at FROM manifests WHERE repository_id = ?').all(repositoryId).map((r) => {
+    return this.sql('SELECT digest, pushed_at, last_pulled_at, storage_class, archived_at, activated_at FROM manifests WHERE repository_id = ?').all(repositoryId).map((r) => {
       const digest = String(r.digest);
       return {
         digest,
@@ -674,6 +727,7 @@ export class SqliteMetaStore implements MetaStore {
         pushedAt: Number(r.pushed_at),
         lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
         referencedByIndex: children.has(digest),
+        ...storageOf(r),
       };
     });
   }
@@ -1168,6 +1222,7 @@ function toImage(row: Row): ImageRow {
     imageSize: Number(row.image_size),
     pushedAt: Number(row.pushed_at),
     lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+    ...storageOf(row),
   };
 }
 
@@ -1207,6 +1262,7 @@ function toManifest(row: Row): StoredManifest {
     imageSize: Number(row.image_size),
     configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
     lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+    storageClass: storageOf(row).storageClass,
   };
 }
 

@@ -47,6 +47,9 @@ export interface LifecycleImageRow {
   pushedAt: number;
   lastPulledAt: number | null;
   referencedByIndex: boolean;
+  storageClass: StorageClass;
+  lastArchivedAt: number | null;
+  lastActivatedAt: number | null;
 }
 
 export interface NamedPolicy {
@@ -70,7 +73,14 @@ export interface ImageRow {
   imageSize: number;
   pushedAt: number;
   lastPulledAt: number | null;
+  storageClass: StorageClass;
+  /** When it was last archived / last restored from the archive (ms), or null. */
+  lastArchivedAt: number | null;
+  lastActivatedAt: number | null;
 }
+
+/** Where an image is kept (ECR's image storage classes): an ARCHIVE image is listed and described but not pulled. */
+export type StorageClass = 'STANDARD' | 'ARCHIVE';
 
 export interface ImageId {
   digest: string;
@@ -159,6 +169,8 @@ export interface StoredManifest {
   content: Buffer;
   annotations: Record<string, string> | null;
   pushedAt: number;
+  /** Absent on a manifest being written (a new manifest is STANDARD). */
+  storageClass?: StorageClass;
 }
 
 /** Uses of blobs and manifests gathered in memory (see core/last-use.ts). */
@@ -207,6 +219,8 @@ export interface Usage {
   /** Every verified blob the registry stores (referenced or not). */
   storedBytes: number;
   storedBlobs: number;
+  /** Images and their sizes (imageSizeInBytes, as ECR reports them) per storage class. */
+  storageClasses: { storageClass: StorageClass; images: number; bytes: number }[];
 }
 
 /** An image among the registry's largest. */
@@ -316,8 +330,9 @@ export interface ImageStore {
    * is `repositoryMissing`.
    */
   /** With `event`: recorded in the write's transaction when the manifest is new or the tag moves. */
-  /** With `replication`: started in the write's transaction when the manifest is new or the tag moves. */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite): Promise<ManifestWrite>;
+  /** With `replication`: started in the write's transaction when the manifest is new or the tag moves. With `sign`:
+   * the image's signing statuses (IN_PROGRESS) and the signing job, in the write's transaction, when the manifest is new. */
+  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -333,9 +348,10 @@ export interface ImageStore {
   /** The digest a tag points at. */
   getTag(repositoryId: number, tag: string): Promise<string | undefined>;
   /** One entry per tag, and one per untagged image, by digest then tag; `after` is the last entry's "digest tag". */
-  listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]>;
-  /** Images by digest, after the digest `after`. */
-  listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]>;
+  /** With `storageClass`, only the images of that class. */
+  listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]>;
+  /** Images by digest, after the digest `after` (with `storageClass`, only those of that class). */
+  listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]>;
   getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined>;
   /** Records uses gathered since the last call, in one transaction: blobs served or checked for (their lease
    * against collection, as touchBlob) and manifests pulled (their last pull time). A time never moves back. */
@@ -745,8 +761,56 @@ export interface ReplicationStore {
   listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]>;
 }
 
+/** Image storage classes (ECR's archive): moving an image between STANDARD and ARCHIVE. */
+export interface ImageArchiveStore {
+  /** Moves the image to `storageClass` in one transaction, stamping its archive (or restore) time: 'changed',
+   * 'unchanged' (it is there already) or 'missing' (no such image). */
+  setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'>;
+}
+
+/** A signing profile of an account (src/signing/profiles.ts): its ECDSA key encrypted with the registry's secret key, and its certificate. */
+export interface SigningProfileRow {
+  accountId: string;
+  name: string;
+  keyCiphertext: string;
+  certificatePem: string;
+  createdAt: number;
+}
+
+export type SigningStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+
+/** An image's signing by one profile (ECR's ImageSigningStatus), with the signature it wrote. */
+export interface ImageSigningRow {
+  signingProfileArn: string;
+  status: SigningStatus;
+  failureCode: string | null;
+  failureReason: string | null;
+  /** The signature manifest's digest, once COMPLETE. */
+  signatureDigest: string | null;
+  updatedAt: number;
+}
+
+/** Signing to start with a manifest written anew (sign on push): its statuses IN_PROGRESS and its job, in the write's transaction. */
+export interface SignOnWrite {
+  signingProfileArns: string[];
+  job: NewJob;
+}
+
+/** Signing profiles and images' signing statuses (deleted with their image). */
+export interface SigningStore {
+  /** false when the account has a profile of that name (profiles are never replaced: rotation is a new profile). */
+  createSigningProfile(row: SigningProfileRow): Promise<boolean>;
+  getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined>;
+  /** The account's profiles by name. */
+  listSigningProfiles(accountId: string): Promise<SigningProfileRow[]>;
+  /** The image's signing statuses, by profile ARN. */
+  listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]>;
+  /** Records how one profile's signing ended (nothing when the image is gone). */
+  finishImageSigning(repositoryId: number, digest: string, signingProfileArn: string, outcome: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void>;
+}
+
 /** Every part of the metadata store, as one object (what callers hold). */
 export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore,
-  UsageHistoryStore, ReplicationStore {
+  UsageHistoryStore, ReplicationStore, ImageArchiveStore, SigningStore {
   close(): Promise<void>;
 }
