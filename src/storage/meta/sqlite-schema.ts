@@ -315,4 +315,9 @@ export const SQLITE_MIGRATIONS: string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- What manages a user, when something does: "apply" for the users \`berth apply\` created (which its --prune may
+  -- delete once the file no longer names them).
+  ALTER TABLE users ADD COLUMN managed_by TEXT;
+  `,
 ];
