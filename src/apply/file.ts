@@ -80,7 +80,7 @@ function child(doc: Document, node: unknown, step: string | number): { key?: unk
   }
   // A key brought in by a merge key (`<<: *base` or `<<: [*a, *b]`).
   for (const pair of node.items) {
-    if (!isPair(pair) || !isScalar(pair.key) || pair.key.value !== '<<') continue;
+    if (!isPair(pair) || !isScalar(pair.key) || !isMergeKey(pair.key.value)) continue;
     const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
     for (const source of sources) {
       const found = child(doc, resolve(doc, source), step);
@@ -89,6 +89,9 @@ function child(doc: Document, node: unknown, step: string | number): { key?: unk
   }
   return undefined;
 }
+
+/** `<<`, which the parser gives as a symbol when merge keys are on. */
+const isMergeKey = (v: unknown) => v === '<<' || (typeof v === 'symbol' && v.description === '<<');
 
 const resolve = (doc: Document, node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
 
