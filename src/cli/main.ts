@@ -315,6 +315,10 @@ async function apply(flags: ApplyFlags): Promise<number> {
       console.error(`berth apply: ${(e as Error).message}`);
       return 1;
     }
+    if (e instanceof TypeError && (e as { cause?: Error }).cause) {
+      console.error(`berth apply: ${(e as { cause: Error }).cause.message}`);
+      return 1;
+    }
     throw e;
   } finally {
     await target?.close();
