@@ -56,6 +56,8 @@ export interface AdminArgs {
   password?: string;
   /** create-signing-profile, export-signing-certificate: the profile's name. */
   name?: string;
+  /** create-user: what manages the user ("apply" for `berth apply`, whose --prune may delete it later). */
+  managedBy?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -83,7 +85,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'create-user': {
     access: { actions: ['iam:CreateUser'], resource: 'user' },
     summary: 'create a user (--user <name>) in an account',
-    run: async ({ identity: id }, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user')) }),
+    run: async ({ identity: id }, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user'), a.managedBy) }),
   },
   'delete-user': {
     access: { actions: ['iam:DeleteUser'], resource: 'user' },

@@ -38,6 +38,10 @@ Usage:
                                   load a docker save archive or an OCI layout (tar, tar.gz, tar.zst or directory)
   berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]
                                   write images to an archive for docker load, podman load, skopeo oci-archive:
+  berth apply -f <registry.yaml> [--dry-run] [--prune] [--force-delete-images] [--url URL]
+                                  make the registry hold the repositories, policies, settings and users the file
+                                  describes (docs/apply.md); --dry-run prints the changes, --prune deletes what an
+                                  earlier apply created that the file no longer names
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth relocate --to-database postgres://... --to-blob-store s3://bucket/prefix
                                   copy this embedded registry (data dir: metadata, blobs, keys) to PostgreSQL + S3
@@ -112,6 +116,9 @@ async function main(argv: string[]): Promise<number> {
       username: { type: 'string' },
       'password-file': { type: 'string' },
       name: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      prune: { type: 'boolean' },
+      'force-delete-images': { type: 'boolean' },
     },
   });
   if (values.version) {
@@ -142,6 +149,9 @@ async function main(argv: string[]): Promise<number> {
     return transfer(command, positionals.slice(1), {
       config: values.config, url: values.url, repository: values.repository, compress: values.compress, output: values.output, format: values.format,
     });
+  }
+  if (command === 'apply') {
+    return apply({ config: values.config, url: values.url, file: values.file, dryRun: values['dry-run'] === true, prune: values.prune === true, forceDeleteImages: values['force-delete-images'] === true });
   }
   if (command === 'serve') return serve(values.config, values['tls-self-signed'] === true);
   if (command === 'migrate') {
@@ -309,6 +319,45 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
     await target?.close();
   }
 }
+
+interface ApplyFlags { config?: string; url?: string; file?: string; dryRun: boolean; prune: boolean; forceDeleteImages: boolean }
+
+/** `berth apply`: the registry file checked first, then applied to the data directory's registry or a remote one. */
+async function apply(flags: ApplyFlags): Promise<number> {
+  if (!flags.file) {
+    console.error(`Usage: ${APPLY_USAGE}`);
+    return 2;
+  }
+  // Loaded when used: the YAML parser and the schema validator are not needed by the server.
+  const { applyFile, loadRegistryFile, ApplyError, RegistryFileError, isApiError } = await import('../apply/apply.ts');
+  const { registryApi } = await import('../apply/registry-api.ts');
+  let target: Target | undefined;
+  try {
+    const loaded = loadRegistryFile(flags.file);
+    target = await openTarget(loadConfig(process.env, flags.config), flags.url, process.env);
+    console.log(`# ${flags.file} -> ${target.describe}${flags.dryRun ? ' (dry run)' : ''}`);
+    await applyFile(loaded, registryApi(target.endpoint.url, target.endpoint.creds), flags, (line) => console.log(line));
+    return 0;
+  } catch (e) {
+    if (e instanceof RegistryFileError) {
+      console.error(e.message);
+      return 1;
+    }
+    if (e instanceof ApplyError || isApiError(e) || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`berth apply: ${(e as Error).message}`);
+      return 1;
+    }
+    if (e instanceof TypeError && (e as { cause?: Error }).cause) {
+      console.error(`berth apply: ${(e as { cause: Error }).cause.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await target?.close();
+  }
+}
+
+const APPLY_USAGE = 'berth apply -f <registry.yaml> [--dry-run] [--prune] [--force-delete-images] [--url URL]';
 
 /** Copies the embedded registry of the configured data dir to PostgreSQL + S3, with a progress bar on stderr. */
 async function relocateCommand(configPath: string | undefined, toDatabase: string | undefined, toBlobStore: string | undefined): Promise<number> {

@@ -1,12 +1,12 @@
 // A small client of a Berth registry's /v2/ API (and, to create a repository, its ECR API), for `berth import` and
 // `berth export`: every write goes through the server, so the core does what it does for any push (verification,
 // durability, immutability, size accounting, events). Bodies are streamed; nothing is held whole in memory.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { signingKey, sha256hex, formatAmzDate } from '../auth/sigv4.ts';
+import { callEcr, ecrRequestHeaders, EcrCallError, type EcrCredentials } from '../ecr/client.ts';
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -24,7 +24,7 @@ export function withoutTrailingSlashes(s: string): string {
   return s.slice(0, end);
 }
 
-export interface Credentials { accessKeyId: string; secretAccessKey: string; region?: string }
+export type Credentials = EcrCredentials;
 
 export interface Manifest { body: Buffer; mediaType: string; digest: string }
 
@@ -211,10 +211,14 @@ export class RegistryClient {
   /** Creates the repository (ECR CreateRepository, SigV4-signed) unless it exists; once per repository per run. */
   async ensureRepository(repo: string): Promise<void> {
     if (this.created.has(repo) || !this.ecrApi) return;
-    const { status, answer } = await this.ecr('CreateRepository', { repositoryName: repo });
-    // A key that may push but not create repositories goes on: the push tells whether the repository exists.
-    if (status !== 200 && !/(RepositoryAlreadyExists|AccessDenied)Exception$/.test(String(answer.__type))) {
-      throw new RegistryError(`create repository ${repo}: ${this.url} answered ${status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
+    try {
+      await callEcr(this.url, this.creds, 'CreateRepository', { repositoryName: repo });
+    } catch (e) {
+      // A key that may push but not create repositories goes on: the push tells whether the repository exists.
+      if (!(e instanceof EcrCallError)) throw e;
+      if (e.type !== 'RepositoryAlreadyExistsException' && e.type !== 'AccessDeniedException') {
+        throw new RegistryError(`create repository ${repo}: ${this.url} answered ${e.status}: ${e.message}`);
+      }
     }
     this.created.add(repo);
   }
@@ -222,23 +226,8 @@ export class RegistryClient {
   /** Calls an operation of the registry's ECR API (SigV4-signed): its status and JSON answer. */
   async ecr(operation: string, input: object): Promise<{ status: number; answer: { __type?: string; message?: string } & Record<string, unknown> }> {
     const body = JSON.stringify(input);
-    const res = await this.call('POST', '/', { headers: this.sigv4(body, `AmazonEC2ContainerRegistry_V20150921.${operation}`), body: Buffer.from(body) });
+    const res = await this.call('POST', '/', { headers: ecrRequestHeaders(this.url, this.creds, body, operation), body: Buffer.from(body) });
     return { status: res.status, answer: await res.json().catch(() => ({})) as { __type?: string; message?: string } };
-  }
-
-  private sigv4(body: string, target: string): Record<string, string> {
-    const region = this.creds.region ?? 'us-east-1';
-    const amzDate = formatAmzDate(Date.now());
-    const date = amzDate.slice(0, 8);
-    const host = new URL(this.url).host;
-    const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', host, 'x-amz-date': amzDate, 'x-amz-target': target };
-    const names = Object.keys(headers).sort();
-    const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256hex(body)].join('\n');
-    const scope = `${date}/${region}/ecr/aws4_request`;
-    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonical)].join('\n');
-    const signature = createHmac('sha256', signingKey(this.creds.secretAccessKey, date, region, 'ecr')).update(toSign).digest('hex');
-    const { host: _host, ...rest } = headers;
-    return { ...rest, authorization: `AWS4-HMAC-SHA256 Credential=${this.creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
   }
 
   private path(location: string): string {

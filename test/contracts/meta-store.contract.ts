@@ -620,13 +620,21 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.createUser(ACCOUNT, 'bob', 2), false, 'a user name is unique in its account');
         assert.equal(await store.createUser(ACCOUNT, 'Alice', 3), true);
         assert.equal(await store.createUser(OTHER_ACCOUNT, 'bob', 4), true);
-        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'Alice', createdAt: 3 }, { name: 'bob', createdAt: 1 }]);
+        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'Alice', createdAt: 3, managedBy: null }, { name: 'bob', createdAt: 1, managedBy: null }]);
         await store.createAccessKey({ accessKeyId: 'AKIABOB', accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c', status: 'Active', createdAt: 5 });
         await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIABOB', principalArn: 'arn', createdAt: 5, expiresAt: 100 }, 5);
         assert.equal(await store.deleteUser(ACCOUNT, 'bob'), true);
         assert.equal(await store.getAccessKey('AKIABOB'), undefined);
         assert.equal(await store.getRefreshToken('h1'), undefined);
         assert.equal(await store.deleteUser(ACCOUNT, 'bob'), false);
+      });
+
+      it('a user created with a manager keeps it (what berth apply --prune may delete)', async (store) => {
+        await store.ensureAccount(ACCOUNT, 2);
+        assert.equal(await store.createUser(ACCOUNT, 'ci', 1, 'apply'), true);
+        assert.equal(await store.createUser(ACCOUNT, 'ci', 2), false);
+        assert.equal(await store.createUser(ACCOUNT, 'ops', 3, null), true);
+        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'ci', createdAt: 1, managedBy: 'apply' }, { name: 'ops', createdAt: 3, managedBy: null }]);
       });
 
       it('access keys are unique; deactivating or deleting one revokes its refresh tokens', async (store) => {

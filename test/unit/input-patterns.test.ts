@@ -136,7 +136,6 @@ const NOT_CLIENT_INPUT: Record<string, string> = {
   'src/transfer/import.ts /^blobs\\/(sha256)\\/([0-9a-f]{64})$/': 'berth import, in the operator\'s own process, on the archive it was given',
   'src/transfer/reference.ts /^(index\\.)?docker\\.io$/': 'berth import/export, on names the operator gave or the archive holds',
   'src/transfer/registry-client.ts /([a-z]+)="([^"]*)"/g': 'a destination registry\'s WWW-Authenticate header (replication)',
-  'src/transfer/registry-client.ts /(RepositoryAlreadyExists|AccessDenied)Exception$/': 'error names a Berth server answered',
   'src/ecr/operations.ts /Scan|ScanningConfiguration/': 'operation names already found in the model',
   'src/ecr/operations.ts /Replication/': 'operation names already found in the model',
   'src/ecr/operations.ts /PullThroughCache/': 'operation names already found in the model',

@@ -387,4 +387,9 @@ export const POSTGRES_MIGRATIONS: string[] = [
     FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
   );
   `,
+  `
+  -- What manages a user, when something does: "apply" for the users \`berth apply\` created (which its --prune may
+  -- delete once the file no longer names them).
+  ALTER TABLE users ADD COLUMN managed_by TEXT;
+  `,
 ];

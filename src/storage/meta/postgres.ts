@@ -13,6 +13,7 @@ import type {
   NewEvent, StoredEvent, WebhookRow,
   ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
   SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
+  UserRow,
 } from './store.ts';
 import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
@@ -720,8 +721,8 @@ export class PostgresMetaStore implements MetaStore {
     return (await this.queries.rows('SELECT id FROM accounts ORDER BY id')).map((r) => String(r.id));
   }
 
-  async createUser(accountId: string, name: string, now: number): Promise<boolean> {
-    return (await this.queries.run('INSERT INTO users (account_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [accountId, name, now])) > 0;
+  async createUser(accountId: string, name: string, now: number, managedBy: string | null = null): Promise<boolean> {
+    return (await this.queries.run('INSERT INTO users (account_id, name, created_at, managed_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [accountId, name, now, managedBy])) > 0;
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {
@@ -733,9 +734,9 @@ export class PostgresMetaStore implements MetaStore {
     });
   }
 
-  async listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]> {
-    return (await this.queries.rows('SELECT name, created_at FROM users WHERE account_id = $1 ORDER BY name', [accountId]))
-      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at) }));
+  async listUsers(accountId: string): Promise<UserRow[]> {
+    return (await this.queries.rows('SELECT name, created_at, managed_by FROM users WHERE account_id = $1 ORDER BY name', [accountId]))
+      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at), managedBy: r.managed_by === null ? null : String(r.managed_by) }));
   }
 
   async createAccessKey(k: AccessKeyRow): Promise<void> {

@@ -17,6 +17,7 @@ import type {
   NewEvent, StoredEvent, WebhookRow,
   ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
   SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
+  UserRow,
 } from './store.ts';
 import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
@@ -606,8 +607,8 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql('SELECT id FROM accounts ORDER BY id').all().map((r) => String(r.id));
   }
 
-  async createUser(accountId: string, name: string, now: number): Promise<boolean> {
-    return Number(this.sql('INSERT INTO users (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(accountId, name, now).changes) > 0;
+  async createUser(accountId: string, name: string, now: number, managedBy: string | null = null): Promise<boolean> {
+    return Number(this.sql('INSERT INTO users (account_id, name, created_at, managed_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(accountId, name, now, managedBy).changes) > 0;
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {
@@ -619,9 +620,9 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]> {
-    return this.sql('SELECT name, created_at FROM users WHERE account_id = ? ORDER BY name').all(accountId)
-      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at) }));
+  async listUsers(accountId: string): Promise<UserRow[]> {
+    return this.sql('SELECT name, created_at, managed_by FROM users WHERE account_id = ? ORDER BY name').all(accountId)
+      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at), managedBy: r.managed_by === null ? null : String(r.managed_by) }));
   }
 
   async createAccessKey(k: AccessKeyRow): Promise<void> {

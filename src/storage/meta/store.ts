@@ -505,13 +505,16 @@ export interface UsageHistoryStore {
   listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]>;
 }
 
+export interface UserRow { name: string; createdAt: number; managedBy: string | null }
+
 /** Accounts, users, access keys, refresh tokens and console sessions. */
 export interface IdentityStore {
   ensureAccount(accountId: string, now: number): Promise<void>;
   listAccounts(): Promise<string[]>;
-  createUser(accountId: string, name: string, now: number): Promise<boolean>;
+  /** `managedBy`: what manages the user ("apply" for the users `berth apply` creates), null for none. */
+  createUser(accountId: string, name: string, now: number, managedBy?: string | null): Promise<boolean>;
   deleteUser(accountId: string, name: string): Promise<boolean>;
-  listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]>;
+  listUsers(accountId: string): Promise<UserRow[]>;
   createAccessKey(key: AccessKeyRow): Promise<void>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined>;
   listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]>;
