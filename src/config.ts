@@ -77,6 +77,8 @@ export interface Config {
   metricsPublic: boolean;
   /** How often webhooks are given the new events (a recurring job). */
   webhookIntervalSeconds: number;
+  /** How long a tag pulled through the cache is served before it is checked upstream again (ECR: 24 hours). */
+  pullThroughTagTtlSeconds: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -105,6 +107,7 @@ const DEFAULTS: Config = {
   tlsReloadIntervalSeconds: 1,
   metricsPublic: false,
   webhookIntervalSeconds: 5,
+  pullThroughTagTtlSeconds: 86400,
 };
 
 /** Environment variable for each setting. */
@@ -147,6 +150,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
   BERTH_METRICS_PUBLIC: 'metricsPublic',
   BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
+  BERTH_PULL_THROUGH_TAG_TTL_SECONDS: 'pullThroughTagTtlSeconds',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
@@ -158,7 +162,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'pullThroughTagTtlSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

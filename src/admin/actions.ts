@@ -38,6 +38,9 @@ export interface AdminArgs {
   repositories?: string[];
   /** delete-webhook */
   webhookId?: string;
+  /** put-secret, delete-secret: the secret's name (`ecr-pullthroughcache/...`), and its value (JSON). */
+  name?: string;
+  secretString?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -219,6 +222,23 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['iam:DeleteAccessKey'], resource: 'key-owner' },
     summary: 'delete an access key (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
+  },
+  // The secret store of pull through cache rules' upstream credentials (src/core/secret-store.ts), with Secrets
+  // Manager's action names.
+  'put-secret': {
+    access: { actions: ['berth:PutSecretValue'], resource: 'registry' },
+    summary: 'store upstream credentials for pull through cache rules (--name ecr-pullthroughcache/<name>, --secret-string \'{"username":"..","accessToken":".."}\' or file://path); prints the ARN a rule\'s credentialArn names',
+    run: ({ pullThrough }, a, acct) => pullThrough.secrets.put(a.account ?? acct, a.name, a.secretString),
+  },
+  'list-secrets': {
+    access: { actions: ['berth:ListSecrets'], resource: 'registry' },
+    summary: "list an account's secrets: names and ARNs, never their values",
+    run: async ({ pullThrough }, a, acct) => ({ secrets: await pullThrough.secrets.list(a.account ?? acct) }),
+  },
+  'delete-secret': {
+    access: { actions: ['berth:DeleteSecret'], resource: 'registry' },
+    summary: 'delete a secret (--name)',
+    run: ({ pullThrough }, a, acct) => pullThrough.secrets.delete(a.account ?? acct, a.name),
   },
 };
 

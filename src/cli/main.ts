@@ -100,6 +100,8 @@ async function main(argv: string[]): Promise<number> {
       'event-types': { type: 'string' },
       repositories: { type: 'string' },
       'webhook-id': { type: 'string' },
+      name: { type: 'string' },
+      'secret-string': { type: 'string' },
     },
   });
   if (values.version) {
@@ -159,6 +161,8 @@ Output is JSON. Secret access keys are printed once, when created, and kept encr
 
 interface AdminFlags {
   help?: boolean;
+  name?: string;
+  'secret-string'?: string;
   url?: string;
   'webhook-id'?: string;
   'event-types'?: string;
@@ -194,13 +198,15 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   try {
     const doc = values['policy-document'];
     const policyDocument = doc?.startsWith('file://') ? readFileSync(doc.slice('file://'.length), 'utf8') : doc;
+    const secret = values['secret-string'];
+    const secretString = secret?.startsWith('file://') ? readFileSync(secret.slice('file://'.length), 'utf8').trim() : secret;
     const args = {
       account: values.account, user: values.user, accessKeyId: values['access-key-id'],
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
       path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
-      url: values.url, webhookId: values['webhook-id'],
+      url: values.url, webhookId: values['webhook-id'], name: values.name, secretString,
       eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
     };

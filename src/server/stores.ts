@@ -1,6 +1,8 @@
 // Opening a data directory: the metadata and blob stores, the default account and its root key, and the core
 // services built on them. The server and the `berth` maintenance commands share this.
 import { Webhooks, WEBHOOK_JOB } from '../core/webhooks.ts';
+import { PULL_THROUGH_JOB, PullThroughCache, type PullThroughJob } from '../core/pull-through.ts';
+import { SecretStore } from '../core/secret-store.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
@@ -39,6 +41,8 @@ export interface Stores {
   collector: Collector;
   /** Webhooks, and their delivery from the events outbox (WEBHOOK_JOB). */
   webhooks: Webhooks;
+  /** The pull through cache (its caching jobs: PULL_THROUGH_JOB) and the secret store of its upstream credentials. */
+  pullThrough: PullThroughCache;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -104,6 +108,10 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
   };
   const webhooks = new Webhooks(meta, box, config.region, clock.now);
+  const pullThrough = new PullThroughCache(registry, new SecretStore(meta, box, config.region, clock.now), {
+    tagTtlMs: config.pullThroughTagTtlSeconds * 1000, now: clock.now, enqueue: (job) => jobs.enqueue(PULL_THROUGH_JOB, job),
+  });
+  registry.pullThrough = pullThrough;
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -113,6 +121,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
       // Every few seconds: its own succeeded runs older than an hour are not kept.
+      [PULL_THROUGH_JOB]: (p) => pullThrough.runJob(p as PullThroughJob),
       [WEBHOOK_JOB]: async () => {
         await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
         return webhooks.deliver();
@@ -120,7 +129,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, pullThrough, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {
