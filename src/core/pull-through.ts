@@ -24,6 +24,7 @@ export const MAX_RULES = 50;
 export const DEFAULT_TAG_TTL_SECONDS = 86_400;
 /** How long a node reuses an account's rules before reading them again (its own writes are seen at once). */
 const RULES_CACHE_MS = 1_000;
+const CLIENT_TTL_MS = 60_000;
 
 /** What the caching job is given: the image to complete, by digest, and the tag it was pulled by. */
 export interface PullThroughJob {
@@ -57,8 +58,9 @@ export class PullThroughCache {
   private readonly meta: MetaStore;
   private readonly options: PullThroughOptions;
   private readonly rules = new Map<string, { at: number; rules: PullThroughRule[] }>();
-  /** Upstream clients by rule (and its version): they keep their tokens between pulls. */
-  private readonly clients = new Map<string, UpstreamClient>();
+  /** Upstream clients by rule (and its version): they keep their tokens between pulls, and read the rule's secret
+   * again after CLIENT_TTL_MS (a secret replaced with put-secret is used within a minute). */
+  private readonly clients = new Map<string, { client: UpstreamClient; at: number }>();
 
   constructor(registry: Registry, secrets: SecretStore, options: PullThroughOptions) {
     this.registry = registry;
@@ -92,7 +94,7 @@ export class PullThroughCache {
   async client(rule: PullThroughRule): Promise<UpstreamClient> {
     const key = `${rule.accountId} ${rule.prefix} ${rule.updatedAt}`;
     const known = this.clients.get(key);
-    if (known) return known;
+    if (known && Date.now() - known.at < CLIENT_TTL_MS) return known.client;
     const endpoint = upstreamEndpoint(rule.upstreamRegistryUrl);
     if (!endpoint) throw new UpstreamError(`the upstream registry URL ${rule.upstreamRegistryUrl} is not a registry's address`);
     let credentials: UpstreamCredentials | undefined;
@@ -103,7 +105,7 @@ export class PullThroughCache {
     }
     const client = new UpstreamClient(endpoint.base, credentials);
     if (this.clients.size > 1000) this.clients.clear();
-    this.clients.set(key, client);
+    this.clients.set(key, { client, at: Date.now() });
     return client;
   }
 

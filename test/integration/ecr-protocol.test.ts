@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreatePullThroughCacheRuleCommand, CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
+  CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
   GetAuthorizationTokenCommand,
   PutReplicationConfigurationCommand, type ECRClient,
 } from '@aws-sdk/client-ecr';
@@ -166,9 +166,6 @@ describe('ECR protocol, SigV4 and registry operations', () => {
     const calls: [string, () => Promise<unknown>][] = [
       ['PutReplicationConfiguration', () => ecr.send(new PutReplicationConfigurationCommand({
         replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: account }] }] },
-      }))],
-      ['CreatePullThroughCacheRule', () => ecr.send(new CreatePullThroughCacheRuleCommand({
-        ecrRepositoryPrefix: 'cache', upstreamRegistryUrl: 'public.ecr.aws',
       }))],
     ];
     for (const [operation, call] of calls) {
