@@ -98,7 +98,16 @@ async function pullManifest(pull: Pull, reference: string): Promise<void> {
     return fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${pull.name} nor to its upstream repository ${match.upstreamName}`, { reference });
   }
   const repo = existing ?? await cache.createRepository(ctx.principal.accountId, pull.name);
-  if (await cache.adopt(repo, reference, fetched)) return pull.serve(repo);
+  try {
+    if (await cache.adopt(repo, reference, fetched)) return pull.serve(repo);
+  } catch (e) {
+    // A tag the repository keeps immutable (its PULL_THROUGH_CACHE template) keeps the image it names.
+    if (cached && e instanceof RegistryError && e.code === 'IMAGE_TAG_IMMUTABLE') {
+      await cache.recordTagCheck(repo, tag!);
+      return pull.serve(repo);
+    }
+    throw e;
+  }
   // Its blobs are on their way (a job): served as fetched meanwhile.
   sendManifest(ctx, reference, fetched);
 }
