@@ -45,6 +45,7 @@ export function parseChallenge(header: string | null): Challenge | undefined {
     if (eq < 0) break;
     const key = text.slice(i, eq).trim().toLowerCase();
     i = eq + 1;
+    while (text[i] === ' ') i++;
     let value = '';
     if (text[i] === '"') {
       for (i++; i < text.length && text[i] !== '"'; i++) {
