@@ -26,7 +26,8 @@ import { MANIFEST_TYPE, pushImage, req, sha256, type Target } from '../helpers/h
 import { describeResult, requireTool, run } from '../helpers/tools.ts';
 
 const TTL_SECONDS = 3600;
-const ACCEPT = { Accept: `${MANIFEST_TYPE}, application/vnd.oci.image.index.v1+json` };
+const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
+const ACCEPT = { Accept: `${MANIFEST_TYPE}, ${INDEX_TYPE}` };
 
 /** A proxy in front of the upstream Berth that can hold the second half of one blob back until released. */
 interface Proxy {
@@ -187,6 +188,27 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
     assert.equal(`sha256:${hash.digest('hex')}`, big.layer.digest);
     const again = await req(downstream, 'GET', `/v2/berth-up/library/big/blobs/${big.layer.digest}`);
     assert.equal(sha256(again.body), big.layer.digest, 'served from the cache');
+  });
+
+  it('pulls a multi-platform index through: the index and each platform image are stored by the caching job', async () => {
+    const amd = await pushImage(upstream, 'library/multi', 'amd64', { layer: randomBytes(5000) });
+    const arm = await pushImage(upstream, 'library/multi', 'arm64', { layer: randomBytes(5000) });
+    const child = (m: typeof amd, architecture: string) => ({ mediaType: MANIFEST_TYPE, digest: m.digest, size: m.manifest.length, platform: { os: 'linux', architecture } });
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [child(amd, 'amd64'), child(arm, 'arm64')] }));
+    const put = await req(upstream, 'PUT', '/v2/library/multi/manifests/latest', { headers: { 'Content-Type': INDEX_TYPE }, body: index });
+    assert.equal(put.status, 201, put.body.toString());
+    const got = await req(downstream, 'GET', '/v2/berth-up/library/multi/manifests/latest', { headers: ACCEPT });
+    assert.equal(got.status, 200, got.body.toString());
+    assert.deepEqual(got.body, index);
+    assert.equal(got.headers.get('content-type'), INDEX_TYPE);
+    const images = await eventually(async () => {
+      const details = (await ecr.send(new DescribeImagesCommand({ repositoryName: 'berth-up/library/multi' }))).imageDetails ?? [];
+      return details.length === 3 && details;
+    });
+    assert.ok(images, 'the index and both platform images are stored');
+    assert.deepEqual(images.find((i) => i.imageDigest === sha256(index))?.imageTags, ['latest']);
+    const blob = await req(downstream, 'HEAD', `/v2/berth-up/library/multi/blobs/${arm.layer.digest}`);
+    assert.equal(blob.status, 200);
   });
 
   it('imports only with ecr:BatchImportUpstreamImage (and ecr:CreateRepository for a new repository); what is cached needs the pull actions only', async () => {
