@@ -83,6 +83,8 @@ export interface Config {
   /** Days the metadata store keeps audit records (the console's audit search); older ones are deleted by an hourly
    * job. 0: kept for ever. */
   auditRetentionDays: number;
+  /** How long a tag pulled through the cache is served before it is checked upstream again (ECR: 24 hours). */
+  pullThroughTagTtlSeconds: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -113,6 +115,7 @@ const DEFAULTS: Config = {
   webhookIntervalSeconds: 5,
   usageSnapshotIntervalSeconds: 86400,
   auditRetentionDays: 30,
+  pullThroughTagTtlSeconds: 86400,
 };
 
 /** Environment variable for each setting. */
@@ -157,6 +160,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
   BERTH_USAGE_SNAPSHOT_INTERVAL_SECONDS: 'usageSnapshotIntervalSeconds',
   BERTH_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  BERTH_PULL_THROUGH_TAG_TTL_SECONDS: 'pullThroughTagTtlSeconds',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
@@ -168,7 +172,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'usageSnapshotIntervalSeconds', 'auditRetentionDays', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'usageSnapshotIntervalSeconds', 'auditRetentionDays', 'pullThroughTagTtlSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

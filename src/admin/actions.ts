@@ -58,6 +58,8 @@ export interface AdminArgs {
   name?: string;
   /** create-user: what manages the user ("apply" for `berth apply`, whose --prune may delete it later). */
   managedBy?: string;
+  /** put-secret, delete-secret: the secret's value (JSON); its name is `name` (`ecr-pullthroughcache/...`). */
+  secretString?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -298,6 +300,23 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:GetSigningCertificate'], resource: 'registry' },
     summary: "print a signing profile's certificate (--name), PEM: what verifiers (notation) trust",
     run: async ({ signingProfiles }, a, acct) => ({ name: a.name, certificate: await signingProfiles.certificate(a.account ?? acct, a.name) }),
+  },
+  // The secret store of pull through cache rules' upstream credentials (src/core/secret-store.ts), with Secrets
+  // Manager's action names.
+  'put-secret': {
+    access: { actions: ['berth:PutSecretValue'], resource: 'registry' },
+    summary: 'store upstream credentials for pull through cache rules (--name ecr-pullthroughcache/<name>, --secret-string \'{"username":"..","accessToken":".."}\' or file://path); prints the ARN a rule\'s credentialArn names',
+    run: ({ pullThrough }, a, acct) => pullThrough.secrets.put(a.account ?? acct, a.name, a.secretString),
+  },
+  'list-secrets': {
+    access: { actions: ['berth:ListSecrets'], resource: 'registry' },
+    summary: "list an account's secrets: names and ARNs, never their values",
+    run: async ({ pullThrough }, a, acct) => ({ secrets: await pullThrough.secrets.list(a.account ?? acct) }),
+  },
+  'delete-secret': {
+    access: { actions: ['berth:DeleteSecret'], resource: 'registry' },
+    summary: 'delete a secret (--name)',
+    run: ({ pullThrough }, a, acct) => pullThrough.secrets.delete(a.account ?? acct, a.name),
   },
 };
 

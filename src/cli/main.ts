@@ -119,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
       file: { type: 'string', short: 'f' },
       prune: { type: 'boolean' },
       'force-delete-images': { type: 'boolean' },
+      'secret-string': { type: 'string' },
     },
   });
   if (values.version) {
@@ -187,6 +188,7 @@ interface AdminFlags {
   username?: string;
   /** A secret is read from a file, never given on the command line. */
   'password-file'?: string;
+  'secret-string'?: string;
   url?: string;
   'webhook-id'?: string;
   name?: string;
@@ -229,13 +231,15 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   try {
     const doc = values['policy-document'];
     const policyDocument = doc?.startsWith('file://') ? readFileSync(doc.slice('file://'.length), 'utf8') : doc;
+    const secret = values['secret-string'];
+    const secretString = secret?.startsWith('file://') ? readFileSync(secret.slice('file://'.length), 'utf8').trim() : secret;
     const args = {
       account: values.account, user: values.user, accessKeyId: values['access-key-id'],
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
       path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
-      url: values.url, webhookId: values['webhook-id'],
+      url: values.url, webhookId: values['webhook-id'], secretString,
       contains: values.contains, since: values.since, until: values.until,
       beforeId: values['before-id'] === undefined ? undefined : Number(values['before-id']),
       limit: values.limit === undefined ? undefined : Number(values.limit),

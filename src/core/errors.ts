@@ -28,7 +28,9 @@ export type RegistryErrorCode =
   | 'TOO_MANY_UPLOADS'
   | 'TOO_MANY_REQUESTS'
 
-  | 'STORAGE_FULL';
+  | 'STORAGE_FULL'
+  /** A pull through cache's upstream registry could not give what is not cached (unreachable, refused, broken). */
+  | 'UPSTREAM_UNAVAILABLE';
 
 export class RegistryError extends Error {
   readonly code: RegistryErrorCode;

@@ -17,6 +17,7 @@ import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
 import { createFromTemplate, listTemplates, templateFor } from './creation-templates.ts';
 import { deleteOwnArtifacts } from './own-artifacts.ts';
+import type { PullThroughCache } from './pull-through.ts';
 
 /** An upload session's id (a UUID). */
 export const UPLOAD_ID = /^[0-9a-f-]{36}$/;
@@ -78,6 +79,8 @@ export class Registry {
   signOnPush?: SignOnPush;
   /** Told the bytes of each chunk appended to an upload (the server's metrics). */
   uploadedBytes?: (bytes: number) => void;
+  /** The pull through cache: set when it is wired in (none: pulls never go upstream). */
+  pullThrough?: PullThroughCache;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;

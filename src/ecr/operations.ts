@@ -9,6 +9,7 @@ import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
+import * as pullThroughCache from './pull-through-cache.ts';
 import * as pullTimeExclusions from './pull-time-exclusions.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as referrers from './referrers.ts';
@@ -99,11 +100,15 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   DeleteSigningConfiguration: onRegistry(signing.deleteSigningConfiguration),
   DescribeImageSigningStatus: repository(signing.describeImageSigningStatus),
   UpdateImageStorageClass: repository(archive.updateImageStorageClass),
+  CreatePullThroughCacheRule: onRegistry(pullThroughCache.createPullThroughCacheRule),
+  DescribePullThroughCacheRules: onRegistry(pullThroughCache.describePullThroughCacheRules),
+  UpdatePullThroughCacheRule: onRegistry(pullThroughCache.updatePullThroughCacheRule),
+  DeletePullThroughCacheRule: onRegistry(pullThroughCache.deletePullThroughCacheRule),
+  ValidatePullThroughCacheRule: onRegistry(pullThroughCache.validatePullThroughCacheRule),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
-  [/PullThroughCache/, 'pull-through cache'],
 ];
 
 /**

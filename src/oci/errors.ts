@@ -36,6 +36,8 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   TOO_MANY_REQUESTS: { code: 'TOOMANYREQUESTS', status: 429 },
   // distribution's code for a registry that cannot take the request now (its errcode.ErrorCodeUnavailable).
   STORAGE_FULL: { code: 'UNAVAILABLE', status: 503 },
+  // A pull through cache that cannot reach its upstream for what it has not cached (distribution's proxy answers so).
+  UPSTREAM_UNAVAILABLE: { code: 'UNAVAILABLE', status: 503 },
 };
 
 export function sendOciError(res: ServerResponse, error: RegistryError, head = false): void {

@@ -28,7 +28,7 @@ export async function getManifest(ctx: RepositoryContext, _name: string, referen
 }
 
 /** Content negotiation: no Accept (or a wildcard) takes anything; otherwise the stored type must be listed. */
-function acceptable(accept: string | undefined, mediaType: string): boolean {
+export function acceptable(accept: string | undefined, mediaType: string): boolean {
   if (!accept) return true;
   for (const part of accept.split(',')) {
     const type = part.split(';')[0].trim().toLowerCase();

@@ -4,6 +4,8 @@ import { Webhooks, WEBHOOK_JOB } from '../core/webhooks.ts';
 import { BACKFILL_JOB, REPLICATION_JOB, type ReplicationJob } from '../core/replication.ts';
 import { ReplicationDestinations } from '../replication/destinations.ts';
 import { Replicator, type BackfillJob } from '../replication/worker.ts';
+import { PULL_THROUGH_JOB, PullThroughCache, type PullThroughJob } from '../core/pull-through.ts';
+import { SecretStore } from '../core/secret-store.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
@@ -51,6 +53,8 @@ export interface Stores {
   replicator: Replicator;
   /** Signing profiles, and the signing of pushed images (SIGN_JOB). */
   signingProfiles: SigningProfiles;
+  /** The pull through cache (its caching jobs: PULL_THROUGH_JOB) and the secret store of its upstream credentials. */
+  pullThrough: PullThroughCache;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -122,6 +126,10 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   const signingProfiles = new SigningProfiles(meta, box, config.region, clock.now);
   const signer = new Signer(registry, signingProfiles, clock.now, log);
   registry.signOnPush = signer.signOnPush;
+  const pullThrough = new PullThroughCache(registry, new SecretStore(meta, box, config.region, clock.now), {
+    tagTtlMs: config.pullThroughTagTtlSeconds * 1000, now: clock.now, enqueue: (job) => jobs.enqueue(PULL_THROUGH_JOB, job),
+  });
+  registry.pullThrough = pullThrough;
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -134,6 +142,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       // Every few seconds: its own succeeded runs older than an hour are not kept.
       [REPLICATION_JOB]: (p, job) => replicator.run(p as ReplicationJob, job),
       [BACKFILL_JOB]: (p) => replicator.backfill(p as BackfillJob),
+      [PULL_THROUGH_JOB]: (p) => pullThrough.runJob(p as PullThroughJob),
       [WEBHOOK_JOB]: async () => {
         await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
         return webhooks.deliver();
@@ -148,7 +157,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, signingProfiles, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, signingProfiles, pullThrough, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {

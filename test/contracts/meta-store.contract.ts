@@ -611,6 +611,58 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('PullThroughStore', () => {
+      it('one rule per account and prefix, at most `max` per account, listed in byte order, updated and deleted', async (store) => {
+        const r = (prefix: string, body = '{}') => ({ accountId: ACCOUNT, prefix, body, createdAt: 10, updatedAt: 10 });
+        for (const p of ['quay', 'ROOT', 'docker-hub', 'alpha/beta']) assert.equal(await store.createPullThroughRule(r(p), 5), 'created');
+        assert.equal(await store.createPullThroughRule(r('quay', '{"x":1}'), 5), 'exists', 'a second rule of a prefix is refused');
+        assert.equal(await store.createPullThroughRule(r('k8s'), 5), 'created');
+        assert.equal(await store.createPullThroughRule(r('ghcr'), 5), 'limit', 'an account holds at most max rules');
+        assert.equal(await store.createPullThroughRule({ ...r('quay'), accountId: OTHER_ACCOUNT }, 5), 'created', 'another account has its own');
+        assert.deepEqual((await store.listPullThroughRules(ACCOUNT)).map((x) => x.prefix), ['ROOT', 'alpha/beta', 'docker-hub', 'k8s', 'quay']);
+        assert.equal(await store.updatePullThroughRule(ACCOUNT, 'quay', '{"y":2}', 20), true);
+        assert.equal(await store.updatePullThroughRule(ACCOUNT, 'missing', '{}', 20), false);
+        const quay = (await store.listPullThroughRules(ACCOUNT)).find((x) => x.prefix === 'quay');
+        assert.deepEqual(quay, { accountId: ACCOUNT, prefix: 'quay', body: '{"y":2}', createdAt: 10, updatedAt: 20 });
+        assert.deepEqual(await store.deletePullThroughRule(ACCOUNT, 'quay'), quay);
+        assert.equal(await store.deletePullThroughRule(ACCOUNT, 'quay'), undefined);
+        assert.deepEqual((await store.listPullThroughRules(OTHER_ACCOUNT)).map((x) => x.prefix), ['quay']);
+      });
+
+      it("a tag's upstream check time is kept per repository, moves forward, and goes with the repository", async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'cache/app', SETTINGS, [], 1))!;
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), undefined);
+        await store.recordUpstreamTagCheck(repo.id, 'latest', 100);
+        await store.recordUpstreamTagCheck(repo.id, 'v1', 50);
+        await store.recordUpstreamTagCheck(repo.id, 'latest', 200);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), 200);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'v1'), 50);
+        await store.deleteRepository(repo.id);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), undefined);
+        await store.recordUpstreamTagCheck(repo.id, 'latest', 300);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), undefined, 'nothing is written for a deleted repository');
+      });
+    });
+
+    describe('SecretStore', () => {
+      it('one secret per account and name; a put replaces the value and keeps the creation time; listed without values', async (store) => {
+        const s = (name: string, ciphertext: string, at: number) => ({ accountId: ACCOUNT, name, ciphertext, createdAt: at, updatedAt: at });
+        assert.equal(await store.putSecret(s('ecr-pullthroughcache/b', 'c1', 10)), true);
+        assert.equal(await store.putSecret(s('ecr-pullthroughcache/a', 'c2', 11)), true);
+        assert.equal(await store.putSecret(s('ecr-pullthroughcache/b', 'c3', 12)), false, 'a second put replaces the value');
+        assert.equal(await store.putSecret({ ...s('ecr-pullthroughcache/b', 'o1', 13), accountId: OTHER_ACCOUNT }), true, 'another account has its own');
+        assert.deepEqual(await store.getSecret(ACCOUNT, 'ecr-pullthroughcache/b'), { accountId: ACCOUNT, name: 'ecr-pullthroughcache/b', ciphertext: 'c3', createdAt: 10, updatedAt: 12 });
+        assert.deepEqual(await store.listSecrets(ACCOUNT), [
+          { accountId: ACCOUNT, name: 'ecr-pullthroughcache/a', createdAt: 11, updatedAt: 11 },
+          { accountId: ACCOUNT, name: 'ecr-pullthroughcache/b', createdAt: 10, updatedAt: 12 },
+        ]);
+        assert.equal(await store.deleteSecret(ACCOUNT, 'ecr-pullthroughcache/b'), true);
+        assert.equal(await store.deleteSecret(ACCOUNT, 'ecr-pullthroughcache/b'), false);
+        assert.equal(await store.getSecret(ACCOUNT, 'ecr-pullthroughcache/b'), undefined);
+        assert.equal((await store.getSecret(OTHER_ACCOUNT, 'ecr-pullthroughcache/b'))?.ciphertext, 'o1');
+      });
+    });
+
     describe('IdentityStore', () => {
       it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
         await store.ensureAccount(ACCOUNT, 2);

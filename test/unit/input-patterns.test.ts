@@ -138,7 +138,6 @@ const NOT_CLIENT_INPUT: Record<string, string> = {
   'src/transfer/registry-client.ts /([a-z]+)="([^"]*)"/g': 'a destination registry\'s WWW-Authenticate header (replication)',
   'src/ecr/operations.ts /Scan|ScanningConfiguration/': 'operation names already found in the model',
   'src/ecr/operations.ts /Replication/': 'operation names already found in the model',
-  'src/ecr/operations.ts /PullThroughCache/': 'operation names already found in the model',
   'src/ecr/operations.ts /Signing/': 'operation names already found in the model',
   'src/ecr/operations.ts /ImageStorageClass/': 'operation names already found in the model',
   'src/oci/routes.ts /(<[a-z]+>)/': 'the route table\'s own path templates',

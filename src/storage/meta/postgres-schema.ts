@@ -392,4 +392,31 @@ export const POSTGRES_MIGRATIONS: string[] = [
   -- delete once the file no longer names them).
   ALTER TABLE users ADD COLUMN managed_by TEXT;
   `,
+  `
+  -- Pull through cache (src/core/pull-through.ts): the rules (ECR's CreatePullThroughCacheRule), one per account and
+  -- prefix, their settings as the JSON the ECR adapter writes; when each cached tag was last found current upstream;
+  -- and the small secret store that holds upstream credentials, encrypted with the registry key.
+  CREATE TABLE pull_through_rules (
+    account_id TEXT COLLATE "C" NOT NULL,
+    prefix TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, prefix)
+  );
+  CREATE TABLE upstream_tag_checks (
+    repository_id BIGINT NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    tag TEXT COLLATE "C" NOT NULL,
+    checked_at BIGINT NOT NULL,
+    PRIMARY KEY (repository_id, tag)
+  );
+  CREATE TABLE secrets (
+    account_id TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    ciphertext TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  `,
 ];

@@ -7,6 +7,8 @@
 import pg from 'pg';
 import type {
   CreationTemplateRow,
+  PullThroughRuleRow,
+  SecretRow,
   AccessKeyRow, AuditRecord, AuditSearch, LargeImage, UsageSnapshot, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
@@ -709,6 +711,66 @@ export class PostgresMetaStore implements MetaStore {
 
   async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
     return (await this.queries.row('SELECT 1 AS found FROM pull_time_exclusions WHERE account_id = $1 AND principal_arn = $2', [accountId, principalArn])) !== undefined;
+  }
+
+  // --- pull through cache rules, upstream tag checks, secrets ---
+
+  async createPullThroughRule(r: PullThroughRuleRow, max: number): Promise<'created' | 'exists' | 'limit'> {
+    return this.transaction(async (q) => {
+      // Nodes creating rules of one account take turns: the count and the insert hold together.
+      await this.lock(q, `pull through cache rules of ${r.accountId}`);
+      if (await q.row('SELECT 1 AS found FROM pull_through_rules WHERE account_id = $1 AND prefix = $2', [r.accountId, r.prefix])) return 'exists';
+      if (Number((await q.row('SELECT count(*) AS n FROM pull_through_rules WHERE account_id = $1', [r.accountId]))!.n) >= max) return 'limit';
+      await q.run('INSERT INTO pull_through_rules (account_id, prefix, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
+        [r.accountId, r.prefix, r.body, r.createdAt, r.updatedAt]);
+      return 'created';
+    });
+  }
+
+  async listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]> {
+    return (await this.queries.rows('SELECT * FROM pull_through_rules WHERE account_id = $1 ORDER BY prefix', [accountId])).map(toCreationTemplate);
+  }
+
+  async updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
+    return (await this.queries.run('UPDATE pull_through_rules SET body = $1, updated_at = $2 WHERE account_id = $3 AND prefix = $4', [body, updatedAt, accountId, prefix])) > 0;
+  }
+
+  async deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined> {
+    const row = await this.queries.row('DELETE FROM pull_through_rules WHERE account_id = $1 AND prefix = $2 RETURNING *', [accountId, prefix]);
+    return row ? toCreationTemplate(row) : undefined;
+  }
+
+  async upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined> {
+    const row = await this.queries.row('SELECT checked_at FROM upstream_tag_checks WHERE repository_id = $1 AND tag = $2', [repositoryId, tag]);
+    return row ? Number(row.checked_at) : undefined;
+  }
+
+  async recordUpstreamTagCheck(repositoryId: number, tag: string, at: number): Promise<void> {
+    // A repository deleted meanwhile takes its checks with it: nothing is written for it.
+    await this.queries.run(`INSERT INTO upstream_tag_checks (repository_id, tag, checked_at) SELECT id, $1, $2 FROM repositories WHERE id = $3
+      ON CONFLICT (repository_id, tag) DO UPDATE SET checked_at = excluded.checked_at`, [tag, at, repositoryId]);
+  }
+
+  async putSecret(s: SecretRow): Promise<boolean> {
+    // xmax = 0 tells a row inserted by this statement from one it updated.
+    const row = await this.queries.row(`INSERT INTO secrets (account_id, name, ciphertext, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (account_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at RETURNING (xmax = 0) AS created`,
+    [s.accountId, s.name, s.ciphertext, s.createdAt, s.updatedAt]);
+    return row!.created === true;
+  }
+
+  async getSecret(accountId: string, name: string): Promise<SecretRow | undefined> {
+    const r = await this.queries.row('SELECT * FROM secrets WHERE account_id = $1 AND name = $2', [accountId, name]);
+    return r ? { accountId: String(r.account_id), name: String(r.name), ciphertext: String(r.ciphertext), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) } : undefined;
+  }
+
+  async listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]> {
+    return (await this.queries.rows('SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = $1 ORDER BY name', [accountId]))
+      .map((r) => ({ accountId: String(r.account_id), name: String(r.name), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+  }
+
+  async deleteSecret(accountId: string, name: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM secrets WHERE account_id = $1 AND name = $2', [accountId, name])) > 0;
   }
 
   // --- identity ---

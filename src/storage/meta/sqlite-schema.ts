@@ -410,4 +410,31 @@ export const SQLITE_MIGRATIONS: string[] = [
   -- delete once the file no longer names them).
   ALTER TABLE users ADD COLUMN managed_by TEXT;
   `,
+  `
+  -- Pull through cache (src/core/pull-through.ts): the rules (ECR's CreatePullThroughCacheRule), one per account and
+  -- prefix, their settings as the JSON the ECR adapter writes; when each cached tag was last found current upstream;
+  -- and the small secret store that holds upstream credentials, encrypted with the registry key.
+  CREATE TABLE pull_through_rules (
+    account_id TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, prefix)
+  );
+  CREATE TABLE upstream_tag_checks (
+    repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    checked_at INTEGER NOT NULL,
+    PRIMARY KEY (repository_id, tag)
+  );
+  CREATE TABLE secrets (
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ciphertext TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  `,
 ];

@@ -6,6 +6,8 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementResultingChanges, type StatementSync } from 'node:sqlite';
 import type {
   CreationTemplateRow,
+  PullThroughRuleRow,
+  SecretRow,
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
@@ -1182,6 +1184,66 @@ export class SqliteMetaStore implements MetaStore {
   async listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]> {
     return this.sql(`SELECT * FROM replication_backfill_results WHERE backfill_id = ? AND status LIKE ? ORDER BY repository_name, digest, tag`)
       .all(id, status ?? '%').map(toReplicationBackfillResult);
+  }
+
+  // --- pull through cache rules, upstream tag checks, secrets ---
+
+  async createPullThroughRule(r: PullThroughRuleRow, max: number): Promise<'created' | 'exists' | 'limit'> {
+    return this.transaction(() => {
+      if (this.sql('SELECT 1 FROM pull_through_rules WHERE account_id = ? AND prefix = ?').get(r.accountId, r.prefix)) return 'exists';
+      if (Number(this.sql('SELECT count(*) AS n FROM pull_through_rules WHERE account_id = ?').get(r.accountId)!.n) >= max) return 'limit';
+      this.sql('INSERT INTO pull_through_rules (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+        .run(r.accountId, r.prefix, r.body, r.createdAt, r.updatedAt);
+      return 'created';
+    });
+  }
+
+  async listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]> {
+    return this.sql('SELECT * FROM pull_through_rules WHERE account_id = ? ORDER BY prefix').all(accountId).map(toCreationTemplate);
+  }
+
+  async updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
+    return Number(this.sql('UPDATE pull_through_rules SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(body, updatedAt, accountId, prefix).changes) > 0;
+  }
+
+  async deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined> {
+    const row = this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix);
+    return row ? toCreationTemplate(row) : undefined;
+  }
+
+  async upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined> {
+    const row = this.sql('SELECT checked_at FROM upstream_tag_checks WHERE repository_id = ? AND tag = ?').get(repositoryId, tag);
+    return row ? Number(row.checked_at) : undefined;
+  }
+
+  async recordUpstreamTagCheck(repositoryId: number, tag: string, at: number): Promise<void> {
+    // A repository deleted meanwhile takes its checks with it: nothing is written for it.
+    this.sql(`INSERT INTO upstream_tag_checks (repository_id, tag, checked_at) SELECT id, ?, ? FROM repositories WHERE id = ?
+      ON CONFLICT (repository_id, tag) DO UPDATE SET checked_at = excluded.checked_at`).run(tag, at, repositoryId);
+  }
+
+  async putSecret(s: SecretRow): Promise<boolean> {
+    return this.transaction(() => {
+      const existed = this.sql('SELECT 1 FROM secrets WHERE account_id = ? AND name = ?').get(s.accountId, s.name) !== undefined;
+      this.sql(`INSERT INTO secrets (account_id, name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (account_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`)
+        .run(s.accountId, s.name, s.ciphertext, s.createdAt, s.updatedAt);
+      return !existed;
+    });
+  }
+
+  async getSecret(accountId: string, name: string): Promise<SecretRow | undefined> {
+    const r = this.sql('SELECT * FROM secrets WHERE account_id = ? AND name = ?').get(accountId, name);
+    return r ? { accountId: String(r.account_id), name: String(r.name), ciphertext: String(r.ciphertext), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) } : undefined;
+  }
+
+  async listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]> {
+    return this.sql('SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = ? ORDER BY name').all(accountId)
+      .map((r) => ({ accountId: String(r.account_id), name: String(r.name), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+  }
+
+  async deleteSecret(accountId: string, name: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM secrets WHERE account_id = ? AND name = ?').run(accountId, name).changes) > 0;
   }
 }
 

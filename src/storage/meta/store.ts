@@ -414,6 +414,52 @@ export interface PullTimeExclusionStore {
   hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
 }
 
+/** A pull through cache rule of an account (ECR's PullThroughCacheRule): its ECR repository prefix (a namespace, or
+ * ROOT) and its settings, kept as the JSON text the ECR adapter writes (src/core/pull-through-rules.ts). */
+export interface PullThroughRuleRow {
+  accountId: string;
+  prefix: string;
+  body: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Pull through cache rules (one per account and prefix), and when each cached tag was last checked upstream. */
+export interface PullThroughStore {
+  /** Stores a new rule: `exists` when the account has one with that prefix, `limit` when it has `max` rules. */
+  createPullThroughRule(r: PullThroughRuleRow, max: number): Promise<'created' | 'exists' | 'limit'>;
+  /** The account's rules in prefix order (byte order). */
+  listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]>;
+  /** Replaces a rule's body; false when there is none with that prefix. */
+  updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean>;
+  /** Deletes a rule and returns it; undefined when there is none with that prefix. */
+  deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined>;
+  /** When the tag of a pull-through repository was last found current upstream (undefined: never). */
+  upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined>;
+  /** Notes that the tag was found current upstream at `at` (goes with the repository). */
+  recordUpstreamTagCheck(repositoryId: number, tag: string, at: number): Promise<void>;
+}
+
+/** A secret of an account's small secret store (upstream registry credentials), encrypted with the registry key. */
+export interface SecretRow {
+  accountId: string;
+  name: string;
+  ciphertext: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Secrets, one per account and name. */
+export interface SecretStore {
+  /** Creates the secret or replaces its value (keeping its creation time); true when it is new. */
+  putSecret(s: SecretRow): Promise<boolean>;
+  getSecret(accountId: string, name: string): Promise<SecretRow | undefined>;
+  /** The account's secrets in name order (byte order), without their values. */
+  listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]>;
+  /** false when there was no such secret. */
+  deleteSecret(accountId: string, name: string): Promise<boolean>;
+}
+
 /** A domain event to record in the same transaction as the change it tells of (the outbox, src/core/events.ts). */
 export interface NewEvent {
   at: number;
@@ -814,6 +860,7 @@ export interface SigningStore {
 
 /** Every part of the metadata store, as one object (what callers hold). */
 export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore,
-  UsageHistoryStore, ReplicationStore, ImageArchiveStore, SigningStore {
+  UsageHistoryStore, ReplicationStore, ImageArchiveStore, SigningStore,
+  PullThroughStore, SecretStore {
   close(): Promise<void>;
 }
