@@ -144,7 +144,8 @@ describe('ECR pull through cache rules', () => {
     assert.equal(role.customRoleArn, `arn:aws:iam::${account}:role/other`);
     await expectEcrError(ecr.send(new UpdatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'k8s', credentialArn: other })), 'InvalidParameterException');
     // A secret the registry key does not decrypt, and one that holds no credentials.
-    const db = new DatabaseSync(join(berth.dataDir, 'meta.db'));
+    // The server writes too (audit records): wait for its lock rather than fail.
+    const db = new DatabaseSync(join(berth.dataDir, 'meta.db'), { timeout: 10_000 });
     const box = new SecretBox(Buffer.from(readFileSync(join(berth.dataDir, 'secret.key'), 'utf8').trim(), 'base64'));
     try {
       await putSecret('ecr-pullthroughcache/broken', { username: 'u', accessToken: 't' });
