@@ -5,7 +5,6 @@ import type { EcrActions } from '../auth/authorizer.ts';
 import type { EcrAccess } from './authorize.ts';
 import type { EcrContext } from './context.ts';
 import * as templates from './creation-templates.ts';
-import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
@@ -107,30 +106,19 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   ValidatePullThroughCacheRule: onRegistry(pullThroughCache.validatePullThroughCacheRule),
 };
 
-/** What each not-yet-implemented group of operations is waiting for. */
-const PENDING: [RegExp, string][] = [
-];
-
 /**
- * The table entry of an operation of ECR's model, or undefined for a name the model does not know. An operation
- * not implemented yet is decided like the rest (`ecr:<Operation>` on the repository its input names, else on the
- * registry) before it answers UnsupportedOperationException.
+ * The table entry of an operation (every operation of ECR's model and the ones hand-written into it, model-extra.ts),
+ * or undefined for a name ECR does not know.
  */
 export function operationFor(name: string): EcrOperation | undefined {
-  if (Object.hasOwn(OPERATIONS, name)) return OPERATIONS[name];
-  const spec = Object.hasOwn(model.operations, name) ? model.operations[name] : undefined;
-  if (!spec) return undefined;
-  const what = PENDING.find(([re]) => re.test(name))?.[1] ?? 'this operation';
-  const names = spec.input ? model.shapes[spec.input].members ?? {} : {};
-  return {
-    resource: 'repositoryName' in names ? { kind: 'repository', mayBeMissing: true } : { kind: 'registry' },
-    run: async () => {
-      throw new EcrError('UnsupportedOperationException', `${name} is not implemented by Berth yet: ${what} is not available in this version`);
-    },
-  };
+  return Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
 }
 
 /** Every operation of ECR's model with its table entry (for the test that walks the table). */
 export function allOperations(): [string, EcrOperation][] {
-  return Object.keys(model.operations).map((name) => [name, operationFor(name)!]);
+  return Object.keys(model.operations).map((name) => {
+    const entry = operationFor(name);
+    if (!entry) throw new Error(`ECR's operation ${name} has no entry in the operation table`);
+    return [name, entry];
+  });
 }
