@@ -1,6 +1,8 @@
 // OSV records (schema 1.7): validation against the schema, and the evaluation of `affected[]` for one package
 // version (ranges of type ECOSYSTEM and SEMVER, with introduced/fixed/last_affected/limit events, and explicit
-// `versions` lists), as the specification's "Evaluation" section describes it.
+// `versions` lists), as the specification's "Evaluation" section describes it. `osv-schema.json` is the official
+// JSON schema of OSV 1.7 as published (github.com/ossf/osv-schema, validation/schema.json at tag v1.7.5), unchanged:
+// record ids carry a known database prefix, ecosystems are the known ones (with a `:suffix`), no other field is allowed.
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';

@@ -88,6 +88,14 @@ test('invalid records are refused with the schema errors', () => {
     ['reference without url', { ...LODASH, references: [{ type: 'WEB' }] }],
     ['unknown reference type', { ...LODASH, references: [{ type: 'BLOG', url: 'https://example.com/' }] }],
     ['not an object', ['GHSA-35jh-r3h4-6jhm']],
+    // What schema 1.7 adds over the looser earlier schemas.
+    ['a field the schema does not define', { ...LODASH, fixed_in: '4.17.21' }],
+    ['an id without a known database prefix', { ...LODASH, id: 'NOT-OSV-1' }],
+    ['an unknown ecosystem', { ...LODASH, affected: [{ package: { ecosystem: 'Debain:12', name: 'openssl' } }] }],
+    ['a malformed CVSS v4 vector', { ...LODASH, severity: [{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L' }] }],
+    ['an Ubuntu priority outside its words', { ...LODASH, severity: [{ type: 'Ubuntu', score: 'urgent' }] }],
+    ['severity both on the record and on an affected package', { ...LODASH, affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }] }] }],
+    ['a modified time without its zone', { ...LODASH, modified: '2024-02-13T17:40:35' }],
   ];
   for (const [why, value] of invalid) {
     assert.throws(() => validateOsv(value, 'test'), (err: unknown) => err instanceof OsvValidationError && err.errors.length > 0, why);
