@@ -122,6 +122,7 @@ function basicFinding(f: Finding): Wire<ImageScanFinding> {
   if (f.cvss2Score !== undefined) attributes.push({ key: 'CVSS2_SCORE', value: String(f.cvss2Score) });
   if (f.vector !== undefined) attributes.push({ key: 'CVSS3_VECTOR', value: f.vector });
   if (f.score !== undefined) attributes.push({ key: 'CVSS3_SCORE', value: String(f.score) });
+  if (f.cvss4Score !== undefined) attributes.push({ key: 'CVSS4_VECTOR', value: f.cvss4Vector! }, { key: 'CVSS4_SCORE', value: String(f.cvss4Score) });
   return {
     name: f.id,
     ...(f.description !== undefined ? { description: f.description } : {}),
@@ -131,11 +132,20 @@ function basicFinding(f: Finding): Wire<ImageScanFinding> {
   };
 }
 
+/** A finding's CVSS scores, the one its severity comes from first (v3, then v4). */
+function cvssScores(f: Finding): { score: number; vector: string; version: string }[] {
+  const out: { score: number; vector: string; version: string }[] = [];
+  if (f.score !== undefined && f.vector !== undefined) out.push({ score: f.score, vector: f.vector, version: f.vector.startsWith('CVSS:3.0') ? '3.0' : '3.1' });
+  if (f.cvss4Score !== undefined && f.cvss4Vector !== undefined) out.push({ score: f.cvss4Score, vector: f.cvss4Vector, version: '4.0' });
+  return out;
+}
+
 const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODEPKG', pypi: 'PYTHONPKG', maven: 'JAR', go: 'GOBINARY' };
 
 function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan: ImageScan, f: Finding): Wire<EnhancedImageScanFinding> {
   const observed = epochSeconds(scan.completedAt ?? scan.startedAt);
-  const cvss = f.vector !== undefined ? [{ baseScore: f.score, scoringVector: f.vector, source: f.osvId, version: f.vector.startsWith('CVSS:3.0') ? '3.0' : '3.1' }] : [];
+  const cvss = cvssScores(f).map((c) => ({ baseScore: c.score, scoringVector: c.vector, source: f.osvId, version: c.version }));
+  const scored = cvss[0];
   return {
     awsAccountId: repo.accountId,
     description: f.description ?? f.summary ?? f.id,
@@ -166,7 +176,7 @@ function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan
       type: 'AWS_ECR_CONTAINER_IMAGE',
       details: { awsEcrContainerImage: { imageHash: digest, registry: repo.accountId, repositoryName: repo.name } },
     }],
-    ...(f.score !== undefined ? { score: f.score, scoreDetails: { cvss: { score: f.score, scoringVector: f.vector, scoreSource: f.osvId, version: '3.1', adjustments: [] } } } : {}),
+    ...(scored ? { score: scored.baseScore, scoreDetails: { cvss: { score: scored.baseScore, scoringVector: scored.scoringVector, scoreSource: f.osvId, version: scored.version, adjustments: [] } } } : {}),
     severity: f.severity,
     status: 'ACTIVE',
     title: `${f.id} - ${f.package.name}`,

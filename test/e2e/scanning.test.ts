@@ -294,17 +294,21 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
       ['CVE-2024-0727', 'libssl3', '3.0.11-1~deb12u3', 'YES', 'MEDIUM', 5.5],
     ]);
 
-    // New data: tar fixed just above the installed version. The image under CONTINUOUS_SCAN is matched again.
+    // New data: tar fixed just above the installed version, rated by a CVSS v4.0 vector only (score 5.3: MEDIUM).
+    // The image under CONTINUOUS_SCAN is matched again.
     const more = join(dir, 'more');
     mkdirSync(more);
-    writeFileSync(join(more, 'DEBIAN-CVE-2023-39804.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2023-39804', 'CVE-2023-39804', 'tar', '1.34+dfsg-1.2+deb12u2')));
+    const tarV4 = 'CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N';
+    writeFileSync(join(more, 'DEBIAN-CVE-2023-39804.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2023-39804', 'CVE-2023-39804', 'tar', '1.34+dfsg-1.2+deb12u2', [{ type: 'CVSS_V4', score: tarV4 }])));
     await berthOk(berth, ['vulndb', 'import', more, '--source', 'Debian-extra']);
     const rescanned = await eventually(async () => {
       const r = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
       return r.imageScanStatus?.status === 'ACTIVE' && r.imageScanFindings!.enhancedFindings!.length === 3 ? r : undefined;
     }, 60_000);
     assert.ok(rescanned, 'the new data finds the tar vulnerability on a rescan');
-    assert.ok(rescanned.imageScanFindings!.enhancedFindings!.some((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'tar'));
+    const tar = rescanned.imageScanFindings!.enhancedFindings!.find((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'tar')!;
+    assert.deepEqual([tar.severity, tar.score, tar.scoreDetails?.cvss?.version, tar.scoreDetails?.cvss?.scoringVector], ['MEDIUM', 5.3, '4.0', tarV4]);
+    assert.deepEqual(tar.packageVulnerabilityDetails?.cvss, [{ baseScore: 5.3, scoringVector: tarV4, source: 'DEBIAN-CVE-2023-39804', version: '4.0' }]);
     // The image outside the CONTINUOUS_SCAN rule was not rescanned (it was never scanned at all).
     await expectEcrError(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: other, imageId: { imageTag: 'v1' } })), 'ScanNotFoundException');
   });
