@@ -149,9 +149,9 @@ export class Scanner {
         await this.finish(repo, child.digest, done, findingsOf(child.inventory, advisories.index), child.inventory, advisories);
       }
       const findings = findingsOf(result.inventory, advisories.index);
+      // The SBOM before the status: a scan reported complete has its SBOM.
+      await this.writeSbom(repo, manifest, result.inventory);
       await this.finish(repo, job.digest, done, findings, result.inventory, advisories);
-      // An image deleted during its scan gets no SBOM (it would outlive it).
-      if (await this.meta.getManifest(repo.id, job.digest)) await this.writeSbom(repo, manifest, result.inventory);
       return { digest: job.digest, packages: result.inventory.packages.length, findings: findings.length };
     } catch (e) {
       this.log?.warn({ err: e, repository: repo.name, digest: job.digest }, 'image scan failed');
@@ -221,8 +221,13 @@ export class Scanner {
     return inventory;
   }
 
-  /** The SBOM as a referrer of the image: pushed by digest, untagged, through the core (same digest each scan). */
+  /**
+   * The SBOM as a referrer of the image: pushed by digest, untagged, through the core (same digest each scan). An
+   * image deleted during its scan gets none: the store deletes the SBOM with an image deleted after the SBOM is
+   * written, and one deleted before is seen here, after the write, and the SBOM deleted.
+   */
   private async writeSbom(repo: Repository, manifest: StoredManifest, inventory: Inventory): Promise<void> {
+    if (!(await this.meta.getManifest(repo.id, manifest.digest))) return;
     const sbom = (await engine()).cycloneDxJson({ digest: manifest.digest, repository: repo.name }, inventory);
     const config = await this.putBlob(repo, EMPTY_CONFIG);
     const layer = await this.putBlob(repo, sbom);
@@ -235,7 +240,8 @@ export class Scanner {
       subject: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
       annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' },
     }));
-    await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
+    const sbomManifest = await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
+    if (!(await this.meta.getManifest(repo.id, manifest.digest))) await this.meta.deleteManifest(repo.id, sbomManifest.digest);
   }
 
   private async putBlob(repo: Repository, data: Buffer): Promise<string> {
