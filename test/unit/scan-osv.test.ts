@@ -297,6 +297,26 @@ test('OSV sources: an all.zip read entry by entry, a directory tree, a single fi
       for await (const { record } of readOsvSource(badZip)) seen.push(record.id);
     }, /bad\.json GHSA-xxxx is not a valid OSV record/);
     assert.deepEqual(seen, ['GHSA-35jh-r3h4-6jhm']);
+
+    // A zip of several 4 MiB blocks (the unit it is read in): stored and deflated records, some across a block's
+    // end, each read whole; an entry over the size limit is refused.
+    const bigZip = join(dir, 'big.zip');
+    const big = new yazl.ZipFile();
+    const records = Array.from({ length: 40 }, (_, i) => ({ ...LODASH, id: `GHSA-big-${i}`, details: `${i} `.repeat(100_000 + i * 997) }));
+    records.forEach((r, i) => big.addBuffer(Buffer.from(JSON.stringify(r)), `${r.id}.json`, { compress: i % 2 === 0 }));
+    big.end();
+    const bigOut = createWriteStream(bigZip);
+    big.outputStream.pipe(bigOut);
+    await once(bigOut, 'close');
+    const read: OsvRecord[] = [];
+    for await (const { record } of readOsvSource(bigZip)) read.push(record);
+    assert.deepEqual(read.map((r) => [r.id, r.details]), records.map((r) => [r.id, r.details]));
+    const { openZipFile, readZipEntry, zipEntries } = await import('../../src/scan/zip.ts');
+    const zip2 = await openZipFile(bigZip);
+    for await (const entry of zipEntries(zip2)) {
+      await assert.rejects(readZipEntry(zip2, entry, 1000), /is larger than 1000 bytes/);
+      break;
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
