@@ -159,6 +159,8 @@ function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan
       relatedVulnerabilities: f.aliases.filter((a) => a !== f.id),
       source: f.osvId,
       sourceUrl: f.uri,
+      ...(f.published !== undefined ? { vendorCreatedAt: epochSeconds(Date.parse(f.published)) } : {}),
+      ...(f.modified !== undefined ? { vendorUpdatedAt: epochSeconds(Date.parse(f.modified)) } : {}),
       vendorSeverity: f.severity,
       vulnerabilityId: f.id,
       vulnerablePackages: [{

@@ -28,6 +28,9 @@ export interface Finding {
   summary?: string;
   description?: string;
   uri: string;
+  /** The record's publication and last modification times (RFC 3339), as its database gives them. */
+  published?: string;
+  modified?: string;
 }
 
 interface Candidate {
@@ -158,6 +161,8 @@ function toFinding(record: OsvRecord, entry: OsvAffected, pkg: Package, fixed: s
   if (record.summary) finding.summary = record.summary;
   const description = record.details ?? record.summary;
   if (description) finding.description = description;
+  if (record.published) finding.published = record.published;
+  finding.modified = record.modified;
   return finding;
 }
 

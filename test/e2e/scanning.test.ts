@@ -95,16 +95,22 @@ describe('image scanning with the AWS CLI, boto3 and the JavaScript SDK', () => 
     const bad = join(dir, 'bad');
     mkdirSync(bad);
     writeFileSync(join(bad, 'a.json'), JSON.stringify(RECORDS['DEBIAN-CVE-2023-38545.json']));
-    writeFileSync(join(bad, 'b.json'), JSON.stringify({ id: 'NOT-OSV', affected: 'nope' }));
+    // A real record with one field the OSV schema does not have: refused, and the whole import with it.
+    writeFileSync(join(bad, 'b.json'), JSON.stringify({ ...RECORDS['DEBIAN-CVE-2024-0727.json'], fixed_version: '3.0.11-1~deb12u3' }));
     const invalid = await berthCli(berth, ['vulndb', 'import', bad]);
     assert.equal(invalid.code, 1, describeResult(invalid));
-    assert.match(invalid.stderr, /not a valid OSV record/);
+    assert.match(invalid.stderr, /DEBIAN-CVE-2024-0727 is not a valid OSV record: \/ must NOT have additional properties/);
     assert.deepEqual((await berthOk(berth, ['vulndb', 'status'])).sources, [], 'a failed import changes nothing');
 
     const imported = await berthOk(berth, ['vulndb', 'import', join(dir, 'debian')]);
     assert.deepEqual({ source: imported.source, records: imported.records }, { source: 'Debian', records: 4 });
     const status = await berthOk(berth, ['vulndb', 'status']);
     assert.deepEqual(status.sources.map((s: { name: string; records: number }) => [s.name, s.records]), [['Debian', 4]]);
+    // Importing the source again with a bad record in it leaves the data as it was.
+    const again = await berthCli(berth, ['vulndb', 'import', bad, '--source', 'Debian']);
+    assert.equal(again.code, 1, describeResult(again));
+    const unaged = (st: { version: number; sources: { ageHours?: number }[] }) => ({ ...st, sources: st.sources.map(({ ageHours: _, ...rest }) => rest) });
+    assert.deepEqual(unaged(await berthOk(berth, ['vulndb', 'status'])), unaged(status), 'a failed re-import changes nothing');
     const { createHash } = await import('node:crypto');
     const sum = createHash('sha256').update(JSON.stringify(RECORDS['DEBIAN-CVE-2024-0727.json'])).digest('hex');
     const checked = await berthOk(berth, ['vulndb', 'import', one, '--sha256', sum, '--source', 'single']);
@@ -309,6 +315,9 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
     const tar = rescanned.imageScanFindings!.enhancedFindings!.find((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'tar')!;
     assert.deepEqual([tar.severity, tar.score, tar.scoreDetails?.cvss?.version, tar.scoreDetails?.cvss?.scoringVector], ['MEDIUM', 5.3, '4.0', tarV4]);
     assert.deepEqual(tar.packageVulnerabilityDetails?.cvss, [{ baseScore: 5.3, scoringVector: tarV4, source: 'DEBIAN-CVE-2023-39804', version: '4.0' }]);
+    // The record's own times, as the vendor's.
+    assert.deepEqual([tar.packageVulnerabilityDetails?.vendorCreatedAt?.toISOString(), tar.packageVulnerabilityDetails?.vendorUpdatedAt?.toISOString()],
+      ['2024-01-26T00:00:00.000Z', '2024-03-01T00:00:00.000Z']);
     // The image outside the CONTINUOUS_SCAN rule was not rescanned (it was never scanned at all).
     await expectEcrError(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: other, imageId: { imageTag: 'v1' } })), 'ScanNotFoundException');
   });
