@@ -77,6 +77,9 @@ export interface Config {
   metricsPublic: boolean;
   /** How often webhooks are given the new events (a recurring job). */
   webhookIntervalSeconds: number;
+  /** ENHANCED continuous scanning follows an image this many days after its last push or pull (Amazon Inspector's
+   * re-scan duration, 14 days by default); then its status is SCAN_ELIGIBILITY_EXPIRED. 0: for its lifetime. */
+  scanEligibilityDays: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -105,6 +108,7 @@ const DEFAULTS: Config = {
   tlsReloadIntervalSeconds: 1,
   metricsPublic: false,
   webhookIntervalSeconds: 5,
+  scanEligibilityDays: 14,
 };
 
 /** Environment variable for each setting. */
@@ -147,6 +151,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
   BERTH_METRICS_PUBLIC: 'metricsPublic',
   BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
+  BERTH_SCAN_ELIGIBILITY_DAYS: 'scanEligibilityDays',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
@@ -158,7 +163,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'scanEligibilityDays', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

@@ -19,7 +19,7 @@ async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): 
   const scan = await ctx.registry.meta.getImageScan(repo.id, row.digest);
   if (!scan) return detail;
   const summary = scanSummary(scan);
-  return { ...detail, imageScanStatus: scanStatus(scan), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
+  return { ...detail, imageScanStatus: scanStatus(ctx, scan, row), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
 }
 
 function imageDetail(repo: Repository, row: ImageRow): Wire<ImageDetail> {

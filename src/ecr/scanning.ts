@@ -13,7 +13,7 @@ import {
   getScanningConfiguration, putScanningConfiguration, repositoryScanning, type RegistryScanningConfiguration, type ScanningRule,
 } from '../core/scanning.ts';
 import type { Finding } from '../scan/match.ts';
-import type { ImageScan, Repository } from '../storage/meta/store.ts';
+import type { ImageRow, ImageScan, Repository } from '../storage/meta/store.ts';
 import { afterOf, authorizedRepository, epochSeconds, pageOf, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
@@ -99,8 +99,10 @@ export async function startImageScan(ctx: EcrContext, input: StartImageScanReque
   };
 }
 
-export function scanStatus(scan: ImageScan): Wire<ImageScanStatus> {
-  return { status: scan.status as ImageScanStatus['status'], ...(scan.description !== null ? { description: scan.description } : {}) };
+/** A scan's status as ECR reports it (an ACTIVE one past its continuous-scanning eligibility is SCAN_ELIGIBILITY_EXPIRED). */
+export function scanStatus(ctx: EcrContext, scan: ImageScan, image: ImageRow | undefined): Wire<ImageScanStatus> {
+  const { status, description } = ctx.scanner.status(scan, image);
+  return { status: status as ImageScanStatus['status'], ...(description !== null ? { description } : {}) };
 }
 
 /** DescribeImages' imageScanFindingsSummary, once a scan has counts. */
@@ -199,7 +201,7 @@ export async function describeImageScanFindings(ctx: EcrContext, input: Describe
     registryId: repo.accountId,
     repositoryName: repo.name,
     imageId: { imageDigest: digest, ...(input.imageId!.imageTag !== undefined ? { imageTag: input.imageId!.imageTag } : {}) },
-    imageScanStatus: scanStatus(scan),
+    imageScanStatus: scanStatus(ctx, scan, await ctx.registry.meta.getImage(repo.id, digest)),
   };
   if (scan.findings === null) return base;
   const all = JSON.parse(scan.findings) as Finding[];

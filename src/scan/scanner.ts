@@ -12,7 +12,7 @@ import { MediaType } from '../core/manifest.ts';
 import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
 import type { Registry, ScanOnPush } from '../core/registry.ts';
 import type { Logger } from '../server/log.ts';
-import type { NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
+import type { ImageRow, ImageScan, NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
 import type { Inventory } from './image.ts';
 import type { AdvisoryIndex, Finding } from './match.ts';
 import { CYCLONEDX_MEDIA_TYPE } from './media-types.ts';
@@ -57,12 +57,32 @@ export class Scanner {
   private readonly registry: Registry;
   private readonly now: () => number;
   private readonly log?: Logger;
+  /** How long after its last push or pull continuous scanning follows an image (0: for its lifetime). */
+  private readonly eligibilityMs: number;
   private advisoryCache: Promise<Advisories> | undefined;
 
-  constructor(registry: Registry, now: () => number = Date.now, log?: Logger) {
+  constructor(registry: Registry, now: () => number = Date.now, log?: Logger, eligibilityMs = 14 * 86_400_000) {
     this.registry = registry;
     this.now = now;
     this.log = log;
+    this.eligibilityMs = eligibilityMs;
+  }
+
+  /** Whether continuous scanning has stopped following an image: not pushed or pulled within the eligibility. */
+  eligibilityExpired(image: Pick<ImageRow, 'pushedAt' | 'lastPulledAt'>): boolean {
+    return this.eligibilityMs > 0 && this.now() - Math.max(image.pushedAt, image.lastPulledAt ?? 0) > this.eligibilityMs;
+  }
+
+  /**
+   * A scan's status as ECR reports it: an image under continuous scanning (ACTIVE) that is no longer followed is
+   * SCAN_ELIGIBILITY_EXPIRED (its last findings are kept).
+   */
+  status(scan: ImageScan, image: Pick<ImageRow, 'pushedAt' | 'lastPulledAt'> | undefined): { status: string; description: string | null } {
+    if (scan.status === 'ACTIVE' && image && this.eligibilityExpired(image)) {
+      const days = Math.round(this.eligibilityMs / 86_400_000);
+      return { status: 'SCAN_ELIGIBILITY_EXPIRED', description: `The image was not pushed or pulled in the last ${days} days: it is no longer scanned continuously.` };
+    }
+    return { status: scan.status, description: scan.description };
   }
 
   private get meta() {
@@ -263,6 +283,8 @@ export class Scanner {
         if (!repo) continue;
         const applied = repositoryScanning(await getScanningConfiguration(this.meta, repo.accountId), repo);
         if (applied.scanType !== 'ENHANCED' || applied.scanFrequency !== 'CONTINUOUS_SCAN') continue;
+        const row = await this.meta.getImage(repo.id, image.digest);
+        if (!row || this.eligibilityExpired(row)) continue;
         if ((await this.meta.startImageScan(repo.id, image.digest, 'ENHANCED', this.now(), this.job(repo, image.digest, true))) === 'started') rescans++;
       }
       if (page.length < 500) return { rescans };

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchDeleteImageCommand, BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
+  BatchDeleteImageCommand, BatchGetImageCommand, BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
   GetAccountSettingCommand, GetRegistryScanningConfigurationCommand, PutAccountSettingCommand, PutImageCommand,
   PutImageScanningConfigurationCommand, PutLifecyclePolicyCommand, PutRegistryScanningConfigurationCommand, StartImageScanCommand, waitUntilImageScanComplete,
   type ECRClient, type ImageScanFinding,
@@ -320,5 +320,33 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
       ['2024-01-26T00:00:00.000Z', '2024-03-01T00:00:00.000Z']);
     // The image outside the CONTINUOUS_SCAN rule was not rescanned (it was never scanned at all).
     await expectEcrError(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: other, imageId: { imageTag: 'v1' } })), 'ScanNotFoundException');
+
+    // Neither pushed nor pulled for more than 14 days (BERTH_SCAN_ELIGIBILITY_DAYS): no longer followed,
+    // SCAN_ELIGIBILITY_EXPIRED, its last findings kept. A pull makes it eligible again.
+    const later = await advanceClock(berth, 15 * 86400);
+    ecr.config.systemClockOffset = later.getTime() - Date.now();
+    const expired = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
+    assert.equal(expired.imageScanStatus?.status, 'SCAN_ELIGIBILITY_EXPIRED');
+    assert.match(expired.imageScanStatus?.description ?? '', /not pushed or pulled in the last 14 days/);
+    assert.equal(expired.imageScanFindings!.enhancedFindings!.length, 3);
+    const described = await ecr.send(new DescribeImagesCommand({ repositoryName: continuous, imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(described.imageDetails![0].imageScanStatus?.status, 'SCAN_ELIGIBILITY_EXPIRED');
+    // New data rescans no image that is no longer followed.
+    const matchJobs = async () => (await berthOk(berth, ['jobs', '--kind', 'image-scan'])).jobs
+      .filter((j: { payload: { repository: string; match?: boolean } }) => j.payload.repository === continuous && j.payload.match).length;
+    const rescansDone = async () => (await berthOk(berth, ['jobs', '--kind', 'image-rescan', '--status', 'succeeded'])).jobs.length;
+    const [matchedBefore, doneBefore] = [await matchJobs(), await rescansDone()];
+    const newer = join(dir, 'newer');
+    mkdirSync(newer);
+    writeFileSync(join(newer, 'DEBIAN-CVE-2024-2511.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2024-2511', 'CVE-2024-2511', 'openssl', '3.0.11-1~deb12u3')));
+    await berthOk(berth, ['vulndb', 'import', newer, '--source', 'Debian-newer']);
+    assert.ok(await eventually(async () => (await rescansDone()) > doneBefore, 30_000), 'the rescan job ran');
+    assert.equal(await matchJobs(), matchedBefore, 'and matched nothing again');
+    await ecr.send(new BatchGetImageCommand({ repositoryName: continuous, imageIds: [{ imageTag: 'v1' }] }));
+    const eligible = await eventually(async () => {
+      const r = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
+      return r.imageScanStatus?.status === 'ACTIVE' ? r : undefined;
+    }, 30_000);
+    assert.ok(eligible, 'a pull makes the image eligible again');
   });
 });
