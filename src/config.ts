@@ -85,6 +85,9 @@ export interface Config {
   auditRetentionDays: number;
   /** How long a tag pulled through the cache is served before it is checked upstream again (ECR: 24 hours). */
   pullThroughTagTtlSeconds: number;
+  /** ENHANCED continuous scanning follows an image this many days after its last push or pull (Amazon Inspector's
+   * re-scan duration, 14 days by default); then its status is SCAN_ELIGIBILITY_EXPIRED. 0: for its lifetime. */
+  scanEligibilityDays: number;
   /** Where the config came from, for the startup banner. */
   source?: string;
 }
@@ -116,6 +119,7 @@ const DEFAULTS: Config = {
   usageSnapshotIntervalSeconds: 86400,
   auditRetentionDays: 30,
   pullThroughTagTtlSeconds: 86400,
+  scanEligibilityDays: 14,
 };
 
 /** Environment variable for each setting. */
@@ -161,6 +165,7 @@ const ENV: Record<string, keyof Config> = {
   BERTH_USAGE_SNAPSHOT_INTERVAL_SECONDS: 'usageSnapshotIntervalSeconds',
   BERTH_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   BERTH_PULL_THROUGH_TAG_TTL_SECONDS: 'pullThroughTagTtlSeconds',
+  BERTH_SCAN_ELIGIBILITY_DAYS: 'scanEligibilityDays',
   BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
 };
 
@@ -172,7 +177,7 @@ const LIMIT_KEYS = new Set<keyof Config>([
   'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
   'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
 ]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'usageSnapshotIntervalSeconds', 'auditRetentionDays', 'pullThroughTagTtlSeconds', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'usageSnapshotIntervalSeconds', 'auditRetentionDays', 'pullThroughTagTtlSeconds', 'scanEligibilityDays', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
 
 export class ConfigError extends Error {}
 

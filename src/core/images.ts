@@ -2,7 +2,6 @@
 // describing, resolving identifiers and deleting, with ECR's semantics (removing an image's last tag deletes
 // the image, unless an index in the repository still references it).
 import { imageAction } from './events.ts';
-import { deleteOwnArtifacts } from './own-artifacts.ts';
 import type { ImageId, ImageRow, MetaStore, Repository, StorageClass, TagStatus } from '../storage/meta/store.ts';
 import { isValidDigest, isValidTag } from './grammar.ts';
 
@@ -84,7 +83,6 @@ export class Images {
         ? { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' }
         : notFound;
     }
-    await deleteOwnArtifacts(this.meta, repo.id, resolved.digest);
     return {
       deleted: image.tags.length > 0
         ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t }))

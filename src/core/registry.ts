@@ -16,7 +16,6 @@ import { isTagImmutable } from './immutability.ts';
 import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
 import { createFromTemplate, listTemplates, templateFor } from './creation-templates.ts';
-import { deleteOwnArtifacts } from './own-artifacts.ts';
 import type { PullThroughCache } from './pull-through.ts';
 
 /** An upload session's id (a UUID). */
@@ -398,7 +397,6 @@ export class Registry {
       fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
     }
     if (!(await this.meta.deleteManifest(repo.id, reference, imageAction(repo, this.now(), 'DELETE', reference)))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
-    await deleteOwnArtifacts(this.meta, repo.id, reference);
   }
 
   async listTags(repo: Repository, page: Page): Promise<string[]> {

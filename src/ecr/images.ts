@@ -21,7 +21,7 @@ async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): 
   const scan = await ctx.registry.meta.getImageScan(repo.id, row.digest);
   if (!scan) return detail;
   const summary = scanSummary(scan);
-  return { ...detail, imageScanStatus: scanStatus(scan), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
+  return { ...detail, imageScanStatus: scanStatus(ctx, scan, row), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
 }
 
 /** The image an imageId names (its digest, and its tag when named by one), or ECR's ImageNotFoundException / InvalidParameterException. */

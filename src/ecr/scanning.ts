@@ -13,7 +13,7 @@ import {
   getScanningConfiguration, putScanningConfiguration, repositoryScanning, type RegistryScanningConfiguration, type ScanningRule,
 } from '../core/scanning.ts';
 import type { Finding } from '../scan/match.ts';
-import type { ImageScan, Repository } from '../storage/meta/store.ts';
+import type { ImageRow, ImageScan, Repository } from '../storage/meta/store.ts';
 import { afterOf, authorizedRepository, epochSeconds, pageOf, type EcrContext, type Wire } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
@@ -100,8 +100,10 @@ export async function startImageScan(ctx: EcrContext, input: StartImageScanReque
   };
 }
 
-export function scanStatus(scan: ImageScan): Wire<ImageScanStatus> {
-  return { status: scan.status as ImageScanStatus['status'], ...(scan.description !== null ? { description: scan.description } : {}) };
+/** A scan's status as ECR reports it (an ACTIVE one past its continuous-scanning eligibility is SCAN_ELIGIBILITY_EXPIRED). */
+export function scanStatus(ctx: EcrContext, scan: ImageScan, image: ImageRow | undefined): Wire<ImageScanStatus> {
+  const { status, description } = ctx.scanner.status(scan, image);
+  return { status: status as ImageScanStatus['status'], ...(description !== null ? { description } : {}) };
 }
 
 /** DescribeImages' imageScanFindingsSummary, once a scan has counts. */
@@ -123,6 +125,7 @@ function basicFinding(f: Finding): Wire<ImageScanFinding> {
   if (f.cvss2Score !== undefined) attributes.push({ key: 'CVSS2_SCORE', value: String(f.cvss2Score) });
   if (f.vector !== undefined) attributes.push({ key: 'CVSS3_VECTOR', value: f.vector });
   if (f.score !== undefined) attributes.push({ key: 'CVSS3_SCORE', value: String(f.score) });
+  if (f.cvss4Score !== undefined) attributes.push({ key: 'CVSS4_VECTOR', value: f.cvss4Vector! }, { key: 'CVSS4_SCORE', value: String(f.cvss4Score) });
   return {
     name: f.id,
     ...(f.description !== undefined ? { description: f.description } : {}),
@@ -132,11 +135,20 @@ function basicFinding(f: Finding): Wire<ImageScanFinding> {
   };
 }
 
+/** A finding's CVSS scores, the one its severity comes from first (v3, then v4). */
+function cvssScores(f: Finding): { score: number; vector: string; version: string }[] {
+  const out: { score: number; vector: string; version: string }[] = [];
+  if (f.score !== undefined && f.vector !== undefined) out.push({ score: f.score, vector: f.vector, version: f.vector.startsWith('CVSS:3.0') ? '3.0' : '3.1' });
+  if (f.cvss4Score !== undefined && f.cvss4Vector !== undefined) out.push({ score: f.cvss4Score, vector: f.cvss4Vector, version: '4.0' });
+  return out;
+}
+
 const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODEPKG', pypi: 'PYTHONPKG', maven: 'JAR', go: 'GOBINARY' };
 
 function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan: ImageScan, f: Finding): Wire<EnhancedImageScanFinding> {
   const observed = epochSeconds(scan.completedAt ?? scan.startedAt);
-  const cvss = f.vector !== undefined ? [{ baseScore: f.score, scoringVector: f.vector, source: f.osvId, version: f.vector.startsWith('CVSS:3.0') ? '3.0' : '3.1' }] : [];
+  const cvss = cvssScores(f).map((c) => ({ baseScore: c.score, scoringVector: c.vector, source: f.osvId, version: c.version }));
+  const scored = cvss[0];
   return {
     awsAccountId: repo.accountId,
     description: f.description ?? f.summary ?? f.id,
@@ -150,6 +162,8 @@ function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan
       relatedVulnerabilities: f.aliases.filter((a) => a !== f.id),
       source: f.osvId,
       sourceUrl: f.uri,
+      ...(f.published !== undefined ? { vendorCreatedAt: epochSeconds(Date.parse(f.published)) } : {}),
+      ...(f.modified !== undefined ? { vendorUpdatedAt: epochSeconds(Date.parse(f.modified)) } : {}),
       vendorSeverity: f.severity,
       vulnerabilityId: f.id,
       vulnerablePackages: [{
@@ -167,7 +181,7 @@ function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan
       type: 'AWS_ECR_CONTAINER_IMAGE',
       details: { awsEcrContainerImage: { imageHash: digest, registry: repo.accountId, repositoryName: repo.name } },
     }],
-    ...(f.score !== undefined ? { score: f.score, scoreDetails: { cvss: { score: f.score, scoringVector: f.vector, scoreSource: f.osvId, version: '3.1', adjustments: [] } } } : {}),
+    ...(scored ? { score: scored.baseScore, scoreDetails: { cvss: { score: scored.baseScore, scoringVector: scored.scoringVector, scoreSource: f.osvId, version: scored.version, adjustments: [] } } } : {}),
     severity: f.severity,
     status: 'ACTIVE',
     title: `${f.id} - ${f.package.name}`,
@@ -188,7 +202,7 @@ export async function describeImageScanFindings(ctx: EcrContext, input: Describe
     registryId: repo.accountId,
     repositoryName: repo.name,
     imageId: { imageDigest: digest, ...(input.imageId!.imageTag !== undefined ? { imageTag: input.imageId!.imageTag } : {}) },
-    imageScanStatus: scanStatus(scan),
+    imageScanStatus: scanStatus(ctx, scan, await ctx.registry.meta.getImage(repo.id, digest)),
   };
   if (scan.findings === null) return base;
   const all = JSON.parse(scan.findings) as Finding[];

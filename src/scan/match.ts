@@ -23,10 +23,14 @@ export interface Finding {
   vector?: string;
   cvss2Score?: number;
   cvss2Vector?: string;
+  cvss4Score?: number;
   cvss4Vector?: string;
   summary?: string;
   description?: string;
   uri: string;
+  /** The record's publication and last modification times (RFC 3339), as its database gives them. */
+  published?: string;
+  modified?: string;
 }
 
 interface Candidate {
@@ -125,6 +129,7 @@ export class AdvisoryIndex {
 /** Between two records of one vulnerability for one package, the one that says more. */
 function better(a: Finding, b: Finding): boolean {
   if ((a.score !== undefined) !== (b.score !== undefined)) return a.score !== undefined;
+  if ((a.cvss4Score !== undefined) !== (b.cvss4Score !== undefined)) return a.cvss4Score !== undefined;
   if ((a.fixedVersion !== undefined) !== (b.fixedVersion !== undefined)) return a.fixedVersion !== undefined;
   if ((a.severity === 'UNDEFINED') !== (b.severity === 'UNDEFINED')) return b.severity === 'UNDEFINED';
   return a.osvId < b.osvId;
@@ -151,10 +156,13 @@ function toFinding(record: OsvRecord, entry: OsvAffected, pkg: Package, fixed: s
   if (severity.vector !== undefined) finding.vector = severity.vector;
   if (severity.cvss2Score !== undefined) finding.cvss2Score = severity.cvss2Score;
   if (severity.cvss2Vector !== undefined) finding.cvss2Vector = severity.cvss2Vector;
+  if (severity.cvss4Score !== undefined) finding.cvss4Score = severity.cvss4Score;
   if (severity.cvss4Vector !== undefined) finding.cvss4Vector = severity.cvss4Vector;
   if (record.summary) finding.summary = record.summary;
   const description = record.details ?? record.summary;
   if (description) finding.description = description;
+  if (record.published) finding.published = record.published;
+  finding.modified = record.modified;
   return finding;
 }
 

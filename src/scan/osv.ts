@@ -1,6 +1,8 @@
 // OSV records (schema 1.7): validation against the schema, and the evaluation of `affected[]` for one package
 // version (ranges of type ECOSYSTEM and SEMVER, with introduced/fixed/last_affected/limit events, and explicit
-// `versions` lists), as the specification's "Evaluation" section describes it.
+// `versions` lists), as the specification's "Evaluation" section describes it. `osv-schema.json` is the official
+// JSON schema of OSV 1.7 as published (github.com/ossf/osv-schema, validation/schema.json at tag v1.7.5), unchanged:
+// record ids carry a known database prefix, ecosystems are the known ones (with a `:suffix`), no other field is allowed.
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
@@ -123,11 +125,22 @@ function sortedEvents(events: OsvEvent[], cmp: Compare): OsvEvent[] {
     .map(({ e }) => e);
 }
 
+/** A range's limits and sorted events, kept with the range: an advisory index evaluates each range again and again. */
+const prepared = new WeakMap<OsvRange, { cmp: Compare; limits: string[]; events: OsvEvent[] }>();
+
+function prepare(range: OsvRange, cmp: Compare): { limits: string[]; events: OsvEvent[] } {
+  let p = prepared.get(range);
+  if (!p || p.cmp !== cmp) {
+    p = { cmp, limits: range.events.filter((e) => e.limit !== undefined).map((e) => e.limit as string), events: sortedEvents(range.events, cmp) };
+    prepared.set(range, p);
+  }
+  return p;
+}
+
 /** Evaluates one range for a version: affected or not, and the next fixed version. */
 export function evaluateRange(range: OsvRange, version: string, cmp: Compare): { affected: boolean; fixed?: string } {
-  const limits = range.events.filter((e) => e.limit !== undefined).map((e) => e.limit as string);
+  const { limits, events } = prepare(range, cmp);
   if (limits.length > 0 && !limits.some((l) => l === '*' || cmp(version, l) < 0)) return { affected: false };
-  const events = sortedEvents(range.events, cmp);
   let affected = false;
   for (const e of events) {
     if (e.introduced !== undefined && (e.introduced === ZERO || cmp(version, e.introduced) >= 0)) affected = true;

@@ -11,7 +11,7 @@ import { MediaType } from '../core/manifest.ts';
 import { BERTH_ARTIFACT_ANNOTATION, EMPTY_CONFIG, putOwnBlob } from '../core/own-artifacts.ts';
 import type { Registry, ScanOnPush } from '../core/registry.ts';
 import type { Logger } from '../server/log.ts';
-import type { NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
+import type { ImageRow, ImageScan, NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
 import type { Inventory } from './image.ts';
 import type { AdvisoryIndex, Finding } from './match.ts';
 import { CYCLONEDX_MEDIA_TYPE } from './media-types.ts';
@@ -55,12 +55,32 @@ export class Scanner {
   private readonly registry: Registry;
   private readonly now: () => number;
   private readonly log?: Logger;
+  /** How long after its last push or pull continuous scanning follows an image (0: for its lifetime). */
+  private readonly eligibilityMs: number;
   private advisoryCache: Promise<Advisories> | undefined;
 
-  constructor(registry: Registry, now: () => number = Date.now, log?: Logger) {
+  constructor(registry: Registry, now: () => number = Date.now, log?: Logger, eligibilityMs = 14 * 86_400_000) {
     this.registry = registry;
     this.now = now;
     this.log = log;
+    this.eligibilityMs = eligibilityMs;
+  }
+
+  /** Whether continuous scanning has stopped following an image: not pushed or pulled within the eligibility. */
+  eligibilityExpired(image: Pick<ImageRow, 'pushedAt' | 'lastPulledAt'>): boolean {
+    return this.eligibilityMs > 0 && this.now() - Math.max(image.pushedAt, image.lastPulledAt ?? 0) > this.eligibilityMs;
+  }
+
+  /**
+   * A scan's status as ECR reports it: an image under continuous scanning (ACTIVE) that is no longer followed is
+   * SCAN_ELIGIBILITY_EXPIRED (its last findings are kept).
+   */
+  status(scan: ImageScan, image: Pick<ImageRow, 'pushedAt' | 'lastPulledAt'> | undefined): { status: string; description: string | null } {
+    if (scan.status === 'ACTIVE' && image && this.eligibilityExpired(image)) {
+      const days = Math.round(this.eligibilityMs / 86_400_000);
+      return { status: 'SCAN_ELIGIBILITY_EXPIRED', description: `The image was not pushed or pulled in the last ${days} days: it is no longer scanned continuously.` };
+    }
+    return { status: scan.status, description: scan.description };
   }
 
   private get meta() {
@@ -147,9 +167,9 @@ export class Scanner {
         await this.finish(repo, child.digest, done, findingsOf(child.inventory, advisories.index), child.inventory, advisories);
       }
       const findings = findingsOf(result.inventory, advisories.index);
+      // The SBOM before the status: a scan reported complete has its SBOM.
+      await this.writeSbom(repo, manifest, result.inventory);
       await this.finish(repo, job.digest, done, findings, result.inventory, advisories);
-      // An image deleted during its scan gets no SBOM (it would outlive it).
-      if (await this.meta.getManifest(repo.id, job.digest)) await this.writeSbom(repo, manifest, result.inventory);
       return { digest: job.digest, packages: result.inventory.packages.length, findings: findings.length };
     } catch (e) {
       this.log?.warn({ err: e, repository: repo.name, digest: job.digest }, 'image scan failed');
@@ -219,8 +239,13 @@ export class Scanner {
     return inventory;
   }
 
-  /** The SBOM as a referrer of the image: pushed by digest, untagged, through the core (same digest each scan). */
+  /**
+   * The SBOM as a referrer of the image: pushed by digest, untagged, through the core (same digest each scan). An
+   * image deleted during its scan gets none: the store deletes the SBOM with an image deleted after the SBOM is
+   * written, and one deleted before is seen here, after the write, and the SBOM deleted.
+   */
   private async writeSbom(repo: Repository, manifest: StoredManifest, inventory: Inventory): Promise<void> {
+    if (!(await this.meta.getManifest(repo.id, manifest.digest))) return;
     const sbom = (await engine()).cycloneDxJson({ digest: manifest.digest, repository: repo.name }, inventory);
     const config = await this.putBlob(repo, EMPTY_CONFIG);
     const layer = await this.putBlob(repo, sbom);
@@ -233,7 +258,8 @@ export class Scanner {
       subject: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
       annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' },
     }));
-    await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
+    const sbomManifest = await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
+    if (!(await this.meta.getManifest(repo.id, manifest.digest))) await this.meta.deleteManifest(repo.id, sbomManifest.digest);
   }
 
   private putBlob(repo: Repository, data: Buffer): Promise<string> {
@@ -251,6 +277,8 @@ export class Scanner {
         if (!repo) continue;
         const applied = repositoryScanning(await getScanningConfiguration(this.meta, repo.accountId), repo);
         if (applied.scanType !== 'ENHANCED' || applied.scanFrequency !== 'CONTINUOUS_SCAN') continue;
+        const row = await this.meta.getImage(repo.id, image.digest);
+        if (!row || this.eligibilityExpired(row)) continue;
         if ((await this.meta.startImageScan(repo.id, image.digest, 'ENHANCED', this.now(), this.job(repo, image.digest, true))) === 'started') rescans++;
       }
       if (page.length < 500) return { rescans };

@@ -1,8 +1,9 @@
 // The severity of an OSV record for one affected package, in ECR's terms: CRITICAL, HIGH, MEDIUM, LOW,
-// INFORMATIONAL or UNDEFINED. Taken from a CVSS v3 vector (its computed base score), else from the distribution's
-// own rating (`database_specific.severity`, `ecosystem_specific.severity`/`urgency`, Ubuntu's priority), else from
-// a CVSS v2 vector; a CVSS v4 vector is reported as is (its score is not computed here).
-import { cvss2BaseScore, cvss3BaseScore } from './cvss.ts';
+// INFORMATIONAL or UNDEFINED. Taken from a CVSS v3 vector (its computed base score), else from a CVSS v4 vector (its
+// score computed by the specification's MacroVector method), else from the distribution's own rating
+// (`database_specific.severity`, `ecosystem_specific.severity`/`urgency`, Ubuntu's priority), else from a CVSS v2
+// vector. CVSS v3 and v4 share the qualitative bands (0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0-10 critical).
+import { cvss2BaseScore, cvss3BaseScore, cvss4Score } from './cvss.ts';
 import type { OsvAffected, OsvRecord, OsvSeverity } from './osv.ts';
 
 export type EcrSeverity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'INFORMATIONAL' | 'UNDEFINED';
@@ -15,11 +16,12 @@ export interface Severity {
   /** CVSS v2, for ECR's `CVSS2_SCORE` and `CVSS2_VECTOR` finding attributes. */
   cvss2Score?: number;
   cvss2Vector?: string;
-  /** A CVSS v4 vector, when the record has one. */
+  /** CVSS v4: the vector, and its score when the vector is well formed. */
+  cvss4Score?: number;
   cvss4Vector?: string;
 }
 
-/** CVSS v3 qualitative bands, as ECR uses them. */
+/** CVSS v3 and v4 qualitative bands, as ECR uses them. */
 export function severityFromScore(score: number): EcrSeverity {
   if (score >= 9) return 'CRITICAL';
   if (score >= 7) return 'HIGH';
@@ -86,11 +88,16 @@ export function severityOf(record: OsvRecord, entry?: OsvAffected): Severity {
         out.cvss2Score = v2.score;
         out.cvss2Vector = v2.vector;
       }
-    } else if (s.type === 'CVSS_V4' && out.cvss4Vector === undefined) {
-      out.cvss4Vector = s.score;
+    } else if (s.type === 'CVSS_V4' && out.cvss4Score === undefined) {
+      const v4 = cvss4Score(s.score);
+      if (v4) {
+        out.cvss4Score = v4.score;
+        out.cvss4Vector = v4.vector;
+      } else out.cvss4Vector ??= s.score;
     }
   }
   if (out.score !== undefined) out.severity = severityFromScore(out.score);
+  else if (out.cvss4Score !== undefined) out.severity = severityFromScore(out.cvss4Score);
   else out.severity = ratingOf(entry, record) ?? (out.cvss2Score !== undefined ? severityFromCvss2(out.cvss2Score) : 'UNDEFINED');
   return out;
 }

@@ -35,7 +35,8 @@ export interface VulnImportReport {
   version: number;
 }
 
-const BATCH = 500;
+/** Records staged per transaction (each commit is a disk sync). */
+const BATCH = 2000;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 async function fileSha256(path: string): Promise<string> {

@@ -109,7 +109,7 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   const auditLog = createAuditLogger(auditPath, (lines, error) => space.auditDropped(lines, error), meta);
   const audit = auditLog.logger;
   const lifecycle = new Lifecycle(meta, images, audit, clock.now, registry.lastUse);
-  const scanner = new Scanner(registry, clock.now, log);
+  const scanner = new Scanner(registry, clock.now, log, config.scanEligibilityDays * 86_400_000);
   registry.scanOnPush = scanner.scanOnPush;
   const collector = new Collector(meta, blobs, registry.digestLocks, clock.now, (id) => registry.forgetUpload(id));
   const gc = async (dryRun: boolean) => {

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { AuditRecord, StoredEvent, GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
+import { BERTH_ARTIFACT_ANNOTATION } from '../../src/storage/meta/own-artifacts.ts';
 
 /** A fresh, empty database. */
 export interface MetaStoreDatabase {
@@ -322,6 +323,39 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const sboms = await store.listReferrers(repo.id, subject.digest, 'application/spdx+json');
         assert.deepEqual(sboms.map((r) => r.digest), refs.filter((r) => r.artifactType === 'application/spdx+json').map((r) => r.digest).sort(byteOrder));
         assert.deepEqual(await store.listReferrers(repo.id, sha256('nothing')), []);
+      });
+
+      it("the referrers Berth wrote for an image are deleted in its delete's transaction, others are kept", async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const subject = manifest(repo.id, 'subject');
+        await store.putManifest(subject, 'v1', 1, false);
+        const own = (seed: string, of: string): NewManifest => ({ ...manifest(repo.id, seed, { subject: of, artifactType: 'application/vnd.cyclonedx+json' }), annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' } });
+        const sbom = own('sbom', subject.digest);
+        const ofSbom = own('berth artifact of the sbom', sbom.digest);
+        const users = manifest(repo.id, "a user's signature", { subject: subject.digest, artifactType: 'application/vnd.sig' });
+        const kept = own('sbom an index keeps', subject.digest);
+        for (const m of [sbom, ofSbom, users, kept]) await store.putManifest(m, undefined, 1, false);
+        const index = manifest(repo.id, 'index', { manifests: [kept.digest] });
+        await store.putManifest(index, 'idx', 1, false);
+        await store.startImageScan(repo.id, subject.digest, 'BASIC', 1, undefined);
+
+        assert.equal(await store.deleteManifest(repo.id, subject.digest), true);
+        assert.equal(await store.getManifest(repo.id, subject.digest), undefined);
+        assert.equal(await store.getManifest(repo.id, sbom.digest), undefined, "Berth's SBOM went with its image");
+        assert.equal(await store.getManifest(repo.id, ofSbom.digest), undefined, 'and what Berth wrote for the SBOM');
+        assert.ok(await store.getManifest(repo.id, users.digest), "a user's referrer is the user's to delete");
+        assert.ok(await store.getManifest(repo.id, kept.digest), 'an index keeps what it references');
+        assert.deepEqual((await store.listReferrers(repo.id, subject.digest)).map((r) => r.digest), [kept.digest, users.digest].sort(byteOrder));
+        assert.equal(await store.getImageScan(repo.id, subject.digest), undefined);
+
+        // A delete that does not happen (an index references the image) takes nothing with it.
+        const child = manifest(repo.id, 'child');
+        await store.putManifest(child, undefined, 1, false);
+        const childSbom = own('sbom of child', child.digest);
+        await store.putManifest(childSbom, undefined, 1, false);
+        await store.putManifest(manifest(repo.id, 'parent', { manifests: [child.digest] }), 'parent', 1, false);
+        assert.equal(await store.deleteManifest(repo.id, child.digest), false);
+        assert.ok(await store.getManifest(repo.id, childSbom.digest));
       });
     });
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BatchDeleteImageCommand, BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
+  BatchDeleteImageCommand, BatchGetImageCommand, BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
   GetAccountSettingCommand, GetRegistryScanningConfigurationCommand, PutAccountSettingCommand, PutImageCommand,
   PutImageScanningConfigurationCommand, PutLifecyclePolicyCommand, PutRegistryScanningConfigurationCommand, StartImageScanCommand, waitUntilImageScanComplete,
   type ECRClient, type ImageScanFinding,
@@ -95,16 +95,22 @@ describe('image scanning with the AWS CLI, boto3 and the JavaScript SDK', () => 
     const bad = join(dir, 'bad');
     mkdirSync(bad);
     writeFileSync(join(bad, 'a.json'), JSON.stringify(RECORDS['DEBIAN-CVE-2023-38545.json']));
-    writeFileSync(join(bad, 'b.json'), JSON.stringify({ id: 'NOT-OSV', affected: 'nope' }));
+    // A real record with one field the OSV schema does not have: refused, and the whole import with it.
+    writeFileSync(join(bad, 'b.json'), JSON.stringify({ ...RECORDS['DEBIAN-CVE-2024-0727.json'], fixed_version: '3.0.11-1~deb12u3' }));
     const invalid = await berthCli(berth, ['vulndb', 'import', bad]);
     assert.equal(invalid.code, 1, describeResult(invalid));
-    assert.match(invalid.stderr, /not a valid OSV record/);
+    assert.match(invalid.stderr, /DEBIAN-CVE-2024-0727 is not a valid OSV record: \/ must NOT have additional properties/);
     assert.deepEqual((await berthOk(berth, ['vulndb', 'status'])).sources, [], 'a failed import changes nothing');
 
     const imported = await berthOk(berth, ['vulndb', 'import', join(dir, 'debian')]);
     assert.deepEqual({ source: imported.source, records: imported.records }, { source: 'Debian', records: 4 });
     const status = await berthOk(berth, ['vulndb', 'status']);
     assert.deepEqual(status.sources.map((s: { name: string; records: number }) => [s.name, s.records]), [['Debian', 4]]);
+    // Importing the source again with a bad record in it leaves the data as it was.
+    const again = await berthCli(berth, ['vulndb', 'import', bad, '--source', 'Debian']);
+    assert.equal(again.code, 1, describeResult(again));
+    const unaged = (st: { version: number; sources: { ageHours?: number }[] }) => ({ ...st, sources: st.sources.map(({ ageHours: _, ...rest }) => rest) });
+    assert.deepEqual(unaged(await berthOk(berth, ['vulndb', 'status'])), unaged(status), 'a failed re-import changes nothing');
     const { createHash } = await import('node:crypto');
     const sum = createHash('sha256').update(JSON.stringify(RECORDS['DEBIAN-CVE-2024-0727.json'])).digest('hex');
     const checked = await berthOk(berth, ['vulndb', 'import', one, '--sha256', sum, '--source', 'single']);
@@ -294,18 +300,53 @@ print(r['imageScanStatus']['status'], sorted(f['name'] for f in r['imageScanFind
       ['CVE-2024-0727', 'libssl3', '3.0.11-1~deb12u3', 'YES', 'MEDIUM', 5.5],
     ]);
 
-    // New data: tar fixed just above the installed version. The image under CONTINUOUS_SCAN is matched again.
+    // New data: tar fixed just above the installed version, rated by a CVSS v4.0 vector only (score 5.3: MEDIUM).
+    // The image under CONTINUOUS_SCAN is matched again.
     const more = join(dir, 'more');
     mkdirSync(more);
-    writeFileSync(join(more, 'DEBIAN-CVE-2023-39804.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2023-39804', 'CVE-2023-39804', 'tar', '1.34+dfsg-1.2+deb12u2')));
+    const tarV4 = 'CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N';
+    writeFileSync(join(more, 'DEBIAN-CVE-2023-39804.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2023-39804', 'CVE-2023-39804', 'tar', '1.34+dfsg-1.2+deb12u2', [{ type: 'CVSS_V4', score: tarV4 }])));
     await berthOk(berth, ['vulndb', 'import', more, '--source', 'Debian-extra']);
     const rescanned = await eventually(async () => {
       const r = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
       return r.imageScanStatus?.status === 'ACTIVE' && r.imageScanFindings!.enhancedFindings!.length === 3 ? r : undefined;
     }, 60_000);
     assert.ok(rescanned, 'the new data finds the tar vulnerability on a rescan');
-    assert.ok(rescanned.imageScanFindings!.enhancedFindings!.some((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'tar'));
+    const tar = rescanned.imageScanFindings!.enhancedFindings!.find((f) => f.packageVulnerabilityDetails?.vulnerablePackages?.[0].name === 'tar')!;
+    assert.deepEqual([tar.severity, tar.score, tar.scoreDetails?.cvss?.version, tar.scoreDetails?.cvss?.scoringVector], ['MEDIUM', 5.3, '4.0', tarV4]);
+    assert.deepEqual(tar.packageVulnerabilityDetails?.cvss, [{ baseScore: 5.3, scoringVector: tarV4, source: 'DEBIAN-CVE-2023-39804', version: '4.0' }]);
+    // The record's own times, as the vendor's.
+    assert.deepEqual([tar.packageVulnerabilityDetails?.vendorCreatedAt?.toISOString(), tar.packageVulnerabilityDetails?.vendorUpdatedAt?.toISOString()],
+      ['2024-01-26T00:00:00.000Z', '2024-03-01T00:00:00.000Z']);
     // The image outside the CONTINUOUS_SCAN rule was not rescanned (it was never scanned at all).
     await expectEcrError(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: other, imageId: { imageTag: 'v1' } })), 'ScanNotFoundException');
+
+    // Neither pushed nor pulled for more than 14 days (BERTH_SCAN_ELIGIBILITY_DAYS): no longer followed,
+    // SCAN_ELIGIBILITY_EXPIRED, its last findings kept. A pull makes it eligible again.
+    const later = await advanceClock(berth, 15 * 86400);
+    ecr.config.systemClockOffset = later.getTime() - Date.now();
+    const expired = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
+    assert.equal(expired.imageScanStatus?.status, 'SCAN_ELIGIBILITY_EXPIRED');
+    assert.match(expired.imageScanStatus?.description ?? '', /not pushed or pulled in the last 14 days/);
+    assert.equal(expired.imageScanFindings!.enhancedFindings!.length, 3);
+    const described = await ecr.send(new DescribeImagesCommand({ repositoryName: continuous, imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(described.imageDetails![0].imageScanStatus?.status, 'SCAN_ELIGIBILITY_EXPIRED');
+    // New data rescans no image that is no longer followed.
+    const matchJobs = async () => (await berthOk(berth, ['jobs', '--kind', 'image-scan'])).jobs
+      .filter((j: { payload: { repository: string; match?: boolean } }) => j.payload.repository === continuous && j.payload.match).length;
+    const rescansDone = async () => (await berthOk(berth, ['jobs', '--kind', 'image-rescan', '--status', 'succeeded'])).jobs.length;
+    const [matchedBefore, doneBefore] = [await matchJobs(), await rescansDone()];
+    const newer = join(dir, 'newer');
+    mkdirSync(newer);
+    writeFileSync(join(newer, 'DEBIAN-CVE-2024-2511.json'), JSON.stringify(debianRecord('DEBIAN-CVE-2024-2511', 'CVE-2024-2511', 'openssl', '3.0.11-1~deb12u3')));
+    await berthOk(berth, ['vulndb', 'import', newer, '--source', 'Debian-newer']);
+    assert.ok(await eventually(async () => (await rescansDone()) > doneBefore, 30_000), 'the rescan job ran');
+    assert.equal(await matchJobs(), matchedBefore, 'and matched nothing again');
+    await ecr.send(new BatchGetImageCommand({ repositoryName: continuous, imageIds: [{ imageTag: 'v1' }] }));
+    const eligible = await eventually(async () => {
+      const r = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: continuous, imageId: { imageTag: 'v1' } }));
+      return r.imageScanStatus?.status === 'ACTIVE' ? r : undefined;
+    }, 30_000);
+    assert.ok(eligible, 'a pull makes the image eligible again');
   });
 });

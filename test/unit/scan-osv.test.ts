@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import yazl from 'yazl';
-import { cvss2BaseScore, cvss3BaseScore } from '../../src/scan/cvss.ts';
+import { cvss2BaseScore, cvss3BaseScore, cvss4Score } from '../../src/scan/cvss.ts';
 import { affects, evaluateRange, OsvValidationError, parseOsv, validateOsv, type OsvRecord } from '../../src/scan/osv.ts';
 import { readOsvSource } from '../../src/scan/osv-source.ts';
 import { severityFromScore, severityOf } from '../../src/scan/severity.ts';
@@ -88,6 +88,14 @@ test('invalid records are refused with the schema errors', () => {
     ['reference without url', { ...LODASH, references: [{ type: 'WEB' }] }],
     ['unknown reference type', { ...LODASH, references: [{ type: 'BLOG', url: 'https://example.com/' }] }],
     ['not an object', ['GHSA-35jh-r3h4-6jhm']],
+    // What schema 1.7 adds over the looser earlier schemas.
+    ['a field the schema does not define', { ...LODASH, fixed_in: '4.17.21' }],
+    ['an id without a known database prefix', { ...LODASH, id: 'NOT-OSV-1' }],
+    ['an unknown ecosystem', { ...LODASH, affected: [{ package: { ecosystem: 'Debain:12', name: 'openssl' } }] }],
+    ['a malformed CVSS v4 vector', { ...LODASH, severity: [{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L' }] }],
+    ['an Ubuntu priority outside its words', { ...LODASH, severity: [{ type: 'Ubuntu', score: 'urgent' }] }],
+    ['severity both on the record and on an affected package', { ...LODASH, affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }] }] }],
+    ['a modified time without its zone', { ...LODASH, modified: '2024-02-13T17:40:35' }],
   ];
   for (const [why, value] of invalid) {
     assert.throws(() => validateOsv(value, 'test'), (err: unknown) => err instanceof OsvValidationError && err.errors.length > 0, why);
@@ -194,7 +202,7 @@ test('CVSS v2 base scores computed from NVD vectors', () => {
   assert.equal(cvss2BaseScore('AV:N/AC:L'), undefined);
 });
 
-test('severity: CVSS v3 bands, then the distribution rating, then CVSS v2', () => {
+test('severity: CVSS v3 bands, then CVSS v4, then the distribution rating, then CVSS v2', () => {
   assert.deepEqual([9, 8.9, 7, 6.9, 4, 3.9, 0.1, 0].map(severityFromScore), ['CRITICAL', 'HIGH', 'HIGH', 'MEDIUM', 'MEDIUM', 'LOW', 'LOW', 'INFORMATIONAL']);
   assert.deepEqual(severityOf(LODASH, LODASH.affected![0]), { severity: 'HIGH', score: 7.2, vector: 'CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H' });
   assert.equal(severityOf(REQUESTS).severity, 'MEDIUM');
@@ -207,8 +215,43 @@ test('severity: CVSS v3 bands, then the distribution rating, then CVSS v2', () =
   assert.deepEqual(heartbleed, { severity: 'MEDIUM', cvss2Score: 5, cvss2Vector: 'AV:N/AC:L/Au:N/C:P/I:N/A:N' });
   const both = severityOf({ ...CURL_ALPINE, severity: [{ type: 'CVSS_V2', score: 'AV:N/AC:M/Au:N/C:C/I:C/A:C' }, { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }] });
   assert.deepEqual(both, { severity: 'CRITICAL', score: 10, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', cvss2Score: 9.3, cvss2Vector: 'AV:N/AC:M/Au:N/C:C/I:C/A:C' });
+  // CVSS v4 (its computed score) comes after CVSS v3 and before the distribution's word.
   const v4 = 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N';
-  assert.deepEqual(severityOf({ ...CURL_ALPINE, severity: [{ type: 'CVSS_V4', score: v4 }], database_specific: { severity: 'CRITICAL' } }), { severity: 'CRITICAL', cvss4Vector: v4 });
+  assert.deepEqual(severityOf({ ...CURL_ALPINE, severity: [{ type: 'CVSS_V4', score: v4 }], database_specific: { severity: 'LOW' } }), { severity: 'CRITICAL', cvss4Score: 9.3, cvss4Vector: v4 });
+  const low4 = 'CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N';
+  assert.equal(severityOf({ ...CURL_ALPINE, severity: [{ type: 'CVSS_V4', score: low4 }] }).severity, 'LOW');
+  const v3and4 = severityOf({ ...CURL_ALPINE, severity: [{ type: 'CVSS_V4', score: low4 }, { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N' }] });
+  assert.deepEqual(v3and4, { severity: 'HIGH', score: 7.5, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N', cvss4Score: 1, cvss4Vector: low4 });
+});
+
+test('CVSS v4.0 scores by the MacroVector method, threat and environmental metrics included', () => {
+  // Vector and score pairs as FIRST's CVSS v4.0 calculator computes them.
+  const v4: [string, number][] = [
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H', 10.0],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:H/SI:H/SA:H', 7.9],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N', 6.9],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N', 5.3], // CVE-2024-7657
+    ['CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:P/VC:N/VI:H/VA:H/SC:N/SI:L/SA:L', 5.2],
+    ['CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N', 1.0],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N', 0],
+    // Threat (E) and environmental metrics: E:X is E:A; CR/IR/AR default to High; modified metrics replace base ones.
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N/E:X', 5.3],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:U', 9.1],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:L/SC:N/SI:N/SA:N/E:A/MAV:A', 8.7],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MVI:L/MSA:S', 9.8],
+    ['CVSS:4.0/AV:N/AC:H/AT:N/PR:H/UI:N/VC:N/VI:N/VA:H/SC:H/SI:H/SA:H/CR:L/IR:L/AR:L', 5.8],
+    ['CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:P/VC:N/VI:H/VA:H/SC:N/SI:L/SA:L/E:P/CR:H/IR:M/AR:H/MAV:A/MAT:P/MPR:N/MVI:H/MVA:N/MSI:H/MSA:N/S:N/V:C/U:Amber', 4.7],
+  ];
+  for (const [vector, score] of v4) assert.equal(cvss4Score(vector)?.score, score, vector);
+  for (const bad of [
+    'CVSS:4.0/AV:F/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N', // an unknown value
+    'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/ui:N/VC:N/VI:L/VA:N/SC:N/SI:N/SA:N', // a metric name in lower case
+    'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:L/SC:N/SI:N/SA:N', // VA missing
+    'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+  ]) assert.equal(cvss4Score(bad), undefined, bad);
+  // In the last MacroVector (every EQ at its lowest level) no lower one exists: the score is the table's, 0.1.
+  assert.equal(cvss4Score('CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:N/VI:N/VA:L/SC:N/SI:N/SA:N/E:U/CR:L/IR:L/AR:L')?.score, 0.1);
 });
 
 test('OSV sources: an all.zip read entry by entry, a directory tree, a single file', async () => {
@@ -254,6 +297,26 @@ test('OSV sources: an all.zip read entry by entry, a directory tree, a single fi
       for await (const { record } of readOsvSource(badZip)) seen.push(record.id);
     }, /bad\.json GHSA-xxxx is not a valid OSV record/);
     assert.deepEqual(seen, ['GHSA-35jh-r3h4-6jhm']);
+
+    // A zip of several 4 MiB blocks (the unit it is read in): stored and deflated records, some across a block's
+    // end, each read whole; an entry over the size limit is refused.
+    const bigZip = join(dir, 'big.zip');
+    const big = new yazl.ZipFile();
+    const records = Array.from({ length: 40 }, (_, i) => ({ ...LODASH, id: `GHSA-big-${i}`, details: `${i} `.repeat(100_000 + i * 997) }));
+    records.forEach((r, i) => big.addBuffer(Buffer.from(JSON.stringify(r)), `${r.id}.json`, { compress: i % 2 === 0 }));
+    big.end();
+    const bigOut = createWriteStream(bigZip);
+    big.outputStream.pipe(bigOut);
+    await once(bigOut, 'close');
+    const read: OsvRecord[] = [];
+    for await (const { record } of readOsvSource(bigZip)) read.push(record);
+    assert.deepEqual(read.map((r) => [r.id, r.details]), records.map((r) => [r.id, r.details]));
+    const { openZipFile, readZipEntry, zipEntries } = await import('../../src/scan/zip.ts');
+    const zip2 = await openZipFile(bigZip);
+    for await (const entry of zipEntries(zip2)) {
+      await assert.rejects(readZipEntry(zip2, entry, 1000), /is larger than 1000 bytes/);
+      break;
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

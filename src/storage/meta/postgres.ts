@@ -20,6 +20,7 @@ import type {
 import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
+import { isOwnArtifact } from './own-artifacts.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -451,11 +452,19 @@ export class PostgresMetaStore implements MetaStore {
       // Lock, then check: an index being written that references it holds a key-share lock on its row until it
       // commits, and is then seen here.
       if (!(await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]))) return false;
-      if (await q.row(`SELECT 1 FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'manifest' LIMIT 1`, [repositoryId, digest])) return false;
-      await q.run('DELETE FROM tags WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
-      await q.run('DELETE FROM manifest_references WHERE repository_id = $1 AND manifest_digest = $2', [repositoryId, digest]);
-      const deleted = (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
+      if (await isReferencedByIndex(q, repositoryId, digest)) return false;
+      const deleted = await deleteManifestRows(q, repositoryId, digest);
       if (deleted && event) await this.insertEvent(q, event);
+      // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one. Each is locked as
+      // the subject was, so an index being written that references it is seen.
+      for (const pending = deleted ? [digest] : []; pending.length > 0;) {
+        const subject = pending.pop()!;
+        const referrers = await q.rows('SELECT digest, annotations FROM manifests WHERE repository_id = $1 AND subject_digest = $2 ORDER BY digest FOR UPDATE', [repositoryId, subject]);
+        for (const r of referrers) {
+          const own = String(r.digest);
+          if (isOwnArtifact(r.annotations) && !(await isReferencedByIndex(q, repositoryId, own)) && (await deleteManifestRows(q, repositoryId, own))) pending.push(own);
+        }
+      }
       return deleted;
     });
   }
@@ -1228,6 +1237,17 @@ export class PostgresMetaStore implements MetaStore {
     return (await this.queries.rows(`SELECT * FROM replication_backfill_results WHERE backfill_id = $1 AND status LIKE $2 ORDER BY repository_name, digest, tag`,
       [id, status ?? '%'])).map(toReplicationBackfillResult);
   }
+}
+
+async function isReferencedByIndex(q: Queries, repositoryId: number, digest: string): Promise<boolean> {
+  return (await q.row(`SELECT 1 FROM manifest_references WHERE repository_id = $1 AND child_digest = $2 AND kind = 'manifest' LIMIT 1`, [repositoryId, digest])) !== undefined;
+}
+
+/** A manifest's tags, references and row, in the caller's transaction; true when it existed. */
+async function deleteManifestRows(q: Queries, repositoryId: number, digest: string): Promise<boolean> {
+  await q.run('DELETE FROM tags WHERE repository_id = $1 AND digest = $2', [repositoryId, digest]);
+  await q.run('DELETE FROM manifest_references WHERE repository_id = $1 AND manifest_digest = $2', [repositoryId, digest]);
+  return (await q.run('DELETE FROM manifests WHERE repository_id = $1 AND digest = $2', [repositoryId, digest])) > 0;
 }
 
 async function beginScan(q: Queries, repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): Promise<void> {

@@ -24,6 +24,7 @@ import type {
 import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
 import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
+import { isOwnArtifact } from './own-artifacts.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
 
@@ -462,13 +463,30 @@ export class SqliteMetaStore implements MetaStore {
   async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
     return this.transaction(() => {
       // An index referencing it keeps it (checked here, in the delete's transaction: DESIGN.md invariant 2).
-      if (this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(repositoryId, digest)) return false;
-      this.sql('DELETE FROM tags WHERE repository_id = ? AND digest = ?').run(repositoryId, digest);
-      this.sql('DELETE FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?').run(repositoryId, digest);
-      const deleted = Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
+      if (this.isReferencedByIndex(repositoryId, digest)) return false;
+      const deleted = this.deleteManifestRows(repositoryId, digest);
       if (deleted && event) this.insertEvent(event);
+      // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one.
+      for (const pending = deleted ? [digest] : []; pending.length > 0;) {
+        const subject = pending.pop()!;
+        for (const r of this.sql('SELECT digest, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?').all(repositoryId, subject)) {
+          const own = String(r.digest);
+          if (isOwnArtifact(r.annotations) && !this.isReferencedByIndex(repositoryId, own) && this.deleteManifestRows(repositoryId, own)) pending.push(own);
+        }
+      }
       return deleted;
     });
+  }
+
+  private isReferencedByIndex(repositoryId: number, digest: string): boolean {
+    return this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(repositoryId, digest) !== undefined;
+  }
+
+  /** A manifest's tags, references and row, in the caller's transaction; true when it existed. */
+  private deleteManifestRows(repositoryId: number, digest: string): boolean {
+    this.sql('DELETE FROM tags WHERE repository_id = ? AND digest = ?').run(repositoryId, digest);
+    this.sql('DELETE FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?').run(repositoryId, digest);
+    return Number(this.sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes) > 0;
   }
 
   async deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean> {

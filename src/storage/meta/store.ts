@@ -340,6 +340,7 @@ export interface ImageStore {
   /**
    * Deletes the manifest and its tags. False when it did not exist, or when an index of the repository
    * references it (checked in the same transaction as the delete, so an index pushed meanwhile keeps it).
+   * The referrers Berth wrote for it (own-artifacts.ts), and theirs, go in the same transaction.
    */
   deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean>;
   /** With `event`: recorded in the delete's transaction when a tag was deleted. */
