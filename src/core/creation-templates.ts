@@ -40,8 +40,8 @@ export async function listTemplates(meta: MetaStore, accountId: string): Promise
 const namespace = (prefix: string) => (prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
 
 /** The template that applies to a new repository `name` for `use`: the longest matching prefix, else ROOT. */
-export function templateFor(templates: CreationTemplate[], name: string, use: TemplateUse): CreationTemplate | undefined {
-  let best: CreationTemplate | undefined;
+export function templateFor<T extends { prefix: string; appliedFor: readonly string[] }>(templates: T[], name: string, use: TemplateUse): T | undefined {
+  let best: T | undefined;
   for (const t of templates) {
     if (!t.appliedFor.includes(use)) continue;
     if (t.prefix === ROOT_PREFIX) {

@@ -9,6 +9,7 @@ import { ACCOUNT_ID } from '../auth/policy/document.ts';
 import { matchesModelPattern } from '../ecr/validate.ts';
 import type { MetaStore, ReplicationDestinationRow } from '../storage/meta/store.ts';
 import { RegistryClient, withoutTrailingSlashes } from '../transfer/registry-client.ts';
+import { createReplicatedRepository } from './templates.ts';
 
 /** The model's Region pattern (ReplicationDestination.region). */
 const REGION_PATTERN = '[0-9a-z-]{2,25}';
@@ -84,7 +85,11 @@ export class ReplicationDestinations {
   /** A client of the destination, with its credentials. */
   client(d: ReplicationDestinationRow): RegistryClient {
     const secret = d.secretCiphertext === null ? '' : this.box.decrypt(d.secretCiphertext);
-    return new RegistryClient(d.endpoint, { accessKeyId: d.username ?? '', secretAccessKey: secret, region: d.region }, { ecrApi: d.kind === 'berth' });
+    const client: RegistryClient = new RegistryClient(d.endpoint, { accessKeyId: d.username ?? '', secretAccessKey: secret, region: d.region }, {
+      ecrApi: d.kind === 'berth',
+      createRepository: (repo) => createReplicatedRepository(client, repo),
+    });
+    return client;
   }
 }
 

@@ -31,6 +31,9 @@ export interface Manifest { body: Buffer; mediaType: string; digest: string }
 export interface ClientOptions {
   /** The registry has Berth's (ECR's) API at POST /, where repositories are created (default); false: only the OCI API. */
   ecrApi?: boolean;
+  /** Creates a repository the client is about to push to, instead of a plain CreateRepository (replication applies
+   * the destination's REPLICATION creation template: src/replication/templates.ts). */
+  createRepository?: (repo: string) => Promise<void>;
 }
 
 /** A Bearer challenge's parameters (`WWW-Authenticate: Bearer realm="...",service="...",scope="..."`). */
@@ -43,11 +46,13 @@ export class RegistryClient {
   readonly url: string;
   private readonly creds: Credentials;
   private readonly ecrApi: boolean;
+  private readonly createRepository?: (repo: string) => Promise<void>;
 
   constructor(url: string, creds: Credentials, opts: ClientOptions = {}) {
     this.url = withoutTrailingSlashes(url);
     this.creds = creds;
     this.ecrApi = opts.ecrApi ?? true;
+    this.createRepository = opts.createRepository;
     this.auth = this.basic = 'Basic ' + Buffer.from(`${creds.accessKeyId}:${creds.secretAccessKey}`).toString('base64');
   }
 
@@ -211,6 +216,11 @@ export class RegistryClient {
   /** Creates the repository (ECR CreateRepository, SigV4-signed) unless it exists; once per repository per run. */
   async ensureRepository(repo: string): Promise<void> {
     if (this.created.has(repo) || !this.ecrApi) return;
+    if (this.createRepository) {
+      await this.createRepository(repo);
+      this.created.add(repo);
+      return;
+    }
     try {
       await callEcr(this.url, this.creds, 'CreateRepository', { repositoryName: repo });
     } catch (e) {

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateRepositoryCreationTemplateCommand, DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ListTagsForResourceCommand,
   DescribeImageReplicationStatusCommand, DescribeRegistryCommand, DescribeReplicationBackfillResultsCommand, ECRClient,
   ListReplicationBackfillsCommand, PutRegistryPolicyCommand, PutReplicationConfigurationCommand, StartReplicationBackfillCommand,
   StopReplicationBackfillCommand, type ImageReplicationStatus,
@@ -159,6 +160,27 @@ describe('replication between Berth processes and to CNCF distribution', () => {
     assert.equal((await createClient(a).delete(`/v2/app/web/manifests/${manifest.digest}`)).status, 202);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await manifestAt(b.url, 'app/web', 'v1', b.authHeader)).digest, manifest.digest, 'the deletion is not replicated');
+  });
+
+  it("creates a missing repository at the destination with the destination's REPLICATION creation template", async () => {
+    const ecrB = ecrClient(b);
+    try {
+      const lifecyclePolicy = JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 }, action: { type: 'expire' } }] });
+      await ecrB.send(new CreateRepositoryCreationTemplateCommand({
+        prefix: 'app/tmpl', appliedFor: ['REPLICATION'], imageTagMutability: 'IMMUTABLE',
+        resourceTags: [{ Key: 'origin', Value: 'replication' }], lifecyclePolicy,
+      }));
+      // A CREATE_ON_PUSH template of a longer prefix does not apply to replication.
+      await ecrB.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'app/tmpl/svc', appliedFor: ['CREATE_ON_PUSH'], imageTagMutability: 'MUTABLE' }));
+      const manifest = await push(a, 'app/tmpl/svc', 'v1', [randomBlob(2000)]);
+      assert.equal((await settled(ecrA, 'app/tmpl/svc', manifest.digest))[0].status, 'COMPLETE');
+      const repo = (await ecrB.send(new DescribeRepositoriesCommand({ repositoryNames: ['app/tmpl/svc'] }))).repositories![0];
+      assert.equal(repo.imageTagMutability, 'IMMUTABLE');
+      assert.deepEqual((await ecrB.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags, [{ Key: 'origin', Value: 'replication' }]);
+      assert.deepEqual(JSON.parse((await ecrB.send(new GetLifecyclePolicyCommand({ repositoryName: 'app/tmpl/svc' }))).lifecyclePolicyText!), JSON.parse(lifecyclePolicy));
+    } finally {
+      ecrB.destroy();
+    }
   });
 
   it('replicates to CNCF distribution as a plain OCI registry', async () => {
