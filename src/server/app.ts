@@ -100,7 +100,7 @@ export async function startBerth(config: Config): Promise<Berth> {
     layerParts: new LayerParts(meta), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
     loginBlockedFor: (address) => logins.blockedFor(address),
   });
-  const metrics = new Metrics({ uploadsInProgress: async () => (await meta.listUploads()).length, storage: () => space.status() });
+  const metrics = new Metrics({ uploadsInProgress: async () => (await meta.listUploads()).length, storage: () => space.status(), usage: () => meta.usage() });
   registry.uploadedBytes = (bytes) => metrics.uploaded(bytes);
   jobs.observe((kind, outcome, result) => metrics.job(kind, outcome, result));
   const metricsEndpoint = metricsHandler(stores, authorizer, metrics);

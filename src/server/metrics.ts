@@ -5,6 +5,7 @@
 // Prometheus scrapes, not kept up to date per request.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { StorageStatus } from './storage-space.ts';
+import type { Usage } from '../storage/meta/store.ts';
 
 export const METRICS_PATH = '/metrics';
 
@@ -12,7 +13,13 @@ export interface MetricsSources {
   /** Blob uploads started and not completed or cancelled. */
   uploadsInProgress: () => Promise<number>;
   storage: () => StorageStatus;
+  /** Storage per repository (berth usage): asked at most once a minute, whatever the scrape interval. */
+  usage: () => Promise<Usage>;
 }
+
+/** Repositories named in berth_repository_storage_bytes: the largest; the rest are summed as "(other)". */
+export const STORAGE_TOP_REPOSITORIES = 20;
+const USAGE_MAX_AGE_MS = 60_000;
 
 /** The status class of an HTTP status: "2xx", "4xx", ... */
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -26,6 +33,8 @@ export class Metrics {
   private readonly jobs: Counter<'kind' | 'outcome'>;
   private readonly gcRuns: Counter;
   private readonly gcBytes: Counter;
+  private readonly lifecycleRuns: Counter;
+  private readonly lifecycleExpired: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -36,6 +45,30 @@ export class Metrics {
     this.jobs = new Counter({ name: 'berth_jobs_total', help: 'Background jobs this node ran, by kind and outcome (succeeded, failed)', labelNames: ['kind', 'outcome'], registers });
     this.gcRuns = new Counter({ name: 'berth_gc_runs_total', help: 'Garbage collections this node ran (not dry runs)', registers });
     this.gcBytes = new Counter({ name: 'berth_gc_freed_bytes_total', help: 'Bytes freed by garbage collection (blobs, orphan files, stale uploads)', registers });
+    this.lifecycleRuns = new Counter({ name: 'berth_lifecycle_repositories_evaluated_total', help: 'Repositories whose lifecycle policy this node evaluated', registers });
+    this.lifecycleExpired = new Counter({ name: 'berth_lifecycle_images_expired_total', help: 'Images expired by lifecycle policies on this node', registers });
+    let usage: { at: number; value: Promise<Usage> } | undefined;
+    const currentUsage = (): Promise<Usage> => {
+      if (!usage || Date.now() - usage.at > USAGE_MAX_AGE_MS) usage = { at: Date.now(), value: sources.usage() };
+      const value = usage.value;
+      value.catch(() => { if (usage?.value === value) usage = undefined; });
+      return value;
+    };
+    new Gauge({
+      name: 'berth_repository_storage_bytes', labelNames: ['account', 'repository'], registers,
+      help: `Bytes referenced by each repository's images (shared layers counted in each): the ${STORAGE_TOP_REPOSITORIES} largest, the others summed as repository="(other)"; refreshed at most once a minute`,
+      async collect() {
+        const { repositories } = await currentUsage();
+        this.reset();
+        const sorted = [...repositories].sort((a, b) => b.bytes - a.bytes);
+        for (const r of sorted.slice(0, STORAGE_TOP_REPOSITORIES)) this.set({ account: r.accountId, repository: r.name }, r.bytes);
+        if (sorted.length > STORAGE_TOP_REPOSITORIES) this.set({ account: '', repository: '(other)' }, sorted.slice(STORAGE_TOP_REPOSITORIES).reduce((n, r) => n + r.bytes, 0));
+      },
+    });
+    new Gauge({
+      name: 'berth_storage_bytes', help: 'Bytes of every verified blob the registry stores, each once (referenced or not); refreshed at most once a minute', registers,
+      async collect() { this.set((await currentUsage()).storedBytes); },
+    });
     new Gauge({
       name: 'berth_uploads_in_progress', help: 'Blob uploads started and not completed or cancelled', registers,
       async collect() { this.set(await sources.uploadsInProgress()); },
@@ -69,6 +102,11 @@ export class Metrics {
     if (kind === 'gc' && outcome === 'succeeded' && gc && !gc.dryRun) {
       this.gcRuns.inc();
       this.gcBytes.inc((gc.bytesDeleted ?? 0) + (gc.orphanBytesDeleted ?? 0) + (gc.uploadBytesDeleted ?? 0));
+    }
+    const lifecycle = result as { results?: { expired?: unknown[] }[] } | undefined;
+    if (kind === 'lifecycle' && outcome === 'succeeded' && Array.isArray(lifecycle?.results)) {
+      this.lifecycleRuns.inc(lifecycle.results.length);
+      this.lifecycleExpired.inc(lifecycle.results.reduce((n, r) => n + (r.expired?.length ?? 0), 0));
     }
   }
 
