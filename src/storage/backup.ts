@@ -13,13 +13,13 @@
 // snapshot (its last manifest deleted meanwhile, and its grace period over) fails the backup, which names it: run
 // it again.
 import { constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 import { ROOT_CREDENTIALS_FILE } from '../auth/credentials.ts';
-import { FilesystemBlobStore } from './blobs/fs.ts';
+import { FilesystemBlobStore, fsyncPath, sizeOf } from './blobs/fs.ts';
 import { restrictNewFiles } from '../server/file-modes.ts';
 
 const DIR_MODE = 0o700;
@@ -65,7 +65,7 @@ export async function backup(config: Config, to: string): Promise<BackupReport> 
   } finally {
     snapshot.close();
   }
-  await fsyncFile(partial);
+  await fsyncPath(partial);
 
   // 2. The blobs it records.
   const from = new FilesystemBlobStore(dataDir);
@@ -102,17 +102,8 @@ export async function backup(config: Config, to: string): Promise<BackupReport> 
 
   // 4. Complete.
   await rename(partial, join(target, 'meta.db'));
-  await fsyncDir(target);
+  await fsyncPath(target);
   return { to: target, metadataBytes: statSync(join(target, 'meta.db')).size, blobs: report, keys };
-}
-
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }
 
 /** Copies a file under a temporary name (a reflink where the filesystem offers one), fsyncs it, renames it into
@@ -121,25 +112,7 @@ async function copyDurably(src: string, dest: string): Promise<void> {
   mkdirSync(dirname(dest), { recursive: true, mode: DIR_MODE });
   const tmp = `${dest}.partial`;
   await copyFile(src, tmp, constants.COPYFILE_FICLONE);
-  await fsyncFile(tmp);
+  await fsyncPath(tmp);
   await rename(tmp, dest);
-  await fsyncDir(dirname(dest));
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fsyncPath(dirname(dest));
 }

@@ -251,7 +251,8 @@ async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> |
   }
 }
 
-async function sizeOf(path: string): Promise<number | undefined> {
+/** A file's size, or undefined when there is none. */
+export async function sizeOf(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
   } catch (e) {
@@ -261,7 +262,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 }
 
 /** fsync of a file or a directory (a directory's entries: creations and renames in it). */
-async function fsyncPath(path: string): Promise<void> {
+export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
