@@ -51,7 +51,8 @@ Usage:
   berth --help                    show this help
   berth --version                 show the version
 
-Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and environment variables, which win:
+Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and environment variables, which win
+(every setting: docs/configuration.md):
   BERTH_LISTEN                  host:port to listen on (default 127.0.0.1:5000)
   BERTH_DATA_DIR                data directory: SQLite metadata and blobs (default ./data)
   BERTH_DATABASE_URL            postgres://user:password@host:port/db: metadata in PostgreSQL rather than SQLite
