@@ -7,11 +7,12 @@ ARG BASE=debian:bookworm-slim
 
 FROM ${BASE} AS build
 WORKDIR /opt/berth
-COPY node_modules/node/bin/node /usr/local/bin/node
 COPY . .
-# Compile to dist/ (faster start, less memory than running the TypeScript sources), then drop what only
-# development needs. The sources stay: bin/berth.js checks that dist/ is as new as them.
-RUN node scripts/build.js && node scripts/prune-dev-modules.js && rm scripts/prune-dev-modules.js
+# The pinned Node.js (the `node` package's binary) moves out of node_modules/; dist/ is compiled (faster start,
+# less memory than running the TypeScript sources); what only development needs is dropped. The sources stay:
+# bin/berth.js checks that dist/ is as new as them.
+RUN mv node_modules/node/bin/node /usr/local/bin/node \
+ && node scripts/build.js && node scripts/prune-dev-modules.js && rm scripts/prune-dev-modules.js
 
 FROM ${BASE}
 # A system user with no login shell; the data directory is its own (0700), and a volume.

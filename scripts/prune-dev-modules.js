@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Removes from node_modules/ what only development needs (the packages package-lock.json marks "dev": the
-// compiler, the linter, the test clients), and the Node.js binary of the `node` package (the image runs its own
-// copy). Run by the Dockerfile's build stage after compiling, so that the image holds only what `berth` runs on,
+// compiler, the linter, the test clients), and the Node.js binary of the `node` package if still there (the image
+// runs it from /usr/local/bin). Run by the Dockerfile's build stage after compiling, so that the image holds only what `berth` runs on,
 // without reaching a registry.
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
