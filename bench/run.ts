@@ -20,6 +20,7 @@ import { chunked, get, monolithic, parallel } from './workloads/blobs.ts';
 import { disposeDockerImage, dockerWorkload, prepareDockerImage, type DockerImage } from './workloads/docker.ts';
 import { diskWriteMBps, loopbackMBps, sha256MBps } from './workloads/machine.ts';
 import { blobHead, manifestGet, manifestPut, tagsList } from './workloads/manifests.ts';
+import { consoleFirstPage } from './workloads/console.ts';
 
 const USAGE = `Usage: node bench/run.ts [options]   (or: npm run bench -- [options])
 
@@ -42,7 +43,7 @@ const dockerLoad = dockerWorkload(() => {
   if (!workloadImage) throw new Error('the docker image was not prepared');
   return workloadImage;
 });
-const WORKLOADS: Workload[] = [monolithic, chunked, get, parallel, manifestGet, blobHead, manifestPut, tagsList, dockerLoad];
+const WORKLOADS: Workload[] = [monolithic, chunked, get, parallel, manifestGet, blobHead, manifestPut, tagsList, consoleFirstPage, dockerLoad];
 const STREAMING = new Set(['monolithic', 'chunked', 'get']);
 
 const started = process.hrtime.bigint();
@@ -140,6 +141,7 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs):
   try {
     record.figures.rss_start_MiB = memory(reg.pid).rssMiB;
     for (const w of opts.selected) {
+      if (w.berthOnly && kind !== 'berth') continue;
       if (w.setup) await w.setup(ctx);
       const r = await measured(ctx, w);
       if (w.teardown) await w.teardown(ctx);

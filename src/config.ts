@@ -44,6 +44,9 @@ export interface Config {
   tlsSelfSigned: boolean;
   metricsPublic: boolean;
   webhookIntervalSeconds: number;
+  usageSnapshotIntervalSeconds: number;
+  auditRetentionDays: number;
+  pullThroughTagTtlSeconds: number;
   /** Where the config came from, for the startup banner (not a setting). */
   source?: string;
 }
@@ -106,6 +109,9 @@ export const SETTINGS: { [K in Exclude<keyof Config, 'source'>]-?: Setting } = {
   tlsSelfSigned: { env: 'BERTH_TLS_SELF_SIGNED', kind: 'boolean', default: false, doc: 'HTTPS with a self-signed certificate generated once in `<dataDir>/tls/` (`berth serve --tls-self-signed`).' },
   metricsPublic: { env: 'BERTH_METRICS_PUBLIC', kind: 'boolean', default: false, doc: 'GET /metrics answered without credentials (else it needs an access key allowed `berth:GetMetrics`).' },
   webhookIntervalSeconds: { env: 'BERTH_WEBHOOK_INTERVAL_SECONDS', kind: 'number', default: 5, doc: 'How often webhooks are given the new events (a recurring job).' },
+  usageSnapshotIntervalSeconds: { env: 'BERTH_USAGE_SNAPSHOT_INTERVAL_SECONDS', kind: 'number', default: 86400, doc: 'How often the registry\'s storage is recorded for the usage history (a recurring job; one snapshot a day is kept, the day\'s last). 0: never.' },
+  auditRetentionDays: { env: 'BERTH_AUDIT_RETENTION_DAYS', kind: 'number', default: 30, doc: 'Days the metadata store keeps audit records (the console\'s audit search); older ones are deleted by an hourly job. 0: kept for ever.' },
+  pullThroughTagTtlSeconds: { env: 'BERTH_PULL_THROUGH_TAG_TTL_SECONDS', kind: 'number', default: 86400, doc: 'How long a tag pulled through the cache is served before it is checked upstream again (ECR: 24 hours).' },
 };
 
 const SETTING_ENTRIES = Object.entries(SETTINGS) as [keyof Config, Setting][];

@@ -22,6 +22,8 @@ const KNOWN: Record<string, FigureInfo> = {
   manifest_put_per_s: { label: 'manifest PUTs', unit: 'PUT/s', better: 'higher' },
   tags_list_per_s: { label: 'tags/list walks', unit: 'walk/s', better: 'higher' },
   tags_list_p50_ms: { label: 'tags/list walk p50', unit: 'ms', better: 'lower' },
+  console_first_page_p99_ms: { label: 'console first page (repositories list, 1,000 repositories) p99', unit: 'ms', better: 'lower' },
+  console_first_page_per_s: { label: 'console first page, one request at a time', unit: 'page/s', better: 'higher' },
   docker_push_s: { label: 'docker push', unit: 's', better: 'lower' },
   docker_pull_s: { label: 'docker pull', unit: 's', better: 'lower' },
   docker_push_floor_s: { label: 'docker push to the floor (in memory, does no work), same rounds', unit: 's', better: 'lower' },
@@ -151,6 +153,15 @@ export function evaluateTargets(figures: Figure[]): TargetResult[] {
   ratioTarget('tags_list_per_s', 2, 'tags/list walks/s');
   lowerTarget('docker_push_s', 'docker push time', 'docker_push_floor_s');
   lowerTarget('docker_pull_s', 'docker pull time', 'docker_pull_floor_s');
+  const page = get('console_first_page_p99_ms')?.berth;
+  if (page) {
+    out.push({
+      target: 'console first page (1,000 repositories) p99 < 50 ms',
+      measured: `${fmt(page.median)} ms (median over rounds of each round's p99)`,
+      met: page.median < 50,
+      ...(page.median >= 50 ? { shortfall: `${fmt(page.median / 50, 2)}× the limit` } : {}),
+    });
+  }
   const hwm = get('hwm_after_streams_MiB');
   const sampled = get('stream_rss_max_MiB');
   if (hwm?.berth) {

@@ -19,6 +19,7 @@ export interface Sizes {
   loopbackBytes: number;     // per loopback measurement
   shaBytes: number;          // per SHA-256 measurement
   diskBytes: number;         // disk write measurement
+  consoleRepositories: number; // repositories behind the console's first page
 }
 
 export const FULL: Sizes = {
@@ -37,6 +38,7 @@ export const FULL: Sizes = {
   loopbackBytes: 1024 * MiB,
   shaBytes: 256 * MiB,
   diskBytes: 1024 * MiB,
+  consoleRepositories: 1000,
 };
 
 // Smoke sizes keep every workload above a few clock ticks of server CPU, so that no CPU figure reads 0.
@@ -56,6 +58,7 @@ export const SMOKE: Sizes = {
   loopbackBytes: 128 * MiB,
   shaBytes: 64 * MiB,
   diskBytes: 32 * MiB,
+  consoleRepositories: 50,
 };
 
 /** The blobs every registry gets, generated once per run (lazily: only what the selected workloads need). */
@@ -99,6 +102,8 @@ export interface Workload {
   title: string;
   /** Only when docker is available and asked for. */
   needsDocker?: boolean;
+  /** Measures what only Berth has (the console): not run against distribution. */
+  berthOnly?: boolean;
   /** Untimed preparation on the registry (data the measured part needs). */
   setup?: (ctx: Context) => Promise<void>;
   /** When profiling (the server restarts between setup and run), run setup on the restarted server instead. */

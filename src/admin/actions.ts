@@ -8,6 +8,7 @@ import { GC_JOB, LIFECYCLE_JOB } from '../server/stores.ts';
 import type { JobStatus } from '../storage/meta/store.ts';
 import type { AdminAccess } from './access.ts';
 import { readSbom, RESCAN_JOB } from '../scan/scanner.ts';
+import { dayOf } from '../core/usage-history.ts';
 /** The import reads and validates OSV archives (a schema validator, a zip reader): loaded when it is used. */
 const vulndb = () => import('../scan/vulndb.ts');
 
@@ -38,6 +39,27 @@ export interface AdminArgs {
   repositories?: string[];
   /** delete-webhook */
   webhookId?: string;
+  /** audit-search: text the record contains, a time range (ISO 8601), the id the page goes on before, how many. */
+  contains?: string;
+  since?: string;
+  until?: string;
+  beforeId?: number;
+  limit?: number;
+  /** usage-history: how many days back. */
+  days?: number;
+  /** put-/delete-replication-destination: the ECR destination (region, registry id); put: where it is (`url`), its
+   * type (berth or oci) and the credentials to push there. */
+  region?: string;
+  registryId?: string;
+  destinationType?: string;
+  username?: string;
+  password?: string;
+  /** create-signing-profile, export-signing-certificate: the profile's name. */
+  name?: string;
+  /** create-user: what manages the user ("apply" for `berth apply`, whose --prune may delete it later). */
+  managedBy?: string;
+  /** put-secret, delete-secret: the secret's value (JSON); its name is `name` (`ecr-pullthroughcache/...`). */
+  secretString?: string;
 }
 
 type Action = (stores: Stores, args: AdminArgs, callerAccount: string) => Promise<unknown>;
@@ -65,7 +87,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'create-user': {
     access: { actions: ['iam:CreateUser'], resource: 'user' },
     summary: 'create a user (--user <name>) in an account',
-    run: async ({ identity: id }, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user')) }),
+    run: async ({ identity: id }, a, acct) => ({ arn: await id.createUser(a.account ?? acct, need(a.user, '--user'), a.managedBy) }),
   },
   'delete-user': {
     access: { actions: ['iam:DeleteUser'], resource: 'user' },
@@ -178,8 +200,36 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   },
   'usage': {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
-    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes',
-    run: (stores) => stores.meta.usage(),
+    summary: 'storage used: per repository, referenced (deduplicated) and stored bytes, the 20 largest images',
+    run: async (stores) => ({ ...(await stores.meta.usage()), largestImages: await stores.meta.largestImages(20) }),
+  },
+  'usage-history': {
+    access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
+    summary: 'storage over time: the daily usage snapshots of the last --days (default 90)',
+    run: async (stores, a) => {
+      const days = a.days === undefined ? 90 : Number(a.days);
+      if (!Number.isInteger(days) || days < 1 || days > 3660) throw new IdentityError('--days must be a whole number from 1 to 3660');
+      const since = dayOf(stores.clock.now() - (days - 1) * 86_400_000);
+      return { snapshots: await stores.meta.listUsageSnapshots(since, days) };
+    },
+  },
+  'audit-search': {
+    access: { actions: ['berth:SearchAuditRecords'], resource: 'registry', registryWide: true },
+    summary: 'audit records kept in the metadata store, newest first (--contains <text>, --since/--until <ISO time>, --before-id <id>, --limit <n>)',
+    run: async (stores, a) => {
+      const time = (v: string | undefined, what: string) => {
+        if (v === undefined || v === '') return undefined;
+        const ms = Date.parse(v);
+        if (Number.isNaN(ms)) throw new IdentityError(`${what} must be a date and time (ISO 8601), not ${v}`);
+        return ms;
+      };
+      const limit = a.limit === undefined ? 100 : Number(a.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new IdentityError('--limit must be a whole number from 1 to 1000');
+      const beforeId = a.beforeId === undefined ? undefined : Number(a.beforeId);
+      if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw new IdentityError('--before-id must be a whole number');
+      const records = await stores.meta.searchAuditRecords({ contains: a.contains || undefined, since: time(a.since, '--since'), until: time(a.until, '--until'), beforeId, limit });
+      return { records: records.map((r) => ({ id: r.id, at: iso(r.at), record: JSON.parse(r.record) as unknown })) };
+    },
   },
   'put-webhook': {
     access: { actions: ['berth:PutWebhook'], resource: 'registry' },
@@ -219,6 +269,54 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['iam:DeleteAccessKey'], resource: 'key-owner' },
     summary: 'delete an access key (--access-key-id)',
     run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
+  },
+  // Replication destinations (src/replication/destinations.ts).
+  'put-replication-destination': {
+    access: { actions: ['berth:PutReplicationDestination'], resource: 'registry' },
+    summary: 'say where a replication destination is (--region, --registry-id, --url, --destination-type berth|oci, --username, --password-file)',
+    run: ({ replicationDestinations }, a, acct) => replicationDestinations.put(a.account ?? acct, a),
+  },
+  'list-replication-destinations': {
+    access: { actions: ['berth:ListReplicationDestinations'], resource: 'registry' },
+    summary: "list an account's replication destinations (without their secrets)",
+    run: async ({ replicationDestinations }, a, acct) => ({ destinations: await replicationDestinations.list(a.account ?? acct) }),
+  },
+  'delete-replication-destination': {
+    access: { actions: ['berth:DeleteReplicationDestination'], resource: 'registry' },
+    summary: 'delete a replication destination (--region, --registry-id)',
+    run: ({ replicationDestinations }, a, acct) => replicationDestinations.delete(a.account ?? acct, a),
+  },
+  'create-signing-profile': {
+    access: { actions: ['berth:CreateSigningProfile'], resource: 'registry' },
+    summary: 'create a signing profile (--name): a new ECDSA P-256 key, kept encrypted, and its self-signed certificate; rotate by creating another',
+    run: ({ signingProfiles }, a, acct) => signingProfiles.create(a.account ?? acct, a.name),
+  },
+  'list-signing-profiles': {
+    access: { actions: ['berth:ListSigningProfiles'], resource: 'registry' },
+    summary: "list an account's signing profiles (name, signingProfileArn, certificate fingerprint and expiry)",
+    run: async ({ signingProfiles }, a, acct) => ({ signingProfiles: await signingProfiles.list(a.account ?? acct) }),
+  },
+  'export-signing-certificate': {
+    access: { actions: ['berth:GetSigningCertificate'], resource: 'registry' },
+    summary: "print a signing profile's certificate (--name), PEM: what verifiers (notation) trust",
+    run: async ({ signingProfiles }, a, acct) => ({ name: a.name, certificate: await signingProfiles.certificate(a.account ?? acct, a.name) }),
+  },
+  // The secret store of pull through cache rules' upstream credentials (src/core/secret-store.ts), with Secrets
+  // Manager's action names.
+  'put-secret': {
+    access: { actions: ['berth:PutSecretValue'], resource: 'registry' },
+    summary: 'store upstream credentials for pull through cache rules (--name ecr-pullthroughcache/<name>, --secret-string \'{"username":"..","accessToken":".."}\' or file://path); prints the ARN a rule\'s credentialArn names',
+    run: ({ pullThrough }, a, acct) => pullThrough.secrets.put(a.account ?? acct, a.name, a.secretString),
+  },
+  'list-secrets': {
+    access: { actions: ['berth:ListSecrets'], resource: 'registry' },
+    summary: "list an account's secrets: names and ARNs, never their values",
+    run: async ({ pullThrough }, a, acct) => ({ secrets: await pullThrough.secrets.list(a.account ?? acct) }),
+  },
+  'delete-secret': {
+    access: { actions: ['berth:DeleteSecret'], resource: 'registry' },
+    summary: 'delete a secret (--name)',
+    run: ({ pullThrough }, a, acct) => pullThrough.secrets.delete(a.account ?? acct, a.name),
   },
 };
 

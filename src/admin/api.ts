@@ -42,7 +42,8 @@ export function adminHandler(stores: Stores, authorizer: Authorizer) {
       }
       args = bytes.length > 0 ? parseUntrustedJson(bytes) as AdminArgs : {};
       if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('not an object');
-      for (const key of ['account', 'user', 'accessKeyId', 'repository', 'path', 'sha256', 'source', 'image', 'url', 'webhookId'] as const) {
+      for (const key of ['account', 'user', 'accessKeyId', 'repository', 'path', 'sha256', 'source', 'image', 'url', 'webhookId', 'contains', 'since', 'until',
+        'region', 'registryId', 'destinationType', 'username', 'password', 'name', 'managedBy', 'secretString'] as const) {
         if (args[key] !== undefined && typeof args[key] !== 'string') throw new Error(`${key} is not a string`);
       }
     } catch {

@@ -1,13 +1,23 @@
 // The one authorization decision every adapter asks for (DESIGN.md invariant 4): may this principal perform
 // this action (ECR's, IAM's or Berth's) on this resource? The dispatchers ask it for what the route table
 // declares (src/server/routes.ts). Gathers the policies that apply (the user's identity policies, the
-// repository's policy) and the request's condition keys, evaluates them as AWS does (src/auth/policy/), and
+// repository's policy, the registry's policy when its scope covers the action) and the request's condition keys, evaluates them as AWS does (src/auth/policy/), and
 // writes the decision to the audit log.
 import type { Logger } from '../server/log.ts';
 import type { MetaStore, Repository, ResourceTag } from '../storage/meta/store.ts';
 import { parsePolicy, type PolicyDocument, type PolicyKind } from './policy/document.ts';
 import { evaluate, type Decision, type NamedPolicy, type Policies, type RequestContext } from './policy/evaluate.ts';
 import type { Principal } from './principal.ts';
+import { getAccountSetting } from '../core/account-settings.ts';
+
+/** The actions a registry policy of scope V1 covers (ECR's "Private registry permissions"): replication and
+ * pull-through cache. Under V2, ECR's default, it covers every ECR action. */
+const REGISTRY_POLICY_V1_ACTIONS = new Set(['ecr:ReplicateImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']);
+
+/** How long a node keeps an account's registry policy before reading it again (milliseconds). A change made
+ * through this node is seen at once; one made through another node sharing the database within this time, as
+ * IAM's own policy changes take a few seconds to apply everywhere. */
+export const REGISTRY_POLICY_TTL_MS = 1000;
 
 export type EcrAction = `ecr:${string}`;
 /** One action or more. */
@@ -47,6 +57,7 @@ export class Authorizer {
   private readonly audit: Logger;
   private readonly now: () => number;
   private readonly parsed = new Map<string, { document: PolicyDocument; usesResourceTags: boolean }>();
+  private readonly registryPolicies = new Map<string, { at: number; policy: Promise<{ text?: string; scope: string }> }>();
 
   constructor(meta: MetaStore, audit: Logger, now: () => number = Date.now) {
     this.meta = meta;
@@ -73,7 +84,8 @@ export class Authorizer {
     const { policies, keys } = await this.gather(req);
     let result: { action: Action; decision: Decision } | undefined;
     for (const action of actions) {
-      const decision = evaluate(policies, {
+      const registry = policies.registry && registryCovers(policies.registry.scope, action) ? policies.registry : undefined;
+      const decision = evaluate({ ...policies, registry }, {
         principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
         action,
         resource: req.resource,
@@ -98,11 +110,32 @@ export class Authorizer {
     return result!;
   }
 
+  /**
+   * Decides an action of a principal against a resource-based policy kept outside this registry: a replication
+   * destination's registry policy, read from it (ECR requires that it allow `ecr:ReplicateImage` to the source
+   * account). Evaluated and audited as every other decision; the principal's identity side is its own account's.
+   */
+  async authorizeByResourcePolicy(req: { principal: Principal; resource: string; resourceAccount: string; policyName: string; policyText: string }, action: Action): Promise<Decision> {
+    const { principal } = req;
+    const resource = this.parse(req.policyName, req.policyText, 'resource');
+    const identity = await this.identityPolicies(principal);
+    const decision = evaluate({ identity, resource }, {
+      principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
+      action, resource: req.resource, resourceAccount: req.resourceAccount, keys: { 'aws:CurrentTime': new Date(this.now()).toISOString() },
+    });
+    this.audit.info({
+      principal: principal.arn, action, resource: req.resource, allowed: decision.allowed, effect: decision.effect,
+      ...(decision.policy ? { policy: decision.policy } : {}), reason: decision.reason,
+    });
+    return decision;
+  }
+
   /** The policies that apply to the request, and its condition keys. */
-  private async gather(req: Omit<AuthzRequest, 'action'>): Promise<{ policies: Policies; keys: RequestContext['keys'] }> {
+  private async gather(req: Omit<AuthzRequest, 'action'>): Promise<{ policies: Policies & { registry?: RegistryPolicy }; keys: RequestContext['keys'] }> {
     const { principal, repository, scope } = req;
     const identity = await (scope ? (scope.identity ??= this.identityPolicies(principal)) : this.identityPolicies(principal));
     const resource = repository?.policyText ? this.parse(`repository/${repository.name}`, repository.policyText, 'resource') : undefined;
+    const registry = await this.registryPolicy(req.resourceAccount);
     const now = this.now();
     const keys: RequestContext['keys'] = {
       'aws:CurrentTime': new Date(now).toISOString(),
@@ -111,7 +144,7 @@ export class Authorizer {
       ...(req.sourceIp ? { 'aws:SourceIp': req.sourceIp } : {}),
     };
     // Resource tags are read only when a policy that applies can look at them.
-    if (repository && (resource?.usesResourceTags || identity.some((p) => p.usesResourceTags))) {
+    if (repository && (resource?.usesResourceTags || registry?.usesResourceTags || identity.some((p) => p.usesResourceTags))) {
       for (const t of await this.meta.getResourceTags(repository.id)) {
         keys[`aws:ResourceTag/${t.Key}`] = t.Value;
         keys[`ecr:ResourceTag/${t.Key}`] = t.Value;
@@ -122,7 +155,31 @@ export class Authorizer {
     }
     const tagKeys = req.tagKeys ?? req.requestTags?.map((t) => t.Key);
     if (tagKeys) keys['aws:TagKeys'] = tagKeys;
-    return { policies: { identity, resource }, keys };
+    return { policies: { identity, resource, registry }, keys };
+  }
+
+  /**
+   * The account's registry policy as it applies to a decision (undefined when none is set). Which actions it
+   * covers depends on REGISTRY_POLICY_SCOPE, so this returns the parsed policy with its scope, and
+   * `registryFor` picks per action.
+   */
+  private async registryPolicy(accountId: string): Promise<RegistryPolicy | undefined> {
+    const now = performance.now();
+    let cached = this.registryPolicies.get(accountId);
+    if (!cached || now - cached.at > REGISTRY_POLICY_TTL_MS) {
+      const policy = Promise.all([this.meta.getRegistryPolicy(accountId), getAccountSetting(this.meta, accountId, 'REGISTRY_POLICY_SCOPE')])
+        .then(([text, scope]) => ({ text, scope }));
+      cached = { at: now, policy };
+      this.registryPolicies.set(accountId, cached);
+      policy.catch(() => this.registryPolicies.delete(accountId));
+    }
+    const { text, scope } = await cached.policy;
+    return text ? { ...this.parse('registry', text, 'resource'), scope } : undefined;
+  }
+
+  /** Forgets what this node read of the account's registry policy and its scope (after a change through it). */
+  forgetRegistryPolicy(accountId: string): void {
+    this.registryPolicies.delete(accountId);
   }
 
   /** The identity-based policies attached to the principal (only users have them). */
@@ -146,6 +203,16 @@ export class Authorizer {
     }
     return { name, ...cached };
   }
+}
+
+/** Does a registry policy of this scope take part in decisions on this action? */
+function registryCovers(scope: string, action: Action): boolean {
+  if (!action.startsWith('ecr:')) return false;
+  return scope === 'V1' ? REGISTRY_POLICY_V1_ACTIONS.has(action) : true;
+}
+
+interface RegistryPolicy extends Parsed {
+  scope: string;
 }
 
 /** A policy as evaluated, with whether its conditions can read resource tags (decided once, when parsed). */

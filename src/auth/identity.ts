@@ -231,10 +231,12 @@ export class Identity {
     return { accountId: id, ...(await this.createAccessKey(id, null)) };
   }
 
-  async createUser(accountId: string, name: string): Promise<string> {
+  /** `managedBy` marks the user as managed by a tool ("apply": `berth apply`, whose --prune may delete it). */
+  async createUser(accountId: string, name: string, managedBy?: string): Promise<string> {
     if (!USER_NAME.test(name)) throw new IdentityError(`invalid user name "${name}": 1 to 64 of letters, digits and +=,.@_-`);
+    if (managedBy !== undefined && (managedBy.length < 1 || managedBy.length > 64)) throw new IdentityError('managedBy is 1 to 64 characters');
     await this.requireAccount(accountId);
-    if (!(await this.meta.createUser(accountId, name, this.now()))) throw new IdentityError(`user ${name} already exists in account ${accountId}`);
+    if (!(await this.meta.createUser(accountId, name, this.now(), managedBy ?? null))) throw new IdentityError(`user ${name} already exists in account ${accountId}`);
     return userArn(accountId, name);
   }
 

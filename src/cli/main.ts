@@ -38,6 +38,10 @@ Usage:
                                   load a docker save archive or an OCI layout (tar, tar.gz, tar.zst or directory)
   berth export NAME:TAG... -o <file.tar> [--format docker|oci] [--url URL]
                                   write images to an archive for docker load, podman load, skopeo oci-archive:
+  berth apply -f <registry.yaml> [--dry-run] [--prune] [--force-delete-images] [--url URL]
+                                  make the registry hold the repositories, policies, settings and users the file
+                                  describes (docs/apply.md); --dry-run prints the changes, --prune deletes what an
+                                  earlier apply created that the file no longer names
   berth migrate                   apply the metadata schema migrations (SQLite or PostgreSQL) and print the version
   berth relocate --to-database postgres://... --to-blob-store s3://bucket/prefix
                                   copy this embedded registry (data dir: metadata, blobs, keys) to PostgreSQL + S3
@@ -104,6 +108,22 @@ async function main(argv: string[]): Promise<number> {
       'event-types': { type: 'string' },
       repositories: { type: 'string' },
       'webhook-id': { type: 'string' },
+      contains: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'before-id': { type: 'string' },
+      limit: { type: 'string' },
+      days: { type: 'string' },
+      region: { type: 'string' },
+      'registry-id': { type: 'string' },
+      'destination-type': { type: 'string' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+      name: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      prune: { type: 'boolean' },
+      'force-delete-images': { type: 'boolean' },
+      'secret-string': { type: 'string' },
     },
   });
   if (values.version) {
@@ -135,6 +155,9 @@ async function main(argv: string[]): Promise<number> {
       config: values.config, url: values.url, repository: values.repository, compress: values.compress, output: values.output, format: values.format,
     });
   }
+  if (command === 'apply') {
+    return apply({ config: values.config, url: values.url, file: values.file, dryRun: values['dry-run'] === true, prune: values.prune === true, forceDeleteImages: values['force-delete-images'] === true });
+  }
   if (command === 'serve') return serve(values.config, values['tls-self-signed'] === true);
   if (command === 'migrate') {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
@@ -164,8 +187,16 @@ Output is JSON. Secret access keys are printed once, when created, and kept encr
 
 interface AdminFlags {
   help?: boolean;
+  region?: string;
+  'registry-id'?: string;
+  'destination-type'?: string;
+  username?: string;
+  /** A secret is read from a file, never given on the command line. */
+  'password-file'?: string;
+  'secret-string'?: string;
   url?: string;
   'webhook-id'?: string;
+  name?: string;
   'event-types'?: string;
   repositories?: string;
   config?: string;
@@ -183,6 +214,12 @@ interface AdminFlags {
   sha256?: string;
   source?: string;
   image?: string;
+  contains?: string;
+  since?: string;
+  until?: string;
+  'before-id'?: string;
+  limit?: string;
+  days?: string;
 }
 
 async function admin(action: string | undefined, values: AdminFlags): Promise<number> {
@@ -199,15 +236,24 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   try {
     const doc = values['policy-document'];
     const policyDocument = doc?.startsWith('file://') ? readFileSync(doc.slice('file://'.length), 'utf8') : doc;
+    const secret = values['secret-string'];
+    const secretString = secret?.startsWith('file://') ? readFileSync(secret.slice('file://'.length), 'utf8').trim() : secret;
     const args = {
       account: values.account, user: values.user, accessKeyId: values['access-key-id'],
       policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
       repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
       status: values.status, kind: values.kind,
       path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
-      url: values.url, webhookId: values['webhook-id'],
+      url: values.url, webhookId: values['webhook-id'], secretString,
+      contains: values.contains, since: values.since, until: values.until,
+      beforeId: values['before-id'] === undefined ? undefined : Number(values['before-id']),
+      limit: values.limit === undefined ? undefined : Number(values.limit),
+      days: values.days === undefined ? undefined : Number(values.days),
       eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
       repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
+      region: values.region, registryId: values['registry-id'], destinationType: values['destination-type'], username: values.username,
+      password: values['password-file'] === undefined ? undefined : readFileSync(values['password-file'], 'utf8').trim(),
+      name: values.name,
     };
     const server = spec.inServer ? runningServer(stores.dataDir) : undefined;
     const result = server
@@ -282,6 +328,45 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
     await target?.close();
   }
 }
+
+interface ApplyFlags { config?: string; url?: string; file?: string; dryRun: boolean; prune: boolean; forceDeleteImages: boolean }
+
+/** `berth apply`: the registry file checked first, then applied to the data directory's registry or a remote one. */
+async function apply(flags: ApplyFlags): Promise<number> {
+  if (!flags.file) {
+    console.error(`Usage: ${APPLY_USAGE}`);
+    return 2;
+  }
+  // Loaded when used: the YAML parser and the schema validator are not needed by the server.
+  const { applyFile, loadRegistryFile, ApplyError, RegistryFileError, isApiError } = await import('../apply/apply.ts');
+  const { registryApi } = await import('../apply/registry-api.ts');
+  let target: Target | undefined;
+  try {
+    const loaded = loadRegistryFile(flags.file);
+    target = await openTarget(loadConfig(process.env, flags.config), flags.url, process.env);
+    console.log(`# ${flags.file} -> ${target.describe}${flags.dryRun ? ' (dry run)' : ''}`);
+    await applyFile(loaded, registryApi(target.endpoint.url, target.endpoint.creds), flags, (line) => console.log(line));
+    return 0;
+  } catch (e) {
+    if (e instanceof RegistryFileError) {
+      console.error(e.message);
+      return 1;
+    }
+    if (e instanceof ApplyError || isApiError(e) || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error(`berth apply: ${(e as Error).message}`);
+      return 1;
+    }
+    if (e instanceof TypeError && (e as { cause?: Error }).cause) {
+      console.error(`berth apply: ${(e as { cause: Error }).cause.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await target?.close();
+  }
+}
+
+const APPLY_USAGE = 'berth apply -f <registry.yaml> [--dry-run] [--prune] [--force-delete-images] [--url URL]';
 
 /** Copies the embedded registry of the configured data dir to PostgreSQL + S3, with a progress bar on stderr. */
 async function relocateCommand(configPath: string | undefined, toDatabase: string | undefined, toBlobStore: string | undefined): Promise<number> {

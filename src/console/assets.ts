@@ -37,6 +37,16 @@ details { margin: .6rem 0; } summary { cursor: pointer; font-weight: 600; }
 .pager { margin-top: .8rem; }
 form.inline-form { display: inline; margin: 0 .2rem; }
 .grow { margin-right: auto; } .narrow { max-width: 32rem; margin: 2rem auto; } textarea.short { min-height: 5rem; max-width: 40rem; }
+.sev { display: inline-block; padding: 0 .4rem; border-radius: 8px; font-size: 12px; font-weight: 600; margin-right: .2rem; background: #e9ebed; }
+.sev-critical { background: #7d1a1a; color: #fff; } .sev-high { background: #d91515; color: #fff; } .sev-medium { background: #f89256; }
+.sev-low { background: #fbd332; } .scan-status { font-weight: 600; margin-right: .3rem; }
+tr.child-row td { background: #fafafa; } tr.child-row[hidden] { display: none; } td.platform { padding-left: 1.4rem; }
+button.expand { padding: .05rem .5rem; font-size: 12px; margin-right: .3rem; }
+.json-error { border: 1px solid var(--bad); border-radius: 6px; padding: .2rem .8rem; margin: .4rem 0; background: #fff7f7; }
+.json-error pre { background: #fff; } .bad-line { background: #ffd7d7; display: inline-block; width: 100%; } .line-number { color: var(--muted); user-select: none; }
+svg.chart { width: 100%; max-width: 720px; height: auto; } svg.chart .bar { fill: var(--accent); } svg.chart .axis { stroke: #8c8c94; }
+svg.chart .tick { font-size: 11px; fill: var(--muted); } h3 { font-size: 1rem; margin: 1rem 0 .5rem; }
+.allowed { color: var(--ok); font-weight: 600; } .denied { color: var(--bad); font-weight: 600; }
 input.w24 { max-width: 24rem; } input.w16 { max-width: 16rem; } input.w14 { max-width: 14rem; } select.w12 { max-width: 12rem; }
 `;
 
@@ -50,6 +60,23 @@ document.addEventListener('click', (e) => {
   const done = () => { const t = b.textContent; b.textContent = 'Copied'; setTimeout(() => { b.textContent = t; }, 1200); };
   if (navigator.clipboard) navigator.clipboard.writeText(b.dataset.copy).then(done, () => {});
 });
+// An index's platforms: rows hidden until its button expands them (without the script they are all shown).
+for (const b of document.querySelectorAll('button.expand')) {
+  const rows = b.getAttribute('aria-controls').split(' ').map((id) => document.getElementById(id)).filter(Boolean);
+  const set = (open) => { b.setAttribute('aria-expanded', String(open)); for (const r of rows) r.hidden = !open; };
+  set(false);
+  b.addEventListener('click', () => set(b.getAttribute('aria-expanded') !== 'true'));
+}
+// A JSON editor whose save was refused: the cursor on the line of the error.
+for (const t of document.querySelectorAll('textarea[data-error-line]')) {
+  const lines = t.value.split('\\n');
+  const line = Number(t.dataset.errorLine);
+  let at = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) at += lines[i].length + 1;
+  at += Math.max(0, Number(t.dataset.errorColumn) - 1);
+  t.focus();
+  t.setSelectionRange(at, at);
+}
 for (const input of document.querySelectorAll('input[data-confirm]')) {
   const submit = input.form.querySelector('button[type=submit]');
   const check = () => { submit.disabled = input.value !== input.dataset.confirm; };

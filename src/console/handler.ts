@@ -19,6 +19,8 @@ import { createRepositoryPage, repositoriesPage } from './repositories.ts';
 import { repositoryAction, repositoryPage } from './repository.ts';
 import { userAction, usersPage } from './users.ts';
 import { registryAction, registryPage } from './registry.ts';
+import { auditPage } from './audit.ts';
+import { userPoliciesPage, userPolicyAction } from './user-policies.ts';
 import { invokeAdminAction, AdminDenied } from '../admin/invoke.ts';
 import type { AdminArgs } from '../admin/actions.ts';
 import { IdentityError } from '../auth/identity.ts';
@@ -124,6 +126,8 @@ export function consoleHandler(deps: ConsoleDeps) {
       case '/console/create-repository': return createRepositoryPage(ctx, route.method === 'POST');
       case '/console/users': return route.method === 'GET' ? usersPage(ctx) : userAction(ctx, route.variant!);
       case '/console/registry': return route.method === 'GET' ? registryPage(ctx) : registryAction(ctx, route.variant!);
+      case '/console/audit': return auditPage(ctx);
+      case '/console/user-policies': return route.method === 'GET' ? userPoliciesPage(ctx) : userPolicyAction(ctx, route.variant!);
       default: return route.method === 'GET' ? repositoryPage(ctx, route.variant!) : repositoryAction(ctx, route.variant!);
     }
   }
@@ -168,7 +172,7 @@ function callFor(route: ConsoleRoute, deps: ConsoleDeps, holder: KeyHolder, req:
     if (!route.operations.includes(operation)) throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare ${operation}`);
     seen.operation = operation;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return invokeOperation(deps, { holder, operation, input, sourceIp: req.socket.remoteAddress }) as Promise<any>;
+    return invokeOperation(deps, { holder, operation, input, sourceIp: req.socket.remoteAddress, toShow: true }) as Promise<any>;
   };
 }
 

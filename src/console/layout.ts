@@ -35,6 +35,7 @@ export function layout(p: PageParts): Html {
   ${p.viewer ? html`<a href="/console/repositories">Repositories</a>
   <a href="/console/users">Users</a>
   <a href="/console/registry">Registry</a>
+  <a href="/console/audit">Audit</a>
   <span class="who">Signed in as <span id="principal">${p.viewer.principal.arn}</span></span>
   <form method="post" action="/console/sign-out">${csrfField(p.viewer)}<button type="submit">Sign out</button></form>` : ''}
 </header>

@@ -7,11 +7,13 @@ import { repositoryHref } from './repositories.ts';
 import { pushCommands } from './push-commands.ts';
 import { EcrError } from '../ecr/errors.ts';
 import { repositoryArn } from '../core/arn.ts';
+import { imagesTab, type ImageDetail } from './images.ts';
+import { imagePage } from './image.ts';
+import { jsonEditor } from './json-editor.ts';
 
 const TABS: [string, string][] = [
   ['summary', 'Summary'], ['images', 'Images'], ['permissions', 'Permissions'], ['lifecycle', 'Lifecycle policy'], ['tags', 'Repository tags'],
 ];
-const IMAGES_PAGE = 50;
 
 interface WireRepository {
   repositoryName: string; repositoryUri: string; repositoryArn: string; registryId: string; createdAt: number; imageTagMutability: string;
@@ -34,7 +36,7 @@ function frame(ctx: PageContext, repo: WireRepository, tab: string, content: Htm
 <section class="panel">
 <h1>${repo.repositoryName}</h1>
 <nav class="tabs" aria-label="Repository">
-${TABS.map(([id, label]) => html`<a href="${repositoryHref(repo.repositoryName, id)}" ${id === tab ? html`aria-current="page"` : ''}>${label}</a>`)}
+${TABS.map(([id, label]) => html`<a href="${repositoryHref(repo.repositoryName, id)}" ${id === tab || (id === 'images' && tab === 'image') ? html`aria-current="page"` : ''}>${label}</a>`)}
 </nav>
 ${content}
 </section>`;
@@ -50,17 +52,19 @@ export async function repositoryPage(ctx: PageContext, tab: string, shown: { err
   const q = ctx.url.searchParams;
   const notice = q.get('created') ? `Repository ${name} created.` : q.get('done') ?? undefined;
   let content: Html;
+  let title: string | undefined;
   let error = shown.error;
   let status = shown.status;
   const failed = (r: { status: number; message: string }) => { error ??= r.message; status ??= r.status; };
   switch (tab) {
     case 'images': content = await imagesTab(ctx, repo, failed); break;
-    case 'permissions': content = await permissionsTab(ctx, repo, failed, shown.form); break;
-    case 'lifecycle': content = await lifecycleTab(ctx, repo, failed, shown.form); break;
+    case 'image': ({ content, title } = await imagePage(ctx, repo, failed)); break;
+    case 'permissions': content = await permissionsTab(ctx, repo, failed, shown.form, shown.error); break;
+    case 'lifecycle': content = await lifecycleTab(ctx, repo, failed, shown.form, shown.error); break;
     case 'tags': content = await tagsTab(ctx, repo, failed); break;
     default: content = await summaryTab(ctx, repo);
   }
-  return { status, title: `${name} · ${TABS.find(([id]) => id === tab)?.[1] ?? 'Summary'}`, error, notice, body: frame(ctx, repo, tab, content) };
+  return { status, title: title ?? `${name} · ${TABS.find(([id]) => id === tab)?.[1] ?? 'Summary'}`, error, notice, body: frame(ctx, repo, tab, content) };
 }
 
 /** The Summary reads at most this many images (pages of 1000) for its figures; past it they say "at least". */
@@ -135,83 +139,23 @@ ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
 </form>`;
 }
 
-interface ImageDetail {
-  imageDigest: string; imageTags?: string[]; imageSizeInBytes?: number; imagePushedAt?: number; lastRecordedPullTime?: number;
-  imageManifestMediaType?: string; artifactMediaType?: string;
-}
-
-async function imagesTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void): Promise<Html> {
-  const q = ctx.url.searchParams;
-  const status = ['TAGGED', 'UNTAGGED'].includes(q.get('status') ?? '') ? q.get('status')! : 'ANY';
-  const tag = (q.get('tag') ?? '').trim();
-  const next = q.get('next') ?? undefined;
-  const out = await attempt(ctx.call('DescribeImages', {
-    repositoryName: repo.repositoryName, filter: { tagStatus: status }, maxResults: IMAGES_PAGE, ...(next ? { nextToken: next } : {}),
-  }));
-  let images: ImageDetail[] = [];
-  let nextToken: string | undefined;
-  if ('ok' in out) {
-    images = (out.ok as { imageDetails: ImageDetail[] }).imageDetails;
-    nextToken = (out.ok as { nextToken?: string }).nextToken;
-  } else failed(out);
-  if (tag) images = images.filter((i) => i.imageTags?.some((t) => t.includes(tag)));
-  images.sort((a, b) => (b.imagePushedAt ?? 0) - (a.imagePushedAt ?? 0));
-  const here = repositoryHref(repo.repositoryName, 'images');
-  const more = nextToken ? `${here}&${new URLSearchParams({ status, ...(tag ? { tag } : {}), next: nextToken })}` : undefined;
-  const rows = images.map((i) => html`<tr>
-  <td><input type="checkbox" name="digest" value="${i.imageDigest}" id="img-${i.imageDigest.slice(7, 19)}" aria-label="Select ${i.imageTags?.join(', ') || i.imageDigest}"></td>
-  <td>${i.imageTags?.length ? i.imageTags.join(', ') : html`<span class="muted">untagged</span>`}</td>
-  <td><code title="${i.imageDigest}">${i.imageDigest.slice(0, 19)}…</code>${copyButton(i.imageDigest, 'Copy digest')}</td>
-  <td>${artifactType(i.artifactMediaType)}</td>
-  <td>${bytes(i.imageSizeInBytes)}</td>
-  <td>${when(i.imagePushedAt)}</td>
-  <td>${when(i.lastRecordedPullTime)}</td>
-</tr>`);
-  return html`<h2>Images</h2>
-${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
-<form method="get" action="${repositoryHref(repo.repositoryName)}" class="row">
-  <input type="hidden" name="tab" value="images">
-  <label for="tag-filter" class="inline">Filter by tag</label>
-  <input type="search" id="tag-filter" name="tag" value="${tag}" class="w16">
-  <label for="status" class="inline">Show</label>
-  <select id="status" name="status" class="w12">
-    ${[['ANY', 'All images'], ['TAGGED', 'Tagged'], ['UNTAGGED', 'Untagged']].map(([v, l]) => html`<option value="${v}" ${v === status ? html`selected` : ''}>${l}</option>`)}
-  </select>
-  <button type="submit">Apply</button>
-</form>
-<form method="post" action="${repositoryHref(repo.repositoryName)}">
-  ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="delete-images">
-  <table id="images">
-  <thead><tr><th><span class="muted">Select</span></th><th>Image tags</th><th>Digest</th><th>Artifact type</th><th>Size</th><th>Pushed at</th><th>Last pulled</th></tr></thead>
-  <tbody>${rows.length ? rows : html`<tr><td colspan="7" class="muted">No images.</td></tr>`}</tbody>
-  </table>
-  <p class="row"><button type="submit" class="danger">Delete selected images</button>${more ? html`<a href="${more}" rel="next">Next page</a>` : ''}</p>
-</form>`;
-}
-
-/** An image's config type says "Image"; any other artifact type (an SBOM, a signature, a Helm chart) is shown as it is. */
-const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
-function artifactType(type: string | undefined): string {
-  return !type || IMAGE_CONFIG_TYPES.has(type) ? 'Image' : type;
-}
-
 const SAMPLE_POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Sid: 'AllowPull', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:user/ci' }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] }],
 }, null, 2);
 
-async function permissionsTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void, form?: URLSearchParams): Promise<Html> {
+async function permissionsTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void, form?: URLSearchParams, error?: string): Promise<Html> {
   const out = await attempt(ctx.call('GetRepositoryPolicy', { repositoryName: repo.repositoryName }));
   let current: string | undefined;
   if ('ok' in out) current = pretty((out.ok as { policyText: string }).policyText);
   else if (!out.message.startsWith('RepositoryPolicyNotFoundException')) failed(out);
-  const text = form?.get('policyText') ?? current ?? '';
+  const typed = form?.get('action') === 'set-policy' ? form.get('policyText') ?? undefined : undefined;
+  const text = typed ?? current ?? '';
   return html`<h2>Permissions</h2>
 <p>${current ? 'The repository policy:' : html`<span id="no-policy">This repository has no policy.</span> Only identity policies grant access to it.`}</p>
 <form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="set-policy">
-  <label for="policyText">Policy JSON</label>
-  <textarea id="policyText" name="policyText" spellcheck="false" placeholder="${SAMPLE_POLICY}">${text}</textarea>
+  ${jsonEditor({ id: 'policyText', name: 'policyText', label: 'Policy JSON', text, error: typed !== undefined ? error : undefined, placeholder: SAMPLE_POLICY })}
   <p><button type="submit" class="primary">Save policy</button></p>
 </form>
 ${policyBuilder(ctx, repo, form)}
@@ -263,7 +207,7 @@ interface Rule {
   action?: { type?: string };
 }
 
-async function lifecycleTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void, form?: URLSearchParams): Promise<Html> {
+async function lifecycleTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void, form?: URLSearchParams, error?: string): Promise<Html> {
   const out = await attempt(ctx.call('GetLifecyclePolicy', { repositoryName: repo.repositoryName }));
   let current: string | undefined;
   if ('ok' in out) current = pretty((out.ok as { lifecyclePolicyText: string }).lifecyclePolicyText);
@@ -284,8 +228,7 @@ ${current ? html`<table id="rules"><thead><tr><th>Priority</th><th>Description</
 ${createRuleForm(ctx, repo, rules, form)}
 <form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}
-  <label for="lifecyclePolicyText">Lifecycle policy JSON</label>
-  <textarea id="lifecyclePolicyText" name="lifecyclePolicyText" spellcheck="false">${text}</textarea>
+  ${jsonEditor({ id: 'lifecyclePolicyText', name: 'lifecyclePolicyText', label: 'Lifecycle policy JSON', text, error: form?.has('lifecyclePolicyText') ? error : undefined })}
   <p class="row">
     <button type="submit" name="action" value="set-lifecycle" class="primary">Save lifecycle policy</button>
     <button type="submit" name="action" value="test-lifecycle">Test rules</button>

@@ -27,7 +27,11 @@ export const STATIC_PATH = '/console/static/<asset>';
 /** The repository page's tabs, and what each shows. */
 export const TAB_OPERATIONS: Record<string, string[]> = {
   summary: ['DescribeRepositories', 'DescribeImages'],
-  images: ['DescribeRepositories', 'DescribeImages'],
+  // BatchGetImage: the manifests of the indexes shown, to list their platforms (shown, not pulled).
+  images: ['DescribeRepositories', 'DescribeImages', 'BatchGetImage'],
+  // The image detail page (`&digest=`): its manifest, its config (a blob, read as GetDownloadUrlForLayer allows),
+  // referrers and findings.
+  image: ['DescribeRepositories', 'DescribeImages', 'BatchGetImage', 'GetDownloadUrlForLayer', 'ListImageReferrers', 'DescribeImageScanFindings'],
   permissions: ['DescribeRepositories', 'GetRepositoryPolicy'],
   lifecycle: ['DescribeRepositories', 'GetLifecyclePolicy', 'GetLifecyclePolicyPreview'],
   tags: ['DescribeRepositories', 'ListTagsForResource'],
@@ -44,6 +48,22 @@ const USER_ACTIONS: Record<string, string> = {
   'deactivate-access-key': 'deactivate-access-key',
   'activate-access-key': 'activate-access-key',
   'delete-access-key': 'delete-access-key',
+};
+
+/** The registry page: usage (now and over time), the registry policy and the scanning configuration. */
+const REGISTRY_PAGE = ['GetRegistryPolicy', 'GetRegistryScanningConfiguration'];
+const REGISTRY_ADMIN = ['usage', 'usage-history'];
+/** The registry page's forms: the operation each calls (the page is shown again after it). */
+const REGISTRY_ACTIONS: Record<string, string> = {
+  'set-registry-policy': 'PutRegistryPolicy',
+  'delete-registry-policy': 'DeleteRegistryPolicy',
+  'set-scanning-configuration': 'PutRegistryScanningConfiguration',
+};
+
+/** A user's identity policies (`?user=`): the forms' admin actions. */
+const USER_POLICY_ACTIONS: Record<string, string> = {
+  'put-user-policy': 'put-user-policy',
+  'delete-user-policy': 'delete-user-policy',
 };
 
 /** The repository page's forms: the operation each calls, and the tab it belongs to. */
@@ -75,9 +95,11 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   page('GET', '/console/create-repository', []),
   page('POST', '/console/create-repository', ['CreateRepository']),
   { ...page('GET', '/console/users', []), adminActions: USERS_LIST },
-  { ...page('GET', '/console/registry', ['GetRegistryPolicy']), adminActions: ['usage'] },
-  { ...page('POST', '/console/registry', ['PutRegistryPolicy', 'GetRegistryPolicy'], 'set-registry-policy'), adminActions: ['usage'] },
-  { ...page('POST', '/console/registry', ['DeleteRegistryPolicy', 'GetRegistryPolicy'], 'delete-registry-policy'), adminActions: ['usage'] },
+  { ...page('GET', '/console/registry', REGISTRY_PAGE), adminActions: REGISTRY_ADMIN },
+  ...Object.entries(REGISTRY_ACTIONS).map(([action, operation]) => ({ ...page('POST', '/console/registry', [operation, ...REGISTRY_PAGE], action), adminActions: REGISTRY_ADMIN })),
+  { ...page('GET', '/console/audit', []), adminActions: ['audit-search'] },
+  { ...page('GET', '/console/user-policies', []), adminActions: ['list-user-policies'] },
+  ...Object.entries(USER_POLICY_ACTIONS).map(([action, name]) => ({ ...page('POST', '/console/user-policies', [], action), adminActions: [name, 'list-user-policies'] })),
   ...Object.entries(USER_ACTIONS).map(([action, name]) => ({ ...page('POST', '/console/users', [], action), adminActions: [name, ...USERS_LIST] })),
   ...Object.entries(TAB_OPERATIONS).map(([tab, operations]) => page('GET', REPOSITORY_PATH, operations, tab)),
   // A form of the repository page calls its operation, and on an error shows its tab again with the message.

@@ -4,6 +4,7 @@
 import { html, type Html } from './html.ts';
 import { copyButton, csrfField } from './layout.ts';
 import { describeError, type PageContext, type PageResult } from './handler.ts';
+import { userPoliciesHref } from './user-policies.ts';
 
 interface User { name: string; createdAt: number; arn: string }
 interface AccessKey { accessKeyId: string; status: string; createdAt: number }
@@ -57,7 +58,7 @@ export async function usersPage(ctx: PageContext, shown0?: { error?: string; sta
 <thead><tr><th>User</th><th>ARN</th><th>Created at</th><th>Access keys</th><th></th></tr></thead>
 <tbody>${users.length ? users.map((u) => html`<tr>
   <td>${u.name}</td><td><code>${u.arn}</code></td><td>${at(u.createdAt)}</td><td>${keysOf(u)}</td>
-  <td>${form('delete-user', { user: u.name }, 'Delete user', true, `Delete user ${u.name}`)}</td>
+  <td><a href="${userPoliciesHref(u.name)}" aria-label="Policies of ${u.name}">Policies</a> ${form('delete-user', { user: u.name }, 'Delete user', true, `Delete user ${u.name}`)}</td>
 </tr>`) : html`<tr><td colspan="5" class="muted">No users.</td></tr>`}</tbody>
 </table>
 <h2>Create user</h2>
@@ -67,7 +68,7 @@ export async function usersPage(ctx: PageContext, shown0?: { error?: string; sta
   <input type="text" id="new-user" name="user" required class="w24">
   <button type="submit">Create user</button>
 </form>
-<p class="muted">A user may do nothing until a policy allows it: attach identity policies with <code>berth admin put-user-policy</code>, or grant it access in a repository's Permissions tab.</p>
+<p class="muted">A user may do nothing until a policy allows it: give it identity policies (its Policies link), or grant it access in a repository's Permissions tab.</p>
 </section>`,
   };
 }

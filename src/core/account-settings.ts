@@ -15,8 +15,7 @@ export const ACCOUNT_SETTINGS: Record<string, { values: readonly string[]; defau
   BASIC_SCAN_TYPE_VERSION: { values: ['AWS_NATIVE', 'CLAIR'], default: 'AWS_NATIVE' },
   // Which actions the registry policy (PutRegistryPolicy) covers: V2 (ECR's default for new registries) every ECR
   // action, V1 only replication and pull-through cache (ecr:ReplicateImage, ecr:BatchImportUpstreamImage,
-  // ecr:CreateRepository). Accepted and reported; Berth's evaluator does not consult the registry policy yet
-  // (docs/authorization.md), so the value changes no decision today.
+  // ecr:CreateRepository). The authorizer reads it with the policy (src/auth/authorizer.ts).
   REGISTRY_POLICY_SCOPE: { values: ['V1', 'V2'], default: 'V2' },
 };
 

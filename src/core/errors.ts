@@ -7,6 +7,7 @@ export type RegistryErrorCode =
   | 'TAG_INVALID'
   | 'MANIFEST_INVALID'
   | 'MANIFEST_UNKNOWN'
+  | 'MANIFEST_ARCHIVED'
   | 'MANIFEST_BLOB_UNKNOWN'
   | 'MANIFEST_TOO_LARGE'
   | 'MANIFEST_REFERENCED'
@@ -27,7 +28,9 @@ export type RegistryErrorCode =
   | 'TOO_MANY_UPLOADS'
   | 'TOO_MANY_REQUESTS'
 
-  | 'STORAGE_FULL';
+  | 'STORAGE_FULL'
+  /** A pull through cache's upstream registry could not give what is not cached (unreachable, refused, broken). */
+  | 'UPSTREAM_UNAVAILABLE';
 
 export class RegistryError extends Error {
   readonly code: RegistryErrorCode;

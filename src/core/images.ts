@@ -3,7 +3,7 @@
 // the image, unless an index in the repository still references it).
 import { imageAction } from './events.ts';
 import { deleteOwnArtifacts } from './own-artifacts.ts';
-import type { ImageId, ImageRow, MetaStore, Repository, TagStatus } from '../storage/meta/store.ts';
+import type { ImageId, ImageRow, MetaStore, Repository, StorageClass, TagStatus } from '../storage/meta/store.ts';
 import { isValidDigest, isValidTag } from './grammar.ts';
 
 export interface ImageIdentifier {
@@ -47,12 +47,12 @@ export class Images {
     return this.meta.getImage(repo.id, digest);
   }
 
-  async list(repo: Repository, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
-    return this.meta.listImages(repo.id, status, after, limit);
+  async list(repo: Repository, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
+    return this.meta.listImages(repo.id, status, after, limit, storageClass);
   }
 
-  async listIds(repo: Repository, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
-    return this.meta.listImageIds(repo.id, status, after, limit);
+  async listIds(repo: Repository, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
+    return this.meta.listImageIds(repo.id, status, after, limit, storageClass);
   }
 
   /**

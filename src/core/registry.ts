@@ -5,7 +5,7 @@
 import { imageAction } from './events.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
-import type { MetaStore, Page, Referrer, Repository, ScanOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
+import type { MetaStore, Page, Referrer, ReplicationOnWrite, Repository, ScanOnWrite, SignOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
 import { fail, isStorageFull } from './errors.ts';
 import { LastUse } from './last-use.ts';
 import { digestOfStream } from './digest.ts';
@@ -17,6 +17,7 @@ import { KeyedLock } from './locks.ts';
 import { getAccountSetting } from './account-settings.ts';
 import { createFromTemplate, listTemplates, templateFor } from './creation-templates.ts';
 import { deleteOwnArtifacts } from './own-artifacts.ts';
+import type { PullThroughCache } from './pull-through.ts';
 
 /** An upload session's id (a UUID). */
 export const UPLOAD_ID = /^[0-9a-f-]{36}$/;
@@ -47,6 +48,11 @@ export interface ManifestPut {
 /** What decides whether a manifest pushed anew is scanned (src/scan/scanner.ts): the scan to start with its write. */
 export type ScanOnPush = (repo: Repository, manifest: { digest: string; mediaType: string; artifactType: string | null; subject: string | null }) => Promise<ScanOnWrite | undefined>;
 
+/** What decides whether a push is replicated (src/core/replication.ts): the replication to start with its write. */
+export type ReplicateOnPush = (repo: Repository, manifest: { digest: string; tag?: string; subject: string | null; annotations: Record<string, string> | null }) => Promise<ReplicationOnWrite | undefined>;
+/** What decides whether a manifest pushed anew is signed (src/signing/signer.ts): the signing to start with its write. */
+export type SignOnPush = (repo: Repository, manifest: { digest: string; subject: string | null }) => Promise<SignOnWrite | undefined>;
+
 /** How many repositories holding a blob an automatic mount considers (each needs an authorization decision). */
 const MOUNT_CANDIDATES = 32;
 
@@ -60,14 +66,21 @@ export class Registry {
   private readonly hashes = new UploadHashes();
   /** Work on one digest (commit, mount, collection) runs one at a time. */
   readonly digestLocks = new KeyedLock();
-  private readonly now: () => number;
+  /** The registry's clock (the test clock under BERTH_TEST_CLOCK). */
+  readonly now: () => number;
   private readonly touchIntervalMs: number;
   /** Uses of blobs and manifests not written yet: flushed before garbage collection and at close. */
   readonly lastUse: LastUse;
   /** Scan on push: set by the scanner when it is wired in (none: nothing is scanned). */
   scanOnPush?: ScanOnPush;
+  /** Replication on push: set when replication is wired in (none: nothing is replicated). */
+  replicateOnPush?: ReplicateOnPush;
+  /** Sign on push: set by the signer when it is wired in (none: nothing is signed). */
+  signOnPush?: SignOnPush;
   /** Told the bytes of each chunk appended to an upload (the server's metrics). */
   uploadedBytes?: (bytes: number) => void;
+  /** The pull through cache: set when it is wired in (none: pulls never go upstream). */
+  pullThrough?: PullThroughCache;
 
   constructor(meta: MetaStore, blobs: BlobStore, options: RegistryOptions) {
     this.meta = meta;
@@ -298,6 +311,7 @@ export class Registry {
     // Decided before the write, enqueued in its transaction (only when the manifest is new): a crash between the
     // reply and the scan loses no scan.
     const scan = await this.scanOnPush?.(repo, { digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType ?? null, subject: manifest.subject?.digest ?? null });
+    const sign = await this.signOnPush?.(repo, { digest, subject: manifest.subject?.digest ?? null });
     const write = await this.meta.putManifest({
       repositoryId: repo.id,
       digest,
@@ -312,7 +326,8 @@ export class Registry {
       manifests: manifest.manifests,
       imageSize,
       configMediaType: manifest.configMediaType ?? null,
-    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag));
+    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag),
+    await this.replicateOnPush?.(repo, { digest, tag, subject: manifest.subject?.digest ?? null, annotations: manifest.annotations ?? null }), sign);
     if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {
@@ -324,6 +339,8 @@ export class Registry {
     if (write.refused) {
       return fail('IMAGE_TAG_IMMUTABLE', `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`, { tag });
     }
+    // ECR: an archived image "can be restored as an active image ... by re-pushing the image to the repository".
+    if (!write.created && (await this.meta.getManifest(repo.id, digest))?.storageClass === 'ARCHIVE') await this.meta.setImageStorageClass(repo.id, digest, 'STANDARD', now);
     return {
       digest,
       mediaType: manifest.mediaType,
@@ -358,6 +375,15 @@ export class Registry {
       ? await this.meta.getManifest(repo.id, checkDigest(reference))
       : await this.meta.getTaggedManifest(repo.id, checkTag(reference));
     return manifest ?? fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+  }
+
+  /** The manifest a pull gets (GET or HEAD, BatchGetImage): MANIFEST_ARCHIVED when it is archived. */
+  async pullManifest(repo: Repository, reference: string): Promise<StoredManifest> {
+    const manifest = await this.getManifest(repo, reference);
+    if (manifest.storageClass === 'ARCHIVE') {
+      fail('MANIFEST_ARCHIVED', `manifest ${reference} of repository ${repo.name} is archived and cannot be pulled: restore it to the STANDARD storage class (UpdateImageStorageClass) first`, { reference });
+    }
+    return manifest;
   }
 
   /** By digest: deletes the manifest and its tags. By tag: deletes only the tag. */

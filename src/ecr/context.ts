@@ -36,6 +36,8 @@ export interface EcrContext {
   publicScheme: string;
   /** Part sizes of the ECR layer uploads in progress (parts but the last must be 5 MiB or more). */
   layerParts: LayerParts;
+  /** The web console reads to show, not to pull: BatchGetImage records no pull time (authorized all the same). */
+  toShow?: boolean;
 }
 
 /** Per ECR layer upload: its last part's size, and whether an earlier part was under the minimum. Kept with the

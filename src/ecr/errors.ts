@@ -22,6 +22,10 @@ export const invalidParameter = (message: string) => new EcrError('InvalidParame
 export const constraintFailed = (member: string, constraint: string) =>
   invalidParameter(`Invalid parameter at '${member}' failed to satisfy constraint: '${constraint}'`);
 
+/** ECR's ImageNotFoundException for an identifier that names no image of the repository. */
+export const imageNotFound = (repo: { name: string; accountId: string }, id: { imageDigest?: string; imageTag?: string }) =>
+  new EcrError('ImageNotFoundException', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+
 export const repositoryNotFound = (name: string, registryId: string) =>
   new EcrError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
 

@@ -6,12 +6,14 @@ import type {
   ListImagesRequest, ListImagesResponse, PutImageRequest, PutImageResponse,
 } from '@aws-sdk/client-ecr';
 import { RegistryError } from '../core/errors.ts';
-import type { ImageRow, Repository, TagStatus } from '../storage/meta/store.ts';
+import type { ImageRow, Repository, StorageClass, TagStatus } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, pageOf, authorizedRepository, type EcrContext, type Wire } from './context.ts';
-import { EcrError, fromRegistryError, invalidParameter } from './errors.ts';
+import { EcrError, fromRegistryError, imageNotFound, invalidParameter } from './errors.ts';
 import { scanStatus, scanSummary } from './scanning.ts';
 
 const DEFAULT_PAGE = 100;
+
+export const ARCHIVED_REASON = 'Requested image is archived and cannot be pulled: restore it to the STANDARD storage class (UpdateImageStorageClass) first';
 
 /** An image's detail with its scan status and summary, when it was scanned. */
 async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): Promise<Wire<ImageDetail>> {
@@ -20,6 +22,14 @@ async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): 
   if (!scan) return detail;
   const summary = scanSummary(scan);
   return { ...detail, imageScanStatus: scanStatus(scan), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
+}
+
+/** The image an imageId names (its digest, and its tag when named by one), or ECR's ImageNotFoundException / InvalidParameterException. */
+export async function resolveImage(ctx: EcrContext, repo: Repository, id: ImageIdentifier): Promise<{ digest: string; tag?: string }> {
+  const resolved = await ctx.images.resolve(repo, id);
+  if (!('failure' in resolved)) return resolved;
+  if (resolved.failure === 'ImageNotFound') throw imageNotFound(repo, id);
+  throw invalidParameter(resolved.reason);
 }
 
 function imageDetail(repo: Repository, row: ImageRow): Wire<ImageDetail> {
@@ -33,7 +43,21 @@ function imageDetail(repo: Repository, row: ImageRow): Wire<ImageDetail> {
     imageManifestMediaType: row.mediaType,
     ...(row.configMediaType ? { artifactMediaType: row.configMediaType } : {}),
     ...(row.lastPulledAt !== null ? { lastRecordedPullTime: epochSeconds(row.lastPulledAt) } : {}),
+    imageStatus: row.storageClass === 'ARCHIVE' ? 'ARCHIVED' : 'ACTIVE',
+    ...(row.lastArchivedAt !== null ? { lastArchivedAt: epochSeconds(row.lastArchivedAt) } : {}),
+    ...(row.lastActivatedAt !== null ? { lastActivatedAt: epochSeconds(row.lastActivatedAt) } : {}),
   };
+}
+
+/** The storage class an imageStatus filter lists (ECR lists ACTIVE images when none is given); null: none (ACTIVATING,
+ * which Berth's immediate restores never leave an image in). */
+function storageClassOf(imageStatus: string | undefined): StorageClass | undefined | null {
+  switch (imageStatus ?? 'ACTIVE') {
+    case 'ACTIVE': return 'STANDARD';
+    case 'ARCHIVED': return 'ARCHIVE';
+    case 'ACTIVATING': return null;
+    default: return undefined;
+  }
 }
 
 const wireId = (id: ImageIdentifier): ImageIdentifier => ({
@@ -45,7 +69,8 @@ export async function listImages(ctx: EcrContext, input: ListImagesRequest): Pro
   const repo = authorizedRepository(ctx);
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
-  const ids = await ctx.images.listIds(repo, status, afterOf(input.nextToken), limit + 1);
+  const storageClass = storageClassOf(input.filter?.imageStatus);
+  const ids = storageClass === null ? [] : await ctx.images.listIds(repo, status, afterOf(input.nextToken), limit + 1, storageClass);
   const { shown, ...next } = pageOf(ids, limit, (last) => `${last.digest} ${last.tag ?? ''}`);
   return {
     imageIds: shown.map((i) => (i.tag === null ? { imageDigest: i.digest } : { imageDigest: i.digest, imageTag: i.tag })),
@@ -65,7 +90,7 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
       const resolved = await ctx.images.resolve(repo, id);
       if ('failure' in resolved) {
         if (resolved.failure === 'ImageNotFound') {
-          throw new EcrError('ImageNotFoundException', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+          throw imageNotFound(repo, id);
         }
         throw invalidParameter(resolved.reason);
       }
@@ -77,7 +102,8 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   }
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const status = (input.filter?.tagStatus ?? 'ANY') as TagStatus;
-  const rows = await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1);
+  const storageClass = storageClassOf(input.filter?.imageStatus);
+  const rows = storageClass === null ? [] : await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1, storageClass);
   const { shown, ...next } = pageOf(rows, limit, (last) => last.digest);
   return {
     imageDetails: await Promise.all(shown.map((r) => scannedDetail(ctx, repo, r))),
@@ -95,13 +121,22 @@ export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest
       failures.push({ imageId: wireId(id), failureCode: resolved.failure, failureReason: resolved.reason });
       continue;
     }
-    const manifest = await ctx.registry.getManifest(repo, resolved.digest);
+    let manifest;
+    try {
+      manifest = await ctx.registry.pullManifest(repo, resolved.digest);
+    } catch (e) {
+      if (!(e instanceof RegistryError && e.code === 'MANIFEST_ARCHIVED')) throw e;
+      // ECR: "Archived images cannot be pulled. Requests to pull the archived image will fail with a 404 error."
+      failures.push({ imageId: wireId(id), failureCode: 'ImageNotFound', failureReason: ARCHIVED_REASON });
+      continue;
+    }
     if (input.acceptedMediaTypes && !input.acceptedMediaTypes.includes(manifest.mediaType)) {
       // ECR's failure codes have none for this: like the data plane's 404, the image is not found in a form asked for.
       failures.push({ imageId: wireId(id), failureCode: 'ImageNotFound', failureReason: `Requested image not found: it is stored as ${manifest.mediaType}, which is not among the acceptedMediaTypes` });
       continue;
     }
-    ctx.registry.recordPull(repo, manifest, ctx.principal.arn);
+    // A manifest the console shows is not pulled (it keeps no pull time, as a lifecycle rule on pulls expects).
+    if (!ctx.toShow) ctx.registry.recordPull(repo, manifest, ctx.principal.arn);
     images.push({
       registryId: repo.accountId,
       repositoryName: repo.name,

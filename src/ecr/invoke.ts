@@ -18,6 +18,8 @@ export interface Call {
   operation: string;
   input: unknown;
   sourceIp?: string;
+  /** The web console reading to show (see EcrContext.toShow). */
+  toShow?: boolean;
 }
 
 /** Runs the operation, or throws an EcrError (a core error mapped as ECR reports it); other errors as they are. */
@@ -33,6 +35,7 @@ export async function invokeOperation(deps: OperationDeps, call: Call): Promise<
       operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
       authorized: { registryId }, sourceIp: call.sourceIp, registry: deps.registry, repositories: deps.repositories, images: deps.images,
       lifecycle: deps.lifecycle, scanner: deps.scanner, region: deps.region, publicHost: deps.publicHost, publicScheme: deps.publicScheme, layerParts: deps.layerParts,
+      ...(call.toShow ? { toShow: true } : {}),
     };
     // The table's decision before the operation runs (src/ecr/operations.ts).
     ctx.authorized = await authorizeOperation(ctx, entry, input as Record<string, unknown>);

@@ -82,7 +82,11 @@ export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifec
     const wanted = input.imageIds;
     results = results.filter((r) => wanted.some((id) => (id.imageDigest === undefined || id.imageDigest === r.digest) && (id.imageTag === undefined || r.tags.includes(id.imageTag))));
   }
-  const summary = { expiringImageTotalCount: results.length };
+  const transitioning = results.filter((r) => r.action === 'TRANSITION').length;
+  const summary = {
+    expiringImageTotalCount: results.length - transitioning,
+    ...(transitioning > 0 ? { transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE' as const, imageTotalCount: transitioning }] } : {}),
+  };
   const after = afterOf(input.nextToken);
   const limit = input.maxResults ?? 100;
   const start = after === undefined ? 0 : results.findIndex((r) => r.digest === after) + 1;
@@ -91,7 +95,7 @@ export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifec
     imageDigest: r.digest,
     ...(r.tags.length > 0 ? { imageTags: r.tags } : {}),
     imagePushedAt: epochSeconds(r.pushedAt),
-    action: { type: 'EXPIRE' },
+    action: r.action === 'TRANSITION' ? { type: 'TRANSITION', targetStorageClass: 'ARCHIVE' } : { type: 'EXPIRE' },
     appliedRulePriority: r.appliedRulePriority,
   }));
   return { ...base, previewResults, summary, ...next };

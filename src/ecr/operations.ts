@@ -9,13 +9,17 @@ import { EcrError } from './errors.ts';
 import * as images from './images.ts';
 import * as layers from './layers.ts';
 import * as policies from './policies.ts';
+import * as pullThroughCache from './pull-through-cache.ts';
 import * as pullTimeExclusions from './pull-time-exclusions.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as referrers from './referrers.ts';
 import * as registry from './registry.ts';
+import * as replication from './replication.ts';
 import * as repositories from './repositories.ts';
 import * as scanning from './scanning.ts';
 import * as settings from './settings.ts';
+import * as signing from './signing.ts';
+import * as archive from './archive.ts';
 import { model } from './validate.ts';
 
 // Each operation takes its SDK input shape; the protocol has validated the input against the model first.
@@ -84,14 +88,27 @@ export const OPERATIONS: Record<string, EcrOperation> = {
   RegisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.registerPullTimeUpdateExclusion),
   DeregisterPullTimeUpdateExclusion: onRegistry(pullTimeExclusions.deregisterPullTimeUpdateExclusion),
   ListPullTimeUpdateExclusions: onRegistry(pullTimeExclusions.listPullTimeUpdateExclusions),
+  // Replication (src/ecr/replication.ts); the backfill operations are hand-written into the model (model-extra.ts).
+  PutReplicationConfiguration: onRegistry(replication.putReplicationConfiguration),
+  DescribeImageReplicationStatus: repository(replication.describeImageReplicationStatus),
+  StartReplicationBackfill: onRegistry(replication.startReplicationBackfill),
+  StopReplicationBackfill: onRegistry(replication.stopReplicationBackfill),
+  ListReplicationBackfills: onRegistry(replication.listReplicationBackfills),
+  DescribeReplicationBackfillResults: onRegistry(replication.describeReplicationBackfillResults),
+  PutSigningConfiguration: onRegistry(signing.putSigningConfiguration),
+  GetSigningConfiguration: onRegistry(signing.getSigningConfiguration),
+  DeleteSigningConfiguration: onRegistry(signing.deleteSigningConfiguration),
+  DescribeImageSigningStatus: repository(signing.describeImageSigningStatus),
+  UpdateImageStorageClass: repository(archive.updateImageStorageClass),
+  CreatePullThroughCacheRule: onRegistry(pullThroughCache.createPullThroughCacheRule),
+  DescribePullThroughCacheRules: onRegistry(pullThroughCache.describePullThroughCacheRules),
+  UpdatePullThroughCacheRule: onRegistry(pullThroughCache.updatePullThroughCacheRule),
+  DeletePullThroughCacheRule: onRegistry(pullThroughCache.deletePullThroughCacheRule),
+  ValidatePullThroughCacheRule: onRegistry(pullThroughCache.validatePullThroughCacheRule),
 };
 
 /** What each not-yet-implemented group of operations is waiting for. */
 const PENDING: [RegExp, string][] = [
-  [/Replication/, 'replication'],
-  [/PullThroughCache/, 'pull-through cache'],
-  [/Signing/, 'image signing'],
-  [/ImageStorageClass/, 'archive storage'],
 ];
 
 /**

@@ -61,6 +61,7 @@ export async function putRegistryPolicy(ctx: EcrContext, input: PutRegistryPolic
   const { registryId } = ctx.authorized;
   validatePolicy(input.policyText!, 'resource', 'registry');
   await ctx.registry.meta.setRegistryPolicy(registryId, input.policyText!);
+  ctx.authorizer.forgetRegistryPolicy(registryId);
   return { registryId, policyText: input.policyText };
 }
 
@@ -76,5 +77,6 @@ export async function deleteRegistryPolicy(ctx: EcrContext, input: DeleteRegistr
   const text = await ctx.registry.meta.getRegistryPolicy(registryId);
   if (text === undefined) throw noRegistryPolicy(registryId);
   await ctx.registry.meta.setRegistryPolicy(registryId, null);
+  ctx.authorizer.forgetRegistryPolicy(registryId);
   return { registryId, policyText: text };
 }

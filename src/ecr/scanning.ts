@@ -66,7 +66,7 @@ export async function batchGetRepositoryScanningConfiguration(ctx: EcrContext, _
 }
 
 /** The image an imageId names (a tag or a digest), or ImageNotFoundException / InvalidParameterException. */
-async function imageDigest(ctx: EcrContext, repo: Repository, id: { imageDigest?: string; imageTag?: string }): Promise<string> {
+export async function imageDigest(ctx: EcrContext, repo: Repository, id: { imageDigest?: string; imageTag?: string }): Promise<string> {
   const resolved = await ctx.images.resolve(repo, id);
   if ('failure' in resolved) {
     if (resolved.failure === 'ImageNotFound') {
@@ -84,6 +84,7 @@ export async function startImageScan(ctx: EcrContext, input: StartImageScanReque
   if (manifest?.subjectDigest) {
     throw new EcrError('UnsupportedImageTypeException', `The image with digest '${digest}' is an artifact of another image (a referrer) and is not scanned on its own`);
   }
+  if (manifest?.storageClass === 'ARCHIVE') throw new EcrError('ImageArchivedException', `The image with digest '${digest}' is archived and cannot be scanned: restore it to the STANDARD storage class first`);
   const started = await ctx.scanner.startManual(repo, digest);
   if (started === 'limited') {
     throw new EcrError('LimitExceededException', 'The scan quota per image has been exceeded. Wait and try again.');

@@ -1,7 +1,7 @@
 // ECR account settings: GetAccountSetting and PutAccountSetting, on the caller's registry (authorized by the
 // dispatcher, src/ecr/operations.ts). Berth implements every name ECR has: BLOB_MOUNTING (ENABLED by default,
-// where ECR's default is DISABLED: see the README), BASIC_SCAN_TYPE_VERSION and REGISTRY_POLICY_SCOPE (accepted and
-// reported, src/core/account-settings.ts); any other name is refused with ValidationException.
+// where ECR's default is DISABLED: see the README), BASIC_SCAN_TYPE_VERSION (accepted and reported) and REGISTRY_POLICY_SCOPE
+// (which actions the registry policy takes part in: src/auth/authorizer.ts); any other name is refused with ValidationException.
 import type {
   GetAccountSettingRequest, GetAccountSettingResponse, PutAccountSettingRequest, PutAccountSettingResponse,
 } from '@aws-sdk/client-ecr';
@@ -24,6 +24,7 @@ export async function putAccountSetting(ctx: EcrContext, input: PutAccountSettin
     throw validation(`Invalid value '${value}' for the account setting ${name}: valid values are ${values.join(', ')}`);
   }
   await write(ctx.registry.meta, account, name, value);
+  if (name === 'REGISTRY_POLICY_SCOPE') ctx.authorizer.forgetRegistryPolicy(account);
   return { name, value };
 }
 

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { RE2JS } from 're2js';
 import { EcrError, constraintFailed } from './errors.ts';
+import { EXTRA_OPERATIONS, EXTRA_SHAPES } from './model-extra.ts';
 
 interface Shape {
   type: string;
@@ -27,6 +28,9 @@ interface Model {
 }
 
 export const model = createRequire(import.meta.url)('./model.json') as Model;
+// The operations botocore's model lacks, written by hand (src/ecr/model-extra.ts), join it here.
+Object.assign(model.operations, EXTRA_OPERATIONS);
+Object.assign(model.shapes, EXTRA_SHAPES);
 
 const patterns = new Map<string, RE2JS>();
 /** A model pattern compiled once for RE2 (linear time in the input's length whatever the pattern). */

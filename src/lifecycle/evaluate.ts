@@ -17,7 +17,11 @@
 //   counts as the younger image), so the result never depends on the input order.
 // - `sinceImagePushed`: "all images whose pushed_at_time is older than the specified number of days": pushed
 //   strictly more than countNumber × 24 h before `now` (an image exactly countNumber days old is kept).
-// - `sinceImagePulled`: the same on the last pull time, or the push time for an image never pulled.
+// - `sinceImagePulled`: the same on the last pull time, or the push time for an image never pulled; an image restored
+//   from the archive and not pulled since counts from its restore ("last_activated_at").
+// - `sinceImageTransitioned`: archived images whose last_archived_at is older than the number of days.
+// - Storage classes: a rule selects only images of its class (`storageClass`, standard unless given), so each class's
+//   rules see that class's images; an image is acted on (expired, or transitioned to the archive) by one rule or none.
 // - "If an image is referenced by a manifest list, it cannot be expired ... without the manifest list being deleted
 //   ... first": such an image is still selected and counted by the rules (and so protected from later rules), but
 //   never expired. Once its manifest list is gone, the next evaluation sees `referencedByIndex: false`.
@@ -35,6 +39,11 @@ export interface LifecycleImage {
   lastPulledAt: number | null;
   /** Referenced by a manifest list (image index) in the repository. */
   referencedByIndex: boolean;
+  /** Absent: STANDARD. */
+  storageClass?: 'STANDARD' | 'ARCHIVE';
+  /** When last archived / restored (ms), or null. */
+  lastArchivedAt?: number | null;
+  lastActivatedAt?: number | null;
 }
 
 export interface LifecycleResult {
@@ -42,7 +51,9 @@ export interface LifecycleResult {
   tags: string[];
   pushedAt: number;
   appliedRulePriority: number;
-  action: 'EXPIRE';
+  action: 'EXPIRE' | 'TRANSITION';
+  /** With TRANSITION: where the image goes. */
+  targetStorageClass?: 'ARCHIVE';
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -80,7 +91,7 @@ function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[
   }
 }
 
-/** The images the policy expires, oldest first (by push time, then digest), each with the rule that expires it. */
+/** The images the policy acts on (expires or archives), oldest first (by push time, then digest), each with the rule that does. */
 export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImage[], now: number): LifecycleResult[] {
   const n = images.length;
   const rules = [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority);
@@ -97,9 +108,10 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
   for (const rule of rules) {
     const sel = rule.selection;
     const selects = tagTest(sel);
+    const storageClass = sel.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD';
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const m = selects(images[i].tags) ? 1 : 0;
+      const m = (images[i].storageClass ?? 'STANDARD') === storageClass && selects(images[i].tags) ? 1 : 0;
       matches[i] = m;
       count += m;
     }
@@ -115,22 +127,34 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
       }
     } else {
       const cutoff = now - sel.countNumber * DAY_MS;
-      const pulled = sel.countType === 'sinceImagePulled';
       for (let i = 0; i < n; i++) {
         if (matches[i] === 0) continue;
-        const last = pulled ? images[i].lastPulledAt : null;
-        if ((last ?? pushedAt[i]) < cutoff && mayExpire(i)) expiredBy[i] = rule.rulePriority;
+        if (since(sel.countType, images[i]) < cutoff && mayExpire(i)) expiredBy[i] = rule.rulePriority;
       }
     }
     for (let i = 0; i < n; i++) selected[i] |= matches[i];
   }
 
+  const byPriority = new Map(rules.map((r) => [r.rulePriority, r]));
   const results: LifecycleResult[] = [];
   for (let k = 0; k < n; k++) {
     const i = order[k];
     if (Number.isNaN(expiredBy[i])) continue;
     const image = images[i];
-    results.push({ digest: image.digest, tags: [...image.tags], pushedAt: image.pushedAt, appliedRulePriority: expiredBy[i], action: 'EXPIRE' });
+    const transition = byPriority.get(expiredBy[i])!.action.type === 'transition';
+    results.push({
+      digest: image.digest, tags: [...image.tags], pushedAt: image.pushedAt, appliedRulePriority: expiredBy[i],
+      action: transition ? 'TRANSITION' : 'EXPIRE', ...(transition ? { targetStorageClass: 'ARCHIVE' as const } : {}),
+    });
   }
   return results;
+}
+
+/** The time a time-based count type measures an image from. */
+function since(countType: LifecycleRule['selection']['countType'], image: LifecycleImage): number {
+  switch (countType) {
+    case 'sinceImagePulled': return Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? -Infinity);
+    case 'sinceImageTransitioned': return image.lastArchivedAt ?? image.pushedAt;
+    default: return image.pushedAt;
+  }
 }

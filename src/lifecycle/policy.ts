@@ -13,9 +13,9 @@
 // Where ECR's exact text is not public, the message says precisely what is wrong. Every error also carries `detail`
 // (plain words, even when ECR's own text is a generic schema message) and `path` (a JSON pointer).
 //
-// Berth has no archive storage class, so `"type": "transition"`, `"storageClass": "archive"`,
-// `sinceImageTransitioned` (which selects archived images) and `sinceImagePulled` (which ECR only allows with
-// `transition`) are refused with a message that says so.
+// Archive: `"type": "transition"` with `"targetStorageClass": "archive"` moves images to the archive storage class;
+// a rule selects images of one storage class (`storageClass`, `standard` unless given); `sinceImagePulled` only
+// transitions and `sinceImageTransitioned` (which needs `"storageClass": "archive"`) only expires, as in ECR.
 //
 // The length of the text (100 to 30720 characters in ECR's API model) is the API layer's check, not this module's.
 import { JsonTooDeepError, parseUntrustedJson } from '../core/json-limits.ts';
@@ -27,11 +27,13 @@ export interface LifecycleRule {
     tagStatus: 'tagged' | 'untagged' | 'any';
     tagPrefixList?: string[];
     tagPatternList?: string[];
-    countType: 'imageCountMoreThan' | 'sinceImagePushed' | 'sinceImagePulled';
+    countType: 'imageCountMoreThan' | 'sinceImagePushed' | 'sinceImagePulled' | 'sinceImageTransitioned';
     countUnit?: 'days';
     countNumber: number;
+    /** The storage class of the images the rule selects (absent: standard). */
+    storageClass?: 'standard' | 'archive';
   };
-  action: { type: 'expire' };
+  action: { type: 'expire' } | { type: 'transition'; targetStorageClass: 'archive' };
 }
 
 export interface LifecyclePolicy { rules: LifecycleRule[] }
@@ -43,7 +45,7 @@ export const LIFECYCLE_POLICY_MEMBER = 'LifecyclePolicyText';
 export const MAX_WILDCARDS_PER_PATTERN = 4;
 
 export const TAG_STATUSES = ['tagged', 'untagged', 'any'] as const;
-/** Every count type ECR's grammar knows; Berth evaluates the first three and accepts the first two in documents. */
+/** Every count type ECR's grammar knows. */
 export const COUNT_TYPES = ['imageCountMoreThan', 'sinceImagePushed', 'sinceImagePulled', 'sinceImageTransitioned'] as const;
 export const ACTION_TYPES = ['expire', 'transition'] as const;
 export const STORAGE_CLASSES = ['standard', 'archive'] as const;
@@ -153,7 +155,9 @@ const SELECTION_REQUIRED = ['tagStatus', 'countType', 'countNumber'] as const;
 const SELECTION_ALLOWED = ['tagStatus', 'tagPrefixList', 'tagPatternList', 'storageClass', 'countType', 'countUnit', 'countNumber'] as const;
 const ACTION_ALLOWED = ['type', 'targetStorageClass'] as const;
 
-const NO_ARCHIVE = 'Berth has no archive storage class';
+/** ECR: "Archived images have a minimum storage duration of 90 days. You cannot configure lifecycle policies that
+ * delete images that have been in archive for less than 90 days." */
+export const MIN_ARCHIVE_DAYS = 90;
 
 /** Parses and validates a lifecycle policy document; throws LifecyclePolicyError with ECR's message. */
 export function parseLifecyclePolicy(text: string): LifecyclePolicy {
@@ -188,12 +192,12 @@ function readRule(item: Json, path: string): LifecycleRule {
   const rulePriority = expectPositiveInteger(rule.rulePriority, `${path}/rulePriority`, 'rulePriority');
   if (Object.hasOwn(rule, 'description')) expectType(rule.description, 'string', `${path}/description`, 'description');
   const selection = readSelection(rule.selection, `${path}/selection`);
-  readAction(rule.action, `${path}/action`);
+  const action = readAction(rule.action, `${path}/action`);
   return {
     rulePriority,
     ...(typeof rule.description === 'string' ? { description: rule.description } : {}),
     selection,
-    action: { type: 'expire' },
+    action,
   };
 }
 
@@ -204,12 +208,7 @@ function readSelection(value: Json, path: string): LifecycleRule['selection'] {
   const tagStatus = expectEnum(sel.tagStatus, TAG_STATUSES, `${path}/tagStatus`, 'tagStatus');
   const tagPrefixList = Object.hasOwn(sel, 'tagPrefixList') ? expectStringList(sel.tagPrefixList, `${path}/tagPrefixList`, 'tagPrefixList') : undefined;
   const tagPatternList = Object.hasOwn(sel, 'tagPatternList') ? expectStringList(sel.tagPatternList, `${path}/tagPatternList`, 'tagPatternList') : undefined;
-  if (Object.hasOwn(sel, 'storageClass')) {
-    const storageClass = expectEnum(sel.storageClass, STORAGE_CLASSES, `${path}/storageClass`, 'storageClass');
-    if (storageClass === 'archive') {
-      fail(`storageClass "archive" is not supported: ${NO_ARCHIVE}; omit storageClass or use "standard"`, `${NO_ARCHIVE}, so a rule can only select images of the "standard" storage class`, `${path}/storageClass`);
-    }
-  }
+  const storageClass = Object.hasOwn(sel, 'storageClass') ? expectEnum(sel.storageClass, STORAGE_CLASSES, `${path}/storageClass`, 'storageClass') : undefined;
   // countType and countUnit: ECR's schema has one branch per count type, so a wrong combination fails them all.
   const countType = sel.countType;
   if (typeof countType !== 'string' || !(COUNT_TYPES as readonly string[]).includes(countType)) {
@@ -224,8 +223,15 @@ function readSelection(value: Json, path: string): LifecycleRule['selection'] {
   }
   const countNumber = expectPositiveInteger(sel.countNumber, `${path}/countNumber`, 'countNumber');
 
-  if (countType === 'sinceImageTransitioned') {
-    fail(`countType "sinceImageTransitioned" is not supported: it selects archived images and ${NO_ARCHIVE}`, `sinceImageTransitioned counts days since an image was archived, and ${NO_ARCHIVE}`, `${path}/countType`);
+  if (countType === 'sinceImageTransitioned' && storageClass !== 'archive') {
+    fail('storageClass "archive" is required when countType is sinceImageTransitioned', 'sinceImageTransitioned counts days since an image was archived: the rule must select "storageClass": "archive"', `${path}/storageClass`);
+  }
+  if (countType !== 'sinceImageTransitioned' && storageClass === 'archive') {
+    fail(`storageClass "archive" can only be used with countType sinceImageTransitioned; with ${countType as string} the only supported value is "standard"`, `a ${countType as string} rule selects images of the "standard" storage class`, `${path}/storageClass`);
+  }
+  if (countType === 'sinceImageTransitioned' && countNumber < MIN_ARCHIVE_DAYS) {
+    fail(`countNumber must be at least ${MIN_ARCHIVE_DAYS} when countType is sinceImageTransitioned: archived images have a minimum storage duration of ${MIN_ARCHIVE_DAYS} days`,
+      `an archived image may not be expired by a lifecycle policy before it has been in the archive ${MIN_ARCHIVE_DAYS} days`, `${path}/countNumber`);
   }
   return {
     tagStatus,
@@ -234,27 +240,34 @@ function readSelection(value: Json, path: string): LifecycleRule['selection'] {
     countType: countType as LifecycleRule['selection']['countType'],
     ...(countType !== 'imageCountMoreThan' ? { countUnit: 'days' as const } : {}),
     countNumber,
+    ...(storageClass === 'archive' ? { storageClass } : {}),
   };
 }
 
-function readAction(value: Json, path: string): void {
+function readAction(value: Json, path: string): LifecycleRule['action'] {
   expectType(value, 'object', path, '"action"');
   const action = value as JsonObject;
   expectProperties(action, ['type'], ACTION_ALLOWED, path, '"action"');
   const type = expectEnum(action.type, ACTION_TYPES, `${path}/type`, 'the action type');
   if (type === 'transition') {
-    fail(`action type "transition" is not supported: ${NO_ARCHIVE}, so images can only be expired ("type": "expire")`, `${NO_ARCHIVE} to transition images to; use "type": "expire"`, `${path}/type`);
+    if (!Object.hasOwn(action, 'targetStorageClass')) fail(schemaMessages.noSchemaMatched, 'targetStorageClass "archive" is required when the action type is "transition"', `${path}/targetStorageClass`);
+    expectEnum(action.targetStorageClass, ['archive'] as const, `${path}/targetStorageClass`, 'targetStorageClass');
+    return { type: 'transition', targetStorageClass: 'archive' };
   }
   if (Object.hasOwn(action, 'targetStorageClass')) {
     fail(schemaMessages.noSchemaMatched, 'targetStorageClass is only allowed with "type": "transition"', `${path}/targetStorageClass`);
   }
+  return { type: 'expire' };
 }
 
 function checkRule(rule: LifecycleRule, path: string): void {
   const sel = rule.selection;
-  if (sel.countType === 'sinceImagePulled') {
-    fail(`countType "sinceImagePulled" must be used with the "transition" action and cannot be used with "expire"; ${NO_ARCHIVE} to transition to, so sinceImagePulled rules are not supported`,
-      'ECR allows sinceImagePulled only with "type": "transition", which needs an archive storage class', `${path}/selection/countType`);
+  if (sel.countType === 'sinceImagePulled' && rule.action.type === 'expire') {
+    fail('countType "sinceImagePulled" must be used with the "transition" action and cannot be used with "expire"',
+      'ECR allows sinceImagePulled only with "type": "transition" (archive images not pulled for a while, then expire them with sinceImageTransitioned)', `${path}/selection/countType`);
+  }
+  if (sel.storageClass === 'archive' && rule.action.type === 'transition') {
+    fail('a rule that selects archived images (storageClass "archive") can only expire them', 'images in the archive storage class can only be expired ("type": "expire")', `${path}/action/type`);
   }
   const hasPrefixes = sel.tagPrefixList !== undefined;
   const hasPatterns = sel.tagPatternList !== undefined;
@@ -286,15 +299,20 @@ function checkRuleSet(rules: LifecycleRule[]): void {
     }
     byPriority.set(rule.rulePriority, rule);
   }
-  const highest = Math.max(...rules.map((r) => r.rulePriority));
-  for (const rule of rules) {
-    if (rule.selection.tagStatus === 'any' && rule.rulePriority !== highest) {
-      fail(ruleMessages.anyMustBeLast, `the rule with tagStatus "any" (rulePriority ${rule.rulePriority}) must have the highest rulePriority value (${highest} is higher) and be evaluated last`, `${at(rule)}/rulePriority`);
+  // Each storage class has its rules: the tagStatus "any" and "untagged" rules are checked within one class.
+  for (const storageClass of STORAGE_CLASSES) {
+    const ofClass = rules.filter((r) => (r.selection.storageClass ?? 'standard') === storageClass);
+    if (ofClass.length === 0) continue;
+    const highest = Math.max(...ofClass.map((r) => r.rulePriority));
+    for (const rule of ofClass) {
+      if (rule.selection.tagStatus === 'any' && rule.rulePriority !== highest) {
+        fail(ruleMessages.anyMustBeLast, `the rule with tagStatus "any" (rulePriority ${rule.rulePriority}) must have the highest rulePriority value of the ${storageClass} storage class's rules (${highest} is higher) and be evaluated last`, `${at(rule)}/rulePriority`);
+      }
     }
-  }
-  const untagged = rules.filter((r) => r.selection.tagStatus === 'untagged');
-  if (untagged.length > 1) {
-    fail(ruleMessages.oneUntaggedRule, `only one rule may have tagStatus "untagged" (rulePriority ${untagged.map((r) => r.rulePriority).join(' and ')} both do)`, `${at(untagged[1])}/selection/tagStatus`);
+    const untagged = ofClass.filter((r) => r.selection.tagStatus === 'untagged');
+    if (untagged.length > 1) {
+      fail(ruleMessages.oneUntaggedRule, `only one rule of the ${storageClass} storage class may have tagStatus "untagged" (rulePriority ${untagged.map((r) => r.rulePriority).join(' and ')} both do)`, `${at(untagged[1])}/selection/tagStatus`);
+    }
   }
   const prefixSets = new Map<string, LifecycleRule>();
   for (const rule of rules) {

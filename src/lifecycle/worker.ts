@@ -6,12 +6,15 @@ import type { MetaStore, Repository } from '../storage/meta/store.ts';
 import { evaluateLifecycle, type LifecycleResult } from './evaluate.ts';
 import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
 import { parseLifecyclePolicy } from './policy.ts';
+import { updateStorageClass } from '../core/archive.ts';
 import { PreviewResults } from './preview-results.ts';
 
 export interface RunReport {
   registryId: string;
   repositoryName: string;
   expired: { imageDigest: string; imageTags: string[]; appliedRulePriority: number }[];
+  /** Images moved to the archive storage class by `transition` rules. */
+  transitioned: { imageDigest: string; imageTags: string[]; appliedRulePriority: number; targetStorageClass: 'ARCHIVE' }[];
   durationMs: number;
 }
 
@@ -90,9 +93,18 @@ export class Lifecycle {
   /** Applies the repository's policy: expires what it selects. */
   async run(repo: Repository): Promise<RunReport> {
     const started = this.now();
-    const report: RunReport = { registryId: repo.accountId, repositoryName: repo.name, expired: [], durationMs: 0 };
+    const report: RunReport = { registryId: repo.accountId, repositoryName: repo.name, expired: [], transitioned: [], durationMs: 0 };
     if (repo.lifecyclePolicyText === null) return report;
     for (const r of await this.evaluate(repo, repo.lifecyclePolicyText)) {
+      if (r.action === 'TRANSITION') {
+        if ((await updateStorageClass(this.meta, repo, r.digest, 'ARCHIVE', this.now())) !== 'changed') continue;
+        report.transitioned.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority, targetStorageClass: 'ARCHIVE' });
+        this.audit.info({
+          event: 'lifecycle-transition', registryId: repo.accountId, repository: repo.name, imageDigest: r.digest, imageTags: r.tags,
+          appliedRulePriority: r.appliedRulePriority, targetStorageClass: 'ARCHIVE', pushedAt: new Date(r.pushedAt).toISOString(),
+        });
+        continue;
+      }
       const result = await this.images.delete(repo, { imageDigest: r.digest }, 'LIFECYCLE_POLICY');
       if ('failure' in result) continue;
       report.expired.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority });

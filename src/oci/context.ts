@@ -46,6 +46,10 @@ async function allow(ctx: OciContext, account: string, name: string, repository:
   fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${repositoryArn(ctx.region, account, name)}`);
 }
 
+/** Authorizes actions on a repository of an account: a route's second, conditional decision (the pull through cache's
+ * import actions, src/oci/pull-through.ts). */
+export const authorizeActions = allow;
+
 /** Whether the caller may perform every action on an existing repository (listings filter with it). */
 export async function mayPerform(ctx: OciContext, repository: Repository, actions: EcrActions): Promise<boolean> {
   return (await decide(ctx, repository.accountId, repository.name, repository, actions)).decision.allowed;

@@ -9,6 +9,8 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   TAG_INVALID: { code: 'MANIFEST_INVALID', status: 400 },
   MANIFEST_INVALID: { code: 'MANIFEST_INVALID', status: 400 },
   MANIFEST_UNKNOWN: { code: 'MANIFEST_UNKNOWN', status: 404 },
+  // ECR: "Archived images cannot be pulled. Requests to pull the archived image will fail with a 404 error."
+  MANIFEST_ARCHIVED: { code: 'MANIFEST_UNKNOWN', status: 404 },
   MANIFEST_BLOB_UNKNOWN: { code: 'MANIFEST_BLOB_UNKNOWN', status: 400 },
   MANIFEST_TOO_LARGE: { code: 'MANIFEST_INVALID', status: 413 },
   MANIFEST_REFERENCED: { code: 'DENIED', status: 409 },
@@ -34,6 +36,8 @@ const WIRE: Record<RegistryErrorCode, { code: string; status: number }> = {
   TOO_MANY_REQUESTS: { code: 'TOOMANYREQUESTS', status: 429 },
   // distribution's code for a registry that cannot take the request now (its errcode.ErrorCodeUnavailable).
   STORAGE_FULL: { code: 'UNAVAILABLE', status: 503 },
+  // A pull through cache that cannot reach its upstream for what it has not cached (distribution's proxy answers so).
+  UPSTREAM_UNAVAILABLE: { code: 'UNAVAILABLE', status: 503 },
 };
 
 export function sendOciError(res: ServerResponse, error: RegistryError, head = false): void {

@@ -7,7 +7,7 @@ import { readBody } from '../server/body.ts';
 
 export async function getManifest(ctx: RepositoryContext, _name: string, reference: string): Promise<void> {
   const repo = ctx.repository;
-  const manifest = await ctx.registry.getManifest(repo, reference);
+  const manifest = await ctx.registry.pullManifest(repo, reference);
   if (!acceptable(ctx.req.headers.accept, manifest.mediaType)) {
     fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${manifest.mediaType}, which the Accept header does not allow`, { reference, mediaType: manifest.mediaType });
   }
@@ -28,7 +28,7 @@ export async function getManifest(ctx: RepositoryContext, _name: string, referen
 }
 
 /** Content negotiation: no Accept (or a wildcard) takes anything; otherwise the stored type must be listed. */
-function acceptable(accept: string | undefined, mediaType: string): boolean {
+export function acceptable(accept: string | undefined, mediaType: string): boolean {
   if (!accept) return true;
   for (const part of accept.split(',')) {
     const type = part.split(';')[0].trim().toLowerCase();

@@ -13,6 +13,7 @@ import { decodePathParams } from './path.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
 import { OCI_ROUTES, routePattern, type OciMethod } from './routes.ts';
 import { closeUnread } from '../server/body.ts';
+import { pullThrough } from './pull-through.ts';
 
 export const ROUTES = OCI_ROUTES.map((route) => ({ pattern: routePattern(route.path), path: route.path, methods: route.methods }));
 
@@ -61,6 +62,7 @@ async function dispatch(ctx: OciContext, route: OciMethod, params: string[]): Pr
       return route.handler({ ...ctx, visible: (repository) => mayPerform(ctx, repository, route.actions) });
     case 'repository': {
       const [name, ...rest] = params;
+      if (route.pullThrough && (await pullThrough(ctx, { ...route, pullThrough: route.pullThrough }, name, rest))) return;
       const repository = await authorizeRepository(ctx, name, route.actions, route.createOnPush);
       return route.handler({ ...ctx, repository }, name, ...rest);
     }

@@ -9,10 +9,15 @@ import type { ListingContext, OciContext, RepositoryContext } from './context.ts
 import { listCatalog, listReferrers, listTags } from './listing.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
+import type { PullThroughRoute } from './pull-through.ts';
 
 export type OciMethod =
   | { access: 'public'; handler: (ctx: OciContext) => Promise<void> }
-  | { access: 'repository'; actions: EcrActions; createOnPush?: boolean; handler: (ctx: RepositoryContext, name: string, ...params: string[]) => Promise<void> }
+  | {
+    access: 'repository'; actions: EcrActions; createOnPush?: boolean; handler: (ctx: RepositoryContext, name: string, ...params: string[]) => Promise<void>;
+    /** Pulls through the cache when a pull through cache rule covers the repository (src/oci/pull-through.ts). */
+    pullThrough?: PullThroughRoute;
+  }
   | { access: 'listing'; actions: EcrActions; handler: (ctx: ListingContext) => Promise<void> };
 
 export interface OciRoute {
@@ -24,6 +29,9 @@ export interface OciRoute {
 const PUSH: EcrActions = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'];
 const repository = (actions: EcrActions, handler: Extract<OciMethod, { access: 'repository' }>['handler'], createOnPush = false): OciMethod =>
   ({ access: 'repository', actions, handler, ...(createOnPush ? { createOnPush } : {}) });
+/** A pull that may go through the cache: what an import from upstream needs besides the pull's own actions. */
+const IMPORT: EcrActions = ['ecr:BatchImportUpstreamImage'];
+const pullingThrough = (method: OciMethod, serves: PullThroughRoute['serves']): OciMethod => ({ ...method, pullThrough: { serves, actions: IMPORT } }) as OciMethod;
 
 export const OCI_ROUTES: OciRoute[] = [
   { path: '/v2/', methods: { GET: { access: 'public', handler: base }, HEAD: { access: 'public', handler: base } } },
@@ -32,8 +40,8 @@ export const OCI_ROUTES: OciRoute[] = [
   {
     path: '/v2/<name>/manifests/<reference>',
     methods: {
-      GET: repository(['ecr:BatchGetImage'], getManifest),
-      HEAD: repository(['ecr:BatchGetImage'], getManifest),
+      GET: pullingThrough(repository(['ecr:BatchGetImage'], getManifest), 'manifest'),
+      HEAD: pullingThrough(repository(['ecr:BatchGetImage'], getManifest), 'manifest'),
       PUT: repository(['ecr:PutImage'], putManifest, true),
       DELETE: repository(['ecr:BatchDeleteImage'], deleteManifest),
     },
@@ -51,8 +59,8 @@ export const OCI_ROUTES: OciRoute[] = [
   {
     path: '/v2/<name>/blobs/<digest>',
     methods: {
-      GET: repository(['ecr:GetDownloadUrlForLayer'], getBlob),
-      HEAD: repository(['ecr:BatchCheckLayerAvailability'], getBlob),
+      GET: pullingThrough(repository(['ecr:GetDownloadUrlForLayer'], getBlob), 'blob'),
+      HEAD: pullingThrough(repository(['ecr:BatchCheckLayerAvailability'], getBlob), 'blob'),
       DELETE: repository(['ecr:BatchDeleteImage'], deleteBlob),
     },
   },

@@ -5,11 +5,10 @@
 // advisories in the metadata store (indexed once per data version), records the findings, and writes the SBOM as an
 // OCI referrer of the image through the core (a normal manifest with a subject, untagged). Referrers (SBOMs,
 // signatures) are never scanned on their own; an index is scanned through each of its platform images.
-import { createHash } from 'node:crypto';
 import { imageScan } from '../core/events.ts';
 import { getScanningConfiguration, repositoryScanning } from '../core/scanning.ts';
 import { MediaType } from '../core/manifest.ts';
-import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
+import { BERTH_ARTIFACT_ANNOTATION, EMPTY_CONFIG, putOwnBlob } from '../core/own-artifacts.ts';
 import type { Registry, ScanOnPush } from '../core/registry.ts';
 import type { Logger } from '../server/log.ts';
 import type { NewJob, Repository, StoredManifest } from '../storage/meta/store.ts';
@@ -36,7 +35,6 @@ export interface ScanJob {
 export const MANUAL_SCAN_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 const IMAGE_CONFIGS = ['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'];
-const EMPTY_CONFIG = Buffer.from('{}');
 /** The principal named on the scanner's own uploads (the SBOM's blobs). */
 const SCANNER_ARN = 'arn:aws:iam::000000000000:role/berth-scanner';
 
@@ -238,12 +236,8 @@ export class Scanner {
     await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
   }
 
-  private async putBlob(repo: Repository, data: Buffer): Promise<string> {
-    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    if (await this.meta.getRepositoryBlob(repo.id, digest)) return digest;
-    const id = await this.registry.startUpload(repo, SCANNER_ARN);
-    await this.registry.completeUpload(repo, id, digest, [data]);
-    return digest;
+  private putBlob(repo: Repository, data: Buffer): Promise<string> {
+    return putOwnBlob(this.registry, repo, data, SCANNER_ARN);
   }
 
   /** After an import: a rescan (matching only) of every image under a CONTINUOUS_SCAN rule of an ENHANCED registry. */

@@ -26,6 +26,8 @@ import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.t
 import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
 import { Metrics } from './metrics.ts';
 import { WEBHOOK_JOB } from '../core/webhooks.ts';
+import { USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
+import { AUDIT_RETENTION_JOB } from './audit-table.ts';
 import { metricsHandler } from './metrics-route.ts';
 import { Readiness } from './readiness.ts';
 import { OPERATIONS } from '../ecr/operations.ts';
@@ -176,6 +178,8 @@ export async function startBerth(config: Config): Promise<Berth> {
   await jobs.schedule(GC_JOB, config.gcIntervalSeconds * 1000);
   await jobs.schedule(LIFECYCLE_JOB, config.lifecycleIntervalSeconds * 1000);
   await jobs.schedule(WEBHOOK_JOB, config.webhookIntervalSeconds * 1000);
+  await jobs.schedule(USAGE_SNAPSHOT_JOB, config.usageSnapshotIntervalSeconds * 1000);
+  await jobs.schedule(AUDIT_RETENTION_JOB, config.auditRetentionDays > 0 ? 3_600_000 : 0);
   jobs.start();
 
   return {

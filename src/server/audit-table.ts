@@ -1,5 +1,6 @@
-// The audit log kept in the metadata store (BERTH_AUDIT_LOG=database, the default on PostgreSQL): every node's
-// records in one place, read with `berth audit`. A pino destination like AuditFile: lines wait in a small bounded
+// The audit records kept in the metadata store: every node's in one place, read with `berth audit` and searched
+// in the console. Written besides the audit log file or stdout (BERTH_AUDIT_LOG), or alone (BERTH_AUDIT_LOG=database,
+// the default on PostgreSQL); kept BERTH_AUDIT_RETENTION_DAYS (an hourly job, AUDIT_RETENTION_JOB, deletes older ones). A pino destination like AuditFile: lines wait in a small bounded
 // queue and are written in batches, one write at a time; a write that fails drops its lines and counts them, and
 // so does a full queue. A request never waits for its audit record, nor fails with it.
 import type { AuditStore } from '../storage/meta/store.ts';
@@ -8,6 +9,9 @@ import type { AuditStore } from '../storage/meta/store.ts';
 const MAX_QUEUED_BYTES = 1024 * 1024;
 /** Records per insert at most. */
 const BATCH = 500;
+
+/** The recurring job that deletes audit records older than the retention. */
+export const AUDIT_RETENTION_JOB = 'audit-retention';
 
 export class AuditTable {
   private readonly store: AuditStore;

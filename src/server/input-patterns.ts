@@ -13,6 +13,7 @@ import { REPOSITORY_ARN } from '../ecr/repositories.ts';
 import { REFERENCE_KIND } from '../oci/path.ts';
 import { HTML_SPECIAL } from '../console/html.ts';
 import { LINE_BREAK, LIST_SEPARATORS } from '../console/repositories.ts';
+import { JSON_ERROR_POSITION, NOT_WORD } from '../console/json-editor.ts';
 import { CREDENTIAL_STOP } from '../ecr/authenticate.ts';
 import { DIGEST, LOWER_HEX, NAME, TAG } from '../core/grammar.ts';
 import { NON_DISTRIBUTABLE } from '../core/manifest.ts';
@@ -28,6 +29,7 @@ import { BASE64_TEXT, BOOLEAN_TEXT, EPOCH, ISO, MAPPED_IPV4, NUMBER, PREFIX_LENG
 import { ACCOUNT_NUMBER, ROOT_ARN } from '../auth/policy/evaluate.ts';
 import { NON_ASCII, VARIABLE } from '../auth/policy/wildcard.ts';
 import { UPLOAD_FILE_NAME } from '../storage/blobs/fs.ts';
+import { SIGNING_PROFILE_ARN, SIGNING_PROFILE_NAME } from '../core/signing.ts';
 
 export interface InputPattern {
   /** Where it is used and on what. */
@@ -80,8 +82,12 @@ export const HAND_WRITTEN_PATTERNS: readonly InputPattern[] = [
   { name: 'console: HTML special characters', pattern: HTML_SPECIAL },
   { name: 'console: list separators of a form field', pattern: LIST_SEPARATORS },
   { name: 'console: line breaks of a text area', pattern: LINE_BREAK },
+  { name: 'console: the position in a JSON syntax error of a policy typed', pattern: JSON_ERROR_POSITION },
+  { name: 'console: the words of an error message about a policy typed', pattern: NOT_WORD },
   { name: 'ECR: base64 blob', pattern: BASE64 },
   { name: 'ECR: end of a Credential access key id', pattern: CREDENTIAL_STOP },
+  { name: 'signing: profile name (berth admin create-signing-profile)', pattern: SIGNING_PROFILE_NAME },
+  { name: 'signing: signingProfileArn (PutSigningConfiguration)', pattern: SIGNING_PROFILE_ARN },
 ];
 
 /** The ECR model's patterns (RE2), with the shapes that use them. */

@@ -1,9 +1,11 @@
-// Prometheus metrics (GET /metrics, text format) with prom-client, in a registry of this server's own (never the
-// library's global one). Every label has a bounded set of values: protocols, HTTP methods, the OCI route templates
-// and ECR operation names, status classes, job kinds and outcomes. Requests are counted once, when the response
-// finishes; the state that the stores know (uploads in progress, storage full, audit lines dropped) is read when
-// Prometheus scrapes, not kept up to date per request.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+// Prometheus metrics (GET /metrics, text format) in a registry of this server's own (never prom-client's global
+// one). Every label has a bounded set of values: protocols, HTTP methods, the OCI route templates and ECR operation
+// names, status classes, job kinds and outcomes. Every series is counted in plain numbers and maps, and prom-client
+// is loaded only when Prometheus first scrapes: the library and what it pulls in (its default collectors,
+// OpenTelemetry's API) weigh about 19 MiB of RSS, which a registry that nobody scrapes should not carry. The
+// default process metrics (CPU, memory, event loop lag, GC) therefore start at the first scrape. The state that the
+// stores know (uploads in progress, storage full, audit lines dropped) is read when scraped, not kept per request.
+import type { Registry } from 'prom-client';
 import type { StorageStatus } from './storage-space.ts';
 import type { Usage } from '../storage/meta/store.ts';
 
@@ -25,62 +27,36 @@ const USAGE_MAX_AGE_MS = 60_000;
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const statusClass = (status: number): string => STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
 
+/** One sample in prom-client's own format (what a metric's `get()` answers). */
+interface Sample { labels: Record<string, string | number>; value: number; metricName?: string }
+
+/** A metric as prom-client's registry reads it: `get()` turns plain numbers into samples when scraped. */
+interface PlainMetric { name: string; help: string; type: string; aggregator: string; get(): Promise<object>; reset(): void }
+
+function plainMetric(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', samples: () => Promise<Sample[]> | Sample[], reset: () => void = () => {}): PlainMetric {
+  const metric: PlainMetric = {
+    name, help, type, aggregator: 'sum',
+    get: async () => ({ name, help, type, aggregator: 'sum', values: await samples() }),
+    reset,
+  };
+  return metric;
+}
+
 export class Metrics {
-  readonly registry = new Registry();
   private readonly requests = new RequestSeries();
-  private readonly bytesIn: Counter;
-  private readonly bytesOut: Counter;
-  private readonly jobs: Counter<'kind' | 'outcome'>;
-  private readonly gcRuns: Counter;
-  private readonly gcBytes: Counter;
-  private readonly lifecycleRuns: Counter;
-  private readonly lifecycleExpired: Counter;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly jobs = new Map<string, { labels: { kind: string; outcome: string }; n: number }>();
+  private gcRuns = 0;
+  private gcBytes = 0;
+  private lifecycleRepositories = 0;
+  private lifecycleExpired = 0;
+  private usage?: { at: number; value: Promise<Usage> };
+  private registry?: Promise<Registry>;
+  private readonly sources: MetricsSources;
 
   constructor(sources: MetricsSources) {
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
-    for (const metric of this.requests.metrics()) this.registry.registerMetric(metric as unknown as Counter);
-    this.bytesIn = new Counter({ name: 'berth_uploaded_bytes_total', help: 'Bytes of blob uploads received', registers });
-    this.bytesOut = new Counter({ name: 'berth_downloaded_bytes_total', help: 'Bytes of blobs and manifests served by the data plane (GET)', registers });
-    this.jobs = new Counter({ name: 'berth_jobs_total', help: 'Background jobs this node ran, by kind and outcome (succeeded, failed)', labelNames: ['kind', 'outcome'], registers });
-    this.gcRuns = new Counter({ name: 'berth_gc_runs_total', help: 'Garbage collections this node ran (not dry runs)', registers });
-    this.gcBytes = new Counter({ name: 'berth_gc_freed_bytes_total', help: 'Bytes freed by garbage collection (blobs, orphan files, stale uploads)', registers });
-    this.lifecycleRuns = new Counter({ name: 'berth_lifecycle_repositories_evaluated_total', help: 'Repositories whose lifecycle policy this node evaluated', registers });
-    this.lifecycleExpired = new Counter({ name: 'berth_lifecycle_images_expired_total', help: 'Images expired by lifecycle policies on this node', registers });
-    let usage: { at: number; value: Promise<Usage> } | undefined;
-    const currentUsage = (): Promise<Usage> => {
-      if (!usage || Date.now() - usage.at > USAGE_MAX_AGE_MS) usage = { at: Date.now(), value: sources.usage() };
-      const value = usage.value;
-      value.catch(() => { if (usage?.value === value) usage = undefined; });
-      return value;
-    };
-    new Gauge({
-      name: 'berth_repository_storage_bytes', labelNames: ['account', 'repository'], registers,
-      help: `Bytes referenced by each repository's images (shared layers counted in each): the ${STORAGE_TOP_REPOSITORIES} largest, the others summed as repository="(other)"; refreshed at most once a minute`,
-      async collect() {
-        const { repositories } = await currentUsage();
-        this.reset();
-        const sorted = [...repositories].sort((a, b) => b.bytes - a.bytes);
-        for (const r of sorted.slice(0, STORAGE_TOP_REPOSITORIES)) this.set({ account: r.accountId, repository: r.name }, r.bytes);
-        if (sorted.length > STORAGE_TOP_REPOSITORIES) this.set({ account: '', repository: '(other)' }, sorted.slice(STORAGE_TOP_REPOSITORIES).reduce((n, r) => n + r.bytes, 0));
-      },
-    });
-    new Gauge({
-      name: 'berth_storage_bytes', help: 'Bytes of every verified blob the registry stores, each once (referenced or not); refreshed at most once a minute', registers,
-      async collect() { this.set((await currentUsage()).storedBytes); },
-    });
-    new Gauge({
-      name: 'berth_uploads_in_progress', help: 'Blob uploads started and not completed or cancelled', registers,
-      async collect() { this.set(await sources.uploadsInProgress()); },
-    });
-    new Gauge({
-      name: 'berth_storage_full', help: '1 while the data directory is full (writes refused, reads served)', registers,
-      collect() { this.set(sources.storage().full ? 1 : 0); },
-    });
-    new Gauge({
-      name: 'berth_audit_lines_dropped', help: 'Audit log lines that could not be written (full disk) since the server started', registers,
-      collect() { this.set(sources.storage().droppedAuditLines); },
-    });
+    this.sources = sources;
   }
 
   /** One answered request. `operation` is a constant of the route tables (never a path with names in it). */
@@ -89,29 +65,79 @@ export class Metrics {
   }
 
   uploaded(bytes: number): void {
-    if (bytes > 0) this.bytesIn.inc(bytes);
+    if (bytes > 0) this.bytesIn += bytes;
   }
 
   downloaded(bytes: number): void {
-    if (bytes > 0) this.bytesOut.inc(bytes);
+    if (bytes > 0) this.bytesOut += bytes;
   }
 
   job(kind: string, outcome: 'succeeded' | 'failed', result?: unknown): void {
-    this.jobs.inc({ kind, outcome });
+    const key = `${kind} ${outcome}`;
+    const j = this.jobs.get(key);
+    if (j) j.n++;
+    else this.jobs.set(key, { labels: { kind, outcome }, n: 1 });
     const gc = result as { dryRun?: boolean; bytesDeleted?: number; orphanBytesDeleted?: number; uploadBytesDeleted?: number } | undefined;
     if (kind === 'gc' && outcome === 'succeeded' && gc && !gc.dryRun) {
-      this.gcRuns.inc();
-      this.gcBytes.inc((gc.bytesDeleted ?? 0) + (gc.orphanBytesDeleted ?? 0) + (gc.uploadBytesDeleted ?? 0));
+      this.gcRuns++;
+      this.gcBytes += (gc.bytesDeleted ?? 0) + (gc.orphanBytesDeleted ?? 0) + (gc.uploadBytesDeleted ?? 0);
     }
     const lifecycle = result as { results?: { expired?: unknown[] }[] } | undefined;
     if (kind === 'lifecycle' && outcome === 'succeeded' && Array.isArray(lifecycle?.results)) {
-      this.lifecycleRuns.inc(lifecycle.results.length);
-      this.lifecycleExpired.inc(lifecycle.results.reduce((n, r) => n + (r.expired?.length ?? 0), 0));
+      this.lifecycleRepositories += lifecycle.results.length;
+      this.lifecycleExpired += lifecycle.results.reduce((n, r) => n + (r.expired?.length ?? 0), 0);
     }
   }
 
+  /** The storage figures, asked of the store at most once a minute (a failed ask is not kept). */
+  private currentUsage(): Promise<Usage> {
+    if (!this.usage || Date.now() - this.usage.at > USAGE_MAX_AGE_MS) this.usage = { at: Date.now(), value: this.sources.usage() };
+    const value = this.usage.value;
+    value.catch(() => { if (this.usage?.value === value) this.usage = undefined; });
+    return value;
+  }
+
+  /** The largest repositories by bytes, each a sample; the others summed as repository="(other)". */
+  private async repositoryStorage(): Promise<Sample[]> {
+    const sorted = [...(await this.currentUsage()).repositories].sort((a, b) => b.bytes - a.bytes);
+    const samples: Sample[] = sorted.slice(0, STORAGE_TOP_REPOSITORIES).map((r) => ({ labels: { account: r.accountId, repository: r.name }, value: r.bytes }));
+    if (sorted.length > STORAGE_TOP_REPOSITORIES) samples.push({ labels: { account: '', repository: '(other)' }, value: sorted.slice(STORAGE_TOP_REPOSITORIES).reduce((n, r) => n + r.bytes, 0) });
+    return samples;
+  }
+
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const registry = await (this.registry ??= this.load());
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
+
+  private async load(): Promise<Registry> {
+    const { collectDefaultMetrics, Registry } = await import('prom-client');
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+    const storage = () => this.sources.storage();
+    const metrics: PlainMetric[] = [
+      ...this.requests.metrics(),
+      plainMetric('berth_uploaded_bytes_total', 'Bytes of blob uploads received', 'counter', () => [{ labels: {}, value: this.bytesIn }]),
+      plainMetric('berth_downloaded_bytes_total', 'Bytes of blobs and manifests served by the data plane (GET)', 'counter', () => [{ labels: {}, value: this.bytesOut }]),
+      plainMetric('berth_jobs_total', 'Background jobs this node ran, by kind and outcome (succeeded, failed)', 'counter',
+        () => [...this.jobs.values()].map((j) => ({ labels: j.labels, value: j.n }))),
+      plainMetric('berth_gc_runs_total', 'Garbage collections this node ran (not dry runs)', 'counter', () => [{ labels: {}, value: this.gcRuns }]),
+      plainMetric('berth_gc_freed_bytes_total', 'Bytes freed by garbage collection (blobs, orphan files, stale uploads)', 'counter', () => [{ labels: {}, value: this.gcBytes }]),
+      plainMetric('berth_uploads_in_progress', 'Blob uploads started and not completed or cancelled', 'gauge',
+        async () => [{ labels: {}, value: await this.sources.uploadsInProgress() }]),
+      plainMetric('berth_storage_full', '1 while the data directory is full (writes refused, reads served)', 'gauge', () => [{ labels: {}, value: storage().full ? 1 : 0 }]),
+      plainMetric('berth_audit_lines_dropped', 'Audit log lines that could not be written (full disk) since the server started', 'gauge',
+        () => [{ labels: {}, value: storage().droppedAuditLines }]),
+      plainMetric('berth_lifecycle_repositories_evaluated_total', 'Repositories whose lifecycle policy this node evaluated', 'counter', () => [{ labels: {}, value: this.lifecycleRepositories }]),
+      plainMetric('berth_lifecycle_images_expired_total', 'Images expired by lifecycle policies on this node', 'counter', () => [{ labels: {}, value: this.lifecycleExpired }]),
+      plainMetric('berth_repository_storage_bytes',
+        `Bytes referenced by each repository's images (shared layers counted in each): the ${STORAGE_TOP_REPOSITORIES} largest, the others summed as repository="(other)"; refreshed at most once a minute`,
+        'gauge', () => this.repositoryStorage()),
+      plainMetric('berth_storage_bytes', 'Bytes of every verified blob the registry stores, each once (referenced or not); refreshed at most once a minute', 'gauge',
+        async () => [{ labels: {}, value: (await this.currentUsage()).storedBytes }]),
+    ];
+    for (const metric of metrics) registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+    return registry;
   }
 }
 
@@ -140,33 +166,21 @@ class RequestSeries {
     if (b >= 0) d.buckets[b]++;
   }
 
-  /** The two metrics as prom-client's registry reads them (`get()`, in its own sample format). */
-  metrics(): { name: string; help: string; type: string; aggregator: string; get(): Promise<object>; reset(): void }[] {
-    const counter = {
-      name: 'berth_http_requests_total',
-      help: 'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class',
-      type: 'counter', aggregator: 'sum',
-      get: async () => ({ ...counter, values: [...this.counts.values()].map((c) => ({ labels: c.labels, value: c.n })) }),
-      reset: () => this.counts.clear(),
-    };
-    const histogram = {
-      name: 'berth_http_request_duration_seconds',
-      help: 'Time from the request to the end of its response, by protocol and operation',
-      type: 'histogram', aggregator: 'sum',
-      get: async () => ({
-        ...histogram,
-        values: [...this.durations.values()].flatMap((d) => {
-          let cumulative = 0;
-          return [
-            ...DURATION_BUCKETS.map((le, i) => ({ metricName: `${histogram.name}_bucket`, labels: { ...d.labels, le }, value: cumulative += d.buckets[i] })),
-            { metricName: `${histogram.name}_bucket`, labels: { ...d.labels, le: '+Inf' }, value: d.count },
-            { metricName: `${histogram.name}_sum`, labels: d.labels, value: d.sum },
-            { metricName: `${histogram.name}_count`, labels: d.labels, value: d.count },
-          ];
-        }),
-      }),
-      reset: () => this.durations.clear(),
-    };
+  metrics(): PlainMetric[] {
+    const counter = plainMetric('berth_http_requests_total',
+      'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class', 'counter',
+      () => [...this.counts.values()].map((c) => ({ labels: c.labels, value: c.n })), () => this.counts.clear());
+    const name = 'berth_http_request_duration_seconds';
+    const histogram = plainMetric(name, 'Time from the request to the end of its response, by protocol and operation', 'histogram',
+      () => [...this.durations.values()].flatMap((d) => {
+        let cumulative = 0;
+        return [
+          ...DURATION_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { ...d.labels, le }, value: cumulative += d.buckets[i] })),
+          { metricName: `${name}_bucket`, labels: { ...d.labels, le: '+Inf' }, value: d.count },
+          { metricName: `${name}_sum`, labels: d.labels, value: d.sum },
+          { metricName: `${name}_count`, labels: d.labels, value: d.count },
+        ];
+      }), () => this.durations.clear());
     return [counter, histogram];
   }
 }

@@ -1,6 +1,11 @@
 // Opening a data directory: the metadata and blob stores, the default account and its root key, and the core
 // services built on them. The server and the `berth` maintenance commands share this.
 import { Webhooks, WEBHOOK_JOB } from '../core/webhooks.ts';
+import { BACKFILL_JOB, REPLICATION_JOB, type ReplicationJob } from '../core/replication.ts';
+import { ReplicationDestinations } from '../replication/destinations.ts';
+import { Replicator, type BackfillJob } from '../replication/worker.ts';
+import { PULL_THROUGH_JOB, PullThroughCache, type PullThroughJob } from '../core/pull-through.ts';
+import { SecretStore } from '../core/secret-store.ts';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
@@ -20,8 +25,12 @@ import { openMetaStore } from '../storage/meta/open.ts';
 import type { MetaStore } from '../storage/meta/store.ts';
 import { Clock } from './clock.ts';
 import { createAuditLogger, type Logger } from './log.ts';
+import { AUDIT_RETENTION_JOB } from './audit-table.ts';
+import { recordUsageSnapshot, USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
 import { DIR_MODE, FILE_MODE, restrictNewFiles, secureDataDir } from './file-modes.ts';
 import { StorageSpace } from './storage-space.ts';
+import { SigningProfiles } from '../signing/profiles.ts';
+import { SIGN_JOB, Signer, type SignJob } from '../signing/signer.ts';
 
 export interface Stores {
   dataDir: string;
@@ -39,6 +48,13 @@ export interface Stores {
   collector: Collector;
   /** Webhooks, and their delivery from the events outbox (WEBHOOK_JOB). */
   webhooks: Webhooks;
+  /** Replication destinations (admin resources) and the worker that copies images to them. */
+  replicationDestinations: ReplicationDestinations;
+  replicator: Replicator;
+  /** Signing profiles, and the signing of pushed images (SIGN_JOB). */
+  signingProfiles: SigningProfiles;
+  /** The pull through cache (its caching jobs: PULL_THROUGH_JOB) and the secret store of its upstream credentials. */
+  pullThrough: PullThroughCache;
   audit: Logger;
   clock: Clock;
   config: Config;
@@ -104,6 +120,16 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     return collector.run({ graceMs: config.gcGraceSeconds * 1000, uploadMaxAgeMs: config.uploadMaxAgeSeconds * 1000, dryRun });
   };
   const webhooks = new Webhooks(meta, box, config.region, clock.now);
+  const replicationDestinations = new ReplicationDestinations(meta, box, clock.now);
+  const replicator = new Replicator(registry, replicationDestinations, audit, clock.now, log);
+  registry.replicateOnPush = replicator.replicationOnPush;
+  const signingProfiles = new SigningProfiles(meta, box, config.region, clock.now);
+  const signer = new Signer(registry, signingProfiles, clock.now, log);
+  registry.signOnPush = signer.signOnPush;
+  const pullThrough = new PullThroughCache(registry, new SecretStore(meta, box, config.region, clock.now), {
+    tagTtlMs: config.pullThroughTagTtlSeconds * 1000, now: clock.now, enqueue: (job) => jobs.enqueue(PULL_THROUGH_JOB, job),
+  });
+  registry.pullThrough = pullThrough;
   const jobs = new JobRunner({
     meta,
     handlers: {
@@ -112,15 +138,26 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
+      [SIGN_JOB]: (p) => signer.run(p as SignJob),
       // Every few seconds: its own succeeded runs older than an hour are not kept.
+      [REPLICATION_JOB]: (p, job) => replicator.run(p as ReplicationJob, job),
+      [BACKFILL_JOB]: (p) => replicator.backfill(p as BackfillJob),
+      [PULL_THROUGH_JOB]: (p) => pullThrough.runJob(p as PullThroughJob),
       [WEBHOOK_JOB]: async () => {
         await meta.pruneJobs(WEBHOOK_JOB, Date.now() - 3_600_000);
         return webhooks.deliver();
       },
+      // The day's storage, for the usage history (the console's chart).
+      [USAGE_SNAPSHOT_JOB]: () => recordUsageSnapshot(meta, clock.now()),
+      // Hourly: audit records past the retention, and this job's own runs older than a day.
+      [AUDIT_RETENTION_JOB]: async () => {
+        await meta.pruneJobs(AUDIT_RETENTION_JOB, Date.now() - 86_400_000);
+        return { deleted: config.auditRetentionDays > 0 ? await meta.pruneAuditRecords(clock.now() - config.auditRetentionDays * 86_400_000) : 0 };
+      },
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, audit, clock, config, jobs, space,
+    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, signingProfiles, pullThrough, audit, clock, config, jobs, space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {

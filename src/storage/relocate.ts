@@ -22,7 +22,8 @@ import { SqliteMetaStore } from './meta/sqlite.ts';
  * moved (clients restart uploads; schedules are set again by the nodes; a preview is asked for again). */
 const TABLES = [
   'settings', 'accounts', 'users', 'access_keys', 'repositories', 'repository_resource_tags', 'blobs', 'repository_blobs',
-  'manifests', 'manifest_references', 'tags', 'registry_policies', 'user_policies', 'refresh_tokens', 'audit_records',
+  'manifests', 'manifest_references', 'tags', 'registry_policies', 'user_policies', 'refresh_tokens', 'audit_records', 'usage_snapshots',
+  'pull_through_rules', 'upstream_tag_checks', 'secrets', 'replication_destinations', 'replication_statuses', 'signing_profiles', 'image_signing',
 ];
 /** Tables whose `id` the database generates: moved past the largest id copied. */
 const IDENTITY_TABLES = ['repositories', 'audit_records'];

@@ -1,12 +1,12 @@
 // A small client of a Berth registry's /v2/ API (and, to create a repository, its ECR API), for `berth import` and
 // `berth export`: every write goes through the server, so the core does what it does for any push (verification,
 // durability, immutability, size accounting, events). Bodies are streamed; nothing is held whole in memory.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { signingKey, sha256hex, formatAmzDate } from '../auth/sigv4.ts';
+import { callEcr, ecrRequestHeaders, EcrCallError, type EcrCredentials } from '../ecr/client.ts';
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -17,28 +17,69 @@ export const MANIFEST_TYPES = [
 
 export class RegistryError extends Error {}
 
-export interface Credentials { accessKeyId: string; secretAccessKey: string; region?: string }
+/** A URL without its trailing slashes (a loop: a regular expression would take quadratic time on a run of them). */
+export function withoutTrailingSlashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && s[end - 1] === '/') end--;
+  return s.slice(0, end);
+}
+
+export type Credentials = EcrCredentials;
 
 export interface Manifest { body: Buffer; mediaType: string; digest: string }
 
+export interface ClientOptions {
+  /** The registry has Berth's (ECR's) API at POST /, where repositories are created (default); false: only the OCI API. */
+  ecrApi?: boolean;
+}
+
+/** A Bearer challenge's parameters (`WWW-Authenticate: Bearer realm="...",service="...",scope="..."`). */
+const CHALLENGE_PARAM = /([a-z]+)="([^"]*)"/g;
+
 export class RegistryClient {
-  private readonly auth: string;
+  private auth: string;
+  private readonly basic: string;
   private readonly created = new Set<string>();
   readonly url: string;
   private readonly creds: Credentials;
+  private readonly ecrApi: boolean;
 
-  constructor(url: string, creds: Credentials) {
-    this.url = url.replace(/\/+$/, '');
+  constructor(url: string, creds: Credentials, opts: ClientOptions = {}) {
+    this.url = withoutTrailingSlashes(url);
     this.creds = creds;
-    this.auth = 'Basic ' + Buffer.from(`${creds.accessKeyId}:${creds.secretAccessKey}`).toString('base64');
+    this.ecrApi = opts.ecrApi ?? true;
+    this.auth = this.basic = 'Basic ' + Buffer.from(`${creds.accessKeyId}:${creds.secretAccessKey}`).toString('base64');
   }
 
-  private async call(method: string, path: string, init: { headers?: Record<string, string>; body?: Buffer | Readable } = {}): Promise<Response> {
+  private async call(method: string, path: string, init: { headers?: Record<string, string>; body?: Buffer | Readable } = {}, retried = false): Promise<Response> {
     const body = init.body instanceof Readable ? (Readable.toWeb(init.body) as ReadableStream) : init.body;
-    return fetch(this.url + path, {
+    const res = await fetch(this.url + path, {
       method, headers: { authorization: this.auth, ...init.headers }, body, redirect: 'follow',
       ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
+    // A registry that wants a bearer token (the distribution token protocol): fetched once with the credentials, then
+    // sent instead of them. A body that was a stream cannot be sent again, so only bodiless or buffered requests retry.
+    const challenge = res.headers.get('www-authenticate');
+    if (res.status === 401 && !retried && challenge?.startsWith('Bearer ') && !(body instanceof ReadableStream)) {
+      await res.body?.cancel();
+      await this.fetchToken(challenge);
+      return this.call(method, path, init, true);
+    }
+    return res;
+  }
+
+  private async fetchToken(challenge: string): Promise<void> {
+    const params = Object.fromEntries([...challenge.matchAll(CHALLENGE_PARAM)].map((m) => [m[1], m[2]]));
+    if (!params.realm) throw new RegistryError(`${this.url} asks for a bearer token without a realm`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    if (params.scope) url.searchParams.set('scope', params.scope);
+    const res = await fetch(url, { headers: { authorization: this.basic } });
+    if (res.status !== 200) return this.fail(res, `get a token from ${url.origin}`);
+    const answer = await res.json() as { token?: string; access_token?: string };
+    const token = answer.token ?? answer.access_token;
+    if (!token) throw new RegistryError(`${url.origin} answered no token`);
+    this.auth = `Bearer ${token}`;
   }
 
   /**
@@ -87,7 +128,12 @@ export class RegistryClient {
     const res = await this.call('POST', `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
     await res.body?.cancel();
     if (res.status === 201) return true;
-    if (res.status === 202) return false;
+    if (res.status === 202) {
+      // An upload session instead: cancelled, so that it holds nothing on the server.
+      const location = res.headers.get('location');
+      if (location) await (await this.call('DELETE', this.path(location))).body?.cancel();
+      return false;
+    }
     return this.fail(res, `mount ${digest} from ${from} into ${repo}`);
   }
 
@@ -164,31 +210,24 @@ export class RegistryClient {
 
   /** Creates the repository (ECR CreateRepository, SigV4-signed) unless it exists; once per repository per run. */
   async ensureRepository(repo: string): Promise<void> {
-    if (this.created.has(repo)) return;
-    const body = JSON.stringify({ repositoryName: repo });
-    const target = 'AmazonEC2ContainerRegistry_V20150921.CreateRepository';
-    const res = await this.call('POST', '/', { headers: this.sigv4(body, target), body: Buffer.from(body) });
-    const answer = await res.json().catch(() => ({})) as { __type?: string; message?: string };
-    // A key that may push but not create repositories goes on: the push tells whether the repository exists.
-    if (res.status !== 200 && !/(RepositoryAlreadyExists|AccessDenied)Exception$/.test(String(answer.__type))) {
-      throw new RegistryError(`create repository ${repo}: ${this.url} answered ${res.status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
+    if (this.created.has(repo) || !this.ecrApi) return;
+    try {
+      await callEcr(this.url, this.creds, 'CreateRepository', { repositoryName: repo });
+    } catch (e) {
+      // A key that may push but not create repositories goes on: the push tells whether the repository exists.
+      if (!(e instanceof EcrCallError)) throw e;
+      if (e.type !== 'RepositoryAlreadyExistsException' && e.type !== 'AccessDeniedException') {
+        throw new RegistryError(`create repository ${repo}: ${this.url} answered ${e.status}: ${e.message}`);
+      }
     }
     this.created.add(repo);
   }
 
-  private sigv4(body: string, target: string): Record<string, string> {
-    const region = this.creds.region ?? 'us-east-1';
-    const amzDate = formatAmzDate(Date.now());
-    const date = amzDate.slice(0, 8);
-    const host = new URL(this.url).host;
-    const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', host, 'x-amz-date': amzDate, 'x-amz-target': target };
-    const names = Object.keys(headers).sort();
-    const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256hex(body)].join('\n');
-    const scope = `${date}/${region}/ecr/aws4_request`;
-    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonical)].join('\n');
-    const signature = createHmac('sha256', signingKey(this.creds.secretAccessKey, date, region, 'ecr')).update(toSign).digest('hex');
-    const { host: _host, ...rest } = headers;
-    return { ...rest, authorization: `AWS4-HMAC-SHA256 Credential=${this.creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
+  /** Calls an operation of the registry's ECR API (SigV4-signed): its status and JSON answer. */
+  async ecr(operation: string, input: object): Promise<{ status: number; answer: { __type?: string; message?: string } & Record<string, unknown> }> {
+    const body = JSON.stringify(input);
+    const res = await this.call('POST', '/', { headers: ecrRequestHeaders(this.url, this.creds, body, operation), body: Buffer.from(body) });
+    return { status: res.status, answer: await res.json().catch(() => ({})) as { __type?: string; message?: string } };
   }
 
   private path(location: string): string {

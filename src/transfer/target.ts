@@ -7,10 +7,12 @@ import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 import { openStores, startBerth } from '../server/app.ts';
 import { runningServer } from '../server/presence.ts';
-import { RegistryClient } from './registry-client.ts';
+import { RegistryClient, type Credentials } from './registry-client.ts';
 
 export interface Target {
   client: RegistryClient;
+  /** Where the registry is and the access key it is called with (for its ECR and admin APIs). */
+  endpoint: { url: string; creds: Credentials };
   describe: string;
   close(): Promise<void>;
 }
@@ -24,7 +26,7 @@ export async function openTarget(config: Config, url: string | undefined, env: N
     }
     const base = url.includes('://') ? url : `https://${url}`;
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? config.region;
-    return { client: new RegistryClient(base, { accessKeyId, secretAccessKey, region }), describe: base, close: async () => {} };
+    return endpointTarget(base, { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN, region }, base, async () => {});
   }
   const dataDir = resolve(config.dataDir);
   const running = runningServer(dataDir);
@@ -32,19 +34,17 @@ export async function openTarget(config: Config, url: string | undefined, env: N
     const stores = await openStores(config);
     const { accessKeyId, secretAccessKey } = stores.rootKey;
     await stores.close();
-    return {
-      client: new RegistryClient(running, { accessKeyId, secretAccessKey, region: config.region }),
-      describe: `the server running on ${dataDir} (${running})`,
-      close: async () => {},
-    };
+    return endpointTarget(running, { accessKeyId, secretAccessKey, region: config.region }, `the server running on ${dataDir} (${running})`, async () => {});
   }
   const berth = await startBerth({
     ...config, listen: '127.0.0.1:0', publicUrl: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, tlsSelfSigned: false,
     logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
   });
-  return {
-    client: new RegistryClient(berth.url, { accessKeyId: berth.rootKey.accessKeyId, secretAccessKey: berth.rootKey.secretAccessKey, region: config.region }),
-    describe: `the data directory ${dataDir}`,
-    close: () => berth.close(),
-  };
+  const { accessKeyId, secretAccessKey } = berth.rootKey;
+  return endpointTarget(berth.url, { accessKeyId, secretAccessKey, region: config.region }, `the data directory ${dataDir}`, () => berth.close());
+}
+
+function endpointTarget(url: string, creds: Credentials, describe: string, close: () => Promise<void>): Target {
+  const client = new RegistryClient(url, creds);
+  return { client, endpoint: { url: client.url, creds }, describe, close };
 }

@@ -340,6 +340,24 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(usage.storedBytes, 70);
       });
 
+      it('the largest images of the registry, every account, largest first with their tags', async (store) => {
+        const a = (await store.createRepository(ACCOUNT, 'a', SETTINGS, [], 1))!;
+        const b = (await store.createRepository(OTHER_ACCOUNT, 'b', SETTINGS, [], 1))!;
+        const sized = (repo: number, seed: string, imageSize: number) => ({ ...manifest(repo, seed), imageSize, pushedAt: imageSize });
+        const small = sized(a.id, 'small', 5);
+        const big = sized(b.id, 'big', 500);
+        const middle = sized(a.id, 'middle', 50);
+        await store.putManifest(small, 'v1', 1, false);
+        await store.putManifest(big, undefined, 1, false);
+        await store.putManifest(middle, 'z', 1, false);
+        await store.putManifest(middle, 'b', 1, false);
+        assert.deepEqual(await store.largestImages(2), [
+          { accountId: OTHER_ACCOUNT, repositoryName: 'b', digest: big.digest, tags: [], imageSize: 500, pushedAt: 500 },
+          { accountId: ACCOUNT, repositoryName: 'a', digest: middle.digest, tags: ['b', 'z'], imageSize: 50, pushedAt: 50 },
+        ]);
+        assert.equal((await store.largestImages(10)).length, 3);
+      });
+
       it('links: reachable from a repository once linked, until unlinked; found across the account; mounted from a holder', async (store) => {
         const { repo, blob } = await repoWithBlob(store, 'app', 'layer', 100);
         await store.linkBlob(repo.id, blob, 200);
@@ -461,6 +479,40 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.deepEqual(all.map((r) => [r.at, JSON.parse(r.record).n]), [[5, 1], [4, 2], [6, 3]]);
         assert.ok(all[0].id < all[1].id && all[1].id < all[2].id);
       });
+
+      it('audit records are searched newest first by text and time, in pages, and pruned by age', async (store, db) => {
+        const other = await db.open();
+        await store.appendAuditRecords([
+          { at: 10, record: '{"principal":"arn:aws:iam::1:user/ci","action":"ecr:BatchGetImage"}' },
+          { at: 20, record: '{"principal":"arn:aws:iam::1:user/ci","action":"ecr:PutImage"}' },
+        ]);
+        await other.appendAuditRecords([{ at: 30, record: '{"principal":"arn:aws:iam::1:root","action":"ecr:PutImage"}' }, { at: 40, record: '{"x":"100%_"}' }]);
+        const n = (rs: AuditRecord[]) => rs.map((r) => r.at);
+        assert.deepEqual(n(await store.searchAuditRecords({ limit: 10 })), [40, 30, 20, 10]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'user/ci', limit: 10 })), [20, 10]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'ecr:PutImage', since: 20, until: 30, limit: 10 })), [20]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: '%_', limit: 10 })), [40], 'the text is matched as it is, no wildcard');
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'USER/CI', limit: 10 })), [], 'case-sensitive');
+        const first = await store.searchAuditRecords({ contains: 'ecr:', limit: 2 });
+        assert.deepEqual(n(first), [30, 20]);
+        assert.deepEqual(n(await store.searchAuditRecords({ contains: 'ecr:', beforeId: first[1].id, limit: 2 })), [10]);
+        assert.equal(await other.pruneAuditRecords(30), 2);
+        assert.deepEqual(n(await store.searchAuditRecords({ limit: 10 })), [40, 30]);
+        assert.equal(await store.pruneAuditRecords(30), 0);
+      });
+    });
+
+    describe('UsageHistoryStore', () => {
+      it('one snapshot a day, replaced when taken again that day, listed oldest first from a day on', async (store, db) => {
+        const other = await db.open();
+        const snap = (day: string, at: number, storedBytes: number) => ({ day, at, storedBytes, referencedBytes: storedBytes - 1, repositories: 2, images: 5_000_000_000 });
+        await store.recordUsageSnapshot(snap('2025-01-02', 2, 200));
+        await other.recordUsageSnapshot(snap('2025-01-01', 1, 100));
+        await other.recordUsageSnapshot(snap('2025-01-02', 3, 10_000_000_000_000));
+        assert.deepEqual(await store.listUsageSnapshots('2025-01-01', 10), [snap('2025-01-01', 1, 100), snap('2025-01-02', 3, 10_000_000_000_000)]);
+        assert.deepEqual((await store.listUsageSnapshots('2025-01-02', 10)).map((s) => s.day), ['2025-01-02']);
+        assert.deepEqual((await store.listUsageSnapshots('2024-12-31', 1)).map((s) => s.day), ['2025-01-01']);
+      });
     });
 
     describe('CreationTemplateStore', () => {
@@ -495,6 +547,122 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
     });
 
+    describe('ReplicationStore', () => {
+      const job = (n: string) => ({ kind: 'replication', payload: JSON.stringify({ n }), runAt: 1, maxAttempts: 3 });
+      const WEST = { region: 'us-west-2', registryId: OTHER_ACCOUNT };
+      const EAST = { region: 'eu-east-1', registryId: OTHER_ACCOUNT };
+
+      it('destinations: one per account, region and registry id, replaced, listed in order, deleted once', async (store) => {
+        const row = (region: string, endpoint: string) => ({ accountId: ACCOUNT, region, registryId: OTHER_ACCOUNT, kind: 'berth' as const, endpoint, username: 'AKIA', secretCiphertext: 'v1.x', createdAt: 1, updatedAt: 1 });
+        await store.putReplicationDestination(row('us-west-2', 'http://a'));
+        await store.putReplicationDestination(row('eu-east-1', 'http://b'));
+        await store.putReplicationDestination({ ...row('us-west-2', 'http://c'), kind: 'oci', username: null, secretCiphertext: null, updatedAt: 2 });
+        assert.deepEqual((await store.listReplicationDestinations(ACCOUNT)).map((d) => `${d.region} ${d.endpoint} ${d.kind} ${d.username}`), ['eu-east-1 http://b berth AKIA', 'us-west-2 http://c oci null']);
+        assert.deepEqual(await store.listReplicationDestinations(OTHER_ACCOUNT), []);
+        assert.equal((await store.getReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT))?.updatedAt, 2);
+        assert.equal(await store.deleteReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT), true);
+        assert.equal(await store.deleteReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT), false);
+      });
+
+      it('a push starts replication in its transaction when the manifest is new or its tag moves; statuses per destination', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'replicated');
+        await store.putManifest(m, 'v1', 10, false, undefined, undefined, { destinations: [WEST, EAST], jobs: [job('w'), job('e')] });
+        assert.deepEqual((await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status}`), ['eu-east-1 IN_PROGRESS', 'us-west-2 IN_PROGRESS']);
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 2);
+        await store.putManifest(m, 'v1', 11, false, undefined, undefined, { destinations: [WEST], jobs: [job('again')] });
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 2, 'nothing new: no replication');
+        await store.setReplicationStatus(repo.id, m.digest, WEST, 'FAILED', 'refused', 12);
+        await store.putManifest(m, 'v2', 13, false, undefined, undefined, { destinations: [WEST], jobs: [job('tag')] });
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 3, 'a new tag is replicated');
+        assert.deepEqual((await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status} ${s.failureReason}`), ['eu-east-1 IN_PROGRESS null', 'us-west-2 IN_PROGRESS null']);
+        await store.setReplicationStatus(repo.id, m.digest, EAST, 'COMPLETE', null, 14);
+        assert.equal((await store.listReplicationStatuses(repo.id, m.digest))[0].status, 'COMPLETE');
+        await store.startReplication(repo.id, 'sha256:' + '0'.repeat(64), { destinations: [WEST], jobs: [job('missing')] }, 15);
+        assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 3, 'an image that is gone starts nothing');
+        await store.deleteRepository(repo.id);
+        assert.deepEqual(await store.listReplicationStatuses(repo.id, m.digest), [], 'statuses go with their repository');
+      });
+
+      it('backfills: one in progress per region, at most N in all; stopping; progress; results', async (store) => {
+        const row = (id: string, region: string, startedAt: number) => ({ id, accountId: ACCOUNT, region, registryId: OTHER_ACCOUNT, status: 'PREPARING' as const, failureCode: null,
+          total: null, completed: 0, failed: 0, failureCodes: [], startedAt, endedAt: null });
+        const bf = { kind: 'replication-backfill', payload: '{}', runAt: 1, maxAttempts: 1 };
+        assert.equal(await store.startReplicationBackfill(row('b1', 'us-west-2', 1), 2, bf), 'started');
+        assert.equal(await store.startReplicationBackfill(row('b2', 'us-west-2', 2), 2, bf), 'in-progress');
+        assert.equal(await store.startReplicationBackfill(row('b3', 'eu-east-1', 3), 2, bf), 'started');
+        assert.equal(await store.startReplicationBackfill(row('b4', 'ap-south-1', 4), 2, bf), 'limit');
+        assert.equal((await store.listJobs({ kind: 'replication-backfill' }, undefined, 10)).length, 2);
+        assert.deepEqual((await store.listReplicationBackfills(ACCOUNT)).map((b) => b.id), ['b3', 'b1'], 'newest first');
+        assert.equal(await store.getReplicationBackfill(OTHER_ACCOUNT, 'b1'), undefined);
+        assert.equal((await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', total: 3, completed: 1, failureCodes: ['X'] }))?.status, 'IN_PROGRESS');
+        assert.equal((await store.stopReplicationBackfill(ACCOUNT, 'b1') as { status: string }).status, 'STOPPING');
+        assert.equal((await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', completed: 2 }))?.status, 'STOPPING', 'a backfill being stopped stays STOPPING');
+        const ended = await store.updateReplicationBackfill('b1', { status: 'COMPLETE', endedAt: 9 });
+        assert.deepEqual([ended?.status, ended?.completed, ended?.total, ended?.failureCodes], ['STOPPED', 2, 3, ['X']]);
+        assert.equal(await store.stopReplicationBackfill(ACCOUNT, 'b1'), 'invalid');
+        assert.equal(await store.stopReplicationBackfill(ACCOUNT, 'nope'), undefined);
+        assert.equal(await store.startReplicationBackfill(row('b5', 'us-west-2', 5), 2, bf), 'started', 'a region whose backfill ended takes a new one');
+        await store.putReplicationBackfillResult('b1', { repositoryName: 'b', digest: 'sha256:2', tag: null, status: 'FAILED', failureCode: 'F' });
+        await store.putReplicationBackfillResult('b1', { repositoryName: 'a', digest: 'sha256:1', tag: 'v1', status: 'FAILED', failureCode: 'F' });
+        await store.putReplicationBackfillResult('b1', { repositoryName: 'a', digest: 'sha256:1', tag: 'v1', status: 'COMPLETE', failureCode: null });
+        assert.deepEqual((await store.listReplicationBackfillResults('b1')).map((r) => `${r.repositoryName} ${r.tag} ${r.status}`), ['a v1 COMPLETE', 'b null FAILED']);
+        assert.deepEqual((await store.listReplicationBackfillResults('b1', 'FAILED')).map((r) => r.repositoryName), ['b']);
+      });
+    });
+
+    describe('PullThroughStore', () => {
+      it('one rule per account and prefix, at most `max` per account, listed in byte order, updated and deleted', async (store) => {
+        const r = (prefix: string, body = '{}') => ({ accountId: ACCOUNT, prefix, body, createdAt: 10, updatedAt: 10 });
+        for (const p of ['quay', 'ROOT', 'docker-hub', 'alpha/beta']) assert.equal(await store.createPullThroughRule(r(p), 5), 'created');
+        assert.equal(await store.createPullThroughRule(r('quay', '{"x":1}'), 5), 'exists', 'a second rule of a prefix is refused');
+        assert.equal(await store.createPullThroughRule(r('k8s'), 5), 'created');
+        assert.equal(await store.createPullThroughRule(r('ghcr'), 5), 'limit', 'an account holds at most max rules');
+        assert.equal(await store.createPullThroughRule({ ...r('quay'), accountId: OTHER_ACCOUNT }, 5), 'created', 'another account has its own');
+        assert.deepEqual((await store.listPullThroughRules(ACCOUNT)).map((x) => x.prefix), ['ROOT', 'alpha/beta', 'docker-hub', 'k8s', 'quay']);
+        assert.equal(await store.updatePullThroughRule(ACCOUNT, 'quay', '{"y":2}', 20), true);
+        assert.equal(await store.updatePullThroughRule(ACCOUNT, 'missing', '{}', 20), false);
+        const quay = (await store.listPullThroughRules(ACCOUNT)).find((x) => x.prefix === 'quay');
+        assert.deepEqual(quay, { accountId: ACCOUNT, prefix: 'quay', body: '{"y":2}', createdAt: 10, updatedAt: 20 });
+        assert.deepEqual(await store.deletePullThroughRule(ACCOUNT, 'quay'), quay);
+        assert.equal(await store.deletePullThroughRule(ACCOUNT, 'quay'), undefined);
+        assert.deepEqual((await store.listPullThroughRules(OTHER_ACCOUNT)).map((x) => x.prefix), ['quay']);
+      });
+
+      it("a tag's upstream check time is kept per repository, moves forward, and goes with the repository", async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'cache/app', SETTINGS, [], 1))!;
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), undefined);
+        await store.recordUpstreamTagCheck(repo.id, 'latest', 100);
+        await store.recordUpstreamTagCheck(repo.id, 'v1', 50);
+        await store.recordUpstreamTagCheck(repo.id, 'latest', 200);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), 200);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'v1'), 50);
+        await store.deleteRepository(repo.id);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), undefined);
+        await store.recordUpstreamTagCheck(repo.id, 'latest', 300);
+        assert.equal(await store.upstreamTagCheckedAt(repo.id, 'latest'), undefined, 'nothing is written for a deleted repository');
+      });
+    });
+
+    describe('SecretStore', () => {
+      it('one secret per account and name; a put replaces the value and keeps the creation time; listed without values', async (store) => {
+        const s = (name: string, ciphertext: string, at: number) => ({ accountId: ACCOUNT, name, ciphertext, createdAt: at, updatedAt: at });
+        assert.equal(await store.putSecret(s('ecr-pullthroughcache/b', 'c1', 10)), true);
+        assert.equal(await store.putSecret(s('ecr-pullthroughcache/a', 'c2', 11)), true);
+        assert.equal(await store.putSecret(s('ecr-pullthroughcache/b', 'c3', 12)), false, 'a second put replaces the value');
+        assert.equal(await store.putSecret({ ...s('ecr-pullthroughcache/b', 'o1', 13), accountId: OTHER_ACCOUNT }), true, 'another account has its own');
+        assert.deepEqual(await store.getSecret(ACCOUNT, 'ecr-pullthroughcache/b'), { accountId: ACCOUNT, name: 'ecr-pullthroughcache/b', ciphertext: 'c3', createdAt: 10, updatedAt: 12 });
+        assert.deepEqual(await store.listSecrets(ACCOUNT), [
+          { accountId: ACCOUNT, name: 'ecr-pullthroughcache/a', createdAt: 11, updatedAt: 11 },
+          { accountId: ACCOUNT, name: 'ecr-pullthroughcache/b', createdAt: 10, updatedAt: 12 },
+        ]);
+        assert.equal(await store.deleteSecret(ACCOUNT, 'ecr-pullthroughcache/b'), true);
+        assert.equal(await store.deleteSecret(ACCOUNT, 'ecr-pullthroughcache/b'), false);
+        assert.equal(await store.getSecret(ACCOUNT, 'ecr-pullthroughcache/b'), undefined);
+        assert.equal((await store.getSecret(OTHER_ACCOUNT, 'ecr-pullthroughcache/b'))?.ciphertext, 'o1');
+      });
+    });
+
     describe('IdentityStore', () => {
       it('accounts and users are unique, listed in order; deleting a user takes its keys and tokens', async (store) => {
         await store.ensureAccount(ACCOUNT, 2);
@@ -504,13 +672,21 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.createUser(ACCOUNT, 'bob', 2), false, 'a user name is unique in its account');
         assert.equal(await store.createUser(ACCOUNT, 'Alice', 3), true);
         assert.equal(await store.createUser(OTHER_ACCOUNT, 'bob', 4), true);
-        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'Alice', createdAt: 3 }, { name: 'bob', createdAt: 1 }]);
+        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'Alice', createdAt: 3, managedBy: null }, { name: 'bob', createdAt: 1, managedBy: null }]);
         await store.createAccessKey({ accessKeyId: 'AKIABOB', accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c', status: 'Active', createdAt: 5 });
         await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIABOB', principalArn: 'arn', createdAt: 5, expiresAt: 100 }, 5);
         assert.equal(await store.deleteUser(ACCOUNT, 'bob'), true);
         assert.equal(await store.getAccessKey('AKIABOB'), undefined);
         assert.equal(await store.getRefreshToken('h1'), undefined);
         assert.equal(await store.deleteUser(ACCOUNT, 'bob'), false);
+      });
+
+      it('a user created with a manager keeps it (what berth apply --prune may delete)', async (store) => {
+        await store.ensureAccount(ACCOUNT, 2);
+        assert.equal(await store.createUser(ACCOUNT, 'ci', 1, 'apply'), true);
+        assert.equal(await store.createUser(ACCOUNT, 'ci', 2), false);
+        assert.equal(await store.createUser(ACCOUNT, 'ops', 3, null), true);
+        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'ci', createdAt: 1, managedBy: 'apply' }, { name: 'ops', createdAt: 3, managedBy: null }]);
       });
 
       it('access keys are unique; deactivating or deleting one revokes its refresh tokens', async (store) => {
@@ -612,7 +788,7 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.recordUse({ blobs: [], pulls: [{ repositoryId: repo.id, digest: child.digest, at: 9 }] });
         const images = await store.lifecycleImages(repo.id);
         assert.equal(images.length, 2);
-        assert.deepEqual(images.find((i) => i.digest === child.digest), { digest: child.digest, tags: ['a', 'b'], pushedAt: 1000, lastPulledAt: 9, referencedByIndex: true });
+        assert.deepEqual(images.find((i) => i.digest === child.digest), { digest: child.digest, tags: ['a', 'b'], pushedAt: 1000, lastPulledAt: 9, referencedByIndex: true, storageClass: 'STANDARD', lastArchivedAt: null, lastActivatedAt: null });
         assert.equal(await store.startLifecyclePreview(repo.id, 'p1', 10), true);
         assert.equal(await store.startLifecyclePreview(repo.id, 'p2', 11), false, 'one in progress');
         const first = (await store.getLifecyclePreview(repo.id))!;
@@ -699,6 +875,69 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.vulnDataVersion(), 3);
         await store.commitVulnImport('i3', { name: 'empty', records: 0, importedAt: 80, sha256: null, origin: '/e' });
         assert.equal((await store.listVulnSources()).find((s) => s.name === 'empty')!.records, 0, 'the discarded records are gone');
+      });
+    });
+
+    describe('ImageArchiveStore', () => {
+      it('an image moves to ARCHIVE and back, stamped each way; listings filter by class; usage counts per class', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const a = manifest(repo.id, 'a');
+        const b = manifest(repo.id, 'b');
+        await store.putManifest(a, 'v1', 1, false);
+        await store.putManifest(b, undefined, 1, false);
+        const before = (await store.getImage(repo.id, a.digest))!;
+        assert.deepEqual([before.storageClass, before.lastArchivedAt, before.lastActivatedAt], ['STANDARD', null, null]);
+        assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'ARCHIVE', 50), 'changed');
+        assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'ARCHIVE', 60), 'unchanged');
+        assert.equal(await store.setImageStorageClass(repo.id, sha256('none'), 'ARCHIVE', 60), 'missing');
+        const archived = (await store.getImage(repo.id, a.digest))!;
+        assert.deepEqual([archived.storageClass, archived.lastArchivedAt, archived.lastActivatedAt], ['ARCHIVE', 50, null]);
+        assert.equal((await store.getManifest(repo.id, a.digest))!.storageClass, 'ARCHIVE');
+        assert.deepEqual((await store.listImages(repo.id, 'ANY', undefined, 10, 'ARCHIVE')).map((i) => i.digest), [a.digest]);
+        assert.deepEqual((await store.listImages(repo.id, 'ANY', undefined, 10, 'STANDARD')).map((i) => i.digest), [b.digest]);
+        assert.equal((await store.listImages(repo.id, 'ANY', undefined, 10)).length, 2);
+        assert.deepEqual(await store.listImageIds(repo.id, 'TAGGED', undefined, 10, 'ARCHIVE'), [{ digest: a.digest, tag: 'v1' }]);
+        assert.deepEqual(await store.listImageIds(repo.id, 'TAGGED', undefined, 10, 'STANDARD'), []);
+        assert.deepEqual(await store.listImageIds(repo.id, 'UNTAGGED', undefined, 10, 'STANDARD'), [{ digest: b.digest, tag: null }]);
+        assert.deepEqual(await store.listImageIds(repo.id, 'ANY', undefined, 10, 'ARCHIVE'), [{ digest: a.digest, tag: 'v1' }]);
+        assert.deepEqual((await store.usage()).storageClasses, [{ storageClass: 'STANDARD', images: 1, bytes: 10 }, { storageClass: 'ARCHIVE', images: 1, bytes: 10 }]);
+        const seen = (await store.lifecycleImages(repo.id)).find((i) => i.digest === a.digest)!;
+        assert.deepEqual([seen.storageClass, seen.lastArchivedAt], ['ARCHIVE', 50]);
+        assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'STANDARD', 70), 'changed');
+        const restored = (await store.getImage(repo.id, a.digest))!;
+        assert.deepEqual([restored.storageClass, restored.lastArchivedAt, restored.lastActivatedAt], ['STANDARD', 50, 70]);
+      });
+    });
+
+    describe('SigningStore', () => {
+      const ARN = `arn:aws:signer:us-east-1:${ACCOUNT}:/signing-profiles/main`;
+      const job = (digest: string) => ({ kind: 'image-sign', payload: JSON.stringify({ digest }), runAt: 1, maxAttempts: 3 });
+
+      it('profiles: created once per account and name, listed by name, never replaced', async (store) => {
+        const row = (name: string, accountId = ACCOUNT) => ({ accountId, name, keyCiphertext: `k-${name}`, certificatePem: `c-${name}`, createdAt: 5 });
+        assert.equal(await store.createSigningProfile(row('zeta')), true);
+        assert.equal(await store.createSigningProfile(row('alpha')), true);
+        assert.equal(await store.createSigningProfile({ ...row('alpha'), keyCiphertext: 'other' }), false);
+        assert.equal(await store.createSigningProfile(row('alpha', OTHER_ACCOUNT)), true);
+        assert.deepEqual((await store.listSigningProfiles(ACCOUNT)).map((p) => p.name), ['alpha', 'zeta']);
+        assert.deepEqual(await store.getSigningProfile(ACCOUNT, 'alpha'), row('alpha'));
+        assert.equal(await store.getSigningProfile(ACCOUNT, 'none'), undefined);
+      });
+
+      it('a manifest written with signing starts it in the same transaction; a rewrite does not; the status goes with the image', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const m = manifest(repo.id, 'image');
+        await store.putManifest(m, 'v1', 5, false, undefined, undefined, undefined, { signingProfileArns: [ARN], job: job(m.digest) });
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [{ signingProfileArn: ARN, status: 'IN_PROGRESS', failureCode: null, failureReason: null, signatureDigest: null, updatedAt: 5 }]);
+        assert.deepEqual((await store.listJobs({ kind: 'image-sign' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest), [m.digest]);
+        await store.putManifest(m, 'v2', 6, false, undefined, undefined, undefined, { signingProfileArns: [ARN], job: job(m.digest) });
+        assert.equal((await store.listJobs({ kind: 'image-sign' }, undefined, 10)).length, 1, 'a manifest stored already is not signed again');
+        await store.finishImageSigning(repo.id, m.digest, ARN, { status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig') }, 7);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [{ signingProfileArn: ARN, status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig'), updatedAt: 7 }]);
+        assert.equal(await store.deleteManifest(repo.id, m.digest), true);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), []);
+        await store.finishImageSigning(repo.id, m.digest, ARN, { status: 'FAILED', failureCode: 'X', failureReason: 'gone', signatureDigest: null }, 8);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [], 'an image gone gets no status');
       });
     });
 

@@ -8,60 +8,23 @@
 // out ends it. No console errors (a Content-Security-Policy violation would be one).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { pushImage } from '../helpers/http.ts';
 import { admin, createUser, PULL_ONLY, type Keys } from '../helpers/policies.ts';
 import { dockerSession } from '../helpers/dockerd.ts';
 import { makeTempDir, removeDir, runOk, writeFiles } from '../helpers/tools.ts';
+import { Browsers, SCREENSHOTS, signIn as signInAt, textOf as text } from '../helpers/browser.ts';
 
-const CHROMIUM = process.env.BERTH_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const REPO = 'mlops/retail-api';
-/** Where the screenshots go (not part of the repository). */
-const SCREENSHOTS = join(tmpdir(), 'berth-console-screenshots');
 
 let berth: Berth;
-const browsers: { context: BrowserContext; dir: string }[] = [];
-const consoleErrors: string[] = [];
-
-/** A fresh browser (its own user-data directory, so its own cookies). */
-async function openBrowser(): Promise<Page> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the console tests need a real browser`);
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'berth-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  browsers.push({ context, dir });
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    // A page that answers a refused action with its HTTP status (400, 401, 403) is logged by chromium as a failed
-    // load of the document itself: that is the status the console means to give, not an error of the page.
-    if (m.text().startsWith('Failed to load resource: the server responded with a status of 4') && m.location().url === page.url()) return;
-    consoleErrors.push(`${page.url()}: ${m.text()} (${m.location().url})`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function signIn(page: Page, keys: Keys): Promise<void> {
-  await page.goto(`${berth.url}/console/`);
-  assert.match(page.url(), /\/console\/sign-in/, 'a page without a session leads to the sign-in page');
-  await page.getByLabel('Access key ID').fill(keys.accessKeyId);
-  await page.getByLabel('Secret access key').fill(keys.secretAccessKey);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console\/repositories/);
-}
-
-const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).trim();
+const browsers = new Browsers();
+const consoleErrors = browsers.consoleErrors;
+const openBrowser = () => browsers.page();
+const signIn = (page: Page, keys: Keys) => signInAt(page, berth.url, keys);
 
 let page: Page;
 let v1: Awaited<ReturnType<typeof pushImage>>;
@@ -75,10 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const b of browsers) {
-    await b.context.close().catch(() => {});
-    rmSync(b.dir, { recursive: true, force: true });
-  }
+  await browsers.closeAll();
   await berth?.cleanup();
 });
 

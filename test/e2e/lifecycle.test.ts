@@ -365,9 +365,9 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
         says: [/countUnit/, /imageCountMoreThan/],
       },
       {
-        what: 'a transition action',
-        policy: { rules: [{ rulePriority: 1, description: 'archive old ones', selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }, action: { type: 'transition', targetStorageClass: 'archive' } }] },
-        says: [/transition/, /archive|not supported/i],
+        what: 'a transition action on archived images',
+        policy: { rules: [{ rulePriority: 1, description: 'archive archived ones', selection: { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }, action: { type: 'transition', targetStorageClass: 'archive' } }] },
+        says: [/archive/, /can only expire/i],
       },
     ];
     for (const c of invalid) {

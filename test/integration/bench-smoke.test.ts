@@ -47,10 +47,10 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
 
   const expected = [
     'monolithic_MBps', 'monolithic_after_body_s', 'chunked_MBps', 'chunked_after_body_s', 'get_MBps', 'get_first_MBps', 'get_second_MBps', 'get_loopback_MBps', 'parallel_MBps', 'manifest_get_rps', 'manifest_get_p99_ms',
-    'blob_head_rps', 'blob_head_p99_ms', 'manifest_put_per_s', 'tags_list_per_s', 'tags_list_p50_ms',
+    'blob_head_rps', 'blob_head_p99_ms', 'manifest_put_per_s', 'tags_list_per_s', 'tags_list_p50_ms', 'console_first_page_p99_ms', 'console_first_page_per_s',
     'rss_start_MiB', 'stream_rss_max_MiB', 'hwm_after_streams_MiB', 'peak_rss_MiB',
   ];
-  for (const w of ['monolithic', 'chunked', 'get', 'parallel', 'manifest-get', 'blob-head', 'manifest-put', 'tags-list']) {
+  for (const w of ['monolithic', 'chunked', 'get', 'parallel', 'manifest-get', 'blob-head', 'manifest-put', 'tags-list', 'console']) {
     expected.push(`${w}.cpu_s`, `${w}.rss_max_MiB`);
   }
   const keys = result.figures.map((f: { key: string }) => f.key);

@@ -6,16 +6,21 @@
 // "Common Errors" page for the SigV4 errors.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
-  CreatePullThroughCacheRuleCommand, CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
+  CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
   GetAuthorizationTokenCommand,
-  PutReplicationConfigurationCommand, type ECRClient,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
   JSON_11, REGION, ecrClient, ecrRaw, errorMessage, errorType, expectEcrError, literal, type EcrError,
 } from '../helpers/ecr.ts';
 import { uniqueName } from '../helpers/tools.ts';
+
+const require = createRequire(import.meta.url);
 
 describe('ECR protocol, SigV4 and registry operations', () => {
   let berth: Berth;
@@ -158,31 +163,20 @@ describe('ECR protocol, SigV4 and registry operations', () => {
     assert.ok(errorType(r), `an __type names the error: ${r.text}`);
   });
 
-  // The operations no issue has filled yet. When an issue implements one, it takes the operation out of this
-  // list and tests it for real. (Repository policies went with issue 4, lifecycle policies with issue 5, scanning with issue 18.)
-  it('answers the operations of later issues with an error naming the operation, never a success', async () => {
-    const repositoryName = uniqueName('proto-later');
-    await ecr.send(new CreateRepositoryCommand({ repositoryName }));
-    const calls: [string, () => Promise<unknown>][] = [
-      ['PutReplicationConfiguration', () => ecr.send(new PutReplicationConfigurationCommand({
-        replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: account }] }] },
-      }))],
-      ['CreatePullThroughCacheRule', () => ecr.send(new CreatePullThroughCacheRuleCommand({
-        ecrRepositoryPrefix: 'cache', upstreamRegistryUrl: 'public.ecr.aws',
-      }))],
-    ];
-    for (const [operation, call] of calls) {
-      let result: unknown;
-      try {
-        result = await call();
-      } catch (e) {
-        const err = e as EcrError;
-        assert.match(err.message, new RegExp(literal(operation)), `${operation}: the error names the operation (${err.name}: ${err.message})`);
-        assert.ok((err.$metadata?.httpStatusCode ?? 0) >= 400, `${operation}: an HTTP error status`);
-        continue;
-      }
-      assert.fail(`${operation} must not succeed before its issue is done, got ${JSON.stringify(result)}`);
+  // Every operation of the newest SDK is implemented (issue 22): none answers UnsupportedOperationException or
+  // UnknownOperationException. An empty input gets a validation error or an answer, never "not implemented".
+  it('answers every operation the newest @aws-sdk/client-ecr knows, none as unsupported', async () => {
+    const commands = readdirSync(join(dirname(require.resolve('@aws-sdk/client-ecr')), '..', 'dist-types', 'commands'))
+      .filter((f) => f.endsWith('Command.d.ts')).map((f) => f.slice(0, -'Command.d.ts'.length));
+    assert.ok(commands.length >= 62, `the SDK lists ${commands.length} operations`);
+    const unsupported: string[] = [];
+    for (const operation of commands) {
+      const r = await ecrRaw(berth, operation, {});
+      const type = r.status === 200 ? '' : errorType(r);
+      if (/Unsupported|UnknownOperation/.test(type)) unsupported.push(`${operation}: ${type}`);
+      assert.ok(r.status < 500, `${operation}: ${r.status} ${r.text}`);
     }
+    assert.deepEqual(unsupported, []);
   });
 
   describe('GetAuthorizationToken', () => {

@@ -107,7 +107,8 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       assert.equal(errorType(bad), 'InvalidParameterException');
       assert.match(errorMessage(bad), /credentialArn' failed to satisfy constraint: 'must satisfy regular expression/);
       const good = await ecrRaw(berth, 'CreatePullThroughCacheRule', { ...input, credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-x' });
-      assert.equal(errorType(good), 'UnsupportedOperationException', good.text);
+      // The pattern passes: the secret is looked up next (another account's: not found).
+      assert.equal(errorType(good), 'SecretNotFoundException', good.text);
     });
 
     it('validates nothing before authenticating: an unsigned adversarial request gets MissingAuthenticationTokenException', async () => {

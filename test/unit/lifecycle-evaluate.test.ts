@@ -467,3 +467,41 @@ test('100,000 images: counts match the rules', () => {
   // Oldest first.
   for (let k = 1; k < got.length; k++) assert.ok(got[k - 1].pushedAt <= got[k].pushedAt);
 });
+
+// ===== The archive storage class: transition rules, archived images, sinceImageTransitioned ======================
+
+test('transition rules archive standard images; archive rules expire archived images by time in the archive; each class sees its own', () => {
+  const policy = parseLifecyclePolicy(JSON.stringify({ rules: [
+    { rulePriority: 1, selection: { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 }, action: { type: 'transition', targetStorageClass: 'archive' } },
+    { rulePriority: 2, selection: { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }, action: { type: 'expire' } },
+  ] }));
+  const images: LifecycleImage[] = [
+    // Pushed 40 days ago, never pulled: archived.
+    { ...at('stale', ['a'], 40 * DAY) },
+    // Pulled 10 days ago: kept.
+    { ...at('pulled', ['b'], 40 * DAY), lastPulledAt: NOW - 10 * DAY },
+    // Restored 5 days ago and not pulled since: counts from the restore, kept.
+    { ...at('restored', ['c'], 400 * DAY), lastPulledAt: NOW - 300 * DAY, lastArchivedAt: NOW - 200 * DAY, lastActivatedAt: NOW - 5 * DAY },
+    // Archived 100 days ago: expired; archived 50 days ago: kept.
+    { ...at('old-archive', ['d'], 400 * DAY), storageClass: 'ARCHIVE', lastArchivedAt: NOW - 100 * DAY },
+    { ...at('new-archive', ['e'], 400 * DAY), storageClass: 'ARCHIVE', lastArchivedAt: NOW - 50 * DAY },
+    // Referenced by an index: never archived on its own.
+    { ...at('child', [], 400 * DAY), referencedByIndex: true },
+  ];
+  const got = evaluateLifecycle(policy, images, NOW);
+  assert.deepEqual(got.map((r) => [r.digest, r.action, r.targetStorageClass, r.appliedRulePriority]), [
+    ['sha256:old-archive', 'EXPIRE', undefined, 2],
+    ['sha256:stale', 'TRANSITION', 'ARCHIVE', 1],
+  ]);
+});
+
+test('an imageCountMoreThan rule counts only the images of its storage class', () => {
+  const policy = parseLifecyclePolicy(JSON.stringify({ rules: [
+    { rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'transition', targetStorageClass: 'archive' } },
+  ] }));
+  const images: LifecycleImage[] = [
+    at('a', ['a'], 3 * DAY), at('b', ['b'], 2 * DAY), at('c', ['c'], 1 * DAY),
+    { ...at('archived', ['z'], 0), storageClass: 'ARCHIVE', lastArchivedAt: NOW },
+  ];
+  assert.deepEqual(evaluateLifecycle(policy, images, NOW).map((r) => [r.digest, r.action]), [['sha256:a', 'TRANSITION'], ['sha256:b', 'TRANSITION']]);
+});

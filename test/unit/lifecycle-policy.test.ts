@@ -176,19 +176,36 @@ no('action as a string', doc(rule(1, untaggedCount, 'expire' as unknown as Obj))
 no('targetStorageClass with expire', withAction({ type: 'expire', targetStorageClass: 'archive' }), M.oneOf, '/rules/0/action/targetStorageClass');
 no('targetStorageClass null with expire (reported)', withAction({ type: 'expire', targetStorageClass: null }), M.oneOf, '/rules/0/action/targetStorageClass');
 
-// Berth has no archive storage class.
-const NO_TRANSITION = 'action type "transition" is not supported: Berth has no archive storage class, so images can only be expired ("type": "expire")';
-no('a transition action (doc: archive images not pulled in 90 days)', withAction({ type: 'transition', targetStorageClass: 'archive' }), NO_TRANSITION, '/rules/0/action/type');
-no('a transition action without targetStorageClass', withAction({ type: 'transition' }), NO_TRANSITION, '/rules/0/action/type');
-no('storageClass archive (doc: expire images archived for more than 365 days)', withSelection({ tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
-  'storageClass "archive" is not supported: Berth has no archive storage class; omit storageClass or use "standard"', '/rules/0/selection/storageClass');
-no('sinceImageTransitioned without a storage class', withSelection({ tagStatus: 'any', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
-  'countType "sinceImageTransitioned" is not supported: it selects archived images and Berth has no archive storage class', '/rules/0/selection/countType');
+// The archive storage class ("Lifecycle policy properties": storageClass, countType, targetStorageClass).
+const TRANSITION = { type: 'transition', targetStorageClass: 'archive' };
+no('a transition action without targetStorageClass', withAction({ type: 'transition' }), M.oneOf, '/rules/0/action/targetStorageClass');
+no('a transition to another storage class', withAction({ type: 'transition', targetStorageClass: 'standard' }), M.notInEnum('"standard"', ['archive']), '/rules/0/action/targetStorageClass');
+no('sinceImageTransitioned without storageClass archive', withSelection({ tagStatus: 'any', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
+  'storageClass "archive" is required when countType is sinceImageTransitioned', '/rules/0/selection/storageClass');
+no('storageClass archive with sinceImagePushed', withSelection({ tagStatus: 'any', storageClass: 'archive', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 365 }),
+  'storageClass "archive" can only be used with countType sinceImageTransitioned; with sinceImagePushed the only supported value is "standard"', '/rules/0/selection/storageClass');
+no('sinceImageTransitioned under 90 days', withSelection({ tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 30 }),
+  'countNumber must be at least 90 when countType is sinceImageTransitioned: archived images have a minimum storage duration of 90 days', '/rules/0/selection/countNumber');
+no('archived images transitioned again', doc(rule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }, TRANSITION)),
+  'a rule that selects archived images (storageClass "archive") can only expire them', '/rules/0/action/type');
 // "The sinceImagePulled count type must be used with the transition action. It cannot be used with the expire action."
 no('sinceImagePulled with expire', withSelection({ tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 90 }),
-  'countType "sinceImagePulled" must be used with the "transition" action and cannot be used with "expire"; Berth has no archive storage class to transition to, so sinceImagePulled rules are not supported',
-  '/rules/0/selection/countType');
-no('sinceImagePulled with transition', doc(rule(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 90 }, { type: 'transition', targetStorageClass: 'archive' })), NO_TRANSITION, '/rules/0/action/type');
+  'countType "sinceImagePulled" must be used with the "transition" action and cannot be used with "expire"', '/rules/0/selection/countType');
+test('accepted: doc: archive images not pulled in 90 days, expire those archived for 365 days', () => {
+  const policy = parseLifecyclePolicy(doc(
+    rule(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 90 }, TRANSITION),
+    rule(2, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
+  ));
+  assert.deepEqual(policy.rules.map((r) => [r.action, r.selection.storageClass ?? 'standard']), [[{ type: 'transition', targetStorageClass: 'archive' }, 'standard'], [{ type: 'expire' }, 'archive']]);
+});
+test('accepted: the "any" and "untagged" rules are checked per storage class', () => {
+  assert.doesNotThrow(() => parseLifecyclePolicy(doc(
+    rule(1, { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }, TRANSITION),
+    rule(2, { tagStatus: 'untagged', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }),
+    rule(3, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
+    rule(4, { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 400 }, TRANSITION),
+  )));
+});
 
 // Within a rule. "If you specify tagged, then you must also specify a tagPrefixList value or a tagPatternList value.
 // If you specify untagged, then you must omit both tagPrefixList and tagPatternList." "A lifecycle policy rule may

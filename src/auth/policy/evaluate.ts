@@ -1,6 +1,7 @@
 // IAM policy evaluation as the IAM User Guide documents it ("Policy evaluation logic", "Cross-account policy
 // evaluation logic", "AWS JSON policy elements: Principal / NotPrincipal"), for the two policy types Berth has:
-// identity-based policies attached to users, and one resource-based policy (a repository or registry policy).
+// identity-based policies attached to users, and the resource-based policies: the repository's policy and the
+// registry's (PutRegistryPolicy), which take part alike (an Allow in either counts, a Deny in either wins).
 //
 // 1. An explicit Deny in any applicable policy wins.
 // 2. The account root user has full access in its own account (its identity side is always allowed).
@@ -50,7 +51,10 @@ export interface NamedPolicy {
 
 export interface Policies {
   identity: NamedPolicy[];
+  /** The repository's policy. */
   resource?: NamedPolicy;
+  /** The registry's policy, when its scope covers the action (the authorizer decides: REGISTRY_POLICY_SCOPE). */
+  registry?: NamedPolicy;
 }
 
 /** A statement that applies to the request. */
@@ -76,8 +80,8 @@ export function evaluate(policies: Policies, ctx: RequestContext): Decision {
       if (statementApplies(statement, policy.document, ctx, keys, 'identity')) matches.push({ policy, statement, index, side: 'identity' });
     });
   }
-  if (policies.resource) {
-    const policy = policies.resource;
+  for (const policy of [policies.resource, policies.registry]) {
+    if (!policy) continue;
     policy.document.Statement.forEach((statement, index) => {
       if (!statementApplies(statement, policy.document, ctx, keys, 'resource')) return;
       const grant = statement.Effect === 'Allow' && statement.Principal !== undefined ? principalGrant(statement.Principal, principal) : undefined;

@@ -297,4 +297,126 @@ export const POSTGRES_MIGRATIONS: string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- Daily usage snapshots (the usage-snapshot job): the registry's storage over time, one row a day (UTC).
+  CREATE TABLE usage_snapshots (
+    day TEXT COLLATE "C" PRIMARY KEY,
+    at BIGINT NOT NULL,
+    stored_bytes BIGINT NOT NULL,
+    referenced_bytes BIGINT NOT NULL,
+    repositories INTEGER NOT NULL,
+    images BIGINT NOT NULL
+  );
+  `,
+  `
+  -- Replication (src/replication/): where each destination (region, registry id) of an account is, with its
+  -- credentials encrypted; each image's status per destination; backfills and their per-image results.
+  CREATE TABLE replication_destinations (
+    account_id TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    registry_id TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    username TEXT,
+    secret_ciphertext TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, region, registry_id)
+  );
+  CREATE TABLE replication_statuses (
+    repository_id BIGINT NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    digest TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    registry_id TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (repository_id, digest, region, registry_id)
+  );
+  CREATE TABLE replication_backfills (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    account_id TEXT COLLATE "C" NOT NULL,
+    region TEXT COLLATE "C" NOT NULL,
+    registry_id TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    total BIGINT,
+    completed BIGINT NOT NULL DEFAULT 0,
+    failed BIGINT NOT NULL DEFAULT 0,
+    failure_codes TEXT NOT NULL DEFAULT '[]',
+    started_at BIGINT NOT NULL,
+    ended_at BIGINT
+  );
+  CREATE INDEX replication_backfills_account ON replication_backfills (account_id, started_at);
+  CREATE TABLE replication_backfill_results (
+    backfill_id TEXT COLLATE "C" NOT NULL REFERENCES replication_backfills (id) ON DELETE CASCADE,
+    repository_name TEXT COLLATE "C" NOT NULL,
+    digest TEXT COLLATE "C" NOT NULL,
+    tag TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    PRIMARY KEY (backfill_id, repository_name, digest, tag)
+  );
+  `,
+  `
+  -- Image storage classes (ECR's archive): an ARCHIVE image is listed and described but not pulled until restored.
+  ALTER TABLE manifests ADD COLUMN storage_class TEXT NOT NULL DEFAULT 'STANDARD';
+  ALTER TABLE manifests ADD COLUMN archived_at BIGINT;
+  ALTER TABLE manifests ADD COLUMN activated_at BIGINT;
+  -- Signing profiles (src/signing/profiles.ts): an ECDSA P-256 key encrypted with the registry's secret key, and its
+  -- self-signed certificate. Never replaced: rotation is a new profile.
+  CREATE TABLE signing_profiles (
+    account_id TEXT NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    key_ciphertext TEXT NOT NULL,
+    certificate_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  -- Images' signing statuses (ECR's DescribeImageSigningStatus), one per profile, deleted with their image.
+  CREATE TABLE image_signing (
+    repository_id BIGINT NOT NULL,
+    digest TEXT COLLATE "C" NOT NULL,
+    signing_profile_arn TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    failure_reason TEXT,
+    signature_digest TEXT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (repository_id, digest, signing_profile_arn),
+    FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+  );
+  `,
+  `
+  -- What manages a user, when something does: "apply" for the users \`berth apply\` created (which its --prune may
+  -- delete once the file no longer names them).
+  ALTER TABLE users ADD COLUMN managed_by TEXT;
+  `,
+  `
+  -- Pull through cache (src/core/pull-through.ts): the rules (ECR's CreatePullThroughCacheRule), one per account and
+  -- prefix, their settings as the JSON the ECR adapter writes; when each cached tag was last found current upstream;
+  -- and the small secret store that holds upstream credentials, encrypted with the registry key.
+  CREATE TABLE pull_through_rules (
+    account_id TEXT COLLATE "C" NOT NULL,
+    prefix TEXT COLLATE "C" NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, prefix)
+  );
+  CREATE TABLE upstream_tag_checks (
+    repository_id BIGINT NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    tag TEXT COLLATE "C" NOT NULL,
+    checked_at BIGINT NOT NULL,
+    PRIMARY KEY (repository_id, tag)
+  );
+  CREATE TABLE secrets (
+    account_id TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    ciphertext TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  `,
 ];

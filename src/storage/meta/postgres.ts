@@ -7,12 +7,19 @@
 import pg from 'pg';
 import type {
   CreationTemplateRow,
-  AccessKeyRow, AuditRecord, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
+  PullThroughRuleRow,
+  SecretRow,
+  AccessKeyRow, AuditRecord, AuditSearch, LargeImage, UsageSnapshot, BlobUnlink, GcCandidate, ImageId, ImageRow, Job, JobStatus, LifecycleImageRow, LifecyclePreview, ManifestWrite,
   MetaStore, NamedPolicy, NewJob, NewManifest, Page, RecordedUse, Referrer, RefreshTokenRow, ConsoleSessionRow, Repository, RepositorySettings,
   ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, Usage, ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   NewEvent, StoredEvent, WebhookRow,
+  ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
+  SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
+  UserRow,
 } from './store.ts';
-import { toImageScan, toVulnSource } from './scan-rows.ts';
+import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
+import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
+import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -32,7 +39,7 @@ const MIGRATION_LOCK = 0x626572746b2d6d69n.toString();
 const RETRY_CODES = new Set(['40P01', '40001']);
 const RETRIES = 5;
 
-const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at, m.storage_class, m.archived_at, m.activated_at,
   ARRAY(SELECT t.name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY t.name) AS tag_list`;
 
 export interface PostgresOptions {
@@ -320,6 +327,12 @@ export class PostgresMetaStore implements MetaStore {
       .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
   }
 
+  async largestImages(limit: number): Promise<LargeImage[]> {
+    return (await this.queries.rows(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
+        (SELECT string_agg(t.name, ',' ORDER BY t.name) FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AS tags
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT $1`, [limit])).map(toLargeImage);
+  }
+
   async usage(): Promise<Usage> {
     const repositories = (await this.queries.rows(`SELECT r.name, r.account_id,
         (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id) AS images,
@@ -332,7 +345,10 @@ export class PostgresMetaStore implements MetaStore {
         (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
         (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`))!;
     const stored = (await this.queries.row('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs'))!;
+    const storageClasses = (await this.queries.rows('SELECT storage_class, count(*) AS images, coalesce(sum(image_size), 0) AS bytes FROM manifests GROUP BY storage_class ORDER BY storage_class DESC'))
+      .map((r) => ({ storageClass: String(r.storage_class) as StorageClass, images: Number(r.images), bytes: Number(r.bytes) }));
     return {
+      storageClasses,
       repositories,
       referencedBytes: Number(referenced.manifests) + Number(referenced.blobs),
       referencedBlobBytes: Number(referenced.blobs),
@@ -351,7 +367,7 @@ export class PostgresMetaStore implements MetaStore {
     return digests.filter((d) => !found.has(d));
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite> {
     return this.transaction(async (q) => {
       // A repository being deleted is waited for (its delete holds its row), then found gone.
       if (!(await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [m.repositoryId]))) {
@@ -402,12 +418,14 @@ export class PostgresMetaStore implements MetaStore {
           [m.repositoryId, m.digest, [...m.blobs, ...m.manifests], kinds]);
         }
         if (scan) await beginScan(q, m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
+        if (sign) await beginSigning(q, m.repositoryId, m.digest, sign, now);
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         await q.run(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`, [m.repositoryId, tag, m.digest, now]);
       }
       if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) await this.insertEvent(q, event);
+      if (replication && (created || (tag !== undefined && previousTagDigest !== m.digest))) await beginReplication(q, m.repositoryId, m.digest, replication, now);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -473,35 +491,74 @@ export class PostgresMetaStore implements MetaStore {
     return row ? String(row.digest) : undefined;
   }
 
-  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
     // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
     const cursor = after ?? '';
+    const cls = storageClass ?? null;
     const space = cursor.indexOf(' ');
     const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
     if (status === 'TAGGED') {
-      return (await this.queries.rows(`SELECT digest, name FROM tags WHERE repository_id = $1 AND digest >= $2 AND (digest > $2 OR name > $3)
-        ORDER BY digest, name LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit]))
+      return (await this.queries.rows(`SELECT digest, name FROM tags t WHERE repository_id = $1 AND digest >= $2 AND (digest > $2 OR name > $3)
+          AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = t.repository_id AND m.digest = t.digest AND m.storage_class = $5))
+        ORDER BY digest, name LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit, cls]))
         .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
     }
     if (status === 'UNTAGGED') {
       return (await this.queries.rows(`SELECT digest FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2
-          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
-        ORDER BY m.digest LIMIT $3`, [repositoryId, afterDigest, limit]))
+          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AND ($4::text IS NULL OR m.storage_class = $4)
+        ORDER BY m.digest LIMIT $3`, [repositoryId, afterDigest, limit, cls]))
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
     // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first, as in SQLite).
     return (await this.queries.rows(`SELECT m.digest, t.name FROM manifests m
         LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
-      WHERE m.repository_id = $1 AND m.digest >= $2 AND (m.digest > $2 OR t.name > $3)
-      ORDER BY m.digest, t.name NULLS FIRST LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit]))
+      WHERE m.repository_id = $1 AND m.digest >= $2 AND (m.digest > $2 OR t.name > $3) AND ($5::text IS NULL OR m.storage_class = $5)
+      ORDER BY m.digest, t.name NULLS FIRST LIMIT $4`, [repositoryId, afterDigest, afterTag ?? '', limit, cls]))
       .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
   }
 
-  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
     const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
       : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
-    return (await this.queries.rows(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2 ${filter} ORDER BY m.digest LIMIT $3`,
-      [repositoryId, after ?? '', limit])).map(toImage);
+    return (await this.queries.rows(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = $1 AND m.digest > $2 ${filter}
+      AND ($4::text IS NULL OR m.storage_class = $4) ORDER BY m.digest LIMIT $3`,
+      [repositoryId, after ?? '', limit, storageClass ?? null])).map(toImage);
+  }
+
+  async setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'> {
+    return this.transaction(async (q) => {
+      const row = await q.row('SELECT storage_class FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]);
+      if (!row) return 'missing';
+      if (String(row.storage_class) === storageClass) return 'unchanged';
+      const stamp = storageClass === 'ARCHIVE' ? 'archived_at' : 'activated_at';
+      await q.run(`UPDATE manifests SET storage_class = $1, ${stamp} = $2 WHERE repository_id = $3 AND digest = $4`, [storageClass, now, repositoryId, digest]);
+      return 'changed';
+    });
+  }
+
+  // --- signing ---
+
+  async createSigningProfile(p: SigningProfileRow): Promise<boolean> {
+    return (await this.queries.run(`INSERT INTO signing_profiles (account_id, name, key_ciphertext, certificate_pem, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [p.accountId, p.name, p.keyCiphertext, p.certificatePem, p.createdAt])) > 0;
+  }
+
+  async getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM signing_profiles WHERE account_id = $1 AND name = $2', [accountId, name]);
+    return row ? toSigningProfile(row) : undefined;
+  }
+
+  async listSigningProfiles(accountId: string): Promise<SigningProfileRow[]> {
+    return (await this.queries.rows('SELECT * FROM signing_profiles WHERE account_id = $1 ORDER BY name', [accountId])).map(toSigningProfile);
+  }
+
+  async listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]> {
+    return (await this.queries.rows('SELECT * FROM image_signing WHERE repository_id = $1 AND digest = $2 ORDER BY signing_profile_arn', [repositoryId, digest])).map(toImageSigning);
+  }
+
+  async finishImageSigning(repositoryId: number, digest: string, arn: string, o: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void> {
+    await this.queries.run(`UPDATE image_signing SET status = $1, failure_code = $2, failure_reason = $3, signature_digest = $4, updated_at = $5
+      WHERE repository_id = $6 AND digest = $7 AND signing_profile_arn = $8`, [o.status, o.failureCode, o.failureReason, o.signatureDigest, now, repositoryId, digest, arn]);
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
@@ -587,6 +644,35 @@ export class PostgresMetaStore implements MetaStore {
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 
+  async searchAuditRecords(q: AuditSearch): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const arg = (v: string | number) => { args.push(v); return `$${args.length}`; };
+    if (q.contains) where.push(`strpos(record, ${arg(q.contains)}) > 0`);
+    if (q.since !== undefined) where.push(`at >= ${arg(q.since)}`);
+    if (q.until !== undefined) where.push(`at < ${arg(q.until)}`);
+    if (q.beforeId !== undefined) where.push(`id < ${arg(q.beforeId)}`);
+    const limit = arg(q.limit);
+    return (await this.queries.rows(`SELECT id, at, record FROM audit_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, args))
+      .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
+  }
+
+  async pruneAuditRecords(before: number): Promise<number> {
+    return this.queries.run('DELETE FROM audit_records WHERE at < $1', [before]);
+  }
+
+  // --- usage snapshots ---
+
+  async recordUsageSnapshot(s: UsageSnapshot): Promise<void> {
+    await this.queries.run(`INSERT INTO usage_snapshots (day, at, stored_bytes, referenced_bytes, repositories, images) VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (day) DO UPDATE SET at = excluded.at, stored_bytes = excluded.stored_bytes, referenced_bytes = excluded.referenced_bytes,
+      repositories = excluded.repositories, images = excluded.images`, [s.day, s.at, s.storedBytes, s.referencedBytes, s.repositories, s.images]);
+  }
+
+  async listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]> {
+    return (await this.queries.rows('SELECT * FROM usage_snapshots WHERE day >= $1 ORDER BY day LIMIT $2', [sinceDay, limit])).map(toUsageSnapshot);
+  }
+
   // --- repository creation templates ---
 
   async createCreationTemplate(t: CreationTemplateRow): Promise<boolean> {
@@ -627,6 +713,66 @@ export class PostgresMetaStore implements MetaStore {
     return (await this.queries.row('SELECT 1 AS found FROM pull_time_exclusions WHERE account_id = $1 AND principal_arn = $2', [accountId, principalArn])) !== undefined;
   }
 
+  // --- pull through cache rules, upstream tag checks, secrets ---
+
+  async createPullThroughRule(r: PullThroughRuleRow, max: number): Promise<'created' | 'exists' | 'limit'> {
+    return this.transaction(async (q) => {
+      // Nodes creating rules of one account take turns: the count and the insert hold together.
+      await this.lock(q, `pull through cache rules of ${r.accountId}`);
+      if (await q.row('SELECT 1 AS found FROM pull_through_rules WHERE account_id = $1 AND prefix = $2', [r.accountId, r.prefix])) return 'exists';
+      if (Number((await q.row('SELECT count(*) AS n FROM pull_through_rules WHERE account_id = $1', [r.accountId]))!.n) >= max) return 'limit';
+      await q.run('INSERT INTO pull_through_rules (account_id, prefix, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
+        [r.accountId, r.prefix, r.body, r.createdAt, r.updatedAt]);
+      return 'created';
+    });
+  }
+
+  async listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]> {
+    return (await this.queries.rows('SELECT * FROM pull_through_rules WHERE account_id = $1 ORDER BY prefix', [accountId])).map(toCreationTemplate);
+  }
+
+  async updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
+    return (await this.queries.run('UPDATE pull_through_rules SET body = $1, updated_at = $2 WHERE account_id = $3 AND prefix = $4', [body, updatedAt, accountId, prefix])) > 0;
+  }
+
+  async deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined> {
+    const row = await this.queries.row('DELETE FROM pull_through_rules WHERE account_id = $1 AND prefix = $2 RETURNING *', [accountId, prefix]);
+    return row ? toCreationTemplate(row) : undefined;
+  }
+
+  async upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined> {
+    const row = await this.queries.row('SELECT checked_at FROM upstream_tag_checks WHERE repository_id = $1 AND tag = $2', [repositoryId, tag]);
+    return row ? Number(row.checked_at) : undefined;
+  }
+
+  async recordUpstreamTagCheck(repositoryId: number, tag: string, at: number): Promise<void> {
+    // A repository deleted meanwhile takes its checks with it: nothing is written for it.
+    await this.queries.run(`INSERT INTO upstream_tag_checks (repository_id, tag, checked_at) SELECT id, $1, $2 FROM repositories WHERE id = $3
+      ON CONFLICT (repository_id, tag) DO UPDATE SET checked_at = excluded.checked_at`, [tag, at, repositoryId]);
+  }
+
+  async putSecret(s: SecretRow): Promise<boolean> {
+    // xmax = 0 tells a row inserted by this statement from one it updated.
+    const row = await this.queries.row(`INSERT INTO secrets (account_id, name, ciphertext, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (account_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at RETURNING (xmax = 0) AS created`,
+    [s.accountId, s.name, s.ciphertext, s.createdAt, s.updatedAt]);
+    return row!.created === true;
+  }
+
+  async getSecret(accountId: string, name: string): Promise<SecretRow | undefined> {
+    const r = await this.queries.row('SELECT * FROM secrets WHERE account_id = $1 AND name = $2', [accountId, name]);
+    return r ? { accountId: String(r.account_id), name: String(r.name), ciphertext: String(r.ciphertext), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) } : undefined;
+  }
+
+  async listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]> {
+    return (await this.queries.rows('SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = $1 ORDER BY name', [accountId]))
+      .map((r) => ({ accountId: String(r.account_id), name: String(r.name), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+  }
+
+  async deleteSecret(accountId: string, name: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM secrets WHERE account_id = $1 AND name = $2', [accountId, name])) > 0;
+  }
+
   // --- identity ---
 
   async ensureAccount(accountId: string, now: number): Promise<void> {
@@ -637,8 +783,8 @@ export class PostgresMetaStore implements MetaStore {
     return (await this.queries.rows('SELECT id FROM accounts ORDER BY id')).map((r) => String(r.id));
   }
 
-  async createUser(accountId: string, name: string, now: number): Promise<boolean> {
-    return (await this.queries.run('INSERT INTO users (account_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [accountId, name, now])) > 0;
+  async createUser(accountId: string, name: string, now: number, managedBy: string | null = null): Promise<boolean> {
+    return (await this.queries.run('INSERT INTO users (account_id, name, created_at, managed_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [accountId, name, now, managedBy])) > 0;
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {
@@ -650,9 +796,9 @@ export class PostgresMetaStore implements MetaStore {
     });
   }
 
-  async listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]> {
-    return (await this.queries.rows('SELECT name, created_at FROM users WHERE account_id = $1 ORDER BY name', [accountId]))
-      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at) }));
+  async listUsers(accountId: string): Promise<UserRow[]> {
+    return (await this.queries.rows('SELECT name, created_at, managed_by FROM users WHERE account_id = $1 ORDER BY name', [accountId]))
+      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at), managedBy: r.managed_by === null ? null : String(r.managed_by) }));
   }
 
   async createAccessKey(k: AccessKeyRow): Promise<void> {
@@ -769,7 +915,7 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]> {
-    const rows = await this.queries.rows(`SELECT m.digest, m.pushed_at, m.last_pulled_at,
+    const rows = await this.queries.rows(`SELECT m.digest, m.pushed_at, m.last_pulled_at, m.storage_class, m.archived_at, m.activated_at,
         ARRAY(SELECT t.name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY t.name) AS tag_list,
         EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.child_digest = m.digest AND r.kind = 'manifest') AS child
       FROM manifests m WHERE m.repository_id = $1 ORDER BY m.digest`, [repositoryId]);
@@ -779,6 +925,7 @@ export class PostgresMetaStore implements MetaStore {
       pushedAt: Number(r.pushed_at),
       lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
       referencedByIndex: r.child === true,
+      ...storageOf(r),
     }));
   }
 
@@ -987,6 +1134,100 @@ export class PostgresMetaStore implements MetaStore {
       return ids;
     });
   }
+
+  // --- replication ---
+
+  async putReplicationDestination(d: ReplicationDestinationRow): Promise<void> {
+    await this.queries.run(`INSERT INTO replication_destinations (account_id, region, registry_id, kind, endpoint, username, secret_ciphertext, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (account_id, region, registry_id) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint,
+      username = excluded.username, secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at`,
+    [d.accountId, d.region, d.registryId, d.kind, d.endpoint, d.username, d.secretCiphertext, d.createdAt, d.updatedAt]);
+  }
+
+  async getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM replication_destinations WHERE account_id = $1 AND region = $2 AND registry_id = $3', [accountId, region, registryId]);
+    return row ? toReplicationDestination(row) : undefined;
+  }
+
+  async listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]> {
+    return (await this.queries.rows('SELECT * FROM replication_destinations WHERE account_id = $1 ORDER BY region, registry_id', [accountId])).map(toReplicationDestination);
+  }
+
+  async deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean> {
+    return (await this.queries.run('DELETE FROM replication_destinations WHERE account_id = $1 AND region = $2 AND registry_id = $3', [accountId, region, registryId])) > 0;
+  }
+
+  async startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      if (await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR KEY SHARE', [repositoryId, digest])) await beginReplication(q, repositoryId, digest, replication, now);
+    });
+  }
+
+  async setReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+    await this.transaction(async (q) => {
+      if (await q.row('SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE', [repositoryId])) await writeReplicationStatus(q, repositoryId, digest, d, status, reason, now);
+    });
+  }
+
+  async listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]> {
+    return (await this.queries.rows('SELECT * FROM replication_statuses WHERE repository_id = $1 AND digest = $2 ORDER BY region, registry_id', [repositoryId, digest])).map(toReplicationStatus);
+  }
+
+  async startReplicationBackfill(b: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'> {
+    return this.transaction(async (q) => {
+      // Backfills of one account start one at a time: the check and the insert cannot interleave with another's.
+      await this.lock(q, `replication-backfill ${b.accountId}`);
+      const active = await q.rows(`SELECT region FROM replication_backfills WHERE account_id = $1 AND status IN ('PREPARING', 'IN_PROGRESS', 'STOPPING')`, [b.accountId]);
+      if (active.some((r) => r.region === b.region)) return 'in-progress';
+      if (active.length >= maxInProgress) return 'limit';
+      await q.run(`INSERT INTO replication_backfills (id, account_id, region, registry_id, status, failure_code, total, completed, failed, failure_codes, started_at, ended_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [b.id, b.accountId, b.region, b.registryId, b.status, b.failureCode, b.total, b.completed, b.failed,
+        JSON.stringify(b.failureCodes), b.startedAt, b.endedAt]);
+      await insertJob(q, job, b.startedAt);
+      return 'started';
+    });
+  }
+
+  async getReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | undefined> {
+    const row = await this.queries.row('SELECT * FROM replication_backfills WHERE account_id = $1 AND id = $2', [accountId, id]);
+    return row ? toReplicationBackfill(row) : undefined;
+  }
+
+  async listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]> {
+    return (await this.queries.rows('SELECT * FROM replication_backfills WHERE account_id = $1 ORDER BY started_at DESC, id', [accountId])).map(toReplicationBackfill);
+  }
+
+  async updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined> {
+    return this.transaction(async (q) => {
+      const row = await q.row('SELECT * FROM replication_backfills WHERE id = $1 FOR UPDATE', [id]);
+      if (!row) return undefined;
+      const next = { ...toReplicationBackfill(row), ...update, status: backfillStatusAfter(String(row.status) as ReplicationBackfillRow['status'], update) };
+      await q.run(`UPDATE replication_backfills SET status = $1, failure_code = $2, total = $3, completed = $4, failed = $5, failure_codes = $6, ended_at = $7 WHERE id = $8`,
+        [next.status, next.failureCode, next.total, next.completed, next.failed, JSON.stringify(next.failureCodes), next.endedAt, id]);
+      return next;
+    });
+  }
+
+  async stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined> {
+    return this.transaction(async (q) => {
+      const row = await q.row('SELECT * FROM replication_backfills WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, id]);
+      if (!row) return undefined;
+      if (row.status !== 'PREPARING' && row.status !== 'IN_PROGRESS') return 'invalid';
+      await q.run(`UPDATE replication_backfills SET status = 'STOPPING' WHERE id = $1`, [id]);
+      return { ...toReplicationBackfill(row), status: 'STOPPING' as const };
+    });
+  }
+
+  async putReplicationBackfillResult(id: string, r: ReplicationBackfillResultRow): Promise<void> {
+    await this.queries.run(`INSERT INTO replication_backfill_results (backfill_id, repository_name, digest, tag, status, failure_code) VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (backfill_id, repository_name, digest, tag) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code`,
+    [id, r.repositoryName, r.digest, r.tag ?? '', r.status, r.failureCode]);
+  }
+
+  async listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]> {
+    return (await this.queries.rows(`SELECT * FROM replication_backfill_results WHERE backfill_id = $1 AND status LIKE $2 ORDER BY repository_name, digest, tag`,
+      [id, status ?? '%'])).map(toReplicationBackfillResult);
+  }
 }
 
 async function beginScan(q: Queries, repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): Promise<void> {
@@ -996,6 +1237,15 @@ async function beginScan(q: Queries, repositoryId: number, digest: string, scanT
       started_at = excluded.started_at, completed_at = NULL, findings = NULL, severity_counts = NULL,
       manual_scan_at = coalesce(excluded.manual_scan_at, image_scans.manual_scan_at)`, [repositoryId, digest, scanType, now, manualAt]);
   if (job) await insertJob(q, job, now);
+}
+
+async function beginSigning(q: Queries, repositoryId: number, digest: string, sign: SignOnWrite, now: number): Promise<void> {
+  for (const arn of sign.signingProfileArns) {
+    await q.run(`INSERT INTO image_signing (repository_id, digest, signing_profile_arn, status, updated_at) VALUES ($1, $2, $3, 'IN_PROGRESS', $4)
+      ON CONFLICT (repository_id, digest, signing_profile_arn) DO UPDATE SET status = 'IN_PROGRESS', failure_code = NULL, failure_reason = NULL, signature_digest = NULL, updated_at = excluded.updated_at`,
+    [repositoryId, digest, arn, now]);
+  }
+  await insertJob(q, sign.job, now);
 }
 
 async function insertJob(q: Queries, job: NewJob, now: number): Promise<number> {
@@ -1059,6 +1309,7 @@ function toImage(row: Row): ImageRow {
     imageSize: Number(row.image_size),
     pushedAt: Number(row.pushed_at),
     lastPulledAt: nullableNumber(row.last_pulled_at),
+    ...storageOf(row),
   };
 }
 
@@ -1087,6 +1338,7 @@ function toManifest(row: Row): StoredManifest {
     imageSize: Number(row.image_size),
     configMediaType: nullableString(row.config_media_type),
     lastPulledAt: nullableNumber(row.last_pulled_at),
+    storageClass: storageOf(row).storageClass,
   };
 }
 
@@ -1103,4 +1355,15 @@ function toKeyBoundToken(row: Row): RefreshTokenRow {
     tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
     createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
   };
+}
+
+async function writeReplicationStatus(q: Queries, repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+  await q.run(`INSERT INTO replication_statuses (repository_id, digest, region, registry_id, status, failure_reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (repository_id, digest, region, registry_id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at`,
+  [repositoryId, digest, d.region, d.registryId, status, reason, now]);
+}
+
+async function beginReplication(q: Queries, repositoryId: number, digest: string, r: ReplicationOnWrite, now: number): Promise<void> {
+  for (const d of r.destinations) await writeReplicationStatus(q, repositoryId, digest, d, 'IN_PROGRESS', null, now);
+  for (const job of r.jobs) await insertJob(q, job, now);
 }

@@ -1,5 +1,5 @@
-// Rows of the scan tables as the store's types, the same for SQLite and PostgreSQL.
-import type { ImageScan, VulnSource } from './store.ts';
+// Rows of the scan and usage tables as the store's types, the same for SQLite and PostgreSQL.
+import type { ImageScan, LargeImage, UsageSnapshot, VulnSource } from './store.ts';
 
 type Row = Record<string, unknown>;
 
@@ -30,5 +30,27 @@ export function toVulnSource(row: Row): VulnSource {
     importedAt: Number(row.imported_at),
     sha256: text(row.sha256),
     origin: String(row.origin),
+  };
+}
+
+export function toUsageSnapshot(row: Row): UsageSnapshot {
+  return {
+    day: String(row.day),
+    at: Number(row.at),
+    storedBytes: Number(row.stored_bytes),
+    referencedBytes: Number(row.referenced_bytes),
+    repositories: Number(row.repositories),
+    images: Number(row.images),
+  };
+}
+
+export function toLargeImage(row: Row): LargeImage {
+  return {
+    accountId: String(row.account_id),
+    repositoryName: String(row.repository_name),
+    digest: String(row.digest),
+    tags: row.tags ? String(row.tags).split(',') : [],
+    imageSize: Number(row.image_size),
+    pushedAt: Number(row.pushed_at),
   };
 }

@@ -6,22 +6,35 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementResultingChanges, type StatementSync } from 'node:sqlite';
 import type {
   CreationTemplateRow,
+  PullThroughRuleRow,
+  SecretRow,
   AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
   RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
   LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
   ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
   AuditRecord,
+  AuditSearch,
+  LargeImage,
+  UsageSnapshot,
   NewEvent, StoredEvent, WebhookRow,
+  ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
+  SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
+  UserRow,
 } from './store.ts';
-import { toImageScan, toVulnSource } from './scan-rows.ts';
+import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
+import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
+import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
 
 type Row = Record<string, unknown>;
 
 /** An image's columns (for toImage), its tags gathered in the same query, sorted. */
-const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at,
+const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size, m.pushed_at, m.last_pulled_at, m.storage_class, m.archived_at, m.activated_at,
   (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)) AS tag_list`;
+
+/** A tag's image is of the class given (twice; null: any class). */
+const IN_CLASS = 'AND (? IS NULL OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = t.repository_id AND m.digest = t.digest AND m.storage_class = ?))';
 
 /** SQLite's result code for a write the disk (or the database's size limit) has no room for. */
 const SQLITE_FULL = 13;
@@ -323,13 +336,22 @@ export class SqliteMetaStore implements MetaStore {
         (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
         (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`).get()!;
     const stored = this.sql('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs').get()!;
+    const storageClasses = this.sql('SELECT storage_class, count(*) AS images, coalesce(sum(image_size), 0) AS bytes FROM manifests GROUP BY storage_class ORDER BY storage_class DESC').all()
+      .map((r) => ({ storageClass: String(r.storage_class) as StorageClass, images: Number(r.images), bytes: Number(r.bytes) }));
     return {
+      storageClasses,
       repositories,
       referencedBytes: Number(referenced.manifests) + Number(referenced.blobs),
       referencedBlobBytes: Number(referenced.blobs),
       storedBytes: Number(stored.bytes),
       storedBlobs: Number(stored.n),
     };
+  }
+
+  async largestImages(limit: number): Promise<LargeImage[]> {
+    return this.sql(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
+        (SELECT group_concat(t.name, ',') FROM (SELECT name FROM tags WHERE repository_id = m.repository_id AND digest = m.digest ORDER BY name) t) AS tags
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT ?`).all(limit).map(toLargeImage);
   }
 
   async getBlob(digest: string): Promise<StoredBlob | undefined> {
@@ -381,7 +403,7 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite> {
+  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
       const previous = tag === undefined ? undefined
@@ -409,12 +431,14 @@ export class SqliteMetaStore implements MetaStore {
         for (const b of m.blobs) ref.run(m.repositoryId, m.digest, b, 'blob');
         for (const c of m.manifests) ref.run(m.repositoryId, m.digest, c, 'manifest');
         if (scan) this.beginScan(m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
+        if (sign) this.beginSigning(m.repositoryId, m.digest, sign, now);
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
           ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(m.repositoryId, tag, m.digest, now);
       }
       if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.insertEvent(event);
+      if (replication && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.beginReplication(m.repositoryId, m.digest, replication, now);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -475,35 +499,79 @@ export class SqliteMetaStore implements MetaStore {
     return row ? String(row.digest) : undefined;
   }
 
-  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]> {
+  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
     // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
     const cursor = after ?? '';
+    const cls = storageClass ?? null;
     const space = cursor.indexOf(' ');
     const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
     if (status === 'TAGGED') {
-      return this.sql(`SELECT digest, name FROM tags WHERE repository_id = ? AND digest >= ? AND (digest > ? OR name > ?)
-        ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
+      return this.sql(`SELECT digest, name FROM tags t WHERE repository_id = ? AND digest >= ? AND (digest > ? OR name > ?) ${IN_CLASS}
+        ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
         .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
     }
     if (status === 'UNTAGGED') {
       return this.sql(`SELECT digest FROM manifests m WHERE m.repository_id = ? AND m.digest > ?
-          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
-        ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, limit)
+          AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AND (? IS NULL OR m.storage_class = ?)
+        ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, cls, cls, limit)
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
     // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first).
     return this.sql(`SELECT m.digest, t.name FROM manifests m
         LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
-      WHERE m.repository_id = ? AND m.digest >= ? AND (m.digest > ? OR t.name > ?)
-      ORDER BY m.digest, t.name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', limit)
+      WHERE m.repository_id = ? AND m.digest >= ? AND (m.digest > ? OR t.name > ?) AND (? IS NULL OR m.storage_class = ?)
+      ORDER BY m.digest, t.name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
       .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
   }
 
-  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]> {
+  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
     const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
       : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
-    return this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} ORDER BY m.digest LIMIT ?`)
-      .all(repositoryId, after ?? '', limit).map(toImage);
+    return this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} AND (? IS NULL OR m.storage_class = ?) ORDER BY m.digest LIMIT ?`)
+      .all(repositoryId, after ?? '', storageClass ?? null, storageClass ?? null, limit).map(toImage);
+  }
+
+  async setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'> {
+    return this.transaction(() => {
+      const row = this.sql('SELECT storage_class FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest);
+      if (!row) return 'missing';
+      if (String(row.storage_class) === storageClass) return 'unchanged';
+      const stamp = storageClass === 'ARCHIVE' ? 'archived_at' : 'activated_at';
+      this.sql(`UPDATE manifests SET storage_class = ?, ${stamp} = ? WHERE repository_id = ? AND digest = ?`).run(storageClass, now, repositoryId, digest);
+      return 'changed';
+    });
+  }
+
+  // --- signing ---
+
+  private beginSigning(repositoryId: number, digest: string, sign: SignOnWrite, now: number): void {
+    const row = this.sql(`INSERT INTO image_signing (repository_id, digest, signing_profile_arn, status, updated_at) VALUES (?, ?, ?, 'IN_PROGRESS', ?)
+      ON CONFLICT (repository_id, digest, signing_profile_arn) DO UPDATE SET status = 'IN_PROGRESS', failure_code = NULL, failure_reason = NULL, signature_digest = NULL, updated_at = excluded.updated_at`);
+    for (const arn of sign.signingProfileArns) row.run(repositoryId, digest, arn, now);
+    this.insertJob(sign.job, now);
+  }
+
+  async createSigningProfile(p: SigningProfileRow): Promise<boolean> {
+    return Number(this.sql(`INSERT INTO signing_profiles (account_id, name, key_ciphertext, certificate_pem, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+      .run(p.accountId, p.name, p.keyCiphertext, p.certificatePem, p.createdAt).changes) > 0;
+  }
+
+  async getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined> {
+    const row = this.sql('SELECT * FROM signing_profiles WHERE account_id = ? AND name = ?').get(accountId, name);
+    return row ? toSigningProfile(row) : undefined;
+  }
+
+  async listSigningProfiles(accountId: string): Promise<SigningProfileRow[]> {
+    return this.sql('SELECT * FROM signing_profiles WHERE account_id = ? ORDER BY name').all(accountId).map(toSigningProfile);
+  }
+
+  async listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]> {
+    return this.sql('SELECT * FROM image_signing WHERE repository_id = ? AND digest = ? ORDER BY signing_profile_arn').all(repositoryId, digest).map(toImageSigning);
+  }
+
+  async finishImageSigning(repositoryId: number, digest: string, arn: string, o: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void> {
+    this.sql(`UPDATE image_signing SET status = ?, failure_code = ?, failure_reason = ?, signature_digest = ?, updated_at = ?
+      WHERE repository_id = ? AND digest = ? AND signing_profile_arn = ?`).run(o.status, o.failureCode, o.failureReason, o.signatureDigest, now, repositoryId, digest, arn);
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
@@ -541,8 +609,8 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql('SELECT id FROM accounts ORDER BY id').all().map((r) => String(r.id));
   }
 
-  async createUser(accountId: string, name: string, now: number): Promise<boolean> {
-    return Number(this.sql('INSERT INTO users (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(accountId, name, now).changes) > 0;
+  async createUser(accountId: string, name: string, now: number, managedBy: string | null = null): Promise<boolean> {
+    return Number(this.sql('INSERT INTO users (account_id, name, created_at, managed_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(accountId, name, now, managedBy).changes) > 0;
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {
@@ -554,9 +622,9 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]> {
-    return this.sql('SELECT name, created_at FROM users WHERE account_id = ? ORDER BY name').all(accountId)
-      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at) }));
+  async listUsers(accountId: string): Promise<UserRow[]> {
+    return this.sql('SELECT name, created_at, managed_by FROM users WHERE account_id = ? ORDER BY name').all(accountId)
+      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at), managedBy: r.managed_by === null ? null : String(r.managed_by) }));
   }
 
   async createAccessKey(k: AccessKeyRow): Promise<void> {
@@ -654,7 +722,7 @@ export class SqliteMetaStore implements MetaStore {
     }
     const children = new Set(this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
       .all(repositoryId).map((r) => String(r.child_digest)));
-    return this.sql('SELECT digest, pushed_at, last_pulled_at FROM manifests WHERE repository_id = ?').all(repositoryId).map((r) => {
+    return this.sql('SELECT digest, pushed_at, last_pulled_at, storage_class, archived_at, activated_at FROM manifests WHERE repository_id = ?').all(repositoryId).map((r) => {
       const digest = String(r.digest);
       return {
         digest,
@@ -662,6 +730,7 @@ export class SqliteMetaStore implements MetaStore {
         pushedAt: Number(r.pushed_at),
         lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
         referencedByIndex: children.has(digest),
+        ...storageOf(r),
       };
     });
   }
@@ -950,6 +1019,31 @@ export class SqliteMetaStore implements MetaStore {
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 
+  async searchAuditRecords(q: AuditSearch): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.contains) { where.push('instr(record, ?) > 0'); args.push(q.contains); }
+    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
+    if (q.until !== undefined) { where.push('at < ?'); args.push(q.until); }
+    if (q.beforeId !== undefined) { where.push('id < ?'); args.push(q.beforeId); }
+    return this.sql(`SELECT id, at, record FROM audit_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(...args, q.limit)
+      .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
+  }
+
+  async pruneAuditRecords(before: number): Promise<number> {
+    return Number(this.sql('DELETE FROM audit_records WHERE at < ?').run(before).changes);
+  }
+
+  async recordUsageSnapshot(s: UsageSnapshot): Promise<void> {
+    this.sql(`INSERT INTO usage_snapshots (day, at, stored_bytes, referenced_bytes, repositories, images) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (day) DO UPDATE SET at = excluded.at, stored_bytes = excluded.stored_bytes, referenced_bytes = excluded.referenced_bytes,
+      repositories = excluded.repositories, images = excluded.images`).run(s.day, s.at, s.storedBytes, s.referencedBytes, s.repositories, s.images);
+  }
+
+  async listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]> {
+    return this.sql('SELECT * FROM usage_snapshots WHERE day >= ? ORDER BY day LIMIT ?').all(sinceDay, limit).map(toUsageSnapshot);
+  }
+
   async createCreationTemplate(t: CreationTemplateRow): Promise<boolean> {
     const r = this.sql('INSERT INTO creation_templates (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, prefix) DO NOTHING')
       .run(t.accountId, t.prefix, t.body, t.createdAt, t.updatedAt);
@@ -987,6 +1081,169 @@ export class SqliteMetaStore implements MetaStore {
 
   async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
     return this.sql('SELECT 1 FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').get(accountId, principalArn) !== undefined;
+  }
+
+  // --- replication ---
+
+  async putReplicationDestination(d: ReplicationDestinationRow): Promise<void> {
+    this.sql(`INSERT INTO replication_destinations (account_id, region, registry_id, kind, endpoint, username, secret_ciphertext, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, registry_id) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint,
+      username = excluded.username, secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at`)
+      .run(d.accountId, d.region, d.registryId, d.kind, d.endpoint, d.username, d.secretCiphertext, d.createdAt, d.updatedAt);
+  }
+
+  async getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined> {
+    const row = this.sql('SELECT * FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').get(accountId, region, registryId);
+    return row ? toReplicationDestination(row) : undefined;
+  }
+
+  async listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]> {
+    return this.sql('SELECT * FROM replication_destinations WHERE account_id = ? ORDER BY region, registry_id').all(accountId).map(toReplicationDestination);
+  }
+
+  async deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').run(accountId, region, registryId).changes) > 0;
+  }
+
+  private beginReplication(repositoryId: number, digest: string, r: ReplicationOnWrite, now: number): void {
+    for (const d of r.destinations) this.writeReplicationStatus(repositoryId, digest, d, 'IN_PROGRESS', null, now);
+    for (const job of r.jobs) this.insertJob(job, now);
+  }
+
+  private writeReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): void {
+    this.sql(`INSERT INTO replication_statuses (repository_id, digest, region, registry_id, status, failure_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (repository_id, digest, region, registry_id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at`)
+      .run(repositoryId, digest, d.region, d.registryId, status, reason, now);
+  }
+
+  async startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void> {
+    this.transaction(() => {
+      if (this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) this.beginReplication(repositoryId, digest, replication, now);
+    });
+  }
+
+  async setReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+    this.transaction(() => {
+      if (this.sql('SELECT 1 FROM repositories WHERE id = ?').get(repositoryId)) this.writeReplicationStatus(repositoryId, digest, d, status, reason, now);
+    });
+  }
+
+  async listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]> {
+    return this.sql('SELECT * FROM replication_statuses WHERE repository_id = ? AND digest = ? ORDER BY region, registry_id').all(repositoryId, digest).map(toReplicationStatus);
+  }
+
+  async startReplicationBackfill(b: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'> {
+    return this.transaction(() => {
+      const active = this.sql(`SELECT region FROM replication_backfills WHERE account_id = ? AND status IN ('PREPARING', 'IN_PROGRESS', 'STOPPING')`).all(b.accountId);
+      if (active.some((r) => r.region === b.region)) return 'in-progress';
+      if (active.length >= maxInProgress) return 'limit';
+      this.sql(`INSERT INTO replication_backfills (id, account_id, region, registry_id, status, failure_code, total, completed, failed, failure_codes, started_at, ended_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(b.id, b.accountId, b.region, b.registryId, b.status, b.failureCode, b.total, b.completed, b.failed,
+        JSON.stringify(b.failureCodes), b.startedAt, b.endedAt);
+      this.insertJob(job, b.startedAt);
+      return 'started';
+    });
+  }
+
+  async getReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | undefined> {
+    const row = this.sql('SELECT * FROM replication_backfills WHERE account_id = ? AND id = ?').get(accountId, id);
+    return row ? toReplicationBackfill(row) : undefined;
+  }
+
+  async listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]> {
+    return this.sql('SELECT * FROM replication_backfills WHERE account_id = ? ORDER BY started_at DESC, id').all(accountId).map(toReplicationBackfill);
+  }
+
+  async updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined> {
+    return this.transaction(() => {
+      const row = this.sql('SELECT * FROM replication_backfills WHERE id = ?').get(id);
+      if (!row) return undefined;
+      const next = { ...toReplicationBackfill(row), ...update, status: backfillStatusAfter(String(row.status) as ReplicationBackfillRow['status'], update) };
+      this.sql(`UPDATE replication_backfills SET status = ?, failure_code = ?, total = ?, completed = ?, failed = ?, failure_codes = ?, ended_at = ? WHERE id = ?`)
+        .run(next.status, next.failureCode, next.total, next.completed, next.failed, JSON.stringify(next.failureCodes), next.endedAt, id);
+      return next;
+    });
+  }
+
+  async stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined> {
+    return this.transaction(() => {
+      const row = this.sql('SELECT * FROM replication_backfills WHERE account_id = ? AND id = ?').get(accountId, id);
+      if (!row) return undefined;
+      if (row.status !== 'PREPARING' && row.status !== 'IN_PROGRESS') return 'invalid';
+      this.sql(`UPDATE replication_backfills SET status = 'STOPPING' WHERE id = ?`).run(id);
+      return { ...toReplicationBackfill(row), status: 'STOPPING' };
+    });
+  }
+
+  async putReplicationBackfillResult(id: string, r: ReplicationBackfillResultRow): Promise<void> {
+    this.sql(`INSERT INTO replication_backfill_results (backfill_id, repository_name, digest, tag, status, failure_code) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (backfill_id, repository_name, digest, tag) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code`)
+      .run(id, r.repositoryName, r.digest, r.tag ?? '', r.status, r.failureCode);
+  }
+
+  async listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]> {
+    return this.sql(`SELECT * FROM replication_backfill_results WHERE backfill_id = ? AND status LIKE ? ORDER BY repository_name, digest, tag`)
+      .all(id, status ?? '%').map(toReplicationBackfillResult);
+  }
+
+  // --- pull through cache rules, upstream tag checks, secrets ---
+
+  async createPullThroughRule(r: PullThroughRuleRow, max: number): Promise<'created' | 'exists' | 'limit'> {
+    return this.transaction(() => {
+      if (this.sql('SELECT 1 FROM pull_through_rules WHERE account_id = ? AND prefix = ?').get(r.accountId, r.prefix)) return 'exists';
+      if (Number(this.sql('SELECT count(*) AS n FROM pull_through_rules WHERE account_id = ?').get(r.accountId)!.n) >= max) return 'limit';
+      this.sql('INSERT INTO pull_through_rules (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+        .run(r.accountId, r.prefix, r.body, r.createdAt, r.updatedAt);
+      return 'created';
+    });
+  }
+
+  async listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]> {
+    return this.sql('SELECT * FROM pull_through_rules WHERE account_id = ? ORDER BY prefix').all(accountId).map(toCreationTemplate);
+  }
+
+  async updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
+    return Number(this.sql('UPDATE pull_through_rules SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(body, updatedAt, accountId, prefix).changes) > 0;
+  }
+
+  async deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined> {
+    const row = this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix);
+    return row ? toCreationTemplate(row) : undefined;
+  }
+
+  async upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined> {
+    const row = this.sql('SELECT checked_at FROM upstream_tag_checks WHERE repository_id = ? AND tag = ?').get(repositoryId, tag);
+    return row ? Number(row.checked_at) : undefined;
+  }
+
+  async recordUpstreamTagCheck(repositoryId: number, tag: string, at: number): Promise<void> {
+    // A repository deleted meanwhile takes its checks with it: nothing is written for it.
+    this.sql(`INSERT INTO upstream_tag_checks (repository_id, tag, checked_at) SELECT id, ?, ? FROM repositories WHERE id = ?
+      ON CONFLICT (repository_id, tag) DO UPDATE SET checked_at = excluded.checked_at`).run(tag, at, repositoryId);
+  }
+
+  async putSecret(s: SecretRow): Promise<boolean> {
+    return this.transaction(() => {
+      const existed = this.sql('SELECT 1 FROM secrets WHERE account_id = ? AND name = ?').get(s.accountId, s.name) !== undefined;
+      this.sql(`INSERT INTO secrets (account_id, name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (account_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`)
+        .run(s.accountId, s.name, s.ciphertext, s.createdAt, s.updatedAt);
+      return !existed;
+    });
+  }
+
+  async getSecret(accountId: string, name: string): Promise<SecretRow | undefined> {
+    const r = this.sql('SELECT * FROM secrets WHERE account_id = ? AND name = ?').get(accountId, name);
+    return r ? { accountId: String(r.account_id), name: String(r.name), ciphertext: String(r.ciphertext), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) } : undefined;
+  }
+
+  async listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]> {
+    return this.sql('SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = ? ORDER BY name').all(accountId)
+      .map((r) => ({ accountId: String(r.account_id), name: String(r.name), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+  }
+
+  async deleteSecret(accountId: string, name: string): Promise<boolean> {
+    return Number(this.sql('DELETE FROM secrets WHERE account_id = ? AND name = ?').run(accountId, name).changes) > 0;
   }
 }
 
@@ -1028,6 +1285,7 @@ function toImage(row: Row): ImageRow {
     imageSize: Number(row.image_size),
     pushedAt: Number(row.pushed_at),
     lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+    ...storageOf(row),
   };
 }
 
@@ -1067,6 +1325,7 @@ function toManifest(row: Row): StoredManifest {
     imageSize: Number(row.image_size),
     configMediaType: row.config_media_type === null ? null : String(row.config_media_type),
     lastPulledAt: row.last_pulled_at === null ? null : Number(row.last_pulled_at),
+    storageClass: storageOf(row).storageClass,
   };
 }
 

@@ -47,6 +47,9 @@ export interface LifecycleImageRow {
   pushedAt: number;
   lastPulledAt: number | null;
   referencedByIndex: boolean;
+  storageClass: StorageClass;
+  lastArchivedAt: number | null;
+  lastActivatedAt: number | null;
 }
 
 export interface NamedPolicy {
@@ -70,7 +73,14 @@ export interface ImageRow {
   imageSize: number;
   pushedAt: number;
   lastPulledAt: number | null;
+  storageClass: StorageClass;
+  /** When it was last archived / last restored from the archive (ms), or null. */
+  lastArchivedAt: number | null;
+  lastActivatedAt: number | null;
 }
+
+/** Where an image is kept (ECR's image storage classes): an ARCHIVE image is listed and described but not pulled. */
+export type StorageClass = 'STANDARD' | 'ARCHIVE';
 
 export interface ImageId {
   digest: string;
@@ -159,6 +169,8 @@ export interface StoredManifest {
   content: Buffer;
   annotations: Record<string, string> | null;
   pushedAt: number;
+  /** Absent on a manifest being written (a new manifest is STANDARD). */
+  storageClass?: StorageClass;
 }
 
 /** Uses of blobs and manifests gathered in memory (see core/last-use.ts). */
@@ -207,6 +219,18 @@ export interface Usage {
   /** Every verified blob the registry stores (referenced or not). */
   storedBytes: number;
   storedBlobs: number;
+  /** Images and their sizes (imageSizeInBytes, as ECR reports them) per storage class. */
+  storageClasses: { storageClass: StorageClass; images: number; bytes: number }[];
+}
+
+/** An image among the registry's largest. */
+export interface LargeImage {
+  accountId: string;
+  repositoryName: string;
+  digest: string;
+  tags: string[];
+  imageSize: number;
+  pushedAt: number;
 }
 
 /** What unlinkBlobIfUnreferenced did: unlinked, nothing to unlink, or refused because a manifest holds the blob. */
@@ -285,6 +309,8 @@ export interface BlobRecordStore {
   /** Every stored blob's digest and size, after `after` in digest order. */
   listBlobs(after: string, limit: number): Promise<GcCandidate[]>;
   usage(): Promise<Usage>;
+  /** The registry's largest images (any account), by image size, largest first. */
+  largestImages(limit: number): Promise<LargeImage[]>;
   /** Repositories of the account the blob is linked to, by name, at most `limit`: the sources an automatic
    * cross-repository mount may choose from (the caller still decides which it may pull from). */
   repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]>;
@@ -304,7 +330,9 @@ export interface ImageStore {
    * is `repositoryMissing`.
    */
   /** With `event`: recorded in the write's transaction when the manifest is new or the tag moves. */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent): Promise<ManifestWrite>;
+  /** With `replication`: started in the write's transaction when the manifest is new or the tag moves. With `sign`:
+   * the image's signing statuses (IN_PROGRESS) and the signing job, in the write's transaction, when the manifest is new. */
+  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -320,9 +348,10 @@ export interface ImageStore {
   /** The digest a tag points at. */
   getTag(repositoryId: number, tag: string): Promise<string | undefined>;
   /** One entry per tag, and one per untagged image, by digest then tag; `after` is the last entry's "digest tag". */
-  listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageId[]>;
-  /** Images by digest, after the digest `after`. */
-  listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number): Promise<ImageRow[]>;
+  /** With `storageClass`, only the images of that class. */
+  listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]>;
+  /** Images by digest, after the digest `after` (with `storageClass`, only those of that class). */
+  listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]>;
   getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined>;
   /** Records uses gathered since the last call, in one transaction: blobs served or checked for (their lease
    * against collection, as touchBlob) and manifests pulled (their last pull time). A time never moves back. */
@@ -385,6 +414,52 @@ export interface PullTimeExclusionStore {
   hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean>;
 }
 
+/** A pull through cache rule of an account (ECR's PullThroughCacheRule): its ECR repository prefix (a namespace, or
+ * ROOT) and its settings, kept as the JSON text the ECR adapter writes (src/core/pull-through-rules.ts). */
+export interface PullThroughRuleRow {
+  accountId: string;
+  prefix: string;
+  body: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Pull through cache rules (one per account and prefix), and when each cached tag was last checked upstream. */
+export interface PullThroughStore {
+  /** Stores a new rule: `exists` when the account has one with that prefix, `limit` when it has `max` rules. */
+  createPullThroughRule(r: PullThroughRuleRow, max: number): Promise<'created' | 'exists' | 'limit'>;
+  /** The account's rules in prefix order (byte order). */
+  listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]>;
+  /** Replaces a rule's body; false when there is none with that prefix. */
+  updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean>;
+  /** Deletes a rule and returns it; undefined when there is none with that prefix. */
+  deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined>;
+  /** When the tag of a pull-through repository was last found current upstream (undefined: never). */
+  upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined>;
+  /** Notes that the tag was found current upstream at `at` (goes with the repository). */
+  recordUpstreamTagCheck(repositoryId: number, tag: string, at: number): Promise<void>;
+}
+
+/** A secret of an account's small secret store (upstream registry credentials), encrypted with the registry key. */
+export interface SecretRow {
+  accountId: string;
+  name: string;
+  ciphertext: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Secrets, one per account and name. */
+export interface SecretStore {
+  /** Creates the secret or replaces its value (keeping its creation time); true when it is new. */
+  putSecret(s: SecretRow): Promise<boolean>;
+  getSecret(accountId: string, name: string): Promise<SecretRow | undefined>;
+  /** The account's secrets in name order (byte order), without their values. */
+  listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]>;
+  /** false when there was no such secret. */
+  deleteSecret(accountId: string, name: string): Promise<boolean>;
+}
+
 /** A domain event to record in the same transaction as the change it tells of (the outbox, src/core/events.ts). */
 export interface NewEvent {
   at: number;
@@ -433,20 +508,59 @@ export interface WebhookStore {
   updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void>;
 }
 
+/** A search of audit records: each given criterion must hold. */
+export interface AuditSearch {
+  /** Text the record's JSON contains (case-sensitive). */
+  contains?: string;
+  /** Records at or after this time (ms), and before `until`. */
+  since?: number;
+  until?: number;
+  /** Records with an id below this one (the next page of a search, newest first). */
+  beforeId?: number;
+  limit: number;
+}
+
 /** Audit records kept in the metadata store (every node's, in one place), for a registry of several nodes. */
 export interface AuditStore {
   appendAuditRecords(records: { at: number; record: string }[]): Promise<void>;
   /** Records in the order they were appended, after the id `after`. */
   listAuditRecords(after: number, limit: number): Promise<AuditRecord[]>;
+  /** Records matching the search, newest first. */
+  searchAuditRecords(search: AuditSearch): Promise<AuditRecord[]>;
+  /** Deletes the records older than `before` (ms); returns how many. */
+  pruneAuditRecords(before: number): Promise<number>;
 }
+
+/** The registry's storage on one day (UTC), as the daily usage job recorded it. */
+export interface UsageSnapshot {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  /** When it was taken (ms). */
+  at: number;
+  storedBytes: number;
+  referencedBytes: number;
+  repositories: number;
+  images: number;
+}
+
+/** Daily usage snapshots: storage over time. */
+export interface UsageHistoryStore {
+  /** Records the day's snapshot, replacing one taken earlier that day. */
+  recordUsageSnapshot(snapshot: UsageSnapshot): Promise<void>;
+  /** Snapshots of the days from `sinceDay` on (YYYY-MM-DD), oldest first, at most `limit`. */
+  listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]>;
+}
+
+export interface UserRow { name: string; createdAt: number; managedBy: string | null }
 
 /** Accounts, users, access keys, refresh tokens and console sessions. */
 export interface IdentityStore {
   ensureAccount(accountId: string, now: number): Promise<void>;
   listAccounts(): Promise<string[]>;
-  createUser(accountId: string, name: string, now: number): Promise<boolean>;
+  /** `managedBy`: what manages the user ("apply" for the users `berth apply` creates), null for none. */
+  createUser(accountId: string, name: string, now: number, managedBy?: string | null): Promise<boolean>;
   deleteUser(accountId: string, name: string): Promise<boolean>;
-  listUsers(accountId: string): Promise<{ name: string; createdAt: number }[]>;
+  listUsers(accountId: string): Promise<UserRow[]>;
   createAccessKey(key: AccessKeyRow): Promise<void>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined>;
   listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]>;
@@ -596,7 +710,157 @@ export interface ScanStore {
   listVulnRecords(after: string | undefined, limit: number): Promise<{ key: string; record: string }[]>;
 }
 
+/** Where an ECR replication destination (a region and registry id) is: another Berth (`berth`: its ECR API and
+ * /v2/) or any OCI registry (`oci`: /v2/ only), with the credentials to push there (src/replication/destinations.ts). */
+export interface ReplicationDestinationRow {
+  accountId: string;
+  region: string;
+  registryId: string;
+  kind: 'berth' | 'oci';
+  /** The registry's base URL (http:// or https://). */
+  endpoint: string;
+  /** An access key id (berth) or a user name (oci); null: no credentials. */
+  username: string | null;
+  /** The secret (or password), encrypted with the registry's SecretBox. */
+  secretCiphertext: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ReplicationState = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+
+/** An image's replication to one destination (ECR's ImageReplicationStatus). */
+export interface ReplicationStatusRow {
+  region: string;
+  registryId: string;
+  status: ReplicationState;
+  failureReason: string | null;
+  updatedAt: number;
+}
+
+/** Replication to start with a write (a push, a backfill): the image IN_PROGRESS for each destination, and its job. */
+export interface ReplicationOnWrite {
+  destinations: { region: string; registryId: string }[];
+  /** One per destination. */
+  jobs: NewJob[];
+}
+
+export type ReplicationBackfillState = 'PREPARING' | 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'STOPPING' | 'STOPPED';
+
+/** A replication backfill (ECR's StartReplicationBackfill): existing images replicated to one destination. */
+export interface ReplicationBackfillRow {
+  id: string;
+  accountId: string;
+  region: string;
+  registryId: string;
+  status: ReplicationBackfillState;
+  failureCode: string | null;
+  /** null while PREPARING. */
+  total: number | null;
+  completed: number;
+  failed: number;
+  failureCodes: string[];
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** One replication of a backfill: an image and tag (tag null: untagged). */
+export interface ReplicationBackfillResultRow {
+  repositoryName: string;
+  digest: string;
+  tag: string | null;
+  status: 'COMPLETE' | 'FAILED';
+  failureCode: string | null;
+}
+
+/** Replication: destinations, per-image statuses, backfills. */
+export interface ReplicationStore {
+  /** Adds or replaces the destination of (account, region, registry id). */
+  putReplicationDestination(row: ReplicationDestinationRow): Promise<void>;
+  getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined>;
+  /** By region, then registry id. */
+  listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]>;
+  deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean>;
+  /** Marks the image IN_PROGRESS for each destination and enqueues the jobs, in one transaction (nothing when the
+   * image is gone). */
+  startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void>;
+  setReplicationStatus(repositoryId: number, digest: string, destination: { region: string; registryId: string }, status: ReplicationState, failureReason: string | null, now: number): Promise<void>;
+  /** By region, then registry id. */
+  listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]>;
+  /**
+   * Records a new backfill (PREPARING) and enqueues its job, in one transaction, unless the account has one in
+   * progress (PREPARING, IN_PROGRESS or STOPPING) for the destination's region ('in-progress') or `maxInProgress` in
+   * all ('limit'): nothing is written then.
+   */
+  startReplicationBackfill(row: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'>;
+  getReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | undefined>;
+  /** Newest first (then by id). */
+  listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]>;
+  /**
+   * Writes the backfill's progress; a backfill being stopped keeps STOPPING (and becomes STOPPED when the update
+   * ends it, `endedAt`). Returns the row as written (undefined: no such backfill).
+   */
+  updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined>;
+  /** PREPARING or IN_PROGRESS becomes STOPPING, in one transaction: the row afterwards; 'invalid' for any other
+   * status (nothing changed); undefined when there is no such backfill. */
+  stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined>;
+  /** Records (or replaces) one replication's result. */
+  putReplicationBackfillResult(id: string, result: ReplicationBackfillResultRow): Promise<void>;
+  /** By repository name, digest, then tag. */
+  listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]>;
+}
+
+/** Image storage classes (ECR's archive): moving an image between STANDARD and ARCHIVE. */
+export interface ImageArchiveStore {
+  /** Moves the image to `storageClass` in one transaction, stamping its archive (or restore) time: 'changed',
+   * 'unchanged' (it is there already) or 'missing' (no such image). */
+  setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'>;
+}
+
+/** A signing profile of an account (src/signing/profiles.ts): its ECDSA key encrypted with the registry's secret key, and its certificate. */
+export interface SigningProfileRow {
+  accountId: string;
+  name: string;
+  keyCiphertext: string;
+  certificatePem: string;
+  createdAt: number;
+}
+
+export type SigningStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+
+/** An image's signing by one profile (ECR's ImageSigningStatus), with the signature it wrote. */
+export interface ImageSigningRow {
+  signingProfileArn: string;
+  status: SigningStatus;
+  failureCode: string | null;
+  failureReason: string | null;
+  /** The signature manifest's digest, once COMPLETE. */
+  signatureDigest: string | null;
+  updatedAt: number;
+}
+
+/** Signing to start with a manifest written anew (sign on push): its statuses IN_PROGRESS and its job, in the write's transaction. */
+export interface SignOnWrite {
+  signingProfileArns: string[];
+  job: NewJob;
+}
+
+/** Signing profiles and images' signing statuses (deleted with their image). */
+export interface SigningStore {
+  /** false when the account has a profile of that name (profiles are never replaced: rotation is a new profile). */
+  createSigningProfile(row: SigningProfileRow): Promise<boolean>;
+  getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined>;
+  /** The account's profiles by name. */
+  listSigningProfiles(accountId: string): Promise<SigningProfileRow[]>;
+  /** The image's signing statuses, by profile ARN. */
+  listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]>;
+  /** Records how one profile's signing ended (nothing when the image is gone). */
+  finishImageSigning(repositoryId: number, digest: string, signingProfileArn: string, outcome: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void>;
+}
+
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore {
+export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore,
+  UsageHistoryStore, ReplicationStore, ImageArchiveStore, SigningStore,
+  PullThroughStore, SecretStore {
   close(): Promise<void>;
 }
