@@ -52,7 +52,8 @@ test('a backup of a running registry, taken while pushes go on, is a data dir a 
   pushing = false;
   await during;
   assert.equal(report.to, target);
-  assert.ok(report.blobs.total >= before * 2, `blobs recorded: ${JSON.stringify(report.blobs)}`);
+  // A layer per image pushed before (each its own bytes) and their config(s), and what the pushes meanwhile added.
+  assert.ok(report.blobs.total >= before + 1, `blobs recorded: ${JSON.stringify(report.blobs)}`);
   assert.equal(report.blobs.alreadyThere, 0);
   assert.deepEqual(report.keys, ['secret.key'], 'the root key comes from the configuration here; the secret key is copied');
   assert.ok(existsSync(join(target, 'meta.db')) && !existsSync(join(target, 'meta.db.partial')));
