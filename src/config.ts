@@ -3,181 +3,132 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+/** The settings; each is described (environment variable, default, meaning) in SETTINGS below. */
 export interface Config {
-  /** host:port to listen on. */
   listen: string;
   dataDir: string;
-  /** The URL users reach the registry at; repository URIs and printed commands use its host. */
   publicUrl?: string;
   region: string;
-  /** The default account's 12-digit id; generated and kept in the metadata on first start when not set. */
   accountId?: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
-  /** base64 of 32 bytes that encrypt secrets at rest; default: <dataDir>/secret.key, generated on first start.
-   * With a database URL it is required (here or in secretKeyFile): it encrypts the registry's key in the database. */
   secretKey?: string;
-  /** A file holding secretKey (base64), read at start. */
   secretKeyFile?: string;
-  /** Whether pushing to a repository that does not exist creates it (ECR refuses such a push: default false). */
   createOnPush: boolean;
   logLevel: string;
-  /** Unreferenced blobs are kept this long after their last use (the lease of a push in progress). */
   gcGraceSeconds: number;
-  /** Uploads not written to for this long are abandoned and collected. */
   uploadMaxAgeSeconds: number;
-  /** Garbage collection runs this often (0: only on demand). */
   gcIntervalSeconds: number;
-  /** Lifecycle policies are applied this often (0: only on demand); ECR evaluates them daily. */
   lifecycleIntervalSeconds: number;
-  /** Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it). */
   directIO: boolean;
-  /** Tests only: the clock can be moved forward through the admin action advance-clock. */
   testClock: boolean;
-  /** How long a refresh token of the token endpoint lives (docker login's identity token, containerd's grant). */
   refreshTokenTtlSeconds: number;
-  /** How long a web console session lives after sign-in. */
   consoleSessionTtlSeconds: number;
-  /** A request's headers must arrive within this many seconds of its first byte (slow clients are cut off). */
   headerTimeoutSeconds: number;
-  /** A connection with no bytes in either direction for this long is closed (a slow but steady upload is not). */
   idleTimeoutSeconds: number;
-  /** Open connections from one source address at most; more are closed at once. */
   maxConnectionsPerAddress: number;
-  /** Upload sessions in progress per principal (IAM ARN), across every node sharing the metadata store. */
   maxUploadsPerPrincipal: number;
-  /** Requests in flight at once per principal, counted per node. */
   maxRequestsPerPrincipal: number;
-  /** Failed logins per source address in a minute; further attempts are refused until the minute is over. */
   maxLoginFailuresPerMinute: number;
-  /** PostgreSQL connection URL (postgres://user:password@host:port/database) for the metadata; unset: SQLite in the data dir. */
   databaseUrl?: string;
-  /** Where blobs are stored: `s3://bucket/prefix` for S3 (or any S3-compatible store); default the data directory. */
   blobStore?: string;
-  /** The S3 endpoint of a non-AWS store (Ceph RGW, MinIO), addressed path-style; default AWS S3. */
   s3Endpoint?: string;
-  /** The S3 region; default the AWS chain's (us-east-1 with an endpoint). */
   s3Region?: string;
-  /** S3 credentials; without them the standard AWS chain (AWS_* environment, profile, instance role). */
   s3AccessKeyId?: string;
   s3SecretAccessKey?: string;
-  /** Whether blob GET answers 307 to a presigned URL of the store; default on when the store can presign (S3). */
   blobRedirect?: boolean;
-  /** Audit log of authorization decisions: a file path, "stdout", "off", or "database" (records in the metadata
-   * store, every node's in one place); default "database" with a database URL, else <dataDir>/audit.log. */
   auditLog?: string;
-  /** TLS: the certificate (PEM, with its chain) and its private key (PEM); both or neither. Reloaded on change. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  /** How often the certificate files are checked for a change (0: only on SIGHUP). */
   tlsReloadIntervalSeconds: number;
-  /** TLS with a self-signed certificate generated (once) in <dataDir>/tls/ (`berth serve --tls-self-signed`). */
   tlsSelfSigned: boolean;
-  /** GET /metrics answered without credentials (else it needs an access key allowed berth:GetMetrics). */
   metricsPublic: boolean;
-  /** How often webhooks are given the new events (a recurring job). */
   webhookIntervalSeconds: number;
-  /** How often the registry's storage is recorded for the usage history (a recurring job; one snapshot a day is
-   * kept, the day's last). 0: never. */
   usageSnapshotIntervalSeconds: number;
-  /** Days the metadata store keeps audit records (the console's audit search); older ones are deleted by an hourly
-   * job. 0: kept for ever. */
   auditRetentionDays: number;
-  /** How long a tag pulled through the cache is served before it is checked upstream again (ECR: 24 hours). */
   pullThroughTagTtlSeconds: number;
   /** ENHANCED continuous scanning follows an image this many days after its last push or pull (Amazon Inspector's
    * re-scan duration, 14 days by default); then its status is SCAN_ELIGIBILITY_EXPIRED. 0: for its lifetime. */
   scanEligibilityDays: number;
-  /** Where the config came from, for the startup banner. */
+  /** Where the config came from, for the startup banner (not a setting). */
   source?: string;
 }
 
-const DEFAULTS: Config = {
-  listen: '127.0.0.1:5000',
-  dataDir: './data',
-  region: 'us-east-1',
-  createOnPush: false,
-  logLevel: 'info',
-  gcGraceSeconds: 3600,
-  uploadMaxAgeSeconds: 86400,
-  gcIntervalSeconds: 3600,
-  lifecycleIntervalSeconds: 86400,
-  directIO: true,
-  testClock: false,
-  refreshTokenTtlSeconds: 30 * 86400,
-  consoleSessionTtlSeconds: 12 * 3600,
-  headerTimeoutSeconds: 30,
-  idleTimeoutSeconds: 120,
-  maxConnectionsPerAddress: 1024,
-  maxUploadsPerPrincipal: 1000,
-  maxRequestsPerPrincipal: 256,
-  maxLoginFailuresPerMinute: 60,
-  tlsSelfSigned: false,
-  tlsReloadIntervalSeconds: 1,
-  metricsPublic: false,
-  webhookIntervalSeconds: 5,
-  usageSnapshotIntervalSeconds: 86400,
-  auditRetentionDays: 30,
-  pullThroughTagTtlSeconds: 86400,
-  scanEligibilityDays: 14,
+/** A setting's type: a limit is a positive number (0 would turn its guard off or lock everyone out). */
+export type SettingKind = 'string' | 'boolean' | 'number' | 'limit';
+
+/** One line of the configuration reference (docs/configuration.md is generated from these by
+ * scripts/config-reference.ts): the environment variable, the type, the default, what it does. */
+export interface Setting {
+  env: string;
+  kind: SettingKind;
+  /** Unset: no default (a boolean without one may stay unset: its default depends on other settings). */
+  default?: string | number | boolean;
+  /** The default in words, when it is not a constant (generated, derived from other settings). */
+  defaultText?: string;
+  doc: string;
+  /** A credential: give it from a file or the environment, never on a command line. */
+  secret?: boolean;
+}
+
+/** Every setting, in the order the reference lists them. Each key of Config has exactly one. */
+export const SETTINGS: { [K in Exclude<keyof Config, 'source'>]-?: Setting } = {
+  listen: { env: 'BERTH_LISTEN', kind: 'string', default: '127.0.0.1:5000', doc: 'host:port to listen on (`[::]:5000` for IPv6; port 0 picks a free port).' },
+  dataDir: { env: 'BERTH_DATA_DIR', kind: 'string', default: './data', doc: 'The data directory: the SQLite metadata (`meta.db`), the blobs, the keys, the audit log (0700, files 0600).' },
+  publicUrl: { env: 'BERTH_PUBLIC_URL', kind: 'string', defaultText: 'the listen address', doc: 'The URL users reach the registry at; repository URIs, token realms and printed commands use its host.' },
+  region: { env: 'BERTH_REGION', kind: 'string', default: 'us-east-1', doc: 'The region in ARNs and repository URIs (SigV4 signatures name it).' },
+  accountId: { env: 'BERTH_ACCOUNT_ID', kind: 'string', defaultText: 'generated on first start, kept in the metadata', doc: 'The default account\'s 12-digit id.' },
+  rootAccessKeyId: { env: 'BERTH_ROOT_ACCESS_KEY_ID', kind: 'string', defaultText: 'generated on first start, kept in the data directory (or the database)', doc: 'The root access key id (with the secret below: both or neither).' },
+  rootSecretAccessKey: { env: 'BERTH_ROOT_SECRET_ACCESS_KEY', kind: 'string', defaultText: 'generated with the key id', doc: 'The root secret access key.', secret: true },
+  secretKey: { env: 'BERTH_SECRET_KEY', kind: 'string', defaultText: '`<dataDir>/secret.key`, generated on first start', doc: 'base64 of 32 bytes that encrypt secrets at rest (access keys\' secrets, webhook secrets). Required with a database URL, the same on every node: it encrypts the registry\'s key in the database.', secret: true },
+  secretKeyFile: { env: 'BERTH_SECRET_KEY_FILE', kind: 'string', doc: 'A file holding the secret key (base64), read at start; excludes BERTH_SECRET_KEY.' },
+  createOnPush: { env: 'BERTH_CREATE_ON_PUSH', kind: 'boolean', default: false, doc: 'Whether pushing to a repository that does not exist creates it (ECR refuses such a push).' },
+  logLevel: { env: 'BERTH_LOG_LEVEL', kind: 'string', default: 'info', doc: 'fatal, error, warn, info (one access log line per request), debug.' },
+  auditLog: { env: 'BERTH_AUDIT_LOG', kind: 'string', defaultText: '`database` with a database URL, else `<dataDir>/audit.log`', doc: 'Audit log of authorization decisions: a file path, `stdout`, `off`, or `database` (records in the metadata store, every node\'s in one place; `berth audit`).' },
+  gcGraceSeconds: { env: 'BERTH_GC_GRACE_SECONDS', kind: 'number', default: 3600, doc: 'Unreferenced blobs are kept this long after their last use (the lease of a push in progress).' },
+  uploadMaxAgeSeconds: { env: 'BERTH_UPLOAD_MAX_AGE_SECONDS', kind: 'number', default: 86400, doc: 'Uploads not written to for this long are abandoned and collected.' },
+  gcIntervalSeconds: { env: 'BERTH_GC_INTERVAL_SECONDS', kind: 'number', default: 3600, doc: 'Garbage collection runs this often (0: only on demand, `berth gc`).' },
+  lifecycleIntervalSeconds: { env: 'BERTH_LIFECYCLE_INTERVAL_SECONDS', kind: 'number', default: 86400, doc: 'Lifecycle policies are applied this often (0: only on demand, `berth lifecycle run`); ECR evaluates them daily.' },
+  directIO: { env: 'BERTH_DIRECT_IO', kind: 'boolean', default: true, doc: 'Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it).' },
+  testClock: { env: 'BERTH_TEST_CLOCK', kind: 'boolean', default: false, doc: 'Tests only: the clock can be moved forward through the admin action advance-clock.' },
+  refreshTokenTtlSeconds: { env: 'BERTH_REFRESH_TOKEN_TTL_SECONDS', kind: 'number', default: 30 * 86400, doc: 'How long a refresh token of the token endpoint lives (docker login\'s identity token, containerd\'s grant).' },
+  consoleSessionTtlSeconds: { env: 'BERTH_CONSOLE_SESSION_TTL_SECONDS', kind: 'limit', default: 12 * 3600, doc: 'How long a web console session lives after sign-in.' },
+  headerTimeoutSeconds: { env: 'BERTH_HEADER_TIMEOUT_SECONDS', kind: 'limit', default: 30, doc: 'A request\'s headers must arrive within this many seconds of its first byte (slow clients are cut off).' },
+  idleTimeoutSeconds: { env: 'BERTH_IDLE_TIMEOUT_SECONDS', kind: 'limit', default: 120, doc: 'A connection with no bytes in either direction for this long is closed (a slow but steady upload is not).' },
+  maxConnectionsPerAddress: { env: 'BERTH_MAX_CONNECTIONS_PER_ADDRESS', kind: 'limit', default: 1024, doc: 'Open connections from one source address at most; more are closed at once.' },
+  maxUploadsPerPrincipal: { env: 'BERTH_MAX_UPLOADS_PER_PRINCIPAL', kind: 'limit', default: 1000, doc: 'Upload sessions in progress per principal (IAM ARN), across every node sharing the metadata store.' },
+  maxRequestsPerPrincipal: { env: 'BERTH_MAX_REQUESTS_PER_PRINCIPAL', kind: 'limit', default: 256, doc: 'Requests in flight at once per principal, counted per node.' },
+  maxLoginFailuresPerMinute: { env: 'BERTH_MAX_LOGIN_FAILURES_PER_MINUTE', kind: 'limit', default: 60, doc: 'Failed logins per source address in a minute; further attempts are refused until the minute is over.' },
+  databaseUrl: { env: 'BERTH_DATABASE_URL', kind: 'string', defaultText: 'SQLite in the data directory', doc: 'PostgreSQL connection URL (`postgres://user:password@host:port/database`) for the metadata.', secret: true },
+  blobStore: { env: 'BERTH_BLOB_STORE', kind: 'string', defaultText: 'the data directory', doc: 'Where blobs are stored: `s3://bucket/prefix` for S3 (or any S3-compatible store).' },
+  s3Endpoint: { env: 'BERTH_S3_ENDPOINT', kind: 'string', defaultText: 'AWS S3', doc: 'The S3 endpoint of a non-AWS store (Ceph RGW, MinIO), addressed path-style.' },
+  s3Region: { env: 'BERTH_S3_REGION', kind: 'string', defaultText: 'the AWS chain\'s (us-east-1 with an endpoint)', doc: 'The S3 region.' },
+  s3AccessKeyId: { env: 'BERTH_S3_ACCESS_KEY_ID', kind: 'string', defaultText: 'the standard AWS chain (AWS_* environment, profile, instance role)', doc: 'S3 credentials: the access key id (with the secret: both or neither).' },
+  s3SecretAccessKey: { env: 'BERTH_S3_SECRET_ACCESS_KEY', kind: 'string', doc: 'S3 credentials: the secret access key.', secret: true },
+  blobRedirect: { env: 'BERTH_BLOB_REDIRECT', kind: 'boolean', defaultText: 'on when the store can presign (S3)', doc: 'Whether blob GET answers 307 to a presigned URL of the store.' },
+  tlsCertFile: { env: 'BERTH_TLS_CERT_FILE', kind: 'string', doc: 'HTTPS (and HTTP/2): the certificate (PEM, with its chain). Reloaded on change or SIGHUP without dropping connections.' },
+  tlsKeyFile: { env: 'BERTH_TLS_KEY_FILE', kind: 'string', doc: 'Its private key (PEM); both or neither.' },
+  tlsReloadIntervalSeconds: { env: 'BERTH_TLS_RELOAD_INTERVAL_SECONDS', kind: 'number', default: 1, doc: 'How often the certificate files are checked for a change (0: only on SIGHUP).' },
+  tlsSelfSigned: { env: 'BERTH_TLS_SELF_SIGNED', kind: 'boolean', default: false, doc: 'HTTPS with a self-signed certificate generated once in `<dataDir>/tls/` (`berth serve --tls-self-signed`).' },
+  metricsPublic: { env: 'BERTH_METRICS_PUBLIC', kind: 'boolean', default: false, doc: 'GET /metrics answered without credentials (else it needs an access key allowed `berth:GetMetrics`).' },
+  webhookIntervalSeconds: { env: 'BERTH_WEBHOOK_INTERVAL_SECONDS', kind: 'number', default: 5, doc: 'How often webhooks are given the new events (a recurring job).' },
+  usageSnapshotIntervalSeconds: { env: 'BERTH_USAGE_SNAPSHOT_INTERVAL_SECONDS', kind: 'number', default: 86400, doc: 'How often the registry\'s storage is recorded for the usage history (a recurring job; one snapshot a day is kept, the day\'s last). 0: never.' },
+  auditRetentionDays: { env: 'BERTH_AUDIT_RETENTION_DAYS', kind: 'number', default: 30, doc: 'Days the metadata store keeps audit records (the console\'s audit search); older ones are deleted by an hourly job. 0: kept for ever.' },
+  pullThroughTagTtlSeconds: { env: 'BERTH_PULL_THROUGH_TAG_TTL_SECONDS', kind: 'number', default: 86400, doc: 'How long a tag pulled through the cache is served before it is checked upstream again (ECR: 24 hours).' },
+  scanEligibilityDays: { env: 'BERTH_SCAN_ELIGIBILITY_DAYS', kind: 'number', default: 14, doc: "Under `ENHANCED` continuous scanning, an image not pushed or pulled for this many days is `SCAN_ELIGIBILITY_EXPIRED` and no longer rescanned (Amazon Inspector's default re-scan duration); a pull makes it eligible again. 0: for its lifetime." },
 };
 
+const SETTING_ENTRIES = Object.entries(SETTINGS) as [keyof Config, Setting][];
+const DEFAULTS = Object.fromEntries(SETTING_ENTRIES.filter(([, s]) => s.default !== undefined).map(([key, s]) => [key, s.default])) as unknown as Config;
 /** Environment variable for each setting. */
-const ENV: Record<string, keyof Config> = {
-  BERTH_LISTEN: 'listen',
-  BERTH_DATA_DIR: 'dataDir',
-  BERTH_PUBLIC_URL: 'publicUrl',
-  BERTH_REGION: 'region',
-  BERTH_ACCOUNT_ID: 'accountId',
-  BERTH_ROOT_ACCESS_KEY_ID: 'rootAccessKeyId',
-  BERTH_ROOT_SECRET_ACCESS_KEY: 'rootSecretAccessKey',
-  BERTH_SECRET_KEY: 'secretKey',
-  BERTH_SECRET_KEY_FILE: 'secretKeyFile',
-  BERTH_CREATE_ON_PUSH: 'createOnPush',
-  BERTH_LOG_LEVEL: 'logLevel',
-  BERTH_AUDIT_LOG: 'auditLog',
-  BERTH_GC_GRACE_SECONDS: 'gcGraceSeconds',
-  BERTH_UPLOAD_MAX_AGE_SECONDS: 'uploadMaxAgeSeconds',
-  BERTH_GC_INTERVAL_SECONDS: 'gcIntervalSeconds',
-  BERTH_LIFECYCLE_INTERVAL_SECONDS: 'lifecycleIntervalSeconds',
-  BERTH_DIRECT_IO: 'directIO',
-  BERTH_TEST_CLOCK: 'testClock',
-  BERTH_REFRESH_TOKEN_TTL_SECONDS: 'refreshTokenTtlSeconds',
-  BERTH_CONSOLE_SESSION_TTL_SECONDS: 'consoleSessionTtlSeconds',
-  BERTH_HEADER_TIMEOUT_SECONDS: 'headerTimeoutSeconds',
-  BERTH_IDLE_TIMEOUT_SECONDS: 'idleTimeoutSeconds',
-  BERTH_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
-  BERTH_MAX_UPLOADS_PER_PRINCIPAL: 'maxUploadsPerPrincipal',
-  BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'maxRequestsPerPrincipal',
-  BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: 'maxLoginFailuresPerMinute',
-  BERTH_DATABASE_URL: 'databaseUrl',
-  BERTH_BLOB_STORE: 'blobStore',
-  BERTH_S3_ENDPOINT: 's3Endpoint',
-  BERTH_S3_REGION: 's3Region',
-  BERTH_S3_ACCESS_KEY_ID: 's3AccessKeyId',
-  BERTH_S3_SECRET_ACCESS_KEY: 's3SecretAccessKey',
-  BERTH_BLOB_REDIRECT: 'blobRedirect',
-  BERTH_TLS_CERT_FILE: 'tlsCertFile',
-  BERTH_TLS_KEY_FILE: 'tlsKeyFile',
-  BERTH_TLS_SELF_SIGNED: 'tlsSelfSigned',
-  BERTH_METRICS_PUBLIC: 'metricsPublic',
-  BERTH_WEBHOOK_INTERVAL_SECONDS: 'webhookIntervalSeconds',
-  BERTH_USAGE_SNAPSHOT_INTERVAL_SECONDS: 'usageSnapshotIntervalSeconds',
-  BERTH_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
-  BERTH_PULL_THROUGH_TAG_TTL_SECONDS: 'pullThroughTagTtlSeconds',
-  BERTH_SCAN_ELIGIBILITY_DAYS: 'scanEligibilityDays',
-  BERTH_TLS_RELOAD_INTERVAL_SECONDS: 'tlsReloadIntervalSeconds',
-};
-
-const BOOLEAN_KEYS = new Set<keyof Config>(['createOnPush', 'directIO', 'testClock', 'blobRedirect', 'tlsSelfSigned', 'metricsPublic']);
+const ENV: Record<string, keyof Config> = Object.fromEntries(SETTING_ENTRIES.map(([key, s]) => [s.env, key]));
+const keysOf = (...kinds: SettingKind[]) => new Set(SETTING_ENTRIES.filter(([, s]) => kinds.includes(s.kind)).map(([key]) => key));
+const BOOLEAN_KEYS = keysOf('boolean');
 /** Boolean settings that may stay unset (their default depends on other settings). */
-const OPTIONAL_KEYS = new Set<keyof Config>(['blobRedirect']);
+const OPTIONAL_KEYS = new Set([...BOOLEAN_KEYS].filter((key) => SETTINGS[key as Exclude<keyof Config, 'source'>].default === undefined));
 /** Limits: each must be positive (a timeout of 0 or a limit of 0 would turn the guard off or lock everyone out). */
-const LIMIT_KEYS = new Set<keyof Config>([
-  'headerTimeoutSeconds', 'idleTimeoutSeconds', 'maxConnectionsPerAddress', 'maxUploadsPerPrincipal', 'maxRequestsPerPrincipal',
-  'maxLoginFailuresPerMinute', 'consoleSessionTtlSeconds',
-]);
-const NUMBER_KEYS = new Set<keyof Config>(['tlsReloadIntervalSeconds', 'gcGraceSeconds', 'uploadMaxAgeSeconds', 'gcIntervalSeconds', 'lifecycleIntervalSeconds', 'webhookIntervalSeconds', 'usageSnapshotIntervalSeconds', 'auditRetentionDays', 'pullThroughTagTtlSeconds', 'scanEligibilityDays', 'refreshTokenTtlSeconds', ...LIMIT_KEYS]);
+const LIMIT_KEYS = keysOf('limit');
+const NUMBER_KEYS = keysOf('number', 'limit');
 
 export class ConfigError extends Error {}
 

@@ -46,6 +46,8 @@ Usage:
   berth relocate --to-database postgres://... --to-blob-store s3://bucket/prefix
                                   copy this embedded registry (data dir: metadata, blobs, keys) to PostgreSQL + S3
                                   (resumable, digests verified, idempotent; BERTH_SECRET_KEY[_FILE], BERTH_S3_* set)
+  berth backup --to DIR           online backup of an embedded registry (SQLite snapshot, blobs, keys) into DIR,
+                                  itself a data dir: restore by serving it (incremental when DIR holds a backup)
   berth audit [--after N]         audit records kept in the database (BERTH_AUDIT_LOG=database), as JSON lines
   berth events [--after N]        the events outbox (pushes, deletes, tag changes, lifecycle expiries, scans), as
                                   JSON lines in EventBridge's shape; "id" is the sequence number to pass as --after
@@ -53,7 +55,8 @@ Usage:
   berth --help                    show this help
   berth --version                 show the version
 
-Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and environment variables, which win:
+Configuration: a JSON file (--config, $BERTH_CONFIG, or ./berth.json) and environment variables, which win
+(every setting: docs/configuration.md):
   BERTH_LISTEN                  host:port to listen on (default 127.0.0.1:5000)
   BERTH_DATA_DIR                data directory: SQLite metadata and blobs (default ./data)
   BERTH_DATABASE_URL            postgres://user:password@host:port/db: metadata in PostgreSQL rather than SQLite
@@ -100,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       after: { type: 'string' },
       'to-database': { type: 'string' },
+      to: { type: 'string' },
       'to-blob-store': { type: 'string' },
       'event-types': { type: 'string' },
       repositories: { type: 'string' },
@@ -159,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await migrateMetaStore(loadConfig(process.env, values.config)), null, 2));
     return 0;
   }
+  if (command === 'backup') return backupCommand(values.config, values.to);
   if (command === 'relocate') return relocateCommand(values.config, values['to-database'], values['to-blob-store']);
   if (command === 'audit') return audit(loadConfig(process.env, values.config), Number(values.after ?? 0));
   if (command === 'events' && (positionals[1] === undefined || positionals[1] === 'tail')) {
@@ -383,6 +388,19 @@ async function relocateCommand(configPath: string | undefined, toDatabase: strin
   });
   console.log(JSON.stringify(report, null, 2));
   return 0;
+}
+
+async function backupCommand(configPath: string | undefined, to: string | undefined): Promise<number> {
+  if (!to) throw new ConfigError('backup needs --to DIR (a directory outside the data directory)');
+  const { backup, BackupError } = await import('../storage/backup.ts');
+  try {
+    console.log(JSON.stringify(await backup(loadConfig(process.env, configPath), to), null, 2));
+    return 0;
+  } catch (e) {
+    if (!(e instanceof BackupError)) throw e;
+    console.error(`berth: ${e.message}`);
+    return 1;
+  }
 }
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);

@@ -29,6 +29,7 @@ import { WEBHOOK_JOB } from '../core/webhooks.ts';
 import { USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
 import { AUDIT_RETENTION_JOB } from './audit-table.ts';
 import { metricsHandler } from './metrics-route.ts';
+import { Readiness } from './readiness.ts';
 import { OPERATIONS } from '../ecr/operations.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 
@@ -101,10 +102,11 @@ export async function startBerth(config: Config): Promise<Berth> {
     layerParts: new LayerParts(meta), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
     loginBlockedFor: (address) => logins.blockedFor(address),
   });
-  const metrics = new Metrics({ uploadsInProgress: async () => (await meta.listUploads()).length, storage: () => space.status() });
+  const metrics = new Metrics({ uploadsInProgress: async () => (await meta.listUploads()).length, storage: () => space.status(), usage: () => meta.usage() });
   registry.uploadedBytes = (bytes) => metrics.uploaded(bytes);
   jobs.observe((kind, outcome, result) => metrics.job(kind, outcome, result));
   const metricsEndpoint = metricsHandler(stores, authorizer, metrics);
+  const readiness = new Readiness({ metadata: () => meta.getSetting('default_account_id'), blobs: () => stores.blobs.probe() }, log);
   const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme, log, now: clock.now });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -159,6 +161,12 @@ export async function startBerth(config: Config): Promise<Berth> {
       // Alive and serving reads even on a full disk (an orchestrator must not restart it for that): the storage
       // state and the audit lines dropped are told in the body.
       case 'health': return sendJson(res, 200, { status: 'ok', storage: space.status() });
+      // Ready when the metadata and blob stores answer (src/server/readiness.ts); a load balancer stops sending here while not.
+      case 'ready': {
+        const report = await readiness.report();
+        res.setHeader('Cache-Control', 'no-store');
+        return sendJson(res, report.status === 'ready' ? 200 : 503, report);
+      }
       default: sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
     }
   }

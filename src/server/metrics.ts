@@ -7,6 +7,7 @@
 // stores know (uploads in progress, storage full, audit lines dropped) is read when scraped, not kept per request.
 import type { Registry } from 'prom-client';
 import type { StorageStatus } from './storage-space.ts';
+import type { Usage } from '../storage/meta/store.ts';
 
 export const METRICS_PATH = '/metrics';
 
@@ -14,7 +15,13 @@ export interface MetricsSources {
   /** Blob uploads started and not completed or cancelled. */
   uploadsInProgress: () => Promise<number>;
   storage: () => StorageStatus;
+  /** Storage per repository (berth usage): asked at most once a minute, whatever the scrape interval. */
+  usage: () => Promise<Usage>;
 }
+
+/** Repositories named in berth_repository_storage_bytes: the largest; the rest are summed as "(other)". */
+export const STORAGE_TOP_REPOSITORIES = 20;
+const USAGE_MAX_AGE_MS = 60_000;
 
 /** The status class of an HTTP status: "2xx", "4xx", ... */
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -42,6 +49,9 @@ export class Metrics {
   private readonly jobs = new Map<string, { labels: { kind: string; outcome: string }; n: number }>();
   private gcRuns = 0;
   private gcBytes = 0;
+  private lifecycleRepositories = 0;
+  private lifecycleExpired = 0;
+  private usage?: { at: number; value: Promise<Usage> };
   private registry?: Promise<Registry>;
   private readonly sources: MetricsSources;
 
@@ -72,6 +82,27 @@ export class Metrics {
       this.gcRuns++;
       this.gcBytes += (gc.bytesDeleted ?? 0) + (gc.orphanBytesDeleted ?? 0) + (gc.uploadBytesDeleted ?? 0);
     }
+    const lifecycle = result as { results?: { expired?: unknown[] }[] } | undefined;
+    if (kind === 'lifecycle' && outcome === 'succeeded' && Array.isArray(lifecycle?.results)) {
+      this.lifecycleRepositories += lifecycle.results.length;
+      this.lifecycleExpired += lifecycle.results.reduce((n, r) => n + (r.expired?.length ?? 0), 0);
+    }
+  }
+
+  /** The storage figures, asked of the store at most once a minute (a failed ask is not kept). */
+  private currentUsage(): Promise<Usage> {
+    if (!this.usage || Date.now() - this.usage.at > USAGE_MAX_AGE_MS) this.usage = { at: Date.now(), value: this.sources.usage() };
+    const value = this.usage.value;
+    value.catch(() => { if (this.usage?.value === value) this.usage = undefined; });
+    return value;
+  }
+
+  /** The largest repositories by bytes, each a sample; the others summed as repository="(other)". */
+  private async repositoryStorage(): Promise<Sample[]> {
+    const sorted = [...(await this.currentUsage()).repositories].sort((a, b) => b.bytes - a.bytes);
+    const samples: Sample[] = sorted.slice(0, STORAGE_TOP_REPOSITORIES).map((r) => ({ labels: { account: r.accountId, repository: r.name }, value: r.bytes }));
+    if (sorted.length > STORAGE_TOP_REPOSITORIES) samples.push({ labels: { account: '', repository: '(other)' }, value: sorted.slice(STORAGE_TOP_REPOSITORIES).reduce((n, r) => n + r.bytes, 0) });
+    return samples;
   }
 
   async text(): Promise<{ contentType: string; body: string }> {
@@ -97,6 +128,13 @@ export class Metrics {
       plainMetric('berth_storage_full', '1 while the data directory is full (writes refused, reads served)', 'gauge', () => [{ labels: {}, value: storage().full ? 1 : 0 }]),
       plainMetric('berth_audit_lines_dropped', 'Audit log lines that could not be written (full disk) since the server started', 'gauge',
         () => [{ labels: {}, value: storage().droppedAuditLines }]),
+      plainMetric('berth_lifecycle_repositories_evaluated_total', 'Repositories whose lifecycle policy this node evaluated', 'counter', () => [{ labels: {}, value: this.lifecycleRepositories }]),
+      plainMetric('berth_lifecycle_images_expired_total', 'Images expired by lifecycle policies on this node', 'counter', () => [{ labels: {}, value: this.lifecycleExpired }]),
+      plainMetric('berth_repository_storage_bytes',
+        `Bytes referenced by each repository's images (shared layers counted in each): the ${STORAGE_TOP_REPOSITORIES} largest, the others summed as repository="(other)"; refreshed at most once a minute`,
+        'gauge', () => this.repositoryStorage()),
+      plainMetric('berth_storage_bytes', 'Bytes of every verified blob the registry stores, each once (referenced or not); refreshed at most once a minute', 'gauge',
+        async () => [{ labels: {}, value: (await this.currentUsage()).storedBytes }]),
     ];
     for (const metric of metrics) registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
     return registry;

@@ -2,7 +2,7 @@
 // (src/oci/routes.ts), the ECR operations (src/ecr/operations.ts), the admin actions (src/admin/actions.ts) and the
 // console's pages (src/console/routes.ts) each declare their action(s) and resource, and each adapter's dispatcher decides before any handler runs. The
 // few routes that need no decision are marked public here and in the OCI table (DESIGN.md: the `/v2/`
-// challenge, the token endpoint, `/healthz`, `/metrics` when configured public, the console's sign-in page and static assets), never by omission. test/integration/route-authz.test.ts walks
+// challenge, the token endpoint, `/healthz`, `/readyz`, `/metrics` when configured public, the console's sign-in page and static assets), never by omission. test/integration/route-authz.test.ts walks
 // this table.
 import { ADMIN_ACTIONS, type AdminAction } from '../admin/actions.ts';
 import { ADMIN_PREFIX } from '../admin/api.ts';
@@ -15,7 +15,7 @@ import { METRICS_PATH } from './metrics.ts';
 import { METRICS_ACCESS } from './metrics-route.ts';
 
 /** Where a request goes: an adapter that decides per route, or a public endpoint. */
-export type Endpoint = 'oci' | 'ecr' | 'admin' | 'console' | 'token' | 'health' | 'metrics';
+export type Endpoint = 'oci' | 'ecr' | 'admin' | 'console' | 'token' | 'health' | 'ready' | 'metrics';
 
 export interface EndpointRoute {
   endpoint: Endpoint;
@@ -31,6 +31,7 @@ export const ENDPOINTS: EndpointRoute[] = [
   { endpoint: 'console', access: 'table', matches: (_m, p) => p === CONSOLE_PREFIX || p.startsWith(`${CONSOLE_PREFIX}/`) },
   { endpoint: 'token', access: 'public', matches: (_m, p) => p === TOKEN_PATH },
   { endpoint: 'health', access: 'public', matches: (_m, p) => p === '/healthz' },
+  { endpoint: 'ready', access: 'public', matches: (_m, p) => p === '/readyz' },
   // Public only when BERTH_METRICS_PUBLIC=true; else berth:GetMetrics on the registry (src/server/metrics-route.ts).
   { endpoint: 'metrics', access: 'table', matches: (_m, p) => p === METRICS_PATH },
 ];
@@ -60,6 +61,7 @@ export function routeTable(): RouteTable {
     admin: Object.entries(ADMIN_ACTIONS),
     console: CONSOLE_ROUTES,
     metrics: { method: 'GET', path: METRICS_PATH, access: METRICS_ACCESS },
-    public: [{ endpoint: 'token', method: 'GET', path: TOKEN_PATH }, { endpoint: 'health', method: 'GET', path: '/healthz' }],
+    public: [{ endpoint: 'token', method: 'GET', path: TOKEN_PATH }, { endpoint: 'health', method: 'GET', path: '/healthz' },
+      { endpoint: 'ready', method: 'GET', path: '/readyz' }],
   };
 }

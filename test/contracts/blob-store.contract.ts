@@ -79,6 +79,11 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       await storage?.cleanup();
     });
 
+    test('probe resolves on a store that answers (what /readyz asks)', async () => {
+      await a.probe();
+      await b.probe();
+    });
+
     test('stat of a blob never stored is undefined; so is the size of an upload never created', async () => {
       assert.equal(await a.stat(sha256(randomBytes(16))), undefined);
       assert.equal(await a.uploadSize(randomUUID()), undefined);

@@ -2,7 +2,7 @@
 // machine's apt sources name, packed as one tar layer (what `docker import` takes). As Debian's own images do, the
 // downloaded .deb files and apt's package lists are left out (~50 MB compressed, ~88 packages).
 // A developer's second run the same day reuses the tarball from a temp directory keyed by the date; CI (CI set)
-// always builds it fresh. A failure of debootstrap (an unreachable mirror, say) is a loud error with its log.
+// always builds it fresh, unless the caller only needs a base image (reuseInCi). A failure of debootstrap (an unreachable mirror, say) is a loud error with its log.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,10 +48,11 @@ export function debianMirror(): string {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** The bookworm minbase root filesystem as a tar file: cached per day for a developer, built fresh in CI. */
-export async function debianBookwormRootfs(): Promise<DebianRootfs> {
+/** The bookworm minbase root filesystem as a tar file: cached per day for a developer, built fresh in CI unless
+ * `reuseInCi` (a base image to build on, where the test is not about debootstrap: the day's cache serves in CI too). */
+export async function debianBookwormRootfs(options: { reuseInCi?: boolean } = {}): Promise<DebianRootfs> {
   const mirror = debianMirror();
-  const inCi = Boolean(process.env.CI);
+  const inCi = Boolean(process.env.CI) && !options.reuseInCi;
   const cacheDir = join(tmpdir(), `berth-debootstrap-bookworm-minbase-${today()}`);
   const cached = join(cacheDir, 'rootfs.tar');
   if (!inCi && existsSync(cached)) return { tarPath: cached, mirror, built: false, cleanup: () => {} };

@@ -17,6 +17,9 @@ export interface Postgres {
   createDatabase(name: string): Promise<string>;
   /** Drops a database (closing what is still connected to it). */
   dropDatabase(name: string): Promise<void>;
+  /** Stops the server and keeps its data (an outage); `resume` starts it again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -66,6 +69,12 @@ export async function startPostgres(): Promise<Postgres> {
     },
     async dropDatabase(name) {
       await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+    async pause() {
+      await run(['stop', dir]);
+    },
+    async resume() {
+      await run(['start', dir]);
     },
     async stop() {
       try {

@@ -88,7 +88,7 @@ test('the table marks every route: public ones by name, the rest with actions', 
   for (const [name, a] of table.admin) {
     assert.ok(a.access.actions.length > 0 && a.access.actions.every((x) => /^(iam|berth):[A-Za-z]+$/.test(x)), `admin ${name} declares iam: or berth: actions`);
   }
-  assert.deepEqual(table.public.map((p) => p.path).sort(), ['/_berth/token', '/healthz']);
+  assert.deepEqual(table.public.map((p) => p.path).sort(), ['/_berth/token', '/healthz', '/readyz']);
   assert.deepEqual(table.metrics.access.actions, ['berth:GetMetrics']);
   // The documented list names every route and admin action with its actions.
   const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');

@@ -3,7 +3,8 @@
 //   uploads/<id>/data                         upload sessions in progress
 // A blob appears under blobs/ only by rename of an fsynced upload file, followed by an fsync of the directory,
 // so a reader never sees a partial blob and an acknowledged blob survives kill -9 and power loss.
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { dirname, join } from 'node:path';
@@ -65,6 +66,11 @@ export class FilesystemBlobStore implements CollectableBlobStore {
 
   async stat(digest: string): Promise<number | undefined> {
     return sizeOf(this.blobPath(digest));
+  }
+
+  /** The blob and upload directories are there, readable and writable (an unmounted volume is not). */
+  async probe(): Promise<void> {
+    for (const dir of ['blobs', 'uploads']) await access(join(this.root, dir), constants.R_OK | constants.W_OK | constants.X_OK);
   }
 
   async read(digest: string): Promise<Readable> {
@@ -245,7 +251,8 @@ async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> |
   }
 }
 
-async function sizeOf(path: string): Promise<number | undefined> {
+/** A file's size, or undefined when there is none. */
+export async function sizeOf(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
   } catch (e) {
@@ -255,7 +262,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 }
 
 /** fsync of a file or a directory (a directory's entries: creations and renames in it). */
-async function fsyncPath(path: string): Promise<void> {
+export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();

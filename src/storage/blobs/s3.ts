@@ -86,6 +86,11 @@ export class S3BlobStore implements CollectableBlobStore {
     }
   }
 
+  /** The bucket answers (HeadBucket, as at start). */
+  async probe(): Promise<void> {
+    await this.init();
+  }
+
   close(): void {
     this.client.destroy();
   }

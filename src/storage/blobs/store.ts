@@ -21,6 +21,8 @@ export interface BlobStore {
   delete(digest: string): Promise<void>;
   /** A URL that reads the blob straight from the store for `ttlSeconds`, for stores that have them (S3). */
   presignedUrl?(digest: string, ttlSeconds: number): Promise<string>;
+  /** Resolves when the store answers a cheap request (the readiness check asks it); rejects with why it does not. */
+  probe(): Promise<void>;
 
   createUpload(id: string): Promise<void>;
   /** Bytes an upload holds, or undefined when there is no such upload. */
