@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Removes from node_modules/ what only development needs (the packages package-lock.json marks "dev": the
-// compiler, the linter, the test clients), and the Node.js binary of the `node` package if still there (the image
-// runs it from /usr/local/bin). Run by the Dockerfile's build stage after compiling, so that the image holds only what `berth` runs on,
+// compiler, the linter, the test clients), and the whole `node` package (the image runs its binary from
+// /usr/local/bin; npm's clean install also keeps a second copy under node_modules/node/node_modules/). Run by the Dockerfile's build stage after compiling, so that the image holds only what `berth` runs on,
 // without reaching a registry.
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,5 +16,5 @@ for (const [path, entry] of Object.entries(lock.packages ?? {})) {
     removed++;
   }
 }
-for (const path of ['node_modules/.bin', 'node_modules/node/bin', 'node_modules/.package-lock.json']) rmSync(join(root, path), { recursive: true, force: true });
+for (const path of ['node_modules/.bin', 'node_modules/node', 'node_modules/.package-lock.json']) rmSync(join(root, path), { recursive: true, force: true });
 console.log(`removed ${removed} development packages`);
