@@ -37,7 +37,7 @@ export interface AdminArgs {
   url?: string;
   eventTypes?: string[];
   repositories?: string[];
-  /** delete-webhook */
+  /** update-webhook, delete-webhook */
   webhookId?: string;
   /** audit-search: text the record contains, a time range (ISO 8601), the id the page goes on before, how many. */
   contains?: string;
@@ -56,7 +56,7 @@ export interface AdminArgs {
   password?: string;
   /** create-signing-profile, export-signing-certificate: the profile's name. */
   name?: string;
-  /** create-user: what manages the user ("apply" for `berth apply`, whose --prune may delete it later). */
+  /** create-user, put-webhook: what manages it ("apply" for `berth apply`, whose --prune may delete it later). */
   managedBy?: string;
   /** put-secret, delete-secret: the secret's value (JSON); its name is `name` (`ecr-pullthroughcache/...`). */
   secretString?: string;
@@ -235,6 +235,11 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:PutWebhook'], resource: 'registry' },
     summary: 'add a webhook (--url, optional --event-types "ECR Image Action,ECR Image Scan", --repositories "app,team/*"); prints its secret once',
     run: ({ webhooks }, a, acct) => webhooks.create(a.account ?? acct, a),
+  },
+  'update-webhook': {
+    access: { actions: ['berth:PutWebhook'], resource: 'registry' },
+    summary: "change a webhook's filters (--webhook-id, --event-types, --repositories: each given replaces the webhook's); its secret and delivery cursor are kept",
+    run: ({ webhooks }, a, acct) => webhooks.update(a.account ?? acct, a.webhookId, a),
   },
   'list-webhooks': {
     access: { actions: ['berth:ListWebhooks'], resource: 'registry' },

@@ -1,7 +1,7 @@
 // `berth apply -f <file> [--dry-run] [--prune] [--force-delete-images]`: reads and checks the whole file first
 // (YAML, schema, names given twice: every problem at its line), reads what the registry holds, prints the plan,
-// and, unless it is a dry run, makes the changes in order: repositories, registry settings, users, then what
-// --prune deletes. Nothing is changed when the file has a problem or asks for what ECR cannot change.
+// and, unless it is a dry run, makes the changes in order: repositories, registry settings, users, webhooks, then
+// what --prune deletes (a new webhook's secret is printed when it is created, the one time it is shown). Nothing is changed when the file has a problem or asks for what ECR cannot change.
 import { currentState } from './current.ts';
 import { desiredState, type Desired } from './desired.ts';
 import { readRegistryFile, RegistryFileError, type RegistryFile } from './file.ts';
@@ -40,7 +40,10 @@ export async function applyFile(loaded: { file: RegistryFile; desired: Desired }
   let made = 0;
   for (const change of changes) {
     try {
-      for (const step of change.steps) await api[step.api](step.operation, step.input);
+      for (const step of change.steps) {
+        const answer = await api[step.api](step.operation, step.input);
+        if (step.reveal) print(step.reveal(answer));
+      }
     } catch (e) {
       const where = change.path ? `${file.name}:${file.locate(change.path).line}: ` : '';
       throw new ApplyError(`${where}${change.resource} ${change.name}: ${(e as Error).message}\n(stopped after ${made} of ${changes.length} changes; apply again once it is fixed)`, { cause: e });

@@ -2,9 +2,9 @@
 // the repositories and users the file names, the registry settings it gives, and, for --prune, what an earlier
 // apply created that the file no longer names. A section the file leaves out (`repositories:`, `users:`) is not
 // read at all: the file does not manage it (and a registry without Berth's admin API, Amazon ECR, is never asked
-// about users unless the file has some).
+// about users or webhooks unless the file has some).
 import type { Repository as WireRepository, ScanningRepositoryFilter } from '@aws-sdk/client-ecr';
-import { MANAGED_TAG, MANAGED_USER, type Desired, type JsonObject, type RegistrySettings, type RepositorySettings, type UserSettings } from './desired.ts';
+import { MANAGED_TAG, MANAGED_USER, type Desired, type JsonObject, type RegistrySettings, type RepositorySettings, type UserSettings, type WebhookSettings } from './desired.ts';
 import { mapLimit, unlessAbsent, type RegistryApi } from './registry-api.ts';
 
 export interface CurrentRepository { arn: string; settings: RepositorySettings }
@@ -16,15 +16,20 @@ export interface Current {
   strayRepositories: { name: string; hasImages: boolean }[];
   users: Map<string, { managedBy: string | null; settings: UserSettings }>;
   strayUsers: string[];
+  /** The webhooks the file names that exist, by URL (the first, when the registry has several with one URL). */
+  webhooks: Map<string, { id: string; settings: WebhookSettings }>;
+  /** With --prune: webhooks apply created whose URL the file no longer names. */
+  strayWebhooks: { id: string; url: string }[];
   registry: RegistrySettings;
 }
 
 const PARALLEL = 8;
 
 export async function currentState(api: RegistryApi, desired: Desired, prune: boolean): Promise<Current> {
-  const current: Current = { repositories: new Map(), strayRepositories: [], users: new Map(), strayUsers: [], registry: {} };
+  const current: Current = { repositories: new Map(), strayRepositories: [], users: new Map(), strayUsers: [], webhooks: new Map(), strayWebhooks: [], registry: {} };
   if (desired.sections.repositories) await readRepositories(api, desired, prune, current);
   if (desired.sections.users) await readUsers(api, desired, prune, current);
+  if (desired.sections.webhooks) await readWebhooks(api, desired, prune, current);
   if (Object.hasOwn(desired.registry, 'policy')) {
     const answer = await unlessAbsent(api.ecr<{ policyText?: string }>('GetRegistryPolicy', {}), 'RegistryPolicyNotFoundException', undefined);
     current.registry.policy = answer?.policyText ? JSON.parse(answer.policyText) as JsonObject : null;
@@ -93,4 +98,12 @@ async function readUsers(api: RegistryApi, desired: Desired, prune: boolean, cur
     current.users.set(u.name, { managedBy: u.managedBy ?? null, settings: { policies: Object.fromEntries(policies[i].policies.map((p) => [p.name, p.document])) } });
   }
   if (prune) current.strayUsers = users.filter((u) => !desired.users.has(u.name) && u.managedBy === MANAGED_USER).map((u) => u.name);
+}
+
+async function readWebhooks(api: RegistryApi, desired: Desired, prune: boolean, current: Current): Promise<void> {
+  const { webhooks } = await api.admin<{ webhooks: { id: string; url: string; eventTypes: string[]; repositories: string[]; managedBy?: string | null }[] }>('list-webhooks', {});
+  for (const w of webhooks) {
+    if (desired.webhooks.has(w.url) && !current.webhooks.has(w.url)) current.webhooks.set(w.url, { id: w.id, settings: { eventTypes: w.eventTypes, repositories: w.repositories } });
+  }
+  if (prune) current.strayWebhooks = webhooks.filter((w) => !desired.webhooks.has(w.url) && w.managedBy === MANAGED_USER).map((w) => ({ id: w.id, url: w.url }));
 }

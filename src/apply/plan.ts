@@ -3,15 +3,15 @@
 import type { Current, CurrentRepository } from './current.ts';
 import { diffJson, sameJson, type FieldChange } from './diff.ts';
 import {
-  MANAGED_TAG, MANAGED_USER, type Desired, type Json, type RegistrySettings, type RepositorySettings, type UserSettings,
+  MANAGED_TAG, MANAGED_USER, type Desired, type Json, type RegistrySettings, type RepositorySettings, type UserSettings, type WebhookSettings,
 } from './desired.ts';
 import type { Path } from './file.ts';
 
-/** One call: an ECR operation or a Berth admin action, with its input. */
-export interface Step { api: 'ecr' | 'admin'; operation: string; input: Record<string, unknown> }
+/** One call: an ECR operation or a Berth admin action, with its input; `reveal`: a line to print from its answer. */
+export interface Step { api: 'ecr' | 'admin'; operation: string; input: Record<string, unknown>; reveal?: (answer: Record<string, unknown>) => string }
 
 export interface Change {
-  resource: 'repository' | 'user' | 'registry';
+  resource: 'repository' | 'user' | 'webhook' | 'registry';
   name: string;
   /** `kept`: --prune would delete it, but it holds images and --force-delete-images was not given. */
   action: 'create' | 'update' | 'delete' | 'kept';
@@ -45,6 +45,11 @@ export function plan(desired: Desired, current: Current, options: PlanOptions): 
     const change = existing ? updateUser(name, settings, existing.settings, path) : createUser(name, settings, path);
     if (change) changes.push(change);
   }
+  for (const [url, { settings, path }] of desired.webhooks) {
+    const existing = current.webhooks.get(url);
+    const change = existing ? updateWebhook(url, settings, existing, path) : createWebhook(url, settings, path);
+    if (change) changes.push(change);
+  }
   if (options.prune) {
     for (const stray of current.strayRepositories) {
       if (stray.hasImages && !options.forceDeleteImages) {
@@ -59,6 +64,9 @@ export function plan(desired: Desired, current: Current, options: PlanOptions): 
     }
     for (const name of current.strayUsers) {
       changes.push({ resource: 'user', name, action: 'delete', fields: [], steps: [admin('delete-user', { user: name })] });
+    }
+    for (const { id, url } of current.strayWebhooks) {
+      changes.push({ resource: 'webhook', name: url, action: 'delete', fields: [], steps: [admin('delete-webhook', { webhookId: id })] });
     }
   }
   return { changes, conflicts };
@@ -164,4 +172,21 @@ function updateUser(name: string, s: UserSettings, now: UserSettings, path: Path
     if (!Object.hasOwn(s.policies, policyName)) steps.push(admin('delete-user-policy', { user: name, policyName }));
   }
   return { resource: 'user', name, action: 'update', fields, steps, path };
+}
+
+function createWebhook(url: string, s: WebhookSettings, path: Path): Change {
+  const step: Step = {
+    ...admin('put-webhook', { url, eventTypes: s.eventTypes, repositories: s.repositories, managedBy: MANAGED_USER }),
+    // As put-webhook shows it: once, now; the registry keeps it encrypted and never shows it again.
+    reveal: (answer) => `secret of webhook ${url} (shown once, keep it now: it signs the deliveries): ${String(answer.secret)}`,
+  };
+  return { resource: 'webhook', name: url, action: 'create', fields: added({ eventTypes: [], repositories: [] }, s), steps: [step], path };
+}
+
+function updateWebhook(url: string, s: WebhookSettings, now: { id: string; settings: WebhookSettings }, path: Path): Change | undefined {
+  const fields = diffJson(now.settings as unknown as Json, s as unknown as Json);
+  if (fields.length === 0) return undefined;
+  // update-webhook keeps the webhook's secret and where its delivery stands.
+  const steps = [admin('update-webhook', { webhookId: now.id, eventTypes: s.eventTypes, repositories: s.repositories })];
+  return { resource: 'webhook', name: url, action: 'update', fields, steps, path };
 }

@@ -24,12 +24,21 @@ export interface WebhookView {
   deliveredThrough: number;
   failures: number;
   lastError: string | null;
+  /** What manages it ("apply": `berth apply`, whose --prune may delete it), null for none. */
+  managedBy: string | null;
 }
 
 const view = (w: WebhookRow): WebhookView => ({
   id: w.id, url: w.url, eventTypes: w.eventTypes, repositories: w.repositories, createdAt: new Date(w.createdAt).toISOString(),
-  deliveredThrough: w.cursor, failures: w.failures, lastError: w.lastError,
+  deliveredThrough: w.cursor, failures: w.failures, lastError: w.lastError, managedBy: w.managedBy,
 });
+
+/** A filter list (event types, repositories): up to 20 strings; undefined when not given. */
+function filterList(v: unknown, what: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length > 20 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 256)) throw new WebhookError(`${what} must be a list of up to 20 strings`);
+  return v as string[];
+}
 
 export function signature(secret: string, id: string, timestamp: string, body: string): string {
   const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
@@ -54,20 +63,27 @@ export class Webhooks {
   }
 
   /** A new webhook and its secret (shown once, as an access key's). */
-  async create(accountId: string, args: { url?: string; eventTypes?: unknown; repositories?: unknown }): Promise<WebhookView & { secret: string }> {
+  /** A new webhook and its secret (shown once, as an access key's). `managedBy`: "apply" for `berth apply`'s. */
+  async create(accountId: string, args: { url?: string; eventTypes?: unknown; repositories?: unknown; managedBy?: unknown }): Promise<WebhookView & { secret: string }> {
     const url = URL.parse(args.url ?? '');
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new WebhookError('url must be an http:// or https:// URL');
-    const list = (v: unknown, what: string): string[] => {
-      if (v === undefined) return [];
-      if (!Array.isArray(v) || v.length > 20 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 256)) throw new WebhookError(`${what} must be a list of up to 20 strings`);
-      return v as string[];
-    };
+    const { managedBy } = args;
+    if (managedBy !== undefined && (typeof managedBy !== 'string' || managedBy.length < 1 || managedBy.length > 64)) throw new WebhookError('managedBy is 1 to 64 characters');
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     const row = await this.meta.createWebhook({
-      id: randomUUID(), accountId, url: url.href, eventTypes: list(args.eventTypes, 'eventTypes'), repositories: list(args.repositories, 'repositories'),
-      secretCiphertext: this.box.encrypt(secret), createdAt: this.now(),
+      id: randomUUID(), accountId, url: url.href, eventTypes: filterList(args.eventTypes, 'eventTypes') ?? [], repositories: filterList(args.repositories, 'repositories') ?? [],
+      secretCiphertext: this.box.encrypt(secret), createdAt: this.now(), managedBy: managedBy ?? null,
     });
     return { ...view(row), secret };
+  }
+
+  /** Changes the filters given (the others, the secret and the delivery cursor are kept). */
+  async update(accountId: string, id: string | undefined, args: { eventTypes?: unknown; repositories?: unknown }): Promise<WebhookView> {
+    const filters = { eventTypes: filterList(args.eventTypes, 'eventTypes'), repositories: filterList(args.repositories, 'repositories') };
+    if (!id || !(await this.meta.updateWebhookFilters(accountId, id, filters))) throw new WebhookError(`no webhook "${id ?? ''}" in account ${accountId}`);
+    const row = (await this.meta.listWebhooks(accountId)).find((w) => w.id === id);
+    if (!row) throw new WebhookError(`no webhook "${id}" in account ${accountId}`);
+    return view(row);
   }
 
   async list(accountId: string): Promise<WebhookView[]> {

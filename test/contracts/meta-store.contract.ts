@@ -492,7 +492,7 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.putManifest(manifest(repo.id, 'one'), 'v1', 1, false, undefined, event);
         const [before] = await store.listEvents(0, 10);
         const w = await store.createWebhook({ id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3 });
-        assert.deepEqual(w, { id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, cursor: before.seq, failures: 0, nextAttemptAt: 0, lastError: null });
+        assert.deepEqual(w, { id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, cursor: before.seq, failures: 0, nextAttemptAt: 0, lastError: null, managedBy: null });
         const other = await db.open();
         await other.createWebhook({ id: 'w2', accountId: OTHER_ACCOUNT, url: 'http://127.0.0.1:2/', eventTypes: [], repositories: [], secretCiphertext: 'd', createdAt: 4 });
         assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w1', 'w2']);
@@ -502,6 +502,20 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.deleteWebhook(OTHER_ACCOUNT, 'w1'), false, "another account's webhook");
         assert.equal(await store.deleteWebhook(ACCOUNT, 'w1'), true);
         assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w2']);
+      });
+
+      it("a webhook's filters are changed in place (secret, cursor and backoff kept); a manager is kept", async (store, db) => {
+        const w = await store.createWebhook({ id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, managedBy: 'apply' });
+        assert.equal(w.managedBy, 'apply');
+        const other = await db.open();
+        await other.updateWebhookDelivery('w1', { cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' });
+        assert.equal(await other.updateWebhookFilters(ACCOUNT, 'w1', { eventTypes: ['ECR Image Scan', 'ECR Image Action'], repositories: [] }), true);
+        assert.deepEqual(await store.listWebhooks(ACCOUNT), [{ ...w, eventTypes: ['ECR Image Scan', 'ECR Image Action'], repositories: [], cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' }]);
+        assert.equal(await store.updateWebhookFilters(ACCOUNT, 'w1', { repositories: ['b'] }), true, 'a filter not given is kept');
+        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => [x.eventTypes, x.repositories]), [[['ECR Image Scan', 'ECR Image Action'], ['b']]]);
+        assert.equal(await store.updateWebhookFilters(OTHER_ACCOUNT, 'w1', { repositories: [] }), false, "another account's webhook");
+        assert.equal(await store.updateWebhookFilters(ACCOUNT, 'nope', { repositories: [] }), false);
+        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => x.repositories), [['b']]);
       });
 
       it('audit records from two nodes are kept in the order appended, in pages that join up', async (store, db) => {

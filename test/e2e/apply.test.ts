@@ -3,7 +3,8 @@
 // (the training user may pull from a training repository and nothing more); applies it again (no changes); changes
 // the file and checks that --dry-run shows exactly that change and changes nothing, then applies it; prunes what
 // the file no longer names but not a repository made by hand, nor one holding images without
-// --force-delete-images; and points at the line of a schema error, a YAML syntax error and a refused change.
+// --force-delete-images; and points at the line of a schema error, a YAML syntax error and a refused change. Webhooks:
+// created (their secret printed once), updated in place (same id), pruned, a URL named twice refused at its line.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -232,6 +233,75 @@ describe('berth apply', () => {
     assert.equal(r.code, 1, describeResult(r));
     assert.match(r.stderr, new RegExp(`^berth apply: ${literal(file())}:3: repository acme-kms/secret: CreateRepository: KmsException: `));
     assert.match(r.stderr, /stopped after 0 of 1 changes/);
+  });
+
+  it('webhooks: created with their secret shown once, left alone when unchanged, updated in place, pruned; a URL named twice is refused at its line', async () => {
+    const hooks = async () => new Map<string, any>((await api('list-webhooks', {})).webhooks.map((w: any) => [w.url, w]));
+    const [a, b, hand] = ['a', 'b', 'hand'].map((n) => `http://127.0.0.1:9/hooks/${n}`);
+    await api('put-webhook', { url: hand });
+    // Only a webhooks: section: the repositories and users of the tests above are not managed by this file.
+    const text = `version: 1\nwebhooks:\n  - url: ${a}\n    eventTypes: [ECR Image Action]\n    repositories: ["app/*"]\n  - url: ${b}\n`;
+    write(text);
+    assert.deepEqual(await ok(['-f', file(), '--dry-run', '--prune']), [
+      `+ webhook ${a}`,
+      '    + eventTypes: ["ECR Image Action"]',
+      '    + repositories: ["app/*"]',
+      `+ webhook ${b}`,
+      'dry run: 2 to create, 0 to update, 0 to delete (nothing was changed)',
+    ]);
+    assert.deepEqual([...(await hooks()).keys()], [hand], 'the dry run created nothing');
+
+    const out = await ok(['-f', file()]);
+    const secrets = out.filter((l) => l.startsWith('secret of webhook '));
+    assert.equal(secrets.length, 2, out.join('\n'));
+    assert.match(secrets[0], new RegExp(`^secret of webhook ${literal(a)} \\(shown once, keep it now: it signs the deliveries\\): whsec_[A-Za-z0-9+/]{32}$`));
+    assert.equal(out.at(-1), 'applied: 2 created, 0 updated, 0 deleted');
+    let now = await hooks();
+    assert.deepEqual([...now.values()].map((w) => [w.url, w.eventTypes, w.repositories, w.managedBy]), [
+      [hand, [], [], null], [a, ['ECR Image Action'], ['app/*'], 'apply'], [b, [], [], 'apply'],
+    ]);
+    assert.ok(!JSON.stringify([...now.values()]).includes('whsec_'), 'list-webhooks never shows a secret');
+    const id = now.get(a).id;
+
+    // Again: no changes (and no new secret); on the data directory too.
+    assert.deepEqual(await ok(['-f', file()]), [`no changes: the registry holds what ${file()} says`]);
+    assert.deepEqual(await ok(['-f', file()], 'data-dir'), [`no changes: the registry holds what ${file()} says`]);
+
+    // New filters: the same webhook (id, so its secret and cursor) with them.
+    write(edit(text, '    eventTypes: [ECR Image Action]\n    repositories: ["app/*"]\n', '    eventTypes: [ECR Image Scan, ECR Image Action]\n'));
+    const update = [
+      `~ webhook ${a}`,
+      '    ~ eventTypes: ["ECR Image Action"] -> ["ECR Image Scan","ECR Image Action"]',
+      '    ~ repositories: ["app/*"] -> []',
+    ];
+    assert.deepEqual(await ok(['-f', file(), '--dry-run']), [...update, 'dry run: 0 to create, 1 to update, 0 to delete (nothing was changed)']);
+    assert.deepEqual(await ok(['-f', file()]), [...update, 'applied: 0 created, 1 updated, 0 deleted']);
+    now = await hooks();
+    assert.equal(now.get(a).id, id, 'the same webhook: its secret and delivery cursor are kept');
+    assert.deepEqual([now.get(a).eventTypes, now.get(a).repositories], [['ECR Image Scan', 'ECR Image Action'], []]);
+    assert.deepEqual(await ok(['-f', file()]), [`no changes: the registry holds what ${file()} says`]);
+
+    // b leaves the file: kept without --prune; with it, deleted; the webhook made by hand never is.
+    write(`version: 1\nwebhooks:\n  - url: ${a}\n    eventTypes: [ECR Image Scan, ECR Image Action]\n`);
+    assert.deepEqual(await ok(['-f', file()]), [`no changes: the registry holds what ${file()} says`]);
+    assert.deepEqual(await ok(['-f', file(), '--prune', '--dry-run']), [`- webhook ${b}`, 'dry run: 0 to create, 0 to update, 1 to delete (nothing was changed)']);
+    assert.equal((await hooks()).size, 3);
+    assert.deepEqual(await ok(['-f', file(), '--prune']), [`- webhook ${b}`, 'applied: 0 created, 0 updated, 1 deleted']);
+    assert.deepEqual([...(await hooks()).keys()], [hand, a]);
+    assert.deepEqual(await ok(['-f', file(), '--prune']), [`no changes: the registry holds what ${file()} says`]);
+
+    // A URL named twice (as the registry writes it: the scheme's case does not matter), and one that is not http(s).
+    write(`version: 1\nwebhooks:\n  - url: ${a}\n  - url: ftp://127.0.0.1/x\n  - url: ${a.replace('http:', 'HTTP:')}\n`);
+    const r = await apply(['-f', file()]);
+    assert.equal(r.code, 1, describeResult(r));
+    assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+      `${file()}:4:10: webhooks[1].url: "ftp://127.0.0.1/x" is not valid: an http:// or https:// URL, where events are delivered: what identifies the webhook`,
+    ]);
+    write(`version: 1\nwebhooks:\n  - url: ${a}\n  - url: ${b}\n  - url: ${a.replace('http:', 'HTTP:')}\n    eventTypes: [ECR Image Scan]\n`);
+    const twice = await apply(['-f', file()]);
+    assert.equal(twice.code, 1, describeResult(twice));
+    assert.equal(twice.stderr, `${file()}:5:10: webhook ${a.replace('http:', 'HTTP:')} is named twice (first at line 3)\n`);
+    assert.deepEqual([...(await hooks()).keys()], [hand, a], 'nothing changed');
   });
 });
 

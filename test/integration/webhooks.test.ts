@@ -1,7 +1,8 @@
 // Webhooks over real HTTP: added, listed and deleted through the admin API (berth:PutWebhook, ...), delivered by
 // the webhook job from the events outbox to a receiver on 127.0.0.1 as CloudEvents 1.0 (binary mode) signed as
 // Standard Webhooks says; a receiver that fails is retried and then gets the event (at-least-once, same id);
-// filters leave out what they do not name; a user without the action is refused.
+// filters leave out what they do not name; update-webhook changes the filters and keeps the secret and cursor; a
+// user without the action is refused.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -91,6 +92,25 @@ test('a push is delivered signed to a webhook, retried while the receiver fails;
   const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(signed).digest('base64');
   assert.equal(ok.headers['webhook-signature'], `v1,${expected}`);
   assert.ok(Math.abs(Number(ok.headers['webhook-timestamp']) - Date.now() / 1000) < 300);
+
+  // update-webhook changes the filters of the same webhook: its secret and delivery cursor are kept (the push to
+  // other/app before is not delivered now that its repository is let through; the next one is, signed as before).
+  assert.equal((await admin('update-webhook', { webhookId: id, repositories: ['other/*'] }, dev)).status, 403);
+  assert.equal((await admin('update-webhook', { webhookId: 'nope', repositories: [] })).status, 400);
+  assert.equal((await admin('update-webhook', { webhookId: id, repositories: 'other/*' })).status, 400);
+  const updated = await admin('update-webhook', { webhookId: id, repositories: ['other/*'] });
+  assert.equal(updated.status, 200, JSON.stringify(updated.body));
+  assert.deepEqual([updated.body.id, updated.body.eventTypes, updated.body.repositories, updated.body.secret], [id, ['ECR Image Action'], ['other/*'], undefined]);
+  const before = received.length;
+  const m2 = await push('other/app', 'v2');
+  for (let i = 0; i < 120 && received.length === before; i++) await sleep(250);
+  await sleep(1500); // a wrongly replayed older event would arrive in the same round
+  const later = received.slice(before);
+  assert.deepEqual(later.map((r) => [JSON.parse(r.body).detail['image-digest'], r.status]), [[m2.digest, 204]], 'only the new push, once');
+  const again = later[0];
+  const resigned = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+    .update(`${again.headers['webhook-id']}.${again.headers['webhook-timestamp']}.${again.body}`).digest('base64');
+  assert.equal(again.headers['webhook-signature'], `v1,${resigned}`, 'signed with the same secret');
 
   assert.equal((await admin('delete-webhook', { webhookId: id })).status, 200);
   assert.deepEqual((await admin('list-webhooks', {})).body.webhooks, []);

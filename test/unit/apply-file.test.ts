@@ -59,6 +59,16 @@ test('each problem of a file is told at its line and column', () => {
   assert.deepEqual(problems('version: 1\nusers:\n  - name: ci\n    policies:\n      p:\n        Statement: { Effect: Maybe }\n'), [
     'f.yaml:6:30: users[0].policies.p.Statement.Effect: must be one of Allow, Deny, not "Maybe"',
   ]);
+  // Webhooks: identified by their URL as the registry writes it.
+  assert.deepEqual(problems('version: 1\nwebhooks:\n  - url: https://hooks.example/a\n  - url: https://HOOKS.example/a\n    eventTypes: [ECR Image Push]\n'), [
+    'f.yaml:5:18: webhooks[1].eventTypes[0]: must be one of ECR Image Action, ECR Image Scan, not "ECR Image Push"',
+  ]);
+  assert.deepEqual(problems('version: 1\nwebhooks:\n  - url: https://hooks.example/a\n  - url: https://HOOKS.example/a\n    secret: x\n'), [
+    'f.yaml:5:5: webhooks[1].secret: unknown key "secret" (known keys: url, eventTypes, repositories)',
+  ]);
+  assert.deepEqual(problems('version: 1\nwebhooks:\n  - url: https://hooks.example/a\n  - url: https://HOOKS.example/a\n'), [
+    'f.yaml:4:10: webhook https://HOOKS.example/a is named twice (first at line 3)',
+  ]);
   assert.deepEqual(problems('repositories: []\n'), ['f.yaml:1:1: the file: "version" is required']);
   assert.deepEqual(problems('version: 1\nrepositories: [\n'), ['f.yaml:3:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
   assert.deepEqual(problems('version: 1\nversion: 1\n'), ['f.yaml:2:1: YAML: Map keys must be unique']);

@@ -991,11 +991,17 @@ export class PostgresMetaStore implements MetaStore {
     });
   }
 
-  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow> {
-    const row = await this.queries.row(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) FROM events)) RETURNING *`,
-    [w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt]);
+  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null }): Promise<WebhookRow> {
+    const row = await this.queries.row(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor, managed_by)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) FROM events), $8) RETURNING *`,
+    [w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt, w.managedBy ?? null]);
     return toWebhook(row!);
+  }
+
+  async updateWebhookFilters(accountId: string, id: string, f: { eventTypes?: string[]; repositories?: string[] }): Promise<boolean> {
+    const text = (list: string[] | undefined) => (list === undefined ? null : JSON.stringify(list));
+    return (await this.queries.run('UPDATE webhooks SET event_types = COALESCE($1, event_types), repositories = COALESCE($2, repositories) WHERE account_id = $3 AND id = $4',
+      [text(f.eventTypes), text(f.repositories), accountId, id])) > 0;
   }
 
   async listWebhooks(accountId?: string): Promise<WebhookRow[]> {
@@ -1278,6 +1284,7 @@ function toWebhook(r: Record<string, unknown>): WebhookRow {
     id: String(r.id), accountId: String(r.account_id), url: String(r.url), eventTypes: JSON.parse(String(r.event_types)) as string[],
     repositories: JSON.parse(String(r.repositories)) as string[], secretCiphertext: String(r.secret_ciphertext), createdAt: Number(r.created_at),
     cursor: Number(r.cursor), failures: Number(r.failures), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error === null ? null : String(r.last_error),
+    managedBy: r.managed_by === null || r.managed_by === undefined ? null : String(r.managed_by),
   };
 }
 

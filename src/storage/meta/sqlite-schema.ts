@@ -437,4 +437,9 @@ export const SQLITE_MIGRATIONS: string[] = [
     PRIMARY KEY (account_id, name)
   );
   `,
+  `
+  -- What manages a webhook, when something does: "apply" for the webhooks \`berth apply\` created (which its --prune
+  -- may delete once the file no longer names them).
+  ALTER TABLE webhooks ADD COLUMN managed_by TEXT;
+  `,
 ];

@@ -499,11 +499,15 @@ export interface WebhookRow {
   failures: number;
   nextAttemptAt: number;
   lastError: string | null;
+  /** What manages it ("apply" for the webhooks `berth apply` creates), null for none. */
+  managedBy: string | null;
 }
 
 export interface WebhookStore {
   /** Records a webhook whose cursor is the newest event: it is told what happens from now on. */
-  createWebhook(row: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError'>): Promise<WebhookRow>;
+  createWebhook(row: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null }): Promise<WebhookRow>;
+  /** Replaces the filters given (event types, repositories), keeping the rest (secret, cursor, backoff); false when there is no such webhook. */
+  updateWebhookFilters(accountId: string, id: string, filters: { eventTypes?: string[]; repositories?: string[] }): Promise<boolean>;
   listWebhooks(accountId?: string): Promise<WebhookRow[]>;
   deleteWebhook(accountId: string, id: string): Promise<boolean>;
   updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void>;
