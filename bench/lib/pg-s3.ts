@@ -14,6 +14,18 @@ import { startPostgres, type Postgres } from '../../test/helpers/postgres.ts';
 import { startRgw, type Rgw } from '../../test/helpers/rgw.ts';
 import { ROOT, stopOnSignal, type Kind, type S3Settings, type StartOptions } from './servers.ts';
 
+/** A recipe's `stop DIR`, synchronously (from a signal handler). */
+function stopRecipe(recipe: string, dir: string): void {
+  execFileSync('bash', [join(ROOT, 'scripts', recipe), 'stop', dir], { stdio: 'ignore' });
+}
+
+/** A private PostgreSQL alone (bench/scale.ts --backend pg), stopped on SIGINT/SIGTERM too. */
+export async function privatePostgres(): Promise<Postgres> {
+  const postgres = await startPostgres();
+  const unregister = stopOnSignal(() => stopRecipe('postgres.sh', postgres.dir));
+  return { ...postgres, stop: async () => { try { await postgres.stop(); } finally { unregister(); } } };
+}
+
 export const BUCKETS: Record<Kind, string> = { berth: 'bench-berth', distribution: 'bench-distribution' };
 const BERTH_PREFIX = 'berth';
 
@@ -39,9 +51,8 @@ export class PgS3 {
       throw (pg.status === 'rejected' ? pg.reason : (rgw as PromiseRejectedResult).reason) as Error;
     }
     const unregister = stopOnSignal(() => {
-      for (const [recipe, dir] of [['ceph-rgw.sh', rgw.value.dir], ['postgres.sh', pg.value.dir]]) {
-        execFileSync('bash', [join(ROOT, 'scripts', recipe), 'stop', dir], { stdio: 'ignore' });
-      }
+      stopRecipe('ceph-rgw.sh', rgw.value.dir);
+      stopRecipe('postgres.sh', pg.value.dir);
     });
     const client = new S3Client({
       endpoint: rgw.value.endpoint, forcePathStyle: true, region: rgw.value.region,
