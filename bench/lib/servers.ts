@@ -189,6 +189,8 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
     };
     child.stdout!.on('data', check);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth exited with ${code}:\n${output()}`)); });
+    // A spawn that fails (the node binary gone) rejects here, so that the run stops its stores on the way out.
+    child.once('error', (e) => { clearTimeout(timer); reject(e); });
   });
   const stop = stopper(child, exited);
   const agent = newAgent();
