@@ -2,7 +2,9 @@
 // Each round starts each registry fresh (a new data directory), runs the same workloads against it, and stops it;
 // rounds alternate Berth, distribution, Berth, distribution... The medians over rounds of every figure, and the
 // ratios, go to the terminal, to bench/results/bench-<time>.json, and (for a complete run) to
-// bench/results/RESULTS.md. See bench/README.md.
+// bench/results/RESULTS.md. With --backend pg-s3, Berth runs on PostgreSQL + S3 and distribution on its own s3
+// driver, both on one private Ceph RGW (lib/pg-s3.ts), with issue 17's targets; a complete run writes
+// bench/results/PG-S3.md. See bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,12 +12,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataPool } from './lib/data.ts';
 import { requireWrk } from './lib/load.ts';
+import { PgS3 } from './lib/pg-s3.ts';
 import { memory, phase, type Phase } from './lib/proc.ts';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './lib/profile.ts';
 import { buildFigures, evaluateTargets, markdown, textTable } from './lib/report.ts';
 import { DISTRIBUTION_BIN, ROOT, cleanUpOnSignals, startBerth, startRegistry, type Kind, type Registry } from './lib/servers.ts';
 import { secondsSince } from './lib/stats.ts';
-import { Blobs, FULL, SMOKE, type Context, type Workload } from './lib/workload.ts';
+import { Blobs, FULL, S3_FULL, S3_SMOKE, SMOKE, type Context, type Workload } from './lib/workload.ts';
 import { chunked, get, monolithic, parallel } from './workloads/blobs.ts';
 import { disposeDockerImage, dockerWorkload, prepareDockerImage, type DockerImage } from './workloads/docker.ts';
 import { diskWriteMBps, loopbackMBps, sha256MBps } from './workloads/machine.ts';
@@ -25,6 +28,9 @@ import { consoleFirstPage } from './workloads/console.ts';
 const USAGE = `Usage: node bench/run.ts [options]   (or: npm run bench -- [options])
 
   --rounds N        rounds of A B (default 5)
+  --backend B       fs (default): SQLite and the filesystem, against distribution on its filesystem driver;
+                    pg-s3: Berth on PostgreSQL + S3 against distribution on its s3 driver, both on one private
+                    Ceph RGW (in memory), each registry its own bucket; smaller blobs, no docker workload
   --smoke           tiny sizes, 1 round, no docker (unless --with-docker): a check that the benchmark works
   --only a,b        only these workloads (names below); machine figures are always measured
   --berth-only      do not start distribution
@@ -34,7 +40,7 @@ const USAGE = `Usage: node bench/run.ts [options]   (or: npm run bench -- [optio
                     a fresh server per workload, restarted with the profiler after the untimed setup
   --json PATH       where to write the JSON result (default bench/results/bench-<time>[-smoke].json)
   --md PATH         also write the Markdown table there (a complete full run writes bench/results/RESULTS.md)
-  --max-minutes M   stop starting rounds past this budget (default 10; the figures say how many rounds ran)
+  --max-minutes M   stop starting rounds past this budget (default 10, 25 with pg-s3; the figures say how many rounds ran)
 
 Workloads:`;
 
@@ -53,6 +59,7 @@ function parse() {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string' },
+      backend: { type: 'string', default: 'fs' },
       smoke: { type: 'boolean', default: false },
       only: { type: 'string' },
       'berth-only': { type: 'boolean', default: false },
@@ -72,6 +79,9 @@ function parse() {
   }
   const smoke = values.smoke;
   const profile = values['cpu-prof'];
+  const backend = values.backend;
+  if (backend !== 'fs' && backend !== 'pg-s3') throw new Error(`--backend: fs or pg-s3, not ${backend}`);
+  if (backend === 'pg-s3' && profile) throw new Error('--cpu-prof runs on the filesystem backend only');
   const rounds = profile ? 1 : values.rounds !== undefined ? Number(values.rounds) : smoke ? 1 : 5;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a positive whole number, not ${values.rounds}`);
   let selected = WORKLOADS;
@@ -82,11 +92,13 @@ function parse() {
   } else if (smoke && !values['with-docker']) {
     selected = WORKLOADS.filter((w) => !w.needsDocker);
   }
-  if (values['no-docker']) selected = selected.filter((w) => !w.needsDocker);
-  const maxMinutes = values['max-minutes'] !== undefined ? Number(values['max-minutes']) : 10;
+  if (values['no-docker'] || backend === 'pg-s3') selected = selected.filter((w) => !w.needsDocker);
+  if (selected.length === 0) throw new Error('no workload to run (--backend pg-s3 has no docker workload)');
+  const maxMinutes = values['max-minutes'] !== undefined ? Number(values['max-minutes']) : backend === 'pg-s3' ? 25 : 10;
   return {
     smoke,
     profile,
+    backend: backend as 'fs' | 'pg-s3',
     rounds,
     selected,
     berthOnly: values['berth-only'] || profile,
@@ -94,7 +106,7 @@ function parse() {
     json: values.json,
     md: values.md,
     maxMinutes,
-    complete: !smoke && !profile && values.only === undefined && !values['berth-only'] && !values['no-docker'],
+    complete: !smoke && !profile && values.only === undefined && !values['berth-only'] && (backend === 'pg-s3' || !values['no-docker']),
   };
 }
 
@@ -129,12 +141,13 @@ function summary(figures: Record<string, number>): string {
   return Object.entries(figures).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
-async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs): Promise<RoundRecord> {
+async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, backend?: PgS3): Promise<RoundRecord> {
   const t0 = process.hrtime.bigint();
   const loadavgBefore = os.loadavg();
-  const reg = await startRegistry(kind);
-  log(`round ${round}: ${kind} on ${reg.url} (pid ${reg.pid}, data ${reg.dataDir})`);
+  const reg = await startRegistry(kind, backend ? await backend.startOptions(kind) : {});
+  log(`round ${round}: ${kind} on ${reg.url} (pid ${reg.pid}, data ${reg.dataDir}${reg.s3 ? `, bucket ${reg.s3.bucket}` : ''})`);
   const ctx: Context = { reg, round, sizes: blobs.sizes, blobs, state: {}, log: (m) => log(`  ${kind}: ${m}`) };
+  if (backend) ctx.presign = (bucket, key) => backend.presign(bucket, key);
   const record: RoundRecord = { round, registry: kind, url: reg.url, loadavgBefore, loadavgAfter: [], seconds: 0, workloads: {}, figures: {} };
   const streaming = opts.selected.filter((w) => STREAMING.has(w.name));
   let streamRss = 0;
@@ -163,6 +176,10 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs):
     throw new Error(`${kind}, round ${round}: ${(e as Error).stack ?? e}\n--- last lines of ${kind}'s output ---\n${tail}`);
   } finally {
     await reg.cleanup();
+    if (backend && reg.s3) {
+      const emptied = await backend.empty(reg.s3.bucket);
+      log(`  ${kind}: bucket ${reg.s3.bucket} emptied (${emptied.objects} objects, ${emptied.multipart} unfinished multipart uploads), the gateway's garbage collected`);
+    }
   }
   record.loadavgAfter = os.loadavg();
   record.seconds = secondsSince(t0);
@@ -235,12 +252,12 @@ function version(cmd: string, args: string[]): string {
 
 async function main(): Promise<void> {
   const opts = parse();
-  const sizes = opts.smoke ? SMOKE : FULL;
+  const sizes = opts.backend === 'pg-s3' ? (opts.smoke ? S3_SMOKE : S3_FULL) : opts.smoke ? SMOKE : FULL;
   const cores = os.availableParallelism();
   const kinds: Kind[] = opts.berthOnly ? ['berth'] : ['berth', 'distribution'];
   const startedAt = new Date();
   const loadavgBefore = os.loadavg();
-  log(`berth benchmark${opts.smoke ? ' (smoke)' : ''}${opts.profile ? ' (CPU profile)' : ''}: ${opts.selected.map((w) => w.name).join(', ')}; ` +
+  log(`berth benchmark${opts.backend === 'pg-s3' ? ' on PostgreSQL + S3' : ''}${opts.smoke ? ' (smoke)' : ''}${opts.profile ? ' (CPU profile)' : ''}: ${opts.selected.map((w) => w.name).join(', ')}; ` +
     `${opts.rounds} round(s) of ${kinds.join(', ')}; ${cores} cores, load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}`);
   if (loadavgBefore[0] > cores * 0.5) log(`note: the machine is already busy (1-minute load ${loadavgBefore[0].toFixed(2)} on ${cores} cores): figures will be noisy`);
 
@@ -271,7 +288,15 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   let profiles: Record<string, ProfileSummary> | undefined;
   let profileDir: string | undefined;
+  let backend: PgS3 | undefined;
+  let storeVersions = '';
   try {
+    if (opts.backend === 'pg-s3') {
+      const t = process.hrtime.bigint();
+      backend = await PgS3.start();
+      storeVersions = `${version('postgres', ['--version'])}; ${version('radosgw', ['--version'])}`;
+      log(`PostgreSQL (${backend.postgres.url}) and Ceph RGW (${backend.rgw.endpoint}) started in ${secondsSince(t).toFixed(1)} s: ${storeVersions}`);
+    }
     if (opts.profile) {
       const p = await profileRun(opts, blobs);
       rounds.push(p.record);
@@ -280,7 +305,7 @@ async function main(): Promise<void> {
     } else {
       for (let round = 1; round <= opts.rounds; round++) {
         const t0 = process.hrtime.bigint();
-        for (const kind of kinds) rounds.push(await runRound(kind, round, opts, blobs));
+        for (const kind of kinds) rounds.push(await runRound(kind, round, opts, blobs, backend));
         const roundSeconds = secondsSince(t0);
         const elapsed = secondsSince(started);
         if (round < opts.rounds && elapsed + roundSeconds > opts.maxMinutes * 60) {
@@ -292,6 +317,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await disposeDockerImage(workloadImage);
+    await backend?.stop();
   }
 
   const samples = { berth: new Map<string, number[]>(), distribution: new Map<string, number[]>() };
@@ -313,6 +339,8 @@ async function main(): Promise<void> {
     distribution: distributionVersion,
     wrk: wrkVersion,
     docker: workloadImage?.version ?? 'not run',
+    backend: opts.backend,
+    ...(storeVersions ? { stores: storeVersions } : {}),
     loadavgBefore,
     loadavgAfter: os.loadavg(),
     sha256_MBps: sha.median,
@@ -321,7 +349,13 @@ async function main(): Promise<void> {
     loopback_samples: loopback.samples,
     disk_write_MBps: disk,
   };
-  const targets = evaluateTargets(figures);
+  const targets = evaluateTargets(figures, opts.backend);
+  if (opts.backend === 'pg-s3') {
+    notes.push('Backend pg-s3: Berth on PostgreSQL (a fresh database per round) and S3 (BERTH_BLOB_STORE=s3://bench-berth/berth, redirects on, its default on S3); ' +
+      'distribution 2.8.2 on its own s3 driver (regionendpoint, which makes 2.8.2 address buckets by path; secure: false, v4auth: true; its blob GETs redirect to the store). ' +
+      'Both on one private Ceph RGW (in memory, RGW_MEMSTORE_GB) and one PostgreSQL on this machine, each registry its own bucket, emptied and the gateway\'s garbage collected after each of its rounds.');
+    notes.push(`Sizes fit the in-memory store: ${blobs.sizes.monolithic / 2 ** 20} MiB monolithic and chunked blobs (chunks of ${blobs.sizes.chunk / 2 ** 20} MiB), ${blobs.sizes.parallelCount} × ${blobs.sizes.parallelSize / 2 ** 20} MiB in parallel. No docker workload.`);
+  }
   notes.push('MB = 10^6 bytes. Medians over rounds; ratio = Berth median / distribution median. Each round starts each registry on a fresh data directory.');
   notes.push('Manifest GET load: wrk, 1 thread. Blob HEAD load: a minimal Node load generator (wrk 4.1 cannot parse HEAD answers that carry a Content-Length).');
   notes.push('Server CPU: utime + stime of /proc/<pid>/stat (10 ms ticks). RSS max: VmRSS sampled every 50 ms; VmHWM is the kernel\'s peak since start.');
@@ -333,7 +367,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     seconds: secondsSince(started),
-    options: { rounds: opts.rounds, smoke: opts.smoke, only: opts.only ?? null, berthOnly: opts.berthOnly, workloads: opts.selected.map((w) => w.name) },
+    options: { rounds: opts.rounds, backend: opts.backend, smoke: opts.smoke, only: opts.only ?? null, berthOnly: opts.berthOnly, workloads: opts.selected.map((w) => w.name) },
     sizes,
     machine,
     figures,
@@ -346,15 +380,17 @@ async function main(): Promise<void> {
   const resultsDir = join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const jsonPath = opts.json ?? join(resultsDir, `bench-${stamp}${opts.smoke ? '-smoke' : opts.profile ? '-cpuprof' : ''}.json`);
+  const jsonPath = opts.json ?? join(resultsDir, `bench-${opts.backend === 'pg-s3' ? 'pg-s3-' : ''}${stamp}${opts.smoke ? '-smoke' : opts.profile ? '-cpuprof' : ''}.json`);
   writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
 
   const md = markdown({
-    title: opts.profile ? 'Berth CPU profile run' : `Berth vs CNCF distribution${opts.smoke ? ' (smoke run)' : ''}`,
+    title: opts.profile ? 'Berth CPU profile run'
+      : opts.backend === 'pg-s3' ? `Berth on PostgreSQL + S3 vs CNCF distribution on S3${opts.smoke ? ' (smoke run)' : ''}` : `Berth vs CNCF distribution${opts.smoke ? ' (smoke run)' : ''}`,
+    issue: opts.backend === 'pg-s3' ? 17 : 6,
     when: `${startedAt.toISOString()}: ${rounds.length / kinds.length} round(s), ${secondsSince(started).toFixed(0)} s in all (\`node bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`).`,
     machineLines: [
       `Berth ${machine.berthCommit}`,
-      `${cores} cores (${machine.cpuModel}), ${machine.memTotalMiB} MiB, Linux ${machine.kernel}, Node ${machine.node}; ${distributionVersion}; ${wrkVersion}; docker ${machine.docker}`,
+      `${cores} cores (${machine.cpuModel}), ${machine.memTotalMiB} MiB, Linux ${machine.kernel}, Node ${machine.node}; ${distributionVersion}; ${wrkVersion}; docker ${machine.docker}${storeVersions ? `; ${storeVersions}` : ''}`,
       `load average before ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}, after ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')}`,
       `machine limits in this run: SHA-256 ${sha.median.toFixed(0)} MB/s on one core, loopback HTTP ${loopback.median.toFixed(0)} MB/s, disk writes ${disk.toFixed(0)} MB/s`,
     ],
@@ -362,7 +398,7 @@ async function main(): Promise<void> {
     targets,
     notes,
   }) + (profiles ? '\n' + Object.entries(profiles).map(([w, p]) => formatProfile(w, p)).join('\n\n') + '\n' : '');
-  const mdPath = opts.md ?? (opts.complete ? join(resultsDir, 'RESULTS.md') : undefined);
+  const mdPath = opts.md ?? (opts.complete ? join(resultsDir, opts.backend === 'pg-s3' ? 'PG-S3.md' : 'RESULTS.md') : undefined);
   if (mdPath) writeFileSync(mdPath, md);
 
   console.log('\n' + textTable(figures) + '\n');

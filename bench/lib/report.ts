@@ -14,6 +14,11 @@ const KNOWN: Record<string, FigureInfo> = {
   get_first_MBps: { label: 'blob GET, first read after the push', unit: 'MB/s', better: 'higher' },
   get_second_MBps: { label: 'blob GET, second read', unit: 'MB/s', better: 'higher' },
   get_loopback_MBps: { label: 'loopback HTTP limit, measured just before the GETs', unit: 'MB/s', better: 'higher' },
+  get_redirect_MBps: { label: 'blob GET through the registry\'s 307 to the store (5 reads)', unit: 'MB/s', better: 'higher' },
+  get_store_MBps: { label: 'blob GET of the same object straight from the store, presigned (5 reads, same round)', unit: 'MB/s', better: 'higher' },
+  get_store_min_MBps: { label: 'the store\'s own GET: slowest of the 5', unit: 'MB/s', better: 'higher' },
+  get_store_max_MBps: { label: 'the store\'s own GET: fastest of the 5', unit: 'MB/s', better: 'higher' },
+  get_redirect_answer_ms: { label: 'blob GET: time to the registry\'s 307', unit: 'ms', better: 'lower' },
   parallel_MBps: { label: 'parallel uploads (aggregate)', unit: 'MB/s', better: 'higher' },
   manifest_get_rps: { label: 'manifest GET by tag', unit: 'req/s', better: 'higher' },
   manifest_get_p99_ms: { label: 'manifest GET p99', unit: 'ms', better: 'lower' },
@@ -90,7 +95,8 @@ const fmt = (v: number | undefined, digits = 2): string => {
   return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : v.toFixed(digits);
 };
 
-export function evaluateTargets(figures: Figure[]): TargetResult[] {
+/** The targets of the run's backend: issue 6's on the filesystem, issue 17's on PostgreSQL + S3. */
+export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs'): TargetResult[] {
   const get = (key: string) => figures.find((f) => f.key === key);
   const out: TargetResult[] = [];
   const ratioTarget = (key: string, min: number, what: string) => {
@@ -128,6 +134,31 @@ export function evaluateTargets(figures: Figure[]): TargetResult[] {
     }
     out.push({ target: `${what}: Berth lower than distribution`, measured, met, ...(shortfall === undefined ? {} : { shortfall }) });
   };
+  if (backend === 'pg-s3') {
+    ratioTarget('monolithic_MBps', 1.5, 'monolithic upload');
+    ratioTarget('chunked_MBps', 1.5, 'chunked upload');
+    ratioTarget('parallel_MBps', 1.5, 'parallel uploads');
+    ratioTarget('manifest_get_rps', 3, 'manifest GET requests/s');
+    const redirect = get('get_redirect_MBps')?.berth;
+    const store = get('get_store_MBps')?.berth;
+    const lo = get('get_store_min_MBps')?.berth;
+    const hi = get('get_store_max_MBps')?.berth;
+    if (redirect && store && lo && hi) {
+      // Paired by round: the redirect's median ÷ the store's own median in the same round; the noise is the
+      // spread of the store's own 5 reads in that round ((fastest − slowest) ÷ median). Medians over rounds.
+      const ratio = median(redirect.samples.map((v, i) => v / store.samples[i]));
+      const noise = median(store.samples.map((v, i) => (hi.samples[i] - lo.samples[i]) / v));
+      const d = get('get_redirect_MBps')?.distribution;
+      out.push({
+        target: 'blob GET through the redirect within noise of the store\'s own GET',
+        measured: `${fmt(ratio * 100, 0)} % of the store's own GET (the median over rounds of each round's ratio; Berth ${fmt(redirect.median)} MB/s through the redirect, ` +
+          `the store ${fmt(store.median)} MB/s presigned, whose own reads spread by ${fmt(noise * 100, 0)} % within a round${d ? `; distribution's redirect ${fmt(d.median)} MB/s` : ''})`,
+        met: 1 - ratio <= noise,
+        ...(1 - ratio > noise ? { shortfall: `${fmt((1 - ratio) * 100, 0)} % slower, more than the store's own spread` } : {}),
+      });
+    }
+    return out;
+  }
   ratioTarget('monolithic_MBps', 2.5, 'monolithic upload');
   ratioTarget('chunked_MBps', 2.5, 'chunked upload');
   ratioTarget('parallel_MBps', 2.5, 'parallel uploads');
@@ -178,6 +209,8 @@ export function evaluateTargets(figures: Figure[]): TargetResult[] {
 
 export interface MarkdownInput {
   title: string;
+  /** The issue whose targets these are (6 by default). */
+  issue?: number;
   when: string;
   machineLines: string[];
   figures: Figure[];
@@ -194,7 +227,7 @@ export function markdown(input: MarkdownInput): string {
     lines.push(`| ${f.label} | ${f.unit} | ${fmt(f.berth?.median)} | ${fmt(f.distribution?.median)} | ${f.ratio === undefined ? '–' : fmt(f.ratio) + '×'} | ${f.better} | ${rounds(f.berth)} | ${rounds(f.distribution)} |`);
   }
   if (input.targets.length > 0) {
-    lines.push('', '| target (issue 6) | measured | met |', '|---|---|---|');
+    lines.push('', `| target (issue ${input.issue ?? 6}) | measured | met |`, '|---|---|---|');
     for (const t of input.targets) {
       lines.push(`| ${t.target} | ${t.measured}${t.shortfall ? `; ${t.shortfall}` : ''} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
     }

@@ -1,6 +1,8 @@
 // The registries under test, started as users run them, on loopback, each on a fresh data directory:
 // Berth (`node bin/berth.js serve`, authentication on, the root access key over Basic auth) and CNCF distribution
 // 2.8.2 (Debian's `docker-registry`, filesystem storage, delete enabled, no auth: its most favourable setup).
+// With `--backend pg-s3` (lib/pg-s3.ts), Berth runs on PostgreSQL and S3 and distribution on its own s3 driver.
+// Neither ever sees the AWS_* variables of the environment: S3 settings are given to each explicitly.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +19,26 @@ export const DISTRIBUTION_BIN = process.env.BENCH_DISTRIBUTION_BIN ?? '/usr/bin/
 
 export type Kind = 'berth' | 'distribution';
 
+/** Where a registry keeps its blobs in S3 (pg-s3 mode), so that the benchmark can read a blob from the store itself. */
+export interface S3Blobs {
+  bucket: string;
+  /** The object key of a blob. */
+  key: (digest: string) => string;
+}
+
+/** An S3 store as a registry is configured for it. */
+export interface S3Settings {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+}
+
 export interface Registry extends Target {
   kind: Kind;
+  /** Set when the registry's blobs are in S3. */
+  s3?: S3Blobs;
   /** 127.0.0.1:PORT, what docker wants. */
   host: string;
   pid: number;
@@ -40,10 +60,28 @@ export interface StartOptions {
   nodeArgs?: string[];
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** Berth: extra environment (BERTH_DATABASE_URL, BERTH_BLOB_STORE, BERTH_S3_*...). */
+  env?: Record<string, string>;
+  /** Berth: where its BERTH_BLOB_STORE keeps blobs, when it is S3. Distribution: its s3 driver's store. */
+  s3?: S3Blobs;
+  s3Settings?: S3Settings;
+}
+
+/** The environment without AWS_* variables: a registry under test gets its S3 settings explicitly, never from them. */
+export function withoutAwsVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('AWS_')));
 }
 
 /** Every server started and not yet cleaned up, so that an interrupted run can stop them and remove their data. */
 const live = new Set<{ child: ChildProcess; dataDir?: string }>();
+/** Other things to stop on a signal (PostgreSQL and Ceph RGW of pg-s3 mode), synchronously. */
+const atSignal = new Set<() => void>();
+
+/** Registers `stop` to run on SIGINT or SIGTERM; the returned function unregisters it. */
+export function stopOnSignal(stop: () => void): () => void {
+  atSignal.add(stop);
+  return () => atSignal.delete(stop);
+}
 
 /** On SIGINT or SIGTERM: kill the servers this run started, remove the data directories it made, exit. */
 export function cleanUpOnSignals(): void {
@@ -52,6 +90,9 @@ export function cleanUpOnSignals(): void {
       for (const s of live) {
         if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
         if (s.dataDir) rmSync(s.dataDir, { recursive: true, force: true });
+      }
+      for (const stop of atSignal) {
+        try { stop(); } catch { /* best effort */ }
       }
       process.stderr.write(`\n${signal}: stopped ${live.size} server(s)\n`);
       process.exit(130);
@@ -126,7 +167,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin', 'berth.js'), 'serve'], {
     cwd: ROOT,
     env: {
-      ...process.env,
+      ...withoutAwsVariables(process.env),
       BERTH_LISTEN: '127.0.0.1:0',
       BERTH_DATA_DIR: dataDir,
       BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
@@ -134,6 +175,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
       BERTH_CREATE_ON_PUSH: 'true',
       BERTH_LOG_LEVEL: 'warn',
       BERTH_AUDIT_LOG: 'off',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -147,6 +189,8 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
     };
     child.stdout!.on('data', check);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth exited with ${code}:\n${output()}`)); });
+    // A spawn that fails (the node binary gone) rejects here, so that the run stops its stores on the way out.
+    child.once('error', (e) => { clearTimeout(timer); reject(e); });
   });
   const stop = stopper(child, exited);
   const agent = newAgent();
@@ -160,6 +204,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
     dataDir,
     accessKeyId,
     secretAccessKey,
+    ...(opts.s3 ? { s3: opts.s3 } : {}),
     output,
     ...stopAndCleanup(agent, stop, dataDir, !opts.dataDir),
   };
@@ -177,8 +222,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The config Debian's docker-registry runs with here: filesystem storage, delete enabled, no auth, quiet logs. */
-export function distributionConfig(storageDir: string, port: number): string {
+/** Where distribution's s3 driver keeps its data in the bucket (its `rootdirectory`), and a blob's key there. */
+export const DISTRIBUTION_S3_ROOT = 'registry';
+export const distributionBlobKey = (digest: string) => {
+  const [algorithm, hex] = digest.split(':');
+  return `${DISTRIBUTION_S3_ROOT}/docker/registry/v2/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
+};
+
+/** The config Debian's docker-registry runs with here: filesystem storage (or, given `s3`, its own s3 driver on that
+ * store), delete enabled, no auth, quiet logs. Distribution 2.8.2 has no `forcepathstyle`: with `regionendpoint`
+ * set it addresses buckets by path. Blob GETs answer with a redirect to a presigned URL (its default on S3). */
+export function distributionConfig(storageDir: string, port: number, s3?: S3Settings): string {
+  const storage = s3 ? [
+    '  s3:',
+    `    accesskey: ${s3.accessKeyId}`,
+    `    secretkey: ${s3.secretAccessKey}`,
+    `    region: ${s3.region}`,
+    `    regionendpoint: ${s3.endpoint}`,
+    `    bucket: ${s3.bucket}`,
+    `    rootdirectory: /${DISTRIBUTION_S3_ROOT}`,
+    '    encrypt: false',
+    '    secure: false',
+    '    v4auth: true',
+  ] : [
+    '  filesystem:',
+    `    rootdirectory: ${storageDir}`,
+  ];
   return [
     'version: 0.1',
     'log:',
@@ -186,8 +255,7 @@ export function distributionConfig(storageDir: string, port: number): string {
     '  accesslog:',
     '    disabled: true',
     'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${storageDir}`,
+    ...storage,
     '  delete:',
     '    enabled: true',
     '  cache:',
@@ -200,7 +268,7 @@ export function distributionConfig(storageDir: string, port: number): string {
   ].join('\n');
 }
 
-export async function startDistribution(opts: { dataDir?: string } = {}): Promise<Registry> {
+export async function startDistribution(opts: { dataDir?: string; s3Settings?: S3Settings } = {}): Promise<Registry> {
   if (!existsSync(DISTRIBUTION_BIN)) {
     throw new Error(`CNCF distribution is not installed (${DISTRIBUTION_BIN} is missing): apt-get install -y docker-registry, ` +
       'or run with --berth-only');
@@ -212,8 +280,8 @@ export async function startDistribution(opts: { dataDir?: string } = {}): Promis
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const configPath = join(dataDir, 'config.yml');
-    writeFileSync(configPath, distributionConfig(storage, port));
-    const child = spawn(DISTRIBUTION_BIN, ['serve', configPath], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(configPath, distributionConfig(storage, port, opts.s3Settings));
+    const child = spawn(DISTRIBUTION_BIN, ['serve', configPath], { cwd: dataDir, env: withoutAwsVariables(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
     register(child, opts.dataDir ? undefined : dataDir);
     const { output, exited } = track(child);
     const stop = stopper(child, exited);
@@ -234,6 +302,7 @@ export async function startDistribution(opts: { dataDir?: string } = {}): Promis
       agent,
       pid: child.pid!,
       dataDir,
+      ...(opts.s3Settings ? { s3: { bucket: opts.s3Settings.bucket, key: distributionBlobKey } } : {}),
       output,
       ...stopAndCleanup(agent, stop, dataDir, !opts.dataDir),
     };
@@ -257,5 +326,5 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 }
 
 export function startRegistry(kind: Kind, opts: StartOptions = {}): Promise<Registry> {
-  return kind === 'berth' ? startBerth(opts) : startDistribution(opts);
+  return kind === 'berth' ? startBerth(opts) : startDistribution({ dataDir: opts.dataDir, s3Settings: opts.s3Settings });
 }

@@ -61,6 +61,12 @@ export const SMOKE: Sizes = {
   consoleRepositories: 50,
 };
 
+// PG + S3 mode (--backend pg-s3): every registry's round must fit the recipe's in-memory Ceph RGW (RGW_MEMSTORE_GB,
+// 8 by default) with room to spare: about 1.5 GiB of blobs per round, up to twice that while uploads are assembled,
+// all freed between rounds. The other sizes are the filesystem run's.
+export const S3_FULL: Sizes = { ...FULL, monolithic: 512 * MiB, chunked: 512 * MiB, parallelSize: 32 * MiB };
+export const S3_SMOKE: Sizes = { ...SMOKE, monolithic: 32 * MiB, chunked: 32 * MiB, parallelSize: 2 * MiB, manifestPuts: 100 };
+
 /** The blobs every registry gets, generated once per run (lazily: only what the selected workloads need). */
 export class Blobs {
   readonly pool: DataPool;
@@ -94,6 +100,8 @@ export interface Context {
   /** What this registry instance holds already (set by setups and runs, read by later ones). */
   state: Record<string, unknown>;
   log: (message: string) => void;
+  /** PG + S3 mode: a presigned GET of an object of the store, straight to it. */
+  presign?: (bucket: string, key: string) => Promise<string>;
 }
 
 export interface Workload {

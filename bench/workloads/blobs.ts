@@ -1,7 +1,7 @@
 // Blob uploads and downloads over the OCI API: monolithic (POST, then PUT ?digest= with the body streamed),
 // chunked (PATCHes with Content-Range), GET (the client only counts bytes) and many uploads at once.
 import type { Blob } from '../lib/data.ts';
-import { download, expectStatus, location, pool, send, withDigest, type Target } from '../lib/http.ts';
+import { download, expectStatus, location, newAgent, pool, send, withDigest, type Target } from '../lib/http.ts';
 import { MB, median, secondsSince } from '../lib/stats.ts';
 import type { Context, Workload } from '../lib/workload.ts';
 import { loopbackMBps } from './machine.ts';
@@ -74,9 +74,11 @@ export const chunked: Workload = {
   },
 };
 
+/** GET of the monolithic blob 5 times; on S3, through the registry's redirect, beside the store's own GET. */
 export const get: Workload = {
   name: 'get',
-  title: 'GET of the monolithic blob 5 times in a row (the client counts and discards the bytes): the first and second reads after the push, and the median of the next 3; the loopback HTTP limit is measured just before',
+  title: 'GET of the monolithic blob 5 times in a row (the client counts and discards the bytes): the first and second reads after the push, and the median of the next 3; the loopback HTTP limit is measured just before. ' +
+    'On S3 (--backend pg-s3): 5 GETs through the registry\'s redirect, each beside a presigned GET of the same object straight to the store',
   setup: async (ctx: Context) => {
     if (!ctx.state.monolithic) {
       await uploadMonolithic(ctx.reg, MONO_REPO, ctx.blobs.monolithic);
@@ -84,9 +86,10 @@ export const get: Workload = {
     }
     // The limit the GET is held to, measured just before it rather than only at the start of the run (this
     // machine's loopback figure moves by a third from minute to minute), and here, outside the measured run.
-    ctx.state.loopbackBeforeGet = await loopbackMBps(ctx.sizes.loopbackBytes);
+    if (!ctx.reg.s3) ctx.state.loopbackBeforeGet = await loopbackMBps(ctx.sizes.loopbackBytes);
   },
   run: async (ctx: Context) => {
+    if (ctx.reg.s3) return getThroughRedirect(ctx);
     const loopback = ctx.state.loopbackBeforeGet as Awaited<ReturnType<typeof loopbackMBps>> | undefined;
     if (!loopback) throw new Error('get: its setup did not measure the loopback limit');
     const blob = ctx.blobs.monolithic;
@@ -102,6 +105,52 @@ export const get: Workload = {
     return { get_first_MBps: samples[0], get_second_MBps: samples[1], get_MBps: median(samples.slice(2)), get_loopback_MBps: loopback.median };
   },
 };
+
+/** The store, read by presigned URLs: no Authorization header (download() opens its own connections). */
+const anonymous = newAgent();
+
+/** Reads a presigned URL, counting and discarding the bytes; its MB/s since t0. */
+async function readStore(url: string, size: number, t0: bigint): Promise<number> {
+  const r = await download({ url: new URL(url).origin, agent: anonymous }, url);
+  if (r.bytes !== size) throw new Error(`GET from the store: ${r.bytes} bytes of ${size}`);
+  return mbps(size, secondsSince(t0));
+}
+
+/**
+ * On S3: 5 rounds of (a GET through the registry, which answers 307 to a presigned URL that the client follows,
+ * timed from the registry's GET to the last byte) and (a presigned GET of the same object made by the benchmark,
+ * straight to the store), alternating which goes first. Their medians, the spread of the store's own reads (the
+ * noise the redirect is judged against) and the time to the 307.
+ */
+async function getThroughRedirect(ctx: Context): Promise<Record<string, number>> {
+  const s3 = ctx.reg.s3!;
+  if (!ctx.presign) throw new Error('get: no presigner for the S3 store');
+  const blob = ctx.blobs.monolithic;
+  const direct = await ctx.presign(s3.bucket, s3.key(blob.digest));
+  const redirected: number[] = [];
+  const store: number[] = [];
+  const answer: number[] = [];
+  const viaRegistry = async () => {
+    const t0 = process.hrtime.bigint();
+    const r = await send(ctx.reg, 'GET', `/v2/${MONO_REPO}/blobs/${blob.digest}`);
+    answer.push(secondsSince(t0) * 1000);
+    if (r.status !== 307 || typeof r.headers.location !== 'string') throw new Error(`GET blob: status ${r.status}, not a redirect (${r.body.toString('utf8').slice(0, 200)})`);
+    redirected.push(await readStore(new URL(r.headers.location, ctx.reg.url).toString(), blob.size, t0));
+  };
+  const fromStore = async () => { store.push(await readStore(direct, blob.size, process.hrtime.bigint())); };
+  for (let i = 0; i < 5; i++) {
+    if (i % 2 === 0) { await viaRegistry(); await fromStore(); } else { await fromStore(); await viaRegistry(); }
+  }
+  ctx.log(`blob GET through the redirect: ${redirected.map((v) => v.toFixed(0)).join(', ')} MB/s; the store's own GET: ${store.map((v) => v.toFixed(0)).join(', ')} MB/s; ` +
+    `307 answered in ${answer.map((v) => v.toFixed(1)).join(', ')} ms`);
+  return {
+    get_redirect_MBps: median(redirected),
+    get_store_MBps: median(store),
+    get_store_min_MBps: Math.min(...store),
+    get_store_max_MBps: Math.max(...store),
+    get_redirect_answer_ms: median(answer),
+  };
+}
 
 export const parallel: Workload = {
   name: 'parallel',

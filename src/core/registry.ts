@@ -203,14 +203,15 @@ export class Registry {
 
   /**
    * Appends a chunk. With `start` (from Content-Range), the chunk must begin exactly where the upload ends,
-   * else RANGE_INVALID with the upload's current size. Returns the new size.
+   * else RANGE_INVALID with the upload's current size. `length`: the body's declared length, when known (see
+   * BlobStore.append). Returns the new size.
    */
-  async appendUpload(repo: Repository, id: string, body: Chunks, start?: number): Promise<number> {
+  async appendUpload(repo: Repository, id: string, body: Chunks, start?: number, length?: number): Promise<number> {
     await this.upload(repo, id);
-    return this.hashes.exclusive(id, () => this.append(id, body, start));
+    return this.hashes.exclusive(id, () => this.append(id, body, start, length));
   }
 
-  private async append(id: string, body: Chunks, start?: number): Promise<number> {
+  private async append(id: string, body: Chunks, start?: number, length?: number): Promise<number> {
     const offset = await this.blobs.uploadSize(id);
     if (offset === undefined) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
     if (start !== undefined && start !== offset) {
@@ -219,7 +220,7 @@ export class Registry {
     const hashing = this.hashes.observe(id, offset);
     let size: number | undefined;
     try {
-      size = await this.blobs.append(id, body, hashing.piece, offset);
+      size = await this.blobs.append(id, body, hashing.piece, offset, length);
       this.uploadedBytes?.(size - offset);
       return size;
     } finally {
@@ -228,13 +229,13 @@ export class Registry {
   }
 
   /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */
-  async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: Chunks, start?: number): Promise<StoredBlob> {
+  async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: Chunks, start?: number, length?: number): Promise<StoredBlob> {
     await this.upload(repo, id);
     // The digest is checked before any byte of a last chunk is taken: a malformed request changes nothing.
     if (!digest) return fail('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
     const parsed = parseDigest(digest) ?? fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
     return this.hashes.exclusive(id, async () => {
-      const size = body ? await this.append(id, body, start)
+      const size = body ? await this.append(id, body, start, length)
         : (await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
       const actual = await this.uploadDigest(id, parsed.algorithm, size);
       if (actual !== digest) {

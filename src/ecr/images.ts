@@ -6,7 +6,7 @@ import type {
   ListImagesRequest, ListImagesResponse, PutImageRequest, PutImageResponse,
 } from '@aws-sdk/client-ecr';
 import { RegistryError } from '../core/errors.ts';
-import type { ImageRow, Repository, StorageClass, TagStatus } from '../storage/meta/store.ts';
+import type { ImageRow, ImageScan, Repository, StorageClass, TagStatus } from '../storage/meta/store.ts';
 import { afterOf, epochSeconds, pageOf, authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, fromRegistryError, imageNotFound, invalidParameter } from './errors.ts';
 import { scanStatus, scanSummary } from './scanning.ts';
@@ -17,8 +17,11 @@ export const ARCHIVED_REASON = 'Requested image is archived and cannot be pulled
 
 /** An image's detail with its scan status and summary, when it was scanned. */
 async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): Promise<Wire<ImageDetail>> {
-  const detail = imageDetail(repo, row);
-  const scan = await ctx.registry.meta.getImageScan(repo.id, row.digest);
+  return withScan(imageDetail(repo, row), await ctx.registry.meta.getImageScan(repo.id, row.digest));
+}
+
+/** An image's detail with its scan's status and summary, when it was scanned. */
+function withScan(detail: Wire<ImageDetail>, scan: ImageScan | undefined): Wire<ImageDetail> {
   if (!scan) return detail;
   const summary = scanSummary(scan);
   return { ...detail, imageScanStatus: scanStatus(ctx, scan, row), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
@@ -105,8 +108,10 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   const storageClass = storageClassOf(input.filter?.imageStatus);
   const rows = storageClass === null ? [] : await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1, storageClass);
   const { shown, ...next } = pageOf(rows, limit, (last) => last.digest);
+  // The page's scans in one query: one per image costs a round trip each on PostgreSQL.
+  const scans = await ctx.registry.meta.getImageScans(repo.id, shown.map((r) => r.digest));
   return {
-    imageDetails: await Promise.all(shown.map((r) => scannedDetail(ctx, repo, r))),
+    imageDetails: shown.map((r) => withScan(imageDetail(repo, r), scans.get(r.digest))),
     ...next,
   };
 }

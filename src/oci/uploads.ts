@@ -20,7 +20,7 @@ export async function startUpload(ctx: RepositoryContext, name: string): Promise
   const id = await registry.startUpload(repo, ctx.principal.arn);
   if (digest !== null) {
     // A monolithic upload that fails leaves no session behind.
-    const blob = await registry.completeUpload(repo, id, digest, ctx.req).catch(async (e: unknown) => {
+    const blob = await registry.completeUpload(repo, id, digest, ctx.req, undefined, declaredLength(ctx.req)).catch(async (e: unknown) => {
       await registry.cancelUpload(repo, id).catch(() => {});
       throw e;
     });
@@ -62,7 +62,7 @@ export async function patchUpload(ctx: RepositoryContext, name: string, id: stri
   const repo = ctx.repository;
   const start = chunkStart(ctx);
   try {
-    const offset = await ctx.registry.appendUpload(repo, id, ctx.req, start);
+    const offset = await ctx.registry.appendUpload(repo, id, ctx.req, start, declaredLength(ctx.req));
     uploadAccepted(ctx, name, id, offset);
   } catch (e) {
     if ((e as { code?: string }).code === 'RANGE_INVALID') {
@@ -77,7 +77,7 @@ export async function putUpload(ctx: RepositoryContext, name: string, id: string
   const repo = ctx.repository;
   const start = chunkStart(ctx);
   const hasBody = Number(ctx.req.headers['content-length'] ?? 0) > 0 || ctx.req.headers['transfer-encoding'] !== undefined;
-  const blob = await ctx.registry.completeUpload(repo, id, ctx.url.searchParams.get('digest') ?? undefined, hasBody ? ctx.req : undefined, start);
+  const blob = await ctx.registry.completeUpload(repo, id, ctx.url.searchParams.get('digest') ?? undefined, hasBody ? ctx.req : undefined, start, declaredLength(ctx.req));
   blobCreated(ctx, name, blob.digest);
 }
 
@@ -128,6 +128,13 @@ function blobCreated(ctx: OciContext, name: string, digest: string): void {
   res.setHeader('Docker-Content-Digest', digest);
   res.setHeader('Content-Length', 0);
   res.end();
+}
+
+/** The body's length from Content-Length (which Node's parser has checked), or undefined for a streamed body. */
+function declaredLength(req: IncomingMessage): number | undefined {
+  if (req.headers['transfer-encoding'] !== undefined) return undefined;
+  const length = Number(req.headers['content-length']);
+  return Number.isSafeInteger(length) && length > 0 ? length : undefined;
 }
 
 async function drain(req: IncomingMessage): Promise<void> {

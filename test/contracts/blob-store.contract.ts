@@ -111,6 +111,30 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       await a.deleteUpload(id);
     });
 
+    test('a stream of declared length (a request\'s Content-Length) is appended whole; one that fails half way keeps a prefix', async () => {
+      const id = randomUUID();
+      await a.createUpload(id);
+      const first = randomBytes(6 * MiB + 7);
+      const seen: Buffer[] = [];
+      assert.equal(await a.append(id, streamOf(first, 65_000), (p) => { seen.push(Buffer.from(p)); return undefined; }, 0, first.length), first.length);
+      assert.ok(Buffer.concat(seen).equals(first), 'the observer saw every byte once, in order');
+      const second = randomBytes(3 * MiB);
+      async function* failing() {
+        for (let at = 0; at < 2 * MiB; at += 65536) yield second.subarray(at, at + 65536);
+        throw new Error('the client went away');
+      }
+      await assert.rejects(a.append(id, failing(), undefined, first.length, second.length), /the client went away/);
+      const kept = (await b.uploadSize(id))!;
+      assert.ok(kept >= first.length && kept <= first.length + 2 * MiB, `kept ${kept} bytes`);
+      const held = await readAll(await b.readUpload(id));
+      assert.ok(held.equals(Buffer.concat([first, second]).subarray(0, kept)), 'what is kept is a prefix of what was sent');
+      assert.equal(await b.append(id, streamOf(Buffer.concat([first, second]).subarray(kept)), undefined, kept, first.length + second.length - kept), first.length + second.length);
+      const digest = sha256(Buffer.concat([first, second]));
+      await b.commit(id, digest);
+      assert.ok((await readAll(await a.read(digest))).equals(Buffer.concat([first, second])));
+      await a.delete(digest);
+    });
+
     test('an observer that returns a promise holds the append until it settles', async () => {
       const id = randomUUID();
       await a.createUpload(id);

@@ -884,6 +884,23 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.getImageScan(repo.id, m.digest), undefined);
       });
 
+      it('the scans of several images at once: those scanned, by digest; none for an empty list', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const other = (await store.createRepository(ACCOUNT, 'other', SETTINGS, [], 1))!;
+        const [a, b, c] = ['a', 'b', 'c'].map((n) => manifest(repo.id, n));
+        await store.putManifest(a, 'a', 5, false, { scanType: 'BASIC', job: job(a.digest) });
+        await store.putManifest(b, 'b', 5, false);
+        await store.putManifest(c, 'c', 5, false, { scanType: 'BASIC', job: job(c.digest) });
+        await store.finishImageScan(repo.id, c.digest, { status: 'COMPLETE', description: null, findings: '[]', severityCounts: '{"LOW":2}', vulnerabilitySourceUpdatedAt: 3 }, 7);
+        const scans = await store.getImageScans(repo.id, [a.digest, b.digest, c.digest, 'sha256:' + '0'.repeat(64)]);
+        assert.deepEqual([...scans.keys()].sort(), [a.digest, c.digest].sort());
+        assert.equal(scans.get(a.digest)!.status, 'IN_PROGRESS');
+        assert.deepEqual([scans.get(c.digest)!.status, scans.get(c.digest)!.severityCounts], ['COMPLETE', '{"LOW":2}']);
+        assert.deepEqual(scans.get(c.digest), await store.getImageScan(repo.id, c.digest), 'the same rows as one by one');
+        assert.equal((await store.getImageScans(other.id, [a.digest, c.digest])).size, 0, 'another repository\'s images have none');
+        assert.equal((await store.getImageScans(repo.id, [])).size, 0);
+      });
+
       it('manual scans: one after the time given, refused otherwise; a missing image is missing', async (store) => {
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         const m = manifest(repo.id, 'image');

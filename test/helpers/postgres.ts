@@ -13,6 +13,8 @@ const recipe = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'script
 export interface Postgres {
   /** The server's URL (its `postgres` database), as the recipe prints it in DATABASE_URL. */
   url: string;
+  /** The recipe's directory, for `postgres.sh stop DIR` from a signal handler. */
+  dir: string;
   /** Creates an empty database; its URL. */
   createDatabase(name: string): Promise<string>;
   /** Drops a database (closing what is still connected to it). */
@@ -63,6 +65,7 @@ export async function startPostgres(): Promise<Postgres> {
   };
   return {
     url,
+    dir,
     async createDatabase(name) {
       await admin(`CREATE DATABASE "${name}"`);
       return withDatabase(name);

@@ -17,10 +17,15 @@ export interface Rgw {
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
+  /** The recipe's directory (its ceph.conf), for `ceph-rgw.sh stop DIR` from a signal handler. */
+  dir: string;
   /** Creates a bucket of that name. */
   createBucket(name: string): Promise<void>;
   /** Berth's settings for a blob store in `bucket` (under `prefix`) on this gateway. */
   berthEnv(bucket: string, prefix?: string): Record<string, string>;
+  /** Runs the gateway's garbage collection now (`radosgw-admin gc process --include-all`): deleted objects' data
+   * otherwise stays in the in-memory store for rgw_gc_obj_min_wait (2 hours). */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +71,7 @@ export async function startRgw(): Promise<Rgw> {
     accessKeyId: vars.AWS_ACCESS_KEY_ID,
     secretAccessKey: vars.AWS_SECRET_ACCESS_KEY,
     region: vars.AWS_DEFAULT_REGION ?? 'us-east-1',
+    dir,
     async createBucket(name) {
       const client = new S3Client({
         endpoint: rgw.endpoint, forcePathStyle: true, region: rgw.region,
@@ -84,6 +90,15 @@ export async function startRgw(): Promise<Rgw> {
       BERTH_S3_ACCESS_KEY_ID: rgw.accessKeyId,
       BERTH_S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
     }),
+    async collectGarbage() {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn('radosgw-admin', ['-c', join(dir, 'ceph.conf'), '-n', 'client.rgw.a', 'gc', 'process', '--include-all'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d) => { stderr += d; });
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`radosgw-admin gc process failed (exit ${code}):\n${stderr}`))));
+      });
+    },
     async stop() {
       await run(['stop', dir]);
       rmSync(dir, { recursive: true, force: true });

@@ -104,3 +104,41 @@ test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, a
   }
   assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
 });
+
+// Issue 17's modes: the same harness on PostgreSQL and Ceph RGW (started by the recipes, as the tests on those
+// stores do). Longer: most of it is starting the stores.
+test('npm run bench -- --backend pg-s3 --smoke compares Berth on PostgreSQL + S3 with distribution on S3', { timeout: 240_000 }, async (t) => {
+  const dir = makeTempDir('berth-bench-pg-s3-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'result.json');
+  const md = join(dir, 'result.md');
+  const r = await runNode(['bench/run.ts', '--backend', 'pg-s3', '--smoke', '--json', json, '--md', md], 230_000);
+  assert.equal(r.code, 0, `the pg-s3 smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.options.backend, 'pg-s3');
+  const figures = new Map(result.figures.map((f: { key: string; berth?: { median: number }; distribution?: { median: number } }) => [f.key, f]));
+  for (const k of ['monolithic_MBps', 'chunked_MBps', 'parallel_MBps', 'manifest_get_rps', 'get_redirect_MBps', 'get_store_MBps', 'get_redirect_answer_ms']) {
+    const f = figures.get(k) as { berth?: { median: number }; distribution?: { median: number } } | undefined;
+    assert.ok(positive(f?.berth?.median) && positive(f?.distribution?.median), `${k}: ${JSON.stringify(f)}`);
+  }
+  assert.deepEqual(result.targets.map((x: { target: string }) => x.target), [
+    'monolithic upload ≥ 1.5× distribution', 'chunked upload ≥ 1.5× distribution', 'parallel uploads ≥ 1.5× distribution',
+    'manifest GET requests/s ≥ 3× distribution', 'blob GET through the redirect within noise of the store\'s own GET',
+  ]);
+  assert.match(readFileSync(md, 'utf8'), /\| target \(issue 17\) \| measured \| met \|/);
+});
+
+test('node bench/scale.ts --backend pg --smoke seeds through the store and measures the image listings', { timeout: 150_000 }, async (t) => {
+  const dir = makeTempDir('berth-bench-scale-pg-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'scale.json');
+  const r = await runNode(['bench/scale.ts', '--backend', 'pg', '--smoke', '--json', json], 140_000);
+  assert.equal(r.code, 0, `the scale pg smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
+  for (const k of ['describe_images_page_p99_ms', 'list_images_page_p99_ms', 'describe_images_walk_s', 'list_images_walk_s']) {
+    assert.ok(positive(result.figures[k]), `figures.${k} = ${result.figures[k]}`);
+  }
+  assert.equal(result.walks.describe_images.items, result.options.images);
+  assert.equal(result.walks.list_images.items, result.options.images);
+});

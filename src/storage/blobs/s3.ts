@@ -23,6 +23,8 @@ import type { Chunks, Observer } from './store.ts';
 
 /** S3's smallest part of a multipart upload, but the last. */
 export const MIN_PART = 5 * 1024 * 1024;
+/** Largest object written with one PutObject (S3 allows 5 GiB). */
+const MAX_PUT = 5 * 1024 * 1024 * 1024;
 /** Largest part copied server-side in one request (S3 allows 5 GiB). */
 const MAX_COPY = 4 * 1024 * 1024 * 1024;
 /** Parts of a chunk of unknown length, and how many are sent at once (the memory an append holds at most). */
@@ -158,7 +160,7 @@ export class S3BlobStore implements CollectableBlobStore {
     return (await this.uploadState(id))?.size;
   }
 
-  async append(id: string, body: Chunks, observe?: Observer, offset?: number): Promise<number> {
+  async append(id: string, body: Chunks, observe?: Observer, offset?: number, length?: number): Promise<number> {
     const state = offset === undefined ? await this.uploadState(id) : { size: offset };
     if (!state) throw new Error(`upload ${id} is not known`);
     // Written only if no chunk is there yet (If-None-Match): of two processes appending at the same offset at once
@@ -176,13 +178,21 @@ export class S3BlobStore implements CollectableBlobStore {
         yield chunk;
       }
     }
-    if (isBufferList(body)) {
-      // Bytes already in memory (an ECR layer part): one object of known length.
-      const length = body.reduce((n, b) => n + b.length, 0);
-      if (length === 0) return state.size;
+    const known = isBufferList(body) ? body.reduce((n, b) => n + b.length, 0) : length;
+    if (known !== undefined && known <= MAX_PUT) {
+      // Bytes already in memory (an ECR layer part), or a request body of declared length: one object of that
+      // length, streamed (nothing held in memory). A body that ends short fails the write, which stores nothing.
+      if (known === 0) return state.size;
+      // The SDK pipes the body into its request, and a pipe does not pass a failing body on: the request is aborted
+      // here instead (the store keeps nothing of it), and the body's own error is the append's.
+      const stream = Readable.from(observed());
+      const abort = new AbortController();
+      let failed: unknown;
+      stream.once('error', (e) => { failed = e; abort.abort(); });
       await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket, Key: key, Body: Readable.from(observed()), ContentLength: length, IfNoneMatch: '*',
-      })).catch(raced(id, state.size));
+        Bucket: this.bucket, Key: key, Body: stream, ContentLength: known, IfNoneMatch: '*',
+      }), { abortSignal: abort.signal }).catch((e: unknown) => raced(id, state.size)(failed ?? e));
+      if (appended !== known) throw new Error(`upload ${id}: the body had ${appended} bytes, not the ${known} declared`);
     } else {
       // A request body of unknown length: one PutObject when it fits in a part, else a multipart upload of
       // PART_SIZE parts, PARTS_AT_ONCE in flight. When the body fails half way nothing of it is kept (the

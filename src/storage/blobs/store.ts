@@ -35,8 +35,11 @@ export interface BlobStore {
    * more is taken meanwhile.
    * `offset`, when given, is the upload's size as the caller just read it (`uploadSize`): a store that must ask
    * its storage for the size (S3) need not ask again.
+   * `length`, when given, is the body's length as its sender declared it (a request's Content-Length): a store may
+   * then stream it in one write of that length (S3: one PutObject rather than a multipart upload). A body that ends
+   * short of it fails the append, which then keeps nothing of it.
    */
-  append(id: string, body: Chunks, observe?: Observer, offset?: number): Promise<number>;
+  append(id: string, body: Chunks, observe?: Observer, offset?: number, length?: number): Promise<number>;
   /** A stream of an upload's bytes (to hash it again when its hash state was lost, e.g. after a restart). */
   readUpload(id: string): Promise<Readable>;
   /** Makes the upload the blob `digest`, durably (a no-op copy when the blob is already stored). */

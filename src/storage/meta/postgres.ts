@@ -978,6 +978,12 @@ export class PostgresMetaStore implements MetaStore {
     return row ? toImageScan(row) : undefined;
   }
 
+  async getImageScans(repositoryId: number, digests: string[]): Promise<Map<string, ImageScan>> {
+    if (digests.length === 0) return new Map();
+    const rows = await this.queries.rows('SELECT * FROM image_scans WHERE repository_id = $1 AND digest = ANY($2::text[])', [repositoryId, digests]);
+    return new Map(rows.map((r) => [String(r.digest), toImageScan(r)]));
+  }
+
   async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
     return this.transaction(async (q) => {
       // The manifest's row is locked: two manual scans of one image take turns, and a delete waits.

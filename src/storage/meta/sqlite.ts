@@ -826,6 +826,12 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toImageScan(row) : undefined;
   }
 
+  async getImageScans(repositoryId: number, digests: string[]): Promise<Map<string, ImageScan>> {
+    if (digests.length === 0) return new Map();
+    const rows = this.sql('SELECT * FROM image_scans WHERE repository_id = ? AND digest IN (SELECT value FROM json_each(?))').all(repositoryId, JSON.stringify(digests));
+    return new Map(rows.map((r) => [String(r.digest), toImageScan(r)]));
+  }
+
   async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) return 'missing';

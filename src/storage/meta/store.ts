@@ -689,6 +689,8 @@ export interface StagedVulnRecord {
 /** Image scans, and the vulnerability data they are matched against. */
 export interface ScanStore {
   getImageScan(repositoryId: number, digest: string): Promise<ImageScan | undefined>;
+  /** The scans of these images (one query for a page of DescribeImages), by digest; images never scanned are absent. */
+  getImageScans(repositoryId: number, digests: string[]): Promise<Map<string, ImageScan>>;
   /**
    * Starts a scan of the image (status IN_PROGRESS, findings cleared) and enqueues `job` (when given) in the same transaction.
    * With `manualSince`, a manual scan: refused ('limited', nothing changed) when one started after that time.
