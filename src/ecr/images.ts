@@ -17,11 +17,11 @@ export const ARCHIVED_REASON = 'Requested image is archived and cannot be pulled
 
 /** An image's detail with its scan status and summary, when it was scanned. */
 async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): Promise<Wire<ImageDetail>> {
-  return withScan(imageDetail(repo, row), await ctx.registry.meta.getImageScan(repo.id, row.digest));
+  return withScan(ctx, row, imageDetail(repo, row), await ctx.registry.meta.getImageScan(repo.id, row.digest));
 }
 
 /** An image's detail with its scan's status and summary, when it was scanned. */
-function withScan(detail: Wire<ImageDetail>, scan: ImageScan | undefined): Wire<ImageDetail> {
+function withScan(ctx: EcrContext, row: ImageRow, detail: Wire<ImageDetail>, scan: ImageScan | undefined): Wire<ImageDetail> {
   if (!scan) return detail;
   const summary = scanSummary(scan);
   return { ...detail, imageScanStatus: scanStatus(ctx, scan, row), ...(summary ? { imageScanFindingsSummary: summary } : {}) };
@@ -111,7 +111,7 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   // The page's scans in one query: one per image costs a round trip each on PostgreSQL.
   const scans = await ctx.registry.meta.getImageScans(repo.id, shown.map((r) => r.digest));
   return {
-    imageDetails: shown.map((r) => withScan(imageDetail(repo, r), scans.get(r.digest))),
+    imageDetails: shown.map((r) => withScan(ctx, r, imageDetail(repo, r), scans.get(r.digest))),
     ...next,
   };
 }
