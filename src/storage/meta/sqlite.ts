@@ -845,9 +845,10 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null }): Promise<WebhookRow> {
-    const row = this.sql(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor, managed_by)
+    // In a transaction: its COMMIT reports a failed write (a full disk); a RETURNING row read with get() would not.
+    const row = this.transaction(() => this.sql(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor, managed_by)
       VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM events), ?) RETURNING *`)
-      .get(w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt, w.managedBy ?? null)!;
+      .get(w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt, w.managedBy ?? null)!);
     return toWebhook(row);
   }
 
@@ -1090,7 +1091,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteCreationTemplate(accountId: string, prefix: string): Promise<CreationTemplateRow | undefined> {
-    const row = this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix);
+    const row = this.transaction(() => this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix));
     return row ? toCreationTemplate(row) : undefined;
   }
 
@@ -1237,7 +1238,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined> {
-    const row = this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix);
+    const row = this.transaction(() => this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix));
     return row ? toCreationTemplate(row) : undefined;
   }
 
