@@ -49,7 +49,18 @@ const dockerLoad = dockerWorkload(() => {
   if (!workloadImage) throw new Error('the docker image was not prepared');
   return workloadImage;
 });
-const WORKLOADS: Workload[] = [monolithic, chunked, get, parallel, manifestGet, blobHead, manifestPut, tagsList, consoleFirstPage, dockerLoad];
+const WORKLOADS: Workload[] = [
+  monolithic,
+  chunked,
+  get,
+  parallel,
+  manifestGet,
+  blobHead,
+  manifestPut,
+  tagsList,
+  consoleFirstPage,
+  dockerLoad,
+];
 const STREAMING = new Set(['monolithic', 'chunked', 'get']);
 
 const started = process.hrtime.bigint();
@@ -86,8 +97,12 @@ function parse() {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a positive whole number, not ${values.rounds}`);
   let selected = WORKLOADS;
   if (values.only !== undefined) {
-    const names = values.only.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const n of names) if (!WORKLOADS.some((w) => w.name === n)) throw new Error(`--only: no workload "${n}" (${WORKLOADS.map((w) => w.name).join(', ')})`);
+    const names = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const n of names)
+      if (!WORKLOADS.some((w) => w.name === n)) throw new Error(`--only: no workload "${n}" (${WORKLOADS.map((w) => w.name).join(', ')})`);
     selected = WORKLOADS.filter((w) => names.includes(w.name));
   } else if (smoke && !values['with-docker']) {
     selected = WORKLOADS.filter((w) => !w.needsDocker);
@@ -138,7 +153,10 @@ async function measured(ctx: Context, w: Workload): Promise<WorkloadRecord> {
 
 /** A workload's own figures (those without a dot: not its server CPU and RSS), for the log. */
 function summary(figures: Record<string, number>): string {
-  return Object.entries(figures).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  return Object.entries(figures)
+    .filter(([k]) => !k.includes('.'))
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
 }
 
 async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, backend?: PgS3): Promise<RoundRecord> {
@@ -148,7 +166,16 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
   log(`round ${round}: ${kind} on ${reg.url} (pid ${reg.pid}, data ${reg.dataDir}${reg.s3 ? `, bucket ${reg.s3.bucket}` : ''})`);
   const ctx: Context = { reg, round, sizes: blobs.sizes, blobs, state: {}, log: (m) => log(`  ${kind}: ${m}`) };
   if (backend) ctx.presign = (bucket, key) => backend.presign(bucket, key);
-  const record: RoundRecord = { round, registry: kind, url: reg.url, loadavgBefore, loadavgAfter: [], seconds: 0, workloads: {}, figures: {} };
+  const record: RoundRecord = {
+    round,
+    registry: kind,
+    url: reg.url,
+    loadavgBefore,
+    loadavgAfter: [],
+    seconds: 0,
+    workloads: {},
+    figures: {},
+  };
   const streaming = opts.selected.filter((w) => STREAMING.has(w.name));
   let streamRss = 0;
   try {
@@ -160,8 +187,10 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
       if (w.teardown) await w.teardown(ctx);
       record.workloads[w.name] = r;
       Object.assign(record.figures, r.figures);
-      log(`  ${kind} ${w.name}: ${summary(r.figures)}; server CPU ${r.usage.cpuSeconds.toFixed(2)} s (main thread ${r.usage.mainThreadCpuSeconds.toFixed(2)} s), RSS max ${r.usage.rssMaxMiB.toFixed(0)} MiB, ` +
-        `machine busy ${r.machineBusyCores.toFixed(2)} cores, ${r.seconds.toFixed(1)} s`);
+      log(
+        `  ${kind} ${w.name}: ${summary(r.figures)}; server CPU ${r.usage.cpuSeconds.toFixed(2)} s (main thread ${r.usage.mainThreadCpuSeconds.toFixed(2)} s), RSS max ${r.usage.rssMaxMiB.toFixed(0)} MiB, ` +
+          `machine busy ${r.machineBusyCores.toFixed(2)} cores, ${r.seconds.toFixed(1)} s`,
+      );
       if (STREAMING.has(w.name)) {
         streamRss = Math.max(streamRss, r.usage.rssMaxMiB);
         if (w === streaming[streaming.length - 1]) {
@@ -178,7 +207,9 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
     await reg.cleanup();
     if (backend && reg.s3) {
       const emptied = await backend.empty(reg.s3.bucket);
-      log(`  ${kind}: bucket ${reg.s3.bucket} emptied (${emptied.objects} objects, ${emptied.multipart} unfinished multipart uploads), the gateway's garbage collected`);
+      log(
+        `  ${kind}: bucket ${reg.s3.bucket} emptied (${emptied.objects} objects, ${emptied.multipart} unfinished multipart uploads), the gateway's garbage collected`,
+      );
     }
   }
   record.loadavgAfter = os.loadavg();
@@ -187,10 +218,22 @@ async function runRound(kind: Kind, round: number, opts: Options, blobs: Blobs, 
 }
 
 /** --cpu-prof: per workload, a fresh Berth, the untimed setup, a restart under the profiler, the measured run. */
-async function profileRun(opts: Options, blobs: Blobs): Promise<{ profiles: Record<string, ProfileSummary>; record: RoundRecord; dir: string }> {
+async function profileRun(
+  opts: Options,
+  blobs: Blobs,
+): Promise<{ profiles: Record<string, ProfileSummary>; record: RoundRecord; dir: string }> {
   const dir = mkdtempSync(join(os.tmpdir(), 'berth-bench-cpuprof-'));
   const profiles: Record<string, ProfileSummary> = {};
-  const record: RoundRecord = { round: 1, registry: 'berth', url: '', loadavgBefore: os.loadavg(), loadavgAfter: [], seconds: 0, workloads: {}, figures: {} };
+  const record: RoundRecord = {
+    round: 1,
+    registry: 'berth',
+    url: '',
+    loadavgBefore: os.loadavg(),
+    loadavgAfter: [],
+    seconds: 0,
+    workloads: {},
+    figures: {},
+  };
   const t0 = process.hrtime.bigint();
   for (const w of opts.selected) {
     let reg: Registry = await startBerth();
@@ -200,7 +243,12 @@ async function profileRun(opts: Options, blobs: Blobs): Promise<{ profiles: Reco
       await reg.stop();
       const profDir = join(dir, w.name);
       mkdirSync(profDir);
-      reg = await startBerth({ dataDir: reg.dataDir, accessKeyId: reg.accessKeyId, secretAccessKey: reg.secretAccessKey, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] });
+      reg = await startBerth({
+        dataDir: reg.dataDir,
+        accessKeyId: reg.accessKeyId,
+        secretAccessKey: reg.secretAccessKey,
+        nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
+      });
       ctx.reg = reg;
       if (w.setup && w.setupAfterRestart) await w.setup(ctx);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -212,7 +260,9 @@ async function profileRun(opts: Options, blobs: Blobs): Promise<{ profiles: Reco
       await reg.stop();
       // One profile per thread, named CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: the main thread is 0,
       // and the upload hashing thread writes one when it ran.
-      const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+      const files = readdirSync(profDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort();
       const main = files.find((f) => f.split('.')[4] === '0');
       if (!main) throw new Error(`no main-thread .cpuprofile in ${profDir}: did Berth exit cleanly?\n${reg.output()}`);
       profiles[w.name] = summarizeProfile(join(profDir, main), ROOT, 20, { fromUs, toUs });
@@ -233,9 +283,18 @@ async function profileRun(opts: Options, blobs: Blobs): Promise<{ profiles: Reco
 /** The commit Berth runs from, and whether its sources differ from it (others may be editing the tree). */
 export function gitState(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .split('\n').filter(Boolean).length;
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter(Boolean).length;
     return dirty ? `${head} with ${dirty} changed file(s) under src/ and bin/` : head;
   } catch {
     return 'unknown (not a git checkout)';
@@ -244,7 +303,9 @@ export function gitState(): string {
 
 function version(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')[0];
   } catch {
     return 'not available';
   }
@@ -257,9 +318,12 @@ async function main(): Promise<void> {
   const kinds: Kind[] = opts.berthOnly ? ['berth'] : ['berth', 'distribution'];
   const startedAt = new Date();
   const loadavgBefore = os.loadavg();
-  log(`berth benchmark${opts.backend === 'pg-s3' ? ' on PostgreSQL + S3' : ''}${opts.smoke ? ' (smoke)' : ''}${opts.profile ? ' (CPU profile)' : ''}: ${opts.selected.map((w) => w.name).join(', ')}; ` +
-    `${opts.rounds} round(s) of ${kinds.join(', ')}; ${cores} cores, load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}`);
-  if (loadavgBefore[0] > cores * 0.5) log(`note: the machine is already busy (1-minute load ${loadavgBefore[0].toFixed(2)} on ${cores} cores): figures will be noisy`);
+  log(
+    `berth benchmark${opts.backend === 'pg-s3' ? ' on PostgreSQL + S3' : ''}${opts.smoke ? ' (smoke)' : ''}${opts.profile ? ' (CPU profile)' : ''}: ${opts.selected.map((w) => w.name).join(', ')}; ` +
+      `${opts.rounds} round(s) of ${kinds.join(', ')}; ${cores} cores, load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  if (loadavgBefore[0] > cores * 0.5)
+    log(`note: the machine is already busy (1-minute load ${loadavgBefore[0].toFixed(2)} on ${cores} cores): figures will be noisy`);
 
   const wrkVersion = opts.selected.some((w) => w.name === 'manifest-get') ? await requireWrk() : 'wrk not used';
   const distributionVersion = opts.berthOnly ? 'not run' : version(DISTRIBUTION_BIN, ['--version']);
@@ -280,7 +344,9 @@ async function main(): Promise<void> {
   const sha = sha256MBps(pool, sizes.shaBytes);
   const loopback = await loopbackMBps(sizes.loopbackBytes);
   const disk = await diskWriteMBps(pool, sizes.diskBytes);
-  log(`machine: SHA-256 ${sha.median.toFixed(0)} MB/s on one core, loopback HTTP ${loopback.median.toFixed(0)} MB/s, disk writes ${disk.toFixed(0)} MB/s`);
+  log(
+    `machine: SHA-256 ${sha.median.toFixed(0)} MB/s on one core, loopback HTTP ${loopback.median.toFixed(0)} MB/s, disk writes ${disk.toFixed(0)} MB/s`,
+  );
 
   if (opts.selected.some((w) => w.needsDocker)) workloadImage = await prepareDockerImage(sizes, log);
 
@@ -295,7 +361,9 @@ async function main(): Promise<void> {
       const t = process.hrtime.bigint();
       backend = await PgS3.start();
       storeVersions = `${version('postgres', ['--version'])}; ${version('radosgw', ['--version'])}`;
-      log(`PostgreSQL (${backend.postgres.url}) and Ceph RGW (${backend.rgw.endpoint}) started in ${secondsSince(t).toFixed(1)} s: ${storeVersions}`);
+      log(
+        `PostgreSQL (${backend.postgres.url}) and Ceph RGW (${backend.rgw.endpoint}) started in ${secondsSince(t).toFixed(1)} s: ${storeVersions}`,
+      );
     }
     if (opts.profile) {
       const p = await profileRun(opts, blobs);
@@ -309,7 +377,9 @@ async function main(): Promise<void> {
         const roundSeconds = secondsSince(t0);
         const elapsed = secondsSince(started);
         if (round < opts.rounds && elapsed + roundSeconds > opts.maxMinutes * 60) {
-          notes.push(`Stopped after ${round} of ${opts.rounds} rounds: another round (${roundSeconds.toFixed(0)} s) would pass the ${opts.maxMinutes}-minute budget.`);
+          notes.push(
+            `Stopped after ${round} of ${opts.rounds} rounds: another round (${roundSeconds.toFixed(0)} s) would pass the ${opts.maxMinutes}-minute budget.`,
+          );
           log(notes[notes.length - 1]);
           break;
         }
@@ -351,23 +421,42 @@ async function main(): Promise<void> {
   };
   const targets = evaluateTargets(figures, opts.backend);
   if (opts.backend === 'pg-s3') {
-    notes.push('Backend pg-s3: Berth on PostgreSQL (a fresh database per round) and S3 (BERTH_BLOB_STORE=s3://bench-berth/berth, redirects on, its default on S3); ' +
-      'distribution 2.8.2 on its own s3 driver (regionendpoint, which makes 2.8.2 address buckets by path; secure: false, v4auth: true; its blob GETs redirect to the store). ' +
-      'Both on one private Ceph RGW (in memory, RGW_MEMSTORE_GB) and one PostgreSQL on this machine, each registry its own bucket, emptied and the gateway\'s garbage collected after each of its rounds.');
-    notes.push(`Sizes fit the in-memory store: ${blobs.sizes.monolithic / 2 ** 20} MiB monolithic and chunked blobs (chunks of ${blobs.sizes.chunk / 2 ** 20} MiB), ${blobs.sizes.parallelCount} × ${blobs.sizes.parallelSize / 2 ** 20} MiB in parallel. No docker workload.`);
+    notes.push(
+      'Backend pg-s3: Berth on PostgreSQL (a fresh database per round) and S3 (BERTH_BLOB_STORE=s3://bench-berth/berth, redirects on, its default on S3); ' +
+        'distribution 2.8.2 on its own s3 driver (regionendpoint, which makes 2.8.2 address buckets by path; secure: false, v4auth: true; its blob GETs redirect to the store). ' +
+        "Both on one private Ceph RGW (in memory, RGW_MEMSTORE_GB) and one PostgreSQL on this machine, each registry its own bucket, emptied and the gateway's garbage collected after each of its rounds.",
+    );
+    notes.push(
+      `Sizes fit the in-memory store: ${blobs.sizes.monolithic / 2 ** 20} MiB monolithic and chunked blobs (chunks of ${blobs.sizes.chunk / 2 ** 20} MiB), ${blobs.sizes.parallelCount} × ${blobs.sizes.parallelSize / 2 ** 20} MiB in parallel. No docker workload.`,
+    );
   }
-  notes.push('MB = 10^6 bytes. Medians over rounds; ratio = Berth median / distribution median. Each round starts each registry on a fresh data directory.');
-  notes.push('Manifest GET load: wrk, 1 thread. Blob HEAD load: a minimal Node load generator (wrk 4.1 cannot parse HEAD answers that carry a Content-Length).');
-  notes.push('Server CPU: utime + stime of /proc/<pid>/stat (10 ms ticks). RSS max: VmRSS sampled every 50 ms; VmHWM is the kernel\'s peak since start.');
-  notes.push(`The machine was shared: load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after (${cores} cores); per workload, the JSON records how many cores the whole machine kept busy.`);
-  if (opts.profile) notes.push('Profiled run (node --cpu-prof): the figures include the profiler\'s overhead and are not comparable.');
+  notes.push(
+    'MB = 10^6 bytes. Medians over rounds; ratio = Berth median / distribution median. Each round starts each registry on a fresh data directory.',
+  );
+  notes.push(
+    'Manifest GET load: wrk, 1 thread. Blob HEAD load: a minimal Node load generator (wrk 4.1 cannot parse HEAD answers that carry a Content-Length).',
+  );
+  notes.push(
+    "Server CPU: utime + stime of /proc/<pid>/stat (10 ms ticks). RSS max: VmRSS sampled every 50 ms; VmHWM is the kernel's peak since start.",
+  );
+  notes.push(
+    `The machine was shared: load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after (${cores} cores); per workload, the JSON records how many cores the whole machine kept busy.`,
+  );
+  if (opts.profile) notes.push("Profiled run (node --cpu-prof): the figures include the profiler's overhead and are not comparable.");
   const result = {
     schema: 'berth-bench/1',
     kind: opts.profile ? 'cpu-profile' : opts.smoke ? 'smoke' : 'full',
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     seconds: secondsSince(started),
-    options: { rounds: opts.rounds, backend: opts.backend, smoke: opts.smoke, only: opts.only ?? null, berthOnly: opts.berthOnly, workloads: opts.selected.map((w) => w.name) },
+    options: {
+      rounds: opts.rounds,
+      backend: opts.backend,
+      smoke: opts.smoke,
+      only: opts.only ?? null,
+      berthOnly: opts.berthOnly,
+      workloads: opts.selected.map((w) => w.name),
+    },
     sizes,
     machine,
     figures,
@@ -380,29 +469,46 @@ async function main(): Promise<void> {
   const resultsDir = join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const jsonPath = opts.json ?? join(resultsDir, `bench-${opts.backend === 'pg-s3' ? 'pg-s3-' : ''}${stamp}${opts.smoke ? '-smoke' : opts.profile ? '-cpuprof' : ''}.json`);
+  const jsonPath =
+    opts.json ??
+    join(
+      resultsDir,
+      `bench-${opts.backend === 'pg-s3' ? 'pg-s3-' : ''}${stamp}${opts.smoke ? '-smoke' : opts.profile ? '-cpuprof' : ''}.json`,
+    );
   writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
 
-  const md = markdown({
-    title: opts.profile ? 'Berth CPU profile run'
-      : opts.backend === 'pg-s3' ? `Berth on PostgreSQL + S3 vs CNCF distribution on S3${opts.smoke ? ' (smoke run)' : ''}` : `Berth vs CNCF distribution${opts.smoke ? ' (smoke run)' : ''}`,
-    issue: opts.backend === 'pg-s3' ? 17 : 6,
-    when: `${startedAt.toISOString()}: ${rounds.length / kinds.length} round(s), ${secondsSince(started).toFixed(0)} s in all (\`node bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`).`,
-    machineLines: [
-      `Berth ${machine.berthCommit}`,
-      `${cores} cores (${machine.cpuModel}), ${machine.memTotalMiB} MiB, Linux ${machine.kernel}, Node ${machine.node}; ${distributionVersion}; ${wrkVersion}; docker ${machine.docker}${storeVersions ? `; ${storeVersions}` : ''}`,
-      `load average before ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}, after ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')}`,
-      `machine limits in this run: SHA-256 ${sha.median.toFixed(0)} MB/s on one core, loopback HTTP ${loopback.median.toFixed(0)} MB/s, disk writes ${disk.toFixed(0)} MB/s`,
-    ],
-    figures,
-    targets,
-    notes,
-  }) + (profiles ? '\n' + Object.entries(profiles).map(([w, p]) => formatProfile(w, p)).join('\n\n') + '\n' : '');
+  const md =
+    markdown({
+      title: opts.profile
+        ? 'Berth CPU profile run'
+        : opts.backend === 'pg-s3'
+          ? `Berth on PostgreSQL + S3 vs CNCF distribution on S3${opts.smoke ? ' (smoke run)' : ''}`
+          : `Berth vs CNCF distribution${opts.smoke ? ' (smoke run)' : ''}`,
+      issue: opts.backend === 'pg-s3' ? 17 : 6,
+      when: `${startedAt.toISOString()}: ${rounds.length / kinds.length} round(s), ${secondsSince(started).toFixed(0)} s in all (\`node bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`).`,
+      machineLines: [
+        `Berth ${machine.berthCommit}`,
+        `${cores} cores (${machine.cpuModel}), ${machine.memTotalMiB} MiB, Linux ${machine.kernel}, Node ${machine.node}; ${distributionVersion}; ${wrkVersion}; docker ${machine.docker}${storeVersions ? `; ${storeVersions}` : ''}`,
+        `load average before ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')}, after ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')}`,
+        `machine limits in this run: SHA-256 ${sha.median.toFixed(0)} MB/s on one core, loopback HTTP ${loopback.median.toFixed(0)} MB/s, disk writes ${disk.toFixed(0)} MB/s`,
+      ],
+      figures,
+      targets,
+      notes,
+    }) +
+    (profiles
+      ? '\n' +
+        Object.entries(profiles)
+          .map(([w, p]) => formatProfile(w, p))
+          .join('\n\n') +
+        '\n'
+      : '');
   const mdPath = opts.md ?? (opts.complete ? join(resultsDir, opts.backend === 'pg-s3' ? 'PG-S3.md' : 'RESULTS.md') : undefined);
   if (mdPath) writeFileSync(mdPath, md);
 
   console.log('\n' + textTable(figures) + '\n');
-  for (const t of targets) console.log(`${t.met === null ? '  ?' : t.met ? ' ok' : 'MISS'}  ${t.target}: ${t.measured}${t.shortfall ? ` (${t.shortfall})` : ''}`);
+  for (const t of targets)
+    console.log(`${t.met === null ? '  ?' : t.met ? ' ok' : 'MISS'}  ${t.target}: ${t.measured}${t.shortfall ? ` (${t.shortfall})` : ''}`);
   if (profiles) for (const [w, p] of Object.entries(profiles)) console.log('\n' + formatProfile(w, p));
   console.log(`\nJSON: ${jsonPath}${mdPath ? `\nMarkdown: ${mdPath}` : ''}${profileDir ? `\nprofiles: ${profileDir}` : ''}`);
 }

@@ -45,8 +45,16 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const MiB = 1048576;
 const only = new Set((values.only ?? 'match,layer,memory,import').split(','));
 
-interface Row { figure: string; value: string; note: string }
-interface Target { target: string; measured: string; met: boolean }
+interface Row {
+  figure: string;
+  value: string;
+  note: string;
+}
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
 const rows: Row[] = [];
 const targets: Target[] = [];
 const say = (line: string): void => {
@@ -61,7 +69,11 @@ function advisory(i: number): OsvRecord {
   const kind = i % 5;
   const n = Math.floor(i / 5) % 20000;
   const [ecosystem, name, fixed, prefix] =
-    kind < 3 ? ['Debian:12', `src${n}`, `1.${i % 7}.0-${i % 3}+deb12u1`, 'DEBIAN'] : kind === 3 ? ['npm', `pkg-${n}`, `2.${i % 9}.1`, 'GHSA'] : ['PyPI', `py_${n}`, `3.${i % 11}.0`, 'PYSEC'];
+    kind < 3
+      ? ['Debian:12', `src${n}`, `1.${i % 7}.0-${i % 3}+deb12u1`, 'DEBIAN']
+      : kind === 3
+        ? ['npm', `pkg-${n}`, `2.${i % 9}.1`, 'GHSA']
+        : ['PyPI', `py_${n}`, `3.${i % 11}.0`, 'PYSEC'];
   const cve = `CVE-2024-${10000 + i}`;
   return {
     schema_version: '1.7.0',
@@ -73,7 +85,10 @@ function advisory(i: number): OsvRecord {
     details: `A generated advisory for the benchmark: ${name} before ${fixed} lets a remote attacker do something unwelcome. `.repeat(3),
     severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
     affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
-    references: [{ type: 'ADVISORY', url: `https://security-tracker.debian.org/tracker/${cve}` }, { type: 'WEB', url: `https://example.com/advisories/${i}` }],
+    references: [
+      { type: 'ADVISORY', url: `https://security-tracker.debian.org/tracker/${cve}` },
+      { type: 'WEB', url: `https://example.com/advisories/${i}` },
+    ],
   };
 }
 
@@ -82,9 +97,35 @@ function generatePackages(count: number): Package[] {
   for (let i = 0; i < count; i++) {
     const kind = i % 5;
     const n = (i * 7) % 20000;
-    if (kind < 3) out.push({ type: 'deb', ecosystem: 'Debian:12', name: `bin${n}`, version: `1.3.0-1`, sourceName: `src${n}`, sourceVersion: '1.3.0-1', purl: `pkg:deb/debian/bin${n}@1.3.0-1`, path: '/var/lib/dpkg/status' });
-    else if (kind === 3) out.push({ type: 'npm', ecosystem: 'npm', name: `pkg-${n}`, version: '2.4.0', purl: `pkg:npm/pkg-${n}@2.4.0`, path: '/app/package-lock.json' });
-    else out.push({ type: 'pypi', ecosystem: 'PyPI', name: `py-${n}`, version: '3.5.0', purl: `pkg:pypi/py-${n}@3.5.0`, path: '/usr/lib/python3/dist-packages/x' });
+    if (kind < 3)
+      out.push({
+        type: 'deb',
+        ecosystem: 'Debian:12',
+        name: `bin${n}`,
+        version: `1.3.0-1`,
+        sourceName: `src${n}`,
+        sourceVersion: '1.3.0-1',
+        purl: `pkg:deb/debian/bin${n}@1.3.0-1`,
+        path: '/var/lib/dpkg/status',
+      });
+    else if (kind === 3)
+      out.push({
+        type: 'npm',
+        ecosystem: 'npm',
+        name: `pkg-${n}`,
+        version: '2.4.0',
+        purl: `pkg:npm/pkg-${n}@2.4.0`,
+        path: '/app/package-lock.json',
+      });
+    else
+      out.push({
+        type: 'pypi',
+        ecosystem: 'PyPI',
+        name: `py-${n}`,
+        version: '3.5.0',
+        purl: `pkg:pypi/py-${n}@3.5.0`,
+        path: '/usr/lib/python3/dist-packages/x',
+      });
   }
   return out;
 }
@@ -93,7 +134,11 @@ function generatePackages(count: number): Package[] {
 async function writeLayer(path: string, mb: number): Promise<void> {
   const pack = tar.pack();
   const writing = pipeline(pack, createGzip({ level: 1 }), createWriteStream(path));
-  const status = Array.from({ length: 100 }, (_, i) => `Package: bin${i}\nStatus: install ok installed\nArchitecture: amd64\nSource: src${i}\nVersion: 1.${i}.0-1\nDescription: generated\n`).join('\n');
+  const status = Array.from(
+    { length: 100 },
+    (_, i) =>
+      `Package: bin${i}\nStatus: install ok installed\nArchitecture: amd64\nSource: src${i}\nVersion: 1.${i}.0-1\nDescription: generated\n`,
+  ).join('\n');
   const entry = (name: string, data: Buffer | string): Promise<void> =>
     new Promise((resolve, reject) => pack.entry({ name }, data, (err) => (err ? reject(err) : resolve())));
   await entry('etc/os-release', 'ID=debian\nVERSION_ID="12"\n');
@@ -190,8 +235,14 @@ function benchMatch(): void {
     runs.push(ms(start));
   }
   const m = median(runs);
-  say(`match: ${packages.length} packages × ${index.size} advisories: ${m.toFixed(1)} ms (median of ${runs.length}; ${findings} findings); index built in ${build.toFixed(0)} ms`);
-  rows.push({ figure: `match ${packages.length} packages against ${index.size} advisories`, value: `${m.toFixed(1)} ms`, note: `median of 7 (min ${Math.min(...runs).toFixed(1)}, max ${Math.max(...runs).toFixed(1)}); ${findings} findings; the index (built once per data version) in ${build.toFixed(0)} ms` });
+  say(
+    `match: ${packages.length} packages × ${index.size} advisories: ${m.toFixed(1)} ms (median of ${runs.length}; ${findings} findings); index built in ${build.toFixed(0)} ms`,
+  );
+  rows.push({
+    figure: `match ${packages.length} packages against ${index.size} advisories`,
+    value: `${m.toFixed(1)} ms`,
+    note: `median of 7 (min ${Math.min(...runs).toFixed(1)}, max ${Math.max(...runs).toFixed(1)}); ${findings} findings; the index (built once per data version) in ${build.toFixed(0)} ms`,
+  });
   targets.push({ target: 'matching 1,000 packages against 100,000 advisories ≤ 100 ms', measured: `${m.toFixed(1)} ms`, met: m <= 100 });
 }
 
@@ -199,7 +250,9 @@ function benchMatch(): void {
 async function peakRss<T>(run: () => Promise<T>): Promise<{ result: T; before: number; peak: number }> {
   const before = process.memoryUsage.rss();
   let peak = before;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 10);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
   try {
     const result = await run();
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -234,19 +287,36 @@ async function benchLayer(): Promise<void> {
     console.log(JSON.stringify(r));
     return;
   }
-  say(`layer: ${r.compressedMb.toFixed(1)} MB compressed, ${r.packages} packages in ${r.ms.toFixed(0)} ms; RSS ${(r.before / MiB).toFixed(0)} → peak ${(r.peak / MiB).toFixed(0)} MiB`);
-  rows.push({ figure: `layer of ${r.compressedMb.toFixed(1)} MB (gzip) inventoried, streamed from a file`, value: `${r.ms.toFixed(0)} ms`, note: `${r.packages} packages; RSS ${(r.before / MiB).toFixed(0)} MiB before, peak ${(r.peak / MiB).toFixed(0)} MiB` });
-  targets.push({ target: 'a 50 MB compressed layer inventoried ≤ 2 s', measured: `${r.ms.toFixed(0)} ms for ${r.compressedMb.toFixed(1)} MB`, met: r.ms <= 2000 });
+  say(
+    `layer: ${r.compressedMb.toFixed(1)} MB compressed, ${r.packages} packages in ${r.ms.toFixed(0)} ms; RSS ${(r.before / MiB).toFixed(0)} → peak ${(r.peak / MiB).toFixed(0)} MiB`,
+  );
+  rows.push({
+    figure: `layer of ${r.compressedMb.toFixed(1)} MB (gzip) inventoried, streamed from a file`,
+    value: `${r.ms.toFixed(0)} ms`,
+    note: `${r.packages} packages; RSS ${(r.before / MiB).toFixed(0)} MiB before, peak ${(r.peak / MiB).toFixed(0)} MiB`,
+  });
+  targets.push({
+    target: 'a 50 MB compressed layer inventoried ≤ 2 s',
+    measured: `${r.ms.toFixed(0)} ms for ${r.compressedMb.toFixed(1)} MB`,
+    met: r.ms <= 2000,
+  });
 }
 
 /** Runs this benchmark in a child process and returns what it printed on stdout, with the child's peak VmHWM. */
-async function child(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number; vmHwm: number; ms: number; cpuMs: number }> {
+async function child(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stdout: string; stderr: string; code: number; vmHwm: number; ms: number; cpuMs: number }> {
   const start = process.hrtime.bigint();
   const p = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  p.stdout.on('data', (c) => { stdout += c; });
-  p.stderr.on('data', (c) => { stderr += c; });
+  p.stdout.on('data', (c) => {
+    stdout += c;
+  });
+  p.stderr.on('data', (c) => {
+    stderr += c;
+  });
   let vmHwm = 0;
   let cpuMs = 0;
   const poll = setInterval(() => {
@@ -256,7 +326,9 @@ async function child(args: string[], env: NodeJS.ProcessEnv = process.env): Prom
       // utime and stime, in clock ticks (100 a second), the 14th and 15th fields after the command's name.
       const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
       cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }, 50);
   const [code] = (await once(p, 'exit')) as [number];
   clearInterval(poll);
@@ -271,8 +343,14 @@ async function benchMemory(): Promise<void> {
     if (c.code !== 0) throw new Error(`the layer run of ${mb} MB failed: ${c.stderr}`);
     const r = JSON.parse(c.stdout.trim().split('\n').pop()!) as { compressedMb: number; ms: number; before: number; peak: number };
     runs.push({ mb, compressedMb: r.compressedMb, ms: r.ms, growth: r.peak - r.before, peak: r.peak });
-    say(`memory: ${r.compressedMb.toFixed(0)} MB layer in ${r.ms.toFixed(0)} ms; RSS ${(r.before / MiB).toFixed(0)} → peak ${(r.peak / MiB).toFixed(0)} MiB (+${((r.peak - r.before) / MiB).toFixed(0)} MiB)`);
-    rows.push({ figure: `layer of ${r.compressedMb.toFixed(0)} MB (gzip), own process`, value: `+${((r.peak - r.before) / MiB).toFixed(0)} MiB`, note: `peak RSS ${(r.peak / MiB).toFixed(0)} MiB during the walk (from ${(r.before / MiB).toFixed(0)}); ${r.ms.toFixed(0)} ms` });
+    say(
+      `memory: ${r.compressedMb.toFixed(0)} MB layer in ${r.ms.toFixed(0)} ms; RSS ${(r.before / MiB).toFixed(0)} → peak ${(r.peak / MiB).toFixed(0)} MiB (+${((r.peak - r.before) / MiB).toFixed(0)} MiB)`,
+    );
+    rows.push({
+      figure: `layer of ${r.compressedMb.toFixed(0)} MB (gzip), own process`,
+      value: `+${((r.peak - r.before) / MiB).toFixed(0)} MiB`,
+      note: `peak RSS ${(r.peak / MiB).toFixed(0)} MiB during the walk (from ${(r.before / MiB).toFixed(0)}); ${r.ms.toFixed(0)} ms`,
+    });
   }
   const growths = runs.map((r) => r.growth);
   const spread = Math.max(...growths) - Math.min(...growths);
@@ -290,20 +368,33 @@ async function benchImport(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-vulndb-'));
   try {
     const zipPath = join(dir, 'all.zip');
-    await writeZip(zipPath, (function* () {
-      for (let i = 0; i < count; i++) {
-        const r = advisory(i);
-        yield [`${r.id}.json`, Buffer.from(JSON.stringify(r, null, 2))] as [string, Buffer];
-      }
-    })());
+    await writeZip(
+      zipPath,
+      (function* () {
+        for (let i = 0; i < count; i++) {
+          const r = advisory(i);
+          yield [`${r.id}.json`, Buffer.from(JSON.stringify(r, null, 2))] as [string, Buffer];
+        }
+      })(),
+    );
     const zipMb = statSync(zipPath).size / 1e6;
     const env = { ...process.env, BERTH_DATA_DIR: join(dir, 'data'), BERTH_LOG_LEVEL: 'warn', BERTH_AUDIT_LOG: 'off' };
     const c = await child([join(root, 'bin', 'berth.js'), 'vulndb', 'import', zipPath], env);
     if (c.code !== 0) throw new Error(`berth vulndb import failed (${c.code}): ${c.stderr}`);
     const report = JSON.parse(c.stdout) as { records: number };
-    say(`import: ${report.records} records (${zipMb.toFixed(0)} MB all.zip) in ${(c.ms / 1000).toFixed(1)} s (CPU ${(c.cpuMs / 1000).toFixed(1)} s); peak RSS ${(c.vmHwm / MiB).toFixed(0)} MiB`);
-    rows.push({ figure: `\`berth vulndb import\` of ${report.records} records (${zipMb.toFixed(0)} MB zip), SQLite`, value: `${(c.ms / 1000).toFixed(1)} s`, note: `the whole command (start, validation, staging, swap); its CPU time ${(c.cpuMs / 1000).toFixed(1)} s (at least, sampled every 50 ms); peak RSS ${(c.vmHwm / MiB).toFixed(0)} MiB` });
-    targets.push({ target: '`berth vulndb import` of 100,000 records ≤ 60 s', measured: `${(c.ms / 1000).toFixed(1)} s for ${report.records}`, met: c.ms <= 60_000 && report.records === count });
+    say(
+      `import: ${report.records} records (${zipMb.toFixed(0)} MB all.zip) in ${(c.ms / 1000).toFixed(1)} s (CPU ${(c.cpuMs / 1000).toFixed(1)} s); peak RSS ${(c.vmHwm / MiB).toFixed(0)} MiB`,
+    );
+    rows.push({
+      figure: `\`berth vulndb import\` of ${report.records} records (${zipMb.toFixed(0)} MB zip), SQLite`,
+      value: `${(c.ms / 1000).toFixed(1)} s`,
+      note: `the whole command (start, validation, staging, swap); its CPU time ${(c.cpuMs / 1000).toFixed(1)} s (at least, sampled every 50 ms); peak RSS ${(c.vmHwm / MiB).toFixed(0)} MiB`,
+    });
+    targets.push({
+      target: '`berth vulndb import` of 100,000 records ≤ 60 s',
+      measured: `${(c.ms / 1000).toFixed(1)} s for ${report.records}`,
+      met: c.ms <= 60_000 && report.records === count,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,16 +12,27 @@ const rounds = Number(process.argv[2] ?? 5);
 const [postgres, rgw] = await Promise.all([startPostgres(), startRgw()]);
 const bucket = `handover-${Date.now()}`;
 await rgw.createBucket(bucket);
-const env = { BERTH_DATABASE_URL: await postgres.createDatabase('handover'), ...rgw.berthEnv(bucket, 'b'), BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_CREATE_ON_PUSH: 'true' };
+const env = {
+  BERTH_DATABASE_URL: await postgres.createDatabase('handover'),
+  ...rgw.berthEnv(bucket, 'b'),
+  BERTH_SECRET_KEY: SHARED_SECRET_KEY,
+  BERTH_CREATE_ON_PUSH: 'true',
+};
 const keys = { accessKeyId: 'AKIAHANDOVER00000001', secretAccessKey: 'handover-secret' };
 const [a, b] = [await startBerth({ ...keys, env }), await startBerth({ ...keys, env })];
 try {
   const times: Record<string, number[]> = { 'completed on A (hash state at hand)': [], 'completed on B (read back from the store)': [] };
   for (let i = 0; i < rounds; i++) {
-    for (const [label, completer] of [['completed on A (hash state at hand)', a], ['completed on B (read back from the store)', b]] as const) {
+    for (const [label, completer] of [
+      ['completed on A (hash state at hand)', a],
+      ['completed on B (read back from the store)', b],
+    ] as const) {
       const data = randomBytes(64 * MiB);
       const start = await req(a, 'POST', '/v2/bench/handover/blobs/uploads/');
-      const patched = await req(a, 'PATCH', resolveLocation(a, start.headers.get('location')!), { headers: { 'Content-Type': 'application/octet-stream' }, body: data });
+      const patched = await req(a, 'PATCH', resolveLocation(a, start.headers.get('location')!), {
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: data,
+      });
       if (patched.status !== 202) throw new Error(`PATCH: ${patched.status}`);
       const t0 = process.hrtime.bigint();
       const done = await req(completer, 'PUT', withDigest(resolveLocation(completer, patched.headers.get('location')!), sha256(data)));
@@ -32,7 +43,9 @@ try {
   }
   for (const [label, t] of Object.entries(times)) {
     const sorted = [...t].sort((x, y) => x - y);
-    console.log(`${label}: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, min ${sorted[0].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms (${t.length} rounds, 64 MiB)`);
+    console.log(
+      `${label}: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, min ${sorted[0].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms (${t.length} rounds, 64 MiB)`,
+    );
   }
 } finally {
   await a.cleanup();

@@ -8,7 +8,9 @@ import { distIsFresh } from '../scripts/dist-fresh.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  console.error(`berth needs Node.js 24 or newer (this is ${process.version}). Run it through npm (npm start, npx berth), which uses the Node.js pinned in package.json.`);
+  console.error(
+    `berth needs Node.js 24 or newer (this is ${process.version}). Run it through npm (npm start, npx berth), which uses the Node.js pinned in package.json.`,
+  );
   process.exit(1);
 }
 

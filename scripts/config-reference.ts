@@ -11,7 +11,12 @@ import { SETTINGS, type Setting } from '../src/config.ts';
 
 export const REFERENCE_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'configuration.md');
 
-const TYPES: Record<Setting['kind'], string> = { string: 'string', boolean: 'boolean', number: 'seconds or count (≥ 0)', limit: 'positive number' };
+const TYPES: Record<Setting['kind'], string> = {
+  string: 'string',
+  boolean: 'boolean',
+  number: 'seconds or count (≥ 0)',
+  limit: 'positive number',
+};
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -21,8 +26,10 @@ function defaultOf(s: Setting): string {
 }
 
 export function configurationReference(): string {
-  const rows = Object.entries(SETTINGS).map(([key, s]) =>
-    `| \`${s.env}\` | \`${key}\` | ${TYPES[s.kind]} | ${cell(defaultOf(s))} | ${cell(s.doc)}${s.secret ? ' **Secret**: from the environment or a file, never a command line.' : ''} |`);
+  const rows = Object.entries(SETTINGS).map(
+    ([key, s]) =>
+      `| \`${s.env}\` | \`${key}\` | ${TYPES[s.kind]} | ${cell(defaultOf(s))} | ${cell(s.doc)}${s.secret ? ' **Secret**: from the environment or a file, never a command line.' : ''} |`,
+  );
   return [
     '# Configuration reference',
     '',

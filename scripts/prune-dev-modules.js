@@ -16,5 +16,6 @@ for (const [path, entry] of Object.entries(lock.packages ?? {})) {
     removed++;
   }
 }
-for (const path of ['node_modules/.bin', 'node_modules/node', 'node_modules/.package-lock.json']) rmSync(join(root, path), { recursive: true, force: true });
+for (const path of ['node_modules/.bin', 'node_modules/node', 'node_modules/.package-lock.json'])
+  rmSync(join(root, path), { recursive: true, force: true });
 console.log(`removed ${removed} development packages`);

@@ -15,7 +15,11 @@ export interface Floor {
   close: () => Promise<void>;
 }
 
-interface Manifest { body: Buffer; type: string; digest: string }
+interface Manifest {
+  body: Buffer;
+  type: string;
+  digest: string;
+}
 
 function body(req: IncomingMessage): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
@@ -27,7 +31,13 @@ function body(req: IncomingMessage): Promise<Buffer[]> {
 }
 
 /** Answers with `payload`'s length; a HEAD answer (`head`) has the same headers and no body. */
-function answer(res: ServerResponse, status: number, headers: Record<string, string | number>, payload?: Buffer | string, head = false): void {
+function answer(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | number>,
+  payload?: Buffer | string,
+  head = false,
+): void {
   res.writeHead(status, { 'Content-Length': payload === undefined ? 0 : Buffer.byteLength(payload), ...headers });
   res.end(head ? undefined : payload);
 }
@@ -59,7 +69,10 @@ export async function startFloor(): Promise<Floor> {
     }
     if ((m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/.exec(path))) {
       const parts = uploads.get(m[2]);
-      if (!parts) { req.resume(); return unknown(res, false, 'BLOB_UPLOAD_UNKNOWN'); }
+      if (!parts) {
+        req.resume();
+        return unknown(res, false, 'BLOB_UPLOAD_UNKNOWN');
+      }
       parts.push(...(await body(req)));
       if (req.method === 'PUT') {
         const digest = url.searchParams.get('digest') ?? '';
@@ -68,7 +81,11 @@ export async function startFloor(): Promise<Floor> {
         return answer(res, 201, { Location: `/v2/${m[1]}/blobs/${digest}`, 'Docker-Content-Digest': digest });
       }
       const size = parts.reduce((n, p) => n + p.length, 0);
-      return answer(res, 202, { Location: `/v2/${m[1]}/blobs/uploads/${m[2]}`, Range: `0-${Math.max(0, size - 1)}`, 'Docker-Upload-UUID': m[2] });
+      return answer(res, 202, {
+        Location: `/v2/${m[1]}/blobs/uploads/${m[2]}`,
+        Range: `0-${Math.max(0, size - 1)}`,
+        'Docker-Upload-UUID': m[2],
+      });
     }
     if ((m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path))) {
       req.resume();
@@ -108,12 +125,13 @@ export async function startFloor(): Promise<Floor> {
   const { port } = server.address() as AddressInfo;
   return {
     host: `127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      blobs.clear();
-      manifests.clear();
-      uploads.clear();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        blobs.clear();
+        manifests.clear();
+        uploads.clear();
+      }),
   };
 }

@@ -74,7 +74,9 @@ export function send(
       req.destroy(new Error(`${method} ${url.pathname}: no answer in ${timeoutMs / 1000} s`));
     }, timeoutMs);
     req.on('error', (e) => finish(new Error(`${method} ${url.pathname}: ${e.message}`)));
-    req.on('finish', () => { sentAt = process.hrtime.bigint(); });
+    req.on('finish', () => {
+      sentAt = process.hrtime.bigint();
+    });
     if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
       req.end(body);
       return;
@@ -85,7 +87,11 @@ export function send(
         if (stopWriting || settled) return;
         if (!req.write(piece)) {
           await new Promise<void>((r) => {
-            const go = () => { req.off('drain', go); req.off('close', go); r(); };
+            const go = () => {
+              req.off('drain', go);
+              req.off('close', go);
+              r();
+            };
             req.on('drain', go);
             req.on('close', go);
           });
@@ -103,7 +109,12 @@ export function send(
  * loopback; this reads the socket into one reusable buffer (net's `onread`) and parses only the answer's head.
  * One request per connection. Answers must carry a Content-Length (blob GETs do).
  */
-export function download(t: Target, pathOrUrl: string, headers: Record<string, string> = {}, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ status: number; bytes: number }> {
+export function download(
+  t: Target,
+  pathOrUrl: string,
+  headers: Record<string, string> = {},
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<{ status: number; bytes: number }> {
   const url = new URL(pathOrUrl, t.url);
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, 'Connection: close'];
   for (const [k, v] of Object.entries(headersFor(t, headers))) lines.push(`${k}: ${v}`);
@@ -130,31 +141,37 @@ export function download(t: Target, pathOrUrl: string, headers: Record<string, s
       if (status !== 200 && errorBody.length < 4096) errorBody += chunk.toString('utf8');
       if (bytes >= length) finish();
     };
-    const socket = net.connect({
-      host: url.hostname,
-      port: Number(url.port),
-      onread: {
-        buffer,
-        callback: (n: number, buf: Uint8Array) => {
-          if (length >= 0) {
-            body(Buffer.from(buf.buffer, buf.byteOffset, n));
+    const socket = net.connect(
+      {
+        host: url.hostname,
+        port: Number(url.port),
+        onread: {
+          buffer,
+          callback: (n: number, buf: Uint8Array) => {
+            if (length >= 0) {
+              body(Buffer.from(buf.buffer, buf.byteOffset, n));
+              return true;
+            }
+            head = Buffer.concat([head, buf.subarray(0, n)]);
+            const end = head.indexOf('\r\n\r\n');
+            if (end < 0) return true;
+            const text = head.subarray(0, end).toString('latin1');
+            status = Number(text.slice(9, 12));
+            const cl = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+            if (!cl) {
+              finish(new Error(`GET ${url.pathname}: ${status} without a Content-Length`));
+              return false;
+            }
+            length = Number(cl[1]);
+            const rest = head.subarray(end + 4);
+            head = Buffer.alloc(0);
+            if (rest.length > 0 || length === 0) body(rest);
             return true;
-          }
-          head = Buffer.concat([head, buf.subarray(0, n)]);
-          const end = head.indexOf('\r\n\r\n');
-          if (end < 0) return true;
-          const text = head.subarray(0, end).toString('latin1');
-          status = Number(text.slice(9, 12));
-          const cl = /\r\ncontent-length:\s*(\d+)/i.exec(text);
-          if (!cl) { finish(new Error(`GET ${url.pathname}: ${status} without a Content-Length`)); return false; }
-          length = Number(cl[1]);
-          const rest = head.subarray(end + 4);
-          head = Buffer.alloc(0);
-          if (rest.length > 0 || length === 0) body(rest);
-          return true;
+          },
         },
       },
-    }, () => socket.write(request));
+      () => socket.write(request),
+    );
     socket.on('error', (e) => finish(new Error(`GET ${url.pathname}: ${e.message}`)));
     socket.on('close', () => finish(new Error(`GET ${url.pathname}: connection closed after ${bytes} of ${length} body bytes`)));
     const timer = setTimeout(() => finish(new Error(`GET ${url.pathname}: not done in ${timeoutMs / 1000} s`)), timeoutMs);

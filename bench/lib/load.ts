@@ -42,8 +42,13 @@ export function requireWrk(): Promise<string> {
       const text = `${stdout}${stderr}`;
       const m = /wrk \S+/.exec(text);
       if (m) resolve(m[0]);
-      else reject(new Error(`The benchmark needs wrk for the manifest GET load (\`${WRK}\` does not run: ${err?.message ?? text}). ` +
-        'Install it: apt-get install -y wrk'));
+      else
+        reject(
+          new Error(
+            `The benchmark needs wrk for the manifest GET load (\`${WRK}\` does not run: ${err?.message ?? text}). ` +
+              'Install it: apt-get install -y wrk',
+          ),
+        );
     });
   });
   return wrkChecked;
@@ -106,54 +111,64 @@ export async function nodeLoad(spec: LoadSpec): Promise<LoadResult> {
   let socketErrors = 0;
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(spec.seconds * 1e9));
-  const one = () => new Promise<void>((resolve) => {
-    let socket: Socket;
-    let buf: Buffer = Buffer.alloc(0);
-    let sentAt = 0n;
-    let finished = false;
-    const end = () => { if (!finished) { finished = true; socket.destroy(); resolve(); } };
-    const fire = () => {
-      if (process.hrtime.bigint() >= deadline) return end();
-      sentAt = process.hrtime.bigint();
-      socket.write(request);
-    };
-    const open = () => {
-      buf = Buffer.alloc(0);
-      socket = connect({ host: u.hostname, port: Number(u.port), noDelay: true }, fire);
-      socket.on('data', (chunk: Buffer) => {
-        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-        for (;;) {
-          const endOfHead = buf.indexOf('\r\n\r\n');
-          if (endOfHead < 0) return;
-          const headText = buf.subarray(0, endOfHead).toString('latin1');
-          let bodyLength = 0;
-          if (spec.method !== 'HEAD') {
-            const cl = /\r\ncontent-length:\s*(\d+)/i.exec(headText);
-            if (!cl && /\r\ntransfer-encoding:/i.test(headText)) throw new Error('chunked answers are not supported by this load generator');
-            bodyLength = cl ? Number(cl[1]) : 0;
-          }
-          const total = endOfHead + 4 + bodyLength;
-          if (buf.length < total) return;
-          buf = buf.subarray(total);
-          const status = Number(headText.slice(9, 12));
-          if (!(status >= 200 && status < 400)) badStatus++;
-          latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
-          if (/\r\nconnection:\s*close/i.test(headText)) {
-            socket.destroy();
-            return open();
-          }
-          fire();
+  const one = () =>
+    new Promise<void>((resolve) => {
+      let socket: Socket;
+      let buf: Buffer = Buffer.alloc(0);
+      let sentAt = 0n;
+      let finished = false;
+      const end = () => {
+        if (!finished) {
+          finished = true;
+          socket.destroy();
+          resolve();
         }
-      });
-      socket.on('error', () => { socketErrors++; });
-      socket.on('close', () => {
-        if (finished) return;
+      };
+      const fire = () => {
         if (process.hrtime.bigint() >= deadline) return end();
-        open();
-      });
-    };
-    open();
-  });
+        sentAt = process.hrtime.bigint();
+        socket.write(request);
+      };
+      const open = () => {
+        buf = Buffer.alloc(0);
+        socket = connect({ host: u.hostname, port: Number(u.port), noDelay: true }, fire);
+        socket.on('data', (chunk: Buffer) => {
+          buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+          for (;;) {
+            const endOfHead = buf.indexOf('\r\n\r\n');
+            if (endOfHead < 0) return;
+            const headText = buf.subarray(0, endOfHead).toString('latin1');
+            let bodyLength = 0;
+            if (spec.method !== 'HEAD') {
+              const cl = /\r\ncontent-length:\s*(\d+)/i.exec(headText);
+              if (!cl && /\r\ntransfer-encoding:/i.test(headText))
+                throw new Error('chunked answers are not supported by this load generator');
+              bodyLength = cl ? Number(cl[1]) : 0;
+            }
+            const total = endOfHead + 4 + bodyLength;
+            if (buf.length < total) return;
+            buf = buf.subarray(total);
+            const status = Number(headText.slice(9, 12));
+            if (!(status >= 200 && status < 400)) badStatus++;
+            latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+            if (/\r\nconnection:\s*close/i.test(headText)) {
+              socket.destroy();
+              return open();
+            }
+            fire();
+          }
+        });
+        socket.on('error', () => {
+          socketErrors++;
+        });
+        socket.on('close', () => {
+          if (finished) return;
+          if (process.hrtime.bigint() >= deadline) return end();
+          open();
+        });
+      };
+      open();
+    });
   await Promise.all(Array.from({ length: spec.connections }, one));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return {

@@ -7,7 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client,
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startPostgres, type Postgres } from '../../test/helpers/postgres.ts';
@@ -23,7 +28,16 @@ function stopRecipe(recipe: string, dir: string): void {
 export async function privatePostgres(): Promise<Postgres> {
   const postgres = await startPostgres();
   const unregister = stopOnSignal(() => stopRecipe('postgres.sh', postgres.dir));
-  return { ...postgres, stop: async () => { try { await postgres.stop(); } finally { unregister(); } } };
+  return {
+    ...postgres,
+    stop: async () => {
+      try {
+        await postgres.stop();
+      } finally {
+        unregister();
+      }
+    },
+  };
 }
 
 export const BUCKETS: Record<Kind, string> = { berth: 'bench-berth', distribution: 'bench-distribution' };
@@ -55,7 +69,9 @@ export class PgS3 {
       stopRecipe('postgres.sh', pg.value.dir);
     });
     const client = new S3Client({
-      endpoint: rgw.value.endpoint, forcePathStyle: true, region: rgw.value.region,
+      endpoint: rgw.value.endpoint,
+      forcePathStyle: true,
+      region: rgw.value.region,
       credentials: { accessKeyId: rgw.value.accessKeyId, secretAccessKey: rgw.value.secretAccessKey },
     });
     const backend = new PgS3(pg.value, rgw.value, client, unregister);
@@ -64,7 +80,13 @@ export class PgS3 {
   }
 
   private settings(bucket: string): S3Settings {
-    return { endpoint: this.rgw.endpoint, region: this.rgw.region, accessKeyId: this.rgw.accessKeyId, secretAccessKey: this.rgw.secretAccessKey, bucket };
+    return {
+      endpoint: this.rgw.endpoint,
+      region: this.rgw.region,
+      accessKeyId: this.rgw.accessKeyId,
+      secretAccessKey: this.rgw.secretAccessKey,
+      bucket,
+    };
   }
 
   /** A fresh database, for one Berth instance. */
@@ -106,7 +128,8 @@ export class PgS3 {
     for (;;) {
       const uploads = (await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
       if (uploads.length === 0) break;
-      for (const u of uploads) await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
+      for (const u of uploads)
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
       multipart += uploads.length;
     }
     await this.rgw.collectGarbage();

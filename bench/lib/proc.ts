@@ -64,13 +64,21 @@ export function measureProcess(pid: number, intervalMs = 50): { stop: () => Usag
     try {
       rssMax = Math.max(rssMax, memory(pid).rssMiB);
       samples++;
-    } catch { /* the process has gone; stop() reports it */ }
+    } catch {
+      /* the process has gone; stop() reports it */
+    }
   }, intervalMs);
   return {
     stop: () => {
       clearInterval(timer);
       const m = memory(pid);
-      return { cpuSeconds: cpuSeconds(pid) - cpu0, mainThreadCpuSeconds: cpuSeconds(pid, pid) - main0, rssMaxMiB: Math.max(rssMax, m.rssMiB), hwmMiB: m.hwmMiB, samples: samples + 1 };
+      return {
+        cpuSeconds: cpuSeconds(pid) - cpu0,
+        mainThreadCpuSeconds: cpuSeconds(pid, pid) - main0,
+        rssMaxMiB: Math.max(rssMax, m.rssMiB),
+        hwmMiB: m.hwmMiB,
+        samples: samples + 1,
+      };
     },
   };
 }

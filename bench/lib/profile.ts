@@ -4,11 +4,31 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface ProfileEntry { name: string; where: string; selfMs: number; percent: number }
+export interface ProfileEntry {
+  name: string;
+  where: string;
+  selfMs: number;
+  percent: number;
+}
 
 export interface ProfileSummary {
   file: string;
@@ -25,7 +45,11 @@ function shortUrl(url: string, root: string): string {
   if (!url) return '';
   let path = url;
   if (url.startsWith('file://')) {
-    try { path = fileURLToPath(url); } catch { /* keep it */ }
+    try {
+      path = fileURLToPath(url);
+    } catch {
+      /* keep it */
+    }
   }
   if (path.startsWith(root)) path = relative(root, path);
   return path.replace(/^.*node_modules\//, 'node_modules/');
@@ -57,7 +81,10 @@ export function summarizeProfile(file: string, root: string, top = 15, window?: 
   for (const [id, ms] of selfByNode) {
     const cf = byId.get(id)!.callFrame;
     total += ms;
-    if (cf.functionName === '(idle)') { idle += ms; continue; }
+    if (cf.functionName === '(idle)') {
+      idle += ms;
+      continue;
+    }
     if (cf.functionName === '(garbage collector)') gc += ms;
     const where = cf.url ? `${shortUrl(cf.url, root)}:${cf.lineNumber + 1}` : '';
     const name = cf.functionName || '(anonymous)';
@@ -76,15 +103,21 @@ export function summarizeProfile(file: string, root: string, top = 15, window?: 
     busyMs: busy,
     idleMs: idle,
     gcMs: gc,
-    functions: [...fns.values()].sort((a, b) => b.ms - a.ms).slice(0, top)
+    functions: [...fns.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top)
       .map((e) => ({ name: e.name, where: e.where, selfMs: e.ms, percent: pct(e.ms) })),
-    files: [...files.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    files: [...files.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
       .map(([where, ms]) => ({ name: where, where, selfMs: ms, percent: pct(ms) })),
   };
 }
 
 export function formatProfile(title: string, p: ProfileSummary): string {
-  const lines = [`### ${title}: ${(p.busyMs / 1000).toFixed(2)} s busy of ${(p.totalMs / 1000).toFixed(2)} s profiled (GC ${(p.gcMs / 1000).toFixed(2)} s)`];
+  const lines = [
+    `### ${title}: ${(p.busyMs / 1000).toFixed(2)} s busy of ${(p.totalMs / 1000).toFixed(2)} s profiled (GC ${(p.gcMs / 1000).toFixed(2)} s)`,
+  ];
   lines.push('', '| self ms | % busy | function | where |', '|---:|---:|---|---|');
   for (const f of p.functions) lines.push(`| ${f.selfMs.toFixed(0)} | ${f.percent.toFixed(1)} | ${f.name} | ${f.where} |`);
   lines.push('', '| self ms | % busy | file |', '|---:|---:|---|');

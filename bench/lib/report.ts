@@ -3,7 +3,11 @@ import { median } from './stats.ts';
 
 export type Better = 'higher' | 'lower';
 
-export interface FigureInfo { label: string; unit: string; better: Better }
+export interface FigureInfo {
+  label: string;
+  unit: string;
+  better: Better;
+}
 
 const KNOWN: Record<string, FigureInfo> = {
   monolithic_MBps: { label: 'monolithic upload', unit: 'MB/s', better: 'higher' },
@@ -14,11 +18,15 @@ const KNOWN: Record<string, FigureInfo> = {
   get_first_MBps: { label: 'blob GET, first read after the push', unit: 'MB/s', better: 'higher' },
   get_second_MBps: { label: 'blob GET, second read', unit: 'MB/s', better: 'higher' },
   get_loopback_MBps: { label: 'loopback HTTP limit, measured just before the GETs', unit: 'MB/s', better: 'higher' },
-  get_redirect_MBps: { label: 'blob GET through the registry\'s 307 to the store (5 reads)', unit: 'MB/s', better: 'higher' },
-  get_store_MBps: { label: 'blob GET of the same object straight from the store, presigned (5 reads, same round)', unit: 'MB/s', better: 'higher' },
-  get_store_min_MBps: { label: 'the store\'s own GET: slowest of the 5', unit: 'MB/s', better: 'higher' },
-  get_store_max_MBps: { label: 'the store\'s own GET: fastest of the 5', unit: 'MB/s', better: 'higher' },
-  get_redirect_answer_ms: { label: 'blob GET: time to the registry\'s 307', unit: 'ms', better: 'lower' },
+  get_redirect_MBps: { label: "blob GET through the registry's 307 to the store (5 reads)", unit: 'MB/s', better: 'higher' },
+  get_store_MBps: {
+    label: 'blob GET of the same object straight from the store, presigned (5 reads, same round)',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  get_store_min_MBps: { label: "the store's own GET: slowest of the 5", unit: 'MB/s', better: 'higher' },
+  get_store_max_MBps: { label: "the store's own GET: fastest of the 5", unit: 'MB/s', better: 'higher' },
+  get_redirect_answer_ms: { label: "blob GET: time to the registry's 307", unit: 'ms', better: 'lower' },
   parallel_MBps: { label: 'parallel uploads (aggregate)', unit: 'MB/s', better: 'higher' },
   manifest_get_rps: { label: 'manifest GET by tag', unit: 'req/s', better: 'higher' },
   manifest_get_p99_ms: { label: 'manifest GET p99', unit: 'ms', better: 'lower' },
@@ -57,7 +65,10 @@ export function figureOrder(keys: string[]): string[] {
   return [...known, ...cpu, ...rss, ...rest];
 }
 
-export interface Series { median: number; samples: number[] }
+export interface Series {
+  median: number;
+  samples: number[];
+}
 
 export interface Figure extends FigureInfo {
   key: string;
@@ -105,7 +116,10 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
     const r = f.ratio;
     out.push({
       target: `${what} ≥ ${min}× distribution`,
-      measured: r === undefined ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)` : `${fmt(r)}× (Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})`,
+      measured:
+        r === undefined
+          ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)`
+          : `${fmt(r)}× (Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})`,
       met: r === undefined ? null : r >= min,
       ...(r !== undefined && r < min ? { shortfall: `${fmt((100 * r) / min, 0)} % of the target ratio` } : {}),
     });
@@ -118,13 +132,17 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
     if (!f?.berth) return;
     const r = f.ratio;
     const floor = floorKey === undefined ? undefined : get(floorKey);
-    let measured = r === undefined ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)` : `Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit} (${fmt(r)}×)`;
+    let measured =
+      r === undefined
+        ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)`
+        : `Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit} (${fmt(r)}×)`;
     let met = r === undefined ? null : r < 1;
     let shortfall = r !== undefined && r >= 1 ? `${fmt((r - 1) * 100, 0)} % higher than distribution` : undefined;
     if (floor) {
       const over = (s?: Series, fl?: Series) => (s && fl ? median(s.samples.map((v, i) => v - fl.samples[i])) : undefined);
       const sign = (v?: number) => (v === undefined ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(3)}`);
-      measured += `; the floor in the same rounds: ${fmt(floor.berth?.median)} s beside Berth, ${fmt(floor.distribution?.median)} s beside distribution; ` +
+      measured +=
+        `; the floor in the same rounds: ${fmt(floor.berth?.median)} s beside Berth, ${fmt(floor.distribution?.median)} s beside distribution; ` +
         `over the floor, the median of each round's difference: Berth ${sign(over(f.berth, floor.berth))} s, distribution ${sign(over(f.distribution, floor.distribution))} s`;
       const drift = floor.berth && floor.distribution ? floor.berth.median / floor.distribution.median : undefined;
       if (r !== undefined && drift !== undefined && Math.abs(r - 1) <= Math.abs(drift - 1)) {
@@ -150,8 +168,9 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
       const noise = median(store.samples.map((v, i) => (hi.samples[i] - lo.samples[i]) / v));
       const d = get('get_redirect_MBps')?.distribution;
       out.push({
-        target: 'blob GET through the redirect within noise of the store\'s own GET',
-        measured: `${fmt(ratio * 100, 0)} % of the store's own GET (the median over rounds of each round's ratio; Berth ${fmt(redirect.median)} MB/s through the redirect, ` +
+        target: "blob GET through the redirect within noise of the store's own GET",
+        measured:
+          `${fmt(ratio * 100, 0)} % of the store's own GET (the median over rounds of each round's ratio; Berth ${fmt(redirect.median)} MB/s through the redirect, ` +
           `the store ${fmt(store.median)} MB/s presigned, whose own reads spread by ${fmt(noise * 100, 0)} % within a round${d ? `; distribution's redirect ${fmt(d.median)} MB/s` : ''})`,
         met: 1 - ratio <= noise,
         ...(1 - ratio > noise ? { shortfall: `${fmt((1 - ratio) * 100, 0)} % slower, more than the store's own spread` } : {}),
@@ -222,14 +241,22 @@ export function markdown(input: MarkdownInput): string {
   const lines = [`# ${input.title}`, '', input.when, ''];
   for (const l of input.machineLines) lines.push(`- ${l}`);
   const rounds = (s?: Series) => (s && s.samples.length > 1 ? s.samples.map((v) => fmt(v)).join(' / ') : '');
-  lines.push('', '| figure | unit | Berth | distribution | Berth / distribution | better | Berth by round | distribution by round |', '|---|---|---:|---:|---:|---|---|---|');
+  lines.push(
+    '',
+    '| figure | unit | Berth | distribution | Berth / distribution | better | Berth by round | distribution by round |',
+    '|---|---|---:|---:|---:|---|---|---|',
+  );
   for (const f of input.figures) {
-    lines.push(`| ${f.label} | ${f.unit} | ${fmt(f.berth?.median)} | ${fmt(f.distribution?.median)} | ${f.ratio === undefined ? '–' : fmt(f.ratio) + '×'} | ${f.better} | ${rounds(f.berth)} | ${rounds(f.distribution)} |`);
+    lines.push(
+      `| ${f.label} | ${f.unit} | ${fmt(f.berth?.median)} | ${fmt(f.distribution?.median)} | ${f.ratio === undefined ? '–' : fmt(f.ratio) + '×'} | ${f.better} | ${rounds(f.berth)} | ${rounds(f.distribution)} |`,
+    );
   }
   if (input.targets.length > 0) {
     lines.push('', `| target (issue ${input.issue ?? 6}) | measured | met |`, '|---|---|---|');
     for (const t of input.targets) {
-      lines.push(`| ${t.target} | ${t.measured}${t.shortfall ? `; ${t.shortfall}` : ''} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+      lines.push(
+        `| ${t.target} | ${t.measured}${t.shortfall ? `; ${t.shortfall}` : ''} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`,
+      );
     }
   }
   if (input.notes.length > 0) {
@@ -242,7 +269,15 @@ export function markdown(input: MarkdownInput): string {
 /** A plain-text table for the terminal. */
 export function textTable(figures: Figure[]): string {
   const rows = [['figure', 'unit', 'Berth', 'distribution', 'ratio', 'better']];
-  for (const f of figures) rows.push([f.label, f.unit, fmt(f.berth?.median), fmt(f.distribution?.median), f.ratio === undefined ? '–' : fmt(f.ratio) + '×', f.better]);
+  for (const f of figures)
+    rows.push([
+      f.label,
+      f.unit,
+      fmt(f.berth?.median),
+      fmt(f.distribution?.median),
+      f.ratio === undefined ? '–' : fmt(f.ratio) + '×',
+      f.better,
+    ]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')).join('\n');
 }

@@ -92,7 +92,11 @@ export function cleanUpOnSignals(): void {
         if (s.dataDir) rmSync(s.dataDir, { recursive: true, force: true });
       }
       for (const stop of atSignal) {
-        try { stop(); } catch { /* best effort */ }
+        try {
+          stop();
+        } catch {
+          /* best effort */
+        }
       }
       process.stderr.write(`\n${signal}: stopped ${live.size} server(s)\n`);
       process.exit(130);
@@ -103,7 +107,9 @@ export function cleanUpOnSignals(): void {
 function register(child: ChildProcess, dataDir: string | undefined): void {
   const entry = { child, dataDir };
   live.add(entry);
-  child.once('exit', () => { if (!dataDir) live.delete(entry); });
+  child.once('exit', () => {
+    if (!dataDir) live.delete(entry);
+  });
 }
 
 function forget(dataDir: string): void {
@@ -112,8 +118,14 @@ function forget(dataDir: string): void {
 
 function track(child: ChildProcess): { output: () => string; exited: Promise<void> } {
   let out = '';
-  child.stdout?.on('data', (d) => { out += d; if (out.length > 1_000_000) out = out.slice(-500_000); });
-  child.stderr?.on('data', (d) => { out += d; if (out.length > 1_000_000) out = out.slice(-500_000); });
+  child.stdout?.on('data', (d) => {
+    out += d;
+    if (out.length > 1_000_000) out = out.slice(-500_000);
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+    if (out.length > 1_000_000) out = out.slice(-500_000);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { output: () => out, exited };
 }
@@ -122,7 +134,9 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
   return async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, 15_000);
+      const timer = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, 15_000);
       await exited;
       clearTimeout(timer);
     }
@@ -135,7 +149,10 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
  */
 function stopAndCleanup(agent: Agent, stop: () => Promise<void>, dataDir: string, made: boolean): Pick<Registry, 'stop' | 'cleanup'> {
   return {
-    stop: async () => { agent.destroy(); await stop(); },
+    stop: async () => {
+      agent.destroy();
+      await stop();
+    },
     cleanup: async () => {
       agent.destroy();
       await stop();
@@ -185,12 +202,22 @@ export async function startBerth(opts: StartOptions = {}): Promise<Registry> {
     const timer = setTimeout(() => reject(new Error('berth did not start in 30 s:\n' + output())), 30_000);
     const check = () => {
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(output());
-      if (m) { clearTimeout(timer); child.stdout!.off('data', check); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve(m[1]);
+      }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth exited with ${code}:\n${output()}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`berth exited with ${code}:\n${output()}`));
+    });
     // A spawn that fails (the node binary gone) rejects here, so that the run stops its stores on the way out.
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
   const stop = stopper(child, exited);
   const agent = newAgent();
@@ -233,21 +260,20 @@ export const distributionBlobKey = (digest: string) => {
  * store), delete enabled, no auth, quiet logs. Distribution 2.8.2 has no `forcepathstyle`: with `regionendpoint`
  * set it addresses buckets by path. Blob GETs answer with a redirect to a presigned URL (its default on S3). */
 export function distributionConfig(storageDir: string, port: number, s3?: S3Settings): string {
-  const storage = s3 ? [
-    '  s3:',
-    `    accesskey: ${s3.accessKeyId}`,
-    `    secretkey: ${s3.secretAccessKey}`,
-    `    region: ${s3.region}`,
-    `    regionendpoint: ${s3.endpoint}`,
-    `    bucket: ${s3.bucket}`,
-    `    rootdirectory: /${DISTRIBUTION_S3_ROOT}`,
-    '    encrypt: false',
-    '    secure: false',
-    '    v4auth: true',
-  ] : [
-    '  filesystem:',
-    `    rootdirectory: ${storageDir}`,
-  ];
+  const storage = s3
+    ? [
+        '  s3:',
+        `    accesskey: ${s3.accessKeyId}`,
+        `    secretkey: ${s3.secretAccessKey}`,
+        `    region: ${s3.region}`,
+        `    regionendpoint: ${s3.endpoint}`,
+        `    bucket: ${s3.bucket}`,
+        `    rootdirectory: /${DISTRIBUTION_S3_ROOT}`,
+        '    encrypt: false',
+        '    secure: false',
+        '    v4auth: true',
+      ]
+    : ['  filesystem:', `    rootdirectory: ${storageDir}`];
   return [
     'version: 0.1',
     'log:',
@@ -270,8 +296,10 @@ export function distributionConfig(storageDir: string, port: number, s3?: S3Sett
 
 export async function startDistribution(opts: { dataDir?: string; s3Settings?: S3Settings } = {}): Promise<Registry> {
   if (!existsSync(DISTRIBUTION_BIN)) {
-    throw new Error(`CNCF distribution is not installed (${DISTRIBUTION_BIN} is missing): apt-get install -y docker-registry, ` +
-      'or run with --berth-only');
+    throw new Error(
+      `CNCF distribution is not installed (${DISTRIBUTION_BIN} is missing): apt-get install -y docker-registry, ` +
+        'or run with --berth-only',
+    );
   }
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'distribution-bench-'));
   const storage = join(dataDir, 'storage');
@@ -281,7 +309,11 @@ export async function startDistribution(opts: { dataDir?: string; s3Settings?: S
     const port = await freePort();
     const configPath = join(dataDir, 'config.yml');
     writeFileSync(configPath, distributionConfig(storage, port, opts.s3Settings));
-    const child = spawn(DISTRIBUTION_BIN, ['serve', configPath], { cwd: dataDir, env: withoutAwsVariables(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(DISTRIBUTION_BIN, ['serve', configPath], {
+      cwd: dataDir,
+      env: withoutAwsVariables(process.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     register(child, opts.dataDir ? undefined : dataDir);
     const { output, exited } = track(child);
     const stop = stopper(child, exited);
@@ -314,12 +346,15 @@ export async function startDistribution(opts: { dataDir?: string; s3Settings?: S
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
     try {
       const r = await fetch(`${url}/v2/`);
       await r.arrayBuffer();
       if (r.status === 200) return;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry did not answer on ${url} in 20 s:\n${output()}`);

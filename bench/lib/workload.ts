@@ -4,21 +4,21 @@ import type { Registry } from './servers.ts';
 import { MiB } from './stats.ts';
 
 export interface Sizes {
-  monolithic: number;        // bytes of the monolithic upload (and of the GET)
-  chunked: number;           // bytes of the chunked upload
-  chunk: number;             // bytes per PATCH
-  parallelCount: number;     // uploads in flight at once
-  parallelSize: number;      // bytes of each of them
-  loadSeconds: number;       // manifest GET and blob HEAD load duration
-  connections: number;       // connections of that load
-  manifestPuts: number;      // manifests (and tags) PUT
-  putConcurrency: number;    // PUTs in flight
-  tagsListSeconds: number;   // how long tags/list walks are repeated
+  monolithic: number; // bytes of the monolithic upload (and of the GET)
+  chunked: number; // bytes of the chunked upload
+  chunk: number; // bytes per PATCH
+  parallelCount: number; // uploads in flight at once
+  parallelSize: number; // bytes of each of them
+  loadSeconds: number; // manifest GET and blob HEAD load duration
+  connections: number; // connections of that load
+  manifestPuts: number; // manifests (and tags) PUT
+  putConcurrency: number; // PUTs in flight
+  tagsListSeconds: number; // how long tags/list walks are repeated
   dockerLayers: number;
   dockerLayerSize: number;
-  loopbackBytes: number;     // per loopback measurement
-  shaBytes: number;          // per SHA-256 measurement
-  diskBytes: number;         // disk write measurement
+  loopbackBytes: number; // per loopback measurement
+  shaBytes: number; // per SHA-256 measurement
+  diskBytes: number; // disk write measurement
   consoleRepositories: number; // repositories behind the console's first page
 }
 
@@ -84,11 +84,19 @@ export class Blobs {
     }
     return b;
   }
-  get monolithic(): Blob { return this.get('monolithic', 1, this.sizes.monolithic); }
-  get chunked(): Blob { return this.get('chunked', 2, this.sizes.chunked); }
-  parallel(i: number): Blob { return this.get(`parallel-${i}`, 100 + i, this.sizes.parallelSize); }
+  get monolithic(): Blob {
+    return this.get('monolithic', 1, this.sizes.monolithic);
+  }
+  get chunked(): Blob {
+    return this.get('chunked', 2, this.sizes.chunked);
+  }
+  parallel(i: number): Blob {
+    return this.get(`parallel-${i}`, 100 + i, this.sizes.parallelSize);
+  }
   /** The 1 MiB layer of the small image whose manifest and blob are asked for under load. */
-  get smallLayer(): Blob { return this.get('small-layer', 900, 1024 * 1024); }
+  get smallLayer(): Blob {
+    return this.get('small-layer', 900, 1024 * 1024);
+  }
 }
 
 export interface Context {

@@ -12,8 +12,13 @@ const MONO_REPO = 'bench/monolithic';
 /** POST, then PUT ?digest= with the whole blob as the body. Returns the seconds from the last byte sent to the 201. */
 export async function uploadMonolithic(t: Target, repo: string, blob: Blob): Promise<number> {
   const post = expectStatus(await send(t, 'POST', `/v2/${repo}/blobs/uploads/`), 202, `POST upload to ${repo}`);
-  const put = await send(t, 'PUT', withDigest(location(t, post, 'POST upload'), blob.digest),
-    { 'Content-Type': OCTETS, 'Content-Length': blob.size }, blob.pieces());
+  const put = await send(
+    t,
+    'PUT',
+    withDigest(location(t, post, 'POST upload'), blob.digest),
+    { 'Content-Type': OCTETS, 'Content-Length': blob.size },
+    blob.pieces(),
+  );
   expectStatus(put, 201, `PUT ${blob.size} bytes to ${repo}`);
   if (put.headers['docker-content-digest'] !== blob.digest) {
     throw new Error(`PUT ${repo}: Docker-Content-Digest ${String(put.headers['docker-content-digest'])}, expected ${blob.digest}`);
@@ -31,11 +36,17 @@ export async function uploadChunked(t: Target, repo: string, blob: Blob, chunk: 
   let loc = location(t, post, 'POST upload');
   for (let start = 0; start < blob.size; start += chunk) {
     const end = Math.min(start + chunk, blob.size);
-    const patch = await send(t, 'PATCH', loc, {
-      'Content-Type': OCTETS,
-      'Content-Length': end - start,
-      'Content-Range': `${start}-${end - 1}`,
-    }, blob.pieces(start, end));
+    const patch = await send(
+      t,
+      'PATCH',
+      loc,
+      {
+        'Content-Type': OCTETS,
+        'Content-Length': end - start,
+        'Content-Range': `${start}-${end - 1}`,
+      },
+      blob.pieces(start, end),
+    );
     expectStatus(patch, 202, `PATCH ${start}-${end - 1} to ${repo}`);
     waited += patch.afterBody;
     loc = location(t, patch, 'PATCH');
@@ -77,8 +88,9 @@ export const chunked: Workload = {
 /** GET of the monolithic blob 5 times; on S3, through the registry's redirect, beside the store's own GET. */
 export const get: Workload = {
   name: 'get',
-  title: 'GET of the monolithic blob 5 times in a row (the client counts and discards the bytes): the first and second reads after the push, and the median of the next 3; the loopback HTTP limit is measured just before. ' +
-    'On S3 (--backend pg-s3): 5 GETs through the registry\'s redirect, each beside a presigned GET of the same object straight to the store',
+  title:
+    'GET of the monolithic blob 5 times in a row (the client counts and discards the bytes): the first and second reads after the push, and the median of the next 3; the loopback HTTP limit is measured just before. ' +
+    "On S3 (--backend pg-s3): 5 GETs through the registry's redirect, each beside a presigned GET of the same object straight to the store",
   setup: async (ctx: Context) => {
     if (!ctx.state.monolithic) {
       await uploadMonolithic(ctx.reg, MONO_REPO, ctx.blobs.monolithic);
@@ -101,8 +113,15 @@ export const get: Workload = {
       if (r.status !== 200 || r.bytes !== blob.size) throw new Error(`GET blob: status ${r.status}, ${r.bytes} bytes of ${blob.size}`);
       samples.push(mbps(blob.size, s));
     }
-    ctx.log(`blob GET: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)`);
-    return { get_first_MBps: samples[0], get_second_MBps: samples[1], get_MBps: median(samples.slice(2)), get_loopback_MBps: loopback.median };
+    ctx.log(
+      `blob GET: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)`,
+    );
+    return {
+      get_first_MBps: samples[0],
+      get_second_MBps: samples[1],
+      get_MBps: median(samples.slice(2)),
+      get_loopback_MBps: loopback.median,
+    };
   },
 };
 
@@ -134,15 +153,26 @@ async function getThroughRedirect(ctx: Context): Promise<Record<string, number>>
     const t0 = process.hrtime.bigint();
     const r = await send(ctx.reg, 'GET', `/v2/${MONO_REPO}/blobs/${blob.digest}`);
     answer.push(secondsSince(t0) * 1000);
-    if (r.status !== 307 || typeof r.headers.location !== 'string') throw new Error(`GET blob: status ${r.status}, not a redirect (${r.body.toString('utf8').slice(0, 200)})`);
+    if (r.status !== 307 || typeof r.headers.location !== 'string')
+      throw new Error(`GET blob: status ${r.status}, not a redirect (${r.body.toString('utf8').slice(0, 200)})`);
     redirected.push(await readStore(new URL(r.headers.location, ctx.reg.url).toString(), blob.size, t0));
   };
-  const fromStore = async () => { store.push(await readStore(direct, blob.size, process.hrtime.bigint())); };
+  const fromStore = async () => {
+    store.push(await readStore(direct, blob.size, process.hrtime.bigint()));
+  };
   for (let i = 0; i < 5; i++) {
-    if (i % 2 === 0) { await viaRegistry(); await fromStore(); } else { await fromStore(); await viaRegistry(); }
+    if (i % 2 === 0) {
+      await viaRegistry();
+      await fromStore();
+    } else {
+      await fromStore();
+      await viaRegistry();
+    }
   }
-  ctx.log(`blob GET through the redirect: ${redirected.map((v) => v.toFixed(0)).join(', ')} MB/s; the store's own GET: ${store.map((v) => v.toFixed(0)).join(', ')} MB/s; ` +
-    `307 answered in ${answer.map((v) => v.toFixed(1)).join(', ')} ms`);
+  ctx.log(
+    `blob GET through the redirect: ${redirected.map((v) => v.toFixed(0)).join(', ')} MB/s; the store's own GET: ${store.map((v) => v.toFixed(0)).join(', ')} MB/s; ` +
+      `307 answered in ${answer.map((v) => v.toFixed(1)).join(', ')} ms`,
+  );
   return {
     get_redirect_MBps: median(redirected),
     get_store_MBps: median(store),
@@ -159,7 +189,9 @@ export const parallel: Workload = {
   run: async (ctx: Context) => {
     const n = ctx.sizes.parallelCount;
     const t0 = process.hrtime.bigint();
-    await pool(n, n, async (i) => { await uploadMonolithic(ctx.reg, 'bench/parallel', ctx.blobs.parallel(i)); });
+    await pool(n, n, async (i) => {
+      await uploadMonolithic(ctx.reg, 'bench/parallel', ctx.blobs.parallel(i));
+    });
     const s = secondsSince(t0);
     return { parallel_MBps: mbps(n * ctx.sizes.parallelSize, s) };
   },

@@ -26,8 +26,23 @@ async function signIn(ctx: Context): Promise<string> {
   const t = browser(ctx);
   const form = expectStatus(await send(t, 'GET', '/console/sign-in'), 200, 'GET sign-in');
   const nonce = /berth_console_signin=([^;]+)/.exec(String(form.headers['set-cookie']))![1];
-  const body = new URLSearchParams({ _csrf: nonce, next: '/console/repositories', accessKeyId: ctx.reg.accessKeyId!, secretAccessKey: ctx.reg.secretAccessKey! }).toString();
-  const r = expectStatus(await send(t, 'POST', '/console/sign-in', { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `berth_console_signin=${nonce}` }, body), 303, 'POST sign-in');
+  const body = new URLSearchParams({
+    _csrf: nonce,
+    next: '/console/repositories',
+    accessKeyId: ctx.reg.accessKeyId!,
+    secretAccessKey: ctx.reg.secretAccessKey!,
+  }).toString();
+  const r = expectStatus(
+    await send(
+      t,
+      'POST',
+      '/console/sign-in',
+      { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `berth_console_signin=${nonce}` },
+      body,
+    ),
+    303,
+    'POST sign-in',
+  );
   return /berth_console=([^;]+)/.exec(String(r.headers['set-cookie']))![1];
 }
 
@@ -37,10 +52,15 @@ export const consoleFirstPage: Workload = {
   berthOnly: true,
   setup: async (ctx) => {
     const ecr = new ECRClient({
-      endpoint: ctx.reg.url, region: 'us-east-1', credentials: { accessKeyId: ctx.reg.accessKeyId!, secretAccessKey: ctx.reg.secretAccessKey! }, maxAttempts: 1,
+      endpoint: ctx.reg.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: ctx.reg.accessKeyId!, secretAccessKey: ctx.reg.secretAccessKey! },
+      maxAttempts: 1,
     });
     try {
-      await pool(ctx.sizes.consoleRepositories, 8, (i) => ecr.send(new CreateRepositoryCommand({ repositoryName: nameOf(i) })).then(() => undefined));
+      await pool(ctx.sizes.consoleRepositories, 8, (i) =>
+        ecr.send(new CreateRepositoryCommand({ repositoryName: nameOf(i) })).then(() => undefined),
+      );
     } finally {
       ecr.destroy();
     }
@@ -64,7 +84,9 @@ export const consoleFirstPage: Workload = {
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
       if (!r.body.includes(nameOf(0))) throw new Error('the first page does not list the first repository');
     }
-    ctx.log(`console first page: ${times.length} requests, p50 ${percentile(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    ctx.log(
+      `console first page: ${times.length} requests, p50 ${percentile(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
+    );
     return { console_first_page_p99_ms: percentile(times, 99), console_first_page_per_s: times.length / ctx.sizes.loadSeconds };
   },
 };

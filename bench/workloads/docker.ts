@@ -12,12 +12,16 @@ import { startFloor, type Floor } from '../lib/floor.ts';
 import { secondsSince } from '../lib/stats.ts';
 import type { Context, Sizes, Workload } from '../lib/workload.ts';
 
-export interface Cmd { code: number | null; stdout: string; stderr: string }
+export interface Cmd {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export interface DockerImage {
   dir: string;
   env: Record<string, string>;
-  tag: string;      // the local tag the saved image carries
+  tag: string; // the local tag the saved image carries
   tarPath: string;
   layers: number;
   version: string;
@@ -28,8 +32,12 @@ function docker(env: Record<string, string>, args: string[], input?: string, tim
     const child = spawn('docker', args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -37,7 +45,10 @@ function docker(env: Record<string, string>, args: string[], input?: string, tim
       clearTimeout(timer);
       reject(e.code === 'ENOENT' ? new Error('docker is not installed (apt-get install -y docker.io)') : e);
     });
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -131,7 +142,10 @@ export function dockerWorkload(image: () => DockerImage): Workload {
     },
     run: async (ctx) => {
       const img = image();
-      const both = [{ key: '', ref: refOf(ctx.reg.host) }, { key: '_floor', ref: refOf(floorOf(ctx).host) }];
+      const both = [
+        { key: '', ref: refOf(ctx.reg.host) },
+        { key: '_floor', ref: refOf(floorOf(ctx).host) },
+      ];
       const order = ctx.round % 2 === 1 ? both : both.reverse();
       const figures: Record<string, number> = {};
       for (const { key, ref } of order) figures[`docker_push${key}_s`] = await push(img, ref);

@@ -14,22 +14,36 @@ const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 const SMALL_REPO = 'bench/small';
 const TAGS_REPO = 'bench/tags';
 
-const configBlob = (label: string) => smallBlob(Buffer.from(JSON.stringify({
-  architecture: 'amd64', os: 'linux', config: { Labels: { 'bench': label } }, rootfs: { type: 'layers', diff_ids: [] },
-})));
+const configBlob = (label: string) =>
+  smallBlob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Labels: { bench: label } },
+        rootfs: { type: 'layers', diff_ids: [] },
+      }),
+    ),
+  );
 
 export function manifestOf(config: Blob, layers: Blob[], annotations?: Record<string, string>): Buffer {
-  return Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.size },
-    layers: layers.map((l) => ({ mediaType: OCI_LAYER, digest: l.digest, size: l.size })),
-    ...(annotations ? { annotations } : {}),
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.size },
+      layers: layers.map((l) => ({ mediaType: OCI_LAYER, digest: l.digest, size: l.size })),
+      ...(annotations ? { annotations } : {}),
+    }),
+  );
 }
 
 export async function putManifest(t: Target, repo: string, ref: string, body: Buffer): Promise<void> {
-  expectStatus(await send(t, 'PUT', `/v2/${repo}/manifests/${ref}`, { 'Content-Type': OCI_MANIFEST }, body), 201, `PUT manifest ${repo}:${ref}`);
+  expectStatus(
+    await send(t, 'PUT', `/v2/${repo}/manifests/${ref}`, { 'Content-Type': OCI_MANIFEST }, body),
+    201,
+    `PUT manifest ${repo}:${ref}`,
+  );
 }
 
 /** The small image: a config, a 1 MiB layer, a manifest tagged "latest". */
@@ -61,14 +75,19 @@ export const manifestGet: Workload = {
     expectStatus(r, 200, 'GET manifest before the load');
   },
   run: async (ctx) => {
-    const r = checkLoad('manifest GET', await load({
-      url: `${ctx.reg.url}/v2/${SMALL_REPO}/manifests/latest`,
-      method: 'GET',
-      headers: headersFor(ctx.reg, { Accept: OCI_MANIFEST }),
-      connections: ctx.sizes.connections,
-      seconds: ctx.sizes.loadSeconds,
-    }));
-    ctx.log(`manifest GET: ${r.requests} requests in ${r.seconds.toFixed(1)} s (${r.tool}), p50 ${r.p50Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms`);
+    const r = checkLoad(
+      'manifest GET',
+      await load({
+        url: `${ctx.reg.url}/v2/${SMALL_REPO}/manifests/latest`,
+        method: 'GET',
+        headers: headersFor(ctx.reg, { Accept: OCI_MANIFEST }),
+        connections: ctx.sizes.connections,
+        seconds: ctx.sizes.loadSeconds,
+      }),
+    );
+    ctx.log(
+      `manifest GET: ${r.requests} requests in ${r.seconds.toFixed(1)} s (${r.tool}), p50 ${r.p50Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms`,
+    );
     return { manifest_get_rps: r.rps, manifest_get_p99_ms: r.p99Ms };
   },
 };
@@ -83,14 +102,19 @@ export const blobHead: Workload = {
     expectStatus(r, ctx.reg.kind === 'distribution' && ctx.reg.s3 ? 307 : 200, 'HEAD blob before the load');
   },
   run: async (ctx) => {
-    const r = checkLoad('blob HEAD', await load({
-      url: `${ctx.reg.url}/v2/${SMALL_REPO}/blobs/${ctx.blobs.smallLayer.digest}`,
-      method: 'HEAD',
-      headers: headersFor(ctx.reg, {}),
-      connections: ctx.sizes.connections,
-      seconds: ctx.sizes.loadSeconds,
-    }));
-    ctx.log(`blob HEAD: ${r.requests} requests in ${r.seconds.toFixed(1)} s (${r.tool}), p50 ${r.p50Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms`);
+    const r = checkLoad(
+      'blob HEAD',
+      await load({
+        url: `${ctx.reg.url}/v2/${SMALL_REPO}/blobs/${ctx.blobs.smallLayer.digest}`,
+        method: 'HEAD',
+        headers: headersFor(ctx.reg, {}),
+        connections: ctx.sizes.connections,
+        seconds: ctx.sizes.loadSeconds,
+      }),
+    );
+    ctx.log(
+      `blob HEAD: ${r.requests} requests in ${r.seconds.toFixed(1)} s (${r.tool}), p50 ${r.p50Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms`,
+    );
     return { blob_head_rps: r.rps, blob_head_p99_ms: r.p99Ms };
   },
 };
@@ -112,14 +136,22 @@ async function ensureTagBlobs(ctx: Context): Promise<{ config: Blob; layer: Blob
 async function putTaggedManifests(ctx: Context, config: Blob, layer: Blob): Promise<void> {
   const nonce = `${Date.now()}-${process.pid}`;
   await pool(ctx.sizes.manifestPuts, ctx.sizes.putConcurrency, (i) =>
-    putManifest(ctx.reg, TAGS_REPO, tagOf(i), manifestOf(config, [layer], { 'org.example.bench.index': String(i), 'org.example.bench.run': nonce })));
+    putManifest(
+      ctx.reg,
+      TAGS_REPO,
+      tagOf(i),
+      manifestOf(config, [layer], { 'org.example.bench.index': String(i), 'org.example.bench.run': nonce }),
+    ),
+  );
   ctx.state.tagged = true;
 }
 
 export const manifestPut: Workload = {
   name: 'manifest-put',
   title: 'manifest PUTs, each unique and under its own tag, several in flight',
-  setup: async (ctx) => { await ensureTagBlobs(ctx); },
+  setup: async (ctx) => {
+    await ensureTagBlobs(ctx);
+  },
   run: async (ctx) => {
     if (ctx.state.tagged) throw new Error('manifest-put runs once per registry instance');
     const { config, layer } = await ensureTagBlobs(ctx);

@@ -34,9 +34,14 @@ export interface AdminTarget {
 }
 
 /** The resource an admin action acts on, from its arguments. */
-export async function adminTarget(access: AdminAccess, args: AdminArgs, caller: Principal, env: { meta: MetaStore; region: string; defaultAccountId: string; rootAccessKeyId: string }): Promise<AdminTarget> {
-  const wide = typeof access.registryWide === 'function' ? access.registryWide(args) : access.registryWide ?? false;
-  const accountId = wide ? env.defaultAccountId : args.account ?? caller.accountId;
+export async function adminTarget(
+  access: AdminAccess,
+  args: AdminArgs,
+  caller: Principal,
+  env: { meta: MetaStore; region: string; defaultAccountId: string; rootAccessKeyId: string },
+): Promise<AdminTarget> {
+  const wide = typeof access.registryWide === 'function' ? access.registryWide(args) : (access.registryWide ?? false);
+  const accountId = wide ? env.defaultAccountId : (args.account ?? caller.accountId);
   const rootOnly = access.rootOnly ?? false;
   switch (access.resource) {
     case 'registry':
@@ -53,17 +58,31 @@ export async function adminTarget(access: AdminAccess, args: AdminArgs, caller: 
       // A key of this account names its holder; the configured root key and unknown keys name the root (and the
       // action then reports a key it cannot change), so that only a root learns whether a key exists.
       const key = args.accessKeyId && args.accessKeyId !== env.rootAccessKeyId ? await env.meta.getAccessKey(args.accessKeyId) : undefined;
-      if (key && key.accountId === accountId && key.userName !== null) return { accountId, resource: userArn(accountId, key.userName), rootOnly };
+      if (key && key.accountId === accountId && key.userName !== null)
+        return { accountId, resource: userArn(accountId, key.userName), rootOnly };
       return { accountId, resource: rootArn(accountId), rootOnly: true };
     }
   }
 }
 
 /** The decision: allowed, or the action that was refused. */
-export async function authorizeAdmin(authorizer: Authorizer, access: AdminAccess, target: AdminTarget, principal: Principal, sourceIp: string | undefined): Promise<{ allowed: true } | { allowed: false; action: string }> {
+export async function authorizeAdmin(
+  authorizer: Authorizer,
+  access: AdminAccess,
+  target: AdminTarget,
+  principal: Principal,
+  sourceIp: string | undefined,
+): Promise<{ allowed: true } | { allowed: false; action: string }> {
   if (target.rootOnly && principal.kind !== 'root') return { allowed: false, action: access.actions[0] };
-  const { action, decision } = await authorizer.authorizeEach({
-    principal, resource: target.resource, resourceAccount: target.accountId, sourceIp, scope: authorizer.scope(),
-  }, access.actions);
+  const { action, decision } = await authorizer.authorizeEach(
+    {
+      principal,
+      resource: target.resource,
+      resourceAccount: target.accountId,
+      sourceIp,
+      scope: authorizer.scope(),
+    },
+    access.actions,
+  );
   return decision.allowed ? { allowed: true } : { allowed: false, action };
 }

@@ -92,7 +92,10 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'delete-user': {
     access: { actions: ['iam:DeleteUser'], resource: 'user' },
     summary: 'delete a user (--user <name>) and its access keys',
-    run: async ({ identity: id }, a, acct) => { await id.deleteUser(a.account ?? acct, need(a.user, '--user')); return { deleted: a.user }; },
+    run: async ({ identity: id }, a, acct) => {
+      await id.deleteUser(a.account ?? acct, need(a.user, '--user'));
+      return { deleted: a.user };
+    },
   },
   'list-users': {
     access: { actions: ['iam:ListUsers'], resource: 'users' },
@@ -112,20 +115,26 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'deactivate-access-key': {
     access: { actions: ['iam:UpdateAccessKey'], resource: 'key-owner' },
     summary: 'deactivate an access key (--access-key-id)',
-    run: async ({ identity: id }, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Inactive'); return { accessKeyId: a.accessKeyId, status: 'Inactive' }; },
+    run: async ({ identity: id }, a, acct) => {
+      await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Inactive');
+      return { accessKeyId: a.accessKeyId, status: 'Inactive' };
+    },
   },
   'activate-access-key': {
     access: { actions: ['iam:UpdateAccessKey'], resource: 'key-owner' },
     summary: 'activate an access key again (--access-key-id)',
-    run: async ({ identity: id }, a, acct) => { await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Active'); return { accessKeyId: a.accessKeyId, status: 'Active' }; },
+    run: async ({ identity: id }, a, acct) => {
+      await id.setAccessKeyStatus(a.account ?? acct, need(a.accessKeyId, '--access-key-id'), 'Active');
+      return { accessKeyId: a.accessKeyId, status: 'Active' };
+    },
   },
-  'gc': {
+  gc: {
     access: { actions: ['berth:RunGarbageCollection'], resource: 'registry', registryWide: true },
     summary: 'collect unreferenced blobs and abandoned uploads now (--dry-run: only report what would go)',
     inServer: true,
     run: (stores, a) => stores.jobs.run(GC_JOB, { dryRun: a.dryRun ?? false }),
   },
-  'fsck': {
+  fsck: {
     access: { actions: ['berth:RunFsck'], resource: 'registry', registryWide: true },
     summary: "verify every blob's digest and every manifest's references; report problems",
     run: (stores) => stores.fsck(),
@@ -135,7 +144,8 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['berth:RunLifecycle'], resource: 'registry', registryWide: (a) => !a.repository },
     summary: "apply lifecycle policies now: every repository's, or one (--repository <name>)",
     inServer: true,
-    run: (stores, a, acct) => stores.jobs.run(LIFECYCLE_JOB, a.repository ? { repository: { accountId: a.account ?? acct, name: a.repository } } : {}),
+    run: (stores, a, acct) =>
+      stores.jobs.run(LIFECYCLE_JOB, a.repository ? { repository: { accountId: a.account ?? acct, name: a.repository } } : {}),
   },
   'advance-clock': {
     access: { actions: ['berth:AdvanceClock'], resource: 'registry', registryWide: true },
@@ -159,7 +169,16 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
       const statuses = ['queued', 'running', 'succeeded', 'dead'];
       if (a.status !== undefined && !statuses.includes(a.status)) throw new IdentityError(`--status must be one of ${statuses.join(', ')}`);
       const jobs = await stores.meta.listJobs({ status: a.status as JobStatus | undefined, kind: a.kind }, undefined, 100);
-      return { jobs: jobs.map(({ payload, result, ...j }) => ({ ...j, payload: JSON.parse(payload), runAt: iso(j.runAt), createdAt: iso(j.createdAt), updatedAt: iso(j.updatedAt), leaseUntil: j.leaseUntil === null ? null : iso(j.leaseUntil) })) };
+      return {
+        jobs: jobs.map(({ payload, result, ...j }) => ({
+          ...j,
+          payload: JSON.parse(payload),
+          runAt: iso(j.runAt),
+          createdAt: iso(j.createdAt),
+          updatedAt: iso(j.updatedAt),
+          leaseUntil: j.leaseUntil === null ? null : iso(j.leaseUntil),
+        })),
+      };
     },
   },
   'vulndb-import': {
@@ -169,7 +188,9 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
       const { importVulnData, VulnImportError } = await vulndb();
       try {
         return await importVulnData(stores.meta, need(a.path, '--path'), {
-          sha256: a.sha256, source: a.source, now: stores.clock.now(),
+          sha256: a.sha256,
+          source: a.source,
+          now: stores.clock.now(),
           job: { kind: RESCAN_JOB, payload: '{}', runAt: Date.now(), maxAttempts: 3 },
         });
       } catch (e) {
@@ -183,9 +204,9 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     summary: 'the imported vulnerability data: sources, record counts, import time and age',
     run: async (stores) => (await vulndb()).vulnStatus(stores.meta, stores.clock.now()),
   },
-  'sbom': {
+  sbom: {
     access: { actions: ['berth:GetSbom'], resource: 'registry' },
-    summary: "print the SBOM (CycloneDX) the scanner wrote for an image (--repository <name>, --image <tag|digest>)",
+    summary: 'print the SBOM (CycloneDX) the scanner wrote for an image (--repository <name>, --image <tag|digest>)',
     run: async (stores, a, acct) => {
       const name = need(a.repository, '--repository');
       const repo = await stores.meta.getRepository(a.account ?? acct, name);
@@ -198,7 +219,7 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
       return sbom;
     },
   },
-  'usage': {
+  usage: {
     access: { actions: ['berth:GetUsage'], resource: 'registry', registryWide: true },
     summary: 'storage used: per repository, referenced (deduplicated) and stored bytes, the 20 largest images',
     run: async (stores) => ({ ...(await stores.meta.usage()), largestImages: await stores.meta.largestImages(20) }),
@@ -215,7 +236,8 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   },
   'audit-search': {
     access: { actions: ['berth:SearchAuditRecords'], resource: 'registry', registryWide: true },
-    summary: 'audit records kept in the metadata store, newest first (--contains <text>, --since/--until <ISO time>, --before-id <id>, --limit <n>)',
+    summary:
+      'audit records kept in the metadata store, newest first (--contains <text>, --since/--until <ISO time>, --before-id <id>, --limit <n>)',
     run: async (stores, a) => {
       const time = (v: string | undefined, what: string) => {
         if (v === undefined || v === '') return undefined;
@@ -227,18 +249,26 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new IdentityError('--limit must be a whole number from 1 to 1000');
       const beforeId = a.beforeId === undefined ? undefined : Number(a.beforeId);
       if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw new IdentityError('--before-id must be a whole number');
-      const records = await stores.meta.searchAuditRecords({ contains: a.contains || undefined, since: time(a.since, '--since'), until: time(a.until, '--until'), beforeId, limit });
+      const records = await stores.meta.searchAuditRecords({
+        contains: a.contains || undefined,
+        since: time(a.since, '--since'),
+        until: time(a.until, '--until'),
+        beforeId,
+        limit,
+      });
       return { records: records.map((r) => ({ id: r.id, at: iso(r.at), record: JSON.parse(r.record) as unknown })) };
     },
   },
   'put-webhook': {
     access: { actions: ['berth:PutWebhook'], resource: 'registry' },
-    summary: 'add a webhook (--url, optional --event-types "ECR Image Action,ECR Image Scan", --repositories "app,team/*"); prints its secret once',
+    summary:
+      'add a webhook (--url, optional --event-types "ECR Image Action,ECR Image Scan", --repositories "app,team/*"); prints its secret once',
     run: ({ webhooks }, a, acct) => webhooks.create(a.account ?? acct, a),
   },
   'update-webhook': {
     access: { actions: ['berth:PutWebhook'], resource: 'registry' },
-    summary: "change a webhook's filters (--webhook-id, --event-types, --repositories: each given replaces the webhook's); its secret and delivery cursor are kept",
+    summary:
+      "change a webhook's filters (--webhook-id, --event-types, --repositories: each given replaces the webhook's); its secret and delivery cursor are kept",
     run: ({ webhooks }, a, acct) => webhooks.update(a.account ?? acct, a.webhookId, a),
   },
   'list-webhooks': {
@@ -255,7 +285,12 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
     access: { actions: ['iam:PutUserPolicy'], resource: 'user' },
     summary: 'attach an inline identity policy to a user (--user, --policy-name, --policy-document <json|file://path>)',
     run: async ({ identity: id }, a, acct) => {
-      await id.putUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name'), need(a.policyDocument, '--policy-document'));
+      await id.putUserPolicy(
+        a.account ?? acct,
+        need(a.user, '--user'),
+        need(a.policyName, '--policy-name'),
+        need(a.policyDocument, '--policy-document'),
+      );
       return { user: a.user, policyName: a.policyName };
     },
   },
@@ -268,17 +303,24 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'delete-user-policy': {
     access: { actions: ['iam:DeleteUserPolicy'], resource: 'user' },
     summary: "remove a user's policy (--user, --policy-name)",
-    run: async ({ identity: id }, a, acct) => { await id.deleteUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name')); return { deleted: a.policyName }; },
+    run: async ({ identity: id }, a, acct) => {
+      await id.deleteUserPolicy(a.account ?? acct, need(a.user, '--user'), need(a.policyName, '--policy-name'));
+      return { deleted: a.policyName };
+    },
   },
   'delete-access-key': {
     access: { actions: ['iam:DeleteAccessKey'], resource: 'key-owner' },
     summary: 'delete an access key (--access-key-id)',
-    run: async ({ identity: id }, a, acct) => { await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id')); return { deleted: a.accessKeyId }; },
+    run: async ({ identity: id }, a, acct) => {
+      await id.deleteAccessKey(a.account ?? acct, need(a.accessKeyId, '--access-key-id'));
+      return { deleted: a.accessKeyId };
+    },
   },
   // Replication destinations (src/replication/destinations.ts).
   'put-replication-destination': {
     access: { actions: ['berth:PutReplicationDestination'], resource: 'registry' },
-    summary: 'say where a replication destination is (--region, --registry-id, --url, --destination-type berth|oci, --username, --password-file)',
+    summary:
+      'say where a replication destination is (--region, --registry-id, --url, --destination-type berth|oci, --username, --password-file)',
     run: ({ replicationDestinations }, a, acct) => replicationDestinations.put(a.account ?? acct, a),
   },
   'list-replication-destinations': {
@@ -293,7 +335,8 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   },
   'create-signing-profile': {
     access: { actions: ['berth:CreateSigningProfile'], resource: 'registry' },
-    summary: 'create a signing profile (--name): a new ECDSA P-256 key, kept encrypted, and its self-signed certificate; rotate by creating another',
+    summary:
+      'create a signing profile (--name): a new ECDSA P-256 key, kept encrypted, and its self-signed certificate; rotate by creating another',
     run: ({ signingProfiles }, a, acct) => signingProfiles.create(a.account ?? acct, a.name),
   },
   'list-signing-profiles': {
@@ -304,13 +347,17 @@ export const ADMIN_ACTIONS: Record<string, AdminAction> = {
   'export-signing-certificate': {
     access: { actions: ['berth:GetSigningCertificate'], resource: 'registry' },
     summary: "print a signing profile's certificate (--name), PEM: what verifiers (notation) trust",
-    run: async ({ signingProfiles }, a, acct) => ({ name: a.name, certificate: await signingProfiles.certificate(a.account ?? acct, a.name) }),
+    run: async ({ signingProfiles }, a, acct) => ({
+      name: a.name,
+      certificate: await signingProfiles.certificate(a.account ?? acct, a.name),
+    }),
   },
   // The secret store of pull through cache rules' upstream credentials (src/core/secret-store.ts), with Secrets
   // Manager's action names.
   'put-secret': {
     access: { actions: ['berth:PutSecretValue'], resource: 'registry' },
-    summary: 'store upstream credentials for pull through cache rules (--name ecr-pullthroughcache/<name>, --secret-string \'{"username":"..","accessToken":".."}\' or file://path); prints the ARN a rule\'s credentialArn names',
+    summary:
+      'store upstream credentials for pull through cache rules (--name ecr-pullthroughcache/<name>, --secret-string \'{"username":"..","accessToken":".."}\' or file://path); prints the ARN a rule\'s credentialArn names',
     run: ({ pullThrough }, a, acct) => pullThrough.secrets.put(a.account ?? acct, a.name, a.secretString),
   },
   'list-secrets': {

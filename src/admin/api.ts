@@ -19,7 +19,12 @@ export const ADMIN_PREFIX = '/_berth/admin/';
 
 export function adminHandler(stores: Stores, authorizer: Authorizer) {
   const { identity } = stores;
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    seen: { principal?: Principal; loginFailed?: boolean },
+  ): Promise<void> => {
     const send = (status: number, body: object) => sendJson(res, status, body);
     const auth = await identity.accessKeyBasic(req.headers.authorization);
     if (!auth || 'error' in auth) {
@@ -40,14 +45,38 @@ export function adminHandler(stores: Stores, authorizer: Authorizer) {
         closeUnread(req, res);
         return send(413, { error: 'RequestTooLarge', message: 'the body is larger than 65536 bytes' });
       }
-      args = bytes.length > 0 ? parseUntrustedJson(bytes) as AdminArgs : {};
+      args = bytes.length > 0 ? (parseUntrustedJson(bytes) as AdminArgs) : {};
       if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new Error('not an object');
-      for (const key of ['account', 'user', 'accessKeyId', 'repository', 'path', 'sha256', 'source', 'image', 'url', 'webhookId', 'contains', 'since', 'until',
-        'region', 'registryId', 'destinationType', 'username', 'password', 'name', 'managedBy', 'secretString'] as const) {
+      for (const key of [
+        'account',
+        'user',
+        'accessKeyId',
+        'repository',
+        'path',
+        'sha256',
+        'source',
+        'image',
+        'url',
+        'webhookId',
+        'contains',
+        'since',
+        'until',
+        'region',
+        'registryId',
+        'destinationType',
+        'username',
+        'password',
+        'name',
+        'managedBy',
+        'secretString',
+      ] as const) {
         if (args[key] !== undefined && typeof args[key] !== 'string') throw new Error(`${key} is not a string`);
       }
     } catch {
-      return send(400, { error: 'InvalidRequest', message: 'the body must be a JSON object (account, user, accessKeyId and repository are strings)' });
+      return send(400, {
+        error: 'InvalidRequest',
+        message: 'the body must be a JSON object (account, user, accessKeyId and repository are strings)',
+      });
     }
     try {
       send(200, (await invokeAdminAction(stores, authorizer, { principal, name, args, sourceIp: req.socket.remoteAddress })) as object);

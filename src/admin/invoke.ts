@@ -25,7 +25,12 @@ export interface AdminCall {
 /** Runs the action when the principal may, else throws AdminDenied; the action's own errors (IdentityError) as they are. */
 export async function invokeAdminAction(stores: Stores, authorizer: Authorizer, call: AdminCall): Promise<unknown> {
   const action = ADMIN_ACTIONS[call.name];
-  const env = { meta: stores.meta, region: stores.config.region, defaultAccountId: stores.identity.defaultAccountId, rootAccessKeyId: stores.rootKey.accessKeyId };
+  const env = {
+    meta: stores.meta,
+    region: stores.config.region,
+    defaultAccountId: stores.identity.defaultAccountId,
+    rootAccessKeyId: stores.rootKey.accessKeyId,
+  };
   const target = await adminTarget(action.access, call.args, call.principal, env);
   const decision = await authorizeAdmin(authorizer, action.access, target, call.principal, call.sourceIp);
   if (!decision.allowed) throw new AdminDenied(call.principal, decision.action, target.resource);

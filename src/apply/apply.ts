@@ -10,7 +10,11 @@ import type { RegistryApi } from './registry-api.ts';
 import { formatPlan, summary } from './report.ts';
 import { checkSchema } from './schema.ts';
 
-export interface ApplyOptions { dryRun: boolean; prune: boolean; forceDeleteImages: boolean }
+export interface ApplyOptions {
+  dryRun: boolean;
+  prune: boolean;
+  forceDeleteImages: boolean;
+}
 
 /** A call the registry refused while applying: which change, at which line, and what was done before it. */
 export class ApplyError extends Error {}
@@ -22,7 +26,12 @@ export function loadRegistryFile(path: string): { file: RegistryFile; desired: D
   return { file, desired: desiredState(file) };
 }
 
-export async function applyFile(loaded: { file: RegistryFile; desired: Desired }, api: RegistryApi, options: ApplyOptions, print: (line: string) => void): Promise<{ changes: Change[] }> {
+export async function applyFile(
+  loaded: { file: RegistryFile; desired: Desired },
+  api: RegistryApi,
+  options: ApplyOptions,
+  print: (line: string) => void,
+): Promise<{ changes: Change[] }> {
   const { file, desired } = loaded;
   const current = await currentState(api, desired, options.prune);
   const { changes, conflicts } = plan(desired, current, options);
@@ -46,7 +55,10 @@ export async function applyFile(loaded: { file: RegistryFile; desired: Desired }
       }
     } catch (e) {
       const where = change.path ? `${file.name}:${file.locate(change.path).line}: ` : '';
-      throw new ApplyError(`${where}${change.resource} ${change.name}: ${(e as Error).message}\n(stopped after ${made} of ${changes.length} changes; apply again once it is fixed)`, { cause: e });
+      throw new ApplyError(
+        `${where}${change.resource} ${change.name}: ${(e as Error).message}\n(stopped after ${made} of ${changes.length} changes; apply again once it is fixed)`,
+        { cause: e },
+      );
     }
     made++;
   }

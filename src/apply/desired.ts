@@ -21,15 +21,26 @@ export interface RepositorySettings {
   lifecyclePolicy: JsonObject | null;
 }
 
-export interface ScanningConfiguration { scanType: string; rules: { scanFrequency: string; repositoryFilters: string[] }[] }
+export interface ScanningConfiguration {
+  scanType: string;
+  rules: { scanFrequency: string; repositoryFilters: string[] }[];
+}
 
 /** Registry-wide settings: only the keys the file gives are managed. */
-export interface RegistrySettings { policy?: JsonObject | null; scanning?: ScanningConfiguration }
+export interface RegistrySettings {
+  policy?: JsonObject | null;
+  scanning?: ScanningConfiguration;
+}
 
-export interface UserSettings { policies: Record<string, JsonObject> }
+export interface UserSettings {
+  policies: Record<string, JsonObject>;
+}
 
 /** A webhook's filters (its URL identifies it; its secret is the registry's, never the file's). */
-export interface WebhookSettings { eventTypes: string[]; repositories: string[] }
+export interface WebhookSettings {
+  eventTypes: string[];
+  repositories: string[];
+}
 
 export interface Desired {
   repositories: Map<string, { settings: RepositorySettings; path: Path }>;
@@ -44,7 +55,9 @@ export interface Desired {
 
 interface FileData {
   registry?: { policy?: JsonObject | null; scanning?: { scanType: string; rules?: ScanningConfiguration['rules'] } };
-  repositories?: ({ name: string } & Partial<Omit<RepositorySettings, 'encryption'>> & { encryption?: { type: string; kmsKey?: string } })[];
+  repositories?: ({ name: string } & Partial<Omit<RepositorySettings, 'encryption'>> & {
+      encryption?: { type: string; kmsKey?: string };
+    })[];
   users?: { name: string; policies?: Record<string, JsonObject> }[];
   webhooks?: { url: string; eventTypes?: string[]; repositories?: string[] }[];
 }
@@ -56,14 +69,19 @@ export function desiredState(file: RegistryFile): Desired {
   for (const [i, r] of (data.repositories ?? []).entries()) {
     const path = ['repositories', i];
     const first = repositories.get(r.name);
-    if (first) problems.push({ path: [...path, 'name'], message: `repository ${r.name} is named twice (first at line ${file.locate(first.path).line})` });
+    if (first)
+      problems.push({
+        path: [...path, 'name'],
+        message: `repository ${r.name} is named twice (first at line ${file.locate(first.path).line})`,
+      });
     else repositories.set(r.name, { path, settings: repositorySettings(r) });
   }
   const users: Desired['users'] = new Map();
   for (const [i, u] of (data.users ?? []).entries()) {
     const path = ['users', i];
     const first = users.get(u.name);
-    if (first) problems.push({ path: [...path, 'name'], message: `user ${u.name} is named twice (first at line ${file.locate(first.path).line})` });
+    if (first)
+      problems.push({ path: [...path, 'name'], message: `user ${u.name} is named twice (first at line ${file.locate(first.path).line})` });
     else users.set(u.name, { path, settings: { policies: u.policies ?? {} } });
   }
   const webhooks: Desired['webhooks'] = new Map();
@@ -75,14 +93,19 @@ export function desiredState(file: RegistryFile): Desired {
       continue;
     }
     const first = webhooks.get(url);
-    if (first) problems.push({ path: [...path, 'url'], message: `webhook ${w.url} is named twice (first at line ${file.locate(first.path).line})` });
+    if (first)
+      problems.push({ path: [...path, 'url'], message: `webhook ${w.url} is named twice (first at line ${file.locate(first.path).line})` });
     else webhooks.set(url, { path, settings: { eventTypes: w.eventTypes ?? [], repositories: w.repositories ?? [] } });
   }
   if (problems.length > 0) throw file.error(problems);
   const registry: RegistrySettings = {};
   if (data.registry && Object.hasOwn(data.registry, 'policy')) registry.policy = data.registry.policy ?? null;
   if (data.registry?.scanning) registry.scanning = { scanType: data.registry.scanning.scanType, rules: data.registry.scanning.rules ?? [] };
-  const sections = { repositories: Object.hasOwn(data, 'repositories'), users: Object.hasOwn(data, 'users'), webhooks: Object.hasOwn(data, 'webhooks') };
+  const sections = {
+    repositories: Object.hasOwn(data, 'repositories'),
+    users: Object.hasOwn(data, 'users'),
+    webhooks: Object.hasOwn(data, 'webhooks'),
+  };
   return { repositories, users, webhooks, registry, registryPath: ['registry'], sections };
 }
 
@@ -91,7 +114,9 @@ function repositorySettings(r: NonNullable<FileData['repositories']>[number]): R
     imageTagMutability: r.imageTagMutability ?? 'MUTABLE',
     imageTagMutabilityExclusionFilters: r.imageTagMutabilityExclusionFilters ?? [],
     scanOnPush: r.scanOnPush ?? false,
-    encryption: r.encryption ? { type: r.encryption.type, ...(r.encryption.kmsKey ? { kmsKey: r.encryption.kmsKey } : {}) } : { type: 'AES256' },
+    encryption: r.encryption
+      ? { type: r.encryption.type, ...(r.encryption.kmsKey ? { kmsKey: r.encryption.kmsKey } : {}) }
+      : { type: 'AES256' },
     tags: r.tags ?? {},
     policy: r.policy ?? null,
     lifecyclePolicy: r.lifecyclePolicy ?? null,

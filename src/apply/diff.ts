@@ -4,7 +4,11 @@
 import type { Json } from './desired.ts';
 
 /** A field added (no `before`), removed (no `after`) or changed. */
-export interface FieldChange { path: string; before?: Json; after?: Json }
+export interface FieldChange {
+  path: string;
+  before?: Json;
+  after?: Json;
+}
 
 const isObject = (v: unknown): v is { [key: string]: Json } => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -7,7 +7,11 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 /** Where a value sits in the file's data: keys and indexes from the top. */
 export type Path = (string | number)[];
 
-export interface Problem { line: number; column: number; message: string }
+export interface Problem {
+  line: number;
+  column: number;
+  message: string;
+}
 
 /** The file cannot be applied: every problem found, each at its line. */
 export class RegistryFileError extends Error {
@@ -41,15 +45,21 @@ export function parseRegistryFile(name: string, text: string): RegistryFile {
     return { line, column: col };
   };
   if (doc.errors.length > 0) {
-    throw new RegistryFileError(name, doc.errors.map((e) => ({ ...at(e.pos[0]), message: `YAML: ${e.message.split('\n')[0]}` })));
+    throw new RegistryFileError(
+      name,
+      doc.errors.map((e) => ({ ...at(e.pos[0]), message: `YAML: ${e.message.split('\n')[0]}` })),
+    );
   }
   const locate = (path: Path, key = false) => at(offsetOf(doc, path, key));
   return {
     name,
     data: doc.toJS({ maxAliasCount: 10_000 }),
     locate,
-    error: (problems) => new RegistryFileError(name, problems.map((p) => ({ ...locate(p.path, p.key), message: p.message }))
-      .sort((a, b) => a.line - b.line || a.column - b.column)),
+    error: (problems) =>
+      new RegistryFileError(
+        name,
+        problems.map((p) => ({ ...locate(p.path, p.key), message: p.message })).sort((a, b) => a.line - b.line || a.column - b.column),
+      ),
   };
 }
 
@@ -62,7 +72,7 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
     if (!found) break;
     node = found.value;
     // A key's position when asked for (an unknown key), else the value's (a wrong value), else the key's.
-    offset = (key && i === path.length - 1 ? rangeStart(found.key) : rangeStart(node) ?? rangeStart(found.key)) ?? offset;
+    offset = (key && i === path.length - 1 ? rangeStart(found.key) : (rangeStart(node) ?? rangeStart(found.key))) ?? offset;
   }
   return offset;
 }

@@ -22,8 +22,15 @@ export function checkSchema(file: RegistryFile): void {
     if (seen) seen.more++;
     else unique.set(id, { problem, more: 0 });
   }
-  throw file.error([...unique.values()].slice(0, 20).map(({ problem, more }) => (
-    more === 0 ? problem : { ...problem, message: `${problem.message} (and in ${more} more place${more === 1 ? '' : 's'} that use it)` })));
+  throw file.error(
+    [...unique.values()]
+      .slice(0, 20)
+      .map(({ problem, more }) =>
+        more === 0
+          ? problem
+          : { ...problem, message: `${problem.message} (and in ${more} more place${more === 1 ? '' : 's'} that use it)` },
+      ),
+  );
 }
 
 /**
@@ -35,7 +42,11 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
   // An error inside propertyNames is told by the propertyNames error itself.
   const own = errors.filter((e) => !combinators.has(e.keyword) && e.propertyName === undefined);
   const typeOnly = (e: ErrorObject) => e.keyword === 'type' || e.keyword === 'const';
-  const kept = own.filter((e) => !typeOnly(e) || !own.some((o) => !typeOnly(o) && (o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`))));
+  const kept = own.filter(
+    (e) =>
+      !typeOnly(e) ||
+      !own.some((o) => !typeOnly(o) && (o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`))),
+  );
   return kept.length > 0 ? kept : errors;
 }
 
@@ -45,15 +56,26 @@ function describe(file: RegistryFile, e: ErrorObject): { path: Path; key?: boole
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties':
-      return { path: [...path, String(p.additionalProperty)], key: true, message: `${shown([...path, String(p.additionalProperty)])}: unknown key "${p.additionalProperty}"${known(e)}` };
+      return {
+        path: [...path, String(p.additionalProperty)],
+        key: true,
+        message: `${shown([...path, String(p.additionalProperty)])}: unknown key "${p.additionalProperty}"${known(e)}`,
+      };
     case 'required':
       return { path, message: `${where || 'the file'}: "${p.missingProperty}" is required` };
     case 'enum':
-      return { path, message: `${where}: must be one of ${(p.allowedValues as unknown[]).join(', ')}, not ${JSON.stringify(valueAt(file.data, path))}` };
+      return {
+        path,
+        message: `${where}: must be one of ${(p.allowedValues as unknown[]).join(', ')}, not ${JSON.stringify(valueAt(file.data, path))}`,
+      };
     case 'const':
       return { path, message: `${where}: must be ${JSON.stringify(p.allowedValue)}` };
     case 'propertyNames':
-      return { path: [...path, String(p.propertyName)], key: true, message: `${shown([...path, String(p.propertyName)])}: ${(e.schema as { description?: string }).description ?? `the key "${p.propertyName}" is not allowed here`}` };
+      return {
+        path: [...path, String(p.propertyName)],
+        key: true,
+        message: `${shown([...path, String(p.propertyName)])}: ${(e.schema as { description?: string }).description ?? `the key "${p.propertyName}" is not allowed here`}`,
+      };
     case 'pattern': {
       const about = (e.parentSchema as { description?: string } | undefined)?.description;
       return { path, message: `${where}: ${JSON.stringify(valueAt(file.data, path))} ${about ? `is not valid: ${about}` : e.message}` };
@@ -70,15 +92,21 @@ function known(e: ErrorObject): string {
   return properties ? ` (known keys: ${Object.keys(properties).join(', ')})` : '';
 }
 
-const pathOf = (pointer: string): Path => pointer === '' ? [] : pointer.slice(1).split('/').map((s) => {
-  const key = s.replaceAll('~1', '/').replaceAll('~0', '~');
-  const index = Number(key);
-  return key !== '' && Number.isSafeInteger(index) && String(index) === key ? index : key;
-});
+const pathOf = (pointer: string): Path =>
+  pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => {
+          const key = s.replaceAll('~1', '/').replaceAll('~0', '~');
+          const index = Number(key);
+          return key !== '' && Number.isSafeInteger(index) && String(index) === key ? index : key;
+        });
 
 /** `repositories[2].lifecyclePolicy.rules[0]`: a path as the file's reader sees it. */
 export function shown(path: Path): string {
-  return path.map((s, i) => typeof s === 'number' ? `[${s}]` : (i === 0 ? s : `.${s}`)).join('');
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
 function valueAt(data: unknown, path: Path): unknown {

@@ -85,13 +85,16 @@ export class Authorizer {
     let result: { action: Action; decision: Decision } | undefined;
     for (const action of actions) {
       const registry = policies.registry && registryCovers(policies.registry.scope, action) ? policies.registry : undefined;
-      const decision = evaluate({ ...policies, registry }, {
-        principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
-        action,
-        resource: req.resource,
-        resourceAccount: req.resourceAccount,
-        keys,
-      });
+      const decision = evaluate(
+        { ...policies, registry },
+        {
+          principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
+          action,
+          resource: req.resource,
+          resourceAccount: req.resourceAccount,
+          keys,
+        },
+      );
       this.audit.info({
         principal: principal.arn,
         action,
@@ -115,23 +118,39 @@ export class Authorizer {
    * destination's registry policy, read from it (ECR requires that it allow `ecr:ReplicateImage` to the source
    * account). Evaluated and audited as every other decision; the principal's identity side is its own account's.
    */
-  async authorizeByResourcePolicy(req: { principal: Principal; resource: string; resourceAccount: string; policyName: string; policyText: string }, action: Action): Promise<Decision> {
+  async authorizeByResourcePolicy(
+    req: { principal: Principal; resource: string; resourceAccount: string; policyName: string; policyText: string },
+    action: Action,
+  ): Promise<Decision> {
     const { principal } = req;
     const resource = this.parse(req.policyName, req.policyText, 'resource');
     const identity = await this.identityPolicies(principal);
-    const decision = evaluate({ identity, resource }, {
-      principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
-      action, resource: req.resource, resourceAccount: req.resourceAccount, keys: { 'aws:CurrentTime': new Date(this.now()).toISOString() },
-    });
+    const decision = evaluate(
+      { identity, resource },
+      {
+        principal: { arn: principal.arn, accountId: principal.accountId, kind: principal.kind, userName: principal.userName },
+        action,
+        resource: req.resource,
+        resourceAccount: req.resourceAccount,
+        keys: { 'aws:CurrentTime': new Date(this.now()).toISOString() },
+      },
+    );
     this.audit.info({
-      principal: principal.arn, action, resource: req.resource, allowed: decision.allowed, effect: decision.effect,
-      ...(decision.policy ? { policy: decision.policy } : {}), reason: decision.reason,
+      principal: principal.arn,
+      action,
+      resource: req.resource,
+      allowed: decision.allowed,
+      effect: decision.effect,
+      ...(decision.policy ? { policy: decision.policy } : {}),
+      reason: decision.reason,
     });
     return decision;
   }
 
   /** The policies that apply to the request, and its condition keys. */
-  private async gather(req: Omit<AuthzRequest, 'action'>): Promise<{ policies: Policies & { registry?: RegistryPolicy }; keys: RequestContext['keys'] }> {
+  private async gather(
+    req: Omit<AuthzRequest, 'action'>,
+  ): Promise<{ policies: Policies & { registry?: RegistryPolicy }; keys: RequestContext['keys'] }> {
     const { principal, repository, scope } = req;
     const identity = await (scope ? (scope.identity ??= this.identityPolicies(principal)) : this.identityPolicies(principal));
     const resource = repository?.policyText ? this.parse(`repository/${repository.name}`, repository.policyText, 'resource') : undefined;
@@ -167,8 +186,10 @@ export class Authorizer {
     const now = performance.now();
     let cached = this.registryPolicies.get(accountId);
     if (!cached || now - cached.at > REGISTRY_POLICY_TTL_MS) {
-      const policy = Promise.all([this.meta.getRegistryPolicy(accountId), getAccountSetting(this.meta, accountId, 'REGISTRY_POLICY_SCOPE')])
-        .then(([text, scope]) => ({ text, scope }));
+      const policy = Promise.all([
+        this.meta.getRegistryPolicy(accountId),
+        getAccountSetting(this.meta, accountId, 'REGISTRY_POLICY_SCOPE'),
+      ]).then(([text, scope]) => ({ text, scope }));
       cached = { at: now, policy };
       this.registryPolicies.set(accountId, cached);
       policy.catch(() => this.registryPolicies.delete(accountId));

@@ -32,7 +32,13 @@ export const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 function principalOfKey(row: AccessKeyRow): Principal {
   return row.userName === null
     ? { kind: 'root', accountId: row.accountId, arn: rootArn(row.accountId), accessKeyId: row.accessKeyId }
-    : { kind: 'user', accountId: row.accountId, arn: userArn(row.accountId, row.userName), accessKeyId: row.accessKeyId, userName: row.userName };
+    : {
+        kind: 'user',
+        accountId: row.accountId,
+        arn: userArn(row.accountId, row.userName),
+        accessKeyId: row.accessKeyId,
+        userName: row.userName,
+      };
 }
 
 export class IdentityError extends Error {}
@@ -108,7 +114,8 @@ export class Identity {
   async accessKeyBasic(header: string | undefined): Promise<BasicResult> {
     if (!header || !/^basic /i.test(header)) return undefined;
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    if (decoded.startsWith('AWS:')) return { error: 'a registry authorization token is valid for the /v2/ data plane only; use an access key and its secret' };
+    if (decoded.startsWith('AWS:'))
+      return { error: 'a registry authorization token is valid for the /v2/ data plane only; use an access key and its secret' };
     return this.basic(header);
   }
 
@@ -122,9 +129,16 @@ export class Identity {
     const refreshToken = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = Math.min(now + ttlMs, notAfter ?? Infinity);
-    await this.meta.createRefreshToken({
-      tokenHash: hashRefreshToken(refreshToken), accessKeyId: principal.accessKeyId, principalArn: principal.arn, createdAt: now, expiresAt,
-    }, now);
+    await this.meta.createRefreshToken(
+      {
+        tokenHash: hashRefreshToken(refreshToken),
+        accessKeyId: principal.accessKeyId,
+        principalArn: principal.arn,
+        createdAt: now,
+        expiresAt,
+      },
+      now,
+    );
     return { refreshToken, expiresAt };
   }
 
@@ -148,15 +162,24 @@ export class Identity {
     const sessionToken = CONSOLE_SESSION_PREFIX + randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = now + ttlMs;
-    await this.meta.createConsoleSession({
-      tokenHash: hashRefreshToken(sessionToken), accessKeyId: principal.accessKeyId, principalArn: principal.arn, createdAt: now, expiresAt,
-    }, now);
+    await this.meta.createConsoleSession(
+      {
+        tokenHash: hashRefreshToken(sessionToken),
+        accessKeyId: principal.accessKeyId,
+        principalArn: principal.arn,
+        createdAt: now,
+        expiresAt,
+      },
+      now,
+    );
     return { sessionToken, expiresAt };
   }
 
   /** The key holder a console session speaks for, while it is unexpired and its access key active. */
   async verifyConsoleSession(sessionToken: string): Promise<KeyHolder | { error: string }> {
-    const row = sessionToken.startsWith(CONSOLE_SESSION_PREFIX) ? await this.meta.getConsoleSession(hashRefreshToken(sessionToken)) : undefined;
+    const row = sessionToken.startsWith(CONSOLE_SESSION_PREFIX)
+      ? await this.meta.getConsoleSession(hashRefreshToken(sessionToken))
+      : undefined;
     if (!row) return { error: 'no such session' };
     if (row.expiresAt <= this.now()) return { error: 'the session has expired' };
     const holder = await this.lookup(row.accessKeyId);
@@ -234,9 +257,11 @@ export class Identity {
   /** `managedBy` marks the user as managed by a tool ("apply": `berth apply`, whose --prune may delete it). */
   async createUser(accountId: string, name: string, managedBy?: string): Promise<string> {
     if (!USER_NAME.test(name)) throw new IdentityError(`invalid user name "${name}": 1 to 64 of letters, digits and +=,.@_-`);
-    if (managedBy !== undefined && (managedBy.length < 1 || managedBy.length > 64)) throw new IdentityError('managedBy is 1 to 64 characters');
+    if (managedBy !== undefined && (managedBy.length < 1 || managedBy.length > 64))
+      throw new IdentityError('managedBy is 1 to 64 characters');
     await this.requireAccount(accountId);
-    if (!(await this.meta.createUser(accountId, name, this.now(), managedBy ?? null))) throw new IdentityError(`user ${name} already exists in account ${accountId}`);
+    if (!(await this.meta.createUser(accountId, name, this.now(), managedBy ?? null)))
+      throw new IdentityError(`user ${name} already exists in account ${accountId}`);
     return userArn(accountId, name);
   }
 
@@ -255,14 +280,22 @@ export class Identity {
     const accessKeyId = newAccessKeyId();
     const secretAccessKey = newSecret();
     await this.meta.createAccessKey({
-      accessKeyId, accountId, userName, secretCiphertext: this.box.encrypt(secretAccessKey), status: 'Active', createdAt: this.now(),
+      accessKeyId,
+      accountId,
+      userName,
+      secretCiphertext: this.box.encrypt(secretAccessKey),
+      status: 'Active',
+      createdAt: this.now(),
     });
     return { accessKeyId, secretAccessKey };
   }
 
   async listAccessKeys(accountId: string, userName: string | null) {
     return (await this.meta.listAccessKeys(accountId, userName)).map((k) => ({
-      accessKeyId: k.accessKeyId, userName: k.userName, status: k.status, createdAt: k.createdAt,
+      accessKeyId: k.accessKeyId,
+      userName: k.userName,
+      status: k.status,
+      createdAt: k.createdAt,
     }));
   }
 
@@ -296,15 +329,18 @@ export class Identity {
   }
 
   async deleteUserPolicy(accountId: string, userName: string, policyName: string): Promise<void> {
-    if (!(await this.meta.deleteUserPolicy(accountId, userName, policyName))) throw new IdentityError(`no policy ${policyName} on user ${userName}`);
+    if (!(await this.meta.deleteUserPolicy(accountId, userName, policyName)))
+      throw new IdentityError(`no policy ${policyName} on user ${userName}`);
   }
 
   private async requireUser(accountId: string, userName: string): Promise<void> {
-    if (!(await this.meta.listUsers(accountId)).some((u) => u.name === userName)) throw new IdentityError(`no user ${userName} in account ${accountId}`);
+    if (!(await this.meta.listUsers(accountId)).some((u) => u.name === userName))
+      throw new IdentityError(`no user ${userName} in account ${accountId}`);
   }
 
   private async requireKey(accountId: string, accessKeyId: string): Promise<void> {
-    if (accessKeyId === this.root.accessKeyId) throw new IdentityError(`${accessKeyId} is the configured root key; change it in the configuration`);
+    if (accessKeyId === this.root.accessKeyId)
+      throw new IdentityError(`${accessKeyId} is the configured root key; change it in the configuration`);
     const key = await this.meta.getAccessKey(accessKeyId);
     if (!key || key.accountId !== accountId) throw new IdentityError(`no access key ${accessKeyId} in account ${accountId}`);
   }

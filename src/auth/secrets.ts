@@ -38,7 +38,9 @@ export class SecretBox {
   static async shared(settings: SettingsStore, configured: string | undefined): Promise<SecretBox> {
     if (configured && Buffer.from(configured, 'base64').length !== 32) throw new ConfigError('the secret key must be base64 of 32 bytes');
     if (!configured) {
-      throw new ConfigError('with BERTH_DATABASE_URL, set BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE (base64 of 32 bytes, the same on every node): it encrypts the registry\'s keys kept in the database');
+      throw new ConfigError(
+        "with BERTH_DATABASE_URL, set BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE (base64 of 32 bytes, the same on every node): it encrypts the registry's keys kept in the database",
+      );
     }
     const wrapping = new SecretBox(Buffer.from(configured, 'base64'));
     const stored = await settings.addSetting(SECRET_KEY_SETTING, wrapping.encrypt(randomBytes(32).toString('base64')));
@@ -46,7 +48,9 @@ export class SecretBox {
     try {
       key = wrapping.decrypt(stored);
     } catch {
-      throw new ConfigError('the configured secret key does not decrypt the key in the database: give this node the secret key the other nodes have');
+      throw new ConfigError(
+        'the configured secret key does not decrypt the key in the database: give this node the secret key the other nodes have',
+      );
     }
     return new SecretBox(Buffer.from(key, 'base64'));
   }

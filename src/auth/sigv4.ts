@@ -81,29 +81,63 @@ export function checkSigV4Claim(req: Omit<SignedRequest, 'payloadHash'>, opts: S
   if ('error' in parsed) return { ok: false, error: parsed.error, message: parsed.message };
   const { accessKeyId, date, service, amzDate } = parsed;
   if (service !== opts.service) {
-    return { ok: false, error: 'InvalidSignatureException', message: `Credential should be scoped to correct service: '${opts.service}'. ` };
+    return {
+      ok: false,
+      error: 'InvalidSignatureException',
+      message: `Credential should be scoped to correct service: '${opts.service}'. `,
+    };
   }
   const time = parseAmzDate(amzDate);
-  if (time === undefined) return { ok: false, error: 'IncompleteSignatureException', message: `Date must be in ISO-8601 'basic format'. Got '${amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601` };
+  if (time === undefined)
+    return {
+      ok: false,
+      error: 'IncompleteSignatureException',
+      message: `Date must be in ISO-8601 'basic format'. Got '${amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+    };
   if (amzDate.slice(0, 8) !== date) {
-    return { ok: false, error: 'InvalidSignatureException', message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.` };
+    return {
+      ok: false,
+      error: 'InvalidSignatureException',
+      message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    };
   }
   const skew = opts.maxSkewMs ?? FIFTEEN_MINUTES;
   if (parsed.presigned) {
     const expires = parsed.expiresSeconds ?? 0;
     if (opts.now > time + expires * 1000) {
-      return { ok: false, error: 'InvalidSignatureException', message: `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - expires * 1000)} (${formatAmzDate(opts.now)} - ${expires} sec.)` };
+      return {
+        ok: false,
+        error: 'InvalidSignatureException',
+        message: `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - expires * 1000)} (${formatAmzDate(opts.now)} - ${expires} sec.)`,
+      };
     }
     if (time > opts.now + skew) {
-      return { ok: false, error: 'InvalidSignatureException', message: `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + 15 min.)` };
+      return {
+        ok: false,
+        error: 'InvalidSignatureException',
+        message: `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + 15 min.)`,
+      };
     }
   } else if (time < opts.now - skew) {
-    return { ok: false, error: 'InvalidSignatureException', message: `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - skew)} (${formatAmzDate(opts.now)} - 15 min.)` };
+    return {
+      ok: false,
+      error: 'InvalidSignatureException',
+      message: `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - skew)} (${formatAmzDate(opts.now)} - 15 min.)`,
+    };
   } else if (time > opts.now + skew) {
-    return { ok: false, error: 'InvalidSignatureException', message: `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + 15 min.)` };
+    return {
+      ok: false,
+      error: 'InvalidSignatureException',
+      message: `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + 15 min.)`,
+    };
   }
   const unsigned = unsignedRequirement(parsed, req.query, opts.requireSigned ?? []);
-  if (unsigned) return { ok: false, error: 'IncompleteSignatureException', message: `'${unsigned}' must be a 'SignedHeader' in the AWS Authorization.` };
+  if (unsigned)
+    return {
+      ok: false,
+      error: 'IncompleteSignatureException',
+      message: `'${unsigned}' must be a 'SignedHeader' in the AWS Authorization.`,
+    };
   const secret = opts.secretFor(accessKeyId);
   if (secret === undefined) {
     return { ok: false, error: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
@@ -130,7 +164,8 @@ export function verifySigV4Signature(req: SignedRequest, claim: SigV4Claim): Sig
   return {
     ok: false,
     error: 'InvalidSignatureException',
-    message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    message:
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
   };
 }
 
@@ -155,7 +190,10 @@ function unsignedRequirement(parsed: Parsed, query: string, serviceHeaders: read
 
 /** `x-amz-target` → `X-Amz-Target`, as AWS names headers in its messages. */
 function displayName(header: string): string {
-  return header.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+  return header
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('-');
 }
 
 function parse(req: Omit<SignedRequest, 'payloadHash'>): Parsed | { error: SigV4Error; message: string } {
@@ -172,35 +210,68 @@ function parse(req: Omit<SignedRequest, 'payloadHash'>): Parsed | { error: SigV4
     }
     const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((f) => !fields.has(f));
     if (missing.length > 0) {
-      return { error: 'IncompleteSignatureException', message: `Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter${missing.length > 1 ? 's' : ''}. Authorization=${ALGORITHM}` };
+      return {
+        error: 'IncompleteSignatureException',
+        message: `Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter${missing.length > 1 ? 's' : ''}. Authorization=${ALGORITHM}`,
+      };
     }
     const amzDate = headerValue(req.headers['x-amz-date']);
-    if (!amzDate) return { error: 'IncompleteSignatureException', message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header." };
+    if (!amzDate)
+      return {
+        error: 'IncompleteSignatureException',
+        message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+      };
     return withCredential(fields.get('Credential')!, fields.get('SignedHeaders')!, fields.get('Signature')!, amzDate, false, undefined);
   }
   if (q.get('X-Amz-Algorithm') !== null || q.get('X-Amz-Signature') !== null) {
-    if (q.get('X-Amz-Algorithm') !== ALGORITHM) return { error: 'IncompleteSignatureException', message: `X-Amz-Algorithm only supports '${ALGORITHM}'` };
+    if (q.get('X-Amz-Algorithm') !== ALGORITHM)
+      return { error: 'IncompleteSignatureException', message: `X-Amz-Algorithm only supports '${ALGORITHM}'` };
     const need = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Expires'];
     const missing = need.filter((n) => !q.get(n));
-    if (missing.length > 0) return { error: 'IncompleteSignatureException', message: `AWS query-string parameters missing: ${missing.join(', ')}` };
+    if (missing.length > 0)
+      return { error: 'IncompleteSignatureException', message: `AWS query-string parameters missing: ${missing.join(', ')}` };
     const expires = Number(q.get('X-Amz-Expires'));
     if (!Number.isInteger(expires) || expires < 1 || expires > 604800) {
       return { error: 'IncompleteSignatureException', message: 'X-Amz-Expires must be an integer between 1 and 604800 seconds' };
     }
-    return withCredential(q.get('X-Amz-Credential')!, q.get('X-Amz-SignedHeaders')!, q.get('X-Amz-Signature')!, q.get('X-Amz-Date')!, true, expires);
+    return withCredential(
+      q.get('X-Amz-Credential')!,
+      q.get('X-Amz-SignedHeaders')!,
+      q.get('X-Amz-Signature')!,
+      q.get('X-Amz-Date')!,
+      true,
+      expires,
+    );
   }
   return { error: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
 }
 
-function withCredential(credential: string, signedHeaders: string, signature: string, amzDate: string, presigned: boolean, expiresSeconds: number | undefined): Parsed | { error: SigV4Error; message: string } {
+function withCredential(
+  credential: string,
+  signedHeaders: string,
+  signature: string,
+  amzDate: string,
+  presigned: boolean,
+  expiresSeconds: number | undefined,
+): Parsed | { error: SigV4Error; message: string } {
   const parts = credential.split('/');
   if (parts.length !== 5 || parts[4] !== 'aws4_request' || !parts[0]) {
     return { error: 'IncompleteSignatureException', message: `Credential should be scoped to a valid region. ` };
   }
   const [accessKeyId, date, region, service] = parts;
   return {
-    accessKeyId, date, region, service, amzDate, presigned, expiresSeconds, signature,
-    signedHeaders: signedHeaders.split(';').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    accessKeyId,
+    date,
+    region,
+    service,
+    amzDate,
+    presigned,
+    expiresSeconds,
+    signature,
+    signedHeaders: signedHeaders
+      .split(';')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
   };
 }
 
@@ -219,7 +290,10 @@ function canonicalRequest(req: SignedRequest, signedHeaders: string[], payloadHa
 /** Each path segment URI-encoded as the SDK signers encode the path they send (its raw form). */
 function canonicalPath(path: string): string {
   if (path === '' || path === '/') return '/';
-  return path.split('/').map((s) => uriEncode(safeDecode(s))).join('/');
+  return path
+    .split('/')
+    .map((s) => uriEncode(safeDecode(s)))
+    .join('/');
 }
 
 /** A `+` in a query string (a space). */
@@ -288,5 +362,8 @@ function parseAmzDate(s: string): number | undefined {
 }
 
 export function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }

@@ -136,27 +136,46 @@ async function main(argv: string[]): Promise<number> {
   // Maintenance commands are admin actions of the same name.
   if (command === 'gc' || command === 'fsck' || command === 'usage') return admin(command, values);
   if (command === 'jobs') return admin('list-jobs', values);
-  if (command === 'vulndb' && positionals[1] === 'import') return admin('vulndb-import', { ...values, path: positionals[2] ?? values.path });
+  if (command === 'vulndb' && positionals[1] === 'import')
+    return admin('vulndb-import', { ...values, path: positionals[2] ?? values.path });
   if (command === 'vulndb' && positionals[1] === 'status') return admin('vulndb-status', values);
   if (command === 'sbom' && positionals[1]) {
     const ref = positionals[1];
     const at = ref.indexOf('@');
     const colon = ref.lastIndexOf(':');
-    const [repository, image] = at >= 0 ? [ref.slice(0, at), ref.slice(at + 1)] : colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+    const [repository, image] =
+      at >= 0
+        ? [ref.slice(0, at), ref.slice(at + 1)]
+        : colon > ref.lastIndexOf('/')
+          ? [ref.slice(0, colon), ref.slice(colon + 1)]
+          : [ref, 'latest'];
     return admin('sbom', { ...values, repository, image });
   }
-  if (command === 'lifecycle' && positionals[1] === 'run') return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
+  if (command === 'lifecycle' && positionals[1] === 'run')
+    return admin('lifecycle-run', { ...values, repository: positionals[2] ?? values.repository });
   if (values.help || command === undefined || command === 'help') {
     console.log(HELP);
     return command === undefined && !values.help ? 1 : 0;
   }
   if (command === 'import' || command === 'export') {
     return transfer(command, positionals.slice(1), {
-      config: values.config, url: values.url, repository: values.repository, compress: values.compress, output: values.output, format: values.format,
+      config: values.config,
+      url: values.url,
+      repository: values.repository,
+      compress: values.compress,
+      output: values.output,
+      format: values.format,
     });
   }
   if (command === 'apply') {
-    return apply({ config: values.config, url: values.url, file: values.file, dryRun: values['dry-run'] === true, prune: values.prune === true, forceDeleteImages: values['force-delete-images'] === true });
+    return apply({
+      config: values.config,
+      url: values.url,
+      file: values.file,
+      dryRun: values['dry-run'] === true,
+      prune: values.prune === true,
+      forceDeleteImages: values['force-delete-images'] === true,
+    });
   }
   if (command === 'serve') return serve(values.config, values['tls-self-signed'] === true);
   if (command === 'migrate') {
@@ -181,7 +200,9 @@ Usage: berth admin <action> [--account <id>] [--user <name>] [--access-key-id <i
                           [--policy-name <name>] [--policy-document <json|file://path>] [--config <file>]
 
 Actions (the default account unless --account):
-${Object.entries(ADMIN_ACTIONS).map(([name, a]) => `  ${name.padEnd(22)} ${a.summary}\n  ${''.padEnd(22)} [${a.access.actions.join(', ')}]`).join('\n')}
+${Object.entries(ADMIN_ACTIONS)
+  .map(([name, a]) => `  ${name.padEnd(22)} ${a.summary}\n  ${''.padEnd(22)} [${a.access.actions.join(', ')}]`)
+  .join('\n')}
 
 Output is JSON. Secret access keys are printed once, when created, and kept encrypted.`;
 
@@ -239,19 +260,41 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
     const secret = values['secret-string'];
     const secretString = secret?.startsWith('file://') ? readFileSync(secret.slice('file://'.length), 'utf8').trim() : secret;
     const args = {
-      account: values.account, user: values.user, accessKeyId: values['access-key-id'],
-      policyName: values['policy-name'], policyDocument, dryRun: values['dry-run'],
-      repository: values.repository, seconds: values.seconds === undefined ? undefined : Number(values.seconds),
-      status: values.status, kind: values.kind,
-      path: values.path === undefined ? undefined : resolve(values.path), sha256: values.sha256, source: values.source, image: values.image,
-      url: values.url, webhookId: values['webhook-id'], secretString,
-      contains: values.contains, since: values.since, until: values.until,
+      account: values.account,
+      user: values.user,
+      accessKeyId: values['access-key-id'],
+      policyName: values['policy-name'],
+      policyDocument,
+      dryRun: values['dry-run'],
+      repository: values.repository,
+      seconds: values.seconds === undefined ? undefined : Number(values.seconds),
+      status: values.status,
+      kind: values.kind,
+      path: values.path === undefined ? undefined : resolve(values.path),
+      sha256: values.sha256,
+      source: values.source,
+      image: values.image,
+      url: values.url,
+      webhookId: values['webhook-id'],
+      secretString,
+      contains: values.contains,
+      since: values.since,
+      until: values.until,
       beforeId: values['before-id'] === undefined ? undefined : Number(values['before-id']),
       limit: values.limit === undefined ? undefined : Number(values.limit),
       days: values.days === undefined ? undefined : Number(values.days),
-      eventTypes: values['event-types']?.split(',').map((x) => x.trim()).filter(Boolean),
-      repositories: values.repositories?.split(',').map((x) => x.trim()).filter(Boolean),
-      region: values.region, registryId: values['registry-id'], destinationType: values['destination-type'], username: values.username,
+      eventTypes: values['event-types']
+        ?.split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+      repositories: values.repositories
+        ?.split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+      region: values.region,
+      registryId: values['registry-id'],
+      destinationType: values['destination-type'],
+      username: values.username,
       password: values['password-file'] === undefined ? undefined : readFileSync(values['password-file'], 'utf8').trim(),
       name: values.name,
     };
@@ -281,7 +324,14 @@ async function admin(action: string | undefined, values: AdminFlags): Promise<nu
   }
 }
 
-interface TransferFlags { config?: string; url?: string; repository?: string; compress?: boolean; output?: string; format?: string }
+interface TransferFlags {
+  config?: string;
+  url?: string;
+  repository?: string;
+  compress?: boolean;
+  output?: string;
+  format?: string;
+}
 
 /** `berth import` and `berth export`, on the data directory (through its server) or a remote Berth (--url). */
 async function transfer(command: 'import' | 'export', args: string[], flags: TransferFlags): Promise<number> {
@@ -315,7 +365,12 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
     }
     return 0;
   } catch (e) {
-    if (e instanceof ImportError || e instanceof ExportError || e instanceof RegistryError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (
+      e instanceof ImportError ||
+      e instanceof ExportError ||
+      e instanceof RegistryError ||
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+    ) {
       console.error(`berth ${command}: ${(e as Error).message}`);
       return 1;
     }
@@ -329,7 +384,14 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
   }
 }
 
-interface ApplyFlags { config?: string; url?: string; file?: string; dryRun: boolean; prune: boolean; forceDeleteImages: boolean }
+interface ApplyFlags {
+  config?: string;
+  url?: string;
+  file?: string;
+  dryRun: boolean;
+  prune: boolean;
+  forceDeleteImages: boolean;
+}
 
 /** `berth apply`: the registry file checked first, then applied to the data directory's registry or a remote one. */
 async function apply(flags: ApplyFlags): Promise<number> {
@@ -369,11 +431,20 @@ async function apply(flags: ApplyFlags): Promise<number> {
 const APPLY_USAGE = 'berth apply -f <registry.yaml> [--dry-run] [--prune] [--force-delete-images] [--url URL]';
 
 /** Copies the embedded registry of the configured data dir to PostgreSQL + S3, with a progress bar on stderr. */
-async function relocateCommand(configPath: string | undefined, toDatabase: string | undefined, toBlobStore: string | undefined): Promise<number> {
-  if (!toDatabase || !toBlobStore) throw new ConfigError('relocate needs --to-database postgres://... and --to-blob-store s3://bucket/prefix');
+async function relocateCommand(
+  configPath: string | undefined,
+  toDatabase: string | undefined,
+  toBlobStore: string | undefined,
+): Promise<number> {
+  if (!toDatabase || !toBlobStore)
+    throw new ConfigError('relocate needs --to-database postgres://... and --to-blob-store s3://bucket/prefix');
   const source = loadConfig(process.env, configPath);
-  if (source.databaseUrl || source.blobStore) throw new ConfigError('relocate copies an embedded data dir: unset BERTH_DATABASE_URL and BERTH_BLOB_STORE (the target is given by --to-database and --to-blob-store)');
-  if (runningServer(resolve(source.dataDir))) throw new ConfigError(`a server is running on ${source.dataDir}: stop it first (what it writes meanwhile would not be copied)`);
+  if (source.databaseUrl || source.blobStore)
+    throw new ConfigError(
+      'relocate copies an embedded data dir: unset BERTH_DATABASE_URL and BERTH_BLOB_STORE (the target is given by --to-database and --to-blob-store)',
+    );
+  if (runningServer(resolve(source.dataDir)))
+    throw new ConfigError(`a server is running on ${source.dataDir}: stop it first (what it writes meanwhile would not be copied)`);
   const target = loadConfig({ ...process.env, BERTH_DATABASE_URL: toDatabase, BERTH_BLOB_STORE: toBlobStore }, configPath);
   const { relocate } = await import('../storage/relocate.ts');
   let shown = -1;
@@ -410,7 +481,7 @@ async function audit(config: Config, after: number): Promise<number> {
   if (!Number.isInteger(after) || after < 0) throw new ConfigError('--after must be a record id (a non-negative integer)');
   const meta = await openMetaStore(config);
   try {
-    for (let last = after; ;) {
+    for (let last = after; ; ) {
       const records = await meta.listAuditRecords(last, 1000);
       for (const r of records) process.stdout.write(`${JSON.stringify({ id: r.id, ...JSON.parse(r.record) })}\n`);
       if (records.length < 1000) return 0;
@@ -426,7 +497,7 @@ async function events(config: Config, after: number, follow: boolean): Promise<n
   if (!Number.isInteger(after) || after < 0) throw new ConfigError('--after must be an event sequence number (a non-negative integer)');
   const meta = await openMetaStore(config);
   try {
-    for (let last = after; ;) {
+    for (let last = after; ; ) {
       const page = await meta.listEvents(last, 1000);
       for (const e of page) process.stdout.write(`${JSON.stringify(eventEnvelope(e, config.region))}\n`);
       if (page.length > 0) last = page[page.length - 1].seq;
@@ -449,13 +520,18 @@ async function serve(configPath: string | undefined, tlsSelfSigned: boolean): Pr
   const berth = await startBerth(config);
   console.log(banner(berth));
   // SIGHUP reloads the TLS certificate (as a change of its files does); connections already open keep theirs.
-  process.on('SIGHUP', () => { berth.tls?.reloader.reload('SIGHUP'); });
+  process.on('SIGHUP', () => {
+    berth.tls?.reloader.reload('SIGHUP');
+  });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     berth.log.info({ signal }, 'shutting down');
-    berth.close().then(() => process.exit(0), () => process.exit(1));
+    berth.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -467,7 +543,7 @@ function banner(b: Berth): string {
   const host = b.publicHost;
   const key = b.rootKey;
   const shown = key.file ? relative(process.cwd(), key.file) : '';
-  const file = !key.file || shown.startsWith('..') || isAbsolute(shown) ? key.file ?? '' : shown;
+  const file = !key.file || shown.startsWith('..') || isAbsolute(shown) ? (key.file ?? '') : shown;
   const lines = [
     `Berth listening on ${b.url}`,
     `  account ${b.accountId}, region ${b.config.region}, data in ${b.config.dataDir} (${b.config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, ${b.config.blobStore ? `blobs in ${b.config.blobStore}` : 'filesystem blobs'})`,
@@ -477,7 +553,8 @@ function banner(b: Berth): string {
   let secret: string;
   if (key.origin === 'generated') {
     lines.push(
-      key.file ? `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`
+      key.file
+        ? `Root credentials were generated (shown this once; kept in ${file}, readable by you only):`
         : 'Root credentials were generated (shown this once; kept in the database, the secret encrypted):',
       `  access key id:     ${key.accessKeyId}`,
       `  secret access key: ${key.secretAccessKey}`,
@@ -488,7 +565,10 @@ function banner(b: Berth): string {
     lines.push(`Root access key id ${key.accessKeyId}; its secret is in ${file}.`, '');
     secret = `"$(node -p "require('${isAbsolute(file) ? file : './' + file}').secretAccessKey")"`;
   } else if (key.origin === 'database') {
-    lines.push(`Root access key id ${key.accessKeyId}; its secret was shown once, by the node that generated it (kept encrypted in the database).`, '');
+    lines.push(
+      `Root access key id ${key.accessKeyId}; its secret was shown once, by the node that generated it (kept encrypted in the database).`,
+      '',
+    );
     secret = '"$ROOT_SECRET_ACCESS_KEY"';
   } else {
     lines.push(`Root access key id ${key.accessKeyId} (from configuration).`, '');
@@ -513,7 +593,9 @@ function banner(b: Berth): string {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     if (e instanceof ConfigError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error(`berth: ${(e as Error).message}`);

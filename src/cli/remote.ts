@@ -9,7 +9,7 @@ export async function callServer(url: string, action: string, args: object, acce
     headers: { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(`${accessKeyId}:${secret}`).toString('base64') },
     body: JSON.stringify(args),
   });
-  const body = await res.json() as { message?: string };
+  const body = (await res.json()) as { message?: string };
   if (!res.ok) throw new RemoteError(`the server at ${url} answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
   return body;
 }

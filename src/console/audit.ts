@@ -6,7 +6,11 @@ import { describeError, type PageContext, type PageResult } from './handler.ts';
 
 const PAGE = 50;
 
-interface Shown { id: number; at: string; record: { principal?: string; action?: string; resource?: string; allowed?: boolean; reason?: string; sourceIp?: string; event?: string } }
+interface Shown {
+  id: number;
+  at: string;
+  record: { principal?: string; action?: string; resource?: string; allowed?: boolean; reason?: string; sourceIp?: string; event?: string };
+}
 
 export async function auditPage(ctx: PageContext): Promise<PageResult> {
   const q = ctx.url.searchParams;
@@ -25,16 +29,23 @@ export async function auditPage(ctx: PageContext): Promise<PageResult> {
 </form>`;
   let records: Shown[];
   try {
-    records = (await ctx.admin<{ records: Shown[] }>('audit-search', {
-      contains: contains || undefined, since: since || undefined, until: until || undefined, limit: PAGE, ...(before ? { beforeId: Number(before) } : {}),
-    })).records;
+    records = (
+      await ctx.admin<{ records: Shown[] }>('audit-search', {
+        contains: contains || undefined,
+        since: since || undefined,
+        until: until || undefined,
+        limit: PAGE,
+        ...(before ? { beforeId: Number(before) } : {}),
+      })
+    ).records;
   } catch (e) {
     const { status, message } = describeError(e);
     return { status, title: 'Audit records', error: message, body: html`<section class="panel"><h1>Audit records</h1>${form}</section>` };
   }
-  const more = records.length === PAGE
-    ? `/console/audit?${new URLSearchParams({ ...(contains ? { contains } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), before: String(records[records.length - 1].id) })}`
-    : undefined;
+  const more =
+    records.length === PAGE
+      ? `/console/audit?${new URLSearchParams({ ...(contains ? { contains } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), before: String(records[records.length - 1].id) })}`
+      : undefined;
   return {
     title: 'Audit records',
     body: html`<section class="panel">
@@ -42,12 +53,18 @@ export async function auditPage(ctx: PageContext): Promise<PageResult> {
 <p class="muted">Every authorization decision, kept in the metadata store for ${ctx.deps.stores.config.auditRetentionDays || 'ever'}${ctx.deps.stores.config.auditRetentionDays ? ' days' : ''}, newest first. The text is matched as it is in the record (case-sensitive).</p>
 ${form}
 <table id="audit-records"><thead><tr><th>Time</th><th>Principal</th><th>Action</th><th>Resource</th><th>Decision</th><th>Source</th></tr></thead><tbody>
-${records.length ? records.map((r) => html`<tr>
+${
+  records.length
+    ? records.map(
+        (r) => html`<tr>
   <td>${r.at.replace('T', ' ').replace('Z', ' UTC')}</td><td><code>${r.record.principal ?? ''}</code></td><td>${r.record.action ?? r.record.event ?? ''}</td>
   <td><code>${r.record.resource ?? ''}</code></td>
   <td>${r.record.allowed === undefined ? '' : r.record.allowed ? html`<span class="allowed">Allowed</span>` : html`<span class="denied">Denied</span>`}${r.record.reason ? html`<div class="muted">${r.record.reason}</div>` : ''}</td>
   <td>${r.record.sourceIp ?? ''}</td>
-</tr>`) : html`<tr><td colspan="6" class="muted">No audit records${contains || since || until ? ' match' : ''}.</td></tr>`}
+</tr>`,
+      )
+    : html`<tr><td colspan="6" class="muted">No audit records${contains || since || until ? ' match' : ''}.</td></tr>`
+}
 </tbody></table>
 <p class="pager">${more ? html`<a href="${more}" rel="next">Older records</a>` : ''}</p>
 </section>`,

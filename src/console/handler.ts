@@ -64,7 +64,7 @@ type Seen = { principal?: Principal; operation?: string; loginFailed?: boolean }
 export function consoleHandler(deps: ConsoleDeps) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: Seen): Promise<void> => {
     securityHeaders(res);
-    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     // Who asks, before a byte of a form is read: only the sign-in form and the assets are for anyone.
     const open = url.pathname === '/console/sign-in' || url.pathname.startsWith('/console/static/');
     const token = open ? undefined : cookiesOf(req).get(SESSION_COOKIE);
@@ -72,7 +72,15 @@ export function consoleHandler(deps: ConsoleDeps) {
     if (!open && (!holder || 'error' in holder)) {
       if (method === 'POST') {
         closeUnread(req, res);
-        return sendPage(res, 401, layout({ title: 'Signed out', error: 'Your session has ended. Sign in again.', body: html`<p><a href="/console/sign-in">Sign in</a></p>` }));
+        return sendPage(
+          res,
+          401,
+          layout({
+            title: 'Signed out',
+            error: 'Your session has ended. Sign in again.',
+            body: html`<p><a href="/console/sign-in">Sign in</a></p>`,
+          }),
+        );
       }
       const back = url.pathname + url.search;
       return redirect(res, `/console/sign-in${back.startsWith('/console/repositories') ? `?next=${encodeURIComponent(back)}` : ''}`);
@@ -82,21 +90,40 @@ export function consoleHandler(deps: ConsoleDeps) {
       closeUnread(req, res);
       return sendPage(res, 413, layout({ title: 'Too large', error: 'The form is too large.', body: html`` }));
     }
-    const variant = method === 'POST' ? form.get('action') ?? '' : url.searchParams.get('tab') ?? undefined;
+    const variant = method === 'POST' ? (form.get('action') ?? '') : (url.searchParams.get('tab') ?? undefined);
     const found = consoleRouteFor(method, url.pathname, variant);
-    if (!found) return sendPage(res, 404, layout({ title: 'Not found', error: `No console page at ${method} ${url.pathname}.`, body: html`<p><a href="/console/repositories">Repositories</a></p>` }));
+    if (!found)
+      return sendPage(
+        res,
+        404,
+        layout({
+          title: 'Not found',
+          error: `No console page at ${method} ${url.pathname}.`,
+          body: html`<p><a href="/console/repositories">Repositories</a></p>`,
+        }),
+      );
     const { route, repositoryName } = found;
 
     if (route.access === 'public') {
       if (route.path === STATIC_PATH) return sendAsset(res, url.pathname);
       return signIn(req, res, method, form, seen);
     }
-    if (!holder || 'error' in holder) throw new Error(`console route ${route.method} ${route.path} is not public, yet no session was checked`);
+    if (!holder || 'error' in holder)
+      throw new Error(`console route ${route.method} ${route.path} is not public, yet no session was checked`);
 
     seen.principal = holder.principal;
     const viewer: Viewer = { principal: holder.principal, csrf: csrfOf(token!) };
     if (method === 'POST' && !sameToken(form.get('_csrf') ?? undefined, viewer.csrf)) {
-      return sendPage(res, 403, layout({ title: 'Refused', viewer, error: 'The form was refused: its CSRF token is missing or wrong. Reload the page and try again.', body: html`` }));
+      return sendPage(
+        res,
+        403,
+        layout({
+          title: 'Refused',
+          viewer,
+          error: 'The form was refused: its CSRF token is missing or wrong. Reload the page and try again.',
+          body: html``,
+        }),
+      );
     }
     if (route.path === '/console/sign-out') {
       await deps.identity.endConsoleSession(token!);
@@ -106,29 +133,51 @@ export function consoleHandler(deps: ConsoleDeps) {
     if (route.path === '/console/') return redirect(res, '/console/repositories');
 
     const ctx: PageContext = {
-      url, viewer, holder, deps, repositoryName, form,
+      url,
+      viewer,
+      holder,
+      deps,
+      repositoryName,
+      form,
       call: (operation, input) => callFor(route, deps, holder, req, seen)(operation, input),
       admin: async (name, args) => {
-        if (!route.adminActions?.includes(name)) throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare admin action ${name}`);
+        if (!route.adminActions?.includes(name))
+          throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare admin action ${name}`);
         seen.operation = name;
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        return invokeAdminAction(deps.stores, deps.authorizer, { principal: holder.principal, name, args, sourceIp: req.socket.remoteAddress }) as Promise<any>;
+        return invokeAdminAction(deps.stores, deps.authorizer, {
+          principal: holder.principal,
+          name,
+          args,
+          sourceIp: req.socket.remoteAddress,
+        }) as Promise<any>;
       },
     };
     const result = await run(route, ctx);
     if ('redirect' in result) return redirect(res, result.redirect);
-    sendPage(res, result.status ?? 200, layout({ title: result.title, viewer, error: result.error, notice: result.notice, body: result.body }));
+    sendPage(
+      res,
+      result.status ?? 200,
+      layout({ title: result.title, viewer, error: result.error, notice: result.notice, body: result.body }),
+    );
   };
 
   async function run(route: ConsoleRoute, ctx: PageContext): Promise<PageResult> {
     switch (route.path) {
-      case '/console/repositories': return repositoriesPage(ctx);
-      case '/console/create-repository': return createRepositoryPage(ctx, route.method === 'POST');
-      case '/console/users': return route.method === 'GET' ? usersPage(ctx) : userAction(ctx, route.variant!);
-      case '/console/registry': return route.method === 'GET' ? registryPage(ctx) : registryAction(ctx, route.variant!);
-      case '/console/audit': return auditPage(ctx);
-      case '/console/user-policies': return route.method === 'GET' ? userPoliciesPage(ctx) : userPolicyAction(ctx, route.variant!);
-      default: return route.method === 'GET' ? repositoryPage(ctx, route.variant!) : repositoryAction(ctx, route.variant!);
+      case '/console/repositories':
+        return repositoriesPage(ctx);
+      case '/console/create-repository':
+        return createRepositoryPage(ctx, route.method === 'POST');
+      case '/console/users':
+        return route.method === 'GET' ? usersPage(ctx) : userAction(ctx, route.variant!);
+      case '/console/registry':
+        return route.method === 'GET' ? registryPage(ctx) : registryAction(ctx, route.variant!);
+      case '/console/audit':
+        return auditPage(ctx);
+      case '/console/user-policies':
+        return route.method === 'GET' ? userPoliciesPage(ctx) : userPolicyAction(ctx, route.variant!);
+      default:
+        return route.method === 'GET' ? repositoryPage(ctx, route.variant!) : repositoryAction(ctx, route.variant!);
     }
   }
 
@@ -142,7 +191,8 @@ export function consoleHandler(deps: ConsoleDeps) {
       return sendPage(res, 200, layout({ title: 'Sign in', notice, body: signInPage(nonce, next, '') }));
     }
     const accessKeyId = (form.get('accessKeyId') ?? '').trim();
-    const again = (status: number, error: string) => sendPage(res, status, layout({ title: 'Sign in', error, body: signInPage(nonce, next, accessKeyId) }));
+    const again = (status: number, error: string) =>
+      sendPage(res, status, layout({ title: 'Sign in', error, body: signInPage(nonce, next, accessKeyId) }));
     if (!sameToken(form.get('_csrf') ?? undefined, cookiesOf(req).get(SIGN_IN_COOKIE))) {
       return again(403, 'The sign-in form was refused: its CSRF token is missing or wrong. Try again.');
     }
@@ -169,7 +219,8 @@ export function consoleHandler(deps: ConsoleDeps) {
 /** The ECR calls a route may make: only those it declares, each through the ECR API's own path. */
 function callFor(route: ConsoleRoute, deps: ConsoleDeps, holder: KeyHolder, req: IncomingMessage, seen: Seen) {
   return async (operation: string, input: object) => {
-    if (!route.operations.includes(operation)) throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare ${operation}`);
+    if (!route.operations.includes(operation))
+      throw new Error(`console route ${route.method} ${route.path} ${route.variant ?? ''} does not declare ${operation}`);
     seen.operation = operation;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return invokeOperation(deps, { holder, operation, input, sourceIp: req.socket.remoteAddress, toShow: true }) as Promise<any>;
@@ -195,7 +246,10 @@ function safeNext(next: string | null): string {
 }
 
 function securityHeaders(res: ServerResponse): void {
-  res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'same-origin');

@@ -2,8 +2,12 @@
 // arrays are joined, and null, undefined and false render as nothing.
 export class Html {
   readonly text: string;
-  constructor(text: string) { this.text = text; }
-  toString(): string { return this.text; }
+  constructor(text: string) {
+    this.text = text;
+  }
+  toString(): string {
+    return this.text;
+  }
 }
 
 type Value = Html | string | number | boolean | null | undefined | Value[];
@@ -12,7 +16,7 @@ type Value = Html | string | number | boolean | null | undefined | Value[];
 export const HTML_SPECIAL = /[&<>"']/g;
 
 export function escapeHtml(s: string): string {
-  return s.replace(HTML_SPECIAL, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+  return s.replace(HTML_SPECIAL, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 function render(v: Value): string {

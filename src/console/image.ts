@@ -6,7 +6,17 @@ import { html, type Html } from './html.ts';
 import { bytes, copyButton, when } from './layout.ts';
 import { describeError, type PageContext } from './handler.ts';
 import { repositoryHref } from './repositories.ts';
-import { artifactType, imageHref, INDEX_TYPES, platformOf, scanCell, SEVERITIES, type ImageDetail, type IndexChild, type RepositoryRef } from './images.ts';
+import {
+  artifactType,
+  imageHref,
+  INDEX_TYPES,
+  platformOf,
+  scanCell,
+  SEVERITIES,
+  type ImageDetail,
+  type IndexChild,
+  type RepositoryRef,
+} from './images.ts';
 import { parseDigest } from '../core/grammar.ts';
 
 /** A config larger than this is not shown (an image's config is a few KiB). */
@@ -16,12 +26,36 @@ const FINDINGS_LIMIT = 5000;
 
 type Failed = (r: { status: number; message: string }) => void;
 
-interface Descriptor { mediaType?: string; digest: string; size?: number; artifactType?: string; platform?: IndexChild['platform']; annotations?: Record<string, string> }
-interface Manifest { mediaType?: string; artifactType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: IndexChild[]; subject?: Descriptor; annotations?: Record<string, string> }
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size?: number;
+  artifactType?: string;
+  platform?: IndexChild['platform'];
+  annotations?: Record<string, string>;
+}
+interface Manifest {
+  mediaType?: string;
+  artifactType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: IndexChild[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
 interface Finding {
-  name?: string; severity?: string; uri?: string; description?: string; attributes?: { key: string; value?: string }[];
+  name?: string;
+  severity?: string;
+  uri?: string;
+  description?: string;
+  attributes?: { key: string; value?: string }[];
   // Enhanced findings
-  title?: string; packageVulnerabilityDetails?: { vulnerabilityId?: string; sourceUrl?: string; vulnerablePackages?: { name?: string; version?: string; fixedInVersion?: string }[] };
+  title?: string;
+  packageVulnerabilityDetails?: {
+    vulnerabilityId?: string;
+    sourceUrl?: string;
+    vulnerablePackages?: { name?: string; version?: string; fixedInVersion?: string }[];
+  };
 }
 
 /** What a part of the page shows when its call is refused or fails: the message, in place. */
@@ -31,7 +65,10 @@ export async function imagePage(ctx: PageContext, repo: RepositoryRef, failed: F
   const name = repo.repositoryName;
   const digest = ctx.url.searchParams.get('digest') ?? '';
   if (!parseDigest(digest)) {
-    failed({ status: 400, message: `InvalidParameterException: Invalid parameter at 'imageDigest' failed to satisfy constraint: 'Invalid digest: ${digest}'` });
+    failed({
+      status: 400,
+      message: `InvalidParameterException: Invalid parameter at 'imageDigest' failed to satisfy constraint: 'Invalid digest: ${digest}'`,
+    });
     return { title: 'Image', content: html`` };
   }
   let detail: ImageDetail;
@@ -70,7 +107,7 @@ export async function imagePage(ctx: PageContext, repo: RepositoryRef, failed: F
   ${manifest?.subject ? html`<dt>Subject</dt><dd><a href="${imageHref(name, manifest.subject.digest)}"><code>${manifest.subject.digest}</code></a></dd>` : ''}
 </dl>
 <h2>Platforms</h2>
-${platformsPart(name, isIndex ? manifest?.manifests ?? [] : undefined, config)}
+${platformsPart(name, isIndex ? (manifest?.manifests ?? []) : undefined, config)}
 ${isIndex ? '' : html`<h2>Layers</h2>${layersPart(manifest)}`}
 <h2>Referrers</h2>
 ${await referrersPart(ctx, name, digest)}
@@ -82,7 +119,11 @@ ${config ? html`<details id="config-details"><summary>Config</summary>${config.p
 }
 
 /** The config blob, read when GetDownloadUrlForLayer allows it (the ECR API's way to read a blob). */
-async function configOf(ctx: PageContext, repositoryName: string, d: Descriptor): Promise<{ part: Html; value?: { os?: string; architecture?: string; variant?: string } }> {
+async function configOf(
+  ctx: PageContext,
+  repositoryName: string,
+  d: Descriptor,
+): Promise<{ part: Html; value?: { os?: string; architecture?: string; variant?: string } }> {
   if ((d.size ?? 0) > CONFIG_LIMIT) return { part: html`<p class="muted">The config is ${bytes(d.size)}: too large to show.</p>` };
   try {
     await ctx.call('GetDownloadUrlForLayer', { repositoryName, layerDigest: d.digest });
@@ -99,7 +140,10 @@ async function configOf(ctx: PageContext, repositoryName: string, d: Descriptor)
   const text = Buffer.concat(chunks).toString('utf8');
   try {
     const value = JSON.parse(text) as { os?: string; architecture?: string; variant?: string };
-    return { part: html`<pre id="config">${JSON.stringify(value, null, 2)}</pre>`, value: typeof value === 'object' && value !== null ? value : undefined };
+    return {
+      part: html`<pre id="config">${JSON.stringify(value, null, 2)}</pre>`,
+      value: typeof value === 'object' && value !== null ? value : undefined,
+    };
   } catch {
     return { part: html`<pre id="config">${text}</pre>` };
   }
@@ -140,7 +184,12 @@ ${referrers.map((r) => html`<tr><td>${kindOfReferrer(r.artifactType)}</td><td><a
 /** A referrer's artifact type, named when it is a known kind. */
 function kindOfReferrer(type: string | undefined): Html {
   if (!type) return html`<span class="muted">none</span>`;
-  const known = type.includes('cyclonedx') || type.includes('spdx') ? 'SBOM' : type.includes('signature') || type.includes('cosign') || type.includes('notary') ? 'Signature' : undefined;
+  const known =
+    type.includes('cyclonedx') || type.includes('spdx')
+      ? 'SBOM'
+      : type.includes('signature') || type.includes('cosign') || type.includes('notary')
+        ? 'Signature'
+        : undefined;
   return html`${known ? html`<strong>${known}</strong> ` : ''}<code>${type}</code>`;
 }
 
@@ -152,14 +201,20 @@ async function findingsPart(ctx: PageContext, repositoryName: string, digest: st
   let nextToken: string | undefined;
   try {
     do {
-      const out = await ctx.call('DescribeImageScanFindings', { repositoryName, imageId: { imageDigest: digest }, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
+      const out = await ctx.call('DescribeImageScanFindings', {
+        repositoryName,
+        imageId: { imageDigest: digest },
+        maxResults: 1000,
+        ...(nextToken ? { nextToken } : {}),
+      });
       status = out.imageScanStatus;
       counts = out.imageScanFindings?.findingSeverityCounts ?? counts;
       findings.push(...(out.imageScanFindings?.findings ?? []), ...(out.imageScanFindings?.enhancedFindings ?? []));
       nextToken = out.nextToken;
     } while (nextToken && findings.length < FINDINGS_LIMIT);
   } catch (e) {
-    if (describeError(e).message.startsWith('ScanNotFoundException')) return html`<p class="muted" id="findings">This image has not been scanned.</p>`;
+    if (describeError(e).message.startsWith('ScanNotFoundException'))
+      return html`<p class="muted" id="findings">This image has not been scanned.</p>`;
     return refusedPart(e, 'findings-refused');
   }
   const shown = wanted.size ? findings.filter((f) => wanted.has(f.severity ?? 'UNDEFINED')) : findings;

@@ -12,17 +12,28 @@ import { pushCommands } from './push-commands.ts';
 export const IMAGES_PAGE = 50;
 
 export interface ImageDetail {
-  imageDigest: string; imageTags?: string[]; imageSizeInBytes?: number; imagePushedAt?: number; lastRecordedPullTime?: number;
-  imageManifestMediaType?: string; artifactMediaType?: string;
+  imageDigest: string;
+  imageTags?: string[];
+  imageSizeInBytes?: number;
+  imagePushedAt?: number;
+  lastRecordedPullTime?: number;
+  imageManifestMediaType?: string;
+  artifactMediaType?: string;
   imageScanStatus?: { status: string; description?: string };
   imageScanFindingsSummary?: { findingSeverityCounts?: Record<string, number>; imageScanCompletedAt?: number };
 }
 
-export interface RepositoryRef { repositoryName: string; repositoryUri: string }
+export interface RepositoryRef {
+  repositoryName: string;
+  repositoryUri: string;
+}
 
 type Failed = (r: { status: number; message: string }) => void;
 
-export const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+export const INDEX_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
 /** An image's config type says "Image"; any other artifact type (an SBOM, a signature, a Helm chart) is shown as it is. */
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'];
@@ -45,7 +56,12 @@ export function scanCell(i: ImageDetail): Html {
 }
 
 /** The platform manifests of an index, as the index lists them. */
-export interface IndexChild { digest: string; mediaType?: string; size?: number; platform?: { os?: string; architecture?: string; variant?: string } }
+export interface IndexChild {
+  digest: string;
+  mediaType?: string;
+  size?: number;
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
 
 export const platformOf = (p: IndexChild['platform']) => (p ? [p.os, p.architecture, p.variant].filter(Boolean).join('/') : 'unknown');
 
@@ -59,8 +75,13 @@ async function indexChildren(ctx: PageContext, repositoryName: string, images: I
     for (const image of got.images as { imageId: { imageDigest: string }; imageManifest: string }[]) {
       try {
         const manifests = (JSON.parse(image.imageManifest) as { manifests?: IndexChild[] }).manifests ?? [];
-        out.set(image.imageId.imageDigest, manifests.filter((m) => typeof m?.digest === 'string'));
-      } catch { /* not JSON: shown without children */ }
+        out.set(
+          image.imageId.imageDigest,
+          manifests.filter((m) => typeof m?.digest === 'string'),
+        );
+      } catch {
+        /* not JSON: shown without children */
+      }
     }
   } catch (e) {
     describeError(e); // refused (no ecr:BatchGetImage): the indexes are shown without their children
@@ -77,7 +98,12 @@ export async function imagesTab(ctx: PageContext, repo: RepositoryRef, failed: F
   let images: ImageDetail[] = [];
   let nextToken: string | undefined;
   try {
-    const out = await ctx.call('DescribeImages', { repositoryName: name, filter: { tagStatus: status }, maxResults: IMAGES_PAGE, ...(next ? { nextToken: next } : {}) });
+    const out = await ctx.call('DescribeImages', {
+      repositoryName: name,
+      filter: { tagStatus: status },
+      maxResults: IMAGES_PAGE,
+      ...(next ? { nextToken: next } : {}),
+    });
     images = out.imageDetails;
     nextToken = out.nextToken;
   } catch (e) {
@@ -89,7 +115,9 @@ export async function imagesTab(ctx: PageContext, repo: RepositoryRef, failed: F
     if (!images.some((i) => i.imageTags?.includes(tag))) {
       try {
         images.unshift(...(await ctx.call('DescribeImages', { repositoryName: name, imageIds: [{ imageTag: tag }] })).imageDetails);
-      } catch { /* no such tag (or an invalid one): nothing more to show */ }
+      } catch {
+        /* no such tag (or an invalid one): nothing more to show */
+      }
     }
   }
   const children = await indexChildren(ctx, name, images);
@@ -135,7 +163,11 @@ ${pushCommands(ctx, name, repo.repositoryUri)}
   <input type="search" id="tag-filter" name="tag" value="${tag}" class="w16">
   <label for="status" class="inline">Show</label>
   <select id="status" name="status" class="w12">
-    ${[['ANY', 'All images'], ['TAGGED', 'Tagged'], ['UNTAGGED', 'Untagged']].map(([v, l]) => html`<option value="${v}" ${v === status ? html`selected` : ''}>${l}</option>`)}
+    ${[
+      ['ANY', 'All images'],
+      ['TAGGED', 'Tagged'],
+      ['UNTAGGED', 'Untagged'],
+    ].map(([v, l]) => html`<option value="${v}" ${v === status ? html`selected` : ''}>${l}</option>`)}
   </select>
   <button type="submit">Apply</button>
 </form>

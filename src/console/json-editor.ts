@@ -21,7 +21,10 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   let line = 1;
   let start = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) { line++; start = i + 1; }
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
   }
   return { line, column: Math.min(offset, text.length) - start + 1 };
 }
@@ -48,7 +51,10 @@ function linesOfPaths(text: string): Map<string, number> {
   let i = 0;
   let line = 1;
   const space = () => {
-    while (i < text.length && ' \t\r\n'.includes(text[i])) { if (text[i] === '\n') line++; i++; }
+    while (i < text.length && ' \t\r\n'.includes(text[i])) {
+      if (text[i] === '\n') line++;
+      i++;
+    }
   };
   const string = (): string => {
     const start = i;
@@ -65,8 +71,14 @@ function linesOfPaths(text: string): Map<string, number> {
       i++;
       for (;;) {
         space();
-        if (text[i] === '}' || i >= text.length) { i++; return; }
-        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}' || i >= text.length) {
+          i++;
+          return;
+        }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
         const keyLine = line;
         const key = string();
         const child = path ? `${path}.${key}` : key;
@@ -79,8 +91,14 @@ function linesOfPaths(text: string): Map<string, number> {
       i++;
       for (let n = 0; ; ) {
         space();
-        if (text[i] === ']' || i >= text.length) { i++; return; }
-        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']' || i >= text.length) {
+          i++;
+          return;
+        }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
         lines.set(`${path}[${n}]`, line);
         value(`${path}[${n}]`, depth + 1);
         n++;
@@ -120,7 +138,7 @@ export function jsonErrorAt(text: string, ecrMessage?: string): JsonErrorAt | un
   if (syntax || !ecrMessage) return syntax;
   const lines = linesOfPaths(text);
   const { statement, names } = namedPlace(ecrMessage);
-  const base = statement === undefined ? '' : [`Statement[${statement}]`, 'Statement'].find((p) => lines.has(p)) ?? '';
+  const base = statement === undefined ? '' : ([`Statement[${statement}]`, 'Statement'].find((p) => lines.has(p)) ?? '');
   for (const name of names) {
     const line = lines.get(base ? `${base}.${name}` : name);
     if (line !== undefined) return { line, column: 1, message: ecrMessage };
@@ -136,7 +154,9 @@ export function errorExcerpt(text: string, at: JsonErrorAt, id: string): Html {
   const to = Math.min(all.length, at.line + 2);
   const rows: Html[] = [];
   for (let n = from; n <= to; n++) {
-    rows.push(html`<span class="${n === at.line ? 'bad-line' : 'line'}"><span class="line-number">${String(n).padStart(3)}</span> ${all[n - 1]}</span>\n`);
+    rows.push(
+      html`<span class="${n === at.line ? 'bad-line' : 'line'}"><span class="line-number">${String(n).padStart(3)}</span> ${all[n - 1]}</span>\n`,
+    );
   }
   return html`<div class="json-error" id="${id}" role="alert">
 <p><strong>Line ${at.line}, column ${at.column}:</strong> ${at.message}</p>

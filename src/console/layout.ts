@@ -32,12 +32,16 @@ export function layout(p: PageParts): Html {
 <body>
 <header class="top">
   <a href="/console/repositories">Berth</a>
-  ${p.viewer ? html`<a href="/console/repositories">Repositories</a>
+  ${
+    p.viewer
+      ? html`<a href="/console/repositories">Repositories</a>
   <a href="/console/users">Users</a>
   <a href="/console/registry">Registry</a>
   <a href="/console/audit">Audit</a>
   <span class="who">Signed in as <span id="principal">${p.viewer.principal.arn}</span></span>
-  <form method="post" action="/console/sign-out">${csrfField(p.viewer)}<button type="submit">Sign out</button></form>` : ''}
+  <form method="post" action="/console/sign-out">${csrfField(p.viewer)}<button type="submit">Sign out</button></form>`
+      : ''
+  }
 </header>
 <main>
 ${p.error ? html`<div class="error" role="alert" id="error">${p.error}</div>` : ''}
@@ -60,7 +64,10 @@ export function copyButton(text: string, label = 'Copy'): Html {
 /** An ECR timestamp (epoch seconds) as a UTC date and time. */
 export function when(seconds: number | undefined): string {
   if (seconds === undefined) return '—';
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 export function bytes(n: number | undefined): string {
@@ -69,6 +76,9 @@ export function bytes(n: number | undefined): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }

@@ -14,11 +14,17 @@ export function pushCommandLines(opts: { region: string; endpoint: string; host:
   ];
   return {
     unix: [
-      { what: 'Retrieve an authentication token and log your Docker client in to the registry:', command: `aws ecr get-login-password --region ${opts.region} --endpoint-url ${opts.endpoint} | docker login --username AWS --password-stdin ${opts.host}` },
+      {
+        what: 'Retrieve an authentication token and log your Docker client in to the registry:',
+        command: `aws ecr get-login-password --region ${opts.region} --endpoint-url ${opts.endpoint} | docker login --username AWS --password-stdin ${opts.host}`,
+      },
       ...rest,
     ],
     windows: [
-      { what: 'Retrieve an authentication token and log your Docker client in to the registry:', command: `(Get-ECRLoginCommand -Region ${opts.region} -EndpointUrl ${opts.endpoint}).Password | docker login --username AWS --password-stdin ${opts.host}` },
+      {
+        what: 'Retrieve an authentication token and log your Docker client in to the registry:',
+        command: `(Get-ECRLoginCommand -Region ${opts.region} -EndpointUrl ${opts.endpoint}).Password | docker login --username AWS --password-stdin ${opts.host}`,
+      },
       ...rest,
     ],
   };
@@ -27,7 +33,8 @@ export function pushCommandLines(opts: { region: string; endpoint: string; host:
 export function pushCommands(ctx: PageContext, name: string, uri: string): Html {
   const { region, publicHost, publicScheme } = ctx.deps;
   const lines = pushCommandLines({ region, endpoint: `${publicScheme}://${publicHost}`, host: publicHost, name, uri });
-  const steps = (list: { what: string; command: string }[], id: string) => html`<ol id="${id}">${list.map((s) => html`<li>${s.what}<pre><code>${s.command}</code></pre>${copyButton(s.command)}</li>`)}</ol>`;
+  const steps = (list: { what: string; command: string }[], id: string) =>
+    html`<ol id="${id}">${list.map((s) => html`<li>${s.what}<pre><code>${s.command}</code></pre>${copyButton(s.command)}</li>`)}</ol>`;
   return html`<details id="push-commands">
 <summary>View push commands</summary>
 <p class="muted">Use the AWS CLI (or AWS Tools for PowerShell) and Docker. Against Berth, the AWS tools need <code>--endpoint-url ${publicScheme}://${publicHost}</code>.</p>

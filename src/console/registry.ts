@@ -16,12 +16,22 @@ import { dayOf } from '../core/usage-history.ts';
 /** Repositories shown in the usage table, biggest first. */
 const USAGE_ROWS = 50;
 
-interface ScanningConfiguration { scanType: string; rules: { scanFrequency: string; repositoryFilters: { filter: string }[] }[] }
+interface ScanningConfiguration {
+  scanType: string;
+  rules: { scanFrequency: string; repositoryFilters: { filter: string }[] }[];
+}
 
-export async function registryPage(ctx: PageContext, shown: { error?: string; status?: number; form?: URLSearchParams } = {}): Promise<PageResult> {
+export async function registryPage(
+  ctx: PageContext,
+  shown: { error?: string; status?: number; form?: URLSearchParams } = {},
+): Promise<PageResult> {
   let error = shown.error;
   let status = shown.status;
-  const failed = (e: unknown) => { const d = describeError(e); error ??= d.message; status ??= d.status; };
+  const failed = (e: unknown) => {
+    const d = describeError(e);
+    error ??= d.message;
+    status ??= d.status;
+  };
   let usage: Html;
   try {
     const now = await ctx.admin<Usage & { largestImages: LargeImage[] }>('usage', {});
@@ -47,9 +57,12 @@ export async function registryPage(ctx: PageContext, shown: { error?: string; st
   } catch (e) {
     scanning = html`<p class="error" id="scanning-refused">${describeError(e).message}</p>`;
   }
-  const typed = shown.form?.get('action') === 'set-registry-policy' ? shown.form.get('policyText') ?? undefined : undefined;
+  const typed = shown.form?.get('action') === 'set-registry-policy' ? (shown.form.get('policyText') ?? undefined) : undefined;
   return {
-    status, error, title: 'Registry', notice: ctx.url.searchParams.get('done') ?? undefined,
+    status,
+    error,
+    title: 'Registry',
+    notice: ctx.url.searchParams.get('done') ?? undefined,
     body: html`<section class="panel">
 <h1>Registry</h1>
 <h2>Storage</h2>
@@ -63,10 +76,14 @@ ${scanning}
   ${jsonEditor({ id: 'registryPolicyText', name: 'policyText', label: 'Registry policy JSON', text: typed ?? current ?? '', error: typed !== undefined ? error : undefined })}
   <p><button type="submit" class="primary">Save registry policy</button></p>
 </form>
-${current ? html`<form method="post" action="/console/registry">
+${
+  current
+    ? html`<form method="post" action="/console/registry">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="delete-registry-policy">
   <button type="submit" class="danger">Delete registry policy</button>
-</form>` : ''}
+</form>`
+    : ''
+}
 </section>`,
   };
 }
@@ -75,8 +92,12 @@ function usageSection(usage: Usage & { largestImages: LargeImage[] }, history: U
   const biggest = [...usage.repositories].sort((a, b) => b.bytes - a.bytes).slice(0, USAGE_ROWS);
   const images = usage.repositories.reduce((n, r) => n + r.images, 0);
   // The snapshots, and now as the last point (it replaces today's snapshot, taken earlier).
-  const points = [...history.filter((h) => h.day < today), { day: today, storedBytes: usage.storedBytes, referencedBytes: usage.referencedBytes, images }];
-  const name = (account: string, repository: string) => (account === accountId ? html`<a href="${repositoryHref(repository)}">${repository}</a>` : repository);
+  const points = [
+    ...history.filter((h) => h.day < today),
+    { day: today, storedBytes: usage.storedBytes, referencedBytes: usage.referencedBytes, images },
+  ];
+  const name = (account: string, repository: string) =>
+    account === accountId ? html`<a href="${repositoryHref(repository)}">${repository}</a>` : repository;
   return html`<dl class="summary" id="usage">
   <dt>Stored</dt><dd id="stored-bytes">${bytes(usage.storedBytes)} in ${usage.storedBlobs} blobs</dd>
   <dt>Referenced by images</dt><dd>${bytes(usage.referencedBytes)} (each blob counted once)</dd>
@@ -85,20 +106,36 @@ function usageSection(usage: Usage & { largestImages: LargeImage[] }, history: U
 ${usageChart(points)}
 <h3>Storage by repository</h3>
 <table id="usage-repositories"><thead><tr><th>Repository</th><th>Account</th><th>Images</th><th>Size</th></tr></thead><tbody>
-${biggest.length ? biggest.map((r) => html`<tr><td>${name(r.accountId, r.name)}</td><td>${r.accountId}</td><td>${r.images}</td><td>${bytes(r.bytes)}</td></tr>`)
-    : html`<tr><td colspan="4" class="muted">No repositories.</td></tr>`}
+${
+  biggest.length
+    ? biggest.map(
+        (r) => html`<tr><td>${name(r.accountId, r.name)}</td><td>${r.accountId}</td><td>${r.images}</td><td>${bytes(r.bytes)}</td></tr>`,
+      )
+    : html`<tr><td colspan="4" class="muted">No repositories.</td></tr>`
+}
 </tbody></table>
 <h3>Largest images</h3>
 <table id="largest-images"><thead><tr><th>Repository</th><th>Tags</th><th>Digest</th><th>Size</th><th>Pushed at</th></tr></thead><tbody>
-${usage.largestImages.length ? usage.largestImages.map((i) => html`<tr><td>${name(i.accountId, i.repositoryName)}</td><td>${i.tags.join(', ') || html`<span class="muted">untagged</span>`}</td>
-<td>${i.accountId === accountId ? html`<a href="${imageHref(i.repositoryName, i.digest)}"><code>${i.digest.slice(0, 19)}…</code></a>` : html`<code>${i.digest.slice(0, 19)}…</code>`}</td><td>${bytes(i.imageSize)}</td><td>${when(i.pushedAt / 1000)}</td></tr>`)
-    : html`<tr><td colspan="5" class="muted">No images.</td></tr>`}
+${
+  usage.largestImages.length
+    ? usage.largestImages.map(
+        (
+          i,
+        ) => html`<tr><td>${name(i.accountId, i.repositoryName)}</td><td>${i.tags.join(', ') || html`<span class="muted">untagged</span>`}</td>
+<td>${i.accountId === accountId ? html`<a href="${imageHref(i.repositoryName, i.digest)}"><code>${i.digest.slice(0, 19)}…</code></a>` : html`<code>${i.digest.slice(0, 19)}…</code>`}</td><td>${bytes(i.imageSize)}</td><td>${when(i.pushedAt / 1000)}</td></tr>`,
+      )
+    : html`<tr><td colspan="5" class="muted">No images.</td></tr>`
+}
 </tbody></table>`;
 }
 
 /** The scanning configuration as a form: the scan type, and the repository filters of each frequency. */
 function scanningForm(ctx: PageContext, c: ScanningConfiguration): Html {
-  const filters = (frequency: string) => c.rules.filter((r) => r.scanFrequency === frequency).flatMap((r) => r.repositoryFilters.map((f) => f.filter)).join(', ');
+  const filters = (frequency: string) =>
+    c.rules
+      .filter((r) => r.scanFrequency === frequency)
+      .flatMap((r) => r.repositoryFilters.map((f) => f.filter))
+      .join(', ');
   return html`<form method="post" action="/console/registry" id="scanning-configuration">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="set-scanning-configuration">
   <label for="scan-type">Scan type</label>
@@ -121,7 +158,10 @@ function scanningInput(f: URLSearchParams): object {
     const list = (f.get(field) ?? '').split(LIST_SEPARATORS).filter(Boolean);
     return list.length ? [{ scanFrequency, repositoryFilters: list.map((filter) => ({ filter, filterType: 'WILDCARD' })) }] : [];
   };
-  return { scanType: f.get('scanType') === 'ENHANCED' ? 'ENHANCED' : 'BASIC', rules: [...rule('SCAN_ON_PUSH', 'scanOnPush'), ...rule('CONTINUOUS_SCAN', 'continuous')] };
+  return {
+    scanType: f.get('scanType') === 'ENHANCED' ? 'ENHANCED' : 'BASIC',
+    rules: [...rule('SCAN_ON_PUSH', 'scanOnPush'), ...rule('CONTINUOUS_SCAN', 'continuous')],
+  };
 }
 
 const DONE: Record<string, string> = {

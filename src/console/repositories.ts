@@ -11,8 +11,13 @@ const SEARCH_PAGES = 10;
 const COUNT_LIMIT = 100;
 
 interface WireRepository {
-  repositoryName: string; repositoryUri: string; repositoryArn: string; createdAt: number; imageTagMutability: string;
-  imageScanningConfiguration: { scanOnPush: boolean }; encryptionConfiguration?: { encryptionType: string };
+  repositoryName: string;
+  repositoryUri: string;
+  repositoryArn: string;
+  createdAt: number;
+  imageTagMutability: string;
+  imageScanningConfiguration: { scanOnPush: boolean };
+  encryptionConfiguration?: { encryptionType: string };
 }
 
 export const repositoryHref = (name: string, tab?: string) =>
@@ -54,7 +59,8 @@ export async function repositoriesPage(ctx: PageContext): Promise<PageResult> {
     return { status, title: 'Repositories', error: message, body: html`<h1>Repositories</h1>` };
   }
   const counts = await Promise.all(shown.map((r) => imageCount(ctx, r.repositoryName)));
-  const rows = shown.map((r, i) => html`<tr>
+  const rows = shown.map(
+    (r, i) => html`<tr>
   <td><a href="${repositoryHref(r.repositoryName)}">${r.repositoryName}</a></td>
   <td><code>${r.repositoryUri}</code>${copyButton(r.repositoryUri, 'Copy URI')}</td>
   <td>${when(r.createdAt)}</td>
@@ -62,7 +68,8 @@ export async function repositoriesPage(ctx: PageContext): Promise<PageResult> {
   <td>${r.imageScanningConfiguration.scanOnPush ? 'Enabled' : 'Disabled'}</td>
   <td>${counts[i]?.count ?? '—'}</td>
   <td>${counts[i]?.size ?? '—'}</td>
-</tr>`);
+</tr>`,
+  );
   const more = nextToken ? `/console/repositories?${new URLSearchParams({ ...(q ? { q } : {}), next: nextToken })}` : undefined;
   return {
     title: 'Repositories',
@@ -93,7 +100,9 @@ export async function createRepositoryPage(ctx: PageContext, submitted: boolean)
     const input = {
       repositoryName: name,
       imageTagMutability: exclusions.length ? `${mode}_WITH_EXCLUSION` : mode,
-      ...(exclusions.length ? { imageTagMutabilityExclusionFilters: exclusions.map((filter) => ({ filterType: 'WILDCARD', filter })) } : {}),
+      ...(exclusions.length
+        ? { imageTagMutabilityExclusionFilters: exclusions.map((filter) => ({ filterType: 'WILDCARD', filter })) }
+        : {}),
       imageScanningConfiguration: { scanOnPush: f.get('scanOnPush') === 'on' },
       ...(tags.length ? { tags } : {}),
     };
@@ -115,10 +124,14 @@ export const LINE_BREAK = /\r?\n/;
 
 /** `key=value` per line. */
 function parseTags(text: string): { Key: string; Value: string }[] {
-  return text.split(LINE_BREAK).map((l) => l.trim()).filter(Boolean).map((line) => {
-    const eq = line.indexOf('=');
-    return eq < 0 ? { Key: line, Value: '' } : { Key: line.slice(0, eq).trim(), Value: line.slice(eq + 1).trim() };
-  });
+  return text
+    .split(LINE_BREAK)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const eq = line.indexOf('=');
+      return eq < 0 ? { Key: line, Value: '' } : { Key: line.slice(0, eq).trim(), Value: line.slice(eq + 1).trim() };
+    });
 }
 
 function createForm(ctx: PageContext, f: URLSearchParams): Html {

@@ -12,13 +12,23 @@ import { imagePage } from './image.ts';
 import { jsonEditor } from './json-editor.ts';
 
 const TABS: [string, string][] = [
-  ['summary', 'Summary'], ['images', 'Images'], ['permissions', 'Permissions'], ['lifecycle', 'Lifecycle policy'], ['tags', 'Repository tags'],
+  ['summary', 'Summary'],
+  ['images', 'Images'],
+  ['permissions', 'Permissions'],
+  ['lifecycle', 'Lifecycle policy'],
+  ['tags', 'Repository tags'],
 ];
 
 interface WireRepository {
-  repositoryName: string; repositoryUri: string; repositoryArn: string; registryId: string; createdAt: number; imageTagMutability: string;
+  repositoryName: string;
+  repositoryUri: string;
+  repositoryArn: string;
+  registryId: string;
+  createdAt: number;
+  imageTagMutability: string;
   imageTagMutabilityExclusionFilters?: { filter: string }[];
-  imageScanningConfiguration: { scanOnPush: boolean }; encryptionConfiguration?: { encryptionType: string };
+  imageScanningConfiguration: { scanOnPush: boolean };
+  encryptionConfiguration?: { encryptionType: string };
 }
 
 /** What an ECR call answered, or the error it raised as the console shows it. */
@@ -42,35 +52,70 @@ ${content}
 </section>`;
 }
 
-export async function repositoryPage(ctx: PageContext, tab: string, shown: { error?: string; status?: number; form?: URLSearchParams } = {}): Promise<PageResult> {
+export async function repositoryPage(
+  ctx: PageContext,
+  tab: string,
+  shown: { error?: string; status?: number; form?: URLSearchParams } = {},
+): Promise<PageResult> {
   const name = ctx.repositoryName!;
   const described = await attempt(ctx.call('DescribeRepositories', { repositoryNames: [name] }));
   if (!('ok' in described)) {
-    return { status: described.status, title: name, error: described.message, body: html`<p><a href="/console/repositories">Repositories</a> › ${name}</p>` };
+    return {
+      status: described.status,
+      title: name,
+      error: described.message,
+      body: html`<p><a href="/console/repositories">Repositories</a> › ${name}</p>`,
+    };
   }
   const repo = (described.ok as { repositories: WireRepository[] }).repositories[0];
   const q = ctx.url.searchParams;
-  const notice = q.get('created') ? `Repository ${name} created.` : q.get('done') ?? undefined;
+  const notice = q.get('created') ? `Repository ${name} created.` : (q.get('done') ?? undefined);
   let content: Html;
   let title: string | undefined;
   let error = shown.error;
   let status = shown.status;
-  const failed = (r: { status: number; message: string }) => { error ??= r.message; status ??= r.status; };
+  const failed = (r: { status: number; message: string }) => {
+    error ??= r.message;
+    status ??= r.status;
+  };
   switch (tab) {
-    case 'images': content = await imagesTab(ctx, repo, failed); break;
-    case 'image': ({ content, title } = await imagePage(ctx, repo, failed)); break;
-    case 'permissions': content = await permissionsTab(ctx, repo, failed, shown.form, shown.error); break;
-    case 'lifecycle': content = await lifecycleTab(ctx, repo, failed, shown.form, shown.error); break;
-    case 'tags': content = await tagsTab(ctx, repo, failed); break;
-    default: content = await summaryTab(ctx, repo);
+    case 'images':
+      content = await imagesTab(ctx, repo, failed);
+      break;
+    case 'image':
+      ({ content, title } = await imagePage(ctx, repo, failed));
+      break;
+    case 'permissions':
+      content = await permissionsTab(ctx, repo, failed, shown.form, shown.error);
+      break;
+    case 'lifecycle':
+      content = await lifecycleTab(ctx, repo, failed, shown.form, shown.error);
+      break;
+    case 'tags':
+      content = await tagsTab(ctx, repo, failed);
+      break;
+    default:
+      content = await summaryTab(ctx, repo);
   }
-  return { status, title: title ?? `${name} · ${TABS.find(([id]) => id === tab)?.[1] ?? 'Summary'}`, error, notice, body: frame(ctx, repo, tab, content) };
+  return {
+    status,
+    title: title ?? `${name} · ${TABS.find(([id]) => id === tab)?.[1] ?? 'Summary'}`,
+    error,
+    notice,
+    body: frame(ctx, repo, tab, content),
+  };
 }
 
 /** The Summary reads at most this many images (pages of 1000) for its figures; past it they say "at least". */
 const SUMMARY_IMAGES = 10_000;
 
-interface Figures { count: number; bytes: number; lastPush?: number; lastPull?: number; more: boolean }
+interface Figures {
+  count: number;
+  bytes: number;
+  lastPush?: number;
+  lastPull?: number;
+  more: boolean;
+}
 
 /** Image count, total size, last push and last pull, from DescribeImages (undefined when it is refused). */
 async function figuresOf(ctx: PageContext, repositoryName: string): Promise<Figures | undefined> {
@@ -139,17 +184,34 @@ ${pushCommands(ctx, repo.repositoryName, repo.repositoryUri)}
 </form>`;
 }
 
-const SAMPLE_POLICY = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Sid: 'AllowPull', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:user/ci' }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] }],
-}, null, 2);
+const SAMPLE_POLICY = JSON.stringify(
+  {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowPull',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::123456789012:user/ci' },
+        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+      },
+    ],
+  },
+  null,
+  2,
+);
 
-async function permissionsTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void, form?: URLSearchParams, error?: string): Promise<Html> {
+async function permissionsTab(
+  ctx: PageContext,
+  repo: WireRepository,
+  failed: (r: { status: number; message: string }) => void,
+  form?: URLSearchParams,
+  error?: string,
+): Promise<Html> {
   const out = await attempt(ctx.call('GetRepositoryPolicy', { repositoryName: repo.repositoryName }));
   let current: string | undefined;
   if ('ok' in out) current = pretty((out.ok as { policyText: string }).policyText);
   else if (!out.message.startsWith('RepositoryPolicyNotFoundException')) failed(out);
-  const typed = form?.get('action') === 'set-policy' ? form.get('policyText') ?? undefined : undefined;
+  const typed = form?.get('action') === 'set-policy' ? (form.get('policyText') ?? undefined) : undefined;
   const text = typed ?? current ?? '';
   return html`<h2>Permissions</h2>
 <p>${current ? 'The repository policy:' : html`<span id="no-policy">This repository has no policy.</span> Only identity policies grant access to it.`}</p>
@@ -159,17 +221,24 @@ async function permissionsTab(ctx: PageContext, repo: WireRepository, failed: (r
   <p><button type="submit" class="primary">Save policy</button></p>
 </form>
 ${policyBuilder(ctx, repo, form)}
-${current ? html`<form method="post" action="${repositoryHref(repo.repositoryName)}">
+${
+  current
+    ? html`<form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="delete-policy">
   <button type="submit" class="danger">Delete policy</button>
-</form>` : ''}`;
+</form>`
+    : ''
+}`;
 }
 
 /** The actions of the builder's two kinds of access, as ECR's user guide lists them. */
 const PULL = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'];
 const ACCESS: Record<string, { sid: string; actions: string[] }> = {
   pull: { sid: 'AllowPull', actions: PULL },
-  push: { sid: 'AllowPushPull', actions: [...PULL, 'ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'] },
+  push: {
+    sid: 'AllowPushPull',
+    actions: [...PULL, 'ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'],
+  },
 };
 
 /** The builder for the common cases: pull only, or push and pull, for an account or a user. */
@@ -202,29 +271,52 @@ function statementOf(f: URLSearchParams, existing: { Sid?: string }[]): object {
 }
 
 interface Rule {
-  rulePriority?: number; description?: string;
-  selection?: { tagStatus?: string; tagPrefixList?: string[]; tagPatternList?: string[]; countType?: string; countUnit?: string; countNumber?: number };
+  rulePriority?: number;
+  description?: string;
+  selection?: {
+    tagStatus?: string;
+    tagPrefixList?: string[];
+    tagPatternList?: string[];
+    countType?: string;
+    countUnit?: string;
+    countNumber?: number;
+  };
   action?: { type?: string };
 }
 
-async function lifecycleTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void, form?: URLSearchParams, error?: string): Promise<Html> {
+async function lifecycleTab(
+  ctx: PageContext,
+  repo: WireRepository,
+  failed: (r: { status: number; message: string }) => void,
+  form?: URLSearchParams,
+  error?: string,
+): Promise<Html> {
   const out = await attempt(ctx.call('GetLifecyclePolicy', { repositoryName: repo.repositoryName }));
   let current: string | undefined;
   if ('ok' in out) current = pretty((out.ok as { lifecyclePolicyText: string }).lifecyclePolicyText);
   else if (!out.message.startsWith('LifecyclePolicyNotFoundException')) failed(out);
   let rules: Rule[] = [];
-  try { rules = current ? (JSON.parse(current) as { rules?: Rule[] }).rules ?? [] : []; } catch { /* shown as JSON */ }
+  try {
+    rules = current ? ((JSON.parse(current) as { rules?: Rule[] }).rules ?? []) : [];
+  } catch {
+    /* shown as JSON */
+  }
   const preview = await attempt(ctx.call('GetLifecyclePolicyPreview', { repositoryName: repo.repositoryName, maxResults: 100 }));
   const text = form?.get('lifecyclePolicyText') ?? current ?? '';
-  const ruleRows = rules.map((r) => html`<tr>
+  const ruleRows = rules.map(
+    (r) => html`<tr>
   <td>${r.rulePriority}</td><td>${r.description ?? ''}</td><td>${r.selection?.tagStatus}</td>
   <td>${[...(r.selection?.tagPrefixList ?? []).map((p) => `${p}*`), ...(r.selection?.tagPatternList ?? [])].join(', ')}</td>
   <td>${r.selection?.countType === 'sinceImagePushed' ? `older than ${r.selection?.countNumber} ${r.selection?.countUnit}` : `more than ${r.selection?.countNumber} images`}</td>
   <td>${r.action?.type ?? 'expire'}</td>
-</tr>`);
+</tr>`,
+  );
   return html`<h2>Lifecycle policy</h2>
-${current ? html`<table id="rules"><thead><tr><th>Priority</th><th>Description</th><th>Tag status</th><th>Tags</th><th>Match</th><th>Action</th></tr></thead><tbody>${ruleRows}</tbody></table>`
-    : html`<p id="no-lifecycle">This repository has no lifecycle policy.</p>`}
+${
+  current
+    ? html`<table id="rules"><thead><tr><th>Priority</th><th>Description</th><th>Tag status</th><th>Tags</th><th>Match</th><th>Action</th></tr></thead><tbody>${ruleRows}</tbody></table>`
+    : html`<p id="no-lifecycle">This repository has no lifecycle policy.</p>`
+}
 ${createRuleForm(ctx, repo, rules, form)}
 <form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}
@@ -234,10 +326,14 @@ ${createRuleForm(ctx, repo, rules, form)}
     <button type="submit" name="action" value="test-lifecycle">Test rules</button>
   </p>
 </form>
-${current ? html`<form method="post" action="${repositoryHref(repo.repositoryName)}">
+${
+  current
+    ? html`<form method="post" action="${repositoryHref(repo.repositoryName)}">
   ${csrfField(ctx.viewer)}<input type="hidden" name="action" value="delete-lifecycle">
   <button type="submit" class="danger">Delete lifecycle policy</button>
-</form>` : ''}
+</form>`
+    : ''
+}
 ${'ok' in preview ? previewSection(ctx, repo, preview.ok as PreviewOut) : ''}`;
 }
 
@@ -245,7 +341,8 @@ ${'ok' in preview ? previewSection(ctx, repo, preview.ok as PreviewOut) : ''}`;
 function createRuleForm(ctx: PageContext, repo: WireRepository, rules: Rule[], form?: URLSearchParams): Html {
   const f = form && form.get('action') === 'add-lifecycle-rule' ? form : new URLSearchParams();
   const next = Math.max(0, ...rules.map((r) => r.rulePriority ?? 0)) + 1;
-  const pick = (name: string, value: string, fallback: boolean) => ((f.get(name) ?? '') === value || (!f.has(name) && fallback) ? html`selected` : '');
+  const pick = (name: string, value: string, fallback: boolean) =>
+    (f.get(name) ?? '') === value || (!f.has(name) && fallback) ? html`selected` : '';
   return html`<details id="create-rule" ${form?.get('action') === 'add-lifecycle-rule' ? html`open` : ''}>
 <summary>Create rule</summary>
 <form method="post" action="${repositoryHref(repo.repositoryName)}">
@@ -278,8 +375,13 @@ function createRuleForm(ctx: PageContext, repo: WireRepository, rules: Rule[], f
 
 /** A rule from the Create rule form, as ECR's lifecycle policy grammar has it (ECR validates it when saved). */
 function ruleOf(f: URLSearchParams): Rule {
-  const list = (name: string) => (f.get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const number = (name: string) => (/^\d+$/.test((f.get(name) ?? '').trim()) ? Number(f.get(name)) : (f.get(name) ?? '') as unknown as number);
+  const list = (name: string) =>
+    (f.get(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const number = (name: string) =>
+    /^\d+$/.test((f.get(name) ?? '').trim()) ? Number(f.get(name)) : ((f.get(name) ?? '') as unknown as number);
   const countType = f.get('countType') === 'sinceImagePushed' ? 'sinceImagePushed' : 'imageCountMoreThan';
   const prefixes = list('tagPrefixes');
   const patterns = list('tagPatterns');
@@ -299,14 +401,22 @@ function ruleOf(f: URLSearchParams): Rule {
   };
 }
 
-interface PreviewOut { status: string; previewResults: { imageDigest: string; imageTags?: string[]; imagePushedAt?: number; appliedRulePriority?: number }[]; summary?: { expiringImageTotalCount: number } }
+interface PreviewOut {
+  status: string;
+  previewResults: { imageDigest: string; imageTags?: string[]; imagePushedAt?: number; appliedRulePriority?: number }[];
+  summary?: { expiringImageTotalCount: number };
+}
 
 function previewSection(ctx: PageContext, repo: WireRepository, p: PreviewOut): Html {
   return html`<h2>Test rules: result</h2>
 <p id="preview-status">Status: ${p.status}${p.status === 'IN_PROGRESS' ? html` (<a href="${repositoryHref(repo.repositoryName, 'lifecycle')}">refresh</a>)` : ''}${p.summary ? `: ${p.summary.expiringImageTotalCount} image(s) would expire` : ''}</p>
-${p.previewResults.length ? html`<table id="preview"><thead><tr><th>Image tags</th><th>Digest</th><th>Pushed at</th><th>Rule</th></tr></thead><tbody>
+${
+  p.previewResults.length
+    ? html`<table id="preview"><thead><tr><th>Image tags</th><th>Digest</th><th>Pushed at</th><th>Rule</th></tr></thead><tbody>
 ${p.previewResults.map((r) => html`<tr><td>${r.imageTags?.join(', ') ?? 'untagged'}</td><td><code>${r.imageDigest.slice(0, 19)}…</code></td><td>${when(r.imagePushedAt)}</td><td>${r.appliedRulePriority}</td></tr>`)}
-</tbody></table>` : ''}`;
+</tbody></table>`
+    : ''
+}`;
 }
 
 async function tagsTab(ctx: PageContext, repo: WireRepository, failed: (r: { status: number; message: string }) => void): Promise<Html> {
@@ -314,9 +424,15 @@ async function tagsTab(ctx: PageContext, repo: WireRepository, failed: (r: { sta
   const tags = 'ok' in out ? (out.ok as { tags: { Key: string; Value: string }[] }).tags : (failed(out), []);
   return html`<h2>Repository tags</h2>
 <table id="tags"><thead><tr><th>Key</th><th>Value</th><th></th></tr></thead><tbody>
-${tags.length ? tags.map((t) => html`<tr><td>${t.Key}</td><td>${t.Value}</td><td>
+${
+  tags.length
+    ? tags.map(
+        (t) => html`<tr><td>${t.Key}</td><td>${t.Value}</td><td>
   <form method="post" action="${repositoryHref(repo.repositoryName)}">${csrfField(ctx.viewer)}<input type="hidden" name="action" value="untag"><input type="hidden" name="key" value="${t.Key}">
-  <button type="submit" class="danger" aria-label="Remove tag ${t.Key}">Remove</button></form></td></tr>`) : html`<tr><td colspan="3" class="muted">No tags.</td></tr>`}
+  <button type="submit" class="danger" aria-label="Remove tag ${t.Key}">Remove</button></form></td></tr>`,
+      )
+    : html`<tr><td colspan="3" class="muted">No tags.</td></tr>`
+}
 </tbody></table>
 <h2>Add a tag</h2>
 <form method="post" action="${repositoryHref(repo.repositoryName)}" class="row">
@@ -333,7 +449,11 @@ function arnOf(ctx: PageContext): string {
 }
 
 function pretty(text: string): string {
-  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
 }
 
 /** A form of the repository page: the ECR call it stands for, then back to its tab (or the form again with the error). */
@@ -351,7 +471,8 @@ export async function repositoryAction(ctx: PageContext, action: string): Promis
   };
   switch (action) {
     case 'delete-repository': {
-      if (f.get('confirm') !== name) return repositoryPage(ctx, 'summary', { status: 400, error: `Type the repository's name, ${name}, to confirm.` });
+      if (f.get('confirm') !== name)
+        return repositoryPage(ctx, 'summary', { status: 400, error: `Type the repository's name, ${name}, to confirm.` });
       try {
         await ctx.call('DeleteRepository', { repositoryName: name, force: true });
         return { redirect: `/console/repositories?deleted=${encodeURIComponent(name)}` };
@@ -361,19 +482,32 @@ export async function repositoryAction(ctx: PageContext, action: string): Promis
       }
     }
     case 'set-mutability':
-      return act('summary', 'Tag immutability saved.', () => ctx.call('PutImageTagMutability', { repositoryName: name, imageTagMutability: f.get('imageTagMutability') === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE' }));
+      return act('summary', 'Tag immutability saved.', () =>
+        ctx.call('PutImageTagMutability', {
+          repositoryName: name,
+          imageTagMutability: f.get('imageTagMutability') === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE',
+        }),
+      );
     case 'set-scan-on-push':
-      return act('summary', 'Scan on push saved.', () => ctx.call('PutImageScanningConfiguration', { repositoryName: name, imageScanningConfiguration: { scanOnPush: f.get('scanOnPush') === 'on' } }));
+      return act('summary', 'Scan on push saved.', () =>
+        ctx.call('PutImageScanningConfiguration', {
+          repositoryName: name,
+          imageScanningConfiguration: { scanOnPush: f.get('scanOnPush') === 'on' },
+        }),
+      );
     case 'delete-images': {
       const digests = f.getAll('digest');
       if (digests.length === 0) return repositoryPage(ctx, 'images', { status: 400, error: 'Select the images to delete.' });
       return act('images', `${digests.length} image(s) deleted.`, async () => {
         const out = await ctx.call('BatchDeleteImage', { repositoryName: name, imageIds: digests.map((imageDigest) => ({ imageDigest })) });
-        if (out.failures?.length) throw new EcrError(out.failures[0].failureCode, out.failures.map((x: { failureReason: string }) => x.failureReason).join('; '));
+        if (out.failures?.length)
+          throw new EcrError(out.failures[0].failureCode, out.failures.map((x: { failureReason: string }) => x.failureReason).join('; '));
       });
     }
     case 'set-policy':
-      return act('permissions', 'Repository policy saved.', () => ctx.call('SetRepositoryPolicy', { repositoryName: name, policyText: f.get('policyText') ?? '' }));
+      return act('permissions', 'Repository policy saved.', () =>
+        ctx.call('SetRepositoryPolicy', { repositoryName: name, policyText: f.get('policyText') ?? '' }),
+      );
     case 'add-policy-statement':
       return act('permissions', 'Permission added.', async () => {
         let policy: { Version?: string; Statement?: { Sid?: string }[] | { Sid?: string } } = { Version: '2012-10-17', Statement: [] };
@@ -389,7 +523,9 @@ export async function repositoryAction(ctx: PageContext, action: string): Promis
     case 'delete-policy':
       return act('permissions', 'Repository policy deleted.', () => ctx.call('DeleteRepositoryPolicy', { repositoryName: name }));
     case 'set-lifecycle':
-      return act('lifecycle', 'Lifecycle policy saved.', () => ctx.call('PutLifecyclePolicy', { repositoryName: name, lifecyclePolicyText: f.get('lifecyclePolicyText') ?? '' }));
+      return act('lifecycle', 'Lifecycle policy saved.', () =>
+        ctx.call('PutLifecyclePolicy', { repositoryName: name, lifecyclePolicyText: f.get('lifecyclePolicyText') ?? '' }),
+      );
     case 'delete-lifecycle':
       return act('lifecycle', 'Lifecycle policy deleted.', () => ctx.call('DeleteLifecyclePolicy', { repositoryName: name }));
     case 'add-lifecycle-rule':
@@ -404,9 +540,13 @@ export async function repositoryAction(ctx: PageContext, action: string): Promis
         return ctx.call('PutLifecyclePolicy', { repositoryName: name, lifecyclePolicyText: JSON.stringify(policy) });
       });
     case 'test-lifecycle':
-      return act('lifecycle', 'Test started: the result shows below.', () => ctx.call('StartLifecyclePolicyPreview', { repositoryName: name, lifecyclePolicyText: f.get('lifecyclePolicyText') ?? '' }));
+      return act('lifecycle', 'Test started: the result shows below.', () =>
+        ctx.call('StartLifecyclePolicyPreview', { repositoryName: name, lifecyclePolicyText: f.get('lifecyclePolicyText') ?? '' }),
+      );
     case 'tag':
-      return act('tags', 'Tag added.', () => ctx.call('TagResource', { resourceArn: arnOf(ctx), tags: [{ Key: f.get('key') ?? '', Value: f.get('value') ?? '' }] }));
+      return act('tags', 'Tag added.', () =>
+        ctx.call('TagResource', { resourceArn: arnOf(ctx), tags: [{ Key: f.get('key') ?? '', Value: f.get('value') ?? '' }] }),
+      );
     case 'untag':
       return act('tags', 'Tag removed.', () => ctx.call('UntagResource', { resourceArn: arnOf(ctx), tagKeys: [f.get('key') ?? ''] }));
     default:

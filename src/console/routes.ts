@@ -18,8 +18,13 @@ export interface ConsoleRoute {
   adminActions?: string[];
 }
 
-const page = (method: 'GET' | 'POST', path: string, operations: string[], variant?: string): ConsoleRoute =>
-  ({ method, path, access: 'session', operations, ...(variant ? { variant } : {}) });
+const page = (method: 'GET' | 'POST', path: string, operations: string[], variant?: string): ConsoleRoute => ({
+  method,
+  path,
+  access: 'session',
+  operations,
+  ...(variant ? { variant } : {}),
+});
 
 export const REPOSITORY_PATH = '/console/repositories/<name>';
 export const STATIC_PATH = '/console/static/<asset>';
@@ -31,7 +36,14 @@ export const TAB_OPERATIONS: Record<string, string[]> = {
   images: ['DescribeRepositories', 'DescribeImages', 'BatchGetImage'],
   // The image detail page (`&digest=`): its manifest, its config (a blob, read as GetDownloadUrlForLayer allows),
   // referrers and findings.
-  image: ['DescribeRepositories', 'DescribeImages', 'BatchGetImage', 'GetDownloadUrlForLayer', 'ListImageReferrers', 'DescribeImageScanFindings'],
+  image: [
+    'DescribeRepositories',
+    'DescribeImages',
+    'BatchGetImage',
+    'GetDownloadUrlForLayer',
+    'ListImageReferrers',
+    'DescribeImageScanFindings',
+  ],
   permissions: ['DescribeRepositories', 'GetRepositoryPolicy'],
   lifecycle: ['DescribeRepositories', 'GetLifecyclePolicy', 'GetLifecyclePolicyPreview'],
   tags: ['DescribeRepositories', 'ListTagsForResource'],
@@ -96,20 +108,35 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   page('POST', '/console/create-repository', ['CreateRepository']),
   { ...page('GET', '/console/users', []), adminActions: USERS_LIST },
   { ...page('GET', '/console/registry', REGISTRY_PAGE), adminActions: REGISTRY_ADMIN },
-  ...Object.entries(REGISTRY_ACTIONS).map(([action, operation]) => ({ ...page('POST', '/console/registry', [operation, ...REGISTRY_PAGE], action), adminActions: REGISTRY_ADMIN })),
+  ...Object.entries(REGISTRY_ACTIONS).map(([action, operation]) => ({
+    ...page('POST', '/console/registry', [operation, ...REGISTRY_PAGE], action),
+    adminActions: REGISTRY_ADMIN,
+  })),
   { ...page('GET', '/console/audit', []), adminActions: ['audit-search'] },
   { ...page('GET', '/console/user-policies', []), adminActions: ['list-user-policies'] },
-  ...Object.entries(USER_POLICY_ACTIONS).map(([action, name]) => ({ ...page('POST', '/console/user-policies', [], action), adminActions: [name, 'list-user-policies'] })),
-  ...Object.entries(USER_ACTIONS).map(([action, name]) => ({ ...page('POST', '/console/users', [], action), adminActions: [name, ...USERS_LIST] })),
+  ...Object.entries(USER_POLICY_ACTIONS).map(([action, name]) => ({
+    ...page('POST', '/console/user-policies', [], action),
+    adminActions: [name, 'list-user-policies'],
+  })),
+  ...Object.entries(USER_ACTIONS).map(([action, name]) => ({
+    ...page('POST', '/console/users', [], action),
+    adminActions: [name, ...USERS_LIST],
+  })),
   ...Object.entries(TAB_OPERATIONS).map(([tab, operations]) => page('GET', REPOSITORY_PATH, operations, tab)),
   // A form of the repository page calls its operation, and on an error shows its tab again with the message.
-  ...Object.entries(ACTIONS).map(([action, [operation, tab]]) => page('POST', REPOSITORY_PATH, [operation, ...TAB_OPERATIONS[tab]], action)),
+  ...Object.entries(ACTIONS).map(([action, [operation, tab]]) =>
+    page('POST', REPOSITORY_PATH, [operation, ...TAB_OPERATIONS[tab]], action),
+  ),
 ];
 
 export const CONSOLE_PREFIX = '/console';
 
 /** The route a request names, and the repository name for the repository page. */
-export function consoleRouteFor(method: string, pathname: string, variant: string | undefined): { route: ConsoleRoute; repositoryName?: string } | undefined {
+export function consoleRouteFor(
+  method: string,
+  pathname: string,
+  variant: string | undefined,
+): { route: ConsoleRoute; repositoryName?: string } | undefined {
   if (pathname === '/console') pathname = '/console/';
   if (pathname.startsWith('/console/static/')) {
     const route = CONSOLE_ROUTES.find((r) => r.path === STATIC_PATH && r.method === method);
@@ -127,6 +154,8 @@ export function consoleRouteFor(method: string, pathname: string, variant: strin
     const route = CONSOLE_ROUTES.find((r) => r.path === REPOSITORY_PATH && r.method === method && r.variant === wanted);
     return route && { route, repositoryName };
   }
-  const route = CONSOLE_ROUTES.find((r) => r.path === pathname && r.method === method && (method === 'GET' || r.variant === undefined || r.variant === variant));
+  const route = CONSOLE_ROUTES.find(
+    (r) => r.path === pathname && r.method === method && (method === 'GET' || r.variant === undefined || r.variant === variant),
+  );
   return route && { route };
 }

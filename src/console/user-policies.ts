@@ -6,10 +6,20 @@ import { csrfField } from './layout.ts';
 import { describeError, type PageContext, type PageResult } from './handler.ts';
 import { jsonEditor } from './json-editor.ts';
 
-const SAMPLE = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: '*' }],
-}, null, 2);
+const SAMPLE = JSON.stringify(
+  {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        Resource: '*',
+      },
+    ],
+  },
+  null,
+  2,
+);
 
 export const userPoliciesHref = (user: string) => `/console/user-policies?user=${encodeURIComponent(user)}`;
 
@@ -20,21 +30,33 @@ export async function userPoliciesPage(ctx: PageContext, shown: { error?: string
     policies = (await ctx.admin<{ policies: { name: string; document: unknown }[] }>('list-user-policies', { user })).policies;
   } catch (e) {
     const { status, message } = describeError(e);
-    return { status: shown.status ?? status, title: `Policies of ${user}`, error: shown.error ?? message, body: html`<p><a href="/console/users">Users</a> › ${user}</p>` };
+    return {
+      status: shown.status ?? status,
+      title: `Policies of ${user}`,
+      error: shown.error ?? message,
+      body: html`<p><a href="/console/users">Users</a> › ${user}</p>`,
+    };
   }
   const f = ctx.form;
-  const failedName = shown.error && f.get('action') === 'put-user-policy' ? f.get('policyName') ?? '' : undefined;
-  const editor = (name: string, text: string, n: number): Html => html`<form method="post" action="/console/user-policies" class="user-policy">
+  const failedName = shown.error && f.get('action') === 'put-user-policy' ? (f.get('policyName') ?? '') : undefined;
+  const editor = (
+    name: string,
+    text: string,
+    n: number,
+  ): Html => html`<form method="post" action="/console/user-policies" class="user-policy">
   ${csrfField(ctx.viewer)}<input type="hidden" name="user" value="${user}"><input type="hidden" name="action" value="put-user-policy">
   <input type="hidden" name="policyName" value="${name}">
   <h3>${name}</h3>
-  ${jsonEditor({ id: `policy-${n}`, name: 'policyDocument', label: `Policy ${name} (JSON)`, text: failedName === name ? f.get('policyDocument') ?? text : text, error: failedName === name ? shown.error : undefined })}
+  ${jsonEditor({ id: `policy-${n}`, name: 'policyDocument', label: `Policy ${name} (JSON)`, text: failedName === name ? (f.get('policyDocument') ?? text) : text, error: failedName === name ? shown.error : undefined })}
   <p class="row"><button type="submit" class="primary">Save ${name}</button>
   <button type="submit" name="action" value="delete-user-policy" class="danger" aria-label="Remove policy ${name}">Remove</button></p>
 </form>`;
   const isNew = failedName !== undefined && !policies.some((p) => p.name === failedName);
   return {
-    status: shown.status, error: shown.error, title: `Policies of ${user}`, notice: ctx.url.searchParams.get('done') ?? undefined,
+    status: shown.status,
+    error: shown.error,
+    title: `Policies of ${user}`,
+    notice: ctx.url.searchParams.get('done') ?? undefined,
     body: html`<p><a href="/console/users">Users</a> › ${user}</p>
 <section class="panel">
 <h1>Identity policies of ${user}</h1>
@@ -45,7 +67,7 @@ ${policies.length ? policies.map((p, n) => editor(p.name, JSON.stringify(p.docum
   ${csrfField(ctx.viewer)}<input type="hidden" name="user" value="${user}"><input type="hidden" name="action" value="put-user-policy">
   <label for="new-policy-name">Policy name</label>
   <input type="text" id="new-policy-name" name="policyName" required class="w24" value="${isNew ? failedName : ''}">
-  ${jsonEditor({ id: 'new-policy-document', name: 'policyDocument', label: 'Policy document (JSON)', text: isNew ? f.get('policyDocument') ?? '' : '', error: isNew ? shown.error : undefined, placeholder: SAMPLE })}
+  ${jsonEditor({ id: 'new-policy-document', name: 'policyDocument', label: 'Policy document (JSON)', text: isNew ? (f.get('policyDocument') ?? '') : '', error: isNew ? shown.error : undefined, placeholder: SAMPLE })}
   <p><button type="submit" class="primary">Add policy</button></p>
 </form>
 </section>`,
@@ -57,7 +79,8 @@ export async function userPolicyAction(ctx: PageContext, action: string): Promis
   const user = (f.get('user') ?? '').trim();
   const policyName = (f.get('policyName') ?? '').trim();
   try {
-    if (action === 'put-user-policy') await ctx.admin('put-user-policy', { user, policyName, policyDocument: f.get('policyDocument') ?? '' });
+    if (action === 'put-user-policy')
+      await ctx.admin('put-user-policy', { user, policyName, policyDocument: f.get('policyDocument') ?? '' });
     else await ctx.admin('delete-user-policy', { user, policyName });
     const done = action === 'put-user-policy' ? `Policy ${policyName} saved.` : `Policy ${policyName} removed.`;
     return { redirect: `${userPoliciesHref(user)}&done=${encodeURIComponent(done)}` };

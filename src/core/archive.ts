@@ -8,11 +8,18 @@ import { BERTH_ARTIFACT_ANNOTATION } from './own-artifacts.ts';
 export type StorageClassUpdate = 'changed' | 'unchanged' | 'missing' | 'own-artifact' | 'referenced-by-index';
 
 /** Moves the image (and Berth's artifacts for it) to `target`, or says why not. */
-export async function updateStorageClass(meta: MetaStore, repo: Repository, digest: string, target: StorageClass, now: number): Promise<StorageClassUpdate> {
+export async function updateStorageClass(
+  meta: MetaStore,
+  repo: Repository,
+  digest: string,
+  target: StorageClass,
+  now: number,
+): Promise<StorageClassUpdate> {
   const manifest = await meta.getManifest(repo.id, digest);
   if (!manifest) return 'missing';
   if (manifest.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined) return 'own-artifact';
-  if (target === 'ARCHIVE' && manifest.storageClass !== 'ARCHIVE' && (await meta.manifestParents(repo.id, digest)).length > 0) return 'referenced-by-index';
+  if (target === 'ARCHIVE' && manifest.storageClass !== 'ARCHIVE' && (await meta.manifestParents(repo.id, digest)).length > 0)
+    return 'referenced-by-index';
   const result = await meta.setImageStorageClass(repo.id, digest, target, now);
   for (const r of await meta.listReferrers(repo.id, digest)) {
     if (r.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined) await meta.setImageStorageClass(repo.id, r.digest, target, now);

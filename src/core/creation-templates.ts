@@ -32,7 +32,10 @@ export interface CreationTemplate extends TemplateSettings {
 
 export async function listTemplates(meta: MetaStore, accountId: string): Promise<CreationTemplate[]> {
   return (await meta.listCreationTemplates(accountId)).map((r) => ({
-    ...(JSON.parse(r.body) as TemplateSettings), prefix: r.prefix, createdAt: r.createdAt, updatedAt: r.updatedAt,
+    ...(JSON.parse(r.body) as TemplateSettings),
+    prefix: r.prefix,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
   }));
 }
 
@@ -40,7 +43,11 @@ export async function listTemplates(meta: MetaStore, accountId: string): Promise
 const namespace = (prefix: string) => (prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
 
 /** The template that applies to a new repository `name` for `use`: the longest matching prefix, else ROOT. */
-export function templateFor<T extends { prefix: string; appliedFor: readonly string[] }>(templates: T[], name: string, use: TemplateUse): T | undefined {
+export function templateFor<T extends { prefix: string; appliedFor: readonly string[] }>(
+  templates: T[],
+  name: string,
+  use: TemplateUse,
+): T | undefined {
   let best: T | undefined;
   for (const t of templates) {
     if (!t.appliedFor.includes(use)) continue;
@@ -59,14 +66,26 @@ export function templateFor<T extends { prefix: string; appliedFor: readonly str
  * Creates the repository with the template's settings, tags and policies; when another request created it first,
  * that one is answered (as a concurrent create-on-push is).
  */
-export async function createFromTemplate(meta: MetaStore, accountId: string, name: string, t: CreationTemplate, now: number): Promise<Repository> {
-  const created = await meta.createRepository(accountId, name, {
-    ...DEFAULT_SETTINGS,
-    imageTagMutability: t.imageTagMutability,
-    mutabilityExclusions: t.mutabilityExclusions,
-    encryptionType: t.encryptionType,
-    kmsKey: t.kmsKey ?? null,
-  }, t.resourceTags, now);
+export async function createFromTemplate(
+  meta: MetaStore,
+  accountId: string,
+  name: string,
+  t: CreationTemplate,
+  now: number,
+): Promise<Repository> {
+  const created = await meta.createRepository(
+    accountId,
+    name,
+    {
+      ...DEFAULT_SETTINGS,
+      imageTagMutability: t.imageTagMutability,
+      mutabilityExclusions: t.mutabilityExclusions,
+      encryptionType: t.encryptionType,
+      kmsKey: t.kmsKey ?? null,
+    },
+    t.resourceTags,
+    now,
+  );
   if (!created) return (await meta.getRepository(accountId, name)) ?? meta.ensureRepository(accountId, name, now);
   if (t.repositoryPolicy) await meta.setRepositoryPolicy(created.id, t.repositoryPolicy);
   if (t.lifecyclePolicy) await meta.setLifecyclePolicy(created.id, t.lifecyclePolicy);

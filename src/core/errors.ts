@@ -27,7 +27,6 @@ export type RegistryErrorCode =
   | 'DENIED'
   | 'TOO_MANY_UPLOADS'
   | 'TOO_MANY_REQUESTS'
-
   | 'STORAGE_FULL'
   /** A pull through cache's upstream registry could not give what is not cached (unreachable, refused, broken). */
   | 'UPSTREAM_UNAVAILABLE';

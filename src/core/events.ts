@@ -9,9 +9,19 @@ export const IMAGE_ACTION = 'ECR Image Action';
 export const IMAGE_SCAN = 'ECR Image Scan';
 
 /** A push (a new manifest, or a tag moved to it) or a delete (of a manifest, or of a tag). */
-export function imageAction(repo: Repository, at: number, action: 'PUSH' | 'DELETE', digest: string | undefined, tag?: string, reason?: 'LIFECYCLE_POLICY'): NewEvent {
+export function imageAction(
+  repo: Repository,
+  at: number,
+  action: 'PUSH' | 'DELETE',
+  digest: string | undefined,
+  tag?: string,
+  reason?: 'LIFECYCLE_POLICY',
+): NewEvent {
   return {
-    at, detailType: IMAGE_ACTION, accountId: repo.accountId, repositoryName: repo.name,
+    at,
+    detailType: IMAGE_ACTION,
+    accountId: repo.accountId,
+    repositoryName: repo.name,
     detail: JSON.stringify({
       result: 'SUCCESS',
       'repository-name': repo.name,
@@ -24,9 +34,19 @@ export function imageAction(repo: Repository, at: number, action: 'PUSH' | 'DELE
 }
 
 /** A scan's end: its status (COMPLETE, FAILED, UNSUPPORTED_IMAGE) and the count of findings by severity. */
-export function imageScan(repo: Repository, at: number, digest: string, status: string, severityCounts: Record<string, number> | null, tags: string[]): NewEvent {
+export function imageScan(
+  repo: Repository,
+  at: number,
+  digest: string,
+  status: string,
+  severityCounts: Record<string, number> | null,
+  tags: string[],
+): NewEvent {
   return {
-    at, detailType: IMAGE_SCAN, accountId: repo.accountId, repositoryName: repo.name,
+    at,
+    detailType: IMAGE_SCAN,
+    accountId: repo.accountId,
+    repositoryName: repo.name,
     detail: JSON.stringify({
       'scan-status': status,
       'repository-name': repo.name,

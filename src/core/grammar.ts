@@ -25,7 +25,10 @@ export const DIGEST = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 /** A digest's hex encoding. */
 export const LOWER_HEX = /^[a-f0-9]+$/;
 
-export interface ParsedDigest { algorithm: string; hex: string }
+export interface ParsedDigest {
+  algorithm: string;
+  hex: string;
+}
 
 export function parseDigest(digest: string): ParsedDigest | undefined {
   const m = DIGEST.exec(digest);

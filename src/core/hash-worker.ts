@@ -10,7 +10,7 @@ const port = parentPort!;
 
 function state(key: number): Hash {
   let hash = states.get(key);
-  if (!hash) states.set(key, hash = createHash('sha256'));
+  if (!hash) states.set(key, (hash = createHash('sha256')));
   return hash;
 }
 

@@ -11,8 +11,12 @@ export interface ImageIdentifier {
 }
 
 export type ImageFailureCode =
-  | 'InvalidImageDigest' | 'InvalidImageTag' | 'ImageTagDoesNotMatchDigest' | 'ImageNotFound'
-  | 'MissingDigestAndTag' | 'ImageReferencedByManifestList';
+  | 'InvalidImageDigest'
+  | 'InvalidImageTag'
+  | 'ImageTagDoesNotMatchDigest'
+  | 'ImageNotFound'
+  | 'MissingDigestAndTag'
+  | 'ImageReferencedByManifestList';
 
 export type Resolved = { digest: string; tag?: string } | { failure: ImageFailureCode; reason: string };
 
@@ -30,12 +34,24 @@ export class Images {
     if (imageDigest === undefined && imageTag === undefined) {
       return { failure: 'MissingDigestAndTag', reason: 'Invalid request parameters: both tag and digest cannot be null' };
     }
-    if (imageDigest !== undefined && !isValidDigest(imageDigest)) return { failure: 'InvalidImageDigest', reason: 'Invalid request parameters: image digest should satisfy the regex \'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+\'' };
-    if (imageTag !== undefined && !isValidTag(imageTag)) return { failure: 'InvalidImageTag', reason: 'Invalid request parameters: image tag should satisfy the regex \'[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}\'' };
+    if (imageDigest !== undefined && !isValidDigest(imageDigest))
+      return {
+        failure: 'InvalidImageDigest',
+        reason: "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+      };
+    if (imageTag !== undefined && !isValidTag(imageTag))
+      return {
+        failure: 'InvalidImageTag',
+        reason: "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'",
+      };
     if (imageTag !== undefined) {
       const digest = await this.meta.getTag(repo.id, imageTag);
       if (digest === undefined) return { failure: 'ImageNotFound', reason: 'Requested image not found' };
-      if (imageDigest !== undefined && imageDigest !== digest) return { failure: 'ImageTagDoesNotMatchDigest', reason: `Invalid request parameters: given tag '${imageTag}' does not match given digest '${imageDigest}'` };
+      if (imageDigest !== undefined && imageDigest !== digest)
+        return {
+          failure: 'ImageTagDoesNotMatchDigest',
+          reason: `Invalid request parameters: given tag '${imageTag}' does not match given digest '${imageDigest}'`,
+        };
       return { digest, tag: imageTag };
     }
     if (!(await this.meta.getManifest(repo.id, imageDigest!))) return { failure: 'ImageNotFound', reason: 'Requested image not found' };
@@ -46,11 +62,23 @@ export class Images {
     return this.meta.getImage(repo.id, digest);
   }
 
-  async list(repo: Repository, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
+  async list(
+    repo: Repository,
+    status: TagStatus,
+    after: string | undefined,
+    limit: number,
+    storageClass?: StorageClass,
+  ): Promise<ImageRow[]> {
     return this.meta.listImages(repo.id, status, after, limit, storageClass);
   }
 
-  async listIds(repo: Repository, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
+  async listIds(
+    repo: Repository,
+    status: TagStatus,
+    after: string | undefined,
+    limit: number,
+    storageClass?: StorageClass,
+  ): Promise<ImageId[]> {
     return this.meta.listImageIds(repo.id, status, after, limit, storageClass);
   }
 
@@ -58,7 +86,11 @@ export class Images {
    * Deletes what an identifier names: a tag (and the image with it when that was its last tag and no index
    * references it), or, by digest, the image and all its tags. Returns the identifiers removed.
    */
-  async delete(repo: Repository, id: ImageIdentifier, reason?: 'LIFECYCLE_POLICY'): Promise<{ deleted: ImageIdentifier[] } | { failure: ImageFailureCode; reason: string }> {
+  async delete(
+    repo: Repository,
+    id: ImageIdentifier,
+    reason?: 'LIFECYCLE_POLICY',
+  ): Promise<{ deleted: ImageIdentifier[] } | { failure: ImageFailureCode; reason: string }> {
     const resolved = await this.resolve(repo, id);
     if ('failure' in resolved) return resolved;
     const image = (await this.meta.getImage(repo.id, resolved.digest))!;
@@ -78,15 +110,20 @@ export class Images {
     }
     // The store decides, in its own transaction: another node (or request) may have deleted the image, or an index
     // may have come to reference it, since it was read above. Only the delete that happened reports it.
-    if (!(await this.meta.deleteManifest(repo.id, resolved.digest, imageAction(repo, this.now(), 'DELETE', resolved.digest, undefined, reason)))) {
+    if (
+      !(await this.meta.deleteManifest(
+        repo.id,
+        resolved.digest,
+        imageAction(repo, this.now(), 'DELETE', resolved.digest, undefined, reason),
+      ))
+    ) {
       return (await this.meta.manifestParents(repo.id, resolved.digest)).length > 0
         ? { failure: 'ImageReferencedByManifestList', reason: 'Requested image is referenced by a manifest list' }
         : notFound;
     }
     return {
-      deleted: image.tags.length > 0
-        ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t }))
-        : [{ imageDigest: resolved.digest }],
+      deleted:
+        image.tags.length > 0 ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t })) : [{ imageDigest: resolved.digest }],
     };
   }
 }

@@ -5,9 +5,13 @@ import { matchesTagPattern } from './tag-pattern.ts';
 
 export function isTagImmutable(mode: TagMutability, exclusions: MutabilityExclusion[], tag: string): boolean {
   switch (mode) {
-    case 'MUTABLE': return false;
-    case 'IMMUTABLE': return true;
-    case 'IMMUTABLE_WITH_EXCLUSION': return !exclusions.some((e) => matchesTagPattern(e.filter, tag));
-    case 'MUTABLE_WITH_EXCLUSION': return exclusions.some((e) => matchesTagPattern(e.filter, tag));
+    case 'MUTABLE':
+      return false;
+    case 'IMMUTABLE':
+      return true;
+    case 'IMMUTABLE_WITH_EXCLUSION':
+      return !exclusions.some((e) => matchesTagPattern(e.filter, tag));
+    case 'MUTABLE_WITH_EXCLUSION':
+      return exclusions.some((e) => matchesTagPattern(e.filter, tag));
   }
 }

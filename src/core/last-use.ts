@@ -39,7 +39,13 @@ export class LastUse {
    * waits for the answer, so that it writes every pull answered before it. */
   manifestPulledUnless(repositoryId: number, digest: string, at: number, skip: Promise<boolean>): void {
     const note = () => this.manifestPulled(repositoryId, digest, at);
-    const done: Promise<void> = skip.then((s) => { if (!s) note(); }, note).finally(() => { this.pending.delete(done); });
+    const done: Promise<void> = skip
+      .then((s) => {
+        if (!s) note();
+      }, note)
+      .finally(() => {
+        this.pending.delete(done);
+      });
     this.pending.add(done);
   }
 

@@ -13,14 +13,18 @@ export const MediaType = {
 } as const;
 
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [
-  MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList,
+  MediaType.ociManifest,
+  MediaType.ociIndex,
+  MediaType.dockerManifest,
+  MediaType.dockerManifestList,
 ];
 
 /** ECR's manifest size limit. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Layer media types whose blobs live elsewhere (`urls`) and so need not be in the registry. */
-export const NON_DISTRIBUTABLE = /^application\/vnd\.(docker\.image\.rootfs\.foreign\.diff\.tar(\.gzip)?|oci\.image\.layer\.nondistributable\.v1\.tar(\+gzip|\+zstd)?)$/;
+export const NON_DISTRIBUTABLE =
+  /^application\/vnd\.(docker\.image\.rootfs\.foreign\.diff\.tar(\.gzip)?|oci\.image\.layer\.nondistributable\.v1\.tar(\+gzip|\+zstd)?)$/;
 
 export interface Descriptor {
   mediaType: string;
@@ -66,7 +70,10 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   }
   if (!isObject(doc)) return fail('MANIFEST_INVALID', 'manifest must be a JSON object');
   if (doc.schemaVersion !== 2) {
-    return fail('MANIFEST_INVALID', `unsupported manifest schemaVersion ${JSON.stringify(doc.schemaVersion)}: only schemaVersion 2 is accepted`);
+    return fail(
+      'MANIFEST_INVALID',
+      `unsupported manifest schemaVersion ${JSON.stringify(doc.schemaVersion)}: only schemaVersion 2 is accepted`,
+    );
   }
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
   if (doc.mediaType !== undefined && declared === undefined) return fail('MANIFEST_INVALID', 'manifest mediaType must be a string');
@@ -127,14 +134,19 @@ function descriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) return fail('MANIFEST_INVALID', `${where} must be a descriptor object`);
   const { mediaType, digest, size } = value;
   if (typeof mediaType !== 'string' || mediaType === '') return fail('MANIFEST_INVALID', `${where}.mediaType must be a non-empty string`);
-  if (typeof digest !== 'string' || !isValidDigest(digest)) return fail('MANIFEST_INVALID', `${where}.digest ${JSON.stringify(digest)} is not a valid digest`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return fail('MANIFEST_INVALID', `${where}.size must be a non-negative integer`);
-  if (value.artifactType !== undefined && typeof value.artifactType !== 'string') return fail('MANIFEST_INVALID', `${where}.artifactType must be a string`);
+  if (typeof digest !== 'string' || !isValidDigest(digest))
+    return fail('MANIFEST_INVALID', `${where}.digest ${JSON.stringify(digest)} is not a valid digest`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    return fail('MANIFEST_INVALID', `${where}.size must be a non-negative integer`);
+  if (value.artifactType !== undefined && typeof value.artifactType !== 'string')
+    return fail('MANIFEST_INVALID', `${where}.artifactType must be a string`);
   if (value.urls !== undefined && !(Array.isArray(value.urls) && value.urls.every((u) => typeof u === 'string'))) {
     return fail('MANIFEST_INVALID', `${where}.urls must be an array of strings`);
   }
   return {
-    mediaType, digest, size,
+    mediaType,
+    digest,
+    size,
     artifactType: value.artifactType as string | undefined,
     annotations: stringMap(value.annotations, `${where}.annotations`),
     urls: value.urls as string[] | undefined,

@@ -8,8 +8,15 @@ export const ROOT_PREFIX = 'ROOT';
 
 /** The `upstreamRegistry` values of ECR's model. */
 export type UpstreamRegistry =
-  | 'ecr' | 'ecr-public' | 'quay' | 'k8s' | 'docker-hub' | 'github-container-registry' | 'azure-container-registry'
-  | 'gitlab-container-registry' | 'chainguard';
+  | 'ecr'
+  | 'ecr-public'
+  | 'quay'
+  | 'k8s'
+  | 'docker-hub'
+  | 'github-container-registry'
+  | 'azure-container-registry'
+  | 'gitlab-container-registry'
+  | 'chainguard';
 
 /** What an upstream needs to be reached: nothing, a Secrets Manager secret, or an IAM role (ECR to ECR). */
 type Authentication = 'none' | 'optional-secret' | 'secret' | 'role';
@@ -34,15 +41,27 @@ export const KNOWN_UPSTREAMS: readonly KnownUpstream[] = [
   { name: 'github-container-registry', url: 'ghcr.io', matches: (h) => h === 'ghcr.io', authentication: 'secret' },
   { name: 'gitlab-container-registry', url: 'registry.gitlab.com', matches: (h) => h === 'registry.gitlab.com', authentication: 'secret' },
   {
-    name: 'azure-container-registry', url: '<custom>.azurecr.io', authentication: 'secret',
+    name: 'azure-container-registry',
+    url: '<custom>.azurecr.io',
+    authentication: 'secret',
     matches: (h) => h.endsWith('.azurecr.io') && isLowerAlnum(h.slice(0, -'.azurecr.io'.length)),
   },
   { name: 'chainguard', url: 'cgr.dev', matches: (h) => h === 'cgr.dev', authentication: 'secret' },
   {
-    name: 'ecr', url: '<accountId>.dkr.ecr.<region>.amazonaws.com', authentication: 'role',
+    name: 'ecr',
+    url: '<accountId>.dkr.ecr.<region>.amazonaws.com',
+    authentication: 'role',
     matches: (h) => {
       const p = h.split('.');
-      return p.length === 6 && isDigits(p[0], 12) && p[1] === 'dkr' && p[2] === 'ecr' && p[3].length > 0 && p[4] === 'amazonaws' && p[5] === 'com';
+      return (
+        p.length === 6 &&
+        isDigits(p[0], 12) &&
+        p[1] === 'dkr' &&
+        p[2] === 'ecr' &&
+        p[3].length > 0 &&
+        p[4] === 'amazonaws' &&
+        p[5] === 'com'
+      );
     },
   },
 ];
@@ -66,7 +85,11 @@ export interface PullThroughRule extends RuleSettings {
 }
 
 export const ruleOf = (row: PullThroughRuleRow): PullThroughRule => ({
-  ...(JSON.parse(row.body) as RuleSettings), accountId: row.accountId, prefix: row.prefix, createdAt: row.createdAt, updatedAt: row.updatedAt,
+  ...(JSON.parse(row.body) as RuleSettings),
+  accountId: row.accountId,
+  prefix: row.prefix,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
 });
 
 /** The namespace a prefix names, without its optional trailing slash (ECR treats `ecr-public` as `ecr-public/`). */
@@ -76,7 +99,8 @@ export const namespaceOf = (prefix: string) => (prefix.endsWith('/') ? prefix.sl
 export function upstreamEndpoint(upstreamRegistryUrl: string): { base: string; host: string } | undefined {
   const text = upstreamRegistryUrl.includes('://') ? upstreamRegistryUrl : `https://${upstreamRegistryUrl}`;
   const url = URL.parse(text);
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) return undefined;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash)
+    return undefined;
   if (url.pathname !== '/' && url.pathname !== '') return undefined;
   return { base: `${url.protocol}//${url.host}`, host: url.hostname.toLowerCase() };
 }
@@ -115,6 +139,7 @@ export function ruleFor(rules: PullThroughRule[], name: string): RuleMatch | und
     }
   }
   if (!best) return undefined;
-  const upstreamPrefix = best.upstreamRepositoryPrefix && best.upstreamRepositoryPrefix !== ROOT_PREFIX ? namespaceOf(best.upstreamRepositoryPrefix) : undefined;
+  const upstreamPrefix =
+    best.upstreamRepositoryPrefix && best.upstreamRepositoryPrefix !== ROOT_PREFIX ? namespaceOf(best.upstreamRepositoryPrefix) : undefined;
   return { rule: best, upstreamName: upstreamPrefix ? `${upstreamPrefix}/${rest}` : rest };
 }

@@ -232,15 +232,24 @@ export class PullThroughCache {
   async runJob(job: PullThroughJob): Promise<{ stored: string; blobsFetched: number }> {
     const match = await this.match(job.accountId, job.repository);
     if (!match) return { stored: 'no rule covers the repository any more', blobsFetched: 0 };
-    const repo = (await this.meta.getRepository(job.accountId, job.repository)) ?? await this.createRepository(job.accountId, job.repository);
+    const repo =
+      (await this.meta.getRepository(job.accountId, job.repository)) ?? (await this.createRepository(job.accountId, job.repository));
     const counter = { fetched: 0 };
     await this.cacheManifest(repo, match, job.digest, job.tag, counter);
     return { stored: job.digest, blobsFetched: counter.fetched };
   }
 
-  private async cacheManifest(repo: Repository, match: RuleMatch, digest: string, tag: string | undefined, counter: { fetched: number }): Promise<void> {
+  private async cacheManifest(
+    repo: Repository,
+    match: RuleMatch,
+    digest: string,
+    tag: string | undefined,
+    counter: { fetched: number },
+  ): Promise<void> {
     const stored = await this.meta.getManifest(repo.id, digest);
-    const manifest = stored ? { digest, mediaType: stored.mediaType, size: stored.size, body: stored.content } : await this.fetchManifest(match, digest);
+    const manifest = stored
+      ? { digest, mediaType: stored.mediaType, size: stored.size, body: stored.content }
+      : await this.fetchManifest(match, digest);
     if (!manifest) throw new UpstreamError(`the upstream repository ${match.upstreamName} no longer has ${digest}`);
     if (!stored) {
       const parsed = parseManifest(manifest.body!, manifest.mediaType);

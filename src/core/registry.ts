@@ -5,7 +5,17 @@
 import { imageAction } from './events.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore, Chunks } from '../storage/blobs/store.ts';
-import type { MetaStore, Page, Referrer, ReplicationOnWrite, Repository, ScanOnWrite, SignOnWrite, StoredBlob, StoredManifest } from '../storage/meta/store.ts';
+import type {
+  MetaStore,
+  Page,
+  Referrer,
+  ReplicationOnWrite,
+  Repository,
+  ScanOnWrite,
+  SignOnWrite,
+  StoredBlob,
+  StoredManifest,
+} from '../storage/meta/store.ts';
 import { fail, isStorageFull } from './errors.ts';
 import { LastUse } from './last-use.ts';
 import { digestOfStream } from './digest.ts';
@@ -45,10 +55,16 @@ export interface ManifestPut {
 }
 
 /** What decides whether a manifest pushed anew is scanned (src/scan/scanner.ts): the scan to start with its write. */
-export type ScanOnPush = (repo: Repository, manifest: { digest: string; mediaType: string; artifactType: string | null; subject: string | null }) => Promise<ScanOnWrite | undefined>;
+export type ScanOnPush = (
+  repo: Repository,
+  manifest: { digest: string; mediaType: string; artifactType: string | null; subject: string | null },
+) => Promise<ScanOnWrite | undefined>;
 
 /** What decides whether a push is replicated (src/core/replication.ts): the replication to start with its write. */
-export type ReplicateOnPush = (repo: Repository, manifest: { digest: string; tag?: string; subject: string | null; annotations: Record<string, string> | null }) => Promise<ReplicationOnWrite | undefined>;
+export type ReplicateOnPush = (
+  repo: Repository,
+  manifest: { digest: string; tag?: string; subject: string | null; annotations: Record<string, string> | null },
+) => Promise<ReplicationOnWrite | undefined>;
 /** What decides whether a manifest pushed anew is signed (src/signing/signer.ts): the signing to start with its write. */
 export type SignOnPush = (repo: Repository, manifest: { digest: string; subject: string | null }) => Promise<SignOnWrite | undefined>;
 
@@ -126,7 +142,10 @@ export class Registry {
     const now = this.now();
     if (blob.touchedAt !== undefined && now - blob.touchedAt >= this.touchIntervalMs) {
       if (use === 'pull') this.lastUse.blobUsed(digest, now);
-      else await this.meta.touchBlob(digest, now).catch((e: unknown) => isStorageFull(e) ? this.lastUse.blobUsed(digest, now) : Promise.reject(e));
+      else
+        await this.meta
+          .touchBlob(digest, now)
+          .catch((e: unknown) => (isStorageFull(e) ? this.lastUse.blobUsed(digest, now) : Promise.reject(e)));
     }
     return blob;
   }
@@ -151,8 +170,11 @@ export class Registry {
     const result = await this.meta.unlinkBlobIfUnreferenced(repo.id, digest);
     if (result === 'unknown') fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${repo.name}`, { digest });
     if (typeof result === 'object') {
-      fail('BLOB_REFERENCED', `blob ${digest} is referenced by manifest ${result.referencedBy} in repository ${repo.name}; delete the manifest first`,
-        { digest, manifest: result.referencedBy });
+      fail(
+        'BLOB_REFERENCED',
+        `blob ${digest} is referenced by manifest ${result.referencedBy} in repository ${repo.name}; delete the manifest first`,
+        { digest, manifest: result.referencedBy },
+      );
     }
   }
 
@@ -229,14 +251,22 @@ export class Registry {
   }
 
   /** Appends the last chunk (if any), verifies the digest, and makes the blob durable and visible in `repo`. */
-  async completeUpload(repo: Repository, id: string, digest: string | undefined, body?: Chunks, start?: number, length?: number): Promise<StoredBlob> {
+  async completeUpload(
+    repo: Repository,
+    id: string,
+    digest: string | undefined,
+    body?: Chunks,
+    start?: number,
+    length?: number,
+  ): Promise<StoredBlob> {
     await this.upload(repo, id);
     // The digest is checked before any byte of a last chunk is taken: a malformed request changes nothing.
     if (!digest) return fail('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
     const parsed = parseDigest(digest) ?? fail('DIGEST_INVALID', `invalid digest "${digest}"`, { digest });
     return this.hashes.exclusive(id, async () => {
-      const size = body ? await this.append(id, body, start, length)
-        : (await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id });
+      const size = body
+        ? await this.append(id, body, start, length)
+        : ((await this.blobs.uploadSize(id)) ?? fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known`, { id }));
       const actual = await this.uploadDigest(id, parsed.algorithm, size);
       if (actual !== digest) {
         await this.cancel(id);
@@ -275,7 +305,8 @@ export class Registry {
 
   private async upload(repo: Repository, id: string) {
     const upload = UPLOAD_ID.test(id) ? await this.meta.getUpload(id) : undefined;
-    if (!upload || upload.repositoryId !== repo.id) return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${repo.name}`, { id });
+    if (!upload || upload.repositoryId !== repo.id)
+      return fail('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${repo.name}`, { id });
     return upload;
   }
 
@@ -291,15 +322,22 @@ export class Registry {
    * Stores a manifest, by tag, by digest (verified against the bytes), by both, or by neither (untagged).
    * The OCI PUT passes one reference; ECR's PutImage may pass both or neither.
    */
-  async putManifest(repo: Repository, ref: { tag?: string; digest?: string }, body: Buffer, contentType: string | undefined): Promise<ManifestPut> {
+  async putManifest(
+    repo: Repository,
+    ref: { tag?: string; digest?: string },
+    body: Buffer,
+    contentType: string | undefined,
+  ): Promise<ManifestPut> {
     if (body.length > MAX_MANIFEST_BYTES) {
       return fail('MANIFEST_TOO_LARGE', `manifest is ${body.length} bytes; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
     }
     const { tag } = ref;
     if (tag !== undefined && !isValidTag(tag)) return fail('TAG_INVALID', `invalid tag "${tag}"`, { tag });
     // Hashed once, with the algorithm of the digest given (sha256 when none is).
-    const algorithm = ref.digest === undefined ? 'sha256'
-      : (parseDigest(ref.digest) ?? fail('DIGEST_INVALID', `invalid digest "${ref.digest}"`, { digest: ref.digest })).algorithm;
+    const algorithm =
+      ref.digest === undefined
+        ? 'sha256'
+        : (parseDigest(ref.digest) ?? fail('DIGEST_INVALID', `invalid digest "${ref.digest}"`, { digest: ref.digest })).algorithm;
     const digest = `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`;
     if (ref.digest !== undefined && digest !== ref.digest) {
       return fail('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref.digest}`, { digest: ref.digest });
@@ -310,37 +348,71 @@ export class Registry {
     const now = this.now();
     // Decided before the write, enqueued in its transaction (only when the manifest is new): a crash between the
     // reply and the scan loses no scan.
-    const scan = await this.scanOnPush?.(repo, { digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType ?? null, subject: manifest.subject?.digest ?? null });
-    const sign = await this.signOnPush?.(repo, { digest, subject: manifest.subject?.digest ?? null });
-    const write = await this.meta.putManifest({
-      repositoryId: repo.id,
+    const scan = await this.scanOnPush?.(repo, {
       digest,
       mediaType: manifest.mediaType,
       artifactType: manifest.artifactType ?? null,
-      subjectDigest: manifest.subject?.digest ?? null,
-      size: body.length,
-      content: body,
-      annotations: manifest.annotations ?? null,
-      pushedAt: now,
-      blobs: manifest.blobs,
-      manifests: manifest.manifests,
-      imageSize,
-      configMediaType: manifest.configMediaType ?? null,
-    }, tag, now, tagImmutable, scan, imageAction(repo, now, 'PUSH', digest, tag),
-    await this.replicateOnPush?.(repo, { digest, tag, subject: manifest.subject?.digest ?? null, annotations: manifest.annotations ?? null }), sign);
-    if (write.repositoryMissing) fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, { name: repo.name });
+      subject: manifest.subject?.digest ?? null,
+    });
+    const sign = await this.signOnPush?.(repo, { digest, subject: manifest.subject?.digest ?? null });
+    const write = await this.meta.putManifest(
+      {
+        repositoryId: repo.id,
+        digest,
+        mediaType: manifest.mediaType,
+        artifactType: manifest.artifactType ?? null,
+        subjectDigest: manifest.subject?.digest ?? null,
+        size: body.length,
+        content: body,
+        annotations: manifest.annotations ?? null,
+        pushedAt: now,
+        blobs: manifest.blobs,
+        manifests: manifest.manifests,
+        imageSize,
+        configMediaType: manifest.configMediaType ?? null,
+      },
+      tag,
+      now,
+      tagImmutable,
+      scan,
+      imageAction(repo, now, 'PUSH', digest, tag),
+      await this.replicateOnPush?.(repo, {
+        digest,
+        tag,
+        subject: manifest.subject?.digest ?? null,
+        annotations: manifest.annotations ?? null,
+      }),
+      sign,
+    );
+    if (write.repositoryMissing)
+      fail('NAME_UNKNOWN', `The repository with name '${repo.name}' does not exist in the registry with id '${repo.accountId}'`, {
+        name: repo.name,
+      });
     const { missingBlobs = [], missingManifests = [] } = write;
     if (missingBlobs.length > 0) {
-      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, { digest: missingBlobs[0], kind: 'blob', missing: missingBlobs });
+      return fail('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]}, which is not in repository ${repo.name}`, {
+        digest: missingBlobs[0],
+        kind: 'blob',
+        missing: missingBlobs,
+      });
     }
     if (missingManifests.length > 0) {
-      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, { digest: missingManifests[0], kind: 'manifest', missing: missingManifests });
+      return fail('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingManifests[0]}, which is not in repository ${repo.name}`, {
+        digest: missingManifests[0],
+        kind: 'manifest',
+        missing: missingManifests,
+      });
     }
     if (write.refused) {
-      return fail('IMAGE_TAG_IMMUTABLE', `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`, { tag });
+      return fail(
+        'IMAGE_TAG_IMMUTABLE',
+        `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
+        { tag },
+      );
     }
     // ECR: an archived image "can be restored as an active image ... by re-pushing the image to the repository".
-    if (!write.created && (await this.meta.getManifest(repo.id, digest))?.storageClass === 'ARCHIVE') await this.meta.setImageStorageClass(repo.id, digest, 'STANDARD', now);
+    if (!write.created && (await this.meta.getManifest(repo.id, digest))?.storageClass === 'ARCHIVE')
+      await this.meta.setImageStorageClass(repo.id, digest, 'STANDARD', now);
     return {
       digest,
       mediaType: manifest.mediaType,
@@ -381,7 +453,11 @@ export class Registry {
   async pullManifest(repo: Repository, reference: string): Promise<StoredManifest> {
     const manifest = await this.getManifest(repo, reference);
     if (manifest.storageClass === 'ARCHIVE') {
-      fail('MANIFEST_ARCHIVED', `manifest ${reference} of repository ${repo.name} is archived and cannot be pulled: restore it to the STANDARD storage class (UpdateImageStorageClass) first`, { reference });
+      fail(
+        'MANIFEST_ARCHIVED',
+        `manifest ${reference} of repository ${repo.name} is archived and cannot be pulled: restore it to the STANDARD storage class (UpdateImageStorageClass) first`,
+        { reference },
+      );
     }
     return manifest;
   }
@@ -389,7 +465,14 @@ export class Registry {
   /** By digest: deletes the manifest and its tags. By tag: deletes only the tag. */
   async deleteManifest(repo: Repository, reference: string): Promise<void> {
     if (!isDigestReference(reference)) {
-      if (!(await this.meta.deleteTag(repo.id, checkTag(reference), imageAction(repo, this.now(), 'DELETE', await this.meta.getTag(repo.id, reference), reference)))) fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
+      if (
+        !(await this.meta.deleteTag(
+          repo.id,
+          checkTag(reference),
+          imageAction(repo, this.now(), 'DELETE', await this.meta.getTag(repo.id, reference), reference),
+        ))
+      )
+        fail('MANIFEST_UNKNOWN', `tag ${reference} is not known to repository ${repo.name}`, { reference });
       return;
     }
     checkDigest(reference);
@@ -397,7 +480,8 @@ export class Registry {
     if (parents.length > 0) {
       fail('MANIFEST_REFERENCED', `manifest ${reference} is referenced by the index ${parents[0]}; delete the index first`, { parents });
     }
-    if (!(await this.meta.deleteManifest(repo.id, reference, imageAction(repo, this.now(), 'DELETE', reference)))) fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
+    if (!(await this.meta.deleteManifest(repo.id, reference, imageAction(repo, this.now(), 'DELETE', reference))))
+      fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${repo.name}`, { reference });
   }
 
   async listTags(repo: Repository, page: Page): Promise<string[]> {

@@ -51,14 +51,16 @@ export async function putReplicationConfiguration(meta: SettingsStore, accountId
 export const ruleMatches = (rule: ReplicationRule, name: string): boolean =>
   !rule.repositoryFilters?.length || rule.repositoryFilters.some((f) => name.startsWith(f.filter));
 
-export const sameDestination = (a: ReplicationDestination, b: ReplicationDestination): boolean => a.region === b.region && a.registryId === b.registryId;
+export const sameDestination = (a: ReplicationDestination, b: ReplicationDestination): boolean =>
+  a.region === b.region && a.registryId === b.registryId;
 
 /** The destinations an image of the repository is replicated to: those of every rule that applies, each once. */
 export function destinationsFor(config: ReplicationConfiguration, name: string): ReplicationDestination[] {
   const out: ReplicationDestination[] = [];
   for (const rule of config.rules) {
     if (!ruleMatches(rule, name)) continue;
-    for (const d of rule.destinations) if (!out.some((o) => sameDestination(o, d))) out.push({ region: d.region, registryId: d.registryId });
+    for (const d of rule.destinations)
+      if (!out.some((o) => sameDestination(o, d))) out.push({ region: d.region, registryId: d.registryId });
   }
   return out;
 }
@@ -73,14 +75,22 @@ export function replicationJob(job: ReplicationJob, now: number) {
  * of its own).
  */
 export async function replicationOnPush(
-  meta: SettingsStore, repo: Repository,
-  manifest: { digest: string; tag?: string; subject: string | null; annotations: Record<string, string> | null }, now: number,
+  meta: SettingsStore,
+  repo: Repository,
+  manifest: { digest: string; tag?: string; subject: string | null; annotations: Record<string, string> | null },
+  now: number,
 ): Promise<ReplicationOnWrite | undefined> {
   const destinations = destinationsFor(await getReplicationConfiguration(meta, repo.accountId), repo.name);
   if (destinations.length === 0) return undefined;
   const ownArtifact = manifest.subject !== null && manifest.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined;
   const digest = ownArtifact ? manifest.subject! : manifest.digest;
-  const base = { accountId: repo.accountId, repositoryId: repo.id, repositoryName: repo.name, digest, ...(ownArtifact || manifest.tag === undefined ? {} : { tag: manifest.tag }) };
+  const base = {
+    accountId: repo.accountId,
+    repositoryId: repo.id,
+    repositoryName: repo.name,
+    digest,
+    ...(ownArtifact || manifest.tag === undefined ? {} : { tag: manifest.tag }),
+  };
   return {
     destinations: ownArtifact ? [] : destinations,
     jobs: destinations.map((destination) => replicationJob({ ...base, destination }, now)),

@@ -17,7 +17,13 @@ export const DEFAULT_SETTINGS: RepositorySettings = {
  * found (the extra one tells that there is a next page) or there are no more. The catalog and
  * DescribeRepositories both list only what the caller may see.
  */
-export async function listVisible(meta: MetaStore, accountId: string, last: string | undefined, limit: number, visible: (repo: Repository) => Promise<boolean>): Promise<Repository[]> {
+export async function listVisible(
+  meta: MetaStore,
+  accountId: string,
+  last: string | undefined,
+  limit: number,
+  visible: (repo: Repository) => Promise<boolean>,
+): Promise<Repository[]> {
   const found: Repository[] = [];
   while (limit > 0) {
     const batch = await meta.listRepositories(accountId, { last, limit: limit + 1 });
@@ -43,7 +49,10 @@ export class Repositories {
   async create(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[]): Promise<Repository> {
     if (!isValidRepositoryName(name)) return fail('NAME_INVALID', `invalid repository name "${name}"`, { name });
     const repo = await this.meta.createRepository(accountId, name, settings, tags, this.now());
-    return repo ?? fail('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name });
+    return (
+      repo ??
+      fail('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name })
+    );
   }
 
   async update(repo: Repository, settings: Partial<RepositorySettings>): Promise<Repository> {
@@ -54,7 +63,11 @@ export class Repositories {
   /** Deletes the repository; with images in it only when `force` (its images go with it). */
   async delete(repo: Repository, force: boolean): Promise<void> {
     if (!force && (await this.meta.countImages(repo.id)) > 0) {
-      fail('REPOSITORY_NOT_EMPTY', `The repository with name '${repo.name}' in registry with id '${repo.accountId}' cannot be deleted because it still contains images`, { name: repo.name });
+      fail(
+        'REPOSITORY_NOT_EMPTY',
+        `The repository with name '${repo.name}' in registry with id '${repo.accountId}' cannot be deleted because it still contains images`,
+        { name: repo.name },
+      );
     }
     await this.meta.deleteRepository(repo.id);
   }

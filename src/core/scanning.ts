@@ -38,23 +38,39 @@ export async function getScanningConfiguration(meta: SettingsStore, accountId: s
   return text ? (JSON.parse(text) as RegistryScanningConfiguration) : { scanType: 'BASIC', rules: [] };
 }
 
-export async function putScanningConfiguration(meta: SettingsStore, accountId: string, config: RegistryScanningConfiguration): Promise<void> {
+export async function putScanningConfiguration(
+  meta: SettingsStore,
+  accountId: string,
+  config: RegistryScanningConfiguration,
+): Promise<void> {
   await meta.setSetting(key(accountId), JSON.stringify(config));
 }
 
 /** Whether a WILDCARD filter (`*` matches any run of characters) matches a repository name. */
-export const filterMatches = (filter: ScanningFilter, name: string): boolean => matchesCompiledPattern(compileTagPattern(filter.filter), name);
+export const filterMatches = (filter: ScanningFilter, name: string): boolean =>
+  matchesCompiledPattern(compileTagPattern(filter.filter), name);
 
 /**
  * The scanning that applies to a repository: under BASIC with no rules, its own scanOnPush; otherwise the registry's
  * rules whose filters match its name, CONTINUOUS_SCAN winning over SCAN_ON_PUSH (as ECR), else manual scans only.
  */
-export function repositoryScanning(config: RegistryScanningConfiguration, repo: Pick<Repository, 'name' | 'scanOnPush'>): RepositoryScanning {
+export function repositoryScanning(
+  config: RegistryScanningConfiguration,
+  repo: Pick<Repository, 'name' | 'scanOnPush'>,
+): RepositoryScanning {
   if (config.scanType === 'BASIC' && config.rules.length === 0) {
-    return { scanType: 'BASIC', scanFrequency: repo.scanOnPush ? 'SCAN_ON_PUSH' : 'MANUAL', scanOnPush: repo.scanOnPush, appliedScanFilters: [] };
+    return {
+      scanType: 'BASIC',
+      scanFrequency: repo.scanOnPush ? 'SCAN_ON_PUSH' : 'MANUAL',
+      scanOnPush: repo.scanOnPush,
+      appliedScanFilters: [],
+    };
   }
   for (const frequency of ['CONTINUOUS_SCAN', 'SCAN_ON_PUSH'] as const) {
-    const applied = config.rules.filter((r) => r.scanFrequency === frequency).flatMap((r) => r.repositoryFilters).filter((f) => filterMatches(f, repo.name));
+    const applied = config.rules
+      .filter((r) => r.scanFrequency === frequency)
+      .flatMap((r) => r.repositoryFilters)
+      .filter((f) => filterMatches(f, repo.name));
     if (applied.length > 0) return { scanType: config.scanType, scanFrequency: frequency, scanOnPush: true, appliedScanFilters: applied };
   }
   return { scanType: config.scanType, scanFrequency: 'MANUAL', scanOnPush: false, appliedScanFilters: [] };

@@ -65,14 +65,30 @@ export class SecretStore {
 
   /** Creates the secret or replaces its value. */
   async put(accountId: string, name: string | undefined, secretString: string | undefined): Promise<SecretView & { created: boolean }> {
-    if (!name || !name.startsWith(SECRET_NAME_PREFIX) || name.length === SECRET_NAME_PREFIX.length || name.length > 512 || ![...name].every(isNameCharacter)) {
-      throw new SecretError(`--name must begin with ${SECRET_NAME_PREFIX} and be followed by letters, digits and /_+=.@- (at most 512 characters)`);
+    if (
+      !name ||
+      !name.startsWith(SECRET_NAME_PREFIX) ||
+      name.length === SECRET_NAME_PREFIX.length ||
+      name.length > 512 ||
+      ![...name].every(isNameCharacter)
+    ) {
+      throw new SecretError(
+        `--name must begin with ${SECRET_NAME_PREFIX} and be followed by letters, digits and /_+=.@- (at most 512 characters)`,
+      );
     }
     if (secretString === undefined || Buffer.byteLength(secretString) > MAX_SECRET_BYTES || !credentialsOf(secretString)) {
-      throw new SecretError('--secret-string must be a JSON object with the upstream registry\'s "username" and "accessToken" (at most 64 KiB)');
+      throw new SecretError(
+        '--secret-string must be a JSON object with the upstream registry\'s "username" and "accessToken" (at most 64 KiB)',
+      );
     }
     const now = this.now();
-    const created = await this.meta.putSecret({ accountId, name, ciphertext: this.box.encrypt(secretString), createdAt: now, updatedAt: now });
+    const created = await this.meta.putSecret({
+      accountId,
+      name,
+      ciphertext: this.box.encrypt(secretString),
+      createdAt: now,
+      updatedAt: now,
+    });
     const row = (await this.meta.getSecret(accountId, name))!;
     return { ...this.view(accountId, row), created };
   }
@@ -82,7 +98,8 @@ export class SecretStore {
   }
 
   async delete(accountId: string, name: string | undefined): Promise<{ deleted: string; arn: string }> {
-    if (!name || !(await this.meta.deleteSecret(accountId, name))) throw new SecretError(`no secret "${name ?? ''}" in account ${accountId}`);
+    if (!name || !(await this.meta.deleteSecret(accountId, name)))
+      throw new SecretError(`no secret "${name ?? ''}" in account ${accountId}`);
     return { deleted: name, arn: this.arn(accountId, name) };
   }
 
@@ -91,27 +108,48 @@ export class SecretStore {
    * a secret of another account or region, or none of that name, is not found; a value the registry key does not
    * decrypt cannot be decrypted; a value without `username` and `accessToken` cannot be used.
    */
-  async resolve(accountId: string, credentialArn: string): Promise<{ credentials: UpstreamCredentials } | { problem: SecretProblem; message: string }> {
+  async resolve(
+    accountId: string,
+    credentialArn: string,
+  ): Promise<{ credentials: UpstreamCredentials } | { problem: SecretProblem; message: string }> {
     const prefix = `arn:aws:secretsmanager:${this.region}:${accountId}:secret:`;
-    const notFound = { problem: 'SecretNotFoundException' as const, message: `The secret ${credentialArn} could not be found in the registry's secret store` };
+    const notFound = {
+      problem: 'SecretNotFoundException' as const,
+      message: `The secret ${credentialArn} could not be found in the registry's secret store`,
+    };
     if (!credentialArn.startsWith(prefix)) return notFound;
     const name = credentialArn.slice(prefix.length);
     // A full Secrets Manager ARN (with its random suffix) names the secret too.
-    const row = (await this.meta.getSecret(accountId, name))
-      ?? (name.length > ARN_SUFFIX_LENGTH && name[name.length - ARN_SUFFIX_LENGTH] === '-' ? await this.meta.getSecret(accountId, name.slice(0, -ARN_SUFFIX_LENGTH)) : undefined);
+    const row =
+      (await this.meta.getSecret(accountId, name)) ??
+      (name.length > ARN_SUFFIX_LENGTH && name[name.length - ARN_SUFFIX_LENGTH] === '-'
+        ? await this.meta.getSecret(accountId, name.slice(0, -ARN_SUFFIX_LENGTH))
+        : undefined);
     if (!row) return notFound;
     let text: string;
     try {
       text = this.box.decrypt(row.ciphertext);
     } catch {
-      return { problem: 'UnableToDecryptSecretValueException', message: `The secret ${credentialArn} could not be decrypted with the registry key` };
+      return {
+        problem: 'UnableToDecryptSecretValueException',
+        message: `The secret ${credentialArn} could not be decrypted with the registry key`,
+      };
     }
     const credentials = credentialsOf(text);
-    if (!credentials) return { problem: 'UnableToAccessSecretException', message: `The secret ${credentialArn} does not hold a JSON object with "username" and "accessToken"` };
+    if (!credentials)
+      return {
+        problem: 'UnableToAccessSecretException',
+        message: `The secret ${credentialArn} does not hold a JSON object with "username" and "accessToken"`,
+      };
     return { credentials };
   }
 
   private view(accountId: string, r: { name: string; createdAt: number; updatedAt: number }): SecretView {
-    return { name: r.name, arn: this.arn(accountId, r.name), createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString() };
+    return {
+      name: r.name,
+      arn: this.arn(accountId, r.name),
+      createdAt: new Date(r.createdAt).toISOString(),
+      updatedAt: new Date(r.updatedAt).toISOString(),
+    };
   }
 }

@@ -26,7 +26,11 @@ export async function getSigningConfiguration(meta: SettingsStore, accountId: st
 }
 
 /** Sets the configuration, or removes it (undefined). */
-export async function putSigningConfiguration(meta: SettingsStore, accountId: string, config: SigningConfiguration | undefined): Promise<void> {
+export async function putSigningConfiguration(
+  meta: SettingsStore,
+  accountId: string,
+  config: SigningConfiguration | undefined,
+): Promise<void> {
   await meta.setSetting(key(accountId), config ? JSON.stringify(config) : '');
 }
 
@@ -42,7 +46,8 @@ export function signingProfilesFor(config: SigningConfiguration | undefined, rep
 }
 
 /** A Berth signing profile's ARN, in the form ECR's model requires of `signingProfileArn` (AWS Signer's). */
-export const signingProfileArn = (region: string, accountId: string, name: string) => `arn:aws:signer:${region}:${accountId}:/signing-profiles/${name}`;
+export const signingProfileArn = (region: string, accountId: string, name: string) =>
+  `arn:aws:signer:${region}:${accountId}:/signing-profiles/${name}`;
 
 /** A signing profile's name: what ECR's model allows at the end of `signingProfileArn`, at most 64 characters. */
 export const SIGNING_PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;

@@ -25,7 +25,11 @@ const PIECE = 1 << 20;
 /** Buffers on their way to the worker or back, at most (and so the bytes waiting to be hashed). */
 const IN_FLIGHT = 8;
 
-interface State { key: number; offset: number; hasher: Hasher }
+interface State {
+  key: number;
+  offset: number;
+  hasher: Hasher;
+}
 
 export class UploadHashes {
   private readonly states = new Map<string, State>();

@@ -109,7 +109,8 @@ export class UpstreamClient {
     }
     const body = await readLimited(res, MAX_MANIFEST_BYTES, `manifest ${repo}:${reference}`);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    if (reference.includes(':') && reference !== digest) throw new UpstreamError(`${this.base} answered manifest ${reference} with content whose digest is ${digest}`);
+    if (reference.includes(':') && reference !== digest)
+      throw new UpstreamError(`${this.base} answered manifest ${reference} with content whose digest is ${digest}`);
     const declared = mediaType || mediaTypeIn(body);
     return { digest, mediaType: declared, size: body.length, body };
   }
@@ -134,7 +135,11 @@ export class UpstreamClient {
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     await res.body?.cancel();
     const authorization = await this.answer(challenge, repo);
-    if (!authorization) throw new UpstreamError(`${this.base} asks for credentials${this.credentials ? ' it did not accept' : ', and the rule has none'}`, 401);
+    if (!authorization)
+      throw new UpstreamError(
+        `${this.base} asks for credentials${this.credentials ? ' it did not accept' : ', and the rule has none'}`,
+        401,
+      );
     const again = await this.send(method, this.base + path, { ...headers, authorization: authorization.header });
     if (again.status === 401) {
       await again.body?.cancel();
@@ -146,17 +151,25 @@ export class UpstreamClient {
 
   /** The Authorization header a challenge asks for, if the client can make one. */
   private async answer(challenge: Challenge | undefined, repo: string | undefined): Promise<{ header: string; until: number } | undefined> {
-    const basic = this.credentials ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.accessToken}`).toString('base64')}` : undefined;
+    const basic = this.credentials
+      ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.accessToken}`).toString('base64')}`
+      : undefined;
     if (!challenge || challenge.scheme === 'basic') return basic ? { header: basic, until: Infinity } : undefined;
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined;
     const realm = URL.parse(challenge.params.realm);
-    if (!realm || (realm.protocol !== 'https:' && realm.protocol !== 'http:')) throw new UpstreamError(`${this.base} names a token realm that is no URL`);
+    if (!realm || (realm.protocol !== 'https:' && realm.protocol !== 'http:'))
+      throw new UpstreamError(`${this.base} names a token realm that is no URL`);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     if (repo) realm.searchParams.set('scope', `repository:${repo}:pull`);
     const res = await this.send('GET', realm.href, basic ? { authorization: basic } : {});
     if (res.status !== 200) throw await this.failure(res, 'a token');
-    const answer = parseUntrustedJson(await readLimited(res, 1 << 20, 'a token')) as { token?: unknown; access_token?: unknown; expires_in?: unknown };
-    const token = typeof answer.token === 'string' ? answer.token : typeof answer.access_token === 'string' ? answer.access_token : undefined;
+    const answer = parseUntrustedJson(await readLimited(res, 1 << 20, 'a token')) as {
+      token?: unknown;
+      access_token?: unknown;
+      expires_in?: unknown;
+    };
+    const token =
+      typeof answer.token === 'string' ? answer.token : typeof answer.access_token === 'string' ? answer.access_token : undefined;
     if (!token) throw new UpstreamError(`the token realm of ${this.base} answered without a token`);
     const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : DEFAULT_TOKEN_SECONDS;
     return { header: `Bearer ${token}`, until: Date.now() + Math.max(1, seconds - 5) * 1000 };
@@ -170,7 +183,9 @@ export class UpstreamClient {
       return await fetch(url, { method, headers, redirect: 'follow', signal: abort.signal });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new UpstreamError(`${this.base} could not be reached: ${abort.signal.aborted ? `no answer in ${this.timeoutMs / 1000} s` : cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new UpstreamError(
+        `${this.base} could not be reached: ${abort.signal.aborted ? `no answer in ${this.timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (e as Error).message)}`,
+      );
     } finally {
       clearTimeout(timer);
     }

@@ -13,7 +13,6 @@ import { IdentityError as WebhookError } from '../auth/identity.ts';
 
 export const WEBHOOK_JOB = 'webhooks';
 
-
 export interface WebhookView {
   id: string;
   url: string;
@@ -29,14 +28,22 @@ export interface WebhookView {
 }
 
 const view = (w: WebhookRow): WebhookView => ({
-  id: w.id, url: w.url, eventTypes: w.eventTypes, repositories: w.repositories, createdAt: new Date(w.createdAt).toISOString(),
-  deliveredThrough: w.cursor, failures: w.failures, lastError: w.lastError, managedBy: w.managedBy,
+  id: w.id,
+  url: w.url,
+  eventTypes: w.eventTypes,
+  repositories: w.repositories,
+  createdAt: new Date(w.createdAt).toISOString(),
+  deliveredThrough: w.cursor,
+  failures: w.failures,
+  lastError: w.lastError,
+  managedBy: w.managedBy,
 });
 
 /** A filter list (event types, repositories): up to 20 strings; undefined when not given. */
 function filterList(v: unknown, what: string): string[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length > 20 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 256)) throw new WebhookError(`${what} must be a list of up to 20 strings`);
+  if (!Array.isArray(v) || v.length > 20 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 256))
+    throw new WebhookError(`${what} must be a list of up to 20 strings`);
   return v as string[];
 }
 
@@ -46,9 +53,10 @@ export function signature(secret: string, id: string, timestamp: string, body: s
 }
 
 const matches = (w: WebhookRow, e: StoredEvent): boolean =>
-  e.accountId === w.accountId
-  && (w.eventTypes.length === 0 || w.eventTypes.includes(e.detailType))
-  && (w.repositories.length === 0 || w.repositories.some((r) => r.endsWith('*') ? e.repositoryName.startsWith(r.slice(0, -1)) : e.repositoryName === r));
+  e.accountId === w.accountId &&
+  (w.eventTypes.length === 0 || w.eventTypes.includes(e.detailType)) &&
+  (w.repositories.length === 0 ||
+    w.repositories.some((r) => (r.endsWith('*') ? e.repositoryName.startsWith(r.slice(0, -1)) : e.repositoryName === r)));
 
 export class Webhooks {
   private readonly meta: MetaStore;
@@ -64,15 +72,25 @@ export class Webhooks {
 
   /** A new webhook and its secret (shown once, as an access key's). */
   /** A new webhook and its secret (shown once, as an access key's). `managedBy`: "apply" for `berth apply`'s. */
-  async create(accountId: string, args: { url?: string; eventTypes?: unknown; repositories?: unknown; managedBy?: unknown }): Promise<WebhookView & { secret: string }> {
+  async create(
+    accountId: string,
+    args: { url?: string; eventTypes?: unknown; repositories?: unknown; managedBy?: unknown },
+  ): Promise<WebhookView & { secret: string }> {
     const url = URL.parse(args.url ?? '');
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new WebhookError('url must be an http:// or https:// URL');
     const { managedBy } = args;
-    if (managedBy !== undefined && (typeof managedBy !== 'string' || managedBy.length < 1 || managedBy.length > 64)) throw new WebhookError('managedBy is 1 to 64 characters');
+    if (managedBy !== undefined && (typeof managedBy !== 'string' || managedBy.length < 1 || managedBy.length > 64))
+      throw new WebhookError('managedBy is 1 to 64 characters');
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     const row = await this.meta.createWebhook({
-      id: randomUUID(), accountId, url: url.href, eventTypes: filterList(args.eventTypes, 'eventTypes') ?? [], repositories: filterList(args.repositories, 'repositories') ?? [],
-      secretCiphertext: this.box.encrypt(secret), createdAt: this.now(), managedBy: managedBy ?? null,
+      id: randomUUID(),
+      accountId,
+      url: url.href,
+      eventTypes: filterList(args.eventTypes, 'eventTypes') ?? [],
+      repositories: filterList(args.repositories, 'repositories') ?? [],
+      secretCiphertext: this.box.encrypt(secret),
+      createdAt: this.now(),
+      managedBy: managedBy ?? null,
     });
     return { ...view(row), secret };
   }
@@ -80,7 +98,8 @@ export class Webhooks {
   /** Changes the filters given (the others, the secret and the delivery cursor are kept). */
   async update(accountId: string, id: string | undefined, args: { eventTypes?: unknown; repositories?: unknown }): Promise<WebhookView> {
     const filters = { eventTypes: filterList(args.eventTypes, 'eventTypes'), repositories: filterList(args.repositories, 'repositories') };
-    if (!id || !(await this.meta.updateWebhookFilters(accountId, id, filters))) throw new WebhookError(`no webhook "${id ?? ''}" in account ${accountId}`);
+    if (!id || !(await this.meta.updateWebhookFilters(accountId, id, filters)))
+      throw new WebhookError(`no webhook "${id ?? ''}" in account ${accountId}`);
     const row = (await this.meta.listWebhooks(accountId)).find((w) => w.id === id);
     if (!row) throw new WebhookError(`no webhook "${id}" in account ${accountId}`);
     return view(row);
@@ -110,12 +129,16 @@ export class Webhooks {
           }
           cursor = e.seq;
         }
-        if (cursor !== w.cursor || w.failures > 0) await this.meta.updateWebhookDelivery(w.id, { cursor, failures: 0, nextAttemptAt: 0, lastError: null });
+        if (cursor !== w.cursor || w.failures > 0)
+          await this.meta.updateWebhookDelivery(w.id, { cursor, failures: 0, nextAttemptAt: 0, lastError: null });
       } catch (err) {
         failed++;
         const failures = w.failures + 1;
         await this.meta.updateWebhookDelivery(w.id, {
-          cursor, failures, nextAttemptAt: this.now() + Math.min(5_000 * 2 ** (failures - 1), 3_600_000), lastError: (err as Error).message,
+          cursor,
+          failures,
+          nextAttemptAt: this.now() + Math.min(5_000 * 2 ** (failures - 1), 3_600_000),
+          lastError: (err as Error).message,
         });
       }
     }

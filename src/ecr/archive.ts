@@ -7,7 +7,10 @@ import { authorizedRepository, type EcrContext, type Wire } from './context.ts';
 import { EcrError, imageNotFound } from './errors.ts';
 import { resolveImage } from './images.ts';
 
-export async function updateImageStorageClass(ctx: EcrContext, input: UpdateImageStorageClassRequest): Promise<Wire<UpdateImageStorageClassResponse>> {
+export async function updateImageStorageClass(
+  ctx: EcrContext,
+  input: UpdateImageStorageClassRequest,
+): Promise<Wire<UpdateImageStorageClassResponse>> {
   const repo = authorizedRepository(ctx);
   const id = input.imageId!;
   const target = input.targetStorageClass as StorageClass;
@@ -15,10 +18,16 @@ export async function updateImageStorageClass(ctx: EcrContext, input: UpdateImag
   const result = await updateStorageClass(ctx.registry.meta, repo, resolved.digest, target, ctx.registry.now());
   if (result === 'missing') throw imageNotFound(repo, id);
   if (result === 'own-artifact') {
-    throw new EcrError('ImageStorageClassUpdateNotSupportedException', `The image '${resolved.digest}' is an artifact Berth wrote for another image (a signature or an SBOM): it moves with its subject, not on its own`);
+    throw new EcrError(
+      'ImageStorageClassUpdateNotSupportedException',
+      `The image '${resolved.digest}' is an artifact Berth wrote for another image (a signature or an SBOM): it moves with its subject, not on its own`,
+    );
   }
   if (result === 'referenced-by-index') {
-    throw new EcrError('ImageStorageClassUpdateNotSupportedException', `The image '${resolved.digest}' is referenced by a manifest list and cannot be archived without the manifest list being archived first`);
+    throw new EcrError(
+      'ImageStorageClassUpdateNotSupportedException',
+      `The image '${resolved.digest}' is referenced by a manifest list and cannot be archived without the manifest list being archived first`,
+    );
   }
   return {
     registryId: repo.accountId,

@@ -21,7 +21,9 @@ export async function checkCaller(identity: Identity, req: IncomingMessage, url:
   const accessKeyId = accessKeyOf(req, url);
   const holder = accessKeyId ? await identity.lookup(accessKeyId) : undefined;
   const checked = checkSigV4Claim(signedParts(req, url), {
-    service: 'ecr', now, requireSigned: ECR_SIGNED_HEADERS,
+    service: 'ecr',
+    now,
+    requireSigned: ECR_SIGNED_HEADERS,
     secretFor: (id) => (holder && id === holder.accessKeyId ? holder.secretAccessKey : undefined),
   });
   if (!checked.ok) throw sigV4Error(checked.error, checked.message);

@@ -53,11 +53,13 @@ interface Target {
 
 /** Authorizes an operation as its table entry declares, or throws (AccessDeniedException, RepositoryNotFoundException). */
 export async function authorizeOperation(ctx: EcrContext, access: EcrAccess, input: Record<string, unknown>): Promise<Authorized> {
-  const actions = access.actions?.(input) ?? [`ecr:${ctx.operation}`] as EcrActions;
+  const actions = access.actions?.(input) ?? ([`ecr:${ctx.operation}`] as EcrActions);
   const tags = { requestTags: access.requestTags?.(input), tagKeys: access.tagKeys?.(input) };
   const registryId = typeof input.registryId === 'string' ? input.registryId : ctx.principal.accountId;
   const repositoryTarget = async (accountId: string, name: string): Promise<Target> => ({
-    resource: repositoryArn(ctx.region, accountId, name), resourceAccount: accountId, repository: await ctx.registry.meta.getRepository(accountId, name),
+    resource: repositoryArn(ctx.region, accountId, name),
+    resourceAccount: accountId,
+    repository: await ctx.registry.meta.getRepository(accountId, name),
   });
   const resource = access.resource;
   switch (resource.kind) {
@@ -68,7 +70,12 @@ export async function authorizeOperation(ctx: EcrContext, access: EcrAccess, inp
       await allow(ctx, { resource: registryArn(ctx.region, registryId), resourceAccount: registryId }, actions, tags);
       return { registryId };
     case 'new-repository':
-      await allow(ctx, { resource: repositoryArn(ctx.region, registryId, input.repositoryName as string), resourceAccount: registryId }, actions, tags);
+      await allow(
+        ctx,
+        { resource: repositoryArn(ctx.region, registryId, input.repositoryName as string), resourceAccount: registryId },
+        actions,
+        tags,
+      );
       return { registryId };
     case 'repository': {
       const target = await repositoryTarget(registryId, input.repositoryName as string);
@@ -102,7 +109,15 @@ export async function authorizeOperation(ctx: EcrContext, access: EcrAccess, inp
       return {
         registryId,
         listing: {
-          visible: async (repository) => (await decide(ctx, { resource: repositoryArn(ctx.region, registryId, repository.name), resourceAccount: registryId, repository }, actions, tags)).decision.allowed,
+          visible: async (repository) =>
+            (
+              await decide(
+                ctx,
+                { resource: repositoryArn(ctx.region, registryId, repository.name), resourceAccount: registryId, repository },
+                actions,
+                tags,
+              )
+            ).decision.allowed,
           // Nothing visible: a caller with no right to list repositories at all is refused, as in ECR.
           refuse: () => allow(ctx, { resource: repositoryArn(ctx.region, registryId, '*'), resourceAccount: registryId }, actions, tags),
         },
@@ -114,19 +129,26 @@ export async function authorizeOperation(ctx: EcrContext, access: EcrAccess, inp
 type TagKeys = { requestTags?: ResourceTag[]; tagKeys?: string[] };
 
 function decide(ctx: EcrContext, target: Target, actions: EcrActions, tags: TagKeys) {
-  return ctx.authorizer.authorizeEach({ principal: ctx.principal, sourceIp: ctx.sourceIp, scope: ctx.authzScope, ...target, ...tags }, actions);
+  return ctx.authorizer.authorizeEach(
+    { principal: ctx.principal, sourceIp: ctx.sourceIp, scope: ctx.authzScope, ...target, ...tags },
+    actions,
+  );
 }
 
 /** Authorizes every action on a resource, or throws AccessDeniedException with AWS's message. */
 async function allow(ctx: EcrContext, target: Target, actions: EcrActions, tags: TagKeys = {}): Promise<void> {
   const { action, decision } = await decide(ctx, target, actions, tags);
   if (decision.allowed) return;
-  const why = decision.effect === 'ExplicitDeny'
-    ? `with an explicit deny in ${decision.policy?.startsWith('repository/') ? 'a resource-based policy' : 'an identity-based policy'}`
-    : target.resourceAccount !== ctx.principal.accountId || decision.policy?.startsWith('repository/')
-      ? 'because no resource-based policy allows the ' + action + ' action'
-      : 'because no identity-based policy allows the ' + action + ' action';
-  throw new EcrError('AccessDeniedException', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${target.resource} ${why}`);
+  const why =
+    decision.effect === 'ExplicitDeny'
+      ? `with an explicit deny in ${decision.policy?.startsWith('repository/') ? 'a resource-based policy' : 'an identity-based policy'}`
+      : target.resourceAccount !== ctx.principal.accountId || decision.policy?.startsWith('repository/')
+        ? 'because no resource-based policy allows the ' + action + ' action'
+        : 'because no identity-based policy allows the ' + action + ' action';
+  throw new EcrError(
+    'AccessDeniedException',
+    `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${target.resource} ${why}`,
+  );
 }
 
 /**
@@ -134,6 +156,10 @@ async function allow(ctx: EcrContext, target: Target, actions: EcrActions, tags:
  * guard against lock-out. A check of the new policy, not an access decision (the table made that one).
  */
 export async function wouldStillAllow(ctx: EcrContext, repository: Repository, action: EcrActions[0]): Promise<boolean> {
-  const target = { resource: repositoryArn(ctx.region, repository.accountId, repository.name), resourceAccount: repository.accountId, repository };
+  const target = {
+    resource: repositoryArn(ctx.region, repository.accountId, repository.name),
+    resourceAccount: repository.accountId,
+    repository,
+  };
   return (await decide(ctx, target, [action], {})).decision.allowed;
 }

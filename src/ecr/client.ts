@@ -27,17 +27,26 @@ export class EcrCallError extends Error {
 }
 
 /** Calls one ECR operation at `url` and returns its JSON answer, or throws an EcrCallError. */
-export async function callEcr<T = Record<string, unknown>>(url: string, creds: EcrCredentials, operation: string, input: object): Promise<T> {
+export async function callEcr<T = Record<string, unknown>>(
+  url: string,
+  creds: EcrCredentials,
+  operation: string,
+  input: object,
+): Promise<T> {
   const body = JSON.stringify(input);
   const res = await fetch(url, { method: 'POST', headers: signedHeaders(url, creds, body, `${ECR_TARGET_PREFIX}.${operation}`), body });
   const text = await res.text();
   let answer: { __type?: string; message?: string; Message?: string } = {};
   try {
     answer = text ? JSON.parse(text) : {};
-  } catch { /* not JSON: reported below with the status */ }
+  } catch {
+    /* not JSON: reported below with the status */
+  }
   if (res.status === 200) return answer as T;
   // Some services qualify the name ("com.amazonaws.ecr#RepositoryNotFoundException").
-  const type = String(answer.__type ?? `HTTP ${res.status}`).split('#').pop()!;
+  const type = String(answer.__type ?? `HTTP ${res.status}`)
+    .split('#')
+    .pop()!;
   throw new EcrCallError(type, res.status, `${operation}: ${type}: ${answer.message ?? answer.Message ?? text.slice(0, 200)}`);
 }
 
@@ -52,14 +61,30 @@ function signedHeaders(url: string, creds: EcrCredentials, body: string, target:
   const date = amzDate.slice(0, 8);
   const parsed = new URL(url);
   const headers: Record<string, string> = {
-    'content-type': 'application/x-amz-json-1.1', host: parsed.host, 'x-amz-date': amzDate, 'x-amz-target': target,
+    'content-type': 'application/x-amz-json-1.1',
+    host: parsed.host,
+    'x-amz-date': amzDate,
+    'x-amz-target': target,
     ...(creds.sessionToken ? { 'x-amz-security-token': creds.sessionToken } : {}),
   };
   const names = Object.keys(headers).sort();
-  const canonical = ['POST', parsed.pathname || '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256hex(body)].join('\n');
+  const canonical = [
+    'POST',
+    parsed.pathname || '/',
+    '',
+    ...names.map((n) => `${n}:${headers[n]}`),
+    '',
+    names.join(';'),
+    sha256hex(body),
+  ].join('\n');
   const scope = `${date}/${region}/ecr/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonical)].join('\n');
-  const signature = createHmac('sha256', signingKey(creds.secretAccessKey, date, region, 'ecr')).update(toSign).digest('hex');
+  const signature = createHmac('sha256', signingKey(creds.secretAccessKey, date, region, 'ecr'))
+    .update(toSign)
+    .digest('hex');
   const { host: _host, ...rest } = headers;
-  return { ...rest, authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
+  return {
+    ...rest,
+    authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+  };
 }

@@ -58,7 +58,6 @@ export class LayerParts {
   }
 }
 
-
 /** The repository the dispatcher authorized for this operation (its table entry names one that must exist). */
 export function authorizedRepository(ctx: EcrContext): Repository {
   const repository = ctx.authorized.repository;
@@ -70,10 +69,7 @@ export function authorizedRepository(ctx: EcrContext): Repository {
 export const epochSeconds = (ms: number) => ms / 1000;
 
 /** A wire shape: the SDK's output type with its Date fields as epoch seconds (numbers). */
-export type Wire<T> = T extends Date ? number
-  : T extends (infer U)[] ? Wire<U>[]
-  : T extends object ? { [K in keyof T]: Wire<T[K]> }
-  : T;
+export type Wire<T> = T extends Date ? number : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
 /** Opaque pagination tokens: the key of the last item returned. */
 function nextTokenOf(after: string): string {
@@ -92,6 +88,8 @@ export function afterOf(token: string | undefined): string | undefined {
   try {
     const parsed = parseUntrustedJson(Buffer.from(token, 'base64url')) as { a?: unknown };
     if (typeof parsed.a === 'string') return parsed.a;
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw new EcrError('InvalidParameterException', "Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid NextToken'");
 }

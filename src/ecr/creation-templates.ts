@@ -2,10 +2,15 @@
 // UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate, on the caller's registry (authorized by the
 // dispatcher, src/ecr/operations.ts). What a template applies, and when: src/core/creation-templates.ts.
 import type {
-  CreateRepositoryCreationTemplateRequest, CreateRepositoryCreationTemplateResponse,
-  DeleteRepositoryCreationTemplateRequest, DeleteRepositoryCreationTemplateResponse,
-  DescribeRepositoryCreationTemplatesRequest, DescribeRepositoryCreationTemplatesResponse,
-  RepositoryCreationTemplate, UpdateRepositoryCreationTemplateRequest, UpdateRepositoryCreationTemplateResponse,
+  CreateRepositoryCreationTemplateRequest,
+  CreateRepositoryCreationTemplateResponse,
+  DeleteRepositoryCreationTemplateRequest,
+  DeleteRepositoryCreationTemplateResponse,
+  DescribeRepositoryCreationTemplatesRequest,
+  DescribeRepositoryCreationTemplatesResponse,
+  RepositoryCreationTemplate,
+  UpdateRepositoryCreationTemplateRequest,
+  UpdateRepositoryCreationTemplateResponse,
 } from '@aws-sdk/client-ecr';
 import { listTemplates, type CreationTemplate, type TemplateSettings, type TemplateUse } from '../core/creation-templates.ts';
 import { afterOf, epochSeconds, pageOf, type EcrContext, type Wire } from './context.ts';
@@ -40,12 +45,20 @@ function settingsOf(input: TemplateInput, base: TemplateSettings): TemplateSetti
   const next: TemplateSettings = { ...base };
   if (input.description !== undefined) next.description = input.description;
   if (input.appliedFor !== undefined) {
-    if (input.appliedFor.length === 0) throw invalidParameter("Invalid parameter at 'appliedFor' failed to satisfy constraint: 'Member must have length greater than or equal to 1'");
+    if (input.appliedFor.length === 0)
+      throw invalidParameter(
+        "Invalid parameter at 'appliedFor' failed to satisfy constraint: 'Member must have length greater than or equal to 1'",
+      );
     next.appliedFor = [...new Set(input.appliedFor)] as TemplateUse[];
   }
   if (input.imageTagMutability !== undefined || input.imageTagMutabilityExclusionFilters !== undefined) {
-    const m = mutability(input.imageTagMutability ?? base.imageTagMutability, input.imageTagMutabilityExclusionFilters
-      ?? (input.imageTagMutability === undefined || input.imageTagMutability.endsWith('_WITH_EXCLUSION') ? base.mutabilityExclusions : undefined));
+    const m = mutability(
+      input.imageTagMutability ?? base.imageTagMutability,
+      input.imageTagMutabilityExclusionFilters ??
+        (input.imageTagMutability === undefined || input.imageTagMutability.endsWith('_WITH_EXCLUSION')
+          ? base.mutabilityExclusions
+          : undefined),
+    );
     next.imageTagMutability = m.imageTagMutability;
     next.mutabilityExclusions = m.mutabilityExclusions;
   }
@@ -72,28 +85,54 @@ function settingsOf(input: TemplateInput, base: TemplateSettings): TemplateSetti
 }
 
 const NEW_TEMPLATE: TemplateSettings = {
-  encryptionType: 'AES256', resourceTags: [], imageTagMutability: 'MUTABLE', mutabilityExclusions: [], appliedFor: [],
+  encryptionType: 'AES256',
+  resourceTags: [],
+  imageTagMutability: 'MUTABLE',
+  mutabilityExclusions: [],
+  appliedFor: [],
 };
 
 const notFound = (prefix: string, registryId: string) =>
-  new EcrError('TemplateNotFoundException', `The repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`);
+  new EcrError(
+    'TemplateNotFoundException',
+    `The repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`,
+  );
 
-const bodyOf = ({ prefix: _p, createdAt: _c, updatedAt: _u, ...settings }: CreationTemplate | TemplateSettings & { prefix?: string; createdAt?: number; updatedAt?: number }) =>
-  JSON.stringify(settings);
+const bodyOf = ({
+  prefix: _p,
+  createdAt: _c,
+  updatedAt: _u,
+  ...settings
+}: CreationTemplate | (TemplateSettings & { prefix?: string; createdAt?: number; updatedAt?: number })) => JSON.stringify(settings);
 
-export async function createRepositoryCreationTemplate(ctx: EcrContext, input: CreateRepositoryCreationTemplateRequest): Promise<Wire<CreateRepositoryCreationTemplateResponse>> {
+export async function createRepositoryCreationTemplate(
+  ctx: EcrContext,
+  input: CreateRepositoryCreationTemplateRequest,
+): Promise<Wire<CreateRepositoryCreationTemplateResponse>> {
   const { registryId } = ctx.authorized;
   const prefix = input.prefix!;
   const settings = settingsOf(input, NEW_TEMPLATE);
   const now = Date.now();
-  const created = await ctx.registry.meta.createCreationTemplate({ accountId: registryId, prefix, body: bodyOf(settings), createdAt: now, updatedAt: now });
+  const created = await ctx.registry.meta.createCreationTemplate({
+    accountId: registryId,
+    prefix,
+    body: bodyOf(settings),
+    createdAt: now,
+    updatedAt: now,
+  });
   if (!created) {
-    throw new EcrError('TemplateAlreadyExistsException', `The repository creation template with prefix '${prefix}' already exists in the registry with id '${registryId}'`);
+    throw new EcrError(
+      'TemplateAlreadyExistsException',
+      `The repository creation template with prefix '${prefix}' already exists in the registry with id '${registryId}'`,
+    );
   }
   return { registryId, repositoryCreationTemplate: wireTemplate({ ...settings, prefix, createdAt: now, updatedAt: now }) };
 }
 
-export async function describeRepositoryCreationTemplates(ctx: EcrContext, input: DescribeRepositoryCreationTemplatesRequest): Promise<Wire<DescribeRepositoryCreationTemplatesResponse>> {
+export async function describeRepositoryCreationTemplates(
+  ctx: EcrContext,
+  input: DescribeRepositoryCreationTemplatesRequest,
+): Promise<Wire<DescribeRepositoryCreationTemplatesResponse>> {
   const { registryId } = ctx.authorized;
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const after = afterOf(input.nextToken);
@@ -105,7 +144,10 @@ export async function describeRepositoryCreationTemplates(ctx: EcrContext, input
   return { registryId, repositoryCreationTemplates: shown.map(wireTemplate), ...next };
 }
 
-export async function updateRepositoryCreationTemplate(ctx: EcrContext, input: UpdateRepositoryCreationTemplateRequest): Promise<Wire<UpdateRepositoryCreationTemplateResponse>> {
+export async function updateRepositoryCreationTemplate(
+  ctx: EcrContext,
+  input: UpdateRepositoryCreationTemplateRequest,
+): Promise<Wire<UpdateRepositoryCreationTemplateResponse>> {
   const { registryId } = ctx.authorized;
   const prefix = input.prefix!;
   const current = (await listTemplates(ctx.registry.meta, registryId)).find((t) => t.prefix === prefix);
@@ -116,7 +158,10 @@ export async function updateRepositoryCreationTemplate(ctx: EcrContext, input: U
   return { registryId, repositoryCreationTemplate: wireTemplate({ ...settings, prefix, createdAt: current.createdAt, updatedAt: now }) };
 }
 
-export async function deleteRepositoryCreationTemplate(ctx: EcrContext, input: DeleteRepositoryCreationTemplateRequest): Promise<Wire<DeleteRepositoryCreationTemplateResponse>> {
+export async function deleteRepositoryCreationTemplate(
+  ctx: EcrContext,
+  input: DeleteRepositoryCreationTemplateRequest,
+): Promise<Wire<DeleteRepositoryCreationTemplateResponse>> {
   const { registryId } = ctx.authorized;
   const prefix = input.prefix!;
   const row = await ctx.registry.meta.deleteCreationTemplate(registryId, prefix);

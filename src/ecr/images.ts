@@ -1,9 +1,20 @@
 // ECR image operations: ListImages, DescribeImages, BatchGetImage, BatchDeleteImage, PutImage. The same core
 // calls as the data plane, so immutability, validation and pull recording behave the same on both.
 import type {
-  BatchDeleteImageRequest, BatchDeleteImageResponse, BatchGetImageRequest, BatchGetImageResponse,
-  DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageFailure, ImageIdentifier, Image,
-  ListImagesRequest, ListImagesResponse, PutImageRequest, PutImageResponse,
+  BatchDeleteImageRequest,
+  BatchDeleteImageResponse,
+  BatchGetImageRequest,
+  BatchGetImageResponse,
+  DescribeImagesRequest,
+  DescribeImagesResponse,
+  ImageDetail,
+  ImageFailure,
+  ImageIdentifier,
+  Image,
+  ListImagesRequest,
+  ListImagesResponse,
+  PutImageRequest,
+  PutImageResponse,
 } from '@aws-sdk/client-ecr';
 import { RegistryError } from '../core/errors.ts';
 import type { ImageRow, ImageScan, Repository, StorageClass, TagStatus } from '../storage/meta/store.ts';
@@ -13,7 +24,8 @@ import { scanStatus, scanSummary } from './scanning.ts';
 
 const DEFAULT_PAGE = 100;
 
-export const ARCHIVED_REASON = 'Requested image is archived and cannot be pulled: restore it to the STANDARD storage class (UpdateImageStorageClass) first';
+export const ARCHIVED_REASON =
+  'Requested image is archived and cannot be pulled: restore it to the STANDARD storage class (UpdateImageStorageClass) first';
 
 /** An image's detail with its scan status and summary, when it was scanned. */
 async function scannedDetail(ctx: EcrContext, repo: Repository, row: ImageRow): Promise<Wire<ImageDetail>> {
@@ -56,10 +68,14 @@ function imageDetail(repo: Repository, row: ImageRow): Wire<ImageDetail> {
  * which Berth's immediate restores never leave an image in). */
 function storageClassOf(imageStatus: string | undefined): StorageClass | undefined | null {
   switch (imageStatus ?? 'ACTIVE') {
-    case 'ACTIVE': return 'STANDARD';
-    case 'ARCHIVED': return 'ARCHIVE';
-    case 'ACTIVATING': return null;
-    default: return undefined;
+    case 'ACTIVE':
+      return 'STANDARD';
+    case 'ARCHIVED':
+      return 'ARCHIVE';
+    case 'ACTIVATING':
+      return null;
+    default:
+      return undefined;
   }
 }
 
@@ -109,7 +125,10 @@ export async function describeImages(ctx: EcrContext, input: DescribeImagesReque
   const rows = storageClass === null ? [] : await ctx.images.list(repo, status, afterOf(input.nextToken), limit + 1, storageClass);
   const { shown, ...next } = pageOf(rows, limit, (last) => last.digest);
   // The page's scans in one query: one per image costs a round trip each on PostgreSQL.
-  const scans = await ctx.registry.meta.getImageScans(repo.id, shown.map((r) => r.digest));
+  const scans = await ctx.registry.meta.getImageScans(
+    repo.id,
+    shown.map((r) => r.digest),
+  );
   return {
     imageDetails: shown.map((r) => withScan(ctx, r, imageDetail(repo, r), scans.get(r.digest))),
     ...next,
@@ -137,7 +156,11 @@ export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest
     }
     if (input.acceptedMediaTypes && !input.acceptedMediaTypes.includes(manifest.mediaType)) {
       // ECR's failure codes have none for this: like the data plane's 404, the image is not found in a form asked for.
-      failures.push({ imageId: wireId(id), failureCode: 'ImageNotFound', failureReason: `Requested image not found: it is stored as ${manifest.mediaType}, which is not among the acceptedMediaTypes` });
+      failures.push({
+        imageId: wireId(id),
+        failureCode: 'ImageNotFound',
+        failureReason: `Requested image not found: it is stored as ${manifest.mediaType}, which is not among the acceptedMediaTypes`,
+      });
       continue;
     }
     // A manifest the console shows is not pulled (it keeps no pull time, as a lifecycle rule on pulls expects).
@@ -183,7 +206,10 @@ export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise
     throw putImageError(e, repo, input);
   }
   if (!put.created && !put.tagChanged) {
-    throw new EcrError('ImageAlreadyExistsException', `Image with digest '${put.digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+    throw new EcrError(
+      'ImageAlreadyExistsException',
+      `Image with digest '${put.digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+    );
   }
   return {
     image: {
@@ -210,10 +236,19 @@ function putImageError(e: unknown, repo: Repository, input: PutImageRequest): un
   switch (e.code) {
     case 'MANIFEST_BLOB_UNKNOWN':
       return detail.kind === 'manifest'
-        ? new EcrError('ReferencedImagesNotFoundException', `Manifest list references images that do not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}': [${(detail.missing ?? []).join(', ')}]`)
-        : new EcrError('LayersNotFoundException', `Layers with digests '[${(detail.missing ?? []).join(', ')}]' required for pushing image into repository with name '${repo.name}' in the registry with id '${repo.accountId}' do not exist`);
+        ? new EcrError(
+            'ReferencedImagesNotFoundException',
+            `Manifest list references images that do not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}': [${(detail.missing ?? []).join(', ')}]`,
+          )
+        : new EcrError(
+            'LayersNotFoundException',
+            `Layers with digests '[${(detail.missing ?? []).join(', ')}]' required for pushing image into repository with name '${repo.name}' in the registry with id '${repo.accountId}' do not exist`,
+          );
     case 'DIGEST_INVALID':
-      return new EcrError('ImageDigestDoesNotMatchException', `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest '${input.imageDigest}' does not match the digest of the image manifest'`);
+      return new EcrError(
+        'ImageDigestDoesNotMatchException',
+        `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest '${input.imageDigest}' does not match the digest of the image manifest'`,
+      );
     case 'MANIFEST_INVALID':
     case 'MANIFEST_TOO_LARGE':
       return invalidParameter(`Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${e.message}'`);

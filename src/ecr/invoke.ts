@@ -10,8 +10,20 @@ import { authorizeOperation } from './authorize.ts';
 import { validateInput } from './validate.ts';
 
 /** What an operation's context holds besides the caller: the core and the registry's address. */
-export type OperationDeps = Pick<EcrContext,
-  'identity' | 'authorizer' | 'registry' | 'repositories' | 'images' | 'lifecycle' | 'scanner' | 'region' | 'publicHost' | 'publicScheme' | 'layerParts'>;
+export type OperationDeps = Pick<
+  EcrContext,
+  | 'identity'
+  | 'authorizer'
+  | 'registry'
+  | 'repositories'
+  | 'images'
+  | 'lifecycle'
+  | 'scanner'
+  | 'region'
+  | 'publicHost'
+  | 'publicScheme'
+  | 'layerParts'
+>;
 
 export interface Call {
   holder: KeyHolder;
@@ -28,13 +40,28 @@ export async function invokeOperation(deps: OperationDeps, call: Call): Promise<
   let registryId = holder.principal.accountId;
   try {
     const entry = operationFor(operation);
-    if (!entry) throw new EcrError('UnknownOperationException', operation ? `Operation ${operation} is not known` : 'Missing X-Amz-Target header');
+    if (!entry)
+      throw new EcrError('UnknownOperationException', operation ? `Operation ${operation} is not known` : 'Missing X-Amz-Target header');
     validateInput(operation, input);
     if ((input as { registryId?: string }).registryId) registryId = (input as { registryId: string }).registryId;
     const ctx: EcrContext = {
-      operation, principal: holder.principal, holder, identity: deps.identity, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(),
-      authorized: { registryId }, sourceIp: call.sourceIp, registry: deps.registry, repositories: deps.repositories, images: deps.images,
-      lifecycle: deps.lifecycle, scanner: deps.scanner, region: deps.region, publicHost: deps.publicHost, publicScheme: deps.publicScheme, layerParts: deps.layerParts,
+      operation,
+      principal: holder.principal,
+      holder,
+      identity: deps.identity,
+      authorizer: deps.authorizer,
+      authzScope: deps.authorizer.scope(),
+      authorized: { registryId },
+      sourceIp: call.sourceIp,
+      registry: deps.registry,
+      repositories: deps.repositories,
+      images: deps.images,
+      lifecycle: deps.lifecycle,
+      scanner: deps.scanner,
+      region: deps.region,
+      publicHost: deps.publicHost,
+      publicScheme: deps.publicScheme,
+      layerParts: deps.layerParts,
       ...(call.toShow ? { toShow: true } : {}),
     };
     // The table's decision before the operation runs (src/ecr/operations.ts).
@@ -45,5 +72,3 @@ export async function invokeOperation(deps: OperationDeps, call: Call): Promise<
     throw e;
   }
 }
-
-

@@ -1,9 +1,17 @@
 // ECR layer operations: BatchCheckLayerAvailability, GetDownloadUrlForLayer, InitiateLayerUpload,
 // UploadLayerPart, CompleteLayerUpload. Uploads are the data plane's upload sessions: one core path.
 import type {
-  BatchCheckLayerAvailabilityRequest, BatchCheckLayerAvailabilityResponse, CompleteLayerUploadRequest,
-  CompleteLayerUploadResponse, GetDownloadUrlForLayerRequest, GetDownloadUrlForLayerResponse,
-  InitiateLayerUploadRequest, InitiateLayerUploadResponse, Layer, LayerFailure, UploadLayerPartRequest,
+  BatchCheckLayerAvailabilityRequest,
+  BatchCheckLayerAvailabilityResponse,
+  CompleteLayerUploadRequest,
+  CompleteLayerUploadResponse,
+  GetDownloadUrlForLayerRequest,
+  GetDownloadUrlForLayerResponse,
+  InitiateLayerUploadRequest,
+  InitiateLayerUploadResponse,
+  Layer,
+  LayerFailure,
+  UploadLayerPartRequest,
   UploadLayerPartResponse,
 } from '@aws-sdk/client-ecr';
 import { RegistryError } from '../core/errors.ts';
@@ -29,7 +37,10 @@ async function layerIn(ctx: EcrContext, repo: Repository, digest: string, use: '
   }
 }
 
-export async function batchCheckLayerAvailability(ctx: EcrContext, input: BatchCheckLayerAvailabilityRequest): Promise<Wire<BatchCheckLayerAvailabilityResponse>> {
+export async function batchCheckLayerAvailability(
+  ctx: EcrContext,
+  input: BatchCheckLayerAvailabilityRequest,
+): Promise<Wire<BatchCheckLayerAvailabilityResponse>> {
   const repo = authorizedRepository(ctx);
   const layers: Layer[] = [];
   const failures: LayerFailure[] = [];
@@ -45,12 +56,22 @@ export async function batchCheckLayerAvailability(ctx: EcrContext, input: BatchC
   return { layers, failures };
 }
 
-export async function getDownloadUrlForLayer(ctx: EcrContext, input: GetDownloadUrlForLayerRequest): Promise<Wire<GetDownloadUrlForLayerResponse>> {
+export async function getDownloadUrlForLayer(
+  ctx: EcrContext,
+  input: GetDownloadUrlForLayerRequest,
+): Promise<Wire<GetDownloadUrlForLayerResponse>> {
   const repo = authorizedRepository(ctx);
   const digest = input.layerDigest!;
-  if (!isValidDigest(digest)) throw new EcrError('InvalidParameterException', `Invalid parameter at 'layerDigest' failed to satisfy constraint: 'Invalid layer digest: ${digest}'`);
+  if (!isValidDigest(digest))
+    throw new EcrError(
+      'InvalidParameterException',
+      `Invalid parameter at 'layerDigest' failed to satisfy constraint: 'Invalid layer digest: ${digest}'`,
+    );
   if (!(await layerIn(ctx, repo, digest, 'pull'))) {
-    throw new EcrError('LayersNotFoundException', `The image layer '${digest}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+    throw new EcrError(
+      'LayersNotFoundException',
+      `The image layer '${digest}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+    );
   }
   // As ECR: a presigned URL of the blob store when it has them (S3); else a URL of Berth's, signed for the caller.
   const presigned = await ctx.registry.blobDownloadUrl(digest, DOWNLOAD_URL_TTL_MS / 1000);
@@ -66,7 +87,10 @@ export async function initiateLayerUpload(ctx: EcrContext, input: InitiateLayerU
 }
 
 function uploadNotFound(repo: Repository, id: string) {
-  return new EcrError('UploadNotFoundException', `Upload with id '${id}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+  return new EcrError(
+    'UploadNotFoundException',
+    `Upload with id '${id}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+  );
 }
 
 export async function uploadLayerPart(ctx: EcrContext, input: UploadLayerPartRequest): Promise<Wire<UploadLayerPartResponse>> {
@@ -75,11 +99,17 @@ export async function uploadLayerPart(ctx: EcrContext, input: UploadLayerPartReq
   const part = Buffer.from(input.layerPartBlob as unknown as string, 'base64');
   const first = input.partFirstByte!;
   const last = input.partLastByte!;
-  const invalidPart = (message: string, lastValidByteReceived: number) => new EcrError('InvalidLayerPartException', message, 400, {
-    registryId: repo.accountId, repositoryName: repo.name, uploadId: id, lastValidByteReceived,
-  });
+  const invalidPart = (message: string, lastValidByteReceived: number) =>
+    new EcrError('InvalidLayerPartException', message, 400, {
+      registryId: repo.accountId,
+      repositoryName: repo.name,
+      uploadId: id,
+      lastValidByteReceived,
+    });
   if (last < first || last - first + 1 !== part.length) {
-    const offset = await ctx.registry.uploadOffset(repo, id).catch(() => { throw uploadNotFound(repo, id); });
+    const offset = await ctx.registry.uploadOffset(repo, id).catch(() => {
+      throw uploadNotFound(repo, id);
+    });
     throw invalidPart(`The layer part's byte range ${first}-${last} does not match the ${part.length} bytes sent`, offset - 1);
   }
   try {
@@ -106,12 +136,17 @@ export async function completeLayerUpload(ctx: EcrContext, input: CompleteLayerU
   if (size === 0) throw new EcrError('EmptyUploadException', `The upload with id '${id}' does not contain any layer parts`);
   if (isValidDigest(digest) && (await layerIn(ctx, repo, digest))) {
     await ctx.registry.cancelUpload(repo, id);
-    throw new EcrError('LayerAlreadyExistsException', `The image layer '${digest}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+    throw new EcrError(
+      'LayerAlreadyExistsException',
+      `The image layer '${digest}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+    );
   }
   // Every part but the last must be at least 5 MiB, as in ECR.
   if (await ctx.layerParts.smallBeforeLast(id)) {
     throw new EcrError('LayerPartTooSmallException', 'All layer parts except the last part should be at least 5MB', 400, {
-      registryId: repo.accountId, repositoryName: repo.name, uploadId: id,
+      registryId: repo.accountId,
+      repositoryName: repo.name,
+      uploadId: id,
     });
   }
   try {
@@ -119,7 +154,10 @@ export async function completeLayerUpload(ctx: EcrContext, input: CompleteLayerU
     return { registryId: repo.accountId, repositoryName: repo.name, uploadId: id, layerDigest: blob.digest };
   } catch (e) {
     if (e instanceof RegistryError && e.code === 'DIGEST_INVALID') {
-      throw new EcrError('InvalidLayerException', `The layer digest calculated for the upload does not match the provided digest '${digest}'`);
+      throw new EcrError(
+        'InvalidLayerException',
+        `The layer digest calculated for the upload does not match the provided digest '${digest}'`,
+      );
     }
     if (e instanceof RegistryError) throw fromRegistryError(e, repo.accountId);
     throw e;

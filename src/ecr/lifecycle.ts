@@ -1,9 +1,17 @@
 // ECR lifecycle policy operations: PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy,
 // StartLifecyclePolicyPreview, GetLifecyclePolicyPreview. The grammar and evaluation are src/lifecycle/.
 import type {
-  DeleteLifecyclePolicyRequest, DeleteLifecyclePolicyResponse, GetLifecyclePolicyPreviewRequest,
-  GetLifecyclePolicyPreviewResponse, GetLifecyclePolicyRequest, GetLifecyclePolicyResponse, LifecyclePolicyPreviewResult,
-  PutLifecyclePolicyRequest, PutLifecyclePolicyResponse, StartLifecyclePolicyPreviewRequest, StartLifecyclePolicyPreviewResponse,
+  DeleteLifecyclePolicyRequest,
+  DeleteLifecyclePolicyResponse,
+  GetLifecyclePolicyPreviewRequest,
+  GetLifecyclePolicyPreviewResponse,
+  GetLifecyclePolicyRequest,
+  GetLifecyclePolicyResponse,
+  LifecyclePolicyPreviewResult,
+  PutLifecyclePolicyRequest,
+  PutLifecyclePolicyResponse,
+  StartLifecyclePolicyPreviewRequest,
+  StartLifecyclePolicyPreviewResponse,
 } from '@aws-sdk/client-ecr';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../lifecycle/policy.ts';
 import type { Repository } from '../storage/meta/store.ts';
@@ -21,8 +29,11 @@ export function validateLifecyclePolicy(text: string): void {
   }
 }
 
-const notFound = (repo: Repository) => new EcrError('LifecyclePolicyNotFoundException',
-  `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+const notFound = (repo: Repository) =>
+  new EcrError(
+    'LifecyclePolicyNotFoundException',
+    `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+  );
 
 export async function putLifecyclePolicy(ctx: EcrContext, input: PutLifecyclePolicyRequest): Promise<Wire<PutLifecyclePolicyResponse>> {
   const repo = authorizedRepository(ctx);
@@ -42,7 +53,10 @@ export async function getLifecyclePolicy(ctx: EcrContext, input: GetLifecyclePol
   };
 }
 
-export async function deleteLifecyclePolicy(ctx: EcrContext, input: DeleteLifecyclePolicyRequest): Promise<Wire<DeleteLifecyclePolicyResponse>> {
+export async function deleteLifecyclePolicy(
+  ctx: EcrContext,
+  input: DeleteLifecyclePolicyRequest,
+): Promise<Wire<DeleteLifecyclePolicyResponse>> {
   const repo = authorizedRepository(ctx);
   if (repo.lifecyclePolicyText === null) throw notFound(repo);
   await ctx.registry.meta.setLifecyclePolicy(repo.id, null);
@@ -54,22 +68,34 @@ export async function deleteLifecyclePolicy(ctx: EcrContext, input: DeleteLifecy
   };
 }
 
-export async function startLifecyclePolicyPreview(ctx: EcrContext, input: StartLifecyclePolicyPreviewRequest): Promise<Wire<StartLifecyclePolicyPreviewResponse>> {
+export async function startLifecyclePolicyPreview(
+  ctx: EcrContext,
+  input: StartLifecyclePolicyPreviewRequest,
+): Promise<Wire<StartLifecyclePolicyPreviewResponse>> {
   const repo = authorizedRepository(ctx);
   const text = input.lifecyclePolicyText ?? repo.lifecyclePolicyText;
   if (text === null || text === undefined) throw notFound(repo);
   validateLifecyclePolicy(text);
   if (!(await ctx.lifecycle.startPreview(repo, text))) {
-    throw new EcrError('LifecyclePolicyPreviewInProgressException', `The previous lifecycle policy preview request has not completed. Wait and try again.`);
+    throw new EcrError(
+      'LifecyclePolicyPreviewInProgressException',
+      `The previous lifecycle policy preview request has not completed. Wait and try again.`,
+    );
   }
   return { registryId: repo.accountId, repositoryName: repo.name, lifecyclePolicyText: text, status: 'IN_PROGRESS' };
 }
 
-export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifecyclePolicyPreviewRequest): Promise<Wire<GetLifecyclePolicyPreviewResponse>> {
+export async function getLifecyclePolicyPreview(
+  ctx: EcrContext,
+  input: GetLifecyclePolicyPreviewRequest,
+): Promise<Wire<GetLifecyclePolicyPreviewResponse>> {
   const repo = authorizedRepository(ctx);
   const latest = await ctx.lifecycle.latestPreview(repo.id);
   if (!latest) {
-    throw new EcrError('LifecyclePolicyPreviewNotFoundException', `There is no dry run for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+    throw new EcrError(
+      'LifecyclePolicyPreviewNotFoundException',
+      `There is no dry run for the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+    );
   }
   const { preview, results: all } = latest;
   const base = { registryId: repo.accountId, repositoryName: repo.name, lifecyclePolicyText: preview.policyText, status: preview.status };
@@ -80,12 +106,19 @@ export async function getLifecyclePolicyPreview(ctx: EcrContext, input: GetLifec
   if (tagStatus === 'UNTAGGED') results = results.filter((r) => r.tags.length === 0);
   if (input.imageIds) {
     const wanted = input.imageIds;
-    results = results.filter((r) => wanted.some((id) => (id.imageDigest === undefined || id.imageDigest === r.digest) && (id.imageTag === undefined || r.tags.includes(id.imageTag))));
+    results = results.filter((r) =>
+      wanted.some(
+        (id) =>
+          (id.imageDigest === undefined || id.imageDigest === r.digest) && (id.imageTag === undefined || r.tags.includes(id.imageTag)),
+      ),
+    );
   }
   const transitioning = results.filter((r) => r.action === 'TRANSITION').length;
   const summary = {
     expiringImageTotalCount: results.length - transitioning,
-    ...(transitioning > 0 ? { transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE' as const, imageTotalCount: transitioning }] } : {}),
+    ...(transitioning > 0
+      ? { transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE' as const, imageTotalCount: transitioning }] }
+      : {}),
   };
   const after = afterOf(input.nextToken);
   const limit = input.maxResults ?? 100;

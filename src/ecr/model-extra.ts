@@ -5,11 +5,23 @@
 export const EXTRA_OPERATIONS: Record<string, { input: string; errors: string[] }> = {
   StartReplicationBackfill: {
     input: 'StartReplicationBackfillRequest',
-    errors: ['ServerException', 'InvalidParameterException', 'ValidationException', 'LimitExceededException', 'ReplicationBackfillInProgressException'],
+    errors: [
+      'ServerException',
+      'InvalidParameterException',
+      'ValidationException',
+      'LimitExceededException',
+      'ReplicationBackfillInProgressException',
+    ],
   },
   StopReplicationBackfill: {
     input: 'StopReplicationBackfillRequest',
-    errors: ['ServerException', 'InvalidParameterException', 'ValidationException', 'ReplicationBackfillNotFoundException', 'ReplicationBackfillInvalidStatusException'],
+    errors: [
+      'ServerException',
+      'InvalidParameterException',
+      'ValidationException',
+      'ReplicationBackfillNotFoundException',
+      'ReplicationBackfillInvalidStatusException',
+    ],
   },
   ListReplicationBackfills: {
     input: 'ListReplicationBackfillsRequest',
@@ -21,7 +33,10 @@ export const EXTRA_OPERATIONS: Record<string, { input: string; errors: string[] 
   },
 };
 
-export const EXTRA_SHAPES: Record<string, { type: string; min?: number; max?: number; pattern?: string; enum?: string[]; required?: string[]; members?: Record<string, string> }> = {
+export const EXTRA_SHAPES: Record<
+  string,
+  { type: string; min?: number; max?: number; pattern?: string; enum?: string[]; required?: string[]; members?: Record<string, string> }
+> = {
   ReplicationBackfillId: { type: 'string', pattern: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}' },
   ReplicationBackfillResultStatus: { type: 'string', enum: ['COMPLETE', 'FAILED'] },
   /** ListReplicationBackfills: 1 to 50 (25 when not given). */
@@ -29,11 +44,13 @@ export const EXTRA_SHAPES: Record<string, { type: string; min?: number; max?: nu
   /** DescribeReplicationBackfillResults: 1 to 1000 (100 when not given). */
   ReplicationBackfillResultsMaxResults: { type: 'integer', min: 1, max: 1000 },
   StartReplicationBackfillRequest: {
-    type: 'structure', required: ['destination'],
+    type: 'structure',
+    required: ['destination'],
     members: { registryId: 'RegistryId', destination: 'ReplicationDestination' },
   },
   StopReplicationBackfillRequest: {
-    type: 'structure', required: ['replicationBackfillId'],
+    type: 'structure',
+    required: ['replicationBackfillId'],
     members: { registryId: 'RegistryId', replicationBackfillId: 'ReplicationBackfillId' },
   },
   ListReplicationBackfillsRequest: {
@@ -41,10 +58,14 @@ export const EXTRA_SHAPES: Record<string, { type: string; min?: number; max?: nu
     members: { registryId: 'RegistryId', maxResults: 'ReplicationBackfillMaxResults', nextToken: 'NextToken' },
   },
   DescribeReplicationBackfillResultsRequest: {
-    type: 'structure', required: ['replicationBackfillId'],
+    type: 'structure',
+    required: ['replicationBackfillId'],
     members: {
-      registryId: 'RegistryId', replicationBackfillId: 'ReplicationBackfillId', resultStatusFilter: 'ReplicationBackfillResultStatus',
-      maxResults: 'ReplicationBackfillResultsMaxResults', nextToken: 'NextToken',
+      registryId: 'RegistryId',
+      replicationBackfillId: 'ReplicationBackfillId',
+      resultStatusFilter: 'ReplicationBackfillResultStatus',
+      maxResults: 'ReplicationBackfillResultsMaxResults',
+      nextToken: 'NextToken',
     },
   },
 };

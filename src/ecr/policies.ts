@@ -2,9 +2,18 @@
 // GetRepositoryPolicy, DeleteRepositoryPolicy, PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy.
 // Policies are validated before anything is stored.
 import type {
-  DeleteRegistryPolicyRequest, DeleteRegistryPolicyResponse, DeleteRepositoryPolicyRequest, DeleteRepositoryPolicyResponse,
-  GetRegistryPolicyRequest, GetRegistryPolicyResponse, GetRepositoryPolicyRequest, GetRepositoryPolicyResponse,
-  PutRegistryPolicyRequest, PutRegistryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
+  DeleteRegistryPolicyRequest,
+  DeleteRegistryPolicyResponse,
+  DeleteRepositoryPolicyRequest,
+  DeleteRepositoryPolicyResponse,
+  GetRegistryPolicyRequest,
+  GetRegistryPolicyResponse,
+  GetRepositoryPolicyRequest,
+  GetRepositoryPolicyResponse,
+  PutRegistryPolicyRequest,
+  PutRegistryPolicyResponse,
+  SetRepositoryPolicyRequest,
+  SetRepositoryPolicyResponse,
 } from '@aws-sdk/client-ecr';
 import { parsePolicy, PolicyError, type PolicyKind } from '../auth/policy/document.ts';
 import { authorizedRepository, type EcrContext, type Wire } from './context.ts';
@@ -15,7 +24,10 @@ export function validatePolicy(text: string, kind: PolicyKind, what: string): vo
   try {
     parsePolicy(text, kind);
   } catch (e) {
-    if (e instanceof PolicyError) throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${what} policy provided: ${e.message}'`);
+    if (e instanceof PolicyError)
+      throw invalidParameter(
+        `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${what} policy provided: ${e.message}'`,
+      );
     throw e;
   }
 }
@@ -28,7 +40,9 @@ export async function setRepositoryPolicy(ctx: EcrContext, input: SetRepositoryP
     // ECR's guard against lock-out: a policy that would stop the caller from setting the next one needs force.
     const mayStill = await wouldStillAllow(ctx, { ...repo, policyText: text }, 'ecr:SetRepositoryPolicy');
     if (!mayStill) {
-      throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent ${ctx.principal.arn} from setting future repository policies; set force to true to apply it anyway'`);
+      throw invalidParameter(
+        `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent ${ctx.principal.arn} from setting future repository policies; set force to true to apply it anyway'`,
+      );
     }
   }
   await ctx.registry.meta.setRepositoryPolicy(repo.id, text);
@@ -36,7 +50,10 @@ export async function setRepositoryPolicy(ctx: EcrContext, input: SetRepositoryP
 }
 
 function noRepositoryPolicy(name: string, registryId: string) {
-  return new EcrError('RepositoryPolicyNotFoundException', `Repository policy does not exist for the repository with name '${name}' in the registry with id '${registryId}'`);
+  return new EcrError(
+    'RepositoryPolicyNotFoundException',
+    `Repository policy does not exist for the repository with name '${name}' in the registry with id '${registryId}'`,
+  );
 }
 
 export async function getRepositoryPolicy(ctx: EcrContext, input: GetRepositoryPolicyRequest): Promise<Wire<GetRepositoryPolicyResponse>> {
@@ -45,13 +62,15 @@ export async function getRepositoryPolicy(ctx: EcrContext, input: GetRepositoryP
   return { registryId: repo.accountId, repositoryName: repo.name, policyText: repo.policyText };
 }
 
-export async function deleteRepositoryPolicy(ctx: EcrContext, input: DeleteRepositoryPolicyRequest): Promise<Wire<DeleteRepositoryPolicyResponse>> {
+export async function deleteRepositoryPolicy(
+  ctx: EcrContext,
+  input: DeleteRepositoryPolicyRequest,
+): Promise<Wire<DeleteRepositoryPolicyResponse>> {
   const repo = authorizedRepository(ctx);
   if (repo.policyText === null) throw noRepositoryPolicy(repo.name, repo.accountId);
   await ctx.registry.meta.setRepositoryPolicy(repo.id, null);
   return { registryId: repo.accountId, repositoryName: repo.name, policyText: repo.policyText };
 }
-
 
 function noRegistryPolicy(registryId: string) {
   return new EcrError('RegistryPolicyNotFoundException', `Registry policy does not exist in the registry with id '${registryId}'`);
@@ -72,7 +91,10 @@ export async function getRegistryPolicy(ctx: EcrContext, input: GetRegistryPolic
   return { registryId, policyText: text };
 }
 
-export async function deleteRegistryPolicy(ctx: EcrContext, input: DeleteRegistryPolicyRequest): Promise<Wire<DeleteRegistryPolicyResponse>> {
+export async function deleteRegistryPolicy(
+  ctx: EcrContext,
+  input: DeleteRegistryPolicyRequest,
+): Promise<Wire<DeleteRegistryPolicyResponse>> {
   const { registryId } = ctx.authorized;
   const text = await ctx.registry.meta.getRegistryPolicy(registryId);
   if (text === undefined) throw noRegistryPolicy(registryId);

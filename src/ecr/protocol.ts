@@ -50,7 +50,12 @@ export interface EcrDeps {
 export function ecrHandler(deps: EcrDeps) {
   const now = deps.now ?? Date.now;
   const layerParts = new LayerParts(deps.registry.meta);
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; operation?: string; loginFailed?: boolean }): Promise<void> => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    seen: { principal?: Principal; operation?: string; loginFailed?: boolean },
+  ): Promise<void> => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
     let registryId = '';
@@ -63,21 +68,25 @@ export function ecrHandler(deps: EcrDeps) {
       const caller = await checkCaller(deps.identity, req, url, now());
       const limit = ecrBodyLimit(operation);
       const { bytes: body } = await readBody(req, limit);
-      if (!body) throw new EcrError('SerializationException', `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`, 413);
+      if (!body)
+        throw new EcrError(
+          'SerializationException',
+          `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`,
+          413,
+        );
       verifyBody(caller, req, url, body);
       const { holder } = caller;
       seen.principal = holder.principal;
       deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
-      if (!operationFor(operation)) throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
+      if (!operationFor(operation))
+        throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
       const input = parseEcrInput(body);
       const output = await invokeOperation({ ...deps, layerParts }, { holder, operation, input, sourceIp: req.socket.remoteAddress });
       send(res, 200, output);
     } catch (e) {
       closeUnread(req, res);
-      const error = e instanceof EcrError ? e
-        : e instanceof RegistryError ? fromRegistryError(e, registryId)
-        : undefined;
+      const error = e instanceof EcrError ? e : e instanceof RegistryError ? fromRegistryError(e, registryId) : undefined;
       if (!error) {
         deps.log.error({ err: e, requestId }, 'ECR request failed');
         return send(res, 500, { __type: 'ServerException', message: `An internal error occurred (request id ${requestId})` });

@@ -1,18 +1,26 @@
 // ECR registry operations: GetAuthorizationToken and DescribeRegistry.
 import type {
-  DescribeRegistryRequest, DescribeRegistryResponse, GetAuthorizationTokenRequest, GetAuthorizationTokenResponse,
+  DescribeRegistryRequest,
+  DescribeRegistryResponse,
+  GetAuthorizationTokenRequest,
+  GetAuthorizationTokenResponse,
 } from '@aws-sdk/client-ecr';
 import { epochSeconds, type EcrContext, type Wire } from './context.ts';
 import { replicationConfigurationOf } from './replication.ts';
 
-export async function getAuthorizationToken(ctx: EcrContext, _input: GetAuthorizationTokenRequest): Promise<Wire<GetAuthorizationTokenResponse>> {
+export async function getAuthorizationToken(
+  ctx: EcrContext,
+  _input: GetAuthorizationTokenRequest,
+): Promise<Wire<GetAuthorizationTokenResponse>> {
   const { authorizationToken, expiresAt } = ctx.identity.issueToken(ctx.holder);
   return {
-    authorizationData: [{
-      authorizationToken,
-      expiresAt: epochSeconds(expiresAt),
-      proxyEndpoint: `${ctx.publicScheme}://${ctx.publicHost}`,
-    }],
+    authorizationData: [
+      {
+        authorizationToken,
+        expiresAt: epochSeconds(expiresAt),
+        proxyEndpoint: `${ctx.publicScheme}://${ctx.publicHost}`,
+      },
+    ],
   };
 }
 

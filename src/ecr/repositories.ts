@@ -1,17 +1,29 @@
 // ECR repository operations: CreateRepository, DescribeRepositories, DeleteRepository, PutImageTagMutability,
 // PutImageScanningConfiguration, TagResource, UntagResource, ListTagsForResource.
 import type {
-  CreateRepositoryRequest, CreateRepositoryResponse, DeleteRepositoryRequest, DeleteRepositoryResponse,
-  DescribeRepositoriesRequest, DescribeRepositoriesResponse, ListTagsForResourceRequest, ListTagsForResourceResponse,
-  PutImageScanningConfigurationRequest, PutImageScanningConfigurationResponse, PutImageTagMutabilityRequest,
-  PutImageTagMutabilityResponse, Repository as WireRepository, TagResourceRequest, TagResourceResponse,
-  UntagResourceRequest, UntagResourceResponse, Tag, ImageTagMutabilityExclusionFilter,
+  CreateRepositoryRequest,
+  CreateRepositoryResponse,
+  DeleteRepositoryRequest,
+  DeleteRepositoryResponse,
+  DescribeRepositoriesRequest,
+  DescribeRepositoriesResponse,
+  ListTagsForResourceRequest,
+  ListTagsForResourceResponse,
+  PutImageScanningConfigurationRequest,
+  PutImageScanningConfigurationResponse,
+  PutImageTagMutabilityRequest,
+  PutImageTagMutabilityResponse,
+  Repository as WireRepository,
+  TagResourceRequest,
+  TagResourceResponse,
+  UntagResourceRequest,
+  UntagResourceResponse,
+  Tag,
+  ImageTagMutabilityExclusionFilter,
 } from '@aws-sdk/client-ecr';
 import { DEFAULT_SETTINGS, listVisible } from '../core/repositories.ts';
 import type { MutabilityExclusion, Repository, TagMutability } from '../storage/meta/store.ts';
-import {
-  afterOf, authorizedRepository, epochSeconds, pageOf, type EcrContext, type Wire,
-} from './context.ts';
+import { afterOf, authorizedRepository, epochSeconds, pageOf, type EcrContext, type Wire } from './context.ts';
 import { repositoryArn } from '../core/arn.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 
@@ -35,14 +47,19 @@ export function wireRepository(ctx: EcrContext, r: Repository): Wire<WireReposit
 }
 
 /** Mutability and its exclusion filters, checked together as ECR does. */
-export function mutability(mode: string | undefined, filters: ImageTagMutabilityExclusionFilter[] | undefined): { imageTagMutability: TagMutability; mutabilityExclusions: MutabilityExclusion[] } {
+export function mutability(
+  mode: string | undefined,
+  filters: ImageTagMutabilityExclusionFilter[] | undefined,
+): { imageTagMutability: TagMutability; mutabilityExclusions: MutabilityExclusion[] } {
   const imageTagMutability = (mode ?? 'MUTABLE') as TagMutability;
   const withExclusion = imageTagMutability.endsWith('_WITH_EXCLUSION');
   if (withExclusion && (!filters || filters.length === 0)) {
     throw invalidParameter(`imageTagMutabilityExclusionFilters must be provided when imageTagMutability is ${imageTagMutability}`);
   }
   if (!withExclusion && filters && filters.length > 0) {
-    throw invalidParameter(`imageTagMutabilityExclusionFilters can only be provided when imageTagMutability is MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION`);
+    throw invalidParameter(
+      `imageTagMutabilityExclusionFilters can only be provided when imageTagMutability is MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION`,
+    );
   }
   return {
     imageTagMutability,
@@ -54,9 +71,12 @@ export function checkTags(tags: Tag[]): { Key: string; Value: string }[] {
   if (tags.length > MAX_TAGS) throw new EcrError('TooManyTagsException', `The number of tags exceeds the limit of ${MAX_TAGS}`);
   const keys = new Set<string>();
   for (const t of tags) {
-    if (t.Key!.toLowerCase().startsWith('aws:')) throw new EcrError('InvalidTagParameterException', `Tag keys starting with 'aws:' are reserved: '${t.Key}'`);
-    if (t.Key!.length < 1 || t.Key!.length > 128) throw new EcrError('InvalidTagParameterException', `Tag key '${t.Key}' must be 1 to 128 characters`);
-    if (t.Value!.length > 256) throw new EcrError('InvalidTagParameterException', `Tag value for key '${t.Key}' must be at most 256 characters`);
+    if (t.Key!.toLowerCase().startsWith('aws:'))
+      throw new EcrError('InvalidTagParameterException', `Tag keys starting with 'aws:' are reserved: '${t.Key}'`);
+    if (t.Key!.length < 1 || t.Key!.length > 128)
+      throw new EcrError('InvalidTagParameterException', `Tag key '${t.Key}' must be 1 to 128 characters`);
+    if (t.Value!.length > 256)
+      throw new EcrError('InvalidTagParameterException', `Tag value for key '${t.Key}' must be at most 256 characters`);
     if (keys.has(t.Key!)) throw new EcrError('InvalidTagParameterException', `Duplicate tag key '${t.Key}'`);
     keys.add(t.Key!);
   }
@@ -69,17 +89,28 @@ export async function createRepository(ctx: EcrContext, input: CreateRepositoryR
   const tags = checkTags(input.tags ?? []);
   const encryption = input.encryptionConfiguration;
   if (encryption && encryption.encryptionType !== 'AES256') {
-    throw new EcrError('KmsException', `encryptionType ${encryption.encryptionType} needs AWS KMS, which this registry does not have; use AES256`);
+    throw new EcrError(
+      'KmsException',
+      `encryptionType ${encryption.encryptionType} needs AWS KMS, which this registry does not have; use AES256`,
+    );
   }
-  const repo = await ctx.repositories.create(registryId, name, {
-    ...DEFAULT_SETTINGS,
-    ...mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters),
-    scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? false,
-  }, tags);
+  const repo = await ctx.repositories.create(
+    registryId,
+    name,
+    {
+      ...DEFAULT_SETTINGS,
+      ...mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters),
+      scanOnPush: input.imageScanningConfiguration?.scanOnPush ?? false,
+    },
+    tags,
+  );
   return { repository: wireRepository(ctx, repo) };
 }
 
-export async function describeRepositories(ctx: EcrContext, input: DescribeRepositoriesRequest): Promise<Wire<DescribeRepositoriesResponse>> {
+export async function describeRepositories(
+  ctx: EcrContext,
+  input: DescribeRepositoriesRequest,
+): Promise<Wire<DescribeRepositoriesResponse>> {
   const { registryId, repositories, listing } = ctx.authorized;
   if (input.repositoryNames) {
     if (input.maxResults !== undefined || input.nextToken !== undefined) {
@@ -105,7 +136,10 @@ export async function deleteRepository(ctx: EcrContext, input: DeleteRepositoryR
   return { repository: wireRepository(ctx, repo) };
 }
 
-export async function putImageTagMutability(ctx: EcrContext, input: PutImageTagMutabilityRequest): Promise<Wire<PutImageTagMutabilityResponse>> {
+export async function putImageTagMutability(
+  ctx: EcrContext,
+  input: PutImageTagMutabilityRequest,
+): Promise<Wire<PutImageTagMutabilityResponse>> {
   const repo = authorizedRepository(ctx);
   const settings = mutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters);
   await ctx.repositories.update(repo, settings);
@@ -117,7 +151,10 @@ export async function putImageTagMutability(ctx: EcrContext, input: PutImageTagM
   };
 }
 
-export async function putImageScanningConfiguration(ctx: EcrContext, input: PutImageScanningConfigurationRequest): Promise<Wire<PutImageScanningConfigurationResponse>> {
+export async function putImageScanningConfiguration(
+  ctx: EcrContext,
+  input: PutImageScanningConfigurationRequest,
+): Promise<Wire<PutImageScanningConfigurationResponse>> {
   const repo = authorizedRepository(ctx);
   const scanOnPush = input.imageScanningConfiguration!.scanOnPush ?? false;
   await ctx.repositories.update(repo, { scanOnPush });

@@ -2,15 +2,29 @@
 // BatchGetRepositoryScanningConfiguration, StartImageScan, DescribeImageScanFindings, and the scan fields of
 // DescribeImages. The scanning itself is src/scan/ (jobs, off the request path).
 import type {
-  Attribute, BatchGetRepositoryScanningConfigurationRequest, BatchGetRepositoryScanningConfigurationResponse,
-  DescribeImageScanFindingsRequest, DescribeImageScanFindingsResponse, EnhancedImageScanFinding,
-  GetRegistryScanningConfigurationRequest, GetRegistryScanningConfigurationResponse, ImageScanFinding,
-  ImageScanFindingsSummary, ImageScanStatus, PutRegistryScanningConfigurationRequest,
-  PutRegistryScanningConfigurationResponse, StartImageScanRequest, StartImageScanResponse,
+  Attribute,
+  BatchGetRepositoryScanningConfigurationRequest,
+  BatchGetRepositoryScanningConfigurationResponse,
+  DescribeImageScanFindingsRequest,
+  DescribeImageScanFindingsResponse,
+  EnhancedImageScanFinding,
+  GetRegistryScanningConfigurationRequest,
+  GetRegistryScanningConfigurationResponse,
+  ImageScanFinding,
+  ImageScanFindingsSummary,
+  ImageScanStatus,
+  PutRegistryScanningConfigurationRequest,
+  PutRegistryScanningConfigurationResponse,
+  StartImageScanRequest,
+  StartImageScanResponse,
 } from '@aws-sdk/client-ecr';
 import { repositoryArn } from '../core/arn.ts';
 import {
-  getScanningConfiguration, putScanningConfiguration, repositoryScanning, type RegistryScanningConfiguration, type ScanningRule,
+  getScanningConfiguration,
+  putScanningConfiguration,
+  repositoryScanning,
+  type RegistryScanningConfiguration,
+  type ScanningRule,
 } from '../core/scanning.ts';
 import type { Finding } from '../scan/match.ts';
 import type { ImageRow, ImageScan, Repository } from '../storage/meta/store.ts';
@@ -19,7 +33,10 @@ import { EcrError, invalidParameter } from './errors.ts';
 
 const DEFAULT_PAGE = 100;
 
-export async function putRegistryScanningConfiguration(ctx: EcrContext, input: PutRegistryScanningConfigurationRequest): Promise<Wire<PutRegistryScanningConfigurationResponse>> {
+export async function putRegistryScanningConfiguration(
+  ctx: EcrContext,
+  input: PutRegistryScanningConfigurationRequest,
+): Promise<Wire<PutRegistryScanningConfigurationResponse>> {
   const { registryId } = ctx.authorized;
   const scanType = input.scanType ?? 'BASIC';
   const rules: ScanningRule[] = (input.rules ?? []).map((r) => ({
@@ -28,10 +45,16 @@ export async function putRegistryScanningConfiguration(ctx: EcrContext, input: P
   }));
   for (const rule of rules) {
     if (scanType === 'BASIC' && rule.scanFrequency === 'CONTINUOUS_SCAN') {
-      throw new EcrError('ValidationException', 'Scan frequency CONTINUOUS_SCAN is not supported for the BASIC scan type: BASIC supports SCAN_ON_PUSH and MANUAL; use ENHANCED for continuous scanning');
+      throw new EcrError(
+        'ValidationException',
+        'Scan frequency CONTINUOUS_SCAN is not supported for the BASIC scan type: BASIC supports SCAN_ON_PUSH and MANUAL; use ENHANCED for continuous scanning',
+      );
     }
     if (rule.repositoryFilters.length === 0) {
-      throw new EcrError('ValidationException', `A rule with scan frequency ${rule.scanFrequency} must have at least one repository filter`);
+      throw new EcrError(
+        'ValidationException',
+        `A rule with scan frequency ${rule.scanFrequency} must have at least one repository filter`,
+      );
     }
   }
   if (new Set(rules.map((r) => r.scanFrequency)).size !== rules.length) {
@@ -42,12 +65,18 @@ export async function putRegistryScanningConfiguration(ctx: EcrContext, input: P
   return { registryScanningConfiguration: config };
 }
 
-export async function getRegistryScanningConfiguration(ctx: EcrContext, _input: GetRegistryScanningConfigurationRequest): Promise<Wire<GetRegistryScanningConfigurationResponse>> {
+export async function getRegistryScanningConfiguration(
+  ctx: EcrContext,
+  _input: GetRegistryScanningConfigurationRequest,
+): Promise<Wire<GetRegistryScanningConfigurationResponse>> {
   const { registryId } = ctx.authorized;
   return { registryId, scanningConfiguration: await getScanningConfiguration(ctx.registry.meta, registryId) };
 }
 
-export async function batchGetRepositoryScanningConfiguration(ctx: EcrContext, _input: BatchGetRepositoryScanningConfigurationRequest): Promise<Wire<BatchGetRepositoryScanningConfigurationResponse>> {
+export async function batchGetRepositoryScanningConfiguration(
+  ctx: EcrContext,
+  _input: BatchGetRepositoryScanningConfigurationRequest,
+): Promise<Wire<BatchGetRepositoryScanningConfigurationResponse>> {
   const { registryId, repositories } = ctx.authorized;
   const config = await getScanningConfiguration(ctx.registry.meta, registryId);
   return {
@@ -70,7 +99,10 @@ export async function imageDigest(ctx: EcrContext, repo: Repository, id: { image
   const resolved = await ctx.images.resolve(repo, id);
   if ('failure' in resolved) {
     if (resolved.failure === 'ImageNotFound') {
-      throw new EcrError('ImageNotFoundException', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+      throw new EcrError(
+        'ImageNotFoundException',
+        `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+      );
     }
     throw invalidParameter(resolved.reason);
   }
@@ -82,15 +114,25 @@ export async function startImageScan(ctx: EcrContext, input: StartImageScanReque
   const digest = await imageDigest(ctx, repo, input.imageId!);
   const manifest = await ctx.registry.meta.getManifest(repo.id, digest);
   if (manifest?.subjectDigest) {
-    throw new EcrError('UnsupportedImageTypeException', `The image with digest '${digest}' is an artifact of another image (a referrer) and is not scanned on its own`);
+    throw new EcrError(
+      'UnsupportedImageTypeException',
+      `The image with digest '${digest}' is an artifact of another image (a referrer) and is not scanned on its own`,
+    );
   }
-  if (manifest?.storageClass === 'ARCHIVE') throw new EcrError('ImageArchivedException', `The image with digest '${digest}' is archived and cannot be scanned: restore it to the STANDARD storage class first`);
+  if (manifest?.storageClass === 'ARCHIVE')
+    throw new EcrError(
+      'ImageArchivedException',
+      `The image with digest '${digest}' is archived and cannot be scanned: restore it to the STANDARD storage class first`,
+    );
   const started = await ctx.scanner.startManual(repo, digest);
   if (started === 'limited') {
     throw new EcrError('LimitExceededException', 'The scan quota per image has been exceeded. Wait and try again.');
   }
   if (started === 'missing') {
-    throw new EcrError('ImageNotFoundException', `The image with imageId {imageDigest:'${digest}', imageTag:'null'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+    throw new EcrError(
+      'ImageNotFoundException',
+      `The image with imageId {imageDigest:'${digest}', imageTag:'null'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+    );
   }
   return {
     registryId: repo.accountId,
@@ -111,7 +153,9 @@ export function scanSummary(scan: ImageScan): Wire<ImageScanFindingsSummary> | u
   if (scan.severityCounts === null) return undefined;
   return {
     ...(scan.completedAt !== null ? { imageScanCompletedAt: epochSeconds(scan.completedAt) } : {}),
-    ...(scan.vulnerabilitySourceUpdatedAt !== null ? { vulnerabilitySourceUpdatedAt: epochSeconds(scan.vulnerabilitySourceUpdatedAt) } : {}),
+    ...(scan.vulnerabilitySourceUpdatedAt !== null
+      ? { vulnerabilitySourceUpdatedAt: epochSeconds(scan.vulnerabilitySourceUpdatedAt) }
+      : {}),
     findingSeverityCounts: JSON.parse(scan.severityCounts) as Record<string, number>,
   };
 }
@@ -125,7 +169,8 @@ function basicFinding(f: Finding): Wire<ImageScanFinding> {
   if (f.cvss2Score !== undefined) attributes.push({ key: 'CVSS2_SCORE', value: String(f.cvss2Score) });
   if (f.vector !== undefined) attributes.push({ key: 'CVSS3_VECTOR', value: f.vector });
   if (f.score !== undefined) attributes.push({ key: 'CVSS3_SCORE', value: String(f.score) });
-  if (f.cvss4Score !== undefined) attributes.push({ key: 'CVSS4_VECTOR', value: f.cvss4Vector! }, { key: 'CVSS4_SCORE', value: String(f.cvss4Score) });
+  if (f.cvss4Score !== undefined)
+    attributes.push({ key: 'CVSS4_VECTOR', value: f.cvss4Vector! }, { key: 'CVSS4_SCORE', value: String(f.cvss4Score) });
   return {
     name: f.id,
     ...(f.description !== undefined ? { description: f.description } : {}),
@@ -138,12 +183,21 @@ function basicFinding(f: Finding): Wire<ImageScanFinding> {
 /** A finding's CVSS scores, the one its severity comes from first (v3, then v4). */
 function cvssScores(f: Finding): { score: number; vector: string; version: string }[] {
   const out: { score: number; vector: string; version: string }[] = [];
-  if (f.score !== undefined && f.vector !== undefined) out.push({ score: f.score, vector: f.vector, version: f.vector.startsWith('CVSS:3.0') ? '3.0' : '3.1' });
+  if (f.score !== undefined && f.vector !== undefined)
+    out.push({ score: f.score, vector: f.vector, version: f.vector.startsWith('CVSS:3.0') ? '3.0' : '3.1' });
   if (f.cvss4Score !== undefined && f.cvss4Vector !== undefined) out.push({ score: f.cvss4Score, vector: f.cvss4Vector, version: '4.0' });
   return out;
 }
 
-const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODEPKG', pypi: 'PYTHONPKG', maven: 'JAR', go: 'GOBINARY' };
+const PACKAGE_MANAGERS: Record<string, string> = {
+  deb: 'OS',
+  apk: 'OS',
+  rpm: 'OS',
+  npm: 'NODEPKG',
+  pypi: 'PYTHONPKG',
+  maven: 'JAR',
+  go: 'GOBINARY',
+};
 
 function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan: ImageScan, f: Finding): Wire<EnhancedImageScanFinding> {
   const observed = epochSeconds(scan.completedAt ?? scan.startedAt);
@@ -166,22 +220,41 @@ function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan
       ...(f.modified !== undefined ? { vendorUpdatedAt: epochSeconds(Date.parse(f.modified)) } : {}),
       vendorSeverity: f.severity,
       vulnerabilityId: f.id,
-      vulnerablePackages: [{
-        name: f.package.name,
-        version: f.installedVersion,
-        ...(f.package.arch !== undefined ? { arch: f.package.arch } : {}),
-        filePath: f.package.path,
-        packageManager: PACKAGE_MANAGERS[f.package.type] ?? f.package.type.toUpperCase(),
-        ...(f.fixedVersion !== undefined ? { fixedInVersion: f.fixedVersion } : {}),
-      }],
+      vulnerablePackages: [
+        {
+          name: f.package.name,
+          version: f.installedVersion,
+          ...(f.package.arch !== undefined ? { arch: f.package.arch } : {}),
+          filePath: f.package.path,
+          packageManager: PACKAGE_MANAGERS[f.package.type] ?? f.package.type.toUpperCase(),
+          ...(f.fixedVersion !== undefined ? { fixedInVersion: f.fixedVersion } : {}),
+        },
+      ],
     },
-    remediation: { recommendation: { text: f.fixedVersion !== undefined ? `Upgrade ${f.package.name} to ${f.fixedVersion} or later` : 'None provided' } },
-    resources: [{
-      id: `arn:aws:ecr:${ctx.region}:${repo.accountId}:repository/${repo.name}/${digest}`,
-      type: 'AWS_ECR_CONTAINER_IMAGE',
-      details: { awsEcrContainerImage: { imageHash: digest, registry: repo.accountId, repositoryName: repo.name } },
-    }],
-    ...(scored ? { score: scored.baseScore, scoreDetails: { cvss: { score: scored.baseScore, scoringVector: scored.scoringVector, scoreSource: f.osvId, version: scored.version, adjustments: [] } } } : {}),
+    remediation: {
+      recommendation: { text: f.fixedVersion !== undefined ? `Upgrade ${f.package.name} to ${f.fixedVersion} or later` : 'None provided' },
+    },
+    resources: [
+      {
+        id: `arn:aws:ecr:${ctx.region}:${repo.accountId}:repository/${repo.name}/${digest}`,
+        type: 'AWS_ECR_CONTAINER_IMAGE',
+        details: { awsEcrContainerImage: { imageHash: digest, registry: repo.accountId, repositoryName: repo.name } },
+      },
+    ],
+    ...(scored
+      ? {
+          score: scored.baseScore,
+          scoreDetails: {
+            cvss: {
+              score: scored.baseScore,
+              scoringVector: scored.scoringVector,
+              scoreSource: f.osvId,
+              version: scored.version,
+              adjustments: [],
+            },
+          },
+        }
+      : {}),
     severity: f.severity,
     status: 'ACTIVE',
     title: `${f.id} - ${f.package.name}`,
@@ -191,12 +264,18 @@ function enhancedFinding(ctx: EcrContext, repo: Repository, digest: string, scan
   };
 }
 
-export async function describeImageScanFindings(ctx: EcrContext, input: DescribeImageScanFindingsRequest): Promise<Wire<DescribeImageScanFindingsResponse>> {
+export async function describeImageScanFindings(
+  ctx: EcrContext,
+  input: DescribeImageScanFindingsRequest,
+): Promise<Wire<DescribeImageScanFindingsResponse>> {
   const repo = authorizedRepository(ctx);
   const digest = await imageDigest(ctx, repo, input.imageId!);
   const scan = await ctx.registry.meta.getImageScan(repo.id, digest);
   if (!scan) {
-    throw new EcrError('ScanNotFoundException', `Image scan does not exist for the image with '{imageDigest:'${digest}', imageTag:'${input.imageId!.imageTag ?? 'null'}'}' in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
+    throw new EcrError(
+      'ScanNotFoundException',
+      `Image scan does not exist for the image with '{imageDigest:'${digest}', imageTag:'${input.imageId!.imageTag ?? 'null'}'}' in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+    );
   }
   const base = {
     registryId: repo.accountId,
@@ -209,7 +288,8 @@ export async function describeImageScanFindings(ctx: EcrContext, input: Describe
   const limit = input.maxResults ?? DEFAULT_PAGE;
   const after = afterOf(input.nextToken);
   const start = after === undefined ? 0 : Number(after);
-  if (!Number.isInteger(start) || start < 0) throw invalidParameter("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid NextToken'");
+  if (!Number.isInteger(start) || start < 0)
+    throw invalidParameter("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid NextToken'");
   const { shown, nextToken } = pageOf(all.slice(start, start + limit + 1), limit, () => String(start + limit));
   const summary = scanSummary(scan) ?? {};
   return {

@@ -3,9 +3,17 @@
 // where ECR's default is DISABLED: see the README), BASIC_SCAN_TYPE_VERSION (accepted and reported) and REGISTRY_POLICY_SCOPE
 // (which actions the registry policy takes part in: src/auth/authorizer.ts); any other name is refused with ValidationException.
 import type {
-  GetAccountSettingRequest, GetAccountSettingResponse, PutAccountSettingRequest, PutAccountSettingResponse,
+  GetAccountSettingRequest,
+  GetAccountSettingResponse,
+  PutAccountSettingRequest,
+  PutAccountSettingResponse,
 } from '@aws-sdk/client-ecr';
-import { ACCOUNT_SETTINGS, ECR_ACCOUNT_SETTING_NAMES, getAccountSetting as read, putAccountSetting as write } from '../core/account-settings.ts';
+import {
+  ACCOUNT_SETTINGS,
+  ECR_ACCOUNT_SETTING_NAMES,
+  getAccountSetting as read,
+  putAccountSetting as write,
+} from '../core/account-settings.ts';
 import type { EcrContext, Wire } from './context.ts';
 import { EcrError } from './errors.ts';
 

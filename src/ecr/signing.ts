@@ -3,8 +3,12 @@
 // (`berth admin create-signing-profile`, in the form of an AWS Signer profile ARN). The signing itself is
 // src/signing/ (jobs, off the request path).
 import type {
-  DeleteSigningConfigurationResponse, DescribeImageSigningStatusRequest, DescribeImageSigningStatusResponse,
-  GetSigningConfigurationResponse, PutSigningConfigurationRequest, PutSigningConfigurationResponse,
+  DeleteSigningConfigurationResponse,
+  DescribeImageSigningStatusRequest,
+  DescribeImageSigningStatusResponse,
+  GetSigningConfigurationResponse,
+  PutSigningConfigurationRequest,
+  PutSigningConfigurationResponse,
 } from '@aws-sdk/client-ecr';
 import * as signing from '../core/signing.ts';
 import type { SigningConfiguration } from '../core/signing.ts';
@@ -15,18 +19,30 @@ import { resolveImage } from './images.ts';
 const notFound = (registryId: string) =>
   new EcrError('SigningConfigurationNotFoundException', `Signing configuration does not exist for the registry with id '${registryId}'`);
 
-export async function putSigningConfiguration(ctx: EcrContext, input: PutSigningConfigurationRequest): Promise<Wire<PutSigningConfigurationResponse>> {
+export async function putSigningConfiguration(
+  ctx: EcrContext,
+  input: PutSigningConfigurationRequest,
+): Promise<Wire<PutSigningConfigurationResponse>> {
   const { registryId } = ctx.authorized;
   const config: SigningConfiguration = {
     rules: input.signingConfiguration!.rules!.map((r) => ({
       signingProfileArn: r.signingProfileArn!,
-      ...(r.repositoryFilters ? { repositoryFilters: r.repositoryFilters.map((f) => ({ filter: f.filter!, filterType: 'WILDCARD_MATCH' as const })) } : {}),
+      ...(r.repositoryFilters
+        ? { repositoryFilters: r.repositoryFilters.map((f) => ({ filter: f.filter!, filterType: 'WILDCARD_MATCH' as const })) }
+        : {}),
     })),
   };
   for (const rule of config.rules) {
     const arn = signing.parseSigningProfileArn(rule.signingProfileArn);
-    if (!arn || arn.accountId !== registryId || arn.region !== ctx.region || !(await ctx.registry.meta.getSigningProfile(arn.accountId, arn.name))) {
-      throw invalidParameter(`Invalid parameter at 'signingProfileArn' failed to satisfy constraint: 'The signing profile ${rule.signingProfileArn} does not exist in the registry with id '${registryId}' in region '${ctx.region}''`);
+    if (
+      !arn ||
+      arn.accountId !== registryId ||
+      arn.region !== ctx.region ||
+      !(await ctx.registry.meta.getSigningProfile(arn.accountId, arn.name))
+    ) {
+      throw invalidParameter(
+        `Invalid parameter at 'signingProfileArn' failed to satisfy constraint: 'The signing profile ${rule.signingProfileArn} does not exist in the registry with id '${registryId}' in region '${ctx.region}''`,
+      );
     }
   }
   await signing.putSigningConfiguration(ctx.registry.meta, registryId, config);
@@ -48,7 +64,10 @@ export async function deleteSigningConfiguration(ctx: EcrContext): Promise<Wire<
   return { registryId, signingConfiguration: config };
 }
 
-export async function describeImageSigningStatus(ctx: EcrContext, input: DescribeImageSigningStatusRequest): Promise<Wire<DescribeImageSigningStatusResponse>> {
+export async function describeImageSigningStatus(
+  ctx: EcrContext,
+  input: DescribeImageSigningStatusRequest,
+): Promise<Wire<DescribeImageSigningStatusResponse>> {
   const repo = authorizedRepository(ctx);
   const resolved = await resolveImage(ctx, repo, input.imageId!);
   const statuses = await ctx.registry.meta.listImageSigning(repo.id, resolved.digest);

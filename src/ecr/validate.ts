@@ -98,15 +98,19 @@ function check(value: unknown, shapeName: string, path: string): void {
     case 'string': {
       if (typeof value !== 'string') throw serialization(at, 'string');
       length(codePoints(value), shape, at, 'length');
-      if (shape.enum && !shape.enum.includes(value)) throw constraintFailed(at, `Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
-      if (shape.pattern && !matchesModelPattern(shape.pattern, value)) throw constraintFailed(at, `must satisfy regular expression '${shape.pattern}'`);
+      if (shape.enum && !shape.enum.includes(value))
+        throw constraintFailed(at, `Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
+      if (shape.pattern && !matchesModelPattern(shape.pattern, value))
+        throw constraintFailed(at, `must satisfy regular expression '${shape.pattern}'`);
       return;
     }
     case 'integer':
     case 'long': {
       if (typeof value !== 'number' || !Number.isInteger(value)) throw serialization(at, shape.type);
-      if (shape.min !== undefined && value < shape.min) throw constraintFailed(at, `Member must have value greater than or equal to ${shape.min}`);
-      if (shape.max !== undefined && value > shape.max) throw constraintFailed(at, `Member must have value less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && value < shape.min)
+        throw constraintFailed(at, `Member must have value greater than or equal to ${shape.min}`);
+      if (shape.max !== undefined && value > shape.max)
+        throw constraintFailed(at, `Member must have value less than or equal to ${shape.max}`);
       return;
     }
     case 'boolean':
@@ -142,7 +146,8 @@ function codePoints(s: string): number {
 }
 
 function length(n: number, shape: Shape, at: string, what: string): void {
-  if (shape.min !== undefined && n < shape.min) throw constraintFailed(at, `Member must have ${what} greater than or equal to ${shape.min}`);
+  if (shape.min !== undefined && n < shape.min)
+    throw constraintFailed(at, `Member must have ${what} greater than or equal to ${shape.min}`);
   if (shape.max !== undefined && n > shape.max) throw constraintFailed(at, `Member must have ${what} less than or equal to ${shape.max}`);
 }
 

@@ -53,8 +53,13 @@ export class Collector {
   private running: Promise<GcReport> | undefined;
 
   /** `onUploadDeleted` hears of each abandoned upload deleted (the registry drops its hash state), and is awaited. */
-  constructor(meta: MetaStore, blobs: CollectableBlobStore, locks: KeyedLock, now: () => number = Date.now,
-    onUploadDeleted: (id: string) => void | Promise<void> = () => {}) {
+  constructor(
+    meta: MetaStore,
+    blobs: CollectableBlobStore,
+    locks: KeyedLock,
+    now: () => number = Date.now,
+    onUploadDeleted: (id: string) => void | Promise<void> = () => {},
+  ) {
     this.meta = meta;
     this.blobs = blobs;
     this.locks = locks;
@@ -65,7 +70,9 @@ export class Collector {
   /** One collection; a call while one runs waits for that one. */
   run(options: GcOptions): Promise<GcReport> {
     if (!this.running) {
-      this.running = this.collect(options).finally(() => { this.running = undefined; });
+      this.running = this.collect(options).finally(() => {
+        this.running = undefined;
+      });
     }
     return this.running;
   }
@@ -75,8 +82,15 @@ export class Collector {
     const dryRun = options.dryRun ?? false;
     const cutoff = started - options.graceMs;
     const report: GcReport = {
-      dryRun, blobsDeleted: 0, bytesDeleted: 0, orphanFilesDeleted: 0, orphanBytesDeleted: 0,
-      uploadsDeleted: 0, uploadBytesDeleted: 0, deleted: [], durationMs: 0,
+      dryRun,
+      blobsDeleted: 0,
+      bytesDeleted: 0,
+      orphanFilesDeleted: 0,
+      orphanBytesDeleted: 0,
+      uploadsDeleted: 0,
+      uploadBytesDeleted: 0,
+      deleted: [],
+      durationMs: 0,
     };
 
     // 1. Unreferenced blobs past their lease.

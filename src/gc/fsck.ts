@@ -28,7 +28,7 @@ export async function fsck(meta: MetaStore, blobs: CollectableBlobStore): Promis
   const report: FsckReport = { blobsChecked: 0, bytesChecked: 0, manifestsChecked: 0, problems: [], unrecorded: [] };
   const recorded = new Map<string, number>();
 
-  for (let after = ''; ;) {
+  for (let after = ''; ; ) {
     const batch = await meta.listBlobs(after, 1000);
     for (const blob of batch) {
       recorded.set(blob.digest, blob.size);
@@ -44,7 +44,8 @@ export async function fsck(meta: MetaStore, blobs: CollectableBlobStore): Promis
       }
       const actual = await digestOf(blobs, blob.digest);
       report.bytesChecked += size;
-      if (actual !== blob.digest) report.problems.push({ kind: 'blob-digest', digest: blob.digest, detail: `the file's content hashes to ${actual}` });
+      if (actual !== blob.digest)
+        report.problems.push({ kind: 'blob-digest', digest: blob.digest, detail: `the file's content hashes to ${actual}` });
     }
     if (batch.length < 1000) break;
     after = batch[batch.length - 1].digest;
@@ -54,20 +55,38 @@ export async function fsck(meta: MetaStore, blobs: CollectableBlobStore): Promis
     if (!recorded.has(file.digest)) report.unrecorded.push({ digest: file.digest, size: file.size });
   }
 
-  for (let repo = 0, digest = ''; ;) {
+  for (let repo = 0, digest = ''; ; ) {
     const batch = await meta.listManifestReferences(repo, digest, 1000);
     for (const m of batch) {
       report.manifestsChecked++;
       for (const b of m.blobs) {
         if (!recorded.has(b)) {
-          report.problems.push({ kind: 'reference-missing', digest: b, repositoryId: m.repositoryId, manifest: m.digest, detail: 'the manifest references a blob the registry does not have' });
+          report.problems.push({
+            kind: 'reference-missing',
+            digest: b,
+            repositoryId: m.repositoryId,
+            manifest: m.digest,
+            detail: 'the manifest references a blob the registry does not have',
+          });
         } else if ((await meta.getRepositoryBlob(m.repositoryId, b)) === undefined) {
-          report.problems.push({ kind: 'reference-unlinked', digest: b, repositoryId: m.repositoryId, manifest: m.digest, detail: 'the manifest references a blob not linked to its repository' });
+          report.problems.push({
+            kind: 'reference-unlinked',
+            digest: b,
+            repositoryId: m.repositoryId,
+            manifest: m.digest,
+            detail: 'the manifest references a blob not linked to its repository',
+          });
         }
       }
       const missing = await meta.missingManifests(m.repositoryId, m.manifests);
       for (const c of missing) {
-        report.problems.push({ kind: 'child-missing', digest: c, repositoryId: m.repositoryId, manifest: m.digest, detail: 'the index references a manifest its repository does not have' });
+        report.problems.push({
+          kind: 'child-missing',
+          digest: c,
+          repositoryId: m.repositoryId,
+          manifest: m.digest,
+          detail: 'the index references a manifest its repository does not have',
+        });
       }
     }
     if (batch.length < 1000) break;

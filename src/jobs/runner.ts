@@ -98,7 +98,8 @@ export class JobRunner {
         this.failures.delete(id);
         throw local ?? new JobFailedError(`${kind} job ${id} failed after ${job.attempts} attempt(s): ${job.lastError}`);
       }
-      if (this.running || !(await this.runOnce())) await sleep(this.running ? 50 : Math.min(this.pollMs, Math.max(50, job.runAt - this.now())));
+      if (this.running || !(await this.runOnce()))
+        await sleep(this.running ? 50 : Math.min(this.pollMs, Math.max(50, job.runAt - this.now())));
     }
   }
 
@@ -127,7 +128,10 @@ export class JobRunner {
       if (!this.running) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.pollMs);
-        this.wake = () => { clearTimeout(timer); resolve(); };
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       this.wake = undefined;
     }
@@ -137,12 +141,17 @@ export class JobRunner {
   async runOnce(): Promise<boolean> {
     const job = await this.meta.claimJob(this.owner, Object.keys(this.handlers), this.now(), this.now() + this.leaseMs);
     if (!job) return false;
-    const heartbeat = setInterval(() => {
-      this.meta.heartbeatJob(job.id, this.owner, this.now() + this.leaseMs, this.now()).then(
-        (held) => { if (!held) this.log?.warn({ job: job.id, kind: job.kind }, 'job lease lost: another node took the job over'); },
-        (e: unknown) => this.log?.warn({ err: e, job: job.id }, 'job heartbeat failed'),
-      );
-    }, Math.max(10, Math.floor(this.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        this.meta.heartbeatJob(job.id, this.owner, this.now() + this.leaseMs, this.now()).then(
+          (held) => {
+            if (!held) this.log?.warn({ job: job.id, kind: job.kind }, 'job lease lost: another node took the job over');
+          },
+          (e: unknown) => this.log?.warn({ err: e, job: job.id }, 'job heartbeat failed'),
+        );
+      },
+      Math.max(10, Math.floor(this.leaseMs / 3)),
+    );
     heartbeat.unref();
     const started = this.now();
     try {

@@ -61,8 +61,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** A rule's tagging requirements as a test on an image's tags (tagStatus and its prefix or pattern list). */
 function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[]) => boolean {
   switch (selection.tagStatus) {
-    case 'any': return () => true;
-    case 'untagged': return (tags) => tags.length === 0;
+    case 'any':
+      return () => true;
+    case 'untagged':
+      return (tags) => tags.length === 0;
     case 'tagged': {
       // Every prefix (pattern) must be matched by at least one of the image's tags.
       if (selection.tagPatternList) {
@@ -71,7 +73,11 @@ function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[
           if (tags.length === 0) return false;
           for (const p of patterns) {
             let found = false;
-            for (const t of tags) if (matchesCompiledPattern(p, t)) { found = true; break; }
+            for (const t of tags)
+              if (matchesCompiledPattern(p, t)) {
+                found = true;
+                break;
+              }
             if (!found) return false;
           }
           return true;
@@ -82,7 +88,11 @@ function tagTest(selection: LifecycleRule['selection']): (tags: readonly string[
         if (tags.length === 0 || prefixes.length === 0) return false;
         for (const p of prefixes) {
           let found = false;
-          for (const t of tags) if (t.startsWith(p)) { found = true; break; }
+          for (const t of tags)
+            if (t.startsWith(p)) {
+              found = true;
+              break;
+            }
           if (!found) return false;
         }
         return true;
@@ -100,7 +110,9 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
   // Oldest first, sorted once; the rules read it through typed arrays (no per-rule sort, no per-rule allocation).
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((i, j) => pushedAt[i] - pushedAt[j] || (images[i].digest < images[j].digest ? -1 : images[i].digest > images[j].digest ? 1 : 0));
+  order.sort(
+    (i, j) => pushedAt[i] - pushedAt[j] || (images[i].digest < images[j].digest ? -1 : images[i].digest > images[j].digest ? 1 : 0),
+  );
 
   const selected = new Uint8Array(n); // selected by a higher-priority rule: may no longer be expired
   const matches = new Uint8Array(n); // selected by the rule at hand
@@ -143,8 +155,12 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
     const image = images[i];
     const transition = byPriority.get(expiredBy[i])!.action.type === 'transition';
     results.push({
-      digest: image.digest, tags: [...image.tags], pushedAt: image.pushedAt, appliedRulePriority: expiredBy[i],
-      action: transition ? 'TRANSITION' : 'EXPIRE', ...(transition ? { targetStorageClass: 'ARCHIVE' as const } : {}),
+      digest: image.digest,
+      tags: [...image.tags],
+      pushedAt: image.pushedAt,
+      appliedRulePriority: expiredBy[i],
+      action: transition ? 'TRANSITION' : 'EXPIRE',
+      ...(transition ? { targetStorageClass: 'ARCHIVE' as const } : {}),
     });
   }
   return results;
@@ -153,8 +169,11 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
 /** The time a time-based count type measures an image from. */
 function since(countType: LifecycleRule['selection']['countType'], image: LifecycleImage): number {
   switch (countType) {
-    case 'sinceImagePulled': return Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? -Infinity);
-    case 'sinceImageTransitioned': return image.lastArchivedAt ?? image.pushedAt;
-    default: return image.pushedAt;
+    case 'sinceImagePulled':
+      return Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? -Infinity);
+    case 'sinceImageTransitioned':
+      return image.lastArchivedAt ?? image.pushedAt;
+    default:
+      return image.pushedAt;
   }
 }

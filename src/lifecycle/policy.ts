@@ -36,7 +36,9 @@ export interface LifecycleRule {
   action: { type: 'expire' } | { type: 'transition'; targetStorageClass: 'archive' };
 }
 
-export interface LifecyclePolicy { rules: LifecycleRule[] }
+export interface LifecyclePolicy {
+  rules: LifecycleRule[];
+}
 
 /** The member ECR names in its message (with ECR's capitalisation). */
 export const LIFECYCLE_POLICY_MEMBER = 'LifecyclePolicyText';
@@ -61,7 +63,9 @@ export class LifecyclePolicyError extends Error {
   /** Where: a JSON pointer into the document ('' for the document itself). */
   readonly path: string;
   constructor(constraint: string, detail: string = constraint, path = '') {
-    super(`Invalid parameter at '${LIFECYCLE_POLICY_MEMBER}' failed to satisfy constraint: 'Lifecycle policy validation failure: ${constraint}'`);
+    super(
+      `Invalid parameter at '${LIFECYCLE_POLICY_MEMBER}' failed to satisfy constraint: 'Lifecycle policy validation failure: ${constraint}'`,
+    );
     this.name = 'LifecyclePolicyError';
     this.constraint = constraint;
     this.detail = detail;
@@ -87,13 +91,18 @@ const list = (names: readonly string[]) => JSON.stringify(names);
 
 export const schemaMessages = {
   unmappable: 'Could not map policyString into LifecyclePolicy.',
-  typeMismatch: (found: string, allowed: string) => `instance type (${found}) does not match any allowed primitive type (allowed: ${list([allowed])})`,
+  typeMismatch: (found: string, allowed: string) =>
+    `instance type (${found}) does not match any allowed primitive type (allowed: ${list([allowed])})`,
   missing: (names: string[]) => `object has missing required properties (${list([...names].sort())})`,
   notAllowed: (names: string[]) => `object instance has properties which are not allowed by the schema: ${list([...names].sort())}`,
-  notInEnum: (value: unknown, values: readonly string[]) => `instance value (${JSON.stringify(value)}) not found in enum (possible values: ${list(values)})`,
-  tooSmall: (minimum: number, found: number) => `numeric instance is lower than the required minimum (minimum: ${minimum}, found: ${found})`,
-  tooLarge: (maximum: number, found: number) => `numeric instance is greater than the required maximum (maximum: ${maximum}, found: ${found})`,
-  tooShort: (minimum: number, found: number) => `array is too short: must have at least ${minimum} elements but instance has ${found} elements`,
+  notInEnum: (value: unknown, values: readonly string[]) =>
+    `instance value (${JSON.stringify(value)}) not found in enum (possible values: ${list(values)})`,
+  tooSmall: (minimum: number, found: number) =>
+    `numeric instance is lower than the required minimum (minimum: ${minimum}, found: ${found})`,
+  tooLarge: (maximum: number, found: number) =>
+    `numeric instance is greater than the required maximum (maximum: ${maximum}, found: ${found})`,
+  tooShort: (minimum: number, found: number) =>
+    `array is too short: must have at least ${minimum} elements but instance has ${found} elements`,
   noSchemaMatched: 'instance failed to match exactly one schema (matched 0 out of 2)',
 };
 
@@ -120,12 +129,24 @@ function expectProperties(obj: JsonObject, required: readonly string[], allowed:
   const missing = required.filter((k) => !Object.hasOwn(obj, k));
   if (missing.length > 0) fail(schemaMessages.missing(missing), `${what} is missing ${missing.map((k) => `"${k}"`).join(', ')}`, path);
   const extra = Object.keys(obj).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) fail(schemaMessages.notAllowed(extra), `${what} has unknown ${extra.length === 1 ? 'property' : 'properties'} ${extra.sort().map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`, path);
+  if (extra.length > 0)
+    fail(
+      schemaMessages.notAllowed(extra),
+      `${what} has unknown ${extra.length === 1 ? 'property' : 'properties'} ${extra
+        .sort()
+        .map((k) => `"${k}"`)
+        .join(', ')} (allowed: ${allowed.join(', ')})`,
+      path,
+    );
 }
 
 function expectEnum<T extends string>(value: unknown, values: readonly T[], path: string, what: string): T {
   if (typeof value === 'string' && (values as readonly string[]).includes(value)) return value as T;
-  return fail(schemaMessages.notInEnum(value, values), `${what} must be one of ${values.map((v) => `"${v}"`).join(', ')}, not ${JSON.stringify(value)}`, path);
+  return fail(
+    schemaMessages.notInEnum(value, values),
+    `${what} must be one of ${values.map((v) => `"${v}"`).join(', ')}, not ${JSON.stringify(value)}`,
+    path,
+  );
 }
 
 /** The largest countNumber or rulePriority: ECR reads them as 32-bit integers. */
@@ -135,7 +156,8 @@ function expectPositiveInteger(value: unknown, path: string, what: string): numb
   expectType(value, 'integer', path, what);
   const n = value as number;
   if (n < 1) fail(schemaMessages.tooSmall(1, n), `${what} must be a positive integer (1 or more), not ${n}`, path);
-  if (n > MAX_RULE_INTEGER) fail(schemaMessages.tooLarge(MAX_RULE_INTEGER, n), `${what} must be an integer from 1 to ${MAX_RULE_INTEGER}, not ${n}`, path);
+  if (n > MAX_RULE_INTEGER)
+    fail(schemaMessages.tooLarge(MAX_RULE_INTEGER, n), `${what} must be an integer from 1 to ${MAX_RULE_INTEGER}, not ${n}`, path);
   return n;
 }
 
@@ -152,7 +174,15 @@ function expectStringList(value: unknown, path: string, what: string): string[] 
 const RULE_REQUIRED = ['rulePriority', 'selection', 'action'] as const;
 const RULE_ALLOWED = ['rulePriority', 'description', 'selection', 'action'] as const;
 const SELECTION_REQUIRED = ['tagStatus', 'countType', 'countNumber'] as const;
-const SELECTION_ALLOWED = ['tagStatus', 'tagPrefixList', 'tagPatternList', 'storageClass', 'countType', 'countUnit', 'countNumber'] as const;
+const SELECTION_ALLOWED = [
+  'tagStatus',
+  'tagPrefixList',
+  'tagPatternList',
+  'storageClass',
+  'countType',
+  'countUnit',
+  'countNumber',
+] as const;
 const ACTION_ALLOWED = ['type', 'targetStorageClass'] as const;
 
 /** ECR: "Archived images have a minimum storage duration of 90 days. You cannot configure lifecycle policies that
@@ -206,16 +236,27 @@ function readSelection(value: Json, path: string): LifecycleRule['selection'] {
   const sel = value as JsonObject;
   expectProperties(sel, SELECTION_REQUIRED, SELECTION_ALLOWED, path, '"selection"');
   const tagStatus = expectEnum(sel.tagStatus, TAG_STATUSES, `${path}/tagStatus`, 'tagStatus');
-  const tagPrefixList = Object.hasOwn(sel, 'tagPrefixList') ? expectStringList(sel.tagPrefixList, `${path}/tagPrefixList`, 'tagPrefixList') : undefined;
-  const tagPatternList = Object.hasOwn(sel, 'tagPatternList') ? expectStringList(sel.tagPatternList, `${path}/tagPatternList`, 'tagPatternList') : undefined;
-  const storageClass = Object.hasOwn(sel, 'storageClass') ? expectEnum(sel.storageClass, STORAGE_CLASSES, `${path}/storageClass`, 'storageClass') : undefined;
+  const tagPrefixList = Object.hasOwn(sel, 'tagPrefixList')
+    ? expectStringList(sel.tagPrefixList, `${path}/tagPrefixList`, 'tagPrefixList')
+    : undefined;
+  const tagPatternList = Object.hasOwn(sel, 'tagPatternList')
+    ? expectStringList(sel.tagPatternList, `${path}/tagPatternList`, 'tagPatternList')
+    : undefined;
+  const storageClass = Object.hasOwn(sel, 'storageClass')
+    ? expectEnum(sel.storageClass, STORAGE_CLASSES, `${path}/storageClass`, 'storageClass')
+    : undefined;
   // countType and countUnit: ECR's schema has one branch per count type, so a wrong combination fails them all.
   const countType = sel.countType;
   if (typeof countType !== 'string' || !(COUNT_TYPES as readonly string[]).includes(countType)) {
-    fail(schemaMessages.noSchemaMatched, `countType must be one of ${COUNT_TYPES.join(', ')}, not ${JSON.stringify(countType)}`, `${path}/countType`);
+    fail(
+      schemaMessages.noSchemaMatched,
+      `countType must be one of ${COUNT_TYPES.join(', ')}, not ${JSON.stringify(countType)}`,
+      `${path}/countType`,
+    );
   }
   if (countType === 'imageCountMoreThan') {
-    if (Object.hasOwn(sel, 'countUnit')) fail(schemaMessages.noSchemaMatched, 'countUnit must be omitted when countType is imageCountMoreThan', `${path}/countUnit`);
+    if (Object.hasOwn(sel, 'countUnit'))
+      fail(schemaMessages.noSchemaMatched, 'countUnit must be omitted when countType is imageCountMoreThan', `${path}/countUnit`);
   } else if (!Object.hasOwn(sel, 'countUnit')) {
     fail(schemaMessages.noSchemaMatched, `countUnit "days" is required when countType is ${countType as string}`, `${path}/countUnit`);
   } else if (sel.countUnit !== 'days') {
@@ -224,14 +265,25 @@ function readSelection(value: Json, path: string): LifecycleRule['selection'] {
   const countNumber = expectPositiveInteger(sel.countNumber, `${path}/countNumber`, 'countNumber');
 
   if (countType === 'sinceImageTransitioned' && storageClass !== 'archive') {
-    fail('storageClass "archive" is required when countType is sinceImageTransitioned', 'sinceImageTransitioned counts days since an image was archived: the rule must select "storageClass": "archive"', `${path}/storageClass`);
+    fail(
+      'storageClass "archive" is required when countType is sinceImageTransitioned',
+      'sinceImageTransitioned counts days since an image was archived: the rule must select "storageClass": "archive"',
+      `${path}/storageClass`,
+    );
   }
   if (countType !== 'sinceImageTransitioned' && storageClass === 'archive') {
-    fail(`storageClass "archive" can only be used with countType sinceImageTransitioned; with ${countType as string} the only supported value is "standard"`, `a ${countType as string} rule selects images of the "standard" storage class`, `${path}/storageClass`);
+    fail(
+      `storageClass "archive" can only be used with countType sinceImageTransitioned; with ${countType as string} the only supported value is "standard"`,
+      `a ${countType as string} rule selects images of the "standard" storage class`,
+      `${path}/storageClass`,
+    );
   }
   if (countType === 'sinceImageTransitioned' && countNumber < MIN_ARCHIVE_DAYS) {
-    fail(`countNumber must be at least ${MIN_ARCHIVE_DAYS} when countType is sinceImageTransitioned: archived images have a minimum storage duration of ${MIN_ARCHIVE_DAYS} days`,
-      `an archived image may not be expired by a lifecycle policy before it has been in the archive ${MIN_ARCHIVE_DAYS} days`, `${path}/countNumber`);
+    fail(
+      `countNumber must be at least ${MIN_ARCHIVE_DAYS} when countType is sinceImageTransitioned: archived images have a minimum storage duration of ${MIN_ARCHIVE_DAYS} days`,
+      `an archived image may not be expired by a lifecycle policy before it has been in the archive ${MIN_ARCHIVE_DAYS} days`,
+      `${path}/countNumber`,
+    );
   }
   return {
     tagStatus,
@@ -250,7 +302,12 @@ function readAction(value: Json, path: string): LifecycleRule['action'] {
   expectProperties(action, ['type'], ACTION_ALLOWED, path, '"action"');
   const type = expectEnum(action.type, ACTION_TYPES, `${path}/type`, 'the action type');
   if (type === 'transition') {
-    if (!Object.hasOwn(action, 'targetStorageClass')) fail(schemaMessages.noSchemaMatched, 'targetStorageClass "archive" is required when the action type is "transition"', `${path}/targetStorageClass`);
+    if (!Object.hasOwn(action, 'targetStorageClass'))
+      fail(
+        schemaMessages.noSchemaMatched,
+        'targetStorageClass "archive" is required when the action type is "transition"',
+        `${path}/targetStorageClass`,
+      );
     expectEnum(action.targetStorageClass, ['archive'] as const, `${path}/targetStorageClass`, 'targetStorageClass');
     return { type: 'transition', targetStorageClass: 'archive' };
   }
@@ -263,28 +320,47 @@ function readAction(value: Json, path: string): LifecycleRule['action'] {
 function checkRule(rule: LifecycleRule, path: string): void {
   const sel = rule.selection;
   if (sel.countType === 'sinceImagePulled' && rule.action.type === 'expire') {
-    fail('countType "sinceImagePulled" must be used with the "transition" action and cannot be used with "expire"',
-      'ECR allows sinceImagePulled only with "type": "transition" (archive images not pulled for a while, then expire them with sinceImageTransitioned)', `${path}/selection/countType`);
+    fail(
+      'countType "sinceImagePulled" must be used with the "transition" action and cannot be used with "expire"',
+      'ECR allows sinceImagePulled only with "type": "transition" (archive images not pulled for a while, then expire them with sinceImageTransitioned)',
+      `${path}/selection/countType`,
+    );
   }
   if (sel.storageClass === 'archive' && rule.action.type === 'transition') {
-    fail('a rule that selects archived images (storageClass "archive") can only expire them', 'images in the archive storage class can only be expired ("type": "expire")', `${path}/action/type`);
+    fail(
+      'a rule that selects archived images (storageClass "archive") can only expire them',
+      'images in the archive storage class can only be expired ("type": "expire")',
+      `${path}/action/type`,
+    );
   }
   const hasPrefixes = sel.tagPrefixList !== undefined;
   const hasPatterns = sel.tagPatternList !== undefined;
   if (sel.tagStatus === 'tagged') {
-    if (!hasPrefixes && !hasPatterns) fail(ruleMessages.taggedNeedsList, 'a rule with tagStatus "tagged" needs a tagPrefixList or a tagPatternList', `${path}/selection`);
+    if (!hasPrefixes && !hasPatterns)
+      fail(ruleMessages.taggedNeedsList, 'a rule with tagStatus "tagged" needs a tagPrefixList or a tagPatternList', `${path}/selection`);
     if (hasPrefixes && hasPatterns) {
-      fail('Must not specify both tagPrefixList and tagPatternList in the same rule.', 'a rule may specify either tagPatternList or tagPrefixList, but not both', `${path}/selection`);
+      fail(
+        'Must not specify both tagPrefixList and tagPatternList in the same rule.',
+        'a rule may specify either tagPatternList or tagPrefixList, but not both',
+        `${path}/selection`,
+      );
     }
   } else if (hasPrefixes || hasPatterns) {
     const which = hasPrefixes && hasPatterns ? 'tagPrefixList or tagPatternList' : hasPrefixes ? 'tagPrefixList' : 'tagPatternList';
-    fail(`Must not specify ${which} when tagStatus=${sel.tagStatus.toUpperCase()}.`, `tagPrefixList and tagPatternList may only be used when tagStatus is "tagged"`, `${path}/selection`);
+    fail(
+      `Must not specify ${which} when tagStatus=${sel.tagStatus.toUpperCase()}.`,
+      `tagPrefixList and tagPatternList may only be used when tagStatus is "tagged"`,
+      `${path}/selection`,
+    );
   }
   sel.tagPatternList?.forEach((pattern, i) => {
     const wildcards = pattern.split('*').length - 1;
     if (wildcards > MAX_WILDCARDS_PER_PATTERN) {
-      fail(`tagPatternList entry ${JSON.stringify(pattern)} has ${wildcards} wildcards (*); there is a maximum limit of ${MAX_WILDCARDS_PER_PATTERN} wildcards per string.`,
-        `each tagPatternList string may contain at most ${MAX_WILDCARDS_PER_PATTERN} "*"`, `${path}/selection/tagPatternList/${i}`);
+      fail(
+        `tagPatternList entry ${JSON.stringify(pattern)} has ${wildcards} wildcards (*); there is a maximum limit of ${MAX_WILDCARDS_PER_PATTERN} wildcards per string.`,
+        `each tagPatternList string may contain at most ${MAX_WILDCARDS_PER_PATTERN} "*"`,
+        `${path}/selection/tagPatternList/${i}`,
+      );
     }
   });
 }
@@ -295,7 +371,11 @@ function checkRuleSet(rules: LifecycleRule[]): void {
   for (const rule of rules) {
     const other = byPriority.get(rule.rulePriority);
     if (other) {
-      fail(`rulePriority must be unique: ${rule.rulePriority} is used by more than one rule.`, `two rules (${at(other)} and ${at(rule)}) have rulePriority ${rule.rulePriority}; each rule needs its own`, `${at(rule)}/rulePriority`);
+      fail(
+        `rulePriority must be unique: ${rule.rulePriority} is used by more than one rule.`,
+        `two rules (${at(other)} and ${at(rule)}) have rulePriority ${rule.rulePriority}; each rule needs its own`,
+        `${at(rule)}/rulePriority`,
+      );
     }
     byPriority.set(rule.rulePriority, rule);
   }
@@ -306,12 +386,20 @@ function checkRuleSet(rules: LifecycleRule[]): void {
     const highest = Math.max(...ofClass.map((r) => r.rulePriority));
     for (const rule of ofClass) {
       if (rule.selection.tagStatus === 'any' && rule.rulePriority !== highest) {
-        fail(ruleMessages.anyMustBeLast, `the rule with tagStatus "any" (rulePriority ${rule.rulePriority}) must have the highest rulePriority value of the ${storageClass} storage class's rules (${highest} is higher) and be evaluated last`, `${at(rule)}/rulePriority`);
+        fail(
+          ruleMessages.anyMustBeLast,
+          `the rule with tagStatus "any" (rulePriority ${rule.rulePriority}) must have the highest rulePriority value of the ${storageClass} storage class's rules (${highest} is higher) and be evaluated last`,
+          `${at(rule)}/rulePriority`,
+        );
       }
     }
     const untagged = ofClass.filter((r) => r.selection.tagStatus === 'untagged');
     if (untagged.length > 1) {
-      fail(ruleMessages.oneUntaggedRule, `only one rule of the ${storageClass} storage class may have tagStatus "untagged" (rulePriority ${untagged.map((r) => r.rulePriority).join(' and ')} both do)`, `${at(untagged[1])}/selection/tagStatus`);
+      fail(
+        ruleMessages.oneUntaggedRule,
+        `only one rule of the ${storageClass} storage class may have tagStatus "untagged" (rulePriority ${untagged.map((r) => r.rulePriority).join(' and ')} both do)`,
+        `${at(untagged[1])}/selection/tagStatus`,
+      );
     }
   }
   const prefixSets = new Map<string, LifecycleRule>();
@@ -320,8 +408,11 @@ function checkRuleSet(rules: LifecycleRule[]): void {
     const key = JSON.stringify([...new Set(rule.selection.tagPrefixList)].sort());
     const other = prefixSets.get(key);
     if (other) {
-      fail(`The set of rules must contain a unique set of tag prefixes: rulePriority ${other.rulePriority} and ${rule.rulePriority} have the same tagPrefixList.`,
-        `two rules select the same tag prefixes ${key}; the one with the higher rulePriority value could never expire anything`, `${at(rule)}/selection/tagPrefixList`);
+      fail(
+        `The set of rules must contain a unique set of tag prefixes: rulePriority ${other.rulePriority} and ${rule.rulePriority} have the same tagPrefixList.`,
+        `two rules select the same tag prefixes ${key}; the one with the higher rulePriority value could never expire anything`,
+        `${at(rule)}/selection/tagPrefixList`,
+      );
     }
     prefixSets.set(key, rule);
   }

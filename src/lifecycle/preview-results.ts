@@ -36,7 +36,7 @@ export class PreviewResults {
     // Read whole: by now it may be a newer preview, which is then the one answered.
     const preview = await this.meta.getLifecyclePreview(repositoryId);
     if (!preview || preview.status !== 'COMPLETE') return preview && { preview };
-    const results = preview.results === null ? [] : JSON.parse(preview.results) as LifecycleResult[];
+    const results = preview.results === null ? [] : (JSON.parse(preview.results) as LifecycleResult[]);
     kept.set(preview.generation, { results, at: now });
     while (kept.size > KEEP) kept.delete(kept.keys().next().value!);
     return { preview, results };

@@ -20,7 +20,11 @@ export interface RunReport {
 
 /** The kind of the job that computes a preview, and its payload. */
 export const PREVIEW_JOB = 'lifecycle-preview';
-export interface PreviewJob { accountId: string; name: string; repositoryId: number }
+export interface PreviewJob {
+  accountId: string;
+  name: string;
+  repositoryId: number;
+}
 
 export class Lifecycle {
   private readonly meta: MetaStore;
@@ -59,7 +63,11 @@ export class Lifecycle {
     const kept = [];
     for (const image of images) {
       // Berth's artifacts are untagged: only untagged images need a look at their annotations.
-      if (image.tags.length === 0 && (await this.meta.getManifest(repo.id, image.digest))?.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined) continue;
+      if (
+        image.tags.length === 0 &&
+        (await this.meta.getManifest(repo.id, image.digest))?.annotations?.[BERTH_ARTIFACT_ANNOTATION] !== undefined
+      )
+        continue;
       kept.push(image);
     }
     return kept;
@@ -98,10 +106,21 @@ export class Lifecycle {
     for (const r of await this.evaluate(repo, repo.lifecyclePolicyText)) {
       if (r.action === 'TRANSITION') {
         if ((await updateStorageClass(this.meta, repo, r.digest, 'ARCHIVE', this.now())) !== 'changed') continue;
-        report.transitioned.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority, targetStorageClass: 'ARCHIVE' });
+        report.transitioned.push({
+          imageDigest: r.digest,
+          imageTags: r.tags,
+          appliedRulePriority: r.appliedRulePriority,
+          targetStorageClass: 'ARCHIVE',
+        });
         this.audit.info({
-          event: 'lifecycle-transition', registryId: repo.accountId, repository: repo.name, imageDigest: r.digest, imageTags: r.tags,
-          appliedRulePriority: r.appliedRulePriority, targetStorageClass: 'ARCHIVE', pushedAt: new Date(r.pushedAt).toISOString(),
+          event: 'lifecycle-transition',
+          registryId: repo.accountId,
+          repository: repo.name,
+          imageDigest: r.digest,
+          imageTags: r.tags,
+          appliedRulePriority: r.appliedRulePriority,
+          targetStorageClass: 'ARCHIVE',
+          pushedAt: new Date(r.pushedAt).toISOString(),
         });
         continue;
       }
@@ -109,8 +128,13 @@ export class Lifecycle {
       if ('failure' in result) continue;
       report.expired.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority });
       this.audit.info({
-        event: 'lifecycle-expire', registryId: repo.accountId, repository: repo.name,
-        imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority, pushedAt: new Date(r.pushedAt).toISOString(),
+        event: 'lifecycle-expire',
+        registryId: repo.accountId,
+        repository: repo.name,
+        imageDigest: r.digest,
+        imageTags: r.tags,
+        appliedRulePriority: r.appliedRulePriority,
+        pushedAt: new Date(r.pushedAt).toISOString(),
       });
     }
     await this.meta.setLifecycleEvaluatedAt(repo.id, this.now());

@@ -24,7 +24,10 @@ export async function getBlob(ctx: RepositoryContext, _name: string, digest: str
     return;
   }
   // The filesystem store has no presigned URLs: its GETs skip the call (and its microtask) altogether.
-  const redirect = ctx.head || blob.size === 0 || !ctx.registry.redirects ? undefined : await ctx.registry.blobDownloadUrl(blob.digest, REDIRECT_TTL_SECONDS);
+  const redirect =
+    ctx.head || blob.size === 0 || !ctx.registry.redirects
+      ? undefined
+      : await ctx.registry.blobDownloadUrl(blob.digest, REDIRECT_TTL_SECONDS);
   if (redirect) {
     // The URL expires: the redirect itself must not be cached longer than that.
     res.statusCode = 307;

@@ -39,11 +39,20 @@ export interface ListingContext extends OciContext {
  * Authorizes every action on the repository (DESIGN.md invariant 4), with its policy when it exists, or throws:
  * DENIED (403) for a known caller, UNAUTHORIZED (401, with the challenge) for an anonymous one.
  */
-async function allow(ctx: OciContext, account: string, name: string, repository: Repository | undefined, actions: EcrActions): Promise<void> {
+async function allow(
+  ctx: OciContext,
+  account: string,
+  name: string,
+  repository: Repository | undefined,
+  actions: EcrActions,
+): Promise<void> {
   const { action, decision } = await decide(ctx, account, name, repository, actions);
   if (decision.allowed) return;
   if (ctx.principal.kind === 'anonymous') fail('UNAUTHORIZED', 'authentication required');
-  fail('DENIED', `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${repositoryArn(ctx.region, account, name)}`);
+  fail(
+    'DENIED',
+    `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${repositoryArn(ctx.region, account, name)}`,
+  );
 }
 
 /** Authorizes actions on a repository of an account: a route's second, conditional decision (the pull through cache's
@@ -56,14 +65,17 @@ export async function mayPerform(ctx: OciContext, repository: Repository, action
 }
 
 function decide(ctx: OciContext, account: string, name: string, repository: Repository | undefined, actions: EcrActions) {
-  return ctx.authorizer.authorizeEach({
-    principal: ctx.principal,
-    resource: repositoryArn(ctx.region, account, name),
-    resourceAccount: account,
-    repository,
-    sourceIp: ctx.req.socket.remoteAddress,
-    scope: ctx.authzScope,
-  }, actions);
+  return ctx.authorizer.authorizeEach(
+    {
+      principal: ctx.principal,
+      resource: repositoryArn(ctx.region, account, name),
+      resourceAccount: account,
+      repository,
+      sourceIp: ctx.req.socket.remoteAddress,
+      scope: ctx.authzScope,
+    },
+    actions,
+  );
 }
 
 /**

@@ -23,7 +23,13 @@ export async function listCatalog(ctx: ListingContext): Promise<void> {
   // Only the repositories the caller may describe (the route's action): read on until a page (and one more) is visible.
   const account = ctx.principal.accountId;
   const visible = await listVisible(ctx.registry.meta, account, page.last, page.limit, ctx.visible);
-  sendPage(ctx, '/v2/_catalog', page, visible.map((r) => r.name), (items) => ({ repositories: items }));
+  sendPage(
+    ctx,
+    '/v2/_catalog',
+    page,
+    visible.map((r) => r.name),
+    (items) => ({ repositories: items }),
+  );
 }
 
 export async function listReferrers(ctx: RepositoryContext, _name: string, digest: string): Promise<void> {

@@ -9,7 +9,10 @@ export async function getManifest(ctx: RepositoryContext, _name: string, referen
   const repo = ctx.repository;
   const manifest = await ctx.registry.pullManifest(repo, reference);
   if (!acceptable(ctx.req.headers.accept, manifest.mediaType)) {
-    fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${manifest.mediaType}, which the Accept header does not allow`, { reference, mediaType: manifest.mediaType });
+    fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${manifest.mediaType}, which the Accept header does not allow`, {
+      reference,
+      mediaType: manifest.mediaType,
+    });
   }
   const { res } = ctx;
   const etag = `"${manifest.digest}"`;

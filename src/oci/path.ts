@@ -12,7 +12,11 @@ function decodeParam(param: string, code: RegistryErrorCode): string {
     return decodeURIComponent(param);
   } catch {
     const what = code === 'NAME_INVALID' ? 'repository name' : 'reference';
-    return fail(code, `invalid percent-encoding in the ${what} "${param}"`, code === 'NAME_INVALID' ? { name: param } : { reference: param });
+    return fail(
+      code,
+      `invalid percent-encoding in the ${what} "${param}"`,
+      code === 'NAME_INVALID' ? { name: param } : { reference: param },
+    );
   }
 }
 

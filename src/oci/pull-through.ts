@@ -38,7 +38,12 @@ interface Pull {
  * Answers a pull of a repository that a rule covers, and true; false when no rule covers it (the route goes on as
  * usual). The route's own actions are decided here, before anything is read.
  */
-export async function pullThrough(ctx: OciContext, route: { actions: EcrActions; pullThrough: PullThroughRoute; handler: Handler }, name: string, params: string[]): Promise<boolean> {
+export async function pullThrough(
+  ctx: OciContext,
+  route: { actions: EcrActions; pullThrough: PullThroughRoute; handler: Handler },
+  name: string,
+  params: string[],
+): Promise<boolean> {
   const cache = ctx.registry.pullThrough;
   if (!cache || !isValidRepositoryName(name)) return false;
   const account = ctx.principal.accountId;
@@ -48,7 +53,11 @@ export async function pullThrough(ctx: OciContext, route: { actions: EcrActions;
   await authorizeActions(ctx, account, name, existing, route.actions);
   const imports = route.pullThrough.actions;
   const pull: Pull = {
-    ctx, cache, match, name, existing,
+    ctx,
+    cache,
+    match,
+    name,
+    existing,
     serve: (repository) => route.handler({ ...ctx, repository }, name, ...params),
     mayImport: () => authorizeActions(ctx, account, name, existing, existing ? imports : [...imports, 'ecr:CreateRepository']),
   };
@@ -67,7 +76,8 @@ const refused = (e: unknown) => e instanceof RegistryError && (e.code === 'DENIE
 async function pullManifest(pull: Pull, reference: string): Promise<void> {
   const { ctx, cache, match, existing } = pull;
   const tag = isDigestReference(reference) ? undefined : reference;
-  if (tag === undefined ? !parseDigest(reference) : !isValidTag(tag)) fail('MANIFEST_UNKNOWN', `manifest unknown: "${reference}" is no valid tag or digest`, { reference });
+  if (tag === undefined ? !parseDigest(reference) : !isValidTag(tag))
+    fail('MANIFEST_UNKNOWN', `manifest unknown: "${reference}" is no valid tag or digest`, { reference });
   // What is cached: a digest is served as it is; a tag once checked upstream within the interval.
   let cached: string | undefined;
   if (existing) {
@@ -95,9 +105,13 @@ async function pullManifest(pull: Pull, reference: string): Promise<void> {
   }
   if (!fetched) {
     if (cached) return pull.serve(existing!);
-    return fail('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${pull.name} nor to its upstream repository ${match.upstreamName}`, { reference });
+    return fail(
+      'MANIFEST_UNKNOWN',
+      `manifest ${reference} is not known to repository ${pull.name} nor to its upstream repository ${match.upstreamName}`,
+      { reference },
+    );
   }
-  const repo = existing ?? await cache.createRepository(ctx.principal.accountId, pull.name);
+  const repo = existing ?? (await cache.createRepository(ctx.principal.accountId, pull.name));
   try {
     if (await cache.adopt(repo, reference, fetched)) return pull.serve(repo);
   } catch (e) {
@@ -114,7 +128,10 @@ async function pullManifest(pull: Pull, reference: string): Promise<void> {
 
 function sendManifest(ctx: OciContext, reference: string, m: UpstreamManifest): void {
   if (!acceptable(ctx.req.headers.accept, m.mediaType)) {
-    fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${m.mediaType}, which the Accept header does not allow`, { reference, mediaType: m.mediaType });
+    fail('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${m.mediaType}, which the Accept header does not allow`, {
+      reference,
+      mediaType: m.mediaType,
+    });
   }
   const { res } = ctx;
   res.statusCode = 200;
@@ -138,7 +155,8 @@ async function pullBlob(pull: Pull, digest: string): Promise<void> {
   }
   if (ctx.head) {
     const size = await cache.upstreamBlobSize(match, digest);
-    if (size === undefined) fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${pull.name} nor to its upstream repository`, { digest });
+    if (size === undefined)
+      fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${pull.name} nor to its upstream repository`, { digest });
     ctx.res.statusCode = 200;
     ctx.res.setHeader('Docker-Content-Digest', digest);
     ctx.res.setHeader('Content-Type', 'application/octet-stream');
@@ -147,7 +165,8 @@ async function pullBlob(pull: Pull, digest: string): Promise<void> {
     return;
   }
   const blob = await cache.openBlob(match, digest);
-  if (!blob) return fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${pull.name} nor to its upstream repository`, { digest });
+  if (!blob)
+    return fail('BLOB_UNKNOWN', `blob ${digest} is not known to repository ${pull.name} nor to its upstream repository`, { digest });
   const repo = await create();
   const { res } = ctx;
   res.statusCode = 200;

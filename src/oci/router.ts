@@ -71,7 +71,12 @@ async function dispatch(ctx: OciContext, route: OciMethod, params: string[]): Pr
 
 export function ociHandler(deps: OciDeps) {
   /** Answers one request; `seen.principal` tells the access log who asked. */
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean; route?: string }): Promise<void> => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    seen: { principal?: Principal; loginFailed?: boolean; route?: string },
+  ): Promise<void> => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     const head = req.method === 'HEAD';
     try {
@@ -85,7 +90,15 @@ export function ociHandler(deps: OciDeps) {
       seen.principal = principal;
       deps.requests.admit(principal, res);
       const ctx: OciContext = {
-        req, res, url, head, principal, registry: deps.registry, authorizer: deps.authorizer, authzScope: deps.authorizer.scope(), region: deps.region,
+        req,
+        res,
+        url,
+        head,
+        principal,
+        registry: deps.registry,
+        authorizer: deps.authorizer,
+        authzScope: deps.authorizer.scope(),
+        region: deps.region,
       };
       for (const route of ROUTES) {
         const m = route.pattern.exec(url.pathname);

@@ -14,10 +14,13 @@ import type { PullThroughRoute } from './pull-through.ts';
 export type OciMethod =
   | { access: 'public'; handler: (ctx: OciContext) => Promise<void> }
   | {
-    access: 'repository'; actions: EcrActions; createOnPush?: boolean; handler: (ctx: RepositoryContext, name: string, ...params: string[]) => Promise<void>;
-    /** Pulls through the cache when a pull through cache rule covers the repository (src/oci/pull-through.ts). */
-    pullThrough?: PullThroughRoute;
-  }
+      access: 'repository';
+      actions: EcrActions;
+      createOnPush?: boolean;
+      handler: (ctx: RepositoryContext, name: string, ...params: string[]) => Promise<void>;
+      /** Pulls through the cache when a pull through cache rule covers the repository (src/oci/pull-through.ts). */
+      pullThrough?: PullThroughRoute;
+    }
   | { access: 'listing'; actions: EcrActions; handler: (ctx: ListingContext) => Promise<void> };
 
 export interface OciRoute {
@@ -27,11 +30,15 @@ export interface OciRoute {
 }
 
 const PUSH: EcrActions = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'];
-const repository = (actions: EcrActions, handler: Extract<OciMethod, { access: 'repository' }>['handler'], createOnPush = false): OciMethod =>
-  ({ access: 'repository', actions, handler, ...(createOnPush ? { createOnPush } : {}) });
+const repository = (
+  actions: EcrActions,
+  handler: Extract<OciMethod, { access: 'repository' }>['handler'],
+  createOnPush = false,
+): OciMethod => ({ access: 'repository', actions, handler, ...(createOnPush ? { createOnPush } : {}) });
 /** A pull that may go through the cache: what an import from upstream needs besides the pull's own actions. */
 const IMPORT: EcrActions = ['ecr:BatchImportUpstreamImage'];
-const pullingThrough = (method: OciMethod, serves: PullThroughRoute['serves']): OciMethod => ({ ...method, pullThrough: { serves, actions: IMPORT } }) as OciMethod;
+const pullingThrough = (method: OciMethod, serves: PullThroughRoute['serves']): OciMethod =>
+  ({ ...method, pullThrough: { serves, actions: IMPORT } }) as OciMethod;
 
 export const OCI_ROUTES: OciRoute[] = [
   { path: '/v2/', methods: { GET: { access: 'public', handler: base }, HEAD: { access: 'public', handler: base } } },
@@ -69,11 +76,14 @@ export const OCI_ROUTES: OciRoute[] = [
 
 /** A route's path as a pattern: the name matches lazily (it contains slashes), a parameter one segment. */
 export function routePattern(path: string): RegExp {
-  const source = path.split(/(<[a-z]+>)/).map((part) => {
-    if (part === '<name>') return '(.+?)';
-    if (/^<[a-z]+>$/.test(part)) return '([^/]+)';
-    return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }).join('');
+  const source = path
+    .split(/(<[a-z]+>)/)
+    .map((part) => {
+      if (part === '<name>') return '(.+?)';
+      if (/^<[a-z]+>$/.test(part)) return '([^/]+)';
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
   // A trailing slash is optional (`/v2` and `/v2/`, `.../uploads` and `.../uploads/`).
   return new RegExp(`^${source.endsWith('/') ? `${source}?` : source}$`);
 }

@@ -77,7 +77,14 @@ export async function putUpload(ctx: RepositoryContext, name: string, id: string
   const repo = ctx.repository;
   const start = chunkStart(ctx);
   const hasBody = Number(ctx.req.headers['content-length'] ?? 0) > 0 || ctx.req.headers['transfer-encoding'] !== undefined;
-  const blob = await ctx.registry.completeUpload(repo, id, ctx.url.searchParams.get('digest') ?? undefined, hasBody ? ctx.req : undefined, start, declaredLength(ctx.req));
+  const blob = await ctx.registry.completeUpload(
+    repo,
+    id,
+    ctx.url.searchParams.get('digest') ?? undefined,
+    hasBody ? ctx.req : undefined,
+    start,
+    declaredLength(ctx.req),
+  );
   blobCreated(ctx, name, blob.digest);
 }
 
@@ -138,5 +145,7 @@ function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 async function drain(req: IncomingMessage): Promise<void> {
-  for await (const _ of req) { /* discard */ }
+  for await (const _ of req) {
+    /* discard */
+  }
 }

@@ -35,8 +35,14 @@ export interface DestinationView {
 }
 
 const view = (d: ReplicationDestinationRow): DestinationView => ({
-  region: d.region, registryId: d.registryId, destinationType: d.kind, url: d.endpoint, username: d.username, hasPassword: d.secretCiphertext !== null,
-  createdAt: new Date(d.createdAt).toISOString(), updatedAt: new Date(d.updatedAt).toISOString(),
+  region: d.region,
+  registryId: d.registryId,
+  destinationType: d.kind,
+  url: d.endpoint,
+  username: d.username,
+  hasPassword: d.secretCiphertext !== null,
+  createdAt: new Date(d.createdAt).toISOString(),
+  updatedAt: new Date(d.updatedAt).toISOString(),
 });
 
 export class ReplicationDestinations {
@@ -54,19 +60,32 @@ export class ReplicationDestinations {
   async put(accountId: string, args: DestinationArgs): Promise<DestinationView> {
     const { region, registryId } = where(args);
     const url = URL.parse(args.url ?? '');
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) throw new DestinationError('url must be an http:// or https:// URL of a registry');
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
+      throw new DestinationError('url must be an http:// or https:// URL of a registry');
     const kind = args.destinationType ?? 'berth';
     if (kind !== 'berth' && kind !== 'oci') throw new DestinationError('destinationType must be berth or oci');
-    for (const [name, value, max] of [['username', args.username, 256], ['password', args.password, 4096]] as const) {
-      if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > max)) throw new DestinationError(`${name} must be a string of 1 to ${max} characters`);
+    for (const [name, value, max] of [
+      ['username', args.username, 256],
+      ['password', args.password, 4096],
+    ] as const) {
+      if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > max))
+        throw new DestinationError(`${name} must be a string of 1 to ${max} characters`);
     }
     if ((args.username === undefined) !== (args.password === undefined)) throw new DestinationError('username and password go together');
-    if (kind === 'berth' && args.username === undefined) throw new DestinationError('a berth destination needs an access key: username (its id) and password (its secret)');
+    if (kind === 'berth' && args.username === undefined)
+      throw new DestinationError('a berth destination needs an access key: username (its id) and password (its secret)');
     const now = this.now();
     const existing = await this.meta.getReplicationDestination(accountId, region, registryId);
     const row: ReplicationDestinationRow = {
-      accountId, region, registryId, kind, endpoint: withoutTrailingSlashes(url.href), username: args.username ?? null,
-      secretCiphertext: args.password === undefined ? null : this.box.encrypt(args.password), createdAt: existing?.createdAt ?? now, updatedAt: now,
+      accountId,
+      region,
+      registryId,
+      kind,
+      endpoint: withoutTrailingSlashes(url.href),
+      username: args.username ?? null,
+      secretCiphertext: args.password === undefined ? null : this.box.encrypt(args.password),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
     };
     await this.meta.putReplicationDestination(row);
     return view(row);
@@ -78,24 +97,31 @@ export class ReplicationDestinations {
 
   async delete(accountId: string, args: DestinationArgs): Promise<{ deleted: { region: string; registryId: string } }> {
     const { region, registryId } = where(args);
-    if (!(await this.meta.deleteReplicationDestination(accountId, region, registryId))) throw new DestinationError(`no replication destination for region ${region} and registry ${registryId} in account ${accountId}`);
+    if (!(await this.meta.deleteReplicationDestination(accountId, region, registryId)))
+      throw new DestinationError(`no replication destination for region ${region} and registry ${registryId} in account ${accountId}`);
     return { deleted: { region, registryId } };
   }
 
   /** A client of the destination, with its credentials. */
   client(d: ReplicationDestinationRow): RegistryClient {
     const secret = d.secretCiphertext === null ? '' : this.box.decrypt(d.secretCiphertext);
-    const client: RegistryClient = new RegistryClient(d.endpoint, { accessKeyId: d.username ?? '', secretAccessKey: secret, region: d.region }, {
-      ecrApi: d.kind === 'berth',
-      createRepository: (repo) => createReplicatedRepository(client, repo),
-    });
+    const client: RegistryClient = new RegistryClient(
+      d.endpoint,
+      { accessKeyId: d.username ?? '', secretAccessKey: secret, region: d.region },
+      {
+        ecrApi: d.kind === 'berth',
+        createRepository: (repo) => createReplicatedRepository(client, repo),
+      },
+    );
     return client;
   }
 }
 
 function where(args: DestinationArgs): { region: string; registryId: string } {
   const { region, registryId } = args;
-  if (typeof region !== 'string' || !matchesModelPattern(REGION_PATTERN, region)) throw new DestinationError('region must be a region name (2 to 25 of a-z, 0-9 and -)');
-  if (typeof registryId !== 'string' || !ACCOUNT_ID.test(registryId)) throw new DestinationError('registryId must be a 12-digit registry (account) id');
+  if (typeof region !== 'string' || !matchesModelPattern(REGION_PATTERN, region))
+    throw new DestinationError('region must be a region name (2 to 25 of a-z, 0-9 and -)');
+  if (typeof registryId !== 'string' || !ACCOUNT_ID.test(registryId))
+    throw new DestinationError('registryId must be a 12-digit registry (account) id');
   return { region, registryId };
 }

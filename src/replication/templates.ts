@@ -12,16 +12,21 @@ type Template = Wire<RepositoryCreationTemplate> & { prefix: string; appliedFor:
 
 /** Exceptions that leave the push to tell whether the repository exists (a key that may push but not create). */
 const TOLERATED = ['RepositoryAlreadyExistsException', 'AccessDeniedException'];
-const typeOf = (answer: { __type?: string }) => String(answer.__type ?? '').split('#').pop()!;
+const typeOf = (answer: { __type?: string }) =>
+  String(answer.__type ?? '')
+    .split('#')
+    .pop()!;
 
 /** The destination's templates (every page); none when it may not be read. */
 async function destinationTemplates(client: RegistryClient): Promise<Template[]> {
   const templates: Template[] = [];
-  for (let nextToken: string | undefined; ;) {
+  for (let nextToken: string | undefined; ; ) {
     const { status, answer } = await client.ecr('DescribeRepositoryCreationTemplates', nextToken ? { nextToken } : {});
     if (status !== 200) {
       if (typeOf(answer) === 'AccessDeniedException') return [];
-      throw new RegistryError(`DescribeRepositoryCreationTemplates at ${client.url} answered ${status}: ${typeOf(answer)} ${answer.message ?? ''}`);
+      throw new RegistryError(
+        `DescribeRepositoryCreationTemplates at ${client.url} answered ${status}: ${typeOf(answer)} ${answer.message ?? ''}`,
+      );
     }
     templates.push(...((answer.repositoryCreationTemplates ?? []) as Template[]));
     nextToken = answer.nextToken as string | undefined;
@@ -34,22 +39,29 @@ export async function createReplicatedRepository(client: RegistryClient, repo: s
   const t = templateFor(await destinationTemplates(client), repo, 'REPLICATION');
   const create = await client.ecr('CreateRepository', {
     repositoryName: repo,
-    ...(t ? {
-      imageTagMutability: t.imageTagMutability,
-      ...(t.imageTagMutabilityExclusionFilters ? { imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters } : {}),
-      ...(t.encryptionConfiguration ? { encryptionConfiguration: t.encryptionConfiguration } : {}),
-      ...(t.resourceTags?.length ? { tags: t.resourceTags } : {}),
-    } : {}),
+    ...(t
+      ? {
+          imageTagMutability: t.imageTagMutability,
+          ...(t.imageTagMutabilityExclusionFilters ? { imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters } : {}),
+          ...(t.encryptionConfiguration ? { encryptionConfiguration: t.encryptionConfiguration } : {}),
+          ...(t.resourceTags?.length ? { tags: t.resourceTags } : {}),
+        }
+      : {}),
   });
   if (create.status !== 200) {
     if (TOLERATED.includes(typeOf(create.answer))) return;
-    throw new RegistryError(`create repository ${repo}: ${client.url} answered ${create.status}: ${typeOf(create.answer)} ${create.answer.message ?? ''}`);
+    throw new RegistryError(
+      `create repository ${repo}: ${client.url} answered ${create.status}: ${typeOf(create.answer)} ${create.answer.message ?? ''}`,
+    );
   }
   const then: [string, object][] = [];
   if (t?.repositoryPolicy) then.push(['SetRepositoryPolicy', { repositoryName: repo, policyText: t.repositoryPolicy }]);
   if (t?.lifecyclePolicy) then.push(['PutLifecyclePolicy', { repositoryName: repo, lifecyclePolicyText: t.lifecyclePolicy }]);
   for (const [operation, input] of then) {
     const r = await client.ecr(operation, input);
-    if (r.status !== 200) throw new RegistryError(`${operation} on ${repo} (its creation template, prefix ${t!.prefix}): ${client.url} answered ${r.status}: ${typeOf(r.answer)} ${r.answer.message ?? ''}`);
+    if (r.status !== 200)
+      throw new RegistryError(
+        `${operation} on ${repo} (its creation template, prefix ${t!.prefix}): ${client.url} answered ${r.status}: ${typeOf(r.answer)} ${r.answer.message ?? ''}`,
+      );
   }
 }

@@ -14,8 +14,12 @@ import { parseManifest } from '../core/manifest.ts';
 import { BERTH_ARTIFACT_ANNOTATION } from '../core/own-artifacts.ts';
 import type { Registry } from '../core/registry.ts';
 import {
-  destinationsFor, getReplicationConfiguration, replicationOnPush, sameDestination,
-  type ReplicationDestination, type ReplicationJob,
+  destinationsFor,
+  getReplicationConfiguration,
+  replicationOnPush,
+  sameDestination,
+  type ReplicationDestination,
+  type ReplicationJob,
 } from '../core/replication.ts';
 import type { Logger } from '../server/log.ts';
 import type { Job, ReplicationBackfillRow, ReplicationDestinationRow, Repository, StoredManifest } from '../storage/meta/store.ts';
@@ -55,14 +59,16 @@ export class Replicator {
   }
 
   /** The replication a push starts (Registry.replicateOnPush). */
-  readonly replicationOnPush: NonNullable<Registry['replicateOnPush']> = (repo, manifest) => replicationOnPush(this.registry.meta, repo, manifest, this.now());
+  readonly replicationOnPush: NonNullable<Registry['replicateOnPush']> = (repo, manifest) =>
+    replicationOnPush(this.registry.meta, repo, manifest, this.now());
 
   /** REPLICATION_JOB: one image to one destination. */
   async run(p: ReplicationJob, job: Job): Promise<unknown> {
     const meta = this.registry.meta;
     const repo = await meta.getRepository(p.accountId, p.repositoryName);
     // Deleted meanwhile (deletions are not replicated): nothing to copy.
-    if (!repo || repo.id !== p.repositoryId || !(await meta.getManifest(repo.id, p.digest))) return { skipped: 'the image no longer exists' };
+    if (!repo || repo.id !== p.repositoryId || !(await meta.getManifest(repo.id, p.digest)))
+      return { skipped: 'the image no longer exists' };
     try {
       const bytes = await this.replicate(repo, p.digest, p.tag === undefined ? [] : [p.tag], p.destination);
       await meta.setReplicationStatus(repo.id, p.digest, p.destination, 'COMPLETE', null, this.now());
@@ -82,11 +88,16 @@ export class Replicator {
     const meta = this.registry.meta;
     const d = await meta.getReplicationDestination(repo.accountId, destination.region, destination.registryId);
     if (!d) {
-      throw new ReplicationRefused('DESTINATION_NOT_CONFIGURED', `no replication destination is configured for region ${destination.region} and registry ${destination.registryId}: add it with berth admin put-replication-destination`);
+      throw new ReplicationRefused(
+        'DESTINATION_NOT_CONFIGURED',
+        `no replication destination is configured for region ${destination.region} and registry ${destination.registryId}: add it with berth admin put-replication-destination`,
+      );
     }
     if (d.kind === 'berth' && d.registryId !== repo.accountId) await this.checkCrossAccount(d, repo);
     const config = await getReplicationConfiguration(meta, repo.accountId);
-    const copy = new Copy(this.registry, this.destinations.client(d), repo, (r) => destinationsFor(config, r.name).some((x) => sameDestination(x, destination)));
+    const copy = new Copy(this.registry, this.destinations.client(d), repo, (r) =>
+      destinationsFor(config, r.name).some((x) => sameDestination(x, destination)),
+    );
     const manifest = await meta.getManifest(repo.id, digest);
     if (!manifest) return 0;
     await copy.manifest(manifest, tags);
@@ -104,22 +115,39 @@ export class Replicator {
    */
   private async checkCrossAccount(d: ReplicationDestinationRow, repo: Repository): Promise<void> {
     const resource = repositoryArn(d.region, d.registryId, repo.name);
-    const refused = (why: string) => new ReplicationRefused('REPLICATION_NOT_AUTHORIZED',
-      `${rootArn(repo.accountId)} is not authorized to perform: ecr:ReplicateImage on resource: ${resource} ${why}`);
+    const refused = (why: string) =>
+      new ReplicationRefused(
+        'REPLICATION_NOT_AUTHORIZED',
+        `${rootArn(repo.accountId)} is not authorized to perform: ecr:ReplicateImage on resource: ${resource} ${why}`,
+      );
     const { status, answer } = await this.destinations.client(d).ecr('GetRegistryPolicy', { registryId: d.registryId });
-    if (String(answer.__type).endsWith('RegistryPolicyNotFoundException')) throw refused('because the destination registry has no registry policy');
-    if (String(answer.__type).endsWith('AccessDeniedException')) throw refused(`because the destination's registry policy cannot be read with the destination's credentials: ${answer.message ?? ''}`);
-    if (status !== 200 || typeof answer.policyText !== 'string') throw new Error(`GetRegistryPolicy at ${d.endpoint} answered ${status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
+    if (String(answer.__type).endsWith('RegistryPolicyNotFoundException'))
+      throw refused('because the destination registry has no registry policy');
+    if (String(answer.__type).endsWith('AccessDeniedException'))
+      throw refused(`because the destination's registry policy cannot be read with the destination's credentials: ${answer.message ?? ''}`);
+    if (status !== 200 || typeof answer.policyText !== 'string')
+      throw new Error(`GetRegistryPolicy at ${d.endpoint} answered ${status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
     let decision;
     try {
-      decision = await this.authorizer.authorizeByResourcePolicy({
-        principal: { kind: 'root', accountId: repo.accountId, arn: rootArn(repo.accountId) },
-        resource, resourceAccount: d.registryId, policyName: `registry/${d.registryId}@${d.region}`, policyText: answer.policyText,
-      }, 'ecr:ReplicateImage');
+      decision = await this.authorizer.authorizeByResourcePolicy(
+        {
+          principal: { kind: 'root', accountId: repo.accountId, arn: rootArn(repo.accountId) },
+          resource,
+          resourceAccount: d.registryId,
+          policyName: `registry/${d.registryId}@${d.region}`,
+          policyText: answer.policyText,
+        },
+        'ecr:ReplicateImage',
+      );
     } catch (e) {
       throw refused(`because the destination's registry policy does not parse: ${(e as Error).message}`);
     }
-    if (!decision.allowed) throw refused(decision.effect === 'ExplicitDeny' ? 'with an explicit deny in the destination\'s registry policy' : 'because no statement of the destination\'s registry policy allows it');
+    if (!decision.allowed)
+      throw refused(
+        decision.effect === 'ExplicitDeny'
+          ? "with an explicit deny in the destination's registry policy"
+          : "because no statement of the destination's registry policy allows it",
+      );
   }
 
   /** BACKFILL_JOB: every image the rules replicate to the backfill's destination, one at a time, until done or stopped. */
@@ -131,11 +159,11 @@ export class Replicator {
     const config = await getReplicationConfiguration(meta, p.accountId);
     // What to replicate: each image and tag (or untagged image) of the repositories the rules send there.
     const work: { repo: Repository; digest: string; tags: (string | null)[] }[] = [];
-    for (let last: string | undefined; ;) {
+    for (let last: string | undefined; ; ) {
       const page = await meta.listRepositories(p.accountId, { last, limit: 100 });
       for (const repo of page) {
         if (!destinationsFor(config, repo.name).some((x) => sameDestination(x, destination))) continue;
-        for (let after: string | undefined; ;) {
+        for (let after: string | undefined; ; ) {
           const images = await meta.listImages(repo.id, 'ANY', after, 100);
           for (const image of images) {
             const m = await meta.getManifest(repo.id, image.digest);
@@ -151,10 +179,18 @@ export class Replicator {
       last = page[page.length - 1].name;
     }
     const total = work.reduce((n, w) => n + w.tags.length, 0);
-    const done = new Map((await meta.listReplicationBackfillResults(b.id)).map((r) => [`${r.repositoryName} ${r.digest} ${r.tag ?? ''}`, r]));
+    const done = new Map(
+      (await meta.listReplicationBackfillResults(b.id)).map((r) => [`${r.repositoryName} ${r.digest} ${r.tag ?? ''}`, r]),
+    );
     const counts = { completed: 0, failed: 0, codes: new Set<string>() };
     for (const r of done.values()) count(counts, r.status, r.failureCode);
-    b = await meta.updateReplicationBackfill(b.id, { status: 'IN_PROGRESS', total, completed: counts.completed, failed: counts.failed, failureCodes: [...counts.codes] });
+    b = await meta.updateReplicationBackfill(b.id, {
+      status: 'IN_PROGRESS',
+      total,
+      completed: counts.completed,
+      failed: counts.failed,
+      failureCodes: [...counts.codes],
+    });
     for (const w of work) {
       if (!b || b.status === 'STOPPING') break;
       const pending = w.tags.filter((t) => !done.has(`${w.repo.name} ${w.digest} ${t ?? ''}`));
@@ -162,7 +198,12 @@ export class Replicator {
       let failureCode: string | null = null;
       await meta.setReplicationStatus(w.repo.id, w.digest, destination, 'IN_PROGRESS', null, this.now());
       try {
-        await this.replicate(w.repo, w.digest, pending.filter((t): t is string => t !== null), destination);
+        await this.replicate(
+          w.repo,
+          w.digest,
+          pending.filter((t): t is string => t !== null),
+          destination,
+        );
         await meta.setReplicationStatus(w.repo.id, w.digest, destination, 'COMPLETE', null, this.now());
       } catch (e) {
         failureCode = e instanceof ReplicationRefused ? e.code : 'REPLICATION_FAILED';
@@ -170,22 +211,38 @@ export class Replicator {
         await meta.setReplicationStatus(w.repo.id, w.digest, destination, 'FAILED', (e as Error).message.slice(0, 1024), this.now());
       }
       for (const tag of pending) {
-        await meta.putReplicationBackfillResult(b.id, { repositoryName: w.repo.name, digest: w.digest, tag, status: failureCode ? 'FAILED' : 'COMPLETE', failureCode });
+        await meta.putReplicationBackfillResult(b.id, {
+          repositoryName: w.repo.name,
+          digest: w.digest,
+          tag,
+          status: failureCode ? 'FAILED' : 'COMPLETE',
+          failureCode,
+        });
         count(counts, failureCode ? 'FAILED' : 'COMPLETE', failureCode);
       }
-      b = await meta.updateReplicationBackfill(b.id, { completed: counts.completed, failed: counts.failed, failureCodes: [...counts.codes] });
+      b = await meta.updateReplicationBackfill(b.id, {
+        completed: counts.completed,
+        failed: counts.failed,
+        failureCodes: [...counts.codes],
+      });
       const processed = counts.completed + counts.failed;
       if (processed >= BACKFILL_FAILURE_MIN && counts.failed * 2 >= processed) break;
     }
     const failed = counts.failed > 0 && counts.failed * 2 >= counts.completed + counts.failed;
     const ended = await meta.updateReplicationBackfill(p.id, {
-      status: failed ? 'FAILED' : 'COMPLETE', failureCode: failed ? 'REPLICATION_FAILURE_THRESHOLD_EXCEEDED' : null, endedAt: this.now(),
+      status: failed ? 'FAILED' : 'COMPLETE',
+      failureCode: failed ? 'REPLICATION_FAILURE_THRESHOLD_EXCEEDED' : null,
+      endedAt: this.now(),
     });
     return { backfill: p.id, status: ended?.status, completed: counts.completed, failed: counts.failed };
   }
 }
 
-function count(counts: { completed: number; failed: number; codes: Set<string> }, status: ReplicationBackfillRow['status'] | 'COMPLETE' | 'FAILED', code: string | null): void {
+function count(
+  counts: { completed: number; failed: number; codes: Set<string> },
+  status: ReplicationBackfillRow['status'] | 'COMPLETE' | 'FAILED',
+  code: string | null,
+): void {
   if (status === 'COMPLETE') counts.completed++;
   else counts.failed++;
   if (code) counts.codes.add(code);

@@ -112,7 +112,8 @@ async function walkLayer(layer: Layer, index: number, options: WalkOptions, lowe
       const dir = slash < 0 ? '' : path.slice(0, slash);
       const base = path.slice(slash + 1);
       if (base === OPAQUE) changes.opaque.push(dir);
-      else if (base.startsWith(WHITEOUT)) changes.whiteouts.push(dir === '' ? base.slice(WHITEOUT.length) : `${dir}/${base.slice(WHITEOUT.length)}`);
+      else if (base.startsWith(WHITEOUT))
+        changes.whiteouts.push(dir === '' ? base.slice(WHITEOUT.length) : `${dir}/${base.slice(WHITEOUT.length)}`);
       else if (path !== '' && options.want(path, { type: header.type ?? 'file', size: header.size ?? 0, mode: header.mode ?? 0 })) {
         if (header.type === 'file' || header.type === 'contiguous-file') {
           const size = header.size ?? 0;

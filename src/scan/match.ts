@@ -138,7 +138,11 @@ function better(a: Finding, b: Finding): boolean {
 const RANK: Record<EcrSeverity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, INFORMATIONAL: 4, UNDEFINED: 5 };
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byFinding = (a: Finding, b: Finding): number =>
-  RANK[a.severity] - RANK[b.severity] || cmp(a.id, b.id) || cmp(a.package.name, b.package.name) || cmp(a.package.version, b.package.version) || cmp(a.package.path, b.package.path);
+  RANK[a.severity] - RANK[b.severity] ||
+  cmp(a.id, b.id) ||
+  cmp(a.package.name, b.package.name) ||
+  cmp(a.package.version, b.package.version) ||
+  cmp(a.package.path, b.package.path);
 
 function toFinding(record: OsvRecord, entry: OsvAffected, pkg: Package, fixed: string | undefined): Finding {
   const severity = severityOf(record, entry);

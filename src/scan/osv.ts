@@ -131,7 +131,11 @@ const prepared = new WeakMap<OsvRange, { cmp: Compare; limits: string[]; events:
 function prepare(range: OsvRange, cmp: Compare): { limits: string[]; events: OsvEvent[] } {
   let p = prepared.get(range);
   if (!p || p.cmp !== cmp) {
-    p = { cmp, limits: range.events.filter((e) => e.limit !== undefined).map((e) => e.limit as string), events: sortedEvents(range.events, cmp) };
+    p = {
+      cmp,
+      limits: range.events.filter((e) => e.limit !== undefined).map((e) => e.limit as string),
+      events: sortedEvents(range.events, cmp),
+    };
     prepared.set(range, p);
   }
   return p;

@@ -57,14 +57,17 @@ function packageComponent(p: Package, ref: string): Component {
     { name: 'berth:package:path', value: p.path },
   ];
   if (p.sourceName !== undefined && p.sourceName !== p.name) properties.push({ name: 'berth:package:source_name', value: p.sourceName });
-  if (p.sourceVersion !== undefined && p.sourceVersion !== p.version) properties.push({ name: 'berth:package:source_version', value: p.sourceVersion });
+  if (p.sourceVersion !== undefined && p.sourceVersion !== p.version)
+    properties.push({ name: 'berth:package:source_version', value: p.sourceVersion });
   if (p.arch !== undefined) properties.push({ name: 'berth:package:arch', value: p.arch });
   return { type: 'library', 'bom-ref': ref, name: p.name, version: p.version, purl: p.purl, properties };
 }
 
 export function imagePurl(image: SbomImage): string {
   const name = image.repository.split('/').at(-1) ?? image.repository;
-  return purl('oci', undefined, name, image.digest, { repository_url: image.registry ? `${image.registry}/${image.repository}` : image.repository });
+  return purl('oci', undefined, name, image.digest, {
+    repository_url: image.registry ? `${image.registry}/${image.repository}` : image.repository,
+  });
 }
 
 /** The SBOM document (an object ready for JSON.stringify). */
@@ -86,8 +89,15 @@ export function cycloneDx(image: SbomImage, inv: Inventory, options: SbomOptions
     components.push(packageComponent(p, n === 0 ? p.purl : `${p.purl}#${n}`));
   }
   const imageRef = imagePurl(image);
-  const metadataComponent: Component = { type: 'container', 'bom-ref': imageRef, name: image.repository, version: image.digest, purl: imageRef };
-  if (image.tags && image.tags.length > 0) metadataComponent.properties = [...image.tags].sort().map((t) => ({ name: 'berth:image:tag', value: t }));
+  const metadataComponent: Component = {
+    type: 'container',
+    'bom-ref': imageRef,
+    name: image.repository,
+    version: image.digest,
+    purl: imageRef,
+  };
+  if (image.tags && image.tags.length > 0)
+    metadataComponent.properties = [...image.tags].sort().map((t) => ({ name: 'berth:image:tag', value: t }));
   const metadata: Record<string, unknown> = {
     ...(options.timestamp ? { timestamp: options.timestamp } : {}),
     tools: { components: [{ type: 'application', name: 'berth', ...(options.toolVersion ? { version: options.toolVersion } : {}) }] },

@@ -78,7 +78,10 @@ export class Scanner {
   status(scan: ImageScan, image: Pick<ImageRow, 'pushedAt' | 'lastPulledAt'> | undefined): { status: string; description: string | null } {
     if (scan.status === 'ACTIVE' && image && this.eligibilityExpired(image)) {
       const days = Math.round(this.eligibilityMs / 86_400_000);
-      return { status: 'SCAN_ELIGIBILITY_EXPIRED', description: `The image was not pushed or pulled in the last ${days} days: it is no longer scanned continuously.` };
+      return {
+        status: 'SCAN_ELIGIBILITY_EXPIRED',
+        description: `The image was not pushed or pulled in the last ${days} days: it is no longer scanned continuously.`,
+      };
     }
     return { status: scan.status, description: scan.description };
   }
@@ -88,7 +91,13 @@ export class Scanner {
   }
 
   job(repo: Repository, digest: string, match = false): NewJob {
-    const payload: ScanJob = { accountId: repo.accountId, repository: repo.name, repositoryId: repo.id, digest, ...(match ? { match } : {}) };
+    const payload: ScanJob = {
+      accountId: repo.accountId,
+      repository: repo.name,
+      repositoryId: repo.id,
+      digest,
+      ...(match ? { match } : {}),
+    };
     // Jobs run on wall-clock time (src/jobs/runner.ts), whatever the registry's test clock says.
     return { kind: SCAN_JOB, payload: JSON.stringify(payload), runAt: Date.now(), maxAttempts: 3 };
   }
@@ -146,8 +155,10 @@ export class Scanner {
     if (!manifest || !scan) return { skipped: 'the image is gone' };
     const applied = repositoryScanning(await getScanningConfiguration(this.meta, repo.accountId), repo);
     const { findingsOf } = await engine();
-    const done = scan.scanType === 'ENHANCED' && applied.scanFrequency === 'CONTINUOUS_SCAN'
-      ? { status: 'ACTIVE', description: CONTINUOUS } : { status: 'COMPLETE', description: SCAN_COMPLETE };
+    const done =
+      scan.scanType === 'ENHANCED' && applied.scanFrequency === 'CONTINUOUS_SCAN'
+        ? { status: 'ACTIVE', description: CONTINUOUS }
+        : { status: 'COMPLETE', description: SCAN_COMPLETE };
     try {
       if (job.match && scan.inventory) {
         const advisories = await this.advisories();
@@ -157,8 +168,20 @@ export class Scanner {
       }
       const result = await this.inventoryOf(repo, manifest);
       if ('unsupported' in result) {
-        await this.meta.finishImageScan(repo.id, job.digest, { status: 'UNSUPPORTED_IMAGE', description: result.unsupported, findings: null, severityCounts: null, inventory: null, vulnerabilitySourceUpdatedAt: null }, this.now(),
-          await this.scanEvent(repo, job.digest, 'UNSUPPORTED_IMAGE', null));
+        await this.meta.finishImageScan(
+          repo.id,
+          job.digest,
+          {
+            status: 'UNSUPPORTED_IMAGE',
+            description: result.unsupported,
+            findings: null,
+            severityCounts: null,
+            inventory: null,
+            vulnerabilitySourceUpdatedAt: null,
+          },
+          this.now(),
+          await this.scanEvent(repo, job.digest, 'UNSUPPORTED_IMAGE', null),
+        );
         return { digest: job.digest, status: 'UNSUPPORTED_IMAGE' };
       }
       const advisories = await this.advisories();
@@ -173,22 +196,46 @@ export class Scanner {
       return { digest: job.digest, packages: result.inventory.packages.length, findings: findings.length };
     } catch (e) {
       this.log?.warn({ err: e, repository: repo.name, digest: job.digest }, 'image scan failed');
-      await this.meta.finishImageScan(repo.id, job.digest, { status: 'FAILED', description: `The scan failed: ${(e as Error).message}`, findings: null, severityCounts: null, vulnerabilitySourceUpdatedAt: null }, this.now(),
-        await this.scanEvent(repo, job.digest, 'FAILED', null));
+      await this.meta.finishImageScan(
+        repo.id,
+        job.digest,
+        {
+          status: 'FAILED',
+          description: `The scan failed: ${(e as Error).message}`,
+          findings: null,
+          severityCounts: null,
+          vulnerabilitySourceUpdatedAt: null,
+        },
+        this.now(),
+        await this.scanEvent(repo, job.digest, 'FAILED', null),
+      );
       return { digest: job.digest, status: 'FAILED', error: (e as Error).message };
     }
   }
 
-  private async finish(repo: Repository, digest: string, done: { status: string; description: string }, findings: Finding[], inventory: Inventory | undefined, advisories: Advisories): Promise<void> {
+  private async finish(
+    repo: Repository,
+    digest: string,
+    done: { status: string; description: string },
+    findings: Finding[],
+    inventory: Inventory | undefined,
+    advisories: Advisories,
+  ): Promise<void> {
     const { severityCounts } = await engine();
     const counts = severityCounts(findings);
-    await this.meta.finishImageScan(repo.id, digest, {
-      ...done,
-      findings: JSON.stringify(findings),
-      severityCounts: JSON.stringify(counts),
-      ...(inventory ? { inventory: JSON.stringify(inventory) } : {}),
-      vulnerabilitySourceUpdatedAt: advisories.updatedAt,
-    }, this.now(), await this.scanEvent(repo, digest, done.status, counts as Record<string, number>));
+    await this.meta.finishImageScan(
+      repo.id,
+      digest,
+      {
+        ...done,
+        findings: JSON.stringify(findings),
+        severityCounts: JSON.stringify(counts),
+        ...(inventory ? { inventory: JSON.stringify(inventory) } : {}),
+        vulnerabilitySourceUpdatedAt: advisories.updatedAt,
+      },
+      this.now(),
+      await this.scanEvent(repo, digest, done.status, counts as Record<string, number>),
+    );
   }
 
   /** The outbox event of a scan's end (src/core/events.ts), with the image's tags as they are now. */
@@ -198,7 +245,10 @@ export class Scanner {
   }
 
   /** An image's inventory; an index's is its platform images' together (each also given). */
-  private async inventoryOf(repo: Repository, manifest: StoredManifest): Promise<{ inventory: Inventory; children: { digest: string; inventory: Inventory }[] } | Unsupported> {
+  private async inventoryOf(
+    repo: Repository,
+    manifest: StoredManifest,
+  ): Promise<{ inventory: Inventory; children: { digest: string; inventory: Inventory }[] } | Unsupported> {
     const doc = JSON.parse(manifest.content.toString('utf8')) as { manifests?: { digest: string; annotations?: Record<string, string> }[] };
     if (!Array.isArray(doc.manifests)) {
       const inventory = await this.imageInventory(manifest);
@@ -224,7 +274,11 @@ export class Scanner {
   }
 
   private async imageInventory(manifest: StoredManifest): Promise<Inventory | Unsupported> {
-    const doc = JSON.parse(manifest.content.toString('utf8')) as { config?: { mediaType?: string }; layers?: { mediaType: string; digest: string }[]; artifactType?: string };
+    const doc = JSON.parse(manifest.content.toString('utf8')) as {
+      config?: { mediaType?: string };
+      layers?: { mediaType: string; digest: string }[];
+      artifactType?: string;
+    };
     if (doc.artifactType !== undefined || !IMAGE_CONFIGS.includes(doc.config?.mediaType ?? '')) return { unsupported: UNSUPPORTED };
     const layers = (doc.layers ?? []).map((l) => ({ mediaType: l.mediaType, open: () => this.registry.blobs.read(l.digest) }));
     const { inventoryLayers, UnsupportedLayerError } = await engine();
@@ -249,15 +303,17 @@ export class Scanner {
     const sbom = (await engine()).cycloneDxJson({ digest: manifest.digest, repository: repo.name }, inventory);
     const config = await this.putBlob(repo, EMPTY_CONFIG);
     const layer = await this.putBlob(repo, sbom);
-    const body = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      artifactType: CYCLONEDX_MEDIA_TYPE,
-      config: { mediaType: MediaType.ociEmpty, digest: config, size: EMPTY_CONFIG.length, data: EMPTY_CONFIG.toString('base64') },
-      layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, digest: layer, size: sbom.length }],
-      subject: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
-      annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' },
-    }));
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        artifactType: CYCLONEDX_MEDIA_TYPE,
+        config: { mediaType: MediaType.ociEmpty, digest: config, size: EMPTY_CONFIG.length, data: EMPTY_CONFIG.toString('base64') },
+        layers: [{ mediaType: CYCLONEDX_MEDIA_TYPE, digest: layer, size: sbom.length }],
+        subject: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
+        annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' },
+      }),
+    );
     const sbomManifest = await this.registry.putManifest(repo, {}, body, MediaType.ociManifest);
     if (!(await this.meta.getManifest(repo.id, manifest.digest))) await this.meta.deleteManifest(repo.id, sbomManifest.digest);
   }
@@ -279,7 +335,10 @@ export class Scanner {
         if (applied.scanType !== 'ENHANCED' || applied.scanFrequency !== 'CONTINUOUS_SCAN') continue;
         const row = await this.meta.getImage(repo.id, image.digest);
         if (!row || this.eligibilityExpired(row)) continue;
-        if ((await this.meta.startImageScan(repo.id, image.digest, 'ENHANCED', this.now(), this.job(repo, image.digest, true))) === 'started') rescans++;
+        if (
+          (await this.meta.startImageScan(repo.id, image.digest, 'ENHANCED', this.now(), this.job(repo, image.digest, true))) === 'started'
+        )
+          rescans++;
       }
       if (page.length < 500) return { rescans };
       after = page[page.length - 1];

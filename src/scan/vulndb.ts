@@ -84,10 +84,17 @@ export async function importVulnData(meta: MetaStore, path: string, options: Vul
 }
 
 /** What `berth vulndb status` shows: each source with its record count, import time and age. */
-export async function vulnStatus(meta: MetaStore, now: number): Promise<{ version: number; sources: (VulnSource & { importedAtIso: string; ageHours: number })[] }> {
+export async function vulnStatus(
+  meta: MetaStore,
+  now: number,
+): Promise<{ version: number; sources: (VulnSource & { importedAtIso: string; ageHours: number })[] }> {
   const sources = await meta.listVulnSources();
   return {
     version: await meta.vulnDataVersion(),
-    sources: sources.map((s) => ({ ...s, importedAtIso: new Date(s.importedAt).toISOString(), ageHours: Math.round((now - s.importedAt) / 36e5 * 10) / 10 })),
+    sources: sources.map((s) => ({
+      ...s,
+      importedAtIso: new Date(s.importedAt).toISOString(),
+      ageHours: Math.round(((now - s.importedAt) / 36e5) * 10) / 10,
+    })),
   };
 }

@@ -72,12 +72,14 @@ export async function openZipFile(path: string): Promise<ZipFile> {
   const file = await open(path, 'r');
   const { size } = await file.stat();
   const reader = new BlockReader(file, size);
-  return new Promise((resolve, reject) => yauzl.fromRandomAccessReader(reader, size, OPTIONS, (err, zip) => {
-    if (err) {
-      reader.close(() => {});
-      reject(err);
-    } else resolve(zip);
-  }));
+  return new Promise((resolve, reject) =>
+    yauzl.fromRandomAccessReader(reader, size, OPTIONS, (err, zip) => {
+      if (err) {
+        reader.close(() => {});
+        reject(err);
+      } else resolve(zip);
+    }),
+  );
 }
 
 export const openZipBuffer = (data: Buffer): Promise<ZipFile> =>
@@ -124,7 +126,9 @@ async function rawEntry(zip: ZipFile, entry: ZipEntry, limit: number): Promise<B
 
 /** An entry's data as stored (compressed or not), not decoded. */
 const openRawEntry = (zip: ZipFile, entry: ZipEntry): Promise<Readable> =>
-  new Promise((resolve, reject) => zip.openReadStream(entry, { decodeFileData: false }, (err, stream) => (err ? reject(err) : resolve(stream))));
+  new Promise((resolve, reject) =>
+    zip.openReadStream(entry, { decodeFileData: false }, (err, stream) => (err ? reject(err) : resolve(stream))),
+  );
 
 /** Reads a stream whole, refusing more than `limit` bytes. */
 export async function readLimited(stream: Readable, limit: number, name: string): Promise<Buffer> {
@@ -145,7 +149,8 @@ export async function readLimited(stream: Readable, limit: number, name: string)
 export async function readZipEntry(zip: ZipFile, entry: ZipEntry, limit: number): Promise<Buffer> {
   if (entry.uncompressedSize > limit) throw new Error(`${entry.fileName} is larger than ${limit} bytes`);
   if (entry.isEncrypted()) throw new Error(`${entry.fileName} is encrypted`);
-  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) throw new Error(`${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)
+    throw new Error(`${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
   const raw = await rawEntry(zip, entry, Math.max(limit, entry.compressedSize));
   let data: Buffer;
   try {
@@ -156,6 +161,7 @@ export async function readZipEntry(zip: ZipFile, entry: ZipEntry, limit: number)
     throw new Error(`${entry.fileName}: ${(e as Error).message}`);
   }
   if (data.length > limit) throw new Error(`${entry.fileName} is larger than ${limit} bytes`);
-  if (data.length !== entry.uncompressedSize) throw new Error(`${entry.fileName}: ${data.length} bytes inflated, the zip declares ${entry.uncompressedSize}`);
+  if (data.length !== entry.uncompressedSize)
+    throw new Error(`${entry.fileName}: ${data.length} bytes inflated, the zip declares ${entry.uncompressedSize}`);
   return data;
 }

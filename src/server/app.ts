@@ -52,24 +52,47 @@ export interface Berth {
 export { openStores, type Stores } from './stores.ts';
 
 /** What a request's handler tells the server about it: who asked, the ECR operation, whether a login failed. */
-interface Seen { principal?: Principal; operation?: string; loginFailed?: boolean; endpoint?: string; route?: string }
+interface Seen {
+  principal?: Principal;
+  operation?: string;
+  loginFailed?: boolean;
+  endpoint?: string;
+  route?: string;
+}
 
 export async function startBerth(config: Config): Promise<Berth> {
   const log = createLogger(config.logLevel);
   const stores = await openStores(config, log);
-  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, audit, clock, jobs, space } = stores;
+  const { dataDir, meta, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, audit, clock, jobs, space } =
+    stores;
 
   const { host, port } = parseListen(config.listen);
   // Listen first: the host users see (repository URIs, token endpoints) needs the port actually bound.
   // With TLS: HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others, on the same port.
   // The certificate generator (node-forge) is loaded only to make a self-signed certificate.
   const selfSigned = config.tlsSelfSigned && !(config.tlsCertFile && config.tlsKeyFile) ? await import('./self-signed.ts') : undefined;
-  const tlsFiles: (TlsFiles & { created?: boolean }) | undefined = config.tlsCertFile && config.tlsKeyFile
-    ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
-    : selfSigned ? selfSigned.selfSignedCertificate(dataDir, [host, ...(config.publicUrl ? [new URL(config.publicUrl.includes('://') ? config.publicUrl : `https://${config.publicUrl}`).hostname.replace(/^\[|\]$/g, '')] : [])]) : undefined;
+  const tlsFiles: (TlsFiles & { created?: boolean }) | undefined =
+    config.tlsCertFile && config.tlsKeyFile
+      ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
+      : selfSigned
+        ? selfSigned.selfSignedCertificate(dataDir, [
+            host,
+            ...(config.publicUrl
+              ? [
+                  new URL(config.publicUrl.includes('://') ? config.publicUrl : `https://${config.publicUrl}`).hostname.replace(
+                    /^\[|\]$/g,
+                    '',
+                  ),
+                ]
+              : []),
+          ])
+        : undefined;
   const timeouts = serverTimeouts(config);
   const server: Server = tlsFiles
-    ? Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), { keepAliveTimeout: 65_000, ...timeouts }) as unknown as Server
+    ? (Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), {
+        keepAliveTimeout: 65_000,
+        ...timeouts,
+      }) as unknown as Server)
     : createServer({ keepAliveTimeout: 65_000, ...timeouts });
   limitConnections(server, config);
   if (tlsFiles) limitHttp1OverTls(server, config);
@@ -84,7 +107,8 @@ export async function startBerth(config: Config): Promise<Berth> {
   const publicHost = config.publicUrl ? hostOf(config.publicUrl) : url.replace(`${scheme}://`, '');
   const publicScheme = config.publicUrl ? (config.publicUrl.startsWith('https://') ? 'https' : 'http') : scheme;
   const tls = tlsFiles && {
-    certFile: tlsFiles.certFile, keyFile: tlsFiles.keyFile,
+    certFile: tlsFiles.certFile,
+    keyFile: tlsFiles.keyFile,
     reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
     trust: selfSigned ? selfSigned.trustInstructions(tlsFiles.certFile, publicHost) : undefined,
   };
@@ -92,29 +116,74 @@ export async function startBerth(config: Config): Promise<Berth> {
   const requests = new PrincipalRequests(config.maxRequestsPerPrincipal);
   const logins = new LoginFailures(config.maxLoginFailuresPerMinute, clock.now);
   const oci = ociHandler({
-    registry, identity, authorizer, requests, region: config.region, defaultAccountId: accountId, realm: publicHost,
+    registry,
+    identity,
+    authorizer,
+    requests,
+    region: config.region,
+    defaultAccountId: accountId,
+    realm: publicHost,
     tokenRealm: `${publicScheme}://${publicHost}${TOKEN_PATH}`,
   });
-  const token = tokenHandler({ identity, realm: publicHost, audit, refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000, now: clock.now });
+  const token = tokenHandler({
+    identity,
+    realm: publicHost,
+    audit,
+    refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000,
+    now: clock.now,
+  });
   const admin = adminHandler(stores, authorizer);
   const webConsole = consoleHandler({
-    stores, meta, identity, authorizer, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme,
-    layerParts: new LayerParts(meta), secureCookies: publicScheme === 'https', sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
+    stores,
+    meta,
+    identity,
+    authorizer,
+    registry,
+    repositories,
+    images,
+    lifecycle,
+    scanner,
+    region: config.region,
+    publicHost,
+    publicScheme,
+    layerParts: new LayerParts(meta),
+    secureCookies: publicScheme === 'https',
+    sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
     loginBlockedFor: (address) => logins.blockedFor(address),
   });
-  const metrics = new Metrics({ uploadsInProgress: async () => (await meta.listUploads()).length, storage: () => space.status(), usage: () => meta.usage() });
+  const metrics = new Metrics({
+    uploadsInProgress: async () => (await meta.listUploads()).length,
+    storage: () => space.status(),
+    usage: () => meta.usage(),
+  });
   registry.uploadedBytes = (bytes) => metrics.uploaded(bytes);
   jobs.observe((kind, outcome, result) => metrics.job(kind, outcome, result));
   const metricsEndpoint = metricsHandler(stores, authorizer, metrics);
   const readiness = new Readiness({ metadata: () => meta.getSetting('default_account_id'), blobs: () => stores.blobs.probe() }, log);
-  const ecr = ecrHandler({ identity, authorizer, requests, registry, repositories, images, lifecycle, scanner, region: config.region, publicHost, publicScheme, log, now: clock.now });
+  const ecr = ecrHandler({
+    identity,
+    authorizer,
+    requests,
+    registry,
+    repositories,
+    images,
+    lifecycle,
+    scanner,
+    region: config.region,
+    publicHost,
+    publicScheme,
+    log,
+    now: clock.now,
+  });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const seen: Seen = {};
     const address = req.socket.remoteAddress;
-    res.once('close', () => { if (seen.loginFailed) logins.failed(address); });
+    res.once('close', () => {
+      if (seen.loginFailed) logins.failed(address);
+    });
     // The Date header tells clients the server's time (the AWS SDKs correct their clock skew from it): it comes
     // from the clock that SigV4 and tokens are checked against, the test clock included.
     if (clock.adjustable) res.setHeader('Date', new Date(clock.now()).toUTCString());
@@ -136,7 +205,15 @@ export async function startBerth(config: Config): Promise<Berth> {
         res.setHeader('Content-Type', 'application/json');
         // HTTP/2 has no Connection header (setting one throws): the stream ends alone.
         if (req.httpVersionMajor < 2) res.setHeader('Connection', 'close');
-        res.end(JSON.stringify({ errors: [full ? { code: 'UNAVAILABLE', message: STORAGE_FULL_MESSAGE, detail: null } : { code: 'UNKNOWN', message: 'internal error', detail: null }] }));
+        res.end(
+          JSON.stringify({
+            errors: [
+              full
+                ? { code: 'UNAVAILABLE', message: STORAGE_FULL_MESSAGE, detail: null }
+                : { code: 'UNKNOWN', message: 'internal error', detail: null },
+            ],
+          }),
+        );
       } else {
         res.destroy();
       }
@@ -152,22 +229,30 @@ export async function startBerth(config: Config): Promise<Berth> {
     const endpoint = endpointFor(req.method ?? '', url.pathname);
     seen.endpoint = endpoint;
     switch (endpoint) {
-      case 'oci': return oci(req, res, url, seen);
-      case 'ecr': return ecr(req, res, url, seen);
-      case 'admin': return admin(req, res, url, seen);
-      case 'console': return webConsole(req, res, url, seen);
-      case 'token': return token(req, res, url, seen);
-      case 'metrics': return metricsEndpoint(req, res, url, seen);
+      case 'oci':
+        return oci(req, res, url, seen);
+      case 'ecr':
+        return ecr(req, res, url, seen);
+      case 'admin':
+        return admin(req, res, url, seen);
+      case 'console':
+        return webConsole(req, res, url, seen);
+      case 'token':
+        return token(req, res, url, seen);
+      case 'metrics':
+        return metricsEndpoint(req, res, url, seen);
       // Alive and serving reads even on a full disk (an orchestrator must not restart it for that): the storage
       // state and the audit lines dropped are told in the body.
-      case 'health': return sendJson(res, 200, { status: 'ok', storage: space.status() });
+      case 'health':
+        return sendJson(res, 200, { status: 'ok', storage: space.status() });
       // Ready when the metadata and blob stores answer (src/server/readiness.ts); a load balancer stops sending here while not.
       case 'ready': {
         const report = await readiness.report();
         res.setHeader('Cache-Control', 'no-store');
         return sendJson(res, report.status === 'ready' ? 200 : 503, report);
       }
-      default: sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
+      default:
+        sendJson(res, 404, { message: `no route for ${req.method} ${url.pathname}` });
     }
   }
 
@@ -183,7 +268,15 @@ export async function startBerth(config: Config): Promise<Berth> {
   jobs.start();
 
   return {
-    server, url, tls, publicHost, publicScheme, accountId, rootKey, config, log,
+    server,
+    url,
+    tls,
+    publicHost,
+    publicScheme,
+    accountId,
+    rootKey,
+    config,
+    log,
     async close() {
       await jobs.stop();
       unannounce();
@@ -195,7 +288,6 @@ export async function startBerth(config: Config): Promise<Berth> {
     },
   };
 }
-
 
 function hostOf(publicUrl: string): string {
   return new URL(publicUrl.includes('://') ? publicUrl : `http://${publicUrl}`).host;
@@ -221,7 +313,8 @@ function observe(metrics: Metrics, req: IncomingMessage, res: ServerResponse, se
   }
   metrics.request(protocol, method, operation, res.statusCode, Number(ns) / 1e9);
   // The data plane's downloads: a GET's body is its Content-Length (blobs and manifests always send one).
-  if (protocol === 'oci' && method === 'GET' && (res.statusCode === 200 || res.statusCode === 206)) metrics.downloaded(Number(res.getHeader('content-length') ?? 0));
+  if (protocol === 'oci' && method === 'GET' && (res.statusCode === 200 || res.statusCode === 206))
+    metrics.downloaded(Number(res.getHeader('content-length') ?? 0));
 }
 
 function accessLog(log: Logger, req: IncomingMessage, res: ServerResponse, seen: Seen, ns: bigint): void {

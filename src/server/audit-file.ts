@@ -83,7 +83,10 @@ export class AuditFile {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.writing) await new Promise<void>((resolve) => { this.idle = resolve; });
+    if (this.writing)
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+      });
     closeSync(this.fd);
   }
 }

@@ -42,7 +42,10 @@ export function createCertificate(req: CertificateRequest): Pem {
   cert.serialNumber = '1' + randomBytes(15).toString('hex');
   cert.validity.notBefore = new Date(Date.now() - DAY);
   cert.validity.notAfter = new Date(Date.now() + (req.days ?? 825) * DAY);
-  const subject = [{ name: 'commonName', value: req.commonName }, { name: 'organizationName', value: 'Berth' }];
+  const subject = [
+    { name: 'commonName', value: req.commonName },
+    { name: 'organizationName', value: 'Berth' },
+  ];
   cert.setSubject(subject);
   const selfSigned = !req.issuer;
   const isCa = req.ca === true || selfSigned;
@@ -50,7 +53,14 @@ export function createCertificate(req: CertificateRequest): Pem {
   cert.setIssuer(issuerCert ? issuerCert.subject.attributes : subject);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: isCa, critical: true },
-    { name: 'keyUsage', critical: true, keyCertSign: isCa, cRLSign: isCa, digitalSignature: req.ca !== true, keyEncipherment: req.ca !== true },
+    {
+      name: 'keyUsage',
+      critical: true,
+      keyCertSign: isCa,
+      cRLSign: isCa,
+      digitalSignature: req.ca !== true,
+      keyEncipherment: req.ca !== true,
+    },
     { name: 'subjectKeyIdentifier' },
     // Its issuer's key identifier (its own when self-signed): strict verifiers (Python 3.13) want it.
     { name: 'authorityKeyIdentifier', keyIdentifier: (issuerCert ?? cert).generateSubjectKeyIdentifier().getBytes() },

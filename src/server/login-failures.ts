@@ -55,8 +55,12 @@ export class LoginFailures {
 
 /** Whether a request carries credentials of any kind (an Authorization header, or a signed URL's query). */
 function carriesCredentials(req: IncomingMessage, url: URL): boolean {
-  return req.headers.authorization !== undefined
-    || url.searchParams.has('X-Amz-Credential') || url.searchParams.has('X-Amz-Signature') || url.searchParams.has('X-Berth-Signature');
+  return (
+    req.headers.authorization !== undefined ||
+    url.searchParams.has('X-Amz-Credential') ||
+    url.searchParams.has('X-Amz-Signature') ||
+    url.searchParams.has('X-Berth-Signature')
+  );
 }
 
 /**

@@ -14,7 +14,12 @@ import type { Metrics } from './metrics.ts';
 export const METRICS_ACCESS: AdminAccess = { actions: ['berth:GetMetrics'], resource: 'registry', registryWide: true };
 
 export function metricsHandler(stores: Stores, authorizer: Authorizer, metrics: Metrics) {
-  return async (req: IncomingMessage, res: ServerResponse, _url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    _url: URL,
+    seen: { principal?: Principal; loginFailed?: boolean },
+  ): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return sendJson(res, 405, { error: 'MethodNotAllowed', message: 'GET /metrics' });
@@ -28,10 +33,16 @@ export function metricsHandler(stores: Stores, authorizer: Authorizer, metrics: 
       }
       const principal = auth.principal;
       seen.principal = principal;
-      const env = { meta: stores.meta, region: stores.config.region, defaultAccountId: stores.identity.defaultAccountId, rootAccessKeyId: stores.rootKey.accessKeyId };
+      const env = {
+        meta: stores.meta,
+        region: stores.config.region,
+        defaultAccountId: stores.identity.defaultAccountId,
+        rootAccessKeyId: stores.rootKey.accessKeyId,
+      };
       const target = await adminTarget(METRICS_ACCESS, {}, principal, env);
       const decision = await authorizeAdmin(authorizer, METRICS_ACCESS, target, principal, req.socket.remoteAddress);
-      if (!decision.allowed) return sendJson(res, 403, { error: 'AccessDenied', message: new AdminDenied(principal, decision.action, target.resource).message });
+      if (!decision.allowed)
+        return sendJson(res, 403, { error: 'AccessDenied', message: new AdminDenied(principal, decision.action, target.resource).message });
     }
     const { contentType, body } = await metrics.text();
     res.statusCode = 200;

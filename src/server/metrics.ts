@@ -28,14 +28,34 @@ const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const statusClass = (status: number): string => STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
 
 /** One sample in prom-client's own format (what a metric's `get()` answers). */
-interface Sample { labels: Record<string, string | number>; value: number; metricName?: string }
+interface Sample {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
 
 /** A metric as prom-client's registry reads it: `get()` turns plain numbers into samples when scraped. */
-interface PlainMetric { name: string; help: string; type: string; aggregator: string; get(): Promise<object>; reset(): void }
+interface PlainMetric {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  get(): Promise<object>;
+  reset(): void;
+}
 
-function plainMetric(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', samples: () => Promise<Sample[]> | Sample[], reset: () => void = () => {}): PlainMetric {
+function plainMetric(
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge' | 'histogram',
+  samples: () => Promise<Sample[]> | Sample[],
+  reset: () => void = () => {},
+): PlainMetric {
   const metric: PlainMetric = {
-    name, help, type, aggregator: 'sum',
+    name,
+    help,
+    type,
+    aggregator: 'sum',
     get: async () => ({ name, help, type, aggregator: 'sum', values: await samples() }),
     reset,
   };
@@ -93,15 +113,23 @@ export class Metrics {
   private currentUsage(): Promise<Usage> {
     if (!this.usage || Date.now() - this.usage.at > USAGE_MAX_AGE_MS) this.usage = { at: Date.now(), value: this.sources.usage() };
     const value = this.usage.value;
-    value.catch(() => { if (this.usage?.value === value) this.usage = undefined; });
+    value.catch(() => {
+      if (this.usage?.value === value) this.usage = undefined;
+    });
     return value;
   }
 
   /** The largest repositories by bytes, each a sample; the others summed as repository="(other)". */
   private async repositoryStorage(): Promise<Sample[]> {
     const sorted = [...(await this.currentUsage()).repositories].sort((a, b) => b.bytes - a.bytes);
-    const samples: Sample[] = sorted.slice(0, STORAGE_TOP_REPOSITORIES).map((r) => ({ labels: { account: r.accountId, repository: r.name }, value: r.bytes }));
-    if (sorted.length > STORAGE_TOP_REPOSITORIES) samples.push({ labels: { account: '', repository: '(other)' }, value: sorted.slice(STORAGE_TOP_REPOSITORIES).reduce((n, r) => n + r.bytes, 0) });
+    const samples: Sample[] = sorted
+      .slice(0, STORAGE_TOP_REPOSITORIES)
+      .map((r) => ({ labels: { account: r.accountId, repository: r.name }, value: r.bytes }));
+    if (sorted.length > STORAGE_TOP_REPOSITORIES)
+      samples.push({
+        labels: { account: '', repository: '(other)' },
+        value: sorted.slice(STORAGE_TOP_REPOSITORIES).reduce((n, r) => n + r.bytes, 0),
+      });
     return samples;
   }
 
@@ -118,23 +146,51 @@ export class Metrics {
     const metrics: PlainMetric[] = [
       ...this.requests.metrics(),
       plainMetric('berth_uploaded_bytes_total', 'Bytes of blob uploads received', 'counter', () => [{ labels: {}, value: this.bytesIn }]),
-      plainMetric('berth_downloaded_bytes_total', 'Bytes of blobs and manifests served by the data plane (GET)', 'counter', () => [{ labels: {}, value: this.bytesOut }]),
-      plainMetric('berth_jobs_total', 'Background jobs this node ran, by kind and outcome (succeeded, failed)', 'counter',
-        () => [...this.jobs.values()].map((j) => ({ labels: j.labels, value: j.n }))),
-      plainMetric('berth_gc_runs_total', 'Garbage collections this node ran (not dry runs)', 'counter', () => [{ labels: {}, value: this.gcRuns }]),
-      plainMetric('berth_gc_freed_bytes_total', 'Bytes freed by garbage collection (blobs, orphan files, stale uploads)', 'counter', () => [{ labels: {}, value: this.gcBytes }]),
-      plainMetric('berth_uploads_in_progress', 'Blob uploads started and not completed or cancelled', 'gauge',
-        async () => [{ labels: {}, value: await this.sources.uploadsInProgress() }]),
-      plainMetric('berth_storage_full', '1 while the data directory is full (writes refused, reads served)', 'gauge', () => [{ labels: {}, value: storage().full ? 1 : 0 }]),
-      plainMetric('berth_audit_lines_dropped', 'Audit log lines that could not be written (full disk) since the server started', 'gauge',
-        () => [{ labels: {}, value: storage().droppedAuditLines }]),
-      plainMetric('berth_lifecycle_repositories_evaluated_total', 'Repositories whose lifecycle policy this node evaluated', 'counter', () => [{ labels: {}, value: this.lifecycleRepositories }]),
-      plainMetric('berth_lifecycle_images_expired_total', 'Images expired by lifecycle policies on this node', 'counter', () => [{ labels: {}, value: this.lifecycleExpired }]),
-      plainMetric('berth_repository_storage_bytes',
+      plainMetric('berth_downloaded_bytes_total', 'Bytes of blobs and manifests served by the data plane (GET)', 'counter', () => [
+        { labels: {}, value: this.bytesOut },
+      ]),
+      plainMetric('berth_jobs_total', 'Background jobs this node ran, by kind and outcome (succeeded, failed)', 'counter', () =>
+        [...this.jobs.values()].map((j) => ({ labels: j.labels, value: j.n })),
+      ),
+      plainMetric('berth_gc_runs_total', 'Garbage collections this node ran (not dry runs)', 'counter', () => [
+        { labels: {}, value: this.gcRuns },
+      ]),
+      plainMetric('berth_gc_freed_bytes_total', 'Bytes freed by garbage collection (blobs, orphan files, stale uploads)', 'counter', () => [
+        { labels: {}, value: this.gcBytes },
+      ]),
+      plainMetric('berth_uploads_in_progress', 'Blob uploads started and not completed or cancelled', 'gauge', async () => [
+        { labels: {}, value: await this.sources.uploadsInProgress() },
+      ]),
+      plainMetric('berth_storage_full', '1 while the data directory is full (writes refused, reads served)', 'gauge', () => [
+        { labels: {}, value: storage().full ? 1 : 0 },
+      ]),
+      plainMetric(
+        'berth_audit_lines_dropped',
+        'Audit log lines that could not be written (full disk) since the server started',
+        'gauge',
+        () => [{ labels: {}, value: storage().droppedAuditLines }],
+      ),
+      plainMetric(
+        'berth_lifecycle_repositories_evaluated_total',
+        'Repositories whose lifecycle policy this node evaluated',
+        'counter',
+        () => [{ labels: {}, value: this.lifecycleRepositories }],
+      ),
+      plainMetric('berth_lifecycle_images_expired_total', 'Images expired by lifecycle policies on this node', 'counter', () => [
+        { labels: {}, value: this.lifecycleExpired },
+      ]),
+      plainMetric(
+        'berth_repository_storage_bytes',
         `Bytes referenced by each repository's images (shared layers counted in each): the ${STORAGE_TOP_REPOSITORIES} largest, the others summed as repository="(other)"; refreshed at most once a minute`,
-        'gauge', () => this.repositoryStorage()),
-      plainMetric('berth_storage_bytes', 'Bytes of every verified blob the registry stores, each once (referenced or not); refreshed at most once a minute', 'gauge',
-        async () => [{ labels: {}, value: (await this.currentUsage()).storedBytes }]),
+        'gauge',
+        () => this.repositoryStorage(),
+      ),
+      plainMetric(
+        'berth_storage_bytes',
+        'Bytes of every verified blob the registry stores, each once (referenced or not); refreshed at most once a minute',
+        'gauge',
+        async () => [{ labels: {}, value: (await this.currentUsage()).storedBytes }],
+      ),
     ];
     for (const metric of metrics) registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
     return registry;
@@ -159,7 +215,8 @@ class RequestSeries {
     else this.counts.set(countKey, { labels: { protocol, method, operation, status }, n: 1 });
     const durationKey = `${protocol} ${operation}`;
     let d = this.durations.get(durationKey);
-    if (!d) this.durations.set(durationKey, d = { labels: { protocol, operation }, buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 });
+    if (!d)
+      this.durations.set(durationKey, (d = { labels: { protocol, operation }, buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     d.sum += seconds;
     d.count++;
     const b = DURATION_BUCKETS.findIndex((le) => seconds <= le);
@@ -167,20 +224,34 @@ class RequestSeries {
   }
 
   metrics(): PlainMetric[] {
-    const counter = plainMetric('berth_http_requests_total',
-      'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class', 'counter',
-      () => [...this.counts.values()].map((c) => ({ labels: c.labels, value: c.n })), () => this.counts.clear());
+    const counter = plainMetric(
+      'berth_http_requests_total',
+      'HTTP requests answered, by protocol, method, operation (OCI route or ECR/admin operation) and status class',
+      'counter',
+      () => [...this.counts.values()].map((c) => ({ labels: c.labels, value: c.n })),
+      () => this.counts.clear(),
+    );
     const name = 'berth_http_request_duration_seconds';
-    const histogram = plainMetric(name, 'Time from the request to the end of its response, by protocol and operation', 'histogram',
-      () => [...this.durations.values()].flatMap((d) => {
-        let cumulative = 0;
-        return [
-          ...DURATION_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { ...d.labels, le }, value: cumulative += d.buckets[i] })),
-          { metricName: `${name}_bucket`, labels: { ...d.labels, le: '+Inf' }, value: d.count },
-          { metricName: `${name}_sum`, labels: d.labels, value: d.sum },
-          { metricName: `${name}_count`, labels: d.labels, value: d.count },
-        ];
-      }), () => this.durations.clear());
+    const histogram = plainMetric(
+      name,
+      'Time from the request to the end of its response, by protocol and operation',
+      'histogram',
+      () =>
+        [...this.durations.values()].flatMap((d) => {
+          let cumulative = 0;
+          return [
+            ...DURATION_BUCKETS.map((le, i) => ({
+              metricName: `${name}_bucket`,
+              labels: { ...d.labels, le },
+              value: (cumulative += d.buckets[i]),
+            })),
+            { metricName: `${name}_bucket`, labels: { ...d.labels, le: '+Inf' }, value: d.count },
+            { metricName: `${name}_sum`, labels: d.labels, value: d.sum },
+            { metricName: `${name}_count`, labels: d.labels, value: d.count },
+          ];
+        }),
+      () => this.durations.clear(),
+    );
     return [counter, histogram];
   }
 }

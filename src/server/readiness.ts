@@ -36,7 +36,9 @@ export class Readiness {
 
   private async run(name: string): Promise<CheckResult> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), this.timeoutMs); });
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.timeoutMs);
+    });
     let result: CheckResult;
     let error: unknown;
     try {

@@ -22,7 +22,8 @@ export class PrincipalRequests {
     if (principal.kind === 'anonymous') return;
     const arn = principal.arn;
     const count = this.inFlight.get(arn) ?? 0;
-    if (count >= this.max) fail('TOO_MANY_REQUESTS', `Rate exceeded: ${arn} has ${this.max} requests in progress, the most it may have at once`);
+    if (count >= this.max)
+      fail('TOO_MANY_REQUESTS', `Rate exceeded: ${arn} has ${this.max} requests in progress, the most it may have at once`);
     this.inFlight.set(arn, count + 1);
     res.once('close', () => {
       const left = (this.inFlight.get(arn) ?? 1) - 1;

@@ -61,7 +61,10 @@ export function routeTable(): RouteTable {
     admin: Object.entries(ADMIN_ACTIONS),
     console: CONSOLE_ROUTES,
     metrics: { method: 'GET', path: METRICS_PATH, access: METRICS_ACCESS },
-    public: [{ endpoint: 'token', method: 'GET', path: TOKEN_PATH }, { endpoint: 'health', method: 'GET', path: '/healthz' },
-      { endpoint: 'ready', method: 'GET', path: '/readyz' }],
+    public: [
+      { endpoint: 'token', method: 'GET', path: TOKEN_PATH },
+      { endpoint: 'health', method: 'GET', path: '/healthz' },
+      { endpoint: 'ready', method: 'GET', path: '/readyz' },
+    ],
   };
 }

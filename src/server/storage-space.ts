@@ -41,8 +41,10 @@ export class StorageSpace {
     if (this.fullSince !== undefined) return;
     this.fullSince = Date.now();
     this.droppedWhileFull = 0;
-    this.log?.error({ storage: { area, dataDir: this.dir } },
-      `storage is full: writes are refused ("storage is full") until space is freed on the filesystem of ${this.dir}; pulls and reads go on`);
+    this.log?.error(
+      { storage: { area, dataDir: this.dir } },
+      `storage is full: writes are refused ("storage is full") until space is freed on the filesystem of ${this.dir}; pulls and reads go on`,
+    );
     this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
     this.timer.unref();
   }
@@ -91,8 +93,10 @@ export class StorageSpace {
     this.stop();
     const dropped = this.droppedWhileFull;
     // A warning when the audit log lost lines; good news otherwise.
-    this.log?.[dropped > 0 ? 'warn' : 'info']({ storage: { freeBytes: free, fullForSeconds: seconds, droppedAuditLines: dropped } },
-      `storage has space again: writes are accepted; ${dropped} audit log lines were dropped while it was full`);
+    this.log?.[dropped > 0 ? 'warn' : 'info'](
+      { storage: { freeBytes: free, fullForSeconds: seconds, droppedAuditLines: dropped } },
+      `storage has space again: writes are accepted; ${dropped} audit log lines were dropped while it was full`,
+    );
   }
 
   stop(): void {

@@ -99,8 +99,12 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   });
   const { blobs, accountId, clock, shared, box, rootKey } = opened;
   const identity = new Identity(meta, box, rootKey, accountId, clock.now);
-  const registry = new Registry(meta, blobs, { createOnPush: config.createOnPush, gcGraceMs: config.gcGraceSeconds * 1000,
-    maxUploadsPerPrincipal: config.maxUploadsPerPrincipal, blobRedirect: config.blobRedirect, now: clock.now,
+  const registry = new Registry(meta, blobs, {
+    createOnPush: config.createOnPush,
+    gcGraceMs: config.gcGraceSeconds * 1000,
+    maxUploadsPerPrincipal: config.maxUploadsPerPrincipal,
+    blobRedirect: config.blobRedirect,
+    now: clock.now,
   });
   const repositories = new Repositories(meta, clock.now);
   const images = new Images(meta, clock.now);
@@ -127,14 +131,18 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
   const signer = new Signer(registry, signingProfiles, clock.now, log);
   registry.signOnPush = signer.signOnPush;
   const pullThrough = new PullThroughCache(registry, new SecretStore(meta, box, config.region, clock.now), {
-    tagTtlMs: config.pullThroughTagTtlSeconds * 1000, now: clock.now, enqueue: (job) => jobs.enqueue(PULL_THROUGH_JOB, job),
+    tagTtlMs: config.pullThroughTagTtlSeconds * 1000,
+    now: clock.now,
+    enqueue: (job) => jobs.enqueue(PULL_THROUGH_JOB, job),
   });
   registry.pullThrough = pullThrough;
   const jobs = new JobRunner({
     meta,
     handlers: {
       [GC_JOB]: (p) => gc((p as { dryRun?: boolean }).dryRun === true),
-      [LIFECYCLE_JOB]: async (p) => ({ results: await lifecycle.runAll((p as { repository?: { accountId: string; name: string } }).repository) }),
+      [LIFECYCLE_JOB]: async (p) => ({
+        results: await lifecycle.runAll((p as { repository?: { accountId: string; name: string } }).repository),
+      }),
       [PREVIEW_JOB]: (p) => lifecycle.computePreview(p as PreviewJob),
       [SCAN_JOB]: (p) => scanner.run(p as ScanJob),
       [RESCAN_JOB]: () => scanner.rescanContinuous(),
@@ -152,12 +160,35 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
       // Hourly: audit records past the retention, and this job's own runs older than a day.
       [AUDIT_RETENTION_JOB]: async () => {
         await meta.pruneJobs(AUDIT_RETENTION_JOB, Date.now() - 86_400_000);
-        return { deleted: config.auditRetentionDays > 0 ? await meta.pruneAuditRecords(clock.now() - config.auditRetentionDays * 86_400_000) : 0 };
+        return {
+          deleted: config.auditRetentionDays > 0 ? await meta.pruneAuditRecords(clock.now() - config.auditRetentionDays * 86_400_000) : 0,
+        };
       },
     },
   });
   return {
-    dataDir, meta, blobs, accountId, rootKey, identity, registry, repositories, images, lifecycle, scanner, collector, webhooks, replicationDestinations, replicator, signingProfiles, pullThrough, audit, clock, config, jobs, space,
+    dataDir,
+    meta,
+    blobs,
+    accountId,
+    rootKey,
+    identity,
+    registry,
+    repositories,
+    images,
+    lifecycle,
+    scanner,
+    collector,
+    webhooks,
+    replicationDestinations,
+    replicator,
+    signingProfiles,
+    pullThrough,
+    audit,
+    clock,
+    config,
+    jobs,
+    space,
     gc,
     fsck: () => fsck(meta, blobs),
     close: async () => {
@@ -168,7 +199,6 @@ export async function openStores(config: Config, log?: Logger): Promise<Stores> 
     },
   };
 }
-
 
 /** The default account's id: configured, else generated once and kept in the metadata. */
 async function defaultAccount(meta: MetaStore, configured: string | undefined): Promise<string> {

@@ -61,15 +61,27 @@ class TokenError extends Error {
 
 export function tokenHandler(deps: TokenDeps) {
   const { identity, audit } = deps;
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, seen: { principal?: Principal; loginFailed?: boolean }): Promise<void> => {
+  return async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    seen: { principal?: Principal; loginFailed?: boolean },
+  ): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
     // An audit event beside the authorization decisions (as lifecycle expiries are), never with a secret.
-    const log = (grant: Partial<Grant>, outcome: 'granted' | 'refused', extra: object) => audit.info({
-      event: 'token-grant', grant: grant.grant, outcome, principal: grant.principal?.arn ?? (outcome === 'granted' ? '*' : undefined),
-      accessKeyId: grant.principal?.accessKeyId, scope: grant.scope || undefined, clientId: grant.clientId,
-      sourceIp: req.socket.remoteAddress, ...extra,
-    });
+    const log = (grant: Partial<Grant>, outcome: 'granted' | 'refused', extra: object) =>
+      audit.info({
+        event: 'token-grant',
+        grant: grant.grant,
+        outcome,
+        principal: grant.principal?.arn ?? (outcome === 'granted' ? '*' : undefined),
+        accessKeyId: grant.principal?.accessKeyId,
+        scope: grant.scope || undefined,
+        clientId: grant.clientId,
+        sourceIp: req.socket.remoteAddress,
+        ...extra,
+      });
     let grant: Grant | undefined;
     try {
       if (req.method === 'GET') grant = await fromQuery(identity, req, url);
@@ -87,7 +99,9 @@ export function tokenHandler(deps: TokenDeps) {
       }
       const code = e.status === 401 ? 'UNAUTHORIZED' : e.status === 405 ? 'UNSUPPORTED' : 'DENIED';
       return sendJson(res, e.status, {
-        error: e.oauth, error_description: e.message, errors: [{ code, message: e.message, detail: null }],
+        error: e.oauth,
+        error_description: e.message,
+        errors: [{ code, message: e.message, detail: null }],
       });
     }
     seen.principal = grant.principal;
@@ -95,8 +109,9 @@ export function tokenHandler(deps: TokenDeps) {
     const { token, expiresIn } = identity.issueBearer(grant.principal, ACCESS_TOKEN_TTL_MS);
     let refreshToken: string | undefined;
     if (grant.offline && grant.principal) {
-      refreshToken = grant.presentedRefreshToken
-        ?? (await identity.issueRefreshToken(grant.principal, deps.refreshTokenTtlMs, grant.expiresAt)).refreshToken;
+      refreshToken =
+        grant.presentedRefreshToken ??
+        (await identity.issueRefreshToken(grant.principal, deps.refreshTokenTtlMs, grant.expiresAt)).refreshToken;
     }
     log(grant, 'granted', { refreshTokenIssued: refreshToken !== undefined && !grant.presentedRefreshToken });
     sendJson(res, 200, {
@@ -162,5 +177,12 @@ function authenticated(caller: Exclude<BasicResult, undefined>, grant: Grant['gr
 
 /** The scopes asked for: `scope` repeated, each possibly several separated by spaces (RFC 6749 3.3); each named once. */
 function scopes(params: URLSearchParams): string {
-  return [...new Set(params.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== ''))].join(' ');
+  return [
+    ...new Set(
+      params
+        .getAll('scope')
+        .flatMap((s) => s.split(' '))
+        .filter((s) => s !== ''),
+    ),
+  ].join(' ');
 }

@@ -38,7 +38,10 @@ export async function createSigningKey(commonName: string, days = 3650, now = Da
   const spki = asn1.fromDer(forge.util.createBuffer(spkiDer.toString('binary')));
   // The key identifier: SHA-1 of the subjectPublicKey bits (RFC 5280, 4.2.1.2, method 1).
   const keyBits = (spki.value as Asn1[])[1].value as string;
-  const keyId = createHash('sha1').update(Buffer.from(keyBits.slice(1), 'binary')).digest().toString('binary');
+  const keyId = createHash('sha1')
+    .update(Buffer.from(keyBits.slice(1), 'binary'))
+    .digest()
+    .toString('binary');
 
   const U = asn1.Class.UNIVERSAL;
   const T = asn1.Type;
@@ -63,14 +66,16 @@ export async function createSigningKey(commonName: string, days = 3650, now = Da
     seq([time(new Date(now - DAY)), time(new Date(now + days * DAY))]),
     name,
     spki,
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [seq([
-      extension(OID.basicConstraints, true, seq([])),
-      // digitalSignature only: bit 0 of a one-byte BIT STRING with 7 unused bits.
-      extension(OID.keyUsage, true, asn1.create(U, T.BITSTRING, false, '\x07\x80')),
-      extension(OID.extKeyUsage, false, seq([oid(OID.codeSigning)])),
-      extension(OID.subjectKeyIdentifier, false, octets(keyId)),
-      extension(OID.authorityKeyIdentifier, false, seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId)])),
-    ])]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [
+      seq([
+        extension(OID.basicConstraints, true, seq([])),
+        // digitalSignature only: bit 0 of a one-byte BIT STRING with 7 unused bits.
+        extension(OID.keyUsage, true, asn1.create(U, T.BITSTRING, false, '\x07\x80')),
+        extension(OID.extKeyUsage, false, seq([oid(OID.codeSigning)])),
+        extension(OID.subjectKeyIdentifier, false, octets(keyId)),
+        extension(OID.authorityKeyIdentifier, false, seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId)])),
+      ]),
+    ]),
   ]);
   const tbsDer = Buffer.from(der(tbs), 'binary');
   const signature = sign('sha256', tbsDer, { key: privateKey, dsaEncoding: 'der' });

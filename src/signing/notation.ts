@@ -54,17 +54,25 @@ export function signEnvelope(target: Descriptor, key: KeyObject, chain: Buffer[]
 }
 
 /** The signature manifest: an OCI image manifest with the envelope as its one layer and the image as its subject. */
-export function signatureManifest(subject: Descriptor, envelope: Descriptor, emptyConfig: Descriptor & { data: string }, chain: Buffer[], annotations: Record<string, string>): Buffer {
-  return Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: NOTARY_SIGNATURE,
-    config: emptyConfig,
-    layers: [{ mediaType: JWS_ENVELOPE, digest: envelope.digest, size: envelope.size }],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations: {
-      [THUMBPRINT_ANNOTATION]: JSON.stringify(chain.map((c) => createHash('sha256').update(c).digest('hex'))),
-      ...annotations,
-    },
-  }));
+export function signatureManifest(
+  subject: Descriptor,
+  envelope: Descriptor,
+  emptyConfig: Descriptor & { data: string },
+  chain: Buffer[],
+  annotations: Record<string, string>,
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: NOTARY_SIGNATURE,
+      config: emptyConfig,
+      layers: [{ mediaType: JWS_ENVELOPE, digest: envelope.digest, size: envelope.size }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: {
+        [THUMBPRINT_ANNOTATION]: JSON.stringify(chain.map((c) => createHash('sha256').update(c).digest('hex'))),
+        ...annotations,
+      },
+    }),
+  );
 }

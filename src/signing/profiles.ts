@@ -33,10 +33,18 @@ export class SigningProfiles {
 
   /** Creates a profile with a new key; refused when the account has one of that name. */
   async create(accountId: string, name: string | undefined): Promise<SigningProfileView & { certificate: string }> {
-    if (!name || !SIGNING_PROFILE_NAME.test(name)) throw new IdentityError('--name is required: 2 to 64 letters, digits or underscores (what a signingProfileArn may end with)');
+    if (!name || !SIGNING_PROFILE_NAME.test(name))
+      throw new IdentityError('--name is required: 2 to 64 letters, digits or underscores (what a signingProfileArn may end with)');
     const key = await createSigningKey(`Berth signing profile ${name} (${accountId})`, undefined, this.now());
-    const row: SigningProfileRow = { accountId, name, keyCiphertext: this.box.encrypt(key.keyPem), certificatePem: key.certificatePem, createdAt: this.now() };
-    if (!(await this.meta.createSigningProfile(row))) throw new IdentityError(`signing profile ${name} exists already: profiles are never replaced (rotate by creating a new one)`);
+    const row: SigningProfileRow = {
+      accountId,
+      name,
+      keyCiphertext: this.box.encrypt(key.keyPem),
+      certificatePem: key.certificatePem,
+      createdAt: this.now(),
+    };
+    if (!(await this.meta.createSigningProfile(row)))
+      throw new IdentityError(`signing profile ${name} exists already: profiles are never replaced (rotate by creating a new one)`);
     return { ...this.view(row), certificate: row.certificatePem };
   }
 

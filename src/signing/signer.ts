@@ -60,12 +60,28 @@ export class Signer {
       try {
         const digest = await this.sign(repo, job.digest, status.signingProfileArn);
         if (digest === undefined) return { skipped: 'the image is gone' };
-        await meta.finishImageSigning(repo.id, job.digest, status.signingProfileArn, { status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: digest }, this.now());
+        await meta.finishImageSigning(
+          repo.id,
+          job.digest,
+          status.signingProfileArn,
+          { status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: digest },
+          this.now(),
+        );
         signed.push(digest);
       } catch (e) {
-        const failure = e instanceof SigningFailure ? e : new SigningFailure('SigningError', `The image could not be signed: ${(e as Error).message}`);
-        this.log?.warn({ err: e, repository: repo.name, digest: job.digest, signingProfileArn: status.signingProfileArn }, 'image signing failed');
-        await meta.finishImageSigning(repo.id, job.digest, status.signingProfileArn, { status: 'FAILED', failureCode: failure.code, failureReason: failure.message, signatureDigest: null }, this.now());
+        const failure =
+          e instanceof SigningFailure ? e : new SigningFailure('SigningError', `The image could not be signed: ${(e as Error).message}`);
+        this.log?.warn(
+          { err: e, repository: repo.name, digest: job.digest, signingProfileArn: status.signingProfileArn },
+          'image signing failed',
+        );
+        await meta.finishImageSigning(
+          repo.id,
+          job.digest,
+          status.signingProfileArn,
+          { status: 'FAILED', failureCode: failure.code, failureReason: failure.message, signatureDigest: null },
+          this.now(),
+        );
       }
     }
     return { digest: job.digest, signatures: signed };

@@ -37,14 +37,17 @@ export class BackupError extends Error {}
 
 export async function backup(config: Config, to: string): Promise<BackupReport> {
   if (config.databaseUrl || config.blobStore) {
-    throw new ConfigError('berth backup copies an embedded registry (SQLite and the data dir\'s blobs): back up PostgreSQL with pg_dump and S3 with its versioning or replication (docs/operations.md)');
+    throw new ConfigError(
+      "berth backup copies an embedded registry (SQLite and the data dir's blobs): back up PostgreSQL with pg_dump and S3 with its versioning or replication (docs/operations.md)",
+    );
   }
   const dataDir = resolve(config.dataDir);
   const target = resolve(to);
   const dbFile = join(dataDir, 'meta.db');
   if (!existsSync(dbFile)) throw new ConfigError(`no embedded registry in ${dataDir} (no meta.db)`);
   const inside = relative(dataDir, target);
-  if (inside === '' || (!inside.startsWith('..') && !inside.startsWith('/'))) throw new ConfigError(`the backup directory ${target} must be outside the data directory ${dataDir}`);
+  if (inside === '' || (!inside.startsWith('..') && !inside.startsWith('/')))
+    throw new ConfigError(`the backup directory ${target} must be outside the data directory ${dataDir}`);
   restrictNewFiles();
   mkdirSync(target, { recursive: true, mode: DIR_MODE });
 
@@ -61,7 +64,10 @@ export async function backup(config: Config, to: string): Promise<BackupReport> 
   }
   const snapshot = new DatabaseSync(partial, { readOnly: true });
   try {
-    blobs = snapshot.prepare('SELECT digest, size FROM blobs ORDER BY digest').all().map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+    blobs = snapshot
+      .prepare('SELECT digest, size FROM blobs ORDER BY digest')
+      .all()
+      .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
   } finally {
     snapshot.close();
   }
@@ -89,7 +95,9 @@ export async function backup(config: Config, to: string): Promise<BackupReport> 
     report.bytesCopied += blob.size;
   }
   if (missing.length > 0) {
-    throw new BackupError(`${missing.length} blob(s) the metadata names were deleted while the backup ran (garbage collection), e.g. ${missing[0]}: run berth backup again`);
+    throw new BackupError(
+      `${missing.length} blob(s) the metadata names were deleted while the backup ran (garbage collection), e.g. ${missing[0]}: run berth backup again`,
+    );
   }
 
   // 3. The keys.

@@ -21,9 +21,29 @@ import { SqliteMetaStore } from './meta/sqlite.ts';
 /** Tables copied, each after those it references. Uploads in progress, jobs and lifecycle previews are not
  * moved (clients restart uploads; schedules are set again by the nodes; a preview is asked for again). */
 const TABLES = [
-  'settings', 'accounts', 'users', 'access_keys', 'repositories', 'repository_resource_tags', 'blobs', 'repository_blobs',
-  'manifests', 'manifest_references', 'tags', 'registry_policies', 'user_policies', 'refresh_tokens', 'audit_records', 'usage_snapshots',
-  'pull_through_rules', 'upstream_tag_checks', 'secrets', 'replication_destinations', 'replication_statuses', 'signing_profiles', 'image_signing',
+  'settings',
+  'accounts',
+  'users',
+  'access_keys',
+  'repositories',
+  'repository_resource_tags',
+  'blobs',
+  'repository_blobs',
+  'manifests',
+  'manifest_references',
+  'tags',
+  'registry_policies',
+  'user_policies',
+  'refresh_tokens',
+  'audit_records',
+  'usage_snapshots',
+  'pull_through_rules',
+  'upstream_tag_checks',
+  'secrets',
+  'replication_destinations',
+  'replication_statuses',
+  'signing_profiles',
+  'image_signing',
 ];
 /** Tables whose `id` the database generates: moved past the largest id copied. */
 const IDENTITY_TABLES = ['repositories', 'audit_records'];
@@ -44,7 +64,10 @@ export type Progress = (done: { blobs: number; bytes: number }, total: { blobs: 
  * and the secret key that will encrypt the database's key). */
 export async function relocate(source: Config, target: Config, progress: Progress = () => {}): Promise<RelocateReport> {
   if (!target.databaseUrl || !target.blobStore) throw new ConfigError('relocate needs --to-database and --to-blob-store');
-  if (!target.secretKey) throw new ConfigError('relocate needs BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE: it encrypts the registry\'s key in the database (give the nodes the same)');
+  if (!target.secretKey)
+    throw new ConfigError(
+      "relocate needs BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE: it encrypts the registry's key in the database (give the nodes the same)",
+    );
   const dataDir = resolve(source.dataDir);
   const dbFile = join(dataDir, 'meta.db');
   if (!existsSync(dbFile)) throw new ConfigError(`no embedded registry in ${dataDir} (no meta.db)`);
@@ -78,7 +101,12 @@ async function sameRegistry(sqlite: DatabaseSync, client: pg.Client): Promise<vo
 
 /** The data dir's secret key becomes the database's (so that the access keys' secrets encrypted under it still
  * decrypt), and its generated root key is kept in the database. */
-async function moveKeys(dataDir: string, source: Config, wrappingKey: string, meta: PostgresMetaStore): Promise<Pick<RelocateReport, 'secretKey' | 'rootKey'>> {
+async function moveKeys(
+  dataDir: string,
+  source: Config,
+  wrappingKey: string,
+  meta: PostgresMetaStore,
+): Promise<Pick<RelocateReport, 'secretKey' | 'rootKey'>> {
   const keyFile = join(dataDir, 'secret.key');
   // The embedded registry used its configured key as is, else the file's.
   const key = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : source.secretKey;
@@ -111,10 +139,19 @@ async function moveKeys(dataDir: string, source: Config, wrappingKey: string, me
 
 /** Copies every blob the metadata records, verified: read from the data dir, hashed as it streams to the store,
  * committed under its digest only when the bytes hash to it. A blob the store holds at its size is skipped. */
-async function copyBlobs(sqlite: DatabaseSync, source: Config, target: Config, dataDir: string, progress: Progress): Promise<RelocateReport['blobs']> {
+async function copyBlobs(
+  sqlite: DatabaseSync,
+  source: Config,
+  target: Config,
+  dataDir: string,
+  progress: Progress,
+): Promise<RelocateReport['blobs']> {
   const from = await openBlobStore({ ...source, blobStore: undefined }, dataDir);
   const to = await openBlobStore(target, dataDir);
-  const list = sqlite.prepare('SELECT digest, size FROM blobs ORDER BY digest').all().map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  const list = sqlite
+    .prepare('SELECT digest, size FROM blobs ORDER BY digest')
+    .all()
+    .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
   const total = { blobs: list.length, bytes: list.reduce((n, b) => n + b.size, 0) };
   const done = { blobs: 0, bytes: 0 };
   const report = { total: list.length, copied: 0, alreadyThere: 0, bytesCopied: 0 };
@@ -130,7 +167,15 @@ async function copyBlobs(sqlite: DatabaseSync, source: Config, target: Config, d
       const hash = createHash('sha256');
       await to.createUpload(id);
       try {
-        const size = await to.append(id, await from.read(blob.digest), (piece) => { hash.update(piece); return undefined; }, 0);
+        const size = await to.append(
+          id,
+          await from.read(blob.digest),
+          (piece) => {
+            hash.update(piece);
+            return undefined;
+          },
+          0,
+        );
         const digest = `sha256:${hash.digest('hex')}`;
         if (digest !== blob.digest || size !== blob.size) {
           failed.push(`${blob.digest}: the data dir's bytes hash to ${digest} (${size} bytes)`);
@@ -148,7 +193,9 @@ async function copyBlobs(sqlite: DatabaseSync, source: Config, target: Config, d
     progress(done, total);
   }
   if (failed.length > 0) {
-    throw new Error(`${failed.length} blob(s) could not be copied, so no metadata was copied (run berth fsck on the data dir):\n  ${failed.join('\n  ')}`);
+    throw new Error(
+      `${failed.length} blob(s) could not be copied, so no metadata was copied (run berth fsck on the data dir):\n  ${failed.join('\n  ')}`,
+    );
   }
   return report;
 }
@@ -157,7 +204,9 @@ async function copyBlobs(sqlite: DatabaseSync, source: Config, target: Config, d
  * already in the database as they are, then moves generated ids past the largest copied. */
 async function copyRows(sqlite: DatabaseSync, client: pg.Client): Promise<Record<string, number>> {
   const types = new Map<string, Map<string, string>>();
-  for (const r of (await client.query('SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()')).rows) {
+  for (const r of (
+    await client.query('SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()')
+  ).rows) {
     if (!types.has(r.table_name)) types.set(r.table_name, new Map());
     types.get(r.table_name)!.set(r.column_name, r.data_type);
   }
@@ -165,17 +214,29 @@ async function copyRows(sqlite: DatabaseSync, client: pg.Client): Promise<Record
   for (const table of TABLES) {
     const pgColumns = types.get(table);
     if (!pgColumns) throw new Error(`the database has no table ${table}: is it migrated?`);
-    const columns = sqlite.prepare(`PRAGMA table_info(${table})`).all().map((c) => String(c.name)).filter((c) => pgColumns.has(c));
+    const columns = sqlite
+      .prepare(`PRAGMA table_info(${table})`)
+      .all()
+      .map((c) => String(c.name))
+      .filter((c) => pgColumns.has(c));
     const rows = sqlite.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid`).all();
     copied[table] = 0;
     for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
       const batch = rows.slice(at, at + ROWS_PER_INSERT);
       const params: unknown[] = [];
-      const values = batch.map((row) => `(${columns.map((c) => {
-        params.push(toPostgres(row[c], pgColumns.get(c)!));
-        return `$${params.length}`;
-      }).join(', ')})`);
-      const result = await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`, params);
+      const values = batch.map(
+        (row) =>
+          `(${columns
+            .map((c) => {
+              params.push(toPostgres(row[c], pgColumns.get(c)!));
+              return `$${params.length}`;
+            })
+            .join(', ')})`,
+      );
+      const result = await client.query(
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`,
+        params,
+      );
       copied[table] += result.rowCount ?? 0;
     }
     if (IDENTITY_TABLES.includes(table)) {

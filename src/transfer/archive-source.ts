@@ -68,7 +68,11 @@ function entryOfFile(file: string): Entry {
   const size = statSync(file).size;
   const fd = openSync(file, 'r');
   const head = Buffer.alloc(Math.min(8, size));
-  try { readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
   const json = size <= MAX_JSON && looksLikeJson(head) ? readFileSync(file) : undefined;
   return { size, head, json };
 }
@@ -92,7 +96,11 @@ function tarStream(path: string): Readable {
   return out;
 }
 
-async function readTar(path: string, onEntry: (name: string, size: number, data: Readable) => Promise<void>, onLink?: (name: string, target: string) => void): Promise<void> {
+async function readTar(
+  path: string,
+  onEntry: (name: string, size: number, data: Readable) => Promise<void>,
+  onLink?: (name: string, target: string) => void,
+): Promise<void> {
   const ex = extract();
   const done = pipeline(tarStream(path), ex);
   for await (const entry of ex) {
@@ -116,20 +124,24 @@ async function openTar(path: string): Promise<ArchiveSource> {
     for (let i = 0; i < 16 && links.has(n); i++) n = links.get(n)!;
     return n;
   };
-  await readTar(path, async (name, size, data) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let json: boolean | undefined;
-    for await (const chunk of data as AsyncIterable<Buffer>) {
-      if (json === undefined) json = size <= MAX_JSON && looksLikeJson(chunk);
-      if (json || kept < 8) {
-        chunks.push(json ? chunk : chunk.subarray(0, 8 - kept));
-        kept += json ? chunk.length : Math.min(chunk.length, 8 - kept);
+  await readTar(
+    path,
+    async (name, size, data) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let json: boolean | undefined;
+      for await (const chunk of data as AsyncIterable<Buffer>) {
+        if (json === undefined) json = size <= MAX_JSON && looksLikeJson(chunk);
+        if (json || kept < 8) {
+          chunks.push(json ? chunk : chunk.subarray(0, 8 - kept));
+          kept += json ? chunk.length : Math.min(chunk.length, 8 - kept);
+        }
       }
-    }
-    const all = Buffer.concat(chunks);
-    entries.set(name, { size, head: all.subarray(0, 8), json: json ? all : undefined });
-  }, (name, target) => links.set(name, target));
+      const all = Buffer.concat(chunks);
+      entries.set(name, { size, head: all.subarray(0, 8), json: json ? all : undefined });
+    },
+    (name, target) => links.set(name, target),
+  );
   for (const name of links.keys()) {
     const entry = entries.get(resolve(name));
     if (entry) entries.set(name, entry);

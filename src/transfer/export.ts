@@ -14,20 +14,48 @@ export type ExportFormat = 'docker' | 'oci';
 
 export class ExportError extends Error {}
 
-interface Descriptor { mediaType?: string; digest: string; size: number; platform?: { architecture?: string; os?: string; variant?: string }; annotations?: Record<string, string> }
-interface ImageDoc { mediaType?: string; config: Descriptor; layers: Descriptor[]; manifests?: undefined }
-interface IndexDoc { mediaType?: string; manifests: Descriptor[] }
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size: number;
+  platform?: { architecture?: string; os?: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+interface ImageDoc {
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  manifests?: undefined;
+}
+interface IndexDoc {
+  mediaType?: string;
+  manifests: Descriptor[];
+}
 
 const isIndex = (mediaType: string, doc: object): boolean =>
   mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList || 'manifests' in doc;
 
 /** The platform `docker load` wants from a multi-platform image: this machine's, as Go names it. */
 function hostPlatform(): { os: string; architecture: string } {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const arch: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ia32: '386',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+  };
   return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
 }
 
-export async function runExport(client: RegistryClient, refs: string[], output: string, format: ExportFormat, progress: Progress): Promise<{ file: string; images: { reference: string; digest: string }[] }> {
+export async function runExport(
+  client: RegistryClient,
+  refs: string[],
+  output: string,
+  format: ExportFormat,
+  progress: Progress,
+): Promise<{ file: string; images: { reference: string; digest: string }[] }> {
   if (refs.length === 0) throw new ExportError('name at least one image: berth export NAME:TAG... -o FILE');
   const pack = tarPack();
   const tmp = `${output}.partial`;
@@ -37,9 +65,10 @@ export async function runExport(client: RegistryClient, refs: string[], output: 
   const dockerItems: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
   const ociIndex: Descriptor[] = [];
 
-  const addFile = (name: string, data: Buffer) => new Promise<void>((resolve, reject) => {
-    pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? reject(e) : resolve()));
-  });
+  const addFile = (name: string, data: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? reject(e) : resolve()));
+    });
   const addBlob = async (repo: string, d: Descriptor): Promise<string> => {
     const [alg, hex] = d.digest.split(':');
     const name = `blobs/${alg}/${hex}`;
@@ -73,7 +102,9 @@ export async function runExport(client: RegistryClient, refs: string[], output: 
       if (format === 'oci') {
         await addImageTree(client, r.repository, top, addManifest, addBlob);
         ociIndex.push({
-          mediaType: top.mediaType, digest: top.digest, size: top.body.length,
+          mediaType: top.mediaType,
+          digest: top.digest,
+          size: top.body.length,
           annotations: {
             'io.containerd.image.name': shown,
             ...(r.tag || !r.digest ? { 'org.opencontainers.image.ref.name': reference } : {}),
@@ -85,8 +116,13 @@ export async function runExport(client: RegistryClient, refs: string[], output: 
         if (isIndex(top.mediaType, doc)) {
           // docker load takes one platform per image: this machine's.
           const want = hostPlatform();
-          const child = (doc as IndexDoc).manifests.find((c) => c.platform?.os === want.os && c.platform?.architecture === want.architecture);
-          if (!child) throw new ExportError(`${shown} is a multi-platform image without ${want.os}/${want.architecture}: export it with --format oci`);
+          const child = (doc as IndexDoc).manifests.find(
+            (c) => c.platform?.os === want.os && c.platform?.architecture === want.architecture,
+          );
+          if (!child)
+            throw new ExportError(
+              `${shown} is a multi-platform image without ${want.os}/${want.architecture}: export it with --format oci`,
+            );
           image = await client.getManifest(r.repository, child.digest);
         }
         const img = JSON.parse(image.body.toString('utf8')) as ImageDoc;
@@ -117,8 +153,11 @@ export async function runExport(client: RegistryClient, refs: string[], output: 
 }
 
 async function addImageTree(
-  client: RegistryClient, repo: string, m: Manifest,
-  addManifest: (m: Manifest) => Promise<void>, addBlob: (repo: string, d: Descriptor) => Promise<string>,
+  client: RegistryClient,
+  repo: string,
+  m: Manifest,
+  addManifest: (m: Manifest) => Promise<void>,
+  addBlob: (repo: string, d: Descriptor) => Promise<string>,
 ): Promise<void> {
   const doc = JSON.parse(m.body.toString('utf8')) as IndexDoc | ImageDoc;
   if (isIndex(m.mediaType, doc)) {

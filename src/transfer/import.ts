@@ -73,7 +73,10 @@ interface ManifestPlan {
   pushed?: string;
 }
 
-interface Target { repository: string; tag?: string }
+interface Target {
+  repository: string;
+  tag?: string;
+}
 
 const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
@@ -97,7 +100,10 @@ function uncompressedLayer(mediaType: string | undefined): boolean {
 }
 
 /** Plans the import: which blobs go to which repositories, which manifests are put with which tags. */
-export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs: Map<string, BlobPlan>; manifests: ManifestPlan[]; format: string } {
+export function planImport(
+  source: ArchiveSource,
+  opts: ImportOptions,
+): { blobs: Map<string, BlobPlan>; manifests: ManifestPlan[]; format: string } {
   const blobs = new Map<string, BlobPlan>();
   const rename = opts.repository ? parseReference(opts.repository) : undefined;
   const useBlob = (name: string, repository: string, expected: string | undefined, compress: boolean): BlobPlan => {
@@ -115,7 +121,10 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
 
   const isOci = source.entries.has('index.json') && source.entries.has('oci-layout');
   const format = isOci ? 'OCI image layout' : source.entries.has('manifest.json') ? 'docker save archive' : '';
-  if (!format) throw new ImportError(`${source.describe} is neither a docker save archive (manifest.json) nor an OCI image layout (oci-layout, index.json)`);
+  if (!format)
+    throw new ImportError(
+      `${source.describe} is neither a docker save archive (manifest.json) nor an OCI image layout (oci-layout, index.json)`,
+    );
 
   // The images of the archive with the references they carry, before renaming.
   const images: { targets: Target[]; plan: (repository: string) => ManifestPlan }[] = [];
@@ -129,7 +138,10 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
         const r = parseReference(name);
         targets = [{ repository: r.repository, tag: r.tag ?? 'latest' }];
       } else if (name) {
-        if (!rename) throw new ImportError(`${source.describe} names its image(s) by tag only ("${name}"): give the repository with --repository NAME`);
+        if (!rename)
+          throw new ImportError(
+            `${source.describe} names its image(s) by tag only ("${name}"): give the repository with --repository NAME`,
+          );
         targets = [{ repository: rename.repository, tag: name }];
       } else if (rename) {
         targets = [{ repository: rename.repository }];
@@ -149,14 +161,19 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
   }
 
   function ociManifest(d: Descriptor, repository: string): ManifestPlan {
-    const doc = json<{ mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(source, blobName(d.digest));
+    const doc = json<{ mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(
+      source,
+      blobName(d.digest),
+    );
     const raw = source.entries.get(source.resolve(blobName(d.digest)))!.json!;
     if (sha256(raw) !== d.digest) throw new ImportError(`${source.describe}: manifest ${d.digest} does not have that digest`);
     const mediaType = d.mediaType ?? doc.mediaType ?? (doc.manifests ? MEDIA.ociIndex : MEDIA.ociManifest);
     if (doc.manifests) {
       const children = doc.manifests.map((c) => ociManifest(c, repository));
       return {
-        repository, tags: [], children,
+        repository,
+        tags: [],
+        children,
         build() {
           // Children rewritten (--compress) change their digests: the index follows.
           let changed = false;
@@ -173,9 +190,13 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
     }
     if (!doc.config) throw new ImportError(`${source.describe}: manifest ${d.digest} has no config`);
     useBlob(blobName(doc.config.digest), repository, doc.config.digest, false);
-    const layers = (doc.layers ?? []).map((l) => useBlob(blobName(l.digest), repository, l.digest, opts.compress === true && uncompressedLayer(l.mediaType)));
+    const layers = (doc.layers ?? []).map((l) =>
+      useBlob(blobName(l.digest), repository, l.digest, opts.compress === true && uncompressedLayer(l.mediaType)),
+    );
     return {
-      repository, tags: [], children: [],
+      repository,
+      tags: [],
+      children: [],
       build() {
         let changed = false;
         const out = (doc.layers ?? []).map((l, i) => {
@@ -195,7 +216,8 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
     const configDoc = json<{ rootfs?: { diff_ids?: string[] } }>(source, item.Config);
     const configDigest = sha256(configEntry!.json!);
     const diffIds = configDoc.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== item.Layers.length) throw new ImportError(`${source.describe}: ${item.Config} lists ${diffIds.length} layers, manifest.json ${item.Layers.length}`);
+    if (diffIds.length !== item.Layers.length)
+      throw new ImportError(`${source.describe}: ${item.Config} lists ${diffIds.length} layers, manifest.json ${item.Layers.length}`);
     const config = useBlob(item.Config, repository, configDigest, false);
     const layers = item.Layers.map((name, i) => {
       const entry = source.entries.get(source.resolve(name));
@@ -208,14 +230,17 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
       return { plan, compression };
     });
     return {
-      repository, tags: [], children: [],
+      repository,
+      tags: [],
+      children: [],
       build() {
         const manifest = {
           schemaVersion: 2,
           mediaType: MEDIA.ociManifest,
           config: { mediaType: MEDIA.ociConfig, digest: config.stored!.digest, size: config.stored!.size },
           layers: layers.map(({ plan, compression }) => ({
-            mediaType: plan.compress || compression === 'gzip' ? MEDIA.ociLayerGzip : compression === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer,
+            mediaType:
+              plan.compress || compression === 'gzip' ? MEDIA.ociLayerGzip : compression === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer,
             digest: plan.stored!.digest,
             size: plan.stored!.size,
           })),
@@ -228,10 +253,14 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
   // Renaming: one repository at most; NAME:TAG only for a single image.
   const repositories = new Set(images.flatMap((i) => i.targets.map((t) => t.repository)));
   if (rename && repositories.size > 1) {
-    throw new ImportError(`${source.describe} holds ${repositories.size} repositories (${[...repositories].sort().join(', ')}): --repository renames an archive of one repository only`);
+    throw new ImportError(
+      `${source.describe} holds ${repositories.size} repositories (${[...repositories].sort().join(', ')}): --repository renames an archive of one repository only`,
+    );
   }
   if (rename?.tag && images.length > 1) {
-    throw new ImportError(`${source.describe} holds ${images.length} images: --repository NAME:TAG tags a single image (give NAME alone to keep the archive's tags)`);
+    throw new ImportError(
+      `${source.describe} holds ${images.length} images: --repository NAME:TAG tags a single image (give NAME alone to keep the archive's tags)`,
+    );
   }
   const manifests: ManifestPlan[] = [];
   for (const image of images) {
@@ -256,7 +285,12 @@ export function planImport(source: ArchiveSource, opts: ImportOptions): { blobs:
 }
 
 /** Runs a planned import against the registry; returns what was put. */
-export async function runImport(source: ArchiveSource, client: RegistryClient, opts: ImportOptions, progress: Progress): Promise<Imported[]> {
+export async function runImport(
+  source: ArchiveSource,
+  client: RegistryClient,
+  opts: ImportOptions,
+  progress: Progress,
+): Promise<Imported[]> {
   const { blobs, manifests, format } = planImport(source, opts);
   progress.line(`${source.describe}: ${format}, ${manifests.length} image(s), ${blobs.size} blob(s)`);
 
@@ -265,7 +299,7 @@ export async function runImport(source: ArchiveSource, client: RegistryClient, o
   const wanted = new Set<string>();
   let total = 0;
   for (const blob of blobs.values()) {
-    if (!blob.compress && blob.expected && await alreadyThere(client, blob, blob.expected)) continue;
+    if (!blob.compress && blob.expected && (await alreadyThere(client, blob, blob.expected))) continue;
     wanted.add(blob.entry);
     total += blob.size;
   }
@@ -279,11 +313,13 @@ export async function runImport(source: ArchiveSource, client: RegistryClient, o
     const counted = blob.compress ? (data.on('data', (c: Buffer) => progress.add(c.length)), undefined) : (n: number) => progress.add(n);
     blob.stored = await client.uploadBlob(first, body, blob.compress ? undefined : blob.expected, counted);
     for (const repo of others) {
-      if (!await client.mountBlob(repo, blob.stored.digest, first)) {
+      if (!(await client.mountBlob(repo, blob.stored.digest, first))) {
         throw new ImportError(`the registry did not link blob ${blob.stored.digest} from ${first} into ${repo}`);
       }
     }
-    progress.line(`blob ${blob.stored.digest} ${formatBytes(blob.stored.size)}${blob.compress ? ` (gzip of ${formatBytes(blob.size)})` : ''} → ${[...blob.repositories].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    progress.line(
+      `blob ${blob.stored.digest} ${formatBytes(blob.stored.size)}${blob.compress ? ` (gzip of ${formatBytes(blob.size)})` : ''} → ${[...blob.repositories].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
   });
   for (const blob of blobs.values()) {
     if (!blob.stored) throw new ImportError(`${source.describe}: blob ${blob.entry} was not found when reading the archive again`);
@@ -297,7 +333,7 @@ export async function runImport(source: ArchiveSource, client: RegistryClient, o
     const digest = sha256(body);
     await client.putManifest(m.repository, digest, body, mediaType);
     for (const tag of m.tags) {
-      if (await client.manifestDigest(m.repository, tag) !== digest) await client.putManifest(m.repository, tag, body, mediaType);
+      if ((await client.manifestDigest(m.repository, tag)) !== digest) await client.putManifest(m.repository, tag, body, mediaType);
     }
     m.pushed = digest;
     return digest;
@@ -316,10 +352,10 @@ export async function runImport(source: ArchiveSource, client: RegistryClient, o
 async function alreadyThere(client: RegistryClient, blob: BlobPlan, digest: string): Promise<boolean> {
   const have: string[] = [];
   const missing: string[] = [];
-  for (const repo of blob.repositories) (await client.hasBlob(repo, digest) ? have : missing).push(repo);
+  for (const repo of blob.repositories) ((await client.hasBlob(repo, digest)) ? have : missing).push(repo);
   if (have.length === 0) return false;
   for (const repo of missing) {
-    if (!await client.mountBlob(repo, digest, have[0])) return false;
+    if (!(await client.mountBlob(repo, digest, have[0]))) return false;
   }
   blob.stored = { digest, size: blob.size };
   return true;

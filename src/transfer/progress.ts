@@ -6,7 +6,10 @@ const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 export function formatBytes(n: number): string {
   let i = 0;
   let v = n;
-  while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
@@ -66,6 +69,8 @@ export class Progress {
     const width = 30;
     const filled = Math.round((pct / 100) * width);
     const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
-    this.out.write(`\r\x1b[K${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${formatBytes(this.done)}/${formatBytes(this.total)} ${formatBytes(rate)}/s ETA ${formatSeconds(eta)}`);
+    this.out.write(
+      `\r\x1b[K${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${formatBytes(this.done)}/${formatBytes(this.total)} ${formatBytes(rate)}/s ETA ${formatSeconds(eta)}`,
+    );
   }
 }

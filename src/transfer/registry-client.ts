@@ -26,7 +26,11 @@ export function withoutTrailingSlashes(s: string): string {
 
 export type Credentials = EcrCredentials;
 
-export interface Manifest { body: Buffer; mediaType: string; digest: string }
+export interface Manifest {
+  body: Buffer;
+  mediaType: string;
+  digest: string;
+}
 
 export interface ClientOptions {
   /** The registry has Berth's (ECR's) API at POST /, where repositories are created (default); false: only the OCI API. */
@@ -56,10 +60,18 @@ export class RegistryClient {
     this.auth = this.basic = 'Basic ' + Buffer.from(`${creds.accessKeyId}:${creds.secretAccessKey}`).toString('base64');
   }
 
-  private async call(method: string, path: string, init: { headers?: Record<string, string>; body?: Buffer | Readable } = {}, retried = false): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: Buffer | Readable } = {},
+    retried = false,
+  ): Promise<Response> {
     const body = init.body instanceof Readable ? (Readable.toWeb(init.body) as ReadableStream) : init.body;
     const res = await fetch(this.url + path, {
-      method, headers: { authorization: this.auth, ...init.headers }, body, redirect: 'follow',
+      method,
+      headers: { authorization: this.auth, ...init.headers },
+      body,
+      redirect: 'follow',
       ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
     // A registry that wants a bearer token (the distribution token protocol): fetched once with the credentials, then
@@ -81,7 +93,7 @@ export class RegistryClient {
     if (params.scope) url.searchParams.set('scope', params.scope);
     const res = await fetch(url, { headers: { authorization: this.basic } });
     if (res.status !== 200) return this.fail(res, `get a token from ${url.origin}`);
-    const answer = await res.json() as { token?: string; access_token?: string };
+    const answer = (await res.json()) as { token?: string; access_token?: string };
     const token = answer.token ?? answer.access_token;
     if (!token) throw new RegistryError(`${url.origin} answered no token`);
     this.auth = `Bearer ${token}`;
@@ -116,7 +128,9 @@ export class RegistryClient {
     try {
       const parsed = JSON.parse(text) as { errors?: { code: string; message: string }[]; message?: string };
       message = parsed.errors?.map((e) => `${e.code}: ${e.message}`).join('; ') ?? parsed.message ?? text;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
     throw new RegistryError(`${what}: ${this.url} answered ${res.status}${message ? `: ${message}` : ''}`);
   }
 
@@ -143,7 +157,12 @@ export class RegistryClient {
   }
 
   /** Streams a blob up (POST, PATCH, PUT ?digest) hashing it as it goes; checks it against `expected` when given. */
-  async uploadBlob(repo: string, data: Readable, expected?: string, onBytes?: (n: number) => void): Promise<{ digest: string; size: number }> {
+  async uploadBlob(
+    repo: string,
+    data: Readable,
+    expected?: string,
+    onBytes?: (n: number) => void,
+  ): Promise<{ digest: string; size: number }> {
     await this.ensureRepository(repo);
     const start = await this.call('POST', `/v2/${repo}/blobs/uploads/`);
     await start.body?.cancel();
@@ -163,7 +182,8 @@ export class RegistryClient {
     const patch = await this.send('PATCH', this.path(start.headers.get('location')!), { 'content-type': 'application/octet-stream' }, body);
     if (patch.status !== 202) return this.fail(patch, `upload to ${repo}`);
     const digest = 'sha256:' + hash.digest('hex');
-    if (expected && expected !== digest) throw new RegistryError(`the archive's blob ${expected} holds data whose digest is ${digest}: the archive is damaged`);
+    if (expected && expected !== digest)
+      throw new RegistryError(`the archive's blob ${expected} holds data whose digest is ${digest}: the archive is damaged`);
     const location = this.path(patch.headers.get('location')!);
     const put = await this.call('PUT', `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`);
     await put.body?.cancel();
@@ -192,7 +212,10 @@ export class RegistryClient {
     if (res.status !== 200) return this.fail(res, `get manifest ${repo}:${reference}`);
     const body = Buffer.from(await res.arrayBuffer());
     const digest = 'sha256:' + createHash('sha256').update(body).digest('hex');
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0] || (JSON.parse(body.toString()) as { mediaType?: string }).mediaType || MANIFEST_TYPES[0];
+    const mediaType =
+      (res.headers.get('content-type') ?? '').split(';')[0] ||
+      (JSON.parse(body.toString()) as { mediaType?: string }).mediaType ||
+      MANIFEST_TYPES[0];
     return { body, mediaType, digest };
   }
 
@@ -202,7 +225,10 @@ export class RegistryClient {
     if (res.status !== 200 || !res.body) return this.fail(res, `get blob ${digest} from ${repo}`);
     const hash = createHash('sha256');
     const check = new Transform({
-      transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); },
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
       flush(done) {
         const got = 'sha256:' + hash.digest('hex');
         done(got === digest ? null : new RegistryError(`blob ${digest} came back with digest ${got}`));
@@ -234,10 +260,16 @@ export class RegistryClient {
   }
 
   /** Calls an operation of the registry's ECR API (SigV4-signed): its status and JSON answer. */
-  async ecr(operation: string, input: object): Promise<{ status: number; answer: { __type?: string; message?: string } & Record<string, unknown> }> {
+  async ecr(
+    operation: string,
+    input: object,
+  ): Promise<{ status: number; answer: { __type?: string; message?: string } & Record<string, unknown> }> {
     const body = JSON.stringify(input);
-    const res = await this.call('POST', '/', { headers: ecrRequestHeaders(this.url, this.creds, body, operation), body: Buffer.from(body) });
-    return { status: res.status, answer: await res.json().catch(() => ({})) as { __type?: string; message?: string } };
+    const res = await this.call('POST', '/', {
+      headers: ecrRequestHeaders(this.url, this.creds, body, operation),
+      body: Buffer.from(body),
+    });
+    return { status: res.status, answer: (await res.json().catch(() => ({}))) as { __type?: string; message?: string } };
   }
 
   private path(location: string): string {

@@ -22,7 +22,9 @@ export async function openTarget(config: Config, url: string | undefined, env: N
     const accessKeyId = env.BERTH_ACCESS_KEY_ID ?? env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = env.BERTH_SECRET_ACCESS_KEY ?? env.AWS_SECRET_ACCESS_KEY;
     if (!accessKeyId || !secretAccessKey) {
-      throw new ConfigError('--url needs an access key: set BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)');
+      throw new ConfigError(
+        '--url needs an access key: set BERTH_ACCESS_KEY_ID and BERTH_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
+      );
     }
     const base = url.includes('://') ? url : `https://${url}`;
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? config.region;
@@ -34,14 +36,26 @@ export async function openTarget(config: Config, url: string | undefined, env: N
     const stores = await openStores(config);
     const { accessKeyId, secretAccessKey } = stores.rootKey;
     await stores.close();
-    return endpointTarget(running, { accessKeyId, secretAccessKey, region: config.region }, `the server running on ${dataDir} (${running})`, async () => {});
+    return endpointTarget(
+      running,
+      { accessKeyId, secretAccessKey, region: config.region },
+      `the server running on ${dataDir} (${running})`,
+      async () => {},
+    );
   }
   const berth = await startBerth({
-    ...config, listen: '127.0.0.1:0', publicUrl: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, tlsSelfSigned: false,
+    ...config,
+    listen: '127.0.0.1:0',
+    publicUrl: undefined,
+    tlsCertFile: undefined,
+    tlsKeyFile: undefined,
+    tlsSelfSigned: false,
     logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
   });
   const { accessKeyId, secretAccessKey } = berth.rootKey;
-  return endpointTarget(berth.url, { accessKeyId, secretAccessKey, region: config.region }, `the data directory ${dataDir}`, () => berth.close());
+  return endpointTarget(berth.url, { accessKeyId, secretAccessKey, region: config.region }, `the data directory ${dataDir}`, () =>
+    berth.close(),
+  );
 }
 
 function endpointTarget(url: string, creds: Credentials, describe: string, close: () => Promise<void>): Target {

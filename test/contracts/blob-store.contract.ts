@@ -99,7 +99,10 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       for (const [i, piece] of pieces.entries()) {
         // Odd appends arrive as a stream (a request body), even ones as buffers in memory (an ECR layer part).
         const body = i % 2 ? streamOf(piece, 65_000) : [piece.subarray(0, piece.length >> 1), piece.subarray(piece.length >> 1)];
-        const size = await a.append(id, body, (p) => { seen.push(Buffer.from(p)); return undefined; });
+        const size = await a.append(id, body, (p) => {
+          seen.push(Buffer.from(p));
+          return undefined;
+        });
         total += piece.length;
         assert.equal(size, total, `append ${i} returns the new size`);
         assert.equal(await a.uploadSize(id), total);
@@ -111,12 +114,24 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       await a.deleteUpload(id);
     });
 
-    test('a stream of declared length (a request\'s Content-Length) is appended whole; one that fails half way keeps a prefix', async () => {
+    test("a stream of declared length (a request's Content-Length) is appended whole; one that fails half way keeps a prefix", async () => {
       const id = randomUUID();
       await a.createUpload(id);
       const first = randomBytes(6 * MiB + 7);
       const seen: Buffer[] = [];
-      assert.equal(await a.append(id, streamOf(first, 65_000), (p) => { seen.push(Buffer.from(p)); return undefined; }, 0, first.length), first.length);
+      assert.equal(
+        await a.append(
+          id,
+          streamOf(first, 65_000),
+          (p) => {
+            seen.push(Buffer.from(p));
+            return undefined;
+          },
+          0,
+          first.length,
+        ),
+        first.length,
+      );
       assert.ok(Buffer.concat(seen).equals(first), 'the observer saw every byte once, in order');
       const second = randomBytes(3 * MiB);
       async function* failing() {
@@ -128,7 +143,10 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       assert.ok(kept >= first.length && kept <= first.length + 2 * MiB, `kept ${kept} bytes`);
       const held = await readAll(await b.readUpload(id));
       assert.ok(held.equals(Buffer.concat([first, second]).subarray(0, kept)), 'what is kept is a prefix of what was sent');
-      assert.equal(await b.append(id, streamOf(Buffer.concat([first, second]).subarray(kept)), undefined, kept, first.length + second.length - kept), first.length + second.length);
+      assert.equal(
+        await b.append(id, streamOf(Buffer.concat([first, second]).subarray(kept)), undefined, kept, first.length + second.length - kept),
+        first.length + second.length,
+      );
       const digest = sha256(Buffer.concat([first, second]));
       await b.commit(id, digest);
       assert.ok((await readAll(await a.read(digest))).equals(Buffer.concat([first, second])));
@@ -144,7 +162,12 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       const size = await a.append(id, streamOf(data), () => {
         pending++;
         most = Math.max(most, pending);
-        return new Promise<void>((r) => setTimeout(() => { pending--; r(); }, 1));
+        return new Promise<void>((r) =>
+          setTimeout(() => {
+            pending--;
+            r();
+          }, 1),
+        );
       });
       assert.equal(size, data.length);
       assert.equal(most, 1, 'no piece was handed over while the previous one was still being observed');
@@ -205,7 +228,15 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       const data = randomBytes(6 * MiB + 321);
       const digest = await storeBlob(a, data, [MiB, 5 * MiB + 321]);
       const size = data.length;
-      for (const [start, end] of [[0, 0], [size - 1, size - 1], [1, 4095], [12345, 5 * MiB + 7], [MiB - 1, MiB], [0, size - 1], [size - 5000, size - 1]]) {
+      for (const [start, end] of [
+        [0, 0],
+        [size - 1, size - 1],
+        [1, 4095],
+        [12345, 5 * MiB + 7],
+        [MiB - 1, MiB],
+        [0, size - 1],
+        [size - 5000, size - 1],
+      ]) {
         const { out, bytes } = sink();
         await b.copyTo(digest, { start, end }, out);
         assert.ok(bytes().equals(data.subarray(start, end + 1)), `bytes ${start}-${end}`);
@@ -245,8 +276,13 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       const data = randomBytes(8 * MiB);
       const digest = await storeBlob(a, data);
       let deleted: Promise<void> | undefined;
-      const { out, bytes } = sink(2, (n) => { if (n === 2) deleted = b.delete(digest); });
-      const outcome = await a.copyTo(digest, { start: 0, end: data.length - 1 }, out).then(() => 'completed', (e: Error) => e.message);
+      const { out, bytes } = sink(2, (n) => {
+        if (n === 2) deleted = b.delete(digest);
+      });
+      const outcome = await a.copyTo(digest, { start: 0, end: data.length - 1 }, out).then(
+        () => 'completed',
+        (e: Error) => e.message,
+      );
       await deleted;
       const got = bytes();
       if (outcome === 'completed') assert.ok(got.equals(data), 'a read that completes gives the whole blob');

@@ -53,7 +53,7 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       for (const id of [dead, recent, otherKind, queued]) assert.ok(await a.getJob(id), `job ${id} kept`);
     });
 
-    test("a node that dies loses its job to another once its lease runs out; heartbeats keep it", async (t) => {
+    test('a node that dies loses its job to another once its lease runs out; heartbeats keep it', async (t) => {
       const { a, b, close } = await nodes();
       t.after(close);
       const id = await a.enqueueJob({ kind: 'k', payload: '{}', runAt: 0, maxAttempts: 3 }, 0);
@@ -86,7 +86,10 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       assert.equal(job.attempts, 2);
       assert.equal(job.lastError, 'boom 2');
       assert.equal(await a.claimJob('node-a', ['k'], 10 ** 12, 10 ** 12 + 1), undefined);
-      assert.deepEqual((await a.listJobs({ status: 'dead' }, undefined, 10)).map((j) => j.id), [id]);
+      assert.deepEqual(
+        (await a.listJobs({ status: 'dead' }, undefined, 10)).map((j) => j.id),
+        [id],
+      );
     });
 
     test('a due schedule fires once whatever the number of nodes, then waits an interval', async (t) => {
@@ -95,7 +98,12 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       await a.setJobSchedule('daily', 86_400_000, '{"s":1}', 1000);
       await b.setJobSchedule('daily', 86_400_000, '{"s":1}', 50_000); // a second node starting later keeps the first time
       assert.deepEqual(await a.runDueSchedules(999, 3), []);
-      const fired = await Promise.all([a.runDueSchedules(1000, 3), b.runDueSchedules(1000, 3), a.runDueSchedules(1001, 3), b.runDueSchedules(1002, 3)]);
+      const fired = await Promise.all([
+        a.runDueSchedules(1000, 3),
+        b.runDueSchedules(1000, 3),
+        a.runDueSchedules(1001, 3),
+        b.runDueSchedules(1002, 3),
+      ]);
       assert.equal(fired.flat().length, 1, 'one job for one firing');
       const job = (await b.getJob(fired.flat()[0]))!;
       assert.equal(job.kind, 'daily');
@@ -130,7 +138,10 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       }
       for (let n = 0; n < 40; n++) assert.equal(runs.get(n)?.length, 1, `job ${n} ran once: ${runs.get(n)}`);
       const results = await Promise.all(ids.map(async (id) => JSON.parse((await b.getJob(id))!.result!)));
-      assert.deepEqual(results, ids.map((_, n) => n * 2));
+      assert.deepEqual(
+        results,
+        ids.map((_, n) => n * 2),
+      );
     });
 
     test("run() waits for the job's result; on demand a failure is final at once, with its own error", async (t) => {
@@ -138,10 +149,20 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       t.after(close);
       let calls = 0;
       class Full extends Error {}
-      const handlers = { ok: async (p: unknown) => ({ echoed: p }), bad: async () => { calls++; throw new Full(`failure ${calls}`); } };
+      const handlers = {
+        ok: async (p: unknown) => ({ echoed: p }),
+        bad: async () => {
+          calls++;
+          throw new Full(`failure ${calls}`);
+        },
+      };
       const runner = new JobRunner({ meta: a, pollMs: 10, maxAttempts: 5, handlers });
       assert.deepEqual(await runner.run('ok', { x: 1 }), { echoed: { x: 1 } });
-      await assert.rejects(runner.run('bad'), (e) => e instanceof Full && e.message === 'failure 1', 'the error as it was, from one attempt');
+      await assert.rejects(
+        runner.run('bad'),
+        (e) => e instanceof Full && e.message === 'failure 1',
+        'the error as it was, from one attempt',
+      );
       assert.equal(calls, 1);
       // Run by another node: what the store kept of the error.
       const other = new JobRunner({ meta: b, pollMs: 10, handlers });
@@ -160,9 +181,19 @@ export function jobStoreContract(name: string, nodes: TwoNodes): void {
       t.after(close);
       let calls = 0;
       const runner = new JobRunner({
-        meta: a, pollMs: 10, maxAttempts: 2,
-        handlers: { bad: async () => { calls++; throw new Error(`failure ${calls}`); } },
-        now: (() => { let clock = 0; return () => (clock += 10_000); })(), // each reading 10 s on: retries are due at once
+        meta: a,
+        pollMs: 10,
+        maxAttempts: 2,
+        handlers: {
+          bad: async () => {
+            calls++;
+            throw new Error(`failure ${calls}`);
+          },
+        },
+        now: (() => {
+          let clock = 0;
+          return () => (clock += 10_000);
+        })(), // each reading 10 s on: retries are due at once
       });
       const id = await runner.enqueue('bad');
       while (await runner.runOnce());

@@ -6,7 +6,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { AuditRecord, StoredEvent, GcCandidate, ImageId, ImageRow, MetaStore, NewManifest, Repository, RepositorySettings, TagStatus } from '../../src/storage/meta/store.ts';
+import type {
+  AuditRecord,
+  StoredEvent,
+  GcCandidate,
+  ImageId,
+  ImageRow,
+  MetaStore,
+  NewManifest,
+  Repository,
+  RepositorySettings,
+  TagStatus,
+} from '../../src/storage/meta/store.ts';
 import { BERTH_ARTIFACT_ANNOTATION } from '../../src/storage/meta/own-artifacts.ts';
 
 /** A fresh, empty database. */
@@ -23,7 +34,13 @@ const ACCOUNT = '111122223333';
 const OTHER_ACCOUNT = '444455556666';
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
-const SETTINGS: RepositorySettings = { imageTagMutability: 'MUTABLE', mutabilityExclusions: [], scanOnPush: false, encryptionType: 'AES256', kmsKey: null };
+const SETTINGS: RepositorySettings = {
+  imageTagMutability: 'MUTABLE',
+  mutabilityExclusions: [],
+  scanOnPush: false,
+  encryptionType: 'AES256',
+  kmsKey: null,
+};
 /** Names with bytes on either side of letters, digits and separators: the order must be byte order. */
 const NAMES = ['zeta', 'alpha', 'alpha/beta', 'alpha-1', 'beta', 'alpha_2', 'alpha.3', '0day', 'Upper', 'alpha0'];
 
@@ -36,13 +53,26 @@ function sha256(data: Buffer | string): string {
 }
 
 /** A manifest (its content unique to `seed`) in the repository, referencing the blobs and manifests given. */
-function manifest(repositoryId: number, seed: string, refs: { blobs?: string[]; manifests?: string[]; subject?: string; artifactType?: string } = {}): NewManifest {
+function manifest(
+  repositoryId: number,
+  seed: string,
+  refs: { blobs?: string[]; manifests?: string[]; subject?: string; artifactType?: string } = {},
+): NewManifest {
   const content = Buffer.from(JSON.stringify({ schemaVersion: 2, seed, refs }));
   return {
-    repositoryId, digest: sha256(content), mediaType: refs.manifests ? INDEX_TYPE : MANIFEST_TYPE,
-    artifactType: refs.artifactType ?? null, subjectDigest: refs.subject ?? null, size: content.length, content,
-    annotations: refs.subject ? { seed } : null, pushedAt: 1000, blobs: refs.blobs ?? [], manifests: refs.manifests ?? [],
-    imageSize: 10, configMediaType: refs.manifests ? null : 'application/vnd.oci.image.config.v1+json',
+    repositoryId,
+    digest: sha256(content),
+    mediaType: refs.manifests ? INDEX_TYPE : MANIFEST_TYPE,
+    artifactType: refs.artifactType ?? null,
+    subjectDigest: refs.subject ?? null,
+    size: content.length,
+    content,
+    annotations: refs.subject ? { seed } : null,
+    pushedAt: 1000,
+    blobs: refs.blobs ?? [],
+    manifests: refs.manifests ?? [],
+    imageSize: 10,
+    configMediaType: refs.manifests ? null : 'application/vnd.oci.image.config.v1+json',
   };
 }
 
@@ -62,16 +92,17 @@ async function walk<T>(limit: number, page: (after: T | undefined) => Promise<T[
 
 export function metaStoreContract(name: string, factory: MetaStoreFactory): void {
   /** A test on a fresh database, with one store (and `db` for a second node). */
-  const it = (title: string, fn: (store: MetaStore, db: MetaStoreDatabase) => Promise<void>) => test(title, async () => {
-    const db = await factory();
-    try {
-      const store = await db.open();
-      await store.ensureAccount(ACCOUNT, 1);
-      await fn(store, db);
-    } finally {
-      await db.drop();
-    }
-  });
+  const it = (title: string, fn: (store: MetaStore, db: MetaStoreDatabase) => Promise<void>) =>
+    test(title, async () => {
+      const db = await factory();
+      try {
+        const store = await db.open();
+        await store.ensureAccount(ACCOUNT, 1);
+        await fn(store, db);
+      } finally {
+        await db.drop();
+      }
+    });
 
   /** A repository with a blob linked to it, recorded at `now`. */
   async function repoWithBlob(store: MetaStore, repoName: string, blobSeed: string, now = 1000) {
@@ -103,7 +134,13 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
 
     describe('RepositoryStore', () => {
       it('repository names are unique per account; ensureRepository returns the existing one', async (store) => {
-        const a = await store.createRepository(ACCOUNT, 'app', { ...SETTINGS, scanOnPush: true, imageTagMutability: 'IMMUTABLE' }, [{ Key: 'team', Value: 'x' }], 5);
+        const a = await store.createRepository(
+          ACCOUNT,
+          'app',
+          { ...SETTINGS, scanOnPush: true, imageTagMutability: 'IMMUTABLE' },
+          [{ Key: 'team', Value: 'x' }],
+          5,
+        );
         assert.ok(a);
         assert.equal(a.name, 'app');
         assert.equal(a.scanOnPush, true);
@@ -121,7 +158,9 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
 
       it('concurrent ensureRepository calls on two nodes get one repository', async (store, db) => {
         const other = await db.open();
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).ensureRepository(ACCOUNT, 'race', i)));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).ensureRepository(ACCOUNT, 'race', i)),
+        );
         assert.equal(new Set(results.map((r) => r.id)).size, 1);
         assert.equal((await store.listRepositories(ACCOUNT, { limit: 10 })).length, 1);
       });
@@ -132,22 +171,36 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.createRepository(OTHER_ACCOUNT, 'other-account', SETTINGS, [], 1);
         const expected = [...NAMES].sort(byteOrder);
         for (const limit of [1, 2, 3, 100]) {
-          const names = (await walk<Repository>(limit, (after) => store.listRepositories(ACCOUNT, { last: after?.name, limit }))).map((r) => r.name);
+          const names = (await walk<Repository>(limit, (after) => store.listRepositories(ACCOUNT, { last: after?.name, limit }))).map(
+            (r) => r.name,
+          );
           assert.deepEqual(names, expected, `pages of ${limit}`);
         }
       });
 
       it('settings and resource tags are updated; tags listed by key', async (store) => {
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
-        await store.updateRepository(repo.id, { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', mutabilityExclusions: [{ filterType: 'WILDCARD', filter: 'dev-*' }], scanOnPush: true });
+        await store.updateRepository(repo.id, {
+          imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+          mutabilityExclusions: [{ filterType: 'WILDCARD', filter: 'dev-*' }],
+          scanOnPush: true,
+        });
         const updated = (await store.getRepository(ACCOUNT, 'app'))!;
         assert.equal(updated.imageTagMutability, 'IMMUTABLE_WITH_EXCLUSION');
         assert.deepEqual(updated.mutabilityExclusions, [{ filterType: 'WILDCARD', filter: 'dev-*' }]);
         assert.equal(updated.scanOnPush, true);
         assert.equal(updated.encryptionType, 'AES256');
-        await store.putResourceTags(repo.id, [{ Key: 'b', Value: '1' }, { Key: 'a', Value: '2' }, { Key: 'B', Value: '3' }]);
+        await store.putResourceTags(repo.id, [
+          { Key: 'b', Value: '1' },
+          { Key: 'a', Value: '2' },
+          { Key: 'B', Value: '3' },
+        ]);
         await store.putResourceTags(repo.id, [{ Key: 'b', Value: 'changed' }]);
-        assert.deepEqual(await store.getResourceTags(repo.id), [{ Key: 'B', Value: '3' }, { Key: 'a', Value: '2' }, { Key: 'b', Value: 'changed' }]);
+        assert.deepEqual(await store.getResourceTags(repo.id), [
+          { Key: 'B', Value: '3' },
+          { Key: 'a', Value: '2' },
+          { Key: 'b', Value: 'changed' },
+        ]);
         await store.deleteResourceTags(repo.id, ['a', 'B', 'missing']);
         assert.deepEqual(await store.getResourceTags(repo.id), [{ Key: 'b', Value: 'changed' }]);
       });
@@ -191,7 +244,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         // A blob named twice (the config is also a layer) is one reference.
         const twice = manifest(repo.id, 'twice', { blobs: [blob, blob] });
         assert.equal((await store.putManifest(twice, undefined, 3, false)).created, true);
-        assert.deepEqual((await store.listManifestReferences(0, '', 10)).filter((r) => r.digest === twice.digest).map((r) => r.blobs), [[blob]]);
+        assert.deepEqual(
+          (await store.listManifestReferences(0, '', 10)).filter((r) => r.digest === twice.digest).map((r) => r.blobs),
+          [[blob]],
+        );
       });
 
       it('a tag is unique: a mutable tag moves, an immutable one is refused, the same digest is not a move', async (store) => {
@@ -255,7 +311,11 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         for (const t of tags) await store.putManifest(m, t, 1, false);
         const expected = [...tags].sort(byteOrder);
         for (const limit of [1, 2, 4, 100]) {
-          assert.deepEqual(await walk<string>(limit, (after) => store.listTags(repo.id, { last: after, limit })), expected, `pages of ${limit}`);
+          assert.deepEqual(
+            await walk<string>(limit, (after) => store.listTags(repo.id, { last: after, limit })),
+            expected,
+            `pages of ${limit}`,
+          );
         }
         assert.deepEqual((await store.getImage(repo.id, m.digest))!.tags, expected, "an image's tags, sorted");
         assert.equal(await store.deleteTag(repo.id, 'z'), true);
@@ -274,7 +334,11 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         }
         const key = (e: ImageId) => `${e.digest} ${e.tag ?? ''}`;
         all.sort((a, b) => byteOrder(key(a), key(b)));
-        const expected: Record<TagStatus, ImageId[]> = { ANY: all, TAGGED: all.filter((e) => e.tag !== null), UNTAGGED: all.filter((e) => e.tag === null) };
+        const expected: Record<TagStatus, ImageId[]> = {
+          ANY: all,
+          TAGGED: all.filter((e) => e.tag !== null),
+          UNTAGGED: all.filter((e) => e.tag === null),
+        };
         for (const status of ['ANY', 'TAGGED', 'UNTAGGED'] as TagStatus[]) {
           for (const limit of [1, 2, 3, 100]) {
             const walked = await walk<ImageId>(limit, (after) => store.listImageIds(repo.id, status, after && key(after), limit));
@@ -294,11 +358,19 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           digests.push({ digest: m.digest, tags: tags.sort(byteOrder) });
         }
         digests.sort((a, b) => byteOrder(a.digest, b.digest));
-        const filters: Record<TagStatus, typeof digests> = { ANY: digests, TAGGED: digests.filter((d) => d.tags.length > 0), UNTAGGED: digests.filter((d) => d.tags.length === 0) };
+        const filters: Record<TagStatus, typeof digests> = {
+          ANY: digests,
+          TAGGED: digests.filter((d) => d.tags.length > 0),
+          UNTAGGED: digests.filter((d) => d.tags.length === 0),
+        };
         for (const status of ['ANY', 'TAGGED', 'UNTAGGED'] as TagStatus[]) {
           for (const limit of [1, 3, 100]) {
             const walked = await walk<ImageRow>(limit, (after) => store.listImages(repo.id, status, after?.digest, limit));
-            assert.deepEqual(walked.map((r) => ({ digest: r.digest, tags: r.tags })), filters[status], `${status} in pages of ${limit}`);
+            assert.deepEqual(
+              walked.map((r) => ({ digest: r.digest, tags: r.tags })),
+              filters[status],
+              `${status} in pages of ${limit}`,
+            );
           }
         }
         const image = (await store.getImage(repo.id, digests[0].digest))!;
@@ -315,13 +387,27 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         const subject = manifest(repo.id, 'subject');
         await store.putManifest(subject, 'v1', 1, false);
-        const refs = ['sbom 1', 'sig 1', 'sbom 2'].map((seed) => manifest(repo.id, seed, { subject: subject.digest, artifactType: seed.startsWith('sbom') ? 'application/spdx+json' : 'application/vnd.sig' }));
+        const refs = ['sbom 1', 'sig 1', 'sbom 2'].map((seed) =>
+          manifest(repo.id, seed, {
+            subject: subject.digest,
+            artifactType: seed.startsWith('sbom') ? 'application/spdx+json' : 'application/vnd.sig',
+          }),
+        );
         for (const r of refs) await store.putManifest(r, undefined, 1, false);
         const all = await store.listReferrers(repo.id, subject.digest);
-        assert.deepEqual(all.map((r) => r.digest), refs.map((r) => r.digest).sort(byteOrder));
+        assert.deepEqual(
+          all.map((r) => r.digest),
+          refs.map((r) => r.digest).sort(byteOrder),
+        );
         assert.deepEqual(all[0].annotations !== null && typeof all[0].annotations, 'object');
         const sboms = await store.listReferrers(repo.id, subject.digest, 'application/spdx+json');
-        assert.deepEqual(sboms.map((r) => r.digest), refs.filter((r) => r.artifactType === 'application/spdx+json').map((r) => r.digest).sort(byteOrder));
+        assert.deepEqual(
+          sboms.map((r) => r.digest),
+          refs
+            .filter((r) => r.artifactType === 'application/spdx+json')
+            .map((r) => r.digest)
+            .sort(byteOrder),
+        );
         assert.deepEqual(await store.listReferrers(repo.id, sha256('nothing')), []);
       });
 
@@ -329,7 +415,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         const subject = manifest(repo.id, 'subject');
         await store.putManifest(subject, 'v1', 1, false);
-        const own = (seed: string, of: string): NewManifest => ({ ...manifest(repo.id, seed, { subject: of, artifactType: 'application/vnd.cyclonedx+json' }), annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' } });
+        const own = (seed: string, of: string): NewManifest => ({
+          ...manifest(repo.id, seed, { subject: of, artifactType: 'application/vnd.cyclonedx+json' }),
+          annotations: { [BERTH_ARTIFACT_ANNOTATION]: 'scanner' },
+        });
         const sbom = own('sbom', subject.digest);
         const ofSbom = own('berth artifact of the sbom', sbom.digest);
         const users = manifest(repo.id, "a user's signature", { subject: subject.digest, artifactType: 'application/vnd.sig' });
@@ -345,7 +434,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.getManifest(repo.id, ofSbom.digest), undefined, 'and what Berth wrote for the SBOM');
         assert.ok(await store.getManifest(repo.id, users.digest), "a user's referrer is the user's to delete");
         assert.ok(await store.getManifest(repo.id, kept.digest), 'an index keeps what it references');
-        assert.deepEqual((await store.listReferrers(repo.id, subject.digest)).map((r) => r.digest), [kept.digest, users.digest].sort(byteOrder));
+        assert.deepEqual(
+          (await store.listReferrers(repo.id, subject.digest)).map((r) => r.digest),
+          [kept.digest, users.digest].sort(byteOrder),
+        );
         assert.equal(await store.getImageScan(repo.id, subject.digest), undefined);
 
         // A delete that does not happen (an index references the image) takes nothing with it.
@@ -367,7 +459,11 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const expected = [...digests].sort(byteOrder);
         for (const limit of [1, 2, 100]) {
           const walked = await walk<GcCandidate>(limit, (after) => store.listBlobs(after?.digest ?? '', limit));
-          assert.deepEqual(walked.map((b) => b.digest), expected, `pages of ${limit}`);
+          assert.deepEqual(
+            walked.map((b) => b.digest),
+            expected,
+            `pages of ${limit}`,
+          );
         }
         const usage = await store.usage();
         assert.equal(usage.storedBlobs, 7);
@@ -396,14 +492,20 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const { repo, blob } = await repoWithBlob(store, 'app', 'layer', 100);
         await store.linkBlob(repo.id, blob, 200);
         assert.deepEqual(await store.getRepositoryBlob(repo.id, blob), { digest: blob, size: 100, touchedAt: 200 });
-        assert.deepEqual((await store.repositoriesHoldingBlob(ACCOUNT, blob, 10)).map((r) => r.name), ['app']);
+        assert.deepEqual(
+          (await store.repositoriesHoldingBlob(ACCOUNT, blob, 10)).map((r) => r.name),
+          ['app'],
+        );
         assert.deepEqual(await store.repositoriesHoldingBlob(OTHER_ACCOUNT, blob, 10), []);
         await store.touchBlob(blob, 150);
         assert.equal((await store.getRepositoryBlob(repo.id, blob))!.touchedAt, 200, 'touching never moves the time back');
         const other = (await store.createRepository(ACCOUNT, 'other', SETTINGS, [], 1))!;
         assert.equal(await store.mountBlob(other.id, other.id, blob, 300), undefined, 'no mount from a repository without the blob');
         assert.deepEqual(await store.mountBlob(other.id, repo.id, blob, 300), { digest: blob, size: 100 });
-        assert.deepEqual((await store.repositoriesHoldingBlob(ACCOUNT, blob, 10)).map((r) => r.name), ['app', 'other']);
+        assert.deepEqual(
+          (await store.repositoriesHoldingBlob(ACCOUNT, blob, 10)).map((r) => r.name),
+          ['app', 'other'],
+        );
         assert.equal(await store.unlinkBlobIfUnreferenced(repo.id, blob), 'unlinked');
         assert.equal(await store.unlinkBlobIfUnreferenced(repo.id, blob), 'unknown');
         assert.equal(await store.getRepositoryBlob(repo.id, blob), undefined);
@@ -426,7 +528,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const usage = await store.usage();
         assert.equal(usage.storedBlobs, 1);
         assert.equal(usage.referencedBlobBytes, 100);
-        assert.deepEqual(usage.repositories.map((r) => [r.name, r.images]), [['app', 1]]);
+        assert.deepEqual(
+          usage.repositories.map((r) => [r.name, r.images]),
+          [['app', 1]],
+        );
       });
     });
 
@@ -436,7 +541,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.createUpload({ id: 'b', repositoryId: repo.id, startedAt: 20 });
         await store.createUpload({ id: 'a', repositoryId: repo.id, startedAt: 10 });
         await assert.rejects(store.createUpload({ id: 'a', repositoryId: repo.id, startedAt: 30 }), 'an upload id is unique');
-        assert.deepEqual((await store.listUploads()).map((u) => u.id), ['a', 'b']);
+        assert.deepEqual(
+          (await store.listUploads()).map((u) => u.id),
+          ['a', 'b'],
+        );
         assert.deepEqual(await store.getUpload('a'), { id: 'a', repositoryId: repo.id, startedAt: 10 });
         await store.deleteUpload('a');
         assert.equal(await store.getUpload('a'), undefined);
@@ -476,14 +584,26 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.deleteTag(repo.id, 'v2', event('no such tag')), false);
         const second = await db.open();
         await second.startImageScan(repo.id, m.digest, 'BASIC', 1, undefined);
-        await second.finishImageScan(repo.id, m.digest, { status: 'COMPLETE', description: 'd', findings: '[]', severityCounts: '{}', vulnerabilitySourceUpdatedAt: null }, 2, event('scan'));
+        await second.finishImageScan(
+          repo.id,
+          m.digest,
+          { status: 'COMPLETE', description: 'd', findings: '[]', severityCounts: '{}', vulnerabilitySourceUpdatedAt: null },
+          2,
+          event('scan'),
+        );
         assert.equal(await store.deleteManifest(repo.id, m.digest, event('delete')), true);
         assert.equal(await store.deleteManifest(repo.id, m.digest, event('already gone')), false);
         const all = await walk<StoredEvent>(2, async (after) => store.listEvents(after?.seq ?? 0, 2));
-        assert.deepEqual(all.map((e) => e.detail), ['push v1', 'tag v2', 'untag v2', 'scan', 'delete']);
+        assert.deepEqual(
+          all.map((e) => e.detail),
+          ['push v1', 'tag v2', 'untag v2', 'scan', 'delete'],
+        );
         assert.ok(all.every((e, i) => i === 0 || e.seq > all[i - 1].seq));
         assert.deepEqual({ ...all[0], seq: 0 }, { seq: 0, ...event('push v1') });
-        assert.deepEqual((await second.listEvents(all[2].seq, 10)).map((e) => e.detail), ['scan', 'delete']);
+        assert.deepEqual(
+          (await second.listEvents(all[2].seq, 10)).map((e) => e.detail),
+          ['scan', 'delete'],
+        );
       });
 
       it('webhooks start at the newest event, are listed by account, move their cursor and are deleted', async (store, db) => {
@@ -491,40 +611,119 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const event = { at: 7, detailType: 'ECR Image Action', accountId: ACCOUNT, repositoryName: 'app', detail: '{}' };
         await store.putManifest(manifest(repo.id, 'one'), 'v1', 1, false, undefined, event);
         const [before] = await store.listEvents(0, 10);
-        const w = await store.createWebhook({ id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3 });
-        assert.deepEqual(w, { id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, cursor: before.seq, failures: 0, nextAttemptAt: 0, lastError: null, managedBy: null });
+        const w = await store.createWebhook({
+          id: 'w1',
+          accountId: ACCOUNT,
+          url: 'http://127.0.0.1:1/',
+          eventTypes: ['ECR Image Action'],
+          repositories: ['a*'],
+          secretCiphertext: 'c',
+          createdAt: 3,
+        });
+        assert.deepEqual(w, {
+          id: 'w1',
+          accountId: ACCOUNT,
+          url: 'http://127.0.0.1:1/',
+          eventTypes: ['ECR Image Action'],
+          repositories: ['a*'],
+          secretCiphertext: 'c',
+          createdAt: 3,
+          cursor: before.seq,
+          failures: 0,
+          nextAttemptAt: 0,
+          lastError: null,
+          managedBy: null,
+        });
         const other = await db.open();
-        await other.createWebhook({ id: 'w2', accountId: OTHER_ACCOUNT, url: 'http://127.0.0.1:2/', eventTypes: [], repositories: [], secretCiphertext: 'd', createdAt: 4 });
-        assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w1', 'w2']);
-        assert.deepEqual((await store.listWebhooks(OTHER_ACCOUNT)).map((x) => x.id), ['w2']);
+        await other.createWebhook({
+          id: 'w2',
+          accountId: OTHER_ACCOUNT,
+          url: 'http://127.0.0.1:2/',
+          eventTypes: [],
+          repositories: [],
+          secretCiphertext: 'd',
+          createdAt: 4,
+        });
+        assert.deepEqual(
+          (await store.listWebhooks()).map((x) => x.id),
+          ['w1', 'w2'],
+        );
+        assert.deepEqual(
+          (await store.listWebhooks(OTHER_ACCOUNT)).map((x) => x.id),
+          ['w2'],
+        );
         await other.updateWebhookDelivery('w1', { cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' });
-        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => [x.cursor, x.failures, x.nextAttemptAt, x.lastError]), [[9, 2, 50, 'down']]);
+        assert.deepEqual(
+          (await store.listWebhooks(ACCOUNT)).map((x) => [x.cursor, x.failures, x.nextAttemptAt, x.lastError]),
+          [[9, 2, 50, 'down']],
+        );
         assert.equal(await store.deleteWebhook(OTHER_ACCOUNT, 'w1'), false, "another account's webhook");
         assert.equal(await store.deleteWebhook(ACCOUNT, 'w1'), true);
-        assert.deepEqual((await store.listWebhooks()).map((x) => x.id), ['w2']);
+        assert.deepEqual(
+          (await store.listWebhooks()).map((x) => x.id),
+          ['w2'],
+        );
       });
 
       it("a webhook's filters are changed in place (secret, cursor and backoff kept); a manager is kept", async (store, db) => {
-        const w = await store.createWebhook({ id: 'w1', accountId: ACCOUNT, url: 'http://127.0.0.1:1/', eventTypes: ['ECR Image Action'], repositories: ['a*'], secretCiphertext: 'c', createdAt: 3, managedBy: 'apply' });
+        const w = await store.createWebhook({
+          id: 'w1',
+          accountId: ACCOUNT,
+          url: 'http://127.0.0.1:1/',
+          eventTypes: ['ECR Image Action'],
+          repositories: ['a*'],
+          secretCiphertext: 'c',
+          createdAt: 3,
+          managedBy: 'apply',
+        });
         assert.equal(w.managedBy, 'apply');
         const other = await db.open();
         await other.updateWebhookDelivery('w1', { cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' });
-        assert.equal(await other.updateWebhookFilters(ACCOUNT, 'w1', { eventTypes: ['ECR Image Scan', 'ECR Image Action'], repositories: [] }), true);
-        assert.deepEqual(await store.listWebhooks(ACCOUNT), [{ ...w, eventTypes: ['ECR Image Scan', 'ECR Image Action'], repositories: [], cursor: 9, failures: 2, nextAttemptAt: 50, lastError: 'down' }]);
+        assert.equal(
+          await other.updateWebhookFilters(ACCOUNT, 'w1', { eventTypes: ['ECR Image Scan', 'ECR Image Action'], repositories: [] }),
+          true,
+        );
+        assert.deepEqual(await store.listWebhooks(ACCOUNT), [
+          {
+            ...w,
+            eventTypes: ['ECR Image Scan', 'ECR Image Action'],
+            repositories: [],
+            cursor: 9,
+            failures: 2,
+            nextAttemptAt: 50,
+            lastError: 'down',
+          },
+        ]);
         assert.equal(await store.updateWebhookFilters(ACCOUNT, 'w1', { repositories: ['b'] }), true, 'a filter not given is kept');
-        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => [x.eventTypes, x.repositories]), [[['ECR Image Scan', 'ECR Image Action'], ['b']]]);
+        assert.deepEqual(
+          (await store.listWebhooks(ACCOUNT)).map((x) => [x.eventTypes, x.repositories]),
+          [[['ECR Image Scan', 'ECR Image Action'], ['b']]],
+        );
         assert.equal(await store.updateWebhookFilters(OTHER_ACCOUNT, 'w1', { repositories: [] }), false, "another account's webhook");
         assert.equal(await store.updateWebhookFilters(ACCOUNT, 'nope', { repositories: [] }), false);
-        assert.deepEqual((await store.listWebhooks(ACCOUNT)).map((x) => x.repositories), [['b']]);
+        assert.deepEqual(
+          (await store.listWebhooks(ACCOUNT)).map((x) => x.repositories),
+          [['b']],
+        );
       });
 
       it('audit records from two nodes are kept in the order appended, in pages that join up', async (store, db) => {
         const other = await db.open();
-        await store.appendAuditRecords([{ at: 5, record: '{"n":1}' }, { at: 4, record: '{"n":2}' }]);
+        await store.appendAuditRecords([
+          { at: 5, record: '{"n":1}' },
+          { at: 4, record: '{"n":2}' },
+        ]);
         await other.appendAuditRecords([{ at: 6, record: '{"n":3}' }]);
         await other.appendAuditRecords([]);
         const all = await walk<AuditRecord>(2, async (after) => store.listAuditRecords(after?.id ?? 0, 2));
-        assert.deepEqual(all.map((r) => [r.at, JSON.parse(r.record).n]), [[5, 1], [4, 2], [6, 3]]);
+        assert.deepEqual(
+          all.map((r) => [r.at, JSON.parse(r.record).n]),
+          [
+            [5, 1],
+            [4, 2],
+            [6, 3],
+          ],
+        );
         assert.ok(all[0].id < all[1].id && all[1].id < all[2].id);
       });
 
@@ -534,12 +733,19 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           { at: 10, record: '{"principal":"arn:aws:iam::1:user/ci","action":"ecr:BatchGetImage"}' },
           { at: 20, record: '{"principal":"arn:aws:iam::1:user/ci","action":"ecr:PutImage"}' },
         ]);
-        await other.appendAuditRecords([{ at: 30, record: '{"principal":"arn:aws:iam::1:root","action":"ecr:PutImage"}' }, { at: 40, record: '{"x":"100%_"}' }]);
+        await other.appendAuditRecords([
+          { at: 30, record: '{"principal":"arn:aws:iam::1:root","action":"ecr:PutImage"}' },
+          { at: 40, record: '{"x":"100%_"}' },
+        ]);
         const n = (rs: AuditRecord[]) => rs.map((r) => r.at);
         assert.deepEqual(n(await store.searchAuditRecords({ limit: 10 })), [40, 30, 20, 10]);
         assert.deepEqual(n(await store.searchAuditRecords({ contains: 'user/ci', limit: 10 })), [20, 10]);
         assert.deepEqual(n(await store.searchAuditRecords({ contains: 'ecr:PutImage', since: 20, until: 30, limit: 10 })), [20]);
-        assert.deepEqual(n(await store.searchAuditRecords({ contains: '%_', limit: 10 })), [40], 'the text is matched as it is, no wildcard');
+        assert.deepEqual(
+          n(await store.searchAuditRecords({ contains: '%_', limit: 10 })),
+          [40],
+          'the text is matched as it is, no wildcard',
+        );
         assert.deepEqual(n(await store.searchAuditRecords({ contains: 'USER/CI', limit: 10 })), [], 'case-sensitive');
         const first = await store.searchAuditRecords({ contains: 'ecr:', limit: 2 });
         assert.deepEqual(n(first), [30, 20]);
@@ -553,13 +759,29 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
     describe('UsageHistoryStore', () => {
       it('one snapshot a day, replaced when taken again that day, listed oldest first from a day on', async (store, db) => {
         const other = await db.open();
-        const snap = (day: string, at: number, storedBytes: number) => ({ day, at, storedBytes, referencedBytes: storedBytes - 1, repositories: 2, images: 5_000_000_000 });
+        const snap = (day: string, at: number, storedBytes: number) => ({
+          day,
+          at,
+          storedBytes,
+          referencedBytes: storedBytes - 1,
+          repositories: 2,
+          images: 5_000_000_000,
+        });
         await store.recordUsageSnapshot(snap('2025-01-02', 2, 200));
         await other.recordUsageSnapshot(snap('2025-01-01', 1, 100));
         await other.recordUsageSnapshot(snap('2025-01-02', 3, 10_000_000_000_000));
-        assert.deepEqual(await store.listUsageSnapshots('2025-01-01', 10), [snap('2025-01-01', 1, 100), snap('2025-01-02', 3, 10_000_000_000_000)]);
-        assert.deepEqual((await store.listUsageSnapshots('2025-01-02', 10)).map((s) => s.day), ['2025-01-02']);
-        assert.deepEqual((await store.listUsageSnapshots('2024-12-31', 1)).map((s) => s.day), ['2025-01-01']);
+        assert.deepEqual(await store.listUsageSnapshots('2025-01-01', 10), [
+          snap('2025-01-01', 1, 100),
+          snap('2025-01-02', 3, 10_000_000_000_000),
+        ]);
+        assert.deepEqual(
+          (await store.listUsageSnapshots('2025-01-02', 10)).map((s) => s.day),
+          ['2025-01-02'],
+        );
+        assert.deepEqual(
+          (await store.listUsageSnapshots('2024-12-31', 1)).map((s) => s.day),
+          ['2025-01-01'],
+        );
       });
     });
 
@@ -569,14 +791,20 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         for (const p of ['zeta', 'ROOT', 'alpha/beta', 'alpha']) assert.equal(await store.createCreationTemplate(t(p)), true);
         assert.equal(await store.createCreationTemplate(t('alpha', '{"x":1}')), false, 'a second template of a prefix is refused');
         assert.equal(await store.createCreationTemplate({ ...t('alpha'), accountId: OTHER_ACCOUNT }), true, 'another account has its own');
-        assert.deepEqual((await store.listCreationTemplates(ACCOUNT)).map((r) => r.prefix), ['ROOT', 'alpha', 'alpha/beta', 'zeta']);
+        assert.deepEqual(
+          (await store.listCreationTemplates(ACCOUNT)).map((r) => r.prefix),
+          ['ROOT', 'alpha', 'alpha/beta', 'zeta'],
+        );
         assert.equal(await store.updateCreationTemplate(ACCOUNT, 'alpha', '{"y":2}', 20), true);
         assert.equal(await store.updateCreationTemplate(ACCOUNT, 'missing', '{}', 20), false);
         const alpha = (await store.listCreationTemplates(ACCOUNT)).find((r) => r.prefix === 'alpha');
         assert.deepEqual(alpha, { accountId: ACCOUNT, prefix: 'alpha', body: '{"y":2}', createdAt: 10, updatedAt: 20 });
         assert.deepEqual(await store.deleteCreationTemplate(ACCOUNT, 'alpha'), alpha);
         assert.equal(await store.deleteCreationTemplate(ACCOUNT, 'alpha'), undefined);
-        assert.deepEqual((await store.listCreationTemplates(OTHER_ACCOUNT)).map((r) => r.prefix), ['alpha']);
+        assert.deepEqual(
+          (await store.listCreationTemplates(OTHER_ACCOUNT)).map((r) => r.prefix),
+          ['alpha'],
+        );
       });
     });
 
@@ -586,7 +814,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         for (const n of ['zed', 'Alice', 'bob']) assert.equal(await store.addPullTimeExclusion(ACCOUNT, user(n), 5), true);
         assert.equal(await store.addPullTimeExclusion(ACCOUNT, user('bob'), 6), false, 'a second registration is refused');
         assert.equal(await store.addPullTimeExclusion(OTHER_ACCOUNT, user('bob'), 6), true, 'another account has its own');
-        assert.deepEqual(await store.listPullTimeExclusions(ACCOUNT), ['Alice', 'bob', 'zed'].map((n) => ({ principalArn: user(n), createdAt: 5 })));
+        assert.deepEqual(
+          await store.listPullTimeExclusions(ACCOUNT),
+          ['Alice', 'bob', 'zed'].map((n) => ({ principalArn: user(n), createdAt: 5 })),
+        );
         assert.equal(await store.hasPullTimeExclusion(ACCOUNT, user('bob')), true);
         assert.equal(await store.removePullTimeExclusion(ACCOUNT, user('bob')), true);
         assert.equal(await store.removePullTimeExclusion(ACCOUNT, user('bob')), false);
@@ -601,11 +832,30 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       const EAST = { region: 'eu-east-1', registryId: OTHER_ACCOUNT };
 
       it('destinations: one per account, region and registry id, replaced, listed in order, deleted once', async (store) => {
-        const row = (region: string, endpoint: string) => ({ accountId: ACCOUNT, region, registryId: OTHER_ACCOUNT, kind: 'berth' as const, endpoint, username: 'AKIA', secretCiphertext: 'v1.x', createdAt: 1, updatedAt: 1 });
+        const row = (region: string, endpoint: string) => ({
+          accountId: ACCOUNT,
+          region,
+          registryId: OTHER_ACCOUNT,
+          kind: 'berth' as const,
+          endpoint,
+          username: 'AKIA',
+          secretCiphertext: 'v1.x',
+          createdAt: 1,
+          updatedAt: 1,
+        });
         await store.putReplicationDestination(row('us-west-2', 'http://a'));
         await store.putReplicationDestination(row('eu-east-1', 'http://b'));
-        await store.putReplicationDestination({ ...row('us-west-2', 'http://c'), kind: 'oci', username: null, secretCiphertext: null, updatedAt: 2 });
-        assert.deepEqual((await store.listReplicationDestinations(ACCOUNT)).map((d) => `${d.region} ${d.endpoint} ${d.kind} ${d.username}`), ['eu-east-1 http://b berth AKIA', 'us-west-2 http://c oci null']);
+        await store.putReplicationDestination({
+          ...row('us-west-2', 'http://c'),
+          kind: 'oci',
+          username: null,
+          secretCiphertext: null,
+          updatedAt: 2,
+        });
+        assert.deepEqual(
+          (await store.listReplicationDestinations(ACCOUNT)).map((d) => `${d.region} ${d.endpoint} ${d.kind} ${d.username}`),
+          ['eu-east-1 http://b berth AKIA', 'us-west-2 http://c oci null'],
+        );
         assert.deepEqual(await store.listReplicationDestinations(OTHER_ACCOUNT), []);
         assert.equal((await store.getReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT))?.updatedAt, 2);
         assert.equal(await store.deleteReplicationDestination(ACCOUNT, 'us-west-2', OTHER_ACCOUNT), true);
@@ -616,14 +866,20 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         const m = manifest(repo.id, 'replicated');
         await store.putManifest(m, 'v1', 10, false, undefined, undefined, { destinations: [WEST, EAST], jobs: [job('w'), job('e')] });
-        assert.deepEqual((await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status}`), ['eu-east-1 IN_PROGRESS', 'us-west-2 IN_PROGRESS']);
+        assert.deepEqual(
+          (await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status}`),
+          ['eu-east-1 IN_PROGRESS', 'us-west-2 IN_PROGRESS'],
+        );
         assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 2);
         await store.putManifest(m, 'v1', 11, false, undefined, undefined, { destinations: [WEST], jobs: [job('again')] });
         assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 2, 'nothing new: no replication');
         await store.setReplicationStatus(repo.id, m.digest, WEST, 'FAILED', 'refused', 12);
         await store.putManifest(m, 'v2', 13, false, undefined, undefined, { destinations: [WEST], jobs: [job('tag')] });
         assert.equal((await store.listJobs({ kind: 'replication' }, undefined, 10)).length, 3, 'a new tag is replicated');
-        assert.deepEqual((await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status} ${s.failureReason}`), ['eu-east-1 IN_PROGRESS null', 'us-west-2 IN_PROGRESS null']);
+        assert.deepEqual(
+          (await store.listReplicationStatuses(repo.id, m.digest)).map((s) => `${s.region} ${s.status} ${s.failureReason}`),
+          ['eu-east-1 IN_PROGRESS null', 'us-west-2 IN_PROGRESS null'],
+        );
         await store.setReplicationStatus(repo.id, m.digest, EAST, 'COMPLETE', null, 14);
         assert.equal((await store.listReplicationStatuses(repo.id, m.digest))[0].status, 'COMPLETE');
         await store.startReplication(repo.id, 'sha256:' + '0'.repeat(64), { destinations: [WEST], jobs: [job('missing')] }, 15);
@@ -633,29 +889,80 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       });
 
       it('backfills: one in progress per region, at most N in all; stopping; progress; results', async (store) => {
-        const row = (id: string, region: string, startedAt: number) => ({ id, accountId: ACCOUNT, region, registryId: OTHER_ACCOUNT, status: 'PREPARING' as const, failureCode: null,
-          total: null, completed: 0, failed: 0, failureCodes: [], startedAt, endedAt: null });
+        const row = (id: string, region: string, startedAt: number) => ({
+          id,
+          accountId: ACCOUNT,
+          region,
+          registryId: OTHER_ACCOUNT,
+          status: 'PREPARING' as const,
+          failureCode: null,
+          total: null,
+          completed: 0,
+          failed: 0,
+          failureCodes: [],
+          startedAt,
+          endedAt: null,
+        });
         const bf = { kind: 'replication-backfill', payload: '{}', runAt: 1, maxAttempts: 1 };
         assert.equal(await store.startReplicationBackfill(row('b1', 'us-west-2', 1), 2, bf), 'started');
         assert.equal(await store.startReplicationBackfill(row('b2', 'us-west-2', 2), 2, bf), 'in-progress');
         assert.equal(await store.startReplicationBackfill(row('b3', 'eu-east-1', 3), 2, bf), 'started');
         assert.equal(await store.startReplicationBackfill(row('b4', 'ap-south-1', 4), 2, bf), 'limit');
         assert.equal((await store.listJobs({ kind: 'replication-backfill' }, undefined, 10)).length, 2);
-        assert.deepEqual((await store.listReplicationBackfills(ACCOUNT)).map((b) => b.id), ['b3', 'b1'], 'newest first');
+        assert.deepEqual(
+          (await store.listReplicationBackfills(ACCOUNT)).map((b) => b.id),
+          ['b3', 'b1'],
+          'newest first',
+        );
         assert.equal(await store.getReplicationBackfill(OTHER_ACCOUNT, 'b1'), undefined);
-        assert.equal((await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', total: 3, completed: 1, failureCodes: ['X'] }))?.status, 'IN_PROGRESS');
-        assert.equal((await store.stopReplicationBackfill(ACCOUNT, 'b1') as { status: string }).status, 'STOPPING');
-        assert.equal((await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', completed: 2 }))?.status, 'STOPPING', 'a backfill being stopped stays STOPPING');
+        assert.equal(
+          (await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', total: 3, completed: 1, failureCodes: ['X'] }))?.status,
+          'IN_PROGRESS',
+        );
+        assert.equal(((await store.stopReplicationBackfill(ACCOUNT, 'b1')) as { status: string }).status, 'STOPPING');
+        assert.equal(
+          (await store.updateReplicationBackfill('b1', { status: 'IN_PROGRESS', completed: 2 }))?.status,
+          'STOPPING',
+          'a backfill being stopped stays STOPPING',
+        );
         const ended = await store.updateReplicationBackfill('b1', { status: 'COMPLETE', endedAt: 9 });
         assert.deepEqual([ended?.status, ended?.completed, ended?.total, ended?.failureCodes], ['STOPPED', 2, 3, ['X']]);
         assert.equal(await store.stopReplicationBackfill(ACCOUNT, 'b1'), 'invalid');
         assert.equal(await store.stopReplicationBackfill(ACCOUNT, 'nope'), undefined);
-        assert.equal(await store.startReplicationBackfill(row('b5', 'us-west-2', 5), 2, bf), 'started', 'a region whose backfill ended takes a new one');
-        await store.putReplicationBackfillResult('b1', { repositoryName: 'b', digest: 'sha256:2', tag: null, status: 'FAILED', failureCode: 'F' });
-        await store.putReplicationBackfillResult('b1', { repositoryName: 'a', digest: 'sha256:1', tag: 'v1', status: 'FAILED', failureCode: 'F' });
-        await store.putReplicationBackfillResult('b1', { repositoryName: 'a', digest: 'sha256:1', tag: 'v1', status: 'COMPLETE', failureCode: null });
-        assert.deepEqual((await store.listReplicationBackfillResults('b1')).map((r) => `${r.repositoryName} ${r.tag} ${r.status}`), ['a v1 COMPLETE', 'b null FAILED']);
-        assert.deepEqual((await store.listReplicationBackfillResults('b1', 'FAILED')).map((r) => r.repositoryName), ['b']);
+        assert.equal(
+          await store.startReplicationBackfill(row('b5', 'us-west-2', 5), 2, bf),
+          'started',
+          'a region whose backfill ended takes a new one',
+        );
+        await store.putReplicationBackfillResult('b1', {
+          repositoryName: 'b',
+          digest: 'sha256:2',
+          tag: null,
+          status: 'FAILED',
+          failureCode: 'F',
+        });
+        await store.putReplicationBackfillResult('b1', {
+          repositoryName: 'a',
+          digest: 'sha256:1',
+          tag: 'v1',
+          status: 'FAILED',
+          failureCode: 'F',
+        });
+        await store.putReplicationBackfillResult('b1', {
+          repositoryName: 'a',
+          digest: 'sha256:1',
+          tag: 'v1',
+          status: 'COMPLETE',
+          failureCode: null,
+        });
+        assert.deepEqual(
+          (await store.listReplicationBackfillResults('b1')).map((r) => `${r.repositoryName} ${r.tag} ${r.status}`),
+          ['a v1 COMPLETE', 'b null FAILED'],
+        );
+        assert.deepEqual(
+          (await store.listReplicationBackfillResults('b1', 'FAILED')).map((r) => r.repositoryName),
+          ['b'],
+        );
       });
     });
 
@@ -666,15 +973,25 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.createPullThroughRule(r('quay', '{"x":1}'), 5), 'exists', 'a second rule of a prefix is refused');
         assert.equal(await store.createPullThroughRule(r('k8s'), 5), 'created');
         assert.equal(await store.createPullThroughRule(r('ghcr'), 5), 'limit', 'an account holds at most max rules');
-        assert.equal(await store.createPullThroughRule({ ...r('quay'), accountId: OTHER_ACCOUNT }, 5), 'created', 'another account has its own');
-        assert.deepEqual((await store.listPullThroughRules(ACCOUNT)).map((x) => x.prefix), ['ROOT', 'alpha/beta', 'docker-hub', 'k8s', 'quay']);
+        assert.equal(
+          await store.createPullThroughRule({ ...r('quay'), accountId: OTHER_ACCOUNT }, 5),
+          'created',
+          'another account has its own',
+        );
+        assert.deepEqual(
+          (await store.listPullThroughRules(ACCOUNT)).map((x) => x.prefix),
+          ['ROOT', 'alpha/beta', 'docker-hub', 'k8s', 'quay'],
+        );
         assert.equal(await store.updatePullThroughRule(ACCOUNT, 'quay', '{"y":2}', 20), true);
         assert.equal(await store.updatePullThroughRule(ACCOUNT, 'missing', '{}', 20), false);
         const quay = (await store.listPullThroughRules(ACCOUNT)).find((x) => x.prefix === 'quay');
         assert.deepEqual(quay, { accountId: ACCOUNT, prefix: 'quay', body: '{"y":2}', createdAt: 10, updatedAt: 20 });
         assert.deepEqual(await store.deletePullThroughRule(ACCOUNT, 'quay'), quay);
         assert.equal(await store.deletePullThroughRule(ACCOUNT, 'quay'), undefined);
-        assert.deepEqual((await store.listPullThroughRules(OTHER_ACCOUNT)).map((x) => x.prefix), ['quay']);
+        assert.deepEqual(
+          (await store.listPullThroughRules(OTHER_ACCOUNT)).map((x) => x.prefix),
+          ['quay'],
+        );
       });
 
       it("a tag's upstream check time is kept per repository, moves forward, and goes with the repository", async (store) => {
@@ -694,12 +1011,28 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
 
     describe('SecretStore', () => {
       it('one secret per account and name; a put replaces the value and keeps the creation time; listed without values', async (store) => {
-        const s = (name: string, ciphertext: string, at: number) => ({ accountId: ACCOUNT, name, ciphertext, createdAt: at, updatedAt: at });
+        const s = (name: string, ciphertext: string, at: number) => ({
+          accountId: ACCOUNT,
+          name,
+          ciphertext,
+          createdAt: at,
+          updatedAt: at,
+        });
         assert.equal(await store.putSecret(s('ecr-pullthroughcache/b', 'c1', 10)), true);
         assert.equal(await store.putSecret(s('ecr-pullthroughcache/a', 'c2', 11)), true);
         assert.equal(await store.putSecret(s('ecr-pullthroughcache/b', 'c3', 12)), false, 'a second put replaces the value');
-        assert.equal(await store.putSecret({ ...s('ecr-pullthroughcache/b', 'o1', 13), accountId: OTHER_ACCOUNT }), true, 'another account has its own');
-        assert.deepEqual(await store.getSecret(ACCOUNT, 'ecr-pullthroughcache/b'), { accountId: ACCOUNT, name: 'ecr-pullthroughcache/b', ciphertext: 'c3', createdAt: 10, updatedAt: 12 });
+        assert.equal(
+          await store.putSecret({ ...s('ecr-pullthroughcache/b', 'o1', 13), accountId: OTHER_ACCOUNT }),
+          true,
+          'another account has its own',
+        );
+        assert.deepEqual(await store.getSecret(ACCOUNT, 'ecr-pullthroughcache/b'), {
+          accountId: ACCOUNT,
+          name: 'ecr-pullthroughcache/b',
+          ciphertext: 'c3',
+          createdAt: 10,
+          updatedAt: 12,
+        });
         assert.deepEqual(await store.listSecrets(ACCOUNT), [
           { accountId: ACCOUNT, name: 'ecr-pullthroughcache/a', createdAt: 11, updatedAt: 11 },
           { accountId: ACCOUNT, name: 'ecr-pullthroughcache/b', createdAt: 10, updatedAt: 12 },
@@ -720,8 +1053,18 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.createUser(ACCOUNT, 'bob', 2), false, 'a user name is unique in its account');
         assert.equal(await store.createUser(ACCOUNT, 'Alice', 3), true);
         assert.equal(await store.createUser(OTHER_ACCOUNT, 'bob', 4), true);
-        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'Alice', createdAt: 3, managedBy: null }, { name: 'bob', createdAt: 1, managedBy: null }]);
-        await store.createAccessKey({ accessKeyId: 'AKIABOB', accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c', status: 'Active', createdAt: 5 });
+        assert.deepEqual(await store.listUsers(ACCOUNT), [
+          { name: 'Alice', createdAt: 3, managedBy: null },
+          { name: 'bob', createdAt: 1, managedBy: null },
+        ]);
+        await store.createAccessKey({
+          accessKeyId: 'AKIABOB',
+          accountId: ACCOUNT,
+          userName: 'bob',
+          secretCiphertext: 'c',
+          status: 'Active',
+          createdAt: 5,
+        });
         await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIABOB', principalArn: 'arn', createdAt: 5, expiresAt: 100 }, 5);
         assert.equal(await store.deleteUser(ACCOUNT, 'bob'), true);
         assert.equal(await store.getAccessKey('AKIABOB'), undefined);
@@ -734,24 +1077,58 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.createUser(ACCOUNT, 'ci', 1, 'apply'), true);
         assert.equal(await store.createUser(ACCOUNT, 'ci', 2), false);
         assert.equal(await store.createUser(ACCOUNT, 'ops', 3, null), true);
-        assert.deepEqual(await store.listUsers(ACCOUNT), [{ name: 'ci', createdAt: 1, managedBy: 'apply' }, { name: 'ops', createdAt: 3, managedBy: null }]);
+        assert.deepEqual(await store.listUsers(ACCOUNT), [
+          { name: 'ci', createdAt: 1, managedBy: 'apply' },
+          { name: 'ops', createdAt: 3, managedBy: null },
+        ]);
       });
 
       it('access keys are unique; deactivating or deleting one revokes its refresh tokens', async (store) => {
         await store.createUser(ACCOUNT, 'bob', 1);
-        const key = { accessKeyId: 'AKIA1', accountId: ACCOUNT, userName: 'bob', secretCiphertext: 'c1', status: 'Active' as const, createdAt: 10 };
+        const key = {
+          accessKeyId: 'AKIA1',
+          accountId: ACCOUNT,
+          userName: 'bob',
+          secretCiphertext: 'c1',
+          status: 'Active' as const,
+          createdAt: 10,
+        };
         await store.createAccessKey(key);
         await assert.rejects(store.createAccessKey({ ...key, secretCiphertext: 'c2' }), 'an access key id is unique');
         await store.createAccessKey({ ...key, accessKeyId: 'AKIA2', createdAt: 20 });
         await store.createAccessKey({ ...key, accessKeyId: 'AKIAROOT', userName: null, createdAt: 5 });
-        assert.deepEqual((await store.listAccessKeys(ACCOUNT, 'bob')).map((k) => k.accessKeyId), ['AKIA1', 'AKIA2']);
-        assert.deepEqual((await store.listAccessKeys(ACCOUNT, null)).map((k) => k.accessKeyId), ['AKIAROOT']);
+        assert.deepEqual(
+          (await store.listAccessKeys(ACCOUNT, 'bob')).map((k) => k.accessKeyId),
+          ['AKIA1', 'AKIA2'],
+        );
+        assert.deepEqual(
+          (await store.listAccessKeys(ACCOUNT, null)).map((k) => k.accessKeyId),
+          ['AKIAROOT'],
+        );
         assert.deepEqual(await store.getAccessKey('AKIA1'), key);
-        await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 }, 10);
-        await store.createRefreshToken({ tokenHash: 'h2', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 }, 10);
-        await store.createRefreshToken({ tokenHash: 'old', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 10, expiresAt: 50 }, 10);
-        assert.deepEqual(await store.getRefreshToken('h1'), { tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 });
-        await store.createRefreshToken({ tokenHash: 'h3', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 60, expiresAt: 200 }, 60);
+        await store.createRefreshToken(
+          { tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 },
+          10,
+        );
+        await store.createRefreshToken(
+          { tokenHash: 'h2', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 },
+          10,
+        );
+        await store.createRefreshToken(
+          { tokenHash: 'old', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 10, expiresAt: 50 },
+          10,
+        );
+        assert.deepEqual(await store.getRefreshToken('h1'), {
+          tokenHash: 'h1',
+          accessKeyId: 'AKIA1',
+          principalArn: 'arn:bob',
+          createdAt: 10,
+          expiresAt: 100,
+        });
+        await store.createRefreshToken(
+          { tokenHash: 'h3', accessKeyId: 'AKIA2', principalArn: 'arn:bob', createdAt: 60, expiresAt: 200 },
+          60,
+        );
         assert.equal(await store.getRefreshToken('old'), undefined, 'expired tokens are dropped');
         assert.equal(await store.setAccessKeyStatus('AKIA1', 'Inactive'), true);
         assert.equal((await store.getAccessKey('AKIA1'))!.status, 'Inactive');
@@ -760,8 +1137,14 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.getRefreshToken('h2'), undefined);
         assert.equal(await store.deleteAccessKey('AKIA2'), false);
         assert.equal(await store.setAccessKeyStatus('AKIA2', 'Active'), false);
-        await store.createRefreshToken({ tokenHash: 'r1', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 }, 60);
-        await store.createRefreshToken({ tokenHash: 'r2', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 }, 60);
+        await store.createRefreshToken(
+          { tokenHash: 'r1', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 },
+          60,
+        );
+        await store.createRefreshToken(
+          { tokenHash: 'r2', accessKeyId: 'CONFIGURED', principalArn: 'arn:root', createdAt: 60, expiresAt: 200 },
+          60,
+        );
         assert.equal(await store.deleteRefreshTokens('CONFIGURED'), 2);
       });
 
@@ -772,8 +1155,13 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.createAccessKey({ ...key, accessKeyId: 'AKIA1' });
         await store.createAccessKey({ ...key, accessKeyId: 'AKIA2' });
         await store.createAccessKey({ ...key, accessKeyId: 'AKIA3', userName: 'carol' });
-        const session = (tokenHash: string, accessKeyId: string, createdAt: number, expiresAt: number) =>
-          ({ tokenHash, accessKeyId, principalArn: 'arn:bob', createdAt, expiresAt });
+        const session = (tokenHash: string, accessKeyId: string, createdAt: number, expiresAt: number) => ({
+          tokenHash,
+          accessKeyId,
+          principalArn: 'arn:bob',
+          createdAt,
+          expiresAt,
+        });
         await store.createConsoleSession(session('s1', 'AKIA1', 10, 100), 10);
         await store.createConsoleSession(session('s1b', 'AKIA1', 10, 100), 10);
         await store.createConsoleSession(session('s2', 'AKIA2', 10, 100), 10);
@@ -786,7 +1174,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.getConsoleSession('s1b'), undefined);
         assert.equal(await store.deleteConsoleSession('s1b'), false);
         assert.ok(await store.getConsoleSession('s1'), 'and only that one');
-        await store.createRefreshToken({ tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 }, 10);
+        await store.createRefreshToken(
+          { tokenHash: 'h1', accessKeyId: 'AKIA1', principalArn: 'arn:bob', createdAt: 10, expiresAt: 100 },
+          10,
+        );
         assert.equal(await store.setAccessKeyStatus('AKIA1', 'Inactive'), true);
         assert.equal(await store.getConsoleSession('s1'), undefined, 'deactivating the key ends its sessions');
         assert.equal(await store.getRefreshToken('h1'), undefined);
@@ -815,7 +1206,11 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.createUser(ACCOUNT, 'bob', 1);
         for (const n of ['pull', 'Push', 'admin']) await store.putUserPolicy(ACCOUNT, 'bob', { name: n, text: n });
         await store.putUserPolicy(ACCOUNT, 'bob', { name: 'pull', text: 'replaced' });
-        assert.deepEqual(await store.listUserPolicies(ACCOUNT, 'bob'), [{ name: 'Push', text: 'Push' }, { name: 'admin', text: 'admin' }, { name: 'pull', text: 'replaced' }]);
+        assert.deepEqual(await store.listUserPolicies(ACCOUNT, 'bob'), [
+          { name: 'Push', text: 'Push' },
+          { name: 'admin', text: 'admin' },
+          { name: 'pull', text: 'replaced' },
+        ]);
         assert.equal(await store.deleteUserPolicy(ACCOUNT, 'bob', 'admin'), true);
         assert.equal(await store.deleteUserPolicy(ACCOUNT, 'bob', 'admin'), false);
       });
@@ -828,7 +1223,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.setLifecyclePolicy(repo.id, '{"rules":[]}');
         await store.setLifecycleEvaluatedAt(repo.id, 77);
         const withPolicy = await store.repositoriesWithLifecyclePolicy();
-        assert.deepEqual(withPolicy.map((r) => [r.name, r.lifecyclePolicyText, r.lifecycleEvaluatedAt]), [['app', '{"rules":[]}', 77]]);
+        assert.deepEqual(
+          withPolicy.map((r) => [r.name, r.lifecyclePolicyText, r.lifecycleEvaluatedAt]),
+          [['app', '{"rules":[]}', 77]],
+        );
         const child = manifest(repo.id, 'child');
         await store.putManifest(child, 'b', 1, false);
         await store.putManifest(child, 'a', 1, false);
@@ -836,11 +1234,26 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.recordUse({ blobs: [], pulls: [{ repositoryId: repo.id, digest: child.digest, at: 9 }] });
         const images = await store.lifecycleImages(repo.id);
         assert.equal(images.length, 2);
-        assert.deepEqual(images.find((i) => i.digest === child.digest), { digest: child.digest, tags: ['a', 'b'], pushedAt: 1000, lastPulledAt: 9, referencedByIndex: true, storageClass: 'STANDARD', lastArchivedAt: null, lastActivatedAt: null });
+        assert.deepEqual(
+          images.find((i) => i.digest === child.digest),
+          {
+            digest: child.digest,
+            tags: ['a', 'b'],
+            pushedAt: 1000,
+            lastPulledAt: 9,
+            referencedByIndex: true,
+            storageClass: 'STANDARD',
+            lastArchivedAt: null,
+            lastActivatedAt: null,
+          },
+        );
         assert.equal(await store.startLifecyclePreview(repo.id, 'p1', 10), true);
         assert.equal(await store.startLifecyclePreview(repo.id, 'p2', 11), false, 'one in progress');
         const first = (await store.getLifecyclePreview(repo.id))!;
-        assert.deepEqual({ ...first, generation: 0 }, { policyText: 'p1', status: 'IN_PROGRESS', startedAt: 10, generation: 0, results: null });
+        assert.deepEqual(
+          { ...first, generation: 0 },
+          { policyText: 'p1', status: 'IN_PROGRESS', startedAt: 10, generation: 0, results: null },
+        );
         await store.finishLifecyclePreview(repo.id, 'COMPLETE', '[1]');
         assert.equal((await store.getLifecyclePreview(repo.id))!.results, '[1]');
         assert.equal((await store.getLifecyclePreview(repo.id, false))!.results, null);
@@ -854,7 +1267,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const other = await db.open();
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         for (let round = 0; round < 10; round++) {
-          const started = await Promise.all([store.startLifecyclePreview(repo.id, 'a', round), other.startLifecyclePreview(repo.id, 'b', round)]);
+          const started = await Promise.all([
+            store.startLifecyclePreview(repo.id, 'a', round),
+            other.startLifecyclePreview(repo.id, 'b', round),
+          ]);
           assert.equal(started.filter(Boolean).length, 1, `round ${round}: ${started}`);
           await store.finishLifecyclePreview(repo.id, 'COMPLETE', '[]');
         }
@@ -869,16 +1285,58 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const m = manifest(repo.id, 'image');
         await store.putManifest(m, 'v1', 5, false, { scanType: 'BASIC', job: job(m.digest) });
         const scan = (await store.getImageScan(repo.id, m.digest))!;
-        assert.deepEqual({ status: scan.status, scanType: scan.scanType, startedAt: scan.startedAt, findings: scan.findings, manualScanAt: scan.manualScanAt }, { status: 'IN_PROGRESS', scanType: 'BASIC', startedAt: 5, findings: null, manualScanAt: null });
-        assert.deepEqual((await store.listJobs({ kind: 'scan' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest), [m.digest]);
+        assert.deepEqual(
+          {
+            status: scan.status,
+            scanType: scan.scanType,
+            startedAt: scan.startedAt,
+            findings: scan.findings,
+            manualScanAt: scan.manualScanAt,
+          },
+          { status: 'IN_PROGRESS', scanType: 'BASIC', startedAt: 5, findings: null, manualScanAt: null },
+        );
+        assert.deepEqual(
+          (await store.listJobs({ kind: 'scan' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest),
+          [m.digest],
+        );
         await store.putManifest(m, 'v2', 6, false, { scanType: 'BASIC', job: job(m.digest) });
         assert.equal((await store.listJobs({ kind: 'scan' }, undefined, 10)).length, 1, 'a manifest stored already is not scanned again');
-        await store.finishImageScan(repo.id, m.digest, { status: 'COMPLETE', description: 'done', findings: '[1]', severityCounts: '{"HIGH":1}', inventory: '{"packages":[]}', vulnerabilitySourceUpdatedAt: 3 }, 7);
+        await store.finishImageScan(
+          repo.id,
+          m.digest,
+          {
+            status: 'COMPLETE',
+            description: 'done',
+            findings: '[1]',
+            severityCounts: '{"HIGH":1}',
+            inventory: '{"packages":[]}',
+            vulnerabilitySourceUpdatedAt: 3,
+          },
+          7,
+        );
         const done = (await store.getImageScan(repo.id, m.digest))!;
-        assert.deepEqual([done.status, done.description, done.completedAt, done.findings, done.severityCounts, done.inventory, done.vulnerabilitySourceUpdatedAt], ['COMPLETE', 'done', 7, '[1]', '{"HIGH":1}', '{"packages":[]}', 3]);
-        assert.deepEqual(await store.listScannedImages(undefined, 10), [{ repositoryId: repo.id, digest: m.digest, accountId: ACCOUNT, repositoryName: 'app', scanType: 'BASIC' }]);
+        assert.deepEqual(
+          [
+            done.status,
+            done.description,
+            done.completedAt,
+            done.findings,
+            done.severityCounts,
+            done.inventory,
+            done.vulnerabilitySourceUpdatedAt,
+          ],
+          ['COMPLETE', 'done', 7, '[1]', '{"HIGH":1}', '{"packages":[]}', 3],
+        );
+        assert.deepEqual(await store.listScannedImages(undefined, 10), [
+          { repositoryId: repo.id, digest: m.digest, accountId: ACCOUNT, repositoryName: 'app', scanType: 'BASIC' },
+        ]);
         // A rescan from the stored inventory keeps it.
-        await store.finishImageScan(repo.id, m.digest, { status: 'COMPLETE', description: null, findings: '[]', severityCounts: '{}', vulnerabilitySourceUpdatedAt: 4 }, 8);
+        await store.finishImageScan(
+          repo.id,
+          m.digest,
+          { status: 'COMPLETE', description: null, findings: '[]', severityCounts: '{}', vulnerabilitySourceUpdatedAt: 4 },
+          8,
+        );
         assert.equal((await store.getImageScan(repo.id, m.digest))!.inventory, '{"packages":[]}');
         assert.equal(await store.deleteManifest(repo.id, m.digest), true);
         assert.equal(await store.getImageScan(repo.id, m.digest), undefined);
@@ -891,13 +1349,18 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         await store.putManifest(a, 'a', 5, false, { scanType: 'BASIC', job: job(a.digest) });
         await store.putManifest(b, 'b', 5, false);
         await store.putManifest(c, 'c', 5, false, { scanType: 'BASIC', job: job(c.digest) });
-        await store.finishImageScan(repo.id, c.digest, { status: 'COMPLETE', description: null, findings: '[]', severityCounts: '{"LOW":2}', vulnerabilitySourceUpdatedAt: 3 }, 7);
+        await store.finishImageScan(
+          repo.id,
+          c.digest,
+          { status: 'COMPLETE', description: null, findings: '[]', severityCounts: '{"LOW":2}', vulnerabilitySourceUpdatedAt: 3 },
+          7,
+        );
         const scans = await store.getImageScans(repo.id, [a.digest, b.digest, c.digest, 'sha256:' + '0'.repeat(64)]);
         assert.deepEqual([...scans.keys()].sort(), [a.digest, c.digest].sort());
         assert.equal(scans.get(a.digest)!.status, 'IN_PROGRESS');
         assert.deepEqual([scans.get(c.digest)!.status, scans.get(c.digest)!.severityCounts], ['COMPLETE', '{"LOW":2}']);
         assert.deepEqual(scans.get(c.digest), await store.getImageScan(repo.id, c.digest), 'the same rows as one by one');
-        assert.equal((await store.getImageScans(other.id, [a.digest, c.digest])).size, 0, 'another repository\'s images have none');
+        assert.equal((await store.getImageScans(other.id, [a.digest, c.digest])).size, 0, "another repository's images have none");
         assert.equal((await store.getImageScans(repo.id, [])).size, 0);
       });
 
@@ -909,7 +1372,11 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.startImageScan(repo.id, m.digest, 'BASIC', 100, job(m.digest), 0), 'started');
         assert.equal((await store.getImageScan(repo.id, m.digest))!.manualScanAt, 100);
         assert.equal(await store.startImageScan(repo.id, m.digest, 'BASIC', 150, job(m.digest), 50), 'limited');
-        assert.equal(await store.startImageScan(repo.id, m.digest, 'ENHANCED', 160, job(m.digest)), 'started', 'a scan that is not manual is not limited');
+        assert.equal(
+          await store.startImageScan(repo.id, m.digest, 'ENHANCED', 160, job(m.digest)),
+          'started',
+          'a scan that is not manual is not limited',
+        );
         assert.equal((await store.getImageScan(repo.id, m.digest))!.manualScanAt, 100, 'and keeps the time of the manual one');
         assert.equal(await store.startImageScan(repo.id, m.digest, 'BASIC', 300, job(m.digest), 200), 'started');
         assert.equal((await store.listJobs({ kind: 'scan' }, undefined, 10)).length, 3);
@@ -917,10 +1384,17 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
 
       it('vulnerability data: staged, swapped in per source in one transaction, counted, paged; a discarded import changes nothing', async (store) => {
         assert.equal(await store.vulnDataVersion(), 0);
-        await store.stageVulnRecords('i1', [{ id: 'DSA-1', modified: 'm', record: '{"id":"DSA-1"}' }, { id: 'DSA-2', modified: 'm', record: '{"id":"DSA-2"}' }]);
+        await store.stageVulnRecords('i1', [
+          { id: 'DSA-1', modified: 'm', record: '{"id":"DSA-1"}' },
+          { id: 'DSA-2', modified: 'm', record: '{"id":"DSA-2"}' },
+        ]);
         await store.stageVulnRecords('i1', [{ id: 'DSA-1', modified: 'm2', record: '{"id":"DSA-1","v":2}' }]);
         assert.deepEqual(await store.listVulnRecords(undefined, 10), [], 'staged records are not seen');
-        const v1 = await store.commitVulnImport('i1', { name: 'Debian', records: 0, importedAt: 50, sha256: 'ab', origin: '/x/all.zip' }, { kind: 'rescan', payload: '{}', runAt: 50, maxAttempts: 1 });
+        const v1 = await store.commitVulnImport(
+          'i1',
+          { name: 'Debian', records: 0, importedAt: 50, sha256: 'ab', origin: '/x/all.zip' },
+          { kind: 'rescan', payload: '{}', runAt: 50, maxAttempts: 1 },
+        );
         assert.equal(v1, 1);
         assert.equal((await store.listJobs({ kind: 'rescan' }, undefined, 10)).length, 1, 'the rescans are enqueued with the swap');
         await store.stageVulnRecords('i2', [{ id: 'GHSA-1', modified: 'm', record: '{"id":"GHSA-1"}' }]);
@@ -932,11 +1406,17 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           { name: 'npm', records: 1, importedAt: 60, sha256: null, origin: '/d' },
         ]);
         const all = await walk(2, async (after: { key: string; record: string } | undefined) => store.listVulnRecords(after?.key, 2));
-        assert.deepEqual(all.map((r) => r.record), ['{"id":"DSA-1","v":2}', '{"id":"DSA-2"}', '{"id":"GHSA-1"}']);
+        assert.deepEqual(
+          all.map((r) => r.record),
+          ['{"id":"DSA-1","v":2}', '{"id":"DSA-2"}', '{"id":"GHSA-1"}'],
+        );
         // Importing a source again replaces its records.
         await store.stageVulnRecords('i4', [{ id: 'DSA-3', modified: 'm', record: '{"id":"DSA-3"}' }]);
         assert.equal(await store.commitVulnImport('i4', { name: 'Debian', records: 0, importedAt: 70, sha256: null, origin: '/y' }), 3);
-        assert.deepEqual((await store.listVulnRecords(undefined, 10)).map((r) => r.record), ['{"id":"DSA-3"}', '{"id":"GHSA-1"}']);
+        assert.deepEqual(
+          (await store.listVulnRecords(undefined, 10)).map((r) => r.record),
+          ['{"id":"DSA-3"}', '{"id":"GHSA-1"}'],
+        );
         assert.equal(await store.vulnDataVersion(), 3);
         await store.commitVulnImport('i3', { name: 'empty', records: 0, importedAt: 80, sha256: null, origin: '/e' });
         assert.equal((await store.listVulnSources()).find((s) => s.name === 'empty')!.records, 0, 'the discarded records are gone');
@@ -958,14 +1438,23 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const archived = (await store.getImage(repo.id, a.digest))!;
         assert.deepEqual([archived.storageClass, archived.lastArchivedAt, archived.lastActivatedAt], ['ARCHIVE', 50, null]);
         assert.equal((await store.getManifest(repo.id, a.digest))!.storageClass, 'ARCHIVE');
-        assert.deepEqual((await store.listImages(repo.id, 'ANY', undefined, 10, 'ARCHIVE')).map((i) => i.digest), [a.digest]);
-        assert.deepEqual((await store.listImages(repo.id, 'ANY', undefined, 10, 'STANDARD')).map((i) => i.digest), [b.digest]);
+        assert.deepEqual(
+          (await store.listImages(repo.id, 'ANY', undefined, 10, 'ARCHIVE')).map((i) => i.digest),
+          [a.digest],
+        );
+        assert.deepEqual(
+          (await store.listImages(repo.id, 'ANY', undefined, 10, 'STANDARD')).map((i) => i.digest),
+          [b.digest],
+        );
         assert.equal((await store.listImages(repo.id, 'ANY', undefined, 10)).length, 2);
         assert.deepEqual(await store.listImageIds(repo.id, 'TAGGED', undefined, 10, 'ARCHIVE'), [{ digest: a.digest, tag: 'v1' }]);
         assert.deepEqual(await store.listImageIds(repo.id, 'TAGGED', undefined, 10, 'STANDARD'), []);
         assert.deepEqual(await store.listImageIds(repo.id, 'UNTAGGED', undefined, 10, 'STANDARD'), [{ digest: b.digest, tag: null }]);
         assert.deepEqual(await store.listImageIds(repo.id, 'ANY', undefined, 10, 'ARCHIVE'), [{ digest: a.digest, tag: 'v1' }]);
-        assert.deepEqual((await store.usage()).storageClasses, [{ storageClass: 'STANDARD', images: 1, bytes: 10 }, { storageClass: 'ARCHIVE', images: 1, bytes: 10 }]);
+        assert.deepEqual((await store.usage()).storageClasses, [
+          { storageClass: 'STANDARD', images: 1, bytes: 10 },
+          { storageClass: 'ARCHIVE', images: 1, bytes: 10 },
+        ]);
         const seen = (await store.lifecycleImages(repo.id)).find((i) => i.digest === a.digest)!;
         assert.deepEqual([seen.storageClass, seen.lastArchivedAt], ['ARCHIVE', 50]);
         assert.equal(await store.setImageStorageClass(repo.id, a.digest, 'STANDARD', 70), 'changed');
@@ -979,12 +1468,21 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       const job = (digest: string) => ({ kind: 'image-sign', payload: JSON.stringify({ digest }), runAt: 1, maxAttempts: 3 });
 
       it('profiles: created once per account and name, listed by name, never replaced', async (store) => {
-        const row = (name: string, accountId = ACCOUNT) => ({ accountId, name, keyCiphertext: `k-${name}`, certificatePem: `c-${name}`, createdAt: 5 });
+        const row = (name: string, accountId = ACCOUNT) => ({
+          accountId,
+          name,
+          keyCiphertext: `k-${name}`,
+          certificatePem: `c-${name}`,
+          createdAt: 5,
+        });
         assert.equal(await store.createSigningProfile(row('zeta')), true);
         assert.equal(await store.createSigningProfile(row('alpha')), true);
         assert.equal(await store.createSigningProfile({ ...row('alpha'), keyCiphertext: 'other' }), false);
         assert.equal(await store.createSigningProfile(row('alpha', OTHER_ACCOUNT)), true);
-        assert.deepEqual((await store.listSigningProfiles(ACCOUNT)).map((p) => p.name), ['alpha', 'zeta']);
+        assert.deepEqual(
+          (await store.listSigningProfiles(ACCOUNT)).map((p) => p.name),
+          ['alpha', 'zeta'],
+        );
         assert.deepEqual(await store.getSigningProfile(ACCOUNT, 'alpha'), row('alpha'));
         assert.equal(await store.getSigningProfile(ACCOUNT, 'none'), undefined);
       });
@@ -993,15 +1491,45 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         const m = manifest(repo.id, 'image');
         await store.putManifest(m, 'v1', 5, false, undefined, undefined, undefined, { signingProfileArns: [ARN], job: job(m.digest) });
-        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [{ signingProfileArn: ARN, status: 'IN_PROGRESS', failureCode: null, failureReason: null, signatureDigest: null, updatedAt: 5 }]);
-        assert.deepEqual((await store.listJobs({ kind: 'image-sign' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest), [m.digest]);
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [
+          { signingProfileArn: ARN, status: 'IN_PROGRESS', failureCode: null, failureReason: null, signatureDigest: null, updatedAt: 5 },
+        ]);
+        assert.deepEqual(
+          (await store.listJobs({ kind: 'image-sign' }, undefined, 10)).map((j) => JSON.parse(j.payload).digest),
+          [m.digest],
+        );
         await store.putManifest(m, 'v2', 6, false, undefined, undefined, undefined, { signingProfileArns: [ARN], job: job(m.digest) });
-        assert.equal((await store.listJobs({ kind: 'image-sign' }, undefined, 10)).length, 1, 'a manifest stored already is not signed again');
-        await store.finishImageSigning(repo.id, m.digest, ARN, { status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig') }, 7);
-        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [{ signingProfileArn: ARN, status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig'), updatedAt: 7 }]);
+        assert.equal(
+          (await store.listJobs({ kind: 'image-sign' }, undefined, 10)).length,
+          1,
+          'a manifest stored already is not signed again',
+        );
+        await store.finishImageSigning(
+          repo.id,
+          m.digest,
+          ARN,
+          { status: 'COMPLETE', failureCode: null, failureReason: null, signatureDigest: sha256('sig') },
+          7,
+        );
+        assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [
+          {
+            signingProfileArn: ARN,
+            status: 'COMPLETE',
+            failureCode: null,
+            failureReason: null,
+            signatureDigest: sha256('sig'),
+            updatedAt: 7,
+          },
+        ]);
         assert.equal(await store.deleteManifest(repo.id, m.digest), true);
         assert.deepEqual(await store.listImageSigning(repo.id, m.digest), []);
-        await store.finishImageSigning(repo.id, m.digest, ARN, { status: 'FAILED', failureCode: 'X', failureReason: 'gone', signatureDigest: null }, 8);
+        await store.finishImageSigning(
+          repo.id,
+          m.digest,
+          ARN,
+          { status: 'FAILED', failureCode: 'X', failureReason: 'gone', signatureDigest: null },
+          8,
+        );
         assert.deepEqual(await store.listImageSigning(repo.id, m.digest), [], 'an image gone gets no status');
       });
     });
@@ -1012,11 +1540,13 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
       it('racing different manifests to one immutable tag: exactly one wins, the other stores nothing', async (store, db) => {
         const other = await db.open();
         const { repo, blob } = await repoWithBlob(store, 'app', 'layer');
-        const results = await Promise.all(Array.from({ length: ROUNDS }, async (_, i) => {
-          const [a, b] = [manifest(repo.id, `a ${i}`, { blobs: [blob] }), manifest(repo.id, `b ${i}`, { blobs: [blob] })];
-          const [wa, wb] = await Promise.all([store.putManifest(a, `v${i}`, 1, true), other.putManifest(b, `v${i}`, 1, true)]);
-          return { i, a, b, wa, wb };
-        }));
+        const results = await Promise.all(
+          Array.from({ length: ROUNDS }, async (_, i) => {
+            const [a, b] = [manifest(repo.id, `a ${i}`, { blobs: [blob] }), manifest(repo.id, `b ${i}`, { blobs: [blob] })];
+            const [wa, wb] = await Promise.all([store.putManifest(a, `v${i}`, 1, true), other.putManifest(b, `v${i}`, 1, true)]);
+            return { i, a, b, wa, wb };
+          }),
+        );
         for (const { i, a, b, wa, wb } of results) {
           assert.equal([wa, wb].filter((w) => !w.refused).length, 1, `tag v${i}: exactly one write lands (${JSON.stringify([wa, wb])})`);
           const winner = wa.refused ? b : a;
@@ -1046,7 +1576,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           const child = manifest(repo.id, `child ${i}`);
           await store.putManifest(child, undefined, 1, false);
           const index = manifest(repo.id, `index ${i}`, { manifests: [child.digest] });
-          const [deleted, write] = await Promise.all([store.deleteManifest(repo.id, child.digest), other.putManifest(index, `multi${i}`, 1, false)]);
+          const [deleted, write] = await Promise.all([
+            store.deleteManifest(repo.id, child.digest),
+            other.putManifest(index, `multi${i}`, 1, false),
+          ]);
           const indexStored = (await store.getManifest(repo.id, index.digest)) !== undefined;
           const childStored = (await store.getManifest(repo.id, child.digest)) !== undefined;
           assert.notEqual(deleted, childStored, 'deleteManifest reports what it did');
@@ -1055,7 +1588,8 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           else assert.deepEqual(write.missingManifests, [child.digest]);
         }
         const refs = await store.listManifestReferences(0, '', 1000);
-        for (const r of refs) assert.deepEqual(await store.missingManifests(r.repositoryId, r.manifests), [], `${r.digest} references a deleted manifest`);
+        for (const r of refs)
+          assert.deepEqual(await store.missingManifests(r.repositoryId, r.manifests), [], `${r.digest} references a deleted manifest`);
       });
 
       it('deleting a repository during a push: nothing of the push outlives the repository', async (store, db) => {
@@ -1065,7 +1599,8 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           const m = manifest(repo.id, `image ${i}`, { blobs: [blob] });
           const [, write] = await Promise.all([store.deleteRepository(repo.id), other.putManifest(m, 'latest', 1, false)]);
           assert.equal(write.refused, false);
-          if (!write.created) assert.ok(write.repositoryMissing || (write.missingBlobs ?? []).length > 0, `round ${i}: ${JSON.stringify(write)}`);
+          if (!write.created)
+            assert.ok(write.repositoryMissing || (write.missingBlobs ?? []).length > 0, `round ${i}: ${JSON.stringify(write)}`);
           assert.equal(await store.getRepository(ACCOUNT, `app${i}`), undefined);
           assert.equal(await other.getManifest(repo.id, m.digest), undefined, `round ${i}: a manifest outlived its repository`);
           assert.equal(await other.getTag(repo.id, 'latest'), undefined);
@@ -1084,7 +1619,10 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
           await store.recordBlob({ digest: blob, size: 7 }, 100);
           await store.linkBlob(repo.id, blob, 100);
           const m = manifest(repo.id, `image ${i}`, { blobs: [blob] });
-          const [collected, write] = await Promise.all([store.deleteBlobIfUnreferenced(blob, 1000), other.putManifest(m, `t${i}`, 1000, false)]);
+          const [collected, write] = await Promise.all([
+            store.deleteBlobIfUnreferenced(blob, 1000),
+            other.putManifest(m, `t${i}`, 1000, false),
+          ]);
           const stored = (await store.getManifest(repo.id, m.digest)) !== undefined;
           const blobThere = (await store.getBlob(blob)) !== undefined;
           assert.equal(stored, write.created);

@@ -19,7 +19,8 @@ describe('buildah and umoci against Berth', () => {
 
   const opts = (): RunOptions => ({ env });
   /** buildah with its own storage (vfs) under the test's directory, never the machine's. */
-  const buildah = (args: string[]) => runOk('buildah', ['--root', join(work, 'storage'), '--runroot', join(work, 'run'), '--storage-driver', 'vfs', ...args], opts());
+  const buildah = (args: string[]) =>
+    runOk('buildah', ['--root', join(work, 'storage'), '--runroot', join(work, 'run'), '--storage-driver', 'vfs', ...args], opts());
 
   before(async () => {
     for (const tool of ['buildah', 'skopeo', 'umoci']) await requireTool(tool, tool === 'umoci' ? ['--version'] : undefined);
@@ -32,7 +33,10 @@ describe('buildah and umoci against Berth', () => {
   });
 
   after(async () => {
-    if (work) await run('buildah', ['--root', join(work, 'storage'), '--runroot', join(work, 'run'), '--storage-driver', 'vfs', 'rm', '--all'], { env });
+    if (work)
+      await run('buildah', ['--root', join(work, 'storage'), '--runroot', join(work, 'run'), '--storage-driver', 'vfs', 'rm', '--all'], {
+        env,
+      });
     await berth?.cleanup();
     removeDir(work);
   });
@@ -60,7 +64,8 @@ describe('buildah and umoci against Berth', () => {
     // Read back through the registry, as a user who never saw buildah's storage.
     const rootCreds = `${berth.accessKeyId}:${berth.secretAccessKey}`;
     const inspected = parseJson<{ Labels: Record<string, string>; Layers: string[] }>(
-      (await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', rootCreds, `docker://${target}`], opts())).stdout);
+      (await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', rootCreds, `docker://${target}`], opts())).stdout,
+    );
     assert.equal(inspected.Labels['built.by'], 'buildah');
     assert.ok(inspected.Layers.length >= 1);
     const layout = join(work, 'layout');
@@ -75,8 +80,24 @@ describe('buildah and umoci against Berth', () => {
   });
 
   it('is refused a push with a wrong secret, and nothing is written', async () => {
-    const r = await run('buildah', ['--root', join(work, 'storage'), '--runroot', join(work, 'run'), '--storage-driver', 'vfs',
-      'push', '--tls-verify=false', '--creds', `${berth.accessKeyId}:wrong`, 'berth-built:1', `docker://${berth.host}/built/denied:1`], opts());
+    const r = await run(
+      'buildah',
+      [
+        '--root',
+        join(work, 'storage'),
+        '--runroot',
+        join(work, 'run'),
+        '--storage-driver',
+        'vfs',
+        'push',
+        '--tls-verify=false',
+        '--creds',
+        `${berth.accessKeyId}:wrong`,
+        'berth-built:1',
+        `docker://${berth.host}/built/denied:1`,
+      ],
+      opts(),
+    );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /unauthorized|authentication required|401/i);
     const tags = await fetch(`${berth.url}/v2/built/denied/tags/list`, { headers: { authorization: berth.authHeader } });

@@ -63,11 +63,14 @@ test('sign in: a wrong secret is refused, the right one opens the repositories l
   assert.doesNotMatch(cookie.value, new RegExp(berth.secretAccessKey), 'the cookie is a session token, not the secret');
 });
 
-test('create a repository: ECR\'s validation message for a bad name, then it is created and listed', async () => {
+test("create a repository: ECR's validation message for a bad name, then it is created and listed", async () => {
   await page.getByRole('link', { name: 'Create repository' }).click();
   await page.getByLabel('Repository name').fill('Bad_Name');
   await page.getByRole('button', { name: 'Create repository' }).click();
-  assert.match(await text(page, '#error'), /^InvalidParameterException: Invalid parameter at 'repositoryName' failed to satisfy constraint/);
+  assert.match(
+    await text(page, '#error'),
+    /^InvalidParameterException: Invalid parameter at 'repositoryName' failed to satisfy constraint/,
+  );
   assert.equal(await page.getByLabel('Repository name').inputValue(), 'Bad_Name', 'the form keeps what was typed');
 
   await page.getByLabel('Repository name').fill(REPO);
@@ -115,10 +118,16 @@ test('images pushed over HTTP appear in the Images tab; push commands name this 
 
   await page.getByText('View push commands').click();
   const login = await text(page, '#push-unix li:first-child pre');
-  assert.equal(login, `aws ecr get-login-password --region us-east-1 --endpoint-url http://${berth.host} | docker login --username AWS --password-stdin ${berth.host}`);
+  assert.equal(
+    login,
+    `aws ecr get-login-password --region us-east-1 --endpoint-url http://${berth.host} | docker login --username AWS --password-stdin ${berth.host}`,
+  );
   assert.equal(await text(page, '#push-unix li:nth-child(4) pre'), `docker push ${berth.host}/${REPO}:latest`);
   await page.getByText('Windows (PowerShell)').click();
-  assert.match(await text(page, '#push-windows li:first-child pre'), /^\(Get-ECRLoginCommand -Region us-east-1 -EndpointUrl http:\/\/.+\)\.Password \| docker login/);
+  assert.match(
+    await text(page, '#push-windows li:first-child pre'),
+    /^\(Get-ECRLoginCommand -Region us-east-1 -EndpointUrl http:\/\/.+\)\.Password \| docker login/,
+  );
 
   await page.getByLabel('Filter by tag').fill('v2');
   await page.getByRole('button', { name: 'Apply' }).click();
@@ -129,7 +138,10 @@ test('images pushed over HTTP appear in the Images tab; push commands name this 
   assert.equal(await text(page, '#notice'), '1 image(s) deleted.');
   assert.equal(await rows.count(), 1);
   assert.equal(await rows.first().getByLabel('Select v1', { exact: true }).count(), 1);
-  const gone = await fetch(`${berth.url}/v2/${REPO}/manifests/${v2.digest}`, { method: 'HEAD', headers: { authorization: berth.authHeader } });
+  const gone = await fetch(`${berth.url}/v2/${REPO}/manifests/${v2.digest}`, {
+    method: 'HEAD',
+    headers: { authorization: berth.authHeader },
+  });
   assert.equal(gone.status, 404, 'the image is deleted from the registry');
 
   await page.getByRole('link', { name: 'Summary' }).click();
@@ -144,7 +156,10 @@ test('the push commands shown, run as they are with the AWS CLI and docker, push
   const docker = await dockerSession();
   const context = makeTempDir('berth-console-build-');
   try {
-    writeFiles(context, { Dockerfile: Buffer.from('FROM scratch\nCOPY hello.txt /hello.txt\n'), 'hello.txt': Buffer.from('hello from the console\n') });
+    writeFiles(context, {
+      Dockerfile: Buffer.from('FROM scratch\nCOPY hello.txt /hello.txt\n'),
+      'hello.txt': Buffer.from('hello from the console\n'),
+    });
     await page.goto(`${berth.url}/console/repositories/${REPO}?tab=images`);
     await page.getByText('View push commands').click();
     const commands = (await page.locator('#push-unix pre').allInnerTexts()).map((c) => c.trim());
@@ -152,8 +167,12 @@ test('the push commands shown, run as they are with the AWS CLI and docker, push
     docker.trackImage('retail-api:latest');
     docker.trackImage(`${berth.host}/${REPO}:latest`);
     const env = {
-      ...docker.env, AWS_ACCESS_KEY_ID: berth.accessKeyId, AWS_SECRET_ACCESS_KEY: berth.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_CONFIG_FILE: join(context, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(context, 'no-aws-credentials'),
+      ...docker.env,
+      AWS_ACCESS_KEY_ID: berth.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: berth.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(context, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(context, 'no-aws-credentials'),
     };
     for (const command of commands) await runOk('bash', ['-o', 'pipefail', '-c', command], { cwd: context, env, timeoutMs: 120_000 });
   } finally {
@@ -166,7 +185,7 @@ test('the push commands shown, run as they are with the AWS CLI and docker, push
   assert.match(await pushed.innerText(), /\d+ B|KiB/);
 });
 
-test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', async () => {
+test("Permissions: an invalid policy shows ECR's error, a valid one is saved", async () => {
   await page.getByRole('link', { name: 'Permissions' }).click();
   assert.ok(await page.locator('#no-policy').isVisible());
   await page.getByLabel('Policy JSON').fill('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"');
@@ -174,7 +193,10 @@ test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', 
   assert.match(await text(page, '#error'), /^InvalidParameterException: /);
   assert.match(await page.getByLabel('Policy JSON').inputValue(), /"Effect": "Allow"$/, 'the text typed is kept to correct it');
 
-  const policy = { Version: '2012-10-17', Statement: [{ Sid: 'PullOnly', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['ecr:BatchGetImage'] }] };
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'PullOnly', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['ecr:BatchGetImage'] }],
+  };
   await page.getByLabel('Policy JSON').fill(JSON.stringify(policy));
   await page.getByRole('button', { name: 'Save policy' }).click();
   assert.equal(await text(page, '#notice'), 'Repository policy saved.');
@@ -183,7 +205,10 @@ test('Permissions: an invalid policy shows ECR\'s error, a valid one is saved', 
 });
 
 test('the permission builder grants a CI user pull access; signed in, that user is refused a delete with the policy decision', async () => {
-  const readOnly = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecr:DescribeRepositories', 'ecr:DescribeImages'], Resource: '*' }] };
+  const readOnly = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['ecr:DescribeRepositories', 'ecr:DescribeImages'], Resource: '*' }],
+  };
   const ci = await createUser(berth, 'ci', { name: 'read', document: readOnly });
   const blob = `${berth.url}/v2/${REPO}/blobs/${v1.layer.digest}`;
   const ciBasic = 'Basic ' + Buffer.from(`${ci.accessKeyId}:${ci.secretAccessKey}`).toString('base64');
@@ -196,7 +221,10 @@ test('the permission builder grants a CI user pull access; signed in, that user 
   assert.equal(await text(page, '#notice'), 'Permission added.');
   const policy = JSON.parse(await page.getByLabel('Policy JSON').inputValue());
   assert.deepEqual(policy.Statement.at(-1), {
-    Sid: 'AllowPull', Effect: 'Allow', Principal: { AWS: ci.arn }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+    Sid: 'AllowPull',
+    Effect: 'Allow',
+    Principal: { AWS: ci.arn },
+    Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
   });
   const pulled = await fetch(blob, { headers: { authorization: ciBasic } });
   assert.equal(pulled.status, 200, 'the CI user pulls now');
@@ -207,7 +235,12 @@ test('the permission builder grants a CI user pull access; signed in, that user 
   await ciPage.goto(`${berth.url}/console/repositories/${REPO}?tab=images`);
   await ciPage.getByLabel('Select v1', { exact: true }).check();
   await ciPage.getByRole('button', { name: 'Delete selected images' }).click();
-  assert.match(await text(ciPage, '#error'), new RegExp(`^AccessDeniedException: User: ${ci.arn} is not authorized to perform: ecr:BatchDeleteImage on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/${REPO} because `));
+  assert.match(
+    await text(ciPage, '#error'),
+    new RegExp(
+      `^AccessDeniedException: User: ${ci.arn} is not authorized to perform: ecr:BatchDeleteImage on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/${REPO} because `,
+    ),
+  );
   assert.equal(await ciPage.getByLabel('Select v1', { exact: true }).count(), 1, 'the image is still there');
   await ciPage.context().close();
 });
@@ -215,7 +248,14 @@ test('the permission builder grants a CI user pull access; signed in, that user 
 test('Lifecycle policy: saved as JSON, rules added with Create rule, shown as a table, tested; Repository tags: added and removed', async () => {
   await page.getByRole('link', { name: 'Lifecycle policy' }).click();
   const lifecycle = {
-    rules: [{ rulePriority: 1, description: 'keep 10 v*', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }],
+    rules: [
+      {
+        rulePriority: 1,
+        description: 'keep 10 v*',
+        selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 },
+        action: { type: 'expire' },
+      },
+    ],
   };
   await page.getByLabel('Lifecycle policy JSON').fill(JSON.stringify(lifecycle));
   await page.getByRole('button', { name: 'Save lifecycle policy' }).click();
@@ -227,7 +267,10 @@ test('Lifecycle policy: saved as JSON, rules added with Create rule, shown as a 
   await page.getByLabel('Rule priority').fill('1');
   await page.getByLabel('Count number').fill('5');
   await page.getByRole('button', { name: 'Save rule' }).click();
-  assert.match(await text(page, '#error'), /^InvalidParameterException: .*Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED/);
+  assert.match(
+    await text(page, '#error'),
+    /^InvalidParameterException: .*Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED/,
+  );
   await page.getByLabel('Rule description').fill('keep 5 dev, feature, main');
   await page.getByLabel(/^Tag prefixes/).fill('dev, feature, main');
   await page.getByRole('button', { name: 'Save rule' }).click();
@@ -275,19 +318,31 @@ test('a pull-only user sees the policy decision when creating a repository, and 
   await signIn(pullOnlyPage, pullOnly);
   assert.equal(await text(pullOnlyPage, '#principal'), pullOnly.arn);
   // Listing needs ecr:DescribeRepositories, which the user lacks: the list page says so.
-  assert.match(await text(pullOnlyPage, '#error'), /^AccessDeniedException: User: .*user\/puller is not authorized to perform: ecr:DescribeRepositories/);
+  assert.match(
+    await text(pullOnlyPage, '#error'),
+    /^AccessDeniedException: User: .*user\/puller is not authorized to perform: ecr:DescribeRepositories/,
+  );
   await pullOnlyPage.goto(`${berth.url}/console/create-repository`);
   await pullOnlyPage.getByLabel('Repository name').fill('puller/new');
   await pullOnlyPage.getByRole('button', { name: 'Create repository' }).click();
-  assert.match(await text(pullOnlyPage, '#error'),
-    new RegExp(`^AccessDeniedException: User: ${pullOnly.arn} is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/puller/new because no identity-based policy allows the ecr:CreateRepository action$`));
+  assert.match(
+    await text(pullOnlyPage, '#error'),
+    new RegExp(
+      `^AccessDeniedException: User: ${pullOnly.arn} is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:us-east-1:\\d{12}:repository/puller/new because no identity-based policy allows the ecr:CreateRepository action$`,
+    ),
+  );
   await pullOnlyPage.goto(`${berth.url}/console/repositories/${REPO}?tab=permissions`);
   assert.match(await text(pullOnlyPage, '#error'), /^AccessDeniedException: .* ecr:DescribeRepositories/);
 });
 
 test('Users: create a user and an access key (the secret shown once), deactivate it, delete the user; a pull-only user is refused the page', async () => {
   await pullOnlyPage.goto(`${berth.url}/console/users`);
-  assert.match(await text(pullOnlyPage, '#error'), new RegExp(`^AccessDenied: User: ${pullOnly.arn} is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::\\d{12}:user/\\*$`));
+  assert.match(
+    await text(pullOnlyPage, '#error'),
+    new RegExp(
+      `^AccessDenied: User: ${pullOnly.arn} is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::\\d{12}:user/\\*$`,
+    ),
+  );
 
   await page.getByRole('link', { name: 'Users' }).click();
   await page.waitForURL(/\/console\/users$/);
@@ -313,7 +368,7 @@ test('Users: create a user and an access key (the secret shown once), deactivate
   assert.equal(await page.locator('#users tbody tr', { hasText: 'deploy' }).count(), 0);
 });
 
-test('Registry: storage by repository, and the registry policy (an invalid one refused with ECR\'s error)', async () => {
+test("Registry: storage by repository, and the registry policy (an invalid one refused with ECR's error)", async () => {
   await page.getByRole('link', { name: 'Registry' }).click();
   await page.waitForURL(/\/console\/registry$/);
   const row = page.locator('#usage-repositories tbody tr', { hasText: REPO });
@@ -328,7 +383,15 @@ test('Registry: storage by repository, and the registry policy (an invalid one r
   const account = /::(\d{12}):/.exec(await text(page, '#principal'))![1];
   const policy = {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'Replication', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'], Resource: `arn:aws:ecr:us-east-1:${account}:repository/*` }],
+    Statement: [
+      {
+        Sid: 'Replication',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+        Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
+        Resource: `arn:aws:ecr:us-east-1:${account}:repository/*`,
+      },
+    ],
   };
   await page.getByLabel('Registry policy JSON').fill(JSON.stringify(policy));
   await page.getByRole('button', { name: 'Save registry policy' }).click();
@@ -348,7 +411,9 @@ test('delete a repository with its images, confirmed by typing its name', async 
   const csrf = (await page.locator('input[name=_csrf]').first().getAttribute('value'))!;
   const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
   const unconfirmed = await fetch(`${berth.url}/console/repositories/${doomed}`, {
-    method: 'POST', redirect: 'manual', headers: { cookie: `berth_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: `berth_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ _csrf: csrf, action: 'delete-repository', confirm: 'wrong' }).toString(),
   });
   assert.equal(unconfirmed.status, 400);
@@ -369,20 +434,29 @@ test('delete a repository with its images, confirmed by typing its name', async 
 
 test('a form without its CSRF token is refused (403) and does nothing', async () => {
   const session = (await page.context().cookies()).find((c) => c.name === 'berth_console')!;
-  const post = (body: string) => fetch(`${berth.url}/console/create-repository`, {
-    method: 'POST', redirect: 'manual', headers: { cookie: `berth_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' }, body,
-  });
+  const post = (body: string) =>
+    fetch(`${berth.url}/console/create-repository`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: `berth_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
   const without = await post('repositoryName=csrf%2Fwithout');
   assert.equal(without.status, 403);
   assert.match(await without.text(), /CSRF token is missing or wrong/);
   const wrong = await post('repositoryName=csrf%2Fwrong&_csrf=not-the-token');
   assert.equal(wrong.status, 403);
   const signInWithout = await fetch(`${berth.url}/console/sign-in`, {
-    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ accessKeyId: berth.accessKeyId, secretAccessKey: berth.secretAccessKey }).toString(),
   });
   assert.equal(signInWithout.status, 403, 'the sign-in form has its token too');
-  assert.equal(signInWithout.headers.getSetCookie().some((c) => c.startsWith('berth_console=')), false);
+  assert.equal(
+    signInWithout.headers.getSetCookie().some((c) => c.startsWith('berth_console=')),
+    false,
+  );
   await page.goto(`${berth.url}/console/repositories`);
   assert.equal(await page.locator('#repositories tbody tr', { hasText: 'csrf/' }).count(), 0, 'no repository was created');
 });
@@ -407,7 +481,10 @@ test('sign out ends the session on the server', async () => {
   assert.equal(await text(page, '#notice'), 'You are signed out.');
   await page.goto(`${berth.url}/console/repositories`);
   assert.match(page.url(), /\/console\/sign-in/);
-  const replay = await fetch(`${berth.url}/console/repositories`, { redirect: 'manual', headers: { cookie: `berth_console=${session.value}` } });
+  const replay = await fetch(`${berth.url}/console/repositories`, {
+    redirect: 'manual',
+    headers: { cookie: `berth_console=${session.value}` },
+  });
   assert.equal(replay.status, 303, 'the old cookie no longer works');
   assert.match(replay.headers.get('location')!, /^\/console\/sign-in/);
 });
@@ -424,7 +501,7 @@ test('keyboard only: sign in, open a repository, its Images tab and the push com
   const focusOn = async (name: string) => {
     for (let i = 0; i < 40; i++) {
       await keyboard.keyboard.press('Tab');
-      if ((await keyboard.evaluate("document.activeElement?.textContent?.trim()")) === name) return;
+      if ((await keyboard.evaluate('document.activeElement?.textContent?.trim()')) === name) return;
     }
     assert.fail(`Tab never reached ${name}`);
   };

@@ -27,7 +27,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface ImageConfig { Size: number; Config: { User: string; Volumes: Record<string, object> | null; Env: string[]; Entrypoint: string[] } }
+interface ImageConfig {
+  Size: number;
+  Config: { User: string; Volumes: Record<string, object> | null; Env: string[]; Entrypoint: string[] };
+}
 
 describe('the container image', () => {
   let docker: DockerSession;
@@ -43,7 +46,9 @@ describe('the container image', () => {
 
   before(async () => {
     if (lstatSync(join(root, 'node_modules')).isSymbolicLink()) {
-      throw new Error('node_modules is a symbolic link: docker build sends it as a link, not the Node.js binary and dependencies the image copies from it; make it a directory (npm ci)');
+      throw new Error(
+        'node_modules is a symbolic link: docker build sends it as a link, not the Node.js binary and dependencies the image copies from it; make it a directory (npm ci)',
+      );
     }
     docker = await dockerSession();
     work = makeTempDir('berth-e2e-image-');
@@ -69,23 +74,44 @@ describe('the container image', () => {
     docker.trackImage(base);
     await docker.ok(['import', rootfs!.tarPath, base], { timeoutMs: 10 * 60_000 });
     // The build stage is tagged too (then reused from the cache by the full build), so that cleanup removes it.
-    for (const [target, tag] of [['build', `${image}-build`], [undefined, image]]) {
+    for (const [target, tag] of [
+      ['build', `${image}-build`],
+      [undefined, image],
+    ]) {
       docker.trackImage(tag!);
-      const build = await docker.run(['build', '--network', 'host', '--build-arg', `BASE=${base}`, ...(target ? ['--target', target] : []), '-t', tag!, root], { timeoutMs: 20 * 60_000 });
+      const build = await docker.run(
+        ['build', '--network', 'host', '--build-arg', `BASE=${base}`, ...(target ? ['--target', target] : []), '-t', tag!, root],
+        { timeoutMs: 20 * 60_000 },
+      );
       assert.equal(build.code, 0, describeResult(build));
     }
     const [config] = parseJson<ImageConfig[]>((await docker.ok(['image', 'inspect', image])).stdout, 'docker image inspect');
     const [baseConfig] = parseJson<ImageConfig[]>((await docker.ok(['image', 'inspect', base])).stdout, 'docker image inspect');
-    console.log(`# image size ${(config.Size / MiB).toFixed(1)} MiB (base ${(baseConfig.Size / MiB).toFixed(1)} MiB, Berth's layers ${((config.Size - baseConfig.Size) / MiB).toFixed(1)} MiB)`);
+    console.log(
+      `# image size ${(config.Size / MiB).toFixed(1)} MiB (base ${(baseConfig.Size / MiB).toFixed(1)} MiB, Berth's layers ${((config.Size - baseConfig.Size) / MiB).toFixed(1)} MiB)`,
+    );
     assert.equal(config.Config.User, 'berth:berth', 'runs as the unprivileged berth user');
     assert.ok(config.Config.Volumes && '/var/lib/berth' in config.Config.Volumes, 'the data directory is a volume');
     assert.ok(config.Config.Env.includes('BERTH_DATA_DIR=/var/lib/berth'));
     // Berth's own layers: Node.js (~120 MiB, once) and the runtime dependencies, no development packages.
     assert.ok(config.Size - baseConfig.Size < 220 * MiB, `Berth's layers are ${((config.Size - baseConfig.Size) / MiB).toFixed(1)} MiB`);
-    const listing = await docker.ok(['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', image, '-c',
-      'ls /opt/berth/node_modules; test -e /opt/berth/dist/src/cli/main.js && echo dist-ok; id -u; id -g'], { timeoutMs: 120_000 });
+    const listing = await docker.ok(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--entrypoint',
+        '/bin/sh',
+        image,
+        '-c',
+        'ls /opt/berth/node_modules; test -e /opt/berth/dist/src/cli/main.js && echo dist-ok; id -u; id -g',
+      ],
+      { timeoutMs: 120_000 },
+    );
     const lines = listing.stdout.trim().split('\n');
-    for (const dev of ['typescript', '@biomejs', 'playwright-core', 'fast-check']) assert.ok(!lines.includes(dev), `${dev} (development only) is not in the image`);
+    for (const dev of ['typescript', '@biomejs', 'playwright-core', 'fast-check'])
+      assert.ok(!lines.includes(dev), `${dev} (development only) is not in the image`);
     assert.ok(lines.includes('pg') && lines.includes('prom-client'), 'the runtime dependencies are');
     assert.ok(lines.includes('dist-ok'), 'the compiled dist/ is in the image');
     assert.deepEqual(lines.slice(-2), ['10001', '10001'], 'uid and gid of the berth user');
@@ -94,15 +120,33 @@ describe('the container image', () => {
   it('starts, answers /readyz and /healthz, on the host network', async () => {
     const port = await freePort();
     host = `127.0.0.1:${port}`;
-    const r = await docker.ok(['run', '-d', '--network', 'host', '-v', `${volume}:/var/lib/berth`,
-      '-e', `BERTH_LISTEN=${host}`, '-e', `BERTH_ROOT_ACCESS_KEY_ID=${accessKeyId}`, '-e', `BERTH_ROOT_SECRET_ACCESS_KEY=${secretAccessKey}`,
-      '-e', 'BERTH_CREATE_ON_PUSH=true', image]);
+    const r = await docker.ok([
+      'run',
+      '-d',
+      '--network',
+      'host',
+      '-v',
+      `${volume}:/var/lib/berth`,
+      '-e',
+      `BERTH_LISTEN=${host}`,
+      '-e',
+      `BERTH_ROOT_ACCESS_KEY_ID=${accessKeyId}`,
+      '-e',
+      `BERTH_ROOT_SECRET_ACCESS_KEY=${secretAccessKey}`,
+      '-e',
+      'BERTH_CREATE_ON_PUSH=true',
+      image,
+    ]);
     container = r.stdout.trim();
     docker.trackContainer(container);
     await waitReady(host);
     assert.equal((await fetch(`http://${host}/healthz`)).status, 200);
     const top = await docker.ok(['top', container, '-eo', 'pid,uid,args']);
-    assert.match(top.stdout, /^\s*\d+\s+10001\s+\/usr\/local\/bin\/node \/opt\/berth\/bin\/berth\.js serve/m, `the server runs as uid 10001:\n${top.stdout}`);
+    assert.match(
+      top.stdout,
+      /^\s*\d+\s+10001\s+\/usr\/local\/bin\/node \/opt\/berth\/bin\/berth\.js serve/m,
+      `the server runs as uid 10001:\n${top.stdout}`,
+    );
   });
 
   it('takes a docker push and serves the pull; the data stays in the volume across a restart', async () => {

@@ -23,7 +23,8 @@ describe('containerd (ctr) against Berth', () => {
 
   const ref = (repo: string, tag = 'v1') => `${berth.host}/${repo}:${tag}`;
   /** ctr images pull of a private image, unpacked with the native snapshotter (no mounts needed). */
-  const pull = (repo: string, auth: string[]) => containerd.ctr(['images', 'pull', '--plain-http', '--snapshotter', 'native', ...auth, ref(repo)]);
+  const pull = (repo: string, auth: string[]) =>
+    containerd.ctr(['images', 'pull', '--plain-http', '--snapshotter', 'native', ...auth, ref(repo)]);
 
   /** Every blob of the image is in containerd's content store, with the bytes Berth was given. */
   async function assertContent(image: HandImage): Promise<void> {
@@ -43,7 +44,9 @@ describe('containerd (ctr) against Berth', () => {
     for (const repo of ['k8s/with-key', 'k8s/with-login-token', 'k8s/with-refresh-token', 'k8s/refused', 'k8s/pushed']) {
       await root.send(new CreateRepositoryCommand({ repositoryName: repo }));
       if (repo === 'k8s/pushed') continue;
-      const image = makeImage({ layers: [{ [`app/${repo}.txt`]: Buffer.from(`${repo}\n`) }, { 'app/data.bin': Buffer.alloc(64 * 1024, repo) }] });
+      const image = makeImage({
+        layers: [{ [`app/${repo}.txt`]: Buffer.from(`${repo}\n`) }, { 'app/data.bin': Buffer.alloc(64 * 1024, repo) }],
+      });
       await putImageViaUpload(root, repo, image, 'v1');
       images.set(repo, image);
     }
@@ -52,7 +55,13 @@ describe('containerd (ctr) against Berth', () => {
       name: 'pull-only',
       document: {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: '*' }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+            Resource: '*',
+          },
+        ],
       },
     });
   });
@@ -85,10 +94,17 @@ describe('containerd (ctr) against Berth', () => {
     const res = await fetch(`${berth.url}/_berth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: puller.accessKeyId, password: puller.secretAccessKey, access_type: 'offline', client_id: 'test', service: berth.host }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: puller.accessKeyId,
+        password: puller.secretAccessKey,
+        access_type: 'offline',
+        client_id: 'test',
+        service: berth.host,
+      }).toString(),
     });
     assert.equal(res.status, 200);
-    const { refresh_token: refresh } = await res.json() as { refresh_token: string };
+    const { refresh_token: refresh } = (await res.json()) as { refresh_token: string };
     const r = await pull('k8s/with-refresh-token', ['--refresh', refresh]);
     assert.equal(r.code, 0, r.stderr);
     await assertContent(images.get('k8s/with-refresh-token')!);
@@ -115,14 +131,26 @@ describe('containerd (ctr) against Berth', () => {
     const env = { REGISTRY_AUTH_FILE: `${work}/auth.json` };
     const raw = await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds, `docker://${target}`], { env });
     assert.equal(sha256(raw.stdout), images.get('k8s/with-key')!.digest);
-    const inspected = parseJson<{ Layers: string[] }>((await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', creds, `docker://${target}`], { env })).stdout);
-    assert.deepEqual(inspected.Layers, images.get('k8s/with-key')!.layers.map((l) => l.digest));
+    const inspected = parseJson<{ Layers: string[] }>(
+      (await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', creds, `docker://${target}`], { env })).stdout,
+    );
+    assert.deepEqual(
+      inspected.Layers,
+      images.get('k8s/with-key')!.layers.map((l) => l.digest),
+    );
   });
 
   it('may not push with the pull-only key', async () => {
     const target = ref('k8s/pushed', 'denied');
     await containerd.ctrOk(['images', 'tag', ref('k8s/with-key'), target]);
-    const push = await containerd.ctr(['images', 'push', '--plain-http', '--user', `${puller.accessKeyId}:${puller.secretAccessKey}`, target]);
+    const push = await containerd.ctr([
+      'images',
+      'push',
+      '--plain-http',
+      '--user',
+      `${puller.accessKeyId}:${puller.secretAccessKey}`,
+      target,
+    ]);
     assert.notEqual(push.code, 0);
     assert.match(push.stderr, /403 Forbidden|denied|not authorized/i);
   });

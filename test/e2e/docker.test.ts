@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
 import {
-  makeTempDir, parseJson, randomData, readTar, removeDir, requireTool, runOk, sha256, uniqueName, writeFiles,
+  makeTempDir,
+  parseJson,
+  randomData,
+  readTar,
+  removeDir,
+  requireTool,
+  runOk,
+  sha256,
+  uniqueName,
+  writeFiles,
 } from '../helpers/tools.ts';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -26,14 +35,19 @@ function layerStatuses(pushOutput: string): Map<string, string> {
 /** The 12-hex-digit id docker shows for a layer during a push: its diff id, shortened. */
 const shortId = (diffId: string) => diffId.replace(/^sha256:/, '').slice(0, 12);
 
-interface ImageInfo { Id: string; RepoTags: string[]; RepoDigests: string[]; RootFS: { Layers: string[] } }
+interface ImageInfo {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  RootFS: { Layers: string[] };
+}
 
 describe('docker against Berth', () => {
   let berth: Berth;
   let docker: DockerSession;
   let work: string;
-  let repo: string;          // HOST/e2e/app-...
-  let repoPath: string;      // e2e/app-...
+  let repo: string; // HOST/e2e/app-...
+  let repoPath: string; // e2e/app-...
   const files: Record<string, Buffer> = {
     'base/big.bin': randomData(8 * 1024 * 1024 + 17),
     'base/notes.txt': Buffer.from(`base layer ${randomData(16).toString('hex')}\n`),
@@ -68,14 +82,12 @@ describe('docker against Berth', () => {
   it('builds a three-layer image FROM scratch', async () => {
     const ctx = join(work, 'ctx1');
     writeFiles(ctx, files);
-    writeFileSync(join(ctx, 'Dockerfile'), [
-      'FROM scratch',
-      'COPY base/ /data/base/',
-      'COPY lib/ /data/lib/',
-      'COPY app/ /data/app/',
-      'CMD ["/data/app/app.bin"]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      ['FROM scratch', 'COPY base/ /data/base/', 'COPY lib/ /data/lib/', 'COPY app/ /data/app/', 'CMD ["/data/app/app.bin"]', ''].join(
+        '\n',
+      ),
+    );
     docker.trackImage(`${repo}:v1`);
     await docker.ok(['build', '--network=none', '-t', `${repo}:v1`, ctx]);
     image1 = await inspect(`${repo}:v1`);
@@ -89,17 +101,17 @@ describe('docker against Berth', () => {
   });
 
   it('refuses docker login with a wrong secret', async () => {
-    const r = await docker.fails(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host],
-      { input: 'not-the-secret\n' });
+    const r = await docker.fails(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host], { input: 'not-the-secret\n' });
     assert.match(r.stdout + r.stderr, /401|unauthorized|incorrect|denied/i);
     const configFile = join(docker.configDir, 'config.json');
-    const auths = existsSync(configFile) ? parseJson(readFileSync(configFile, 'utf8')).auths ?? {} : {};
+    const auths = existsSync(configFile) ? (parseJson(readFileSync(configFile, 'utf8')).auths ?? {}) : {};
     assert.equal(auths[berth.host], undefined, 'no credentials stored after a failed login');
   });
 
   it('logs in with the root access key (password on stdin), and keeps a refresh token instead of the secret', async () => {
-    const r = await docker.ok(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host],
-      { input: berth.secretAccessKey + '\n' });
+    const r = await docker.ok(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host], {
+      input: berth.secretAccessKey + '\n',
+    });
     assert.match(r.stdout, /Login Succeeded/);
     const text = readFileSync(join(docker.configDir, 'config.json'), 'utf8');
     const config = parseJson(text, 'docker config.json');
@@ -206,8 +218,13 @@ describe('docker against Berth', () => {
 
     const inspected = parseJson((await docker.ok(['manifest', 'inspect', '--insecure', list])).stdout, 'docker manifest inspect');
     assert.equal(inspected.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
-    assert.deepEqual(inspected.manifests.map((m: { digest: string; platform: { architecture: string } }) =>
-      [m.platform.architecture, m.digest]), [['amd64', pushedDigest], ['arm64', image2Digest]]);
+    assert.deepEqual(
+      inspected.manifests.map((m: { digest: string; platform: { architecture: string } }) => [m.platform.architecture, m.digest]),
+      [
+        ['amd64', pushedDigest],
+        ['arm64', image2Digest],
+      ],
+    );
 
     docker.trackImage(list);
     const pull = await docker.ok(['pull', list]);
@@ -230,15 +247,17 @@ describe('docker against Berth', () => {
     const skopeoEnv = { env: docker.env };
     await runOk('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', creds, `docker-archive:${tar}`, target], skopeoEnv);
 
-    const info = parseJson((await runOk('skopeo',
-      ['inspect', '--tls-verify=false', '--creds', creds, target], skopeoEnv)).stdout, 'skopeo inspect');
+    const info = parseJson(
+      (await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', creds, target], skopeoEnv)).stdout,
+      'skopeo inspect',
+    );
     assert.equal(info.Name, `${berth.host}/${targetPath}`);
     assert.equal(info.Layers.length, 3);
     assert.deepEqual(info.RepoTags, ['v1']);
     const raw = (await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds, target], skopeoEnv)).stdout;
     assert.equal(sha256(raw), info.Digest, 'the raw manifest hashes to the digest skopeo reports');
-    const config = (await runOk('skopeo',
-      ['inspect', '--config', '--raw', '--tls-verify=false', '--creds', creds, target], skopeoEnv)).stdout;
+    const config = (await runOk('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', '--creds', creds, target], skopeoEnv))
+      .stdout;
     assert.equal(sha256(config), image1.Id, 'the config is the one docker built, byte for byte');
     assert.deepEqual(parseJson(config, 'image config').rootfs.diff_ids, image1.RootFS.Layers);
 

@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import { CreateRepositoryCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
-import {
-  MEDIA, awsCli, cliError, ecrClient, eventually, makeImage, putImageViaUpload, type AwsCli,
-} from '../helpers/ecr.ts';
+import { MEDIA, awsCli, cliError, ecrClient, eventually, makeImage, putImageViaUpload, type AwsCli } from '../helpers/ecr.ts';
 import { makeTempDir, parseJson, randomData, removeDir, uniqueName, writeFiles } from '../helpers/tools.ts';
 
 interface ImageDetail {
-  registryId: string; repositoryName: string; imageDigest: string; imageTags?: string[]; imageSizeInBytes: number;
-  imagePushedAt: string | number; imageManifestMediaType: string; artifactMediaType?: string; lastRecordedPullTime?: string | number;
+  registryId: string;
+  repositoryName: string;
+  imageDigest: string;
+  imageTags?: string[];
+  imageSizeInBytes: number;
+  imagePushedAt: string | number;
+  imageManifestMediaType: string;
+  artifactMediaType?: string;
+  lastRecordedPullTime?: string | number;
 }
 
 /** A CLI timestamp (ISO text in CLI v2, epoch seconds in v1) as epoch milliseconds. */
@@ -46,7 +51,10 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     const ctx = makeTempDir('berth-e2e-ecr-ctx-');
     try {
       writeFiles(ctx, files);
-      writeFileSync(join(ctx, 'Dockerfile'), ['FROM scratch', ...Object.keys(files).map((p) => `COPY ${p} /data/${p}`), 'CMD ["/data/none"]', ''].join('\n'));
+      writeFileSync(
+        join(ctx, 'Dockerfile'),
+        ['FROM scratch', ...Object.keys(files).map((p) => `COPY ${p} /data/${p}`), 'CMD ["/data/none"]', ''].join('\n'),
+      );
       docker.trackImage(ref);
       await docker.ok(['build', '--network=none', '-t', ref, ctx]);
     } finally {
@@ -75,8 +83,13 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     const name = uniqueName('team/service');
     // create-repository
     const created = await aws.ok<{ repository: Record<string, any> }>([
-      'create-repository', '--repository-name', name,
-      '--image-tag-mutability', 'IMMUTABLE', '--image-scanning-configuration', 'scanOnPush=true',
+      'create-repository',
+      '--repository-name',
+      name,
+      '--image-tag-mutability',
+      'IMMUTABLE',
+      '--image-scanning-configuration',
+      'scanOnPush=true',
     ]);
     const repo = created.repository;
     assert.equal(repo.repositoryName, name);
@@ -115,8 +128,14 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     assert.equal(detail.artifactMediaType, MEDIA.dockerConfig);
     assert.ok(Math.abs(cliTime(detail.imagePushedAt) - Date.now()) < 5 * 60_000, `imagePushedAt ${detail.imagePushedAt} is now`);
     const got = await aws.ok<{ images: { imageManifest: string; imageId: { imageDigest: string } }[]; failures: unknown[] }>([
-      'batch-get-image', '--repository-name', name, '--image-ids', 'imageTag=v1',
-      '--accepted-media-types', MEDIA.dockerManifest, MEDIA.ociManifest,
+      'batch-get-image',
+      '--repository-name',
+      name,
+      '--image-ids',
+      'imageTag=v1',
+      '--accepted-media-types',
+      MEDIA.dockerManifest,
+      MEDIA.ociManifest,
     ]);
     assert.equal(got.images.length, 1);
     assert.equal(got.images[0].imageId.imageDigest, digest);
@@ -133,10 +152,19 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     const files2 = { 'app.bin': randomData(100 * 1024), 'notes.txt': Buffer.from(`v2 ${uniqueName('n')}\n`) };
     await build(`${uri}:v1`, files2);
     const refused = await docker.fails(['push', `${uri}:v1`]);
-    assert.ok((refused.stdout + refused.stderr).includes(
-      `The image tag 'v1' already exists in the '${name}' repository and cannot be overwritten because the repository is immutable.`),
-    `docker push shows ECR's immutable message:\n${refused.stdout}\n${refused.stderr}`);
-    const stillOne = await aws.ok<{ imageDetails: ImageDetail[] }>(['describe-images', '--repository-name', name, '--image-ids', 'imageTag=v1']);
+    assert.ok(
+      (refused.stdout + refused.stderr).includes(
+        `The image tag 'v1' already exists in the '${name}' repository and cannot be overwritten because the repository is immutable.`,
+      ),
+      `docker push shows ECR's immutable message:\n${refused.stdout}\n${refused.stderr}`,
+    );
+    const stillOne = await aws.ok<{ imageDetails: ImageDetail[] }>([
+      'describe-images',
+      '--repository-name',
+      name,
+      '--image-ids',
+      'imageTag=v1',
+    ]);
     assert.equal(stillOne.imageDetails[0].imageDigest, digest, 'v1 still names the first image');
     // The new image goes up under a new tag.
     docker.trackImage(`${uri}:v2`);
@@ -145,13 +173,21 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
 
     // batch-delete-image
     const deleted = await aws.ok<{ imageIds: { imageDigest: string; imageTag?: string }[]; failures: unknown[] }>([
-      'batch-delete-image', '--repository-name', name, '--image-ids', 'imageTag=v2', 'imageTag=no-such-tag',
+      'batch-delete-image',
+      '--repository-name',
+      name,
+      '--image-ids',
+      'imageTag=v2',
+      'imageTag=no-such-tag',
     ]);
     assert.equal(deleted.imageIds.length, 1);
     assert.equal(deleted.imageIds[0].imageTag, 'v2');
     assert.equal(deleted.failures.length, 1);
     const afterDelete = await aws.ok<{ imageIds: { imageTag?: string }[] }>(['list-images', '--repository-name', name]);
-    assert.deepEqual(afterDelete.imageIds.map((i) => i.imageTag), ['v1']);
+    assert.deepEqual(
+      afterDelete.imageIds.map((i) => i.imageTag),
+      ['v1'],
+    );
 
     // delete-repository: refused while it holds an image, then --force
     const notEmpty = cliError(await aws.fails(['delete-repository', '--repository-name', name]));
@@ -166,14 +202,18 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     assert.match(pull.stdout + pull.stderr, /name unknown|not found|manifest unknown/i, 'the image went with the repository');
   });
 
-  it('refuses a docker push to a repository that does not exist, with ECR\'s message', async () => {
+  it("refuses a docker push to a repository that does not exist, with ECR's message", async () => {
     await login();
     const name = uniqueName('team/never-created');
     const ref = `${berth.host}/${name}:v1`;
     await build(ref, { 'x.txt': Buffer.from(uniqueName('x')) });
     const r = await docker.fails(['push', ref]);
-    assert.ok((r.stdout + r.stderr).includes(`name unknown: The repository with name '${name}' does not exist in the registry with id '${account}'`),
-      `docker push shows ECR's message:\n${r.stdout}\n${r.stderr}`);
+    assert.ok(
+      (r.stdout + r.stderr).includes(
+        `name unknown: The repository with name '${name}' does not exist in the registry with id '${account}'`,
+      ),
+      `docker push shows ECR's message:\n${r.stdout}\n${r.stderr}`,
+    );
     const missing = cliError(await aws.fails(['describe-repositories', '--repository-names', name]));
     assert.equal(missing.name, 'RepositoryNotFoundException', 'the push did not create it');
   });
@@ -185,7 +225,13 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     const files = { 'data/one.bin': randomData(64 * 1024), 'data/two.txt': Buffer.from(`two ${uniqueName('t')}\n`) };
     const image = makeImage({ layers: [{ 'data/one.bin': files['data/one.bin'] }, { 'data/two.txt': files['data/two.txt'] }] });
     await putImageViaUpload(ecr, name, image, 'v1');
-    const before = await aws.ok<{ imageDetails: ImageDetail[] }>(['describe-images', '--repository-name', name, '--image-ids', 'imageTag=v1']);
+    const before = await aws.ok<{ imageDetails: ImageDetail[] }>([
+      'describe-images',
+      '--repository-name',
+      name,
+      '--image-ids',
+      'imageTag=v1',
+    ]);
     assert.equal(before.imageDetails[0].lastRecordedPullTime, undefined, 'not pulled yet');
 
     const ref = `${berth.host}/${name}:v1`;
@@ -214,10 +260,13 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     await login();
     const name = uniqueName('team/excl');
     // The Debian CLI predates the *_WITH_EXCLUSION modes, so the SDK creates the repository.
-    await ecr.send(new CreateRepositoryCommand({
-      repositoryName: name, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-      imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }],
-    }));
+    await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName: name,
+        imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }],
+      }),
+    );
     const uri = `${berth.host}/${name}`;
     const digestOf = (out: string, tag: string) => {
       const m = new RegExp(`${tag}: digest: (sha256:[0-9a-f]{64})`).exec(out);
@@ -235,10 +284,19 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     const second = digestOf((await docker.ok(['push', `${uri}:latest`])).stdout, 'latest');
     assert.notEqual(second, first);
     const refused = await docker.fails(['push', `${uri}:v1`]);
-    assert.ok((refused.stdout + refused.stderr).includes(
-      `The image tag 'v1' already exists in the '${name}' repository and cannot be overwritten because the repository is immutable.`),
-    `docker push shows ECR's immutable message:\n${refused.stdout}\n${refused.stderr}`);
-    const tags = await aws.ok<{ imageIds: { imageDigest: string; imageTag?: string }[] }>(['list-images', '--repository-name', name, '--filter', 'tagStatus=TAGGED']);
+    assert.ok(
+      (refused.stdout + refused.stderr).includes(
+        `The image tag 'v1' already exists in the '${name}' repository and cannot be overwritten because the repository is immutable.`,
+      ),
+      `docker push shows ECR's immutable message:\n${refused.stdout}\n${refused.stderr}`,
+    );
+    const tags = await aws.ok<{ imageIds: { imageDigest: string; imageTag?: string }[] }>([
+      'list-images',
+      '--repository-name',
+      name,
+      '--filter',
+      'tagStatus=TAGGED',
+    ]);
     assert.deepEqual(tags.imageIds.map((i) => `${i.imageTag} ${i.imageDigest}`).sort(), [`latest ${second}`, `v1 ${first}`]);
   });
 
@@ -251,10 +309,22 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     assert.equal(new Set(seen).size, seen.length, 'no repository twice');
     for (const n of names) assert.ok(seen.includes(n), `${n} is in the merged pages`);
 
-    const first = await aws.ok<{ repositories: unknown[]; NextToken?: string }>(['describe-repositories', '--page-size', '4', '--max-items', '10']);
+    const first = await aws.ok<{ repositories: unknown[]; NextToken?: string }>([
+      'describe-repositories',
+      '--page-size',
+      '4',
+      '--max-items',
+      '10',
+    ]);
     assert.equal(first.repositories.length, 10);
     assert.ok(first.NextToken, 'the CLI hands back a NextToken');
-    const rest = await aws.ok<{ repositories: { repositoryName: string }[] }>(['describe-repositories', '--page-size', '4', '--starting-token', first.NextToken!]);
+    const rest = await aws.ok<{ repositories: { repositoryName: string }[] }>([
+      'describe-repositories',
+      '--page-size',
+      '4',
+      '--starting-token',
+      first.NextToken!,
+    ]);
     assert.equal(first.repositories.length + rest.repositories.length, seen.length);
 
     // list-images over a repository of 7 images pushed with the SDK, in pages of 2.
@@ -283,7 +353,15 @@ describe('the AWS CLI and docker against Berth (create-on-push off, as ECR)', ()
     const noImage = cliError(await aws.fails(['describe-images', '--repository-name', name, '--image-ids', 'imageTag=nope']));
     assert.equal(noImage.name, 'ImageNotFoundException');
 
-    const kms = cliError(await aws.fails(['create-repository', '--repository-name', uniqueName('cli-kms'), '--encryption-configuration', 'encryptionType=KMS']));
+    const kms = cliError(
+      await aws.fails([
+        'create-repository',
+        '--repository-name',
+        uniqueName('cli-kms'),
+        '--encryption-configuration',
+        'encryptionType=KMS',
+      ]),
+    );
     assert.equal(kms.name, 'KmsException');
 
     const wrongSecret = await awsCli(berth, { secretAccessKey: berth.secretAccessKey + 'x' });

@@ -17,8 +17,12 @@ describe('the newer boto3 against Berth: referrers, creation templates, pull tim
   let berth: Berth;
 
   before(async () => {
-    await requireProgram(PYTHON, ['-c', 'import boto3; assert "list_image_referrers" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)'],
-      'a boto3 that knows ListImageReferrers (1.40 or later)', 'pip install boto3');
+    await requireProgram(
+      PYTHON,
+      ['-c', 'import boto3; assert "list_image_referrers" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)'],
+      'a boto3 that knows ListImageReferrers (1.40 or later)',
+      'pip install boto3',
+    );
     berth = await startBerth();
   });
 
@@ -41,7 +45,14 @@ describe('the newer boto3 against Berth: referrers, creation templates, pull tim
       timeoutMs: 120_000,
     });
     assert.equal(r.code, 0, describeResult(r));
-    const done = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).step as string);
-    assert.deepEqual(done, ['versions', 'list_image_referrers', 'repository creation templates', 'pull time update exclusions', 'done'], describeResult(r));
+    const done = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l).step as string);
+    assert.deepEqual(
+      done,
+      ['versions', 'list_image_referrers', 'repository creation templates', 'pull time update exclusions', 'done'],
+      describeResult(r),
+    );
   });
 });

@@ -18,8 +18,15 @@ describe('the newer boto3 against Berth: pull through cache rules', () => {
   let berth: Berth;
 
   before(async () => {
-    await requireProgram(PYTHON, ['-c', 'import boto3; assert "validate_pull_through_cache_rule" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)'],
-      'a boto3 that knows ValidatePullThroughCacheRule (1.33 or later)', 'pip install boto3');
+    await requireProgram(
+      PYTHON,
+      [
+        '-c',
+        'import boto3; assert "validate_pull_through_cache_rule" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)',
+      ],
+      'a boto3 that knows ValidatePullThroughCacheRule (1.33 or later)',
+      'pip install boto3',
+    );
     berth = await startBerth();
   });
 
@@ -28,8 +35,14 @@ describe('the newer boto3 against Berth: pull through cache rules', () => {
   });
 
   it('walks CreatePullThroughCacheRule, Describe, Update, Validate and Delete with their exceptions', async () => {
-    const secret = await admin(berth, 'put-secret', '--name', 'ecr-pullthroughcache/self',
-      '--secret-string', JSON.stringify({ username: berth.accessKeyId, accessToken: berth.secretAccessKey }));
+    const secret = await admin(
+      berth,
+      'put-secret',
+      '--name',
+      'ecr-pullthroughcache/self',
+      '--secret-string',
+      JSON.stringify({ username: berth.accessKeyId, accessToken: berth.secretAccessKey }),
+    );
     const r = await run(PYTHON, [script], {
       env: {
         BERTH_URL: berth.url,
@@ -44,8 +57,22 @@ describe('the newer boto3 against Berth: pull through cache rules', () => {
       timeoutMs: 120_000,
     });
     assert.equal(r.code, 0, describeResult(r));
-    const done = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).step as string);
-    assert.deepEqual(done, ['versions', 'create_pull_through_cache_rule', 'describe_pull_through_cache_rules', 'update_pull_through_cache_rule',
-      'validate_pull_through_cache_rule', 'delete_pull_through_cache_rule', 'done'], describeResult(r));
+    const done = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l).step as string);
+    assert.deepEqual(
+      done,
+      [
+        'versions',
+        'create_pull_through_cache_rule',
+        'describe_pull_through_cache_rules',
+        'update_pull_through_cache_rule',
+        'validate_pull_through_cache_rule',
+        'delete_pull_through_cache_rule',
+        'done',
+      ],
+      describeResult(r),
+    );
   });
 });

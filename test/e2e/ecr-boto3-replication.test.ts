@@ -18,8 +18,15 @@ describe('the newer boto3 against Berth: replication', () => {
   let berth: Berth;
 
   before(async () => {
-    await requireProgram(PYTHON, ['-c', 'import boto3; assert "describe_image_replication_status" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)'],
-      'a boto3 that knows DescribeImageReplicationStatus', 'pip install boto3');
+    await requireProgram(
+      PYTHON,
+      [
+        '-c',
+        'import boto3; assert "describe_image_replication_status" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)',
+      ],
+      'a boto3 that knows DescribeImageReplicationStatus',
+      'pip install boto3',
+    );
     berth = await startBerth({ env: { BERTH_ACCOUNT_ID: ACCOUNT } });
   });
 
@@ -36,21 +43,38 @@ describe('the newer boto3 against Berth: replication', () => {
     const manifest = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers: [descriptor(MEDIA.ociLayerGzip, layer)] });
     assert.equal((await oci.pushManifest(repo, 'v1', manifest)).status, 201);
     const res = await fetch(`${berth.url}/_berth/admin/put-replication-destination`, {
-      method: 'POST', headers: { authorization: berth.authHeader, 'content-type': 'application/json' },
-      body: JSON.stringify({ region: 'eu-west-1', registryId: '333333333333', url: berth.url, destinationType: 'oci', username: berth.accessKeyId, password: berth.secretAccessKey }),
+      method: 'POST',
+      headers: { authorization: berth.authHeader, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        region: 'eu-west-1',
+        registryId: '333333333333',
+        url: berth.url,
+        destinationType: 'oci',
+        username: berth.accessKeyId,
+        password: berth.secretAccessKey,
+      }),
     });
     assert.equal(res.status, 200, await res.text());
     const r = await run(PYTHON, [script], {
       env: {
-        BERTH_URL: berth.url, BERTH_ACCESS_KEY_ID: berth.accessKeyId, BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey,
-        BERTH_REPOSITORY: repo, BERTH_DIGEST: manifest.digest, BERTH_ACCOUNT: ACCOUNT,
-        AWS_CONFIG_FILE: '/nonexistent/berth-test-aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/berth-test-aws-credentials',
-        AWS_EC2_METADATA_DISABLED: 'true', PYTHONDONTWRITEBYTECODE: '1',
+        BERTH_URL: berth.url,
+        BERTH_ACCESS_KEY_ID: berth.accessKeyId,
+        BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey,
+        BERTH_REPOSITORY: repo,
+        BERTH_DIGEST: manifest.digest,
+        BERTH_ACCOUNT: ACCOUNT,
+        AWS_CONFIG_FILE: '/nonexistent/berth-test-aws-config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/berth-test-aws-credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        PYTHONDONTWRITEBYTECODE: '1',
       },
       timeoutMs: 120_000,
     });
     assert.equal(r.code, 0, describeResult(r));
-    const done = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).step as string);
+    const done = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l).step as string);
     assert.deepEqual(done, ['versions', 'put_replication_configuration', 'describe_image_replication_status', 'done'], describeResult(r));
   });
 });

@@ -18,8 +18,15 @@ describe('the newer boto3 against Berth: signing', () => {
   let berth: Berth;
 
   before(async () => {
-    await requireProgram(PYTHON, ['-c', 'import boto3; assert "describe_image_signing_status" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)'],
-      'a boto3 that knows DescribeImageSigningStatus', 'pip install boto3');
+    await requireProgram(
+      PYTHON,
+      [
+        '-c',
+        'import boto3; assert "describe_image_signing_status" in dir(boto3.client("ecr", region_name="us-east-1")); print(boto3.__version__)',
+      ],
+      'a boto3 that knows DescribeImageSigningStatus',
+      'pip install boto3',
+    );
     berth = await startBerth();
   });
 
@@ -31,12 +38,21 @@ describe('the newer boto3 against Berth: signing', () => {
     const repo = `${uniqueName('boto3sign')}/app`;
     const profile = await admin<{ signingProfileArn: string }>(berth, 'create-signing-profile', '--name', 'boto3');
     const env = {
-      BERTH_URL: berth.url, BERTH_ACCESS_KEY_ID: berth.accessKeyId, BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey,
-      BERTH_PROFILE_ARN: profile.signingProfileArn, BERTH_REPOSITORY: repo,
-      AWS_CONFIG_FILE: '/nonexistent/berth-test-aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/berth-test-aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true', PYTHONDONTWRITEBYTECODE: '1',
+      BERTH_URL: berth.url,
+      BERTH_ACCESS_KEY_ID: berth.accessKeyId,
+      BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey,
+      BERTH_PROFILE_ARN: profile.signingProfileArn,
+      BERTH_REPOSITORY: repo,
+      AWS_CONFIG_FILE: '/nonexistent/berth-test-aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/berth-test-aws-credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      PYTHONDONTWRITEBYTECODE: '1',
     };
-    const steps = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).step as string);
+    const steps = (stdout: string) =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l).step as string);
     const configure = await run(PYTHON, [script, 'configure'], { env, timeoutMs: 60_000 });
     assert.equal(configure.code, 0, describeResult(configure));
     assert.deepEqual(steps(configure.stdout), ['not_found', 'put_get', 'unknown_profile', 'done'], describeResult(configure));

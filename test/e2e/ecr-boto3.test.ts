@@ -41,21 +41,37 @@ describe('boto3 against Berth', () => {
       timeoutMs: 300_000,
     });
     assert.equal(r.code, 0, describeResult(r));
-    const done = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).step as string);
+    const done = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l).step as string);
     assert.deepEqual(done, ['versions', ...steps, 'done'], describeResult(r));
   };
 
   it('walks the repository operations', async () => {
     await walk('repositories', [
-      'describe_registry', 'create_repository', 'create_repository errors', 'describe_repositories',
-      'describe_repositories paginator', 'tags', 'put_image_tag_mutability and scanning', 'delete_repository',
+      'describe_registry',
+      'create_repository',
+      'create_repository errors',
+      'describe_repositories',
+      'describe_repositories paginator',
+      'tags',
+      'put_image_tag_mutability and scanning',
+      'delete_repository',
     ]);
   });
 
   it('walks the image and layer operations: upload, put, list, describe, get, delete', async () => {
     await walk('images', [
-      'layer upload', 'layer upload errors', 'batch_check_layer_availability', 'put_image and its errors',
-      'get_download_url_for_layer', 'list_images', 'describe_images', 'batch_get_image', 'batch_delete_image',
+      'layer upload',
+      'layer upload errors',
+      'batch_check_layer_availability',
+      'put_image and its errors',
+      'get_download_url_for_layer',
+      'list_images',
+      'describe_images',
+      'batch_get_image',
+      'batch_delete_image',
       'delete_repository force',
     ]);
   });

@@ -12,12 +12,30 @@ import { startBerth, type Berth } from '../helpers/berth.ts';
 import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
 import { berthRun, createUser, PULL_ACTIONS } from '../helpers/policies.ts';
 import {
-  describeResult, makeTempDir, parseJson, randomData, removeDir, requireTool, run, runOk, sha256, uniqueName, writeFiles,
-  writeOciImage, writeOciIndex, writeOciLayoutIndex, type RunResult,
+  describeResult,
+  makeTempDir,
+  parseJson,
+  randomData,
+  removeDir,
+  requireTool,
+  run,
+  runOk,
+  sha256,
+  uniqueName,
+  writeFiles,
+  writeOciImage,
+  writeOciIndex,
+  writeOciLayoutIndex,
+  type RunResult,
 } from '../helpers/tools.ts';
 
-interface ImportResult { images: { repository: string; tags: string[]; digest: string; mediaType: string }[] }
-interface Inspect { Digest: string; Layers: string[] }
+interface ImportResult {
+  images: { repository: string; tags: string[]; digest: string; mediaType: string }[];
+}
+interface Inspect {
+  Digest: string;
+  Layers: string[];
+}
 
 describe('berth import and berth export', () => {
   let berth: Berth;
@@ -42,10 +60,22 @@ describe('berth import and berth export', () => {
     parseJson<ImportResult>((await ok(berthRun(berth, ['import', ...args]))).stdout, 'berth import');
   const creds = () => `${berth.accessKeyId}:${berth.secretAccessKey}`;
   const inspect = async (ref: string): Promise<Inspect> =>
-    parseJson<Inspect>((await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ref}`], { env })).stdout);
+    parseJson<Inspect>(
+      (await runOk('skopeo', ['inspect', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ref}`], { env })).stdout,
+    );
   /** The image id: the digest of the config, as the registry serves it. */
   const configDigest = async (ref: string): Promise<string> =>
-    sha256(Buffer.from((await runOk('skopeo', ['inspect', '--raw', '--config', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ref}`], { env })).stdout));
+    sha256(
+      Buffer.from(
+        (
+          await runOk(
+            'skopeo',
+            ['inspect', '--raw', '--config', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ref}`],
+            { env },
+          )
+        ).stdout,
+      ),
+    );
   const imageId = async (ref: string): Promise<string> =>
     parseJson<{ Id: string }[]>((await docker.ok(['image', 'inspect', ref])).stdout)[0].Id;
 
@@ -57,8 +87,13 @@ describe('berth import and berth export', () => {
     env = { ...docker.env };
     for (const [name, files] of Object.entries<Record<string, Buffer>>({
       one: { 'a.bin': randomData(200 * 1024), Dockerfile: Buffer.from('FROM scratch\nCOPY a.bin /a.bin\n') },
-      two: { 'b.bin': randomData(70 * 1024), 'c.bin': randomData(3000), Dockerfile: Buffer.from('FROM scratch\nCOPY b.bin /b.bin\nCOPY c.bin /c.bin\n') },
-    })) writeFiles(join(work, name), files);
+      two: {
+        'b.bin': randomData(70 * 1024),
+        'c.bin': randomData(3000),
+        Dockerfile: Buffer.from('FROM scratch\nCOPY b.bin /b.bin\nCOPY c.bin /c.bin\n'),
+      },
+    }))
+      writeFiles(join(work, name), files);
     for (const ref of [`${one}:1`, `${one}:latest`, twoRef]) docker.trackImage(ref);
     await docker.ok(['build', '--network=none', '-t', `${one}:1`, join(work, 'one')]);
     await docker.ok(['tag', `${one}:1`, `${one}:latest`]);
@@ -127,9 +162,14 @@ describe('berth import and berth export', () => {
     const single = join(work, 'tty.tar');
     await docker.ok(['save', '-o', single, twoRef]);
     const cmd = [process.execPath, join(process.cwd(), 'bin', 'berth.js'), 'import', single, '--compress', '--repository', `${ns}/tty`]
-      .map((a) => `'${a}'`).join(' ');
+      .map((a) => `'${a}'`)
+      .join(' ');
     const r = await run('script', ['-qec', cmd, '/dev/null'], {
-      env: { BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+      env: {
+        BERTH_DATA_DIR: berth.dataDir,
+        BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId,
+        BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey,
+      },
     });
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /\r\x1b\[Kimporting \[#+\.*\] 100% [\d.]+ KiB\/[\d.]+ KiB [\d.]+ (B|KiB|MiB)\/s ETA \d+s/);
@@ -146,7 +186,10 @@ describe('berth import and berth export', () => {
     await runOk('skopeo', ['copy', `docker-archive:${saved}:${one}:1`, `oci:${layout}:v1`], { env });
     const layoutDigest = parseJson<Inspect>((await runOk('skopeo', ['inspect', `oci:${layout}:v1`], { env })).stdout).Digest;
     const dir = await importJson([layout, '--repository', `${ns}/oci`]);
-    assert.deepEqual(dir.images.map((i) => [i.repository, i.tags, i.digest]), [[`${ns}/oci`, ['v1'], layoutDigest]]);
+    assert.deepEqual(
+      dir.images.map((i) => [i.repository, i.tags, i.digest]),
+      [[`${ns}/oci`, ['v1'], layoutDigest]],
+    );
     assert.equal((await inspect(`${ns}/oci:v1`)).Digest, layoutDigest);
     await runOk('tar', ['-C', layout, '-czf', join(work, 'layout.tar.gz'), '.']);
     const gz = await importJson([join(work, 'layout.tar.gz'), '--repository', `${ns}/oci-gz:gz`]);
@@ -165,12 +208,23 @@ describe('berth import and berth export', () => {
   });
 
   it('imports a skopeo docker-archive: and a podman save archive over HTTP (--url) to a remote Berth', async () => {
-    const remoteEnv = { BERTH_ACCESS_KEY_ID: berth.accessKeyId, BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey, BERTH_DATA_DIR: join(work, 'no-data-dir-here') };
+    const remoteEnv = {
+      BERTH_ACCESS_KEY_ID: berth.accessKeyId,
+      BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey,
+      BERTH_DATA_DIR: join(work, 'no-data-dir-here'),
+    };
     const berthRemote = (args: string[]) => run(process.execPath, [join(process.cwd(), 'bin', 'berth.js'), ...args], { env: remoteEnv });
     const skopeoArchive = join(work, 'skopeo-archive.tar');
-    await runOk('skopeo', ['copy', `docker-archive:${saved}:${twoRef}`, `docker-archive:${skopeoArchive}:registry.example:5000/${ns}/sk:7`], { env });
+    await runOk(
+      'skopeo',
+      ['copy', `docker-archive:${saved}:${twoRef}`, `docker-archive:${skopeoArchive}:registry.example:5000/${ns}/sk:7`],
+      { env },
+    );
     const sk = parseJson<ImportResult>((await ok(berthRemote(['import', skopeoArchive, '--url', berth.url]))).stdout);
-    assert.deepEqual(sk.images.map((i) => [i.repository, i.tags]), [[`${ns}/sk`, ['7']]]);
+    assert.deepEqual(
+      sk.images.map((i) => [i.repository, i.tags]),
+      [[`${ns}/sk`, ['7']]],
+    );
     assert.equal(await configDigest(`${ns}/sk:7`), twoId);
 
     const podmanRef = `localhost/${ns}/pod:3`;
@@ -180,7 +234,10 @@ describe('berth import and berth export', () => {
       const podmanArchive = join(work, 'podman.tar');
       await runOk('podman', ['save', '-o', podmanArchive, podmanRef]);
       const pod = parseJson<ImportResult>((await ok(berthRemote(['import', podmanArchive, '--url', berth.url]))).stdout);
-      assert.deepEqual(pod.images.map((i) => [i.repository, i.tags]), [[`${ns}/pod`, ['3']]]);
+      assert.deepEqual(
+        pod.images.map((i) => [i.repository, i.tags]),
+        [[`${ns}/pod`, ['3']]],
+      );
       assert.equal(await configDigest(`${ns}/pod:3`), oneId);
     } finally {
       await run('podman', ['rmi', '-f', podmanId]);
@@ -193,37 +250,57 @@ describe('berth import and berth export', () => {
       name: 'push-only',
       document: {
         Version: '2012-10-17',
-        Statement: [{
-          Effect: 'Allow',
-          Action: ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', ...PULL_ACTIONS],
-          Resource: '*',
-        }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', ...PULL_ACTIONS],
+            Resource: '*',
+          },
+        ],
       },
     });
     const archive = join(work, 'pusher.tar');
     await docker.ok(['save', '-o', archive, `${one}:1`]);
-    const r = await run(process.execPath, [join(process.cwd(), 'bin', 'berth.js'), 'import', archive, '--repository', `${repo}:pushed`, '--url', berth.url], {
-      env: { BERTH_ACCESS_KEY_ID: user.accessKeyId, BERTH_SECRET_ACCESS_KEY: user.secretAccessKey, BERTH_DATA_DIR: join(work, 'none') },
-    });
+    const r = await run(
+      process.execPath,
+      [join(process.cwd(), 'bin', 'berth.js'), 'import', archive, '--repository', `${repo}:pushed`, '--url', berth.url],
+      {
+        env: { BERTH_ACCESS_KEY_ID: user.accessKeyId, BERTH_SECRET_ACCESS_KEY: user.secretAccessKey, BERTH_DATA_DIR: join(work, 'none') },
+      },
+    );
     assert.equal(r.code, 0, describeResult(r));
     assert.equal(await configDigest(`${repo}:pushed`), oneId);
   });
 
   it('imports an OCI layout tar of a multi-platform index and another image (two repositories); exports the index for skopeo', async () => {
     const layout = join(work, 'multi-layout');
-    const amd64 = writeOciImage(layout, { architecture: 'amd64', layers: [{ 'arch.txt': Buffer.from('amd64\n'), 'x.bin': randomData(5000) }] });
-    const arm64 = writeOciImage(layout, { architecture: 'arm64', layers: [{ 'arch.txt': Buffer.from('arm64\n'), 'x.bin': randomData(5000) }] });
+    const amd64 = writeOciImage(layout, {
+      architecture: 'amd64',
+      layers: [{ 'arch.txt': Buffer.from('amd64\n'), 'x.bin': randomData(5000) }],
+    });
+    const arm64 = writeOciImage(layout, {
+      architecture: 'arm64',
+      layers: [{ 'arch.txt': Buffer.from('arm64\n'), 'x.bin': randomData(5000) }],
+    });
     const single = writeOciImage(layout, { layers: [{ 'single.bin': randomData(9000) }] });
     const index = writeOciIndex(layout, [amd64.descriptor, arm64.descriptor]);
-    writeOciLayoutIndex(layout, { [`registry.example:443/${ns}/multi:1`]: index.descriptor, [`docker.io/${ns}/single:s`]: single.descriptor });
+    writeOciLayoutIndex(layout, {
+      [`registry.example:443/${ns}/multi:1`]: index.descriptor,
+      [`docker.io/${ns}/single:s`]: single.descriptor,
+    });
     const tarFile = join(work, 'multi-layout.tar');
     await runOk('tar', ['-C', layout, '-cf', tarFile, '.']);
     const result = await importJson([tarFile]);
-    assert.deepEqual(result.images.map((i) => [i.repository, i.tags, i.digest]).sort(), [
-      [`${ns}/multi`, ['1'], index.descriptor.digest],
-      [`${ns}/single`, ['s'], single.descriptor.digest],
-    ].sort());
-    const raw = (await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ns}/multi:1`], { env })).stdout;
+    assert.deepEqual(
+      result.images.map((i) => [i.repository, i.tags, i.digest]).sort(),
+      [
+        [`${ns}/multi`, ['1'], index.descriptor.digest],
+        [`${ns}/single`, ['s'], single.descriptor.digest],
+      ].sort(),
+    );
+    const raw = (
+      await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${ns}/multi:1`], { env })
+    ).stdout;
     assert.ok(Buffer.from(raw).equals(index.index), 'the index is served byte for byte');
     assert.equal((await inspect(`${ns}/multi@${arm64.descriptor.digest}`)).Digest, arm64.descriptor.digest);
 
@@ -238,9 +315,18 @@ describe('berth import and berth export', () => {
   it('--compress gzips the uncompressed layers deterministically; the image id stays', async () => {
     const a = await importJson([saved, '--compress']);
     const b = await importJson([saved, '--compress']);
-    assert.deepEqual(a.images.map((i) => i.digest), b.images.map((i) => i.digest));
-    const manifest = JSON.parse((await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${one}:1`], { env })).stdout);
-    assert.deepEqual(manifest.layers.map((l: { mediaType: string }) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip']);
+    assert.deepEqual(
+      a.images.map((i) => i.digest),
+      b.images.map((i) => i.digest),
+    );
+    const manifest = JSON.parse(
+      (await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds(), `docker://${berth.host}/${one}:1`], { env }))
+        .stdout,
+    );
+    assert.deepEqual(
+      manifest.layers.map((l: { mediaType: string }) => l.mediaType),
+      ['application/vnd.oci.image.layer.v1.tar+gzip'],
+    );
     assert.equal(await configDigest(`${one}:1`), oneId);
     const pulled = `${berth.host}/${one}:1`;
     docker.trackImage(pulled);
@@ -251,8 +337,12 @@ describe('berth import and berth export', () => {
   it('exports for docker load, podman load (format docker) and skopeo oci-archive: (format oci)', async () => {
     const dockerTar = join(work, 'export-docker.tar');
     const out = parseJson<{ images: { reference: string; digest: string }[] }>(
-      (await ok(berthRun(berth, ['export', `${one}:1`, `${two}:2`, '-o', dockerTar]))).stdout);
-    assert.deepEqual(out.images.map((i) => i.reference), [`${one}:1`, `${two}:2`]);
+      (await ok(berthRun(berth, ['export', `${one}:1`, `${two}:2`, '-o', dockerTar]))).stdout,
+    );
+    assert.deepEqual(
+      out.images.map((i) => i.reference),
+      [`${one}:1`, `${two}:2`],
+    );
     for (const ref of [`${one}:1`, `${two}:2`]) docker.trackImage(ref);
     await docker.run(['rmi', `${one}:1`, twoRef]);
     const loaded = await docker.ok(['load', '-i', dockerTar]);
@@ -274,6 +364,9 @@ describe('berth import and berth export', () => {
     await runOk('skopeo', ['copy', `oci-archive:${ociTar}:v1`, `oci:${copied}:v1`], { env });
     const registryDigest = (await inspect(`${ns}/oci:v1`)).Digest;
     assert.equal(parseJson<Inspect>((await runOk('skopeo', ['inspect', `oci:${copied}:v1`], { env })).stdout).Digest, registryDigest);
-    assert.equal(parseJson<Inspect>((await runOk('skopeo', ['inspect', `oci-archive:${ociTar}:2`], { env })).stdout).Digest, (await inspect(`${two}:2`)).Digest);
+    assert.equal(
+      parseJson<Inspect>((await runOk('skopeo', ['inspect', `oci-archive:${ociTar}:2`], { env })).stdout).Digest,
+      (await inspect(`${two}:2`)).Digest,
+    );
   });
 });

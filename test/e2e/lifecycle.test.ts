@@ -19,16 +19,31 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import {
-  CreateRepositoryCommand, DescribeImagesCommand, GetLifecyclePolicyCommand, GetLifecyclePolicyPreviewCommand,
-  ListImagesCommand, PutLifecyclePolicyCommand, StartLifecyclePolicyPreviewCommand,
-  type ECRClient, type LifecyclePolicyPreviewResult,
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  GetLifecyclePolicyCommand,
+  GetLifecyclePolicyPreviewCommand,
+  ListImagesCommand,
+  PutLifecyclePolicyCommand,
+  StartLifecyclePolicyPreviewCommand,
+  type ECRClient,
+  type LifecyclePolicyPreviewResult,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
 import { allPages, ecrClient, eventually, expectEcrError } from '../helpers/ecr.ts';
 import { blobPath } from '../helpers/http.ts';
 import {
-  advanceClock, auditEvents, berthCli, berthOk, buildImage, completedPreview, dockerPush, inPool, manifestOf, type PushedImage,
+  advanceClock,
+  auditEvents,
+  berthCli,
+  berthOk,
+  buildImage,
+  completedPreview,
+  dockerPush,
+  inPool,
+  manifestOf,
+  type PushedImage,
 } from '../helpers/lifecycle.ts';
 import { randomData, uniqueName } from '../helpers/tools.ts';
 
@@ -38,21 +53,28 @@ const DAY = 24 * HOUR;
 const GC_GRACE = 3600;
 
 interface Planned {
-  key: string;         // our name for the image: v1, dev-3, u2, b4 ...
-  tag: string;         // the tag it is pushed under (u1..u4 all go to `tmp`, one after the other)
-  buildRef: string;    // the local name docker builds it as
-  ref: string;         // host/repo:tag, what docker pushes
-  digest?: string;     // of the manifest, as docker push printed it
+  key: string; // our name for the image: v1, dev-3, u2, b4 ...
+  tag: string; // the tag it is pushed under (u1..u4 all go to `tmp`, one after the other)
+  buildRef: string; // the local name docker builds it as
+  ref: string; // host/repo:tag, what docker pushes
+  digest?: string; // of the manifest, as docker push printed it
   manifest?: PushedImage;
 }
 
 const range = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i + 1));
 
 /** What we compare: digest, tags (sorted), the rule that applies. */
-interface Expiry { imageDigest: string; imageTags: string[]; appliedRulePriority: number }
-const byDigest = (a: { imageDigest: string }, b: { imageDigest: string }) => (a.imageDigest < b.imageDigest ? -1 : a.imageDigest > b.imageDigest ? 1 : 0);
+interface Expiry {
+  imageDigest: string;
+  imageTags: string[];
+  appliedRulePriority: number;
+}
+const byDigest = (a: { imageDigest: string }, b: { imageDigest: string }) =>
+  a.imageDigest < b.imageDigest ? -1 : a.imageDigest > b.imageDigest ? 1 : 0;
 const expiries = (list: { imageDigest?: string; imageTags?: string[]; appliedRulePriority?: number }[]): Expiry[] =>
-  list.map((r) => ({ imageDigest: r.imageDigest!, imageTags: [...(r.imageTags ?? [])].sort(), appliedRulePriority: r.appliedRulePriority! })).sort(byDigest);
+  list
+    .map((r) => ({ imageDigest: r.imageDigest!, imageTags: [...(r.imageTags ?? [])].sort(), appliedRulePriority: r.appliedRulePriority! }))
+    .sort(byDigest);
 
 describe('lifecycle policies over docker-pushed images, with the test clock', () => {
   let berth: Berth;
@@ -86,10 +108,13 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
    */
   const makeClient = (): ECRClient => {
     const client = ecrClient(berth);
-    client.middlewareStack.add((next) => (args) => {
-      client.config.systemClockOffset = clockOffsetMs;
-      return next(args);
-    }, { step: 'initialize', name: 'berthTestClockOffset' });
+    client.middlewareStack.add(
+      (next) => (args) => {
+        client.config.systemClockOffset = clockOffsetMs;
+        return next(args);
+      },
+      { step: 'initialize', name: 'berthTestClockOffset' },
+    );
     return client;
   };
 
@@ -113,9 +138,15 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
   };
 
   const describeAll = (repositoryName: string) =>
-    allPages((nextToken) => ecr.send(new DescribeImagesCommand({ repositoryName, nextToken })), (p) => p.imageDetails);
+    allPages(
+      (nextToken) => ecr.send(new DescribeImagesCommand({ repositoryName, nextToken })),
+      (p) => p.imageDetails,
+    );
   const listAll = (repositoryName: string) =>
-    allPages((nextToken) => ecr.send(new ListImagesCommand({ repositoryName, nextToken })), (p) => p.imageIds);
+    allPages(
+      (nextToken) => ecr.send(new ListImagesCommand({ repositoryName, nextToken })),
+      (p) => p.imageIds,
+    );
   /** The images a repository holds, as "digest tag,tag" lines (sorted): what DescribeImages says. */
   const heldImages = async (repositoryName: string) =>
     (await describeAll(repositoryName)).map((d) => `${d.imageDigest} ${[...(d.imageTags ?? [])].sort().join(',')}`).sort();
@@ -126,13 +157,20 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     berth = await startBerth({ env: { BERTH_TEST_CLOCK: '1', BERTH_LIFECYCLE_INTERVAL_SECONDS: '0', BERTH_GC_INTERVAL_SECONDS: '0' } });
     docker = await dockerSession();
     ecr = makeClient();
-    const login = await docker.ok(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host], { input: berth.secretAccessKey + '\n' });
+    const login = await docker.ok(['login', '--username', berth.accessKeyId, '--password-stdin', berth.host], {
+      input: berth.secretAccessKey + '\n',
+    });
     assert.match(login.stdout, /Login Succeeded/);
 
     // Repository A: four images pushed one after the other as `tmp` (the first three end up untagged), 12 v*,
     // 7 dev-*, 6 feature-*, 5 main-*. Repository B: six images.
     for (const i of [1, 2, 3, 4]) plan(A, repoA, `u${i}`, 'tmp', `build-u${i}`);
-    for (const key of [...range(12, (i) => `v${i}`), ...range(7, (i) => `dev-${i}`), ...range(6, (i) => `feature-${i}`), ...range(5, (i) => `main-${i}`)]) {
+    for (const key of [
+      ...range(12, (i) => `v${i}`),
+      ...range(7, (i) => `dev-${i}`),
+      ...range(6, (i) => `feature-${i}`),
+      ...range(5, (i) => `main-${i}`),
+    ]) {
       plan(A, repoA, key, key);
     }
     for (const key of range(6, (i) => `b${i}`)) plan(B, repoB, key, key);
@@ -140,9 +178,14 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     // Every image is FROM one base (itself FROM scratch) plus a small file of its own: distinct images that
     // share one layer, so that collection after the expiries must keep the shared layer and free the rest.
     await buildImage(docker, base, { from: 'scratch', file: 'base.bin', data: randomData(64 * 1024) });
-    await inPool([...A.values(), ...B.values()], 4, (p) => buildImage(docker, p.buildRef, {
-      from: base, file: 'own.txt', data: Buffer.from(`${p.key} ${uniqueName('own')}\n${randomData(512).toString('base64')}\n`), cmd: ['/data/none'],
-    }));
+    await inPool([...A.values(), ...B.values()], 4, (p) =>
+      buildImage(docker, p.buildRef, {
+        from: base,
+        file: 'own.txt',
+        data: Buffer.from(`${p.key} ${uniqueName('own')}\n${randomData(512).toString('base64')}\n`),
+        cmd: ['/data/none'],
+      }),
+    );
   });
 
   after(async () => {
@@ -156,7 +199,14 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     //   t=0 h u1 (tmp), t=1 h u2 (tmp: u1 is now untagged), v1..v12 at 2..13 h, dev-1..dev-7 at 14..20 h,
     //   feature-1..feature-6 at 21..26 h, main-1..main-5 at 27..31 h; then 25 h later, u3 (tmp: u2 untagged) at
     //   56 h and u4 (tmp: u3 untagged) at 57 h.
-    const order = ['u1', 'u2', ...range(12, (i) => `v${i}`), ...range(7, (i) => `dev-${i}`), ...range(6, (i) => `feature-${i}`), ...range(5, (i) => `main-${i}`)];
+    const order = [
+      'u1',
+      'u2',
+      ...range(12, (i) => `v${i}`),
+      ...range(7, (i) => `dev-${i}`),
+      ...range(6, (i) => `feature-${i}`),
+      ...range(5, (i) => `main-${i}`),
+    ];
     const gaps: number[] = []; // the clock step after each push of `sequence`
     for (const key of order) {
       await push(A, repoA, key);
@@ -186,23 +236,53 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     const pushedAt = new Map(details.map((d) => [d.imageDigest!, d.imagePushedAt!.getTime()]));
     for (let i = 1; i < sequence.length; i++) {
       const step = (pushedAt.get(img(A, sequence[i]).digest)! - pushedAt.get(img(A, sequence[i - 1]).digest)!) / 1000;
-      assert.ok(step >= gaps[i - 1] && step < gaps[i - 1] + 120,
-        `${sequence[i]} was pushed ${gaps[i - 1]} s (plus the real time a push takes) after ${sequence[i - 1]}, not ${step} s`);
+      assert.ok(
+        step >= gaps[i - 1] && step < gaps[i - 1] + 120,
+        `${sequence[i]} was pushed ${gaps[i - 1]} s (plus the real time a push takes) after ${sequence[i - 1]}, not ${step} s`,
+      );
     }
     const age = (k: string) => (registryNow - pushedAt.get(img(A, k).digest)!) / 1000;
     assert.ok(age('u1') > DAY && age('u2') > DAY, `u1 and u2 were pushed more than a day ago (${age('u1')} s, ${age('u2')} s)`);
     assert.ok(age('u3') < DAY, `u3 was pushed less than a day ago (${age('u3')} s)`);
     const untagged = await ecr.send(new ListImagesCommand({ repositoryName: repoA, filter: { tagStatus: 'UNTAGGED' } }));
-    assert.deepEqual(untagged.imageIds!.map((i) => i.imageDigest).sort(), ['u1', 'u2', 'u3'].map((k) => img(A, k).digest).sort(),
-      'u1, u2 and u3 lost the tag tmp to the next push');
+    assert.deepEqual(
+      untagged.imageIds!.map((i) => i.imageDigest).sort(),
+      ['u1', 'u2', 'u3'].map((k) => img(A, k).digest).sort(),
+      'u1, u2 and u3 lost the tag tmp to the next push',
+    );
 
     const policy = {
       rules: [
-        { rulePriority: 1, description: 'Keep the latest 10 v* images', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } },
-        { rulePriority: 2, description: 'Keep 5 dev* images', selection: { tagStatus: 'tagged', tagPrefixList: ['dev'], countType: 'imageCountMoreThan', countNumber: 5 }, action: { type: 'expire' } },
-        { rulePriority: 3, description: 'Keep 5 feature* images', selection: { tagStatus: 'tagged', tagPrefixList: ['feature'], countType: 'imageCountMoreThan', countNumber: 5 }, action: { type: 'expire' } },
-        { rulePriority: 4, description: 'Keep 5 main* images', selection: { tagStatus: 'tagged', tagPrefixList: ['main'], countType: 'imageCountMoreThan', countNumber: 5 }, action: { type: 'expire' } },
-        { rulePriority: 5, description: 'Expire untagged images older than 1 day', selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 }, action: { type: 'expire' } },
+        {
+          rulePriority: 1,
+          description: 'Keep the latest 10 v* images',
+          selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 },
+          action: { type: 'expire' },
+        },
+        {
+          rulePriority: 2,
+          description: 'Keep 5 dev* images',
+          selection: { tagStatus: 'tagged', tagPrefixList: ['dev'], countType: 'imageCountMoreThan', countNumber: 5 },
+          action: { type: 'expire' },
+        },
+        {
+          rulePriority: 3,
+          description: 'Keep 5 feature* images',
+          selection: { tagStatus: 'tagged', tagPrefixList: ['feature'], countType: 'imageCountMoreThan', countNumber: 5 },
+          action: { type: 'expire' },
+        },
+        {
+          rulePriority: 4,
+          description: 'Keep 5 main* images',
+          selection: { tagStatus: 'tagged', tagPrefixList: ['main'], countType: 'imageCountMoreThan', countNumber: 5 },
+          action: { type: 'expire' },
+        },
+        {
+          rulePriority: 5,
+          description: 'Expire untagged images older than 1 day',
+          selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 },
+          action: { type: 'expire' },
+        },
       ],
     };
     const policyText = JSON.stringify(policy, null, 2);
@@ -223,7 +303,9 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     //   u4 is tagged `tmp`, which no rule selects: kept.
     expiredA.push(['v1', 1], ['v2', 1], ['dev-1', 2], ['dev-2', 2], ['feature-1', 3], ['u1', 5], ['u2', 5]);
     const tagsAfter = (p: Planned) => (p.key.startsWith('u') ? (p.key === 'u4' ? ['tmp'] : []) : [p.tag]);
-    const expected: Expiry[] = expiries(expiredA.map(([k, rule]) => ({ imageDigest: img(A, k).digest, imageTags: tagsAfter(A.get(k)!), appliedRulePriority: rule })));
+    const expected: Expiry[] = expiries(
+      expiredA.map(([k, rule]) => ({ imageDigest: img(A, k).digest, imageTags: tagsAfter(A.get(k)!), appliedRulePriority: rule })),
+    );
     const expiredKeys = new Set(expiredA.map(([k]) => k));
     const keptKeys = sequence.filter((k) => !expiredKeys.has(k));
     assert.equal(keptKeys.length, 27);
@@ -240,7 +322,11 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     assert.deepEqual(expiries(results), expected, 'the preview lists exactly the images the rules expire');
     for (const r of results) {
       assert.deepEqual(r.action, { type: 'EXPIRE' }, `${r.imageDigest}: action`);
-      assert.equal(r.imagePushedAt?.getTime(), pushedAt.get(r.imageDigest!), `${r.imageDigest}: imagePushedAt is the push time DescribeImages shows`);
+      assert.equal(
+        r.imagePushedAt?.getTime(),
+        pushedAt.get(r.imageDigest!),
+        `${r.imageDigest}: imagePushedAt is the push time DescribeImages shows`,
+      );
     }
     assert.equal(preview.summary?.expiringImageTotalCount, expected.length);
     assert.equal((await heldImages(repoA)).length, sequence.length, 'a preview expires nothing');
@@ -259,7 +345,12 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     assert.ok(evaluated.lastEvaluatedAt instanceof Date, 'GetLifecyclePolicy tells when the policy was last evaluated');
 
     // docker: an expired tag or digest is gone, a kept one pulls.
-    for (const ref of [`${berth.host}/${repoA}:v1`, `${berth.host}/${repoA}:dev-2`, `${berth.host}/${repoA}:feature-1`, `${berth.host}/${repoA}@${img(A, 'u1').digest}`]) {
+    for (const ref of [
+      `${berth.host}/${repoA}:v1`,
+      `${berth.host}/${repoA}:dev-2`,
+      `${berth.host}/${repoA}:feature-1`,
+      `${berth.host}/${repoA}@${img(A, 'u1').digest}`,
+    ]) {
       const r = await docker.fails(['pull', ref]);
       assert.match(r.stdout + r.stderr, /manifest unknown/i, `pull ${ref}`);
     }
@@ -292,10 +383,20 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     }
     const pushedAt = new Map((await describeAll(repoB)).map((d) => [d.imageDigest!, d.imagePushedAt!.getTime()]));
     for (let i = 1; i < order.length; i++) {
-      assert.ok(pushedAt.get(img(B, order[i]).digest)! - pushedAt.get(img(B, order[i - 1]).digest)! >= HOUR * 1000, `${order[i]} pushed an hour after ${order[i - 1]}`);
+      assert.ok(
+        pushedAt.get(img(B, order[i]).digest)! - pushedAt.get(img(B, order[i - 1]).digest)! >= HOUR * 1000,
+        `${order[i]} pushed an hour after ${order[i - 1]}`,
+      );
     }
     const policy = {
-      rules: [{ rulePriority: 1, description: 'Keep the last 3 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 3 }, action: { type: 'expire' } }],
+      rules: [
+        {
+          rulePriority: 1,
+          description: 'Keep the last 3 images',
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 3 },
+          action: { type: 'expire' },
+        },
+      ],
     };
     await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: repoB, lifecyclePolicyText: JSON.stringify(policy) }));
 
@@ -312,7 +413,11 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     const ran = await berthOk(berth, ['lifecycle', 'run', repoB]);
     assert.equal(ran.results[0].repositoryName, repoB);
     assert.deepEqual(expiries(ran.results[0].expired), expected);
-    assert.deepEqual(await heldImages(repoB), expectedHeld(B, ['b4', 'b5', 'b6'], (p) => [p.tag]), 'the three newest remain');
+    assert.deepEqual(
+      await heldImages(repoB),
+      expectedHeld(B, ['b4', 'b5', 'b6'], (p) => [p.tag]),
+      'the three newest remain',
+    );
     const lines = await eventually(async () => {
       const l = auditEvents(berth, 'lifecycle-expire').filter((e) => e.repository === repoB);
       return l.length >= 3 ? l : undefined;
@@ -334,64 +439,136 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
     await expectEcrError(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName })), 'LifecyclePolicyPreviewNotFoundException');
 
     const expire = { type: 'expire' };
-    const keep = (prefix: string, n: number) => ({ tagStatus: 'tagged', tagPrefixList: [prefix], countType: 'imageCountMoreThan', countNumber: n });
+    const keep = (prefix: string, n: number) => ({
+      tagStatus: 'tagged',
+      tagPrefixList: [prefix],
+      countType: 'imageCountMoreThan',
+      countNumber: n,
+    });
     // ECR's message: "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy
     // validation failure: <what>'"; each <what> must say what is wrong.
     const invalid: { what: string; policy: unknown; says: RegExp[] }[] = [
       {
         what: 'tagStatus tagged without a tagPrefixList or tagPatternList',
-        policy: { rules: [{ rulePriority: 1, description: 'tagged but no prefixes', selection: { tagStatus: 'tagged', countType: 'imageCountMoreThan', countNumber: 5 }, action: expire }] },
+        policy: {
+          rules: [
+            {
+              rulePriority: 1,
+              description: 'tagged but no prefixes',
+              selection: { tagStatus: 'tagged', countType: 'imageCountMoreThan', countNumber: 5 },
+              action: expire,
+            },
+          ],
+        },
         says: [/tagPrefixList/, /tagPatternList/, /tagStatus=TAGGED|tagged/i],
       },
       {
         what: 'tagStatus any in a rule that is not the last',
-        policy: { rules: [
-          { rulePriority: 1, description: 'any first', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 }, action: expire },
-          { rulePriority: 2, description: 'v after', selection: keep('v', 3), action: expire },
-        ] },
+        policy: {
+          rules: [
+            {
+              rulePriority: 1,
+              description: 'any first',
+              selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 },
+              action: expire,
+            },
+            { rulePriority: 2, description: 'v after', selection: keep('v', 3), action: expire },
+          ],
+        },
         says: [/tagStatus=ANY|"any"/i, /priority/i],
       },
       {
         what: 'two rules with the same rulePriority',
-        policy: { rules: [
-          { rulePriority: 1, description: 'v', selection: keep('v', 3), action: expire },
-          { rulePriority: 1, description: 'dev', selection: keep('dev', 3), action: expire },
-        ] },
+        policy: {
+          rules: [
+            { rulePriority: 1, description: 'v', selection: keep('v', 3), action: expire },
+            { rulePriority: 1, description: 'dev', selection: keep('dev', 3), action: expire },
+          ],
+        },
         says: [/rulePriority/, /unique|duplicate|more than one|same/i],
       },
       {
         what: 'countUnit with imageCountMoreThan',
-        policy: { rules: [{ rulePriority: 1, description: 'count with a unit', selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countUnit: 'days', countNumber: 5 }, action: expire }] },
+        policy: {
+          rules: [
+            {
+              rulePriority: 1,
+              description: 'count with a unit',
+              selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countUnit: 'days', countNumber: 5 },
+              action: expire,
+            },
+          ],
+        },
         says: [/countUnit/, /imageCountMoreThan/],
       },
       {
         what: 'a transition action on archived images',
-        policy: { rules: [{ rulePriority: 1, description: 'archive archived ones', selection: { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }, action: { type: 'transition', targetStorageClass: 'archive' } }] },
+        policy: {
+          rules: [
+            {
+              rulePriority: 1,
+              description: 'archive archived ones',
+              selection: {
+                tagStatus: 'any',
+                storageClass: 'archive',
+                countType: 'sinceImageTransitioned',
+                countUnit: 'days',
+                countNumber: 90,
+              },
+              action: { type: 'transition', targetStorageClass: 'archive' },
+            },
+          ],
+        },
         says: [/archive/, /can only expire/i],
       },
     ];
     for (const c of invalid) {
       const text = JSON.stringify(c.policy);
-      assert.ok(text.length >= 100, `${c.what}: at least the 100 characters ECR's API model requires, so it is the document that is refused`);
-      const err = await expectEcrError(ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: text })), 'InvalidParameterException');
-      assert.match(err.message, /^Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: /, `${c.what}: ${err.message}`);
+      assert.ok(
+        text.length >= 100,
+        `${c.what}: at least the 100 characters ECR's API model requires, so it is the document that is refused`,
+      );
+      const err = await expectEcrError(
+        ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: text })),
+        'InvalidParameterException',
+      );
+      assert.match(
+        err.message,
+        /^Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: /,
+        `${c.what}: ${err.message}`,
+      );
       for (const re of c.says) assert.match(err.message, re, `${c.what}: the message says what is wrong: ${err.message}`);
       await expectEcrError(ecr.send(new GetLifecyclePolicyCommand({ repositoryName })), 'LifecyclePolicyNotFoundException', undefined);
     }
     await expectEcrError(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName })), 'LifecyclePolicyPreviewNotFoundException');
 
     // A refused document does not replace a stored one either.
-    const valid = JSON.stringify({ rules: [{ rulePriority: 1, description: 'Keep the last 10 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: expire }] });
+    const valid = JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: 'Keep the last 10 images',
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 },
+          action: expire,
+        },
+      ],
+    });
     await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: valid }));
-    await expectEcrError(ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: JSON.stringify(invalid[0].policy) })), 'InvalidParameterException');
+    await expectEcrError(
+      ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: JSON.stringify(invalid[0].policy) })),
+      'InvalidParameterException',
+    );
     assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lifecyclePolicyText, valid);
   });
 
-  it('garbage collection after the runs frees the expired images\' own blobs, keeps the rest pullable; fsck is clean', async () => {
+  it("garbage collection after the runs frees the expired images' own blobs, keeps the rest pullable; fsck is clean", async () => {
     assert.ok(expiredA.length > 0 && expiredB.length > 0, 'the lifecycle runs happened');
     const expiredImages = [...expiredA.map(([k]) => img(A, k)), ...expiredB.map(([k]) => img(B, k))];
     const expiredKeys = new Set([...expiredA, ...expiredB].map(([k]) => k));
-    const keptImages = [...[...A.keys()].filter((k) => !expiredKeys.has(k)).map((k) => img(A, k)), ...[...B.keys()].filter((k) => !expiredKeys.has(k)).map((k) => img(B, k))];
+    const keptImages = [
+      ...[...A.keys()].filter((k) => !expiredKeys.has(k)).map((k) => img(A, k)),
+      ...[...B.keys()].filter((k) => !expiredKeys.has(k)).map((k) => img(B, k)),
+    ];
     // Each expired image's config and own layer are referenced by nothing else; the base layer is shared by all.
     const own = (p: PushedImage) => [{ digest: p.configDigest, size: p.configSize }, p.layers[1]];
     const garbage = expiredImages.flatMap((p) => own(p.manifest));
@@ -401,12 +578,15 @@ describe('lifecycle policies over docker-pushed images, with the test clock', ()
 
     await tick(GC_GRACE + 120);
     const dry = await berthOk(berth, ['gc', '--dry-run']);
-    assert.deepEqual([...dry.deleted].sort(), garbageDigests, 'a dry run names exactly the expired images\' own blobs');
+    assert.deepEqual([...dry.deleted].sort(), garbageDigests, "a dry run names exactly the expired images' own blobs");
     for (const d of garbageDigests) assert.ok(existsSync(blobPath(berth.dataDir, d)), 'a dry run deletes nothing');
 
     const gc = await berthOk(berth, ['gc']);
-    assert.deepEqual([...gc.deleted].sort(), garbageDigests, 'collection deletes exactly the expired images\' own blobs');
-    assert.equal(gc.bytesDeleted, garbage.reduce((s, b) => s + b.size, 0));
+    assert.deepEqual([...gc.deleted].sort(), garbageDigests, "collection deletes exactly the expired images' own blobs");
+    assert.equal(
+      gc.bytesDeleted,
+      garbage.reduce((s, b) => s + b.size, 0),
+    );
     for (const d of garbageDigests) assert.equal(existsSync(blobPath(berth.dataDir, d)), false, `${d} is gone from the file system`);
     assert.ok(existsSync(blobPath(berth.dataDir, baseLayer)), 'the shared base layer stays');
     for (const p of keptImages) {

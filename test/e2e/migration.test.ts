@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  makeTempDir, randomData, removeDir, requireTool, runOk, writeOciImage, writeOciIndex, writeOciLayoutIndex, type RunOptions,
+  makeTempDir,
+  randomData,
+  removeDir,
+  requireTool,
+  runOk,
+  writeOciImage,
+  writeOciIndex,
+  writeOciLayoutIndex,
+  type RunOptions,
 } from '../helpers/tools.ts';
 
 let source: Berth;
@@ -31,8 +39,20 @@ before(async () => {
   const arm64 = writeOciImage(layout, { architecture: 'arm64', layers: [{ 'arch.txt': Buffer.from('arm64\n') }] });
   const index = writeOciIndex(layout, [amd64.descriptor, arm64.descriptor]);
   writeOciLayoutIndex(layout, { a: a.descriptor, b: b.descriptor, multi: index.descriptor });
-  const push = (from: string, to: string) => runOk('skopeo', ['copy', '--all', '--dest-tls-verify=false', '--dest-creds', creds(source), `oci:${layout}:${from}`, `docker://${source.host}/${to}`], opts());
-  for (const [from, to] of [['a', 'team/app:1.0'], ['b', 'team/app:1.1'], ['a', 'team/app:latest'], ['b', 'base:bookworm'], ['multi', 'tools/cli/multi:7']]) await push(from, to);
+  const push = (from: string, to: string) =>
+    runOk(
+      'skopeo',
+      ['copy', '--all', '--dest-tls-verify=false', '--dest-creds', creds(source), `oci:${layout}:${from}`, `docker://${source.host}/${to}`],
+      opts(),
+    );
+  for (const [from, to] of [
+    ['a', 'team/app:1.0'],
+    ['b', 'team/app:1.1'],
+    ['a', 'team/app:latest'],
+    ['b', 'base:bookworm'],
+    ['multi', 'tools/cli/multi:7'],
+  ])
+    await push(from, to);
 });
 
 after(async () => {
@@ -50,11 +70,20 @@ async function catalog(b: Berth): Promise<string[]> {
 async function contents(b: Berth): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const repo of await catalog(b)) {
-    const tags = ((await (await fetch(`${b.url}/v2/${repo}/tags/list`, { headers: { authorization: b.authHeader } })).json()) as { tags: string[] }).tags;
+    const tags = (
+      (await (await fetch(`${b.url}/v2/${repo}/tags/list`, { headers: { authorization: b.authHeader } })).json()) as { tags: string[] }
+    ).tags;
     for (const tag of tags) {
-      const res = await fetch(`${b.url}/v2/${repo}/manifests/${tag}`, { headers: { authorization: b.authHeader, accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+      const res = await fetch(`${b.url}/v2/${repo}/manifests/${tag}`, {
+        headers: {
+          authorization: b.authHeader,
+          accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json',
+        },
+      });
       assert.equal(res.status, 200, `${repo}:${tag}`);
-      out[`${repo}:${tag}`] = `sha256:${createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')}`;
+      out[`${repo}:${tag}`] = `sha256:${createHash('sha256')
+        .update(Buffer.from(await res.arrayBuffer()))
+        .digest('hex')}`;
     }
   }
   return out;
@@ -65,9 +94,27 @@ async function migrate(): Promise<void> {
   for (const repo of await catalog(source)) {
     const parent = dirname(repo);
     const target = parent === '.' ? dest.host : `${dest.host}/${parent}`;
-    await runOk('skopeo', ['sync', '--all', '--preserve-digests', '--src', 'docker', '--dest', 'docker',
-      '--src-tls-verify=false', '--src-creds', creds(source), '--dest-tls-verify=false', '--dest-creds', creds(dest),
-      `${source.host}/${repo}`, target], opts());
+    await runOk(
+      'skopeo',
+      [
+        'sync',
+        '--all',
+        '--preserve-digests',
+        '--src',
+        'docker',
+        '--dest',
+        'docker',
+        '--src-tls-verify=false',
+        '--src-creds',
+        creds(source),
+        '--dest-tls-verify=false',
+        '--dest-creds',
+        creds(dest),
+        `${source.host}/${repo}`,
+        target,
+      ],
+      opts(),
+    );
   }
 }
 
@@ -77,9 +124,18 @@ test('the catalog and skopeo sync loop copies every tag of every repository, dig
   await migrate();
   assert.deepEqual(await contents(dest), before);
   // The index's children came along: each platform's manifest is served by digest.
-  const index = await (await fetch(`${dest.url}/v2/tools/cli/multi/manifests/7`, { headers: { authorization: dest.authHeader, accept: 'application/vnd.oci.image.index.v1+json' } })).json() as { manifests: { digest: string }[] };
+  const index = (await (
+    await fetch(`${dest.url}/v2/tools/cli/multi/manifests/7`, {
+      headers: { authorization: dest.authHeader, accept: 'application/vnd.oci.image.index.v1+json' },
+    })
+  ).json()) as { manifests: { digest: string }[] };
   assert.equal(index.manifests.length, 2);
-  for (const m of index.manifests) assert.equal((await fetch(`${dest.url}/v2/tools/cli/multi/manifests/${m.digest}`, { method: 'HEAD', headers: { authorization: dest.authHeader } })).status, 200);
+  for (const m of index.manifests)
+    assert.equal(
+      (await fetch(`${dest.url}/v2/tools/cli/multi/manifests/${m.digest}`, { method: 'HEAD', headers: { authorization: dest.authHeader } }))
+        .status,
+      200,
+    );
 });
 
 test('run again, it changes nothing', async () => {

@@ -7,15 +7,34 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  describeResult, makeTempDir, parseJson, randomData, removeDir, requireTool, run, runFails, runOk, sha256, uniqueName,
-  writeFiles, OCI_INDEX, OCI_MANIFEST, type RunOptions,
+  describeResult,
+  makeTempDir,
+  parseJson,
+  randomData,
+  removeDir,
+  requireTool,
+  run,
+  runFails,
+  runOk,
+  sha256,
+  uniqueName,
+  writeFiles,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  type RunOptions,
 } from '../helpers/tools.ts';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const ACCEPT_ALL = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST].join(', ');
 
-interface PodmanImage { Id: string; Digest: string; RepoDigests: string[]; Architecture: string; RootFS: { Layers: string[] } }
+interface PodmanImage {
+  Id: string;
+  Digest: string;
+  RepoDigests: string[];
+  Architecture: string;
+  RootFS: { Layers: string[] };
+}
 
 describe('podman against Berth', () => {
   let berth: Berth;
@@ -45,7 +64,12 @@ describe('podman against Berth', () => {
     });
     assert.equal(res.status, 200, `GET manifest ${reference}`);
     const body = Buffer.from(await res.arrayBuffer());
-    return { body, json: parseJson(body.toString(), 'manifest'), contentType: res.headers.get('content-type'), digest: res.headers.get('docker-content-digest') };
+    return {
+      body,
+      json: parseJson(body.toString(), 'manifest'),
+      contentType: res.headers.get('content-type'),
+      digest: res.headers.get('docker-content-digest'),
+    };
   };
 
   before(async () => {
@@ -54,8 +78,18 @@ describe('podman against Berth', () => {
     authFile = join(work, 'auth.json');
     // Rootful podman with its own storage and state under the temporary directory; no systemd, no journald.
     globalArgs = [
-      '--root', join(work, 'storage'), '--runroot', join(work, 'run'), '--tmpdir', join(work, 'libpod-tmp'),
-      '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
+      '--root',
+      join(work, 'storage'),
+      '--runroot',
+      join(work, 'run'),
+      '--tmpdir',
+      join(work, 'libpod-tmp'),
+      '--storage-driver',
+      'vfs',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--events-backend',
+      'file',
     ];
     env = { REGISTRY_AUTH_FILE: authFile, DOCKER_CONFIG: join(work, 'docker-config'), TMPDIR: join(work, 'tmp') };
     mkdirSync(join(work, 'tmp'));
@@ -86,16 +120,18 @@ describe('podman against Berth', () => {
   });
 
   it('refuses podman login with a wrong secret', async () => {
-    const r = await podmanFails(['login', '--tls-verify=false', '--username', berth.accessKeyId, '--password-stdin', berth.host],
-      { input: 'not-the-secret\n' });
+    const r = await podmanFails(['login', '--tls-verify=false', '--username', berth.accessKeyId, '--password-stdin', berth.host], {
+      input: 'not-the-secret\n',
+    });
     assert.match(r.stdout + r.stderr, /401|unauthorized|invalid username\/password|denied/i);
-    const auths = existsSync(authFile) ? parseJson(readFileSync(authFile, 'utf8')).auths ?? {} : {};
+    const auths = existsSync(authFile) ? (parseJson(readFileSync(authFile, 'utf8')).auths ?? {}) : {};
     assert.equal(auths[berth.host], undefined, 'no credentials stored after a failed login');
   });
 
   it('logs in with the root access key', async () => {
-    const r = await podman(['login', '--tls-verify=false', '--username', berth.accessKeyId, '--password-stdin', berth.host],
-      { input: berth.secretAccessKey + '\n' });
+    const r = await podman(['login', '--tls-verify=false', '--username', berth.accessKeyId, '--password-stdin', berth.host], {
+      input: berth.secretAccessKey + '\n',
+    });
     assert.match(r.stdout, /Login Succeeded/);
     const stored = Buffer.from(parseJson(readFileSync(authFile, 'utf8')).auths[berth.host].auth, 'base64').toString();
     assert.equal(stored, `${berth.accessKeyId}:${berth.secretAccessKey}`);
@@ -136,7 +172,16 @@ describe('podman against Berth', () => {
 
   it('pushes the same image as a Docker schema 2 manifest', async () => {
     const digestFile = join(work, 'v1-docker.digest');
-    await podman(['push', '--tls-verify=false', '--format', 'v2s2', '--digestfile', digestFile, `${repo}:v1`, `docker://${repo}:v1-docker`]);
+    await podman([
+      'push',
+      '--tls-verify=false',
+      '--format',
+      'v2s2',
+      '--digestfile',
+      digestFile,
+      `${repo}:v1`,
+      `docker://${repo}:v1-docker`,
+    ]);
     const digest = readFileSync(digestFile, 'utf8').trim();
     assert.notEqual(digest, ociDigest);
     const m = await getManifest('v1-docker');
@@ -177,8 +222,10 @@ describe('podman against Berth', () => {
     const pulledArm = await inspect(`${repo}:multi`);
     assert.equal(pulledArm.Architecture, 'arm64');
     const armChild = m.json.manifests.find((d: { platform: { architecture: string } }) => d.platform.architecture === 'arm64');
-    assert.ok(pulledArm.RepoDigests.some((d) => d === `${repo}@${armChild.digest}` || d === `${repo}@${m.digest}`),
-      `RepoDigests ${pulledArm.RepoDigests} name the list or its arm64 child`);
+    assert.ok(
+      pulledArm.RepoDigests.some((d) => d === `${repo}@${armChild.digest}` || d === `${repo}@${m.digest}`),
+      `RepoDigests ${pulledArm.RepoDigests} name the list or its arm64 child`,
+    );
     const cid = (await podman(['create', `${repo}:multi`, '/nothing'])).stdout.trim();
     const out = join(work, 'pulled-arm64');
     await podman(['cp', `${cid}:/data`, out]);

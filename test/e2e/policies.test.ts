@@ -15,12 +15,32 @@ import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { dockerSession, type DockerSession } from '../helpers/dockerd.ts';
 import {
-  ADMINISTRATION, PULL_ACTIONS, PULL_ONLY, admin, adminRun, awsCli, createUser, eventually, literal, readAudit,
-  type AwsCli, type Keys,
+  ADMINISTRATION,
+  PULL_ACTIONS,
+  PULL_ONLY,
+  admin,
+  adminRun,
+  awsCli,
+  createUser,
+  eventually,
+  literal,
+  readAudit,
+  type AwsCli,
+  type Keys,
 } from '../helpers/policies.ts';
 import {
-  makeTempDir, parseJson, randomData, removeDir, requireTool, run, runOk, uniqueName, writeFiles, writeOciImage,
-  writeOciLayoutIndex, type BuiltImage,
+  makeTempDir,
+  parseJson,
+  randomData,
+  removeDir,
+  requireTool,
+  run,
+  runOk,
+  uniqueName,
+  writeFiles,
+  writeOciImage,
+  writeOciLayoutIndex,
+  type BuiltImage,
 } from '../helpers/tools.ts';
 
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'amd64';
@@ -28,23 +48,23 @@ const ARCH = process.arch === 'arm64' ? 'arm64' : 'amd64';
 describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
   let berth: Berth;
   let work: string;
-  let layout: string;            // an OCI layout holding the image every repository gets
-  let image: BuiltImage;         // ... that image
-  let digest: string;            // its manifest digest
-  let localImage: string;        // a local docker image (never pushed) that the refused pushes try to push
+  let layout: string; // an OCI layout holding the image every repository gets
+  let image: BuiltImage; // ... that image
+  let digest: string; // its manifest digest
+  let localImage: string; // a local docker image (never pushed) that the refused pushes try to push
   let accountA: string;
   let rootAws: AwsCli;
   const sessions: DockerSession[] = [];
   const clis: AwsCli[] = [];
-  const secrets: string[] = [];  // every secret the test knows: none may appear in the audit log
+  const secrets: string[] = []; // every secret the test knows: none may appear in the audit log
 
   // Repositories of account A, all holding `image` as :v1.
   const tag = uniqueName('t');
   const repos = {
-    app: `pol/${uniqueName('app')}`,          // no repository policy
-    shared: `pol/${uniqueName('shared')}`,    // opened to account B
-    public: `pol/${uniqueName('public')}`,    // opened to "*"
-    denied: `pol/${uniqueName('denied')}`,    // denies BatchGetImage to the user dev
+    app: `pol/${uniqueName('app')}`, // no repository policy
+    shared: `pol/${uniqueName('shared')}`, // opened to account B
+    public: `pol/${uniqueName('public')}`, // opened to "*"
+    denied: `pol/${uniqueName('denied')}`, // denies BatchGetImage to the user dev
   };
   const ref = (repo: string) => `${berth.host}/${repo}:v1`;
 
@@ -116,8 +136,9 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
     const creds = `${berth.accessKeyId}:${berth.secretAccessKey}`;
     const authFile = join(work, 'no-auth.json');
     for (const repo of Object.values(repos)) {
-      await runOk('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout}:v1`, `docker://${ref(repo)}`],
-        { env: { REGISTRY_AUTH_FILE: authFile } });
+      await runOk('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout}:v1`, `docker://${ref(repo)}`], {
+        env: { REGISTRY_AUTH_FILE: authFile },
+      });
     }
 
     // A local image that is never pushed: the refused pushes try to push it (its blobs are in no repository).
@@ -146,7 +167,10 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
     // A user with no policy may do nothing, not even obtain a token.
     const noToken = await aws.fails(['get-authorization-token']);
     assert.equal(noToken.name, 'AccessDeniedException');
-    assert.match(noToken.message, new RegExp(`^User: ${literal(ci.arn)} is not authorized to perform: ecr:GetAuthorizationToken on resource: `));
+    assert.match(
+      noToken.message,
+      new RegExp(`^User: ${literal(ci.arn)} is not authorized to perform: ecr:GetAuthorizationToken on resource: `),
+    );
 
     await admin(berth, 'put-user-policy', '--user', 'ci', '--policy-name', 'pull', '--policy-document', JSON.stringify(PULL_ONLY));
     const docker = await newDocker();
@@ -155,24 +179,43 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
 
     // docker push to an existing repository, and to a new one (create-on-push must not create it either).
     const pushed = await pushRefused(docker, `${berth.host}/${repos.app}:ci-${tag}`);
-    assert.match(pushed, new RegExp(`denied: User: ${literal(ci.arn)} is not authorized to perform: ecr:InitiateLayerUpload on resource: ${literal(repoArn(accountA, repos.app))}`),
-      `docker shows the OCI DENIED error:\n${pushed}`);
+    assert.match(
+      pushed,
+      new RegExp(
+        `denied: User: ${literal(ci.arn)} is not authorized to perform: ecr:InitiateLayerUpload on resource: ${literal(repoArn(accountA, repos.app))}`,
+      ),
+      `docker shows the OCI DENIED error:\n${pushed}`,
+    );
     const newRepo = `pol/${uniqueName('ci-new')}`;
     const pushedNew = await pushRefused(docker, `${berth.host}/${newRepo}:v1`);
     assert.match(pushedNew, /denied: .*not authorized to perform: ecr:InitiateLayerUpload/, pushedNew);
     assert.ok(!(await rootRepoNames()).includes(newRepo), 'a refused push creates no repository');
     const tags = await rootAws.ok<{ imageIds: { imageTag?: string }[] }>(['list-images', '--repository-name', repos.app]);
-    assert.deepEqual(tags.imageIds.map((i) => i.imageTag), ['v1'], 'the refused push left no tag');
+    assert.deepEqual(
+      tags.imageIds.map((i) => i.imageTag),
+      ['v1'],
+      'the refused push left no tag',
+    );
 
     const ciMade = `pol/${uniqueName('ci-made')}`;
     const create = await aws.fails(['create-repository', '--repository-name', ciMade]);
     assert.equal(create.name, 'AccessDeniedException');
-    assert.match(create.message, new RegExp(`^User: ${literal(ci.arn)} is not authorized to perform: ecr:CreateRepository on resource: ${literal(repoArn(accountA, ciMade))} because no identity-based policy allows the ecr:CreateRepository action$`));
+    assert.match(
+      create.message,
+      new RegExp(
+        `^User: ${literal(ci.arn)} is not authorized to perform: ecr:CreateRepository on resource: ${literal(repoArn(accountA, ciMade))} because no identity-based policy allows the ecr:CreateRepository action$`,
+      ),
+    );
     assert.ok(!(await rootRepoNames()).includes(ciMade));
 
     const del = await aws.fails(['delete-repository', '--repository-name', repos.app, '--force']);
     assert.equal(del.name, 'AccessDeniedException');
-    assert.match(del.message, new RegExp(`^User: ${literal(ci.arn)} is not authorized to perform: ecr:DeleteRepository on resource: ${literal(repoArn(accountA, repos.app))} because no identity-based policy allows the ecr:DeleteRepository action$`));
+    assert.match(
+      del.message,
+      new RegExp(
+        `^User: ${literal(ci.arn)} is not authorized to perform: ecr:DeleteRepository on resource: ${literal(repoArn(accountA, repos.app))} because no identity-based policy allows the ecr:DeleteRepository action$`,
+      ),
+    );
     assert.ok((await rootRepoNames()).includes(repos.app), 'the repository is still there');
   });
 
@@ -182,7 +225,11 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
     const aws = await newCli(ops);
 
     const name = `pol/${uniqueName('ops-made')}`;
-    const created = await aws.ok<{ repository: { repositoryName: string; repositoryArn: string } }>(['create-repository', '--repository-name', name]);
+    const created = await aws.ok<{ repository: { repositoryName: string; repositoryArn: string } }>([
+      'create-repository',
+      '--repository-name',
+      name,
+    ]);
     assert.equal(created.repository.repositoryName, name);
     assert.equal(created.repository.repositoryArn, repoArn(accountA, name));
     const described = await aws.ok<{ repositories: { repositoryName: string }[] }>(['describe-repositories']);
@@ -192,17 +239,27 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
     const docker = await newDocker();
     await loginWithToken(docker, aws);
     const pushed = await pushRefused(docker, `${berth.host}/${name}:v1`);
-    assert.match(pushed, new RegExp(`denied: User: ${literal(ops.arn)} is not authorized to perform: ecr:(BatchCheckLayerAvailability|InitiateLayerUpload) on resource: ${literal(repoArn(accountA, name))}`),
-      `docker shows the OCI DENIED error:\n${pushed}`);
+    assert.match(
+      pushed,
+      new RegExp(
+        `denied: User: ${literal(ops.arn)} is not authorized to perform: ecr:(BatchCheckLayerAvailability|InitiateLayerUpload) on resource: ${literal(repoArn(accountA, name))}`,
+      ),
+      `docker shows the OCI DENIED error:\n${pushed}`,
+    );
     const images = await aws.ok<{ imageDetails: unknown[] }>(['describe-images', '--repository-name', name]);
     assert.deepEqual(images.imageDetails, [], 'nothing was pushed');
 
     const pulled = await pullRefused(docker, ref(repos.app));
-    assert.match(pulled, new RegExp(`denied: User: ${literal(ops.arn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.app))}`),
-      `docker shows the OCI DENIED error:\n${pulled}`);
+    assert.match(
+      pulled,
+      new RegExp(
+        `denied: User: ${literal(ops.arn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.app))}`,
+      ),
+      `docker shows the OCI DENIED error:\n${pulled}`,
+    );
   });
 
-  it("a repository policy grants another account pull access, to that repository only, and not push", async () => {
+  it('a repository policy grants another account pull access, to that repository only, and not push', async () => {
     const b = await admin<Keys & { accountId: string }>(berth, 'create-account');
     assert.match(b.accountId, /^\d{12}$/);
     assert.notEqual(b.accountId, accountA);
@@ -215,24 +272,51 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
 
     // Before: closed.
     const before = await pullRefused(docker, sharedRef);
-    assert.match(before, new RegExp(`denied: User: ${literal(bArn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.shared))}`), before);
-    const getBefore = await awsB.fails(['batch-get-image', '--registry-id', accountA, '--repository-name', repos.shared, '--image-ids', 'imageTag=v1']);
+    assert.match(
+      before,
+      new RegExp(
+        `denied: User: ${literal(bArn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.shared))}`,
+      ),
+      before,
+    );
+    const getBefore = await awsB.fails([
+      'batch-get-image',
+      '--registry-id',
+      accountA,
+      '--repository-name',
+      repos.shared,
+      '--image-ids',
+      'imageTag=v1',
+    ]);
     assert.equal(getBefore.name, 'AccessDeniedException');
-    assert.match(getBefore.message, new RegExp(`^User: ${literal(bArn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.shared))} because no resource-based policy allows the ecr:BatchGetImage action$`));
+    assert.match(
+      getBefore.message,
+      new RegExp(
+        `^User: ${literal(bArn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.shared))} because no resource-based policy allows the ecr:BatchGetImage action$`,
+      ),
+    );
 
     // Root A opens the repository to account B for pulling.
     const policy = {
       Version: '2012-10-17',
       Statement: [{ Sid: 'CrossAccountPull', Effect: 'Allow', Principal: { AWS: bArn }, Action: PULL_ACTIONS }],
     };
-    const set = await rootAws.ok<{ policyText: string; registryId: string }>(['set-repository-policy', '--repository-name', repos.shared, '--policy-text', JSON.stringify(policy)]);
+    const set = await rootAws.ok<{ policyText: string; registryId: string }>([
+      'set-repository-policy',
+      '--repository-name',
+      repos.shared,
+      '--policy-text',
+      JSON.stringify(policy),
+    ]);
     assert.deepEqual(JSON.parse(set.policyText), policy);
     assert.equal(set.registryId, accountA);
 
     // After: B pulls with docker and with the ECR API...
     await pullOk(docker, sharedRef);
-    const got = await awsB.ok<{ images: { registryId: string; imageId: { imageDigest: string; imageTag: string }; imageManifest: string }[]; failures: unknown[] }>(
-      ['batch-get-image', '--registry-id', accountA, '--repository-name', repos.shared, '--image-ids', 'imageTag=v1']);
+    const got = await awsB.ok<{
+      images: { registryId: string; imageId: { imageDigest: string; imageTag: string }; imageManifest: string }[];
+      failures: unknown[];
+    }>(['batch-get-image', '--registry-id', accountA, '--repository-name', repos.shared, '--image-ids', 'imageTag=v1']);
     assert.deepEqual(got.failures, []);
     assert.equal(got.images.length, 1);
     assert.equal(got.images[0].registryId, accountA);
@@ -241,14 +325,38 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
 
     // ...but cannot push there,
     const pushed = await pushRefused(docker, `${berth.host}/${accountA}/${repos.shared}:b-${tag}`);
-    assert.match(pushed, new RegExp(`denied: User: ${literal(bArn)} is not authorized to perform: ecr:InitiateLayerUpload on resource: ${literal(repoArn(accountA, repos.shared))}`), pushed);
+    assert.match(
+      pushed,
+      new RegExp(
+        `denied: User: ${literal(bArn)} is not authorized to perform: ecr:InitiateLayerUpload on resource: ${literal(repoArn(accountA, repos.shared))}`,
+      ),
+      pushed,
+    );
     // ...and a repository of A without such a policy stays closed.
     const other = await pullRefused(docker, `${berth.host}/${accountA}/${repos.app}:v1`);
-    assert.match(other, new RegExp(`denied: User: ${literal(bArn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.app))}`), other);
-    const getOther = await awsB.fails(['batch-get-image', '--registry-id', accountA, '--repository-name', repos.app, '--image-ids', 'imageTag=v1']);
+    assert.match(
+      other,
+      new RegExp(
+        `denied: User: ${literal(bArn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.app))}`,
+      ),
+      other,
+    );
+    const getOther = await awsB.fails([
+      'batch-get-image',
+      '--registry-id',
+      accountA,
+      '--repository-name',
+      repos.app,
+      '--image-ids',
+      'imageTag=v1',
+    ]);
     assert.equal(getOther.name, 'AccessDeniedException');
     const list = await rootAws.ok<{ imageIds: { imageTag?: string }[] }>(['list-images', '--repository-name', repos.shared]);
-    assert.deepEqual(list.imageIds.map((i) => i.imageTag), ['v1'], 'the refused push left no tag');
+    assert.deepEqual(
+      list.imageIds.map((i) => i.imageTag),
+      ['v1'],
+      'the refused push left no tag',
+    );
   });
 
   it('anonymous: skopeo --no-creds reads the repository whose policy grants "*", and only that one, and cannot push', async () => {
@@ -260,23 +368,39 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
 
     const env = { REGISTRY_AUTH_FILE: join(work, 'no-such-auth.json') };
     // --no-tags: listing tags is ecr:ListImages, which the pull actions do not include.
-    const inspected = parseJson((await runOk('skopeo', ['inspect', '--tls-verify=false', '--no-creds', '--no-tags', `docker://${ref(repos.public)}`], { env })).stdout,
-      'skopeo inspect');
+    const inspected = parseJson(
+      (await runOk('skopeo', ['inspect', '--tls-verify=false', '--no-creds', '--no-tags', `docker://${ref(repos.public)}`], { env }))
+        .stdout,
+      'skopeo inspect',
+    );
     assert.equal(inspected.Digest, digest);
-    assert.deepEqual(inspected.Layers, image.layers.map((l) => l.digest));
+    assert.deepEqual(
+      inspected.Layers,
+      image.layers.map((l) => l.digest),
+    );
 
-    const refused = await run('skopeo', ['inspect', '--tls-verify=false', '--no-creds', '--no-tags', `docker://${ref(repos.app)}`], { env });
+    const refused = await run('skopeo', ['inspect', '--tls-verify=false', '--no-creds', '--no-tags', `docker://${ref(repos.app)}`], {
+      env,
+    });
     assert.notEqual(refused.code, 0, `skopeo inspect without credentials is refused:\n${refused.stdout}`);
     assert.match(refused.stderr, /reading manifest v1 .*unauthorized/i, refused.stderr);
     assert.doesNotMatch(refused.stderr, /invalid username or password/i, 'refused as anonymous by policy, not as bad credentials');
 
     // "*" grants pulling, not pushing.
-    const pushed = await run('skopeo', ['copy', '--dest-tls-verify=false', '--dest-no-creds', `oci:${layout}:v1`, `docker://${berth.host}/${repos.public}:anon-${tag}`], { env });
+    const pushed = await run(
+      'skopeo',
+      ['copy', '--dest-tls-verify=false', '--dest-no-creds', `oci:${layout}:v1`, `docker://${berth.host}/${repos.public}:anon-${tag}`],
+      { env },
+    );
     assert.notEqual(pushed.code, 0, `an anonymous push is refused:\n${pushed.stdout}`);
     assert.match(pushed.stderr, /unauthorized/i, pushed.stderr);
     assert.doesNotMatch(pushed.stderr, /invalid username or password/i, 'refused as anonymous by policy, not as bad credentials');
     const list = await rootAws.ok<{ imageIds: { imageTag?: string }[] }>(['list-images', '--repository-name', repos.public]);
-    assert.deepEqual(list.imageIds.map((i) => i.imageTag), ['v1'], 'the refused anonymous push left no tag');
+    assert.deepEqual(
+      list.imageIds.map((i) => i.imageTag),
+      ['v1'],
+      'the refused anonymous push left no tag',
+    );
   });
 
   it('anonymous: docker with no login pulls from the repository whose policy grants "*", and only from that one', async () => {
@@ -302,18 +426,32 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
 
     // This time docker logs in with the access key itself.
     const docker = await newDocker();
-    const login = await docker.ok(['login', '--username', dev.accessKeyId, '--password-stdin', berth.host], { input: dev.secretAccessKey + '\n' });
+    const login = await docker.ok(['login', '--username', dev.accessKeyId, '--password-stdin', berth.host], {
+      input: dev.secretAccessKey + '\n',
+    });
     assert.match(login.stdout, /Login Succeeded/);
     const refused = await pullRefused(docker, ref(repos.denied));
-    assert.match(refused, new RegExp(`denied: User: ${literal(dev.arn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.denied))}`), refused);
+    assert.match(
+      refused,
+      new RegExp(
+        `denied: User: ${literal(dev.arn)} is not authorized to perform: ecr:BatchGetImage on resource: ${literal(repoArn(accountA, repos.denied))}`,
+      ),
+      refused,
+    );
     const aws = await newCli(dev);
     const get = await aws.fails(['batch-get-image', '--repository-name', repos.denied, '--image-ids', 'imageTag=v1']);
     assert.equal(get.name, 'AccessDeniedException');
-    assert.equal(get.message, `User: ${dev.arn} is not authorized to perform: ecr:BatchGetImage on resource: ${repoArn(accountA, repos.denied)} with an explicit deny in a resource-based policy`);
+    assert.equal(
+      get.message,
+      `User: ${dev.arn} is not authorized to perform: ecr:BatchGetImage on resource: ${repoArn(accountA, repos.denied)} with an explicit deny in a resource-based policy`,
+    );
 
     // The Deny names one action on one repository: the rest of ecr:* still holds.
     const described = await aws.ok<{ imageDetails: { imageDigest: string }[] }>(['describe-images', '--repository-name', repos.denied]);
-    assert.deepEqual(described.imageDetails.map((d) => d.imageDigest), [digest]);
+    assert.deepEqual(
+      described.imageDetails.map((d) => d.imageDigest),
+      [digest],
+    );
     await pullOk(docker, ref(repos.app));
   });
 
@@ -324,7 +462,10 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
       assert.match(e.message, pattern, `the message says what is wrong with ${document}`);
       return e;
     };
-    await bad(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'ecr:BatchGetImage' }] }), /Effect/);
+    await bad(
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'ecr:BatchGetImage' }] }),
+      /Effect/,
+    );
     await bad('{"Version": "2012-10-17", "Statement": [', /JSON|parse|syntax/i);
     await bad(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:BatchGetImage' }] }), /Principal/);
     const none = await rootAws.fails(['get-repository-policy', '--repository-name', repos.app]);
@@ -332,17 +473,31 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
 
     // A refused policy does not replace the one in place.
     const current = await rootAws.ok<{ policyText: string }>(['get-repository-policy', '--repository-name', repos.public]);
-    await bad(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'ecr:*' }] }), /Effect/, repos.public);
+    await bad(
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'ecr:*' }] }),
+      /Effect/,
+      repos.public,
+    );
     const after = await rootAws.ok<{ policyText: string }>(['get-repository-policy', '--repository-name', repos.public]);
     assert.equal(after.policyText, current.policyText);
 
     // An identity policy through berth admin: a non-zero exit and a message, and the user keeps only what it had.
-    const r = await adminRun(berth, ['put-user-policy', '--user', 'ci', '--policy-name', 'broken', '--policy-document',
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: 'ecr:*', Resource: '*' }] })]);
+    const r = await adminRun(berth, [
+      'put-user-policy',
+      '--user',
+      'ci',
+      '--policy-name',
+      'broken',
+      '--policy-document',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: 'ecr:*', Resource: '*' }] }),
+    ]);
     assert.notEqual(r.code, 0, 'berth admin put-user-policy fails');
     assert.match(r.stderr, /invalid policy document: .*Effect/, r.stderr);
     const listed = await admin<{ policies: { name: string }[] }>(berth, 'list-user-policies', '--user', 'ci');
-    assert.deepEqual(listed.policies.map((p) => p.name), ['pull']);
+    assert.deepEqual(
+      listed.policies.map((p) => p.name),
+      ['pull'],
+    );
   });
 
   it('the audit log holds every decision as a JSON line, with the deciding policy and statement, and no secret', async () => {
@@ -360,20 +515,36 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
       assert.equal(pull.resource, repoArn(accountA, repos.app));
       assert.equal(pull.policy, 'user/ci/pull');
       // The CI user's push, denied (no policy allows it).
-      const push = find('the CI push', (e) => e.principal === ciArn && e.action === 'ecr:InitiateLayerUpload' && e.resource === repoArn(accountA, repos.app));
+      const push = find(
+        'the CI push',
+        (e) => e.principal === ciArn && e.action === 'ecr:InitiateLayerUpload' && e.resource === repoArn(accountA, repos.app),
+      );
       assert.equal(push.allowed, false);
       // The cross-account pull, allowed by the repository policy's statement.
-      const cross = find('the cross-account pull', (e) => /^arn:aws:iam::\d{12}:root$/.test(e.principal) && e.principal !== `arn:aws:iam::${accountA}:root` &&
-        e.action === 'ecr:BatchGetImage' && e.resource === repoArn(accountA, repos.shared) && e.allowed === true);
+      const cross = find(
+        'the cross-account pull',
+        (e) =>
+          /^arn:aws:iam::\d{12}:root$/.test(e.principal) &&
+          e.principal !== `arn:aws:iam::${accountA}:root` &&
+          e.action === 'ecr:BatchGetImage' &&
+          e.resource === repoArn(accountA, repos.shared) &&
+          e.allowed === true,
+      );
       assert.equal(cross.policy, `repository/${repos.shared}`);
       assert.equal(cross.sid, 'CrossAccountPull');
       // The explicit deny, with the statement that decided.
-      const deny = find('the explicit deny', (e) => e.principal === devArn && e.action === 'ecr:BatchGetImage' && e.resource === repoArn(accountA, repos.denied));
+      const deny = find(
+        'the explicit deny',
+        (e) => e.principal === devArn && e.action === 'ecr:BatchGetImage' && e.resource === repoArn(accountA, repos.denied),
+      );
       assert.equal(deny.allowed, false);
       assert.equal(deny.policy, `repository/${repos.denied}`);
       assert.equal(deny.sid, 'DenyDevPull');
       // The administration user's refused pull.
-      find('the refused administration pull', (e) => e.principal === `arn:aws:iam::${accountA}:user/ops` && e.action === 'ecr:BatchGetImage' && e.allowed === false);
+      find(
+        'the refused administration pull',
+        (e) => e.principal === `arn:aws:iam::${accountA}:user/ops` && e.action === 'ecr:BatchGetImage' && e.allowed === false,
+      );
     });
     const { text, decisions } = readAudit(berth);
     assert.ok(decisions.length > 20, `the audit log has many decisions (${decisions.length})`);
@@ -392,12 +563,16 @@ describe('IAM-style policies with docker, skopeo and the AWS CLI', () => {
   it('the audit log records the anonymous decisions too', async () => {
     await eventually(() => {
       const { entries } = readAudit(berth);
-      const anon = entries.find((e) => e.principal === '*' && e.action === 'ecr:BatchGetImage' && e.resource === repoArn(accountA, repos.public) && e.allowed);
+      const anon = entries.find(
+        (e) => e.principal === '*' && e.action === 'ecr:BatchGetImage' && e.resource === repoArn(accountA, repos.public) && e.allowed,
+      );
       assert.ok(anon, 'the audit log has the anonymous pull, allowed');
       assert.equal(anon.policy, `repository/${repos.public}`);
       assert.equal(anon.sid, 'PublicPull');
-      assert.ok(entries.some((e) => e.principal === '*' && e.resource === repoArn(accountA, repos.app) && e.allowed === false),
-        'the audit log has the anonymous pull refused on the repository without a policy');
+      assert.ok(
+        entries.some((e) => e.principal === '*' && e.resource === repoArn(accountA, repos.app) && e.allowed === false),
+        'the audit log has the anonymous pull refused on the repository without a policy',
+      );
     });
   });
 });

@@ -19,7 +19,12 @@ import { berthOk } from '../helpers/lifecycle.ts';
 import { describeResult, makeTempDir, removeDir, runOk, uniqueName } from '../helpers/tools.ts';
 import { compareDpkg } from '../../src/scan/versions/dpkg.ts';
 
-interface Installed { name: string; version: string; source: string; sourceVersion: string }
+interface Installed {
+  name: string;
+  version: string;
+  source: string;
+  sourceVersion: string;
+}
 
 /** The installed packages of a dpkg status file, with the source package each is built from. */
 function installedPackages(status: string): Installed[] {
@@ -62,10 +67,12 @@ function debianRecord(cve: string, pkg: string, events: Record<string, string>[]
     summary: `${pkg} security update`,
     details: `${cve} in the ${pkg} source package.`,
     ...(vector ? { severity: [{ type: 'CVSS_V3', score: vector }] } : {}),
-    affected: [{
-      package: { ecosystem: 'Debian:12', name: pkg, purl: `pkg:deb/debian/${pkg}?arch=source` },
-      ranges: [{ type: 'ECOSYSTEM', events }],
-    }],
+    affected: [
+      {
+        package: { ecosystem: 'Debian:12', name: pkg, purl: `pkg:deb/debian/${pkg}?arch=source` },
+        ranges: [{ type: 'ECOSYSTEM', events }],
+      },
+    ],
     references: [{ type: 'ADVISORY', url: `https://security-tracker.debian.org/tracker/${cve}` }],
   };
 }
@@ -73,21 +80,57 @@ function debianRecord(cve: string, pkg: string, events: Record<string, string>[]
 /** How a record is placed against the installed source version. */
 type Placement = 'fixed just above' | 'fixed at' | 'fixed below' | 'introduced after' | 'not installed';
 
-interface Advisory { cve: string; source: string; placement: Placement; vector?: string; severity?: string }
+interface Advisory {
+  cve: string;
+  source: string;
+  placement: Placement;
+  vector?: string;
+  severity?: string;
+}
 
 // Real CVEs of these source packages, with their published CVSS v3 vectors (their ECR severity from the base score);
 // records without a vector are left without one, as Debian's own OSV records are.
 const ADVISORIES: Advisory[] = [
   // glibc (binaries libc6, libc-bin): "Looney Tunables", 7.8.
-  { cve: 'CVE-2023-4911', source: 'glibc', placement: 'fixed just above', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', severity: 'HIGH' },
+  {
+    cve: 'CVE-2023-4911',
+    source: 'glibc',
+    placement: 'fixed just above',
+    vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H',
+    severity: 'HIGH',
+  },
   // zlib (binary zlib1g, epoch 1): MiniZip overflow, 9.8.
-  { cve: 'CVE-2023-45853', source: 'zlib', placement: 'fixed just above', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', severity: 'CRITICAL' },
+  {
+    cve: 'CVE-2023-45853',
+    source: 'zlib',
+    placement: 'fixed just above',
+    vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+    severity: 'CRITICAL',
+  },
   // util-linux (util-linux, mount, libblkid1, ..., and bsdutils whose own version has an epoch its source lacks): "WallEscape", 3.3.
-  { cve: 'CVE-2024-28085', source: 'util-linux', placement: 'fixed just above', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:L/A:N', severity: 'LOW' },
+  {
+    cve: 'CVE-2024-28085',
+    source: 'util-linux',
+    placement: 'fixed just above',
+    vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:L/A:N',
+    severity: 'LOW',
+  },
   // systemd (libsystemd0, libudev1; a `~deb12uN` version): less as a pager, 7.8.
-  { cve: 'CVE-2023-26604', source: 'systemd', placement: 'fixed just above', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', severity: 'HIGH' },
+  {
+    cve: 'CVE-2023-26604',
+    source: 'systemd',
+    placement: 'fixed just above',
+    vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H',
+    severity: 'HIGH',
+  },
   // bash (a binNMU: binary 5.2.15-2+bN of source 5.2.15-2): the source version is compared, 7.8.
-  { cve: 'CVE-2022-3715', source: 'bash', placement: 'fixed just above', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', severity: 'HIGH' },
+  {
+    cve: 'CVE-2022-3715',
+    source: 'bash',
+    placement: 'fixed just above',
+    vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H',
+    severity: 'HIGH',
+  },
   // tar fixed at the installed version: no finding.
   { cve: 'CVE-2023-39804', source: 'tar', placement: 'fixed at' },
   // xz-utils fixed below the installed version: no finding.
@@ -100,11 +143,16 @@ const ADVISORIES: Advisory[] = [
 
 function events(placement: Placement, installed: string): Record<string, string>[] {
   switch (placement) {
-    case 'fixed just above': return [{ introduced: '0' }, { fixed: justAbove(installed) }];
-    case 'fixed at': return [{ introduced: '0' }, { fixed: installed }];
-    case 'fixed below': return [{ introduced: '0' }, { fixed: justBelow(installed) }];
-    case 'introduced after': return [{ introduced: justAbove(installed) }, { fixed: justAbove(justAbove(installed)) }];
-    case 'not installed': return [{ introduced: '0' }, { fixed: '3.0.99-1' }];
+    case 'fixed just above':
+      return [{ introduced: '0' }, { fixed: justAbove(installed) }];
+    case 'fixed at':
+      return [{ introduced: '0' }, { fixed: installed }];
+    case 'fixed below':
+      return [{ introduced: '0' }, { fixed: justBelow(installed) }];
+    case 'introduced after':
+      return [{ introduced: justAbove(installed) }, { fixed: justAbove(justAbove(installed)) }];
+    case 'not installed':
+      return [{ introduced: '0' }, { fixed: '3.0.99-1' }];
   }
 }
 
@@ -135,7 +183,9 @@ describe('scanning a real Debian bookworm image built with debootstrap', () => {
   });
 
   it('scans the pushed image on push: exactly the findings the advisories written around its versions call for', async (t) => {
-    t.diagnostic(`rootfs ${rootfs.built ? `built by debootstrap from ${rootfs.mirror} in ${(rootfs.debootstrapMs! / 1000).toFixed(1)} s` : `cached (${rootfs.tarPath})`}`);
+    t.diagnostic(
+      `rootfs ${rootfs.built ? `built by debootstrap from ${rootfs.mirror} in ${(rootfs.debootstrapMs! / 1000).toFixed(1)} s` : `cached (${rootfs.tarPath})`}`,
+    );
     const status = (await runOk('tar', ['-xOf', rootfs.tarPath, './var/lib/dpkg/status'], { timeoutMs: 60_000 })).stdout;
     packages = installedPackages(status);
     t.diagnostic(`${packages.length} packages installed`);
@@ -158,7 +208,10 @@ describe('scanning a real Debian bookworm image built with debootstrap', () => {
     }
     // The source differs from the binary's name (libc6 from glibc) and the binary version from the source's
     // (bsdutils 1:2.38.1-… from util-linux 2.38.1-…, bash 5.2.15-2+bN from 5.2.15-2).
-    assert.ok(expected.some((e) => e.startsWith('CVE-2023-4911 libc6 ')), expected.join('\n'));
+    assert.ok(
+      expected.some((e) => e.startsWith('CVE-2023-4911 libc6 ')),
+      expected.join('\n'),
+    );
     assert.ok(packages.some((p) => p.source === 'util-linux' && p.name === 'bsdutils' && p.version !== p.sourceVersion));
     const imported = await berthOk(berth, ['vulndb', 'import', join(dir, 'debian')]);
     assert.equal(imported.records, ADVISORIES.length);
@@ -173,21 +226,27 @@ describe('scanning a real Debian bookworm image built with debootstrap', () => {
     const pushed = await docker.ok(['push', ref], { timeoutMs: 5 * 60_000 });
     const digest = /minbase: digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
     assert.ok(digest, pushed.stdout);
-    const manifest = await (await fetch(`${berth.url}/v2/${repositoryName}/manifests/${digest}`, {
-      headers: { authorization: berth.authHeader, accept: 'application/vnd.docker.distribution.manifest.v2+json' },
-    })).json() as { layers: { size: number }[] };
+    const manifest = (await (
+      await fetch(`${berth.url}/v2/${repositoryName}/manifests/${digest}`, {
+        headers: { authorization: berth.authHeader, accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      })
+    ).json()) as { layers: { size: number }[] };
     assert.equal(manifest.layers.length, 1);
     const layerSize = manifest.layers[0].size;
     t.diagnostic(`layer ${(layerSize / 1e6).toFixed(1)} MB compressed`);
     assert.ok(layerSize > 20e6 && layerSize < 120e6, `a minbase layer is ~50 MB, not ${layerSize} bytes`);
 
     const aws = await awsCli(berth);
-    const waited = await aws.run(['wait', 'image-scan-complete', '--repository-name', repositoryName, '--image-id', 'imageTag=minbase'], { timeoutMs: 180_000 });
+    const waited = await aws.run(['wait', 'image-scan-complete', '--repository-name', repositoryName, '--image-id', 'imageTag=minbase'], {
+      timeoutMs: 180_000,
+    });
     assert.equal(waited.code, 0, describeResult(waited));
 
     const findings = await allPages(
-      (nextToken) => ecr.send(new DescribeImageScanFindingsCommand({ repositoryName, imageId: { imageTag: 'minbase' }, maxResults: 10, nextToken })),
-      (p) => p.imageScanFindings?.findings);
+      (nextToken) =>
+        ecr.send(new DescribeImageScanFindingsCommand({ repositoryName, imageId: { imageTag: 'minbase' }, maxResults: 10, nextToken })),
+      (p) => p.imageScanFindings?.findings,
+    );
     const got = findings.map((f) => `${f.name} ${attr(f, 'package_name')} ${attr(f, 'package_version')} ${f.severity}`);
     assert.deepEqual([...got].sort(), [...expected].sort());
     t.diagnostic(`${findings.length} findings: ${got.join(', ')}`);
@@ -199,11 +258,16 @@ describe('scanning a real Debian bookworm image built with debootstrap', () => {
     const summary = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName, imageId: { imageTag: 'minbase' } }));
     assert.equal(summary.imageScanStatus?.status, 'COMPLETE');
     const counts: Record<string, number> = {};
-    for (const e of expected) { const s = e.split(' ').at(-1)!; counts[s] = (counts[s] ?? 0) + 1; }
+    for (const e of expected) {
+      const s = e.split(' ').at(-1)!;
+      counts[s] = (counts[s] ?? 0) + 1;
+    }
     assert.deepEqual(summary.imageScanFindings?.findingSeverityCounts, counts);
 
     // The inventory: every package dpkg lists as installed, in the image's SBOM.
-    const sbom = await berthOk(berth, ['sbom', `${repositoryName}:minbase`]) as { components: { name: string; version?: string; purl?: string }[] };
+    const sbom = (await berthOk(berth, ['sbom', `${repositoryName}:minbase`])) as {
+      components: { name: string; version?: string; purl?: string }[];
+    };
     const debs = sbom.components.filter((c) => c.purl?.startsWith('pkg:deb/debian/'));
     assert.deepEqual(debs.map((c) => `${c.name} ${c.version}`).sort(), packages.map((p) => `${p.name} ${p.version}`).sort());
   });

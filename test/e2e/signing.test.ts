@@ -10,8 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash, verify } from 'node:crypto';
 import {
-  CreateRepositoryCommand, DeleteSigningConfigurationCommand, DescribeImageSigningStatusCommand, GetSigningConfigurationCommand,
-  ListImagesCommand, PutSigningConfigurationCommand, BatchDeleteImageCommand, type ECRClient,
+  CreateRepositoryCommand,
+  DeleteSigningConfigurationCommand,
+  DescribeImageSigningStatusCommand,
+  GetSigningConfigurationCommand,
+  ListImagesCommand,
+  PutSigningConfigurationCommand,
+  BatchDeleteImageCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, eventually, expectEcrError, makeImage, putImageViaUpload } from '../helpers/ecr.ts';
@@ -41,12 +47,16 @@ describe('image signing: Notation signatures of pushed images', () => {
 
   /** The Notation signatures of an image, through the referrers API, each verified against `certificatePem`. */
   async function verifySignatures(repositoryName: string, image: { digest: string; mediaType: string }, certificatePem: string) {
-    const index = JSON.parse((await get(`/v2/${repositoryName}/referrers/${image.digest}?artifactType=${encodeURIComponent(NOTARY)}`)).body.toString());
+    const index = JSON.parse(
+      (await get(`/v2/${repositoryName}/referrers/${image.digest}?artifactType=${encodeURIComponent(NOTARY)}`)).body.toString(),
+    );
     const cert = new X509Certificate(certificatePem);
     const ours = [];
     for (const d of index.manifests) {
       assert.equal(d.artifactType, NOTARY);
-      const manifest = JSON.parse((await get(`/v2/${repositoryName}/manifests/${d.digest}`, 'application/vnd.oci.image.manifest.v1+json')).body.toString());
+      const manifest = JSON.parse(
+        (await get(`/v2/${repositoryName}/manifests/${d.digest}`, 'application/vnd.oci.image.manifest.v1+json')).body.toString(),
+      );
       assert.equal(manifest.subject.digest, image.digest);
       assert.equal(manifest.layers.length, 1);
       assert.equal(manifest.layers[0].mediaType, 'application/jose+json');
@@ -65,9 +75,16 @@ describe('image signing: Notation signatures of pushed images', () => {
       assert.match(headers['io.cncf.notary.signingTime'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       // The signature, by the exported certificate's key: ES256 is ECDSA P-256 with SHA-256, R || S.
       const input = Buffer.from(`${envelope.protected}.${envelope.payload}`, 'ascii');
-      assert.equal(verify('sha256', input, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(envelope.signature, 'base64url')), true, 'the JWS verifies');
+      assert.equal(
+        verify('sha256', input, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(envelope.signature, 'base64url')),
+        true,
+        'the JWS verifies',
+      );
       const tampered = Buffer.from(`${envelope.protected}.${Buffer.from('{"targetArtifact":{}}').toString('base64url')}`, 'ascii');
-      assert.equal(verify('sha256', tampered, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(envelope.signature, 'base64url')), false);
+      assert.equal(
+        verify('sha256', tampered, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(envelope.signature, 'base64url')),
+        false,
+      );
       // The payload names the image manifest as pulled: its digest and size match the bytes.
       const payload = JSON.parse(Buffer.from(envelope.payload, 'base64url').toString());
       const pulled = await get(`/v2/${repositoryName}/manifests/${image.digest}`, image.mediaType);
@@ -76,7 +93,9 @@ describe('image signing: Notation signatures of pushed images', () => {
       // The certificate: a self-signed code-signing certificate, and the thumbprint annotation names it.
       assert.equal(cert.verify(cert.publicKey), true);
       assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.3']);
-      assert.deepEqual(JSON.parse(manifest.annotations['io.cncf.notary.x509chain.thumbprint#S256']), [createHash('sha256').update(cert.raw).digest('hex')]);
+      assert.deepEqual(JSON.parse(manifest.annotations['io.cncf.notary.x509chain.thumbprint#S256']), [
+        createHash('sha256').update(cert.raw).digest('hex'),
+      ]);
       ours.push(d.digest as string);
     }
     return ours;
@@ -101,7 +120,10 @@ describe('image signing: Notation signatures of pushed images', () => {
     assert.equal(cert.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
     assert.equal(cert.ca, false);
     const { signingProfiles } = await admin(berth, 'list-signing-profiles');
-    assert.deepEqual(signingProfiles.map((p: { name: string }) => p.name), ['main']);
+    assert.deepEqual(
+      signingProfiles.map((p: { name: string }) => p.name),
+      ['main'],
+    );
     assert.equal(signingProfiles[0].certificateSha256, createHash('sha256').update(cert.raw).digest('hex'));
     await assert.rejects(admin(berth, 'create-signing-profile', '--name', 'main'), /exists already/);
     await assert.rejects(admin(berth, 'create-signing-profile', '--name', 'no-dashes'), /letters, digits or underscores/);
@@ -111,10 +133,38 @@ describe('image signing: Notation signatures of pushed images', () => {
     await expectEcrError(ecr.send(new GetSigningConfigurationCommand({})), 'SigningConfigurationNotFoundException');
     await expectEcrError(ecr.send(new DeleteSigningConfigurationCommand({})), 'SigningConfigurationNotFoundException');
     const unknown = profile.signingProfileArn.replace(/main$/, 'nosuch');
-    await expectEcrError(ecr.send(new PutSigningConfigurationCommand({ signingConfiguration: { rules: [{ signingProfileArn: unknown }] } })), 'InvalidParameterException', /does not exist/);
-    await expectEcrError(ecr.send(new PutSigningConfigurationCommand({ signingConfiguration: { rules: [{ signingProfileArn: 'arn:aws:signer:us-east-1:123:/x' }] } })), 'InvalidParameterException', /signingProfileArn/);
-    await expectEcrError(ecr.send(new PutSigningConfigurationCommand({ signingConfiguration: { rules: [{ signingProfileArn: profile.signingProfileArn, repositoryFilters: [{ filter: 'Upper', filterType: 'WILDCARD_MATCH' }] }] } })), 'InvalidParameterException');
-    const config = { rules: [{ signingProfileArn: profile.signingProfileArn, repositoryFilters: [{ filter: 'signed/*', filterType: 'WILDCARD_MATCH' as const }] }] };
+    await expectEcrError(
+      ecr.send(new PutSigningConfigurationCommand({ signingConfiguration: { rules: [{ signingProfileArn: unknown }] } })),
+      'InvalidParameterException',
+      /does not exist/,
+    );
+    await expectEcrError(
+      ecr.send(
+        new PutSigningConfigurationCommand({ signingConfiguration: { rules: [{ signingProfileArn: 'arn:aws:signer:us-east-1:123:/x' }] } }),
+      ),
+      'InvalidParameterException',
+      /signingProfileArn/,
+    );
+    await expectEcrError(
+      ecr.send(
+        new PutSigningConfigurationCommand({
+          signingConfiguration: {
+            rules: [
+              { signingProfileArn: profile.signingProfileArn, repositoryFilters: [{ filter: 'Upper', filterType: 'WILDCARD_MATCH' }] },
+            ],
+          },
+        }),
+      ),
+      'InvalidParameterException',
+    );
+    const config = {
+      rules: [
+        {
+          signingProfileArn: profile.signingProfileArn,
+          repositoryFilters: [{ filter: 'signed/*', filterType: 'WILDCARD_MATCH' as const }],
+        },
+      ],
+    };
     const put = await ecr.send(new PutSigningConfigurationCommand({ signingConfiguration: config }));
     assert.deepEqual(put.signingConfiguration, config);
     const got = await ecr.send(new GetSigningConfigurationCommand({}));
@@ -135,12 +185,18 @@ describe('image signing: Notation signatures of pushed images', () => {
     assert.equal(signatures.length, 1);
     // The signature is a Berth artifact: untagged, listed, never signed on its own.
     const ids = (await ecr.send(new ListImagesCommand({ repositoryName }))).imageIds!;
-    assert.deepEqual(ids.filter((i) => i.imageDigest === signatures[0]), [{ imageDigest: signatures[0] }]);
+    assert.deepEqual(
+      ids.filter((i) => i.imageDigest === signatures[0]),
+      [{ imageDigest: signatures[0] }],
+    );
     assert.deepEqual(await statuses(repositoryName, signatures[0]), []);
     // Deleted with its subject.
     await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageDigest: image.digest }] }));
     assert.equal((await get(`/v2/${repositoryName}/manifests/${signatures[0]}`)).status, 404);
-    await expectEcrError(ecr.send(new DescribeImageSigningStatusCommand({ repositoryName, imageId: { imageDigest: image.digest } })), 'ImageNotFoundException');
+    await expectEcrError(
+      ecr.send(new DescribeImageSigningStatusCommand({ repositoryName, imageId: { imageDigest: image.digest } })),
+      'ImageNotFoundException',
+    );
   });
 
   it('an image of a repository no rule matches is not signed', async () => {
@@ -153,14 +209,22 @@ describe('image signing: Notation signatures of pushed images', () => {
 
   it('rotation: a second profile in the configuration signs too, each signature with its own key', async () => {
     const second = await admin(berth, 'create-signing-profile', '--name', 'second');
-    const config = { rules: [{ signingProfileArn: profile.signingProfileArn }, { signingProfileArn: second.signingProfileArn, repositoryFilters: [{ filter: 'signed/*', filterType: 'WILDCARD_MATCH' as const }] }] };
+    const config = {
+      rules: [
+        { signingProfileArn: profile.signingProfileArn },
+        { signingProfileArn: second.signingProfileArn, repositoryFilters: [{ filter: 'signed/*', filterType: 'WILDCARD_MATCH' as const }] },
+      ],
+    };
     await ecr.send(new PutSigningConfigurationCommand({ signingConfiguration: config }));
     const repositoryName = 'signed/rotated';
     await ecr.send(new CreateRepositoryCommand({ repositoryName }));
     const image = makeImage({ oci: true, label: 'rotated' });
     await putImageViaUpload(ecr, repositoryName, image, 'v2');
     const done = await signed(repositoryName, image.digest, 2);
-    assert.deepEqual(done.map((s) => s.status), ['COMPLETE', 'COMPLETE']);
+    assert.deepEqual(
+      done.map((s) => s.status),
+      ['COMPLETE', 'COMPLETE'],
+    );
     assert.equal((await verifySignatures(repositoryName, image, profile.certificate)).length, 1);
     assert.equal((await verifySignatures(repositoryName, image, second.certificate)).length, 1);
     const deleted = await ecr.send(new DeleteSigningConfigurationCommand({}));

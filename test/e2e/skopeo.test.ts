@@ -7,9 +7,24 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  makeTempDir, parseJson, randomData, removeDir, requireTool, run, runFails, runOk, sha256, uniqueName,
-  writeOciImage, writeOciIndex, writeOciLayoutIndex, OCI_INDEX, OCI_MANIFEST,
-  type BuiltImage, type Descriptor, type RunOptions,
+  makeTempDir,
+  parseJson,
+  randomData,
+  removeDir,
+  requireTool,
+  run,
+  runFails,
+  runOk,
+  sha256,
+  uniqueName,
+  writeOciImage,
+  writeOciIndex,
+  writeOciLayoutIndex,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  type BuiltImage,
+  type Descriptor,
+  type RunOptions,
 } from '../helpers/tools.ts';
 
 describe('skopeo against Berth', () => {
@@ -31,13 +46,19 @@ describe('skopeo against Berth', () => {
   const opts = (): RunOptions => ({ env });
   /** skopeo with credentials and plain HTTP, for the commands that take --tls-verify/--creds. */
   const skopeo = (cmd: string, args: string[]) => runOk('skopeo', [cmd, '--tls-verify=false', '--creds', creds, ...args], opts());
-  const copy = (args: string[]) => runOk('skopeo',
-    ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', creds, '--dest-creds', creds, ...args], opts());
+  const copy = (args: string[]) =>
+    runOk(
+      'skopeo',
+      ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', creds, '--dest-creds', creds, ...args],
+      opts(),
+    );
   const inspect = async (target: string, extra: string[] = []) =>
     parseJson((await skopeo('inspect', [...extra, target])).stdout, `skopeo inspect ${target}`);
   const inspectRaw = async (target: string) => (await skopeo('inspect', ['--raw', target])).stdout;
   const listTags = async (repo: string): Promise<string[]> =>
-    parseJson<{ Tags: string[] }>((await skopeo('list-tags', [ref(repo)])).stdout, 'skopeo list-tags').Tags.slice().sort();
+    parseJson<{ Tags: string[] }>((await skopeo('list-tags', [ref(repo)])).stdout, 'skopeo list-tags')
+      .Tags.slice()
+      .sort();
 
   before(async () => {
     await requireTool('skopeo');
@@ -74,8 +95,11 @@ describe('skopeo against Berth', () => {
     await copy([`oci:${layout}:single`, ref(`${repoA}:v1`)]);
     const r = await runFails('skopeo', ['inspect', '--tls-verify=false', '--no-creds', ref(`${repoA}:v1`)], opts());
     assert.match(r.stderr, /unauthorized|authentication required|401/i);
-    const wrong = await runFails('skopeo', ['inspect', '--tls-verify=false', '--creds', `${berth.accessKeyId}:wrong-secret`,
-      ref(`${repoA}:v1`)], opts());
+    const wrong = await runFails(
+      'skopeo',
+      ['inspect', '--tls-verify=false', '--creds', `${berth.accessKeyId}:wrong-secret`, ref(`${repoA}:v1`)],
+      opts(),
+    );
     assert.match(wrong.stderr, /unauthorized|authentication required|401/i);
   });
 
@@ -99,7 +123,10 @@ describe('skopeo against Berth', () => {
     assert.equal(info.Digest, single.descriptor.digest);
     assert.equal(info.Architecture, 'amd64');
     assert.equal(info.Os, 'linux');
-    assert.deepEqual(info.Layers, single.layers.map((l) => l.digest));
+    assert.deepEqual(
+      info.Layers,
+      single.layers.map((l) => l.digest),
+    );
     assert.deepEqual(info.RepoTags, ['v1']);
     const config = (await skopeo('inspect', ['--config', '--raw', ref(`${repoA}:v1`)])).stdout;
     assert.equal(sha256(config), single.config.digest);
@@ -117,7 +144,10 @@ describe('skopeo against Berth', () => {
 
   it('copies between two repositories by mounting blobs across them', async () => {
     for (const layer of single.layers) {
-      const res = await fetch(`${berth.url}/v2/${repoB}/blobs/${layer.digest}`, { method: 'HEAD', headers: { authorization: berth.authHeader } });
+      const res = await fetch(`${berth.url}/v2/${repoB}/blobs/${layer.digest}`, {
+        method: 'HEAD',
+        headers: { authorization: berth.authHeader },
+      });
       assert.equal(res.status, 404, 'the blob is not in the second repository before the copy');
     }
     const r = await copy(['--debug', ref(`${repoA}:v1`), ref(`${repoB}:v1`)]);
@@ -126,10 +156,16 @@ describe('skopeo against Berth', () => {
     // Berth to mount them (POST .../blobs/uploads/?from=A&mount=DIGEST) instead of uploading them again.
     for (const layer of single.layers) {
       const digest = layer.digest.replace(':', '(:|%3A)');
-      assert.match(log, new RegExp(`POST [^ "]*/v2/${repoB}/blobs/uploads/\\?[^ "]*mount=${digest}`),
-        `skopeo asked to mount ${layer.digest}:\n${log}`);
-      assert.doesNotMatch(log, new RegExp(`PUT [^ "]*/v2/${repoB}/blobs/uploads/[^ "]*digest=${digest}`),
-        `${layer.digest} was mounted, not uploaded again:\n${log}`);
+      assert.match(
+        log,
+        new RegExp(`POST [^ "]*/v2/${repoB}/blobs/uploads/\\?[^ "]*mount=${digest}`),
+        `skopeo asked to mount ${layer.digest}:\n${log}`,
+      );
+      assert.doesNotMatch(
+        log,
+        new RegExp(`PUT [^ "]*/v2/${repoB}/blobs/uploads/[^ "]*digest=${digest}`),
+        `${layer.digest} was mounted, not uploaded again:\n${log}`,
+      );
     }
     const mounted = log.match(/\.\.\. mount OK/g) ?? [];
     assert.ok(mounted.length >= single.layers.length, `Berth answered each mount with 201 Created:\n${log}`);
@@ -148,8 +184,11 @@ describe('skopeo against Berth', () => {
       const r = await runFails('skopeo', ['inspect', '--tls-verify=false', '--creds', creds, ref(`${repoA}:${tag}`)], opts());
       assert.match(r.stderr, /manifest unknown|not found/i, `inspect ${tag} after delete`);
     }
-    const byDigest = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds,
-      ref(`${repoA}@${single.descriptor.digest}`)], opts());
+    const byDigest = await run(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', '--creds', creds, ref(`${repoA}@${single.descriptor.digest}`)],
+      opts(),
+    );
     assert.notEqual(byDigest.code, 0, 'the manifest is gone by digest too');
     assert.deepEqual(await listTags(repoA), ['other']);
     assert.equal((await inspect(ref(`${repoA}:other`))).Digest, other.descriptor.digest);
@@ -163,17 +202,26 @@ describe('skopeo against Berth', () => {
     assert.equal(raw, index.index.toString(), 'the index comes back byte for byte');
     const parsed = parseJson(raw, 'index');
     assert.equal(parsed.mediaType, OCI_INDEX);
-    assert.deepEqual(parsed.manifests.map((m: Descriptor) => m.platform!.architecture), ['amd64', 'arm64']);
+    assert.deepEqual(
+      parsed.manifests.map((m: Descriptor) => m.platform!.architecture),
+      ['amd64', 'arm64'],
+    );
     for (const child of [amd64, arm64]) {
       const childRaw = await inspectRaw(ref(`${repoMulti}@${child.descriptor.digest}`));
       assert.equal(childRaw, child.manifest.toString(), `child ${child.descriptor.platform!.architecture} by digest`);
       assert.equal(parseJson(childRaw).mediaType, OCI_MANIFEST);
     }
     // skopeo resolves the index to the platform asked for.
-    for (const [arch, child] of [['amd64', amd64], ['arm64', arm64]] as const) {
+    for (const [arch, child] of [
+      ['amd64', amd64],
+      ['arm64', arm64],
+    ] as const) {
       const info = await inspect(ref(`${repoMulti}:v1`), ['--override-arch', arch, '--override-os', 'linux']);
       assert.equal(info.Architecture, arch);
-      assert.deepEqual(info.Layers, child.layers.map((l) => l.digest));
+      assert.deepEqual(
+        info.Layers,
+        child.layers.map((l) => l.digest),
+      );
     }
     assert.deepEqual(await listTags(repoMulti), ['v1']);
   });

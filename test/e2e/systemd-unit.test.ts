@@ -42,13 +42,31 @@ test('systemd-analyze verify: no error, no warning', async () => {
 test('the hardening options are set, and systemd-analyze security rates the exposure 2.0 or less', async () => {
   const s = settings(unitText);
   const expect: Record<string, string> = {
-    DynamicUser: 'yes', StateDirectory: 'berth', StateDirectoryMode: '0700', CapabilityBoundingSet: '', AmbientCapabilities: '',
-    NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', PrivateDevices: 'yes', PrivateUsers: 'yes',
-    ProtectKernelTunables: 'yes', ProtectKernelModules: 'yes', ProtectControlGroups: 'yes', RestrictNamespaces: 'yes', RestrictSUIDSGID: 'yes',
-    LockPersonality: 'yes', SystemCallArchitectures: 'native', UMask: '0077',
+    DynamicUser: 'yes',
+    StateDirectory: 'berth',
+    StateDirectoryMode: '0700',
+    CapabilityBoundingSet: '',
+    AmbientCapabilities: '',
+    NoNewPrivileges: 'yes',
+    ProtectSystem: 'strict',
+    ProtectHome: 'yes',
+    PrivateTmp: 'yes',
+    PrivateDevices: 'yes',
+    PrivateUsers: 'yes',
+    ProtectKernelTunables: 'yes',
+    ProtectKernelModules: 'yes',
+    ProtectControlGroups: 'yes',
+    RestrictNamespaces: 'yes',
+    RestrictSUIDSGID: 'yes',
+    LockPersonality: 'yes',
+    SystemCallArchitectures: 'native',
+    UMask: '0077',
   };
   for (const [name, value] of Object.entries(expect)) assert.deepEqual(s.get(name), [value], `${name}=${value}`);
-  assert.ok(s.get('Environment')?.some((e) => e.split(' ').includes('BERTH_DATA_DIR=/var/lib/berth')), 'the data directory is the state directory');
+  assert.ok(
+    s.get('Environment')?.some((e) => e.split(' ').includes('BERTH_DATA_DIR=/var/lib/berth')),
+    'the data directory is the state directory',
+  );
   assert.deepEqual(s.get('SystemCallFilter'), ['@system-service', '~@privileged']);
 
   const r = await run('systemd-analyze', ['security', '--offline=true', unit]);

@@ -17,8 +17,18 @@ import { startBerth, type Berth } from '../helpers/berth.ts';
 import { awsCli } from '../helpers/ecr.ts';
 import { dockerSession } from '../helpers/dockerd.ts';
 import {
-  makeTempDir, parseJson, randomData, removeDir, requireTool, run, runFails, runOk, uniqueName, writeFiles,
-  writeOciImage, writeOciLayoutIndex,
+  makeTempDir,
+  parseJson,
+  randomData,
+  removeDir,
+  requireTool,
+  run,
+  runFails,
+  runOk,
+  uniqueName,
+  writeFiles,
+  writeOciImage,
+  writeOciLayoutIndex,
 } from '../helpers/tools.ts';
 import { createCertificate, type Pem } from '../../src/server/certificates.ts';
 
@@ -34,7 +44,12 @@ function installCert(dir: string, pem: Pem): void {
 
 const serialOf = (pem: string) => new X509Certificate(pem).serialNumber;
 
-interface Seen { status: number; serial: string; socket: TLSSocket; alpn: string | false }
+interface Seen {
+  status: number;
+  serial: string;
+  socket: TLSSocket;
+  alpn: string | false;
+}
 
 /** GET path through the agent; tells the serial of the certificate the connection was made with. */
 function get(berth: Berth, agent: Agent, path: string): Promise<Seen> {
@@ -117,9 +132,33 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
 
   it('curl trusts it with --cacert, over HTTP/2 and HTTP/1.1, and refuses another CA', async () => {
     const creds = `${berth.accessKeyId}:${berth.secretAccessKey}`;
-    const h2 = await runOk('curl', ['-sS', '--http2', '--cacert', caFile, '-u', creds, '-o', '/dev/null', '-w', '%{http_code} %{http_version}', `${berth.url}/v2/`]);
+    const h2 = await runOk('curl', [
+      '-sS',
+      '--http2',
+      '--cacert',
+      caFile,
+      '-u',
+      creds,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{http_version}',
+      `${berth.url}/v2/`,
+    ]);
     assert.equal(h2.stdout, '200 2');
-    const h1 = await runOk('curl', ['-sS', '--http1.1', '--cacert', caFile, '-u', creds, '-o', '/dev/null', '-w', '%{http_code} %{http_version}', `${berth.url}/v2/`]);
+    const h1 = await runOk('curl', [
+      '-sS',
+      '--http1.1',
+      '--cacert',
+      caFile,
+      '-u',
+      creds,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{http_version}',
+      `${berth.url}/v2/`,
+    ]);
     assert.equal(h1.stdout, '200 1.1');
     // Without credentials: the OCI error body comes through HTTP/2 as well.
     const anon = await runOk('curl', ['-sS', '--http2', '--cacert', caFile, `${berth.url}/v2/`]);
@@ -136,8 +175,19 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
     writeFileSync(file, data);
     const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
     const curl = (args: string[]) => runOk('curl', ['-sS', '--http2', '--cacert', caFile, '-u', creds, ...args]);
-    const put = await curl(['-o', '/dev/null', '-w', '%{http_code} %{http_version}', '-X', 'POST', '-H', 'Content-Type: application/octet-stream',
-      '--data-binary', `@${file}`, `${berth.url}/v2/${repo}/blobs/uploads/?digest=${digest}`]);
+    const put = await curl([
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{http_version}',
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/octet-stream',
+      '--data-binary',
+      `@${file}`,
+      `${berth.url}/v2/${repo}/blobs/uploads/?digest=${digest}`,
+    ]);
     assert.equal(put.stdout, '201 2');
     const back = join(work, 'blob.back');
     const got = await curl(['-o', back, '-w', '%{http_code} %{http_version}', `${berth.url}/v2/${repo}/blobs/${digest}`]);
@@ -148,17 +198,33 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
   it('skopeo pushes and inspects with --cert-dir, and refuses another CA', async () => {
     const creds = `${berth.accessKeyId}:${berth.secretAccessKey}`;
     const repo = `e2e/${uniqueName('tls')}`;
-    await runOk('skopeo', ['copy', '--dest-cert-dir', certDir, '--dest-creds', creds, `oci:${layout}:v1`, `docker://${berth.host}/${repo}:v1`], { env });
-    const info = parseJson((await runOk('skopeo', ['inspect', '--cert-dir', certDir, '--creds', creds, `docker://${berth.host}/${repo}:v1`], { env })).stdout);
+    await runOk(
+      'skopeo',
+      ['copy', '--dest-cert-dir', certDir, '--dest-creds', creds, `oci:${layout}:v1`, `docker://${berth.host}/${repo}:v1`],
+      { env },
+    );
+    const info = parseJson(
+      (await runOk('skopeo', ['inspect', '--cert-dir', certDir, '--creds', creds, `docker://${berth.host}/${repo}:v1`], { env })).stdout,
+    );
     assert.equal(info.Name, `${berth.host}/${repo}`);
-    const refused = await runFails('skopeo', ['inspect', '--cert-dir', wrongCertDir, '--creds', creds, `docker://${berth.host}/${repo}:v1`], { env });
+    const refused = await runFails(
+      'skopeo',
+      ['inspect', '--cert-dir', wrongCertDir, '--creds', creds, `docker://${berth.host}/${repo}:v1`],
+      { env },
+    );
     assert.match(refused.stderr, /certificate signed by unknown authority|x509/);
   });
 
   it('the AWS CLI trusts it with --ca-bundle, and refuses another CA', async () => {
     const aws = await awsCli(berth);
     const repo = uniqueName('tls-aws');
-    const created = await aws.ok<{ repository: { repositoryUri: string } }>(['create-repository', '--repository-name', repo, '--ca-bundle', caFile]);
+    const created = await aws.ok<{ repository: { repositoryUri: string } }>([
+      'create-repository',
+      '--repository-name',
+      repo,
+      '--ca-bundle',
+      caFile,
+    ]);
     assert.equal(created.repository.repositoryUri, `${berth.host}/${repo}`);
     const refused = await aws.run(['describe-repositories', '--ca-bundle', wrongCaFile]);
     assert.notEqual(refused.code, 0);
@@ -167,9 +233,15 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
 
   it('berth import and export work against it over https with --url, trusting the CA through NODE_EXTRA_CA_CERTS', async () => {
     const repo = `e2e/${uniqueName('tls-import')}`;
-    const berthCli = (args: string[], extra: Record<string, string>) => run(process.execPath, [join(process.cwd(), 'bin', 'berth.js'), ...args], {
-      env: { BERTH_ACCESS_KEY_ID: berth.accessKeyId, BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey, BERTH_DATA_DIR: join(work, 'none'), ...extra },
-    });
+    const berthCli = (args: string[], extra: Record<string, string>) =>
+      run(process.execPath, [join(process.cwd(), 'bin', 'berth.js'), ...args], {
+        env: {
+          BERTH_ACCESS_KEY_ID: berth.accessKeyId,
+          BERTH_SECRET_ACCESS_KEY: berth.secretAccessKey,
+          BERTH_DATA_DIR: join(work, 'none'),
+          ...extra,
+        },
+      });
     const refused = await berthCli(['import', layout, '--repository', repo, '--url', berth.url], { NODE_EXTRA_CA_CERTS: wrongCaFile });
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /certificate/i);
@@ -187,7 +259,11 @@ describe('TLS: BERTH_TLS_CERT_FILE / BERTH_TLS_KEY_FILE', () => {
     mkdirSync(hupDir);
     installCert(hupDir, server1);
     hup = await startBerth({
-      env: { BERTH_TLS_CERT_FILE: join(hupDir, 'cert.pem'), BERTH_TLS_KEY_FILE: join(hupDir, 'key.pem'), BERTH_TLS_RELOAD_INTERVAL_SECONDS: '0' },
+      env: {
+        BERTH_TLS_CERT_FILE: join(hupDir, 'cert.pem'),
+        BERTH_TLS_KEY_FILE: join(hupDir, 'key.pem'),
+        BERTH_TLS_RELOAD_INTERVAL_SECONDS: '0',
+      },
     });
     const old = new Agent({ ca: ca.cert, keepAlive: true, maxSockets: 1 });
     const first = await get(hup, old, '/v2/');
@@ -253,7 +329,10 @@ describe('TLS: berth serve --tls-self-signed', () => {
     const work = makeTempDir('berth-e2e-tls-docker-');
     try {
       const ref = `${berth.host}/e2e/${uniqueName('tls-docker')}:v1`;
-      writeFiles(join(work, 'ctx'), { 'hello.txt': randomData(2048), Dockerfile: Buffer.from('FROM scratch\nCOPY hello.txt /hello.txt\n') });
+      writeFiles(join(work, 'ctx'), {
+        'hello.txt': randomData(2048),
+        Dockerfile: Buffer.from('FROM scratch\nCOPY hello.txt /hello.txt\n'),
+      });
       docker.trackImage(ref);
       await docker.ok(['build', '--network=none', '-t', ref, join(work, 'ctx')]);
       await docker.ok(['login', berth.host, '--username', berth.accessKeyId, '--password-stdin'], { input: berth.secretAccessKey });
@@ -273,7 +352,10 @@ describe('TLS: slow clients are cut off over HTTP/1.1 and HTTP/2 alike', () => {
   let ca: string;
 
   before(async () => {
-    berth = await startBerth({ serveArgs: ['--tls-self-signed'], env: { BERTH_HEADER_TIMEOUT_SECONDS: '1', BERTH_IDLE_TIMEOUT_SECONDS: '2' } });
+    berth = await startBerth({
+      serveArgs: ['--tls-self-signed'],
+      env: { BERTH_HEADER_TIMEOUT_SECONDS: '1', BERTH_IDLE_TIMEOUT_SECONDS: '2' },
+    });
     ca = readFileSync(join(berth.dataDir, 'tls', 'self-signed.crt'), 'utf8');
   });
 
@@ -282,7 +364,10 @@ describe('TLS: slow clients are cut off over HTTP/1.1 and HTTP/2 alike', () => {
   });
 
   const port = () => Number(new URL(berth.url).port);
-  const closed = (emitter: { once(e: 'close', f: () => void): unknown }) => new Promise<void>((resolve) => { emitter.once('close', () => resolve()); });
+  const closed = (emitter: { once(e: 'close', f: () => void): unknown }) =>
+    new Promise<void>((resolve) => {
+      emitter.once('close', () => resolve());
+    });
 
   it('closes an HTTP/1.1 connection whose headers do not arrive in time', async () => {
     const socket = tlsConnect({ host: '127.0.0.1', port: port(), ca, ALPNProtocols: ['http/1.1'] });
@@ -304,15 +389,24 @@ describe('TLS: slow clients are cut off over HTTP/1.1 and HTTP/2 alike', () => {
     const data = randomData(6 * 1024);
     const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${berth.url}/v2/e2e/${uniqueName('slow')}/blobs/uploads/?digest=${digest}`, {
-        method: 'POST', agent: new Agent({ ca }),
-        headers: { authorization: berth.authHeader ?? '', 'content-type': 'application/octet-stream', 'content-length': data.length },
-      }, (res) => { res.resume(); res.once('end', () => resolve(res.statusCode ?? 0)); });
+      const req = request(
+        `${berth.url}/v2/e2e/${uniqueName('slow')}/blobs/uploads/?digest=${digest}`,
+        {
+          method: 'POST',
+          agent: new Agent({ ca }),
+          headers: { authorization: berth.authHeader ?? '', 'content-type': 'application/octet-stream', 'content-length': data.length },
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.once('error', reject);
       let i = 0;
       const next = () => {
         req.write(data.subarray(i * 1024, (i + 1) * 1024));
-        if (++i < 6) setTimeout(next, 500); else req.end();
+        if (++i < 6) setTimeout(next, 500);
+        else req.end();
       };
       next();
     });

@@ -12,18 +12,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface Berth {
-  url: string;            // http://127.0.0.1:PORT (https:// when the server was started with TLS)
-  host: string;           // 127.0.0.1:PORT (what docker/skopeo want)
+  url: string; // http://127.0.0.1:PORT (https:// when the server was started with TLS)
+  host: string; // 127.0.0.1:PORT (what docker/skopeo want)
   dataDir: string;
   accessKeyId: string;
   secretAccessKey: string;
-  authHeader: string;     // "Basic ..." for the root key
+  authHeader: string; // "Basic ..." for the root key
   process: ChildProcess;
-  output: () => string;   // everything the server printed so far
-  stop: () => Promise<void>;   // SIGTERM, wait for exit
-  kill9: () => Promise<void>;  // SIGKILL, wait for exit
+  output: () => string; // everything the server printed so far
+  stop: () => Promise<void>; // SIGTERM, wait for exit
+  kill9: () => Promise<void>; // SIGKILL, wait for exit
   restart: () => Promise<Berth>; // start again on the same data dir and credentials
-  cleanup: () => Promise<void>;  // stop (if running) and remove the data dir
+  cleanup: () => Promise<void>; // stop (if running) and remove the data dir
 }
 
 export interface StartOptions {
@@ -59,17 +59,27 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('berth did not start in 20s:\n' + out)), 20_000);
     const check = () => {
       const m = /listening on (https?:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth exited with ${code}:\n${out}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`berth exited with ${code}:\n${out}`));
+    });
   });
   const host = url.replace(/^https?:\/\//, '');
   const stopWith = async (signal: NodeJS.Signals) => {
@@ -77,7 +87,11 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
     await exited;
   };
   const berth: Berth = {
-    url, host, dataDir, accessKeyId, secretAccessKey,
+    url,
+    host,
+    dataDir,
+    accessKeyId,
+    secretAccessKey,
     authHeader: 'Basic ' + Buffer.from(`${accessKeyId}:${secretAccessKey}`).toString('base64'),
     process: child,
     output: () => out,

@@ -18,22 +18,33 @@ export class Browsers {
   /** A fresh browser (its own user-data directory, so its own cookies). */
   async page(): Promise<Page> {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the console tests need a real browser`);
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the console tests need a real browser`,
+      );
     }
     const dir = mkdtempSync(join(tmpdir(), 'berth-chromium-'));
     const context = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     this.open.push({ context, dir });
-    const page = context.pages()[0] ?? await context.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       // A page that answers a refused action with its HTTP status (400, 401, 403) is logged by chromium as a failed
       // load of the document itself: that is the status the console means to give, not an error of the page.
-      if (m.text().startsWith('Failed to load resource: the server responded with a status of 4') && m.location().url === page.url()) return;
+      if (m.text().startsWith('Failed to load resource: the server responded with a status of 4') && m.location().url === page.url())
+        return;
       this.consoleErrors.push(`${page.url()}: ${m.text()} (${m.location().url})`);
     });
     page.on('pageerror', (e) => this.consoleErrors.push(`${page.url()}: ${e.message}`));

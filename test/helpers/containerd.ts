@@ -20,21 +20,28 @@ export async function startContainerd(): Promise<Containerd> {
   if (process.getuid?.() !== 0) throw new Error('containerd needs root to run its own daemon; the e2e tests run as root (as .ci/run does)');
   const dir = makeTempDir('berth-e2e-containerd-');
   const address = join(dir, 'containerd.sock');
-  writeFileSync(join(dir, 'config.toml'), [
-    'version = 2',
-    `root = "${join(dir, 'root')}"`,
-    `state = "${join(dir, 'state')}"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]',
-    `  address = "${address}"`,
-    '[ttrpc]',
-    `  address = "${address}.ttrpc"`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'config.toml'),
+    [
+      'version = 2',
+      `root = "${join(dir, 'root')}"`,
+      `state = "${join(dir, 'state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${address}"`,
+      '[ttrpc]',
+      `  address = "${address}.ttrpc"`,
+      '',
+    ].join('\n'),
+  );
   const child: ChildProcess = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
+  child.stderr!.on('data', (d) => {
+    log += d;
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ctr = (args: string[], opts?: RunOptions) => run('ctr', ['--address', address, ...args], opts);
   const until = Date.now() + 20_000;

@@ -24,11 +24,15 @@ export interface DebianRootfs {
 export function debianMirror(): string {
   const found: string[] = [];
   const dir = '/etc/apt/sources.list.d';
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sources')).map((f) => join(dir, f)) : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.sources'))
+        .map((f) => join(dir, f))
+    : [];
   for (const file of files) {
     for (const stanza of readFileSync(file, 'utf8').split(/\n\s*\n/)) {
       const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(stanza)?.[1].trim().split(/\s+/) ?? [];
-      if (!field('Types').includes('deb') || /^Enabled:\s*no/mi.test(stanza)) continue;
+      if (!field('Types').includes('deb') || /^Enabled:\s*no/im.test(stanza)) continue;
       if (field('Suites').some((s) => s === 'bookworm' || s === 'stable')) found.push(...field('URIs'));
     }
   }
@@ -40,8 +44,10 @@ export function debianMirror(): string {
   }
   const mirror = found.find((u) => /^https?:\/\//.test(u));
   if (!mirror) {
-    throw new Error(`No Debian bookworm mirror in the apt sources (${[...files, '/etc/apt/sources.list'].join(', ')}): ` +
-      'debootstrap needs one (the machine\'s apt sources name the mirror this test uses)');
+    throw new Error(
+      `No Debian bookworm mirror in the apt sources (${[...files, '/etc/apt/sources.list'].join(', ')}): ` +
+        "debootstrap needs one (the machine's apt sources name the mirror this test uses)",
+    );
   }
   return mirror;
 }
@@ -58,7 +64,8 @@ export async function debianBookwormRootfs(options: { reuseInCi?: boolean } = {}
   if (!inCi && existsSync(cached)) return { tarPath: cached, mirror, built: false, cleanup: () => {} };
 
   await requireTool('debootstrap', ['--version']);
-  if (process.getuid?.() !== 0) throw new Error('debootstrap needs root (it chroots and sets file owners); run this test as root, as CI does');
+  if (process.getuid?.() !== 0)
+    throw new Error('debootstrap needs root (it chroots and sets file owners); run this test as root, as CI does');
   const work = makeTempDir('berth-debootstrap-');
   const root = join(work, 'rootfs');
   const started = performance.now();
@@ -68,7 +75,9 @@ export async function debianBookwormRootfs(options: { reuseInCi?: boolean } = {}
     const logFile = join(root, 'debootstrap', 'debootstrap.log');
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n') : '(no debootstrap.log)';
     removeDir(work);
-    throw new Error(`debootstrap --variant=minbase bookworm from ${mirror} failed:\n${describeResult(r)}\n--- last lines of debootstrap.log ---\n${log}`);
+    throw new Error(
+      `debootstrap --variant=minbase bookworm from ${mirror} failed:\n${describeResult(r)}\n--- last lines of debootstrap.log ---\n${log}`,
+    );
   }
   // What Debian's images leave out too: the downloaded packages and apt's lists (apt-get update fetches them again).
   for (const sub of ['var/cache/apt/archives', 'var/lib/apt/lists']) {

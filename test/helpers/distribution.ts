@@ -23,24 +23,44 @@ export interface Distribution {
 
 /** A bcrypt htpasswd line, made with python3's crypt module (Blowfish). */
 async function htpasswdLine(username: string, password: string): Promise<string> {
-  const r = await run('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', password]);
+  const r = await run('python3', [
+    '-W',
+    'ignore',
+    '-c',
+    'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))',
+    password,
+  ]);
   const hash = r.stdout.trim();
-  if (r.code !== 0 || !hash.startsWith('$2')) throw new Error(`python3 could not make a bcrypt hash for the htpasswd file (python3 with crypt.METHOD_BLOWFISH is needed): ${r.stderr}`);
+  if (r.code !== 0 || !hash.startsWith('$2'))
+    throw new Error(
+      `python3 could not make a bcrypt hash for the htpasswd file (python3 with crypt.METHOD_BLOWFISH is needed): ${r.stderr}`,
+    );
   return `${username}:${hash}\n`;
 }
 
-export async function startDistributionWithAuth(username = 'upstream', password = 'upstream-password-' + Math.random().toString(36).slice(2)): Promise<Distribution> {
-  if (!existsSync(DISTRIBUTION_BIN)) throw new Error(`CNCF distribution is not installed (${DISTRIBUTION_BIN} is missing): apt-get install -y docker-registry`);
+export async function startDistributionWithAuth(
+  username = 'upstream',
+  password = 'upstream-password-' + Math.random().toString(36).slice(2),
+): Promise<Distribution> {
+  if (!existsSync(DISTRIBUTION_BIN))
+    throw new Error(`CNCF distribution is not installed (${DISTRIBUTION_BIN} is missing): apt-get install -y docker-registry`);
   const dataDir = mkdtempSync(join(tmpdir(), 'distribution-test-'));
   const htpasswd = join(dataDir, 'htpasswd');
   writeFileSync(htpasswd, await htpasswdLine(username, password));
   const port = await freePort();
   const config = join(dataDir, 'config.yml');
-  writeFileSync(config, `${distributionConfig(join(dataDir, 'storage'), port)}auth:\n  htpasswd:\n    realm: berth-test\n    path: ${htpasswd}\n`);
+  writeFileSync(
+    config,
+    `${distributionConfig(join(dataDir, 'storage'), port)}auth:\n  htpasswd:\n    realm: berth-test\n    path: ${htpasswd}\n`,
+  );
   const child = spawn(DISTRIBUTION_BIN, ['serve', config], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -50,7 +70,13 @@ export async function startDistributionWithAuth(username = 'upstream', password 
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`docker-registry exited:\n${out}`);
-    const status = await fetch(`${url}/v2/`).then(async (r) => { await r.arrayBuffer(); return r.status; }, () => 0);
+    const status = await fetch(`${url}/v2/`).then(
+      async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      },
+      () => 0,
+    );
     // Without credentials an authenticating registry answers 401: it is up.
     if (status === 401) break;
     if (Date.now() > deadline) {
@@ -60,7 +86,10 @@ export async function startDistributionWithAuth(username = 'upstream', password 
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url, host: `127.0.0.1:${port}`, username, password,
+    url,
+    host: `127.0.0.1:${port}`,
+    username,
+    password,
     authHeader: 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64'),
     output: () => out,
     stop,

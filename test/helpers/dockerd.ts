@@ -6,8 +6,8 @@ import type { RunOptions, RunResult } from './tools.ts';
 import { makeTempDir, removeDir, requireDocker, run, runFails, runOk } from './tools.ts';
 
 export interface DockerSession {
-  configDir: string;                 // this session's DOCKER_CONFIG
-  env: Record<string, string>;       // env for any docker (or skopeo) command of this session
+  configDir: string; // this session's DOCKER_CONFIG
+  env: Record<string, string>; // env for any docker (or skopeo) command of this session
   serverVersion: string;
   /** Runs `docker ARGS` with this session's config; never throws for a non-zero exit. */
   run: (args: string[], opts?: RunOptions) => Promise<RunResult>;
@@ -26,7 +26,11 @@ export interface DockerSession {
 export async function dockerSession(): Promise<DockerSession> {
   const configDir = makeTempDir('berth-e2e-docker-config-');
   // DOCKER_BUILDKIT=0: the legacy builder is built into the daemon; BuildKit would need the buildx plugin.
-  const env: Record<string, string> = { DOCKER_CONFIG: configDir, DOCKER_BUILDKIT: '0', REGISTRY_AUTH_FILE: `${configDir}/containers-auth.json` };
+  const env: Record<string, string> = {
+    DOCKER_CONFIG: configDir,
+    DOCKER_BUILDKIT: '0',
+    REGISTRY_AUTH_FILE: `${configDir}/containers-auth.json`,
+  };
   let serverVersion: string;
   try {
     serverVersion = await requireDocker(env);
@@ -44,8 +48,12 @@ export async function dockerSession(): Promise<DockerSession> {
     run: (args, opts) => run('docker', args, withEnv(opts)),
     ok: (args, opts) => runOk('docker', args, withEnv(opts)),
     fails: (args, opts) => runFails('docker', args, withEnv(opts)),
-    trackImage: (ref) => { images.add(ref); },
-    trackContainer: (id) => { containers.add(id); },
+    trackImage: (ref) => {
+      images.add(ref);
+    },
+    trackContainer: (id) => {
+      containers.add(id);
+    },
     cleanup: async () => {
       for (const id of containers) await run('docker', ['rm', '-f', id], withEnv());
       // An image whose tags all go is removed with its now unused parent (intermediate build) images.

@@ -6,7 +6,8 @@ import { attempt, fc } from './fuzz.ts';
 
 export const operations = Object.keys(model.operations).filter((op) => model.operations[op].input);
 export const validate = (op: string, input: unknown) => attempt({ op, input }, () => validateInput(op, input));
-export const ecrTypes = (e: EcrError) => assert.ok(['SerializationException', 'InvalidParameterException'].includes(e.type), `${e.type}: ${e.message}`);
+export const ecrTypes = (e: EcrError) =>
+  assert.ok(['SerializationException', 'InvalidParameterException'].includes(e.type), `${e.type}: ${e.message}`);
 
 const cap = (n: number | undefined, fallback: number) => Math.min(n ?? fallback, fallback);
 const codePoints = (s: string) => [...s].length;
@@ -28,10 +29,18 @@ export function valid(shapeName: string, full = false): fc.Arbitrary<unknown> {
       break;
     }
     case 'list':
-      arb = fc.array(valid(shape.member, full), { minLength: Math.max(shape.min ?? 0, full ? 1 : 0), maxLength: Math.max(shape.min ?? 0, cap(shape.max, 3)) });
+      arb = fc.array(valid(shape.member, full), {
+        minLength: Math.max(shape.min ?? 0, full ? 1 : 0),
+        maxLength: Math.max(shape.min ?? 0, cap(shape.max, 3)),
+      });
       break;
     case 'map':
-      arb = fc.uniqueArray(fc.tuple(valid(shape.key, full), valid(shape.value, full)), { minLength: shape.min ?? 0, maxLength: Math.max(shape.min ?? 0, cap(shape.max, 3)), selector: ([k]) => k })
+      arb = fc
+        .uniqueArray(fc.tuple(valid(shape.key, full), valid(shape.value, full)), {
+          minLength: shape.min ?? 0,
+          maxLength: Math.max(shape.min ?? 0, cap(shape.max, 3)),
+          selector: ([k]) => k,
+        })
         .map((entries) => Object.fromEntries(entries as [string, unknown][]));
       break;
     case 'string': {
@@ -39,7 +48,8 @@ export function valid(shapeName: string, full = false): fc.Arbitrary<unknown> {
       const max = cap(shape.max, 300);
       if (shape.enum) arb = fc.constantFrom(...(shape.enum as string[]));
       else if (shape.pattern) {
-        arb = fc.stringMatching(new RegExp(`^(?:${shape.pattern})$`), { size: 'small' })
+        arb = fc
+          .stringMatching(new RegExp(`^(?:${shape.pattern})$`), { size: 'small' })
           .filter((s) => codePoints(s) >= min && codePoints(s) <= max);
       } else arb = fc.string({ minLength: min, maxLength: Math.max(min, cap(shape.max, 40)) });
       break;
@@ -52,7 +62,9 @@ export function valid(shapeName: string, full = false): fc.Arbitrary<unknown> {
       arb = fc.boolean();
       break;
     case 'blob':
-      arb = fc.uint8Array({ minLength: shape.min ?? 0, maxLength: Math.max(shape.min ?? 0, cap(shape.max, 64)) }).map((b) => Buffer.from(b).toString('base64'));
+      arb = fc
+        .uint8Array({ minLength: shape.min ?? 0, maxLength: Math.max(shape.min ?? 0, cap(shape.max, 64)) })
+        .map((b) => Buffer.from(b).toString('base64'));
       break;
     case 'timestamp':
       arb = fc.integer({ min: 0, max: 2 ** 31 });
@@ -63,4 +75,3 @@ export function valid(shapeName: string, full = false): fc.Arbitrary<unknown> {
   arbitraries.set(`${shapeName}:${full}`, arb);
   return arb;
 }
-

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
-  CompleteLayerUploadCommand, ECRClient, InitiateLayerUploadCommand, PutImageCommand, UploadLayerPartCommand,
+  CompleteLayerUploadCommand,
+  ECRClient,
+  InitiateLayerUploadCommand,
+  PutImageCommand,
+  UploadLayerPartCommand,
   type PutImageCommandOutput,
 } from '@aws-sdk/client-ecr';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -67,7 +71,10 @@ export function ecrClient(berth: Berth, opts: ClientOptions = {}): ECRClient {
 }
 
 /** Every item of a paginated call: `page(nextToken)` is called from the first page until no nextToken comes back. */
-export async function allPages<P extends { nextToken?: string }, T>(page: (nextToken: string | undefined) => Promise<P>, items: (p: P) => T[] | undefined): Promise<T[]> {
+export async function allPages<P extends { nextToken?: string }, T>(
+  page: (nextToken: string | undefined) => Promise<P>,
+  items: (p: P) => T[] | undefined,
+): Promise<T[]> {
   const all: T[] = [];
   let nextToken: string | undefined;
   do {
@@ -121,7 +128,7 @@ export interface RawResponse {
 }
 
 export interface RawOptions {
-  sign?: boolean;                      // default true
+  sign?: boolean; // default true
   accessKeyId?: string;
   secretAccessKey?: string;
   region?: string;
@@ -131,7 +138,7 @@ export interface RawOptions {
   /** Replaces the Authorization header after signing. */
   authorization?: string;
   contentType?: string;
-  target?: string;                     // the whole X-Amz-Target value; default `${TARGET_PREFIX}.${operation}`
+  target?: string; // the whole X-Amz-Target value; default `${TARGET_PREFIX}.${operation}`
   /** Presign (credentials in the query string) instead of an Authorization header. */
   presign?: boolean;
   /** Send this body instead of the one that was signed (a tampering test). */
@@ -161,12 +168,21 @@ export async function ecrRaw(berth: Berth, operation: string, body: unknown = {}
       sha256: Sha256,
     });
     const request = {
-      method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/',
-      query: {} as Record<string, string>, headers, body: payload,
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      query: {} as Record<string, string>,
+      headers,
+      body: payload,
     };
     const signed = opts.presign
       ? await signer.presign(request, { signingDate: opts.signingDate, expiresIn: 300 })
-      : await signer.sign(request, { signingDate: opts.signingDate, ...(opts.unsigned ? { unsignableHeaders: new Set(opts.unsigned) } : {}) });
+      : await signer.sign(request, {
+          signingDate: opts.signingDate,
+          ...(opts.unsigned ? { unsignableHeaders: new Set(opts.unsigned) } : {}),
+        });
     Object.assign(headers, signed.headers as Record<string, string>);
     query = signed.query as Record<string, string>;
   }
@@ -196,15 +212,32 @@ export async function ecrRaw(berth: Berth, operation: string, body: unknown = {}
  * bodies too large to hash in the signer's pure-JS SHA-256, or never sent at all. The hash travels as
  * x-amz-content-sha256, which the SDK signer takes as the payload's; Berth computes its own from what it receives.
  */
-export async function signedEcrHeaders(berth: Berth, operation: string, bodySha256: string, opts: { accessKeyId?: string; secretAccessKey?: string } = {}): Promise<Record<string, string>> {
+export async function signedEcrHeaders(
+  berth: Berth,
+  operation: string,
+  bodySha256: string,
+  opts: { accessKeyId?: string; secretAccessKey?: string } = {},
+): Promise<Record<string, string>> {
   const url = new URL(berth.url);
   const signer = new SignatureV4({
     credentials: { accessKeyId: opts.accessKeyId ?? berth.accessKeyId, secretAccessKey: opts.secretAccessKey ?? berth.secretAccessKey },
-    region: REGION, service: 'ecr', sha256: Sha256,
+    region: REGION,
+    service: 'ecr',
+    sha256: Sha256,
   });
   const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-    headers: { host: url.host, 'content-type': JSON_11, 'x-amz-target': `${TARGET_PREFIX}.${operation}`, 'x-amz-content-sha256': bodySha256 },
+    method: 'POST',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    query: {},
+    headers: {
+      host: url.host,
+      'content-type': JSON_11,
+      'x-amz-target': `${TARGET_PREFIX}.${operation}`,
+      'x-amz-content-sha256': bodySha256,
+    },
   });
   const headers = { ...(signed.headers as Record<string, string>) };
   delete headers.host;
@@ -289,13 +322,21 @@ export async function awsCli(berth: Berth, keys: { accessKeyId?: string; secretA
 }
 
 /** Throws a clear error unless `program ARGS` runs and exits 0; returns what it printed. */
-export async function requireProgram(program: string, args: string[], what: string, install: string, env: Record<string, string> = {}): Promise<string> {
+export async function requireProgram(
+  program: string,
+  args: string[],
+  what: string,
+  install: string,
+  env: Record<string, string> = {},
+): Promise<string> {
   let r: RunResult;
   try {
     r = await run(program, args, { env, timeoutMs: 60_000 });
   } catch (err) {
-    throw new Error(`This test needs ${what} (${program}), which is not installed. Install it (${install}); .ci/run does this. ` +
-      `(${(err as Error).message})`);
+    throw new Error(
+      `This test needs ${what} (${program}), which is not installed. Install it (${install}); .ci/run does this. ` +
+        `(${(err as Error).message})`,
+    );
   }
   if (r.code !== 0) throw new Error(`This test needs ${what}, but it does not work (${install}; .ci/run does this):\n${describeResult(r)}`);
   return (r.stdout + r.stderr).trim();
@@ -303,14 +344,19 @@ export async function requireProgram(program: string, args: string[], what: stri
 
 /** Throws unless /usr/bin/python3 can import boto3; returns "boto3 X, botocore Y". */
 export async function requireBoto3(): Promise<string> {
-  return requireProgram(PYTHON,
+  return requireProgram(
+    PYTHON,
     ['-c', 'import boto3, botocore; print("boto3", boto3.__version__, "botocore", botocore.__version__)'],
-    'boto3 for the Debian python3', 'apt-get install -y python3-boto3');
+    'boto3 for the Debian python3',
+    'apt-get install -y python3-boto3',
+  );
 }
 
 /** The error name the AWS CLI printed: "An error occurred (Name) when calling the Op operation: message". */
 export function cliError(r: RunResult): { name: string; operation: string; message: string } {
-  const m = /An error occurred \(([A-Za-z]+)\) when calling the ([A-Za-z]+) operation(?: \(reached max retries: \d+\))?: (.*)/s.exec(r.stderr);
+  const m = /An error occurred \(([A-Za-z]+)\) when calling the ([A-Za-z]+) operation(?: \(reached max retries: \d+\))?: (.*)/s.exec(
+    r.stderr,
+  );
   assert.ok(m, `the AWS CLI printed an AWS error:\n${describeResult(r)}`);
   return { name: m[1], operation: m[2], message: m[3].trim() };
 }
@@ -328,9 +374,9 @@ export interface Blob {
 export interface HandImage {
   config: Blob;
   layers: Blob[];
-  manifest: string;          // the exact manifest text
-  digest: string;            // of the manifest
-  mediaType: string;         // of the manifest
+  manifest: string; // the exact manifest text
+  digest: string; // of the manifest
+  mediaType: string; // of the manifest
   files: Map<string, Buffer>;
 }
 
@@ -346,7 +392,10 @@ export function makeLayer(files: Record<string, Buffer>, mediaType: string = MED
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join('/') + '/';
-      if (!dirs.has(d)) { dirs.add(d); entries.push({ name: d }); }
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        entries.push({ name: d });
+      }
     }
     entries.push({ name: path, data });
   }
@@ -358,7 +407,9 @@ export function makeLayer(files: Record<string, Buffer>, mediaType: string = MED
  * A runnable-by-docker single-platform image: one layer per element of `layers` (path -> content), a config naming
  * their diff ids, and a manifest (Docker schema 2 by default, OCI with `oci: true`). `label` makes the config unique.
  */
-export function makeImage(opts: { layers?: Record<string, Buffer>[]; oci?: boolean; label?: string; architecture?: string } = {}): HandImage {
+export function makeImage(
+  opts: { layers?: Record<string, Buffer>[]; oci?: boolean; label?: string; architecture?: string } = {},
+): HandImage {
   const oci = opts.oci ?? false;
   const layerFiles = opts.layers ?? [{ [`data/${randomBytes(4).toString('hex')}.bin`]: randomBytes(2048) }];
   const files = new Map<string, Buffer>();
@@ -366,14 +417,16 @@ export function makeImage(opts: { layers?: Record<string, Buffer>[]; oci?: boole
     for (const [p, d] of Object.entries(f)) files.set(p, d);
     return makeLayer(f, oci ? MEDIA.ociLayer : MEDIA.dockerLayer);
   });
-  const configJson = Buffer.from(JSON.stringify({
-    architecture: opts.architecture ?? 'amd64',
-    os: 'linux',
-    created: '2024-01-01T00:00:00Z',
-    config: { Cmd: ['/data/none'], Labels: { 'berth.test': opts.label ?? randomBytes(8).toString('hex') } },
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-    history: layers.map(() => ({ created: '2024-01-01T00:00:00Z', created_by: 'berth ecr test' })),
-  }));
+  const configJson = Buffer.from(
+    JSON.stringify({
+      architecture: opts.architecture ?? 'amd64',
+      os: 'linux',
+      created: '2024-01-01T00:00:00Z',
+      config: { Cmd: ['/data/none'], Labels: { 'berth.test': opts.label ?? randomBytes(8).toString('hex') } },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: layers.map(() => ({ created: '2024-01-01T00:00:00Z', created_by: 'berth ecr test' })),
+    }),
+  );
   const config = blob(configJson, oci ? MEDIA.ociConfig : MEDIA.dockerConfig);
   const mediaType = oci ? MEDIA.ociManifest : MEDIA.dockerManifest;
   const manifest = JSON.stringify({
@@ -393,13 +446,19 @@ export function makeImage(opts: { layers?: Record<string, Buffer>[]; oci?: boole
 }
 
 /** An image index (OCI by default) over the given manifests, each listed with a platform. */
-export function makeIndex(children: { digest: string; size: number; mediaType: string; architecture: string }[], oci = true): { manifest: string; digest: string; mediaType: string } {
+export function makeIndex(
+  children: { digest: string; size: number; mediaType: string; architecture: string }[],
+  oci = true,
+): { manifest: string; digest: string; mediaType: string } {
   const mediaType = oci ? MEDIA.ociIndex : MEDIA.dockerManifestList;
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType,
     manifests: children.map((c) => ({
-      mediaType: c.mediaType, size: c.size, digest: c.digest, platform: { architecture: c.architecture, os: 'linux' },
+      mediaType: c.mediaType,
+      size: c.size,
+      digest: c.digest,
+      platform: { architecture: c.architecture, os: 'linux' },
     })),
   });
   return { manifest, digest: sha256(manifest), mediaType };
@@ -409,17 +468,31 @@ export function makeIndex(children: { digest: string; size: number; mediaType: s
  * Uploads one blob with InitiateLayerUpload, UploadLayerPart (parts of `partSize` bytes, in order) and
  * CompleteLayerUpload, checking each answer's shape against the API reference. Returns the upload id.
  */
-export async function uploadLayer(client: ECRClient, repositoryName: string, data: Buffer, partSize = 5 * 1024 * 1024 + 7): Promise<string> {
+export async function uploadLayer(
+  client: ECRClient,
+  repositoryName: string,
+  data: Buffer,
+  partSize = 5 * 1024 * 1024 + 7,
+): Promise<string> {
   const init = await client.send(new InitiateLayerUploadCommand({ repositoryName }));
-  assert.match(init.uploadId ?? '', /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
-    'uploadId has the shape of the model (a UUID)');
+  assert.match(
+    init.uploadId ?? '',
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    'uploadId has the shape of the model (a UUID)',
+  );
   assert.ok(typeof init.partSize === 'number' && init.partSize > 0, `partSize is a positive number: ${init.partSize}`);
   const uploadId = init.uploadId!;
   for (let off = 0; off < data.length; off += partSize) {
     const part = data.subarray(off, Math.min(off + partSize, data.length));
-    const r = await client.send(new UploadLayerPartCommand({
-      repositoryName, uploadId, partFirstByte: off, partLastByte: off + part.length - 1, layerPartBlob: part,
-    }));
+    const r = await client.send(
+      new UploadLayerPartCommand({
+        repositoryName,
+        uploadId,
+        partFirstByte: off,
+        partLastByte: off + part.length - 1,
+        layerPartBlob: part,
+      }),
+    );
     assert.equal(r.uploadId, uploadId);
     assert.equal(r.repositoryName, repositoryName);
     assert.match(r.registryId ?? '', /^\d{12}$/);
@@ -434,11 +507,21 @@ export async function uploadLayer(client: ECRClient, repositoryName: string, dat
 }
 
 /** Uploads the config and layers of `image` with the layer operations, then PutImage under `tag`. */
-export async function putImageViaUpload(client: ECRClient, repositoryName: string, image: HandImage, tag?: string): Promise<PutImageCommandOutput> {
+export async function putImageViaUpload(
+  client: ECRClient,
+  repositoryName: string,
+  image: HandImage,
+  tag?: string,
+): Promise<PutImageCommandOutput> {
   for (const b of [image.config, ...image.layers]) await uploadLayer(client, repositoryName, b.bytes);
-  return client.send(new PutImageCommand({
-    repositoryName, imageManifest: image.manifest, imageManifestMediaType: image.mediaType, imageTag: tag,
-  }));
+  return client.send(
+    new PutImageCommand({
+      repositoryName,
+      imageManifest: image.manifest,
+      imageManifestMediaType: image.mediaType,
+      imageTag: tag,
+    }),
+  );
 }
 
 /** Waits until `check` returns a truthy value (polling every 200 ms), up to `ms`; returns the last value. */

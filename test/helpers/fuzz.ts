@@ -49,7 +49,8 @@ let watchdog: Worker | undefined;
 
 function startWatchdog(): void {
   if (watchdog) return;
-  watchdog = new Worker(`
+  watchdog = new Worker(
+    `
     const { workerData } = require('node:worker_threads');
     const { writeSync } = require('node:fs');
     const [shared, hangMs] = workerData;
@@ -64,13 +65,17 @@ function startWatchdog(): void {
         process.kill(process.pid, 'SIGKILL');
       }
     }, 250);
-  `, { eval: true, workerData: [shared, HANG_MS] });
+  `,
+    { eval: true, workerData: [shared, HANG_MS] },
+  );
   watchdog.unref();
 }
 
 function describeCase(input: unknown): string {
   try {
-    const text = JSON.stringify(input, (_k, v: unknown) => (Buffer.isBuffer(v) ? { buffer: v.toString('base64') } : v instanceof Uint8Array ? { bytes: Buffer.from(v).toString('base64') } : v));
+    const text = JSON.stringify(input, (_k, v: unknown) =>
+      Buffer.isBuffer(v) ? { buffer: v.toString('base64') } : v instanceof Uint8Array ? { bytes: Buffer.from(v).toString('base64') } : v,
+    );
     return text === undefined ? String(input) : text;
   } catch {
     return String(input);
@@ -145,7 +150,8 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export function jsonPaths(value: Json, prefix: (string | number)[] = []): (string | number)[][] {
   const out = [prefix];
   if (Array.isArray(value)) value.forEach((v, i) => out.push(...jsonPaths(v, [...prefix, i])));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...jsonPaths(v, [...prefix, k]));
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push(...jsonPaths(v, [...prefix, k]));
   return out;
 }
 
@@ -156,12 +162,13 @@ export type Mutation =
   | { kind: 'wrap'; pick: number };
 
 /** A structure-aware mutation: replace, delete, add beside or wrap in a list one node of a document. */
-export const mutation = (leaf: fc.Arbitrary<Json> = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>): fc.Arbitrary<Mutation> => fc.oneof(
-  fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), with: leaf }),
-  fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('add' as const), pick: fc.nat(), key: fc.string({ maxLength: 12 }), with: leaf }),
-  fc.record({ kind: fc.constant('wrap' as const), pick: fc.nat() }),
-);
+export const mutation = (leaf: fc.Arbitrary<Json> = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>): fc.Arbitrary<Mutation> =>
+  fc.oneof(
+    fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), with: leaf }),
+    fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
+    fc.record({ kind: fc.constant('add' as const), pick: fc.nat(), key: fc.string({ maxLength: 12 }), with: leaf }),
+    fc.record({ kind: fc.constant('wrap' as const), pick: fc.nat() }),
+  );
 
 /** `doc` (not changed) with one mutation applied. */
 export function mutate(doc: Json, m: Mutation): Json {
@@ -177,9 +184,16 @@ export function mutate(doc: Json, m: Mutation): Json {
   for (const k of path.slice(0, -1)) parent = parent[k];
   const last = path[path.length - 1];
   switch (m.kind) {
-    case 'replace': parent[last] = m.with; break;
-    case 'wrap': parent[last] = [parent[last]]; break;
-    case 'delete': if (Array.isArray(parent)) parent.splice(last as number, 1); else delete parent[last]; break;
+    case 'replace':
+      parent[last] = m.with;
+      break;
+    case 'wrap':
+      parent[last] = [parent[last]];
+      break;
+    case 'delete':
+      if (Array.isArray(parent)) parent.splice(last as number, 1);
+      else delete parent[last];
+      break;
     case 'add': {
       const node = parent[last];
       if (Array.isArray(node)) node.push(m.with);

@@ -18,7 +18,8 @@ function varint(n: number): Buffer {
 export function goBinary(goVersion: string, modinfoLines: string[], size = 2 * 1024 * 1024): Buffer {
   const body = Buffer.alloc(size, 0x90);
   Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]).copy(body, 0); // an ELF identification
-  const modinfo = modinfoLines.length > 0 ? Buffer.concat([SENTINEL_START, Buffer.from(`${modinfoLines.join('\n')}\n`), SENTINEL_END]) : Buffer.alloc(0);
+  const modinfo =
+    modinfoLines.length > 0 ? Buffer.concat([SENTINEL_START, Buffer.from(`${modinfoLines.join('\n')}\n`), SENTINEL_END]) : Buffer.alloc(0);
   const header = Buffer.alloc(32);
   Buffer.from('\xff Go buildinf:', 'latin1').copy(header, 0);
   header[14] = 8;

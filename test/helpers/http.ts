@@ -107,7 +107,8 @@ export async function pushImage(
   tag: string,
   opts: { layer?: Buffer; config?: Buffer; annotations?: Record<string, string> } = {},
 ): Promise<{ manifest: Buffer; digest: string; config: Descriptor; layer: Descriptor }> {
-  const configData = opts.config ?? Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const configData =
+    opts.config ?? Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
   const layerData = opts.layer ?? Buffer.from('layer ' + Math.random());
   const config = { mediaType: CONFIG_TYPE, digest: await pushBlob(t, repo, configData), size: configData.length };
   const layer = { mediaType: LAYER_TYPE, digest: await pushBlob(t, repo, layerData), size: layerData.length };
@@ -133,7 +134,11 @@ export interface GeneratedBlob {
 
 function baseChunk(seed: string): Buffer {
   const base = Buffer.allocUnsafe(CHUNK);
-  for (let i = 0; i < CHUNK / 32; i++) createHash('sha256').update(`${seed}:${i}`).digest().copy(base, i * 32);
+  for (let i = 0; i < CHUNK / 32; i++)
+    createHash('sha256')
+      .update(`${seed}:${i}`)
+      .digest()
+      .copy(base, i * 32);
   return base;
 }
 
@@ -153,7 +158,11 @@ export function generatedBlob(size: number, seed: string): GeneratedBlob {
     h.update(size - i * CHUNK >= CHUNK ? c : c.subarray(0, size - i * CHUNK));
   }
   const digest = 'sha256:' + h.digest('hex');
-  async function* chunks(start = 0, end = size, hooks: { beforeOffset?: (offset: number) => Promise<void> | void } = {}): AsyncGenerator<Buffer> {
+  async function* chunks(
+    start = 0,
+    end = size,
+    hooks: { beforeOffset?: (offset: number) => Promise<void> | void } = {},
+  ): AsyncGenerator<Buffer> {
     let off = start;
     while (off < end) {
       if (hooks.beforeOffset) await hooks.beforeOffset(off);
@@ -207,22 +216,36 @@ export function sendStream(
         settled = true;
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) });
       };
-      res.on('data', (d: Buffer) => { if (parts.length < 64) parts.push(d); });
+      res.on('data', (d: Buffer) => {
+        if (parts.length < 64) parts.push(d);
+      });
       res.on('end', done);
       res.on('error', done);
       res.on('close', done);
     });
     opts.onRequest?.(r);
-    r.on('error', (e) => { if (!settled && !responded) { settled = true; reject(e); } });
+    r.on('error', (e) => {
+      if (!settled && !responded) {
+        settled = true;
+        reject(e);
+      }
+    });
     const src = body instanceof Readable ? body : Readable.from(body);
     pipeline(src, r).catch((e: unknown) => {
-      if (!settled && !responded) { settled = true; reject(e instanceof Error ? e : new Error(String(e))); }
+      if (!settled && !responded) {
+        settled = true;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
   });
 }
 
 /** GET `url` streaming, hashing as it goes (follows redirects without the Authorization header). */
-export async function getAndHash(url: string, authHeader?: string, redirects = 3): Promise<{ status: number; digest: string; size: number; headers: http.IncomingHttpHeaders }> {
+export async function getAndHash(
+  url: string,
+  authHeader?: string,
+  redirects = 3,
+): Promise<{ status: number; digest: string; size: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (authHeader) headers.Authorization = authHeader;
@@ -235,7 +258,10 @@ export async function getAndHash(url: string, authHeader?: string, redirects = 3
       }
       const h = createHash('sha256');
       let size = 0;
-      res.on('data', (d: Buffer) => { h.update(d); size += d.length; });
+      res.on('data', (d: Buffer) => {
+        h.update(d);
+        size += d.length;
+      });
       res.on('end', () => resolve({ status, digest: 'sha256:' + h.digest('hex'), size, headers: res.headers }));
       res.on('error', reject);
     });
@@ -308,10 +334,18 @@ function statusKiB(pid: number, field: string): number {
 function descendants(pid: number): number[] {
   const out: number[] = [];
   let tasks: string[] = [];
-  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
   for (const tid of tasks) {
     let children = '';
-    try { children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8'); } catch { continue; }
+    try {
+      children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
     for (const c of children.split(/\s+/).filter(Boolean)) {
       out.push(Number(c), ...descendants(Number(c)));
     }
@@ -363,7 +397,11 @@ export function sampleMemory(pid: number, intervalMs = 50): { stop: () => Memory
 
 /** The error and fatal lines (pino levels 50 and 60) of a server's output, for printing after a failure. */
 export function serverErrors(output: string): string {
-  return output.split('\n').filter((l) => /"level":\s*(50|60)\b/.test(l)).slice(-20).join('\n');
+  return output
+    .split('\n')
+    .filter((l) => /"level":\s*(50|60)\b/.test(l))
+    .slice(-20)
+    .join('\n');
 }
 
 /** What to print about a server process at the end of a test file: its errors, and how it died if it did. */
@@ -372,8 +410,10 @@ export function serverReport(b: { process: import('node:child_process').ChildPro
   const errors = serverErrors(b.output());
   if (errors) lines.push('server errors:', errors);
   if (b.process.exitCode !== null || b.process.signalCode !== null) {
-    lines.push(`server pid ${b.process.pid} exited on its own (code ${b.process.exitCode}, signal ${b.process.signalCode}); its last output:`,
-      b.output().slice(-3000));
+    lines.push(
+      `server pid ${b.process.pid} exited on its own (code ${b.process.exitCode}, signal ${b.process.signalCode}); its last output:`,
+      b.output().slice(-3000),
+    );
   }
   return lines.join('\n').replace(/^/gm, '# ');
 }
@@ -394,7 +434,13 @@ export interface EarlyAnswer {
  * chunks (chunked when no Content-Length is given) and stops as soon as the answer arrives, never ending the body.
  * A write error after the answer is ignored; an error before it, or no answer within `timeoutMs`, fails the call.
  */
-export function sendAnsweredEarly(url: string, method: string, headers: Record<string, string | number>, body: 'none' | Buffer | number, opts: { fill?: string; timeoutMs?: number } = {}): Promise<EarlyAnswer> {
+export function sendAnsweredEarly(
+  url: string,
+  method: string,
+  headers: Record<string, string | number>,
+  body: 'none' | Buffer | number,
+  opts: { fill?: string; timeoutMs?: number } = {},
+): Promise<EarlyAnswer> {
   return new Promise((resolve, reject) => {
     let answered = false;
     let bytesSent = 0;
@@ -407,7 +453,10 @@ export function sendAnsweredEarly(url: string, method: string, headers: Record<s
       const sentBeforeAnswer = bytesSent;
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
       res.on('end', () => {
         clearTimeout(timer);
         req.destroy();
@@ -415,7 +464,12 @@ export function sendAnsweredEarly(url: string, method: string, headers: Record<s
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text), bytesSent: sentBeforeAnswer });
       });
     });
-    req.on('error', (e) => { if (!answered) { clearTimeout(timer); reject(e); } });
+    req.on('error', (e) => {
+      if (!answered) {
+        clearTimeout(timer);
+        reject(e);
+      }
+    });
     if (body === 'none') {
       req.flushHeaders();
     } else if (Buffer.isBuffer(body)) {

@@ -3,9 +3,7 @@
 // docker images built FROM scratch (on one shared base layer) and pushed.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  GetLifecyclePolicyPreviewCommand, type ECRClient, type GetLifecyclePolicyPreviewCommandOutput,
-} from '@aws-sdk/client-ecr';
+import { GetLifecyclePolicyPreviewCommand, type ECRClient, type GetLifecyclePolicyPreviewCommandOutput } from '@aws-sdk/client-ecr';
 import type { Berth } from './berth.ts';
 import type { DockerSession } from './dockerd.ts';
 import { MEDIA } from './ecr.ts';
@@ -28,7 +26,11 @@ export interface CliResult extends RunResult {
 export async function berthCli(berth: Berth, args: string[]): Promise<CliResult> {
   const r = await berthRun(berth, args, CLI_TIMEOUT_MS);
   let json: any;
-  try { json = JSON.parse(r.stdout); } catch { json = undefined; }
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
   return { ...r, json };
 }
 
@@ -49,7 +51,11 @@ export async function advanceClock(berth: Berth, seconds: number): Promise<Date>
 // Lifecycle previews and the audit log.
 
 /** Polls GetLifecyclePolicyPreview until it is no longer IN_PROGRESS (up to `ms`); it must then be COMPLETE. */
-export async function completedPreview(ecr: ECRClient, repositoryName: string, ms = 10_000): Promise<GetLifecyclePolicyPreviewCommandOutput> {
+export async function completedPreview(
+  ecr: ECRClient,
+  repositoryName: string,
+  ms = 10_000,
+): Promise<GetLifecyclePolicyPreviewCommandOutput> {
   const until = Date.now() + ms;
   for (;;) {
     const p = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
@@ -81,7 +87,11 @@ export interface PushedImage {
  * Builds `ref` FROM `from` (an image, or scratch) with one file of its own, `data` at /data/<file>, and `cmd` as
  * its CMD when given.
  */
-export async function buildImage(docker: DockerSession, ref: string, opts: { from: string; file: string; data: Buffer; cmd?: string[] }): Promise<void> {
+export async function buildImage(
+  docker: DockerSession,
+  ref: string,
+  opts: { from: string; file: string; data: Buffer; cmd?: string[] },
+): Promise<void> {
   const ctx = makeTempDir('berth-e2e-lc-ctx-');
   try {
     const dockerfile = `FROM ${opts.from}\nCOPY ${opts.file} /data/${opts.file}\n${opts.cmd ? `CMD ${JSON.stringify(opts.cmd)}\n` : ''}`;

@@ -22,9 +22,22 @@ export const MEDIA = {
 /** Every error code the distribution spec v1.1 defines (code-1..code-14), plus the two legacy Docker codes it
  * mentions as OPTIONAL (TAG_INVALID, MANIFEST_UNVERIFIED): what the conformance suite accepts in an error body. */
 export const SPEC_ERROR_CODES = [
-  'BLOB_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN', 'DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN',
-  'MANIFEST_INVALID', 'MANIFEST_UNKNOWN', 'MANIFEST_UNVERIFIED', 'NAME_INVALID', 'NAME_UNKNOWN', 'SIZE_INVALID',
-  'TAG_INVALID', 'UNAUTHORIZED', 'DENIED', 'UNSUPPORTED', 'TOOMANYREQUESTS',
+  'BLOB_UNKNOWN',
+  'BLOB_UPLOAD_INVALID',
+  'BLOB_UPLOAD_UNKNOWN',
+  'DIGEST_INVALID',
+  'MANIFEST_BLOB_UNKNOWN',
+  'MANIFEST_INVALID',
+  'MANIFEST_UNKNOWN',
+  'MANIFEST_UNVERIFIED',
+  'NAME_INVALID',
+  'NAME_UNKNOWN',
+  'SIZE_INVALID',
+  'TAG_INVALID',
+  'UNAUTHORIZED',
+  'DENIED',
+  'UNSUPPORTED',
+  'TOOMANYREQUESTS',
 ];
 
 export type Body = Uint8Array | string;
@@ -106,10 +119,14 @@ export function descriptor(mediaType: string, c: Content, extra: Partial<Descrip
 }
 
 /** The suite's layer: a small gzip tarball holding test.txt. */
-export const SUITE_LAYER: Content = content(Buffer.from(
-  'H4sIAAAAAAAAA+3OQQrCMBCF4a49xXgBSUnaHMCTRBptQRNpp6i3t0UEV7oqIv7fYgbmzeJpHHSjVy0' +
-  'WZCa1c/MufWVe94N3RWlrZ72x3k/30nhbFWKWLPU0Dhp6keJ8im//PuU/6pZH2WVtYx8b0Sz7LjWSR5VLG6YRBumSzOlGtjkd+qD' +
-  'jMWiX07Befbs7AAAAAAAAAAAAAAAAAPyzO34MnqoAKAAA', 'base64'));
+export const SUITE_LAYER: Content = content(
+  Buffer.from(
+    'H4sIAAAAAAAAA+3OQQrCMBCF4a49xXgBSUnaHMCTRBptQRNpp6i3t0UEV7oqIv7fYgbmzeJpHHSjVy0' +
+      'WZCa1c/MufWVe94N3RWlrZ72x3k/30nhbFWKWLPU0Dhp6keJ8im//PuU/6pZH2WVtYx8b0Sz7LjWSR5VLG6YRBumSzOlGtjkd+qD' +
+      'jMWiX07Befbs7AAAAAAAAAAAAAAAAAPyzO34MnqoAKAAA',
+    'base64',
+  ),
+);
 
 /** A descriptor as the conformance suite's Go types serialize it: an unknown `newUnspecifiedField` always present
  * (null unless given, as Go writes a nil []byte), and `data` (base64) when given. Registries must store and serve
@@ -305,8 +322,10 @@ export function errorCodes(res: OciResponse): string[] {
 export function assertError(res: OciResponse, status: number | number[], codes: string | string[], what = ''): void {
   const statuses = Array.isArray(status) ? status : [status];
   const wanted = Array.isArray(codes) ? codes : [codes];
-  assert.ok(statuses.includes(res.status),
-    `${what} expected status ${statuses.join(' or ')}, got ${res.status}: ${res.text().slice(0, 300)}`);
+  assert.ok(
+    statuses.includes(res.status),
+    `${what} expected status ${statuses.join(' or ')}, got ${res.status}: ${res.text().slice(0, 300)}`,
+  );
   const got = errorCodes(res);
   assert.ok(wanted.includes(got[0]), `${what} expected error code ${wanted.join(' or ')}, got ${got.join(',')}`);
 }
@@ -314,8 +333,10 @@ export function assertError(res: OciResponse, status: number | number[], codes: 
 /** Assert a status, showing the body when it differs. */
 export function assertStatus(res: OciResponse, status: number | number[], what = ''): void {
   const statuses = Array.isArray(status) ? status : [status];
-  assert.ok(statuses.includes(res.status),
-    `${what} expected status ${statuses.join(' or ')}, got ${res.status}: ${res.text().slice(0, 500)}`);
+  assert.ok(
+    statuses.includes(res.status),
+    `${what} expected status ${statuses.join(' or ')}, got ${res.status}: ${res.text().slice(0, 500)}`,
+  );
 }
 
 /** 2xx, as the suite's SatisfyAll(>=200, <300). */
@@ -371,7 +392,9 @@ export function sendEarlyAnswered(c: OciClient, method: string, path: string, op
         });
       });
     });
-    req.on('error', (e) => { if (!answered) reject(e); });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
     req.end(body);
   });
 }

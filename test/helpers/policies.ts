@@ -15,14 +15,22 @@ export const REGION = 'us-east-1';
 /** The Debian package's AWS CLI by absolute path (a pip copy earlier on PATH is not what CI installs). */
 export const AWS_CLI = process.env.BERTH_TEST_AWS_CLI ?? '/usr/bin/aws';
 
-export interface Keys { accessKeyId: string; secretAccessKey: string }
+export interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 /** Runs `berth ARGS` (node bin/berth.js) on the server's data directory, as the default account's root, as an
  * operator runs it next to the server (with `env`: more of the server's settings); never throws for a non-zero exit. */
 export function berthRun(berth: Berth, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<RunResult> {
   return run(process.execPath, [join(root, 'bin', 'berth.js'), ...args], {
     cwd: root,
-    env: { BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey, ...env },
+    env: {
+      BERTH_DATA_DIR: berth.dataDir,
+      BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId,
+      BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey,
+      ...env,
+    },
     timeoutMs,
   });
 }
@@ -49,7 +57,16 @@ export async function createUser(berth: Berth, name: string, policy?: { name: st
   const { arn } = await admin<{ arn: string }>(berth, 'create-user', '--user', name);
   const key = await admin<Keys>(berth, 'create-access-key', '--user', name);
   if (policy) {
-    await admin(berth, 'put-user-policy', '--user', name, '--policy-name', policy.name, '--policy-document', JSON.stringify(policy.document));
+    await admin(
+      berth,
+      'put-user-policy',
+      '--user',
+      name,
+      '--policy-name',
+      policy.name,
+      '--policy-document',
+      JSON.stringify(policy.document),
+    );
   }
   return { arn, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
 }
@@ -107,11 +124,18 @@ export async function awsCli(berth: Berth, keys: Keys): Promise<AwsCli> {
   };
 }
 
-export interface CliError { name: string; operation: string; message: string; result: RunResult }
+export interface CliError {
+  name: string;
+  operation: string;
+  message: string;
+  result: RunResult;
+}
 
 /** The AWS error the CLI printed: "An error occurred (Name) when calling the Op operation: message". */
 export function cliError(r: RunResult): CliError {
-  const m = /An error occurred \(([A-Za-z]+)\) when calling the ([A-Za-z]+) operation(?: \(reached max retries: \d+\))?: (.*)/s.exec(r.stderr);
+  const m = /An error occurred \(([A-Za-z]+)\) when calling the ([A-Za-z]+) operation(?: \(reached max retries: \d+\))?: (.*)/s.exec(
+    r.stderr,
+  );
   assert.ok(m, `the AWS CLI printed an AWS error:\n${describeResult(r)}`);
   return { name: m[1], operation: m[2], message: m[3].trim(), result: r };
 }
@@ -133,7 +157,10 @@ export interface AuditEntry {
 export function readAudit(berth: Berth): { text: string; entries: AuditEntry[]; decisions: AuditEntry[] } {
   const file = join(berth.dataDir, 'audit.log');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const entries = text.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseJson<AuditEntry>(l, `audit.log line ${i + 1}`));
+  const entries = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => parseJson<AuditEntry>(l, `audit.log line ${i + 1}`));
   // Authorization decisions have no `event` name; the other lines are events (token grants, lifecycle expiries).
   return { text, entries, decisions: entries.filter((e) => e.event === undefined) };
 }
@@ -158,23 +185,33 @@ export function literal(s: string): string {
 
 export const PULL_ONLY = {
   Version: '2012-10-17',
-  Statement: [{
-    Effect: 'Allow',
-    Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-    Resource: '*',
-  }],
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      Resource: '*',
+    },
+  ],
 };
 
 export const ADMINISTRATION = {
   Version: '2012-10-17',
-  Statement: [{
-    Effect: 'Allow',
-    Action: [
-      'ecr:CreateRepository', 'ecr:DeleteRepository', 'ecr:DescribeRepositories', 'ecr:PutLifecyclePolicy',
-      'ecr:GetLifecyclePolicy', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken', 'ecr:TagResource',
-    ],
-    Resource: '*',
-  }],
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: [
+        'ecr:CreateRepository',
+        'ecr:DeleteRepository',
+        'ecr:DescribeRepositories',
+        'ecr:PutLifecyclePolicy',
+        'ecr:GetLifecyclePolicy',
+        'ecr:DescribeImages',
+        'ecr:GetAuthorizationToken',
+        'ecr:TagResource',
+      ],
+      Resource: '*',
+    },
+  ],
 };
 
 /** The actions a repository policy grants for pulling, as the ECR user guide's examples list them. */

@@ -31,10 +31,16 @@ function run(args: string[]): Promise<string> {
     const child = spawn('bash', [recipe, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`postgres.sh ${args.join(' ')} failed (exit ${code}):\n${err}${out}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`postgres.sh ${args.join(' ')} failed (exit ${code}):\n${err}${out}`)),
+    );
   });
 }
 

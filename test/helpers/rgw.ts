@@ -40,8 +40,12 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
     const child = spawn('bash', [recipe(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
@@ -74,7 +78,9 @@ export async function startRgw(): Promise<Rgw> {
     dir,
     async createBucket(name) {
       const client = new S3Client({
-        endpoint: rgw.endpoint, forcePathStyle: true, region: rgw.region,
+        endpoint: rgw.endpoint,
+        forcePathStyle: true,
+        region: rgw.region,
         credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
       });
       try {
@@ -92,11 +98,17 @@ export async function startRgw(): Promise<Rgw> {
     }),
     async collectGarbage() {
       await new Promise<void>((resolve, reject) => {
-        const child = spawn('radosgw-admin', ['-c', join(dir, 'ceph.conf'), '-n', 'client.rgw.a', 'gc', 'process', '--include-all'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn('radosgw-admin', ['-c', join(dir, 'ceph.conf'), '-n', 'client.rgw.a', 'gc', 'process', '--include-all'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         let stderr = '';
-        child.stderr.on('data', (d) => { stderr += d; });
+        child.stderr.on('data', (d) => {
+          stderr += d;
+        });
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`radosgw-admin gc process failed (exit ${code}):\n${stderr}`))));
+        child.on('close', (code) =>
+          code === 0 ? resolve() : reject(new Error(`radosgw-admin gc process failed (exit ${code}):\n${stderr}`)),
+        );
       });
     },
     async stop() {

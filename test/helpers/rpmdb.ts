@@ -74,7 +74,9 @@ export function makeRpmdbSqlite(packages: RpmFields[]): Buffer {
     const file = join(dir, 'rpmdb.sqlite');
     const db = new DatabaseSync(file);
     db.exec('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)');
-    db.exec('CREATE TABLE Name (key TEXT NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, FOREIGN KEY(hnum) REFERENCES Packages(hnum))');
+    db.exec(
+      'CREATE TABLE Name (key TEXT NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, FOREIGN KEY(hnum) REFERENCES Packages(hnum))',
+    );
     const insert = db.prepare('INSERT INTO Packages (blob) VALUES (?)');
     for (const p of packages) insert.run(encodeRpmHeader(p));
     db.close();

@@ -207,8 +207,23 @@ c:f5a8e1fbd0a4c7c1b0b7b27a9b7e2bb8a0e1b1e2
 `;
 
 export const ROCKY_PACKAGES: RpmFields[] = [
-  { name: 'openssl-libs', version: '3.0.7', release: '24.el9', epoch: 1, arch: 'x86_64', sourceRpm: 'openssl-3.0.7-24.el9.src.rpm', summary: 'A general purpose cryptography library with TLS implementation' },
-  { name: 'bash', version: '5.1.8', release: '6.el9_1', arch: 'x86_64', sourceRpm: 'bash-5.1.8-6.el9_1.src.rpm', summary: 'The GNU Bourne Again shell' },
+  {
+    name: 'openssl-libs',
+    version: '3.0.7',
+    release: '24.el9',
+    epoch: 1,
+    arch: 'x86_64',
+    sourceRpm: 'openssl-3.0.7-24.el9.src.rpm',
+    summary: 'A general purpose cryptography library with TLS implementation',
+  },
+  {
+    name: 'bash',
+    version: '5.1.8',
+    release: '6.el9_1',
+    arch: 'x86_64',
+    sourceRpm: 'bash-5.1.8-6.el9_1.src.rpm',
+    summary: 'The GNU Bourne Again shell',
+  },
   { name: 'rocky-release', version: '9.3', release: '1.2.el9', arch: 'noarch', sourceRpm: 'rocky-release-9.3-1.2.el9.src.rpm' },
   { name: 'gpg-pubkey', version: '350d275d', release: '6395c7b2' },
 ];

@@ -22,7 +22,11 @@ export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
   });
   for (const e of entries) {
     const type = e.type ?? 'file';
-    if (type === 'file') pack.entry({ name: e.name, type, mode: e.mode ?? 0o644 }, typeof e.content === 'string' ? Buffer.from(e.content) : (e.content ?? Buffer.alloc(0)));
+    if (type === 'file')
+      pack.entry(
+        { name: e.name, type, mode: e.mode ?? 0o644 },
+        typeof e.content === 'string' ? Buffer.from(e.content) : (e.content ?? Buffer.alloc(0)),
+      );
     else pack.entry({ name: e.name, type, linkname: e.linkname, mode: type === 'directory' ? 0o755 : 0o777 });
   }
   pack.finalize();

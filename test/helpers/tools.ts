@@ -9,10 +9,10 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 export interface RunOptions {
-  env?: Record<string, string>;   // added to (and overriding) process.env
-  input?: string | Buffer;        // written to stdin, then stdin is closed; without it stdin is empty
+  env?: Record<string, string>; // added to (and overriding) process.env
+  input?: string | Buffer; // written to stdin, then stdin is closed; without it stdin is empty
   cwd?: string;
-  timeoutMs?: number;             // default 180 s; the whole process group is killed past it
+  timeoutMs?: number; // default 180 s; the whole process group is killed past it
   /** On timeout, send the process group SIGTERM first (so the command can clean up) and SIGKILL only this many
    * ms later; without it, SIGKILL at once. */
   termGraceMs?: number;
@@ -40,12 +40,22 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.stdin.on('error', () => { /* the command may exit without reading its input */ });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.stdin.on('error', () => {
+      /* the command may exit without reading its input */
+    });
     child.stdin.end(opts.input ?? '');
     const killGroup = (signal: NodeJS.Signals) => {
-      try { process.kill(-child.pid!, signal); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        /* already gone */
+      }
     };
     let graceTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
@@ -106,8 +116,10 @@ export async function requireTool(name: string, versionArgs: string[] = ['--vers
   try {
     r = await run(name, versionArgs, { timeoutMs: 30_000 });
   } catch (err) {
-    throw new Error(`This e2e test needs \`${name}\`, which is not installed or not on PATH. ` +
-      `Install it (${installHint[name] ?? `apt-get install -y ${name}`}); .ci/run does this. (${(err as Error).message})`);
+    throw new Error(
+      `This e2e test needs \`${name}\`, which is not installed or not on PATH. ` +
+        `Install it (${installHint[name] ?? `apt-get install -y ${name}`}); .ci/run does this. (${(err as Error).message})`,
+    );
   }
   if (r.code !== 0) {
     throw new Error(`This e2e test needs \`${name}\`, but \`${name} ${versionArgs.join(' ')}\` does not work:\n${describeResult(r)}`);
@@ -120,9 +132,12 @@ export async function requireDocker(env: Record<string, string> = {}): Promise<s
   await requireTool('docker');
   const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env, timeoutMs: 30_000 });
   if (r.code !== 0 || r.stdout.trim() === '') {
-    throw new Error('This e2e test needs a running Docker daemon, and `docker version` cannot reach one. Start it, e.g.\n' +
-      '  dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs >/tmp/dockerd.log 2>&1 &\n' +
-      '(.ci/run does this).\n' + describeResult(r));
+    throw new Error(
+      'This e2e test needs a running Docker daemon, and `docker version` cannot reach one. Start it, e.g.\n' +
+        '  dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs >/tmp/dockerd.log 2>&1 &\n' +
+        '(.ci/run does this).\n' +
+        describeResult(r),
+    );
   }
   return r.stdout.trim();
 }
@@ -170,7 +185,7 @@ export function parseJson<T = any>(text: string, what = 'output'): T {
 // tar: enough of ustar to write image layers by hand and to read what `docker save` produces.
 
 export interface TarEntry {
-  name: string;        // "data/a.txt"; a name ending in "/" is a directory
+  name: string; // "data/a.txt"; a name ending in "/" is a directory
   data?: Buffer;
   mode?: number;
 }
@@ -191,11 +206,11 @@ function tarHeader(name: string, size: number, mode: number, type: string): Buff
   }
   h.write(base, 0, 100, 'utf8');
   h.write(octal(mode, 8), 100, 'ascii');
-  h.write(octal(0, 8), 108, 'ascii');          // uid
-  h.write(octal(0, 8), 116, 'ascii');          // gid
+  h.write(octal(0, 8), 108, 'ascii'); // uid
+  h.write(octal(0, 8), 116, 'ascii'); // gid
   h.write(octal(size, 12), 124, 'ascii');
   h.write(octal(1_700_000_000, 12), 136, 'ascii'); // fixed mtime: the same files give the same layer digest
-  h.write('        ', 148, 'ascii');           // checksum placeholder
+  h.write('        ', 148, 'ascii'); // checksum placeholder
   h.write(type, 156, 'ascii');
   h.write('ustar\0', 257, 'ascii');
   h.write('00', 263, 'ascii');
@@ -242,14 +257,20 @@ export function readTar(tar: Buffer): Map<string, Buffer> {
     let name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
     const data = tar.subarray(offset + 512, offset + 512 + size);
     offset += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'L') { longName = data.toString('utf8').replace(/\0+$/, ''); continue; }
+    if (type === 'L') {
+      longName = data.toString('utf8').replace(/\0+$/, '');
+      continue;
+    }
     if (type === 'x') {
       const m = /\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
       if (m) longName = m[1];
       continue;
     }
     if (type === 'g') continue;
-    if (longName !== undefined) { name = longName; longName = undefined; }
+    if (longName !== undefined) {
+      name = longName;
+      longName = undefined;
+    }
     name = name.replace(/^\.\//, '');
     if (type === '0' || type === '7') files.set(name, Buffer.from(data));
   }
@@ -274,12 +295,12 @@ export interface Descriptor {
 }
 
 export interface BuiltImage {
-  manifest: Buffer;               // the exact manifest bytes
-  descriptor: Descriptor;         // of the manifest (with its platform)
+  manifest: Buffer; // the exact manifest bytes
+  descriptor: Descriptor; // of the manifest (with its platform)
   config: Descriptor;
   layers: Descriptor[];
   diffIds: string[];
-  files: Map<string, Buffer>;     // every file of the image, by path without a leading "/"
+  files: Map<string, Buffer>; // every file of the image, by path without a leading "/"
 }
 
 /** Writes a blob into the layout's blobs/sha256/ and returns its digest and size. */
@@ -295,12 +316,15 @@ export function writeBlob(layoutDir: string, data: Buffer): { digest: string; si
  * Writes a single-platform image into an OCI layout: one gzip layer per element of `layers`
  * (each a map of path -> content), a config, and the manifest. Returns what it wrote.
  */
-export function writeOciImage(layoutDir: string, opts: {
-  layers: Record<string, Buffer>[];
-  architecture?: string;
-  os?: string;
-  labels?: Record<string, string>;
-}): BuiltImage {
+export function writeOciImage(
+  layoutDir: string,
+  opts: {
+    layers: Record<string, Buffer>[];
+    architecture?: string;
+    os?: string;
+    labels?: Record<string, string>;
+  },
+): BuiltImage {
   const architecture = opts.architecture ?? 'amd64';
   const os = opts.os ?? 'linux';
   const layers: Descriptor[] = [];
@@ -313,7 +337,10 @@ export function writeOciImage(layoutDir: string, opts: {
       const parts = path.split('/');
       for (let i = 1; i < parts.length; i++) {
         const d = parts.slice(0, i).join('/') + '/';
-        if (!dirs.has(d)) { dirs.add(d); entries.push({ name: d }); }
+        if (!dirs.has(d)) {
+          dirs.add(d);
+          entries.push({ name: d });
+        }
       }
       entries.push({ name: path, data });
       files.set(path, data);
@@ -322,14 +349,16 @@ export function writeOciImage(layoutDir: string, opts: {
     diffIds.push(sha256(tar));
     layers.push({ mediaType: OCI_LAYER_GZIP, ...writeBlob(layoutDir, gzipSync(tar)) });
   }
-  const configJson = Buffer.from(JSON.stringify({
-    created: '2024-01-01T00:00:00Z',
-    architecture,
-    os,
-    config: { Labels: opts.labels ?? {} },
-    rootfs: { type: 'layers', diff_ids: diffIds },
-    history: diffIds.map(() => ({ created: '2024-01-01T00:00:00Z', created_by: 'berth e2e test' })),
-  }));
+  const configJson = Buffer.from(
+    JSON.stringify({
+      created: '2024-01-01T00:00:00Z',
+      architecture,
+      os,
+      config: { Labels: opts.labels ?? {} },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: diffIds.map(() => ({ created: '2024-01-01T00:00:00Z', created_by: 'berth e2e test' })),
+    }),
+  );
   const config: Descriptor = { mediaType: OCI_CONFIG, ...writeBlob(layoutDir, configJson) };
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers }));
   const written = writeBlob(layoutDir, manifest);

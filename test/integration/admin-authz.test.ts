@@ -10,12 +10,19 @@ import { ecrClient } from '../helpers/ecr.ts';
 let berth: Berth;
 let accountA: string;
 
-interface Keys { accessKeyId: string; secretAccessKey: string }
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 const keyAuth = (k: Keys) => basic(k.accessKeyId, k.secretAccessKey);
 
 async function api(action: string, body: object, authorization: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${berth.url}/_berth/admin/${action}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${berth.url}/_berth/admin/${action}`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -29,7 +36,12 @@ async function root(action: string, body: object): Promise<any> {
 async function user(name: string, statements?: object[]): Promise<Keys> {
   await root('create-user', { user: name });
   const key = await root('create-access-key', { user: name });
-  if (statements) await root('put-user-policy', { user: name, policyName: 'p', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) });
+  if (statements)
+    await root('put-user-policy', {
+      user: name,
+      policyName: 'p',
+      policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+    });
   return key;
 }
 
@@ -53,7 +65,9 @@ test("root's docker-login token opens /v2/ but not the admin API: no access key 
   assert.match(refused.body.message, /\/v2\/ data plane only/);
   assert.equal((await api('list-users', {}, tokenAuth)).status, 401);
   // A bearer token of the token endpoint is no admin credential either.
-  const bearer = await (await fetch(`${berth.url}/_berth/token`, { headers: { authorization: berth.authHeader } })).json() as { token: string };
+  const bearer = (await (await fetch(`${berth.url}/_berth/token`, { headers: { authorization: berth.authHeader } })).json()) as {
+    token: string;
+  };
   assert.equal((await api('create-access-key', {}, `Bearer ${bearer.token}`)).status, 401);
   assert.equal((await root('list-access-keys', {})).accessKeys.length, before, 'no key was created');
 });
@@ -95,11 +109,20 @@ test('an explicit Deny beats the Allow on an admin action', async () => {
   ]);
   assert.equal((await api('create-user', { user: 'by-almost-admin' }, keyAuth(u))).status, 200);
   const escalate = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
-  assert.equal((await api('put-user-policy', { user: 'almost-admin', policyName: 'all', policyDocument: escalate }, keyAuth(u))).status, 403);
+  assert.equal(
+    (await api('put-user-policy', { user: 'almost-admin', policyName: 'all', policyDocument: escalate }, keyAuth(u))).status,
+    403,
+  );
 });
 
-test('berth: actions govern the registry-wide actions; creating accounts is for the default account\'s root', async () => {
-  const operator = await user('operator', [{ Effect: 'Allow', Action: ['berth:GetUsage', 'berth:RunFsck', 'berth:CreateAccount'], Resource: `arn:aws:ecr:us-east-1:${accountA}:registry` }]);
+test("berth: actions govern the registry-wide actions; creating accounts is for the default account's root", async () => {
+  const operator = await user('operator', [
+    {
+      Effect: 'Allow',
+      Action: ['berth:GetUsage', 'berth:RunFsck', 'berth:CreateAccount'],
+      Resource: `arn:aws:ecr:us-east-1:${accountA}:registry`,
+    },
+  ]);
   const usage = await api('usage', {}, keyAuth(operator));
   assert.equal(usage.status, 200, JSON.stringify(usage.body));
   assert.equal((await api('fsck', {}, keyAuth(operator))).status, 200);

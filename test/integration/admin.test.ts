@@ -21,7 +21,12 @@ after(async () => {
 
 async function admin(...args: string[]): Promise<any> {
   const { stdout } = await run(process.execPath, ['bin/berth.js', 'admin', ...args], {
-    env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+    env: {
+      ...process.env,
+      BERTH_DATA_DIR: berth.dataDir,
+      BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId,
+      BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey,
+    },
   });
   return JSON.parse(stdout);
 }
@@ -31,8 +36,12 @@ function ecr(accessKeyId: string, secretAccessKey: string) {
 }
 
 async function api(action: string, body: object, auth = berth.authHeader) {
-  const res = await fetch(`${berth.url}/_berth/admin/${action}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() as any };
+  const res = await fetch(`${berth.url}/_berth/admin/${action}`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 test('berth admin creates a user and an access key that signs ECR calls and logs docker in', async () => {
@@ -43,7 +52,10 @@ test('berth admin creates a user and an access key that signs ECR calls and logs
   const client = ecr(key.accessKeyId, key.secretAccessKey);
   // A user with no policy may do nothing; an identity policy grants what it names.
   await assert.rejects(client.send(new CreateRepositoryCommand({ repositoryName: 'admin/by-user' })), { name: 'AccessDeniedException' });
-  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:DescribeRepositories'], Resource: '*' }] });
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:DescribeRepositories'], Resource: '*' }],
+  });
   await admin('put-user-policy', '--user', 'ci', '--policy-name', 'repos', '--policy-document', policy);
   const created = await client.send(new CreateRepositoryCommand({ repositoryName: 'admin/by-user' }));
   assert.equal(created.repository?.repositoryName, 'admin/by-user');
@@ -57,7 +69,10 @@ test('berth admin creates a user and an access key that signs ECR calls and logs
   }
 
   const listed = await admin('list-access-keys', '--user', 'ci');
-  assert.deepEqual(listed.accessKeys.map((k: any) => [k.accessKeyId, k.status]), [[key.accessKeyId, 'Active']]);
+  assert.deepEqual(
+    listed.accessKeys.map((k: any) => [k.accessKeyId, k.status]),
+    [[key.accessKeyId, 'Active']],
+  );
   await admin('deactivate-access-key', '--access-key-id', key.accessKeyId);
   await assert.rejects(client.send(new DescribeRepositoriesCommand({})), { name: 'UnrecognizedClientException' });
   assert.equal((await fetch(`${berth.url}/v2/`, { headers: { authorization: basic } })).status, 401);
@@ -72,8 +87,18 @@ test('berth admin refuses bad input with a clear message and a non-zero exit', a
   await assert.rejects(admin('create-access-key', '--user', 'nobody'), (e: any) => /no user nobody/.test(e.stderr));
   await assert.rejects(admin('frobnicate'), (e: any) => /unknown action/.test(e.stderr) && e.code === 2);
   await admin('create-user', '--user', 'policy-target');
-  await assert.rejects(admin('put-user-policy', '--user', 'policy-target', '--policy-name', 'p', '--policy-document', '{"Statement":[{"Effect":"Maybe","Action":"ecr:*","Resource":"*"}]}'),
-    (e: any) => /invalid policy document: .*Effect/.test(e.stderr));
+  await assert.rejects(
+    admin(
+      'put-user-policy',
+      '--user',
+      'policy-target',
+      '--policy-name',
+      'p',
+      '--policy-document',
+      '{"Statement":[{"Effect":"Maybe","Action":"ecr:*","Resource":"*"}]}',
+    ),
+    (e: any) => /invalid policy document: .*Effect/.test(e.stderr),
+  );
   const listed = await admin('list-user-policies', '--user', 'policy-target');
   assert.deepEqual(listed.policies, [], 'nothing stored for a refused policy');
 });
@@ -84,11 +109,16 @@ test('a second account: its root sees only its own repositories', async () => {
   const other = ecr(account.accessKeyId, account.secretAccessKey);
   await other.send(new CreateRepositoryCommand({ repositoryName: 'other/app' }));
   const theirs = await other.send(new DescribeRepositoriesCommand({}));
-  assert.deepEqual(theirs.repositories?.map((r) => [r.repositoryName, r.registryId]), [['other/app', account.accountId]]);
+  assert.deepEqual(
+    theirs.repositories?.map((r) => [r.repositoryName, r.registryId]),
+    [['other/app', account.accountId]],
+  );
   const mine = await ecr(berth.accessKeyId, berth.secretAccessKey).send(new DescribeRepositoriesCommand({}));
   assert.ok(!mine.repositories?.some((r) => r.repositoryName === 'other/app'));
   // Naming another account's registry is refused (cross-account access needs policies).
-  await assert.rejects(other.send(new DescribeRepositoriesCommand({ registryId: mine.repositories?.[0]?.registryId ?? '000000000000' })), { name: 'AccessDeniedException' });
+  await assert.rejects(other.send(new DescribeRepositoriesCommand({ registryId: mine.repositories?.[0]?.registryId ?? '000000000000' })), {
+    name: 'AccessDeniedException',
+  });
 });
 
 test('the admin API: root of an account only, its own account only', async () => {

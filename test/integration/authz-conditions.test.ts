@@ -51,17 +51,38 @@ test('ecr:ResourceTag alone grants on the tagged repository only', async () => {
 test('aws:RequestTag and aws:TagKeys come from the tags a request sets', async () => {
   const user = await userWith('tagger', [
     // Tag-on-create needs ecr:TagResource as well as ecr:CreateRepository, as in ECR.
-    { Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:TagResource'], Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/cost-center': '42' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center'] } } },
+    {
+      Effect: 'Allow',
+      Action: ['ecr:CreateRepository', 'ecr:TagResource'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestTag/cost-center': '42' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center'] } },
+    },
   ]);
   const ok = await user.send(new CreateRepositoryCommand({ repositoryName: 'cond/tagged', tags: [{ Key: 'cost-center', Value: '42' }] }));
   assert.equal(ok.repository?.repositoryName, 'cond/tagged');
   await assert.rejects(user.send(new CreateRepositoryCommand({ repositoryName: 'cond/untagged' })), { name: 'AccessDeniedException' });
-  await assert.rejects(user.send(new CreateRepositoryCommand({ repositoryName: 'cond/extra', tags: [{ Key: 'cost-center', Value: '42' }, { Key: 'owner', Value: 'x' }] })), { name: 'AccessDeniedException' });
+  await assert.rejects(
+    user.send(
+      new CreateRepositoryCommand({
+        repositoryName: 'cond/extra',
+        tags: [
+          { Key: 'cost-center', Value: '42' },
+          { Key: 'owner', Value: 'x' },
+        ],
+      }),
+    ),
+    { name: 'AccessDeniedException' },
+  );
 });
 
 test('aws:SourceIp is the caller address; aws:username the user', async () => {
   const local = await userWith('local', [
-    { Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' }, StringEquals: { 'aws:username': 'local' } } },
+    {
+      Effect: 'Allow',
+      Action: 'ecr:DescribeImages',
+      Resource: '*',
+      Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' }, StringEquals: { 'aws:username': 'local' } },
+    },
   ]);
   assert.ok((await local.send(new DescribeImagesCommand({ repositoryName: 'cond/a' }))).imageDetails);
   const remote = await userWith('remote', [

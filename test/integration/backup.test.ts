@@ -47,7 +47,9 @@ test('a backup of a running registry, taken while pushes go on, is a data dir a 
   const target = join(dir, 'b1');
   // Pushes while the backup runs: the server is not stopped.
   let pushing = true;
-  const during = (async () => { for (let i = 0; pushing && i < 20; i++) await push(source, 'team/during', `d${i}`); })();
+  const during = (async () => {
+    for (let i = 0; pushing && i < 20; i++) await push(source, 'team/during', `d${i}`);
+  })();
   const report = await backupTo(target);
   pushing = false;
   await during;
@@ -59,7 +61,12 @@ test('a backup of a running registry, taken while pushes go on, is a data dir a 
   assert.ok(existsSync(join(target, 'meta.db')) && !existsSync(join(target, 'meta.db.partial')));
   assert.equal(statSync(target).mode & 0o777, 0o700);
 
-  restored = await startBerth({ dataDir: join(dir, 'b1'), accessKeyId: source.accessKeyId, secretAccessKey: source.secretAccessKey, removeDataDir: false });
+  restored = await startBerth({
+    dataDir: join(dir, 'b1'),
+    accessKeyId: source.accessKeyId,
+    secretAccessKey: source.secretAccessKey,
+    removeDataDir: false,
+  });
   for (const image of images.slice(0, before)) {
     const got = await req(restored, 'GET', `/v2/${image.repo}/manifests/${image.tag}`, { headers: { Accept: MANIFEST_TYPE } });
     assert.equal(got.status, 200, show(got));
@@ -70,8 +77,12 @@ test('a backup of a running registry, taken while pushes go on, is a data dir a 
   }
   const account = async (b: Berth) => (await ecrClient(b).send(new DescribeRegistryCommand({}))).registryId;
   assert.equal(await account(restored), await account(source), 'the same account, reached with the same root key');
-  const fsck = await fetch(`${restored.url}/_berth/admin/fsck`, { method: 'POST', headers: { authorization: restored.authHeader, 'content-type': 'application/json' }, body: '{}' });
-  const fsckReport = await fsck.json() as Record<string, unknown>;
+  const fsck = await fetch(`${restored.url}/_berth/admin/fsck`, {
+    method: 'POST',
+    headers: { authorization: restored.authHeader, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  const fsckReport = (await fsck.json()) as Record<string, unknown>;
   assert.equal(fsck.status, 200, JSON.stringify(fsckReport));
   assert.deepEqual(fsckReport.problems, [], 'fsck finds no damage');
   assert.deepEqual(fsckReport.unrecorded, [], 'nor a blob file no record names');
@@ -94,7 +105,9 @@ test('refused into the data directory, and for a registry whose metadata is not 
   const inside = await berthRun(source, ['backup', '--to', join(source.dataDir, 'backup')]);
   assert.equal(inside.code, 2, describeResult(inside));
   assert.match(inside.stderr, /must be outside the data directory/);
-  const pg = await berthRun(source, ['backup', '--to', join(dir, 'b3')], 60_000, { BERTH_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+  const pg = await berthRun(source, ['backup', '--to', join(dir, 'b3')], 60_000, {
+    BERTH_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+  });
   assert.equal(pg.code, 2, describeResult(pg));
   assert.match(pg.stderr, /pg_dump/);
   const none = await berthRun(source, ['backup']);

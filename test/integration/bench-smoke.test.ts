@@ -46,19 +46,49 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
   assert.match(table, /\| blob GET, cached \(the 3rd to 5th read\) \| MB\/s \|/, 'the Markdown has the table of figures');
 
   const expected = [
-    'monolithic_MBps', 'monolithic_after_body_s', 'chunked_MBps', 'chunked_after_body_s', 'get_MBps', 'get_first_MBps', 'get_second_MBps', 'get_loopback_MBps', 'parallel_MBps', 'manifest_get_rps', 'manifest_get_p99_ms',
-    'blob_head_rps', 'blob_head_p99_ms', 'manifest_put_per_s', 'tags_list_per_s', 'tags_list_p50_ms', 'console_first_page_p99_ms', 'console_first_page_per_s',
-    'rss_start_MiB', 'stream_rss_max_MiB', 'hwm_after_streams_MiB', 'peak_rss_MiB',
+    'monolithic_MBps',
+    'monolithic_after_body_s',
+    'chunked_MBps',
+    'chunked_after_body_s',
+    'get_MBps',
+    'get_first_MBps',
+    'get_second_MBps',
+    'get_loopback_MBps',
+    'parallel_MBps',
+    'manifest_get_rps',
+    'manifest_get_p99_ms',
+    'blob_head_rps',
+    'blob_head_p99_ms',
+    'manifest_put_per_s',
+    'tags_list_per_s',
+    'tags_list_p50_ms',
+    'console_first_page_p99_ms',
+    'console_first_page_per_s',
+    'rss_start_MiB',
+    'stream_rss_max_MiB',
+    'hwm_after_streams_MiB',
+    'peak_rss_MiB',
   ];
   for (const w of ['monolithic', 'chunked', 'get', 'parallel', 'manifest-get', 'blob-head', 'manifest-put', 'tags-list', 'console']) {
     expected.push(`${w}.cpu_s`, `${w}.rss_max_MiB`);
   }
   const keys = result.figures.map((f: { key: string }) => f.key);
-  assert.deepEqual(keys.filter((k: string) => !expected.includes(k)), [], 'no unexpected figure');
-  assert.deepEqual(expected.filter((k) => !keys.includes(k)), [], 'every expected figure');
+  assert.deepEqual(
+    keys.filter((k: string) => !expected.includes(k)),
+    [],
+    'no unexpected figure',
+  );
+  assert.deepEqual(
+    expected.filter((k) => !keys.includes(k)),
+    [],
+    'every expected figure',
+  );
 
-  const bad = numbers(result.figures.map((f: { key: string; berth: unknown }) => ({ [f.key]: f.berth })), 'figures', [])
-    .filter(([, v]) => !positive(v));
+  const bad = numbers(
+    result.figures.map((f: { key: string; berth: unknown }) => ({ [f.key]: f.berth })),
+    'figures',
+    [],
+  ).filter(([, v]) => !positive(v));
   assert.deepEqual(bad, [], 'every figure (median and samples) is a finite positive number');
   for (const k of ['sha256_MBps', 'loopback_MBps', 'disk_write_MBps', 'nproc']) {
     assert.ok(positive(result.machine[k]), `machine.${k} = ${result.machine[k]}`);
@@ -83,8 +113,11 @@ test('npm run bench -- --smoke --only docker measures docker push and pull, and 
     assert.ok(positive(figures.get(k)), `${k} = ${figures.get(k)}`);
   }
   const table = readFileSync(md, 'utf8');
-  assert.match(table, /docker pull time: Berth lower than distribution \| Berth [\d.]+ s \(no distribution figure\); the floor in the same rounds: [\d.]+ s beside Berth/,
-    'the target line puts the floor beside the pull');
+  assert.match(
+    table,
+    /docker pull time: Berth lower than distribution \| Berth [\d.]+ s \(no distribution figure\); the floor in the same rounds: [\d.]+ s beside Berth/,
+    'the target line puts the floor beside the pull',
+  );
 });
 
 test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, async (t) => {
@@ -96,10 +129,17 @@ test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, a
   const result = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(result.kind, 'smoke');
   // A walk of a few pages may take the server less than one 10 ms clock tick: its CPU figure may be 0.
-  const bad = numbers(result.figures, 'figures', [])
-    .filter(([path, v]) => !(path.endsWith('_cpu_s') ? typeof v === 'number' && Number.isFinite(v) && v >= 0 : positive(v)));
+  const bad = numbers(result.figures, 'figures', []).filter(
+    ([path, v]) => !(path.endsWith('_cpu_s') ? typeof v === 'number' && Number.isFinite(v) && v >= 0 : positive(v)),
+  );
   assert.deepEqual(bad, [], 'every figure is a finite positive number (CPU seconds: not negative)');
-  for (const k of ['describe_images_page_p99_ms', 'list_images_page_p99_ms', 'catalog_n100_walk_s', 'describe_repositories_walk_s', 'hwm_end_MiB']) {
+  for (const k of [
+    'describe_images_page_p99_ms',
+    'list_images_page_p99_ms',
+    'catalog_n100_walk_s',
+    'describe_repositories_walk_s',
+    'hwm_end_MiB',
+  ]) {
     assert.ok(positive(result.figures[k]), `figures.${k}`);
   }
   assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
@@ -107,7 +147,9 @@ test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, a
 
 // Issue 17's modes: the same harness on PostgreSQL and Ceph RGW (started by the recipes, as the tests on those
 // stores do). Longer: most of it is starting the stores.
-test('npm run bench -- --backend pg-s3 --smoke compares Berth on PostgreSQL + S3 with distribution on S3', { timeout: 240_000 }, async (t) => {
+test('npm run bench -- --backend pg-s3 --smoke compares Berth on PostgreSQL + S3 with distribution on S3', {
+  timeout: 240_000,
+}, async (t) => {
   const dir = makeTempDir('berth-bench-pg-s3-smoke-');
   t.after(() => removeDir(dir));
   const json = join(dir, 'result.json');
@@ -116,19 +158,37 @@ test('npm run bench -- --backend pg-s3 --smoke compares Berth on PostgreSQL + S3
   assert.equal(r.code, 0, `the pg-s3 smoke run failed:\n${describeResult(r)}`);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(result.options.backend, 'pg-s3');
-  const figures = new Map(result.figures.map((f: { key: string; berth?: { median: number }; distribution?: { median: number } }) => [f.key, f]));
-  for (const k of ['monolithic_MBps', 'chunked_MBps', 'parallel_MBps', 'manifest_get_rps', 'get_redirect_MBps', 'get_store_MBps', 'get_redirect_answer_ms']) {
+  const figures = new Map(
+    result.figures.map((f: { key: string; berth?: { median: number }; distribution?: { median: number } }) => [f.key, f]),
+  );
+  for (const k of [
+    'monolithic_MBps',
+    'chunked_MBps',
+    'parallel_MBps',
+    'manifest_get_rps',
+    'get_redirect_MBps',
+    'get_store_MBps',
+    'get_redirect_answer_ms',
+  ]) {
     const f = figures.get(k) as { berth?: { median: number }; distribution?: { median: number } } | undefined;
     assert.ok(positive(f?.berth?.median) && positive(f?.distribution?.median), `${k}: ${JSON.stringify(f)}`);
   }
-  assert.deepEqual(result.targets.map((x: { target: string }) => x.target), [
-    'monolithic upload ≥ 1.5× distribution', 'chunked upload ≥ 1.5× distribution', 'parallel uploads ≥ 1.5× distribution',
-    'manifest GET requests/s ≥ 3× distribution', 'blob GET through the redirect within noise of the store\'s own GET',
-  ]);
+  assert.deepEqual(
+    result.targets.map((x: { target: string }) => x.target),
+    [
+      'monolithic upload ≥ 1.5× distribution',
+      'chunked upload ≥ 1.5× distribution',
+      'parallel uploads ≥ 1.5× distribution',
+      'manifest GET requests/s ≥ 3× distribution',
+      "blob GET through the redirect within noise of the store's own GET",
+    ],
+  );
   assert.match(readFileSync(md, 'utf8'), /\| target \(issue 17\) \| measured \| met \|/);
 });
 
-test('node bench/scale.ts --backend pg --smoke seeds through the store and measures the image listings', { timeout: 150_000 }, async (t) => {
+test('node bench/scale.ts --backend pg --smoke seeds through the store and measures the image listings', {
+  timeout: 150_000,
+}, async (t) => {
   const dir = makeTempDir('berth-bench-scale-pg-smoke-');
   t.after(() => removeDir(dir));
   const json = join(dir, 'scale.json');

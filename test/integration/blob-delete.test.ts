@@ -6,9 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
-import {
-  ociManifest, pushBlob, pushImage, putManifest, req, type Target,
-} from '../helpers/http.ts';
+import { ociManifest, pushBlob, pushImage, putManifest, req, type Target } from '../helpers/http.ts';
 
 let berth: Berth;
 
@@ -19,11 +17,18 @@ after(async () => {
   await berth?.cleanup();
 });
 
-interface OciError { code: string; message: string; detail: unknown }
+interface OciError {
+  code: string;
+  message: string;
+  detail: unknown;
+}
 const errorsOf = (body: Buffer): OciError[] => JSON.parse(body.toString('utf8')).errors;
 
 async function assertPulls(t: Target, repo: string, tag: string, digests: string[]): Promise<void> {
-  assert.equal((await req(t, 'GET', `/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).status, 200);
+  assert.equal(
+    (await req(t, 'GET', `/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).status,
+    200,
+  );
   for (const d of digests) assert.equal((await req(t, 'GET', `/v2/${repo}/blobs/${d}`)).status, 200, `blob ${d} still readable`);
 }
 
@@ -59,7 +64,7 @@ describe('DELETE of a blob a manifest references', () => {
     const other = 'del/other';
     const digest = await pushBlob(berth, other, layer);
     assert.equal(digest, image.layer.digest);
-    assert.equal((await req(berth, 'DELETE', `/v2/del/holder/blobs/${digest}`)).status, 405, 'del/holder\'s manifest references it');
+    assert.equal((await req(berth, 'DELETE', `/v2/del/holder/blobs/${digest}`)).status, 405, "del/holder's manifest references it");
     assert.equal((await req(berth, 'DELETE', `/v2/${other}/blobs/${digest}`)).status, 202, 'no manifest of del/other references it');
     assert.equal((await req(berth, 'GET', `/v2/${other}/blobs/${digest}`)).status, 404);
     await assertPulls(berth, 'del/holder', 'v1', [digest]);
@@ -93,4 +98,3 @@ describe('DELETE of a blob a manifest references', () => {
     await assertPulls(berth, repo, 'b', [a.layer.digest]);
   });
 });
-

@@ -7,7 +7,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DescribeRegistryCommand, GetAccountSettingCommand, PutAccountSettingCommand, SetRepositoryPolicyCommand, type ECRClient,
+  DescribeRegistryCommand,
+  GetAccountSettingCommand,
+  PutAccountSettingCommand,
+  SetRepositoryPolicyCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { createClient, randomBlob, withQuery, type OciClient, type OciResponse, type Content } from '../helpers/oci.ts';
@@ -21,7 +25,13 @@ let account: string;
 
 const SOURCE = 'mount/source';
 const TARGET = 'mount/target';
-const PUSH = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchCheckLayerAvailability'];
+const PUSH = [
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+  'ecr:BatchCheckLayerAvailability',
+];
 
 const arn = (name: string) => `arn:aws:ecr:us-east-1:${account}:repository/${name}`;
 const basic = (k: Keys) => 'Basic ' + Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64');
@@ -110,12 +120,22 @@ describe('a caller with push on the target only', () => {
     const blob = await sourceBlob();
     const unknown = await mount(pusher, randomBlob(16).digest, SOURCE);
     // BatchGetImage (manifests) is not GetDownloadUrlForLayer (layers).
-    const other = clientOf(await createUser(berth, 'manifest-reader', {
-      name: 'mount', document: { Version: '2012-10-17', Statement: [
-        { Effect: 'Allow', Action: [...PUSH, 'ecr:GetDownloadUrlForLayer'], Resource: arn(TARGET) },
-        { Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:BatchCheckLayerAvailability', 'ecr:DescribeImages'], Resource: arn(SOURCE) },
-      ] },
-    }));
+    const other = clientOf(
+      await createUser(berth, 'manifest-reader', {
+        name: 'mount',
+        document: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: [...PUSH, 'ecr:GetDownloadUrlForLayer'], Resource: arn(TARGET) },
+            {
+              Effect: 'Allow',
+              Action: ['ecr:BatchGetImage', 'ecr:BatchCheckLayerAvailability', 'ecr:DescribeImages'],
+              Resource: arn(SOURCE),
+            },
+          ],
+        },
+      }),
+    );
     assertUploadSession(await mount(other, blob.digest, SOURCE), unknown, 'mount with BatchGetImage only');
     assertUploadSession(await mount(other, blob.digest), unknown, 'automatic mount with BatchGetImage only');
     await assertNotInTarget(other, blob.digest);
@@ -191,25 +211,44 @@ describe('BLOB_MOUNTING, through GetAccountSetting and PutAccountSetting', () =>
   });
 
   it('refuses a value other than ENABLED or DISABLED with ValidationException, and keeps the setting', async () => {
-    await expectEcrError(sdk.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'enabled' })), 'ValidationException', /ENABLED, DISABLED/);
+    await expectEcrError(
+      sdk.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'enabled' })),
+      'ValidationException',
+      /ENABLED, DISABLED/,
+    );
     await expectEcrError(sdk.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'MAYBE' })), 'ValidationException', /MAYBE/);
     assert.equal((await sdk.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value, 'ENABLED');
   });
 
   it('refuses a name ECR does not know with ValidationException', async () => {
-    await expectEcrError(sdk.send(new GetAccountSettingCommand({ name: 'NO_SUCH_SETTING' })), 'ValidationException', /NO_SUCH_SETTING.*BLOB_MOUNTING/);
-    await expectEcrError(sdk.send(new PutAccountSettingCommand({ name: 'NO_SUCH_SETTING', value: 'ENABLED' })), 'ValidationException', /NO_SUCH_SETTING/);
+    await expectEcrError(
+      sdk.send(new GetAccountSettingCommand({ name: 'NO_SUCH_SETTING' })),
+      'ValidationException',
+      /NO_SUCH_SETTING.*BLOB_MOUNTING/,
+    );
+    await expectEcrError(
+      sdk.send(new PutAccountSettingCommand({ name: 'NO_SUCH_SETTING', value: 'ENABLED' })),
+      'ValidationException',
+      /NO_SUCH_SETTING/,
+    );
   });
 
   it('needs ecr:GetAccountSetting / ecr:PutAccountSetting on the registry', async () => {
     const keys = await createUser(berth, 'setting-reader', {
-      name: 'read', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAccountSetting', Resource: `arn:aws:ecr:us-east-1:${account}:registry` }] },
+      name: 'read',
+      document: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'ecr:GetAccountSetting', Resource: `arn:aws:ecr:us-east-1:${account}:registry` }],
+      },
     });
     const user = ecrClient(berth, keys);
     try {
       assert.equal((await user.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value, 'ENABLED');
-      await expectEcrError(user.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'DISABLED' })), 'AccessDeniedException',
-        /not authorized to perform: ecr:PutAccountSetting on resource: arn:aws:ecr:us-east-1:\d{12}:registry/);
+      await expectEcrError(
+        user.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'DISABLED' })),
+        'AccessDeniedException',
+        /not authorized to perform: ecr:PutAccountSetting on resource: arn:aws:ecr:us-east-1:\d{12}:registry/,
+      );
       assert.equal((await sdk.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value, 'ENABLED', 'unchanged');
     } finally {
       user.destroy();
@@ -218,12 +257,16 @@ describe('BLOB_MOUNTING, through GetAccountSetting and PutAccountSetting', () =>
 });
 
 describe('another account', () => {
-  it('has its own BLOB_MOUNTING, and mounts from this account\'s repository only where its policy allows', async () => {
+  it("has its own BLOB_MOUNTING, and mounts from this account's repository only where its policy allows", async () => {
     const other = await admin<{ accountId: string; accessKeyId: string; secretAccessKey: string }>(berth, 'create-account');
     const otherSdk = ecrClient(berth, other);
     try {
       await otherSdk.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'DISABLED' }));
-      assert.equal((await sdk.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value, 'ENABLED', 'this account keeps its own');
+      assert.equal(
+        (await sdk.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value,
+        'ENABLED',
+        'this account keeps its own',
+      );
       assert.equal((await otherSdk.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value, 'DISABLED');
 
       const c = createClient({ ...berth, authHeader: basic(other) });
@@ -234,11 +277,18 @@ describe('another account', () => {
       const crossMount = () => c.post(withQuery(`/v2/${mine}/blobs/uploads/`, { mount: blob.digest, from }));
       assert.equal((await crossMount()).status, 202, 'no repository policy opens the source to the other account');
       assert.equal((await c.get(`/v2/${mine}/blobs/${blob.digest}`)).status, 404);
-      await sdk.send(new SetRepositoryPolicyCommand({
-        repositoryName: SOURCE,
-        policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: 'ecr:GetDownloadUrlForLayer' }] }),
-      }));
-      assert.equal((await crossMount()).status, 201, 'the source\'s policy opens it');
+      await sdk.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: SOURCE,
+          policyText: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${other.accountId}:root` }, Action: 'ecr:GetDownloadUrlForLayer' },
+            ],
+          }),
+        }),
+      );
+      assert.equal((await crossMount()).status, 201, "the source's policy opens it");
       assert.deepEqual((await c.get(`/v2/${mine}/blobs/${blob.digest}`)).body, blob.bytes);
     } finally {
       otherSdk.destroy();

@@ -3,7 +3,12 @@
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { S3BlobStore } from '../../src/storage/blobs/s3.ts';
 import { blobStoreContract } from '../contracts/blob-store.contract.ts';
 import { startRgw, type Rgw } from '../helpers/rgw.ts';
@@ -13,10 +18,13 @@ const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).dig
 
 let rgw: Rgw;
 const bucket = `berth-contract-${randomUUID().slice(0, 8)}`;
-before(async () => {
-  rgw = await startRgw();
-  await rgw.createBucket(bucket);
-}, { timeout: 600_000 });
+before(
+  async () => {
+    rgw = await startRgw();
+    await rgw.createBucket(bucket);
+  },
+  { timeout: 600_000 },
+);
 after(async () => {
   await rgw?.stop();
 });
@@ -28,8 +36,12 @@ blobStoreContract('S3 (Ceph RGW)', async () => {
     async open() {
       // The gateway's settings, mapped explicitly: the store never falls back to AWS_* variables here.
       const store = new S3BlobStore({
-        bucket, prefix, endpoint: rgw.endpoint, region: rgw.region,
-        accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey,
+        bucket,
+        prefix,
+        endpoint: rgw.endpoint,
+        region: rgw.region,
+        accessKeyId: rgw.accessKeyId,
+        secretAccessKey: rgw.secretAccessKey,
       });
       await store.init();
       stores.push(store);
@@ -42,22 +54,34 @@ blobStoreContract('S3 (Ceph RGW)', async () => {
 });
 
 describe('S3 blob store: what only S3 has', () => {
-  const open = (prefix: string) => new S3BlobStore({
-    bucket, prefix, endpoint: rgw.endpoint, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey,
-  });
+  const open = (prefix: string) =>
+    new S3BlobStore({
+      bucket,
+      prefix,
+      endpoint: rgw.endpoint,
+      region: rgw.region,
+      accessKeyId: rgw.accessKeyId,
+      secretAccessKey: rgw.secretAccessKey,
+    });
 
   test('each chunk is an object of its own under uploads/<id>/, and commit leaves only the blob', async () => {
     const prefix = `layout-${randomUUID()}`;
     const store = open(prefix);
-    const list = async () => ((await store.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/` }))).Contents ?? [])
-      .map((o) => o.Key!.slice(prefix.length + 1)).sort();
+    const list = async () =>
+      ((await store.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/` }))).Contents ?? [])
+        .map((o) => o.Key!.slice(prefix.length + 1))
+        .sort();
     try {
       const id = randomUUID();
       await store.createUpload(id);
       const chunks = [randomBytes(1000), randomBytes(6 * MiB), randomBytes(5)];
       for (const c of chunks) await store.append(id, [c]);
-      assert.deepEqual(await list(), [`uploads/${id}/${'0'.repeat(16)}`, `uploads/${id}/${String(1000).padStart(16, '0')}`,
-        `uploads/${id}/${String(1000 + 6 * MiB).padStart(16, '0')}`, `uploads/${id}/start`]);
+      assert.deepEqual(await list(), [
+        `uploads/${id}/${'0'.repeat(16)}`,
+        `uploads/${id}/${String(1000).padStart(16, '0')}`,
+        `uploads/${id}/${String(1000 + 6 * MiB).padStart(16, '0')}`,
+        `uploads/${id}/start`,
+      ]);
       const all = Buffer.concat(chunks);
       await store.commit(id, sha256(all));
       assert.deepEqual(await list(), [`blobs/sha256/${sha256(all).slice(7)}`]);
@@ -85,7 +109,9 @@ describe('S3 blob store: what only S3 has', () => {
       }
       let peak = 0;
       const base = process.memoryUsage().arrayBuffers;
-      const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().arrayBuffers - base); }, 5);
+      const timer = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+      }, 5);
       try {
         assert.equal(await store.append(id, body()), total);
         const appendPeak = peak;
@@ -127,13 +153,30 @@ describe('S3 blob store: what only S3 has', () => {
 });
 
 describe('S3 blob store: two processes appending at the same offset at once', () => {
-  test('one append wins, the other fails, and the upload holds exactly the winner\'s bytes', async () => {
+  test("one append wins, the other fails, and the upload holds exactly the winner's bytes", async () => {
     const prefix = `race-${randomUUID()}`;
-    const stores = [0, 1].map(() => new S3BlobStore({
-      bucket, prefix, endpoint: rgw.endpoint, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey,
-    }));
+    const stores = [0, 1].map(
+      () =>
+        new S3BlobStore({
+          bucket,
+          prefix,
+          endpoint: rgw.endpoint,
+          region: rgw.region,
+          accessKeyId: rgw.accessKeyId,
+          secretAccessKey: rgw.secretAccessKey,
+        }),
+    );
     try {
-      for (const [kind, body] of [['in memory', (b: Buffer) => [b]], ['streamed', (b: Buffer) => (async function* () { yield b; })()]] as const) {
+      for (const [kind, body] of [
+        ['in memory', (b: Buffer) => [b]],
+        [
+          'streamed',
+          (b: Buffer) =>
+            (async function* () {
+              yield b;
+            })(),
+        ],
+      ] as const) {
         const id = randomUUID();
         await stores[0].createUpload(id);
         const chunks = [randomBytes(MiB), randomBytes(MiB)];

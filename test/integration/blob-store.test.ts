@@ -108,7 +108,11 @@ for (const c of cases) {
       assert.ok(readFileSync(dataPath).equals(want), 'the upload file holds exactly the bytes appended, in order');
       assert.ok(seenFlags.length > 0, 'the upload file was open while its body was read');
       if (c.expectDirect !== undefined) {
-        assert.equal(seenFlags.some((f) => (f & O_DIRECT) !== 0), c.expectDirect, `O_DIRECT in use: ${c.expectDirect}`);
+        assert.equal(
+          seenFlags.some((f) => (f & O_DIRECT) !== 0),
+          c.expectDirect,
+          `O_DIRECT in use: ${c.expectDirect}`,
+        );
       }
 
       const digest = sha256(want);
@@ -164,7 +168,9 @@ describe('blob store uploads: the body', () => {
       if (appending) setImmediate(sample);
     };
     sample();
-    const size = await store.append('part', [part]).finally(() => { appending = false; });
+    const size = await store.append('part', [part]).finally(() => {
+      appending = false;
+    });
     assert.equal(size, part.length);
     assert.ok(readFileSync(join(store.root, 'uploads', 'part', 'data')).equals(part));
     assert.ok(most >= 2, `buffers were in use while the part was written (${most})`);
@@ -184,9 +190,15 @@ describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false',
         const id = location.pathname.split('/').pop()!;
         const data = randomBytes(3 * MiB + 5);
         // A PATCH whose body is held open half way, so that the server has the upload file open meanwhile.
-        const patch = request(location, { method: 'PATCH', headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Length': data.length } });
+        const patch = request(location, {
+          method: 'PATCH',
+          headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Length': data.length },
+        });
         const answered = new Promise<number>((resolve, reject) => {
-          patch.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+          patch.on('response', (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
           patch.on('error', reject);
         });
         patch.write(data.subarray(0, 2 * MiB));
@@ -201,7 +213,11 @@ describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false',
         patch.end(data.subarray(2 * MiB));
         assert.equal(await answered, 202);
         assert.ok(flags.length > 0, 'the server had the upload file open while the body arrived');
-        assert.equal(flags.some((f) => (f & O_DIRECT) !== 0), setting === undefined, `O_DIRECT in use: ${setting === undefined}`);
+        assert.equal(
+          flags.some((f) => (f & O_DIRECT) !== 0),
+          setting === undefined,
+          `O_DIRECT in use: ${setting === undefined}`,
+        );
 
         const digest = sha256(data);
         location.searchParams.set('digest', digest);
@@ -247,7 +263,11 @@ describe('serving blobs: a blob just written with O_DIRECT is read with O_DIRECT
       await store.copyTo(digest, { start: 0, end: data.length - 1 }, out);
       assert.ok(bytes().equals(data), 'the whole blob, byte for byte');
       assert.ok(flags.length > 0);
-      assert.equal(flags.some((f) => (f & O_DIRECT) !== 0), expectDirect, `read with O_DIRECT: ${expectDirect}`);
+      assert.equal(
+        flags.some((f) => (f & O_DIRECT) !== 0),
+        expectDirect,
+        `read with O_DIRECT: ${expectDirect}`,
+      );
     }
   });
 
@@ -258,8 +278,16 @@ describe('serving blobs: a blob just written with O_DIRECT is read with O_DIRECT
     writeFileSync(path, data);
     const size = data.length;
     const ranges = [
-      [0, 0], [1, 4095], [4095, 4096], [4096, 8191], [12345, MiB + 5], [MiB - 1, 2 * MiB], [size - 1, size - 1],
-      [size - 5000, size - 1], [0, size - 1], [2 * MiB, size - 1],
+      [0, 0],
+      [1, 4095],
+      [4095, 4096],
+      [4096, 8191],
+      [12345, MiB + 5],
+      [MiB - 1, 2 * MiB],
+      [size - 1, size - 1],
+      [size - 5000, size - 1],
+      [0, size - 1],
+      [2 * MiB, size - 1],
     ];
     for (const cold of [true, false]) {
       for (const [start, end] of ranges) {

@@ -13,7 +13,7 @@ after(() => berth.cleanup());
 
 async function catalog(auth: string, query = ''): Promise<{ status: number; repositories: string[]; link: string | null }> {
   const res = await fetch(`${berth.url}/v2/_catalog${query}`, { headers: { authorization: auth } });
-  const body = res.status === 200 ? await res.json() as { repositories: string[] } : { repositories: [] };
+  const body = res.status === 200 ? ((await res.json()) as { repositories: string[] }) : { repositories: [] };
   return { status: res.status, repositories: body.repositories, link: res.headers.get('link') };
 }
 
@@ -30,7 +30,13 @@ test('the catalog shows a user only the repositories its policy lets it describe
   const auth = 'Basic ' + Buffer.from(`${key.accessKeyId}:${key.secretAccessKey}`).toString('base64');
   assert.deepEqual((await catalog(auth)).repositories, [], 'no policy: nothing to see');
 
-  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: 'arn:aws:ecr:*:*:repository/team-a/*' }, { Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: 'arn:aws:ecr:*:*:repository/zeta' }] };
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: 'arn:aws:ecr:*:*:repository/team-a/*' },
+      { Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: 'arn:aws:ecr:*:*:repository/zeta' },
+    ],
+  };
   await admin(berth, 'put-user-policy', '--user', 'a-dev', '--policy-name', 'see-a', '--policy-document', JSON.stringify(policy));
   assert.deepEqual((await catalog(auth)).repositories, ['team-a/api', 'team-a/web', 'zeta']);
 

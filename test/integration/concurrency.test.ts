@@ -6,8 +6,27 @@ import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, MiB, blobPath, checkBlobArea, generatedBlob, getAndHash, hashFile, listFiles,
-  ociManifest, pushBlob, putManifest, req, resolveLocation, sendStream, serverReport, sha256, show, startUpload, withDigest,
+  CONFIG_TYPE,
+  LAYER_TYPE,
+  MANIFEST_TYPE,
+  MiB,
+  blobPath,
+  checkBlobArea,
+  generatedBlob,
+  getAndHash,
+  hashFile,
+  listFiles,
+  ociManifest,
+  pushBlob,
+  putManifest,
+  req,
+  resolveLocation,
+  sendStream,
+  serverReport,
+  sha256,
+  show,
+  startUpload,
+  withDigest,
   type Descriptor,
 } from '../helpers/http.ts';
 
@@ -52,29 +71,44 @@ test(`${CLIENTS} clients pushing the same blob at once: all 201, stored once, ri
   const locations = await Promise.all(repos.map((repo) => startUpload(berth, repo)));
   assert.equal(new Set(locations).size, CLIENTS, 'upload sessions share a location');
 
-  const results = await Promise.all(locations.map((loc, i) => {
-    if (i % 4 === 3) {
-      // A quarter of them as one PATCH then a closing PUT, the rest as a monolithic PUT.
-      return sendStream(loc, 'PATCH', {
-        Authorization: berth.authHeader,
-        'Content-Type': 'application/octet-stream',
-        'Content-Range': `0-${blob.size - 1}`,
-        'Content-Length': blob.size,
-      }, blob.chunks()).then(async (p) => {
-        if (p.status !== 202) return p;
-        const next = p.headers.location ? resolveLocation(berth, p.headers.location) : loc;
-        const r = await req(berth, 'PUT', withDigest(next, blob.digest), { headers: { 'Content-Length': '0' } });
-        return { status: r.status, headers: Object.fromEntries(r.headers) as Record<string, string>, body: r.body };
-      });
-    }
-    return sendStream(withDigest(loc, blob.digest), 'PUT', {
-      Authorization: berth.authHeader,
-      'Content-Type': 'application/octet-stream',
-      'Content-Length': blob.size,
-    }, blob.chunks());
-  }));
-  assert.deepEqual(results.map((r) => r.status), Array(CLIENTS).fill(201),
-    `statuses: ${results.map((r) => `${r.status}${r.status === 201 ? '' : ' ' + r.body.toString().slice(0, 200)}`).join(', ')}`);
+  const results = await Promise.all(
+    locations.map((loc, i) => {
+      if (i % 4 === 3) {
+        // A quarter of them as one PATCH then a closing PUT, the rest as a monolithic PUT.
+        return sendStream(
+          loc,
+          'PATCH',
+          {
+            Authorization: berth.authHeader,
+            'Content-Type': 'application/octet-stream',
+            'Content-Range': `0-${blob.size - 1}`,
+            'Content-Length': blob.size,
+          },
+          blob.chunks(),
+        ).then(async (p) => {
+          if (p.status !== 202) return p;
+          const next = p.headers.location ? resolveLocation(berth, p.headers.location) : loc;
+          const r = await req(berth, 'PUT', withDigest(next, blob.digest), { headers: { 'Content-Length': '0' } });
+          return { status: r.status, headers: Object.fromEntries(r.headers) as Record<string, string>, body: r.body };
+        });
+      }
+      return sendStream(
+        withDigest(loc, blob.digest),
+        'PUT',
+        {
+          Authorization: berth.authHeader,
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': blob.size,
+        },
+        blob.chunks(),
+      );
+    }),
+  );
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(CLIENTS).fill(201),
+    `statuses: ${results.map((r) => `${r.status}${r.status === 201 ? '' : ' ' + r.body.toString().slice(0, 200)}`).join(', ')}`,
+  );
   for (const r of results) assert.equal(r.headers['docker-content-digest'], blob.digest);
 
   const stored = filesNamed(blob.digest);
@@ -90,8 +124,9 @@ test(`${CLIENTS} clients pushing the same blob at once: all 201, stored once, ri
   const area = await checkBlobArea(berth.dataDir);
   assert.deepEqual(area.bad, []);
   // Completed upload sessions leave nothing behind in the upload area.
-  const leftovers = listFiles(join(berth.dataDir, 'uploads'))
-    .filter((f) => locations.some((loc) => f.includes(new URL(loc).pathname.split('/').filter(Boolean).pop()!)));
+  const leftovers = listFiles(join(berth.dataDir, 'uploads')).filter((f) =>
+    locations.some((loc) => f.includes(new URL(loc).pathname.split('/').filter(Boolean).pop()!)),
+  );
   assert.deepEqual(leftovers, [], 'completed uploads left files behind');
 });
 
@@ -102,7 +137,11 @@ test(`${CLIENTS} clients PUT the same manifest to the same tag: all 201, one man
   const digest = sha256(manifest);
 
   const results = await Promise.all(Array.from({ length: CLIENTS }, () => putManifest(berth, repo, 'latest', manifest)));
-  assert.deepEqual(results.map((r) => r.status), Array(CLIENTS).fill(201), results.map(show).join('\n'));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(CLIENTS).fill(201),
+    results.map(show).join('\n'),
+  );
   for (const r of results) assert.equal(r.headers.get('docker-content-digest'), digest);
 
   const byTag = await req(berth, 'GET', `/v2/${repo}/manifests/latest`, { headers: { Accept: MANIFEST_TYPE } });
@@ -128,7 +167,11 @@ test(`${CLIENTS} clients PUT different manifests to the same tag: tag ends on on
   assert.equal(new Set(digests).size, CLIENTS);
 
   const results = await Promise.all(manifests.map((m) => putManifest(berth, repo, 'latest', m)));
-  assert.deepEqual(results.map((r) => r.status), Array(CLIENTS).fill(201), results.map(show).join('\n'));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(CLIENTS).fill(201),
+    results.map(show).join('\n'),
+  );
   results.forEach((r, i) => assert.equal(r.headers.get('docker-content-digest'), digests[i]));
 
   const byTag = await req(berth, 'GET', `/v2/${repo}/manifests/latest`, { headers: { Accept: MANIFEST_TYPE } });
@@ -156,12 +199,18 @@ test('racing PATCHes on one upload session: each 202 or 416, never both accepted
   let loc = await startUpload(berth, repo);
   let offset = 0;
 
-  const patch = (start: number, end: number) => sendStream(loc, 'PATCH', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Range': `${start}-${end - 1}`,
-    'Content-Length': end - start,
-  }, blob.chunks(start, end));
+  const patch = (start: number, end: number) =>
+    sendStream(
+      loc,
+      'PATCH',
+      {
+        Authorization: berth.authHeader,
+        'Content-Type': 'application/octet-stream',
+        'Content-Range': `${start}-${end - 1}`,
+        'Content-Length': end - start,
+      },
+      blob.chunks(start, end),
+    );
 
   const uploadedUpTo = async (): Promise<number> => {
     const s = await req(berth, 'GET', loc);
@@ -176,7 +225,10 @@ test('racing PATCHes on one upload session: each 202 or 416, never both accepted
     const end = offset + C;
     const rs = await Promise.all([0, 1, 2, 3].map(() => patch(offset, end)));
     const statuses = rs.map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 202 || s === 416), `round ${round}: statuses ${statuses.join(', ')}`);
+    assert.ok(
+      statuses.every((s) => s === 202 || s === 416),
+      `round ${round}: statuses ${statuses.join(', ')}`,
+    );
     assert.equal(statuses.filter((s) => s === 202).length, 1, `round ${round}: identical racing PATCHes accepted: ${statuses.join(', ')}`);
     for (const r of rs.filter((r) => r.status === 202)) {
       assert.equal(r.headers.range, `0-${end - 1}`);

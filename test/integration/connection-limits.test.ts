@@ -25,7 +25,9 @@ function open(berth: Berth): Promise<{ socket: Socket; openedAt: number; closed:
   const { hostname, port } = new URL(berth.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
-    socket.on('error', () => { /* the server closing a socket we write to */ });
+    socket.on('error', () => {
+      /* the server closing a socket we write to */
+    });
     socket.resume();
     const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
     socket.once('connect', () => resolve({ socket, openedAt: Date.now(), closed }));
@@ -55,10 +57,7 @@ test('500 connections sending headers a byte a second are closed within the head
     await sleep(500);
     const served = await req(berth, 'GET', '/v2/');
     assert.equal(served.status, 200, show(served));
-    const closedAt = await Promise.race([
-      Promise.all(slow.map((c) => c.closed)),
-      sleep(10_000).then(() => undefined),
-    ]);
+    const closedAt = await Promise.race([Promise.all(slow.map((c) => c.closed)), sleep(10_000).then(() => undefined)]);
     assert.ok(closedAt, `${slow.filter((c) => !c.socket.destroyed).length} of 500 slow connections still open after 10 s`);
     // Within the timeout (2 s) and the checking interval (0.5 s), with a margin for a busy machine.
     const longest = Math.max(...closedAt.map((t, i) => t - firstByteAt[i]));
@@ -74,7 +73,12 @@ test('500 connections sending headers a byte a second are closed within the head
 
 /** PATCH `chunks` to an upload, one every `pauseMs`, on its own connection; resolves with the response or the
  * connection's error. */
-function slowPatch(location: string, chunks: Buffer[], pauseMs: number, authHeader: string): Promise<{ status: number; range?: string } | Error> {
+function slowPatch(
+  location: string,
+  chunks: Buffer[],
+  pauseMs: number,
+  authHeader: string,
+): Promise<{ status: number; range?: string } | Error> {
   return new Promise((resolve) => {
     const r = http.request(location, {
       method: 'PATCH',
@@ -134,7 +138,9 @@ test('a connection over the per-address cap is closed at once', async () => {
   const answer = new Promise<string>((resolve) => {
     let text = '';
     again.socket.setEncoding('utf8');
-    again.socket.on('data', (d: string) => { text += d; });
+    again.socket.on('data', (d: string) => {
+      text += d;
+    });
     again.socket.on('close', () => resolve(text));
   });
   again.socket.write(`GET /healthz HTTP/1.1\r\nHost: ${berth.host}\r\nConnection: close\r\n\r\n`);

@@ -21,7 +21,11 @@ before(async () => {
 });
 after(() => Promise.all([berth?.cleanup(), httpsBerth?.cleanup()]));
 
-const cookieValue = (setCookies: string[], name: string) => setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0].slice(name.length + 1);
+const cookieValue = (setCookies: string[], name: string) =>
+  setCookies
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(';')[0]
+    .slice(name.length + 1);
 
 /** Signs in as a browser would: the form's CSRF token and its cookie, then the key and secret. */
 async function signIn(b: Berth, secret = b.secretAccessKey): Promise<{ res: Response; session?: string }> {
@@ -29,9 +33,15 @@ async function signIn(b: Berth, secret = b.secretAccessKey): Promise<{ res: Resp
   const nonce = cookieValue(form.headers.getSetCookie(), 'berth_console_signin')!;
   assert.match(await form.text(), new RegExp(`name="_csrf" value="${nonce}"`));
   const res = await fetch(`${b.url}/console/sign-in`, {
-    method: 'POST', redirect: 'manual',
+    method: 'POST',
+    redirect: 'manual',
     headers: { cookie: `berth_console_signin=${nonce}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: nonce, accessKeyId: b.accessKeyId, secretAccessKey: secret, next: '/console/repositories' }).toString(),
+    body: new URLSearchParams({
+      _csrf: nonce,
+      accessKeyId: b.accessKeyId,
+      secretAccessKey: secret,
+      next: '/console/repositories',
+    }).toString(),
   });
   await res.arrayBuffer();
   return { res, session: cookieValue(res.headers.getSetCookie(), 'berth_console') };
@@ -50,7 +60,10 @@ test('the session cookie is HttpOnly, SameSite=Strict, on /console; Secure only 
 
   const secure = await signIn(httpsBerth);
   assert.equal(secure.res.status, 303);
-  assert.match(secure.res.headers.getSetCookie().find((c) => c.startsWith('berth_console='))!, /; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+  assert.match(
+    secure.res.headers.getSetCookie().find((c) => c.startsWith('berth_console='))!,
+    /; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/,
+  );
 });
 
 test('pages carry a Content-Security-Policy without inline scripts, X-Frame-Options DENY and a Referrer-Policy', async () => {
@@ -93,9 +106,13 @@ test('the metadata store keeps the session by its hash only', async () => {
   const { session } = await signIn(berth);
   const db = new DatabaseSync(join(berth.dataDir, 'meta.db'), { readOnly: true });
   try {
-    const rows = db.prepare('SELECT * FROM console_sessions').all() as { token_hash: string; access_key_id: string; principal_arn: string }[];
+    const rows = db.prepare('SELECT * FROM console_sessions').all() as {
+      token_hash: string;
+      access_key_id: string;
+      principal_arn: string;
+    }[];
     const row = rows.find((r) => r.token_hash === createHash('sha256').update(session!).digest('hex'));
-    assert.ok(row, 'a row under the token\'s SHA-256');
+    assert.ok(row, "a row under the token's SHA-256");
     assert.equal(row.access_key_id, berth.accessKeyId);
     assert.match(row.principal_arn, /^arn:aws:iam::\d{12}:root$/);
     assert.equal(JSON.stringify(rows).includes(session!), false, 'the token itself is not stored');
@@ -104,11 +121,15 @@ test('the metadata store keeps the session by its hash only', async () => {
   }
 });
 
-test('a session ends at its expiry, on the registry\'s clock', async () => {
+test("a session ends at its expiry, on the registry's clock", async () => {
   const { session } = await signIn(berth);
   assert.equal((await repositoriesPage(berth, session!)).status, 200);
   const advance = async (seconds: number) => {
-    const r = await fetch(`${berth.url}/_berth/admin/advance-clock`, { method: 'POST', headers: { authorization: berth.authHeader, 'content-type': 'application/json' }, body: JSON.stringify({ seconds }) });
+    const r = await fetch(`${berth.url}/_berth/admin/advance-clock`, {
+      method: 'POST',
+      headers: { authorization: berth.authHeader, 'content-type': 'application/json' },
+      body: JSON.stringify({ seconds }),
+    });
     assert.equal(r.status, 200, await r.text());
   };
   await advance(590);

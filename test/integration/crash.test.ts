@@ -6,7 +6,20 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startBerth, type Berth } from '../helpers/berth.ts';
-import { CONFIG_TYPE, LAYER_TYPE, getAndHash, ociManifest, pushBlob, pushImage, putManifest, req, serverErrors, sha256, show, type Descriptor } from '../helpers/http.ts';
+import {
+  CONFIG_TYPE,
+  LAYER_TYPE,
+  getAndHash,
+  ociManifest,
+  pushBlob,
+  pushImage,
+  putManifest,
+  req,
+  serverErrors,
+  sha256,
+  show,
+  type Descriptor,
+} from '../helpers/http.ts';
 import { inPool } from '../helpers/lifecycle.ts';
 import { berthRun } from '../helpers/policies.ts';
 import { describeResult } from '../helpers/tools.ts';
@@ -16,7 +29,12 @@ const PUSHES = 200;
 /** The server is killed once this many of a round's manifests are acknowledged (so most pushes are in flight). */
 const KILL_AFTER_MANIFESTS = 50;
 
-interface Acked { repo: string; digest: string; kind: 'blob' | 'manifest'; tag?: string }
+interface Acked {
+  repo: string;
+  digest: string;
+  kind: 'blob' | 'manifest';
+  tag?: string;
+}
 
 let berth: Berth;
 const outputs: (() => string)[] = [];
@@ -44,7 +62,10 @@ async function push(round: number, i: number, onManifest: () => void): Promise<v
     return { mediaType, digest, size: data.length };
   };
   try {
-    const config = await blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', round, i, nonce: randomBytes(8).toString('hex') })), CONFIG_TYPE);
+    const config = await blob(
+      Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', round, i, nonce: randomBytes(8).toString('hex') })),
+      CONFIG_TYPE,
+    );
     const layers: Descriptor[] = [];
     for (let k = 0; k < 1 + (i % 2); k++) layers.push(await blob(randomBytes(1024 + ((i * 7919 + k * 104729) % (192 * 1024))), LAYER_TYPE));
     const manifest = ociManifest(config, layers);
@@ -67,7 +88,9 @@ async function checkAcknowledged(): Promise<void> {
       return;
     }
     for (const ref of [a.digest, a.tag!]) {
-      const r = await req(berth, 'GET', `/v2/${a.repo}/manifests/${ref}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const r = await req(berth, 'GET', `/v2/${a.repo}/manifests/${ref}`, {
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       if (r.status !== 200 || sha256(r.body) !== a.digest) problems.push(`manifest ${a.repo}:${ref}: ${show(r)}`);
     }
   });
@@ -78,9 +101,11 @@ for (let round = 1; round <= ROUNDS; round++) {
   test(`round ${round}: kill -9 during ${PUSHES} concurrent pushes loses nothing acknowledged`, async () => {
     let manifests = 0;
     let killed: Promise<void> | undefined;
-    const pushes = Array.from({ length: PUSHES }, (_, i) => push(round, i, () => {
-      if (++manifests === KILL_AFTER_MANIFESTS) killed = berth.kill9();
-    }));
+    const pushes = Array.from({ length: PUSHES }, (_, i) =>
+      push(round, i, () => {
+        if (++manifests === KILL_AFTER_MANIFESTS) killed = berth.kill9();
+      }),
+    );
     await Promise.all(pushes);
     // If every push finished before the threshold (a very fast machine), the kill still happens, after them.
     await (killed ?? berth.kill9());
@@ -100,12 +125,20 @@ for (let round = 1; round <= ROUNDS; round++) {
     const report = JSON.parse(fsck.stdout) as { problems: unknown[]; unrecorded: { digest: string }[] };
     assert.deepEqual(report.problems, [], `berth fsck found damage:\n${describeResult(fsck)}`);
     const ackedBlobs = new Set(acked.filter((a) => a.kind === 'blob').map((a) => a.digest));
-    assert.deepEqual(report.unrecorded.filter((p) => ackedBlobs.has(p.digest)), [], 'an acknowledged blob has no record');
-    console.log(`# round ${round}: ${acked.length} items acknowledged so far, ${report.unrecorded.length} unacknowledged blob files left by the kill`);
+    assert.deepEqual(
+      report.unrecorded.filter((p) => ackedBlobs.has(p.digest)),
+      [],
+      'an acknowledged blob has no record',
+    );
+    console.log(
+      `# round ${round}: ${acked.length} items acknowledged so far, ${report.unrecorded.length} unacknowledged blob files left by the kill`,
+    );
 
     // The restarted server takes new pushes.
     const fresh = await pushImage(berth, `crash/round${round}/after`, 'v1', { layer: randomBytes(4096) });
-    const back = await req(berth, 'GET', `/v2/crash/round${round}/after/manifests/v1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const back = await req(berth, 'GET', `/v2/crash/round${round}/after/manifests/v1`, {
+      headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(back.status, 200);
     assert.equal(sha256(back.body), fresh.digest);
   });

@@ -6,8 +6,24 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  MANIFEST_TYPE, MiB, blobPath, checkBlobArea, generatedBlob, getAndHash, listFiles, pushBlob, pushImage, req,
-  resolveLocation, sendStream, serverErrors, serverReport, sha256, show, startUpload, withDigest,
+  MANIFEST_TYPE,
+  MiB,
+  blobPath,
+  checkBlobArea,
+  generatedBlob,
+  getAndHash,
+  listFiles,
+  pushBlob,
+  pushImage,
+  req,
+  resolveLocation,
+  sendStream,
+  serverErrors,
+  serverReport,
+  sha256,
+  show,
+  startUpload,
+  withDigest,
 } from '../helpers/http.ts';
 
 let berth: Berth;
@@ -93,12 +109,17 @@ test('a chunked upload in progress survives kill -9 and resumes where it was', a
   const N = 2 * MiB + 7;
   let loc = await startUpload(berth, repo);
 
-  const p1 = await sendStream(loc, 'PATCH', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Range': `0-${N - 1}`,
-    'Content-Length': N,
-  }, blob.chunks(0, N));
+  const p1 = await sendStream(
+    loc,
+    'PATCH',
+    {
+      Authorization: berth.authHeader,
+      'Content-Type': 'application/octet-stream',
+      'Content-Range': `0-${N - 1}`,
+      'Content-Length': N,
+    },
+    blob.chunks(0, N),
+  );
   assert.equal(p1.status, 202, `first PATCH: ${p1.status} ${p1.body}`);
   assert.equal(p1.headers.range, `0-${N - 1}`);
   if (p1.headers.location) loc = resolveLocation(berth, p1.headers.location);
@@ -112,12 +133,17 @@ test('a chunked upload in progress survives kill -9 and resumes where it was', a
   assert.equal(status.headers.get('range'), `0-${N - 1}`, 'upload offset lost or wrong after kill -9');
   if (status.headers.get('location')) loc = resolveLocation(berth, status.headers.get('location')!);
 
-  const p2 = await sendStream(loc, 'PATCH', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Range': `${N}-${blob.size - 1}`,
-    'Content-Length': blob.size - N,
-  }, blob.chunks(N, blob.size));
+  const p2 = await sendStream(
+    loc,
+    'PATCH',
+    {
+      Authorization: berth.authHeader,
+      'Content-Type': 'application/octet-stream',
+      'Content-Range': `${N}-${blob.size - 1}`,
+      'Content-Length': blob.size - N,
+    },
+    blob.chunks(N, blob.size),
+  );
   assert.equal(p2.status, 202, `second PATCH after restart: ${p2.status} ${p2.body}`);
   assert.equal(p2.headers.range, `0-${blob.size - 1}`);
   if (p2.headers.location) loc = resolveLocation(berth, p2.headers.location);
@@ -146,23 +172,45 @@ test('a body cut off by kill -9 half way through a PUT never becomes a visible b
   const loc = await startUpload(berth, repo);
 
   let atHalf!: () => void;
-  const reachedHalf = new Promise<void>((r) => { atHalf = r; });
+  const reachedHalf = new Promise<void>((r) => {
+    atHalf = r;
+  });
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  const put = sendStream(withDigest(loc, blob.digest), 'PUT', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': blob.size,
-  }, blob.chunks(0, blob.size, {
-    beforeOffset: async (off) => {
-      if (off >= half) { atHalf(); await gate; }
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const put = sendStream(
+    withDigest(loc, blob.digest),
+    'PUT',
+    {
+      Authorization: berth.authHeader,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': blob.size,
     },
-  }));
-  const outcome = put.then((r) => r, (e: Error) => e);
+    blob.chunks(0, blob.size, {
+      beforeOffset: async (off) => {
+        if (off >= half) {
+          atHalf();
+          await gate;
+        }
+      },
+    }),
+  );
+  const outcome = put.then(
+    (r) => r,
+    (e: Error) => e,
+  );
 
   await Promise.race([reachedHalf, outcome]);
   // Give the server a moment to write what it has received somewhere (best effort: it streams to disk).
-  const sizes = () => listFiles(berth.dataDir).map((f) => { try { return statSync(f).size; } catch { return 0; } });
+  const sizes = () =>
+    listFiles(berth.dataDir).map((f) => {
+      try {
+        return statSync(f).size;
+      } catch {
+        return 0;
+      }
+    });
   await waitFor(() => sizes().some((s) => s >= 64 * MiB), 5000);
   const biggest = Math.max(0, ...sizes());
   await berth.kill9();
@@ -184,11 +232,16 @@ test('a body cut off by kill -9 half way through a PUT never becomes a visible b
 
   // The leftovers do not stand in the way of pushing the same blob for real.
   const loc2 = await startUpload(berth, repo);
-  const full = await sendStream(withDigest(loc2, blob.digest), 'PUT', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': blob.size,
-  }, blob.chunks());
+  const full = await sendStream(
+    withDigest(loc2, blob.digest),
+    'PUT',
+    {
+      Authorization: berth.authHeader,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': blob.size,
+    },
+    blob.chunks(),
+  );
   assert.equal(full.status, 201, `full PUT after the cut-off one: ${full.status} ${full.body}`);
   const got = await getAndHash(`${berth.url}/v2/${repo}/blobs/${blob.digest}`, berth.authHeader);
   assert.equal(got.status, 200);
@@ -205,16 +258,29 @@ test('a PUT whose client disconnects half way never becomes a visible blob, and 
   const blob = generatedBlob(64 * MiB, 'durability-aborted');
   const loc = await startUpload(berth, repo);
   let request: import('node:http').ClientRequest | undefined;
-  const put = sendStream(withDigest(loc, blob.digest), 'PUT', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': blob.size,
-  }, blob.chunks(0, blob.size, {
-    beforeOffset: (off) => {
-      if (off >= blob.size / 2) request?.destroy();
+  const put = sendStream(
+    withDigest(loc, blob.digest),
+    'PUT',
+    {
+      Authorization: berth.authHeader,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': blob.size,
     },
-  }), { onRequest: (r) => { request = r; } });
-  const o = await put.then((r) => r, (e: Error) => e);
+    blob.chunks(0, blob.size, {
+      beforeOffset: (off) => {
+        if (off >= blob.size / 2) request?.destroy();
+      },
+    }),
+    {
+      onRequest: (r) => {
+        request = r;
+      },
+    },
+  );
+  const o = await put.then(
+    (r) => r,
+    (e: Error) => e,
+  );
   assert.ok(o instanceof Error || o.status !== 201, 'the server answered 201 to a PUT whose client went away half way');
   // The server has noticed the abort (or will, shortly): nothing must become visible either way.
   await new Promise((r) => setTimeout(r, 500));

@@ -8,9 +8,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCreationTemplateCommand, DeleteRepositoryCreationTemplateCommand, DescribeRepositoriesCommand,
-  DescribeRepositoryCreationTemplatesCommand, GetLifecyclePolicyCommand, GetRepositoryPolicyCommand,
-  ListTagsForResourceCommand, UpdateRepositoryCreationTemplateCommand, type ECRClient, type RepositoryCreationTemplate,
+  CreateRepositoryCreationTemplateCommand,
+  DeleteRepositoryCreationTemplateCommand,
+  DescribeRepositoriesCommand,
+  DescribeRepositoryCreationTemplatesCommand,
+  GetLifecyclePolicyCommand,
+  GetRepositoryPolicyCommand,
+  ListTagsForResourceCommand,
+  UpdateRepositoryCreationTemplateCommand,
+  type ECRClient,
+  type RepositoryCreationTemplate,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { allPages, ecrClient, expectEcrError } from '../helpers/ecr.ts';
@@ -22,7 +29,13 @@ const POLICY = JSON.stringify({
   Statement: [{ Sid: 'pull', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: ['ecr:BatchGetImage'] }],
 });
 const LIFECYCLE = JSON.stringify({
-  rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 }, action: { type: 'expire' } }],
+  rules: [
+    {
+      rulePriority: 1,
+      selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 },
+      action: { type: 'expire' },
+    },
+  ],
 });
 
 describe('ECR repository creation templates', () => {
@@ -46,10 +59,16 @@ describe('ECR repository creation templates', () => {
   describe('the operations', () => {
     it('creates a template with its fields and defaults, and refuses a second one of the prefix', async () => {
       const before = Date.now();
-      const r = await ecr.send(new CreateRepositoryCreationTemplateCommand({
-        prefix: 'crud', description: 'for crud', appliedFor: ['REPLICATION', 'PULL_THROUGH_CACHE'],
-        resourceTags: [{ Key: 'team', Value: 'a' }], repositoryPolicy: POLICY, lifecyclePolicy: LIFECYCLE,
-      }));
+      const r = await ecr.send(
+        new CreateRepositoryCreationTemplateCommand({
+          prefix: 'crud',
+          description: 'for crud',
+          appliedFor: ['REPLICATION', 'PULL_THROUGH_CACHE'],
+          resourceTags: [{ Key: 'team', Value: 'a' }],
+          repositoryPolicy: POLICY,
+          lifecyclePolicy: LIFECYCLE,
+        }),
+      );
       assert.match(r.registryId ?? '', /^\d{12}$/);
       const t = r.repositoryCreationTemplate!;
       assert.equal(t.prefix, 'crud');
@@ -61,18 +80,24 @@ describe('ECR repository creation templates', () => {
       assert.equal(t.repositoryPolicy, POLICY);
       assert.equal(t.lifecyclePolicy, LIFECYCLE);
       assert.ok(t.createdAt!.getTime() >= before - 1000 && t.updatedAt!.getTime() === t.createdAt!.getTime());
-      await expectEcrError(ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'crud', appliedFor: ['REPLICATION'] })),
-        'TemplateAlreadyExistsException', /crud/);
+      await expectEcrError(
+        ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'crud', appliedFor: ['REPLICATION'] })),
+        'TemplateAlreadyExistsException',
+        /crud/,
+      );
       const [described] = await describeTemplates(['crud']);
       assert.deepEqual(described, t);
     });
 
     it('updates only the fields given, and answers TemplateNotFoundException for a missing prefix', async () => {
       await ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'upd/', appliedFor: ['CREATE_ON_PUSH'], description: 'old' }));
-      const r = await ecr.send(new UpdateRepositoryCreationTemplateCommand({
-        prefix: 'upd/', imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-        imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest*' }],
-      }));
+      const r = await ecr.send(
+        new UpdateRepositoryCreationTemplateCommand({
+          prefix: 'upd/',
+          imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+          imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest*' }],
+        }),
+      );
       const t = r.repositoryCreationTemplate!;
       assert.equal(t.description, 'old', 'a field not given is kept');
       assert.equal(t.imageTagMutability, 'IMMUTABLE_WITH_EXCLUSION');
@@ -80,7 +105,11 @@ describe('ECR repository creation templates', () => {
       assert.deepEqual(t.appliedFor, ['CREATE_ON_PUSH']);
       assert.ok(t.updatedAt!.getTime() >= t.createdAt!.getTime());
       assert.deepEqual((await describeTemplates(['upd/']))[0], t);
-      await expectEcrError(ecr.send(new UpdateRepositoryCreationTemplateCommand({ prefix: 'nothing', description: 'x' })), 'TemplateNotFoundException', /nothing/);
+      await expectEcrError(
+        ecr.send(new UpdateRepositoryCreationTemplateCommand({ prefix: 'nothing', description: 'x' })),
+        'TemplateNotFoundException',
+        /nothing/,
+      );
     });
 
     it('deletes a template, answering it, then TemplateNotFoundException', async () => {
@@ -92,7 +121,8 @@ describe('ECR repository creation templates', () => {
     });
 
     it('describes every template in pages', async () => {
-      for (const p of ['page/a', 'page/b', 'page/c']) await ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: p, appliedFor: ['REPLICATION'] }));
+      for (const p of ['page/a', 'page/b', 'page/c'])
+        await ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: p, appliedFor: ['REPLICATION'] }));
       const first = await ecr.send(new DescribeRepositoryCreationTemplatesCommand({ maxResults: 1 }));
       assert.equal(first.repositoryCreationTemplates!.length, 1);
       assert.ok(first.nextToken);
@@ -103,14 +133,22 @@ describe('ECR repository creation templates', () => {
       const prefixes = all.map((t) => t.prefix!);
       assert.equal(new Set(prefixes).size, prefixes.length, 'each template once');
       for (const p of ['page/a', 'page/b', 'page/c']) assert.ok(prefixes.includes(p), `${p} listed`);
-      assert.deepEqual((await describeTemplates(['page/b', 'page/none'])).map((t) => t.prefix), ['page/b']);
+      assert.deepEqual(
+        (await describeTemplates(['page/b', 'page/none'])).map((t) => t.prefix),
+        ['page/b'],
+      );
     });
 
     it('validates as ECR does', async () => {
-      const create = (input: object) => ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: uniqueName('bad'), appliedFor: ['REPLICATION'], ...input }));
+      const create = (input: object) =>
+        ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: uniqueName('bad'), appliedFor: ['REPLICATION'], ...input }));
       await expectEcrError(create({ prefix: 'Not/Valid' }), 'InvalidParameterException', /prefix/);
       await expectEcrError(create({ appliedFor: [] }), 'InvalidParameterException', /appliedFor/);
-      await expectEcrError(create({ imageTagMutability: 'MUTABLE_WITH_EXCLUSION' }), 'InvalidParameterException', /imageTagMutabilityExclusionFilters/);
+      await expectEcrError(
+        create({ imageTagMutability: 'MUTABLE_WITH_EXCLUSION' }),
+        'InvalidParameterException',
+        /imageTagMutabilityExclusionFilters/,
+      );
       await expectEcrError(create({ repositoryPolicy: '{"Statement": "nope"}' }), 'InvalidParameterException');
       await expectEcrError(create({ lifecyclePolicy: '{"rules": []}' }), 'InvalidParameterException');
       await expectEcrError(create({ encryptionConfiguration: { encryptionType: 'KMS' } }), 'InvalidParameterException', /KMS/);
@@ -121,12 +159,24 @@ describe('ECR repository creation templates', () => {
   describe('applied when a push creates a repository', () => {
     before(async () => {
       await ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'ROOT', appliedFor: ['CREATE_ON_PUSH'] }));
-      await ecr.send(new CreateRepositoryCreationTemplateCommand({
-        prefix: 'team', appliedFor: ['CREATE_ON_PUSH', 'REPLICATION'], imageTagMutability: 'IMMUTABLE',
-        resourceTags: [{ Key: 'owner', Value: 'team' }], repositoryPolicy: POLICY, lifecyclePolicy: LIFECYCLE,
-      }));
+      await ecr.send(
+        new CreateRepositoryCreationTemplateCommand({
+          prefix: 'team',
+          appliedFor: ['CREATE_ON_PUSH', 'REPLICATION'],
+          imageTagMutability: 'IMMUTABLE',
+          resourceTags: [{ Key: 'owner', Value: 'team' }],
+          repositoryPolicy: POLICY,
+          lifecyclePolicy: LIFECYCLE,
+        }),
+      );
       // Longer, but not for CREATE_ON_PUSH: it must not apply.
-      await ecr.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'team/cache', appliedFor: ['PULL_THROUGH_CACHE'], imageTagMutability: 'MUTABLE' }));
+      await ecr.send(
+        new CreateRepositoryCreationTemplateCommand({
+          prefix: 'team/cache',
+          appliedFor: ['PULL_THROUGH_CACHE'],
+          imageTagMutability: 'MUTABLE',
+        }),
+      );
     });
 
     const repository = async (repositoryName: string) =>

@@ -8,14 +8,36 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  BatchCheckLayerAvailabilityCommand, BatchDeleteImageCommand, BatchGetImageCommand, CompleteLayerUploadCommand,
-  CreateRepositoryCommand, DescribeImagesCommand, GetDownloadUrlForLayerCommand, InitiateLayerUploadCommand,
-  ListImagesCommand, PutImageCommand, PutImageTagMutabilityCommand, UploadLayerPartCommand, paginateDescribeImages,
-  paginateListImages, type CreateRepositoryCommandInput, type ECRClient, type ImageIdentifier,
+  BatchCheckLayerAvailabilityCommand,
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  CompleteLayerUploadCommand,
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  GetDownloadUrlForLayerCommand,
+  InitiateLayerUploadCommand,
+  ListImagesCommand,
+  PutImageCommand,
+  PutImageTagMutabilityCommand,
+  UploadLayerPartCommand,
+  paginateDescribeImages,
+  paginateListImages,
+  type CreateRepositoryCommandInput,
+  type ECRClient,
+  type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  MEDIA, ecrClient, eventually, expectEcrError, literal, makeImage, makeIndex, putImageViaUpload, sha256, uploadLayer,
+  MEDIA,
+  ecrClient,
+  eventually,
+  expectEcrError,
+  literal,
+  makeImage,
+  makeIndex,
+  putImageViaUpload,
+  sha256,
+  uploadLayer,
   type HandImage,
 } from '../helpers/ecr.ts';
 import { pushImage } from '../helpers/http.ts';
@@ -64,7 +86,9 @@ describe('ECR images and layers', () => {
     before(async () => {
       repo = await createRepo('images/app');
       // A 6 MiB layer of random bytes goes up in two parts (5 MiB + 7 bytes, then the rest), a small one in one.
-      image = makeImage({ layers: [{ 'data/big.bin': randomBytes(6 * MiB) }, { 'data/small.txt': Buffer.from(`hello ${randomUUID()}\n`) }] });
+      image = makeImage({
+        layers: [{ 'data/big.bin': randomBytes(6 * MiB) }, { 'data/small.txt': Buffer.from(`hello ${randomUUID()}\n`) }],
+      });
       assert.ok(image.layers[0].size > 5 * MiB + 7, 'the big layer needs two parts');
     });
 
@@ -79,9 +103,12 @@ describe('ECR images and layers', () => {
 
     it('BatchCheckLayerAvailability: AVAILABLE with size for uploaded layers; a missing one is not available', async () => {
       const missing = sha256(randomBytes(32));
-      const r = await ecr.send(new BatchCheckLayerAvailabilityCommand({
-        repositoryName: repo, layerDigests: [image.layers[0].digest, image.layers[1].digest, image.config.digest, missing],
-      }));
+      const r = await ecr.send(
+        new BatchCheckLayerAvailabilityCommand({
+          repositoryName: repo,
+          layerDigests: [image.layers[0].digest, image.layers[1].digest, image.config.digest, missing],
+        }),
+      );
       for (const b of [image.layers[0], image.layers[1], image.config]) {
         const layer = r.layers?.find((l) => l.layerDigest === b.digest);
         assert.ok(layer, `${b.digest} is answered in layers: ${JSON.stringify(r)}`);
@@ -91,8 +118,10 @@ describe('ECR images and layers', () => {
       // ECR answers a digest it does not hold either as a failure (MissingLayerDigest) or as an UNAVAILABLE layer.
       const failure = r.failures?.find((f) => f.layerDigest === missing);
       const unavailable = r.layers?.find((l) => l.layerDigest === missing);
-      assert.ok((failure && failure.failureCode === 'MissingLayerDigest') || (unavailable && unavailable.layerAvailability === 'UNAVAILABLE'),
-        `the missing layer is reported as missing: ${JSON.stringify(r)}`);
+      assert.ok(
+        (failure && failure.failureCode === 'MissingLayerDigest') || (unavailable && unavailable.layerAvailability === 'UNAVAILABLE'),
+        `the missing layer is reported as missing: ${JSON.stringify(r)}`,
+      );
     });
 
     it('BatchCheckLayerAvailability: a digest that is not a digest is an InvalidLayerDigest failure', async () => {
@@ -104,8 +133,11 @@ describe('ECR images and layers', () => {
 
     it('BatchCheckLayerAvailability refuses a missing repository', async () => {
       const missing = uniqueName('images/none');
-      await expectEcrError(ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: missing, layerDigests: [image.config.digest] })),
-        'RepositoryNotFoundException', `The repository with name '${missing}' does not exist in the registry with id '${account}'`);
+      await expectEcrError(
+        ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: missing, layerDigests: [image.config.digest] })),
+        'RepositoryNotFoundException',
+        `The repository with name '${missing}' does not exist in the registry with id '${account}'`,
+      );
     });
 
     it('GetDownloadUrlForLayer gives a URL on Berth that serves the exact bytes to a plain GET without credentials', async () => {
@@ -141,10 +173,14 @@ describe('ECR images and layers', () => {
     });
 
     it('GetDownloadUrlForLayer refuses a missing layer with LayersNotFoundException and a missing repository', async () => {
-      await expectEcrError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repo, layerDigest: sha256(randomBytes(8)) })),
-        'LayersNotFoundException');
-      await expectEcrError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: uniqueName('images/none'), layerDigest: image.layers[0].digest })),
-        'RepositoryNotFoundException');
+      await expectEcrError(
+        ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repo, layerDigest: sha256(randomBytes(8)) })),
+        'LayersNotFoundException',
+      );
+      await expectEcrError(
+        ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: uniqueName('images/none'), layerDigest: image.layers[0].digest })),
+        'RepositoryNotFoundException',
+      );
     });
 
     it('DescribeImages describes it: digest, tags, size = sum of layer sizes, push time, media types, no pull yet', async () => {
@@ -155,30 +191,43 @@ describe('ECR images and layers', () => {
       assert.deepEqual(d.imageTags, ['v1']);
       assert.equal(d.imageSizeInBytes, image.layers[0].size + image.layers[1].size);
       assert.ok(d.imagePushedAt instanceof Date);
-      assert.ok(d.imagePushedAt.getTime() >= started - 60_000 && d.imagePushedAt.getTime() <= Date.now() + 60_000,
-        `imagePushedAt ${d.imagePushedAt.toISOString()} is now`);
+      assert.ok(
+        d.imagePushedAt.getTime() >= started - 60_000 && d.imagePushedAt.getTime() <= Date.now() + 60_000,
+        `imagePushedAt ${d.imagePushedAt.toISOString()} is now`,
+      );
       assert.equal(d.imageManifestMediaType, MEDIA.dockerManifest);
       assert.equal(d.artifactMediaType, MEDIA.dockerConfig, 'artifactMediaType is the config media type');
       assert.equal(d.lastRecordedPullTime, undefined, 'never pulled yet');
-      const byDigest = (await ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: image.digest }] }))).imageDetails!;
+      const byDigest = (await ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: image.digest }] })))
+        .imageDetails!;
       assert.equal(byDigest.length, 1);
       assert.deepEqual(byDigest[0], d);
     });
 
     it('DescribeImages refuses an imageIds list with a missing image with ImageNotFoundException', async () => {
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'v1' }, { imageTag: 'nope' }] })),
-        'ImageNotFoundException', new RegExp(`does not exist within the repository with name '${literal(repo)}' in the registry with id '${account}'`));
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: sha256('none') }] })),
-        'ImageNotFoundException');
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: uniqueName('images/none') })), 'RepositoryNotFoundException');
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'v1' }, { imageTag: 'nope' }] })),
+        'ImageNotFoundException',
+        new RegExp(`does not exist within the repository with name '${literal(repo)}' in the registry with id '${account}'`),
+      );
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: sha256('none') }] })),
+        'ImageNotFoundException',
+      );
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: uniqueName('images/none') })),
+        'RepositoryNotFoundException',
+      );
     });
 
     it('BatchGetImage answers the exact manifest by tag and by digest, and lists failures for missing images', async () => {
-      const r = await ecr.send(new BatchGetImageCommand({
-        repositoryName: repo,
-        imageIds: [{ imageTag: 'v1' }, { imageDigest: image.digest }, { imageTag: 'nope' }, { imageDigest: sha256('none') }],
-        acceptedMediaTypes: [MEDIA.dockerManifest, MEDIA.ociManifest],
-      }));
+      const r = await ecr.send(
+        new BatchGetImageCommand({
+          repositoryName: repo,
+          imageIds: [{ imageTag: 'v1' }, { imageDigest: image.digest }, { imageTag: 'nope' }, { imageDigest: sha256('none') }],
+          acceptedMediaTypes: [MEDIA.dockerManifest, MEDIA.ociManifest],
+        }),
+      );
       assert.equal(r.images?.length, 2, JSON.stringify(r));
       for (const img of r.images!) {
         assert.equal(img.registryId, account);
@@ -187,7 +236,10 @@ describe('ECR images and layers', () => {
         assert.equal(img.imageManifest, image.manifest);
         assert.equal(img.imageManifestMediaType, MEDIA.dockerManifest);
       }
-      assert.ok(r.images!.some((i) => i.imageId?.imageTag === 'v1'), 'the one asked by tag names its tag');
+      assert.ok(
+        r.images!.some((i) => i.imageId?.imageTag === 'v1'),
+        'the one asked by tag names its tag',
+      );
       assert.equal(r.failures?.length, 2, JSON.stringify(r.failures));
       const byTag = r.failures!.find((f) => f.imageId?.imageTag === 'nope');
       const byDigest = r.failures!.find((f) => f.imageId?.imageDigest === sha256('none'));
@@ -209,8 +261,10 @@ describe('ECR images and layers', () => {
         return x.lastRecordedPullTime ? x : undefined;
       });
       assert.ok(d?.lastRecordedPullTime instanceof Date, 'lastRecordedPullTime is set');
-      assert.ok(d.lastRecordedPullTime.getTime() >= pulledAfter - 120_000 && d.lastRecordedPullTime.getTime() <= Date.now() + 60_000,
-        `lastRecordedPullTime ${d.lastRecordedPullTime.toISOString()} is recent`);
+      assert.ok(
+        d.lastRecordedPullTime.getTime() >= pulledAfter - 120_000 && d.lastRecordedPullTime.getTime() <= Date.now() + 60_000,
+        `lastRecordedPullTime ${d.lastRecordedPullTime.toISOString()} is recent`,
+      );
     });
 
     it('the data plane serves the manifest and blobs that ECR put', async () => {
@@ -257,8 +311,10 @@ describe('ECR images and layers', () => {
       const image = makeImage();
       await uploadLayer(ecr, repo, image.config.bytes);
       await expectEcrError(put(repo, image, 'v1'), 'LayersNotFoundException', new RegExp(literal(image.layers[0].digest)));
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'v1' }] })),
-        'ImageNotFoundException');
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'v1' }] })),
+        'ImageNotFoundException',
+      );
     });
 
     it('refuses a layer that exists only in another repository with LayersNotFoundException', async () => {
@@ -272,7 +328,11 @@ describe('ECR images and layers', () => {
     it('puts an index whose children are there; refuses one with missing children with ReferencedImagesNotFoundException', async () => {
       const repo = await createRepo('images/index');
       const amd = makeImage({ oci: true, architecture: 'amd64' });
-      const arm = makeImage({ oci: true, architecture: 'arm64', layers: [{ 'data/a.bin': randomBytes(20_000) }, { 'data/b.txt': Buffer.from('b') }] });
+      const arm = makeImage({
+        oci: true,
+        architecture: 'arm64',
+        layers: [{ 'data/a.bin': randomBytes(20_000) }, { 'data/b.txt': Buffer.from('b') }],
+      });
       await putImageViaUpload(ecr, repo, amd);
       const missingChild = makeIndex([
         { digest: amd.digest, size: Buffer.byteLength(amd.manifest), mediaType: amd.mediaType, architecture: 'amd64' },
@@ -286,9 +346,14 @@ describe('ECR images and layers', () => {
       const d = await describeTag(repo, 'multi');
       assert.equal(d.imageManifestMediaType, MEDIA.ociIndex);
       const sizeOf = (i: HandImage) => i.layers.reduce((n, l) => n + l.size, 0);
-      assert.equal(d.imageSizeInBytes, Math.max(sizeOf(amd), sizeOf(arm)),
-        'for a manifest list, imageSizeInBytes is the largest size of its manifests (ImageDetail, API reference)');
-      const got = await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'multi' }], acceptedMediaTypes: [MEDIA.ociIndex] }));
+      assert.equal(
+        d.imageSizeInBytes,
+        Math.max(sizeOf(amd), sizeOf(arm)),
+        'for a manifest list, imageSizeInBytes is the largest size of its manifests (ImageDetail, API reference)',
+      );
+      const got = await ecr.send(
+        new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'multi' }], acceptedMediaTypes: [MEDIA.ociIndex] }),
+      );
       assert.equal(got.images?.[0]?.imageManifest, missingChild.manifest);
 
       // The index keeps its children: deleting one is refused as ECR does.
@@ -301,13 +366,27 @@ describe('ECR images and layers', () => {
       const repo = await createRepo('images/digest');
       const image = makeImage();
       for (const b of [image.config, ...image.layers]) await uploadLayer(ecr, repo, b.bytes);
-      await expectEcrError(ecr.send(new PutImageCommand({
-        repositoryName: repo, imageManifest: image.manifest, imageManifestMediaType: image.mediaType, imageTag: 'v1',
-        imageDigest: sha256('something else'),
-      })), 'ImageDigestDoesNotMatchException');
-      const ok = await ecr.send(new PutImageCommand({
-        repositoryName: repo, imageManifest: image.manifest, imageManifestMediaType: image.mediaType, imageTag: 'v1', imageDigest: image.digest,
-      }));
+      await expectEcrError(
+        ecr.send(
+          new PutImageCommand({
+            repositoryName: repo,
+            imageManifest: image.manifest,
+            imageManifestMediaType: image.mediaType,
+            imageTag: 'v1',
+            imageDigest: sha256('something else'),
+          }),
+        ),
+        'ImageDigestDoesNotMatchException',
+      );
+      const ok = await ecr.send(
+        new PutImageCommand({
+          repositoryName: repo,
+          imageManifest: image.manifest,
+          imageManifestMediaType: image.mediaType,
+          imageTag: 'v1',
+          imageDigest: image.digest,
+        }),
+      );
       assert.equal(ok.image?.imageId?.imageDigest, image.digest);
     });
 
@@ -317,9 +396,13 @@ describe('ECR images and layers', () => {
       for (const b of [image.config, ...image.layers]) await uploadLayer(ecr, repo, b.bytes);
       const { mediaType: _m, ...rest } = JSON.parse(image.manifest);
       const bare = JSON.stringify(rest);
-      await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: bare, imageTag: 'v1' })),
-        'InvalidParameterException');
-      const r = await ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: bare, imageManifestMediaType: MEDIA.ociManifest, imageTag: 'v1' }));
+      await expectEcrError(
+        ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: bare, imageTag: 'v1' })),
+        'InvalidParameterException',
+      );
+      const r = await ecr.send(
+        new PutImageCommand({ repositoryName: repo, imageManifest: bare, imageManifestMediaType: MEDIA.ociManifest, imageTag: 'v1' }),
+      );
       assert.deepEqual(r.image?.imageId, { imageDigest: sha256(bare), imageTag: 'v1' });
       assert.equal(r.image?.imageManifestMediaType, MEDIA.ociManifest);
       assert.equal((await describeTag(repo, 'v1')).imageManifestMediaType, MEDIA.ociManifest);
@@ -327,11 +410,16 @@ describe('ECR images and layers', () => {
 
     it('refuses a manifest that is not JSON with InvalidParameterException, and a missing repository', async () => {
       const repo = await createRepo('images/bad-json');
-      await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: '{"schemaVersion": 2,', imageTag: 'x' })),
-        'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: '{"schemaVersion": 2,', imageTag: 'x' })),
+        'InvalidParameterException',
+      );
       // JSON that is no object (null, a number): the same answer, not a server error.
       for (const imageManifest of ['null', '42']) {
-        await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest, imageTag: 'x' })), 'InvalidParameterException');
+        await expectEcrError(
+          ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest, imageTag: 'x' })),
+          'InvalidParameterException',
+        );
       }
       await expectEcrError(put(uniqueName('images/none'), makeImage(), 'v1'), 'RepositoryNotFoundException');
     });
@@ -357,7 +445,10 @@ describe('ECR images and layers', () => {
     it('IMMUTABLE_WITH_EXCLUSION: tags matching a filter move, the others do not', async () => {
       const repo = await createRepo('images/immutable-excl', {
         imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-        imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'latest' }, { filterType: 'WILDCARD', filter: 'dev-*' }],
+        imageTagMutabilityExclusionFilters: [
+          { filterType: 'WILDCARD', filter: 'latest' },
+          { filterType: 'WILDCARD', filter: 'dev-*' },
+        ],
       });
       const a = makeImage();
       const b = makeImage();
@@ -369,8 +460,11 @@ describe('ECR images and layers', () => {
       assert.equal((await describeTag(repo, 'latest')).imageDigest, b.digest, 'latest (excluded) moved');
       assert.equal((await describeTag(repo, 'dev-1')).imageDigest, b.digest, 'dev-1 (matches dev-*) moved');
       await expectEcrError(put(repo, b, 'v1'), 'ImageTagAlreadyExistsException', immutableMessage('v1', repo));
-      await expectEcrError(put(repo, b, 'latest-but-not-latest'), 'ImageTagAlreadyExistsException',
-        immutableMessage('latest-but-not-latest', repo));
+      await expectEcrError(
+        put(repo, b, 'latest-but-not-latest'),
+        'ImageTagAlreadyExistsException',
+        immutableMessage('latest-but-not-latest', repo),
+      );
     });
 
     it('MUTABLE_WITH_EXCLUSION: tags matching a filter are immutable, the others move', async () => {
@@ -399,14 +493,17 @@ describe('ECR images and layers', () => {
 
     const initiate = async () => (await ecr.send(new InitiateLayerUploadCommand({ repositoryName: repo }))).uploadId!;
     const part = (uploadId: string, first: number, data: Buffer, last = first + data.length - 1) =>
-      ecr.send(new UploadLayerPartCommand({ repositoryName: repo, uploadId, partFirstByte: first, partLastByte: last, layerPartBlob: data }));
+      ecr.send(
+        new UploadLayerPartCommand({ repositoryName: repo, uploadId, partFirstByte: first, partLastByte: last, layerPartBlob: data }),
+      );
 
     it('a part that does not start where the upload ends: InvalidLayerPartException', async () => {
       const uploadId = await initiate();
       await part(uploadId, 0, randomBytes(100));
       for (const first of [50, 0, 101, 200]) {
         const err = await expectEcrError(part(uploadId, first, randomBytes(10)), 'InvalidLayerPartException');
-        if (err.lastValidByteReceived !== undefined) assert.equal(err.lastValidByteReceived, 99, 'the last valid byte is the end of part one');
+        if (err.lastValidByteReceived !== undefined)
+          assert.equal(err.lastValidByteReceived, 99, 'the last valid byte is the end of part one');
       }
       // The upload is still good from byte 100.
       const r = await part(uploadId, 100, randomBytes(10));
@@ -420,8 +517,10 @@ describe('ECR images and layers', () => {
 
     it('an upload id that is not one: UploadNotFoundException', async () => {
       await expectEcrError(part(randomUUID(), 0, randomBytes(10)), 'UploadNotFoundException');
-      await expectEcrError(ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId: randomUUID(), layerDigests: [sha256('x')] })),
-        'UploadNotFoundException');
+      await expectEcrError(
+        ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId: randomUUID(), layerDigests: [sha256('x')] })),
+        'UploadNotFoundException',
+      );
     });
 
     it('an upload id of another repository: UploadNotFoundException', async () => {
@@ -434,17 +533,23 @@ describe('ECR images and layers', () => {
       const uploadId = await initiate();
       const data = randomBytes(1000);
       await part(uploadId, 0, data);
-      await expectEcrError(ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [sha256('other')] })),
-        'InvalidLayerException');
+      await expectEcrError(
+        ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [sha256('other')] })),
+        'InvalidLayerException',
+      );
       const check = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: repo, layerDigests: [sha256(data)] }));
-      assert.ok(!check.layers?.some((l) => l.layerDigest === sha256(data) && l.layerAvailability === 'AVAILABLE'),
-        'the content of a failed upload is not available under its real digest either');
+      assert.ok(
+        !check.layers?.some((l) => l.layerDigest === sha256(data) && l.layerAvailability === 'AVAILABLE'),
+        'the content of a failed upload is not available under its real digest either',
+      );
     });
 
     it('completing an upload without parts: EmptyUploadException', async () => {
       const uploadId = await initiate();
-      await expectEcrError(ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [sha256('')] })),
-        'EmptyUploadException');
+      await expectEcrError(
+        ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [sha256('')] })),
+        'EmptyUploadException',
+      );
     });
 
     it('completing a layer the repository already has: LayerAlreadyExistsException', async () => {
@@ -452,8 +557,10 @@ describe('ECR images and layers', () => {
       await putImageViaUpload(ecr, repo, image, 'has-layer');
       const uploadId = await initiate();
       await part(uploadId, 0, image.layers[0].bytes);
-      await expectEcrError(ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [image.layers[0].digest] })),
-        'LayerAlreadyExistsException');
+      await expectEcrError(
+        ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [image.layers[0].digest] })),
+        'LayerAlreadyExistsException',
+      );
     });
 
     // ECR: "All layer parts except the last part should be at least 5MB" (LayerPartTooSmallException, listed for both
@@ -472,14 +579,24 @@ describe('ECR images and layers', () => {
         refusedAtPart = true;
       }
       if (!refusedAtPart) {
-        await expectEcrError(ecr.send(new CompleteLayerUploadCommand({
-          repositoryName: repo, uploadId, layerDigests: [sha256(Buffer.concat([one, two]))],
-        })), 'LayerPartTooSmallException');
+        await expectEcrError(
+          ecr.send(
+            new CompleteLayerUploadCommand({
+              repositoryName: repo,
+              uploadId,
+              layerDigests: [sha256(Buffer.concat([one, two]))],
+            }),
+          ),
+          'LayerPartTooSmallException',
+        );
       }
     });
 
     it('a missing repository: RepositoryNotFoundException', async () => {
-      await expectEcrError(ecr.send(new InitiateLayerUploadCommand({ repositoryName: uniqueName('images/none') })), 'RepositoryNotFoundException');
+      await expectEcrError(
+        ecr.send(new InitiateLayerUploadCommand({ repositoryName: uniqueName('images/none') })),
+        'RepositoryNotFoundException',
+      );
     });
   });
 
@@ -493,15 +610,17 @@ describe('ECR images and layers', () => {
       await putImageViaUpload(ecr, repo, images[0], 'a1');
       await put(repo, images[0], 'a2');
       await putImageViaUpload(ecr, repo, images[1], 'b1');
-      await putImageViaUpload(ecr, repo, images[2]);            // untagged
+      await putImageViaUpload(ecr, repo, images[2]); // untagged
       await putImageViaUpload(ecr, repo, images[3], 'd1');
     });
 
     it('ListImages lists one id per tag, and untagged images by digest, filtered by tagStatus', async () => {
       const [a, b, c, d] = images;
       const tagged = [
-        { imageDigest: a.digest, imageTag: 'a1' }, { imageDigest: a.digest, imageTag: 'a2' },
-        { imageDigest: b.digest, imageTag: 'b1' }, { imageDigest: d.digest, imageTag: 'd1' },
+        { imageDigest: a.digest, imageTag: 'a1' },
+        { imageDigest: a.digest, imageTag: 'a2' },
+        { imageDigest: b.digest, imageTag: 'b1' },
+        { imageDigest: d.digest, imageTag: 'd1' },
       ];
       const untagged = [{ imageDigest: c.digest }];
       const list = async (tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY') =>
@@ -518,15 +637,26 @@ describe('ECR images and layers', () => {
         (await ecr.send(new DescribeImagesCommand({ repositoryName: repo, filter: { tagStatus } }))).imageDetails!;
       const all = await describe('ANY');
       assert.deepEqual(all.map((x) => x.imageDigest).sort(), [a, b, c, d].map((x) => x.digest).sort());
-      assert.deepEqual(all.find((x) => x.imageDigest === a.digest)?.imageTags?.slice().sort(), ['a1', 'a2']);
+      assert.deepEqual(
+        all
+          .find((x) => x.imageDigest === a.digest)
+          ?.imageTags?.slice()
+          .sort(),
+        ['a1', 'a2'],
+      );
       assert.equal(all.find((x) => x.imageDigest === c.digest)?.imageTags, undefined, 'an untagged image has no imageTags');
       assert.deepEqual((await describe('TAGGED')).map((x) => x.imageDigest).sort(), [a, b, d].map((x) => x.digest).sort());
-      assert.deepEqual((await describe('UNTAGGED')).map((x) => x.imageDigest), [c.digest]);
+      assert.deepEqual(
+        (await describe('UNTAGGED')).map((x) => x.imageDigest),
+        [c.digest],
+      );
     });
 
     it('DescribeImages refuses maxResults together with imageIds', async () => {
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'a1' }], maxResults: 5 })),
-        'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'a1' }], maxResults: 5 })),
+        'InvalidParameterException',
+      );
     });
 
     it('BatchDeleteImage by tag removes only that tag while the image has another', async () => {
@@ -541,8 +671,10 @@ describe('ECR images and layers', () => {
       const [a] = images;
       const r = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'a1' }] }));
       assert.deepEqual(ids(r.imageIds), ids([{ imageDigest: a.digest, imageTag: 'a1' }]));
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: a.digest }] })),
-        'ImageNotFoundException');
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageDigest: a.digest }] })),
+        'ImageNotFoundException',
+      );
       const left = await ecr.send(new ListImagesCommand({ repositoryName: repo, filter: { tagStatus: 'UNTAGGED' } }));
       assert.ok(!left.imageIds?.some((i) => i.imageDigest === a.digest), 'not left behind as an untagged image');
     });
@@ -550,7 +682,9 @@ describe('ECR images and layers', () => {
     it('BatchDeleteImage by digest removes the image and all its tags', async () => {
       const [, b, c] = images;
       await put(repo, b, 'b2');
-      const r = await ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: b.digest }, { imageDigest: c.digest }] }));
+      const r = await ecr.send(
+        new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: b.digest }, { imageDigest: c.digest }] }),
+      );
       assert.deepEqual([...new Set(r.imageIds!.map((i) => i.imageDigest))].sort(), [b.digest, c.digest].sort());
       assert.deepEqual(r.failures ?? [], []);
       const list = await ecr.send(new ListImagesCommand({ repositoryName: repo }));
@@ -562,9 +696,12 @@ describe('ECR images and layers', () => {
     it('BatchDeleteImage lists unknown ids as ImageNotFound failures and still deletes the others', async () => {
       const d = images[3];
       const unknownDigest = sha256('never pushed');
-      const r = await ecr.send(new BatchDeleteImageCommand({
-        repositoryName: repo, imageIds: [{ imageTag: 'no-such-tag' }, { imageDigest: unknownDigest }, { imageTag: 'd1' }],
-      }));
+      const r = await ecr.send(
+        new BatchDeleteImageCommand({
+          repositoryName: repo,
+          imageIds: [{ imageTag: 'no-such-tag' }, { imageDigest: unknownDigest }, { imageTag: 'd1' }],
+        }),
+      );
       assert.deepEqual(ids(r.imageIds), ids([{ imageDigest: d.digest, imageTag: 'd1' }]));
       assert.equal(r.failures?.length, 2, JSON.stringify(r.failures));
       for (const f of r.failures!) {
@@ -577,8 +714,10 @@ describe('ECR images and layers', () => {
     });
 
     it('BatchDeleteImage refuses a missing repository', async () => {
-      await expectEcrError(ecr.send(new BatchDeleteImageCommand({ repositoryName: uniqueName('images/none'), imageIds: [{ imageTag: 'x' }] })),
-        'RepositoryNotFoundException');
+      await expectEcrError(
+        ecr.send(new BatchDeleteImageCommand({ repositoryName: uniqueName('images/none'), imageIds: [{ imageTag: 'x' }] })),
+        'RepositoryNotFoundException',
+      );
     });
   });
 
@@ -590,7 +729,9 @@ describe('ECR images and layers', () => {
       repo = await createRepo('images/oci-pushed');
       for (let i = 0; i < 12; i++) {
         const tag = `t${String(i).padStart(2, '0')}`;
-        const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, n: i, r: randomUUID() }));
+        const config = Buffer.from(
+          JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, n: i, r: randomUUID() }),
+        );
         const r = await pushImage(berth, repo, tag, { config, layer: randomBytes(1000 + i) });
         pushed.push({ digest: r.digest, tag, layerSize: r.layer.size });
       }
@@ -603,7 +744,9 @@ describe('ECR images and layers', () => {
       assert.equal(d.imageManifestMediaType, MEDIA.ociManifest);
       assert.equal(d.artifactMediaType, MEDIA.ociConfig);
       assert.equal(d.imageSizeInBytes, p.layerSize);
-      const g = await ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: p.tag }], acceptedMediaTypes: [MEDIA.ociManifest] }));
+      const g = await ecr.send(
+        new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: p.tag }], acceptedMediaTypes: [MEDIA.ociManifest] }),
+      );
       assert.equal(g.images?.[0]?.imageId?.imageDigest, p.digest);
       assert.equal(sha256(g.images![0].imageManifest!), p.digest, 'the exact manifest bytes');
     });
@@ -611,7 +754,9 @@ describe('ECR images and layers', () => {
     it('a pull over /v2/ is recorded as lastRecordedPullTime', async () => {
       const p = pushed[1];
       assert.equal((await describeTag(repo, p.tag)).lastRecordedPullTime, undefined);
-      const res = await fetch(`${berth.url}/v2/${repo}/manifests/${p.tag}`, { headers: { authorization: berth.authHeader, accept: MEDIA.ociManifest } });
+      const res = await fetch(`${berth.url}/v2/${repo}/manifests/${p.tag}`, {
+        headers: { authorization: berth.authHeader, accept: MEDIA.ociManifest },
+      });
       assert.equal(res.status, 200);
       await res.arrayBuffer();
       const d = await eventually(async () => (await describeTag(repo, p.tag)).lastRecordedPullTime);
@@ -653,7 +798,10 @@ describe('ECR images and layers', () => {
       }
       assert.deepEqual(viaPaginator.sort(), digests);
       const listed: string[] = [];
-      for await (const page of paginateListImages({ client: ecr, pageSize: 3 }, { repositoryName: repo, filter: { tagStatus: 'TAGGED' } })) {
+      for await (const page of paginateListImages(
+        { client: ecr, pageSize: 3 },
+        { repositoryName: repo, filter: { tagStatus: 'TAGGED' } },
+      )) {
         assert.ok(page.imageIds!.length <= 3);
         listed.push(...ids(page.imageIds));
       }
@@ -661,10 +809,14 @@ describe('ECR images and layers', () => {
     });
 
     it('refuses a nextToken it never gave with InvalidParameterException', async () => {
-      await expectEcrError(ecr.send(new ListImagesCommand({ repositoryName: repo, maxResults: 5, nextToken: 'not-a-token' })),
-        'InvalidParameterException');
-      await expectEcrError(ecr.send(new DescribeImagesCommand({ repositoryName: repo, maxResults: 5, nextToken: 'not-a-token' })),
-        'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(new ListImagesCommand({ repositoryName: repo, maxResults: 5, nextToken: 'not-a-token' })),
+        'InvalidParameterException',
+      );
+      await expectEcrError(
+        ecr.send(new DescribeImagesCommand({ repositoryName: repo, maxResults: 5, nextToken: 'not-a-token' })),
+        'InvalidParameterException',
+      );
     });
 
     it('ListImages refuses maxResults outside 1..1000', async () => {

@@ -10,14 +10,14 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
-  CreateRepositoryCommand, DescribeRegistryCommand, DescribeRepositoriesCommand,
+  CreateRepositoryCommand,
+  DescribeRegistryCommand,
+  DescribeRepositoriesCommand,
   GetAuthorizationTokenCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
-import {
-  JSON_11, REGION, ecrClient, ecrRaw, errorMessage, errorType, expectEcrError, literal, type EcrError,
-} from '../helpers/ecr.ts';
+import { JSON_11, REGION, ecrClient, ecrRaw, errorMessage, errorType, expectEcrError, literal, type EcrError } from '../helpers/ecr.ts';
 import { uniqueName } from '../helpers/tools.ts';
 
 const require = createRequire(import.meta.url);
@@ -78,8 +78,11 @@ describe('ECR protocol, SigV4 and registry operations', () => {
   it('refuses an unknown access key with UnrecognizedClientException', async () => {
     const bad = ecrClient(berth, { accessKeyId: 'AKIANOSUCHKEY0000000' });
     try {
-      await expectEcrError(bad.send(new DescribeRepositoriesCommand({})), 'UnrecognizedClientException',
-        /security token included in the request is invalid/i);
+      await expectEcrError(
+        bad.send(new DescribeRepositoriesCommand({})),
+        'UnrecognizedClientException',
+        /security token included in the request is invalid/i,
+      );
     } finally {
       bad.destroy();
     }
@@ -88,8 +91,11 @@ describe('ECR protocol, SigV4 and registry operations', () => {
   it('refuses a wrong secret with InvalidSignatureException', async () => {
     const bad = ecrClient(berth, { secretAccessKey: berth.secretAccessKey + 'x' });
     try {
-      await expectEcrError(bad.send(new DescribeRepositoriesCommand({})), 'InvalidSignatureException',
-        /signature we calculated does not match the signature you provided/i);
+      await expectEcrError(
+        bad.send(new DescribeRepositoriesCommand({})),
+        'InvalidSignatureException',
+        /signature we calculated does not match the signature you provided/i,
+      );
     } finally {
       bad.destroy();
     }
@@ -99,8 +105,11 @@ describe('ECR protocol, SigV4 and registry operations', () => {
     for (const offset of [-20 * 60_000, 20 * 60_000]) {
       const skewed = ecrClient(berth, { systemClockOffset: offset });
       try {
-        await expectEcrError(skewed.send(new DescribeRegistryCommand({})), 'InvalidSignatureException',
-          /Signature (expired|not yet current)/);
+        await expectEcrError(
+          skewed.send(new DescribeRegistryCommand({})),
+          'InvalidSignatureException',
+          /Signature (expired|not yet current)/,
+        );
       } finally {
         skewed.destroy();
       }
@@ -132,9 +141,14 @@ describe('ECR protocol, SigV4 and registry operations', () => {
 
   it('refuses an Authorization header without SignedHeaders and Signature with IncompleteSignatureException', async () => {
     const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
-    const r = await ecrRaw(berth, 'DescribeRepositories', {}, {
-      authorization: `AWS4-HMAC-SHA256 Credential=${berth.accessKeyId}/${date}/${REGION}/ecr/aws4_request`,
-    });
+    const r = await ecrRaw(
+      berth,
+      'DescribeRepositories',
+      {},
+      {
+        authorization: `AWS4-HMAC-SHA256 Credential=${berth.accessKeyId}/${date}/${REGION}/ecr/aws4_request`,
+      },
+    );
     assert.equal(r.status, 400, r.text);
     assert.equal(errorType(r), 'IncompleteSignatureException', r.text);
   });
@@ -167,7 +181,8 @@ describe('ECR protocol, SigV4 and registry operations', () => {
   // UnknownOperationException. An empty input gets a validation error or an answer, never "not implemented".
   it('answers every operation the newest @aws-sdk/client-ecr knows, none as unsupported', async () => {
     const commands = readdirSync(join(dirname(require.resolve('@aws-sdk/client-ecr')), '..', 'dist-types', 'commands'))
-      .filter((f) => f.endsWith('Command.d.ts')).map((f) => f.slice(0, -'Command.d.ts'.length));
+      .filter((f) => f.endsWith('Command.d.ts'))
+      .map((f) => f.slice(0, -'Command.d.ts'.length));
     assert.ok(commands.length >= 62, `the SDK lists ${commands.length} operations`);
     const unsupported: string[] = [];
     for (const operation of commands) {

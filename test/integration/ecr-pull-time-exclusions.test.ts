@@ -7,8 +7,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BatchGetImageCommand, CreateRepositoryCommand, DeregisterPullTimeUpdateExclusionCommand, DescribeImagesCommand,
-  ListPullTimeUpdateExclusionsCommand, RegisterPullTimeUpdateExclusionCommand, type ECRClient,
+  BatchGetImageCommand,
+  CreateRepositoryCommand,
+  DeregisterPullTimeUpdateExclusionCommand,
+  DescribeImagesCommand,
+  ListPullTimeUpdateExclusionsCommand,
+  RegisterPullTimeUpdateExclusionCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { allPages, ecrClient, eventually, expectEcrError, makeImage, putImageViaUpload } from '../helpers/ecr.ts';
@@ -39,19 +44,33 @@ describe('ECR pull time update exclusions', () => {
     const r = await ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: arn('scanner') }));
     assert.equal(r.principalArn, arn('scanner'));
     assert.ok(r.createdAt!.getTime() >= before - 1000);
-    await expectEcrError(ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: arn('scanner') })), 'ExclusionAlreadyExistsException');
-    for (const n of ['a', 'b', 'c']) await ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:role/${n}` }));
+    await expectEcrError(
+      ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: arn('scanner') })),
+      'ExclusionAlreadyExistsException',
+    );
+    for (const n of ['a', 'b', 'c'])
+      await ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:role/${n}` }));
     const first = await ecr.send(new ListPullTimeUpdateExclusionsCommand({ maxResults: 3 }));
     assert.equal(first.pullTimeUpdateExclusions!.length, 3);
     assert.ok(first.nextToken);
-    const all = await allPages((nextToken) => ecr.send(new ListPullTimeUpdateExclusionsCommand({ maxResults: 3, nextToken })), (p) => p.pullTimeUpdateExclusions);
+    const all = await allPages(
+      (nextToken) => ecr.send(new ListPullTimeUpdateExclusionsCommand({ maxResults: 3, nextToken })),
+      (p) => p.pullTimeUpdateExclusions,
+    );
     assert.deepEqual([...all].sort(), [arn('scanner'), ...['a', 'b', 'c'].map((n) => `arn:aws:iam::${account}:role/${n}`)].sort());
     for (const n of ['a', 'b', 'c']) {
       const d = await ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:role/${n}` }));
       assert.equal(d.principalArn, `arn:aws:iam::${account}:role/${n}`);
     }
-    await expectEcrError(ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:role/a` })), 'ExclusionNotFoundException');
-    await expectEcrError(ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:root` })), 'InvalidParameterException', /principalArn/);
+    await expectEcrError(
+      ecr.send(new DeregisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:role/a` })),
+      'ExclusionNotFoundException',
+    );
+    await expectEcrError(
+      ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:root` })),
+      'InvalidParameterException',
+      /principalArn/,
+    );
     assert.deepEqual((await ecr.send(new ListPullTimeUpdateExclusionsCommand({}))).pullTimeUpdateExclusions, [arn('scanner')]);
   });
 
@@ -62,7 +81,13 @@ describe('ECR pull time update exclusions', () => {
     const b = makeImage();
     await putImageViaUpload(ecr, repositoryName, a, 'a');
     await putImageViaUpload(ecr, repositoryName, b, 'b');
-    const policy = { name: 'pull', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:DescribeImages'], Resource: '*' }] } };
+    const policy = {
+      name: 'pull',
+      document: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:DescribeImages'], Resource: '*' }],
+      },
+    };
     const excluded = await createUser(berth, 'excluded-puller', policy);
     await ecr.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: excluded.arn }));
     const puller = ecrClient(berth, excluded);
@@ -73,7 +98,8 @@ describe('ECR pull time update exclusions', () => {
     }
     // Then a pull by the root: once it is recorded, a pull noted before it would be too (the notes are written in order).
     await ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: 'b' }] }));
-    const detail = async (imageTag: string) => (await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] }))).imageDetails![0];
+    const detail = async (imageTag: string) =>
+      (await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] }))).imageDetails![0];
     await eventually(async () => (await detail('b')).lastRecordedPullTime);
     assert.equal((await detail('a')).lastRecordedPullTime, undefined, "the excluded principal's pull is not recorded");
   });

@@ -5,7 +5,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCommand, ListImageReferrersCommand, PutImageCommand, type ECRClient, type ImageReferrer,
+  CreateRepositoryCommand,
+  ListImageReferrersCommand,
+  PutImageCommand,
+  type ECRClient,
+  type ImageReferrer,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { MEDIA, allPages, ecrClient, expectEcrError, makeImage, putImageViaUpload, sha256, uploadLayer } from '../helpers/ecr.ts';
@@ -31,7 +35,14 @@ describe('ECR ListImageReferrers', () => {
       subject: { mediaType: image.mediaType, digest: image.digest, size: Buffer.byteLength(image.manifest) },
       annotations: { 'org.example.n': String(n) },
     });
-    await ecr.send(new PutImageCommand({ repositoryName, imageManifest: manifest, imageManifestMediaType: MEDIA.ociManifest, imageDigest: sha256(manifest) }));
+    await ecr.send(
+      new PutImageCommand({
+        repositoryName,
+        imageManifest: manifest,
+        imageManifestMediaType: MEDIA.ociManifest,
+        imageDigest: sha256(manifest),
+      }),
+    );
     referrers.push({ digest: sha256(manifest), artifactType, size: Buffer.byteLength(manifest) });
   };
 
@@ -67,27 +78,41 @@ describe('ECR ListImageReferrers', () => {
   });
 
   it('filters by artifact types and by artifact status', async () => {
-    const sig = await ecr.send(new ListImageReferrersCommand({
-      repositoryName, subjectId: { imageDigest: image.digest }, filter: { artifactTypes: ['application/vnd.example.signature'] },
-    }));
+    const sig = await ecr.send(
+      new ListImageReferrersCommand({
+        repositoryName,
+        subjectId: { imageDigest: image.digest },
+        filter: { artifactTypes: ['application/vnd.example.signature'] },
+      }),
+    );
     assert.deepEqual(sorted(sig.referrers!), sorted(referrers.filter((x) => x.artifactType === 'application/vnd.example.signature')));
-    const both = await ecr.send(new ListImageReferrersCommand({
-      repositoryName, subjectId: { imageDigest: image.digest },
-      filter: { artifactTypes: ['application/vnd.example.signature', 'application/vnd.example.sbom'], artifactStatus: 'ANY' },
-    }));
+    const both = await ecr.send(
+      new ListImageReferrersCommand({
+        repositoryName,
+        subjectId: { imageDigest: image.digest },
+        filter: { artifactTypes: ['application/vnd.example.signature', 'application/vnd.example.sbom'], artifactStatus: 'ANY' },
+      }),
+    );
     assert.equal(both.referrers!.length, 5);
-    const archived = await ecr.send(new ListImageReferrersCommand({
-      repositoryName, subjectId: { imageDigest: image.digest }, filter: { artifactStatus: 'ARCHIVED' },
-    }));
+    const archived = await ecr.send(
+      new ListImageReferrersCommand({
+        repositoryName,
+        subjectId: { imageDigest: image.digest },
+        filter: { artifactStatus: 'ARCHIVED' },
+      }),
+    );
     assert.deepEqual(archived.referrers, []);
   });
 
   it('pages with maxResults and nextToken, each referrer once', async () => {
-    const first = await ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, maxResults: 2 }));
+    const first = await ecr.send(
+      new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, maxResults: 2 }),
+    );
     assert.equal(first.referrers!.length, 2);
     assert.ok(first.nextToken, 'a token when more follow');
     const all = await allPages(
-      (nextToken) => ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, maxResults: 2, nextToken })),
+      (nextToken) =>
+        ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, maxResults: 2, nextToken })),
       (p) => p.referrers as ImageReferrer[],
     );
     assert.equal(all.length, 5);
@@ -100,13 +125,21 @@ describe('ECR ListImageReferrers', () => {
   });
 
   it('answers ECR exceptions: missing repository, invalid digest, token, maxResults', async () => {
-    await expectEcrError(ecr.send(new ListImageReferrersCommand({ repositoryName: uniqueName('missing'), subjectId: { imageDigest: image.digest } })),
-      'RepositoryNotFoundException');
-    await expectEcrError(ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: 'sha256:nothex' } })),
-      'InvalidParameterException');
-    await expectEcrError(ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, nextToken: 'garbage!' })),
-      'InvalidParameterException');
-    await expectEcrError(ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, maxResults: 51 })),
-      'InvalidParameterException');
+    await expectEcrError(
+      ecr.send(new ListImageReferrersCommand({ repositoryName: uniqueName('missing'), subjectId: { imageDigest: image.digest } })),
+      'RepositoryNotFoundException',
+    );
+    await expectEcrError(
+      ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: 'sha256:nothex' } })),
+      'InvalidParameterException',
+    );
+    await expectEcrError(
+      ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, nextToken: 'garbage!' })),
+      'InvalidParameterException',
+    );
+    await expectEcrError(
+      ecr.send(new ListImageReferrersCommand({ repositoryName, subjectId: { imageDigest: image.digest }, maxResults: 51 })),
+      'InvalidParameterException',
+    );
   });
 });

@@ -38,7 +38,11 @@ describe('ECR account setting REGISTRY_POLICY_SCOPE', () => {
   });
 
   it('refuses any other value with ValidationException', async () => {
-    await expectEcrError(ecr.send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V3' })), 'ValidationException', /V1, V2/);
+    await expectEcrError(
+      ecr.send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V3' })),
+      'ValidationException',
+      /V1, V2/,
+    );
     assert.equal((await get()).value, 'V2');
   });
 });

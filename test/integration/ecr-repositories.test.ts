@@ -6,9 +6,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ListImagesCommand,
-  ListTagsForResourceCommand, PutImageScanningConfigurationCommand, PutImageTagMutabilityCommand, TagResourceCommand,
-  UntagResourceCommand, paginateDescribeRepositories, type ECRClient, type Repository,
+  CreateRepositoryCommand,
+  DeleteRepositoryCommand,
+  DescribeRepositoriesCommand,
+  ListImagesCommand,
+  ListTagsForResourceCommand,
+  PutImageScanningConfigurationCommand,
+  PutImageTagMutabilityCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  paginateDescribeRepositories,
+  type ECRClient,
+  type Repository,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, expectEcrError, literal, makeImage, putImageViaUpload } from '../helpers/ecr.ts';
@@ -49,8 +58,10 @@ describe('ECR repositories', () => {
       assert.equal(repo.repositoryArn, arnOf(name));
       assert.equal(repo.repositoryUri, `${berth.host}/${name}`);
       assert.ok(repo.createdAt instanceof Date, 'createdAt is a timestamp');
-      assert.ok(repo.createdAt.getTime() >= started - 60_000 && repo.createdAt.getTime() <= Date.now() + 60_000,
-        `createdAt ${repo.createdAt.toISOString()} is now`);
+      assert.ok(
+        repo.createdAt.getTime() >= started - 60_000 && repo.createdAt.getTime() <= Date.now() + 60_000,
+        `createdAt ${repo.createdAt.toISOString()} is now`,
+      );
       assert.equal(repo.imageTagMutability, 'MUTABLE');
       assert.equal(repo.imageTagMutabilityExclusionFilters, undefined, 'no exclusion filters unless given');
       assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: false });
@@ -62,12 +73,14 @@ describe('ECR repositories', () => {
 
     it('creates an IMMUTABLE repository that scans on push, with AES256 named explicitly', async () => {
       const name = uniqueName('repos/immutable');
-      const r = await ecr.send(new CreateRepositoryCommand({
-        repositoryName: name,
-        imageTagMutability: 'IMMUTABLE',
-        imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfiguration: { encryptionType: 'AES256' },
-      }));
+      const r = await ecr.send(
+        new CreateRepositoryCommand({
+          repositoryName: name,
+          imageTagMutability: 'IMMUTABLE',
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfiguration: { encryptionType: 'AES256' },
+        }),
+      );
       assert.equal(r.repository?.imageTagMutability, 'IMMUTABLE');
       assert.deepEqual(r.repository?.imageScanningConfiguration, { scanOnPush: true });
       assert.deepEqual(r.repository?.encryptionConfiguration, { encryptionType: 'AES256' });
@@ -79,10 +92,17 @@ describe('ECR repositories', () => {
     it('creates IMMUTABLE_WITH_EXCLUSION and MUTABLE_WITH_EXCLUSION repositories with their filters', async () => {
       for (const mode of ['IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'] as const) {
         const name = uniqueName(`repos/${mode.toLowerCase().replace(/_/g, '-')}`);
-        const filters = [{ filterType: 'WILDCARD' as const, filter: 'latest' }, { filterType: 'WILDCARD' as const, filter: 'dev-*' }];
-        const r = await ecr.send(new CreateRepositoryCommand({
-          repositoryName: name, imageTagMutability: mode, imageTagMutabilityExclusionFilters: filters,
-        }));
+        const filters = [
+          { filterType: 'WILDCARD' as const, filter: 'latest' },
+          { filterType: 'WILDCARD' as const, filter: 'dev-*' },
+        ];
+        const r = await ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: name,
+            imageTagMutability: mode,
+            imageTagMutabilityExclusionFilters: filters,
+          }),
+        );
         assert.equal(r.repository?.imageTagMutability, mode);
         assert.deepEqual(r.repository?.imageTagMutabilityExclusionFilters, filters);
         const d = await describeOne(name);
@@ -93,32 +113,55 @@ describe('ECR repositories', () => {
 
     it('refuses a *_WITH_EXCLUSION mode without filters with InvalidParameterException', async () => {
       const name = uniqueName('repos/no-filters');
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName: name, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' })),
-        'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(new CreateRepositoryCommand({ repositoryName: name, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' })),
+        'InvalidParameterException',
+      );
       await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), 'RepositoryNotFoundException');
     });
 
     it('refuses an exclusion filter with characters outside [0-9a-zA-Z._*-] or more than 5 filters', async () => {
       const name = uniqueName('repos/bad-filter');
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({
-        repositoryName: name, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-        imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'bad/filter' }],
-      })), 'InvalidParameterException');
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({
-        repositoryName: name, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-        imageTagMutabilityExclusionFilters: ['a', 'b', 'c', 'd', 'e', 'f'].map((f) => ({ filterType: 'WILDCARD' as const, filter: f })),
-      })), 'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: name,
+            imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+            imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'bad/filter' }],
+          }),
+        ),
+        'InvalidParameterException',
+      );
+      await expectEcrError(
+        ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: name,
+            imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+            imageTagMutabilityExclusionFilters: ['a', 'b', 'c', 'd', 'e', 'f'].map((f) => ({ filterType: 'WILDCARD' as const, filter: f })),
+          }),
+        ),
+        'InvalidParameterException',
+      );
     });
 
     it('refuses an unknown imageTagMutability value with InvalidParameterException', async () => {
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({
-        repositoryName: uniqueName('repos/bad-mode'), imageTagMutability: 'SOMETIMES' as never,
-      })), 'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: uniqueName('repos/bad-mode'),
+            imageTagMutability: 'SOMETIMES' as never,
+          }),
+        ),
+        'InvalidParameterException',
+      );
     });
 
     it('creates a repository with tags, listed by ListTagsForResource', async () => {
       const name = uniqueName('repos/tagged');
-      const tags = [{ Key: 'team', Value: 'platform' }, { Key: 'env', Value: 'test' }];
+      const tags = [
+        { Key: 'team', Value: 'platform' },
+        { Key: 'env', Value: 'test' },
+      ];
       await ecr.send(new CreateRepositoryCommand({ repositoryName: name, tags }));
       const listed = await ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(name) }));
       const byKey = (a: { Key?: string }, b: { Key?: string }) => (a.Key ?? '').localeCompare(b.Key ?? '');
@@ -127,35 +170,55 @@ describe('ECR repositories', () => {
 
     it('refuses KMS encryption with KmsException, since Berth has no KMS, and creates nothing', async () => {
       const name = uniqueName('repos/kms');
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({
-        repositoryName: name, encryptionConfiguration: { encryptionType: 'KMS' },
-      })), 'KmsException');
+      await expectEcrError(
+        ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: name,
+            encryptionConfiguration: { encryptionType: 'KMS' },
+          }),
+        ),
+        'KmsException',
+      );
       await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), 'RepositoryNotFoundException');
     });
 
     it('refuses a name that already exists with RepositoryAlreadyExistsException', async () => {
       const name = uniqueName('repos/twice');
       await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName: name })), 'RepositoryAlreadyExistsException',
-        `The repository with name '${name}' already exists in the registry with id '${account}'`);
+      await expectEcrError(
+        ecr.send(new CreateRepositoryCommand({ repositoryName: name })),
+        'RepositoryAlreadyExistsException',
+        `The repository with name '${name}' already exists in the registry with id '${account}'`,
+      );
     });
 
     it('refuses invalid names with InvalidParameterException at repositoryName', async () => {
       const invalid = [
-        'UpperCase', 'a', '-leading-dash', 'trailing-dash-', 'trailing/', '/leading', 'double//slash', 'dot..dot',
-        'has space', 'under___three', 'x'.repeat(257), 'tag:colon',
+        'UpperCase',
+        'a',
+        '-leading-dash',
+        'trailing-dash-',
+        'trailing/',
+        '/leading',
+        'double//slash',
+        'dot..dot',
+        'has space',
+        'under___three',
+        'x'.repeat(257),
+        'tag:colon',
       ];
       for (const repositoryName of invalid) {
-        await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName })), 'InvalidParameterException',
-          /^Invalid parameter at 'repositoryName' failed to satisfy constraint: '.+'$/s);
+        await expectEcrError(
+          ecr.send(new CreateRepositoryCommand({ repositoryName })),
+          'InvalidParameterException',
+          /^Invalid parameter at 'repositoryName' failed to satisfy constraint: '.+'$/s,
+        );
       }
     });
 
     it('accepts every separator the name grammar allows, and a 256-character name', async () => {
       const unique = uniqueName('n');
-      const valid = [
-        uniqueName('a.b_c__d-e---f/g'), `${uniqueName('deep')}/x/y/z`, 'x'.repeat(256 - unique.length - 1) + '-' + unique,
-      ];
+      const valid = [uniqueName('a.b_c__d-e---f/g'), `${uniqueName('deep')}/x/y/z`, 'x'.repeat(256 - unique.length - 1) + '-' + unique];
       assert.equal(valid[2].length, 256);
       for (const repositoryName of valid) {
         const r = await ecr.send(new CreateRepositoryCommand({ repositoryName }));
@@ -164,16 +227,27 @@ describe('ECR repositories', () => {
     });
 
     it('refuses a tag key longer than 128 characters with InvalidTagParameterException', async () => {
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({
-        repositoryName: uniqueName('repos/long-tag'), tags: [{ Key: 'k'.repeat(129), Value: 'v' }],
-      })), 'InvalidTagParameterException');
+      await expectEcrError(
+        ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: uniqueName('repos/long-tag'),
+            tags: [{ Key: 'k'.repeat(129), Value: 'v' }],
+          }),
+        ),
+        'InvalidTagParameterException',
+      );
     });
 
     it('refuses more than 50 tags with TooManyTagsException', async () => {
-      await expectEcrError(ecr.send(new CreateRepositoryCommand({
-        repositoryName: uniqueName('repos/many-tags'),
-        tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: `v${i}` })),
-      })), 'TooManyTagsException');
+      await expectEcrError(
+        ecr.send(
+          new CreateRepositoryCommand({
+            repositoryName: uniqueName('repos/many-tags'),
+            tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: `v${i}` })),
+          }),
+        ),
+        'TooManyTagsException',
+      );
     });
   });
 
@@ -193,8 +267,11 @@ describe('ECR repositories', () => {
 
     it('refuses a list with a missing repository with RepositoryNotFoundException naming it', async () => {
       const missing = `${prefix}/missing`;
-      await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [names[0], missing] })),
-        'RepositoryNotFoundException', notFound(missing));
+      await expectEcrError(
+        ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [names[0], missing] })),
+        'RepositoryNotFoundException',
+        notFound(missing),
+      );
     });
 
     it('walks every repository in pages of 10 with maxResults and nextToken', async () => {
@@ -218,7 +295,10 @@ describe('ECR repositories', () => {
       assert.deepEqual(new Set(seen), new Set(all.repositories!.map((x) => x.repositoryName!)));
       for (const name of names) assert.ok(seen.includes(name), name);
       assert.equal(sizes.length, Math.ceil(total / 10));
-      assert.ok(sizes.slice(0, -1).every((s) => s === 10), `full pages of 10: ${sizes}`);
+      assert.ok(
+        sizes.slice(0, -1).every((s) => s === 10),
+        `full pages of 10: ${sizes}`,
+      );
     });
 
     it('walks the same set with the SDK paginator', async () => {
@@ -237,12 +317,17 @@ describe('ECR repositories', () => {
     });
 
     it('refuses a nextToken it never gave with InvalidParameterException', async () => {
-      await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ maxResults: 10, nextToken: 'not-a-token' })), 'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(new DescribeRepositoriesCommand({ maxResults: 10, nextToken: 'not-a-token' })),
+        'InvalidParameterException',
+      );
     });
 
     it('refuses maxResults together with repositoryNames with InvalidParameterException', async () => {
-      await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [names[0]], maxResults: 5 })),
-        'InvalidParameterException');
+      await expectEcrError(
+        ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [names[0]], maxResults: 5 })),
+        'InvalidParameterException',
+      );
     });
 
     it('refuses a registry id of another shape with InvalidParameterException', async () => {
@@ -258,8 +343,11 @@ describe('ECR repositories', () => {
       assert.equal(r.repository?.repositoryName, name);
       assert.equal(r.repository?.repositoryArn, created.repositoryArn);
       assert.equal(r.repository?.registryId, account);
-      await expectEcrError(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })),
-        'RepositoryNotFoundException', notFound(name));
+      await expectEcrError(
+        ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })),
+        'RepositoryNotFoundException',
+        notFound(name),
+      );
     });
 
     it('refuses a missing repository with RepositoryNotFoundException', async () => {
@@ -271,8 +359,11 @@ describe('ECR repositories', () => {
       const name = uniqueName('repos/delete-full');
       await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
       await putImageViaUpload(ecr, name, makeImage(), 'v1');
-      await expectEcrError(ecr.send(new DeleteRepositoryCommand({ repositoryName: name })), 'RepositoryNotEmptyException',
-        `The repository with name '${name}' in registry with id '${account}' cannot be deleted because it still contains images`);
+      await expectEcrError(
+        ecr.send(new DeleteRepositoryCommand({ repositoryName: name })),
+        'RepositoryNotEmptyException',
+        `The repository with name '${name}' in registry with id '${account}' cannot be deleted because it still contains images`,
+      );
       await expectEcrError(ecr.send(new DeleteRepositoryCommand({ repositoryName: name, force: false })), 'RepositoryNotEmptyException');
       assert.equal((await ecr.send(new ListImagesCommand({ repositoryName: name }))).imageIds?.length, 1, 'the image is still there');
 
@@ -300,9 +391,13 @@ describe('ECR repositories', () => {
       assert.equal((await describeOne(name)).imageTagMutability, 'IMMUTABLE');
 
       const filters = [{ filterType: 'WILDCARD' as const, filter: 'latest' }];
-      const r2 = await ecr.send(new PutImageTagMutabilityCommand({
-        repositoryName: name, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: filters,
-      }));
+      const r2 = await ecr.send(
+        new PutImageTagMutabilityCommand({
+          repositoryName: name,
+          imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+          imageTagMutabilityExclusionFilters: filters,
+        }),
+      );
       assert.equal(r2.imageTagMutability, 'IMMUTABLE_WITH_EXCLUSION');
       assert.deepEqual(r2.imageTagMutabilityExclusionFilters, filters);
       const d = await describeOne(name);
@@ -318,20 +413,30 @@ describe('ECR repositories', () => {
 
     it('refuses a missing repository and a bad mode', async () => {
       const name = uniqueName('repos/mutability-missing');
-      await expectEcrError(ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: 'IMMUTABLE' })),
-        'RepositoryNotFoundException', notFound(name));
+      await expectEcrError(
+        ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: 'IMMUTABLE' })),
+        'RepositoryNotFoundException',
+        notFound(name),
+      );
       const existing = uniqueName('repos/mutability-bad');
       await ecr.send(new CreateRepositoryCommand({ repositoryName: existing }));
-      await expectEcrError(ecr.send(new PutImageTagMutabilityCommand({ repositoryName: existing, imageTagMutability: 'FROZEN' as never })),
-        'InvalidParameterException');
-      await expectEcrError(ecr.send(new PutImageTagMutabilityCommand({ repositoryName: existing, imageTagMutability: 'MUTABLE_WITH_EXCLUSION' })),
-        'InvalidParameterException', undefined);
+      await expectEcrError(
+        ecr.send(new PutImageTagMutabilityCommand({ repositoryName: existing, imageTagMutability: 'FROZEN' as never })),
+        'InvalidParameterException',
+      );
+      await expectEcrError(
+        ecr.send(new PutImageTagMutabilityCommand({ repositoryName: existing, imageTagMutability: 'MUTABLE_WITH_EXCLUSION' })),
+        'InvalidParameterException',
+        undefined,
+      );
     });
 
     it('changes scan on push', async () => {
       const name = uniqueName('repos/scanning');
       await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-      const r = await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
+      const r = await ecr.send(
+        new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }),
+      );
       assert.equal(r.repositoryName, name);
       assert.equal(r.registryId, account);
       assert.deepEqual(r.imageScanningConfiguration, { scanOnPush: true });
@@ -339,23 +444,39 @@ describe('ECR repositories', () => {
       await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: false } }));
       assert.deepEqual((await describeOne(name)).imageScanningConfiguration, { scanOnPush: false });
       const missing = uniqueName('repos/scanning-missing');
-      await expectEcrError(ecr.send(new PutImageScanningConfigurationCommand({
-        repositoryName: missing, imageScanningConfiguration: { scanOnPush: true },
-      })), 'RepositoryNotFoundException', notFound(missing));
+      await expectEcrError(
+        ecr.send(
+          new PutImageScanningConfigurationCommand({
+            repositoryName: missing,
+            imageScanningConfiguration: { scanOnPush: true },
+          }),
+        ),
+        'RepositoryNotFoundException',
+        notFound(missing),
+      );
     });
   });
 
   describe('TagResource, UntagResource, ListTagsForResource', () => {
     it('adds, overwrites and removes tags by repository ARN', async () => {
       const name = uniqueName('repos/tags');
-      const arn = (await ecr.send(new CreateRepositoryCommand({ repositoryName: name, tags: [{ Key: 'a', Value: '1' }] }))).repository!.repositoryArn!;
+      const arn = (await ecr.send(new CreateRepositoryCommand({ repositoryName: name, tags: [{ Key: 'a', Value: '1' }] }))).repository!
+        .repositoryArn!;
       assert.equal(arn, arnOf(name));
       const list = async () => {
         const tags = (await ecr.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? [];
         return Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
       };
       assert.deepEqual(await list(), { a: '1' });
-      await ecr.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'b', Value: '2' }, { Key: 'a', Value: 'one' }] }));
+      await ecr.send(
+        new TagResourceCommand({
+          resourceArn: arn,
+          tags: [
+            { Key: 'b', Value: '2' },
+            { Key: 'a', Value: 'one' },
+          ],
+        }),
+      );
       assert.deepEqual(await list(), { a: 'one', b: '2' }, 'TagResource adds b and overwrites a, leaving nothing else changed');
       await ecr.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'c', Value: '' }] }));
       assert.deepEqual(await list(), { a: 'one', b: '2', c: '' }, 'an empty value is a value');
@@ -365,10 +486,15 @@ describe('ECR repositories', () => {
 
     it('refuses an ARN of a missing repository with RepositoryNotFoundException', async () => {
       const name = uniqueName('repos/tags-missing');
-      await expectEcrError(ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(name) })), 'RepositoryNotFoundException',
-        new RegExp(literal(name)));
-      await expectEcrError(ecr.send(new TagResourceCommand({ resourceArn: arnOf(name), tags: [{ Key: 'k', Value: 'v' }] })),
-        'RepositoryNotFoundException');
+      await expectEcrError(
+        ecr.send(new ListTagsForResourceCommand({ resourceArn: arnOf(name) })),
+        'RepositoryNotFoundException',
+        new RegExp(literal(name)),
+      );
+      await expectEcrError(
+        ecr.send(new TagResourceCommand({ resourceArn: arnOf(name), tags: [{ Key: 'k', Value: 'v' }] })),
+        'RepositoryNotFoundException',
+      );
       await expectEcrError(ecr.send(new UntagResourceCommand({ resourceArn: arnOf(name), tagKeys: ['k'] })), 'RepositoryNotFoundException');
     });
 
@@ -381,11 +507,17 @@ describe('ECR repositories', () => {
     it('refuses a bad tag with InvalidTagParameterException and more than 50 tags with TooManyTagsException', async () => {
       const name = uniqueName('repos/tags-limits');
       const arn = (await ecr.send(new CreateRepositoryCommand({ repositoryName: name }))).repository!.repositoryArn!;
-      await expectEcrError(ecr.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'k', Value: 'v'.repeat(257) }] })),
-        'InvalidTagParameterException');
-      await ecr.send(new TagResourceCommand({ resourceArn: arn, tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) }));
-      await expectEcrError(ecr.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'one-more', Value: 'v' }] })),
-        'TooManyTagsException');
+      await expectEcrError(
+        ecr.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'k', Value: 'v'.repeat(257) }] })),
+        'InvalidTagParameterException',
+      );
+      await ecr.send(
+        new TagResourceCommand({ resourceArn: arn, tags: Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) }),
+      );
+      await expectEcrError(
+        ecr.send(new TagResourceCommand({ resourceArn: arn, tags: [{ Key: 'one-more', Value: 'v' }] })),
+        'TooManyTagsException',
+      );
       assert.equal((await ecr.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags?.length, 50);
     });
   });

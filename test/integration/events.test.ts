@@ -17,12 +17,23 @@ let ecr: ECRClient;
 let oci: OciClient;
 const REPO = 'events/app';
 
-interface Event { id: string; 'detail-type': string; source: string; account: string; region: string; resources: string[]; detail: Record<string, any> }
+interface Event {
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, any>;
+}
 
 async function events(afterSeq?: string): Promise<Event[]> {
   const r = await berthCli(berth, ['events', ...(afterSeq ? ['--after', afterSeq] : [])]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Event);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Event);
 }
 
 async function pushImage(tag: string): Promise<Manifest> {
@@ -40,7 +51,10 @@ before(async () => {
   oci = createClient(berth);
   await ecr.send(new CreateRepositoryCommand({ repositoryName: REPO, imageScanningConfiguration: { scanOnPush: true } }));
 });
-after(async () => { ecr?.destroy(); await berth?.cleanup(); });
+after(async () => {
+  ecr?.destroy();
+  await berth?.cleanup();
+});
 
 test('pushes, tag changes, deletes, a scan and a lifecycle expiry are events, in order, after N', async () => {
   assert.deepEqual(await events(), [], 'nothing happened yet');
@@ -68,7 +82,11 @@ test('pushes, tag changes, deletes, a scan and a lifecycle expiry are events, in
     { result: 'SUCCESS', 'repository-name': REPO, 'image-digest': second.digest, 'action-type': 'DELETE' },
   ]);
   const scans = all.filter((e) => e['detail-type'] === 'ECR Image Scan');
-  assert.deepEqual(scans.map((e) => e.detail['image-digest']).sort(), [first.digest, second.digest].sort(), 'one scan event per pushed image');
+  assert.deepEqual(
+    scans.map((e) => e.detail['image-digest']).sort(),
+    [first.digest, second.digest].sort(),
+    'one scan event per pushed image',
+  );
   for (const s of scans) {
     assert.equal(s.detail['repository-name'], REPO);
     assert.ok(['COMPLETE', 'FAILED', 'UNSUPPORTED_IMAGE'].includes(s.detail['scan-status']), JSON.stringify(s.detail));
@@ -80,16 +98,25 @@ test('pushes, tag changes, deletes, a scan and a lifecycle expiry are events, in
   assert.match(e0.account, /^\d{12}$/);
   assert.deepEqual(e0.resources, [`arn:aws:ecr:${e0.region}:${e0.account}:repository/${REPO}`]);
   const ids = all.map((e) => Number(e.id));
-  assert.deepEqual([...ids].sort((a, b) => a - b), ids);
+  assert.deepEqual(
+    [...ids].sort((a, b) => a - b),
+    ids,
+  );
   assert.equal(new Set(ids).size, ids.length);
 
   // --after N: only what came later. A lifecycle expiry is a DELETE with its reason.
   const last = all[all.length - 1].id;
   await pushImage('v4');
-  await ecr.send(new PutLifecyclePolicyCommand({
-    repositoryName: REPO,
-    lifecyclePolicyText: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] }),
-  }));
+  await ecr.send(
+    new PutLifecyclePolicyCommand({
+      repositoryName: REPO,
+      lifecyclePolicyText: JSON.stringify({
+        rules: [
+          { rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } },
+        ],
+      }),
+    }),
+  );
   const run = await berthCli(berth, ['lifecycle', 'run', REPO]);
   assert.equal(run.code, 0, run.stdout + run.stderr);
   const later = (await events(last)).filter((e) => e['detail-type'] === 'ECR Image Action').map((e) => e.detail);
@@ -106,19 +133,29 @@ test('berth events tail follows: an event written after it started is printed', 
   const start = (await events()).at(-1)?.id ?? '0';
   const root = join(import.meta.dirname, '..', '..');
   const tail = spawn(process.execPath, [join(root, 'bin', 'berth.js'), 'events', 'tail', '--after', start], {
-    cwd: root, env: { ...process.env, BERTH_DATA_DIR: berth.dataDir, BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey },
+    cwd: root,
+    env: {
+      ...process.env,
+      BERTH_DATA_DIR: berth.dataDir,
+      BERTH_ROOT_ACCESS_KEY_ID: berth.accessKeyId,
+      BERTH_ROOT_SECRET_ACCESS_KEY: berth.secretAccessKey,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
     let out = '';
-    tail.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    tail.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
     const exited = new Promise((r) => tail.once('exit', r));
     // It has read what there was (nothing about this tag); then a push while it runs.
     await sleep(1000);
     assert.ok(!out.includes('"tailed"'));
     const m = await pushImage('tailed');
     let gone = false;
-    void exited.then(() => { gone = true; });
+    void exited.then(() => {
+      gone = true;
+    });
     for (let i = 0; i < 300 && !gone && !out.includes('"tailed"'); i++) await sleep(100);
     const seen = out.includes('"tailed"');
     assert.ok(seen, `tail printed the push: ${out}`);

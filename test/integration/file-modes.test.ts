@@ -54,8 +54,14 @@ test('a data directory Berth creates: files 0600, directories 0700', async () =>
   for (const name of ['/meta.db', '/meta.db-wal', '/meta.db-shm', '/secret.key', '/audit.log', '/blobs', '/uploads']) {
     assert.ok(names.includes(name), `${name} is missing: ${names.join(' ')}`);
   }
-  assert.ok(names.some((n) => n.startsWith('/blobs/sha256/')), 'no blob file');
-  assert.ok(names.some((n) => /^\/uploads\/[^/]+\/data$/.test(n)), 'no upload file');
+  assert.ok(
+    names.some((n) => n.startsWith('/blobs/sha256/')),
+    'no blob file',
+  );
+  assert.ok(
+    names.some((n) => /^\/uploads\/[^/]+\/data$/.test(n)),
+    'no upload file',
+  );
   assertPrivate(dataDir);
 });
 

@@ -10,19 +10,39 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BatchDeleteImageCommand, CreateRepositoryCommand, DescribeImagesCommand, InitiateLayerUploadCommand, PutImageCommand, UploadLayerPartCommand, type ECRClient,
+  BatchDeleteImageCommand,
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  InitiateLayerUploadCommand,
+  PutImageCommand,
+  UploadLayerPartCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthCli } from '../helpers/lifecycle.ts';
 import { ecrClient, eventually, expectEcrError } from '../helpers/ecr.ts';
 import { readAudit } from '../helpers/policies.ts';
 import {
-  MEDIA, assertError, createClient, descriptor, imageManifest, randomBlob, sha256, type Content, type Manifest, type OciClient, type OciResponse,
+  MEDIA,
+  assertError,
+  createClient,
+  descriptor,
+  imageManifest,
+  randomBlob,
+  sha256,
+  type Content,
+  type Manifest,
+  type OciClient,
+  type OciResponse,
 } from '../helpers/oci.ts';
 
 const REPO = 'full/app';
 
-interface Pushed { tag: string; manifest: Manifest; blobs: Content[] }
+interface Pushed {
+  tag: string;
+  manifest: Manifest;
+  blobs: Content[];
+}
 
 async function pushImage(c: OciClient, tag: string, layerSize: number): Promise<Pushed> {
   const config = randomBlob(600);
@@ -79,7 +99,7 @@ function fill(path: string): void {
 const healthz = async (berth: Berth) => {
   const r = await fetch(`${berth.url}/healthz`);
   assert.equal(r.status, 200, '/healthz answers 200');
-  return await r.json() as { status: string; storage: { full: boolean; droppedAuditLines: number } };
+  return (await r.json()) as { status: string; storage: { full: boolean; droppedAuditLines: number } };
 };
 
 describe('a full disk', () => {
@@ -98,7 +118,11 @@ describe('a full disk', () => {
   before(async () => {
     mountPoint = mkdtempSync(join(tmpdir(), 'berth-full-disk-'));
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=32m,mode=0700', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    assert.equal(m.status, 0, `this test mounts a 32 MiB tmpfs at ${mountPoint} and must run as root (as CI does): mount said ${m.stderr || m.error}`);
+    assert.equal(
+      m.status,
+      0,
+      `this test mounts a 32 MiB tmpfs at ${mountPoint} and must run as root (as CI does): mount said ${m.stderr || m.error}`,
+    );
     mounted = true;
     filler = join(mountPoint, 'filler');
     // Info level: the test reads the server's log (one "storage is full" line; no "client went away").
@@ -149,7 +173,10 @@ describe('a full disk', () => {
     // A monolithic upload (POST, then PUT with the whole body and its digest) too.
     const second = await c.post(`/v2/${REPO}/blobs/uploads/`);
     if (second.status !== 202) return assertStorageFull(second, 'POST upload');
-    const put = await c.put(`${second.location}${second.location.includes('?') ? '&' : '?'}digest=${blob.digest}`, { body: blob.bytes, headers: { 'content-type': MEDIA.octetStream } });
+    const put = await c.put(`${second.location}${second.location.includes('?') ? '&' : '?'}digest=${blob.digest}`, {
+      body: blob.bytes,
+      headers: { 'content-type': MEDIA.octetStream },
+    });
     assertStorageFull(put, 'PUT upload');
   });
 
@@ -157,9 +184,18 @@ describe('a full disk', () => {
     const image = images[0];
     // A new tag of the image held: only metadata is written.
     assertStorageFull(await c.pushManifest(REPO, 'v2', image.manifest), 'PUT manifest');
-    await expectEcrError(ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' })), 'ServerException', 'storage is full', 500);
-    await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: REPO, imageTag: 'v3', imageManifest: image.manifest.bytes.toString('utf8') })),
-      'ServerException', 'storage is full', 500);
+    await expectEcrError(
+      ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' })),
+      'ServerException',
+      'storage is full',
+      500,
+    );
+    await expectEcrError(
+      ecr.send(new PutImageCommand({ repositoryName: REPO, imageTag: 'v3', imageManifest: image.manifest.bytes.toString('utf8') })),
+      'ServerException',
+      'storage is full',
+      500,
+    );
     // A layer upload: refused when it starts, or at its first part.
     const layer = randomBlob(1024 * 1024);
     let uploadId: string | undefined;
@@ -169,8 +205,20 @@ describe('a full disk', () => {
       await expectEcrError(Promise.reject(e), 'ServerException', 'storage is full', 500);
     }
     if (uploadId) {
-      await expectEcrError(ecr.send(new UploadLayerPartCommand({ repositoryName: REPO, uploadId, partFirstByte: 0, partLastByte: layer.size - 1, layerPartBlob: layer.bytes })),
-        'ServerException', 'storage is full', 500);
+      await expectEcrError(
+        ecr.send(
+          new UploadLayerPartCommand({
+            repositoryName: REPO,
+            uploadId,
+            partFirstByte: 0,
+            partLastByte: layer.size - 1,
+            layerPartBlob: layer.bytes,
+          }),
+        ),
+        'ServerException',
+        'storage is full',
+        500,
+      );
     }
   });
 
@@ -178,7 +226,12 @@ describe('a full disk', () => {
     assertStorageFull(await c.delete(`/v2/${REPO}/manifests/v1`), 'DELETE manifest by tag');
     assertStorageFull(await c.delete(`/v2/${REPO}/manifests/${images[0].manifest.digest}`), 'DELETE manifest by digest');
     assertStorageFull(await c.delete(`/v2/${REPO}/blobs/${lone.digest}`), 'DELETE blob');
-    await expectEcrError(ecr.send(new BatchDeleteImageCommand({ repositoryName: REPO, imageIds: [{ imageTag: 'v1' }] })), 'ServerException', 'storage is full', 500);
+    await expectEcrError(
+      ecr.send(new BatchDeleteImageCommand({ repositoryName: REPO, imageIds: [{ imageTag: 'v1' }] })),
+      'ServerException',
+      'storage is full',
+      500,
+    );
     // Collection would delete the lone blob (grace 0): its metadata write meets the full disk.
     const gc = await berthCli(berth!, ['gc']);
     assert.equal(gc.code, 1, `berth gc fails on a full disk: ${gc.stdout} ${gc.stderr}`);
@@ -219,24 +272,38 @@ describe('a full disk', () => {
 
   it('takes pushes again once space is freed, without a restart; counts told when space returns', async () => {
     rmSync(filler);
-    const h = await eventually(async () => { const x = await healthz(berth!); return x.storage.full ? undefined : x; });
+    const h = await eventually(async () => {
+      const x = await healthz(berth!);
+      return x.storage.full ? undefined : x;
+    });
     assert.ok(h, 'storage.full turns false once space is freed');
     assert.ok(h.storage.droppedAuditLines > 0);
-    const back = berth!.output().split('\n').filter((l) => l.includes('"msg":"storage has space again'));
+    const back = berth!
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"storage has space again'));
     assert.equal(back.length, 1, `one line when space returns:\n${back.join('\n')}`);
     assert.ok(JSON.parse(back[0]).storage.droppedAuditLines > 0, `the line tells how many audit lines were dropped: ${back[0]}`);
     images.push(await pushImage(c, 'v2', 1024 * 1024));
     // The server started on the full disk held the database alone: with space back it shares it again, and the
     // berth commands that open the data directory themselves work while it runs.
-    const usage = await eventually(async () => { const u = await berthCli(berth!, ['usage']); return u.code === 0 ? u : undefined; }, 30_000);
+    const usage = await eventually(async () => {
+      const u = await berthCli(berth!, ['usage']);
+      return u.code === 0 ? u : undefined;
+    }, 30_000);
     assert.ok(usage, 'berth usage works next to the server once space returned');
     // And it announces itself (server.json), so that berth gc runs inside it rather than beside it.
-    assert.ok(await eventually(async () => existsSync(join(berth!.dataDir, 'server.json'))), 'the server announces itself once there is space');
+    assert.ok(
+      await eventually(async () => existsSync(join(berth!.dataDir, 'server.json'))),
+      'the server announces itself once there is space',
+    );
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'full/other' }));
     // The audit log goes on, every line of it JSON (a line cut by the full disk does not run into the next).
     const audit = await eventually(async () => {
       const { entries } = readAudit(berth!);
-      return entries.some((e) => e.action === 'ecr:CreateRepository' && e.resource.endsWith('/full/other') && e.allowed) ? entries : undefined;
+      return entries.some((e) => e.action === 'ecr:CreateRepository' && e.resource.endsWith('/full/other') && e.allowed)
+        ? entries
+        : undefined;
     });
     assert.ok(audit, 'the audit log has the decisions made after space returned');
     // The pulls made while the disk was full are recorded now (their write was kept and retried).

@@ -33,21 +33,29 @@ const json = fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)));
 
 test('the ECR endpoint answers any signed body with a result or an ECR error, never a 5xx', { timeout: 10 * 60 * 1000 }, async () => {
   const operation = fc.oneof(fc.constantFrom(...operations), fc.constantFrom('NoSuchOperation', ''));
-  const body = (op: string) => fc.oneof(
-    bytes, json,
-    ...(model.operations[op]?.input
-      ? [fc.tuple(valid(model.operations[op].input!), fc.array(mutation(), { maxLength: 3 }))
-        .map(([input, ms]) => Buffer.from(JSON.stringify(ms.reduce((d, m) => mutate(d, m), input as any))))]
-      : []),
-  );
+  const body = (op: string) =>
+    fc.oneof(
+      bytes,
+      json,
+      ...(model.operations[op]?.input
+        ? [
+            fc
+              .tuple(valid(model.operations[op].input!), fc.array(mutation(), { maxLength: 3 }))
+              .map(([input, ms]) => Buffer.from(JSON.stringify(ms.reduce((d, m) => mutate(d, m), input as any)))),
+          ]
+        : []),
+    );
   const request = operation.chain((op) => fc.record({ op: fc.constant(op), body: body(op) }));
-  await fc.assert(fc.asyncProperty(request, async ({ op, body }) => {
-    const r = await ecrRaw(berth, op, body, { target: op === '' ? TARGET_PREFIX : undefined });
-    assert.ok(r.status < 500, `${op}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
-    const answer = JSON.parse(r.text || '{}') as { __type?: unknown };
-    if (r.status >= 400) assert.equal(typeof answer.__type, 'string', `${op}: HTTP ${r.status} without __type: ${r.text.slice(0, 300)}`);
-    else assert.equal(r.status, 200, `${op}: ${r.status}`);
-  }), { numRuns: RUNS, ...SEED });
+  await fc.assert(
+    fc.asyncProperty(request, async ({ op, body }) => {
+      const r = await ecrRaw(berth, op, body, { target: op === '' ? TARGET_PREFIX : undefined });
+      assert.ok(r.status < 500, `${op}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+      const answer = JSON.parse(r.text || '{}') as { __type?: unknown };
+      if (r.status >= 400) assert.equal(typeof answer.__type, 'string', `${op}: HTTP ${r.status} without __type: ${r.text.slice(0, 300)}`);
+      else assert.equal(r.status, 200, `${op}: ${r.status}`);
+    }),
+    { numRuns: RUNS, ...SEED },
+  );
 
   const alive = await ecrRaw(berth, 'DescribeRepositories', {});
   assert.equal(alive.status, 200, alive.text);
@@ -61,19 +69,42 @@ test('the OCI manifest PUT answers any body with 201 or an OCI error, never a 5x
   const layer = { mediaType: LAYER_TYPE, digest: await pushBlob(berth, repo, layerData), size: layerData.length };
   const base = JSON.parse(ociManifest(config, [layer]).toString()) as Record<string, unknown>;
 
-  const body = fc.oneof(bytes, json, fc.array(mutation(), { minLength: 1, maxLength: 3 }).map((ms) => Buffer.from(JSON.stringify(ms.reduce((d, m) => mutate(d, m), base as any)))));
-  const contentType = fc.constantFrom(MANIFEST_TYPE, 'application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'application/json', 'text/plain', '');
-  const reference = fc.oneof(fc.constant('v1'), fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,20}$/), fc.string({ maxLength: 30 }), fc.stringMatching(/^sha256:[a-f0-9]{60,66}$/));
-  await fc.assert(fc.asyncProperty(body, contentType, reference, async (b, ct, ref) => {
-    const headers: Record<string, string> = ct ? { 'Content-Type': ct } : {};
-    const r = await req(berth, 'PUT', `/v2/${repo}/manifests/${encodeURIComponent(ref) || 'v1'}`, { headers, body: b });
-    assert.ok(r.status < 500, `HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
-    if (r.status === 201) return;
-    assert.ok(r.status >= 400, `HTTP ${r.status}`);
-    const answer = JSON.parse(r.body.toString() || '{}') as { errors?: { code?: unknown }[] };
-    assert.ok(Array.isArray(answer.errors) && answer.errors.length > 0 && answer.errors.every((e) => typeof e.code === 'string'),
-      `HTTP ${r.status} without OCI errors: ${r.body.toString().slice(0, 300)}`);
-  }), { numRuns: RUNS, ...SEED });
+  const body = fc.oneof(
+    bytes,
+    json,
+    fc
+      .array(mutation(), { minLength: 1, maxLength: 3 })
+      .map((ms) => Buffer.from(JSON.stringify(ms.reduce((d, m) => mutate(d, m), base as any)))),
+  );
+  const contentType = fc.constantFrom(
+    MANIFEST_TYPE,
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/json',
+    'text/plain',
+    '',
+  );
+  const reference = fc.oneof(
+    fc.constant('v1'),
+    fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,20}$/),
+    fc.string({ maxLength: 30 }),
+    fc.stringMatching(/^sha256:[a-f0-9]{60,66}$/),
+  );
+  await fc.assert(
+    fc.asyncProperty(body, contentType, reference, async (b, ct, ref) => {
+      const headers: Record<string, string> = ct ? { 'Content-Type': ct } : {};
+      const r = await req(berth, 'PUT', `/v2/${repo}/manifests/${encodeURIComponent(ref) || 'v1'}`, { headers, body: b });
+      assert.ok(r.status < 500, `HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
+      if (r.status === 201) return;
+      assert.ok(r.status >= 400, `HTTP ${r.status}`);
+      const answer = JSON.parse(r.body.toString() || '{}') as { errors?: { code?: unknown }[] };
+      assert.ok(
+        Array.isArray(answer.errors) && answer.errors.length > 0 && answer.errors.every((e) => typeof e.code === 'string'),
+        `HTTP ${r.status} without OCI errors: ${r.body.toString().slice(0, 300)}`,
+      );
+    }),
+    { numRuns: RUNS, ...SEED },
+  );
 
   const alive = await req(berth, 'GET', '/v2/');
   assert.equal(alive.status, 200);

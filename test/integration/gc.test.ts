@@ -33,7 +33,9 @@ describe('garbage collection', () => {
   let berth: Berth;
   let c: OciClient;
   before(async () => {
-    berth = await startBerth({ env: { BERTH_GC_GRACE_SECONDS: String(GRACE_S), BERTH_GC_INTERVAL_SECONDS: '0', BERTH_UPLOAD_MAX_AGE_SECONDS: '1' } });
+    berth = await startBerth({
+      env: { BERTH_GC_GRACE_SECONDS: String(GRACE_S), BERTH_GC_INTERVAL_SECONDS: '0', BERTH_UPLOAD_MAX_AGE_SECONDS: '1' },
+    });
     c = createClient(berth);
   });
   after(() => berth.cleanup());
@@ -46,7 +48,10 @@ describe('garbage collection', () => {
     const lone = randomBlob(300_000);
     assert.equal((await c.pushBlob('gc/app', lone.bytes)).status, 201);
     const start = await c.post('/v2/gc/app/blobs/uploads/');
-    assert.equal((await c.patch(start.location, { body: randomBlob(50_000).bytes, headers: { 'content-type': 'application/octet-stream' } })).status, 202);
+    assert.equal(
+      (await c.patch(start.location, { body: randomBlob(50_000).bytes, headers: { 'content-type': 'application/octet-stream' } })).status,
+      202,
+    );
     const uploads = join(berth.dataDir, 'uploads');
     assert.equal(readdirSync(uploads).length, 1);
 
@@ -116,9 +121,18 @@ describe('garbage collection', () => {
     const b = await pushImage(c, 'use/b', 'v1', layer, cb);
     const usage = (await berthCli(berth, ['usage'])).json;
     const repo = (name: string) => usage.repositories.find((r: any) => r.name === name);
-    assert.deepEqual(repo('use/a'), { name: 'use/a', accountId: repo('use/a').accountId, images: 1, bytes: a.manifest.size + layer.size + ca.size });
+    assert.deepEqual(repo('use/a'), {
+      name: 'use/a',
+      accountId: repo('use/a').accountId,
+      images: 1,
+      bytes: a.manifest.size + layer.size + ca.size,
+    });
     assert.equal(repo('use/b').bytes, b.manifest.size + layer.size + cb.size);
-    assert.equal(usage.referencedBytes - before.referencedBytes, a.manifest.size + b.manifest.size + layer.size + ca.size + cb.size, 'the shared layer counts once');
+    assert.equal(
+      usage.referencedBytes - before.referencedBytes,
+      a.manifest.size + b.manifest.size + layer.size + ca.size + cb.size,
+      'the shared layer counts once',
+    );
     assert.equal(usage.storedBytes - before.storedBytes, layer.size + ca.size + cb.size);
   });
 
@@ -133,7 +147,10 @@ describe('garbage collection', () => {
     writeFileSync(blobPath(berth.dataDir, layer.digest), Buffer.alloc(layer.size, 7));
     const broken = await berthCli(berth, ['fsck']);
     assert.equal(broken.code, 1);
-    assert.deepEqual(broken.json.problems.map((p: any) => [p.kind, p.digest]), [['blob-digest', layer.digest]]);
+    assert.deepEqual(
+      broken.json.problems.map((p: any) => [p.kind, p.digest]),
+      [['blob-digest', layer.digest]],
+    );
   });
 
   it('deletes a blob file that nothing records (a crash between writing and recording) once it is old, and keeps recorded ones', async () => {
@@ -157,7 +174,10 @@ describe('garbage collection', () => {
     // before this one corrupted is one).
     const fsck = await berthCli(berth, ['fsck']);
     assert.deepEqual(fsck.json.unrecorded.map((u: any) => u.digest).sort(), [orphan.digest, young.digest].sort());
-    assert.deepEqual(fsck.json.problems.filter((p: any) => p.digest === orphan.digest || p.digest === young.digest), []);
+    assert.deepEqual(
+      fsck.json.problems.filter((p: any) => p.digest === orphan.digest || p.digest === young.digest),
+      [],
+    );
 
     const dry = await berthCli(berth, ['gc', '--dry-run']);
     assert.equal(dry.json.orphanFilesDeleted, 1);
@@ -222,8 +242,15 @@ describe('garbage collection under load', () => {
         const layer = randomBlob(2000 + (i % 7) * 100);
         const config = randomBlob(300);
         for (const blob of [config, layer]) assert.equal((await c.pushBlob(repo, blob.bytes)).status, 201);
-        if (i % 3 === 0) assert.equal((await c.head(`/v2/${repo}/blobs/${base.digest}`)).status === 200 || (await c.pushBlob(repo, base.bytes)).status === 201, true);
-        const layers = i % 3 === 0 ? [descriptor(MEDIA.ociLayerGzip, base), descriptor(MEDIA.ociLayerGzip, layer)] : [descriptor(MEDIA.ociLayerGzip, layer)];
+        if (i % 3 === 0)
+          assert.equal(
+            (await c.head(`/v2/${repo}/blobs/${base.digest}`)).status === 200 || (await c.pushBlob(repo, base.bytes)).status === 201,
+            true,
+          );
+        const layers =
+          i % 3 === 0
+            ? [descriptor(MEDIA.ociLayerGzip, base), descriptor(MEDIA.ociLayerGzip, layer)]
+            : [descriptor(MEDIA.ociLayerGzip, layer)];
         const manifest = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers });
         const res = await c.pushManifest(repo, `t${i}`, manifest);
         if (res.status !== 201) continue; // not acknowledged: allowed to fail, never to be half there

@@ -27,12 +27,17 @@ function headThenWait(berthUrl: string, head: string, ms: number): Promise<{ sta
       socket.destroy();
       resolve({ statusLine: received.split('\r\n')[0], closed: false });
     }, ms);
-    socket.on('data', (d) => { received += d.toString('latin1'); });
+    socket.on('data', (d) => {
+      received += d.toString('latin1');
+    });
     socket.on('close', () => {
       clearTimeout(timer);
       resolve({ statusLine: received.split('\r\n')[0], closed: true });
     });
-    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     socket.write(head);
   });
 }
@@ -88,12 +93,18 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       for (const r of refusals) {
         assert.equal(r.status, 400, r.text);
         assert.equal(errorType(r), 'InvalidParameterException', r.text);
-        assert.match(errorMessage(r), /^Invalid parameter at 'rules\.1\.member\.repositoryFilters\.1\.member\.filter' failed to satisfy constraint: 'must satisfy regular expression/);
+        assert.match(
+          errorMessage(r),
+          /^Invalid parameter at 'rules\.1\.member\.repositoryFilters\.1\.member\.filter' failed to satisfy constraint: 'must satisfy regular expression/,
+        );
       }
     });
 
     it('checks a length limit before the pattern: a 10,000-character filter is refused for its length', async () => {
-      const long = { ...adversarial, rules: [{ ...adversarial.rules[0], repositoryFilters: [{ filter: 'a'.repeat(10_000) + '!', filterType: 'WILDCARD' }] }] };
+      const long = {
+        ...adversarial,
+        rules: [{ ...adversarial.rules[0], repositoryFilters: [{ filter: 'a'.repeat(10_000) + '!', filterType: 'WILDCARD' }] }],
+      };
       const r = await ecrRaw(berth, 'PutRegistryScanningConfiguration', long);
       assert.equal(r.status, 400, r.text);
       assert.equal(errorType(r), 'InvalidParameterException');
@@ -102,11 +113,17 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
 
     it('runs every model pattern: the credentialArn pattern (which V8 could not compile) answers a constraint error, not a 500', async () => {
       const input = { ecrRepositoryPrefix: 'hub', upstreamRegistryUrl: 'registry-1.docker.io', upstreamRegistry: 'docker-hub' };
-      const bad = await ecrRaw(berth, 'CreatePullThroughCacheRule', { ...input, credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-x' });
+      const bad = await ecrRaw(berth, 'CreatePullThroughCacheRule', {
+        ...input,
+        credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-x',
+      });
       assert.equal(bad.status, 400, bad.text);
       assert.equal(errorType(bad), 'InvalidParameterException');
       assert.match(errorMessage(bad), /credentialArn' failed to satisfy constraint: 'must satisfy regular expression/);
-      const good = await ecrRaw(berth, 'CreatePullThroughCacheRule', { ...input, credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-x' });
+      const good = await ecrRaw(berth, 'CreatePullThroughCacheRule', {
+        ...input,
+        credentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-x',
+      });
       // The pattern passes: the secret is looked up next (another account's: not found).
       assert.equal(errorType(good), 'SecretNotFoundException', good.text);
     });
@@ -119,7 +136,10 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
 
   describe('ECR bodies (item 5)', () => {
     it('refuses an unknown access key with a 20 MiB body before reading it (the body is never sent)', async () => {
-      const headers = await signedEcrHeaders(berth, 'UploadLayerPart', hex('x'), { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'nope' });
+      const headers = await signedEcrHeaders(berth, 'UploadLayerPart', hex('x'), {
+        accessKeyId: 'AKIANOSUCHKEY0000000',
+        secretAccessKey: 'nope',
+      });
       const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'content-length': 20 * MiB }, 'none', { timeoutMs: 10_000 });
       // ECR (AWS JSON 1.1) answers an unknown key with HTTP 400 and UnrecognizedClientException, as boto3 reports it.
       assert.equal(r.status, 400, r.text);
@@ -132,11 +152,29 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       const url = new URL(berth.url);
       const { SignatureV4 } = await import('@smithy/signature-v4');
       const { Sha256 } = await import('@aws-crypto/sha256-js');
-      const signer = new SignatureV4({ credentials: { accessKeyId: berth.accessKeyId, secretAccessKey: berth.secretAccessKey }, region: 'us-east-1', service: 'ecr', sha256: Sha256 });
-      const signed = await signer.sign({
-        method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-        headers: { host: url.host, 'content-type': JSON_11, 'x-amz-target': `${TARGET_PREFIX}.UploadLayerPart`, 'x-amz-content-sha256': hex('x') },
-      }, { signingDate: new Date(Date.now() - 20 * 60_000) });
+      const signer = new SignatureV4({
+        credentials: { accessKeyId: berth.accessKeyId, secretAccessKey: berth.secretAccessKey },
+        region: 'us-east-1',
+        service: 'ecr',
+        sha256: Sha256,
+      });
+      const signed = await signer.sign(
+        {
+          method: 'POST',
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: '/',
+          query: {},
+          headers: {
+            host: url.host,
+            'content-type': JSON_11,
+            'x-amz-target': `${TARGET_PREFIX}.UploadLayerPart`,
+            'x-amz-content-sha256': hex('x'),
+          },
+        },
+        { signingDate: new Date(Date.now() - 20 * 60_000) },
+      );
       const headers = { ...(signed.headers as Record<string, string>) };
       delete headers.host;
       const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'content-length': 20 * MiB }, 'none', { timeoutMs: 10_000 });
@@ -145,7 +183,7 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       assert.match(r.json().message, /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z/);
     });
 
-    it('refuses a body announced over its operation\'s limit with 413 SerializationException, before reading it', async () => {
+    it("refuses a body announced over its operation's limit with 413 SerializationException, before reading it", async () => {
       const headers = await signedEcrHeaders(berth, 'DescribeRepositories', hex('x'));
       const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'content-length': 2 * MiB }, 'none', { timeoutMs: 10_000 });
       assert.equal(r.status, 413, r.text);
@@ -155,7 +193,10 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
 
     it('refuses a chunked body as it grows past the limit, without waiting for its end', async () => {
       const headers = await signedEcrHeaders(berth, 'DescribeRepositories', hex('x'));
-      const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'transfer-encoding': 'chunked' }, 64 * MiB, { fill: '[', timeoutMs: 30_000 });
+      const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'transfer-encoding': 'chunked' }, 64 * MiB, {
+        fill: '[',
+        timeoutMs: 30_000,
+      });
       assert.equal(r.status, 413, r.text);
       assert.equal(r.json().__type, 'SerializationException');
       assert.ok(r.bytesSent < 64 * MiB, `answered after ${r.bytesSent} bytes`);
@@ -165,7 +206,9 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       const body = Buffer.from(nested(14 * 1000 * 1000));
       const headers = await signedEcrHeaders(berth, 'UploadLayerPart', hex(body));
       const started = Date.now();
-      const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'content-length': body.length }, body, { timeoutMs: 60_000 });
+      const r = await sendAnsweredEarly(`${berth.url}/`, 'POST', { ...headers, 'content-length': body.length }, body, {
+        timeoutMs: 60_000,
+      });
       const ms = Date.now() - started;
       assert.equal(r.status, 400, r.text);
       assert.equal(r.json().__type, 'SerializationException');
@@ -200,7 +243,10 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       const over = await ecrRaw(berth, 'PutLifecyclePolicy', { repositoryName, lifecyclePolicyText: ' '.repeat(30_721) });
       assert.equal(over.status, 400, over.text);
       assert.equal(errorType(over), 'InvalidParameterException');
-      assert.match(errorMessage(over), /lifecyclePolicyText' failed to satisfy constraint: 'Member must have length less than or equal to 30720'/);
+      assert.match(
+        errorMessage(over),
+        /lifecyclePolicyText' failed to satisfy constraint: 'Member must have length less than or equal to 30720'/,
+      );
       const huge = await ecrRaw(berth, 'PutLifecyclePolicy', { repositoryName, lifecyclePolicyText: ' '.repeat(250_000) });
       assert.equal(huge.status, 413, huge.text);
       assert.equal(errorType(huge), 'SerializationException');
@@ -225,8 +271,13 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
 
     it('refuses a streamed manifest as it grows past 4 MiB with 413 MANIFEST_INVALID, without waiting for its end', async () => {
       const repo = uniqueName('limits-big');
-      const r = await sendAnsweredEarly(`${berth.url}/v2/${repo}/manifests/big`, 'PUT',
-        { authorization: berth.authHeader, 'content-type': MEDIA.ociManifest, 'transfer-encoding': 'chunked' }, 64 * MiB, { timeoutMs: 30_000 });
+      const r = await sendAnsweredEarly(
+        `${berth.url}/v2/${repo}/manifests/big`,
+        'PUT',
+        { authorization: berth.authHeader, 'content-type': MEDIA.ociManifest, 'transfer-encoding': 'chunked' },
+        64 * MiB,
+        { timeoutMs: 30_000 },
+      );
       assert.equal(r.status, 413, r.text);
       assert.equal(r.json().errors[0].code, 'MANIFEST_INVALID');
       assert.ok(r.bytesSent < 64 * MiB, `answered after ${r.bytesSent} bytes`);
@@ -236,15 +287,23 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
   describe('unread bodies (item 5)', () => {
     it('answers a refusal, then closes the connection instead of waiting for an announced body it will not use', async () => {
       const url = new URL(berth.url);
-      const ecrHeaders = await signedEcrHeaders(berth, 'UploadLayerPart', hex('x'), { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'nope' });
-      const ecrHead = `POST / HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${32 * MiB}\r\n`
-        + Object.entries(ecrHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+      const ecrHeaders = await signedEcrHeaders(berth, 'UploadLayerPart', hex('x'), {
+        accessKeyId: 'AKIANOSUCHKEY0000000',
+        secretAccessKey: 'nope',
+      });
+      const ecrHead =
+        `POST / HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${32 * MiB}\r\n` +
+        Object.entries(ecrHeaders)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('') +
+        '\r\n';
       const ecrAnswer = await headThenWait(berth.url, ecrHead, 5000);
       assert.match(ecrAnswer.statusLine, /^HTTP\/1\.1 400 /);
       assert.ok(ecrAnswer.closed, 'the ECR endpoint closed the connection');
       // The data plane: an anonymous manifest PUT announcing 1 GiB is refused (401) without reading it.
-      const ociHead = `PUT /v2/${uniqueName('limits-anon')}/manifests/x HTTP/1.1\r\nHost: ${url.host}\r\n`
-        + `Content-Type: ${MEDIA.ociManifest}\r\nContent-Length: ${1024 * MiB}\r\n\r\n`;
+      const ociHead =
+        `PUT /v2/${uniqueName('limits-anon')}/manifests/x HTTP/1.1\r\nHost: ${url.host}\r\n` +
+        `Content-Type: ${MEDIA.ociManifest}\r\nContent-Length: ${1024 * MiB}\r\n\r\n`;
       const ociAnswer = await headThenWait(berth.url, ociHead, 5000);
       assert.match(ociAnswer.statusLine, /^HTTP\/1\.1 401 /);
       assert.ok(ociAnswer.closed, 'the data plane closed the connection');
@@ -252,7 +311,11 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
   });
 
   describe('SigV4 signed headers (item 7)', () => {
-    for (const [header, named] of [['x-amz-target', 'X-Amz-Target'], ['content-type', 'Content-Type'], ['host', 'Host']]) {
+    for (const [header, named] of [
+      ['x-amz-target', 'X-Amz-Target'],
+      ['content-type', 'Content-Type'],
+      ['host', 'Host'],
+    ]) {
       it(`refuses a request whose signature does not cover ${header} with IncompleteSignatureException`, async () => {
         const r = await ecrRaw(berth, 'DescribeRegistry', {}, { unsigned: [header] });
         assert.equal(r.status, 400, r.text);
@@ -264,9 +327,15 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
     it('refuses a signed DescribeRegistry replayed as DeleteRepository', async () => {
       const repositoryName = uniqueName('limits-replay');
       await ecr.send(new CreateRepositoryCommand({ repositoryName }));
-      const r = await ecrRaw(berth, 'DescribeRegistry', { repositoryName }, {
-        unsigned: ['x-amz-target'], headers: { 'x-amz-target': `${TARGET_PREFIX}.DeleteRepository` },
-      });
+      const r = await ecrRaw(
+        berth,
+        'DescribeRegistry',
+        { repositoryName },
+        {
+          unsigned: ['x-amz-target'],
+          headers: { 'x-amz-target': `${TARGET_PREFIX}.DeleteRepository` },
+        },
+      );
       assert.equal(r.status, 400, r.text);
       assert.equal(errorType(r), 'IncompleteSignatureException');
       const still = await ecrRaw(berth, 'DescribeRepositories', { repositoryNames: [repositoryName] });
@@ -277,9 +346,15 @@ describe('input limits: patterns, bodies, JSON depth, SigV4', () => {
       const repositoryName = uniqueName('limits-presigned');
       await ecr.send(new CreateRepositoryCommand({ repositoryName }));
       // The SDK hoists x-amz-target into the signed query string; the header beside it is not signed.
-      const r = await ecrRaw(berth, 'DescribeRepositories', { repositoryName }, {
-        presign: true, headers: { 'x-amz-target': `${TARGET_PREFIX}.DeleteRepository` },
-      });
+      const r = await ecrRaw(
+        berth,
+        'DescribeRepositories',
+        { repositoryName },
+        {
+          presign: true,
+          headers: { 'x-amz-target': `${TARGET_PREFIX}.DeleteRepository` },
+        },
+      );
       assert.equal(r.status, 400, r.text);
       assert.equal(errorType(r), 'IncompleteSignatureException');
       const still = await ecrRaw(berth, 'DescribeRepositories', { repositoryNames: [repositoryName] });

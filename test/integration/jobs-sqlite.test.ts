@@ -10,7 +10,8 @@ jobStoreContract('SQLite', async () => {
   const a = new SqliteMetaStore(join(dir, 'meta.db'));
   const b = new SqliteMetaStore(join(dir, 'meta.db'));
   return {
-    a, b,
+    a,
+    b,
     close: async () => {
       await a.close();
       await b.close();

@@ -3,7 +3,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCommand, DeleteRepositoryCommand, GetLifecyclePolicyPreviewCommand, StartLifecyclePolicyPreviewCommand,
+  CreateRepositoryCommand,
+  DeleteRepositoryCommand,
+  GetLifecyclePolicyPreviewCommand,
+  StartLifecyclePolicyPreviewCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -32,9 +35,12 @@ after(async () => {
   await berth?.cleanup();
 });
 
-const keepNewest = (count: number) => JSON.stringify({
-  rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: count }, action: { type: 'expire' } }],
-});
+const keepNewest = (count: number) =>
+  JSON.stringify({
+    rules: [
+      { rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: count }, action: { type: 'expire' } },
+    ],
+  });
 
 /** Every page of the completed preview, `maxResults` at a time. */
 async function walk(maxResults: number): Promise<{ digests: string[]; pages: number; total: number | undefined }> {
@@ -80,7 +86,7 @@ test('a walk over every page lists each expiring image once, and a new preview r
   assert.ok(!third.digests.includes(image.digest));
 });
 
-test('a repository made after the newest one was deleted (SQLite reuses its id) never sees the deleted one\'s preview', async () => {
+test("a repository made after the newest one was deleted (SQLite reuses its id) never sees the deleted one's preview", async () => {
   const digestsOf = async (name: string) => {
     const page = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: name, maxResults: 100 }));
     assert.equal(page.status, 'COMPLETE');

@@ -4,7 +4,10 @@
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCommand, GetLifecyclePolicyCommand, PutLifecyclePolicyCommand, StartLifecyclePolicyPreviewCommand,
+  CreateRepositoryCommand,
+  GetLifecyclePolicyCommand,
+  PutLifecyclePolicyCommand,
+  StartLifecyclePolicyPreviewCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
@@ -33,17 +36,33 @@ const count = (n: string) => policy(`"tagStatus":"untagged","countType":"imageCo
 const days = (n: string) => policy(`"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":${n}`);
 
 const refused: [string, string, RegExp][] = [
-  ['imageCountMoreThan, countNumber 1e300', count('1e300'), /instance type \(number\) does not match any allowed primitive type \(allowed: \["integer"\]\)/],
+  [
+    'imageCountMoreThan, countNumber 1e300',
+    count('1e300'),
+    /instance type \(number\) does not match any allowed primitive type \(allowed: \["integer"\]\)/,
+  ],
   ['imageCountMoreThan, countNumber 1E+300', count('1E+300'), /allowed: \["integer"\]/],
-  ['imageCountMoreThan, countNumber 2^31', count('2147483648'), /greater than the required maximum \(maximum: 2147483647, found: 2147483648\)/],
+  [
+    'imageCountMoreThan, countNumber 2^31',
+    count('2147483648'),
+    /greater than the required maximum \(maximum: 2147483647, found: 2147483648\)/,
+  ],
   ['sinceImagePushed, countNumber 1e300', days('1e300'), /allowed: \["integer"\]/],
   ['sinceImagePushed, countNumber 1e10', days('10000000000'), /maximum: 2147483647/],
-  ['rulePriority 1e300', policy('"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1', '1e300'), /allowed: \["integer"\]/],
+  [
+    'rulePriority 1e300',
+    policy('"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1', '1e300'),
+    /allowed: \["integer"\]/,
+  ],
 ];
 
 it('PutLifecyclePolicy refuses countNumber and rulePriority beyond a 32-bit integer, and stores nothing', async () => {
   for (const [what, text, message] of refused) {
-    const err = await expectEcrError(ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: text })), 'InvalidParameterException', FAILURE);
+    const err = await expectEcrError(
+      ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: text })),
+      'InvalidParameterException',
+      FAILURE,
+    );
     assert.match(err.message, message, what);
   }
   await expectEcrError(ecr.send(new GetLifecyclePolicyCommand({ repositoryName })), 'LifecyclePolicyNotFoundException');
@@ -51,7 +70,11 @@ it('PutLifecyclePolicy refuses countNumber and rulePriority beyond a 32-bit inte
 
 it('StartLifecyclePolicyPreview refuses them too', async () => {
   for (const [what, text, message] of refused) {
-    const err = await expectEcrError(ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: text })), 'InvalidParameterException', FAILURE);
+    const err = await expectEcrError(
+      ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: text })),
+      'InvalidParameterException',
+      FAILURE,
+    );
     assert.match(err.message, message, what);
   }
 });

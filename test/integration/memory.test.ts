@@ -4,7 +4,16 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  MiB, checkBlobArea, generatedBlob, getAndHash, resolveLocation, sampleMemory, sendStream, serverReport, startUpload, withDigest,
+  MiB,
+  checkBlobArea,
+  generatedBlob,
+  getAndHash,
+  resolveLocation,
+  sampleMemory,
+  sendStream,
+  serverReport,
+  startUpload,
+  withDigest,
   type MemoryReport,
 } from '../helpers/http.ts';
 
@@ -26,9 +35,11 @@ async function fresh(): Promise<Berth> {
 }
 
 function report(label: string, r: MemoryReport, baselineMiB: number, seconds: number, bytes: number): string {
-  return `${label}: server peak RSS (VmHWM) ${r.hwmMiB.toFixed(1)} MiB, highest sampled RSS ${r.sampledPeakMiB.toFixed(1)} MiB ` +
+  return (
+    `${label}: server peak RSS (VmHWM) ${r.hwmMiB.toFixed(1)} MiB, highest sampled RSS ${r.sampledPeakMiB.toFixed(1)} MiB ` +
     `(process tree HWM ${r.treeHwmMiB.toFixed(1)} MiB, ${r.samples} samples), RSS after start ${baselineMiB.toFixed(1)} MiB; ` +
-    `${(bytes / MiB).toFixed(0)} MiB pushed and pulled in ${seconds.toFixed(1)} s`;
+    `${(bytes / MiB).toFixed(0)} MiB pushed and pulled in ${seconds.toFixed(1)} s`
+  );
 }
 
 test('a 2 GiB monolithic PUT and its GET keep the server under 150 MiB', { timeout: 240_000 }, async (t) => {
@@ -36,16 +47,23 @@ test('a 2 GiB monolithic PUT and its GET keep the server under 150 MiB', { timeo
   const berth = await fresh();
   const pid = berth.process.pid!;
   const mem = sampleMemory(pid);
-  t.after(() => { mem.stop(); });
+  t.after(() => {
+    mem.stop();
+  });
   const baseline = sampleMemory(pid).stop().sampledPeakMiB;
   const t0 = Date.now();
 
   const loc = await startUpload(berth, 'memory/monolithic');
-  const put = await sendStream(withDigest(loc, blob.digest), 'PUT', {
-    Authorization: berth.authHeader,
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': blob.size,
-  }, blob.stream());
+  const put = await sendStream(
+    withDigest(loc, blob.digest),
+    'PUT',
+    {
+      Authorization: berth.authHeader,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': blob.size,
+    },
+    blob.stream(),
+  );
   assert.equal(put.status, 201, `PUT 2 GiB: ${put.status} ${put.body}`);
   assert.equal(put.headers['docker-content-digest'], blob.digest);
   const pushedAt = Date.now();
@@ -54,7 +72,8 @@ test('a 2 GiB monolithic PUT and its GET keep the server under 150 MiB', { timeo
   const got = await getAndHash(`${berth.url}/v2/memory/monolithic/blobs/${blob.digest}`, berth.authHeader);
   const r = mem.stop();
   const seconds = (Date.now() - t0) / 1000;
-  const line = report('2 GiB monolithic', r, baseline, seconds, blob.size) +
+  const line =
+    report('2 GiB monolithic', r, baseline, seconds, blob.size) +
     ` (push ${((pushedAt - t0) / 1000).toFixed(1)} s, pull ${((Date.now() - pushedAt) / 1000).toFixed(1)} s; peak RSS after the push ${afterPush.toFixed(1)} MiB)`;
   t.diagnostic(line);
   console.log('# ' + line);
@@ -76,33 +95,48 @@ test('a 512 MiB upload in 16 MiB PATCHes and its GET keep the server under 150 M
   const berth = await fresh();
   const pid = berth.process.pid!;
   const mem = sampleMemory(pid);
-  t.after(() => { mem.stop(); });
+  t.after(() => {
+    mem.stop();
+  });
   const baseline = sampleMemory(pid).stop().sampledPeakMiB;
   const t0 = Date.now();
 
   let loc = await startUpload(berth, 'memory/chunked');
   for (let start = 0; start < blob.size; start += CHUNK) {
     const end = Math.min(blob.size, start + CHUNK);
-    const p = await sendStream(loc, 'PATCH', {
-      Authorization: berth.authHeader,
-      'Content-Type': 'application/octet-stream',
-      'Content-Range': `${start}-${end - 1}`,
-      'Content-Length': end - start,
-    }, blob.stream(start, end));
+    const p = await sendStream(
+      loc,
+      'PATCH',
+      {
+        Authorization: berth.authHeader,
+        'Content-Type': 'application/octet-stream',
+        'Content-Range': `${start}-${end - 1}`,
+        'Content-Length': end - start,
+      },
+      blob.stream(start, end),
+    );
     assert.equal(p.status, 202, `PATCH ${start}-${end - 1}: ${p.status} ${p.body}`);
     assert.equal(p.headers.range, `0-${end - 1}`);
     if (p.headers.location) loc = resolveLocation(berth, p.headers.location);
   }
   const afterPatches = mem.peek().hwmMiB;
-  const done = await sendStream(withDigest(loc, blob.digest), 'PUT', {
-    Authorization: berth.authHeader,
-    'Content-Length': 0,
-  }, (async function* () { /* empty body */ })());
+  const done = await sendStream(
+    withDigest(loc, blob.digest),
+    'PUT',
+    {
+      Authorization: berth.authHeader,
+      'Content-Length': 0,
+    },
+    (async function* () {
+      /* empty body */
+    })(),
+  );
   assert.equal(done.status, 201, `closing PUT: ${done.status} ${done.body}`);
 
   const got = await getAndHash(`${berth.url}/v2/memory/chunked/blobs/${blob.digest}`, berth.authHeader);
   const r = mem.stop();
-  const line = report('512 MiB in 16 MiB PATCHes', r, baseline, (Date.now() - t0) / 1000, blob.size) +
+  const line =
+    report('512 MiB in 16 MiB PATCHes', r, baseline, (Date.now() - t0) / 1000, blob.size) +
     ` (peak RSS after the PATCHes ${afterPatches.toFixed(1)} MiB)`;
   t.diagnostic(line);
   console.log('# ' + line);

@@ -49,7 +49,8 @@ jobStoreContract('PostgreSQL', async () => {
   const [a, b] = [await PostgresMetaStore.open(url), await PostgresMetaStore.open(url)];
   const pgServer = server;
   return {
-    a, b,
+    a,
+    b,
     close: async () => {
       await a.close();
       await b.close();
@@ -65,7 +66,10 @@ test('nodes starting at once on an empty database apply each migration once (adv
   try {
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresMetaStore.open(url)));
     try {
-      assert.deepEqual(await Promise.all(stores.map((s) => s.migrate())), stores.map(() => POSTGRES_MIGRATIONS.length));
+      assert.deepEqual(
+        await Promise.all(stores.map((s) => s.migrate())),
+        stores.map(() => POSTGRES_MIGRATIONS.length),
+      );
       await stores[0].ensureAccount('111122223333', 1);
       assert.deepEqual(await stores[3].listAccounts(), ['111122223333']);
     } finally {
@@ -75,7 +79,10 @@ test('nodes starting at once on an empty database apply each migration once (adv
     await client.connect();
     try {
       const versions = (await client.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version);
-      assert.deepEqual(versions, POSTGRES_MIGRATIONS.map((_, i) => i + 1));
+      assert.deepEqual(
+        versions,
+        POSTGRES_MIGRATIONS.map((_, i) => i + 1),
+      );
     } finally {
       await client.end();
     }

@@ -8,13 +8,20 @@ import { configBlob, createClient, imageManifest, MEDIA, descriptor, randomBlob,
 
 let berth: Berth;
 let publicBerth: Berth;
-interface Keys { accessKeyId: string; secretAccessKey: string }
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 const basic = (k: Keys) => 'Basic ' + Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64');
 let reader: Keys;
 let pusher: Keys;
 
 async function admin(action: string, body: object): Promise<any> {
-  const res = await fetch(`${berth.url}/_berth/admin/${action}`, { method: 'POST', headers: { authorization: berth.authHeader, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${berth.url}/_berth/admin/${action}`, {
+    method: 'POST',
+    headers: { authorization: berth.authHeader, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = await res.json();
   assert.equal(res.status, 200, `${action}: ${JSON.stringify(json)}`);
   return json;
@@ -22,7 +29,11 @@ async function admin(action: string, body: object): Promise<any> {
 
 async function user(name: string, statement: object): Promise<Keys> {
   await admin('create-user', { user: name });
-  await admin('put-user-policy', { user: name, policyName: 'p', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) });
+  await admin('put-user-policy', {
+    user: name,
+    policyName: 'p',
+    policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }),
+  });
   return admin('create-access-key', { user: name });
 }
 
@@ -55,7 +66,9 @@ before(async () => {
   // Allowed everything but metrics.
   pusher = await user('pusher', { Effect: 'Allow', Action: ['ecr:*', 'iam:*'], Resource: '*' });
 });
-after(async () => { await Promise.all([berth?.cleanup(), publicBerth?.cleanup()]); });
+after(async () => {
+  await Promise.all([berth?.cleanup(), publicBerth?.cleanup()]);
+});
 
 test('/metrics needs a credential allowed berth:GetMetrics unless configured public', async () => {
   const anonymous = await fetch(`${berth.url}/metrics`);
@@ -65,7 +78,10 @@ test('/metrics needs a credential allowed berth:GetMetrics unless configured pub
   assert.equal(wrong.status, 401);
   const denied = await fetch(`${berth.url}/metrics`, { headers: { authorization: basic(pusher) } });
   assert.equal(denied.status, 403);
-  assert.match(((await denied.json()) as { message: string }).message, /not authorized to perform: berth:GetMetrics on resource: arn:aws:ecr:[^:]+:\d{12}:registry/);
+  assert.match(
+    ((await denied.json()) as { message: string }).message,
+    /not authorized to perform: berth:GetMetrics on resource: arn:aws:ecr:[^:]+:\d{12}:registry/,
+  );
   await scrape(berth, basic(reader));
   await scrape(berth, berth.authHeader);
   // Public: no credentials needed.
@@ -93,9 +109,18 @@ test('request, byte, upload and job figures move with a push, a pull and a garba
 
   const afterPush = await scrape(berth, auth);
   const delta = (name: string, labels: Record<string, string> = {}) => value(afterPush, name, labels) - value(before, name, labels);
-  assert.equal(delta('berth_http_requests_total', { protocol: 'oci', method: 'PUT', operation: '/v2/<name>/manifests/<reference>', status: '2xx' }), 1);
-  assert.equal(delta('berth_http_requests_total', { protocol: 'oci', method: 'GET', operation: '/v2/<name>/blobs/<digest>', status: '2xx' }), 1);
-  assert.equal(delta('berth_http_requests_total', { protocol: 'oci', method: 'PUT', operation: '/v2/<name>/blobs/uploads/<uuid>', status: '2xx' }), 2);
+  assert.equal(
+    delta('berth_http_requests_total', { protocol: 'oci', method: 'PUT', operation: '/v2/<name>/manifests/<reference>', status: '2xx' }),
+    1,
+  );
+  assert.equal(
+    delta('berth_http_requests_total', { protocol: 'oci', method: 'GET', operation: '/v2/<name>/blobs/<digest>', status: '2xx' }),
+    1,
+  );
+  assert.equal(
+    delta('berth_http_requests_total', { protocol: 'oci', method: 'PUT', operation: '/v2/<name>/blobs/uploads/<uuid>', status: '2xx' }),
+    2,
+  );
   assert.equal(delta('berth_http_request_duration_seconds_count', { protocol: 'oci', operation: '/v2/<name>/blobs/<digest>' }), 1);
   assert.equal(delta('berth_uploaded_bytes_total'), layer.bytes.length + config.bytes.length);
   assert.equal(delta('berth_downloaded_bytes_total'), layer.bytes.length + manifest.bytes.length);
@@ -110,7 +135,11 @@ test('request, byte, upload and job figures move with a push, a pull and a garba
   assert.equal((await oci.delete(`/v2/metrics/app/manifests/${manifestDescriptor(manifest).digest}`)).status, 202);
   await admin('gc', {});
   const afterGc = await scrape(berth, auth);
-  assert.equal(value(afterGc, 'berth_jobs_total', { kind: 'gc', outcome: 'succeeded' }) - value(afterPush, 'berth_jobs_total', { kind: 'gc', outcome: 'succeeded' }), 1);
+  assert.equal(
+    value(afterGc, 'berth_jobs_total', { kind: 'gc', outcome: 'succeeded' }) -
+      value(afterPush, 'berth_jobs_total', { kind: 'gc', outcome: 'succeeded' }),
+    1,
+  );
   assert.equal(value(afterGc, 'berth_gc_runs_total') - value(afterPush, 'berth_gc_runs_total'), 1);
   assert.ok(value(afterGc, 'berth_gc_freed_bytes_total') - value(afterPush, 'berth_gc_freed_bytes_total') >= layer.bytes.length);
 });

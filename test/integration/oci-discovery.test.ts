@@ -5,9 +5,30 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  EMPTY_JSON, EMPTY_JSON_DIGEST, MEDIA, SUITE_LAYER, assert2xx, assertError, assertStatus, configBlob, content,
-  createClient, descriptor, emptyJsonDescriptor, imageIndex, imageManifest, manifestDescriptor, parseLink, sha256,
-  suiteDescriptor, suiteManifest, withQuery, type Content, type Descriptor, type Manifest, type OciClient,
+  EMPTY_JSON,
+  EMPTY_JSON_DIGEST,
+  MEDIA,
+  SUITE_LAYER,
+  assert2xx,
+  assertError,
+  assertStatus,
+  configBlob,
+  content,
+  createClient,
+  descriptor,
+  emptyJsonDescriptor,
+  imageIndex,
+  imageManifest,
+  manifestDescriptor,
+  parseLink,
+  sha256,
+  suiteDescriptor,
+  suiteManifest,
+  withQuery,
+  type Content,
+  type Descriptor,
+  type Manifest,
+  type OciClient,
 } from '../helpers/oci.ts';
 
 const repo = 'conformance/discovery';
@@ -79,8 +100,15 @@ const testAnnotationValues: Record<string, string> = {
   [refsIndexArtifact.digest]: 'test index',
 };
 
-interface Index { schemaVersion: number; mediaType?: string; manifests: Descriptor[] }
-interface TagList { name: string; tags: string[] }
+interface Index {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: Descriptor[];
+}
+interface TagList {
+  name: string;
+  tags: string[];
+}
 
 let berth: Berth;
 let c: OciClient;
@@ -221,9 +249,15 @@ describe('Content Discovery (conformance 03)', () => {
     const ok = [200, 201, 202, 203, 204, 405];
     it('Delete created manifest & associated tags', async () => {
       const references = [
-        refsIndexArtifact.digest, manifests[2].digest, manifests[4].digest, refsManifestAConfigArtifact.digest,
-        refsManifestALayerArtifact.digest, testTagName, refsManifestBConfigArtifact.digest,
-        refsManifestBLayerArtifact.digest, refsManifestCLayerArtifact.digest,
+        refsIndexArtifact.digest,
+        manifests[2].digest,
+        manifests[4].digest,
+        refsManifestAConfigArtifact.digest,
+        refsManifestALayerArtifact.digest,
+        testTagName,
+        refsManifestBConfigArtifact.digest,
+        refsManifestBLayerArtifact.digest,
+        refsManifestCLayerArtifact.digest,
       ];
       for (const ref of references) {
         assertStatus(await c.delete(`/v2/${repo}/manifests/${ref}`), [...ok, 404], `DELETE ${ref}`);
@@ -236,8 +270,14 @@ describe('Content Discovery (conformance 03)', () => {
       assertStatus(await c.delete(`/v2/${repo}/blobs/${layer.digest}`), ok);
     });
     it('References teardown', async () => {
-      for (const d of [refsIndexArtifact, refsManifestAConfigArtifact, refsManifestALayerArtifact, manifests[4],
-        refsManifestBConfigArtifact, refsManifestBLayerArtifact]) {
+      for (const d of [
+        refsIndexArtifact,
+        refsManifestAConfigArtifact,
+        refsManifestALayerArtifact,
+        manifests[4],
+        refsManifestBConfigArtifact,
+        refsManifestBLayerArtifact,
+      ]) {
         assertStatus(await c.delete(`/v2/${repo}/manifests/${d.digest}`), [...ok, 404], `DELETE ${d.digest}`);
       }
       for (const b of [configs[4], testRefBlobA, testRefBlobB, EMPTY_JSON]) {
@@ -268,7 +308,7 @@ describe('Tag listing', () => {
   const trepo = 'conformance/tags';
   // Deliberately pushed out of order, with mixed case, digits, dots, dashes and underscores.
   const tags = ['v2', 'latest', 'v10', '1.0', '1.0.1', 'alpha_1', 'Beta', 'a-b', '0', 'z'];
-  const manifest = imageManifest({ config: emptyJsonDescriptor(), layers: [] , artifactType: 'application/vnd.example.tags' });
+  const manifest = imageManifest({ config: emptyJsonDescriptor(), layers: [], artifactType: 'application/vnd.example.tags' });
 
   before(async () => {
     assert2xx(await c.pushBlob(trepo, EMPTY_JSON.bytes));
@@ -485,13 +525,19 @@ describe('Referrers API', () => {
   it('?artifactType= filters, with OCI-Filters-Applied: artifactType', async () => {
     const { res, index } = await referrers(subject.digest, 'application/vnd.example.sbom.v1');
     assert.equal(res.headers.get('oci-filters-applied'), 'artifactType');
-    assert.deepEqual(index.manifests.map((d) => d.digest), [sbom.digest]);
+    assert.deepEqual(
+      index.manifests.map((d) => d.digest),
+      [sbom.digest],
+    );
   });
 
   it('filtering on the config-derived artifact type works too', async () => {
     const { res, index } = await referrers(subject.digest, 'application/vnd.example.signature.config.v1+json');
     assert.equal(res.headers.get('oci-filters-applied'), 'artifactType');
-    assert.deepEqual(index.manifests.map((d) => d.digest), [sig.digest]);
+    assert.deepEqual(
+      index.manifests.map((d) => d.digest),
+      [sig.digest],
+    );
   });
 
   it('a filter that matches nothing: an empty list, still with OCI-Filters-Applied', async () => {
@@ -513,13 +559,21 @@ describe('Referrers API', () => {
   it('a referrer pushed before its subject is listed, and stays listed once the subject arrives', async () => {
     const later = imageManifest({ config: descriptor(MEDIA.ociConfig, config), annotations: { later: 'subject' } });
     const early = imageManifest({
-      artifactType: 'application/vnd.example.early', config: emptyJsonDescriptor(), layers: [emptyJsonDescriptor()],
+      artifactType: 'application/vnd.example.early',
+      config: emptyJsonDescriptor(),
+      layers: [emptyJsonDescriptor()],
       subject: manifestDescriptor(later),
     });
     assertStatus(await c.pushManifest(rrepo, early.digest, early), 201);
-    assert.deepEqual((await referrers(later.digest)).index.manifests.map((d) => d.digest), [early.digest]);
+    assert.deepEqual(
+      (await referrers(later.digest)).index.manifests.map((d) => d.digest),
+      [early.digest],
+    );
     assertStatus(await c.pushManifest(rrepo, later.digest, later), 201);
-    assert.deepEqual((await referrers(later.digest)).index.manifests.map((d) => d.digest), [early.digest]);
+    assert.deepEqual(
+      (await referrers(later.digest)).index.manifests.map((d) => d.digest),
+      [early.digest],
+    );
   });
 
   it('referrers are per repository', async () => {
@@ -533,7 +587,9 @@ describe('Referrers API', () => {
 
   it('a deleted referrer is no longer listed', async () => {
     const gone = imageManifest({
-      artifactType: 'application/vnd.example.gone', config: emptyJsonDescriptor(), layers: [emptyJsonDescriptor()],
+      artifactType: 'application/vnd.example.gone',
+      config: emptyJsonDescriptor(),
+      layers: [emptyJsonDescriptor()],
       subject: manifestDescriptor(subject),
     });
     assertStatus(await c.pushManifest(rrepo, gone.digest, gone), 201);

@@ -8,8 +8,18 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  EMPTY_JSON, MEDIA, assert2xx, assertError, assertStatus, createClient, emptyJsonDescriptor, imageManifest,
-  randomBlob, sha256, withQuery, type OciClient,
+  EMPTY_JSON,
+  MEDIA,
+  assert2xx,
+  assertError,
+  assertStatus,
+  createClient,
+  emptyJsonDescriptor,
+  imageManifest,
+  randomBlob,
+  sha256,
+  withQuery,
+  type OciClient,
 } from '../helpers/oci.ts';
 
 let berth: Berth;
@@ -118,8 +128,11 @@ describe('Tag grammar', () => {
       assert.ok(!tags.includes(tag), 'the invalid tag is not listed');
     });
     it(`${what}: GET is 404 (or 400) with an OCI error`, async () => {
-      assertError(await c.get(`/v2/${repo}/manifests/${encodeURIComponent(tag)}`), [400, 404],
-        ['MANIFEST_UNKNOWN', 'MANIFEST_INVALID', 'TAG_INVALID', 'NAME_INVALID']);
+      assertError(
+        await c.get(`/v2/${repo}/manifests/${encodeURIComponent(tag)}`),
+        [400, 404],
+        ['MANIFEST_UNKNOWN', 'MANIFEST_INVALID', 'TAG_INVALID', 'NAME_INVALID'],
+      );
     });
   }
 
@@ -179,7 +192,7 @@ describe('Unknown repository, manifest, blob and upload', () => {
     assertError(await c.get(`/v2/${repo}/manifests/${sha256('nope')}`), 404, 'MANIFEST_UNKNOWN');
     assertStatus(await c.head(`/v2/${repo}/manifests/${sha256('nope')}`), 404);
   });
-  it('the suite\'s nonexistent reference .INVALID_MANIFEST_NAME: 404 for GET and HEAD', async () => {
+  it("the suite's nonexistent reference .INVALID_MANIFEST_NAME: 404 for GET and HEAD", async () => {
     assertStatus(await c.get(`/v2/${repo}/manifests/.INVALID_MANIFEST_NAME`), 404);
     assertStatus(await c.head(`/v2/${repo}/manifests/.INVALID_MANIFEST_NAME`), 404);
   });

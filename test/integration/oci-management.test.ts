@@ -4,9 +4,25 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  EMPTY_JSON, MEDIA, SUITE_LAYER, assert2xx, assertError, assertStatus, configBlob, createClient, descriptor,
-  emptyJsonDescriptor, imageIndex, imageManifest, manifestDescriptor, randomBlob, sha256, suiteManifest,
-  type Content, type Manifest, type OciClient,
+  EMPTY_JSON,
+  MEDIA,
+  SUITE_LAYER,
+  assert2xx,
+  assertError,
+  assertStatus,
+  configBlob,
+  createClient,
+  descriptor,
+  emptyJsonDescriptor,
+  imageIndex,
+  imageManifest,
+  manifestDescriptor,
+  randomBlob,
+  sha256,
+  suiteManifest,
+  type Content,
+  type Manifest,
+  type OciClient,
 } from '../helpers/oci.ts';
 
 const repo = 'conformance/management';
@@ -16,7 +32,10 @@ const configs: Content[] = [0, 1, 2, 3].map(() => configBlob());
 const layer = SUITE_LAYER;
 const manifests: Manifest[] = configs.map((config) => suiteManifest(config));
 
-interface TagList { name: string; tags: string[] }
+interface TagList {
+  name: string;
+  tags: string[];
+}
 
 let berth: Berth;
 let c: OciClient;
@@ -107,11 +126,12 @@ describe('Deletion in detail', () => {
   const drepo = 'conformance/deletion';
   const config = configBlob();
   const blob = randomBlob(256);
-  const image = (n: string) => imageManifest({
-    config: descriptor(MEDIA.ociConfig, config),
-    layers: [descriptor(MEDIA.ociLayerGzip, blob)],
-    annotations: { n },
-  });
+  const image = (n: string) =>
+    imageManifest({
+      config: descriptor(MEDIA.ociConfig, config),
+      layers: [descriptor(MEDIA.ociLayerGzip, blob)],
+      annotations: { n },
+    });
 
   before(async () => {
     assert2xx(await c.pushBlob(drepo, config.bytes));
@@ -187,7 +207,9 @@ describe('Deletion in detail', () => {
     const subject = image('subject');
     assertStatus(await c.pushManifest(drepo, subject.digest, subject), 201);
     const ref = imageManifest({
-      artifactType: 'application/vnd.example.note', config: emptyJsonDescriptor(), layers: [emptyJsonDescriptor()],
+      artifactType: 'application/vnd.example.note',
+      config: emptyJsonDescriptor(),
+      layers: [emptyJsonDescriptor()],
       subject: manifestDescriptor(subject),
     });
     assertStatus(await c.pushManifest(drepo, ref.digest, ref), 201);

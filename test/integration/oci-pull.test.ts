@@ -5,9 +5,26 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  MEDIA, SPEC_ERROR_CODES, SUITE_LAYER, suiteManifest, assert2xx, assertError, assertStatus, configBlob, createClient, descriptor,
-  dockerManifest, errorCodes, imageIndex, imageManifest, manifestDescriptor, randomBlob, sha256,
-  type Content, type Manifest, type OciClient,
+  MEDIA,
+  SPEC_ERROR_CODES,
+  SUITE_LAYER,
+  suiteManifest,
+  assert2xx,
+  assertError,
+  assertStatus,
+  configBlob,
+  createClient,
+  descriptor,
+  dockerManifest,
+  errorCodes,
+  imageIndex,
+  imageManifest,
+  manifestDescriptor,
+  randomBlob,
+  sha256,
+  type Content,
+  type Manifest,
+  type OciClient,
 } from '../helpers/oci.ts';
 
 const repo = 'conformance/pull';
@@ -168,7 +185,7 @@ describe('Base route /v2/ and authentication', () => {
     const realm = /Bearer realm="([^"]+)"/.exec((await c.get('/v2/', { auth: null })).headers.get('www-authenticate') ?? '')![1];
     const good = await fetch(`${realm}?service=x&scope=repository:${repo}:pull`, { headers: { authorization: berth.authHeader } });
     assert.equal(good.status, 200);
-    const { token, access_token, expires_in } = await good.json() as { token: string; access_token: string; expires_in: number };
+    const { token, access_token, expires_in } = (await good.json()) as { token: string; access_token: string; expires_in: number };
     assert.equal(token, access_token);
     assert.ok(expires_in > 0);
     assert.equal((await c.get('/v2/', { auth: `Bearer ${token}` })).status, 200);
@@ -179,7 +196,7 @@ describe('Base route /v2/ and authentication', () => {
     // No credentials: an anonymous token, which opens only what a policy grants to "*".
     const anon = await fetch(realm);
     assert.equal(anon.status, 200);
-    const anonToken = (await anon.json() as { token: string }).token;
+    const anonToken = ((await anon.json()) as { token: string }).token;
     assertError(await c.get(`/v2/${repo}/tags/list`, { auth: `Bearer ${anonToken}` }), 401, 'UNAUTHORIZED');
   });
 
@@ -247,8 +264,10 @@ describe('Manifest and blob response headers', () => {
 
   it('GET and HEAD of a manifest give the same ETag, by tag and by digest', async () => {
     const tags = await Promise.all([
-      c.get(`/v2/${hrepo}/manifests/v1`), c.head(`/v2/${hrepo}/manifests/v1`),
-      c.get(`/v2/${hrepo}/manifests/${manifest.digest}`), c.head(`/v2/${hrepo}/manifests/${manifest.digest}`),
+      c.get(`/v2/${hrepo}/manifests/v1`),
+      c.head(`/v2/${hrepo}/manifests/v1`),
+      c.get(`/v2/${hrepo}/manifests/${manifest.digest}`),
+      c.head(`/v2/${hrepo}/manifests/${manifest.digest}`),
     ]);
     const etags = new Set(tags.map((r) => r.headers.get('etag')));
     assert.equal(etags.size, 1, `one ETag for one manifest: ${[...etags].join(', ')}`);
@@ -297,7 +316,11 @@ describe('Manifest content negotiation (Accept)', () => {
     assertStatus(await c.pushManifest(nrepo, 'index', index), 201);
   });
 
-  const cases: Array<[string, () => Manifest]> = [['oci', () => oci], ['docker', () => docker], ['index', () => index]];
+  const cases: Array<[string, () => Manifest]> = [
+    ['oci', () => oci],
+    ['docker', () => docker],
+    ['index', () => index],
+  ];
   for (const [tag, m] of cases) {
     it(`${tag}: Accept listing every manifest type returns the stored type and bytes`, async () => {
       for (const method of ['GET', 'HEAD']) {
@@ -391,7 +414,7 @@ describe('Blob Range requests', () => {
     assert.equal(res.headers.get('content-range'), 'bytes */100');
   });
 
-  it('the Docker-Content-Digest of a partial response is the whole blob\'s', async () => {
+  it("the Docker-Content-Digest of a partial response is the whole blob's", async () => {
     const res = await c.get(`/v2/${rrepo}/blobs/${blob.digest}`, { headers: { Range: 'bytes=0-0' } });
     assertStatus(res, 206);
     assert.equal(res.body.length, 1);

@@ -9,10 +9,35 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import {
-  EMPTY_JSON, EMPTY_JSON_DIGEST, MEDIA, SPEC_ERROR_CODES, SUITE_LAYER, assert2xx, assertError, assertStatus,
-  configBlob, content, createClient, descriptor, dockerManifest, dockerManifestList, emptyJsonDescriptor,
-  errorCodes, imageIndex, imageManifest, manifestDescriptor, randomBlob, sendEarlyAnswered, sha256, suiteDescriptor, suiteManifest,
-  withQuery, type Content, type Manifest, type OciClient, type OciResponse,
+  EMPTY_JSON,
+  EMPTY_JSON_DIGEST,
+  MEDIA,
+  SPEC_ERROR_CODES,
+  SUITE_LAYER,
+  assert2xx,
+  assertError,
+  assertStatus,
+  configBlob,
+  content,
+  createClient,
+  descriptor,
+  dockerManifest,
+  dockerManifestList,
+  emptyJsonDescriptor,
+  errorCodes,
+  imageIndex,
+  imageManifest,
+  manifestDescriptor,
+  randomBlob,
+  sendEarlyAnswered,
+  sha256,
+  suiteDescriptor,
+  suiteManifest,
+  withQuery,
+  type Content,
+  type Manifest,
+  type OciClient,
+  type OciResponse,
 } from '../helpers/oci.ts';
 
 const repo = 'conformance/push';
@@ -308,8 +333,11 @@ describe('Push (conformance 02)', () => {
       const res = await c.pushManifest(repo, refsManifestCLayerArtifact.digest, refsManifestCLayerArtifact);
       assert2xx(res, "PUT manifest with 'dangling' subject fails, but must not");
       // The suite matches ^[a-f0-9]+:[a-f0-9]+$, which no "sha256:" digest can match; this is the spec's digest grammar.
-      assert.match(res.headers.get('oci-subject') ?? '', /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/,
-        "PUT manifest with subject does not return a header 'OCI-Subject' with the subject digest");
+      assert.match(
+        res.headers.get('oci-subject') ?? '',
+        /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/,
+        "PUT manifest with subject does not return a header 'OCI-Subject' with the subject digest",
+      );
       assert.equal(res.headers.get('oci-subject'), unpushedSubject.digest);
     });
   });
@@ -482,10 +510,13 @@ describe('Blob uploads in detail', () => {
     assertStatus(patch, 202);
     assertStatus(await c.delete(patch.location), 204);
     assertError(await c.get(patch.location), 404, 'BLOB_UPLOAD_UNKNOWN', 'GET after cancel');
-    assertError(await c.patch(patch.location, { headers: { 'Content-Type': MEDIA.octetStream }, body: 'more' }),
-      404, 'BLOB_UPLOAD_UNKNOWN', 'PATCH after cancel');
-    assertError(await c.put(withQuery(patch.location, { digest: sha256('partial') })),
-      404, 'BLOB_UPLOAD_UNKNOWN', 'PUT after cancel');
+    assertError(
+      await c.patch(patch.location, { headers: { 'Content-Type': MEDIA.octetStream }, body: 'more' }),
+      404,
+      'BLOB_UPLOAD_UNKNOWN',
+      'PATCH after cancel',
+    );
+    assertError(await c.put(withQuery(patch.location, { digest: sha256('partial') })), 404, 'BLOB_UPLOAD_UNKNOWN', 'PUT after cancel');
     assertError(await c.delete(patch.location), 404, 'BLOB_UPLOAD_UNKNOWN', 'DELETE after cancel');
   });
 
@@ -643,10 +674,11 @@ describe('Manifest push: media types and validation', () => {
     }
   });
 
-  const ociImage = () => imageManifest({
-    config: descriptor(MEDIA.ociConfig, config),
-    layers: [descriptor(MEDIA.ociLayerGzip, layerA), descriptor(MEDIA.ociLayerGzip, layerB)],
-  });
+  const ociImage = () =>
+    imageManifest({
+      config: descriptor(MEDIA.ociConfig, config),
+      layers: [descriptor(MEDIA.ociLayerGzip, layerA), descriptor(MEDIA.ociLayerGzip, layerB)],
+    });
 
   async function roundTrip(tag: string, m: Manifest): Promise<OciResponse> {
     const put = await c.pushManifest(mrepo, tag, m);
@@ -672,9 +704,14 @@ describe('Manifest push: media types and validation', () => {
   });
 
   it('OCI image manifest without a mediaType field (Content-Type says it)', async () => {
-    await roundTrip('oci-image-no-mediatype', imageManifest({
-      config: descriptor(MEDIA.ociConfig, config), layers: [descriptor(MEDIA.ociLayerGzip, layerA)], omitMediaType: true,
-    }));
+    await roundTrip(
+      'oci-image-no-mediatype',
+      imageManifest({
+        config: descriptor(MEDIA.ociConfig, config),
+        layers: [descriptor(MEDIA.ociLayerGzip, layerA)],
+        omitMediaType: true,
+      }),
+    );
   });
 
   it('OCI image manifest with no layers', async () => {
@@ -686,45 +723,56 @@ describe('Manifest push: media types and validation', () => {
     const arm = imageManifest({ config: descriptor(MEDIA.ociConfig, config), layers: [descriptor(MEDIA.ociLayerGzip, layerB)] });
     assertStatus(await c.pushManifest(mrepo, amd.digest, amd), 201);
     assertStatus(await c.pushManifest(mrepo, arm.digest, arm), 201);
-    await roundTrip('oci-index', imageIndex({
-      manifests: [
-        manifestDescriptor(amd, { platform: { architecture: 'amd64', os: 'linux' } }),
-        manifestDescriptor(arm, { platform: { architecture: 'arm64', os: 'linux' } }),
-      ],
-    }));
+    await roundTrip(
+      'oci-index',
+      imageIndex({
+        manifests: [
+          manifestDescriptor(amd, { platform: { architecture: 'amd64', os: 'linux' } }),
+          manifestDescriptor(arm, { platform: { architecture: 'arm64', os: 'linux' } }),
+        ],
+      }),
+    );
   });
 
   it('Docker schema 2 manifest', async () => {
-    await roundTrip('docker-v2', dockerManifest(descriptor(MEDIA.dockerConfig, dconfig), [
-      descriptor(MEDIA.dockerLayerGzip, layerA), descriptor(MEDIA.dockerLayerGzip, layerB),
-    ]));
+    await roundTrip(
+      'docker-v2',
+      dockerManifest(descriptor(MEDIA.dockerConfig, dconfig), [
+        descriptor(MEDIA.dockerLayerGzip, layerA),
+        descriptor(MEDIA.dockerLayerGzip, layerB),
+      ]),
+    );
   });
 
   it('Docker manifest list', async () => {
     const child = dockerManifest(descriptor(MEDIA.dockerConfig, dconfig), [descriptor(MEDIA.dockerLayerGzip, layerA)]);
     assertStatus(await c.pushManifest(mrepo, child.digest, child), 201);
-    await roundTrip('docker-list', dockerManifestList([
-      manifestDescriptor(child, { platform: { architecture: 'amd64', os: 'linux' } }),
-    ]));
+    await roundTrip('docker-list', dockerManifestList([manifestDescriptor(child, { platform: { architecture: 'amd64', os: 'linux' } })]));
   });
 
   it('OCI artifact: artifactType and the empty config (application/vnd.oci.empty.v1+json, digest of {})', async () => {
     assert.equal(EMPTY_JSON.digest, EMPTY_JSON_DIGEST);
     assert.equal(EMPTY_JSON.size, 2);
-    await roundTrip('artifact', imageManifest({
-      artifactType: 'application/vnd.example.sbom.v1',
-      config: emptyJsonDescriptor(),
-      layers: [descriptor('application/vnd.example.sbom.v1+json', artifactBlob)],
-      annotations: { 'org.opencontainers.image.created': '2024-01-01T00:00:00Z' },
-    }));
+    await roundTrip(
+      'artifact',
+      imageManifest({
+        artifactType: 'application/vnd.example.sbom.v1',
+        config: emptyJsonDescriptor(),
+        layers: [descriptor('application/vnd.example.sbom.v1+json', artifactBlob)],
+        annotations: { 'org.opencontainers.image.created': '2024-01-01T00:00:00Z' },
+      }),
+    );
   });
 
   it('OCI artifact with only the empty blob as its layer', async () => {
-    await roundTrip('artifact-empty-layer', imageManifest({
-      artifactType: 'application/vnd.example.marker',
-      config: emptyJsonDescriptor(),
-      layers: [emptyJsonDescriptor()],
-    }));
+    await roundTrip(
+      'artifact-empty-layer',
+      imageManifest({
+        artifactType: 'application/vnd.example.marker',
+        config: emptyJsonDescriptor(),
+        layers: [emptyJsonDescriptor()],
+      }),
+    );
   });
 
   it('PUT by digest: 201 with Location and Docker-Content-Digest', async () => {
@@ -781,10 +829,11 @@ describe('Manifest push: media types and validation', () => {
 
   // These two go over node:http, which (like Go's client) keeps a response that arrives before the request body is
   // fully sent: the server may answer an oversized manifest without reading it.
-  const pushEarly = (tag: string, m: Manifest) => sendEarlyAnswered(c, 'PUT', `/v2/${mrepo}/manifests/${tag}`, {
-    headers: { 'Content-Type': m.mediaType },
-    body: m.bytes,
-  });
+  const pushEarly = (tag: string, m: Manifest) =>
+    sendEarlyAnswered(c, 'PUT', `/v2/${mrepo}/manifests/${tag}`, {
+      headers: { 'Content-Type': m.mediaType },
+      body: m.bytes,
+    });
 
   it('a manifest over 4 MiB is refused: 413 with an OCI error body', async () => {
     const m = manifestOfSize(4 * 1024 * 1024 + 1);
@@ -855,14 +904,25 @@ describe('Manifest push: media types and validation', () => {
 
   it('an OCI image manifest without a config: 400 MANIFEST_INVALID', async () => {
     const body = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, layers: [] });
-    assertError(await c.put(`/v2/${mrepo}/manifests/no-config`, { headers: { 'Content-Type': MEDIA.ociManifest }, body }),
-      400, 'MANIFEST_INVALID');
+    assertError(
+      await c.put(`/v2/${mrepo}/manifests/no-config`, { headers: { 'Content-Type': MEDIA.ociManifest }, body }),
+      400,
+      'MANIFEST_INVALID',
+    );
   });
 
   it('an OCI image manifest with schemaVersion 1: 400 MANIFEST_INVALID', async () => {
-    const body = JSON.stringify({ schemaVersion: 1, mediaType: MEDIA.ociManifest, config: descriptor(MEDIA.ociConfig, config), layers: [] });
-    assertError(await c.put(`/v2/${mrepo}/manifests/schema1`, { headers: { 'Content-Type': MEDIA.ociManifest }, body }),
-      400, 'MANIFEST_INVALID');
+    const body = JSON.stringify({
+      schemaVersion: 1,
+      mediaType: MEDIA.ociManifest,
+      config: descriptor(MEDIA.ociConfig, config),
+      layers: [],
+    });
+    assertError(
+      await c.put(`/v2/${mrepo}/manifests/schema1`, { headers: { 'Content-Type': MEDIA.ociManifest }, body }),
+      400,
+      'MANIFEST_INVALID',
+    );
   });
 
   it('PUT by digest whose body has another digest: 400 DIGEST_INVALID', async () => {
@@ -889,9 +949,17 @@ describe('Manifest push: media types and validation', () => {
   it('an index with a subject: 201 and OCI-Subject', async () => {
     const subject = ociImage();
     assertStatus(await c.pushManifest(mrepo, subject.digest, subject), 201);
-    const child = imageManifest({ config: emptyJsonDescriptor(), layers: [emptyJsonDescriptor()], artifactType: 'application/vnd.example.part' });
+    const child = imageManifest({
+      config: emptyJsonDescriptor(),
+      layers: [emptyJsonDescriptor()],
+      artifactType: 'application/vnd.example.part',
+    });
     assertStatus(await c.pushManifest(mrepo, child.digest, child), 201);
-    const idx = imageIndex({ manifests: [manifestDescriptor(child)], subject: manifestDescriptor(subject), artifactType: 'application/vnd.example.bundle' });
+    const idx = imageIndex({
+      manifests: [manifestDescriptor(child)],
+      subject: manifestDescriptor(subject),
+      artifactType: 'application/vnd.example.bundle',
+    });
     const res = await c.pushManifest(mrepo, idx.digest, idx);
     assertStatus(res, 201);
     assert.equal(res.headers.get('oci-subject'), subject.digest);

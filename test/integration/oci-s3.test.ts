@@ -12,7 +12,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CompleteLayerUploadCommand, GetDownloadUrlForLayerCommand, InitiateLayerUploadCommand, UploadLayerPartCommand } from '@aws-sdk/client-ecr';
+import {
+  CompleteLayerUploadCommand,
+  GetDownloadUrlForLayerCommand,
+  InitiateLayerUploadCommand,
+  UploadLayerPartCommand,
+} from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { berthRun } from '../helpers/policies.ts';
 import { MEDIA, content, createClient, descriptor, imageManifest, randomBlob, type Content, type OciClient } from '../helpers/oci.ts';
@@ -31,16 +36,21 @@ describe('Berth on S3 (Ceph RGW)', () => {
   const bucket = `berth-e2e-${randomUUID().slice(0, 8)}`;
   const env = () => ({ ...rgw.berthEnv(bucket, PREFIX), BERTH_LOG_LEVEL: 'warn' });
 
-  before(async () => {
-    rgw = await startRgw();
-    await rgw.createBucket(bucket);
-    s3 = new S3Client({
-      endpoint: rgw.endpoint, forcePathStyle: true, region: rgw.region,
-      credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-    });
-    berth = await startBerth({ env: env() });
-    c = createClient(berth);
-  }, { timeout: 600_000 });
+  before(
+    async () => {
+      rgw = await startRgw();
+      await rgw.createBucket(bucket);
+      s3 = new S3Client({
+        endpoint: rgw.endpoint,
+        forcePathStyle: true,
+        region: rgw.region,
+        credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
+      });
+      berth = await startBerth({ env: env() });
+      c = createClient(berth);
+    },
+    { timeout: 600_000 },
+  );
   after(async () => {
     await berth?.cleanup();
     s3?.destroy();
@@ -69,7 +79,8 @@ describe('Berth on S3 (Ceph RGW)', () => {
       location = r.location;
     }
     const put = await client.put(`${location}${location.includes('?') ? '&' : '?'}digest=${blob.digest}`, {
-      body: blob.bytes.subarray(at), headers: { 'Content-Type': 'application/octet-stream' },
+      body: blob.bytes.subarray(at),
+      headers: { 'Content-Type': 'application/octet-stream' },
     });
     assert.equal(put.status, 201, put.text());
     assert.equal(put.headers.get('docker-content-digest'), blob.digest);
@@ -80,12 +91,12 @@ describe('Berth on S3 (Ceph RGW)', () => {
   const layer = (size: number): Content => {
     return content(gzipSync(randomBytes(size), { level: 1 }));
   };
-  const big = layer(6 * MiB + 17);       // monolithic, over the part minimum
-  const chunked = layer(12 * MiB + 5);   // chunks of 1 MiB, 3 MiB, 6 MiB and a tail of about 2 MiB
-  const small = layer(3 * MiB);          // chunks all under 5 MiB
+  const big = layer(6 * MiB + 17); // monolithic, over the part minimum
+  const chunked = layer(12 * MiB + 5); // chunks of 1 MiB, 3 MiB, 6 MiB and a tail of about 2 MiB
+  const small = layer(3 * MiB); // chunks all under 5 MiB
   const repo = 's3/app';
   const continued = randomBlob(7 * MiB + 3); // pushed by two processes, referenced by no image
-  const ecrLayer = randomBlob(6 * MiB + 99);  // pushed over ECR in two parts, referenced by no image
+  const ecrLayer = randomBlob(6 * MiB + 99); // pushed over ECR in two parts, referenced by no image
 
   it('pushes monolithic and chunked blobs and a manifest; the blobs are in the bucket, not in the data dir', async () => {
     assert.equal((await c.pushBlob(repo, config.bytes)).status, 201);
@@ -114,7 +125,10 @@ describe('Berth on S3 (Ceph RGW)', () => {
     const manifest = await c.get(`/v2/${repo}/manifests/v1`, { headers: { Accept: MEDIA.ociManifest } });
     assert.equal(manifest.status, 200);
     for (const blob of [config, big, chunked, small]) {
-      const res = await fetch(`${berth.url}/v2/${repo}/blobs/${blob.digest}`, { headers: { Authorization: berth.authHeader }, redirect: 'manual' });
+      const res = await fetch(`${berth.url}/v2/${repo}/blobs/${blob.digest}`, {
+        headers: { Authorization: berth.authHeader },
+        redirect: 'manual',
+      });
       assert.equal(res.status, 307);
       const location = res.headers.get('location')!;
       assert.ok(location.startsWith(`${rgw.endpoint}/${bucket}/${PREFIX}/blobs/sha256/`), `redirected to the store: ${location}`);
@@ -154,10 +168,19 @@ describe('Berth on S3 (Ceph RGW)', () => {
     try {
       const layer = ecrLayer;
       const { uploadId } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: repo }));
-      for (const [first, last] of [[0, 5 * MiB - 1], [5 * MiB, layer.size - 1]]) {
-        const part = await ecr.send(new UploadLayerPartCommand({
-          repositoryName: repo, uploadId, partFirstByte: first, partLastByte: last, layerPartBlob: layer.bytes.subarray(first, last + 1),
-        }));
+      for (const [first, last] of [
+        [0, 5 * MiB - 1],
+        [5 * MiB, layer.size - 1],
+      ]) {
+        const part = await ecr.send(
+          new UploadLayerPartCommand({
+            repositoryName: repo,
+            uploadId,
+            partFirstByte: first,
+            partLastByte: last,
+            layerPartBlob: layer.bytes.subarray(first, last + 1),
+          }),
+        );
         assert.equal(part.lastByteReceived, last);
       }
       const done = await ecr.send(new CompleteLayerUploadCommand({ repositoryName: repo, uploadId, layerDigests: [layer.digest] }));
@@ -176,8 +199,18 @@ describe('Berth on S3 (Ceph RGW)', () => {
     try {
       const opts = { env: { DOCKER_CONFIG: join(work, 'docker-config'), REGISTRY_AUTH_FILE: join(work, 'auth.json') } };
       const layout = join(work, 'layout');
-      await runOk('skopeo', ['copy', '--src-tls-verify=false', '--src-creds', `${berth.accessKeyId}:${berth.secretAccessKey}`,
-        `docker://${berth.host}/${repo}:v1`, `oci:${layout}:v1`], opts);
+      await runOk(
+        'skopeo',
+        [
+          'copy',
+          '--src-tls-verify=false',
+          '--src-creds',
+          `${berth.accessKeyId}:${berth.secretAccessKey}`,
+          `docker://${berth.host}/${repo}:v1`,
+          `oci:${layout}:v1`,
+        ],
+        opts,
+      );
       for (const blob of [config, big, chunked, small]) {
         assert.ok(existsSync(join(layout, 'blobs', 'sha256', blob.digest.slice(7))), `skopeo fetched ${blob.digest}`);
       }
@@ -189,7 +222,10 @@ describe('Berth on S3 (Ceph RGW)', () => {
   it('an upload started by one process is continued and completed by another (hash state gone)', async () => {
     const blob = continued;
     const start = await c.post(`/v2/${repo}/blobs/uploads/`);
-    const first = await c.patch(start.location, { body: blob.bytes.subarray(0, 2 * MiB), headers: { 'Content-Type': 'application/octet-stream' } });
+    const first = await c.patch(start.location, {
+      body: blob.bytes.subarray(0, 2 * MiB),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     assert.equal(first.status, 202);
     berth = await berth.restart();
     c = createClient(berth);
@@ -197,7 +233,8 @@ describe('Berth on S3 (Ceph RGW)', () => {
     assert.equal(status.status, 204);
     assert.equal(status.headers.get('range'), `0-${2 * MiB - 1}`, 'the other process sees the chunk');
     const put = await c.put(`${first.location}${first.location.includes('?') ? '&' : '?'}digest=${blob.digest}`, {
-      body: blob.bytes.subarray(2 * MiB), headers: { 'Content-Type': 'application/octet-stream' },
+      body: blob.bytes.subarray(2 * MiB),
+      headers: { 'Content-Type': 'application/octet-stream' },
     });
     assert.equal(put.status, 201, put.text());
     const got = await c.get(`/v2/${repo}/blobs/${blob.digest}`);
@@ -207,12 +244,24 @@ describe('Berth on S3 (Ceph RGW)', () => {
   it('with BERTH_BLOB_REDIRECT=false blobs are streamed through Berth, and fsck is clean', async () => {
     await berth.stop();
     berth = await startBerth({
-      dataDir: berth.dataDir, accessKeyId: berth.accessKeyId, secretAccessKey: berth.secretAccessKey, removeDataDir: true,
-      env: { ...env(), BERTH_BLOB_REDIRECT: 'false', BERTH_GC_GRACE_SECONDS: '1', BERTH_UPLOAD_MAX_AGE_SECONDS: '1', BERTH_GC_INTERVAL_SECONDS: '0' },
+      dataDir: berth.dataDir,
+      accessKeyId: berth.accessKeyId,
+      secretAccessKey: berth.secretAccessKey,
+      removeDataDir: true,
+      env: {
+        ...env(),
+        BERTH_BLOB_REDIRECT: 'false',
+        BERTH_GC_GRACE_SECONDS: '1',
+        BERTH_UPLOAD_MAX_AGE_SECONDS: '1',
+        BERTH_GC_INTERVAL_SECONDS: '0',
+      },
     });
     c = createClient(berth);
     for (const blob of [config, big, chunked, small]) {
-      const res = await fetch(`${berth.url}/v2/${repo}/blobs/${blob.digest}`, { headers: { Authorization: berth.authHeader }, redirect: 'manual' });
+      const res = await fetch(`${berth.url}/v2/${repo}/blobs/${blob.digest}`, {
+        headers: { Authorization: berth.authHeader },
+        redirect: 'manual',
+      });
       assert.equal(res.status, 200);
       assert.ok(Buffer.from(await res.arrayBuffer()).equals(blob.bytes), `${blob.digest} streamed byte for byte`);
     }
@@ -237,7 +286,10 @@ describe('Berth on S3 (Ceph RGW)', () => {
 
   it('berth gc collects the unreferenced blobs and an abandoned upload from the bucket, and keeps the image', async () => {
     const start = await c.post(`/v2/${repo}/blobs/uploads/`);
-    assert.equal((await c.patch(start.location, { body: randomBlob(1000).bytes, headers: { 'Content-Type': 'application/octet-stream' } })).status, 202);
+    assert.equal(
+      (await c.patch(start.location, { body: randomBlob(1000).bytes, headers: { 'Content-Type': 'application/octet-stream' } })).status,
+      202,
+    );
     assert.equal((await keys(`${PREFIX}/uploads/`)).length, 2, 'the abandoned upload is in the bucket');
     await sleep(2500); // past the grace period and the upload age limit (the store stamps whole seconds)
     const gc = await berthRun(berth, ['gc'], 120_000, env());

@@ -36,7 +36,9 @@ function raw(method: string, path: string, headers: Record<string, string> = {})
     const u = new URL(berth.url);
     const r = http.request({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     r.on('error', reject);

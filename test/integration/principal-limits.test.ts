@@ -65,13 +65,25 @@ test('open uploads per principal: the limit answers 429 TOOMANYREQUESTS and Limi
 
 /** A PATCH that sends its headers and one byte, then holds the request open until `release` is called. */
 function heldPatch(location: string, authHeader: string): { release: () => Promise<number> } {
-  const r = http.request(location, { method: 'PATCH', agent: false, headers: { Authorization: authHeader, 'Content-Type': 'application/octet-stream' } });
+  const r = http.request(location, {
+    method: 'PATCH',
+    agent: false,
+    headers: { Authorization: authHeader, 'Content-Type': 'application/octet-stream' },
+  });
   const status = new Promise<number>((resolve, reject) => {
-    r.on('response', (res) => { res.resume(); resolve(res.statusCode!); });
+    r.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
     r.on('error', reject);
   });
   r.write(Buffer.from('x'));
-  return { release: () => { r.end(); return status; } };
+  return {
+    release: () => {
+      r.end();
+      return status;
+    },
+  };
 }
 
 async function eventually(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -94,7 +106,10 @@ test('requests in flight per principal: 429 TOOMANYREQUESTS on /v2/, ThrottlingE
     assertEcrError(await ecrRaw(berth, 'DescribeRepositories', {}), 'ThrottlingException', 'a third request over ECR');
     // Another principal goes on.
     assert.equal((await req(asUser, 'GET', '/v2/')).status, 200);
-    assert.equal((await ecrRaw(berth, 'DescribeRepositories', {}, { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey })).status, 200);
+    assert.equal(
+      (await ecrRaw(berth, 'DescribeRepositories', {}, { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey })).status,
+      200,
+    );
   } finally {
     for (const h of held) assert.equal(await h.release(), 202);
   }
@@ -104,12 +119,20 @@ test('requests in flight per principal: 429 TOOMANYREQUESTS on /v2/, ThrottlingE
 });
 
 /** A request from another loopback address (127.0.0.2), to show that limits are per address. */
-function fromOtherAddress(berth: Berth, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+function fromOtherAddress(
+  berth: Berth,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const r = http.request(new URL(path, berth.url), { method, headers, localAddress: '127.0.0.2', agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { text += d; });
+      res.on('data', (d: string) => {
+        text += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, text }));
     });
     r.on('error', reject);
@@ -124,8 +147,16 @@ test('failed logins per address: past the limit, attempts are refused without ch
   assert.equal((await req(berth, 'GET', '/v2/', { headers: { Authorization: wrong } })).status, 401);
   assert.equal((await req(berth, 'GET', '/v2/', { headers: { Authorization: 'Bearer forged.token' } })).status, 401);
   assert.equal((await req(berth, 'GET', '/_berth/token?service=x', { headers: { Authorization: wrong } })).status, 401);
-  assertEcrError(await ecrRaw(berth, 'DescribeRepositories', {}, { secretAccessKey: 'not-the-secret' }), 'InvalidSignatureException', 'a wrong signature');
-  assertEcrError(await ecrRaw(berth, 'DescribeRepositories', {}, { accessKeyId: 'AKIANOSUCHKEY0000000' }), 'UnrecognizedClientException', 'an unknown key');
+  assertEcrError(
+    await ecrRaw(berth, 'DescribeRepositories', {}, { secretAccessKey: 'not-the-secret' }),
+    'InvalidSignatureException',
+    'a wrong signature',
+  );
+  assertEcrError(
+    await ecrRaw(berth, 'DescribeRepositories', {}, { accessKeyId: 'AKIANOSUCHKEY0000000' }),
+    'UnrecognizedClientException',
+    'an unknown key',
+  );
   // Now even the right credentials are refused, on every endpoint, in each protocol's format.
   assertTooMany(await req(berth, 'GET', '/v2/'), 'the right password on /v2/');
   assertTooMany(await req(berth, 'GET', '/_berth/token?service=x'), 'the right password at the token endpoint');
@@ -136,7 +167,13 @@ test('failed logins per address: past the limit, attempts are refused without ch
   const other = await fromOtherAddress(berth, 'GET', '/v2/', { Authorization: berth.authHeader });
   assert.equal(other.status, 200, other.text);
   // A minute after the first failure, the address is heard again.
-  const moved = await fromOtherAddress(berth, 'POST', '/_berth/admin/advance-clock', { Authorization: berth.authHeader, 'Content-Type': 'application/json' }, '{"seconds":61}');
+  const moved = await fromOtherAddress(
+    berth,
+    'POST',
+    '/_berth/admin/advance-clock',
+    { Authorization: berth.authHeader, 'Content-Type': 'application/json' },
+    '{"seconds":61}',
+  );
   assert.equal(moved.status, 200, moved.text);
   assert.equal((await req(berth, 'GET', '/v2/')).status, 200);
   assert.equal((await ecrRaw(berth, 'DescribeRepositories', {}, { signingDate: new Date(Date.now() + 61_000) })).status, 200);

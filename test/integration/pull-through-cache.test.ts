@@ -15,8 +15,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreatePullThroughCacheRuleCommand, CreateRepositoryCreationTemplateCommand, DescribeImagesCommand, DescribeRepositoriesCommand,
-  ListTagsForResourceCommand, type ECRClient,
+  CreatePullThroughCacheRuleCommand,
+  CreateRepositoryCreationTemplateCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  ListTagsForResourceCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient, eventually } from '../helpers/ecr.ts';
@@ -40,33 +44,36 @@ async function startProxy(upstream: string): Promise<Proxy> {
   const target = new URL(upstream);
   let held: { digest: string; reached: () => void; released: Promise<void> } | undefined;
   const server: Server = createServer((req, res) => {
-    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (up) => {
-      res.writeHead(up.statusCode!, up.headers);
-      const hold = held && req.method === 'GET' && req.url!.endsWith(`/blobs/${held.digest}`) ? held : undefined;
-      if (!hold) {
-        up.pipe(res);
-        return;
-      }
-      const half = Number(up.headers['content-length']) / 2;
-      let sent = 0;
-      up.on('data', (chunk: Buffer) => {
-        if (sent < half && sent + chunk.length >= half) {
-          res.write(chunk.subarray(0, half - sent));
-          const rest = chunk.subarray(half - sent);
-          sent += chunk.length;
-          up.pause();
-          hold.reached();
-          void hold.released.then(() => {
-            res.write(rest);
-            up.resume();
-          });
+    const out = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (up) => {
+        res.writeHead(up.statusCode!, up.headers);
+        const hold = held && req.method === 'GET' && req.url!.endsWith(`/blobs/${held.digest}`) ? held : undefined;
+        if (!hold) {
+          up.pipe(res);
           return;
         }
-        sent += chunk.length;
-        res.write(chunk);
-      });
-      up.on('end', () => void hold.released.then(() => res.end()));
-    });
+        const half = Number(up.headers['content-length']) / 2;
+        let sent = 0;
+        up.on('data', (chunk: Buffer) => {
+          if (sent < half && sent + chunk.length >= half) {
+            res.write(chunk.subarray(0, half - sent));
+            const rest = chunk.subarray(half - sent);
+            sent += chunk.length;
+            up.pause();
+            hold.reached();
+            void hold.released.then(() => {
+              res.write(rest);
+              up.resume();
+            });
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        up.on('end', () => void hold.released.then(() => res.end()));
+      },
+    );
     out.on('error', () => res.destroy());
     req.pipe(out);
   });
@@ -77,20 +84,28 @@ async function startProxy(upstream: string): Promise<Proxy> {
     hold(digest) {
       let reached!: () => void;
       let release!: () => void;
-      const reachedP = new Promise<void>((r) => { reached = r; });
-      const released = new Promise<void>((r) => { release = r; });
+      const reachedP = new Promise<void>((r) => {
+        reached = r;
+      });
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
       held = { digest, reached, released };
       return { reached: reachedP, release };
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 async function advanceClock(berth: Berth, seconds: number): Promise<void> {
-  const r = await req(berth, 'POST', '/_berth/admin/advance-clock', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ seconds }) });
+  const r = await req(berth, 'POST', '/_berth/admin/advance-clock', {
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
   assert.equal(r.status, 200, r.body.toString());
 }
 
@@ -110,24 +125,51 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
   before(async () => {
     [upstream, downstream, distribution] = await Promise.all([
       startBerth(),
-      startBerth({ env: { BERTH_TEST_CLOCK: '1', BERTH_CREATE_ON_PUSH: 'false', BERTH_PULL_THROUGH_TAG_TTL_SECONDS: String(TTL_SECONDS) } }),
+      startBerth({
+        env: { BERTH_TEST_CLOCK: '1', BERTH_CREATE_ON_PUSH: 'false', BERTH_PULL_THROUGH_TAG_TTL_SECONDS: String(TTL_SECONDS) },
+      }),
       startDistributionWithAuth(),
     ]);
     proxy = await startProxy(upstream.url);
     ecr = ecrClient(downstream);
-    const secret = await admin(downstream, 'put-secret', '--name', 'ecr-pullthroughcache/upstream-berth',
-      '--secret-string', JSON.stringify({ username: upstream.accessKeyId, accessToken: upstream.secretAccessKey }));
+    const secret = await admin(
+      downstream,
+      'put-secret',
+      '--name',
+      'ecr-pullthroughcache/upstream-berth',
+      '--secret-string',
+      JSON.stringify({ username: upstream.accessKeyId, accessToken: upstream.secretAccessKey }),
+    );
     assert.equal(secret.created, true);
     account = /:(\d{12}):secret:/.exec(secret.arn)![1];
     assert.equal(secret.arn, `arn:aws:secretsmanager:us-east-1:${account}:secret:ecr-pullthroughcache/upstream-berth`);
-    await ecr.send(new CreateRepositoryCreationTemplateCommand({
-      prefix: 'berth-up', appliedFor: ['PULL_THROUGH_CACHE'], resourceTags: [{ Key: 'cache', Value: 'upstream-berth' }], imageTagMutability: 'MUTABLE',
-    }));
-    await ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'berth-up', upstreamRegistryUrl: proxy.url, credentialArn: secret.arn }));
+    await ecr.send(
+      new CreateRepositoryCreationTemplateCommand({
+        prefix: 'berth-up',
+        appliedFor: ['PULL_THROUGH_CACHE'],
+        resourceTags: [{ Key: 'cache', Value: 'upstream-berth' }],
+        imageTagMutability: 'MUTABLE',
+      }),
+    );
+    await ecr.send(
+      new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'berth-up', upstreamRegistryUrl: proxy.url, credentialArn: secret.arn }),
+    );
     // Rules are written before the test clock moves (the SDK signs with the wall clock).
-    const distSecret = await admin(downstream, 'put-secret', '--name', 'ecr-pullthroughcache/distribution',
-      '--secret-string', JSON.stringify({ username: distribution.username, accessToken: distribution.password }));
-    await ecr.send(new CreatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'dist', upstreamRegistryUrl: distribution.url, credentialArn: distSecret.arn }));
+    const distSecret = await admin(
+      downstream,
+      'put-secret',
+      '--name',
+      'ecr-pullthroughcache/distribution',
+      '--secret-string',
+      JSON.stringify({ username: distribution.username, accessToken: distribution.password }),
+    );
+    await ecr.send(
+      new CreatePullThroughCacheRuleCommand({
+        ecrRepositoryPrefix: 'dist',
+        upstreamRegistryUrl: distribution.url,
+        credentialArn: distSecret.arn,
+      }),
+    );
   });
 
   after(async () => {
@@ -151,7 +193,11 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
     const repo = (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['berth-up/library/app'] }))).repositories![0];
     const tags = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }));
     assert.deepEqual(tags.tags, [{ Key: 'cache', Value: 'upstream-berth' }], 'the PULL_THROUGH_CACHE template applied');
-    const stored = await eventually(async () => (await ecr.send(new DescribeImagesCommand({ repositoryName: 'berth-up/library/app' }))).imageDetails?.find((i) => i.imageTags?.includes('v1')));
+    const stored = await eventually(async () =>
+      (await ecr.send(new DescribeImagesCommand({ repositoryName: 'berth-up/library/app' }))).imageDetails?.find((i) =>
+        i.imageTags?.includes('v1'),
+      ),
+    );
     assert.equal(stored?.imageDigest, first.digest);
     // A HEAD and a digest pull are answered from the cache now.
     const head = await req(downstream, 'HEAD', `/v2/berth-up/library/app/manifests/${first.digest}`, { headers: ACCEPT });
@@ -163,7 +209,9 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
     const m = await req(downstream, 'GET', '/v2/berth-up/library/big/manifests/v1', { headers: ACCEPT });
     assert.equal(m.status, 200, m.body.toString());
     const hold = proxy.hold(big.layer.digest);
-    const res = await fetch(`${downstream.url}/v2/berth-up/library/big/blobs/${big.layer.digest}`, { headers: { Authorization: downstream.authHeader } });
+    const res = await fetch(`${downstream.url}/v2/berth-up/library/big/blobs/${big.layer.digest}`, {
+      headers: { Authorization: downstream.authHeader },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-length'), String(big.layer.size));
     const reader = res.body!.getReader();
@@ -193,8 +241,15 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
   it('pulls a multi-platform index through: the index and each platform image are stored by the caching job', async () => {
     const amd = await pushImage(upstream, 'library/multi', 'amd64', { layer: randomBytes(5000) });
     const arm = await pushImage(upstream, 'library/multi', 'arm64', { layer: randomBytes(5000) });
-    const child = (m: typeof amd, architecture: string) => ({ mediaType: MANIFEST_TYPE, digest: m.digest, size: m.manifest.length, platform: { os: 'linux', architecture } });
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [child(amd, 'amd64'), child(arm, 'arm64')] }));
+    const child = (m: typeof amd, architecture: string) => ({
+      mediaType: MANIFEST_TYPE,
+      digest: m.digest,
+      size: m.manifest.length,
+      platform: { os: 'linux', architecture },
+    });
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [child(amd, 'amd64'), child(arm, 'arm64')] }),
+    );
     const put = await req(upstream, 'PUT', '/v2/library/multi/manifests/latest', { headers: { 'Content-Type': INDEX_TYPE }, body: index });
     assert.equal(put.status, 201, put.body.toString());
     const got = await req(downstream, 'GET', '/v2/berth-up/library/multi/manifests/latest', { headers: ACCEPT });
@@ -213,12 +268,22 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
 
   it('imports only with ecr:BatchImportUpstreamImage (and ecr:CreateRepository for a new repository); what is cached needs the pull actions only', async () => {
     const pull = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'];
-    const policy = (actions: string[]) => ({ name: 'p', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] } });
+    const policy = (actions: string[]) => ({
+      name: 'p',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] },
+    });
     const puller = await createUser(downstream, 'puller', policy(pull));
     const importer = await createUser(downstream, 'importer', policy([...pull, 'ecr:BatchImportUpstreamImage']));
     const creator = await createUser(downstream, 'creator', policy([...pull, 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']));
-    const as = (k: { accessKeyId: string; secretAccessKey: string }): Target => ({ url: downstream.url, authHeader: 'Basic ' + Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64') });
-    assert.equal((await req(as(puller), 'GET', `/v2/berth-up/library/app/manifests/${first.digest}`, { headers: ACCEPT })).status, 200, 'cached: the pull actions suffice');
+    const as = (k: { accessKeyId: string; secretAccessKey: string }): Target => ({
+      url: downstream.url,
+      authHeader: 'Basic ' + Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64'),
+    });
+    assert.equal(
+      (await req(as(puller), 'GET', `/v2/berth-up/library/app/manifests/${first.digest}`, { headers: ACCEPT })).status,
+      200,
+      'cached: the pull actions suffice',
+    );
     const other = await pushImage(upstream, 'library/other', 'v1');
     const denied = await req(as(puller), 'GET', '/v2/berth-up/library/other/manifests/v1', { headers: ACCEPT });
     assert.equal(denied.status, 403);
@@ -258,16 +323,38 @@ describe('pull through cache from a second Berth and from distribution 2.8.2', (
     const image = await pushImage(distribution, 'team/tool', 'v2', { layer: randomBytes(200_000) });
     const creds = `${downstream.accessKeyId}:${downstream.secretAccessKey}`;
     const dir = join(scratch, 'tool');
-    const copy = await run('skopeo', ['copy', '--preserve-digests', '--src-tls-verify=false', '--src-creds', creds, `docker://${downstream.host}/dist/team/tool:v2`, `oci:${dir}:v2`], { timeoutMs: 120_000 });
+    const copy = await run(
+      'skopeo',
+      [
+        'copy',
+        '--preserve-digests',
+        '--src-tls-verify=false',
+        '--src-creds',
+        creds,
+        `docker://${downstream.host}/dist/team/tool:v2`,
+        `oci:${dir}:v2`,
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(copy.code, 0, describeResult(copy));
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
     assert.equal(index.manifests[0].digest, image.digest);
     assert.equal(sha256(readFileSync(join(dir, 'blobs', 'sha256', image.layer.digest.slice(7)))), image.layer.digest);
-    await eventually(async () => (await req(downstream, 'HEAD', `/v2/dist/team/tool/manifests/${image.digest}`, { headers: ACCEPT })).status === 200
-      && (await req(downstream, 'GET', '/v2/dist/team/tool/tags/list')).body.toString().includes('v2'));
+    await eventually(
+      async () =>
+        (await req(downstream, 'HEAD', `/v2/dist/team/tool/manifests/${image.digest}`, { headers: ACCEPT })).status === 200 &&
+        (await req(downstream, 'GET', '/v2/dist/team/tool/tags/list')).body.toString().includes('v2'),
+    );
     // Distribution stopped: skopeo still pulls what is cached.
     await distribution.stop();
-    const again = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', creds, `docker://${downstream.host}/dist/team/tool:v2`]);
+    const again = await run('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      '--creds',
+      creds,
+      `docker://${downstream.host}/dist/team/tool:v2`,
+    ]);
     assert.equal(again.code, 0, describeResult(again));
     assert.equal(sha256(Buffer.from(again.stdout)), image.digest);
   });

@@ -38,8 +38,12 @@ async function pushAndPull(b: Berth, repo: string, tag: string): Promise<void> {
 
 describe('embedded (SQLite, filesystem blobs)', () => {
   let berth: Berth;
-  before(async () => { berth = await startBerth(); });
-  after(async () => { await berth?.cleanup(); });
+  before(async () => {
+    berth = await startBerth();
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
 
   test('ready: 200 with both stores ok, anonymous', async () => {
     const r = await readyz(berth);
@@ -90,7 +94,10 @@ describe('PostgreSQL metadata', () => {
     assert.doesNotMatch(JSON.stringify(down.body), /127\.0\.0\.1|postgres/, 'the public body names the store, not its address');
 
     await server.resume();
-    const up = await eventually(() => readyz(berth), (r) => r.status === 200);
+    const up = await eventually(
+      () => readyz(berth),
+      (r) => r.status === 200,
+    );
     assert.equal(up.status, 200, JSON.stringify(up.body));
     await pushAndPull(berth, 'ready/pg', 'after');
     assert.match(berth.output(), /readiness: the metadata store does not answer/, 'the outage is logged');

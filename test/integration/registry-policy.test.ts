@@ -4,8 +4,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateRepositoryCommand, DeleteRegistryPolicyCommand, DescribeImagesCommand, PutAccountSettingCommand,
-  PutRegistryPolicyCommand, type ECRClient,
+  CreateRepositoryCommand,
+  DeleteRegistryPolicyCommand,
+  DescribeImagesCommand,
+  PutAccountSettingCommand,
+  PutRegistryPolicyCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import { startBerth, type Berth } from '../helpers/berth.ts';
 import { ecrClient } from '../helpers/ecr.ts';
@@ -49,12 +53,19 @@ after(() => {
 
 test('V2: a registry policy grants another account every repository it names, and only those', async () => {
   await assert.rejects(describe(other, 'regpol/app'), { name: 'AccessDeniedException' });
-  await root.send(new PutRegistryPolicyCommand({
-    policyText: policy([{
-      Sid: 'OtherAccountReads', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${otherAccount}:root` },
-      Action: ['ecr:DescribeImages'], Resource: `arn:aws:ecr:us-east-1:${account}:repository/regpol/app`,
-    }]),
-  }));
+  await root.send(
+    new PutRegistryPolicyCommand({
+      policyText: policy([
+        {
+          Sid: 'OtherAccountReads',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${otherAccount}:root` },
+          Action: ['ecr:DescribeImages'],
+          Resource: `arn:aws:ecr:us-east-1:${account}:repository/regpol/app`,
+        },
+      ]),
+    }),
+  );
   // Applied at once on the node that took the change.
   assert.deepEqual((await describe(other, 'regpol/app')).imageDetails, []);
   await assert.rejects(describe(other, 'regpol/other'), { name: 'AccessDeniedException' });
@@ -63,25 +74,49 @@ test('V2: a registry policy grants another account every repository it names, an
 });
 
 test('V2: a Deny in the registry policy wins over a same-account Allow', async () => {
-  await root.send(new PutRegistryPolicyCommand({
-    policyText: policy([
-      { Sid: 'UserReads', Effect: 'Allow', Principal: { AWS: plainUserArn }, Action: 'ecr:DescribeImages', Resource: `arn:aws:ecr:us-east-1:${account}:repository/*` },
-      { Sid: 'NoOther', Effect: 'Deny', Principal: { AWS: plainUserArn }, Action: 'ecr:DescribeImages', Resource: `arn:aws:ecr:us-east-1:${account}:repository/regpol/other` },
-    ]),
-  }));
+  await root.send(
+    new PutRegistryPolicyCommand({
+      policyText: policy([
+        {
+          Sid: 'UserReads',
+          Effect: 'Allow',
+          Principal: { AWS: plainUserArn },
+          Action: 'ecr:DescribeImages',
+          Resource: `arn:aws:ecr:us-east-1:${account}:repository/*`,
+        },
+        {
+          Sid: 'NoOther',
+          Effect: 'Deny',
+          Principal: { AWS: plainUserArn },
+          Action: 'ecr:DescribeImages',
+          Resource: `arn:aws:ecr:us-east-1:${account}:repository/regpol/other`,
+        },
+      ]),
+    }),
+  );
   // A resource-based Allow naming the user allows it with no identity policy; the Deny wins on the other.
   assert.deepEqual((await describe(plainUser, 'regpol/app')).imageDetails, []);
-  await assert.rejects(describe(plainUser, 'regpol/other'), (e: Error) => e.name === 'AccessDeniedException' && /NoOther|explicit/i.test(e.message));
+  await assert.rejects(
+    describe(plainUser, 'regpol/other'),
+    (e: Error) => e.name === 'AccessDeniedException' && /NoOther|explicit/i.test(e.message),
+  );
   await root.send(new DeleteRegistryPolicyCommand({}));
 });
 
 test('V1: the registry policy covers only replication and pull-through cache actions', async () => {
-  await root.send(new PutRegistryPolicyCommand({
-    policyText: policy([{
-      Sid: 'UserAll', Effect: 'Allow', Principal: { AWS: plainUserArn },
-      Action: ['ecr:DescribeImages', 'ecr:CreateRepository'], Resource: `arn:aws:ecr:us-east-1:${account}:repository/*`,
-    }]),
-  }));
+  await root.send(
+    new PutRegistryPolicyCommand({
+      policyText: policy([
+        {
+          Sid: 'UserAll',
+          Effect: 'Allow',
+          Principal: { AWS: plainUserArn },
+          Action: ['ecr:DescribeImages', 'ecr:CreateRepository'],
+          Resource: `arn:aws:ecr:us-east-1:${account}:repository/*`,
+        },
+      ]),
+    }),
+  );
   try {
     await setScope('V1');
     await assert.rejects(describe(plainUser, 'regpol/app'), { name: 'AccessDeniedException' });
@@ -96,10 +131,17 @@ test('V1: the registry policy covers only replication and pull-through cache act
 });
 
 test('the registry policy never reaches the admin API', async () => {
-  const listUsers = () => fetch(`${berth.url}/_berth/admin/list-users`, { method: 'POST', headers: { authorization: plainUserBasic, 'content-type': 'application/json' }, body: '{}' });
-  await root.send(new PutRegistryPolicyCommand({
-    policyText: policy([{ Effect: 'Allow', Principal: { AWS: plainUserArn }, Action: '*', Resource: '*' }]),
-  }));
+  const listUsers = () =>
+    fetch(`${berth.url}/_berth/admin/list-users`, {
+      method: 'POST',
+      headers: { authorization: plainUserBasic, 'content-type': 'application/json' },
+      body: '{}',
+    });
+  await root.send(
+    new PutRegistryPolicyCommand({
+      policyText: policy([{ Effect: 'Allow', Principal: { AWS: plainUserArn }, Action: '*', Resource: '*' }]),
+    }),
+  );
   try {
     // It does reach ECR actions...
     assert.deepEqual((await describe(plainUser, 'regpol/app')).imageDetails, []);

@@ -34,18 +34,26 @@ describe('berth relocate: an embedded registry to PostgreSQL and S3', () => {
   let accessKey: { accessKeyId: string; secretAccessKey: string };
   const images: { repo: string; tag: string; digest: string; blobs: string[] }[] = [];
 
-  before(async () => {
-    [postgres, rgw] = await Promise.all([startPostgres(), startRgw()]);
-    databaseUrl = await postgres.createDatabase('relocated');
-    await rgw.createBucket(bucket);
-    s3 = new S3Client({ endpoint: rgw.endpoint, forcePathStyle: true, region: rgw.region, credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey } });
-    embedded = await startBerth({ env: NO_ROOT });
-    root = {
-      id: /access key id:\s+(\S+)/.exec(embedded.output())![1],
-      secret: /secret access key:\s+(\S+)/.exec(embedded.output())![1],
-    };
-    target = { url: embedded.url, authHeader: `Basic ${Buffer.from(`${root.id}:${root.secret}`).toString('base64')}` };
-  }, { timeout: 600_000 });
+  before(
+    async () => {
+      [postgres, rgw] = await Promise.all([startPostgres(), startRgw()]);
+      databaseUrl = await postgres.createDatabase('relocated');
+      await rgw.createBucket(bucket);
+      s3 = new S3Client({
+        endpoint: rgw.endpoint,
+        forcePathStyle: true,
+        region: rgw.region,
+        credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
+      });
+      embedded = await startBerth({ env: NO_ROOT });
+      root = {
+        id: /access key id:\s+(\S+)/.exec(embedded.output())![1],
+        secret: /secret access key:\s+(\S+)/.exec(embedded.output())![1],
+      };
+      target = { url: embedded.url, authHeader: `Basic ${Buffer.from(`${root.id}:${root.secret}`).toString('base64')}` };
+    },
+    { timeout: 600_000 },
+  );
 
   after(async () => {
     await node?.cleanup();
@@ -59,8 +67,11 @@ describe('berth relocate: an embedded registry to PostgreSQL and S3', () => {
   function relocate() {
     const s3Env = rgw.berthEnv(bucket, 'reg');
     delete s3Env.BERTH_BLOB_STORE;
-    return berthRun(embedded, ['relocate', '--to-database', databaseUrl, '--to-blob-store', `s3://${bucket}/reg`], 180_000,
-      { ...NO_ROOT, ...s3Env, BERTH_SECRET_KEY: SHARED_SECRET_KEY });
+    return berthRun(embedded, ['relocate', '--to-database', databaseUrl, '--to-blob-store', `s3://${bucket}/reg`], 180_000, {
+      ...NO_ROOT,
+      ...s3Env,
+      BERTH_SECRET_KEY: SHARED_SECRET_KEY,
+    });
   }
 
   it('copies keys, blobs and metadata, with a progress bar', async () => {
@@ -109,29 +120,45 @@ describe('berth relocate: an embedded registry to PostgreSQL and S3', () => {
     assert.deepEqual(report.blobs, { total: 3, copied: 1, alreadyThere: 2, bytesCopied: good.length });
     assert.equal(report.secretKey, 'already stored');
     assert.equal(report.rootKey, 'already stored');
-    assert.ok(Object.values(report.rows).every((n) => n === 0), `no row copied twice: ${JSON.stringify(report.rows)}`);
+    assert.ok(
+      Object.values(report.rows).every((n) => n === 0),
+      `no row copied twice: ${JSON.stringify(report.rows)}`,
+    );
   });
 
   it('a node on PostgreSQL + S3 with an empty data dir serves it all, with the old root key and access key', async () => {
-    node = await startBerth({ env: { ...NO_ROOT, ...rgw.berthEnv(bucket, 'reg'), BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY } });
+    node = await startBerth({
+      env: { ...NO_ROOT, ...rgw.berthEnv(bucket, 'reg'), BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY },
+    });
     assert.match(node.output(), new RegExp(`Root access key id ${root.id}; its secret was shown once`));
     const onNode = { url: node.url, authHeader: target.authHeader };
     for (const image of images) {
-      const m = await req(onNode, 'GET', `/v2/${image.repo}/manifests/${image.tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const m = await req(onNode, 'GET', `/v2/${image.repo}/manifests/${image.tag}`, {
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       assert.equal(m.status, 200, show(m));
       assert.equal(m.headers.get('docker-content-digest'), image.digest);
-      for (const blob of image.blobs) assert.equal((await getAndHash(`${node.url}/v2/${image.repo}/blobs/${blob}`, target.authHeader)).digest, blob);
+      for (const blob of image.blobs)
+        assert.equal((await getAndHash(`${node.url}/v2/${image.repo}/blobs/${blob}`, target.authHeader)).digest, blob);
     }
     const ecr = ecrClient(node, accessKey);
     try {
       const described = await ecr.send(new DescribeImagesCommand({ repositoryName: 'team/app1' }));
-      assert.deepEqual(described.imageDetails?.map((d) => d.imageDigest), [images[1].digest], 'the old access key signs for the new node');
+      assert.deepEqual(
+        described.imageDetails?.map((d) => d.imageDigest),
+        [images[1].digest],
+        'the old access key signs for the new node',
+      );
     } finally {
       ecr.destroy();
     }
-    const fsck = await berthRun(node, ['fsck'], 180_000, { ...NO_ROOT, ...rgw.berthEnv(bucket, 'reg'), BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY });
+    const fsck = await berthRun(node, ['fsck'], 180_000, {
+      ...NO_ROOT,
+      ...rgw.berthEnv(bucket, 'reg'),
+      BERTH_DATABASE_URL: databaseUrl,
+      BERTH_SECRET_KEY: SHARED_SECRET_KEY,
+    });
     assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
     assert.deepEqual(JSON.parse(fsck.stdout).problems, []);
   });
 });
-

@@ -28,13 +28,20 @@ let targetKey: string;
 /** Root A's docker-login password (GetAuthorizationToken), as `docker login -u AWS` sends it. */
 let loginToken: string;
 
-interface Keys { accessKeyId: string; secretAccessKey: string }
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 const basic = (k: Keys) => 'Basic ' + Buffer.from(`${k.accessKeyId}:${k.secretAccessKey}`).toString('base64');
 const REPO = 'walk/target';
 const ALLOW_ALL = { Effect: 'Allow', Action: '*', Resource: '*' };
 
 async function adminApi(action: string, body: object, authorization: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${berth.url}/_berth/admin/${action}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${berth.url}/_berth/admin/${action}`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -77,24 +84,47 @@ after(() => berth.cleanup());
 
 test('the table marks every route: public ones by name, the rest with actions', () => {
   const table = routeTable();
-  const publicOci = table.oci.flatMap((r) => Object.entries(r.methods).filter(([, m]) => m.access === 'public').map(([method]) => `${method} ${r.path}`));
-  assert.deepEqual(publicOci.sort(), ['GET /v2/', 'HEAD /v2/'], 'the /v2/ challenge is the data plane\'s only public route');
+  const publicOci = table.oci.flatMap((r) =>
+    Object.entries(r.methods)
+      .filter(([, m]) => m.access === 'public')
+      .map(([method]) => `${method} ${r.path}`),
+  );
+  assert.deepEqual(publicOci.sort(), ['GET /v2/', 'HEAD /v2/'], "the /v2/ challenge is the data plane's only public route");
   for (const r of table.oci) {
     for (const [method, m] of Object.entries(r.methods)) {
-      if (m.access !== 'public') assert.ok(m.actions.length > 0 && m.actions.every((a) => a.startsWith('ecr:')), `${method} ${r.path} declares ECR actions`);
+      if (m.access !== 'public')
+        assert.ok(m.actions.length > 0 && m.actions.every((a) => a.startsWith('ecr:')), `${method} ${r.path} declares ECR actions`);
     }
   }
-  assert.deepEqual(table.ecr.map(([name]) => name).sort(), Object.keys(model.operations).sort(), 'every operation of the model has a table entry');
+  assert.deepEqual(
+    table.ecr.map(([name]) => name).sort(),
+    Object.keys(model.operations).sort(),
+    'every operation of the model has a table entry',
+  );
   for (const [name, a] of table.admin) {
-    assert.ok(a.access.actions.length > 0 && a.access.actions.every((x) => /^(iam|berth):[A-Za-z]+$/.test(x)), `admin ${name} declares iam: or berth: actions`);
+    assert.ok(
+      a.access.actions.length > 0 && a.access.actions.every((x) => /^(iam|berth):[A-Za-z]+$/.test(x)),
+      `admin ${name} declares iam: or berth: actions`,
+    );
   }
   assert.deepEqual(table.public.map((p) => p.path).sort(), ['/_berth/token', '/healthz', '/readyz']);
   assert.deepEqual(table.metrics.access.actions, ['berth:GetMetrics']);
   // The documented list names every route and admin action with its actions.
   const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
-  for (const r of table.oci) for (const method of Object.keys(r.methods)) assert.ok(doc.includes(`| ${method} | \`${r.path}\` |`), `docs/authorization.md lists ${method} ${r.path}`);
-  assert.ok(doc.includes(`| ${table.metrics.method} | \`${table.metrics.path}\` | ${table.metrics.access.actions.map((x) => `\`${x}\``).join(' + ')} on`), 'docs/authorization.md lists /metrics');
-  for (const [name, a] of table.admin) assert.ok(doc.includes(`| \`${name}\` | ${a.access.actions.map((x) => `\`${x}\``).join(' + ')} |`), `docs/authorization.md lists admin ${name}`);
+  for (const r of table.oci)
+    for (const method of Object.keys(r.methods))
+      assert.ok(doc.includes(`| ${method} | \`${r.path}\` |`), `docs/authorization.md lists ${method} ${r.path}`);
+  assert.ok(
+    doc.includes(
+      `| ${table.metrics.method} | \`${table.metrics.path}\` | ${table.metrics.access.actions.map((x) => `\`${x}\``).join(' + ')} on`,
+    ),
+    'docs/authorization.md lists /metrics',
+  );
+  for (const [name, a] of table.admin)
+    assert.ok(
+      doc.includes(`| \`${name}\` | ${a.access.actions.map((x) => `\`${x}\``).join(' + ')} |`),
+      `docs/authorization.md lists admin ${name}`,
+    );
 });
 
 test('the public routes answer without credentials', async () => {
@@ -109,9 +139,10 @@ test('the public routes answer without credentials', async () => {
   assert.equal((await fetch(`${berth.url}/v2/`, { headers: { authorization: berth.authHeader } })).status, 200);
 });
 
-test('/metrics refuses an anonymous caller, another account\'s user and an explicit Deny; the root is let through', async () => {
+test("/metrics refuses an anonymous caller, another account's user and an explicit Deny; the root is let through", async () => {
   const { method, path, access } = routeTable().metrics;
-  const get = async (authorization?: string) => (await fetch(new URL(path, berth.url), { method, headers: authorization ? { authorization } : {} })).status;
+  const get = async (authorization?: string) =>
+    (await fetch(new URL(path, berth.url), { method, headers: authorization ? { authorization } : {} })).status;
   assert.equal(await get(), 401, 'anonymous');
   assert.equal(await get(basic(outsider)), 403, 'another account');
   await denyOnly(access.actions);
@@ -124,7 +155,11 @@ test('/metrics refuses an anonymous caller, another account\'s user and an expli
 
 /** A concrete path for a route: the repository name, a tag, an upload id, a digest. */
 function ociPath(path: string, name: string): string {
-  return path.replace('<name>', name).replace('<reference>', 'latest').replace('<uuid>', randomUUID()).replace('<digest>', `sha256:${'0'.repeat(64)}`);
+  return path
+    .replace('<name>', name)
+    .replace('<reference>', 'latest')
+    .replace('<uuid>', randomUUID())
+    .replace('<digest>', `sha256:${'0'.repeat(64)}`);
 }
 
 async function oci(method: string, path: string, authorization?: string): Promise<{ status: number; code?: string; body: any }> {
@@ -140,7 +175,7 @@ function assertOciDenial(r: { status: number; code?: string }, method: string, w
   if (method !== 'HEAD') assert.equal(r.code, status === 401 ? 'UNAUTHORIZED' : 'DENIED', what);
 }
 
-test('every OCI route refuses an anonymous caller, another account\'s user and an explicit Deny; the root is let through', async () => {
+test("every OCI route refuses an anonymous caller, another account's user and an explicit Deny; the root is let through", async () => {
   let walked = 0;
   for (const route of routeTable().oci) {
     for (const [method, entry] of Object.entries(route.methods)) {
@@ -180,7 +215,18 @@ test('every OCI route refuses an anonymous caller, another account\'s user and a
 // ---------------------------------------------------------------------------------------------------------------
 // ECR
 
-interface Shape { type: string; min?: number; max?: number; pattern?: string; enum?: string[]; required?: string[]; members?: Record<string, string>; member?: string; key?: string; value?: string }
+interface Shape {
+  type: string;
+  min?: number;
+  max?: number;
+  pattern?: string;
+  enum?: string[];
+  required?: string[];
+  members?: Record<string, string>;
+  member?: string;
+  key?: string;
+  value?: string;
+}
 const shapes = model.shapes as Record<string, Shape>;
 
 /** A valid input for an operation, from ECR's model: every required member, with values that meet its constraints. */
@@ -210,9 +256,24 @@ function sample(shapeName: string, member: string): unknown {
       return (shape.min ?? 0) > 0 ? { k: sample(shape.value!, member) } : {};
     case 'string': {
       if (shape.enum) return shape.enum[0];
-      const candidates = [REPO, `sha256:${'0'.repeat(64)}`, accountA, randomUUID(), 'k', 'walk', `arn:aws:iam::${accountA}:user/x`, `arn:aws:signer:${REGION}:${accountA}:/signing-profiles/walk_profile`, 'a'.repeat(shape.min ?? 1)];
+      const candidates = [
+        REPO,
+        `sha256:${'0'.repeat(64)}`,
+        accountA,
+        randomUUID(),
+        'k',
+        'walk',
+        `arn:aws:iam::${accountA}:user/x`,
+        `arn:aws:signer:${REGION}:${accountA}:/signing-profiles/walk_profile`,
+        'a'.repeat(shape.min ?? 1),
+      ];
       if (member === 'policyText' || member === 'lifecyclePolicyText') candidates.unshift('{}');
-      const ok = candidates.find((c) => c.length >= (shape.min ?? 0) && c.length <= (shape.max ?? Infinity) && (!shape.pattern || new RegExp(`^(?:${shape.pattern})$`, 'u').test(c)));
+      const ok = candidates.find(
+        (c) =>
+          c.length >= (shape.min ?? 0) &&
+          c.length <= (shape.max ?? Infinity) &&
+          (!shape.pattern || new RegExp(`^(?:${shape.pattern})$`, 'u').test(c)),
+      );
       if (ok === undefined) throw new Error(`no sample value for ${member} (${shapeName})`);
       return ok;
     }
@@ -234,7 +295,7 @@ function ecrActions(entry: EcrOperation, name: string, input: unknown): string[]
   return entry.actions?.(input) ?? [`ecr:${name}`];
 }
 
-test('every ECR operation refuses an unsigned or unknown caller, another account\'s user and an explicit Deny; the root is let through', async () => {
+test("every ECR operation refuses an unsigned or unknown caller, another account's user and an explicit Deny; the root is let through", async () => {
   const unknown = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'nothing' };
   const { ecr } = routeTable();
   assert.ok(ecr.length >= 50, `walked ${ecr.length} operations`);
@@ -256,14 +317,17 @@ test('every ECR operation refuses an unsigned or unknown caller, another account
       assert.equal(errorType(other), 'AccessDeniedException', `${what('other account')}: ${other.text}`);
     }
     const control = await ecrRaw(berth, name, own);
-    assert.ok(control.status === 200 || !['AccessDeniedException', 'UnrecognizedClientException'].includes(errorType(control)), `${what('as root')}: ${control.text}`);
+    assert.ok(
+      control.status === 200 || !['AccessDeniedException', 'UnrecognizedClientException'].includes(errorType(control)),
+      `${what('as root')}: ${control.text}`,
+    );
   }
 });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Admin
 
-test('every admin action refuses an anonymous caller, a docker-login token, another account\'s user and an explicit Deny; the root is let through', async () => {
+test("every admin action refuses an anonymous caller, a docker-login token, another account's user and an explicit Deny; the root is let through", async () => {
   const policyDocument = JSON.stringify({ Version: '2012-10-17', Statement: [ALLOW_ALL] });
   const body = { user: 'target-user', accessKeyId: targetKey, policyName: 'x', policyDocument, repository: REPO, seconds: 0, dryRun: true };
   const { admin } = routeTable();
@@ -282,7 +346,19 @@ test('every admin action refuses an anonymous caller, a docker-login token, anot
     assert.equal(deny.status, 403, `${what('deny')}: ${JSON.stringify(deny.body)}`);
     assert.equal(deny.body.error, 'AccessDenied');
     // The root, with arguments that change nothing that matters here (a user or key that does not exist).
-    const control = await adminApi(name, { user: 'nobody', accessKeyId: 'AKIANOSUCHKEY0000000', policyName: 'x', account: name === 'create-account' ? 'bad' : undefined, repository: REPO, dryRun: true, seconds: 0 }, berth.authHeader);
+    const control = await adminApi(
+      name,
+      {
+        user: 'nobody',
+        accessKeyId: 'AKIANOSUCHKEY0000000',
+        policyName: 'x',
+        account: name === 'create-account' ? 'bad' : undefined,
+        repository: REPO,
+        dryRun: true,
+        seconds: 0,
+      },
+      berth.authHeader,
+    );
     assert.ok(![401, 403].includes(control.status), `${what('as root')}: ${control.status} ${JSON.stringify(control.body)}`);
   }
 });
@@ -299,15 +375,26 @@ function consoleRequest(r: ConsoleRoute): { path: string; body?: string } {
 
 test('the console table: only the sign-in page and static assets are public; every other page declares the ECR operations it may call', () => {
   const { console: pages } = routeTable();
-  assert.deepEqual(pages.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`).sort(),
-    ['GET /console/sign-in', 'GET /console/static/<asset>', 'POST /console/sign-in']);
+  assert.deepEqual(
+    pages
+      .filter((r) => r.access === 'public')
+      .map((r) => `${r.method} ${r.path}`)
+      .sort(),
+    ['GET /console/sign-in', 'GET /console/static/<asset>', 'POST /console/sign-in'],
+  );
   const doc = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
   for (const r of pages) {
-    for (const operation of r.operations) assert.ok(Object.hasOwn(OPERATIONS, operation), `${r.method} ${r.path} ${r.variant ?? ''}: ${operation} is an ECR operation Berth implements`);
-    for (const action of r.adminActions ?? []) assert.ok(Object.hasOwn(ADMIN_ACTIONS, action), `${r.method} ${r.path} ${r.variant ?? ''}: ${action} is an admin action`);
-    if (r.access === 'public') assert.deepEqual([...r.operations, ...r.adminActions ?? []], []);
+    for (const operation of r.operations)
+      assert.ok(
+        Object.hasOwn(OPERATIONS, operation),
+        `${r.method} ${r.path} ${r.variant ?? ''}: ${operation} is an ECR operation Berth implements`,
+      );
+    for (const action of r.adminActions ?? [])
+      assert.ok(Object.hasOwn(ADMIN_ACTIONS, action), `${r.method} ${r.path} ${r.variant ?? ''}: ${action} is an admin action`);
+    if (r.access === 'public') assert.deepEqual([...r.operations, ...(r.adminActions ?? [])], []);
     const first = r.operations[0] ?? r.adminActions?.[0];
-    if (r.variant && r.method === 'POST') assert.ok(doc.includes(`\`${r.variant}\`: \`${first}\``), `docs/authorization.md lists console action ${r.variant}`);
+    if (r.variant && r.method === 'POST')
+      assert.ok(doc.includes(`\`${r.variant}\`: \`${first}\``), `docs/authorization.md lists console action ${r.variant}`);
   }
 });
 
@@ -317,15 +404,21 @@ test('every console page but the public ones is refused without a session, even 
     const { path, body } = consoleRequest(r);
     for (const authorization of [undefined, berth.authHeader]) {
       const res = await fetch(new URL(path, berth.url), {
-        method: r.method, redirect: 'manual',
-        headers: { ...(authorization ? { authorization } : {}), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, body,
+        method: r.method,
+        redirect: 'manual',
+        headers: { ...(authorization ? { authorization } : {}), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        body,
       });
       await res.arrayBuffer();
       const what = `${r.method} ${path} ${r.variant ?? ''} ${authorization ? 'with Basic credentials' : 'anonymously'}`;
       if (r.access === 'public') {
         // The sign-in form without its CSRF token is refused (403); a missing asset is 404; never a session.
         assert.ok([200, 403, 404].includes(res.status), `${what}: ${res.status}`);
-        assert.equal(res.headers.getSetCookie().some((c) => c.startsWith('berth_console=')), false, what);
+        assert.equal(
+          res.headers.getSetCookie().some((c) => c.startsWith('berth_console=')),
+          false,
+          what,
+        );
       } else if (r.method === 'GET') {
         assert.equal(res.status, 303, what);
         assert.match(res.headers.get('location') ?? '', /^\/console\/sign-in/, what);
@@ -338,7 +431,15 @@ test('every console page but the public ones is refused without a session, even 
   assert.ok(walked >= 40, `walked ${walked} console requests`);
   const { repositories } = await (async () => {
     const client = ecrClient(berth);
-    try { return await client.send(new DescribeRepositoriesCommand({})); } finally { client.destroy(); }
+    try {
+      return await client.send(new DescribeRepositoriesCommand({}));
+    } finally {
+      client.destroy();
+    }
   })();
-  assert.equal(repositories!.some((r) => r.repositoryName === 'walk/created'), false, 'no console form did anything without a session');
+  assert.equal(
+    repositories!.some((r) => r.repositoryName === 'walk/created'),
+    false,
+    'no console form did anything without a session',
+  );
 });

@@ -29,7 +29,15 @@ before(async () => {
   databaseUrl = await server.createDatabase('berth');
   // The recipe's DATABASE_URL is mapped onto Berth's setting explicitly; nothing else of it reaches Berth.
   // Garbage collection only on demand, with no grace period: the test runs it when nothing is being pushed.
-  nodeA = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_CREATE_ON_PUSH: 'false', BERTH_GC_GRACE_SECONDS: '0', BERTH_GC_INTERVAL_SECONDS: '0' } });
+  nodeA = await startBerth({
+    env: {
+      BERTH_DATABASE_URL: databaseUrl,
+      BERTH_SECRET_KEY: SHARED_SECRET_KEY,
+      BERTH_CREATE_ON_PUSH: 'false',
+      BERTH_GC_GRACE_SECONDS: '0',
+      BERTH_GC_INTERVAL_SECONDS: '0',
+    },
+  });
   ecr = ecrClient(nodeA);
 });
 
@@ -73,15 +81,29 @@ test('an image pushed over /v2/ is pulled back and described by ECR, its metadat
   assert.equal(detail.imageManifestMediaType, MANIFEST_TYPE);
 
   // The metadata is PostgreSQL's, not a SQLite file's.
-  assert.deepEqual(await rows(`SELECT r.name, m.digest FROM manifests m JOIN repositories r ON r.id = m.repository_id`), [{ name: 'team/app', digest: image.digest }]);
-  assert.deepEqual((await rows('SELECT digest FROM blobs ORDER BY digest')).map((r) => r.digest), [image.config.digest, image.layer.digest].sort());
+  assert.deepEqual(await rows(`SELECT r.name, m.digest FROM manifests m JOIN repositories r ON r.id = m.repository_id`), [
+    { name: 'team/app', digest: image.digest },
+  ]);
+  assert.deepEqual(
+    (await rows('SELECT digest FROM blobs ORDER BY digest')).map((r) => r.digest),
+    [image.config.digest, image.layer.digest].sort(),
+  );
   assert.equal(existsSync(join(nodeA.dataDir, 'meta.db')), false, 'no SQLite database in the data dir');
 
   // Tag immutability holds on PostgreSQL too, as ECR answers it.
   const other = JSON.parse(image.manifest.toString());
   other.annotations = { changed: 'yes' };
-  await expectEcrError(ecr.send(new PutImageCommand({ repositoryName: 'team/app', imageTag: 'v1', imageManifest: JSON.stringify(other), imageManifestMediaType: MANIFEST_TYPE })),
-    'ImageTagAlreadyExistsException');
+  await expectEcrError(
+    ecr.send(
+      new PutImageCommand({
+        repositoryName: 'team/app',
+        imageTag: 'v1',
+        imageManifest: JSON.stringify(other),
+        imageManifestMediaType: MANIFEST_TYPE,
+      }),
+    ),
+    'ImageTagAlreadyExistsException',
+  );
 });
 
 test('garbage collection on PostgreSQL deletes an unreferenced blob and keeps the image', async () => {
@@ -102,26 +124,42 @@ test('garbage collection on PostgreSQL deletes an unreferenced blob and keeps th
 test('berth migrate applies the PostgreSQL schema and prints its version', async () => {
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'berth.js'), 'migrate'], {
-      cwd: root, env: { ...process.env, BERTH_DATABASE_URL: databaseUrl, BERTH_DATA_DIR: nodeA.dataDir }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root,
+      env: { ...process.env, BERTH_DATABASE_URL: databaseUrl, BERTH_DATA_DIR: nodeA.dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
-    child.stdout.on('data', (d) => { text += d; });
-    child.stderr.on('data', (d) => { text += d; });
+    child.stdout.on('data', (d) => {
+      text += d;
+    });
+    child.stderr.on('data', (d) => {
+      text += d;
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`berth migrate exited with ${code}: ${text}`))));
   });
   assert.deepEqual(JSON.parse(out), { database: 'postgresql', schemaVersion: POSTGRES_MIGRATIONS.length });
-  assert.deepEqual((await rows('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version), POSTGRES_MIGRATIONS.map((_, i) => i + 1));
+  assert.deepEqual(
+    (await rows('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version),
+    POSTGRES_MIGRATIONS.map((_, i) => i + 1),
+  );
 });
 
 test('a second node on an empty data dir and the same database serves the same metadata at once', async () => {
-  nodeB = await startBerth({ env: { BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_CREATE_ON_PUSH: 'false' }, accessKeyId: nodeA.accessKeyId, secretAccessKey: nodeA.secretAccessKey });
+  nodeB = await startBerth({
+    env: { BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_CREATE_ON_PUSH: 'false' },
+    accessKeyId: nodeA.accessKeyId,
+    secretAccessKey: nodeA.secretAccessKey,
+  });
   const onA = await req(nodeA, 'GET', '/v2/team/app/manifests/v1', { headers: { Accept: MANIFEST_TYPE } });
   const onB = await req(nodeB, 'GET', '/v2/team/app/manifests/v1', { headers: { Accept: MANIFEST_TYPE } });
   assert.equal(onB.status, 200, show(onB));
   assert.deepEqual(onB.body, onA.body);
   const described = await ecrClient(nodeB).send(new DescribeImagesCommand({ repositoryName: 'team/app' }));
-  assert.deepEqual(described.imageDetails?.map((d) => d.imageTags), [['v1']]);
+  assert.deepEqual(
+    described.imageDetails?.map((d) => d.imageTags),
+    [['v1']],
+  );
   // A repository created on B is at once visible on A.
   await ecrClient(nodeB).send(new CreateRepositoryCommand({ repositoryName: 'made-on-b' }));
   const catalog = await req(nodeA, 'GET', '/v2/_catalog');

@@ -44,8 +44,12 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 async function serve(args: string[], env: Record<string, string>): Promise<Served> {
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -57,10 +61,16 @@ async function serve(args: string[], env: Record<string, string>): Promise<Serve
     const timer = setTimeout(() => reject(new Error('berth did not start in 20s:\n' + out)), 20_000);
     const check = () => {
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`berth exited with ${code ?? signal}:\n${out}`)); });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`berth exited with ${code ?? signal}:\n${out}`));
+    });
   });
   // Let whatever is printed around the listening line arrive.
   await new Promise((r) => setTimeout(r, 300));
@@ -156,9 +166,10 @@ for (const how of ['BERTH_CONFIG', '--config'] as const) {
     const port = await freePort();
     const configPath = join(dir, 'berth.json');
     writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${port}`, dataDir }));
-    const s = how === 'BERTH_CONFIG'
-      ? await serve(['serve'], { ...rootEnv, BERTH_CONFIG: configPath })
-      : await serve(['serve', '--config', configPath], { ...rootEnv });
+    const s =
+      how === 'BERTH_CONFIG'
+        ? await serve(['serve'], { ...rootEnv, BERTH_CONFIG: configPath })
+        : await serve(['serve', '--config', configPath], { ...rootEnv });
     assert.equal(s.url, `http://127.0.0.1:${port}`, 'listen from the config file ignored');
     assert.ok(!isEmptyOrMissing(dataDir), 'dataDir from the config file unused');
     assert.equal(await v2Status(s.url, rootAuth), 200);
@@ -182,7 +193,7 @@ test('environment variables override the config file', async () => {
   });
   assert.equal(s.url, `http://127.0.0.1:${envPort}`, 'BERTH_LISTEN did not override listen from the config file');
   assert.ok(!isEmptyOrMissing(envDataDir), 'BERTH_DATA_DIR did not override dataDir from the config file');
-  assert.ok(isEmptyOrMissing(configDataDir), 'the config file\'s dataDir was used despite BERTH_DATA_DIR');
+  assert.ok(isEmptyOrMissing(configDataDir), "the config file's dataDir was used despite BERTH_DATA_DIR");
   assert.equal(await v2Status(s.url, rootAuth), 200);
   await s.stop();
 });

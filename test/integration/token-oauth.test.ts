@@ -24,26 +24,36 @@ before(async () => {
     name: 'pull',
     document: {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:ListImages', 'ecr:GetAuthorizationToken'], Resource: '*' }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:ListImages', 'ecr:GetAuthorizationToken'],
+          Resource: '*',
+        },
+      ],
     },
   });
 });
 after(() => berth.cleanup());
 
-interface TokenAnswer { status: number; body: Record<string, any>; headers: Headers }
+interface TokenAnswer {
+  status: number;
+  body: Record<string, any>;
+  headers: Headers;
+}
 
 async function post(fields: Record<string, string | string[]>, contentType = 'application/x-www-form-urlencoded'): Promise<TokenAnswer> {
   const form = new URLSearchParams();
   for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one);
   const res = await fetch(`${berth.url}/_berth/token`, { method: 'POST', headers: { 'content-type': contentType }, body: form.toString() });
-  return { status: res.status, body: await res.json() as Record<string, any>, headers: res.headers };
+  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
 }
 
 async function get(query: string, user?: string, password?: string): Promise<TokenAnswer> {
   const headers: Record<string, string> = {};
   if (user !== undefined) headers.authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
   const res = await fetch(`${berth.url}/_berth/token?${query}`, { headers });
-  return { status: res.status, body: await res.json() as Record<string, any>, headers: res.headers };
+  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
 }
 
 /** The status of listing the private repository's tags with a bearer token. */
@@ -53,7 +63,15 @@ async function tagsWith(token: string): Promise<number> {
 
 const SCOPE = `repository:${REPO}:pull`;
 const password = (k: Keys, extra: Record<string, string | string[]> = {}) =>
-  post({ grant_type: 'password', username: k.accessKeyId, password: k.secretAccessKey, service: berth.host, client_id: 'containerd-client', scope: SCOPE, ...extra });
+  post({
+    grant_type: 'password',
+    username: k.accessKeyId,
+    password: k.secretAccessKey,
+    service: berth.host,
+    client_id: 'containerd-client',
+    scope: SCOPE,
+    ...extra,
+  });
 
 async function loginToken(k: Keys): Promise<string> {
   const client = ecrClient(berth, k);
@@ -80,7 +98,13 @@ describe('POST, grant_type=password', () => {
   });
 
   test('AWS and an ECR login token (what an imagePullSecret carries) get a token too', async () => {
-    const r = await post({ grant_type: 'password', username: 'AWS', password: await loginToken(puller), service: berth.host, scope: SCOPE });
+    const r = await post({
+      grant_type: 'password',
+      username: 'AWS',
+      password: await loginToken(puller),
+      service: berth.host,
+      scope: SCOPE,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(await tagsWith(r.body.access_token), 200);
   });
@@ -122,7 +146,11 @@ describe('POST, grant_type=password', () => {
 
 describe('POST, malformed', () => {
   test('a missing or unknown grant_type is 400 unsupported_grant_type', async () => {
-    const cases: Record<string, string>[] = [{ username: puller.accessKeyId, password: puller.secretAccessKey }, { grant_type: 'client_credentials' }, { grant_type: '' }];
+    const cases: Record<string, string>[] = [
+      { username: puller.accessKeyId, password: puller.secretAccessKey },
+      { grant_type: 'client_credentials' },
+      { grant_type: '' },
+    ];
     for (const fields of cases) {
       const r = await post(fields);
       assert.equal(r.status, 400, JSON.stringify(r.body));
@@ -132,7 +160,8 @@ describe('POST, malformed', () => {
 
   test('a body that is not a form is invalid_request', async () => {
     const res = await fetch(`${berth.url}/_berth/token`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ grant_type: 'password', username: puller.accessKeyId, password: puller.secretAccessKey }),
     });
     assert.equal(res.status, 400);
@@ -141,7 +170,9 @@ describe('POST, malformed', () => {
 
   test('bad percent-encoding in the form does not crash the endpoint', async () => {
     const res = await fetch(`${berth.url}/_berth/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=%zz&password=%E0%A4%A',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&username=%zz&password=%E0%A4%A',
     });
     assert.equal(res.status, 401);
   });
@@ -167,7 +198,13 @@ describe('GET', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.token, r.body.access_token);
     assert.match(r.body.refresh_token, /^berth-rt-/);
-    const refreshed = await post({ grant_type: 'refresh_token', refresh_token: r.body.refresh_token, client_id: 'docker', service: berth.host, scope: SCOPE });
+    const refreshed = await post({
+      grant_type: 'refresh_token',
+      refresh_token: r.body.refresh_token,
+      client_id: 'docker',
+      service: berth.host,
+      scope: SCOPE,
+    });
     assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
     assert.equal(await tagsWith(refreshed.body.access_token), 200);
   });
@@ -190,7 +227,10 @@ describe('refresh tokens', () => {
     assert.equal(again.body.refresh_token, refresh);
     assert.equal(await tagsWith(again.body.access_token), 200);
     // Bound to the principal: the user's token reads only what the user's policy allows.
-    const { status } = await fetch(`${berth.url}/v2/${REPO}/blobs/uploads/`, { method: 'POST', headers: { authorization: `Bearer ${again.body.access_token}` } });
+    const { status } = await fetch(`${berth.url}/v2/${REPO}/blobs/uploads/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${again.body.access_token}` },
+    });
     assert.equal(status, 403, 'the puller may not push');
   });
 
@@ -224,7 +264,10 @@ describe('refresh tokens', () => {
   });
 
   test('are revoked when the access key is deactivated (for good) or deleted', async () => {
-    const user = await createUser(berth, 'revoked', { name: 'all', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:*', Resource: '*' }] } });
+    const user = await createUser(berth, 'revoked', {
+      name: 'all',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:*', Resource: '*' }] },
+    });
     const first = (await password(user, { access_type: 'offline' })).body.refresh_token as string;
     assert.equal((await post({ grant_type: 'refresh_token', refresh_token: first })).status, 200);
     await admin(berth, 'deactivate-access-key', '--access-key-id', user.accessKeyId);
@@ -241,7 +284,8 @@ describe('refresh tokens', () => {
 
   test('expire after the configured lifetime, and one from a login token no later than that token', async () => {
     const fromKey = (await password(puller, { access_type: 'offline' })).body.refresh_token as string;
-    const fromLogin = (await post({ grant_type: 'password', username: 'AWS', password: await loginToken(puller), access_type: 'offline' })).body.refresh_token as string;
+    const fromLogin = (await post({ grant_type: 'password', username: 'AWS', password: await loginToken(puller), access_type: 'offline' }))
+      .body.refresh_token as string;
     await admin(berth, 'advance-clock', '--seconds', String(12 * 3600 + 60));
     assert.equal((await post({ grant_type: 'refresh_token', refresh_token: fromKey })).status, 200);
     const expiredLogin = await post({ grant_type: 'refresh_token', refresh_token: fromLogin });
@@ -258,12 +302,20 @@ test('the audit log records every grant and refusal, never a secret or a refresh
   const issued = (await password(puller, { access_type: 'offline' })).body.refresh_token as string;
   await password({ ...puller, secretAccessKey: 'wrong-secret-value' });
   await berth.stop();
-  const lines = readFileSync(join(berth.dataDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(join(berth.dataDir, 'audit.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const grants = lines.filter((l) => l.event === 'token-grant');
-  assert.ok(grants.some((g) => g.grant === 'password' && g.outcome === 'granted' && g.accessKeyId === puller.accessKeyId && g.refreshTokenIssued === true));
+  assert.ok(
+    grants.some(
+      (g) => g.grant === 'password' && g.outcome === 'granted' && g.accessKeyId === puller.accessKeyId && g.refreshTokenIssued === true,
+    ),
+  );
   assert.ok(grants.some((g) => g.grant === 'refresh_token' && g.outcome === 'granted'));
   assert.ok(grants.some((g) => g.grant === 'password' && g.outcome === 'refused' && /authentication failed/.test(String(g.reason))));
   const text = readFileSync(join(berth.dataDir, 'audit.log'), 'utf8');
-  for (const secret of [puller.secretAccessKey, 'wrong-secret-value', issued, issued.slice('berth-rt-'.length)]) assert.ok(!text.includes(secret), 'no secret in the audit log');
+  for (const secret of [puller.secretAccessKey, 'wrong-secret-value', issued, issued.slice('berth-rt-'.length)])
+    assert.ok(!text.includes(secret), 'no secret in the audit log');
   berth = await berth.restart();
 });

@@ -28,9 +28,10 @@ async function token(accessKeyId: string, secretAccessKey: string): Promise<{ ba
 
 const v2 = async (authorization: string) => (await fetch(`${berth.url}/v2/`, { headers: { authorization } })).status;
 
-test("a token is refused once its access key is deactivated, and works again when it is reactivated", async () => {
+test('a token is refused once its access key is deactivated, and works again when it is reactivated', async () => {
   const key = await createUser(berth, 'puller', {
-    name: 'token', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] },
+    name: 'token',
+    document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] },
   });
   const { basic, expiresAt } = await token(key.accessKeyId, key.secretAccessKey);
   assert.ok(Math.abs(expiresAt.getTime() - Date.now() - 12 * 3600_000) < 60_000, 'expires 12 hours ahead');
@@ -52,7 +53,7 @@ test('a token is refused after 12 hours', async () => {
   await admin(berth, 'advance-clock', '--seconds', String(3600 + 60));
   const res = await fetch(`${berth.url}/v2/`, { headers: { authorization: basic } });
   assert.equal(res.status, 401);
-  const body = await res.json() as { errors: { code: string; message: string }[] };
+  const body = (await res.json()) as { errors: { code: string; message: string }[] };
   assert.equal(body.errors[0].code, 'UNAUTHORIZED');
   assert.match(body.errors[0].message, /expired/);
 });

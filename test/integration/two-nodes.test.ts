@@ -17,9 +17,16 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CompleteLayerUploadCommand, CreateRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand,
-  GetAuthorizationTokenCommand, InitiateLayerUploadCommand, PutImageCommand, PutLifecyclePolicyCommand,
-  UploadLayerPartCommand, type ECRClient,
+  CompleteLayerUploadCommand,
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  GetAuthorizationTokenCommand,
+  InitiateLayerUploadCommand,
+  PutImageCommand,
+  PutLifecyclePolicyCommand,
+  UploadLayerPartCommand,
+  type ECRClient,
 } from '@aws-sdk/client-ecr';
 import pg from 'pg';
 import { SHARED_SECRET_KEY, startBerth, type Berth } from '../helpers/berth.ts';
@@ -52,24 +59,32 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
 
   const startNode = (env: Record<string, string> = {}) => startBerth({ ...ROOT, env: { ...shared, ...env } });
 
-  before(async () => {
-    [postgres, rgw] = await Promise.all([startPostgres(), startRgw()]);
-    databaseUrl = await postgres.createDatabase('registry');
-    await rgw.createBucket(bucket);
-    work = makeTempDir('berth-two-nodes-');
-    shared = {
-      BERTH_DATABASE_URL: databaseUrl, ...rgw.berthEnv(bucket, 'registry'), BERTH_SECRET_KEY: SHARED_SECRET_KEY,
-      // Background work only on demand (the test runs it), a short grace period so that collection has work.
-      BERTH_GC_INTERVAL_SECONDS: '0', BERTH_LIFECYCLE_INTERVAL_SECONDS: '0', BERTH_GC_GRACE_SECONDS: '2',
-      BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: 'warn',
-    };
-    const keyFile = join(work, 'secret.key');
-    writeFileSync(keyFile, `${SHARED_SECRET_KEY}\n`, { mode: 0o600 });
-    a = await startNode();
-    // B has the same key from a file.
-    b = await startNode({ BERTH_SECRET_KEY: '', BERTH_SECRET_KEY_FILE: keyFile });
-    docker = await dockerSession();
-  }, { timeout: 900_000 });
+  before(
+    async () => {
+      [postgres, rgw] = await Promise.all([startPostgres(), startRgw()]);
+      databaseUrl = await postgres.createDatabase('registry');
+      await rgw.createBucket(bucket);
+      work = makeTempDir('berth-two-nodes-');
+      shared = {
+        BERTH_DATABASE_URL: databaseUrl,
+        ...rgw.berthEnv(bucket, 'registry'),
+        BERTH_SECRET_KEY: SHARED_SECRET_KEY,
+        // Background work only on demand (the test runs it), a short grace period so that collection has work.
+        BERTH_GC_INTERVAL_SECONDS: '0',
+        BERTH_LIFECYCLE_INTERVAL_SECONDS: '0',
+        BERTH_GC_GRACE_SECONDS: '2',
+        BERTH_CREATE_ON_PUSH: 'true',
+        BERTH_LOG_LEVEL: 'warn',
+      };
+      const keyFile = join(work, 'secret.key');
+      writeFileSync(keyFile, `${SHARED_SECRET_KEY}\n`, { mode: 0o600 });
+      a = await startNode();
+      // B has the same key from a file.
+      b = await startNode({ BERTH_SECRET_KEY: '', BERTH_SECRET_KEY_FILE: keyFile });
+      docker = await dockerSession();
+    },
+    { timeout: 900_000 },
+  );
 
   after(async () => {
     await docker?.cleanup();
@@ -98,8 +113,12 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
   async function expiries(repo: string): Promise<string[]> {
     const r = await berth(a, ['audit']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
-      .filter((e) => e.event === 'lifecycle-expire' && e.repository === repo).map((e) => e.imageDigest as string);
+    return r.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'lifecycle-expire' && e.repository === repo)
+      .map((e) => e.imageDigest as string);
   }
 
   async function login(node: Berth): Promise<void> {
@@ -116,7 +135,7 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
     return (await docker.ok(['image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
   }
 
-  it('keeps nothing in a node\'s data dir: the secret key is in the database, encrypted under the configured one', async () => {
+  it("keeps nothing in a node's data dir: the secret key is in the database, encrypted under the configured one", async () => {
     for (const node of [a, b]) {
       const files = readdirSync(node.dataDir);
       for (const f of NODE_FILES) assert.ok(!files.includes(f), `${f} is not in ${node.dataDir}: ${files.join(', ')}`);
@@ -146,17 +165,22 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
     const start = await req(a, 'POST', '/v2/nodes/chunked/blobs/uploads/');
     assert.equal(start.status, 202, show(start));
     let location = start.headers.get('location')!;
-    const chunks = [[a, 0, MiB], [b, MiB, 2 * MiB + 5]] as const;
+    const chunks = [
+      [a, 0, MiB],
+      [b, MiB, 2 * MiB + 5],
+    ] as const;
     for (const [node, from, to] of chunks) {
       const r = await req(node, 'PATCH', resolveLocation(node, location), {
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${from}-${to - 1}` }, body: data.subarray(from, to),
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${from}-${to - 1}` },
+        body: data.subarray(from, to),
       });
       assert.equal(r.status, 202, `${node === a ? 'A' : 'B'}: ${show(r)}`);
       assert.equal(r.headers.get('range'), `0-${to - 1}`);
       location = r.headers.get('location')!;
     }
     const done = await req(a, 'PUT', withDigest(resolveLocation(a, location), digest), {
-      headers: { 'Content-Type': 'application/octet-stream' }, body: data.subarray(2 * MiB + 5),
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: data.subarray(2 * MiB + 5),
     });
     assert.equal(done.status, 201, show(done));
     const got = await getAndHash(`${b.url}/v2/nodes/chunked/blobs/${digest}`, b.authHeader);
@@ -170,17 +194,60 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
       await ecrB.send(new CreateRepositoryCommand({ repositoryName: 'nodes/parts' }));
       const small = randomBytes(MiB);
       const init = await ecrA.send(new InitiateLayerUploadCommand({ repositoryName: 'nodes/parts' }));
-      await ecrA.send(new UploadLayerPartCommand({ repositoryName: 'nodes/parts', uploadId: init.uploadId, partFirstByte: 0, partLastByte: MiB - 1, layerPartBlob: small }));
-      await ecrB.send(new UploadLayerPartCommand({ repositoryName: 'nodes/parts', uploadId: init.uploadId, partFirstByte: MiB, partLastByte: 2 * MiB - 1, layerPartBlob: small }));
-      await expectEcrError(ecrA.send(new CompleteLayerUploadCommand({ repositoryName: 'nodes/parts', uploadId: init.uploadId, layerDigests: [sha256(Buffer.concat([small, small]))] })),
-        'LayerPartTooSmallException', 'All layer parts except the last part should be at least 5MB');
+      await ecrA.send(
+        new UploadLayerPartCommand({
+          repositoryName: 'nodes/parts',
+          uploadId: init.uploadId,
+          partFirstByte: 0,
+          partLastByte: MiB - 1,
+          layerPartBlob: small,
+        }),
+      );
+      await ecrB.send(
+        new UploadLayerPartCommand({
+          repositoryName: 'nodes/parts',
+          uploadId: init.uploadId,
+          partFirstByte: MiB,
+          partLastByte: 2 * MiB - 1,
+          layerPartBlob: small,
+        }),
+      );
+      await expectEcrError(
+        ecrA.send(
+          new CompleteLayerUploadCommand({
+            repositoryName: 'nodes/parts',
+            uploadId: init.uploadId,
+            layerDigests: [sha256(Buffer.concat([small, small]))],
+          }),
+        ),
+        'LayerPartTooSmallException',
+        'All layer parts except the last part should be at least 5MB',
+      );
 
       const layer = randomBytes(6 * MiB);
       const good = await ecrB.send(new InitiateLayerUploadCommand({ repositoryName: 'nodes/parts' }));
       const part = 5 * MiB;
-      await ecrB.send(new UploadLayerPartCommand({ repositoryName: 'nodes/parts', uploadId: good.uploadId, partFirstByte: 0, partLastByte: part - 1, layerPartBlob: layer.subarray(0, part) }));
-      await ecrA.send(new UploadLayerPartCommand({ repositoryName: 'nodes/parts', uploadId: good.uploadId, partFirstByte: part, partLastByte: layer.length - 1, layerPartBlob: layer.subarray(part) }));
-      const done = await ecrB.send(new CompleteLayerUploadCommand({ repositoryName: 'nodes/parts', uploadId: good.uploadId, layerDigests: [sha256(layer)] }));
+      await ecrB.send(
+        new UploadLayerPartCommand({
+          repositoryName: 'nodes/parts',
+          uploadId: good.uploadId,
+          partFirstByte: 0,
+          partLastByte: part - 1,
+          layerPartBlob: layer.subarray(0, part),
+        }),
+      );
+      await ecrA.send(
+        new UploadLayerPartCommand({
+          repositoryName: 'nodes/parts',
+          uploadId: good.uploadId,
+          partFirstByte: part,
+          partLastByte: layer.length - 1,
+          layerPartBlob: layer.subarray(part),
+        }),
+      );
+      const done = await ecrB.send(
+        new CompleteLayerUploadCommand({ repositoryName: 'nodes/parts', uploadId: good.uploadId, layerDigests: [sha256(layer)] }),
+      );
       assert.equal(done.layerDigest, sha256(layer));
     } finally {
       ecrA.destroy();
@@ -196,7 +263,10 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
       await putImageViaUpload(ecrB, 'nodes/ecr', image, 'v1');
       pushed.push({ repo: 'nodes/ecr', tag: 'v1', digest: image.digest });
       const described = await ecrA.send(new DescribeImagesCommand({ repositoryName: 'nodes/ecr' }));
-      assert.deepEqual(described.imageDetails?.map((d) => [d.imageDigest, d.imageTags]), [[image.digest, ['v1']]]);
+      assert.deepEqual(
+        described.imageDetails?.map((d) => [d.imageDigest, d.imageTags]),
+        [[image.digest, ['v1']]],
+      );
     } finally {
       ecrA.destroy();
       ecrB.destroy();
@@ -212,12 +282,25 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
         const node = i % 2 ? b : a;
         for (const blob of [image.config, ...image.layers]) await pushBlob(node, 'nodes/immutable', blob.bytes);
       }
-      const put = (ecr: ECRClient, image: HandImage) => ecr.send(new PutImageCommand({
-        repositoryName: 'nodes/immutable', imageManifest: image.manifest, imageManifestMediaType: image.mediaType, imageTag: 'release',
-      })).then(() => 'won', (e: Error) => e.name);
-      const putOci = (node: Berth, image: HandImage) => req(node, 'PUT', '/v2/nodes/immutable/manifests/release', {
-        headers: { 'Content-Type': image.mediaType }, body: image.manifest,
-      }).then((r) => r.status === 201 ? 'won' : `${r.status} ${JSON.parse(r.body.toString()).errors?.[0]?.code}`);
+      const put = (ecr: ECRClient, image: HandImage) =>
+        ecr
+          .send(
+            new PutImageCommand({
+              repositoryName: 'nodes/immutable',
+              imageManifest: image.manifest,
+              imageManifestMediaType: image.mediaType,
+              imageTag: 'release',
+            }),
+          )
+          .then(
+            () => 'won',
+            (e: Error) => e.name,
+          );
+      const putOci = (node: Berth, image: HandImage) =>
+        req(node, 'PUT', '/v2/nodes/immutable/manifests/release', {
+          headers: { 'Content-Type': image.mediaType },
+          body: image.manifest,
+        }).then((r) => (r.status === 201 ? 'won' : `${r.status} ${JSON.parse(r.body.toString()).errors?.[0]?.code}`));
       const outcomes = await Promise.all([putOci(a, images[0]), putOci(b, images[1]), put(ecrA, images[2]), put(ecrB, images[3])]);
       assert.equal(outcomes.filter((o) => o === 'won').length, 1, `exactly one wins: ${outcomes.join(', ')}`);
       for (const [i, o] of outcomes.entries()) {
@@ -230,7 +313,11 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
         assert.equal(got.headers.get('docker-content-digest'), winner.digest, 'both nodes serve the winner');
       }
       const described = await ecrB.send(new DescribeImagesCommand({ repositoryName: 'nodes/immutable' }));
-      assert.deepEqual(described.imageDetails?.map((d) => d.imageDigest), [winner.digest], 'the losers stored nothing');
+      assert.deepEqual(
+        described.imageDetails?.map((d) => d.imageDigest),
+        [winner.digest],
+        'the losers stored nothing',
+      );
     } finally {
       ecrA.destroy();
       ecrB.destroy();
@@ -264,7 +351,9 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
     for (const g of garbage) assert.ok(deleted.includes(sha256(g)), `the garbage ${sha256(g)} was collected: ${JSON.stringify(reports)}`);
     assert.ok(images.length >= 3);
     for (const image of images) {
-      const m = await req(a, 'GET', `/v2/nodes/gc/manifests/${image.tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const m = await req(a, 'GET', `/v2/nodes/gc/manifests/${image.tag}`, {
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       assert.equal(m.status, 200, show(m));
       const manifest = JSON.parse(m.body.toString());
       for (const d of [manifest.config, ...manifest.layers]) {
@@ -289,10 +378,20 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
         else pushed.push({ repo, tag: `r${i}`, digest: image.digest });
         await sleep(1100); // distinct push times (the rule keeps the newest)
       }
-      await ecrA.send(new PutLifecyclePolicyCommand({
-        repositoryName: repo,
-        lifecyclePolicyText: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] }),
-      }));
+      await ecrA.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: repo,
+          lifecyclePolicyText: JSON.stringify({
+            rules: [
+              {
+                rulePriority: 1,
+                selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 },
+                action: { type: 'expire' },
+              },
+            ],
+          }),
+        }),
+      );
       const runs = await Promise.all([berth(a, ['lifecycle', 'run', repo]), berth(b, ['lifecycle', 'run', repo])]);
       for (const r of runs) assert.equal(r.code, 0, r.stdout + r.stderr);
       let expired: string[] = [];
@@ -312,7 +411,9 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
     const t = await req(a, 'GET', `/_berth/token?service=${encodeURIComponent(a.host)}&scope=repository:nodes/app:pull`);
     assert.equal(t.status, 200, show(t));
     const bearer = JSON.parse(t.body.toString()).token as string;
-    const onB = await req(b, 'GET', '/v2/nodes/app/manifests/v1', { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    const onB = await req(b, 'GET', '/v2/nodes/app/manifests/v1', {
+      headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
     assert.equal(onB.status, 200, show(onB));
     const ecrA = ecrClient(a);
     try {
@@ -335,7 +436,9 @@ describe('two Berth nodes on one PostgreSQL and one S3 store', () => {
     const push = docker.run(['push', tagA], { timeoutMs: 120_000 });
     // Killed once an upload of this push is under way on A.
     for (let i = 0; i < 600; i++) {
-      const [open] = await sql("SELECT count(*)::int AS n FROM uploads u JOIN repositories r ON r.id = u.repository_id WHERE r.name = 'nodes/killed'");
+      const [open] = await sql(
+        "SELECT count(*)::int AS n FROM uploads u JOIN repositories r ON r.id = u.repository_id WHERE r.name = 'nodes/killed'",
+      );
       if (Number(open.n) > 0) break;
       await sleep(50);
     }
@@ -384,9 +487,12 @@ describe('a root key generated on PostgreSQL', () => {
   let postgres: Postgres;
   const nodes: Berth[] = [];
 
-  before(async () => {
-    postgres = await startPostgres();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      postgres = await startPostgres();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     for (const n of nodes) await n.cleanup();
     await postgres?.stop();
@@ -395,7 +501,12 @@ describe('a root key generated on PostgreSQL', () => {
   it('is generated once, by the first node, kept encrypted in the database, and used by every node', async () => {
     const url = await postgres.createDatabase('generated');
     // No root key configured (empty values are unset): the nodes start together on an empty database.
-    const env = { BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: SHARED_SECRET_KEY, BERTH_ROOT_ACCESS_KEY_ID: '', BERTH_ROOT_SECRET_ACCESS_KEY: '' };
+    const env = {
+      BERTH_DATABASE_URL: url,
+      BERTH_SECRET_KEY: SHARED_SECRET_KEY,
+      BERTH_ROOT_ACCESS_KEY_ID: '',
+      BERTH_ROOT_SECRET_ACCESS_KEY: '',
+    };
     const started = await Promise.all([startBerth({ env }), startBerth({ env })]);
     nodes.push(...started);
     const generated = started.filter((n) => /Root credentials were generated/.test(n.output()));
@@ -424,11 +535,16 @@ describe('a root key generated on PostgreSQL', () => {
   it('a node without the secret key, or with another one, refuses to start', async () => {
     const url = await postgres.createDatabase('keys');
     // A node that starts after all is stopped with the others.
-    const start = (env: Record<string, string>) => startBerth({ env }).then((n) => { nodes.push(n); return n; });
+    const start = (env: Record<string, string>) =>
+      startBerth({ env }).then((n) => {
+        nodes.push(n);
+        return n;
+      });
     await start({ BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: SHARED_SECRET_KEY });
     await assert.rejects(start({ BERTH_DATABASE_URL: url }), /set BERTH_SECRET_KEY or BERTH_SECRET_KEY_FILE/);
-    await assert.rejects(start({ BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') }),
-      /does not decrypt the key in the database/);
+    await assert.rejects(
+      start({ BERTH_DATABASE_URL: url, BERTH_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') }),
+      /does not decrypt the key in the database/,
+    );
   });
 });
-

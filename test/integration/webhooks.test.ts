@@ -19,7 +19,11 @@ const received: { headers: IncomingHttpHeaders; body: string; status: number }[]
 let refuse = 0;
 
 async function admin(action: string, body: object, authorization = berth.authHeader): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${berth.url}/_berth/admin/${action}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${berth.url}/_berth/admin/${action}`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -47,7 +51,11 @@ after(async () => {
 test('a push is delivered signed to a webhook, retried while the receiver fails; filters and authorization hold', async () => {
   // Refused without the action.
   await admin('create-user', { user: 'dev' });
-  await admin('put-user-policy', { user: 'dev', policyName: 'p', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:*', Resource: '*' }] }) });
+  await admin('put-user-policy', {
+    user: 'dev',
+    policyName: 'p',
+    policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:*', Resource: '*' }] }),
+  });
   const devKey = (await admin('create-access-key', { user: 'dev' })).body;
   const dev = 'Basic ' + Buffer.from(`${devKey.accessKeyId}:${devKey.secretAccessKey}`).toString('base64');
   assert.equal((await admin('put-webhook', { url: receiverUrl }, dev)).status, 403);
@@ -58,7 +66,10 @@ test('a push is delivered signed to a webhook, retried while the receiver fails;
   const { id, secret } = hook.body;
   assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
   const listed = (await admin('list-webhooks', {})).body.webhooks;
-  assert.deepEqual(listed.map((w: any) => [w.id, w.url, w.eventTypes, w.repositories]), [[id, receiverUrl, ['ECR Image Action'], ['hooks/*']]]);
+  assert.deepEqual(
+    listed.map((w: any) => [w.id, w.url, w.eventTypes, w.repositories]),
+    [[id, receiverUrl, ['ECR Image Action'], ['hooks/*']]],
+  );
   assert.ok(!JSON.stringify(listed).includes(secret), 'the secret is shown once');
 
   // The first two attempts fail: the event is delivered on a later one.
@@ -76,12 +87,22 @@ test('a push is delivered signed to a webhook, retried while the receiver fails;
   const m = await push('hooks/app', 'v1');
   for (let i = 0; i < 120 && !received.some((r) => r.status === 204); i++) await sleep(250);
   const attempts = received.filter((r) => r.headers['webhook-id'] === received[0]?.headers['webhook-id']);
-  assert.deepEqual(attempts.map((r) => r.status), [503, 503, 204], 'retried until accepted');
-  assert.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, 1, 'the other repository\'s push is filtered out');
+  assert.deepEqual(
+    attempts.map((r) => r.status),
+    [503, 503, 204],
+    'retried until accepted',
+  );
+  assert.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, 1, "the other repository's push is filtered out");
   const ok = attempts[2];
   const event = JSON.parse(ok.body);
   assert.equal(event['detail-type'], 'ECR Image Action');
-  assert.deepEqual(event.detail, { result: 'SUCCESS', 'repository-name': 'hooks/app', 'image-digest': m.digest, 'action-type': 'PUSH', 'image-tag': 'v1' });
+  assert.deepEqual(event.detail, {
+    result: 'SUCCESS',
+    'repository-name': 'hooks/app',
+    'image-digest': m.digest,
+    'action-type': 'PUSH',
+    'image-tag': 'v1',
+  });
   // CloudEvents binary mode.
   assert.equal(ok.headers['ce-specversion'], '1.0');
   assert.equal(ok.headers['ce-type'], 'ECR Image Action');
@@ -89,7 +110,9 @@ test('a push is delivered signed to a webhook, retried while the receiver fails;
   assert.equal(ok.headers['content-type'], 'application/json');
   // Standard Webhooks signature: base64 HMAC-SHA256 of id.timestamp.body, keyed with the secret's bytes.
   const signed = `${ok.headers['webhook-id']}.${ok.headers['webhook-timestamp']}.${ok.body}`;
-  const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(signed).digest('base64');
+  const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+    .update(signed)
+    .digest('base64');
   assert.equal(ok.headers['webhook-signature'], `v1,${expected}`);
   assert.ok(Math.abs(Number(ok.headers['webhook-timestamp']) - Date.now() / 1000) < 300);
 
@@ -100,16 +123,24 @@ test('a push is delivered signed to a webhook, retried while the receiver fails;
   assert.equal((await admin('update-webhook', { webhookId: id, repositories: 'other/*' })).status, 400);
   const updated = await admin('update-webhook', { webhookId: id, repositories: ['other/*'] });
   assert.equal(updated.status, 200, JSON.stringify(updated.body));
-  assert.deepEqual([updated.body.id, updated.body.eventTypes, updated.body.repositories, updated.body.secret], [id, ['ECR Image Action'], ['other/*'], undefined]);
+  assert.deepEqual(
+    [updated.body.id, updated.body.eventTypes, updated.body.repositories, updated.body.secret],
+    [id, ['ECR Image Action'], ['other/*'], undefined],
+  );
   const before = received.length;
   const m2 = await push('other/app', 'v2');
   for (let i = 0; i < 120 && received.length === before; i++) await sleep(250);
   await sleep(1500); // a wrongly replayed older event would arrive in the same round
   const later = received.slice(before);
-  assert.deepEqual(later.map((r) => [JSON.parse(r.body).detail['image-digest'], r.status]), [[m2.digest, 204]], 'only the new push, once');
+  assert.deepEqual(
+    later.map((r) => [JSON.parse(r.body).detail['image-digest'], r.status]),
+    [[m2.digest, 204]],
+    'only the new push, once',
+  );
   const again = later[0];
   const resigned = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
-    .update(`${again.headers['webhook-id']}.${again.headers['webhook-timestamp']}.${again.body}`).digest('base64');
+    .update(`${again.headers['webhook-id']}.${again.headers['webhook-timestamp']}.${again.body}`)
+    .digest('base64');
   assert.equal(again.headers['webhook-signature'], `v1,${resigned}`, 'signed with the same secret');
 
   assert.equal((await admin('delete-webhook', { webhookId: id })).status, 200);

@@ -29,7 +29,13 @@ async function writeArchive(file: string, repoTag: string): Promise<{ diffId: st
   const layerHash = createHash('sha256');
   let layerSize = 0;
   const layerBytes = new PassThrough();
-  const hashing = new Transform({ transform(c: Buffer, _e, done) { layerHash.update(c); layerSize += c.length; done(null, c); } });
+  const hashing = new Transform({
+    transform(c: Buffer, _e, done) {
+      layerHash.update(c);
+      layerSize += c.length;
+      done(null, c);
+    },
+  });
   const layerDone = pipeline(layer, hashing, layerBytes);
   const entry = layer.entry({ name: 'big.bin', size: blob.size, mode: 0o644, mtime: new Date(0) });
   const fileDone = pipeline(blob.stream(), entry).then(() => layer.finalize());
@@ -38,38 +44,64 @@ async function writeArchive(file: string, repoTag: string): Promise<{ diffId: st
   const outer = tarPack();
   const out = pipeline(outer, createWriteStream(file));
   await new Promise<void>((resolve, reject) => {
-    const e = outer.entry({ name: 'layer/layer.tar', size: expectedLayerSize, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+    const e = outer.entry({ name: 'layer/layer.tar', size: expectedLayerSize, mtime: new Date(0) }, (err) =>
+      err ? reject(err) : resolve(),
+    );
     pipeline(layerBytes, e).catch(reject);
   });
   await Promise.all([layerDone, fileDone]);
   assert.equal(layerSize, expectedLayerSize);
   const diffId = 'sha256:' + layerHash.digest('hex');
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] },
-    history: [{ created: '2024-01-01T00:00:00Z', created_by: 'berth long test' }],
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      history: [{ created: '2024-01-01T00:00:00Z', created_by: 'berth long test' }],
+    }),
+  );
   const configDigest = 'sha256:' + createHash('sha256').update(config).digest('hex');
   outer.entry({ name: `${configDigest.slice(7)}.json`, mtime: new Date(0) }, config);
-  outer.entry({ name: 'manifest.json', mtime: new Date(0) }, JSON.stringify([{ Config: `${configDigest.slice(7)}.json`, RepoTags: [repoTag], Layers: ['layer/layer.tar'] }]));
+  outer.entry(
+    { name: 'manifest.json', mtime: new Date(0) },
+    JSON.stringify([{ Config: `${configDigest.slice(7)}.json`, RepoTags: [repoTag], Layers: ['layer/layer.tar'] }]),
+  );
   outer.finalize();
   await out;
   return { diffId, configDigest };
 }
 
 /** Runs `berth ARGS` on the data dir, sampling its memory; resolves with its exit code and peak memory. */
-function berthMeasured(dataDir: string, keys: { id: string; secret: string }, args: string[]): Promise<{ code: number | null; memory: MemoryReport; output: string }> {
+function berthMeasured(
+  dataDir: string,
+  keys: { id: string; secret: string },
+  args: string[],
+): Promise<{ code: number | null; memory: MemoryReport; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'berth.js'), ...args], {
       cwd: root,
-      env: { ...process.env, BERTH_DATA_DIR: dataDir, BERTH_ROOT_ACCESS_KEY_ID: keys.id, BERTH_ROOT_SECRET_ACCESS_KEY: keys.secret, BERTH_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        BERTH_DATA_DIR: dataDir,
+        BERTH_ROOT_ACCESS_KEY_ID: keys.id,
+        BERTH_ROOT_SECRET_ACCESS_KEY: keys.secret,
+        BERTH_LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     const sampler = sampleMemory(child.pid!, 50);
     let last: MemoryReport = sampler.peek();
-    const peek = setInterval(() => { last = sampler.peek(); }, 200);
+    const peek = setInterval(() => {
+      last = sampler.peek();
+    }, 200);
     child.once('exit', (code) => {
       clearInterval(peek);
       sampler.stop();

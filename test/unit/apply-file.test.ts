@@ -22,7 +22,11 @@ test('examples/registry.yaml validates against schemas/registry.schema.json, whi
   const validate = ajv.compile(schema);
   const data = parse(readFileSync(EXAMPLE, 'utf8'), { merge: true });
   assert.equal(validate(data), true, JSON.stringify(validate.errors, null, 1));
-  assert.match(readFileSync(EXAMPLE, 'utf8'), /^# yaml-language-server: \$schema=\.\.\/schemas\/registry\.schema\.json\n/, 'editors find the schema');
+  assert.match(
+    readFileSync(EXAMPLE, 'utf8'),
+    /^# yaml-language-server: \$schema=\.\.\/schemas\/registry\.schema\.json\n/,
+    'editors find the schema',
+  );
   const { desired } = loadRegistryFile(EXAMPLE);
   assert.equal(desired.repositories.size, 12);
   assert.deepEqual([...desired.users.keys()], ['sagemaker-training', 'acme-sm-ci']);
@@ -42,7 +46,7 @@ const problems = (text: string): string[] => {
 
 test('each problem of a file is told at its line and column', () => {
   assert.deepEqual(problems('version: 1\nrepositories:\n  - name: a/b\n    tags: { "aws:x": y }\n'), [
-    'f.yaml:4:13: repositories[0].tags.aws:x: a tag key is 1 to 128 characters; keys starting with aws: are reserved, and berth:managed-by is apply\'s own',
+    "f.yaml:4:13: repositories[0].tags.aws:x: a tag key is 1 to 128 characters; keys starting with aws: are reserved, and berth:managed-by is apply's own",
   ]);
   assert.deepEqual(problems('version: 1\nrepositories:\n  - name: a/b\n  - name: cc\n  - name: a/b\n'), [
     'f.yaml:5:11: repository a/b is named twice (first at line 3)',
@@ -60,9 +64,12 @@ test('each problem of a file is told at its line and column', () => {
     'f.yaml:6:30: users[0].policies.p.Statement.Effect: must be one of Allow, Deny, not "Maybe"',
   ]);
   // Webhooks: identified by their URL as the registry writes it.
-  assert.deepEqual(problems('version: 1\nwebhooks:\n  - url: https://hooks.example/a\n  - url: https://HOOKS.example/a\n    eventTypes: [ECR Image Push]\n'), [
-    'f.yaml:5:18: webhooks[1].eventTypes[0]: must be one of ECR Image Action, ECR Image Scan, not "ECR Image Push"',
-  ]);
+  assert.deepEqual(
+    problems(
+      'version: 1\nwebhooks:\n  - url: https://hooks.example/a\n  - url: https://HOOKS.example/a\n    eventTypes: [ECR Image Push]\n',
+    ),
+    ['f.yaml:5:18: webhooks[1].eventTypes[0]: must be one of ECR Image Action, ECR Image Scan, not "ECR Image Push"'],
+  );
   assert.deepEqual(problems('version: 1\nwebhooks:\n  - url: https://hooks.example/a\n  - url: https://HOOKS.example/a\n    secret: x\n'), [
     'f.yaml:5:5: webhooks[1].secret: unknown key "secret" (known keys: url, eventTypes, repositories)',
   ]);
@@ -70,7 +77,9 @@ test('each problem of a file is told at its line and column', () => {
     'f.yaml:4:10: webhook https://HOOKS.example/a is named twice (first at line 3)',
   ]);
   assert.deepEqual(problems('repositories: []\n'), ['f.yaml:1:1: the file: "version" is required']);
-  assert.deepEqual(problems('version: 1\nrepositories: [\n'), ['f.yaml:3:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+  assert.deepEqual(problems('version: 1\nrepositories: [\n'), [
+    'f.yaml:3:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+  ]);
   assert.deepEqual(problems('version: 1\nversion: 1\n'), ['f.yaml:2:1: YAML: Map keys must be unique']);
   // A merge key's values are found where they are written.
   assert.deepEqual(problems('version: 1\nx-base: &base\n  scanOnPush: yes-please\nrepositories:\n  - <<: *base\n    name: a/b\n'), [

@@ -22,7 +22,13 @@ function policy(key: string): string {
     {"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"*","Condition":{"StringEquals":{"${key}":"prod"}}}]}`;
 }
 
-for (const key of ['aws:ResourceTag/env', 'aws:resourcetag/env', 'AWS:RESOURCETAG/env', 'ecr:resourceTag/env', 'aws:Resource\\u0054ag/env']) {
+for (const key of [
+  'aws:ResourceTag/env',
+  'aws:resourcetag/env',
+  'AWS:RESOURCETAG/env',
+  'ecr:resourceTag/env',
+  'aws:Resource\\u0054ag/env',
+]) {
   test(`a Deny on ${key} = prod refuses a repository tagged env=prod, and not one tagged env=dev`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-authz-tags-'));
     const meta = new SqliteMetaStore(join(dir, 'meta.db'));
@@ -34,10 +40,15 @@ for (const key of ['aws:ResourceTag/env', 'aws:resourcetag/env', 'AWS:RESOURCETA
     const decide = async (name: string, env: string) => {
       const repository = await meta.createRepository(ACCOUNT, name, DEFAULT_SETTINGS, [{ Key: 'env', Value: env }], 0);
       assert.ok(repository);
-      return (await authorizer.authorize({
-        principal: alice, action: 'ecr:BatchGetImage', resource: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${name}`,
-        resourceAccount: ACCOUNT, repository,
-      })).allowed;
+      return (
+        await authorizer.authorize({
+          principal: alice,
+          action: 'ecr:BatchGetImage',
+          resource: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${name}`,
+          resourceAccount: ACCOUNT,
+          repository,
+        })
+      ).allowed;
     };
     assert.equal(await decide('prod-app', 'prod'), false);
     assert.equal(await decide('dev-app', 'dev'), true);

@@ -27,13 +27,21 @@ async function setUp(t: { after: (fn: () => void) => void }) {
   await meta.putUserPolicy(ACCOUNT, 'alice', { name: 'read-app', text: policy });
   let reads = 0;
   const read = meta.listUserPolicies.bind(meta);
-  meta.listUserPolicies = (account, user) => { reads++; return read(account, user); };
+  meta.listUserPolicies = (account, user) => {
+    reads++;
+    return read(account, user);
+  };
   return { meta, authorizer: new Authorizer(meta, createLogger('silent')), reads: () => reads };
 }
 
-const decide = (authorizer: Authorizer, name: string, scope?: ReturnType<Authorizer['scope']>) => authorizer.authorize({
-  principal: alice, action: 'ecr:DescribeRepositories', resource: arn(name), resourceAccount: ACCOUNT, scope,
-});
+const decide = (authorizer: Authorizer, name: string, scope?: ReturnType<Authorizer['scope']>) =>
+  authorizer.authorize({
+    principal: alice,
+    action: 'ecr:DescribeRepositories',
+    resource: arn(name),
+    resourceAccount: ACCOUNT,
+    scope,
+  });
 
 test('decisions that share a scope read the identity policies once, and decide as without it', async (t) => {
   const { authorizer, reads } = await setUp(t);
@@ -44,8 +52,14 @@ test('decisions that share a scope read the identity policies once, and decide a
   const unscoped = [];
   for (const n of names) unscoped.push(await decide(authorizer, n));
   assert.equal(reads(), 1 + names.length);
-  assert.deepEqual(scoped.map((d) => d.allowed), unscoped.map((d) => d.allowed));
-  assert.deepEqual(scoped.map((d) => d.allowed), names.map((n) => n.startsWith('app/')));
+  assert.deepEqual(
+    scoped.map((d) => d.allowed),
+    unscoped.map((d) => d.allowed),
+  );
+  assert.deepEqual(
+    scoped.map((d) => d.allowed),
+    names.map((n) => n.startsWith('app/')),
+  );
 });
 
 test('without a scope, a changed policy decides the next request', async (t) => {

@@ -28,14 +28,14 @@ test('a lead no larger than the floor drift is a tie, not met', () => {
     { docker_pull_s: [1.23, 1.23, 1.23], docker_pull_floor_s: [1.09, 1.09, 1.09] },
   );
   assert.equal(t.met, false);
-  assert.match(t.shortfall ?? '', /^a tie: Berth and distribution differ by -1\.6 %, no more than the floor differs between their rounds \(8\.3 %\)/);
+  assert.match(
+    t.shortfall ?? '',
+    /^a tie: Berth and distribution differ by -1\.6 %, no more than the floor differs between their rounds \(8\.3 %\)/,
+  );
 });
 
 test('a Berth slower by more than the floor drift is a miss, by how much', () => {
-  const t = pullTarget(
-    { docker_pull_s: [1.5], docker_pull_floor_s: [1.0] },
-    { docker_pull_s: [1.0], docker_pull_floor_s: [1.0] },
-  );
+  const t = pullTarget({ docker_pull_s: [1.5], docker_pull_floor_s: [1.0] }, { docker_pull_s: [1.0], docker_pull_floor_s: [1.0] });
   assert.equal(t.met, false);
   assert.match(t.shortfall ?? '', /50 % higher than distribution/);
 });

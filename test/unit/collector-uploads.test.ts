@@ -23,7 +23,9 @@ test('abandoned uploads deleted by a collection are reported; young ones are nei
   for (const path of [join(blobs.root, 'uploads', old, 'data'), join(blobs.root, 'uploads', old)]) utimesSync(path, hourAgo, hourAgo);
 
   const reported: string[] = [];
-  const collector = new Collector(meta, blobs, new KeyedLock(), Date.now, (id) => { reported.push(id); });
+  const collector = new Collector(meta, blobs, new KeyedLock(), Date.now, (id) => {
+    reported.push(id);
+  });
   const dry = await collector.run({ graceMs: 0, uploadMaxAgeMs: 60_000, dryRun: true });
   assert.equal(dry.uploadsDeleted, 1);
   assert.deepEqual(reported, [], 'a dry run deletes nothing, so reports nothing');

@@ -10,7 +10,7 @@ test('docs/configuration.md is what scripts/config-reference.ts writes (run it a
   assert.equal(readFileSync(REFERENCE_PATH, 'utf8'), configurationReference(), 'stale: run `node scripts/config-reference.ts`');
 });
 
-test('every setting is documented, named BERTH_<KEY_IN_UPPER_SNAKE>, and its documented default is the loader\'s', () => {
+test("every setting is documented, named BERTH_<KEY_IN_UPPER_SNAKE>, and its documented default is the loader's", () => {
   const defaults = loadConfig({});
   for (const [key, s] of Object.entries(SETTINGS)) {
     assert.equal(s.env, `BERTH_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`, `${key}: its environment variable`);

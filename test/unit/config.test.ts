@@ -65,8 +65,12 @@ test('limits: defaults, one environment variable each, positive values only', ()
   assert.equal(c.maxRequestsPerPrincipal, 256);
   assert.equal(c.maxLoginFailuresPerMinute, 60);
   const set = loadConfig({
-    BERTH_HEADER_TIMEOUT_SECONDS: '2.5', BERTH_IDLE_TIMEOUT_SECONDS: '10', BERTH_MAX_CONNECTIONS_PER_ADDRESS: '8',
-    BERTH_MAX_UPLOADS_PER_PRINCIPAL: '3', BERTH_MAX_REQUESTS_PER_PRINCIPAL: '4', BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: '5',
+    BERTH_HEADER_TIMEOUT_SECONDS: '2.5',
+    BERTH_IDLE_TIMEOUT_SECONDS: '10',
+    BERTH_MAX_CONNECTIONS_PER_ADDRESS: '8',
+    BERTH_MAX_UPLOADS_PER_PRINCIPAL: '3',
+    BERTH_MAX_REQUESTS_PER_PRINCIPAL: '4',
+    BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: '5',
   });
   assert.equal(set.headerTimeoutSeconds, 2.5);
   assert.equal(set.idleTimeoutSeconds, 10);
@@ -78,7 +82,10 @@ test('limits: defaults, one environment variable each, positive values only', ()
   assert.throws(() => loadConfig({ BERTH_IDLE_TIMEOUT_SECONDS: '-1' }), /BERTH_IDLE_TIMEOUT_SECONDS must be a non-negative number/);
   assert.throws(() => loadConfig({ BERTH_MAX_CONNECTIONS_PER_ADDRESS: '1.5' }), /maxConnectionsPerAddress must be a positive integer/);
   assert.throws(() => loadConfig({ BERTH_MAX_UPLOADS_PER_PRINCIPAL: '0' }), /maxUploadsPerPrincipal must be a positive integer/);
-  assert.throws(() => loadConfig({ BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'many' }), /BERTH_MAX_REQUESTS_PER_PRINCIPAL must be a non-negative number/);
+  assert.throws(
+    () => loadConfig({ BERTH_MAX_REQUESTS_PER_PRINCIPAL: 'many' }),
+    /BERTH_MAX_REQUESTS_PER_PRINCIPAL must be a non-negative number/,
+  );
   assert.throws(() => loadConfig({ BERTH_MAX_LOGIN_FAILURES_PER_MINUTE: '0' }), /maxLoginFailuresPerMinute must be a positive integer/);
   const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
   try {
@@ -103,11 +110,17 @@ test('blob store: the data directory by default, s3://bucket/prefix with BERTH_S
   assert.equal(d.blobStore, undefined);
   assert.equal(d.blobRedirect, undefined, 'redirects follow the store unless set');
   const c = loadConfig({
-    BERTH_BLOB_STORE: 's3://bucket/some/prefix', BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480', BERTH_S3_REGION: 'eu-west-1',
-    BERTH_S3_ACCESS_KEY_ID: 'AK', BERTH_S3_SECRET_ACCESS_KEY: 'SK', BERTH_BLOB_REDIRECT: 'false',
+    BERTH_BLOB_STORE: 's3://bucket/some/prefix',
+    BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480',
+    BERTH_S3_REGION: 'eu-west-1',
+    BERTH_S3_ACCESS_KEY_ID: 'AK',
+    BERTH_S3_SECRET_ACCESS_KEY: 'SK',
+    BERTH_BLOB_REDIRECT: 'false',
   });
-  assert.deepEqual([c.blobStore, c.s3Endpoint, c.s3Region, c.s3AccessKeyId, c.s3SecretAccessKey, c.blobRedirect],
-    ['s3://bucket/some/prefix', 'http://127.0.0.1:7480', 'eu-west-1', 'AK', 'SK', false]);
+  assert.deepEqual(
+    [c.blobStore, c.s3Endpoint, c.s3Region, c.s3AccessKeyId, c.s3SecretAccessKey, c.blobRedirect],
+    ['s3://bucket/some/prefix', 'http://127.0.0.1:7480', 'eu-west-1', 'AK', 'SK', false],
+  );
   assert.throws(() => loadConfig({ BERTH_BLOB_STORE: '/var/lib/blobs' }), ConfigError);
   assert.throws(() => loadConfig({ BERTH_BLOB_STORE: 's3://b', BERTH_S3_ACCESS_KEY_ID: 'AK' }), /BERTH_S3_SECRET_ACCESS_KEY/);
   assert.throws(() => loadConfig({ BERTH_S3_ENDPOINT: '127.0.0.1:7480' }), /s3Endpoint/);
@@ -122,7 +135,10 @@ test('secretKeyFile: BERTH_SECRET_KEY_FILE is read at load, trimmed; not with BE
     writeFileSync(file, `${key}\n`);
     assert.equal(loadConfig({ BERTH_SECRET_KEY_FILE: file }).secretKey, key);
     assert.throws(() => loadConfig({ BERTH_SECRET_KEY_FILE: file, BERTH_SECRET_KEY: key }), /not both/);
-    assert.throws(() => loadConfig({ BERTH_SECRET_KEY_FILE: join(dir, 'missing') }), (e: unknown) => e instanceof ConfigError && /cannot read the secret key file/.test((e as Error).message));
+    assert.throws(
+      () => loadConfig({ BERTH_SECRET_KEY_FILE: join(dir, 'missing') }),
+      (e: unknown) => e instanceof ConfigError && /cannot read the secret key file/.test((e as Error).message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,19 +14,32 @@ const operation = fc.constantFrom(...operations);
 const validInput = operation.chain((op) => valid(model.operations[op].input!).map((input) => ({ op, input })));
 
 test('any JSON input to any operation is accepted or refused with an ECR exception', { timeout: FUZZ_TEST_TIMEOUT }, () => {
-  check(fc.property(operation, fc.oneof(fc.jsonValue(), fc.anything(), fc.dictionary(fc.string(), fc.jsonValue())), (op, input) => {
-    assertOwnError(validate(op, input), EcrError, ecrTypes);
-  }));
+  check(
+    fc.property(operation, fc.oneof(fc.jsonValue(), fc.anything(), fc.dictionary(fc.string(), fc.jsonValue())), (op, input) => {
+      assertOwnError(validate(op, input), EcrError, ecrTypes);
+    }),
+  );
 });
 
 test('inputs generated from the model are accepted', { timeout: FUZZ_TEST_TIMEOUT }, () => {
-  check(fc.property(validInput, ({ op, input }) => {
-    assertAccepted(validate(op, input), `a valid ${op} input`);
-  }));
+  check(
+    fc.property(validInput, ({ op, input }) => {
+      assertAccepted(validate(op, input), `a valid ${op} input`);
+    }),
+  );
 });
 
 test('mutated valid inputs are accepted or refused with an ECR exception', { timeout: FUZZ_TEST_TIMEOUT }, () => {
-  check(fc.property(validInput, fc.array(mutation(), { minLength: 1, maxLength: 3 }), ({ op, input }, mutations) => {
-    assertOwnError(validate(op, mutations.reduce((d, m) => mutate(d, m), input as any)), EcrError, ecrTypes);
-  }));
+  check(
+    fc.property(validInput, fc.array(mutation(), { minLength: 1, maxLength: 3 }), ({ op, input }, mutations) => {
+      assertOwnError(
+        validate(
+          op,
+          mutations.reduce((d, m) => mutate(d, m), input as any),
+        ),
+        EcrError,
+        ecrTypes,
+      );
+    }),
+  );
 });

@@ -15,7 +15,8 @@ function stringMembers(): { op: string; path: string[]; shape: string }[] {
     const shape = model.shapes[shapeName] as any;
     if (depth > 6) return;
     if (shape.type === 'string' && shape.pattern) out.push({ op, path, shape: shapeName });
-    if (shape.type === 'structure') for (const [name, member] of Object.entries(shape.members ?? {})) walk(op, member as string, [...path, name], depth + 1);
+    if (shape.type === 'structure')
+      for (const [name, member] of Object.entries(shape.members ?? {})) walk(op, member as string, [...path, name], depth + 1);
     if (shape.type === 'list') walk(op, shape.member, [...path, '0'], depth + 1);
   };
   for (const op of operations) walk(op, model.operations[op].input!, [], 0);
@@ -24,20 +25,27 @@ function stringMembers(): { op: string; path: string[]; shape: string }[] {
 
 test('pumped near-valid strings in every patterned member are decided within the case bound', { timeout: FUZZ_TEST_TIMEOUT }, () => {
   const members = stringMembers();
-  const pumped = fc.constantFrom(...members).chain((m) => fc.record({
-    member: fc.constant(m),
-    // A complete valid input (every member present), so that validation reaches the member under test.
-    input: valid(model.operations[m.op].input!, true),
-    unit: valid(m.shape).filter((s) => (s as string).length > 0),
-    unitLength: fc.integer({ min: 1, max: 4 }),
-    times: fc.integer({ min: 8, max: 64 }),
-    stranger: fc.constantFrom('!', ' ', 'A', '\u0000', '/', '..', '--'),
-  }));
-  check(fc.property(pumped, ({ member, input, unit, unitLength, times, stranger }) => {
-    const value = String(unit).slice(0, unitLength).repeat(times) + stranger;
-    let at: any = input;
-    member.path.slice(0, -1).forEach((key) => { at = at[key]; });
-    at[member.path[member.path.length - 1]] = value;
-    assertOwnError(validate(member.op, input), EcrError, ecrTypes);
-  }), Math.min(RUNS, 2000));
+  const pumped = fc.constantFrom(...members).chain((m) =>
+    fc.record({
+      member: fc.constant(m),
+      // A complete valid input (every member present), so that validation reaches the member under test.
+      input: valid(model.operations[m.op].input!, true),
+      unit: valid(m.shape).filter((s) => (s as string).length > 0),
+      unitLength: fc.integer({ min: 1, max: 4 }),
+      times: fc.integer({ min: 8, max: 64 }),
+      stranger: fc.constantFrom('!', ' ', 'A', '\u0000', '/', '..', '--'),
+    }),
+  );
+  check(
+    fc.property(pumped, ({ member, input, unit, unitLength, times, stranger }) => {
+      const value = String(unit).slice(0, unitLength).repeat(times) + stranger;
+      let at: any = input;
+      member.path.slice(0, -1).forEach((key) => {
+        at = at[key];
+      });
+      at[member.path[member.path.length - 1]] = value;
+      assertOwnError(validate(member.op, input), EcrError, ecrTypes);
+    }),
+    Math.min(RUNS, 2000),
+  );
 });

@@ -4,7 +4,25 @@ import { isValidDigest, isValidRepositoryName, isValidTag, parseDigest, isDigest
 
 test('repository names follow the OCI grammar and ECR limits', () => {
   const valid = ['ab', 'library/ubuntu', 'a.b', 'a_b', 'a__b', 'a-b', 'a---b', 'org/team/app', 'x1/y2', 'a'.repeat(256)];
-  const invalid = ['', 'a', 'Abc', 'UPPER/case', '-ab', 'ab-', 'a..b', 'a___b', 'a/', '/a', 'a//b', 'a b', 'a:b', 'a@b', 'a.-b', 'a'.repeat(257), 'ab/_c'];
+  const invalid = [
+    '',
+    'a',
+    'Abc',
+    'UPPER/case',
+    '-ab',
+    'ab-',
+    'a..b',
+    'a___b',
+    'a/',
+    '/a',
+    'a//b',
+    'a b',
+    'a:b',
+    'a@b',
+    'a.-b',
+    'a'.repeat(257),
+    'ab/_c',
+  ];
   for (const n of valid) assert.equal(isValidRepositoryName(n), true, `expected valid: ${n}`);
   for (const n of invalid) assert.equal(isValidRepositoryName(n), false, `expected invalid: ${n}`);
 });
@@ -20,7 +38,17 @@ test('digests: sha256 and sha512 with lower-case hex of the right length', () =>
   const h64 = 'a'.repeat(64);
   assert.deepEqual(parseDigest(`sha256:${h64}`), { algorithm: 'sha256', hex: h64 });
   assert.equal(isValidDigest(`sha512:${'0'.repeat(128)}`), true);
-  for (const d of [`sha256:${'a'.repeat(63)}`, `sha256:${'A'.repeat(64)}`, `sha256:${'g'.repeat(64)}`, `sha512:${h64}`, `md5:${'a'.repeat(32)}`, h64, 'sha256:', ':abc', `SHA256:${h64}`]) {
+  for (const d of [
+    `sha256:${'a'.repeat(63)}`,
+    `sha256:${'A'.repeat(64)}`,
+    `sha256:${'g'.repeat(64)}`,
+    `sha512:${h64}`,
+    `md5:${'a'.repeat(32)}`,
+    h64,
+    'sha256:',
+    ':abc',
+    `SHA256:${h64}`,
+  ]) {
     assert.equal(isValidDigest(d), false, `expected invalid: ${d}`);
   }
 });

@@ -16,7 +16,10 @@ const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).
 test('of two deletes of one image at once, one deletes it and the other finds it gone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-delete-race-'));
   const meta = new SqliteMetaStore(join(dir, 'meta.db'));
-  t.after(async () => { await meta.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await meta.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   await meta.ensureAccount('111122223333', 0);
   const repo = (await meta.createRepository('111122223333', 'app', DEFAULT_SETTINGS, [], 0))!;
   const layer = sha256('layer');
@@ -24,14 +27,33 @@ test('of two deletes of one image at once, one deletes it and the other finds it
   await meta.linkBlob(repo.id, layer, 0);
   const content = Buffer.from(JSON.stringify({ schemaVersion: 2, layers: [layer] }));
   const digest = sha256(content);
-  const write = await meta.putManifest({
-    repositoryId: repo.id, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: null, subjectDigest: null,
-    size: content.length, content, annotations: null, pushedAt: 1, blobs: [layer], manifests: [], imageSize: 5, configMediaType: null,
-  }, 'v1', 1, false);
+  const write = await meta.putManifest(
+    {
+      repositoryId: repo.id,
+      digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: null,
+      subjectDigest: null,
+      size: content.length,
+      content,
+      annotations: null,
+      pushedAt: 1,
+      blobs: [layer],
+      manifests: [],
+      imageSize: 5,
+      configMediaType: null,
+    },
+    'v1',
+    1,
+    false,
+  );
   assert.equal(write.created, true);
   const images = new Images(meta);
   const results = await Promise.all([images.delete(repo, { imageDigest: digest }), images.delete(repo, { imageDigest: digest })]);
   assert.equal(results.filter((r) => 'deleted' in r).length, 1, JSON.stringify(results));
-  assert.deepEqual(results.find((r) => 'failure' in r), { failure: 'ImageNotFound', reason: 'Requested image not found' });
+  assert.deepEqual(
+    results.find((r) => 'failure' in r),
+    { failure: 'ImageNotFound', reason: 'Requested image not found' },
+  );
   assert.equal(await meta.getImage(repo.id, digest), undefined);
 });

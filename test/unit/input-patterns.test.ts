@@ -16,9 +16,37 @@ const LENGTH = 10_000;
 const BOUND_MS = 100;
 
 const PREFIXES = ['', 'a', '/v2/', 'arn:aws:', 'arn:aws-x:iam::123456789012:user/', 'bytes=', 'sha256:', '::ffff:', '${'];
-const RUNS = ['a', '0', 'a.', 'a-', 'a_', 'a__', 'a/', 'a*', '-', '.', '/', ' ', '1.', 'a:', '*', '/manifests/', '.amazonaws.com', 'aws-', '0-',
+const RUNS = [
+  'a',
+  '0',
+  'a.',
+  'a-',
+  'a_',
+  'a__',
+  'a/',
+  'a*',
+  '-',
+  '.',
+  '/',
+  ' ',
+  '1.',
+  'a:',
+  '*',
+  '/manifests/',
+  '.amazonaws.com',
+  'aws-',
+  '0-',
   // What the scanner reads in images: paths, package databases, versions.
-  'node_modules/', 'a (', '=', ' =', 'CVE-1', '.so.1', '1a1', 'a\\', '0.'];
+  'node_modules/',
+  'a (',
+  '=',
+  ' =',
+  'CVE-1',
+  '.so.1',
+  '1a1',
+  'a\\',
+  '0.',
+];
 const ENDINGS = ['!', '\n', '/'];
 
 /** Inputs of LENGTH characters: prefix, a repeated run, a mismatching end. */
@@ -85,8 +113,17 @@ test('a policy variable with a long run of spaces before its default is substitu
     assert.ok(ms < BOUND_MS, `${ms} ms`);
   }
   // The default still works as before.
-  assert.deepEqual(substitute("arn:${aws:username , 'nobody' }", () => undefined), [{ text: 'arn:', wild: true }, { text: 'nobody', wild: false }]);
-  assert.deepEqual(substitute("${aws:username,'x'}", (n) => (n === 'aws:username' ? 'ann' : undefined)), [{ text: 'ann', wild: false }]);
+  assert.deepEqual(
+    substitute("arn:${aws:username , 'nobody' }", () => undefined),
+    [
+      { text: 'arn:', wild: true },
+      { text: 'nobody', wild: false },
+    ],
+  );
+  assert.deepEqual(
+    substitute("${aws:username,'x'}", (n) => (n === 'aws:username' ? 'ann' : undefined)),
+    [{ text: 'ann', wild: false }],
+  );
 });
 
 /** The pattern in V8's engine, as the model meant it: with the `u` flag when it allows (one pattern escapes a `-`
@@ -100,9 +137,29 @@ function jsRegExp(pattern: string): RegExp {
 }
 
 test('RE2 and the model agree with what the JS engine says on ordinary values', () => {
-  const samples = ['my-app', 'team/app', 'a', 'ab', 'Ab', 'a..b', 'a__b', 'prod-*', '*', 'ROOT', 'team/', '123456789012',
-    'sha256:' + 'a'.repeat(64), 'us-east-1', '0123abcd-0123-0123-0123-0123456789ab', 'arn:aws:iam::123456789012:role/x',
-    'arn:aws:kms:us-east-1:123456789012:key/abc-1', '', 'v1.0', 'a/b/c', 'a-/b'];
+  const samples = [
+    'my-app',
+    'team/app',
+    'a',
+    'ab',
+    'Ab',
+    'a..b',
+    'a__b',
+    'prod-*',
+    '*',
+    'ROOT',
+    'team/',
+    '123456789012',
+    'sha256:' + 'a'.repeat(64),
+    'us-east-1',
+    '0123abcd-0123-0123-0123-0123456789ab',
+    'arn:aws:iam::123456789012:role/x',
+    'arn:aws:kms:us-east-1:123456789012:key/abc-1',
+    '',
+    'v1.0',
+    'a/b/c',
+    'a-/b',
+  ];
   for (const { pattern } of MODEL_PATTERNS) {
     const js = jsRegExp(pattern);
     for (const s of samples) assert.equal(matchesModelPattern(pattern, s), js.test(s), `/${pattern}/ on ${JSON.stringify(s)}`);
@@ -114,39 +171,41 @@ test('RE2 and the model agree with what the JS engine says on ordinary values', 
 const NOT_CLIENT_INPUT: Record<string, string> = {
   'src/core/signing.ts /signing-profiles/': 'a path in a template string (a signing profile ARN Berth writes), not a pattern',
   'src/auth/authorizer.ts /resourcetag/i': 'a literal, over a stored policy',
-  'src/auth/identity.ts /[+/]/g': 'Berth\'s own random secrets',
+  'src/auth/identity.ts /[+/]/g': "Berth's own random secrets",
   'src/auth/policy/document.ts /^\\uFEFF/': 'an anchored literal',
-  'src/auth/sigv4.ts /[-:]/g': 'Berth\'s own clock',
-  'src/auth/sigv4.ts /\\.\\d{3}/': 'Berth\'s own clock',
-  'src/config.ts /^(1|true|yes|on)$/i': 'the operator\'s configuration',
-  'src/config.ts /^(0|false|no|off)$/i': 'the operator\'s configuration',
-  'src/config.ts /^\\d{12}$/': 'the operator\'s configuration',
-  'src/config.ts /^(\\[[^\\]]+\\]|[^:]+):(\\d+)$/': 'the operator\'s configuration',
-  'src/config.ts /^\\[|\\]$/g': 'the operator\'s configuration',
-  'src/config.ts /^postgres(ql)?:\\/\\/./': 'the operator\'s configuration',
-  'src/config.ts /^s3:\\/\\/[^/]+/': 'the operator\'s configuration',
-  'src/config.ts /^https?:\\/\\/[^/]/': 'the operator\'s configuration',
-  'src/storage/blobs/s3.ts /^s3:\\/\\/([^/]+)\\/?(.*)$/': 'the operator\'s configuration (BERTH_BLOB_STORE)',
-  'src/storage/blobs/s3.ts /^\\/+|\\/+$/g': 'the operator\'s configuration (the prefix of BERTH_BLOB_STORE)',
+  'src/auth/sigv4.ts /[-:]/g': "Berth's own clock",
+  'src/auth/sigv4.ts /\\.\\d{3}/': "Berth's own clock",
+  'src/config.ts /^(1|true|yes|on)$/i': "the operator's configuration",
+  'src/config.ts /^(0|false|no|off)$/i': "the operator's configuration",
+  'src/config.ts /^\\d{12}$/': "the operator's configuration",
+  'src/config.ts /^(\\[[^\\]]+\\]|[^:]+):(\\d+)$/': "the operator's configuration",
+  'src/config.ts /^\\[|\\]$/g': "the operator's configuration",
+  'src/config.ts /^postgres(ql)?:\\/\\/./': "the operator's configuration",
+  'src/config.ts /^s3:\\/\\/[^/]+/': "the operator's configuration",
+  'src/config.ts /^https?:\\/\\/[^/]/': "the operator's configuration",
+  'src/storage/blobs/s3.ts /^s3:\\/\\/([^/]+)\\/?(.*)$/': "the operator's configuration (BERTH_BLOB_STORE)",
+  'src/storage/blobs/s3.ts /^\\/+|\\/+$/g': "the operator's configuration (the prefix of BERTH_BLOB_STORE)",
   'src/storage/blobs/s3.ts /^\\d{16}$/': 'object keys Berth wrote, listed from its own bucket',
-  'src/server/app.ts /^\\[|\\]$/g': 'the operator\'s configuration (the listen host)',
+  'src/server/app.ts /^\\[|\\]$/g': "the operator's configuration (the listen host)",
   'src/console/layout.ts /\\.\\d+Z$/': 'dates Berth formats itself',
   'src/console/users.ts /\\.\\d+Z$/': 'dates Berth formats itself',
-  'src/transfer/archive-source.ts /^(\\.\\/|\\/)+/': 'berth import, in the operator\'s own process, on the archive it was given',
-  'src/transfer/import.ts /^blobs\\/(sha256)\\/([0-9a-f]{64})$/': 'berth import, in the operator\'s own process, on the archive it was given',
+  'src/transfer/archive-source.ts /^(\\.\\/|\\/)+/': "berth import, in the operator's own process, on the archive it was given",
+  'src/transfer/import.ts /^blobs\\/(sha256)\\/([0-9a-f]{64})$/':
+    "berth import, in the operator's own process, on the archive it was given",
   'src/transfer/reference.ts /^(index\\.)?docker\\.io$/': 'berth import/export, on names the operator gave or the archive holds',
-  'src/transfer/registry-client.ts /([a-z]+)="([^"]*)"/g': 'a destination registry\'s WWW-Authenticate header (replication)',
+  'src/transfer/registry-client.ts /([a-z]+)="([^"]*)"/g': "a destination registry's WWW-Authenticate header (replication)",
   'src/ecr/operations.ts /Scan|ScanningConfiguration/': 'operation names already found in the model',
   'src/ecr/operations.ts /Replication/': 'operation names already found in the model',
   'src/ecr/operations.ts /Signing/': 'operation names already found in the model',
   'src/ecr/operations.ts /ImageStorageClass/': 'operation names already found in the model',
-  'src/oci/routes.ts /(<[a-z]+>)/': 'the route table\'s own path templates',
-  'src/oci/routes.ts /^<[a-z]+>$/': 'the route table\'s own path templates',
-  'src/oci/routes.ts /[.*+?^${}()|[\\]\\\\]/g': 'the route table\'s own path templates',
+  'src/oci/routes.ts /(<[a-z]+>)/': "the route table's own path templates",
+  'src/oci/routes.ts /^<[a-z]+>$/': "the route table's own path templates",
+  'src/oci/routes.ts /[.*+?^${}()|[\\]\\\\]/g': "the route table's own path templates",
 };
 
 /** Regular expression literals in TypeScript source, found where an expression starts (not a division). */
-const LITERAL = /(?:^|[=(,:!&|?[]|\breturn)\s*\/((?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n[*])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n[])*)\/([dgimsuvy]*)/g;
+const LITERAL =
+  /(?:^|[=(,:!&|?[]|\breturn)\s*\/((?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n[*])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n[])*)\/([dgimsuvy]*)/g;
 
 function* sources(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
@@ -161,19 +220,21 @@ function* sources(dir: string): Generator<string> {
 function scannerPatterns(): { where: string; pattern: RegExp }[] {
   const found: { where: string; pattern: RegExp }[] = [{ where: 'src/scan/versions/pep440.ts PEP440_PATTERN', pattern: PEP440_PATTERN }];
   for (const file of sources(join('src', 'scan'))) {
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      const trimmed = line.trimStart();
-      if (trimmed.startsWith('//') || trimmed.startsWith('*')) return;
-      for (const m of line.matchAll(LITERAL)) {
-        let pattern: RegExp;
-        try {
-          pattern = new RegExp(m[1], m[2]);
-        } catch {
-          continue; // not a pattern (a comment's slashes)
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const trimmed = line.trimStart();
+        if (trimmed.startsWith('//') || trimmed.startsWith('*')) return;
+        for (const m of line.matchAll(LITERAL)) {
+          let pattern: RegExp;
+          try {
+            pattern = new RegExp(m[1], m[2]);
+          } catch {
+            continue; // not a pattern (a comment's slashes)
+          }
+          found.push({ where: `${file}:${i + 1}`, pattern });
         }
-        found.push({ where: `${file}:${i + 1}`, pattern });
-      }
-    });
+      });
   }
   return found;
 }
@@ -197,17 +258,19 @@ test('every regular expression in src/ is registered as client-facing or listed 
   for (const file of sources('src')) {
     // The scanner's patterns are timed where they stand (above).
     if (file.startsWith(join('src', 'scan') + '/')) continue;
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      const trimmed = line.trimStart();
-      if (trimmed.startsWith('//') || trimmed.startsWith('*')) return;
-      for (const m of line.matchAll(LITERAL)) {
-        found++;
-        const literal = `/${m[1]}/${m[2]}`;
-        if (!registered.has(literal) && !NOT_CLIENT_INPUT[`${file} ${literal}`]) unaccounted.push(`${file}:${i + 1} ${literal}`);
-      }
-      // Built patterns: only the OCI routes, built from the route table and registered (ROUTES).
-      if (line.includes('new RegExp(') && file !== join('src', 'oci', 'routes.ts')) unaccounted.push(`${file}:${i + 1} new RegExp`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const trimmed = line.trimStart();
+        if (trimmed.startsWith('//') || trimmed.startsWith('*')) return;
+        for (const m of line.matchAll(LITERAL)) {
+          found++;
+          const literal = `/${m[1]}/${m[2]}`;
+          if (!registered.has(literal) && !NOT_CLIENT_INPUT[`${file} ${literal}`]) unaccounted.push(`${file}:${i + 1} ${literal}`);
+        }
+        // Built patterns: only the OCI routes, built from the route table and registered (ROUTES).
+        if (line.includes('new RegExp(') && file !== join('src', 'oci', 'routes.ts')) unaccounted.push(`${file}:${i + 1} new RegExp`);
+      });
   }
   assert.ok(found > 40, `${found} literals found: the scan works`);
   assert.deepEqual(unaccounted, []);

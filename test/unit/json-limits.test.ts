@@ -39,11 +39,19 @@ test('a flat 28 MiB body with long strings and escapes is one level deep', () =>
 
 test('manifests, policy documents and lifecycle policies refuse deep nesting with their own errors', () => {
   const manifest = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","annotations":{"x":${nested(100, '"y"')}}}`;
-  assert.throws(() => parseManifest(Buffer.from(manifest), undefined),
-    (e: unknown) => e instanceof RegistryError && e.code === 'MANIFEST_INVALID' && /deeper than 64/.test(e.message));
+  assert.throws(
+    () => parseManifest(Buffer.from(manifest), undefined),
+    (e: unknown) => e instanceof RegistryError && e.code === 'MANIFEST_INVALID' && /deeper than 64/.test(e.message),
+  );
   // The policy parser recurses per level: before the bound, 100,000 levels overflowed its stack.
   const policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*","Condition":${nested(100_000, '{}')}}]}`;
-  assert.throws(() => parsePolicy(policy, 'identity'), (e: unknown) => e instanceof PolicyError && /deeper than 64/.test(e.message));
+  assert.throws(
+    () => parsePolicy(policy, 'identity'),
+    (e: unknown) => e instanceof PolicyError && /deeper than 64/.test(e.message),
+  );
   const lifecycle = `{"rules":${nested(100)}}`;
-  assert.throws(() => parseLifecyclePolicy(lifecycle), (e: unknown) => e instanceof LifecyclePolicyError);
+  assert.throws(
+    () => parseLifecyclePolicy(lifecycle),
+    (e: unknown) => e instanceof LifecyclePolicyError,
+  );
 });

@@ -15,12 +15,15 @@ const image = {
 };
 
 function invalid(body: Buffer, contentType: string | undefined, pattern: RegExp) {
-  assert.throws(() => parseManifest(body, contentType), (e: unknown) => {
-    assert.ok(e instanceof RegistryError);
-    assert.equal(e.code, 'MANIFEST_INVALID');
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseManifest(body, contentType),
+    (e: unknown) => {
+      assert.ok(e instanceof RegistryError);
+      assert.equal(e.code, 'MANIFEST_INVALID');
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('an OCI image manifest references its config and layers once each', () => {
@@ -34,9 +37,13 @@ test('an OCI image manifest references its config and layers once each', () => {
 
 test('an OCI artifact reports its artifactType and subject', () => {
   const artifact = {
-    schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: 'application/vnd.example.sbom',
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: 'application/vnd.example.sbom',
     config: { mediaType: MediaType.ociEmpty, digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 },
-    layers: [], subject: desc(MediaType.ociManifest, d('c'), 10), annotations: { 'org.example': 'x' },
+    layers: [],
+    subject: desc(MediaType.ociManifest, d('c'), 10),
+    annotations: { 'org.example': 'x' },
   };
   const m = parseManifest(buf(artifact), MediaType.ociManifest);
   assert.equal(m.artifactType, 'application/vnd.example.sbom');
@@ -55,9 +62,13 @@ test('indexes and Docker manifest lists reference child manifests', () => {
 
 test('a Docker schema 2 manifest; foreign layers need not be in the registry', () => {
   const docker = {
-    schemaVersion: 2, mediaType: MediaType.dockerManifest,
+    schemaVersion: 2,
+    mediaType: MediaType.dockerManifest,
     config: desc('application/vnd.docker.container.image.v1+json', d('a')),
-    layers: [desc('application/vnd.docker.image.rootfs.diff.tar.gzip', d('b')), { ...desc('application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', d('f')), urls: ['https://example.com/x'] }],
+    layers: [
+      desc('application/vnd.docker.image.rootfs.diff.tar.gzip', d('b')),
+      { ...desc('application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', d('f')), urls: ['https://example.com/x'] },
+    ],
   };
   const m = parseManifest(buf(docker), MediaType.dockerManifest);
   assert.deepEqual(m.blobs, [d('a'), d('b')]);
@@ -77,7 +88,11 @@ test('invalid manifests are refused with a message that says what is wrong', () 
   invalid(buf([1]), MediaType.ociManifest, /JSON object/);
   invalid(buf({ ...image, schemaVersion: 1 }), MediaType.ociManifest, /schemaVersion/);
   invalid(buf(image), MediaType.dockerManifest, /does not match Content-Type/);
-  invalid(buf({ ...image, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), undefined, /unsupported manifest media type/);
+  invalid(
+    buf({ ...image, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }),
+    undefined,
+    /unsupported manifest media type/,
+  );
   invalid(buf({ ...image, config: undefined }), MediaType.ociManifest, /config descriptor/);
   invalid(buf({ ...image, config: desc('x', 'sha256:nothex') }), MediaType.ociManifest, /config\.digest/);
   invalid(buf({ ...image, layers: [{ ...desc('x', d('a')), size: -1 }] }), MediaType.ociManifest, /layers\[0\]\.size/);
@@ -85,7 +100,11 @@ test('invalid manifests are refused with a message that says what is wrong', () 
   invalid(buf({ ...image, layers: 'x' }), MediaType.ociManifest, /layers must be an array/);
   invalid(buf({ ...image, annotations: { a: 1 } }), MediaType.ociManifest, /annotations/);
   invalid(buf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: 'x' }), MediaType.ociIndex, /manifests array/);
-  invalid(buf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, size: 1 }] }), MediaType.ociIndex, /manifests\[0\]\.digest/);
+  invalid(
+    buf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, size: 1 }] }),
+    MediaType.ociIndex,
+    /manifests\[0\]\.digest/,
+  );
   invalid(buf({ ...image, subject: { mediaType: 'x', digest: 'bad', size: 1 } }), MediaType.ociManifest, /subject\.digest/);
   invalid(buf({ ...image, artifactType: 5 }), MediaType.ociManifest, /artifactType/);
 });

@@ -24,11 +24,14 @@ const cases: [string, string[], string][] = [
 
 for (const [path, params, code] of cases) {
   test(`${path}: ${code}`, () => {
-    assert.throws(() => decodePathParams(path, params), (e: unknown) => {
-      assert.ok(e instanceof RegistryError, `a RegistryError, not ${(e as Error).name}`);
-      assert.equal(e.code, code);
-      assert.match(e.message, /invalid percent-encoding/);
-      return true;
-    });
+    assert.throws(
+      () => decodePathParams(path, params),
+      (e: unknown) => {
+        assert.ok(e instanceof RegistryError, `a RegistryError, not ${(e as Error).name}`);
+        assert.equal(e.code, code);
+        assert.match(e.message, /invalid percent-encoding/);
+        return true;
+      },
+    );
   });
 }

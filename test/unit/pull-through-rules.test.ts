@@ -7,13 +7,20 @@ import { knownUpstreamOf, ruleFor, upstreamEndpoint, type PullThroughRule } from
 import { parseChallenge } from '../../src/core/upstream-client.ts';
 
 const rule = (prefix: string, upstreamRepositoryPrefix?: string): PullThroughRule => ({
-  accountId: '111122223333', prefix, upstreamRegistryUrl: 'registry.example', createdAt: 0, updatedAt: 0,
+  accountId: '111122223333',
+  prefix,
+  upstreamRegistryUrl: 'registry.example',
+  createdAt: 0,
+  updatedAt: 0,
   ...(upstreamRepositoryPrefix ? { upstreamRepositoryPrefix } : {}),
 });
 
 test("maps cache repositories to upstream repositories as ECR's table does; the longest prefix wins, then ROOT", () => {
   const rules = [rule('ecr-public'), rule('team-a', 'team-a'), rule('my-app', 'upstream-app'), rule('ecr-public/deep'), rule('ROOT')];
-  const upstreamOf = (name: string) => { const m = ruleFor(rules, name); return m && [m.rule.prefix, m.upstreamName]; };
+  const upstreamOf = (name: string) => {
+    const m = ruleFor(rules, name);
+    return m && [m.rule.prefix, m.upstreamName];
+  };
   assert.deepEqual(upstreamOf('ecr-public/my-app/image1'), ['ecr-public', 'my-app/image1']);
   assert.deepEqual(upstreamOf('team-a/myapp/image1'), ['team-a', 'team-a/myapp/image1']);
   assert.deepEqual(upstreamOf('my-app/image1'), ['my-app', 'upstream-app/image1']);
@@ -41,15 +48,23 @@ test("a rule's upstream address: https unless the URL says http; no path, query 
   assert.deepEqual(upstreamEndpoint('quay.io'), { base: 'https://quay.io', host: 'quay.io' });
   assert.deepEqual(upstreamEndpoint('http://127.0.0.1:5000'), { base: 'http://127.0.0.1:5000', host: '127.0.0.1' });
   assert.deepEqual(upstreamEndpoint('https://Registry.Example:8443/'), { base: 'https://registry.example:8443', host: 'registry.example' });
-  for (const bad of ['ftp://x', 'https://u:p@x', 'https://x/path', 'https://x?q=1', '']) assert.equal(upstreamEndpoint(bad), undefined, bad);
+  for (const bad of ['ftp://x', 'https://u:p@x', 'https://x/path', 'https://x?q=1', ''])
+    assert.equal(upstreamEndpoint(bad), undefined, bad);
 });
 
 test('parses WWW-Authenticate challenges: Bearer with quoted parameters, Basic, and odd spacing', () => {
-  assert.deepEqual(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'), {
-    scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' },
-  });
+  assert.deepEqual(
+    parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'),
+    {
+      scheme: 'bearer',
+      params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' },
+    },
+  );
   assert.deepEqual(parseChallenge('Basic realm="berth-test"'), { scheme: 'basic', params: { realm: 'berth-test' } });
-  assert.deepEqual(parseChallenge('bearer realm=http://x/t, service = "a\\"b"'), { scheme: 'bearer', params: { realm: 'http://x/t', service: 'a"b' } });
+  assert.deepEqual(parseChallenge('bearer realm=http://x/t, service = "a\\"b"'), {
+    scheme: 'bearer',
+    params: { realm: 'http://x/t', service: 'a"b' },
+  });
   assert.deepEqual(parseChallenge('Basic'), { scheme: 'basic', params: {} });
   assert.equal(parseChallenge(null), undefined);
 });

@@ -37,7 +37,10 @@ test('layers in order: gzip, zstd and plain tar; the last version wins; whiteout
     { name: 'etc/grows', content: Buffer.alloc(4096, 2) },
     { name: 'srv/new', content: 'recreated in the same layer as its whiteout' },
   ]);
-  const files = await walkLayers([layerOf(base, MEDIA.gzip), layerOf(middle, MEDIA.zstd), layerOf(top, MEDIA.tar)], { want: wantAllButTmp, maxFileSize: 1024 });
+  const files = await walkLayers([layerOf(base, MEDIA.gzip), layerOf(middle, MEDIA.zstd), layerOf(top, MEDIA.tar)], {
+    want: wantAllButTmp,
+    maxFileSize: 1024,
+  });
   assert.deepEqual(files.paths(), [
     'etc/grows',
     'etc/os-release',
@@ -51,7 +54,11 @@ test('layers in order: gzip, zstd and plain tar; the last version wins; whiteout
   assert.equal(files.files.get('etc/grows')?.oversized, 4096, 'noted, not kept');
   assert.equal(files.files.get('usr/share/doc/big')?.oversized, 2048);
   assert.equal(files.readText('var/lib/dpkg/status'), 'Package: new\n');
-  assert.equal(files.readText('/etc/os-release'), 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n', 'symlink followed to the upper version');
+  assert.equal(
+    files.readText('/etc/os-release'),
+    'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+    'symlink followed to the upper version',
+  );
   assert.equal(files.readText('usr/lib/os-release.hardlink'), files.readText('usr/lib/os-release'));
   assert.equal(files.resolve('etc/os-release')?.layer, 1);
   assert.equal(files.files.get('etc/os-release')?.linkTarget, '../usr/lib/os-release');
@@ -61,7 +68,10 @@ test('layers in order: gzip, zstd and plain tar; the last version wins; whiteout
   assert.equal(files.read('etc/conf'), undefined, 'replaced by a directory');
   assert.equal(files.read('etc/grows'), undefined, 'replaced by a file over the size limit');
   assert.equal(files.read('usr/share/doc/big'), undefined, 'over the size limit');
-  const perPath = await walkLayers([layerOf(base, MEDIA.gzip)], { want: wantAllButTmp, maxFileSize: (p) => (p === 'usr/share/doc/big' ? 4096 : 0) });
+  const perPath = await walkLayers([layerOf(base, MEDIA.gzip)], {
+    want: wantAllButTmp,
+    maxFileSize: (p) => (p === 'usr/share/doc/big' ? 4096 : 0),
+  });
   assert.equal(perPath.read('usr/share/doc/big')?.length, 2048, 'a limit per path');
   assert.equal(perPath.files.get('srv/x')?.oversized, 1);
   assert.equal(files.read('tmp/unwanted.txt'), undefined, 'not wanted');
@@ -113,8 +123,13 @@ test('a 64 MiB layer read as a stream keeps only the wanted file', async () => {
 
 test('unsupported media types and corrupt layers fail', async () => {
   const tarball = await makeTar([{ name: 'a', content: 'a' }]);
-  await assert.rejects(walkLayers([{ mediaType: 'application/vnd.oci.image.layer.v1.tar+bzip2', open: () => Readable.from([tarball]) }], { want: () => true }), UnsupportedLayerError);
+  await assert.rejects(
+    walkLayers([{ mediaType: 'application/vnd.oci.image.layer.v1.tar+bzip2', open: () => Readable.from([tarball]) }], { want: () => true }),
+    UnsupportedLayerError,
+  );
   const truncated = gzipSync(tarball).subarray(0, 20);
   await assert.rejects(walkLayers([{ mediaType: MEDIA.gzip, open: () => Readable.from([truncated]) }], { want: () => true }));
-  await assert.rejects(walkLayers([{ mediaType: MEDIA.zstd, open: () => Readable.from([Buffer.from('not zstd at all')]) }], { want: () => true }));
+  await assert.rejects(
+    walkLayers([{ mediaType: MEDIA.zstd, open: () => Readable.from([Buffer.from('not zstd at all')]) }], { want: () => true }),
+  );
 });

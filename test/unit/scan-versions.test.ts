@@ -111,7 +111,23 @@ test('apk: the version ordering of apk-tools test/version.data', () => {
 });
 
 test('apk: suffixes, letters and -r release numbers', () => {
-  ascending(compareApk, ['1.2_alpha', '1.2_beta', '1.2_pre', '1.2_rc1', '1.2_rc2', '1.2', '1.2-r1', '1.2-r10', '1.2_cvs', '1.2_svn', '1.2_git', '1.2_hg', '1.2_p1', '1.2a', '1.2.1']);
+  ascending(compareApk, [
+    '1.2_alpha',
+    '1.2_beta',
+    '1.2_pre',
+    '1.2_rc1',
+    '1.2_rc2',
+    '1.2',
+    '1.2-r1',
+    '1.2-r10',
+    '1.2_cvs',
+    '1.2_svn',
+    '1.2_git',
+    '1.2_hg',
+    '1.2_p1',
+    '1.2a',
+    '1.2.1',
+  ]);
   check(compareApk, '3.1.4-r5', '<', '3.1.4-r6');
   check(compareApk, '3.3.0-r1', '<', '3.3.1-r0');
   check(compareApk, '1.36.1-r15', '<', '1.36.1-r19');
@@ -119,12 +135,36 @@ test('apk: suffixes, letters and -r release numbers', () => {
 
 test('rpm: rpmvercmp cases from rpm tests/rpmvercmp.at', () => {
   const cases: [string, string, number][] = [
-    ['1.0', '1.0', 0], ['1.0', '2.0', -1], ['2.0.1', '2.0', 1], ['2.0.1a', '2.0.1', 1], ['5.5p1', '5.5p2', -1],
-    ['5.5p1', '5.5p10', -1], ['10xyz', '10.1xyz', -1], ['xyz10', 'xyz10.1', -1], ['xyz.4', '8', -1], ['xyz.4', '2', -1],
-    ['5.5p2', '5.6p1', -1], ['5.6p1', '6.5p1', -1], ['6.0.rc1', '6.0', 1], ['10b2', '10a1', 1], ['10a2', '10b2', -1],
-    ['1.0aa', '1.0aa', 0], ['1.0a', '1.0aa', -1], ['10.0001', '10.1', 0], ['10.0001', '10.0039', -1], ['4.999.9', '5.0', -1],
-    ['20101121', '20101122', -1], ['2_0', '2.0', 0], ['a+', 'a_', 0], ['+a', '_a', 0], ['_+', '+_', 0], ['+', '_', 0],
-    ['1.0~rc1', '1.0~rc1', 0], ['1.0~rc1', '1.0', -1], ['1.0~rc1', '1.0~rc2', -1], ['1.0~rc1~git123', '1.0~rc1', -1],
+    ['1.0', '1.0', 0],
+    ['1.0', '2.0', -1],
+    ['2.0.1', '2.0', 1],
+    ['2.0.1a', '2.0.1', 1],
+    ['5.5p1', '5.5p2', -1],
+    ['5.5p1', '5.5p10', -1],
+    ['10xyz', '10.1xyz', -1],
+    ['xyz10', 'xyz10.1', -1],
+    ['xyz.4', '8', -1],
+    ['xyz.4', '2', -1],
+    ['5.5p2', '5.6p1', -1],
+    ['5.6p1', '6.5p1', -1],
+    ['6.0.rc1', '6.0', 1],
+    ['10b2', '10a1', 1],
+    ['10a2', '10b2', -1],
+    ['1.0aa', '1.0aa', 0],
+    ['1.0a', '1.0aa', -1],
+    ['10.0001', '10.1', 0],
+    ['10.0001', '10.0039', -1],
+    ['4.999.9', '5.0', -1],
+    ['20101121', '20101122', -1],
+    ['2_0', '2.0', 0],
+    ['a+', 'a_', 0],
+    ['+a', '_a', 0],
+    ['_+', '+_', 0],
+    ['+', '_', 0],
+    ['1.0~rc1', '1.0~rc1', 0],
+    ['1.0~rc1', '1.0', -1],
+    ['1.0~rc1', '1.0~rc2', -1],
+    ['1.0~rc1~git123', '1.0~rc1', -1],
   ];
   for (const [a, b, want] of cases) {
     assert.equal(rpmvercmp(a, b), want, `rpmvercmp(${a}, ${b})`);
@@ -148,7 +188,16 @@ test('rpm: epoch:version-release', () => {
 });
 
 test('semver: the precedence example of semver.org 2.0.0 §11 (npm orders versions the same way)', () => {
-  ascending(compareSemver, ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0']);
+  ascending(compareSemver, [
+    '1.0.0-alpha',
+    '1.0.0-alpha.1',
+    '1.0.0-alpha.beta',
+    '1.0.0-beta',
+    '1.0.0-beta.2',
+    '1.0.0-beta.11',
+    '1.0.0-rc.1',
+    '1.0.0',
+  ]);
   ascending(compareSemver, ['1.0.0', '2.0.0', '2.1.0', '2.1.1']);
   check(compareSemver, '1.0.0+20130313144700', '=', '1.0.0');
   check(compareSemver, '1.0.0-beta+exp.sha.5114f85', '=', '1.0.0-beta');
@@ -169,9 +218,26 @@ test('semver: Go module versions, +incompatible and pseudo-versions (go.dev/ref/
 
 test('PEP 440: the ordering example of the PEP (Version scheme, "Summary of permitted suffixes and relative ordering")', () => {
   ascending(comparePep440, [
-    '1.dev0', '1.0.dev456', '1.0a1', '1.0a2.dev456', '1.0a12.dev456', '1.0a12', '1.0b1.dev456', '1.0b2',
-    '1.0b2.post345.dev456', '1.0b2.post345', '1.0rc1.dev456', '1.0rc1', '1.0', '1.0+abc.5', '1.0+abc.7', '1.0+5',
-    '1.0.post456.dev34', '1.0.post456', '1.0.15', '1.1.dev1',
+    '1.dev0',
+    '1.0.dev456',
+    '1.0a1',
+    '1.0a2.dev456',
+    '1.0a12.dev456',
+    '1.0a12',
+    '1.0b1.dev456',
+    '1.0b2',
+    '1.0b2.post345.dev456',
+    '1.0b2.post345',
+    '1.0rc1.dev456',
+    '1.0rc1',
+    '1.0',
+    '1.0+abc.5',
+    '1.0+abc.7',
+    '1.0+5',
+    '1.0.post456.dev34',
+    '1.0.post456',
+    '1.0.15',
+    '1.1.dev1',
   ]);
 });
 
@@ -186,18 +252,80 @@ test('PEP 440: epochs, local versions and normalization', () => {
   check(comparePep440, '1.0-1', '=', '1.0.post1');
   check(comparePep440, '2.31.0', '>', '2.30.99');
   const normalized: [string, string][] = [
-    ['1.0ALPHA1', '1.0a1'], ['1.1.0-alpha.2', '1.1.0a2'], ['1.0-beta', '1.0b0'], ['1.0C1', '1.0rc1'], ['1.0-pre1', '1.0rc1'],
-    ['1.0-preview-1', '1.0rc1'], ['1.0-r4', '1.0.post4'], ['1.0-rev4', '1.0.post4'], ['1.0-1', '1.0.post1'], ['1.0.post', '1.0.post0'],
-    ['1.0-dev', '1.0.dev0'], ['v1.0', '1.0'], ['0!1.0', '1.0'], ['1.0+ubuntu-1', '1.0+ubuntu.1'], ['01.002.0003', '1.2.3'],
-    [' 1.0 ', '1.0'], ['1.0.DEV2', '1.0.dev2'],
+    ['1.0ALPHA1', '1.0a1'],
+    ['1.1.0-alpha.2', '1.1.0a2'],
+    ['1.0-beta', '1.0b0'],
+    ['1.0C1', '1.0rc1'],
+    ['1.0-pre1', '1.0rc1'],
+    ['1.0-preview-1', '1.0rc1'],
+    ['1.0-r4', '1.0.post4'],
+    ['1.0-rev4', '1.0.post4'],
+    ['1.0-1', '1.0.post1'],
+    ['1.0.post', '1.0.post0'],
+    ['1.0-dev', '1.0.dev0'],
+    ['v1.0', '1.0'],
+    ['0!1.0', '1.0'],
+    ['1.0+ubuntu-1', '1.0+ubuntu.1'],
+    ['01.002.0003', '1.2.3'],
+    [' 1.0 ', '1.0'],
+    ['1.0.DEV2', '1.0.dev2'],
   ];
   for (const [input, want] of normalized) assert.equal(normalizePep440(input), want, input);
   assert.equal(normalizePep440('not a version'), undefined);
 });
 
 test('Maven: the qualifier and number orders of ComparableVersionTest', () => {
-  ascending(compareMaven, ['1-alpha2snapshot', '1-alpha2', '1-alpha-123', '1-beta-2', '1-beta123', '1-m2', '1-m11', '1-rc', '1-cr2', '1-rc123', '1-SNAPSHOT', '1', '1-sp', '1-sp2', '1-sp123', '1-abc', '1-def', '1-pom-1', '1-1-snapshot', '1-1', '1-2', '1-123']);
-  ascending(compareMaven, ['2.0', '2-1', '2.0.a', '2.0.0.a', '2.0.2', '2.0.123', '2.1.0', '2.1-a', '2.1b', '2.1-c', '2.1-1', '2.1.0.1', '2.2', '2.123', '11.a2', '11.a11', '11.b2', '11.b11', '11.m2', '11.m11', '11', '11.a', '11b', '11c', '11m']);
+  ascending(compareMaven, [
+    '1-alpha2snapshot',
+    '1-alpha2',
+    '1-alpha-123',
+    '1-beta-2',
+    '1-beta123',
+    '1-m2',
+    '1-m11',
+    '1-rc',
+    '1-cr2',
+    '1-rc123',
+    '1-SNAPSHOT',
+    '1',
+    '1-sp',
+    '1-sp2',
+    '1-sp123',
+    '1-abc',
+    '1-def',
+    '1-pom-1',
+    '1-1-snapshot',
+    '1-1',
+    '1-2',
+    '1-123',
+  ]);
+  ascending(compareMaven, [
+    '2.0',
+    '2-1',
+    '2.0.a',
+    '2.0.0.a',
+    '2.0.2',
+    '2.0.123',
+    '2.1.0',
+    '2.1-a',
+    '2.1b',
+    '2.1-c',
+    '2.1-1',
+    '2.1.0.1',
+    '2.2',
+    '2.123',
+    '11.a2',
+    '11.a11',
+    '11.b2',
+    '11.b11',
+    '11.m2',
+    '11.m11',
+    '11',
+    '11.a',
+    '11b',
+    '11c',
+    '11m',
+  ]);
   check(compareMaven, '1', '=', '1.0.0');
   check(compareMaven, '1-ga', '=', '1');
   check(compareMaven, '1-final', '=', '1.0');

@@ -16,7 +16,12 @@ function signer(secret = SECRET, region = 'us-east-1', service = 'ecr') {
 
 function httpRequest() {
   return {
-    method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 5000, path: '/', query: {} as Record<string, string>,
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: 5000,
+    path: '/',
+    query: {} as Record<string, string>,
     headers: {
       host: '127.0.0.1:5000',
       'content-type': 'application/x-amz-json-1.1',
@@ -26,7 +31,10 @@ function httpRequest() {
   };
 }
 
-function asSigned(r: { method: string; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string> }, payload = body): SignedRequest {
+function asSigned(
+  r: { method: string; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string> },
+  payload = body,
+): SignedRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers)) headers[k.toLowerCase()] = v;
   const query = new URLSearchParams(Object.entries(r.query ?? {}).map(([k, v]): [string, string] => [k, String(v)])).toString();
@@ -60,7 +68,11 @@ test('a wrong secret, a changed body or header gives InvalidSignatureException',
 test('an unknown access key gives UnrecognizedClientException', async () => {
   const signed = await signer().sign(httpRequest(), { signingDate: new Date(NOW) });
   const result = verifySigV4(asSigned(signed), { ...opts(), secretFor: () => undefined });
-  assert.deepEqual(result, { ok: false, error: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
+  assert.deepEqual(result, {
+    ok: false,
+    error: 'UnrecognizedClientException',
+    message: 'The security token included in the request is invalid.',
+  });
 });
 
 test('clock skew beyond 15 minutes is refused, within it accepted', async () => {
@@ -76,10 +88,31 @@ test('clock skew beyond 15 minutes is refused, within it accepted', async () => 
 test('a missing or incomplete Authorization header', () => {
   const none = verifySigV4({ method: 'POST', path: '/', query: '', headers: {}, payloadHash: sha256hex('') }, opts());
   assert.equal((none as { error: string }).error, 'MissingAuthenticationTokenException');
-  const partial = verifySigV4({ method: 'POST', path: '/', query: '', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/20261122/us-east-1/ecr/aws4_request', 'x-amz-date': '20261122T120000Z' }, payloadHash: sha256hex('') }, opts());
+  const partial = verifySigV4(
+    {
+      method: 'POST',
+      path: '/',
+      query: '',
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/20261122/us-east-1/ecr/aws4_request', 'x-amz-date': '20261122T120000Z' },
+      payloadHash: sha256hex(''),
+    },
+    opts(),
+  );
   assert.equal((partial as { error: string }).error, 'IncompleteSignatureException');
   assert.match((partial as { message: string }).message, /'SignedHeaders', 'Signature'/);
-  const wrongService = verifySigV4({ method: 'POST', path: '/', query: '', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/20261122/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00', 'x-amz-date': '20261122T120000Z' }, payloadHash: sha256hex('') }, opts());
+  const wrongService = verifySigV4(
+    {
+      method: 'POST',
+      path: '/',
+      query: '',
+      headers: {
+        authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/20261122/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+        'x-amz-date': '20261122T120000Z',
+      },
+      payloadHash: sha256hex(''),
+    },
+    opts(),
+  );
   assert.equal((wrongService as { error: string }).error, 'InvalidSignatureException');
 });
 
@@ -110,7 +143,11 @@ test('host, x-amz-date, and for the ECR API x-amz-target and content-type, must 
   for (const [unsigned, named] of cases) {
     const signed = await signer().sign(httpRequest(), { signingDate: new Date(NOW), unsignableHeaders: new Set(unsigned) });
     const result = verifySigV4(asSigned(signed), ecrOpts());
-    assert.deepEqual(result, { ok: false, error: 'IncompleteSignatureException', message: `'${named}' must be a 'SignedHeader' in the AWS Authorization.` }, unsigned.join(','));
+    assert.deepEqual(
+      result,
+      { ok: false, error: 'IncompleteSignatureException', message: `'${named}' must be a 'SignedHeader' in the AWS Authorization.` },
+      unsigned.join(','),
+    );
   }
 });
 
@@ -134,21 +171,31 @@ test('an empty SignedHeaders is refused', () => {
     'x-amz-date': '20261122T120000Z',
   };
   const result = verifySigV4({ method: 'POST', path: '/', query: '', headers, payloadHash: sha256hex('') }, ecrOpts());
-  assert.deepEqual(result, { ok: false, error: 'IncompleteSignatureException', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." });
+  assert.deepEqual(result, {
+    ok: false,
+    error: 'IncompleteSignatureException',
+    message: "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+  });
 });
 
 test('a presigned ECR request may sign x-amz-target as a query parameter (the SDK hoists it there)', async () => {
   const presigned = await signer().presign(httpRequest(), { signingDate: new Date(NOW), expiresIn: 300 });
-  assert.ok(Object.keys(presigned.query ?? {}).some((k) => k.toLowerCase() === 'x-amz-target'), 'hoisted to the query');
+  assert.ok(
+    Object.keys(presigned.query ?? {}).some((k) => k.toLowerCase() === 'x-amz-target'),
+    'hoisted to the query',
+  );
   assert.equal(verifySigV4(asSigned(presigned as never), ecrOpts(NOW + 1000)).ok, true);
 });
 
-test('a header date more than 15 minutes away either way is refused with ECR\'s names; presigned URLs last at most 7 days', async () => {
+test("a header date more than 15 minutes away either way is refused with ECR's names; presigned URLs last at most 7 days", async () => {
   const signed = await signer().sign(httpRequest(), { signingDate: new Date(NOW) });
   for (const now of [NOW + 15 * 60_000 + 1000, NOW - 15 * 60_000 - 1000]) {
     const result = verifySigV4(asSigned(signed), ecrOpts(now));
     assert.equal((result as { error: string }).error, 'InvalidSignatureException');
-    assert.match((result as { message: string }).message, now > NOW ? /^Signature expired: 20261122T120000Z is now earlier than/ : /^Signature not yet current/);
+    assert.match(
+      (result as { message: string }).message,
+      now > NOW ? /^Signature expired: 20261122T120000Z is now earlier than/ : /^Signature not yet current/,
+    );
   }
   const presigned = await signer().presign(httpRequest(), { signingDate: new Date(NOW), expiresIn: 300 });
   const longer = asSigned({ ...presigned, query: { ...presigned.query, 'X-Amz-Expires': '604801' } } as never);

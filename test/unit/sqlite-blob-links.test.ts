@@ -37,21 +37,37 @@ test('unlinkBlobIfUnreferenced: refused while a manifest of the repository refer
   await meta.linkBlob(other.id, layer, 0);
   const content = Buffer.from('{"n":1}');
   const manifest = digestOf('{"n":1}');
-  await meta.putManifest({
-    repositoryId: repo.id, digest: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: null, subjectDigest: null,
-    size: content.length, content, annotations: null, pushedAt: 0, blobs: [layer], manifests: [], imageSize: 5, configMediaType: null,
-  }, 'v1', 0, false);
+  await meta.putManifest(
+    {
+      repositoryId: repo.id,
+      digest: manifest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: null,
+      subjectDigest: null,
+      size: content.length,
+      content,
+      annotations: null,
+      pushedAt: 0,
+      blobs: [layer],
+      manifests: [],
+      imageSize: 5,
+      configMediaType: null,
+    },
+    'v1',
+    0,
+    false,
+  );
 
   assert.deepEqual(await meta.unlinkBlobIfUnreferenced(repo.id, layer), { referencedBy: manifest });
   assert.ok(await meta.getRepositoryBlob(repo.id, layer), 'still linked');
-  assert.equal(await meta.unlinkBlobIfUnreferenced(other.id, layer), 'unlinked', 'another repository\'s manifest does not hold it');
+  assert.equal(await meta.unlinkBlobIfUnreferenced(other.id, layer), 'unlinked', "another repository's manifest does not hold it");
   assert.equal(await meta.unlinkBlobIfUnreferenced(other.id, layer), 'unknown');
   assert.equal(await meta.deleteManifest(repo.id, manifest), true);
   assert.equal(await meta.unlinkBlobIfUnreferenced(repo.id, layer), 'unlinked');
   assert.equal(await meta.getRepositoryBlob(repo.id, layer), undefined);
 });
 
-test('repositoriesHoldingBlob: the account\'s repositories linking the digest, by name, at most `limit`', async (t) => {
+test("repositoriesHoldingBlob: the account's repositories linking the digest, by name, at most `limit`", async (t) => {
   const meta = await openStore(t);
   const blob = digestOf('blob');
   await meta.recordBlob({ digest: blob, size: 4 }, 0);
@@ -61,9 +77,22 @@ test('repositoriesHoldingBlob: the account\'s repositories linking the digest, b
   }
   const theirs = (await meta.createRepository(B, 'a', DEFAULT_SETTINGS, [], 0))!;
   await meta.linkBlob(theirs.id, blob, 0);
-  assert.deepEqual((await meta.repositoriesHoldingBlob(A, blob, 10)).map((r) => [r.accountId, r.name]), [[A, 'a'], [A, 'b'], [A, 'c']]);
-  assert.deepEqual((await meta.repositoriesHoldingBlob(A, blob, 2)).map((r) => r.name), ['a', 'b']);
-  assert.deepEqual((await meta.repositoriesHoldingBlob(B, blob, 10)).map((r) => [r.accountId, r.name]), [[B, 'a']]);
+  assert.deepEqual(
+    (await meta.repositoriesHoldingBlob(A, blob, 10)).map((r) => [r.accountId, r.name]),
+    [
+      [A, 'a'],
+      [A, 'b'],
+      [A, 'c'],
+    ],
+  );
+  assert.deepEqual(
+    (await meta.repositoriesHoldingBlob(A, blob, 2)).map((r) => r.name),
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    (await meta.repositoriesHoldingBlob(B, blob, 10)).map((r) => [r.accountId, r.name]),
+    [[B, 'a']],
+  );
   assert.deepEqual(await meta.repositoriesHoldingBlob(A, digestOf('none'), 10), []);
 });
 

@@ -24,8 +24,19 @@ test('listImageIds pages join up into every entry, in order, for ANY, TAGGED and
     const content = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', n: i }));
     const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
     const manifest = {
-      repositoryId: repo.id, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: null, subjectDigest: null,
-      size: content.length, content, annotations: null, pushedAt: i, blobs: [], manifests: [], imageSize: 0, configMediaType: null,
+      repositoryId: repo.id,
+      digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: null,
+      subjectDigest: null,
+      size: content.length,
+      content,
+      annotations: null,
+      pushedAt: i,
+      blobs: [],
+      manifests: [],
+      imageSize: 0,
+      configMediaType: null,
     };
     if (tags.length === 0) await meta.putManifest(manifest, undefined, i, false);
     for (const tag of tags) await meta.putManifest(manifest, tag, i, false);

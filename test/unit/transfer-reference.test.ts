@@ -31,7 +31,10 @@ describe('TLS configuration', () => {
     assert.equal(c.tlsCertFile, '/c.pem');
     assert.equal(c.tlsKeyFile, '/k.pem');
     assert.throws(() => loadConfig({ BERTH_TLS_CERT_FILE: '/c.pem' }), ConfigError);
-    assert.throws(() => loadConfig({ BERTH_TLS_SELF_SIGNED: 'true', BERTH_TLS_CERT_FILE: '/c.pem', BERTH_TLS_KEY_FILE: '/k.pem' }), ConfigError);
+    assert.throws(
+      () => loadConfig({ BERTH_TLS_SELF_SIGNED: 'true', BERTH_TLS_CERT_FILE: '/c.pem', BERTH_TLS_KEY_FILE: '/k.pem' }),
+      ConfigError,
+    );
     assert.equal(loadConfig({ BERTH_TLS_SELF_SIGNED: 'true' }).tlsSelfSigned, true);
   });
 });

@@ -21,7 +21,7 @@ async function append(hashes: UploadHashes, id: string, offset: number, pieces: 
   return size;
 }
 
-test('the digest covers every piece of every append, in order, whatever the pieces\' sizes', async () => {
+test("the digest covers every piece of every append, in order, whatever the pieces' sizes", async () => {
   const hashes = new UploadHashes();
   const id = randomUUID();
   hashes.start(id);
@@ -68,7 +68,7 @@ test('a forgotten upload (completed, cancelled or collected) has no state left',
   assert.equal(hashes.observe(id, size).piece, undefined);
 });
 
-test('an append at another offset than the state\'s is not hashed', async () => {
+test("an append at another offset than the state's is not hashed", async () => {
   const hashes = new UploadHashes();
   const id = randomUUID();
   hashes.start(id);

@@ -40,7 +40,17 @@ export class PolicyError extends Error {
 export const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'] as const;
 
 const TOP_LEVEL_KEYS = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
+const STATEMENT_KEYS = new Set([
+  'Sid',
+  'Effect',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Condition',
+]);
 const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'Federated']);
 
 export const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
@@ -82,7 +92,8 @@ export function parsePolicy(text: string, kind: PolicyKind): PolicyDocument {
   statements.forEach((raw, index) => {
     const statement = parseStatement(raw, `Statement[${index}]`, kind);
     if (kind === 'identity' && statement.Sid !== undefined && statement.Sid !== '') {
-      if (sids.has(statement.Sid)) throw new PolicyError(`Statement[${index}]: Sid '${statement.Sid}' is used by another statement; Sids must be unique`);
+      if (sids.has(statement.Sid))
+        throw new PolicyError(`Statement[${index}]: Sid '${statement.Sid}' is used by another statement; Sids must be unique`);
       sids.add(statement.Sid);
     }
     doc.Statement.push(statement);
@@ -136,7 +147,8 @@ function parseStatement(raw: unknown, at: string, kind: PolicyKind): Statement {
   const actionKey = s.Action !== undefined ? 'Action' : 'NotAction';
   const actions = stringList(s[actionKey], actionKey, fail);
   for (const action of actions) {
-    if (action !== '*' && !ACTION.test(action)) fail(`${actionKey} '${action}' must be '*' or '<service>:<action>', such as 'ecr:BatchGetImage'`);
+    if (action !== '*' && !ACTION.test(action))
+      fail(`${actionKey} '${action}' must be '*' or '<service>:<action>', such as 'ecr:BatchGetImage'`);
   }
   statement[actionKey] = actions;
 
@@ -171,9 +183,12 @@ function parsePrincipal(raw: unknown, name: string, fail: (m: string) => never):
     const ids = stringList(value, `${name}.${type}`, fail);
     for (const id of ids) {
       if (type === 'AWS' && id !== '*' && !ACCOUNT_ID.test(id) && !PRINCIPAL_ARN.test(id)) {
-        fail(`${name}.AWS '${id}' must be "*", a 12-digit account id or an IAM ARN such as 'arn:aws:iam::111122223333:user/name' (no wildcards)`);
+        fail(
+          `${name}.AWS '${id}' must be "*", a 12-digit account id or an IAM ARN such as 'arn:aws:iam::111122223333:user/name' (no wildcards)`,
+        );
       }
-      if (type === 'Service' && !SERVICE_PRINCIPAL.test(id)) fail(`${name}.Service '${id}' must be a service principal such as 'ecr.amazonaws.com'`);
+      if (type === 'Service' && !SERVICE_PRINCIPAL.test(id))
+        fail(`${name}.Service '${id}' must be a service principal such as 'ecr.amazonaws.com'`);
       if (type === 'Federated' && id.trim() === '') fail(`${name}.Federated must not be empty`);
     }
     block[type as keyof PrincipalBlock] = ids;

@@ -84,7 +84,8 @@ export function evaluate(policies: Policies, ctx: RequestContext): Decision {
     if (!policy) continue;
     policy.document.Statement.forEach((statement, index) => {
       if (!statementApplies(statement, policy.document, ctx, keys, 'resource')) return;
-      const grant = statement.Effect === 'Allow' && statement.Principal !== undefined ? principalGrant(statement.Principal, principal) : undefined;
+      const grant =
+        statement.Effect === 'Allow' && statement.Principal !== undefined ? principalGrant(statement.Principal, principal) : undefined;
       matches.push({ policy, statement, index, side: 'resource', grant });
     });
   }
@@ -98,20 +99,32 @@ export function evaluate(policies: Policies, ctx: RequestContext): Decision {
   const who = anonymous ? 'anonymous caller' : principal.arn;
 
   if (anonymous) {
-    if (callerGrant) return decided(true, 'Allow', callerGrant, `allowed for an anonymous caller by ${describe(callerGrant)}, which grants "*"`);
-    return implicit(`an anonymous caller is allowed only by a resource-based policy that grants Principal "*", and none allows ${ctx.action}`);
+    if (callerGrant)
+      return decided(true, 'Allow', callerGrant, `allowed for an anonymous caller by ${describe(callerGrant)}, which grants "*"`);
+    return implicit(
+      `an anonymous caller is allowed only by a resource-based policy that grants Principal "*", and none allows ${ctx.action}`,
+    );
   }
 
   const root = principal.kind === 'root';
   const identityAllowed = root || identityAllow !== undefined;
-  const identityReason = identityAllow ? describe(identityAllow) : `the implicit full access of the root user of account ${principal.accountId}`;
+  const identityReason = identityAllow
+    ? describe(identityAllow)
+    : `the implicit full access of the root user of account ${principal.accountId}`;
 
   if (principal.accountId === ctx.resourceAccount) {
     if (identityAllow) return decided(true, 'Allow', identityAllow, `allowed by ${describe(identityAllow)}`);
-    if (root) return { allowed: true, effect: 'Allow', reason: `the root user of account ${principal.accountId} has full access to the account's resources` };
+    if (root)
+      return {
+        allowed: true,
+        effect: 'Allow',
+        reason: `the root user of account ${principal.accountId} has full access to the account's resources`,
+      };
     if (callerGrant) return decided(true, 'Allow', callerGrant, `allowed by ${describe(callerGrant)}`);
     if (accountGrant) {
-      return implicit(`${describe(accountGrant)} grants account ${principal.accountId}, which delegates to the account's identity-based policies, and none of ${who}'s allows ${ctx.action}`);
+      return implicit(
+        `${describe(accountGrant)} grants account ${principal.accountId}, which delegates to the account's identity-based policies, and none of ${who}'s allows ${ctx.action}`,
+      );
     }
     return implicit(`no identity-based or resource-based policy allows ${who} to perform ${ctx.action} on ${ctx.resource}`);
   }
@@ -122,9 +135,13 @@ export function evaluate(policies: Policies, ctx: RequestContext): Decision {
     return decided(true, 'Allow', resourceGrant, `cross-account access allowed by ${describe(resourceGrant)} and ${identityReason}`);
   }
   if (!resourceGrant) {
-    return implicit(`cross-account request: no resource-based policy of account ${ctx.resourceAccount} allows ${who} to perform ${ctx.action} on ${ctx.resource}`);
+    return implicit(
+      `cross-account request: no resource-based policy of account ${ctx.resourceAccount} allows ${who} to perform ${ctx.action} on ${ctx.resource}`,
+    );
   }
-  return implicit(`cross-account request: ${describe(resourceGrant)} allows it, but no identity-based policy of ${who} allows ${ctx.action} on ${ctx.resource}`);
+  return implicit(
+    `cross-account request: ${describe(resourceGrant)} allows it, but no identity-based policy of ${who} allows ${ctx.action} on ${ctx.resource}`,
+  );
 }
 
 function decided(allowed: boolean, effect: Decision['effect'], m: Match, reason: string): Decision {

@@ -22,7 +22,11 @@ export function parseApkInstalled(text: string, os: OsInfo | undefined): Package
         sourceName: origin,
         sourceVersion: version,
         ...(arch ? { arch } : {}),
-        purl: purl('apk', os?.id ?? 'alpine', name, version, { arch, distro: distroQualifier(os), upstream: origin !== name ? origin : undefined }),
+        purl: purl('apk', os?.id ?? 'alpine', name, version, {
+          arch,
+          distro: distroQualifier(os),
+          upstream: origin !== name ? origin : undefined,
+        }),
         path: `/${APK_INSTALLED}`,
       });
     }

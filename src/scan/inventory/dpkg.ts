@@ -47,7 +47,12 @@ export function parseDpkgStatus(text: string, path: string, os: OsInfo | undefin
       purl: purl('deb', os?.id ?? 'debian', name, version, {
         arch,
         distro: distroQualifier(os),
-        upstream: sourceName !== name || sourceVersion !== version ? (sourceVersion !== version ? `${sourceName}@${sourceVersion}` : sourceName) : undefined,
+        upstream:
+          sourceName !== name || sourceVersion !== version
+            ? sourceVersion !== version
+              ? `${sourceName}@${sourceVersion}`
+              : sourceName
+            : undefined,
       }),
       path: `/${path}`,
     });

@@ -68,7 +68,12 @@ export const RPM_DB_MAX_SIZE = 256 * 1024 * 1024;
 export const BINARY_MAX_SIZE = 128 * 1024 * 1024;
 
 const isKnownPath = (path: string): boolean =>
-  OS_RELEASE.includes(path) || isDpkgFile(path) || path === APK_INSTALLED || isPackageLock(path) || isNodeModulesManifest(path) || isPythonMetadata(path);
+  OS_RELEASE.includes(path) ||
+  isDpkgFile(path) ||
+  path === APK_INSTALLED ||
+  isPackageLock(path) ||
+  isNodeModulesManifest(path) ||
+  isPythonMetadata(path);
 
 /** The size limit per inventory file (the layer walker's `maxFileSize`). */
 export const inventoryFileLimit = (path: string): number =>

@@ -3,7 +3,13 @@
 
 const encode = (s: string): string => encodeURIComponent(s);
 
-export function purl(type: string, namespace: string | undefined, name: string, version: string | undefined, qualifiers: Record<string, string | undefined> = {}): string {
+export function purl(
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string | undefined,
+  qualifiers: Record<string, string | undefined> = {},
+): string {
   let out = `pkg:${type}/`;
   if (namespace) out += `${namespace.split('/').map(encode).join('/')}/`;
   out += encode(name);

@@ -24,5 +24,7 @@ export function parsePythonMetadata(text: string, path: string): Package[] {
     else if (key === 'version' && version === undefined) version = value;
   }
   if (!name || !version) return [];
-  return [{ type: 'pypi', ecosystem: 'PyPI', name, version, purl: purl('pypi', undefined, normalizePythonName(name), version), path: `/${path}` }];
+  return [
+    { type: 'pypi', ecosystem: 'PyPI', name, version, purl: purl('pypi', undefined, normalizePythonName(name), version), path: `/${path}` },
+  ];
 }

@@ -64,7 +64,14 @@ export async function parseRpmDb(data: Buffer, path: string, os: OsInfo | undefi
   } else {
     const result = RPM_NDB.includes(path) ? await getPackagesNdb(data) : await getPackages(data);
     if (result.error) throw result.error;
-    headers = result.response.map((p) => ({ name: p.name, version: p.version, release: p.release, epoch: p.epoch, arch: p.arch, sourceRpm: p.sourceRPM }));
+    headers = result.response.map((p) => ({
+      name: p.name,
+      version: p.version,
+      release: p.release,
+      epoch: p.epoch,
+      arch: p.arch,
+      sourceRpm: p.sourceRPM,
+    }));
   }
   return headers.map((h) => rpmPackage(h, path, os)).filter((p): p is Package => p !== undefined);
 }

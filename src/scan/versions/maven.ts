@@ -95,7 +95,7 @@ function compareItem(a: Item, b: Item | undefined): Order {
   for (let i = 0; i < Math.max(a.items.length, b.items.length); i++) {
     const l = a.items[i];
     const r = b.items[i];
-    const order: Order = l ? compareItem(l, r) : r ? ((-compareItem(r, undefined)) as Order) : 0;
+    const order: Order = l ? compareItem(l, r) : r ? (-compareItem(r, undefined) as Order) : 0;
     if (order !== 0) return order;
   }
   return 0;

@@ -26,7 +26,13 @@ export class Appender {
   private direct: FileHandle | undefined;
   private readonly onDirectRefused: () => void;
 
-  private constructor(buffered: FileHandle, direct: FileHandle | undefined, onDirectRefused: () => void, position: number, observe: Observer | undefined) {
+  private constructor(
+    buffered: FileHandle,
+    direct: FileHandle | undefined,
+    onDirectRefused: () => void,
+    position: number,
+    observe: Observer | undefined,
+  ) {
     this.buffered = buffered;
     this.observe = observe;
     this.direct = direct;
@@ -75,7 +81,7 @@ export class Appender {
    */
   push(chunk: Buffer, from = 0): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.failed);
-    for (let at = from; at < chunk.length;) {
+    for (let at = from; at < chunk.length; ) {
       const n = chunk.copy(this.current, this.filled, at);
       at += n;
       this.filled += n;
@@ -108,7 +114,7 @@ export class Appender {
 
   /** An append that starts inside a block rewrites the block whole: its head comes back from the file first. */
   private async readHead(): Promise<void> {
-    for (let at = 0; at < this.filled;) {
+    for (let at = 0; at < this.filled; ) {
       const { bytesRead } = await this.buffered.read(this.current, at, this.filled - at, this.base + at);
       if (bytesRead === 0) throw new Error('the upload file shrank while being appended to');
       at += bytesRead;
@@ -132,8 +138,13 @@ export class Appender {
 
   private track(write: Promise<void>): void {
     const tracked = write.then(
-      () => { this.inFlight.splice(this.inFlight.indexOf(tracked), 1); },
-      (e: unknown) => { this.failed ??= e; throw e; },
+      () => {
+        this.inFlight.splice(this.inFlight.indexOf(tracked), 1);
+      },
+      (e: unknown) => {
+        this.failed ??= e;
+        throw e;
+      },
     );
     tracked.catch(() => {});
     this.inFlight.push(tracked);
@@ -142,8 +153,10 @@ export class Appender {
   /** Writes all of buffer[offset, offset + length) at `position`, directly when everything is aligned. */
   private async write(buffer: Buffer, offset: number, length: number, position: number, mayBeDirect: boolean): Promise<void> {
     while (length > 0) {
-      const direct = mayBeDirect && this.direct && isAligned(buffer) && offset % ALIGN === 0 && length % ALIGN === 0 && position % ALIGN === 0
-        ? this.direct : undefined;
+      const direct =
+        mayBeDirect && this.direct && isAligned(buffer) && offset % ALIGN === 0 && length % ALIGN === 0 && position % ALIGN === 0
+          ? this.direct
+          : undefined;
       let written: number;
       try {
         ({ bytesWritten: written } = await (direct ?? this.buffered).write(buffer, offset, length, position));

@@ -48,7 +48,9 @@ export async function copyRange(path: string, range: { start: number; end: numbe
       const usable = Math.min(bytesRead, left);
       if (usable <= skip) throw new Error(`${path} is shorter than expected`);
       const chunk = ring[slot].subarray(skip, usable);
-      writes[slot] = new Promise<void>((resolve, reject) => { out.write(chunk, (err) => (err ? reject(err) : resolve())); });
+      writes[slot] = new Promise<void>((resolve, reject) => {
+        out.write(chunk, (err) => (err ? reject(err) : resolve()));
+      });
       position += usable;
       skip = 0;
     }

@@ -111,8 +111,14 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     // append.ts). Written, not fsynced: a chunk survives the process dying; after a power loss the upload reports
     // the bytes that did survive, the client resumes from there, and commit() fsyncs the whole before the blob
     // becomes visible (its digest verified before that).
-    const appender = await Appender.open(join(this.uploadDir(id), 'data'), this.directIO, () => { this.directIO = false; }, observe)
-      .catch((e: unknown) => Promise.reject(this.mapped(e)));
+    const appender = await Appender.open(
+      join(this.uploadDir(id), 'data'),
+      this.directIO,
+      () => {
+        this.directIO = false;
+      },
+      observe,
+    ).catch((e: unknown) => Promise.reject(this.mapped(e)));
     try {
       await eachChunk(body, (chunk) => {
         bytesReceived(chunk.length);
@@ -225,18 +231,23 @@ async function eachChunk(body: Chunks, fn: (chunk: Buffer) => Promise<unknown> |
   const stream = body;
   // `finished` also settles for a stream that ended or was destroyed before we got here (a client gone already).
   let refuse: (e: unknown) => void = () => {};
-  const refused = new Promise<never>((_, reject) => { refuse = reject; });
+  const refused = new Promise<never>((_, reject) => {
+    refuse = reject;
+  });
   const onData = (chunk: Buffer) => {
     const wait = fn(chunk);
     if (wait) {
       stream.pause();
-      wait.then(() => stream.resume(), (e: unknown) => {
-        // Storing failed (a full disk): the rest of the body is read and dropped rather than the connection cut,
-        // so that the client gets the answer (a clear error) and the connection stays usable.
-        stream.off('data', onData);
-        stream.resume();
-        refuse(e);
-      });
+      wait.then(
+        () => stream.resume(),
+        (e: unknown) => {
+          // Storing failed (a full disk): the rest of the body is read and dropped rather than the connection cut,
+          // so that the client gets the answer (a clear error) and the connection stays usable.
+          stream.off('data', onData);
+          stream.resume();
+          refuse(e);
+        },
+      );
     }
   };
   stream.on('data', onData);

@@ -10,9 +10,21 @@
 // multipart upload of PART_SIZE parts (lib-storage), a few of them in memory at a time.
 import { Readable, type Writable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand, type CompletedPart,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -52,10 +64,22 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } | un
   return { bucket: m[1], prefix: m[2].replace(/^\/+|\/+$/g, '') };
 }
 
-interface Part { key: string; offset: number; size: number }
+interface Part {
+  key: string;
+  offset: number;
+  size: number;
+}
 /** A byte range (inclusive) of a staged chunk. */
-interface Segment { key: string; start: number; end: number }
-interface UploadState { parts: Part[]; size: number; modifiedAt: number }
+interface Segment {
+  key: string;
+  start: number;
+  end: number;
+}
+interface UploadState {
+  parts: Part[];
+  size: number;
+  modifiedAt: number;
+}
 
 export class S3BlobStore implements CollectableBlobStore {
   readonly client: S3Client;
@@ -69,9 +93,10 @@ export class S3BlobStore implements CollectableBlobStore {
       endpoint: options.endpoint,
       forcePathStyle: options.endpoint !== undefined,
       region: options.region ?? (options.endpoint !== undefined ? 'us-east-1' : undefined),
-      credentials: options.accessKeyId && options.secretAccessKey
-        ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
-        : undefined,
+      credentials:
+        options.accessKeyId && options.secretAccessKey
+          ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
+          : undefined,
       // Checksums only where the API requires them: S3-compatible stores do not all take the newer trailing
       // checksums, and the core verifies every blob's digest itself.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -124,9 +149,13 @@ export class S3BlobStore implements CollectableBlobStore {
   }
 
   async copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void> {
-    const got = await this.client.send(new GetObjectCommand({
-      Bucket: this.bucket, Key: this.blobKey(digest), Range: `bytes=${range.start}-${range.end}`,
-    }));
+    const got = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.blobKey(digest),
+        Range: `bytes=${range.start}-${range.end}`,
+      }),
+    );
     const body = got.Body as Readable;
     const want = range.end - range.start + 1;
     let sent = 0;
@@ -188,10 +217,22 @@ export class S3BlobStore implements CollectableBlobStore {
       const stream = Readable.from(observed());
       const abort = new AbortController();
       let failed: unknown;
-      stream.once('error', (e) => { failed = e; abort.abort(); });
-      await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket, Key: key, Body: stream, ContentLength: known, IfNoneMatch: '*',
-      }), { abortSignal: abort.signal }).catch((e: unknown) => raced(id, state.size)(failed ?? e));
+      stream.once('error', (e) => {
+        failed = e;
+        abort.abort();
+      });
+      await this.client
+        .send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: stream,
+            ContentLength: known,
+            IfNoneMatch: '*',
+          }),
+          { abortSignal: abort.signal },
+        )
+        .catch((e: unknown) => raced(id, state.size)(failed ?? e));
       if (appended !== known) throw new Error(`upload ${id}: the body had ${appended} bytes, not the ${known} declared`);
     } else {
       // A request body of unknown length: one PutObject when it fits in a part, else a multipart upload of
@@ -200,7 +241,13 @@ export class S3BlobStore implements CollectableBlobStore {
       const chunks = observed();
       const first = await chunks.next();
       if (first.done) return state.size;
-      const stream = Readable.from((async function* () { yield first.value; yield* chunks; })(), { objectMode: false });
+      const stream = Readable.from(
+        (async function* () {
+          yield first.value;
+          yield* chunks;
+        })(),
+        { objectMode: false },
+      );
       const upload = new Upload({
         client: this.client,
         params: { Bucket: this.bucket, Key: key, Body: stream, IfNoneMatch: '*' },
@@ -248,7 +295,9 @@ export class S3BlobStore implements CollectableBlobStore {
     const prefix = `${this.base}uploads/`;
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+      );
       for (const p of page.CommonPrefixes ?? []) {
         const id = p.Prefix!.slice(prefix.length, -1);
         if (/^[a-zA-Z0-9-]+$/.test(id)) ids.push(id);
@@ -273,9 +322,14 @@ export class S3BlobStore implements CollectableBlobStore {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
-      const page = await this.client.send(new ListMultipartUploadsCommand({
-        Bucket: this.bucket, Prefix: this.base, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker,
-      }));
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: this.base,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
       for (const u of page.Uploads ?? []) {
         if (!u.Initiated || u.Initiated.getTime() >= before) continue;
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
@@ -330,25 +384,43 @@ export class S3BlobStore implements CollectableBlobStore {
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: target }));
     try {
       const done: CompletedPart[] = [];
-      await eachAtMost(CONCURRENCY, plan.map((p, i) => ({ ...p, number: i + 1 })), async (p) => {
-        if (p.copy) {
-          const { key, start, end } = p.segments[0];
-          const r = await this.client.send(new UploadPartCopyCommand({
-            Bucket: this.bucket, Key: target, UploadId, PartNumber: p.number,
-            CopySource: this.copySource(key), CopySourceRange: `bytes=${start}-${end}`,
-          }));
-          done.push({ PartNumber: p.number, ETag: r.CopyPartResult!.ETag });
-        } else {
-          const length = p.segments.reduce((n, s) => n + s.end - s.start + 1, 0);
-          const r = await this.client.send(new UploadPartCommand({
-            Bucket: this.bucket, Key: target, UploadId, PartNumber: p.number,
-            Body: Readable.from(this.readSegments(p.segments), { objectMode: false }), ContentLength: length,
-          }));
-          done.push({ PartNumber: p.number, ETag: r.ETag });
-        }
-      });
+      await eachAtMost(
+        CONCURRENCY,
+        plan.map((p, i) => ({ ...p, number: i + 1 })),
+        async (p) => {
+          if (p.copy) {
+            const { key, start, end } = p.segments[0];
+            const r = await this.client.send(
+              new UploadPartCopyCommand({
+                Bucket: this.bucket,
+                Key: target,
+                UploadId,
+                PartNumber: p.number,
+                CopySource: this.copySource(key),
+                CopySourceRange: `bytes=${start}-${end}`,
+              }),
+            );
+            done.push({ PartNumber: p.number, ETag: r.CopyPartResult!.ETag });
+          } else {
+            const length = p.segments.reduce((n, s) => n + s.end - s.start + 1, 0);
+            const r = await this.client.send(
+              new UploadPartCommand({
+                Bucket: this.bucket,
+                Key: target,
+                UploadId,
+                PartNumber: p.number,
+                Body: Readable.from(this.readSegments(p.segments), { objectMode: false }),
+                ContentLength: length,
+              }),
+            );
+            done.push({ PartNumber: p.number, ETag: r.ETag });
+          }
+        },
+      );
       done.sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: target, UploadId, MultipartUpload: { Parts: done } }));
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: target, UploadId, MultipartUpload: { Parts: done } }),
+      );
     } catch (e) {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: target, UploadId })).catch(() => {});
       throw e;
@@ -461,9 +533,19 @@ async function eachAtMost<T>(limit: number, items: T[], fn: (item: T) => Promise
 
 function drained(out: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onDrain = () => { cleanup(); resolve(); };
-    const onClose = () => { cleanup(); reject(new Error('the destination closed')); };
-    const cleanup = () => { out.off('drain', onDrain); out.off('close', onClose); out.off('error', onClose); };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the destination closed'));
+    };
+    const cleanup = () => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', onClose);
+    };
     out.on('drain', onDrain);
     out.on('close', onClose);
     out.on('error', onClose);

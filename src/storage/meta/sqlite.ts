@@ -8,22 +8,66 @@ import type {
   CreationTemplateRow,
   PullThroughRuleRow,
   SecretRow,
-  AccessKeyRow, ImageId, ImageRow, ManifestWrite, MetaStore, NewManifest, Page, Referrer, Repository,
-  RepositorySettings, ResourceTag, StoredBlob, StoredManifest, TagStatus, Upload, NamedPolicy, GcCandidate, Usage,
-  LifecycleImageRow, LifecyclePreview, RefreshTokenRow, ConsoleSessionRow, Job, JobStatus, NewJob, BlobUnlink, RecordedUse,
-  ImageScan, ScanOnWrite, ScanOutcome, StagedVulnRecord, VulnSource,
+  AccessKeyRow,
+  ImageId,
+  ImageRow,
+  ManifestWrite,
+  MetaStore,
+  NewManifest,
+  Page,
+  Referrer,
+  Repository,
+  RepositorySettings,
+  ResourceTag,
+  StoredBlob,
+  StoredManifest,
+  TagStatus,
+  Upload,
+  NamedPolicy,
+  GcCandidate,
+  Usage,
+  LifecycleImageRow,
+  LifecyclePreview,
+  RefreshTokenRow,
+  ConsoleSessionRow,
+  Job,
+  JobStatus,
+  NewJob,
+  BlobUnlink,
+  RecordedUse,
+  ImageScan,
+  ScanOnWrite,
+  ScanOutcome,
+  StagedVulnRecord,
+  VulnSource,
   AuditRecord,
   AuditSearch,
   LargeImage,
   UsageSnapshot,
-  NewEvent, StoredEvent, WebhookRow,
-  ReplicationBackfillResultRow, ReplicationBackfillRow, ReplicationDestinationRow, ReplicationOnWrite, ReplicationState, ReplicationStatusRow,
-  SignOnWrite, SigningProfileRow, ImageSigningRow, StorageClass,
+  NewEvent,
+  StoredEvent,
+  WebhookRow,
+  ReplicationBackfillResultRow,
+  ReplicationBackfillRow,
+  ReplicationDestinationRow,
+  ReplicationOnWrite,
+  ReplicationState,
+  ReplicationStatusRow,
+  SignOnWrite,
+  SigningProfileRow,
+  ImageSigningRow,
+  StorageClass,
   UserRow,
 } from './store.ts';
 import { storageOf, toImageSigning, toSigningProfile } from './signing-rows.ts';
 import { toImageScan, toLargeImage, toUsageSnapshot, toVulnSource } from './scan-rows.ts';
-import { backfillStatusAfter, toReplicationBackfill, toReplicationBackfillResult, toReplicationDestination, toReplicationStatus } from './replication-rows.ts';
+import {
+  backfillStatusAfter,
+  toReplicationBackfill,
+  toReplicationBackfillResult,
+  toReplicationDestination,
+  toReplicationStatus,
+} from './replication-rows.ts';
 import { isOwnArtifact } from './own-artifacts.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { storageFull } from '../../core/errors.ts';
@@ -35,7 +79,8 @@ const IMAGE_COLUMNS = `m.digest, m.media_type, m.config_media_type, m.image_size
   (SELECT json_group_array(name) FROM (SELECT name FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest ORDER BY name)) AS tag_list`;
 
 /** A tag's image is of the class given (twice; null: any class). */
-const IN_CLASS = 'AND (? IS NULL OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = t.repository_id AND m.digest = t.digest AND m.storage_class = ?))';
+const IN_CLASS =
+  'AND (? IS NULL OR EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = t.repository_id AND m.digest = t.digest AND m.storage_class = ?))';
 
 /** SQLite's result code for a write the disk (or the database's size limit) has no room for. */
 const SQLITE_FULL = 13;
@@ -118,7 +163,12 @@ export class SqliteMetaStore implements MetaStore {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => Number(r.version)));
+    const done = new Set(
+      this.db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => Number(r.version)),
+    );
     SQLITE_MIGRATIONS.forEach((sql, i) => {
       const version = i + 1;
       if (done.has(version)) return;
@@ -210,12 +260,26 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toRepository(row) : undefined;
   }
 
-  async createRepository(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[], now: number): Promise<Repository | undefined> {
+  async createRepository(
+    accountId: string,
+    name: string,
+    settings: RepositorySettings,
+    tags: ResourceTag[],
+    now: number,
+  ): Promise<Repository | undefined> {
     return this.transaction(() => {
-      const inserted = this.sql(`INSERT INTO repositories (account_id, name, created_at, image_tag_mutability, mutability_exclusions, scan_on_push, encryption_type, kms_key)
+      const inserted =
+        this.sql(`INSERT INTO repositories (account_id, name, created_at, image_tag_mutability, mutability_exclusions, scan_on_push, encryption_type, kms_key)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING`).run(
-        accountId, name, now, settings.imageTagMutability, JSON.stringify(settings.mutabilityExclusions),
-        settings.scanOnPush ? 1 : 0, settings.encryptionType, settings.kmsKey);
+          accountId,
+          name,
+          now,
+          settings.imageTagMutability,
+          JSON.stringify(settings.mutabilityExclusions),
+          settings.scanOnPush ? 1 : 0,
+          settings.encryptionType,
+          settings.kmsKey,
+        );
       if (Number(inserted.changes) === 0) return undefined;
       const repo = toRepository(this.sql('SELECT * FROM repositories WHERE account_id = ? AND name = ?').get(accountId, name)!);
       const tag = this.sql('INSERT INTO repository_resource_tags (repository_id, key, value) VALUES (?, ?, ?)');
@@ -232,8 +296,10 @@ export class SqliteMetaStore implements MetaStore {
     if (settings.encryptionType !== undefined) columns.push(['encryption_type', settings.encryptionType]);
     if (settings.kmsKey !== undefined) columns.push(['kms_key', settings.kmsKey]);
     if (columns.length === 0) return;
-    this.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
-      .run(...(columns.map(([, v]) => v) as (string | number | null)[]), id);
+    this.prepare(`UPDATE repositories SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
+      ...(columns.map(([, v]) => v) as (string | number | null)[]),
+      id,
+    );
   }
 
   async deleteRepository(id: number): Promise<void> {
@@ -247,7 +313,8 @@ export class SqliteMetaStore implements MetaStore {
 
   async listRepositories(accountId: string, page: Page): Promise<Repository[]> {
     return this.sql('SELECT * FROM repositories WHERE account_id = ? AND name > ? ORDER BY name LIMIT ?')
-      .all(accountId, page.last ?? '', page.limit).map(toRepository);
+      .all(accountId, page.last ?? '', page.limit)
+      .map(toRepository);
   }
 
   async countImages(repositoryId: number): Promise<number> {
@@ -256,12 +323,15 @@ export class SqliteMetaStore implements MetaStore {
 
   async getResourceTags(repositoryId: number): Promise<ResourceTag[]> {
     return this.sql('SELECT key, value FROM repository_resource_tags WHERE repository_id = ? ORDER BY key')
-      .all(repositoryId).map((r) => ({ Key: String(r.key), Value: String(r.value) }));
+      .all(repositoryId)
+      .map((r) => ({ Key: String(r.key), Value: String(r.value) }));
   }
 
   async putResourceTags(repositoryId: number, tags: ResourceTag[]): Promise<void> {
     this.transaction(() => {
-      const s = this.sql('INSERT INTO repository_resource_tags (repository_id, key, value) VALUES (?, ?, ?) ON CONFLICT (repository_id, key) DO UPDATE SET value = excluded.value');
+      const s = this.sql(
+        'INSERT INTO repository_resource_tags (repository_id, key, value) VALUES (?, ?, ?) ON CONFLICT (repository_id, key) DO UPDATE SET value = excluded.value',
+      );
       for (const t of tags) s.run(repositoryId, t.Key, t.Value);
     });
   }
@@ -274,13 +344,18 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async ensureRepository(accountId: string, name: string, now: number): Promise<Repository> {
-    this.sql('INSERT INTO repositories (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING').run(accountId, name, now);
+    this.sql('INSERT INTO repositories (account_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING').run(
+      accountId,
+      name,
+      now,
+    );
     return (await this.getRepository(accountId, name))!;
   }
 
   async recordBlob(blob: StoredBlob, now: number): Promise<void> {
-    this.sql('INSERT INTO blobs (digest, size, created_at, touched_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at')
-      .run(blob.digest, blob.size, now, now);
+    this.sql(
+      'INSERT INTO blobs (digest, size, created_at, touched_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at',
+    ).run(blob.digest, blob.size, now, now);
   }
 
   async touchBlob(digest: string, now: number): Promise<void> {
@@ -290,7 +365,9 @@ export class SqliteMetaStore implements MetaStore {
   async unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]> {
     return this.sql(`SELECT digest, size FROM blobs b WHERE touched_at < ?
         AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob')
-      ORDER BY digest LIMIT ?`).all(before, limit).map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+      ORDER BY digest LIMIT ?`)
+      .all(before, limit)
+      .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
   }
 
   async deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean> {
@@ -305,12 +382,14 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listBlobs(after: string, limit: number): Promise<GcCandidate[]> {
-    return this.sql('SELECT digest, size FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?').all(after, limit)
+    return this.sql('SELECT digest, size FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?')
+      .all(after, limit)
       .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
   }
 
   async listUploads(): Promise<Upload[]> {
-    return this.sql('SELECT id, repository_id, started_at FROM uploads ORDER BY started_at').all()
+    return this.sql('SELECT id, repository_id, started_at FROM uploads ORDER BY started_at')
+      .all()
       .map((r) => ({ id: String(r.id), repositoryId: Number(r.repository_id), startedAt: Number(r.started_at) }));
   }
 
@@ -318,10 +397,16 @@ export class SqliteMetaStore implements MetaStore {
     const rows = this.sql(`SELECT m.repository_id, m.digest,
         (SELECT json_group_array(child_digest) FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'blob') AS blobs,
         (SELECT json_group_array(child_digest) FROM manifest_references r WHERE r.repository_id = m.repository_id AND r.manifest_digest = m.digest AND r.kind = 'manifest') AS children
-      FROM manifests m WHERE (m.repository_id, m.digest) > (?, ?) ORDER BY m.repository_id, m.digest LIMIT ?`).all(afterRepository, afterDigest, limit);
+      FROM manifests m WHERE (m.repository_id, m.digest) > (?, ?) ORDER BY m.repository_id, m.digest LIMIT ?`).all(
+      afterRepository,
+      afterDigest,
+      limit,
+    );
     return rows.map((r) => ({
-      repositoryId: Number(r.repository_id), digest: String(r.digest),
-      blobs: JSON.parse(String(r.blobs)) as string[], manifests: JSON.parse(String(r.children)) as string[],
+      repositoryId: Number(r.repository_id),
+      digest: String(r.digest),
+      blobs: JSON.parse(String(r.blobs)) as string[],
+      manifests: JSON.parse(String(r.children)) as string[],
     }));
   }
 
@@ -331,13 +416,17 @@ export class SqliteMetaStore implements MetaStore {
         (SELECT coalesce(sum(size), 0) FROM manifests m WHERE m.repository_id = r.id)
           + (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN
               (SELECT child_digest FROM manifest_references x WHERE x.repository_id = r.id AND x.kind = 'blob')) AS bytes
-      FROM repositories r ORDER BY r.account_id, r.name`).all()
+      FROM repositories r ORDER BY r.account_id, r.name`)
+      .all()
       .map((r) => ({ name: String(r.name), accountId: String(r.account_id), images: Number(r.images), bytes: Number(r.bytes) }));
     const referenced = this.sql(`SELECT
         (SELECT coalesce(sum(size), 0) FROM manifests) AS manifests,
         (SELECT coalesce(sum(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT child_digest FROM manifest_references WHERE kind = 'blob')) AS blobs`).get()!;
     const stored = this.sql('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs').get()!;
-    const storageClasses = this.sql('SELECT storage_class, count(*) AS images, coalesce(sum(image_size), 0) AS bytes FROM manifests GROUP BY storage_class ORDER BY storage_class DESC').all()
+    const storageClasses = this.sql(
+      'SELECT storage_class, count(*) AS images, coalesce(sum(image_size), 0) AS bytes FROM manifests GROUP BY storage_class ORDER BY storage_class DESC',
+    )
+      .all()
       .map((r) => ({ storageClass: String(r.storage_class) as StorageClass, images: Number(r.images), bytes: Number(r.bytes) }));
     return {
       storageClasses,
@@ -352,7 +441,9 @@ export class SqliteMetaStore implements MetaStore {
   async largestImages(limit: number): Promise<LargeImage[]> {
     return this.sql(`SELECT r.account_id, r.name AS repository_name, m.digest, m.image_size, m.pushed_at,
         (SELECT group_concat(t.name, ',') FROM (SELECT name FROM tags WHERE repository_id = m.repository_id AND digest = m.digest ORDER BY name) t) AS tags
-      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT ?`).all(limit).map(toLargeImage);
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id ORDER BY m.image_size DESC, r.account_id, r.name, m.digest LIMIT ?`)
+      .all(limit)
+      .map(toLargeImage);
   }
 
   async getBlob(digest: string): Promise<StoredBlob | undefined> {
@@ -362,7 +453,11 @@ export class SqliteMetaStore implements MetaStore {
 
   async linkBlob(repositoryId: number, digest: string, now: number): Promise<void> {
     this.transaction(() => {
-      this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, digest, now);
+      this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
+        repositoryId,
+        digest,
+        now,
+      );
       this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?').run(now, digest, now);
     });
   }
@@ -375,17 +470,22 @@ export class SqliteMetaStore implements MetaStore {
 
   async unlinkBlobIfUnreferenced(repositoryId: number, digest: string): Promise<BlobUnlink> {
     return this.transaction(() => {
-      const holder = this.sql(`SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'blob'
+      const holder =
+        this.sql(`SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'blob'
         ORDER BY manifest_digest LIMIT 1`).get(repositoryId, digest);
       if (holder) return { referencedBy: String(holder.manifest_digest) };
-      const deleted = Number(this.sql('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes);
+      const deleted = Number(
+        this.sql('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?').run(repositoryId, digest).changes,
+      );
       return deleted > 0 ? 'unlinked' : 'unknown';
     });
   }
 
   async repositoriesHoldingBlob(accountId: string, digest: string, limit: number): Promise<Repository[]> {
     return this.sql(`SELECT r.* FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
-      WHERE rb.digest = ? AND r.account_id = ? ORDER BY r.name LIMIT ?`).all(digest, accountId, limit).map(toRepository);
+      WHERE rb.digest = ? AND r.account_id = ? ORDER BY r.name LIMIT ?`)
+      .all(digest, accountId, limit)
+      .map(toRepository);
   }
 
   async mountBlob(repositoryId: number, fromRepositoryId: number, digest: string, now: number): Promise<StoredBlob | undefined> {
@@ -393,7 +493,11 @@ export class SqliteMetaStore implements MetaStore {
       const row = this.sql(`SELECT b.digest, b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
         WHERE rb.repository_id = ? AND rb.digest = ?`).get(fromRepositoryId, digest);
       if (!row) return undefined;
-      this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(repositoryId, digest, now);
+      this.sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
+        repositoryId,
+        digest,
+        now,
+      );
       this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?').run(now, digest, now);
       return { digest: String(row.digest), size: Number(row.size) };
     });
@@ -404,11 +508,21 @@ export class SqliteMetaStore implements MetaStore {
     return digests.filter((d) => s.get(repositoryId, d) === undefined);
   }
 
-  async putManifest(m: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite> {
+  async putManifest(
+    m: NewManifest,
+    tag: string | undefined,
+    now: number,
+    tagImmutable: boolean,
+    scan?: ScanOnWrite,
+    event?: NewEvent,
+    replication?: ReplicationOnWrite,
+    sign?: SignOnWrite,
+  ): Promise<ManifestWrite> {
     return this.transaction(() => {
-      if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId)) return { created: false, refused: false, repositoryMissing: true };
-      const previous = tag === undefined ? undefined
-        : this.sql('SELECT digest FROM tags WHERE repository_id = ? AND name = ?').get(m.repositoryId, tag);
+      if (!this.sql('SELECT 1 FROM repositories WHERE id = ?').get(m.repositoryId))
+        return { created: false, refused: false, repositoryMissing: true };
+      const previous =
+        tag === undefined ? undefined : this.sql('SELECT digest FROM tags WHERE repository_id = ? AND name = ?').get(m.repositoryId, tag);
       const previousTagDigest = previous ? String(previous.digest) : undefined;
       if (tagImmutable && previousTagDigest !== undefined && previousTagDigest !== m.digest) {
         return { created: false, previousTagDigest, refused: true };
@@ -422,13 +536,26 @@ export class SqliteMetaStore implements MetaStore {
       if (missingBlobs.length > 0 || missingManifests.length > 0) {
         return { created: false, previousTagDigest, refused: false, missingBlobs, missingManifests };
       }
-      const inserted = this.sql(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, size, content, annotations, pushed_at, image_size, config_media_type)
+      const inserted =
+        this.sql(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, size, content, annotations, pushed_at, image_size, config_media_type)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`).run(
-        m.repositoryId, m.digest, m.mediaType, m.artifactType, m.subjectDigest, m.size, m.content,
-        m.annotations ? JSON.stringify(m.annotations) : null, m.pushedAt, m.imageSize, m.configMediaType);
+          m.repositoryId,
+          m.digest,
+          m.mediaType,
+          m.artifactType,
+          m.subjectDigest,
+          m.size,
+          m.content,
+          m.annotations ? JSON.stringify(m.annotations) : null,
+          m.pushedAt,
+          m.imageSize,
+          m.configMediaType,
+        );
       const created = Number(inserted.changes) > 0;
       if (created) {
-        const ref = this.sql('INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+        const ref = this.sql(
+          'INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        );
         for (const b of m.blobs) ref.run(m.repositoryId, m.digest, b, 'blob');
         for (const c of m.manifests) ref.run(m.repositoryId, m.digest, c, 'manifest');
         if (scan) this.beginScan(m.repositoryId, m.digest, scan.scanType, now, scan.job, null);
@@ -436,10 +563,16 @@ export class SqliteMetaStore implements MetaStore {
       }
       if (tag !== undefined && previousTagDigest !== m.digest) {
         this.sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
-          ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(m.repositoryId, tag, m.digest, now);
+          ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`).run(
+          m.repositoryId,
+          tag,
+          m.digest,
+          now,
+        );
       }
       if (event && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.insertEvent(event);
-      if (replication && (created || (tag !== undefined && previousTagDigest !== m.digest))) this.beginReplication(m.repositoryId, m.digest, replication, now);
+      if (replication && (created || (tag !== undefined && previousTagDigest !== m.digest)))
+        this.beginReplication(m.repositoryId, m.digest, replication, now);
       return { created, previousTagDigest, refused: false };
     });
   }
@@ -456,8 +589,11 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async manifestParents(repositoryId: number, digest: string): Promise<string[]> {
-    return this.sql(`SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' ORDER BY manifest_digest`)
-      .all(repositoryId, digest).map((r) => String(r.manifest_digest));
+    return this.sql(
+      `SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' ORDER BY manifest_digest`,
+    )
+      .all(repositoryId, digest)
+      .map((r) => String(r.manifest_digest));
   }
 
   async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
@@ -467,11 +603,15 @@ export class SqliteMetaStore implements MetaStore {
       const deleted = this.deleteManifestRows(repositoryId, digest);
       if (deleted && event) this.insertEvent(event);
       // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one.
-      for (const pending = deleted ? [digest] : []; pending.length > 0;) {
+      for (const pending = deleted ? [digest] : []; pending.length > 0; ) {
         const subject = pending.pop()!;
-        for (const r of this.sql('SELECT digest, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?').all(repositoryId, subject)) {
+        for (const r of this.sql('SELECT digest, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?').all(
+          repositoryId,
+          subject,
+        )) {
           const own = String(r.digest);
-          if (isOwnArtifact(r.annotations) && !this.isReferencedByIndex(repositoryId, own) && this.deleteManifestRows(repositoryId, own)) pending.push(own);
+          if (isOwnArtifact(r.annotations) && !this.isReferencedByIndex(repositoryId, own) && this.deleteManifestRows(repositoryId, own))
+            pending.push(own);
         }
       }
       return deleted;
@@ -479,7 +619,12 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private isReferencedByIndex(repositoryId: number, digest: string): boolean {
-    return this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(repositoryId, digest) !== undefined;
+    return (
+      this.sql(`SELECT 1 FROM manifest_references WHERE repository_id = ? AND child_digest = ? AND kind = 'manifest' LIMIT 1`).get(
+        repositoryId,
+        digest,
+      ) !== undefined
+    );
   }
 
   /** A manifest's tags, references and row, in the caller's transaction; true when it existed. */
@@ -498,18 +643,35 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private insertEvent(e: NewEvent): void {
-    this.sql('INSERT INTO events (at, detail_type, account_id, repository_name, detail) VALUES (?, ?, ?, ?, ?)').run(e.at, e.detailType, e.accountId, e.repositoryName, e.detail);
+    this.sql('INSERT INTO events (at, detail_type, account_id, repository_name, detail) VALUES (?, ?, ?, ?, ?)').run(
+      e.at,
+      e.detailType,
+      e.accountId,
+      e.repositoryName,
+      e.detail,
+    );
   }
 
   async listEvents(after: number, limit: number): Promise<StoredEvent[]> {
-    return this.sql('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit).map((r) => ({
-      seq: Number(r.seq), at: Number(r.at), detailType: String(r.detail_type), accountId: String(r.account_id), repositoryName: String(r.repository_name), detail: String(r.detail),
-    }));
+    return this.sql('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(after, limit)
+      .map((r) => ({
+        seq: Number(r.seq),
+        at: Number(r.at),
+        detailType: String(r.detail_type),
+        accountId: String(r.account_id),
+        repositoryName: String(r.repository_name),
+        detail: String(r.detail),
+      }));
   }
 
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
-    return this.column('SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?',
-      repositoryId, page.last ?? '', page.limit).map(String);
+    return this.column(
+      'SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?',
+      repositoryId,
+      page.last ?? '',
+      page.limit,
+    ).map(String);
   }
 
   async getTag(repositoryId: number, tag: string): Promise<string | undefined> {
@@ -517,7 +679,13 @@ export class SqliteMetaStore implements MetaStore {
     return row ? String(row.digest) : undefined;
   }
 
-  async listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]> {
+  async listImageIds(
+    repositoryId: number,
+    status: TagStatus,
+    after: string | undefined,
+    limit: number,
+    storageClass?: StorageClass,
+  ): Promise<ImageId[]> {
     // Entries are ordered by "digest tag" (an untagged image: "digest "); the cursor is the last one returned.
     const cursor = after ?? '';
     const cls = storageClass ?? null;
@@ -525,37 +693,63 @@ export class SqliteMetaStore implements MetaStore {
     const [afterDigest, afterTag] = space < 0 ? [cursor, null] : [cursor.slice(0, space), cursor.slice(space + 1)];
     if (status === 'TAGGED') {
       return this.sql(`SELECT digest, name FROM tags t WHERE repository_id = ? AND digest >= ? AND (digest > ? OR name > ?) ${IN_CLASS}
-        ORDER BY digest, name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
+        ORDER BY digest, name LIMIT ?`)
+        .all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
         .map((r) => ({ digest: String(r.digest), tag: String(r.name) }));
     }
     if (status === 'UNTAGGED') {
       return this.sql(`SELECT digest FROM manifests m WHERE m.repository_id = ? AND m.digest > ?
           AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest) AND (? IS NULL OR m.storage_class = ?)
-        ORDER BY m.digest LIMIT ?`).all(repositoryId, afterDigest, cls, cls, limit)
+        ORDER BY m.digest LIMIT ?`)
+        .all(repositoryId, afterDigest, cls, cls, limit)
         .map((r) => ({ digest: String(r.digest), tag: null }));
     }
     // ANY: each manifest with each of its tags, or once with none (its tag NULL, which sorts first).
     return this.sql(`SELECT m.digest, t.name FROM manifests m
         LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
       WHERE m.repository_id = ? AND m.digest >= ? AND (m.digest > ? OR t.name > ?) AND (? IS NULL OR m.storage_class = ?)
-      ORDER BY m.digest, t.name LIMIT ?`).all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
+      ORDER BY m.digest, t.name LIMIT ?`)
+      .all(repositoryId, afterDigest, afterDigest, afterTag ?? '', cls, cls, limit)
       .map((r) => ({ digest: String(r.digest), tag: r.name === null ? null : String(r.name) }));
   }
 
-  async listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]> {
-    const filter = status === 'TAGGED' ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
-      : status === 'UNTAGGED' ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)' : '';
-    return this.sql(`SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} AND (? IS NULL OR m.storage_class = ?) ORDER BY m.digest LIMIT ?`)
-      .all(repositoryId, after ?? '', storageClass ?? null, storageClass ?? null, limit).map(toImage);
+  async listImages(
+    repositoryId: number,
+    status: TagStatus,
+    after: string | undefined,
+    limit: number,
+    storageClass?: StorageClass,
+  ): Promise<ImageRow[]> {
+    const filter =
+      status === 'TAGGED'
+        ? 'AND EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
+        : status === 'UNTAGGED'
+          ? 'AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)'
+          : '';
+    return this.sql(
+      `SELECT ${IMAGE_COLUMNS} FROM manifests m WHERE m.repository_id = ? AND m.digest > ? ${filter} AND (? IS NULL OR m.storage_class = ?) ORDER BY m.digest LIMIT ?`,
+    )
+      .all(repositoryId, after ?? '', storageClass ?? null, storageClass ?? null, limit)
+      .map(toImage);
   }
 
-  async setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'> {
+  async setImageStorageClass(
+    repositoryId: number,
+    digest: string,
+    storageClass: StorageClass,
+    now: number,
+  ): Promise<'changed' | 'unchanged' | 'missing'> {
     return this.transaction(() => {
       const row = this.sql('SELECT storage_class FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest);
       if (!row) return 'missing';
       if (String(row.storage_class) === storageClass) return 'unchanged';
       const stamp = storageClass === 'ARCHIVE' ? 'archived_at' : 'activated_at';
-      this.sql(`UPDATE manifests SET storage_class = ?, ${stamp} = ? WHERE repository_id = ? AND digest = ?`).run(storageClass, now, repositoryId, digest);
+      this.sql(`UPDATE manifests SET storage_class = ?, ${stamp} = ? WHERE repository_id = ? AND digest = ?`).run(
+        storageClass,
+        now,
+        repositoryId,
+        digest,
+      );
       return 'changed';
     });
   }
@@ -563,15 +757,21 @@ export class SqliteMetaStore implements MetaStore {
   // --- signing ---
 
   private beginSigning(repositoryId: number, digest: string, sign: SignOnWrite, now: number): void {
-    const row = this.sql(`INSERT INTO image_signing (repository_id, digest, signing_profile_arn, status, updated_at) VALUES (?, ?, ?, 'IN_PROGRESS', ?)
+    const row =
+      this.sql(`INSERT INTO image_signing (repository_id, digest, signing_profile_arn, status, updated_at) VALUES (?, ?, ?, 'IN_PROGRESS', ?)
       ON CONFLICT (repository_id, digest, signing_profile_arn) DO UPDATE SET status = 'IN_PROGRESS', failure_code = NULL, failure_reason = NULL, signature_digest = NULL, updated_at = excluded.updated_at`);
     for (const arn of sign.signingProfileArns) row.run(repositoryId, digest, arn, now);
     this.insertJob(sign.job, now);
   }
 
   async createSigningProfile(p: SigningProfileRow): Promise<boolean> {
-    return Number(this.sql(`INSERT INTO signing_profiles (account_id, name, key_ciphertext, certificate_pem, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-      .run(p.accountId, p.name, p.keyCiphertext, p.certificatePem, p.createdAt).changes) > 0;
+    return (
+      Number(
+        this.sql(
+          `INSERT INTO signing_profiles (account_id, name, key_ciphertext, certificate_pem, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        ).run(p.accountId, p.name, p.keyCiphertext, p.certificatePem, p.createdAt).changes,
+      ) > 0
+    );
   }
 
   async getSigningProfile(accountId: string, name: string): Promise<SigningProfileRow | undefined> {
@@ -584,12 +784,29 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]> {
-    return this.sql('SELECT * FROM image_signing WHERE repository_id = ? AND digest = ? ORDER BY signing_profile_arn').all(repositoryId, digest).map(toImageSigning);
+    return this.sql('SELECT * FROM image_signing WHERE repository_id = ? AND digest = ? ORDER BY signing_profile_arn')
+      .all(repositoryId, digest)
+      .map(toImageSigning);
   }
 
-  async finishImageSigning(repositoryId: number, digest: string, arn: string, o: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void> {
+  async finishImageSigning(
+    repositoryId: number,
+    digest: string,
+    arn: string,
+    o: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>,
+    now: number,
+  ): Promise<void> {
     this.sql(`UPDATE image_signing SET status = ?, failure_code = ?, failure_reason = ?, signature_digest = ?, updated_at = ?
-      WHERE repository_id = ? AND digest = ? AND signing_profile_arn = ?`).run(o.status, o.failureCode, o.failureReason, o.signatureDigest, now, repositoryId, digest, arn);
+      WHERE repository_id = ? AND digest = ? AND signing_profile_arn = ?`).run(
+      o.status,
+      o.failureCode,
+      o.failureReason,
+      o.signatureDigest,
+      now,
+      repositoryId,
+      digest,
+      arn,
+    );
   }
 
   async getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined> {
@@ -601,15 +818,22 @@ export class SqliteMetaStore implements MetaStore {
     this.transaction(() => {
       const touch = this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?');
       for (const b of use.blobs) touch.run(b.at, b.digest, b.at);
-      const pulled = this.sql('UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ? AND (last_pulled_at IS NULL OR last_pulled_at < ?)');
+      const pulled = this.sql(
+        'UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ? AND (last_pulled_at IS NULL OR last_pulled_at < ?)',
+      );
       for (const p of use.pulls) pulled.run(p.at, p.repositoryId, p.digest, p.at);
     });
   }
 
   async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<Referrer[]> {
-    const rows = artifactType === undefined
-      ? this.sql(`SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ? ORDER BY digest`).all(repositoryId, subjectDigest)
-      : this.sql(`SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ? AND artifact_type = ? ORDER BY digest`).all(repositoryId, subjectDigest, artifactType);
+    const rows =
+      artifactType === undefined
+        ? this.sql(
+            `SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ? ORDER BY digest`,
+          ).all(repositoryId, subjectDigest)
+        : this.sql(
+            `SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ? AND artifact_type = ? ORDER BY digest`,
+          ).all(repositoryId, subjectDigest, artifactType);
     return rows.map((r) => ({
       digest: String(r.digest),
       mediaType: String(r.media_type),
@@ -624,30 +848,51 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listAccounts(): Promise<string[]> {
-    return this.sql('SELECT id FROM accounts ORDER BY id').all().map((r) => String(r.id));
+    return this.sql('SELECT id FROM accounts ORDER BY id')
+      .all()
+      .map((r) => String(r.id));
   }
 
   async createUser(accountId: string, name: string, now: number, managedBy: string | null = null): Promise<boolean> {
-    return Number(this.sql('INSERT INTO users (account_id, name, created_at, managed_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(accountId, name, now, managedBy).changes) > 0;
+    return (
+      Number(
+        this.sql('INSERT INTO users (account_id, name, created_at, managed_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+          accountId,
+          name,
+          now,
+          managedBy,
+        ).changes,
+      ) > 0
+    );
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {
     return this.transaction(() => {
-      this.sql('DELETE FROM refresh_tokens WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?)').run(accountId, name);
-      this.sql('DELETE FROM console_sessions WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?)').run(accountId, name);
+      this.sql(
+        'DELETE FROM refresh_tokens WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?)',
+      ).run(accountId, name);
+      this.sql(
+        'DELETE FROM console_sessions WHERE access_key_id IN (SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?)',
+      ).run(accountId, name);
       this.sql('DELETE FROM access_keys WHERE account_id = ? AND user_name = ?').run(accountId, name);
       return Number(this.sql('DELETE FROM users WHERE account_id = ? AND name = ?').run(accountId, name).changes) > 0;
     });
   }
 
   async listUsers(accountId: string): Promise<UserRow[]> {
-    return this.sql('SELECT name, created_at, managed_by FROM users WHERE account_id = ? ORDER BY name').all(accountId)
-      .map((r) => ({ name: String(r.name), createdAt: Number(r.created_at), managedBy: r.managed_by === null ? null : String(r.managed_by) }));
+    return this.sql('SELECT name, created_at, managed_by FROM users WHERE account_id = ? ORDER BY name')
+      .all(accountId)
+      .map((r) => ({
+        name: String(r.name),
+        createdAt: Number(r.created_at),
+        managedBy: r.managed_by === null ? null : String(r.managed_by),
+      }));
   }
 
   async createAccessKey(k: AccessKeyRow): Promise<void> {
-    this.sql('INSERT INTO access_keys (access_key_id, account_id, user_name, secret_ciphertext, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(k.accessKeyId, k.accountId, k.userName, k.secretCiphertext, k.status, k.createdAt);
+    this.sql(
+      'INSERT INTO access_keys (access_key_id, account_id, user_name, secret_ciphertext, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(k.accessKeyId, k.accountId, k.userName, k.secretCiphertext, k.status, k.createdAt);
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRow | undefined> {
@@ -656,9 +901,10 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listAccessKeys(accountId: string, userName: string | null): Promise<AccessKeyRow[]> {
-    return (userName === null
-      ? this.sql('SELECT * FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at').all(accountId)
-      : this.sql('SELECT * FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at').all(accountId, userName)
+    return (
+      userName === null
+        ? this.sql('SELECT * FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at').all(accountId)
+        : this.sql('SELECT * FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at').all(accountId, userName)
     ).map(toAccessKey);
   }
 
@@ -683,8 +929,13 @@ export class SqliteMetaStore implements MetaStore {
   async createRefreshToken(t: RefreshTokenRow, now: number): Promise<void> {
     this.transaction(() => {
       this.sql('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now);
-      this.sql('INSERT INTO refresh_tokens (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-        .run(t.tokenHash, t.accessKeyId, t.principalArn, t.createdAt, t.expiresAt);
+      this.sql('INSERT INTO refresh_tokens (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+        t.tokenHash,
+        t.accessKeyId,
+        t.principalArn,
+        t.createdAt,
+        t.expiresAt,
+      );
     });
   }
 
@@ -700,8 +951,9 @@ export class SqliteMetaStore implements MetaStore {
   async createConsoleSession(t: ConsoleSessionRow, now: number): Promise<void> {
     this.transaction(() => {
       this.sql('DELETE FROM console_sessions WHERE expires_at <= ?').run(now);
-      this.sql('INSERT INTO console_sessions (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-        .run(t.tokenHash, t.accessKeyId, t.principalArn, t.createdAt, t.expiresAt);
+      this.sql(
+        'INSERT INTO console_sessions (token_hash, access_key_id, principal_arn, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(t.tokenHash, t.accessKeyId, t.principalArn, t.createdAt, t.expiresAt);
     });
   }
 
@@ -738,31 +990,40 @@ export class SqliteMetaStore implements MetaStore {
       if (list) list.push(String(r.name));
       else tags.set(d, [String(r.name)]);
     }
-    const children = new Set(this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
-      .all(repositoryId).map((r) => String(r.child_digest)));
-    return this.sql('SELECT digest, pushed_at, last_pulled_at, storage_class, archived_at, activated_at FROM manifests WHERE repository_id = ?').all(repositoryId).map((r) => {
-      const digest = String(r.digest);
-      return {
-        digest,
-        tags: tags.get(digest) ?? [],
-        pushedAt: Number(r.pushed_at),
-        lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
-        referencedByIndex: children.has(digest),
-        ...storageOf(r),
-      };
-    });
+    const children = new Set(
+      this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
+        .all(repositoryId)
+        .map((r) => String(r.child_digest)),
+    );
+    return this.sql(
+      'SELECT digest, pushed_at, last_pulled_at, storage_class, archived_at, activated_at FROM manifests WHERE repository_id = ?',
+    )
+      .all(repositoryId)
+      .map((r) => {
+        const digest = String(r.digest);
+        return {
+          digest,
+          tags: tags.get(digest) ?? [],
+          pushedAt: Number(r.pushed_at),
+          lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
+          referencedByIndex: children.has(digest),
+          ...storageOf(r),
+        };
+      });
   }
 
   async getLifecyclePreview(repositoryId: number, withResults = true): Promise<LifecyclePreview | undefined> {
     const row = this.sql(`SELECT policy_text, status, started_at, generation, ${withResults ? 'results' : 'NULL AS results'}
       FROM lifecycle_previews WHERE repository_id = ?`).get(repositoryId);
-    return row ? {
-      policyText: String(row.policy_text),
-      status: String(row.status) as LifecyclePreview['status'],
-      startedAt: Number(row.started_at),
-      generation: Number(row.generation),
-      results: row.results === null ? null : String(row.results),
-    } : undefined;
+    return row
+      ? {
+          policyText: String(row.policy_text),
+          status: String(row.status) as LifecyclePreview['status'],
+          startedAt: Number(row.started_at),
+          generation: Number(row.generation),
+          results: row.results === null ? null : String(row.results),
+        }
+      : undefined;
   }
 
   async startLifecyclePreview(repositoryId: number, policyText: string, now: number, job?: NewJob): Promise<boolean> {
@@ -771,12 +1032,13 @@ export class SqliteMetaStore implements MetaStore {
       if (current && current.status === 'IN_PROGRESS') return false;
       // Generations come from one counter for the whole store, never reused: a repository id is reused after the
       // newest repository is deleted, and its previews must not look like the deleted one's.
-      const generation = Number(this.sql(`INSERT INTO settings (key, value) VALUES ('lifecycle_preview_generation', 1)
-        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get()!.value);
+      const generation = Number(
+        this.sql(`INSERT INTO settings (key, value) VALUES ('lifecycle_preview_generation', 1)
+        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get()!.value,
+      );
       this.sql(`INSERT INTO lifecycle_previews (repository_id, policy_text, status, started_at, results, generation) VALUES (?, ?, 'IN_PROGRESS', ?, NULL, ?)
         ON CONFLICT (repository_id) DO UPDATE SET policy_text = excluded.policy_text, status = 'IN_PROGRESS', started_at = excluded.started_at, results = NULL,
-          generation = excluded.generation`)
-        .run(repositoryId, policyText, now, generation);
+          generation = excluded.generation`).run(repositoryId, policyText, now, generation);
       if (job) this.insertJob(job, now);
       return true;
     });
@@ -793,26 +1055,47 @@ export class SqliteMetaStore implements MetaStore {
 
   async setRegistryPolicy(accountId: string, text: string | null): Promise<void> {
     if (text === null) this.sql('DELETE FROM registry_policies WHERE account_id = ?').run(accountId);
-    else this.sql('INSERT INTO registry_policies (account_id, policy_text) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET policy_text = excluded.policy_text').run(accountId, text);
+    else
+      this.sql(
+        'INSERT INTO registry_policies (account_id, policy_text) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET policy_text = excluded.policy_text',
+      ).run(accountId, text);
   }
 
   async putUserPolicy(accountId: string, userName: string, policy: NamedPolicy): Promise<void> {
     this.sql(`INSERT INTO user_policies (account_id, user_name, policy_name, policy_text) VALUES (?, ?, ?, ?)
-      ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET policy_text = excluded.policy_text`).run(accountId, userName, policy.name, policy.text);
+      ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET policy_text = excluded.policy_text`).run(
+      accountId,
+      userName,
+      policy.name,
+      policy.text,
+    );
   }
 
   async listUserPolicies(accountId: string, userName: string): Promise<NamedPolicy[]> {
     return this.sql('SELECT policy_name, policy_text FROM user_policies WHERE account_id = ? AND user_name = ? ORDER BY policy_name')
-      .all(accountId, userName).map((r) => ({ name: String(r.policy_name), text: String(r.policy_text) }));
+      .all(accountId, userName)
+      .map((r) => ({ name: String(r.policy_name), text: String(r.policy_text) }));
   }
 
   async deleteUserPolicy(accountId: string, userName: string, name: string): Promise<boolean> {
-    return Number(this.sql('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, name).changes) > 0;
+    return (
+      Number(
+        this.sql('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, name)
+          .changes,
+      ) > 0
+    );
   }
 
   // --- image scans and vulnerability data ---
 
-  private beginScan(repositoryId: number, digest: string, scanType: string, now: number, job: NewJob | undefined, manualAt: number | null): void {
+  private beginScan(
+    repositoryId: number,
+    digest: string,
+    scanType: string,
+    now: number,
+    job: NewJob | undefined,
+    manualAt: number | null,
+  ): void {
     this.sql(`INSERT INTO image_scans (repository_id, digest, scan_type, status, description, started_at, completed_at, vuln_source_updated_at, findings, severity_counts, inventory, manual_scan_at)
       VALUES (?, ?, ?, 'IN_PROGRESS', NULL, ?, NULL, NULL, NULL, NULL, NULL, ?)
       ON CONFLICT (repository_id, digest) DO UPDATE SET scan_type = excluded.scan_type, status = 'IN_PROGRESS', description = NULL,
@@ -828,11 +1111,21 @@ export class SqliteMetaStore implements MetaStore {
 
   async getImageScans(repositoryId: number, digests: string[]): Promise<Map<string, ImageScan>> {
     if (digests.length === 0) return new Map();
-    const rows = this.sql('SELECT * FROM image_scans WHERE repository_id = ? AND digest IN (SELECT value FROM json_each(?))').all(repositoryId, JSON.stringify(digests));
+    const rows = this.sql('SELECT * FROM image_scans WHERE repository_id = ? AND digest IN (SELECT value FROM json_each(?))').all(
+      repositoryId,
+      JSON.stringify(digests),
+    );
     return new Map(rows.map((r) => [String(r.digest), toImageScan(r)]));
   }
 
-  async startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'> {
+  async startImageScan(
+    repositoryId: number,
+    digest: string,
+    scanType: 'BASIC' | 'ENHANCED',
+    now: number,
+    job: NewJob | undefined,
+    manualSince?: number,
+  ): Promise<'started' | 'limited' | 'missing'> {
     return this.transaction(() => {
       if (!this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) return 'missing';
       if (manualSince !== undefined) {
@@ -844,40 +1137,79 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async createWebhook(w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null }): Promise<WebhookRow> {
+  async createWebhook(
+    w: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null },
+  ): Promise<WebhookRow> {
     // In a transaction: its COMMIT reports a failed write (a full disk); a RETURNING row read with get() would not.
-    const row = this.transaction(() => this.sql(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor, managed_by)
-      VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM events), ?) RETURNING *`)
-      .get(w.id, w.accountId, w.url, JSON.stringify(w.eventTypes), JSON.stringify(w.repositories), w.secretCiphertext, w.createdAt, w.managedBy ?? null)!);
+    const row = this.transaction(
+      () =>
+        this.sql(`INSERT INTO webhooks (id, account_id, url, event_types, repositories, secret_ciphertext, created_at, cursor, managed_by)
+      VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM events), ?) RETURNING *`).get(
+          w.id,
+          w.accountId,
+          w.url,
+          JSON.stringify(w.eventTypes),
+          JSON.stringify(w.repositories),
+          w.secretCiphertext,
+          w.createdAt,
+          w.managedBy ?? null,
+        )!,
+    );
     return toWebhook(row);
   }
 
   async updateWebhookFilters(accountId: string, id: string, f: { eventTypes?: string[]; repositories?: string[] }): Promise<boolean> {
     const text = (list: string[] | undefined) => (list === undefined ? null : JSON.stringify(list));
-    return Number(this.sql('UPDATE webhooks SET event_types = COALESCE(?, event_types), repositories = COALESCE(?, repositories) WHERE account_id = ? AND id = ?')
-      .run(text(f.eventTypes), text(f.repositories), accountId, id).changes) > 0;
+    return (
+      Number(
+        this.sql(
+          'UPDATE webhooks SET event_types = COALESCE(?, event_types), repositories = COALESCE(?, repositories) WHERE account_id = ? AND id = ?',
+        ).run(text(f.eventTypes), text(f.repositories), accountId, id).changes,
+      ) > 0
+    );
   }
 
   async listWebhooks(accountId?: string): Promise<WebhookRow[]> {
-    return (accountId === undefined ? this.sql('SELECT * FROM webhooks ORDER BY created_at, id').all()
-      : this.sql('SELECT * FROM webhooks WHERE account_id = ? ORDER BY created_at, id').all(accountId)).map(toWebhook);
+    return (
+      accountId === undefined
+        ? this.sql('SELECT * FROM webhooks ORDER BY created_at, id').all()
+        : this.sql('SELECT * FROM webhooks WHERE account_id = ? ORDER BY created_at, id').all(accountId)
+    ).map(toWebhook);
   }
 
   async deleteWebhook(accountId: string, id: string): Promise<boolean> {
     return Number(this.sql('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id).changes) > 0;
   }
 
-  async updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void> {
-    this.sql('UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(d.cursor, d.failures, d.nextAttemptAt, d.lastError, id);
+  async updateWebhookDelivery(
+    id: string,
+    d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null },
+  ): Promise<void> {
+    this.sql('UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(
+      d.cursor,
+      d.failures,
+      d.nextAttemptAt,
+      d.lastError,
+      id,
+    );
   }
 
   async finishImageScan(repositoryId: number, digest: string, o: ScanOutcome, now: number, event?: NewEvent): Promise<void> {
     this.transaction(() => {
-    this.sql(`UPDATE image_scans SET status = ?, description = ?, completed_at = ?, findings = ?, severity_counts = ?, vuln_source_updated_at = ?,
+      this.sql(`UPDATE image_scans SET status = ?, description = ?, completed_at = ?, findings = ?, severity_counts = ?, vuln_source_updated_at = ?,
       inventory = CASE WHEN ? THEN ? ELSE inventory END WHERE repository_id = ? AND digest = ?`).run(
-      o.status, o.description, now, o.findings, o.severityCounts, o.vulnerabilitySourceUpdatedAt,
-      o.inventory === undefined ? 0 : 1, o.inventory ?? null, repositoryId, digest);
-    if (event) this.insertEvent(event);
+        o.status,
+        o.description,
+        now,
+        o.findings,
+        o.severityCounts,
+        o.vulnerabilitySourceUpdatedAt,
+        o.inventory === undefined ? 0 : 1,
+        o.inventory ?? null,
+        repositoryId,
+        digest,
+      );
+      if (event) this.insertEvent(event);
     });
   }
 
@@ -885,7 +1217,13 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql(`SELECT s.repository_id, s.digest, s.scan_type, r.account_id, r.name FROM image_scans s JOIN repositories r ON r.id = s.repository_id
       WHERE s.inventory IS NOT NULL AND (s.repository_id > ? OR (s.repository_id = ? AND s.digest > ?)) ORDER BY s.repository_id, s.digest LIMIT ?`)
       .all(after?.repositoryId ?? 0, after?.repositoryId ?? 0, after?.digest ?? '', limit)
-      .map((r) => ({ repositoryId: Number(r.repository_id), digest: String(r.digest), accountId: String(r.account_id), repositoryName: String(r.name), scanType: String(r.scan_type) as 'BASIC' | 'ENHANCED' }));
+      .map((r) => ({
+        repositoryId: Number(r.repository_id),
+        digest: String(r.digest),
+        accountId: String(r.account_id),
+        repositoryName: String(r.name),
+        scanType: String(r.scan_type) as 'BASIC' | 'ENHANCED',
+      }));
   }
 
   async stageVulnRecords(importId: string, records: StagedVulnRecord[]): Promise<void> {
@@ -899,14 +1237,23 @@ export class SqliteMetaStore implements MetaStore {
   async commitVulnImport(importId: string, source: VulnSource, job?: NewJob): Promise<number> {
     return this.transaction(() => {
       this.sql('DELETE FROM vuln_records WHERE source = ?').run(source.name);
-      this.sql('INSERT INTO vuln_records (source, record_id, modified, record) SELECT ?, record_id, modified, record FROM vuln_staging WHERE import_id = ?').run(source.name, importId);
+      this.sql(
+        'INSERT INTO vuln_records (source, record_id, modified, record) SELECT ?, record_id, modified, record FROM vuln_staging WHERE import_id = ?',
+      ).run(source.name, importId);
       const records = Number(this.sql('SELECT count(*) AS n FROM vuln_records WHERE source = ?').get(source.name)!.n);
       this.sql('DELETE FROM vuln_staging WHERE import_id = ?').run(importId);
       this.sql(`INSERT INTO vuln_sources (name, records, imported_at, sha256, origin) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (name) DO UPDATE SET records = excluded.records, imported_at = excluded.imported_at, sha256 = excluded.sha256, origin = excluded.origin`)
-        .run(source.name, records, source.importedAt, source.sha256, source.origin);
-      const version = Number(this.sql(`INSERT INTO settings (key, value) VALUES ('vulndb_version', 1)
-        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get()!.value);
+        ON CONFLICT (name) DO UPDATE SET records = excluded.records, imported_at = excluded.imported_at, sha256 = excluded.sha256, origin = excluded.origin`).run(
+        source.name,
+        records,
+        source.importedAt,
+        source.sha256,
+        source.origin,
+      );
+      const version = Number(
+        this.sql(`INSERT INTO settings (key, value) VALUES ('vulndb_version', 1)
+        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get()!.value,
+      );
       if (job) this.insertJob(job, source.importedAt);
       return version;
     });
@@ -927,8 +1274,11 @@ export class SqliteMetaStore implements MetaStore {
 
   async listVulnRecords(after: string | undefined, limit: number): Promise<{ key: string; record: string }[]> {
     const [source, id] = after === undefined ? ['', ''] : after.split('\u0000');
-    return this.sql(`SELECT source, record_id, record FROM vuln_records WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?`)
-      .all(source, id ?? '', limit).map((r) => ({ key: `${String(r.source)}\u0000${String(r.record_id)}`, record: String(r.record) }));
+    return this.sql(
+      `SELECT source, record_id, record FROM vuln_records WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?`,
+    )
+      .all(source, id ?? '', limit)
+      .map((r) => ({ key: `${String(r.source)}\u0000${String(r.record_id)}`, record: String(r.record) }));
   }
 
   async enqueueJob(job: NewJob, now: number): Promise<number> {
@@ -937,8 +1287,10 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private insertJob(job: NewJob, now: number): number {
-    return Number(this.sql(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
-      VALUES (?, ?, 'queued', ?, ?, ?, ?)`).run(job.kind, job.payload, job.maxAttempts, job.runAt, now, now).lastInsertRowid);
+    return Number(
+      this.sql(`INSERT INTO jobs (kind, payload, status, max_attempts, run_at, created_at, updated_at)
+      VALUES (?, ?, 'queued', ?, ?, ?, ?)`).run(job.kind, job.payload, job.maxAttempts, job.runAt, now, now).lastInsertRowid,
+    );
   }
 
   async claimJob(owner: string, kinds: string[], now: number, leaseUntil: number): Promise<Job | undefined> {
@@ -949,24 +1301,52 @@ export class SqliteMetaStore implements MetaStore {
           AND ((status = 'queued' AND run_at <= ?) OR (status = 'running' AND lease_until < ?))
         ORDER BY run_at, id LIMIT 1`).get(...kinds, now, now);
       if (!row) return undefined;
-      return toJob(this.sql(`UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-        WHERE id = ? RETURNING *`).get(owner, leaseUntil, now, Number(row.id))!);
+      return toJob(
+        this.sql(`UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+        WHERE id = ? RETURNING *`).get(owner, leaseUntil, now, Number(row.id))!,
+      );
     });
   }
 
   async heartbeatJob(id: number, owner: string, leaseUntil: number, now: number): Promise<boolean> {
-    return Number(this.sql(`UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?`)
-      .run(leaseUntil, now, id, owner).changes) > 0;
+    return (
+      Number(
+        this.sql(`UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?`).run(
+          leaseUntil,
+          now,
+          id,
+          owner,
+        ).changes,
+      ) > 0
+    );
   }
 
-  async finishJob(id: number, owner: string, outcome: { result: string } | { error: string; retryAt: number | null }, now: number): Promise<boolean> {
+  async finishJob(
+    id: number,
+    owner: string,
+    outcome: { result: string } | { error: string; retryAt: number | null },
+    now: number,
+  ): Promise<boolean> {
     const held = `WHERE id = ? AND status = 'running' AND lease_owner = ?`;
     if ('result' in outcome) {
-      return Number(this.sql(`UPDATE jobs SET status = 'succeeded', result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ${held}`)
-        .run(outcome.result, now, id, owner).changes) > 0;
+      return (
+        Number(
+          this.sql(`UPDATE jobs SET status = 'succeeded', result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ${held}`).run(
+            outcome.result,
+            now,
+            id,
+            owner,
+          ).changes,
+        ) > 0
+      );
     }
-    return Number(this.sql(`UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ${held}`)
-      .run(outcome.retryAt === null ? 'dead' : 'queued', outcome.retryAt, outcome.error, now, id, owner).changes) > 0;
+    return (
+      Number(
+        this.sql(
+          `UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? ${held}`,
+        ).run(outcome.retryAt === null ? 'dead' : 'queued', outcome.retryAt, outcome.error, now, id, owner).changes,
+      ) > 0
+    );
   }
 
   async getJob(id: number): Promise<Job | undefined> {
@@ -979,8 +1359,11 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]> {
-    return this.sql(`SELECT * FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4`)
-      .all(filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit).map(toJob);
+    return this.sql(
+      `SELECT * FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4`,
+    )
+      .all(filter.status ?? null, filter.kind ?? null, before ?? Number.MAX_SAFE_INTEGER, limit)
+      .map(toJob);
   }
 
   async setJobSchedule(kind: string, intervalMs: number, payload: string, firstRunAt: number): Promise<void> {
@@ -1010,8 +1393,12 @@ export class SqliteMetaStore implements MetaStore {
         const open = Number(this.sql('SELECT count(*) AS n FROM uploads WHERE principal_arn = ?').get(u.principalArn)!.n);
         if (open >= maxPerPrincipal) return false;
       }
-      this.sql('INSERT INTO uploads (id, repository_id, started_at, principal_arn) VALUES (?, ?, ?, ?)')
-        .run(u.id, u.repositoryId, u.startedAt, u.principalArn ?? null);
+      this.sql('INSERT INTO uploads (id, repository_id, started_at, principal_arn) VALUES (?, ?, ?, ?)').run(
+        u.id,
+        u.repositoryId,
+        u.startedAt,
+        u.principalArn ?? null,
+      );
       return true;
     });
   }
@@ -1046,18 +1433,34 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listAuditRecords(after: number, limit: number): Promise<AuditRecord[]> {
-    return this.sql('SELECT id, at, record FROM audit_records WHERE id > ? ORDER BY id LIMIT ?').all(after, limit)
+    return this.sql('SELECT id, at, record FROM audit_records WHERE id > ? ORDER BY id LIMIT ?')
+      .all(after, limit)
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 
   async searchAuditRecords(q: AuditSearch): Promise<AuditRecord[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.contains) { where.push('instr(record, ?) > 0'); args.push(q.contains); }
-    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
-    if (q.until !== undefined) { where.push('at < ?'); args.push(q.until); }
-    if (q.beforeId !== undefined) { where.push('id < ?'); args.push(q.beforeId); }
-    return this.sql(`SELECT id, at, record FROM audit_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(...args, q.limit)
+    if (q.contains) {
+      where.push('instr(record, ?) > 0');
+      args.push(q.contains);
+    }
+    if (q.since !== undefined) {
+      where.push('at >= ?');
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('at < ?');
+      args.push(q.until);
+    }
+    if (q.beforeId !== undefined) {
+      where.push('id < ?');
+      args.push(q.beforeId);
+    }
+    return this.sql(
+      `SELECT id, at, record FROM audit_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    )
+      .all(...args, q.limit)
       .map((r) => ({ id: Number(r.id), at: Number(r.at), record: String(r.record) }));
   }
 
@@ -1068,7 +1471,14 @@ export class SqliteMetaStore implements MetaStore {
   async recordUsageSnapshot(s: UsageSnapshot): Promise<void> {
     this.sql(`INSERT INTO usage_snapshots (day, at, stored_bytes, referenced_bytes, repositories, images) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (day) DO UPDATE SET at = excluded.at, stored_bytes = excluded.stored_bytes, referenced_bytes = excluded.referenced_bytes,
-      repositories = excluded.repositories, images = excluded.images`).run(s.day, s.at, s.storedBytes, s.referencedBytes, s.repositories, s.images);
+      repositories = excluded.repositories, images = excluded.images`).run(
+      s.day,
+      s.at,
+      s.storedBytes,
+      s.referencedBytes,
+      s.repositories,
+      s.images,
+    );
   }
 
   async listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]> {
@@ -1076,8 +1486,9 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async createCreationTemplate(t: CreationTemplateRow): Promise<boolean> {
-    const r = this.sql('INSERT INTO creation_templates (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, prefix) DO NOTHING')
-      .run(t.accountId, t.prefix, t.body, t.createdAt, t.updatedAt);
+    const r = this.sql(
+      'INSERT INTO creation_templates (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, prefix) DO NOTHING',
+    ).run(t.accountId, t.prefix, t.body, t.createdAt, t.updatedAt);
     return Number(r.changes) > 0;
   }
 
@@ -1086,32 +1497,46 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async updateCreationTemplate(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
-    const r = this.sql('UPDATE creation_templates SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(body, updatedAt, accountId, prefix);
+    const r = this.sql('UPDATE creation_templates SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(
+      body,
+      updatedAt,
+      accountId,
+      prefix,
+    );
     return Number(r.changes) > 0;
   }
 
   async deleteCreationTemplate(accountId: string, prefix: string): Promise<CreationTemplateRow | undefined> {
-    const row = this.transaction(() => this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix));
+    const row = this.transaction(() =>
+      this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix),
+    );
     return row ? toCreationTemplate(row) : undefined;
   }
 
   async addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean> {
-    const r = this.sql('INSERT INTO pull_time_exclusions (account_id, principal_arn, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, principal_arn) DO NOTHING')
-      .run(accountId, principalArn, now);
+    const r = this.sql(
+      'INSERT INTO pull_time_exclusions (account_id, principal_arn, created_at) VALUES (?, ?, ?) ON CONFLICT (account_id, principal_arn) DO NOTHING',
+    ).run(accountId, principalArn, now);
     return Number(r.changes) > 0;
   }
 
   async removePullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
-    return Number(this.sql('DELETE FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').run(accountId, principalArn).changes) > 0;
+    return (
+      Number(this.sql('DELETE FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').run(accountId, principalArn).changes) >
+      0
+    );
   }
 
   async listPullTimeExclusions(accountId: string): Promise<{ principalArn: string; createdAt: number }[]> {
-    return this.sql('SELECT principal_arn, created_at FROM pull_time_exclusions WHERE account_id = ? ORDER BY principal_arn').all(accountId)
+    return this.sql('SELECT principal_arn, created_at FROM pull_time_exclusions WHERE account_id = ? ORDER BY principal_arn')
+      .all(accountId)
       .map((r) => ({ principalArn: String(r.principal_arn), createdAt: Number(r.created_at) }));
   }
 
   async hasPullTimeExclusion(accountId: string, principalArn: string): Promise<boolean> {
-    return this.sql('SELECT 1 FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').get(accountId, principalArn) !== undefined;
+    return (
+      this.sql('SELECT 1 FROM pull_time_exclusions WHERE account_id = ? AND principal_arn = ?').get(accountId, principalArn) !== undefined
+    );
   }
 
   // --- replication ---
@@ -1119,21 +1544,44 @@ export class SqliteMetaStore implements MetaStore {
   async putReplicationDestination(d: ReplicationDestinationRow): Promise<void> {
     this.sql(`INSERT INTO replication_destinations (account_id, region, registry_id, kind, endpoint, username, secret_ciphertext, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, registry_id) DO UPDATE SET kind = excluded.kind, endpoint = excluded.endpoint,
-      username = excluded.username, secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at`)
-      .run(d.accountId, d.region, d.registryId, d.kind, d.endpoint, d.username, d.secretCiphertext, d.createdAt, d.updatedAt);
+      username = excluded.username, secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at`).run(
+      d.accountId,
+      d.region,
+      d.registryId,
+      d.kind,
+      d.endpoint,
+      d.username,
+      d.secretCiphertext,
+      d.createdAt,
+      d.updatedAt,
+    );
   }
 
   async getReplicationDestination(accountId: string, region: string, registryId: string): Promise<ReplicationDestinationRow | undefined> {
-    const row = this.sql('SELECT * FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').get(accountId, region, registryId);
+    const row = this.sql('SELECT * FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').get(
+      accountId,
+      region,
+      registryId,
+    );
     return row ? toReplicationDestination(row) : undefined;
   }
 
   async listReplicationDestinations(accountId: string): Promise<ReplicationDestinationRow[]> {
-    return this.sql('SELECT * FROM replication_destinations WHERE account_id = ? ORDER BY region, registry_id').all(accountId).map(toReplicationDestination);
+    return this.sql('SELECT * FROM replication_destinations WHERE account_id = ? ORDER BY region, registry_id')
+      .all(accountId)
+      .map(toReplicationDestination);
   }
 
   async deleteReplicationDestination(accountId: string, region: string, registryId: string): Promise<boolean> {
-    return Number(this.sql('DELETE FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').run(accountId, region, registryId).changes) > 0;
+    return (
+      Number(
+        this.sql('DELETE FROM replication_destinations WHERE account_id = ? AND region = ? AND registry_id = ?').run(
+          accountId,
+          region,
+          registryId,
+        ).changes,
+      ) > 0
+    );
   }
 
   private beginReplication(repositoryId: number, digest: string, r: ReplicationOnWrite, now: number): void {
@@ -1141,36 +1589,79 @@ export class SqliteMetaStore implements MetaStore {
     for (const job of r.jobs) this.insertJob(job, now);
   }
 
-  private writeReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): void {
+  private writeReplicationStatus(
+    repositoryId: number,
+    digest: string,
+    d: { region: string; registryId: string },
+    status: ReplicationState,
+    reason: string | null,
+    now: number,
+  ): void {
     this.sql(`INSERT INTO replication_statuses (repository_id, digest, region, registry_id, status, failure_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (repository_id, digest, region, registry_id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at`)
-      .run(repositoryId, digest, d.region, d.registryId, status, reason, now);
+      ON CONFLICT (repository_id, digest, region, registry_id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at`).run(
+      repositoryId,
+      digest,
+      d.region,
+      d.registryId,
+      status,
+      reason,
+      now,
+    );
   }
 
   async startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void> {
     this.transaction(() => {
-      if (this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest)) this.beginReplication(repositoryId, digest, replication, now);
+      if (this.sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?').get(repositoryId, digest))
+        this.beginReplication(repositoryId, digest, replication, now);
     });
   }
 
-  async setReplicationStatus(repositoryId: number, digest: string, d: { region: string; registryId: string }, status: ReplicationState, reason: string | null, now: number): Promise<void> {
+  async setReplicationStatus(
+    repositoryId: number,
+    digest: string,
+    d: { region: string; registryId: string },
+    status: ReplicationState,
+    reason: string | null,
+    now: number,
+  ): Promise<void> {
     this.transaction(() => {
-      if (this.sql('SELECT 1 FROM repositories WHERE id = ?').get(repositoryId)) this.writeReplicationStatus(repositoryId, digest, d, status, reason, now);
+      if (this.sql('SELECT 1 FROM repositories WHERE id = ?').get(repositoryId))
+        this.writeReplicationStatus(repositoryId, digest, d, status, reason, now);
     });
   }
 
   async listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]> {
-    return this.sql('SELECT * FROM replication_statuses WHERE repository_id = ? AND digest = ? ORDER BY region, registry_id').all(repositoryId, digest).map(toReplicationStatus);
+    return this.sql('SELECT * FROM replication_statuses WHERE repository_id = ? AND digest = ? ORDER BY region, registry_id')
+      .all(repositoryId, digest)
+      .map(toReplicationStatus);
   }
 
-  async startReplicationBackfill(b: ReplicationBackfillRow, maxInProgress: number, job: NewJob): Promise<'started' | 'in-progress' | 'limit'> {
+  async startReplicationBackfill(
+    b: ReplicationBackfillRow,
+    maxInProgress: number,
+    job: NewJob,
+  ): Promise<'started' | 'in-progress' | 'limit'> {
     return this.transaction(() => {
-      const active = this.sql(`SELECT region FROM replication_backfills WHERE account_id = ? AND status IN ('PREPARING', 'IN_PROGRESS', 'STOPPING')`).all(b.accountId);
+      const active = this.sql(
+        `SELECT region FROM replication_backfills WHERE account_id = ? AND status IN ('PREPARING', 'IN_PROGRESS', 'STOPPING')`,
+      ).all(b.accountId);
       if (active.some((r) => r.region === b.region)) return 'in-progress';
       if (active.length >= maxInProgress) return 'limit';
       this.sql(`INSERT INTO replication_backfills (id, account_id, region, registry_id, status, failure_code, total, completed, failed, failure_codes, started_at, ended_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(b.id, b.accountId, b.region, b.registryId, b.status, b.failureCode, b.total, b.completed, b.failed,
-        JSON.stringify(b.failureCodes), b.startedAt, b.endedAt);
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        b.id,
+        b.accountId,
+        b.region,
+        b.registryId,
+        b.status,
+        b.failureCode,
+        b.total,
+        b.completed,
+        b.failed,
+        JSON.stringify(b.failureCodes),
+        b.startedAt,
+        b.endedAt,
+      );
       this.insertJob(job, b.startedAt);
       return 'started';
     });
@@ -1182,16 +1673,26 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listReplicationBackfills(accountId: string): Promise<ReplicationBackfillRow[]> {
-    return this.sql('SELECT * FROM replication_backfills WHERE account_id = ? ORDER BY started_at DESC, id').all(accountId).map(toReplicationBackfill);
+    return this.sql('SELECT * FROM replication_backfills WHERE account_id = ? ORDER BY started_at DESC, id')
+      .all(accountId)
+      .map(toReplicationBackfill);
   }
 
-  async updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined> {
+  async updateReplicationBackfill(
+    id: string,
+    update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>,
+  ): Promise<ReplicationBackfillRow | undefined> {
     return this.transaction(() => {
       const row = this.sql('SELECT * FROM replication_backfills WHERE id = ?').get(id);
       if (!row) return undefined;
-      const next = { ...toReplicationBackfill(row), ...update, status: backfillStatusAfter(String(row.status) as ReplicationBackfillRow['status'], update) };
-      this.sql(`UPDATE replication_backfills SET status = ?, failure_code = ?, total = ?, completed = ?, failed = ?, failure_codes = ?, ended_at = ? WHERE id = ?`)
-        .run(next.status, next.failureCode, next.total, next.completed, next.failed, JSON.stringify(next.failureCodes), next.endedAt, id);
+      const next = {
+        ...toReplicationBackfill(row),
+        ...update,
+        status: backfillStatusAfter(String(row.status) as ReplicationBackfillRow['status'], update),
+      };
+      this.sql(
+        `UPDATE replication_backfills SET status = ?, failure_code = ?, total = ?, completed = ?, failed = ?, failure_codes = ?, ended_at = ? WHERE id = ?`,
+      ).run(next.status, next.failureCode, next.total, next.completed, next.failed, JSON.stringify(next.failureCodes), next.endedAt, id);
       return next;
     });
   }
@@ -1208,13 +1709,22 @@ export class SqliteMetaStore implements MetaStore {
 
   async putReplicationBackfillResult(id: string, r: ReplicationBackfillResultRow): Promise<void> {
     this.sql(`INSERT INTO replication_backfill_results (backfill_id, repository_name, digest, tag, status, failure_code) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (backfill_id, repository_name, digest, tag) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code`)
-      .run(id, r.repositoryName, r.digest, r.tag ?? '', r.status, r.failureCode);
+      ON CONFLICT (backfill_id, repository_name, digest, tag) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code`).run(
+      id,
+      r.repositoryName,
+      r.digest,
+      r.tag ?? '',
+      r.status,
+      r.failureCode,
+    );
   }
 
   async listReplicationBackfillResults(id: string, status?: 'COMPLETE' | 'FAILED'): Promise<ReplicationBackfillResultRow[]> {
-    return this.sql(`SELECT * FROM replication_backfill_results WHERE backfill_id = ? AND status LIKE ? ORDER BY repository_name, digest, tag`)
-      .all(id, status ?? '%').map(toReplicationBackfillResult);
+    return this.sql(
+      `SELECT * FROM replication_backfill_results WHERE backfill_id = ? AND status LIKE ? ORDER BY repository_name, digest, tag`,
+    )
+      .all(id, status ?? '%')
+      .map(toReplicationBackfillResult);
   }
 
   // --- pull through cache rules, upstream tag checks, secrets ---
@@ -1223,8 +1733,13 @@ export class SqliteMetaStore implements MetaStore {
     return this.transaction(() => {
       if (this.sql('SELECT 1 FROM pull_through_rules WHERE account_id = ? AND prefix = ?').get(r.accountId, r.prefix)) return 'exists';
       if (Number(this.sql('SELECT count(*) AS n FROM pull_through_rules WHERE account_id = ?').get(r.accountId)!.n) >= max) return 'limit';
-      this.sql('INSERT INTO pull_through_rules (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-        .run(r.accountId, r.prefix, r.body, r.createdAt, r.updatedAt);
+      this.sql('INSERT INTO pull_through_rules (account_id, prefix, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(
+        r.accountId,
+        r.prefix,
+        r.body,
+        r.createdAt,
+        r.updatedAt,
+      );
       return 'created';
     });
   }
@@ -1234,11 +1749,22 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
-    return Number(this.sql('UPDATE pull_through_rules SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(body, updatedAt, accountId, prefix).changes) > 0;
+    return (
+      Number(
+        this.sql('UPDATE pull_through_rules SET body = ?, updated_at = ? WHERE account_id = ? AND prefix = ?').run(
+          body,
+          updatedAt,
+          accountId,
+          prefix,
+        ).changes,
+      ) > 0
+    );
   }
 
   async deletePullThroughRule(accountId: string, prefix: string): Promise<PullThroughRuleRow | undefined> {
-    const row = this.transaction(() => this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix));
+    const row = this.transaction(() =>
+      this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix),
+    );
     return row ? toCreationTemplate(row) : undefined;
   }
 
@@ -1257,20 +1783,39 @@ export class SqliteMetaStore implements MetaStore {
     return this.transaction(() => {
       const existed = this.sql('SELECT 1 FROM secrets WHERE account_id = ? AND name = ?').get(s.accountId, s.name) !== undefined;
       this.sql(`INSERT INTO secrets (account_id, name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (account_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`)
-        .run(s.accountId, s.name, s.ciphertext, s.createdAt, s.updatedAt);
+        ON CONFLICT (account_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`).run(
+        s.accountId,
+        s.name,
+        s.ciphertext,
+        s.createdAt,
+        s.updatedAt,
+      );
       return !existed;
     });
   }
 
   async getSecret(accountId: string, name: string): Promise<SecretRow | undefined> {
     const r = this.sql('SELECT * FROM secrets WHERE account_id = ? AND name = ?').get(accountId, name);
-    return r ? { accountId: String(r.account_id), name: String(r.name), ciphertext: String(r.ciphertext), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) } : undefined;
+    return r
+      ? {
+          accountId: String(r.account_id),
+          name: String(r.name),
+          ciphertext: String(r.ciphertext),
+          createdAt: Number(r.created_at),
+          updatedAt: Number(r.updated_at),
+        }
+      : undefined;
   }
 
   async listSecrets(accountId: string): Promise<Omit<SecretRow, 'ciphertext'>[]> {
-    return this.sql('SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = ? ORDER BY name').all(accountId)
-      .map((r) => ({ accountId: String(r.account_id), name: String(r.name), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+    return this.sql('SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = ? ORDER BY name')
+      .all(accountId)
+      .map((r) => ({
+        accountId: String(r.account_id),
+        name: String(r.name),
+        createdAt: Number(r.created_at),
+        updatedAt: Number(r.updated_at),
+      }));
   }
 
   async deleteSecret(accountId: string, name: string): Promise<boolean> {
@@ -1279,14 +1824,28 @@ export class SqliteMetaStore implements MetaStore {
 }
 
 function toCreationTemplate(row: Row): CreationTemplateRow {
-  return { accountId: String(row.account_id), prefix: String(row.prefix), body: String(row.body), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+  return {
+    accountId: String(row.account_id),
+    prefix: String(row.prefix),
+    body: String(row.body),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
 }
 
 function toWebhook(r: Row): WebhookRow {
   return {
-    id: String(r.id), accountId: String(r.account_id), url: String(r.url), eventTypes: JSON.parse(String(r.event_types)) as string[],
-    repositories: JSON.parse(String(r.repositories)) as string[], secretCiphertext: String(r.secret_ciphertext), createdAt: Number(r.created_at),
-    cursor: Number(r.cursor), failures: Number(r.failures), nextAttemptAt: Number(r.next_attempt_at), lastError: r.last_error === null ? null : String(r.last_error),
+    id: String(r.id),
+    accountId: String(r.account_id),
+    url: String(r.url),
+    eventTypes: JSON.parse(String(r.event_types)) as string[],
+    repositories: JSON.parse(String(r.repositories)) as string[],
+    secretCiphertext: String(r.secret_ciphertext),
+    createdAt: Number(r.created_at),
+    cursor: Number(r.cursor),
+    failures: Number(r.failures),
+    nextAttemptAt: Number(r.next_attempt_at),
+    lastError: r.last_error === null ? null : String(r.last_error),
     managedBy: r.managed_by === null || r.managed_by === undefined ? null : String(r.managed_by),
   };
 }
@@ -1303,8 +1862,10 @@ function toRepository(row: Row): Repository {
     encryptionType: String(row.encryption_type),
     kmsKey: row.kms_key === null ? null : String(row.kms_key),
     policyText: row.policy_text === null || row.policy_text === undefined ? null : String(row.policy_text),
-    lifecyclePolicyText: row.lifecycle_policy_text === null || row.lifecycle_policy_text === undefined ? null : String(row.lifecycle_policy_text),
-    lifecycleEvaluatedAt: row.lifecycle_evaluated_at === null || row.lifecycle_evaluated_at === undefined ? null : Number(row.lifecycle_evaluated_at),
+    lifecyclePolicyText:
+      row.lifecycle_policy_text === null || row.lifecycle_policy_text === undefined ? null : String(row.lifecycle_policy_text),
+    lifecycleEvaluatedAt:
+      row.lifecycle_evaluated_at === null || row.lifecycle_evaluated_at === undefined ? null : Number(row.lifecycle_evaluated_at),
   };
 }
 
@@ -1324,10 +1885,19 @@ function toImage(row: Row): ImageRow {
 function toJob(row: Row): Job {
   const nullable = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
-    id: Number(row.id), kind: String(row.kind), payload: String(row.payload), status: String(row.status) as JobStatus,
-    attempts: Number(row.attempts), maxAttempts: Number(row.max_attempts), runAt: Number(row.run_at),
-    leaseOwner: nullable(row.lease_owner), leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
-    lastError: nullable(row.last_error), result: nullable(row.result), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at),
+    id: Number(row.id),
+    kind: String(row.kind),
+    payload: String(row.payload),
+    status: String(row.status) as JobStatus,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    runAt: Number(row.run_at),
+    leaseOwner: nullable(row.lease_owner),
+    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
+    lastError: nullable(row.last_error),
+    result: nullable(row.result),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
   };
 }
 
@@ -1364,7 +1934,10 @@ function toManifest(row: Row): StoredManifest {
 /** A refresh token's or console session's row: both are hashed credentials bound to an access key. */
 function toKeyBoundToken(row: Row): RefreshTokenRow {
   return {
-    tokenHash: String(row.token_hash), accessKeyId: String(row.access_key_id), principalArn: String(row.principal_arn),
-    createdAt: Number(row.created_at), expiresAt: Number(row.expires_at),
+    tokenHash: String(row.token_hash),
+    accessKeyId: String(row.access_key_id),
+    principalArn: String(row.principal_arn),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
   };
 }

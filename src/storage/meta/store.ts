@@ -244,7 +244,10 @@ export interface Upload {
   principalArn?: string;
 }
 
-export interface Page { last?: string; limit: number }
+export interface Page {
+  last?: string;
+  limit: number;
+}
 
 export interface Referrer {
   digest: string;
@@ -269,7 +272,13 @@ export interface RepositoryStore {
   /** Returns the repository, creating it if it does not exist (concurrent callers get the same one). */
   ensureRepository(accountId: string, name: string, now: number): Promise<Repository>;
   /** Creates a repository; undefined when one of that name exists. */
-  createRepository(accountId: string, name: string, settings: RepositorySettings, tags: ResourceTag[], now: number): Promise<Repository | undefined>;
+  createRepository(
+    accountId: string,
+    name: string,
+    settings: RepositorySettings,
+    tags: ResourceTag[],
+    now: number,
+  ): Promise<Repository | undefined>;
   updateRepository(id: number, settings: Partial<RepositorySettings>): Promise<void>;
   /** Deletes the repository with its images, tags, links and uploads. */
   deleteRepository(id: number): Promise<void>;
@@ -287,7 +296,11 @@ export interface BlobRecordStore {
   recordBlob(blob: StoredBlob, now: number): Promise<void>;
   getBlob(digest: string): Promise<StoredBlob | undefined>;
   /** Manifests (repository id, digest, blob references) after a cursor, for fsck. */
-  listManifestReferences(afterRepository: number, afterDigest: string, limit: number): Promise<{ repositoryId: number; digest: string; blobs: string[]; manifests: string[] }[]>;
+  listManifestReferences(
+    afterRepository: number,
+    afterDigest: string,
+    limit: number,
+  ): Promise<{ repositoryId: number; digest: string; blobs: string[]; manifests: string[] }[]>;
   linkBlob(repositoryId: number, digest: string, now: number): Promise<void>;
   /** The blob if it is linked to (reachable from) the repository. */
   getRepositoryBlob(repositoryId: number, digest: string): Promise<StoredBlob | undefined>;
@@ -332,7 +345,16 @@ export interface ImageStore {
   /** With `event`: recorded in the write's transaction when the manifest is new or the tag moves. */
   /** With `replication`: started in the write's transaction when the manifest is new or the tag moves. With `sign`:
    * the image's signing statuses (IN_PROGRESS) and the signing job, in the write's transaction, when the manifest is new. */
-  putManifest(manifest: NewManifest, tag: string | undefined, now: number, tagImmutable: boolean, scan?: ScanOnWrite, event?: NewEvent, replication?: ReplicationOnWrite, sign?: SignOnWrite): Promise<ManifestWrite>;
+  putManifest(
+    manifest: NewManifest,
+    tag: string | undefined,
+    now: number,
+    tagImmutable: boolean,
+    scan?: ScanOnWrite,
+    event?: NewEvent,
+    replication?: ReplicationOnWrite,
+    sign?: SignOnWrite,
+  ): Promise<ManifestWrite>;
   getManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined>;
   getTaggedManifest(repositoryId: number, tag: string): Promise<StoredManifest | undefined>;
   /** Indexes in the repository that reference the manifest. */
@@ -350,9 +372,21 @@ export interface ImageStore {
   getTag(repositoryId: number, tag: string): Promise<string | undefined>;
   /** One entry per tag, and one per untagged image, by digest then tag; `after` is the last entry's "digest tag". */
   /** With `storageClass`, only the images of that class. */
-  listImageIds(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageId[]>;
+  listImageIds(
+    repositoryId: number,
+    status: TagStatus,
+    after: string | undefined,
+    limit: number,
+    storageClass?: StorageClass,
+  ): Promise<ImageId[]>;
   /** Images by digest, after the digest `after` (with `storageClass`, only those of that class). */
-  listImages(repositoryId: number, status: TagStatus, after: string | undefined, limit: number, storageClass?: StorageClass): Promise<ImageRow[]>;
+  listImages(
+    repositoryId: number,
+    status: TagStatus,
+    after: string | undefined,
+    limit: number,
+    storageClass?: StorageClass,
+  ): Promise<ImageRow[]>;
   getImage(repositoryId: number, digest: string): Promise<ImageRow | undefined>;
   /** Records uses gathered since the last call, in one transaction: blobs served or checked for (their lease
    * against collection, as touchBlob) and manifests pulled (their last pull time). A time never moves back. */
@@ -505,12 +539,17 @@ export interface WebhookRow {
 
 export interface WebhookStore {
   /** Records a webhook whose cursor is the newest event: it is told what happens from now on. */
-  createWebhook(row: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null }): Promise<WebhookRow>;
+  createWebhook(
+    row: Omit<WebhookRow, 'cursor' | 'failures' | 'nextAttemptAt' | 'lastError' | 'managedBy'> & { managedBy?: string | null },
+  ): Promise<WebhookRow>;
   /** Replaces the filters given (event types, repositories), keeping the rest (secret, cursor, backoff); false when there is no such webhook. */
   updateWebhookFilters(accountId: string, id: string, filters: { eventTypes?: string[]; repositories?: string[] }): Promise<boolean>;
   listWebhooks(accountId?: string): Promise<WebhookRow[]>;
   deleteWebhook(accountId: string, id: string): Promise<boolean>;
-  updateWebhookDelivery(id: string, d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null }): Promise<void>;
+  updateWebhookDelivery(
+    id: string,
+    d: { cursor: number; failures: number; nextAttemptAt: number; lastError: string | null },
+  ): Promise<void>;
 }
 
 /** A search of audit records: each given criterion must hold. */
@@ -556,7 +595,11 @@ export interface UsageHistoryStore {
   listUsageSnapshots(sinceDay: string, limit: number): Promise<UsageSnapshot[]>;
 }
 
-export interface UserRow { name: string; createdAt: number; managedBy: string | null }
+export interface UserRow {
+  name: string;
+  createdAt: number;
+  managedBy: string | null;
+}
 
 /** Accounts, users, access keys, refresh tokens and console sessions. */
 export interface IdentityStore {
@@ -623,7 +666,12 @@ export interface JobStore {
   /** Extends the lease while the owner still holds it; false when it lost the job. */
   heartbeatJob(id: number, owner: string, leaseUntil: number, now: number): Promise<boolean>;
   /** Records the outcome of a job the owner holds: a result, a retry at `retryAt`, or dead (retryAt null). */
-  finishJob(id: number, owner: string, outcome: { result: string } | { error: string; retryAt: number | null }, now: number): Promise<boolean>;
+  finishJob(
+    id: number,
+    owner: string,
+    outcome: { result: string } | { error: string; retryAt: number | null },
+    now: number,
+  ): Promise<boolean>;
   getJob(id: number): Promise<Job | undefined>;
   /** Jobs, newest first, before the id `before`. */
   listJobs(filter: { status?: JobStatus; kind?: string }, before: number | undefined, limit: number): Promise<Job[]>;
@@ -696,11 +744,21 @@ export interface ScanStore {
    * With `manualSince`, a manual scan: refused ('limited', nothing changed) when one started after that time.
    * 'missing' when the image does not exist.
    */
-  startImageScan(repositoryId: number, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, job: NewJob | undefined, manualSince?: number): Promise<'started' | 'limited' | 'missing'>;
+  startImageScan(
+    repositoryId: number,
+    digest: string,
+    scanType: 'BASIC' | 'ENHANCED',
+    now: number,
+    job: NewJob | undefined,
+    manualSince?: number,
+  ): Promise<'started' | 'limited' | 'missing'>;
   /** Records a scan's outcome (nothing when the image is gone). */
   finishImageScan(repositoryId: number, digest: string, outcome: ScanOutcome, now: number, event?: NewEvent): Promise<void>;
   /** Images with a stored inventory (for rescans), by repository id then digest, after `after`. */
-  listScannedImages(after: { repositoryId: number; digest: string } | undefined, limit: number): Promise<{ repositoryId: number; accountId: string; repositoryName: string; digest: string; scanType: 'BASIC' | 'ENHANCED' }[]>;
+  listScannedImages(
+    after: { repositoryId: number; digest: string } | undefined,
+    limit: number,
+  ): Promise<{ repositoryId: number; accountId: string; repositoryName: string; digest: string; scanType: 'BASIC' | 'ENHANCED' }[]>;
   /** Adds records to an import's staging area (a record id seen again replaces the earlier one). */
   stageVulnRecords(importId: string, records: StagedVulnRecord[]): Promise<void>;
   /**
@@ -791,7 +849,14 @@ export interface ReplicationStore {
   /** Marks the image IN_PROGRESS for each destination and enqueues the jobs, in one transaction (nothing when the
    * image is gone). */
   startReplication(repositoryId: number, digest: string, replication: ReplicationOnWrite, now: number): Promise<void>;
-  setReplicationStatus(repositoryId: number, digest: string, destination: { region: string; registryId: string }, status: ReplicationState, failureReason: string | null, now: number): Promise<void>;
+  setReplicationStatus(
+    repositoryId: number,
+    digest: string,
+    destination: { region: string; registryId: string },
+    status: ReplicationState,
+    failureReason: string | null,
+    now: number,
+  ): Promise<void>;
   /** By region, then registry id. */
   listReplicationStatuses(repositoryId: number, digest: string): Promise<ReplicationStatusRow[]>;
   /**
@@ -807,7 +872,10 @@ export interface ReplicationStore {
    * Writes the backfill's progress; a backfill being stopped keeps STOPPING (and becomes STOPPED when the update
    * ends it, `endedAt`). Returns the row as written (undefined: no such backfill).
    */
-  updateReplicationBackfill(id: string, update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>): Promise<ReplicationBackfillRow | undefined>;
+  updateReplicationBackfill(
+    id: string,
+    update: Partial<Pick<ReplicationBackfillRow, 'status' | 'failureCode' | 'total' | 'completed' | 'failed' | 'failureCodes' | 'endedAt'>>,
+  ): Promise<ReplicationBackfillRow | undefined>;
   /** PREPARING or IN_PROGRESS becomes STOPPING, in one transaction: the row afterwards; 'invalid' for any other
    * status (nothing changed); undefined when there is no such backfill. */
   stopReplicationBackfill(accountId: string, id: string): Promise<ReplicationBackfillRow | 'invalid' | undefined>;
@@ -821,7 +889,12 @@ export interface ReplicationStore {
 export interface ImageArchiveStore {
   /** Moves the image to `storageClass` in one transaction, stamping its archive (or restore) time: 'changed',
    * 'unchanged' (it is there already) or 'missing' (no such image). */
-  setImageStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, now: number): Promise<'changed' | 'unchanged' | 'missing'>;
+  setImageStorageClass(
+    repositoryId: number,
+    digest: string,
+    storageClass: StorageClass,
+    now: number,
+  ): Promise<'changed' | 'unchanged' | 'missing'>;
 }
 
 /** A signing profile of an account (src/signing/profiles.ts): its ECDSA key encrypted with the registry's secret key, and its certificate. */
@@ -862,12 +935,37 @@ export interface SigningStore {
   /** The image's signing statuses, by profile ARN. */
   listImageSigning(repositoryId: number, digest: string): Promise<ImageSigningRow[]>;
   /** Records how one profile's signing ended (nothing when the image is gone). */
-  finishImageSigning(repositoryId: number, digest: string, signingProfileArn: string, outcome: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>, now: number): Promise<void>;
+  finishImageSigning(
+    repositoryId: number,
+    digest: string,
+    signingProfileArn: string,
+    outcome: Pick<ImageSigningRow, 'status' | 'failureCode' | 'failureReason' | 'signatureDigest'>,
+    now: number,
+  ): Promise<void>;
 }
 
 /** Every part of the metadata store, as one object (what callers hold). */
-export interface MetaStore extends SettingsStore, RepositoryStore, BlobRecordStore, ImageStore, UploadStore, IdentityStore, PolicyStore, LifecycleStore, JobStore, ScanStore, AuditStore, CreationTemplateStore, PullTimeExclusionStore, EventStore, WebhookStore,
-  UsageHistoryStore, ReplicationStore, ImageArchiveStore, SigningStore,
-  PullThroughStore, SecretStore {
+export interface MetaStore
+  extends SettingsStore,
+    RepositoryStore,
+    BlobRecordStore,
+    ImageStore,
+    UploadStore,
+    IdentityStore,
+    PolicyStore,
+    LifecycleStore,
+    JobStore,
+    ScanStore,
+    AuditStore,
+    CreationTemplateStore,
+    PullTimeExclusionStore,
+    EventStore,
+    WebhookStore,
+    UsageHistoryStore,
+    ReplicationStore,
+    ImageArchiveStore,
+    SigningStore,
+    PullThroughStore,
+    SecretStore {
   close(): Promise<void>;
 }
