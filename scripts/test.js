@@ -17,6 +17,11 @@ if (process.env.BERTH_SKIP_TYPECHECK !== '1') {
   console.log('# type check (tsc)');
   const tsc = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
   if (tsc !== 0) process.exit(tsc);
+  // Formatting and lint errors (biome.json): `npx biome format --write .` formats; warnings are shown by
+  // `npx biome lint .` and do not fail the run.
+  console.log('# format and lint (biome)');
+  const biome = run(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'ci', '--diagnostic-level=error', '--colors=off', '.']);
+  if (biome !== 0) process.exit(biome);
   console.log('# build (dist/)');
   const build = run(process.execPath, ['scripts/build.js']);
   if (build !== 0) process.exit(build);

@@ -266,7 +266,10 @@ function sendPage(res: ServerResponse, status: number, page: Html): void {
 
 function sendAsset(res: ServerResponse, path: string): void {
   const asset = assetAt(path);
-  if (!asset) return sendPage(res, 404, layout({ title: 'Not found', error: 'No such asset.', body: html`` }));
+  if (!asset) {
+    sendPage(res, 404, layout({ title: 'Not found', error: 'No such asset.', body: html`` }));
+    return;
+  }
   res.statusCode = 200;
   res.setHeader('Content-Type', asset.type);
   res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');

@@ -145,7 +145,7 @@ export async function batchGetImage(ctx: EcrContext, input: BatchGetImageRequest
       failures.push({ imageId: wireId(id), failureCode: resolved.failure, failureReason: resolved.reason });
       continue;
     }
-    let manifest;
+    let manifest: Awaited<ReturnType<typeof ctx.registry.pullManifest>>;
     try {
       manifest = await ctx.registry.pullManifest(repo, resolved.digest);
     } catch (e) {
@@ -199,7 +199,7 @@ export async function putImage(ctx: EcrContext, input: PutImageRequest): Promise
   if (manifest === undefined || (declared === undefined && input.imageManifestMediaType === undefined)) {
     throw invalidParameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
   }
-  let put;
+  let put: Awaited<ReturnType<typeof ctx.registry.putManifest>>;
   try {
     put = await ctx.registry.putManifest(repo, { tag, digest: input.imageDigest }, body, input.imageManifestMediaType);
   } catch (e) {

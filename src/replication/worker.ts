@@ -127,7 +127,7 @@ export class Replicator {
       throw refused(`because the destination's registry policy cannot be read with the destination's credentials: ${answer.message ?? ''}`);
     if (status !== 200 || typeof answer.policyText !== 'string')
       throw new Error(`GetRegistryPolicy at ${d.endpoint} answered ${status}: ${answer.__type ?? ''} ${answer.message ?? ''}`);
-    let decision;
+    let decision: Awaited<ReturnType<typeof this.authorizer.authorizeByResourcePolicy>>;
     try {
       decision = await this.authorizer.authorizeByResourcePolicy(
         {

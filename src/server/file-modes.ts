@@ -30,7 +30,7 @@ export async function secureDataDir(dataDir: string, meta: MetaStore, extraFiles
 
 /** Sets the mode of `path` and, for a directory, of its entries down to `depth` levels. Symbolic links are left. */
 function secure(path: string, depth: number): void {
-  let st;
+  let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch (e) {

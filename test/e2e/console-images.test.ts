@@ -225,14 +225,12 @@ test("a user's identity policy is added in the console (its error at its line fi
   await page.getByRole('button', { name: 'Add policy' }).click();
   assert.match(await text(page, '#error'), /invalid policy document/);
   assert.match(await text(page, '#new-policy-document-error p'), /^Line 3, column /);
-  await page
-    .getByLabel('Policy document (JSON)')
-    .fill(
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: ['ecr:DescribeRepositories', 'ecr:DescribeImages'], Resource: '*' }],
-      }),
-    );
+  await page.getByLabel('Policy document (JSON)').fill(
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['ecr:DescribeRepositories', 'ecr:DescribeImages'], Resource: '*' }],
+    }),
+  );
   await page.getByRole('button', { name: 'Add policy' }).click();
   assert.equal(await text(page, '#notice'), 'Policy read saved.');
   assert.deepEqual(JSON.parse(await page.getByLabel('Policy read (JSON)').inputValue()).Statement[0].Action, [

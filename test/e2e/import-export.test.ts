@@ -172,6 +172,7 @@ describe('berth import and berth export', () => {
       },
     });
     assert.equal(r.code, 0, r.stdout);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the progress bar redraws its line with ESC [K
     assert.match(r.stdout, /\r\x1b\[Kimporting \[#+\.*\] 100% [\d.]+ KiB\/[\d.]+ KiB [\d.]+ (B|KiB|MiB)\/s ETA \d+s/);
   });
 

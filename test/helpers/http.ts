@@ -2,7 +2,7 @@
 // pushes over the OCI distribution API, request bodies streamed from a deterministic generator (never held in
 // memory whole), responses hashed as they stream, the data dir's files hashed, and a server's memory sampled.
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -275,7 +275,7 @@ export async function getAndHash(
 /** Every regular file under `dir`, recursively (absolute paths); [] if `dir` does not exist. */
 export function listFiles(dir: string): string[] {
   const out: string[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

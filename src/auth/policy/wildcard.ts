@@ -104,6 +104,7 @@ export function matchTokens(tokens: Token[], value: string, ignoreCase = false):
   return t === tokens.length;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class is every character outside ASCII, control characters included on purpose
 export const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Tokens of plain policy strings, kept (case-sensitive ones, case-insensitive ones): the same few patterns are

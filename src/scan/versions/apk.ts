@@ -71,6 +71,7 @@ class Cursor {
     let value = 0;
     let nextKind = INVALID;
     switch (this.kind) {
+      // biome-ignore lint/suspicious/noFallthroughSwitchClause: leading zeros are counted, then the digits are read as for DIGIT
       case DIGIT_OR_ZERO:
         if (t[i] === '0') {
           while (i < t.length && t[i] === '0') i++;
@@ -78,7 +79,6 @@ class Cursor {
           value = -(i - this.pos);
           break;
         }
-      // falls through
       case DIGIT:
       case SUFFIX_NO:
       case REVISION_NO:
