@@ -492,7 +492,8 @@ test('sign out ends the session on the server', async () => {
 test('keyboard only: sign in, open a repository, its Images tab and the push commands with Tab and Enter', async () => {
   const keyboard = await openBrowser();
   await keyboard.goto(`${berth.url}/console/`);
-  // The access key field has the focus on arrival.
+  // The access key field has the focus on arrival (waited for: on a busy machine keys typed before it are lost).
+  await keyboard.waitForFunction("document.activeElement?.id === 'accessKeyId'");
   await keyboard.keyboard.type(berth.accessKeyId);
   await keyboard.keyboard.press('Tab');
   await keyboard.keyboard.type(berth.secretAccessKey);
