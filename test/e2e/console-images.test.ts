@@ -255,6 +255,11 @@ test("a user's identity policy is added in the console (its error at its line fi
     new RegExp(`^AccessDeniedException: User: ${ci.arn} is not authorized to perform: ecr:BatchGetImage`),
   );
   assert.match(await text(ciPage, '#findings-refused'), /ecr:DescribeImageScanFindings/);
+  // The registry page and another user's policies: refused as the ECR API and the admin API refuse them.
+  await ciPage.goto(`${berth.url}/console/registry`);
+  assert.match(await ciPage.locator('main').innerText(), new RegExp(`User: ${ci.arn} is not authorized to perform: ecr:GetRegistryPolicy`));
+  await ciPage.goto(`${berth.url}/console/user-policies?user=ci-reader`);
+  assert.match(await ciPage.locator('main').innerText(), new RegExp(`User: ${ci.arn} is not authorized to perform: iam:ListUserPolicies`));
 });
 
 test('the audit search finds the denied decision; the scanning configuration is saved', async () => {
