@@ -57,7 +57,10 @@ export class Authorizer {
   private readonly audit: Logger;
   private readonly now: () => number;
   private readonly parsed = new Map<string, { document: PolicyDocument; usesResourceTags: boolean }>();
-  private readonly registryPolicies = new Map<string, { at: number; policy: Promise<{ text?: string; scope: string }> }>();
+  private readonly registryPolicies = new Map<
+    string,
+    { at: number; policy: Promise<{ text?: string; scope: string }>; read?: { text?: string; scope: string } }
+  >();
 
   constructor(meta: MetaStore, audit: Logger, now: () => number = Date.now) {
     this.meta = meta;
@@ -154,7 +157,8 @@ export class Authorizer {
     const { principal, repository, scope } = req;
     const identity = await (scope ? (scope.identity ??= this.identityPolicies(principal)) : this.identityPolicies(principal));
     const resource = repository?.policyText ? this.parse(`repository/${repository.name}`, repository.policyText, 'resource') : undefined;
-    const registry = await this.registryPolicy(req.resourceAccount);
+    const read = this.registryPolicy(req.resourceAccount);
+    const registry = read instanceof Promise ? await read : read;
     const now = this.now();
     const keys: RequestContext['keys'] = {
       'aws:CurrentTime': new Date(now).toISOString(),
@@ -182,7 +186,7 @@ export class Authorizer {
    * covers depends on REGISTRY_POLICY_SCOPE, so this returns the parsed policy with its scope, and
    * `registryFor` picks per action.
    */
-  private async registryPolicy(accountId: string): Promise<RegistryPolicy | undefined> {
+  private registryPolicy(accountId: string): RegistryPolicy | undefined | Promise<RegistryPolicy | undefined> {
     const now = performance.now();
     let cached = this.registryPolicies.get(accountId);
     if (!cached || now - cached.at > REGISTRY_POLICY_TTL_MS) {
@@ -190,12 +194,20 @@ export class Authorizer {
         this.meta.getRegistryPolicy(accountId),
         getAccountSetting(this.meta, accountId, 'REGISTRY_POLICY_SCOPE'),
       ]).then(([text, scope]) => ({ text, scope }));
-      cached = { at: now, policy };
-      this.registryPolicies.set(accountId, cached);
-      policy.catch(() => this.registryPolicies.delete(accountId));
+      const entry: { at: number; policy: typeof policy; read?: { text?: string; scope: string } } = { at: now, policy };
+      cached = entry;
+      this.registryPolicies.set(accountId, entry);
+      policy.then(
+        (read) => {
+          entry.read = read;
+        },
+        () => this.registryPolicies.delete(accountId),
+      );
     }
-    const { text, scope } = await cached.policy;
-    return text ? { ...this.parse('registry', text, 'resource'), scope } : undefined;
+    // Once read, answered without waiting (a decision on the hot path, a blob HEAD, does not yield for it).
+    const of = ({ text, scope }: { text?: string; scope: string }) =>
+      text ? { ...this.parse('registry', text, 'resource'), scope } : undefined;
+    return cached.read ? of(cached.read) : cached.policy.then(of);
   }
 
   /** Forgets what this node read of the account's registry policy and its scope (after a change through it). */

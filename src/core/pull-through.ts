@@ -79,6 +79,12 @@ export class PullThroughCache {
     return rules;
   }
 
+  /** Whether the account is known (from this node's recent read) to have no rule: a pull then goes on at once. */
+  hasNoRules(accountId: string): boolean {
+    const cached = this.rules.get(accountId);
+    return cached !== undefined && Date.now() - cached.at < RULES_CACHE_MS && cached.rules.length === 0;
+  }
+
   /** Told by the ECR operations that wrote an account's rules: the next pull reads them again. */
   rulesChanged(accountId: string): void {
     this.rules.delete(accountId);

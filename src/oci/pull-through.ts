@@ -45,8 +45,8 @@ export async function pullThrough(
   params: string[],
 ): Promise<boolean> {
   const cache = ctx.registry.pullThrough;
-  if (!cache || !isValidRepositoryName(name)) return false;
   const account = ctx.principal.accountId;
+  if (!cache || cache.hasNoRules(account) || !isValidRepositoryName(name)) return false;
   const match = await cache.match(account, name);
   if (!match) return false;
   const existing = await ctx.registry.meta.getRepository(account, name);
