@@ -37,6 +37,7 @@ const KNOWN: Record<string, FigureInfo> = {
   tags_list_p50_ms: { label: 'tags/list walk p50', unit: 'ms', better: 'lower' },
   console_first_page_p99_ms: { label: 'console first page (repositories list, 1,000 repositories) p99', unit: 'ms', better: 'lower' },
   console_first_page_per_s: { label: 'console first page, one request at a time', unit: 'page/s', better: 'higher' },
+  console_images_tab_p99_ms: { label: 'console Images tab (10,000 images, one page of 50) p99', unit: 'ms', better: 'lower' },
   docker_push_s: { label: 'docker push', unit: 's', better: 'lower' },
   docker_pull_s: { label: 'docker pull', unit: 's', better: 'lower' },
   docker_push_floor_s: { label: 'docker push to the floor (in memory, does no work), same rounds', unit: 's', better: 'lower' },

@@ -20,6 +20,7 @@ export interface Sizes {
   shaBytes: number; // per SHA-256 measurement
   diskBytes: number; // disk write measurement
   consoleRepositories: number; // repositories behind the console's first page
+  consoleImages: number; // images in the repository whose Images tab is measured
 }
 
 export const FULL: Sizes = {
@@ -39,6 +40,7 @@ export const FULL: Sizes = {
   shaBytes: 256 * MiB,
   diskBytes: 1024 * MiB,
   consoleRepositories: 1000,
+  consoleImages: 10000,
 };
 
 // Smoke sizes keep every workload above a few clock ticks of server CPU, so that no CPU figure reads 0.
@@ -59,6 +61,7 @@ export const SMOKE: Sizes = {
   shaBytes: 64 * MiB,
   diskBytes: 32 * MiB,
   consoleRepositories: 50,
+  consoleImages: 60,
 };
 
 // PG + S3 mode (--backend pg-s3): every registry's round must fit the recipe's in-memory Ceph RGW (RGW_MEMSTORE_GB,

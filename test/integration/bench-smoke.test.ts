@@ -64,6 +64,7 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
     'tags_list_p50_ms',
     'console_first_page_p99_ms',
     'console_first_page_per_s',
+    'console_images_tab_p99_ms',
     'rss_start_MiB',
     'stream_rss_max_MiB',
     'hwm_after_streams_MiB',
