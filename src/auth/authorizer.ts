@@ -57,9 +57,10 @@ export class Authorizer {
   private readonly audit: Logger;
   private readonly now: () => number;
   private readonly parsed = new Map<string, { document: PolicyDocument; usesResourceTags: boolean }>();
+  /** Per account: the registry policy as read (parsed once per read, with its scope), and when. */
   private readonly registryPolicies = new Map<
     string,
-    { at: number; policy: Promise<{ text?: string; scope: string }>; read?: { text?: string; scope: string } }
+    { at: number; policy: Promise<RegistryPolicy | undefined>; read?: { policy: RegistryPolicy | undefined } }
   >();
 
   constructor(meta: MetaStore, audit: Logger, now: () => number = Date.now) {
@@ -193,21 +194,19 @@ export class Authorizer {
       const policy = Promise.all([
         this.meta.getRegistryPolicy(accountId),
         getAccountSetting(this.meta, accountId, 'REGISTRY_POLICY_SCOPE'),
-      ]).then(([text, scope]) => ({ text, scope }));
-      const entry: { at: number; policy: typeof policy; read?: { text?: string; scope: string } } = { at: now, policy };
+      ]).then(([text, scope]): RegistryPolicy | undefined => (text ? { ...this.parse('registry', text, 'resource'), scope } : undefined));
+      const entry: { at: number; policy: typeof policy; read?: { policy: RegistryPolicy | undefined } } = { at: now, policy };
       cached = entry;
       this.registryPolicies.set(accountId, entry);
       policy.then(
         (read) => {
-          entry.read = read;
+          entry.read = { policy: read };
         },
         () => this.registryPolicies.delete(accountId),
       );
     }
     // Once read, answered without waiting (a decision on the hot path, a blob HEAD, does not yield for it).
-    const of = ({ text, scope }: { text?: string; scope: string }) =>
-      text ? { ...this.parse('registry', text, 'resource'), scope } : undefined;
-    return cached.read ? of(cached.read) : cached.policy.then(of);
+    return cached.read ? cached.read.policy : cached.policy;
   }
 
   /** Forgets what this node read of the account's registry policy and its scope (after a change through it). */

@@ -1006,7 +1006,7 @@ export class PostgresMetaStore implements MetaStore {
 
   async listCreationTemplates(accountId: string): Promise<CreationTemplateRow[]> {
     return (await this.queries.rows('SELECT * FROM creation_templates WHERE account_id = $1 ORDER BY prefix', [accountId])).map(
-      toCreationTemplate,
+      toPrefixedBody,
     );
   }
 
@@ -1026,7 +1026,7 @@ export class PostgresMetaStore implements MetaStore {
       accountId,
       prefix,
     ]);
-    return row ? toCreationTemplate(row) : undefined;
+    return row ? toPrefixedBody(row) : undefined;
   }
 
   // --- pull time update exclusions ---
@@ -1087,7 +1087,7 @@ export class PostgresMetaStore implements MetaStore {
 
   async listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]> {
     return (await this.queries.rows('SELECT * FROM pull_through_rules WHERE account_id = $1 ORDER BY prefix', [accountId])).map(
-      toCreationTemplate,
+      toPrefixedBody,
     );
   }
 
@@ -1107,7 +1107,7 @@ export class PostgresMetaStore implements MetaStore {
       accountId,
       prefix,
     ]);
-    return row ? toCreationTemplate(row) : undefined;
+    return row ? toPrefixedBody(row) : undefined;
   }
 
   async upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined> {
@@ -1966,7 +1966,8 @@ function nullableString(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
 
-function toCreationTemplate(row: Row): CreationTemplateRow {
+/** A row of a per-account, per-prefix JSON body table: creation templates and pull-through cache rules alike. */
+function toPrefixedBody(row: Row): CreationTemplateRow {
   return {
     accountId: String(row.account_id),
     prefix: String(row.prefix),

@@ -1493,7 +1493,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listCreationTemplates(accountId: string): Promise<CreationTemplateRow[]> {
-    return this.sql('SELECT * FROM creation_templates WHERE account_id = ? ORDER BY prefix').all(accountId).map(toCreationTemplate);
+    return this.sql('SELECT * FROM creation_templates WHERE account_id = ? ORDER BY prefix').all(accountId).map(toPrefixedBody);
   }
 
   async updateCreationTemplate(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
@@ -1510,7 +1510,7 @@ export class SqliteMetaStore implements MetaStore {
     const row = this.transaction(() =>
       this.sql('DELETE FROM creation_templates WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix),
     );
-    return row ? toCreationTemplate(row) : undefined;
+    return row ? toPrefixedBody(row) : undefined;
   }
 
   async addPullTimeExclusion(accountId: string, principalArn: string, now: number): Promise<boolean> {
@@ -1745,7 +1745,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listPullThroughRules(accountId: string): Promise<PullThroughRuleRow[]> {
-    return this.sql('SELECT * FROM pull_through_rules WHERE account_id = ? ORDER BY prefix').all(accountId).map(toCreationTemplate);
+    return this.sql('SELECT * FROM pull_through_rules WHERE account_id = ? ORDER BY prefix').all(accountId).map(toPrefixedBody);
   }
 
   async updatePullThroughRule(accountId: string, prefix: string, body: string, updatedAt: number): Promise<boolean> {
@@ -1765,7 +1765,7 @@ export class SqliteMetaStore implements MetaStore {
     const row = this.transaction(() =>
       this.sql('DELETE FROM pull_through_rules WHERE account_id = ? AND prefix = ? RETURNING *').get(accountId, prefix),
     );
-    return row ? toCreationTemplate(row) : undefined;
+    return row ? toPrefixedBody(row) : undefined;
   }
 
   async upstreamTagCheckedAt(repositoryId: number, tag: string): Promise<number | undefined> {
@@ -1823,7 +1823,8 @@ export class SqliteMetaStore implements MetaStore {
   }
 }
 
-function toCreationTemplate(row: Row): CreationTemplateRow {
+/** A row of a per-account, per-prefix JSON body table: creation templates and pull-through cache rules alike. */
+function toPrefixedBody(row: Row): CreationTemplateRow {
   return {
     accountId: String(row.account_id),
     prefix: String(row.prefix),
