@@ -1,7 +1,7 @@
 // What a workload is, what it runs against, and the sizes of a full and a smoke run.
 import type { Blob, DataPool } from './data.ts';
 import type { Registry } from './servers.ts';
-import { MiB } from './stats.ts';
+import { MB, MiB } from './stats.ts';
 
 export interface Sizes {
   monolithic: number; // bytes of the monolithic upload (and of the GET)
@@ -21,6 +21,11 @@ export interface Sizes {
   diskBytes: number; // disk write measurement
   consoleRepositories: number; // repositories behind the console's first page
   consoleImages: number; // images in the repository whose Images tab is measured
+  fleetLayers: number; // layers of the image the fleet pulls
+  fleetLayerSize: number; // bytes of each
+  fleetPullers: number; // pullers at once, right after the push
+  fleetColdPullers: number; // pullers at once after the page cache is dropped
+  fleetDropCaches: boolean; // drop the page cache before the cold pulls (as root)
 }
 
 export const FULL: Sizes = {
@@ -41,6 +46,11 @@ export const FULL: Sizes = {
   diskBytes: 1024 * MiB,
   consoleRepositories: 1000,
   consoleImages: 10000,
+  fleetLayers: 5,
+  fleetLayerSize: 40 * MB,
+  fleetPullers: 64,
+  fleetColdPullers: 16,
+  fleetDropCaches: true,
 };
 
 // Smoke sizes keep every workload above a few clock ticks of server CPU, so that no CPU figure reads 0.
@@ -62,6 +72,11 @@ export const SMOKE: Sizes = {
   diskBytes: 32 * MiB,
   consoleRepositories: 50,
   consoleImages: 60,
+  fleetLayers: 5,
+  fleetLayerSize: 1 * MiB,
+  fleetPullers: 8,
+  fleetColdPullers: 4,
+  fleetDropCaches: false,
 };
 
 // PG + S3 mode (--backend pg-s3): every registry's round must fit the recipe's in-memory Ceph RGW (RGW_MEMSTORE_GB,
@@ -95,6 +110,10 @@ export class Blobs {
   }
   parallel(i: number): Blob {
     return this.get(`parallel-${i}`, 100 + i, this.sizes.parallelSize);
+  }
+  /** Layer `i` of the image the fleet pulls. */
+  fleetLayer(i: number): Blob {
+    return this.get(`fleet-${i}`, 300 + i, this.sizes.fleetLayerSize);
   }
   /** The 1 MiB layer of the small image whose manifest and blob are asked for under load. */
   get smallLayer(): Blob {
