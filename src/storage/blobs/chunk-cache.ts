@@ -13,6 +13,8 @@ import type { Writable } from 'node:stream';
 
 interface Entry {
   key: string;
+  /** The memory the entry holds: CHUNK bytes for every piece but the last of a file, which gets its own size. */
+  buffer?: Buffer;
   /** The piece's bytes once read (a prefix of the buffer: the last piece of a file is shorter). */
   data?: Buffer;
   /** Set while the piece is being read. */
@@ -24,12 +26,18 @@ interface Entry {
   bytes: number;
 }
 
+/** Pieces one GET may have handed to its destination and not yet seen taken. */
+const WRITES_AHEAD = 2;
+
 export class ChunkCache {
   readonly chunk: number;
   readonly capacity: number;
   /** In least recently used order (a Map iterates in insertion order; a use re-inserts). */
   private readonly entries = new Map<string, Entry>();
   private used = 0;
+  /** Buffers of CHUNK bytes that held evicted pieces, to read the next pieces into (faulting in fresh memory for
+   * every piece would cost more than reading it). Counted in `used`: the cache never holds more than `capacity`. */
+  private readonly spare: Buffer[] = [];
   private readonly waiting: (() => void)[] = [];
 
   constructor(capacity: number, chunk: number) {
@@ -48,24 +56,44 @@ export class ChunkCache {
    */
   async copy(path: string, size: number, range: { start: number; end: number }, out: Writable): Promise<void> {
     const files = new FileOpener(path);
+    // Pieces handed to `out` and not yet taken by it, oldest first (WRITES_AHEAD at most).
+    const sending: { entry: Entry; sent: Promise<void> }[] = [];
+    const settleOldest = async () => {
+      const oldest = sending.shift()!;
+      try {
+        await oldest.sent;
+      } finally {
+        this.unpin(oldest.entry);
+      }
+    };
     try {
       for (let index = Math.floor(range.start / this.chunk); index * this.chunk <= range.end; index++) {
-        const entry = await this.pin(path, size, index, files, true);
-        try {
-          const next = (index + 1) * this.chunk;
-          if (next <= range.end) void this.prefetch(path, size, index + 1, files);
-          const from = Math.max(range.start - index * this.chunk, 0);
-          const to = Math.min(range.end + 1 - index * this.chunk, entry.data!.length);
-          if (to <= from) throw new Error(`${path} is shorter than expected`);
-          if (out.destroyed) throw new Error('the destination closed');
-          await new Promise<void>((resolve, reject) => {
-            out.write(entry.data!.subarray(from, to), (err) => (err ? reject(err) : resolve()));
-          });
-        } finally {
-          this.unpin(entry);
+        // Without waiting for room while this GET holds pieces (no GET waits while holding: no deadlock).
+        let entry = sending.length < WRITES_AHEAD ? await this.pin(path, size, index, files, sending.length === 0) : undefined;
+        while (!entry) {
+          await settleOldest();
+          entry = await this.pin(path, size, index, files, sending.length === 0);
         }
+        const pinned = entry;
+        const from = Math.max(range.start - index * this.chunk, 0);
+        const to = Math.min(range.end + 1 - index * this.chunk, pinned.data!.length);
+        if (to <= from || out.destroyed) {
+          this.unpin(pinned);
+          throw new Error(to <= from ? `${path} is shorter than expected` : 'the destination closed');
+        }
+        const sent = new Promise<void>((resolve, reject) => {
+          out.write(pinned.data!.subarray(from, to), (err) => (err ? reject(err) : resolve()));
+        });
+        sent.catch(() => {});
+        sending.push({ entry: pinned, sent });
+        if ((index + 1) * this.chunk <= range.end) void this.prefetch(path, size, index + 1, files);
       }
+      while (sending.length > 0) await settleOldest();
     } finally {
+      for (const { entry, sent } of sending.splice(0)) {
+        await sent.catch(() => {});
+        this.unpin(entry);
+      }
       await files.close();
     }
   }
@@ -81,8 +109,6 @@ export class ChunkCache {
   }
 
   /** The piece, read and pinned. With `wait` false, undefined when it would have to wait for room. */
-  private pin(path: string, size: number, index: number, files: FileOpener, wait: true): Promise<Entry>;
-  private pin(path: string, size: number, index: number, files: FileOpener, wait: false): Promise<Entry | undefined>;
   private async pin(path: string, size: number, index: number, files: FileOpener, wait: boolean): Promise<Entry | undefined> {
     const key = `${index}:${path}`;
     for (;;) {
@@ -101,7 +127,8 @@ export class ChunkCache {
         }
         entry = { key, pins: 0, bytes };
         this.entries.set(key, entry);
-        this.used += bytes;
+        entry.buffer = bytes === this.chunk ? this.spare.pop() : undefined;
+        if (!entry.buffer) this.used += bytes;
         entry.loading = files.track(this.load(entry, files, index * this.chunk));
       }
       entry.pins++;
@@ -117,8 +144,9 @@ export class ChunkCache {
 
   private async load(entry: Entry, files: FileOpener, position: number): Promise<void> {
     try {
-      const buffer = Buffer.allocUnsafeSlow(entry.bytes);
       const fh = await files.get();
+      entry.buffer ??= Buffer.allocUnsafeSlow(entry.bytes);
+      const buffer = entry.buffer;
       for (let at = 0; at < entry.bytes; ) {
         const { bytesRead } = await fh.read(buffer, at, entry.bytes - at, position + at);
         if (bytesRead === 0) throw new Error('a blob file is shorter than its recorded size');
@@ -140,22 +168,42 @@ export class ChunkCache {
     if (entry.pins === 0) this.wake();
   }
 
-  /** Evicts unpinned pieces, least recently used first, until `bytes` more fit; false when they cannot. */
+  /**
+   * Room for `bytes` more: true when they fit (a spare buffer of that size, or capacity left after evicting unpinned
+   * pieces, least recently used first); false when they cannot yet.
+   */
   private makeRoom(bytes: number): boolean {
-    if (this.used + bytes <= this.capacity) return true;
-    for (const entry of this.entries.values()) {
-      if (entry.pins > 0 || entry.loading) continue;
-      this.remove(entry);
+    for (;;) {
+      if (bytes === this.chunk && this.spare.length > 0) return true;
       if (this.used + bytes <= this.capacity) return true;
+      // A spare buffer of the wrong size (the piece is a file's short last one) is let go to make room.
+      if (this.spare.length > 0) {
+        this.spare.pop();
+        this.used -= this.chunk;
+        continue;
+      }
+      const victim = this.evictable();
+      if (!victim) {
+        // Nothing held at all and still too big (a capacity smaller than a piece): let it through alone.
+        return this.used === 0;
+      }
+      this.remove(victim);
     }
-    // Nothing pinned at all and still too big (a capacity smaller than a piece): let it through alone.
-    return this.used === 0;
+  }
+
+  /** The least recently used piece that no GET is writing or reading. */
+  private evictable(): Entry | undefined {
+    for (const entry of this.entries.values()) if (entry.pins === 0 && !entry.loading) return entry;
+    return undefined;
   }
 
   private remove(entry: Entry): void {
     if (this.entries.get(entry.key) !== entry) return;
     this.entries.delete(entry.key);
-    this.used -= entry.bytes;
+    if (entry.buffer?.length === this.chunk) this.spare.push(entry.buffer);
+    else this.used -= entry.bytes;
+    entry.buffer = undefined;
+    entry.data = undefined;
     this.wake();
   }
 
