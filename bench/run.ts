@@ -494,7 +494,7 @@ async function main(): Promise<void> {
         : opts.backend === 'pg-s3'
           ? `Berth on PostgreSQL + S3 vs CNCF distribution on S3${opts.smoke ? ' (smoke run)' : ''}`
           : `Berth vs CNCF distribution${opts.smoke ? ' (smoke run)' : ''}`,
-      issue: opts.backend === 'pg-s3' ? 17 : 6,
+      issue: opts.backend === 'pg-s3' ? '17' : '6 and 21',
       when: `${startedAt.toISOString()}: ${rounds.length / kinds.length} round(s), ${secondsSince(started).toFixed(0)} s in all (\`node bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`).`,
       machineLines: [
         `Berth ${machine.berthCommit}`,
