@@ -4,8 +4,9 @@
 //
 // Two ways to write (BERTH_DIRECT_IO):
 // - Through the page cache (the default), with write-behind: every SYNC_EVERY bytes a datasync starts in the
-//   background, so the disk writes while the body still arrives and commit's fsync has little left to flush; while
-//   more than DIRTY_MAX bytes wait for a datasync, the upload takes no more. The blob stays in the page cache, so a
+//   background (SYNCS_AT_ONCE in the process at most), so the disk writes while the body still arrives and commit's
+//   fsync has little left to flush; while more than DIRTY_MAX bytes wait for a running datasync, the upload takes
+//   no more. The blob stays in the page cache, so a
 //   pull right after the push is served from memory. The cost: the copy into the page cache (CPU on a libuv
 //   thread) and page cache that other files would have used.
 // - With O_DIRECT: the writes go from aligned buffers straight to the device, no copy into the page cache, and
@@ -25,6 +26,14 @@ const CACHED_WRITES_IN_FLIGHT = 2;
 export const SYNC_EVERY = 16 << 20;
 /** Page-cache writes: past this many bytes not yet covered by a finished datasync, the upload waits. */
 export const DIRTY_MAX = 64 << 20;
+
+/**
+ * Write-behind datasyncs running at once in this process, at most: each holds a libuv thread-pool thread (4 by
+ * default) until the disk is done, and the uploads' writes need the others. An upload whose turn it is while the
+ * limit is reached starts none this time; commit's fsync covers whatever is left.
+ */
+const SYNCS_AT_ONCE = 2;
+let syncsRunning = 0;
 
 /** Write-behind datasyncs started by this process (for tests). */
 export let writeBehindSyncs = 0;
@@ -176,10 +185,11 @@ export class Appender {
     if (this.direct) return undefined;
     this.unsynced += bytes;
     this.dirty += bytes;
-    if (!this.syncing && this.unsynced >= SYNC_EVERY) {
+    if (!this.syncing && this.unsynced >= SYNC_EVERY && syncsRunning < SYNCS_AT_ONCE) {
       const covered = this.dirty;
       this.unsynced = 0;
       writeBehindSyncs++;
+      syncsRunning++;
       const sync = Promise.all(this.inFlight)
         .then(() => this.buffered.datasync())
         .then(
@@ -191,6 +201,7 @@ export class Appender {
           },
         )
         .finally(() => {
+          syncsRunning--;
           if (this.syncing === sync) this.syncing = undefined;
         });
       this.syncing = sync;
