@@ -30,6 +30,11 @@ const KNOWN: Record<string, FigureInfo> = {
   parallel_MBps: { label: 'parallel uploads (aggregate)', unit: 'MB/s', better: 'higher' },
   fleet_MBps: { label: 'fleet pull: 64 pullers of a just-pushed 5-layer image (200 MB), aggregate', unit: 'MB/s', better: 'higher' },
   fleet_p99_s: { label: 'fleet pull: time per puller, p99 of 64', unit: 's', better: 'lower' },
+  fleet_floor_MBps: {
+    label: 'fleet pull, the same 64 pullers against the floor (in memory, own process), same round',
+    unit: 'MB/s',
+    better: 'higher',
+  },
   fleet_cold_MBps: { label: 'fleet pull on a dropped page cache: 16 pullers, aggregate', unit: 'MB/s', better: 'higher' },
   fleet_cold_p99_s: { label: 'fleet pull on a dropped page cache: time per puller, p99 of 16', unit: 's', better: 'lower' },
   manifest_get_rps: { label: 'manifest GET by tag', unit: 'req/s', better: 'higher' },
@@ -253,6 +258,15 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
     });
   }
   ratioTarget('fleet_MBps', 1.5, 'fleet pull (64 pullers), aggregate throughput');
+  const fleetFloor = get('fleet_floor_MBps');
+  const fleetTarget = out[out.length - 1];
+  if (fleetFloor?.berth && fleetFloor.distribution && fleetTarget?.target.startsWith('fleet pull (64')) {
+    // The bound of this machine: the floor's throughput ÷ distribution's, each round's floor beside that round's
+    // distribution figure. A registry can beat distribution by no more than that.
+    const d = get('fleet_MBps')?.distribution;
+    const bound = d ? median(fleetFloor.distribution.samples.map((v, i) => v / d.samples[i])) : undefined;
+    fleetTarget.measured += `; the floor (in memory, its own process) in the same rounds: ${fmt(fleetFloor.berth.median)} MB/s beside Berth, ${fmt(fleetFloor.distribution.median)} MB/s beside distribution${bound === undefined ? '' : `, ${fmt(bound)}× distribution: the most any registry could reach on this machine`}`;
+  }
   lowerTarget('fleet_p99_s', 'fleet pull (64 pullers), p99 time per puller');
   ratioTarget('fleet_cold_MBps', 1.5, 'fleet pull on a dropped page cache (16 pullers), aggregate throughput');
   lowerTarget('fleet_cold_p99_s', 'fleet pull on a dropped page cache (16 pullers), p99 time per puller');
