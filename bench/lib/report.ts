@@ -38,6 +38,25 @@ const KNOWN: Record<string, FigureInfo> = {
   console_first_page_p99_ms: { label: 'console first page (repositories list, 1,000 repositories) p99', unit: 'ms', better: 'lower' },
   console_first_page_per_s: { label: 'console first page, one request at a time', unit: 'page/s', better: 'higher' },
   console_images_tab_p99_ms: { label: 'console Images tab (10,000 images, one page of 50) p99', unit: 'ms', better: 'lower' },
+  ecr_upload_MBps: {
+    label: 'ECR layer upload (SDK: UploadLayerPart in 20 MiB parts); distribution: OCI chunked upload, 20 MiB PATCHes',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  ecr_upload_sdk_floor_MBps: {
+    label: 'ECR layer upload: the same SDK calls against nothing (no I/O, no server), same rounds',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  ecr_upload_client_cpu_s: { label: "ECR layer upload: the benchmark client's own CPU", unit: 's', better: 'lower' },
+  ecr_get_first_MBps: {
+    label: 'ECR layer download (GetDownloadUrlForLayer + GET), first read after the push; distribution: blob GET',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  ecr_get_second_MBps: { label: 'ECR layer download, second read', unit: 'MB/s', better: 'higher' },
+  ecr_get_MBps: { label: 'ECR layer download, cached (the 3rd to 5th read)', unit: 'MB/s', better: 'higher' },
+  ecr_get_loopback_MBps: { label: 'loopback HTTP limit, measured just before the ECR downloads', unit: 'MB/s', better: 'higher' },
   docker_push_s: { label: 'docker push', unit: 's', better: 'lower' },
   docker_pull_s: { label: 'docker pull', unit: 's', better: 'lower' },
   docker_push_floor_s: { label: 'docker push to the floor (in memory, does no work), same rounds', unit: 's', better: 'lower' },
@@ -204,6 +223,31 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
   ratioTarget('tags_list_per_s', 2, 'tags/list walks/s');
   lowerTarget('docker_push_s', 'docker push time', 'docker_push_floor_s');
   lowerTarget('docker_pull_s', 'docker pull time', 'docker_pull_floor_s');
+  // Issue 21, item 6: the ECR data path, as the median over rounds of each round's ratio.
+  // The SDK's own work bounds the upload: its rate against nothing, beside distribution's in the same rounds.
+  const floor = get('ecr_upload_sdk_floor_MBps');
+  const chunkedD = get('ecr_upload_MBps')?.distribution?.samples;
+  // Each distribution round's floor (measured right after its chunked upload) against that upload.
+  const floorD = floor?.distribution?.samples;
+  const floorNote =
+    floorD?.length && chunkedD?.length
+      ? `; the SDK alone, against nothing, in the same rounds: ${fmt(floor!.berth?.median)} MB/s beside Berth, ${fmt(floor!.distribution!.median)} MB/s beside distribution, ` +
+        `${fmt(median(floorD.map((v, i) => v / chunkedD[i])))}× distribution's upload (the median of each round's ratio): no registry can take the SDK's upload past that`
+      : undefined;
+  roundRatioTarget(
+    out,
+    get('ecr_upload_MBps'),
+    2,
+    'ECR layer upload (UploadLayerPart, 20 MiB parts) vs OCI chunked upload (issue 21)',
+    floorNote,
+  );
+  roundRatioTarget(
+    out,
+    get('ecr_get_first_MBps'),
+    1.5,
+    'ECR layer download (GetDownloadUrlForLayer + GET), first read after the push (issue 21)',
+  );
+  roundRatioTarget(out, get('ecr_get_MBps'), 1.5, 'ECR layer download (GetDownloadUrlForLayer + GET), cached (issue 21)');
   const page = get('console_first_page_p99_ms')?.berth;
   if (page) {
     out.push({
@@ -225,6 +269,37 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
     });
   }
   return out;
+}
+
+/**
+ * A "≥ min× distribution" target judged on the median over rounds of each round's ratio (round i of Berth with round
+ * i of distribution). When the rounds' ratios fall on both sides of `min`, the run cannot tell the figure from the
+ * target: that is said, with the ratios, and the median decides.
+ */
+function roundRatioTarget(out: TargetResult[], f: Figure | undefined, min: number, what: string, limit?: string): void {
+  if (!f?.berth) return;
+  const target = `${what} ≥ ${min}× distribution`;
+  const b = f.berth.samples;
+  const d = f.distribution?.samples;
+  if (!d?.length) {
+    out.push({ target, measured: `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)`, met: null });
+    return;
+  }
+  const n = Math.min(b.length, d.length);
+  const ratios = b.slice(0, n).map((v, i) => v / d[i]);
+  const r = median(ratios);
+  const above = ratios.filter((x) => x >= min).length;
+  const straddles = above > 0 && above < n;
+  out.push({
+    target,
+    measured:
+      `${fmt(r)}×: the median over rounds of each round's ratio (${ratios.map((x) => fmt(x)).join(' / ')}; ` +
+      `Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})` +
+      (straddles ? `; ${above} of ${n} rounds at or above ${min}×: within this run's noise of the target` : '') +
+      (limit ?? ''),
+    met: r >= min,
+    ...(r < min ? { shortfall: `${fmt((100 * r) / min, 0)} % of the target ratio` } : {}),
+  });
 }
 
 export interface MarkdownInput {

@@ -21,6 +21,8 @@ export interface Sizes {
   diskBytes: number; // disk write measurement
   consoleRepositories: number; // repositories behind the console's first page
   consoleImages: number; // images in the repository whose Images tab is measured
+  ecrLayer: number; // bytes of the layer uploaded and read through the ECR API (issue 21)
+  ecrPart: number; // bytes per UploadLayerPart (and per PATCH of distribution's chunked upload of it)
 }
 
 export const FULL: Sizes = {
@@ -41,6 +43,8 @@ export const FULL: Sizes = {
   diskBytes: 1024 * MiB,
   consoleRepositories: 1000,
   consoleImages: 10000,
+  ecrLayer: 256 * MiB,
+  ecrPart: 20 * MiB,
 };
 
 // Smoke sizes keep every workload above a few clock ticks of server CPU, so that no CPU figure reads 0.
@@ -62,6 +66,8 @@ export const SMOKE: Sizes = {
   diskBytes: 32 * MiB,
   consoleRepositories: 50,
   consoleImages: 60,
+  ecrLayer: 16 * MiB, // parts of 5 MiB (ECR's smallest but the last): 5, 5, 5 and 1
+  ecrPart: 5 * MiB,
 };
 
 // PG + S3 mode (--backend pg-s3): every registry's round must fit the recipe's in-memory Ceph RGW (RGW_MEMSTORE_GB,
@@ -96,6 +102,10 @@ export class Blobs {
   parallel(i: number): Blob {
     return this.get(`parallel-${i}`, 100 + i, this.sizes.parallelSize);
   }
+  /** The layer of the ECR data path (ecr-upload, ecr-get). */
+  get ecrLayer(): Blob {
+    return this.get('ecr-layer', 3, this.sizes.ecrLayer);
+  }
   /** The 1 MiB layer of the small image whose manifest and blob are asked for under load. */
   get smallLayer(): Blob {
     return this.get('small-layer', 900, 1024 * 1024);
@@ -123,6 +133,8 @@ export interface Workload {
   needsDocker?: boolean;
   /** Measures what only Berth has (the console): not run against distribution. */
   berthOnly?: boolean;
+  /** Runs on the filesystem backend only (left out with --backend pg-s3). */
+  fsOnly?: boolean;
   /** Untimed preparation on the registry (data the measured part needs). */
   setup?: (ctx: Context) => Promise<void>;
   /** When profiling (the server restarts between setup and run), run setup on the restarted server instead. */
