@@ -81,7 +81,7 @@ export function ecrHandler(deps: EcrDeps) {
       registryId = holder.principal.accountId;
       if (!operationFor(operation))
         throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
-      const input = parseEcrInput(body);
+      const input = parseEcrInput(body, operation);
       const output = await invokeOperation({ ...deps, layerParts }, { holder, operation, input, sourceIp: req.socket.remoteAddress });
       send(res, 200, output);
     } catch (e) {

@@ -1,0 +1,55 @@
+// The base64 of ECR's blob members (a layer part: up to 20 MiB, 27 MB of base64), checked and decoded natively.
+// ECR's model wants `^[A-Za-z0-9+/]*={0,2}$`; V8's regular expressions take about 15 ns a character to say so
+// (0.4 s for one layer part), while Node's decoder takes under 1 ns. The decoder is forgiving (it skips what is
+// not base64, stops at padding, and takes base64url's - and _ as well), so a string is taken as plain base64 by it
+// only when nothing can have been skipped or read otherwise: a length that is a multiple of 4 with at most two =
+// at the end, no - or _, Latin-1 characters only (one beyond would be read as its low byte), and exactly as many
+// bytes out as that length gives (any character skipped, or an early stop, gives fewer). Anything else is left to
+// the pattern itself, so the answer is always the pattern's (test/unit/ecr-base64.test.ts checks it exhaustively
+// on short strings).
+
+/** The base64 a blob member must be (ECR's model). */
+export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Strings shorter than this are simply matched against the pattern. */
+const NATIVE_FROM = 4096;
+
+const EQUALS = 0x3d;
+const MINUS = 0x2d;
+const UNDERSCORE = 0x5f;
+
+/** The padding at the end of `length` characters read by `at`; 3 for too much. */
+function padding(length: number, at: (i: number) => number): number {
+  let pad = 0;
+  while (pad < 3 && pad < length && at(length - 1 - pad) === EQUALS) pad++;
+  return pad;
+}
+
+/** The bytes `s` decodes to, when it has the shape checked above and decodes to the length it should. */
+function decoded(s: string, pad: number): Buffer | undefined {
+  const bytes = Buffer.from(s, 'base64');
+  return bytes.length === (s.length / 4) * 3 - pad ? bytes : undefined;
+}
+
+/** The bytes of `s` when it is plain, padded base64; undefined otherwise (it may still match the pattern). */
+export function decodeBase64(s: string): Buffer | undefined {
+  if (s.length % 4 !== 0) return undefined;
+  const pad = padding(s.length, (i) => s.charCodeAt(i));
+  if (pad > 2) return undefined;
+  // Latin-1 only: a UTF-8 length equal to the length means ASCII.
+  if (Buffer.byteLength(s, 'utf8') !== s.length || s.includes('-') || s.includes('_')) return undefined;
+  return decoded(s, pad);
+}
+
+/** decodeBase64 of the text of bytes read as Latin-1 (a JSON string without escapes), checked on the bytes. */
+export function decodeBase64Bytes(text: Buffer): Buffer | undefined {
+  if (text.length % 4 !== 0) return undefined;
+  const pad = padding(text.length, (i) => text[i]);
+  if (pad > 2 || text.includes(MINUS) || text.includes(UNDERSCORE)) return undefined;
+  return decoded(text.toString('latin1'), pad);
+}
+
+/** Whether `s` matches ECR's base64 pattern (the decoder's check first for long strings, else the pattern). */
+export function isBase64(s: string): boolean {
+  return (s.length >= NATIVE_FROM && decodeBase64(s) !== undefined) || BASE64.test(s);
+}
