@@ -41,12 +41,28 @@ export function decodeBase64(s: string): Buffer | undefined {
   return decoded(s, pad);
 }
 
-/** decodeBase64 of the text of bytes read as Latin-1 (a JSON string without escapes), checked on the bytes. */
+/** Base64 text decoded at a time from bytes (a multiple of 4), so that no string as large as a part is made. */
+export const SLICE = 1 << 20;
+
+/**
+ * decodeBase64 of the text of bytes read as Latin-1 (a JSON string without escapes), checked on the bytes and
+ * decoded a slice at a time into one buffer: each slice but the last must give 3 bytes for 4 characters, the
+ * last as many less as it has padding (a slice is a string of whole groups, checked as decodeBase64 checks one).
+ */
 export function decodeBase64Bytes(text: Buffer): Buffer | undefined {
-  if (text.length % 4 !== 0) return undefined;
-  const pad = padding(text.length, (i) => text[i]);
+  const n = text.length;
+  if (n % 4 !== 0) return undefined;
+  const pad = padding(n, (i) => text[i]);
   if (pad > 2 || text.includes(MINUS) || text.includes(UNDERSCORE)) return undefined;
-  return decoded(text.toString('latin1'), pad);
+  const out = Buffer.allocUnsafeSlow((n / 4) * 3);
+  let written = 0;
+  for (let at = 0; at < n; at += SLICE) {
+    const end = Math.min(at + SLICE, n);
+    const expected = ((end - at) / 4) * 3 - (end === n ? pad : 0);
+    if (out.write(text.toString('latin1', at, end), written, 'base64') !== expected) return undefined;
+    written += expected;
+  }
+  return out.subarray(0, written);
 }
 
 /** Whether `s` matches ECR's base64 pattern (the decoder's check first for long strings, else the pattern). */

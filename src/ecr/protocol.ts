@@ -22,7 +22,7 @@ import { model } from './validate.ts';
 import { sendJson } from '../server/json.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
 import { closeUnread, readBody } from '../server/body.ts';
-import { checkCaller, ecrTarget, verifyBody } from './authenticate.ts';
+import { checkCaller, ecrTarget, verifyBody, type EcrCaller } from './authenticate.ts';
 import { ecrBodyLimit } from './body-limits.ts';
 import { parseEcrInput } from './input.ts';
 
@@ -66,22 +66,16 @@ export function ecrHandler(deps: EcrDeps) {
       const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
       seen.operation = operation || undefined;
       const caller = await checkCaller(deps.identity, req, url, now());
-      const limit = ecrBodyLimit(operation);
-      const { bytes: body } = await readBody(req, limit);
-      if (!body)
-        throw new EcrError(
-          'SerializationException',
-          `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`,
-          413,
-        );
-      verifyBody(caller, req, url, body);
+      const body = await signedBody(req, url, operation, caller);
       const { holder } = caller;
       seen.principal = holder.principal;
       deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
       if (!operationFor(operation))
         throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
-      const input = parseEcrInput(body, operation);
+      // The body is let go once parsed (a layer part's is 27 MB, and the part itself is what the operation keeps).
+      const input = parseEcrInput(body.bytes, operation);
+      body.bytes = EMPTY;
       const output = await invokeOperation({ ...deps, layerParts }, { holder, operation, input, sourceIp: req.socket.remoteAddress });
       send(res, 200, output);
     } catch (e) {
@@ -96,6 +90,23 @@ export function ecrHandler(deps: EcrDeps) {
       send(res, error.status, { __type: error.type, message: error.message, ...error.fields });
     }
   };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The body, read within its operation's limit, once its signature holds. */
+async function signedBody(req: IncomingMessage, url: URL, operation: string, caller: EcrCaller): Promise<{ bytes: Buffer }> {
+  const limit = ecrBodyLimit(operation);
+  // The claim was checked (checkCaller): a large body may go straight into one buffer.
+  const { bytes } = await readBody(req, limit, { intoOneBuffer: true });
+  if (!bytes)
+    throw new EcrError(
+      'SerializationException',
+      `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`,
+      413,
+    );
+  verifyBody(caller, req, url, bytes);
+  return { bytes };
 }
 
 function send(res: ServerResponse, status: number, body: object): void {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { BASE64, decodeBase64, decodeBase64Bytes, isBase64 } from '../../src/ecr/base64.ts';
+import { BASE64, decodeBase64, decodeBase64Bytes, isBase64, SLICE } from '../../src/ecr/base64.ts';
 import { parseEcrInput } from '../../src/ecr/input.ts';
 import { validateInput } from '../../src/ecr/validate.ts';
 
@@ -148,4 +148,21 @@ test('the native base64 check never accepts what the pattern refuses, and decode
     }
   }
   assert.equal(isBase64(long.slice(0, -4) + 'AAA'), BASE64.test(long.slice(0, -4) + 'AAA'), 'unpadded, as the pattern allows');
+});
+
+test('bytes are decoded a slice at a time, and what is wrong at a slice boundary is found', () => {
+  const bytes = randomBytes(3 * SLICE + 2);
+  const text = Buffer.from(bytes.toString('base64'), 'latin1');
+  assert.ok(decodeBase64Bytes(text)?.equals(bytes), 'several slices and padding decode whole');
+  for (const at of [SLICE - 2, SLICE - 1, SLICE, SLICE + 1, 2 * SLICE - 1, text.length - 3]) {
+    for (const c of [0x3d, 0x2d, 0x5f, 0x20, 0x0a, 0x2e, 0x80, 0xff, 0x00]) {
+      const bad = Buffer.from(text);
+      bad[at] = c;
+      assert.equal(decodeBase64Bytes(bad), undefined, `${c} at ${at}`);
+    }
+  }
+  const padded = Buffer.from(text);
+  padded[SLICE - 1] = 0x3d;
+  padded[SLICE - 2] = 0x3d;
+  assert.equal(decodeBase64Bytes(padded), undefined, 'padding at the end of a slice that is not the last');
 });
