@@ -56,6 +56,7 @@ const KNOWN: Record<string, FigureInfo> = {
   },
   ecr_get_second_MBps: { label: 'ECR layer download, second read', unit: 'MB/s', better: 'higher' },
   ecr_get_MBps: { label: 'ECR layer download, cached (the 3rd to 5th read)', unit: 'MB/s', better: 'higher' },
+  ecr_get_url_ms: { label: 'ECR layer download: GetDownloadUrlForLayer, time to its answer (Berth only)', unit: 'ms', better: 'lower' },
   ecr_get_loopback_MBps: { label: 'loopback HTTP limit, measured just before the ECR downloads', unit: 'MB/s', better: 'higher' },
   docker_push_s: { label: 'docker push', unit: 's', better: 'lower' },
   docker_pull_s: { label: 'docker pull', unit: 's', better: 'lower' },

@@ -177,6 +177,7 @@ export const ecrGet: Workload = {
     if (!loopback) throw new Error('ecr-get: its setup did not measure the loopback limit');
     const blob = ctx.blobs.ecrLayer;
     const samples: number[] = [];
+    const urlMs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = process.hrtime.bigint();
       let r: { status: number; bytes: number };
@@ -184,6 +185,7 @@ export const ecrGet: Workload = {
         const { downloadUrl, layerDigest } = await ecrOf(ctx).send(
           new GetDownloadUrlForLayerCommand({ repositoryName: REPO, layerDigest: blob.digest }),
         );
+        urlMs.push(secondsSince(t0) * 1000);
         if (!downloadUrl || layerDigest !== blob.digest) throw new Error(`GetDownloadUrlForLayer: ${downloadUrl}, ${layerDigest}`);
         r = await download({ url: new URL(downloadUrl).origin, agent: anonymous }, downloadUrl);
       } else {
@@ -194,9 +196,11 @@ export const ecrGet: Workload = {
       samples.push(mbps(blob.size, s));
     }
     ctx.log(
-      `ecr-get: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)`,
+      `ecr-get: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)` +
+        (urlMs.length ? `; GetDownloadUrlForLayer answered in ${urlMs.map((v) => v.toFixed(1)).join(', ')} ms` : ''),
     );
     return {
+      ...(urlMs.length ? { ecr_get_url_ms: median(urlMs) } : {}),
       ecr_get_first_MBps: samples[0],
       ecr_get_second_MBps: samples[1],
       ecr_get_MBps: median(samples.slice(2)),

@@ -71,6 +71,7 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
     'ecr_get_first_MBps',
     'ecr_get_second_MBps',
     'ecr_get_MBps',
+    'ecr_get_url_ms',
     'ecr_get_loopback_MBps',
     'rss_start_MiB',
     'stream_rss_max_MiB',
