@@ -112,7 +112,7 @@ function parse() {
   }
   if (values['no-docker'] || backend === 'pg-s3') selected = selected.filter((w) => !w.needsDocker);
   if (backend === 'pg-s3') selected = selected.filter((w) => !w.fsOnly);
-  if (selected.length === 0) throw new Error('no workload to run (--backend pg-s3 has no docker workload)');
+  if (selected.length === 0) throw new Error('no workload to run (--backend pg-s3 has no docker and no ECR workloads)');
   const maxMinutes = values['max-minutes'] !== undefined ? Number(values['max-minutes']) : backend === 'pg-s3' ? 25 : 10;
   return {
     smoke,

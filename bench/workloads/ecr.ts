@@ -131,7 +131,7 @@ export const ecrUpload: Workload = {
   name: 'ecr-upload',
   title:
     'a layer through the ECR API (@aws-sdk/client-ecr: InitiateLayerUpload, UploadLayerPart in 20 MiB parts, CompleteLayerUpload); ' +
-    "distribution: the OCI chunked upload of the same layer in PATCHes of the same size. MB/s, and the benchmark process's own CPU",
+    "distribution: the OCI chunked upload of the same layer in PATCHes of the same size. MB/s, the benchmark process's own CPU, and the same SDK calls against nothing (the SDK's floor)",
   fsOnly: true,
   setup: async (ctx) => {
     if (ctx.reg.kind === 'berth') await ensureRepository(ctx);
