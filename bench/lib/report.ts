@@ -230,10 +230,19 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
   const chunkedD = get('ecr_upload_MBps')?.distribution?.samples;
   // Each distribution round's floor (measured right after its chunked upload) against that upload.
   const floorD = floor?.distribution?.samples;
+  // And what Berth adds to its floor (its time less the floor's beside it), against distribution's whole upload:
+  // times go as 1 / MB/s, so per round (1/B − 1/floor) ÷ (1/D).
+  const upB = get('ecr_upload_MBps')?.berth?.samples;
+  const floorB = floor?.berth?.samples;
+  const added =
+    upB && floorB && chunkedD?.length ? upB.slice(0, chunkedD.length).map((v, i) => (1 / v - 1 / floorB[i]) * chunkedD[i]) : undefined;
   const floorNote =
     floorD?.length && chunkedD?.length
       ? `; the SDK alone, against nothing, in the same rounds: ${fmt(floor!.berth?.median)} MB/s beside Berth, ${fmt(floor!.distribution!.median)} MB/s beside distribution, ` +
-        `${fmt(median(floorD.map((v, i) => v / chunkedD[i])))}× distribution's upload (the median of each round's ratio): no registry can take the SDK's upload past that`
+        `${fmt(median(floorD.map((v, i) => v / chunkedD[i])))}× distribution's upload (the median of each round's ratio): no registry can take the SDK's upload past that` +
+        (added
+          ? `; Berth's time over its floor is ${added.map((x) => fmt(x)).join(' / ')}× distribution's whole upload time (median ${fmt(median(added))}×)`
+          : '')
       : undefined;
   roundRatioTarget(
     out,
