@@ -25,6 +25,7 @@ import { diskWriteMBps, loopbackMBps, sha256MBps } from './workloads/machine.ts'
 import { blobHead, manifestGet, manifestPut, tagsList } from './workloads/manifests.ts';
 import { consoleFirstPage } from './workloads/console.ts';
 import { ecrGet, ecrUpload } from './workloads/ecr.ts';
+import { cachesDropped, fleetPull } from './workloads/fleet.ts';
 
 const USAGE = `Usage: node bench/run.ts [options]   (or: npm run bench -- [options])
 
@@ -55,6 +56,7 @@ const WORKLOADS: Workload[] = [
   chunked,
   get,
   parallel,
+  fleetPull,
   manifestGet,
   blobHead,
   manifestPut,
@@ -344,6 +346,7 @@ async function main(): Promise<void> {
   if (names.has('chunked')) void blobs.chunked;
   if (names.has('ecr-upload') || names.has('ecr-get')) void blobs.ecrLayer;
   if (names.has('parallel')) for (let i = 0; i < sizes.parallelCount; i++) void blobs.parallel(i);
+  if (names.has('fleet')) for (let i = 0; i < sizes.fleetLayers; i++) void blobs.fleetLayer(i);
   log(`test data generated and hashed in ${secondsSince(tHash).toFixed(1)} s`);
 
   const sha = sha256MBps(pool, sizes.shaBytes);
@@ -447,6 +450,13 @@ async function main(): Promise<void> {
   notes.push(
     `The machine was shared: load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after (${cores} cores); per workload, the JSON records how many cores the whole machine kept busy.`,
   );
+  if (cachesDropped !== undefined) {
+    notes.push(
+      cachesDropped
+        ? 'Fleet pull on a cold page cache: the kernel page cache was dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before each cold run.'
+        : 'Fleet pull "on a dropped page cache": the page cache could NOT be dropped (a smoke run, or not root), so those figures are warm ones.',
+    );
+  }
   if (opts.profile) notes.push("Profiled run (node --cpu-prof): the figures include the profiler's overhead and are not comparable.");
   const result = {
     schema: 'berth-bench/1',
@@ -489,7 +499,7 @@ async function main(): Promise<void> {
         : opts.backend === 'pg-s3'
           ? `Berth on PostgreSQL + S3 vs CNCF distribution on S3${opts.smoke ? ' (smoke run)' : ''}`
           : `Berth vs CNCF distribution${opts.smoke ? ' (smoke run)' : ''}`,
-      issue: opts.backend === 'pg-s3' ? 17 : 6,
+      issue: opts.backend === 'pg-s3' ? '17' : '6 and 21',
       when: `${startedAt.toISOString()}: ${rounds.length / kinds.length} round(s), ${secondsSince(started).toFixed(0)} s in all (\`node bench/run.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`).`,
       machineLines: [
         `Berth ${machine.berthCommit}`,

@@ -173,8 +173,8 @@ export const SETTINGS: { [K in Exclude<keyof Config, 'source'>]-?: Setting } = {
   directIO: {
     env: 'BERTH_DIRECT_IO',
     kind: 'boolean',
-    default: true,
-    doc: 'Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it).',
+    default: false,
+    doc: 'Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it). Off by default: uploads go through the page cache with write-behind (a datasync every 16 MiB in the background), so a pull right after a push is served from memory; O_DIRECT spares the copy into the page cache and leaves the cache to other files, at the cost of a first pull read from disk.',
   },
   testClock: {
     env: 'BERTH_TEST_CLOCK',

@@ -1,7 +1,7 @@
 // What a workload is, what it runs against, and the sizes of a full and a smoke run.
 import type { Blob, DataPool } from './data.ts';
 import type { Registry } from './servers.ts';
-import { MiB } from './stats.ts';
+import { MB, MiB } from './stats.ts';
 
 export interface Sizes {
   monolithic: number; // bytes of the monolithic upload (and of the GET)
@@ -23,6 +23,11 @@ export interface Sizes {
   consoleImages: number; // images in the repository whose Images tab is measured
   ecrLayer: number; // bytes of the layer uploaded and read through the ECR API (issue 21)
   ecrPart: number; // bytes per UploadLayerPart (and per PATCH of distribution's chunked upload of it)
+  fleetLayers: number; // layers of the image the fleet pulls
+  fleetLayerSize: number; // bytes of each
+  fleetPullers: number; // pullers at once, right after the push
+  fleetColdPullers: number; // pullers at once after the page cache is dropped
+  fleetDropCaches: boolean; // drop the page cache before the cold pulls (as root)
 }
 
 export const FULL: Sizes = {
@@ -45,6 +50,11 @@ export const FULL: Sizes = {
   consoleImages: 10000,
   ecrLayer: 256 * MiB,
   ecrPart: 20 * MiB,
+  fleetLayers: 5,
+  fleetLayerSize: 40 * MB,
+  fleetPullers: 64,
+  fleetColdPullers: 16,
+  fleetDropCaches: true,
 };
 
 // Smoke sizes keep every workload above a few clock ticks of server CPU, so that no CPU figure reads 0.
@@ -68,6 +78,11 @@ export const SMOKE: Sizes = {
   consoleImages: 60,
   ecrLayer: 16 * MiB, // parts of 5 MiB (ECR's smallest but the last): 5, 5, 5 and 1
   ecrPart: 5 * MiB,
+  fleetLayers: 5,
+  fleetLayerSize: 1 * MiB,
+  fleetPullers: 8,
+  fleetColdPullers: 4,
+  fleetDropCaches: false,
 };
 
 // PG + S3 mode (--backend pg-s3): every registry's round must fit the recipe's in-memory Ceph RGW (RGW_MEMSTORE_GB,
@@ -105,6 +120,10 @@ export class Blobs {
   /** The layer of the ECR data path (ecr-upload, ecr-get). */
   get ecrLayer(): Blob {
     return this.get('ecr-layer', 3, this.sizes.ecrLayer);
+  }
+  /** Layer `i` of the image the fleet pulls. */
+  fleetLayer(i: number): Blob {
+    return this.get(`fleet-${i}`, 300 + i, this.sizes.fleetLayerSize);
   }
   /** The 1 MiB layer of the small image whose manifest and blob are asked for under load. */
   get smallLayer(): Blob {

@@ -59,7 +59,7 @@ export async function getBlob(ctx: RepositoryContext, _name: string, digest: str
     res.end();
     return;
   }
-  await ctx.registry.blobs.copyTo(blob.digest, range ?? { start: 0, end: blob.size - 1 }, res);
+  await ctx.registry.blobs.copyTo(blob.digest, range ?? { start: 0, end: blob.size - 1 }, res, blob.size);
   res.end();
 }
 

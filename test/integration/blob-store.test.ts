@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
-import { alignedBuffersInUse } from '../../src/storage/blobs/aligned.ts';
+import { buffersInUse } from '../../src/storage/blobs/aligned.ts';
+import { SYNC_EVERY, writeBehindSyncs } from '../../src/storage/blobs/append.ts';
 import { copyRange } from '../../src/storage/blobs/copy.ts';
 import { FilesystemBlobStore } from '../../src/storage/blobs/fs.ts';
 import { startBerth } from '../helpers/berth.ts';
@@ -156,30 +157,45 @@ describe('blob store uploads: the body', () => {
     assert.equal(await store.append('gone', [Buffer.from('next')]), 4);
   });
 
-  test('one large chunk in memory (an ECR layer part) is written a few buffers at a time', async () => {
-    const store = new FilesystemBlobStore(makeRoot(tmpdir()));
-    await store.init();
-    await store.createUpload('part');
-    const part = randomBytes(20 * MiB + 5);
-    let most = 0;
-    let appending = true;
-    const sample = () => {
-      most = Math.max(most, alignedBuffersInUse());
-      if (appending) setImmediate(sample);
-    };
-    sample();
-    const size = await store.append('part', [part]).finally(() => {
-      appending = false;
+  for (const directIO of [false, true]) {
+    test(`one large chunk in memory (an ECR layer part) is written a few buffers at a time (${directIO ? 'O_DIRECT' : 'page cache'})`, async () => {
+      const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO });
+      await store.init();
+      await store.createUpload('part');
+      const part = randomBytes(20 * MiB + 5);
+      let most = 0;
+      let appending = true;
+      const sample = () => {
+        most = Math.max(most, buffersInUse());
+        if (appending) setImmediate(sample);
+      };
+      sample();
+      const size = await store.append('part', [part]).finally(() => {
+        appending = false;
+      });
+      assert.equal(size, part.length);
+      assert.ok(readFileSync(join(store.root, 'uploads', 'part', 'data')).equals(part));
+      assert.ok(most >= 2, `buffers were in use while the part was written (${most})`);
+      assert.ok(most <= 6, `at most the writes in flight and the buffer being filled: ${most} buffers at once`);
+      assert.equal(buffersInUse(), 0, 'every buffer is given back');
     });
-    assert.equal(size, part.length);
-    assert.ok(readFileSync(join(store.root, 'uploads', 'part', 'data')).equals(part));
-    assert.ok(most >= 2, `buffers were in use while the part was written (${most})`);
-    assert.ok(most <= 6, `at most the writes in flight and the buffer being filled: ${most} buffers at once`);
+  }
+
+  test('a page-cache upload larger than the write-behind step starts datasyncs while it is written', async () => {
+    const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO: false });
+    await store.init();
+    await store.createUpload('wb');
+    const before = writeBehindSyncs;
+    const data = randomBytes(SYNC_EVERY * 2 + 7);
+    const size = await store.append('wb', [data.subarray(0, SYNC_EVERY), data.subarray(SYNC_EVERY)]);
+    assert.equal(size, data.length);
+    assert.ok(writeBehindSyncs - before >= 1, `datasyncs started during the append: ${writeBehindSyncs - before}`);
+    assert.ok(readFileSync(join(store.root, 'uploads', 'wb', 'data')).equals(data));
   });
 });
 
-describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false', () => {
-  for (const setting of [undefined, 'false'] as const) {
+describe('the server writes uploads through the page cache unless BERTH_DIRECT_IO=true', () => {
+  for (const setting of [undefined, 'true'] as const) {
     test(`BERTH_DIRECT_IO ${setting ?? 'unset'}`, async () => {
       const berth = await startBerth(setting ? { env: { BERTH_DIRECT_IO: setting } } : {});
       try {
@@ -215,8 +231,8 @@ describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false',
         assert.ok(flags.length > 0, 'the server had the upload file open while the body arrived');
         assert.equal(
           flags.some((f) => (f & O_DIRECT) !== 0),
-          setting === undefined,
-          `O_DIRECT in use: ${setting === undefined}`,
+          setting === 'true',
+          `O_DIRECT in use: ${setting === 'true'}`,
         );
 
         const digest = sha256(data);

@@ -30,7 +30,7 @@ const aligned = new WeakSet<Buffer>();
 export function takeBuffer(): Buffer {
   const reused = free.pop();
   if (reused) return reused;
-  if (made + MEMORY_BYTES > MAX_ALIGNED_BYTES) return Buffer.allocUnsafeSlow(BUFFER_SIZE);
+  if (made + MEMORY_BYTES > MAX_ALIGNED_BYTES) return takePlainBuffer(BUFFER_SIZE);
   const pages = MEMORY_BYTES / WASM_PAGE;
   const { buffer } = new WebAssembly.Memory({ initial: pages, maximum: pages });
   for (let at = MEMORY_BYTES - BUFFER_SIZE; at >= 0; at -= BUFFER_SIZE) {
@@ -42,14 +42,36 @@ export function takeBuffer(): Buffer {
   return free.pop()!;
 }
 
-/** Returns a buffer from `takeBuffer` once nothing uses it any more. */
+/** Unaligned buffers kept for reuse at most, in bytes per size (the rest are left to the garbage collector). */
+const PLAIN_KEPT_BYTES = 16 << 20;
+const plainFree = new Map<number, Buffer[]>();
+
+/**
+ * A buffer of `size` bytes for I/O through the page cache (no alignment). Some are kept for reuse, so that a steady
+ * stream of reads and writes neither maps and faults in fresh memory for every buffer nor leaves a trail of
+ * garbage buffers for the collector.
+ */
+export function takePlainBuffer(size: number): Buffer {
+  plainOut++;
+  return plainFree.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+let plainOut = 0;
+
+/** Returns a buffer from `takeBuffer` or `takePlainBuffer` once nothing uses it any more. */
 export function giveBuffer(buffer: Buffer): void {
-  if (aligned.has(buffer)) free.push(buffer);
+  if (aligned.has(buffer)) {
+    free.push(buffer);
+    return;
+  }
+  plainOut--;
+  let kept = plainFree.get(buffer.length);
+  if (!kept) plainFree.set(buffer.length, (kept = []));
+  if ((kept.length + 1) * buffer.length <= PLAIN_KEPT_BYTES) kept.push(buffer);
 }
 
-/** Aligned buffers handed out and not given back yet. */
-export function alignedBuffersInUse(): number {
-  return made / BUFFER_SIZE - free.length;
+/** Buffers (aligned or from `takePlainBuffer`) handed out and not given back yet. */
+export function buffersInUse(): number {
+  return made / BUFFER_SIZE - free.length + plainOut;
 }
 
 /** Whether O_DIRECT may read or write this buffer's memory (from its start). */

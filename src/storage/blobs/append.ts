@@ -1,16 +1,42 @@
 // Appending to an upload's data file. Arriving chunks are copied into 1 MiB buffers, and each full buffer is
-// written at its own file offset in the background while more arrives (at most WRITES_IN_FLIGHT outstanding,
-// which bounds memory per upload). With O_DIRECT the writes go from those buffers straight to the device:
-// no copy into the page cache (on this kind of machine, filling fresh page-cache pages costs more CPU than
-// anything else in an upload), and the fsync at commit has almost nothing left to flush. O_DIRECT needs aligned
-// offsets and lengths, so a direct append that starts inside a 4096-byte block first reads that block's head back, and
-// the last partial block of an append is written through an ordinary (buffered) handle to the same file.
-// An observer (the core's hashing) sees each buffer's new bytes as the buffer is written.
+// written at its own file offset in the background while more arrives (a few writes outstanding at most, which
+// bounds memory per upload). An observer (the core's hashing) sees each buffer's new bytes as the buffer is written.
+//
+// Two ways to write (BERTH_DIRECT_IO):
+// - Through the page cache (the default), with write-behind: every SYNC_EVERY bytes a datasync starts in the
+//   background (SYNCS_AT_ONCE in the process at most), so the disk writes while the body still arrives and commit's
+//   fsync has little left to flush; while more than DIRTY_MAX bytes wait for a running datasync, the upload takes
+//   no more. The blob stays in the page cache, so a
+//   pull right after the push is served from memory. The cost: the copy into the page cache (CPU on a libuv
+//   thread) and page cache that other files would have used.
+// - With O_DIRECT: the writes go from aligned buffers straight to the device, no copy into the page cache, and
+//   nothing of the blob is cached afterwards. O_DIRECT needs aligned offsets and lengths, so a direct append that
+//   starts inside a 4096-byte block first reads that block's head back, and the last partial block of an append is
+//   written through an ordinary (buffered) handle to the same file.
 import { open, type FileHandle } from 'node:fs/promises';
-import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer } from './aligned.ts';
+import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer, takePlainBuffer } from './aligned.ts';
 import type { Observer } from './store.ts';
 
-const WRITES_IN_FLIGHT = 4;
+/** Size of the buffers of page-cache writes (O_DIRECT ones are BUFFER_SIZE): smaller, as their writes are quick. */
+export const CACHED_BUFFER_SIZE = 512 << 10;
+/** Writes outstanding at most: O_DIRECT writes wait for the device, page-cache writes only for a copy. */
+const DIRECT_WRITES_IN_FLIGHT = 4;
+const CACHED_WRITES_IN_FLIGHT = 2;
+/** Page-cache writes: a datasync starts after this many bytes written since the last one started. */
+export const SYNC_EVERY = 16 << 20;
+/** Page-cache writes: past this many bytes not yet covered by a finished datasync, the upload waits. */
+export const DIRTY_MAX = 64 << 20;
+
+/**
+ * Write-behind datasyncs running at once in this process, at most: each holds a libuv thread-pool thread (4 by
+ * default) until the disk is done, and the uploads' writes need the others. An upload whose turn it is while the
+ * limit is reached starts none this time; commit's fsync covers whatever is left.
+ */
+const SYNCS_AT_ONCE = 2;
+let syncsRunning = 0;
+
+/** Write-behind datasyncs started by this process (for tests). */
+export let writeBehindSyncs = 0;
 
 export class Appender {
   private current: Buffer;
@@ -25,6 +51,11 @@ export class Appender {
   private readonly buffered: FileHandle;
   private direct: FileHandle | undefined;
   private readonly onDirectRefused: () => void;
+  /** Page-cache writes: bytes written since the last datasync started, and since the last one finished. */
+  private unsynced = 0;
+  private dirty = 0;
+  private syncing: Promise<void> | undefined;
+  private readonly bufferSize: number;
 
   private constructor(
     buffered: FileHandle,
@@ -37,7 +68,8 @@ export class Appender {
     this.observe = observe;
     this.direct = direct;
     this.onDirectRefused = onDirectRefused;
-    this.current = takeBuffer();
+    this.bufferSize = direct ? BUFFER_SIZE : CACHED_BUFFER_SIZE;
+    this.current = this.takeBuffer();
     // Only O_DIRECT writes need whole blocks; buffered ones start where the file ends.
     this.base = direct ? position - (position % ALIGN) : position;
     this.filled = position - this.base;
@@ -85,7 +117,7 @@ export class Appender {
       const n = chunk.copy(this.current, this.filled, at);
       at += n;
       this.filled += n;
-      if (this.filled < BUFFER_SIZE) continue;
+      if (this.filled < this.current.length) continue;
       const wait = this.flush();
       if (wait) return at < chunk.length ? wait.then(() => this.push(chunk, at)) : wait;
     }
@@ -101,13 +133,14 @@ export class Appender {
     if (whole > 0) this.track(this.write(this.current, 0, whole, this.base, true));
     if (this.filled > whole) this.track(this.write(this.current, whole, this.filled - whole, this.base + whole, false));
     await Promise.all(this.inFlight);
+    await this.syncing;
     if (this.failed) throw this.failed;
     return size;
   }
 
   /** Waits for writes still running, gives the buffers back and closes the file. Call it exactly once. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.inFlight);
+    await Promise.allSettled([...this.inFlight, this.syncing]);
     giveBuffer(this.current);
     await Promise.allSettled([this.buffered.close(), this.direct?.close()]);
   }
@@ -123,17 +156,57 @@ export class Appender {
 
   private flush(): Promise<void> | undefined {
     const full = this.current;
-    const seen = this.observe?.(full.subarray(this.fresh, BUFFER_SIZE));
-    const write = this.write(full, 0, BUFFER_SIZE, this.base, true);
+    const seen = this.observe?.(full.subarray(this.fresh, full.length));
+    const write = this.write(full, 0, full.length, this.base, true);
     this.track((seen ? Promise.all([write, seen]).then(() => {}) : write).finally(() => giveBuffer(full)));
-    this.base += BUFFER_SIZE;
+    this.base += full.length;
     this.filled = 0;
     this.fresh = 0;
-    this.current = takeBuffer();
-    const writing = this.inFlight.length >= WRITES_IN_FLIGHT ? this.inFlight[0] : undefined;
-    // While the observer is not done with this buffer, take no more (it asked to wait).
-    if (seen) return writing ? Promise.all([seen, writing]).then(() => {}) : seen;
-    return writing;
+    this.current = this.takeBuffer();
+    const limit = this.direct ? DIRECT_WRITES_IN_FLIGHT : CACHED_WRITES_IN_FLIGHT;
+    // Take no more while the writes in flight are at their limit, while too much waits for a datasync, or while the
+    // observer is not done with this buffer (it asked to wait).
+    const waits = [this.inFlight.length >= limit ? this.inFlight[0] : undefined, this.writeBehind(full.length), seen].filter(
+      (w) => w !== undefined,
+    );
+    if (waits.length <= 1) return waits[0];
+    return Promise.all(waits).then(() => {});
+  }
+
+  private takeBuffer(): Buffer {
+    return this.direct ? takeBuffer() : takePlainBuffer(this.bufferSize);
+  }
+
+  /**
+   * Page-cache writes: counts `bytes` handed to writes, starts a datasync (of what is written by then) every
+   * SYNC_EVERY bytes, and returns the running one when too much is not yet on the device.
+   */
+  private writeBehind(bytes: number): Promise<void> | undefined {
+    if (this.direct) return undefined;
+    this.unsynced += bytes;
+    this.dirty += bytes;
+    if (!this.syncing && this.unsynced >= SYNC_EVERY && syncsRunning < SYNCS_AT_ONCE) {
+      const covered = this.dirty;
+      this.unsynced = 0;
+      writeBehindSyncs++;
+      syncsRunning++;
+      const sync = Promise.all(this.inFlight)
+        .then(() => this.buffered.datasync())
+        .then(
+          () => {
+            this.dirty -= covered;
+          },
+          (e: unknown) => {
+            this.failed ??= e;
+          },
+        )
+        .finally(() => {
+          syncsRunning--;
+          if (this.syncing === sync) this.syncing = undefined;
+        });
+      this.syncing = sync;
+    }
+    return this.dirty > DIRTY_MAX ? this.syncing : undefined;
   }
 
   private track(write: Promise<void>): void {

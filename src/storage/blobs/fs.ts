@@ -13,6 +13,7 @@ import { parseDigest } from '../../core/grammar.ts';
 import { bytesReceived } from '../../core/memory.ts';
 import { BUFFER_SIZE } from './aligned.ts';
 import { Appender } from './append.ts';
+import { ChunkCache } from './chunk-cache.ts';
 import { copyRange } from './copy.ts';
 import type { Chunks, Observer } from './store.ts';
 import type { CollectableBlobStore } from '../../gc/collector.ts';
@@ -24,6 +25,11 @@ const READ_CHUNK = BUFFER_SIZE;
 /** Blob and upload files are the owner's alone (see server/file-modes.ts). */
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
+/**
+ * The pieces of blob files being served, shared by every GET of this process: 32 MiB at most, however many GETs run
+ * (a fleet pulling at once included), in 1 MiB pieces.
+ */
+const readCache = new ChunkCache(32 << 20, 1 << 20);
 /** Cold blobs remembered at most (the oldest are forgotten: they are then read through the page cache). */
 const COLD_MAX = 10_000;
 
@@ -37,7 +43,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   /** `onFull` hears of each write refused for lack of space (the server logs it once and counts). */
   constructor(root: string, options: { directIO?: boolean; onFull?: () => void } = {}) {
     this.root = root;
-    this.directIO = options.directIO ?? true;
+    this.directIO = options.directIO ?? false;
     this.onFull = options.onFull ?? (() => {});
   }
 
@@ -78,9 +84,14 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     return fh.createReadStream({ highWaterMark: READ_CHUNK });
   }
 
-  async copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void> {
-    const cold = this.cold.delete(digest);
-    await copyRange(this.blobPath(digest), range, out, cold);
+  async copyTo(digest: string, range: { start: number; end: number }, out: Writable, size?: number): Promise<void> {
+    const path = this.blobPath(digest);
+    // A blob just written with O_DIRECT is read with O_DIRECT once (see copy.ts); every other read goes through the
+    // shared chunk cache (see chunk-cache.ts).
+    if (this.cold.delete(digest)) return copyRange(path, range, out, true);
+    const bytes = size ?? (await sizeOf(path));
+    if (bytes === undefined) throw Object.assign(new Error(`no blob file ${path}`), { code: 'ENOENT' });
+    await readCache.copy(path, bytes, range, out);
   }
 
   async delete(digest: string): Promise<void> {

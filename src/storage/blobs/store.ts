@@ -16,8 +16,8 @@ export interface BlobStore {
   /** A stream of the blob's bytes (fsck hashes it; serving a blob uses `copyTo`). */
   read(digest: string): Promise<Readable>;
   /** Writes the blob's bytes (`start` and `end` inclusive) to `out`, with backpressure, resolving when all are
-   * handed to it. The fast path for serving a blob. */
-  copyTo(digest: string, range: { start: number; end: number }, out: Writable): Promise<void>;
+   * handed to it. The fast path for serving a blob. `size`, the blob's size when the caller knows it, spares a stat. */
+  copyTo(digest: string, range: { start: number; end: number }, out: Writable, size?: number): Promise<void>;
   delete(digest: string): Promise<void>;
   /** A URL that reads the blob straight from the store for `ttlSeconds`, for stores that have them (S3). */
   presignedUrl?(digest: string, ttlSeconds: number): Promise<string>;

@@ -1,0 +1,242 @@
+// Serving blobs from the filesystem through one shared, bounded set of chunk buffers. A blob file is read in
+// CHUNK-sized pieces at CHUNK-aligned offsets; a piece read for one GET is kept (least recently used first out) and
+// written to every other GET of the same blob that reaches it while it is kept. Blob files are immutable and named
+// by their digest, so a kept piece can never be stale.
+//
+// Why: when a fleet of nodes pulls a new image at once, every puller reads the same layers in the same order at
+// nearly the same time. Each piece is then read from the file once, not once per puller, and the memory of all the
+// GETs together stays within the cache's capacity however many run: a GET that needs a piece while every byte of
+// the capacity is pinned (being written to a socket) waits its turn, holding nothing, so waits cannot deadlock.
+// While there is room, a GET also reads its next piece ahead while the current one is being sent.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+
+interface Entry {
+  key: string;
+  /** The memory the entry holds: CHUNK bytes for every piece but the last of a file, which gets its own size. */
+  buffer?: Buffer;
+  /** The piece's bytes once read (a prefix of the buffer: the last piece of a file is shorter). */
+  data?: Buffer;
+  /** Set while the piece is being read. */
+  loading?: Promise<void>;
+  failed?: unknown;
+  /** GETs writing this piece now: it is not evicted while pinned. */
+  pins: number;
+  /** Bytes of memory the entry holds. */
+  bytes: number;
+}
+
+/** Pieces one GET may have handed to its destination and not yet seen taken. */
+const WRITES_AHEAD = 2;
+
+export class ChunkCache {
+  readonly chunk: number;
+  readonly capacity: number;
+  /** In least recently used order (a Map iterates in insertion order; a use re-inserts). */
+  private readonly entries = new Map<string, Entry>();
+  private used = 0;
+  /** Buffers of CHUNK bytes that held evicted pieces, to read the next pieces into (faulting in fresh memory for
+   * every piece would cost more than reading it). Counted in `used`: the cache never holds more than `capacity`. */
+  private readonly spare: Buffer[] = [];
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(capacity: number, chunk: number) {
+    this.capacity = capacity;
+    this.chunk = chunk;
+  }
+
+  /** Bytes held now (for tests and metrics). */
+  get bytesHeld(): number {
+    return this.used;
+  }
+
+  /**
+   * Writes bytes `range.start` to `range.end` (inclusive) of the file at `path`, of `size` bytes, to `out`, piece by
+   * piece, each once `out` has taken the one before (backpressure), reading the next piece ahead while there is room.
+   */
+  async copy(path: string, size: number, range: { start: number; end: number }, out: Writable): Promise<void> {
+    const files = new FileOpener(path);
+    // Pieces handed to `out` and not yet taken by it, oldest first (WRITES_AHEAD at most).
+    const sending: { entry: Entry; sent: Promise<void> }[] = [];
+    const settleOldest = async () => {
+      const oldest = sending.shift()!;
+      try {
+        await oldest.sent;
+      } finally {
+        this.unpin(oldest.entry);
+      }
+    };
+    try {
+      for (let index = Math.floor(range.start / this.chunk); index * this.chunk <= range.end; index++) {
+        // Without waiting for room while this GET holds pieces (no GET waits while holding: no deadlock).
+        let entry = sending.length < WRITES_AHEAD ? await this.pin(path, size, index, files, sending.length === 0) : undefined;
+        while (!entry) {
+          await settleOldest();
+          entry = await this.pin(path, size, index, files, sending.length === 0);
+        }
+        const pinned = entry;
+        const from = Math.max(range.start - index * this.chunk, 0);
+        const to = Math.min(range.end + 1 - index * this.chunk, pinned.data!.length);
+        if (to <= from || out.destroyed) {
+          this.unpin(pinned);
+          throw new Error(to <= from ? `${path} is shorter than expected` : 'the destination closed');
+        }
+        const sent = new Promise<void>((resolve, reject) => {
+          out.write(pinned.data!.subarray(from, to), (err) => (err ? reject(err) : resolve()));
+        });
+        sent.catch(() => {});
+        sending.push({ entry: pinned, sent });
+        if ((index + 1) * this.chunk <= range.end) void this.prefetch(path, size, index + 1, files);
+      }
+      while (sending.length > 0) await settleOldest();
+    } finally {
+      for (const { entry, sent } of sending.splice(0)) {
+        await sent.catch(() => {});
+        this.unpin(entry);
+      }
+      await files.close();
+    }
+  }
+
+  /** Reads a piece ahead into the cache when that needs no waiting; never fails (the GET reads it again if needed). */
+  private async prefetch(path: string, size: number, index: number, files: FileOpener): Promise<void> {
+    try {
+      const entry = await this.pin(path, size, index, files, false);
+      if (entry) this.unpin(entry);
+    } catch {
+      // The GET's own read of this piece reports the error.
+    }
+  }
+
+  /** The piece, read and pinned. With `wait` false, undefined when it would have to wait for room. */
+  private async pin(path: string, size: number, index: number, files: FileOpener, wait: boolean): Promise<Entry | undefined> {
+    const key = `${index}:${path}`;
+    for (;;) {
+      let entry = this.entries.get(key);
+      if (entry) {
+        // A use makes it the most recently used.
+        this.entries.delete(key);
+        this.entries.set(key, entry);
+      } else {
+        const bytes = Math.min(this.chunk, size - index * this.chunk);
+        if (bytes <= 0) throw new Error(`${path} is shorter than expected`);
+        if (!this.makeRoom(bytes)) {
+          if (!wait) return undefined;
+          await new Promise<void>((resolve) => this.waiting.push(resolve));
+          continue;
+        }
+        entry = { key, pins: 0, bytes };
+        this.entries.set(key, entry);
+        entry.buffer = bytes === this.chunk ? this.spare.pop() : undefined;
+        if (!entry.buffer) this.used += bytes;
+        entry.loading = files.track(this.load(entry, files, index * this.chunk));
+      }
+      entry.pins++;
+      if (entry.loading) await entry.loading;
+      if (entry.failed !== undefined) {
+        const failed = entry.failed;
+        this.unpin(entry);
+        throw failed;
+      }
+      return entry;
+    }
+  }
+
+  private async load(entry: Entry, files: FileOpener, position: number): Promise<void> {
+    try {
+      const fh = await files.get();
+      entry.buffer ??= Buffer.allocUnsafeSlow(entry.bytes);
+      const buffer = entry.buffer;
+      for (let at = 0; at < entry.bytes; ) {
+        const { bytesRead } = await fh.read(buffer, at, entry.bytes - at, position + at);
+        if (bytesRead === 0) throw new Error('a blob file is shorter than its recorded size');
+        at += bytesRead;
+      }
+      entry.data = buffer;
+    } catch (e) {
+      entry.failed = e;
+      // A failed read is not kept: the next GET tries again.
+      this.remove(entry);
+    } finally {
+      entry.loading = undefined;
+    }
+  }
+
+  private unpin(entry: Entry): void {
+    entry.pins--;
+    if (entry.pins === 0 && entry.failed !== undefined) this.remove(entry);
+    if (entry.pins === 0) this.wake();
+  }
+
+  /**
+   * Room for `bytes` more: true when they fit (a spare buffer of that size, or capacity left after evicting unpinned
+   * pieces, least recently used first); false when they cannot yet.
+   */
+  private makeRoom(bytes: number): boolean {
+    for (;;) {
+      if (bytes === this.chunk && this.spare.length > 0) return true;
+      if (this.used + bytes <= this.capacity) return true;
+      // A spare buffer of the wrong size (the piece is a file's short last one) is let go to make room.
+      if (this.spare.length > 0) {
+        this.spare.pop();
+        this.used -= this.chunk;
+        continue;
+      }
+      const victim = this.evictable();
+      if (!victim) {
+        // Nothing held at all and still too big (a capacity smaller than a piece): let it through alone.
+        return this.used === 0;
+      }
+      this.remove(victim);
+    }
+  }
+
+  /** The least recently used piece that no GET is writing or reading. */
+  private evictable(): Entry | undefined {
+    for (const entry of this.entries.values()) if (entry.pins === 0 && !entry.loading) return entry;
+    return undefined;
+  }
+
+  private remove(entry: Entry): void {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
+    if (entry.buffer?.length === this.chunk) this.spare.push(entry.buffer);
+    else this.used -= entry.bytes;
+    entry.buffer = undefined;
+    entry.data = undefined;
+    this.wake();
+  }
+
+  /** Lets the GETs waiting for room try again (in arrival order). */
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/**
+ * Opens the file on first need only (a GET served wholly from the cache opens nothing), and closes it once every
+ * read started through it is over (another GET may be waiting for a piece this GET started reading).
+ */
+class FileOpener {
+  private readonly path: string;
+  private handle: Promise<FileHandle> | undefined;
+  private readonly reads = new Set<Promise<void>>();
+  constructor(path: string) {
+    this.path = path;
+  }
+  get(): Promise<FileHandle> {
+    this.handle ??= open(this.path, 'r');
+    return this.handle;
+  }
+  track(read: Promise<void>): Promise<void> {
+    this.reads.add(read);
+    void read.finally(() => this.reads.delete(read));
+    return read;
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.reads);
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await (await h.catch(() => undefined))?.close();
+  }
+}

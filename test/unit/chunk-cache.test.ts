@@ -1,0 +1,106 @@
+// The shared chunk cache that serves blob files: right bytes for any range, one read per piece however many GETs
+// want it, memory within capacity however many GETs run, a slow GET makes others wait rather than grow memory,
+// and a missing file is an error for the GETs that wanted it and is not kept.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { ChunkCache } from '../../src/storage/blobs/chunk-cache.ts';
+import { makeTempDir } from '../helpers/tools.ts';
+
+const CHUNK = 1024;
+
+/** A writable that keeps what it gets; `delayMs` holds each write's callback that long (a slow client). */
+function sink(delayMs = 0): Writable & { bytes: () => Buffer } {
+  const parts: Buffer[] = [];
+  const w = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      parts.push(Buffer.from(chunk));
+      if (delayMs > 0) setTimeout(cb, delayMs);
+      else cb();
+    },
+  });
+  return Object.assign(w, { bytes: () => Buffer.concat(parts) });
+}
+
+function file(size: number): { path: string; data: Buffer } {
+  const data = randomBytes(size);
+  const path = join(makeTempDir('berth-chunk-cache-'), 'blob');
+  writeFileSync(path, data);
+  return { path, data };
+}
+
+test('every range of a file comes back byte for byte, across piece boundaries', async () => {
+  const { path, data } = file(CHUNK * 5 + 17);
+  const cache = new ChunkCache(CHUNK * 3, CHUNK);
+  const ranges = [
+    [0, data.length - 1],
+    [0, 0],
+    [CHUNK - 1, CHUNK],
+    [CHUNK * 2 + 5, CHUNK * 4 + 3],
+    [data.length - 1, data.length - 1],
+    [CHUNK * 5, data.length - 1],
+  ];
+  for (const [start, end] of ranges) {
+    const out = sink();
+    await cache.copy(path, data.length, { start, end }, out);
+    assert.deepEqual(out.bytes(), data.subarray(start, end + 1), `range ${start}-${end}`);
+  }
+  assert.ok(cache.bytesHeld <= CHUNK * 3, `held ${cache.bytesHeld} bytes, capacity ${CHUNK * 3}`);
+});
+
+test('many concurrent GETs of one file share its pieces and stay within capacity', async () => {
+  const { path, data } = file(CHUNK * 8);
+  const capacity = CHUNK * 4;
+  const cache = new ChunkCache(capacity, CHUNK);
+  let most = 0;
+  const outs = Array.from({ length: 40 }, () => sink(1));
+  const watch = setInterval(() => {
+    most = Math.max(most, cache.bytesHeld);
+  }, 0);
+  try {
+    await Promise.all(outs.map((o) => cache.copy(path, data.length, { start: 0, end: data.length - 1 }, o)));
+  } finally {
+    clearInterval(watch);
+  }
+  for (const o of outs) assert.deepEqual(o.bytes(), data);
+  assert.ok(most <= capacity, `held up to ${most} bytes, capacity ${capacity}`);
+});
+
+test('GETs of different files wait for room instead of growing past capacity, and all finish', async () => {
+  const files = Array.from({ length: 6 }, () => file(CHUNK * 3 + 100));
+  const capacity = CHUNK * 2;
+  const cache = new ChunkCache(capacity, CHUNK);
+  let most = 0;
+  const watch = setInterval(() => {
+    most = Math.max(most, cache.bytesHeld);
+  }, 0);
+  try {
+    const outs = files.map(() => sink(2));
+    await Promise.all(files.map((f, i) => cache.copy(f.path, f.data.length, { start: 0, end: f.data.length - 1 }, outs[i])));
+    files.forEach((f, i) => assert.deepEqual(outs[i].bytes(), f.data));
+  } finally {
+    clearInterval(watch);
+  }
+  assert.ok(most <= capacity, `held up to ${most} bytes, capacity ${capacity}`);
+});
+
+test('a missing file fails the GET, is not kept, and a later GET of a file written since succeeds', async () => {
+  const { path, data } = file(CHUNK * 2);
+  const missing = `${path}.missing`;
+  const cache = new ChunkCache(CHUNK * 4, CHUNK);
+  await assert.rejects(cache.copy(missing, data.length, { start: 0, end: data.length - 1 }, sink()), { code: 'ENOENT' });
+  assert.equal(cache.bytesHeld, 0);
+  writeFileSync(missing, data);
+  const out = sink();
+  await cache.copy(missing, data.length, { start: 0, end: data.length - 1 }, out);
+  assert.deepEqual(out.bytes(), data);
+});
+
+test('a file shorter than its recorded size is an error, not a short answer', async () => {
+  const { path, data } = file(CHUNK + 10);
+  const cache = new ChunkCache(CHUNK * 4, CHUNK);
+  await assert.rejects(cache.copy(path, data.length + 50, { start: 0, end: data.length + 49 }, sink()), /shorter/);
+});
