@@ -51,18 +51,46 @@ export const SLICE = 1 << 20;
  */
 export function decodeBase64Bytes(text: Buffer): Buffer | undefined {
   const n = text.length;
-  if (n % 4 !== 0) return undefined;
+  if (!plainShape(text)) return undefined;
+  return decodeSlices(text, Buffer.allocUnsafeSlow((n / 4) * 3));
+}
+
+/** Whether the bytes are plain base64, as decodeBase64Bytes takes them (checked a slice at a time, nothing kept). */
+export function isPlainBase64Bytes(text: Buffer): boolean {
+  return plainShape(text) && decodeSlices(text, undefined) !== undefined;
+}
+
+/**
+ * Bytes that passed isPlainBase64Bytes, decoded into their own memory (the bytes come out shorter than the text,
+ * each slice behind the next one read), so that a layer part costs no buffer beyond its request body. The text is
+ * overwritten: the decoded bytes are the returned buffer, its start.
+ */
+export function decodeCheckedInPlace(text: Buffer): Buffer {
+  const bytes = decodeSlices(text, text);
+  if (!bytes) throw new Error('decodeCheckedInPlace: the text was not checked');
+  return bytes;
+}
+
+/** Length a multiple of 4, at most two = of padding, no base64url characters. */
+function plainShape(text: Buffer): boolean {
+  return text.length % 4 === 0 && padding(text.length, (i) => text[i]) <= 2 && !text.includes(MINUS) && !text.includes(UNDERSCORE);
+}
+
+let scratch: Buffer | undefined;
+
+/** Decodes `text` a slice at a time into `out` (only checks, into a scratch buffer, without one). */
+function decodeSlices(text: Buffer, out: Buffer | undefined): Buffer | undefined {
+  const n = text.length;
   const pad = padding(n, (i) => text[i]);
-  if (pad > 2 || text.includes(MINUS) || text.includes(UNDERSCORE)) return undefined;
-  const out = Buffer.allocUnsafeSlow((n / 4) * 3);
   let written = 0;
   for (let at = 0; at < n; at += SLICE) {
     const end = Math.min(at + SLICE, n);
     const expected = ((end - at) / 4) * 3 - (end === n ? pad : 0);
-    if (out.write(text.toString('latin1', at, end), written, 'base64') !== expected) return undefined;
+    const into = out ?? (scratch ??= Buffer.allocUnsafeSlow((SLICE / 4) * 3));
+    if (into.write(text.toString('latin1', at, end), out ? written : 0, 'base64') !== expected) return undefined;
     written += expected;
   }
-  return out.subarray(0, written);
+  return (out ?? text).subarray(0, out ? written : 0);
 }
 
 /** Whether `s` matches ECR's base64 pattern (the decoder's check first for long strings, else the pattern). */

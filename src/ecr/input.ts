@@ -11,7 +11,7 @@
 // of the ordinary (a value that is not plain base64, a body that is not one JSON object), the whole body is parsed
 // the ordinary way, so that errors are the same as ever.
 import { JsonTooDeepError, parseUntrustedJson } from '../core/json-limits.ts';
-import { decodeBase64Bytes } from './base64.ts';
+import { decodeCheckedInPlace, isPlainBase64Bytes } from './base64.ts';
 import { EcrError } from './errors.ts';
 import { model } from './validate.ts';
 
@@ -71,16 +71,14 @@ interface Found {
 function parseWithBlobs(body: Buffer, names: Set<string>): object | undefined {
   const walked = topLevelStrings(body, names);
   if (!walked || walked.found.length === 0) return undefined;
-  const decoded: { found: Found; bytes: Buffer }[] = [];
-  for (const f of walked.found) {
-    // Only the last member of a name counts, as JSON.parse keeps the last.
-    if (walked.lastIndex.get(f.name) !== f.index) continue;
-    // Plain base64 is ASCII without backslashes: the JSON string's value is its bytes, read as Latin-1.
-    const bytes = decodeBase64Bytes(body.subarray(f.open + 1, f.close));
-    if (!bytes) return undefined;
-    decoded.push({ found: f, bytes });
-  }
-  if (decoded.length === 0) return undefined;
+  // Only the last member of a name counts, as JSON.parse keeps the last.
+  const last = walked.found.filter((f) => walked.lastIndex.get(f.name) === f.index);
+  if (last.length === 0) return undefined;
+  // Plain base64 is ASCII without backslashes: the JSON string's value is its bytes, read as Latin-1. Every value is
+  // checked before any is decoded in place (see decodeCheckedInPlace), so that a body left to the ordinary parse is
+  // the body as it came.
+  for (const f of last) if (!isPlainBase64Bytes(body.subarray(f.open + 1, f.close))) return undefined;
+  const decoded = last.map((found) => ({ found, bytes: decodeCheckedInPlace(body.subarray(found.open + 1, found.close)) }));
   // Each value decoded replaced by null: a value for a value (and a string for nothing that counts nesting), so
   // the rest is valid JSON exactly when the body is, and nests as deep.
   const pieces: Buffer[] = [];

@@ -77,6 +77,8 @@ export function ecrHandler(deps: EcrDeps) {
       const input = parseEcrInput(body.bytes, operation);
       body.bytes = EMPTY;
       const output = await invokeOperation({ ...deps, layerParts }, { holder, operation, input, sourceIp: req.socket.remoteAddress });
+      // The operation is done with its input (a layer part, decoded into the body's buffer, is stored by now).
+      bodyBuffers.giveBack(body.buffer);
       send(res, 200, output);
     } catch (e) {
       closeUnread(req, res);
@@ -95,10 +97,20 @@ export function ecrHandler(deps: EcrDeps) {
 const EMPTY = Buffer.alloc(0);
 
 /** The body, read within its operation's limit, once its signature holds. */
-async function signedBody(req: IncomingMessage, url: URL, operation: string, caller: EcrCaller): Promise<{ bytes: Buffer }> {
+async function signedBody(
+  req: IncomingMessage,
+  url: URL,
+  operation: string,
+  caller: EcrCaller,
+): Promise<{ bytes: Buffer; buffer?: Buffer }> {
   const limit = ecrBodyLimit(operation);
   // The claim was checked (checkCaller): a large body may go straight into one buffer.
-  const { bytes } = await readBody(req, limit, { intoOneBuffer: true });
+  let buffer: Buffer | undefined;
+  const allocate = (size: number) => {
+    buffer = bodyBuffers.take(size);
+    return buffer.subarray(0, size);
+  };
+  const { bytes } = await readBody(req, limit, { intoOneBuffer: true, allocate });
   if (!bytes)
     throw new EcrError(
       'SerializationException',
@@ -106,8 +118,38 @@ async function signedBody(req: IncomingMessage, url: URL, operation: string, cal
       413,
     );
   verifyBody(caller, req, url, bytes);
-  return { bytes };
+  return { bytes, buffer };
 }
+
+/**
+ * One large body buffer kept for the next large body (a client uploads a layer one 27 MB part after another):
+ * each part then reuses the memory of the one before instead of leaving it to the garbage collector, which lets
+ * two or three pile up between collections. Let go after IDLE_MS without a large body.
+ */
+const bodyBuffers = (() => {
+  const IDLE_MS = 10_000;
+  let spare: Buffer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    take(size: number): Buffer {
+      const s = spare;
+      if (s && s.length >= size) {
+        spare = undefined;
+        return s;
+      }
+      return Buffer.allocUnsafeSlow(size);
+    },
+    giveBack(buffer: Buffer | undefined): void {
+      if (!buffer || (spare && spare.length >= buffer.length)) return;
+      spare = buffer;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        spare = undefined;
+      }, IDLE_MS);
+      timer.unref();
+    },
+  };
+})();
 
 function send(res: ServerResponse, status: number, body: object): void {
   sendJson(res, status, body, CONTENT_TYPE);

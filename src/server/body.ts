@@ -19,6 +19,8 @@ export interface ReadOptions {
    * that have authenticated the request's claim already (the buffer is allocated before the body comes).
    */
   intoOneBuffer?: boolean;
+  /** Where such a buffer comes from (a caller that reuses one); a fresh allocation by default. */
+  allocate?: (size: number) => Buffer;
 }
 
 export function readBody(req: IncomingMessage, limit: number, options: ReadOptions = {}): Promise<Body> {
@@ -26,7 +28,9 @@ export function readBody(req: IncomingMessage, limit: number, options: ReadOptio
   if (declared > limit) return Promise.resolve({ bytes: undefined, size: declared });
   return new Promise<Body>((resolve, reject) => {
     let into =
-      options.intoOneBuffer && Number.isSafeInteger(declared) && declared >= ONE_BUFFER_FROM ? Buffer.allocUnsafeSlow(declared) : undefined;
+      options.intoOneBuffer && Number.isSafeInteger(declared) && declared >= ONE_BUFFER_FROM
+        ? (options.allocate ?? Buffer.allocUnsafeSlow)(declared)
+        : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {

@@ -5,7 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { BASE64, decodeBase64, decodeBase64Bytes, isBase64, SLICE } from '../../src/ecr/base64.ts';
+import {
+  BASE64,
+  decodeBase64,
+  decodeBase64Bytes,
+  decodeCheckedInPlace,
+  isBase64,
+  isPlainBase64Bytes,
+  SLICE,
+} from '../../src/ecr/base64.ts';
 import { parseEcrInput } from '../../src/ecr/input.ts';
 import { validateInput } from '../../src/ecr/validate.ts';
 
@@ -30,6 +38,8 @@ function asJson(v: unknown): unknown {
 
 /** Parsing and validating `body` as UploadLayerPart, by the fast road (the operation named) and the ordinary one. */
 function both(body: Buffer): { fast: unknown; ordinary: unknown; decoded: boolean } {
+  // The fast road decodes the part into the body's own memory: the ordinary one gets the body as it came.
+  const asItCame = Buffer.from(body);
   let decoded = false;
   const fast = outcome(() => {
     const input = parseEcrInput(body, 'UploadLayerPart') as Record<string, unknown>;
@@ -38,7 +48,7 @@ function both(body: Buffer): { fast: unknown; ordinary: unknown; decoded: boolea
     return asJson(input);
   });
   const ordinary = outcome(() => {
-    const input = parseEcrInput(body);
+    const input = parseEcrInput(asItCame);
     validateInput('UploadLayerPart', input);
     return input;
   });
@@ -51,10 +61,11 @@ const members = `"registryId":"123456789012","repositoryName":"a/b","uploadId":"
 
 test('a large layer part is decoded from the bytes, and the input is what the ordinary parse gives', () => {
   const body = Buffer.from(`{${members},"layerPartBlob":"${b64}"}`);
-  const { fast, ordinary, decoded } = both(body);
+  const { fast, ordinary, decoded } = both(Buffer.from(body));
   assert.ok(decoded, 'the fast road was taken');
   assert.deepEqual(fast, ordinary);
   const input = parseEcrInput(body, 'UploadLayerPart') as { layerPartBlob: Buffer };
+  assert.equal(input.layerPartBlob.buffer, body.buffer, "the part is decoded into the body's own memory");
   assert.ok(Buffer.from(input.layerPartBlob).equals(part));
 });
 
@@ -165,4 +176,22 @@ test('bytes are decoded a slice at a time, and what is wrong at a slice boundary
   padded[SLICE - 1] = 0x3d;
   padded[SLICE - 2] = 0x3d;
   assert.equal(decodeBase64Bytes(padded), undefined, 'padding at the end of a slice that is not the last');
+});
+
+test('in place: checked bytes decode into their own memory, and what fails the check is left as it came', () => {
+  const bytes = randomBytes(3 * SLICE + 1);
+  const text = Buffer.from(bytes.toString('base64'), 'latin1');
+  assert.equal(isPlainBase64Bytes(text), true);
+  const decoded = decodeCheckedInPlace(text);
+  assert.ok(decoded.equals(bytes), 'the same bytes as a decode into a new buffer');
+  assert.equal(decoded.buffer, text.buffer, 'in the text buffer itself');
+  assert.equal(decoded.byteOffset, text.byteOffset);
+  for (const at of [0, SLICE, text.length - 5]) {
+    const bad = Buffer.from(bytes.toString('base64'), 'latin1');
+    bad[at] = 0x2e;
+    const before = Buffer.from(bad);
+    assert.equal(isPlainBase64Bytes(bad), false, `. at ${at}`);
+    assert.ok(bad.equals(before), 'the check changes nothing');
+  }
+  assert.throws(() => decodeCheckedInPlace(Buffer.from('ab.d', 'latin1')), /not checked/);
 });
