@@ -41,8 +41,12 @@ export function decodeBase64(s: string): Buffer | undefined {
   return decoded(s, pad);
 }
 
-/** Base64 text decoded at a time from bytes (a multiple of 4), so that no string as large as a part is made. */
-export const SLICE = 1 << 20;
+/**
+ * Base64 text decoded at a time from bytes (a multiple of 4), so that no string as large as a part is made. Small
+ * enough that each slice's string dies young (V8 puts strings over about 128 KiB in its large-object space, where
+ * a layer part's slices piled up as 100 MiB and more of garbage between full collections).
+ */
+export const SLICE = 32 << 10;
 
 /**
  * decodeBase64 of the text of bytes read as Latin-1 (a JSON string without escapes), checked on the bytes and
