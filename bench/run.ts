@@ -24,6 +24,7 @@ import { disposeDockerImage, dockerWorkload, prepareDockerImage, type DockerImag
 import { diskWriteMBps, loopbackMBps, sha256MBps } from './workloads/machine.ts';
 import { blobHead, manifestGet, manifestPut, tagsList } from './workloads/manifests.ts';
 import { consoleFirstPage } from './workloads/console.ts';
+import { ecrGet, ecrUpload } from './workloads/ecr.ts';
 import { cachesDropped, fleetPull } from './workloads/fleet.ts';
 
 const USAGE = `Usage: node bench/run.ts [options]   (or: npm run bench -- [options])
@@ -61,6 +62,8 @@ const WORKLOADS: Workload[] = [
   manifestPut,
   tagsList,
   consoleFirstPage,
+  ecrUpload,
+  ecrGet,
   dockerLoad,
 ];
 const STREAMING = new Set(['monolithic', 'chunked', 'get']);
@@ -110,7 +113,8 @@ function parse() {
     selected = WORKLOADS.filter((w) => !w.needsDocker);
   }
   if (values['no-docker'] || backend === 'pg-s3') selected = selected.filter((w) => !w.needsDocker);
-  if (selected.length === 0) throw new Error('no workload to run (--backend pg-s3 has no docker workload)');
+  if (backend === 'pg-s3') selected = selected.filter((w) => !w.fsOnly);
+  if (selected.length === 0) throw new Error('no workload to run (--backend pg-s3 has no docker and no ECR workloads)');
   const maxMinutes = values['max-minutes'] !== undefined ? Number(values['max-minutes']) : backend === 'pg-s3' ? 25 : 10;
   return {
     smoke,
@@ -340,6 +344,7 @@ async function main(): Promise<void> {
   const names = new Set(opts.selected.map((w) => w.name));
   if (names.has('monolithic') || names.has('get')) void blobs.monolithic;
   if (names.has('chunked')) void blobs.chunked;
+  if (names.has('ecr-upload') || names.has('ecr-get')) void blobs.ecrLayer;
   if (names.has('parallel')) for (let i = 0; i < sizes.parallelCount; i++) void blobs.parallel(i);
   if (names.has('fleet')) for (let i = 0; i < sizes.fleetLayers; i++) void blobs.fleetLayer(i);
   log(`test data generated and hashed in ${secondsSince(tHash).toFixed(1)} s`);

@@ -47,6 +47,26 @@ const KNOWN: Record<string, FigureInfo> = {
   console_first_page_p99_ms: { label: 'console first page (repositories list, 1,000 repositories) p99', unit: 'ms', better: 'lower' },
   console_first_page_per_s: { label: 'console first page, one request at a time', unit: 'page/s', better: 'higher' },
   console_images_tab_p99_ms: { label: 'console Images tab (10,000 images, one page of 50) p99', unit: 'ms', better: 'lower' },
+  ecr_upload_MBps: {
+    label: 'ECR layer upload (SDK: UploadLayerPart in 20 MiB parts); distribution: OCI chunked upload, 20 MiB PATCHes',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  ecr_upload_sdk_floor_MBps: {
+    label: 'ECR layer upload: the same SDK calls against nothing (no I/O, no server), same rounds',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  ecr_upload_client_cpu_s: { label: "ECR layer upload: the benchmark client's own CPU", unit: 's', better: 'lower' },
+  ecr_get_first_MBps: {
+    label: 'ECR layer download (GetDownloadUrlForLayer + GET), first read after the push; distribution: blob GET',
+    unit: 'MB/s',
+    better: 'higher',
+  },
+  ecr_get_second_MBps: { label: 'ECR layer download, second read', unit: 'MB/s', better: 'higher' },
+  ecr_get_MBps: { label: 'ECR layer download, cached (the 3rd to 5th read)', unit: 'MB/s', better: 'higher' },
+  ecr_get_url_ms: { label: 'ECR layer download: GetDownloadUrlForLayer, time to its answer (Berth only)', unit: 'ms', better: 'lower' },
+  ecr_get_loopback_MBps: { label: 'loopback HTTP limit, measured just before the ECR downloads', unit: 'MB/s', better: 'higher' },
   docker_push_s: { label: 'docker push', unit: 's', better: 'lower' },
   docker_pull_s: { label: 'docker pull', unit: 's', better: 'lower' },
   docker_push_floor_s: { label: 'docker push to the floor (in memory, does no work), same rounds', unit: 's', better: 'lower' },
@@ -273,6 +293,40 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
   limitTarget('rss_start_MiB', 55, 'RSS after start', false);
   limitTarget('peak_rss_MiB', 120, 'peak RSS over a whole round (VmHWM at its end)', true);
   limitTarget('parallel.rss_max_MiB', 120, 'RSS during 16 parallel 64 MiB uploads', true);
+  // Issue 21, item 6: the ECR data path, as the median over rounds of each round's ratio.
+  // The SDK's own work bounds the upload: its rate against nothing, beside distribution's in the same rounds.
+  const floor = get('ecr_upload_sdk_floor_MBps');
+  const chunkedD = get('ecr_upload_MBps')?.distribution?.samples;
+  // Each distribution round's floor (measured right after its chunked upload) against that upload.
+  const floorD = floor?.distribution?.samples;
+  // And what Berth adds to its floor (its time less the floor's beside it), against distribution's whole upload:
+  // times go as 1 / MB/s, so per round (1/B − 1/floor) ÷ (1/D).
+  const upB = get('ecr_upload_MBps')?.berth?.samples;
+  const floorB = floor?.berth?.samples;
+  const added =
+    upB && floorB && chunkedD?.length ? upB.slice(0, chunkedD.length).map((v, i) => (1 / v - 1 / floorB[i]) * chunkedD[i]) : undefined;
+  const floorNote =
+    floorD?.length && chunkedD?.length
+      ? `; the SDK alone, against nothing, in the same rounds: ${fmt(floor!.berth?.median)} MB/s beside Berth, ${fmt(floor!.distribution!.median)} MB/s beside distribution, ` +
+        `${fmt(median(floorD.map((v, i) => v / chunkedD[i])))}× distribution's upload (the median of each round's ratio): no registry can take the SDK's upload past that` +
+        (added
+          ? `; Berth's time over its floor is ${added.map((x) => fmt(x)).join(' / ')}× distribution's whole upload time (median ${fmt(median(added))}×)`
+          : '')
+      : undefined;
+  roundRatioTarget(
+    out,
+    get('ecr_upload_MBps'),
+    2,
+    'ECR layer upload (UploadLayerPart, 20 MiB parts) vs OCI chunked upload (issue 21)',
+    floorNote,
+  );
+  roundRatioTarget(
+    out,
+    get('ecr_get_first_MBps'),
+    1.5,
+    'ECR layer download (GetDownloadUrlForLayer + GET), first read after the push (issue 21)',
+  );
+  roundRatioTarget(out, get('ecr_get_MBps'), 1.5, 'ECR layer download (GetDownloadUrlForLayer + GET), cached (issue 21)');
   const page = get('console_first_page_p99_ms')?.berth;
   if (page) {
     out.push({
@@ -294,6 +348,42 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
     });
   }
   return out;
+}
+
+/**
+ * A "≥ min× distribution" target judged on the median over rounds of each round's ratio (round i of Berth with round
+ * i of distribution). When the rounds' ratios fall on both sides of `min`, the run cannot tell the figure from the
+ * target: a tie, reported with the ratios, and not met (as a docker figure within its floor's drift is not).
+ */
+function roundRatioTarget(out: TargetResult[], f: Figure | undefined, min: number, what: string, limit?: string): void {
+  if (!f?.berth) return;
+  const target = `${what} ≥ ${min}× distribution`;
+  const b = f.berth.samples;
+  const d = f.distribution?.samples;
+  if (!d?.length) {
+    out.push({ target, measured: `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)`, met: null });
+    return;
+  }
+  const n = Math.min(b.length, d.length);
+  const ratios = b.slice(0, n).map((v, i) => v / d[i]);
+  const r = median(ratios);
+  const above = ratios.filter((x) => x >= min).length;
+  const straddles = above > 0 && above < n;
+  out.push({
+    target,
+    measured:
+      `${fmt(r)}×: the median over rounds of each round's ratio (${ratios.map((x) => fmt(x)).join(' / ')}; ` +
+      `Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})` +
+      (limit ?? ''),
+    met: r >= min && !straddles,
+    ...(straddles
+      ? {
+          shortfall: `a tie with the target: ${above} of ${n} rounds at or above ${min}×, the others below, so this run cannot tell the figure from the target (the median is ${fmt((100 * r) / min, 0)} % of it)`,
+        }
+      : r < min
+        ? { shortfall: `${fmt((100 * r) / min, 0)} % of the target ratio` }
+        : {}),
+  });
 }
 
 export interface MarkdownInput {

@@ -21,6 +21,8 @@ export interface Sizes {
   diskBytes: number; // disk write measurement
   consoleRepositories: number; // repositories behind the console's first page
   consoleImages: number; // images in the repository whose Images tab is measured
+  ecrLayer: number; // bytes of the layer uploaded and read through the ECR API (issue 21)
+  ecrPart: number; // bytes per UploadLayerPart (and per PATCH of distribution's chunked upload of it)
   fleetLayers: number; // layers of the image the fleet pulls
   fleetLayerSize: number; // bytes of each
   fleetPullers: number; // pullers at once, right after the push
@@ -46,6 +48,8 @@ export const FULL: Sizes = {
   diskBytes: 1024 * MiB,
   consoleRepositories: 1000,
   consoleImages: 10000,
+  ecrLayer: 256 * MiB,
+  ecrPart: 20 * MiB,
   fleetLayers: 5,
   fleetLayerSize: 40 * MB,
   fleetPullers: 64,
@@ -72,6 +76,8 @@ export const SMOKE: Sizes = {
   diskBytes: 32 * MiB,
   consoleRepositories: 50,
   consoleImages: 60,
+  ecrLayer: 16 * MiB, // parts of 5 MiB (ECR's smallest but the last): 5, 5, 5 and 1
+  ecrPart: 5 * MiB,
   fleetLayers: 5,
   fleetLayerSize: 1 * MiB,
   fleetPullers: 8,
@@ -111,6 +117,10 @@ export class Blobs {
   parallel(i: number): Blob {
     return this.get(`parallel-${i}`, 100 + i, this.sizes.parallelSize);
   }
+  /** The layer of the ECR data path (ecr-upload, ecr-get). */
+  get ecrLayer(): Blob {
+    return this.get('ecr-layer', 3, this.sizes.ecrLayer);
+  }
   /** Layer `i` of the image the fleet pulls. */
   fleetLayer(i: number): Blob {
     return this.get(`fleet-${i}`, 300 + i, this.sizes.fleetLayerSize);
@@ -142,6 +152,8 @@ export interface Workload {
   needsDocker?: boolean;
   /** Measures what only Berth has (the console): not run against distribution. */
   berthOnly?: boolean;
+  /** Runs on the filesystem backend only (left out with --backend pg-s3). */
+  fsOnly?: boolean;
   /** Untimed preparation on the registry (data the measured part needs). */
   setup?: (ctx: Context) => Promise<void>;
   /** When profiling (the server restarts between setup and run), run setup on the restarted server instead. */

@@ -96,7 +96,9 @@ function uploadNotFound(repo: Repository, id: string) {
 export async function uploadLayerPart(ctx: EcrContext, input: UploadLayerPartRequest): Promise<Wire<UploadLayerPartResponse>> {
   const repo = authorizedRepository(ctx);
   const id = input.uploadId!;
-  const part = Buffer.from(input.layerPartBlob as unknown as string, 'base64');
+  // Decoded already when the body was large (src/ecr/input.ts), else the base64 string JSON gave.
+  const blob = input.layerPartBlob as Uint8Array | string;
+  const part = typeof blob === 'string' ? Buffer.from(blob, 'base64') : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   const first = input.partFirstByte!;
   const last = input.partLastByte!;
   const invalidPart = (message: string, lastValidByteReceived: number) =>

@@ -22,7 +22,7 @@ import { model } from './validate.ts';
 import { sendJson } from '../server/json.ts';
 import type { PrincipalRequests } from '../server/request-limits.ts';
 import { closeUnread, readBody } from '../server/body.ts';
-import { checkCaller, ecrTarget, verifyBody } from './authenticate.ts';
+import { checkCaller, ecrTarget, verifyBody, type EcrCaller } from './authenticate.ts';
 import { ecrBodyLimit } from './body-limits.ts';
 import { parseEcrInput } from './input.ts';
 
@@ -66,23 +66,19 @@ export function ecrHandler(deps: EcrDeps) {
       const operation = target.startsWith(prefix) ? target.slice(prefix.length) : '';
       seen.operation = operation || undefined;
       const caller = await checkCaller(deps.identity, req, url, now());
-      const limit = ecrBodyLimit(operation);
-      const { bytes: body } = await readBody(req, limit);
-      if (!body)
-        throw new EcrError(
-          'SerializationException',
-          `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`,
-          413,
-        );
-      verifyBody(caller, req, url, body);
+      const body = await signedBody(req, url, operation, caller);
       const { holder } = caller;
       seen.principal = holder.principal;
       deps.requests.admit(holder.principal, res);
       registryId = holder.principal.accountId;
       if (!operationFor(operation))
         throw new EcrError('UnknownOperationException', target ? `Operation ${target} is not known` : 'Missing X-Amz-Target header');
-      const input = parseEcrInput(body);
+      // The body is let go once parsed (a layer part's is 27 MB, and the part itself is what the operation keeps).
+      const input = parseEcrInput(body.bytes, operation);
+      body.bytes = EMPTY;
       const output = await invokeOperation({ ...deps, layerParts }, { holder, operation, input, sourceIp: req.socket.remoteAddress });
+      // The operation is done with its input (a layer part, decoded into the body's buffer, is stored by now).
+      bodyBuffers.giveBack(body.buffer);
       send(res, 200, output);
     } catch (e) {
       closeUnread(req, res);
@@ -97,6 +93,63 @@ export function ecrHandler(deps: EcrDeps) {
     }
   };
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/** The body, read within its operation's limit, once its signature holds. */
+async function signedBody(
+  req: IncomingMessage,
+  url: URL,
+  operation: string,
+  caller: EcrCaller,
+): Promise<{ bytes: Buffer; buffer?: Buffer }> {
+  const limit = ecrBodyLimit(operation);
+  // The claim was checked (checkCaller): a large body may go straight into one buffer.
+  let buffer: Buffer | undefined;
+  const allocate = (size: number) => {
+    buffer = bodyBuffers.take(size);
+    return buffer.subarray(0, size);
+  };
+  const { bytes } = await readBody(req, limit, { intoOneBuffer: true, allocate });
+  if (!bytes)
+    throw new EcrError(
+      'SerializationException',
+      `The request body is larger than ${limit} bytes, the limit of ${operation || 'this request'}`,
+      413,
+    );
+  verifyBody(caller, req, url, bytes);
+  return { bytes, buffer };
+}
+
+/**
+ * One large body buffer kept for the next large body (a client uploads a layer one 27 MB part after another):
+ * each part then reuses the memory of the one before instead of leaving it to the garbage collector, which lets
+ * two or three pile up between collections. Let go after IDLE_MS without a large body.
+ */
+const bodyBuffers = (() => {
+  const IDLE_MS = 10_000;
+  let spare: Buffer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    take(size: number): Buffer {
+      const s = spare;
+      if (s && s.length >= size) {
+        spare = undefined;
+        return s;
+      }
+      return Buffer.allocUnsafeSlow(size);
+    },
+    giveBack(buffer: Buffer | undefined): void {
+      if (!buffer || (spare && spare.length >= buffer.length)) return;
+      spare = buffer;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        spare = undefined;
+      }, IDLE_MS);
+      timer.unref();
+    },
+  };
+})();
 
 function send(res: ServerResponse, status: number, body: object): void {
   sendJson(res, status, body, CONTENT_TYPE);

@@ -4,6 +4,7 @@
 // (re2js): several of them backtrack catastrophically in a backtracking engine such as V8's.
 import { createRequire } from 'node:module';
 import { RE2JS } from 're2js';
+import { isBase64 } from './base64.ts';
 import { EcrError, constraintFailed } from './errors.ts';
 import { EXTRA_OPERATIONS, EXTRA_SHAPES } from './model-extra.ts';
 
@@ -55,8 +56,7 @@ export function modelPatterns(): { pattern: string; shapes: string[] }[] {
 /** A whole string matches a model pattern (botocore's patterns are meant for the whole value). */
 export const matchesModelPattern = (pattern: string, value: string): boolean => modelPattern(pattern).matches(value);
 
-/** The base64 a blob member must be. */
-export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export { BASE64 } from './base64.ts';
 
 /** Validates an operation's input; throws the EcrError ECR would answer with. */
 export function validateInput(operation: string, input: unknown): void {
@@ -117,7 +117,12 @@ function check(value: unknown, shapeName: string, path: string): void {
       if (typeof value !== 'boolean') throw serialization(at, 'boolean');
       return;
     case 'blob': {
-      if (typeof value !== 'string' || !BASE64.test(value)) throw serialization(at, 'base64-encoded blob');
+      // A large layer part arrives decoded already (src/ecr/input.ts): its bytes.
+      if (value instanceof Uint8Array) {
+        length(value.length, shape, at, 'length');
+        return;
+      }
+      if (typeof value !== 'string' || !isBase64(value)) throw serialization(at, 'base64-encoded blob');
       length(Buffer.byteLength(value, 'base64'), shape, at, 'length');
       return;
     }

@@ -12,29 +12,51 @@ export interface Body {
   size: number;
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+export interface ReadOptions {
+  /**
+   * A body whose length is announced goes straight into one buffer of that length, rather than into a list of
+   * chunks joined at the end: half the memory at the end of a large body (an ECR layer part: 27 MB). For callers
+   * that have authenticated the request's claim already (the buffer is allocated before the body comes).
+   */
+  intoOneBuffer?: boolean;
+  /** Where such a buffer comes from (a caller that reuses one); a fresh allocation by default. */
+  allocate?: (size: number) => Buffer;
+}
+
+export function readBody(req: IncomingMessage, limit: number, options: ReadOptions = {}): Promise<Body> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.resolve({ bytes: undefined, size: declared });
   return new Promise<Body>((resolve, reject) => {
+    let into =
+      options.intoOneBuffer && Number.isSafeInteger(declared) && declared >= ONE_BUFFER_FROM
+        ? (options.allocate ?? Buffer.allocUnsafeSlow)(declared)
+        : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) {
-        chunks.push(chunk);
+        if (into && size <= into.length) chunk.copy(into, size - chunk.length);
+        else {
+          // More than announced (the HTTP parser allows no such thing; kept as chunks all the same).
+          if (into) chunks.push(into.subarray(0, size - chunk.length));
+          into = undefined;
+          chunks.push(chunk);
+        }
         return;
       }
       // Over the limit: stop here, keep nothing, and leave the rest unread.
       stop();
       req.pause();
       chunks.length = 0;
+      into = undefined;
       resolve({ bytes: undefined, size });
     };
     // `finished` also settles for a request whose client went away before we got here.
     const stopWatching = finished(req, { writable: false }, (err) => {
       stop();
       if (err) reject(err);
-      else resolve({ bytes: Buffer.concat(chunks, size), size });
+      else resolve({ bytes: into ? into.subarray(0, size) : Buffer.concat(chunks, size), size });
     });
     const stop = () => {
       req.off('data', onData);
@@ -43,6 +65,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
     req.on('data', onData);
   });
 }
+
+/** Bodies smaller than this are kept as chunks whatever the options. */
+const ONE_BUFFER_FROM = 1 << 20;
 
 const lingering = new WeakSet<ServerResponse>();
 

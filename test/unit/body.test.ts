@@ -33,3 +33,27 @@ test('a request whose client went away before the read starts fails at once', { 
   gone.destroy();
   await assert.rejects(readBody(gone, 100));
 });
+
+test('a large body of announced length is read into one buffer, the same bytes as chunks give', async () => {
+  const data = Buffer.from(Array.from({ length: 3 << 20 }, (_, i) => i % 251));
+  const send = (r: PassThrough, bytes: Buffer) => {
+    for (let at = 0; at < bytes.length; at += 65_536) r.write(bytes.subarray(at, at + 65_536));
+    r.end();
+  };
+  const one = request({ 'content-length': String(data.length) });
+  send(one, data);
+  const read = await readBody(one, 4 << 20, { intoOneBuffer: true });
+  assert.equal(read.size, data.length);
+  assert.ok(read.bytes?.equals(data));
+  // More than announced (no HTTP parser would pass it on, but the reader keeps every byte all the same), and less.
+  const more = request({ 'content-length': String(data.length - 100) });
+  send(more, data);
+  assert.ok((await readBody(more, 4 << 20, { intoOneBuffer: true })).bytes?.equals(data));
+  const less = request({ 'content-length': String(data.length + 100) });
+  send(less, data);
+  assert.ok((await readBody(less, 4 << 20, { intoOneBuffer: true })).bytes?.equals(data));
+  // Past the limit as it streams: refused, as without the option.
+  const over = request({ 'content-length': String(data.length) });
+  send(over, data);
+  assert.deepEqual(await readBody(over, data.length - 1, { intoOneBuffer: true }), { bytes: undefined, size: data.length });
+});
