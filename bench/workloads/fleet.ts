@@ -112,6 +112,8 @@ async function floorWithImage(image: FleetImage): Promise<{ target: Target; stop
 
 export const fleetPull: Workload = {
   name: 'fleet',
+  // Blob GETs on S3 are redirects to the store: a fleet pull there measures the store (see --backend pg-s3's get).
+  fsOnly: true,
   title:
     'a fleet pulling one just-pushed image of 5 layers at once (manifest, config, then layers 3 at a time): aggregate MB/s and p99 seconds per puller; then fewer pullers on a dropped (cold) page cache',
   setup: async (ctx) => {

@@ -57,6 +57,7 @@ test('npm run bench -- --smoke --berth-only measures every figure', { timeout: 9
     'parallel_MBps',
     'fleet_MBps',
     'fleet_p99_s',
+    'fleet_floor_MBps',
     'fleet_cold_MBps',
     'fleet_cold_p99_s',
     'manifest_get_rps',

@@ -42,8 +42,11 @@ export function takeBuffer(): Buffer {
   return free.pop()!;
 }
 
-/** Unaligned buffers kept for reuse at most, in bytes per size (the rest are left to the garbage collector). */
-const PLAIN_KEPT_BYTES = 16 << 20;
+/**
+ * Unaligned buffers kept for reuse at most, in bytes per size (the rest are left to the garbage collector): enough
+ * for a few uploads' steady stream (each holds three 512 KiB buffers at most), little for an idle server to keep.
+ */
+const PLAIN_KEPT_BYTES = 4 << 20;
 const plainFree = new Map<number, Buffer[]>();
 
 /**
