@@ -1,6 +1,6 @@
 // The shared chunk cache that serves blob files: right bytes for any range, one read per piece however many GETs
-// want it, memory within capacity however many GETs run, a slow GET makes others wait rather than grow memory,
-// and a missing file is an error for the GETs that wanted it and is not kept.
+// want it, memory within capacity however many GETs run, a client that stops reading holds up nobody else, and a
+// missing file is an error for the GETs that wanted it and is not kept.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -69,7 +69,7 @@ test('many concurrent GETs of one file share its pieces and stay within capacity
   assert.ok(most <= capacity, `held up to ${most} bytes, capacity ${capacity}`);
 });
 
-test('GETs of different files wait for room instead of growing past capacity, and all finish', async () => {
+test('GETs of different files beyond the capacity read through their own buffers, and all finish', async () => {
   const files = Array.from({ length: 6 }, () => file(CHUNK * 3 + 100));
   const capacity = CHUNK * 2;
   const cache = new ChunkCache(capacity, CHUNK);
@@ -103,4 +103,31 @@ test('a file shorter than its recorded size is an error, not a short answer', as
   const { path, data } = file(CHUNK + 10);
   const cache = new ChunkCache(CHUNK * 4, CHUNK);
   await assert.rejects(cache.copy(path, data.length + 50, { start: 0, end: data.length + 49 }, sink()), /shorter/);
+});
+
+test('clients that stop reading, holding every byte of the capacity, do not hold up another GET', { timeout: 10_000 }, async () => {
+  const { path, data } = file(CHUNK * 6);
+  const cache = new ChunkCache(CHUNK * 2, CHUNK);
+  // Writables whose writes never complete until they are destroyed (as a socket whose peer stopped reading, then
+  // went away): each stalled GET keeps the pieces it handed over pinned meanwhile.
+  const stalled = Array.from({ length: 3 }, () => {
+    const pending: ((e: Error) => void)[] = [];
+    return new Writable({
+      write(_chunk, _enc, cb) {
+        pending.push(cb);
+      },
+      destroy(err, cb) {
+        for (const p of pending.splice(0)) p(new Error('the client went away'));
+        cb(err);
+      },
+    });
+  });
+  const stuck = stalled.map((w) => cache.copy(path, data.length, { start: 0, end: data.length - 1 }, w));
+  await new Promise((r) => setTimeout(r, 50));
+  const out = sink();
+  await cache.copy(path, data.length, { start: 0, end: data.length - 1 }, out);
+  assert.deepEqual(out.bytes(), data);
+  assert.ok(cache.bytesHeld <= CHUNK * 2);
+  for (const w of stalled) w.destroy();
+  await Promise.allSettled(stuck);
 });

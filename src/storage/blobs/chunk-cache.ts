@@ -5,9 +5,10 @@
 //
 // Why: when a fleet of nodes pulls a new image at once, every puller reads the same layers in the same order at
 // nearly the same time. Each piece is then read from the file once, not once per puller, and the memory of all the
-// GETs together stays within the cache's capacity however many run: a GET that needs a piece while every byte of
-// the capacity is pinned (being written to a socket) waits its turn, holding nothing, so waits cannot deadlock.
-// While there is room, a GET also reads its next piece ahead while the current one is being sent.
+// GETs together stays bounded however many run: a GET that needs a piece while every byte of the capacity is pinned
+// (being written to sockets) reads that piece itself through one small buffer of its own, so no GET ever waits for
+// another (a client that stops reading cannot hold up the pulls of others). While there is room, a GET also reads
+// its next piece ahead while the current one is being sent.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
@@ -28,6 +29,8 @@ interface Entry {
 
 /** Pieces one GET may have handed to its destination and not yet seen taken. */
 const WRITES_AHEAD = 2;
+/** The buffer of a GET that finds no room in the cache. */
+const OWN_BUFFER = 64 << 10;
 
 export class ChunkCache {
   readonly chunk: number;
@@ -38,7 +41,6 @@ export class ChunkCache {
   /** Buffers of CHUNK bytes that held evicted pieces, to read the next pieces into (faulting in fresh memory for
    * every piece would cost more than reading it). Counted in `used`: the cache never holds more than `capacity`. */
   private readonly spare: Buffer[] = [];
-  private readonly waiting: (() => void)[] = [];
 
   constructor(capacity: number, chunk: number) {
     this.capacity = capacity;
@@ -67,20 +69,28 @@ export class ChunkCache {
       }
     };
     try {
+      let own: Buffer | undefined;
       for (let index = Math.floor(range.start / this.chunk); index * this.chunk <= range.end; index++) {
-        // Without waiting for room while this GET holds pieces (no GET waits while holding: no deadlock).
-        let entry = sending.length < WRITES_AHEAD ? await this.pin(path, size, index, files, sending.length === 0) : undefined;
-        while (!entry) {
+        if (sending.length >= WRITES_AHEAD) await settleOldest();
+        let entry = await this.pin(path, size, index, files);
+        // No room: the pieces this GET holds are let go first, then it reads the piece itself.
+        while (!entry && sending.length > 0) {
           await settleOldest();
-          entry = await this.pin(path, size, index, files, sending.length === 0);
+          entry = await this.pin(path, size, index, files);
         }
-        const pinned = entry;
+        const pieceLength = Math.min(this.chunk, size - index * this.chunk);
         const from = Math.max(range.start - index * this.chunk, 0);
-        const to = Math.min(range.end + 1 - index * this.chunk, pinned.data!.length);
+        const to = Math.min(range.end + 1 - index * this.chunk, entry ? entry.data!.length : pieceLength);
         if (to <= from || out.destroyed) {
-          this.unpin(pinned);
+          if (entry) this.unpin(entry);
           throw new Error(to <= from ? `${path} is shorter than expected` : 'the destination closed');
         }
+        if (!entry) {
+          own ??= Buffer.allocUnsafeSlow(OWN_BUFFER);
+          await sendOwn(await files.get(), own, index * this.chunk + from, index * this.chunk + to, out);
+          continue;
+        }
+        const pinned = entry;
         const sent = new Promise<void>((resolve, reject) => {
           out.write(pinned.data!.subarray(from, to), (err) => (err ? reject(err) : resolve()));
         });
@@ -98,48 +108,42 @@ export class ChunkCache {
     }
   }
 
-  /** Reads a piece ahead into the cache when that needs no waiting; never fails (the GET reads it again if needed). */
+  /** Reads a piece ahead into the cache when there is room; never fails (the GET reads it again if needed). */
   private async prefetch(path: string, size: number, index: number, files: FileOpener): Promise<void> {
     try {
-      const entry = await this.pin(path, size, index, files, false);
+      const entry = await this.pin(path, size, index, files);
       if (entry) this.unpin(entry);
     } catch {
       // The GET's own read of this piece reports the error.
     }
   }
 
-  /** The piece, read and pinned. With `wait` false, undefined when it would have to wait for room. */
-  private async pin(path: string, size: number, index: number, files: FileOpener, wait: boolean): Promise<Entry | undefined> {
+  /** The piece, read and pinned; undefined when there is no room for it. */
+  private async pin(path: string, size: number, index: number, files: FileOpener): Promise<Entry | undefined> {
     const key = `${index}:${path}`;
-    for (;;) {
-      let entry = this.entries.get(key);
-      if (entry) {
-        // A use makes it the most recently used.
-        this.entries.delete(key);
-        this.entries.set(key, entry);
-      } else {
-        const bytes = Math.min(this.chunk, size - index * this.chunk);
-        if (bytes <= 0) throw new Error(`${path} is shorter than expected`);
-        if (!this.makeRoom(bytes)) {
-          if (!wait) return undefined;
-          await new Promise<void>((resolve) => this.waiting.push(resolve));
-          continue;
-        }
-        entry = { key, pins: 0, bytes };
-        this.entries.set(key, entry);
-        entry.buffer = bytes === this.chunk ? this.spare.pop() : undefined;
-        if (!entry.buffer) this.used += bytes;
-        entry.loading = files.track(this.load(entry, files, index * this.chunk));
-      }
-      entry.pins++;
-      if (entry.loading) await entry.loading;
-      if (entry.failed !== undefined) {
-        const failed = entry.failed;
-        this.unpin(entry);
-        throw failed;
-      }
-      return entry;
+    let entry = this.entries.get(key);
+    if (entry) {
+      // A use makes it the most recently used.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    } else {
+      const bytes = Math.min(this.chunk, size - index * this.chunk);
+      if (bytes <= 0) throw new Error(`${path} is shorter than expected`);
+      if (!this.makeRoom(bytes)) return undefined;
+      entry = { key, pins: 0, bytes };
+      this.entries.set(key, entry);
+      entry.buffer = bytes === this.chunk ? this.spare.pop() : undefined;
+      if (!entry.buffer) this.used += bytes;
+      entry.loading = files.track(this.load(entry, files, index * this.chunk));
     }
+    entry.pins++;
+    if (entry.loading) await entry.loading;
+    if (entry.failed !== undefined) {
+      const failed = entry.failed;
+      this.unpin(entry);
+      throw failed;
+    }
+    return entry;
   }
 
   private async load(entry: Entry, files: FileOpener, position: number): Promise<void> {
@@ -165,7 +169,6 @@ export class ChunkCache {
   private unpin(entry: Entry): void {
     entry.pins--;
     if (entry.pins === 0 && entry.failed !== undefined) this.remove(entry);
-    if (entry.pins === 0) this.wake();
   }
 
   /**
@@ -204,12 +207,19 @@ export class ChunkCache {
     else this.used -= entry.bytes;
     entry.buffer = undefined;
     entry.data = undefined;
-    this.wake();
   }
+}
 
-  /** Lets the GETs waiting for room try again (in arrival order). */
-  private wake(): void {
-    for (const resolve of this.waiting.splice(0)) resolve();
+/** Bytes [start, end) of the file through `buffer`, each read once `out` has taken the one before. */
+async function sendOwn(fh: FileHandle, buffer: Buffer, start: number, end: number, out: Writable): Promise<void> {
+  for (let position = start; position < end; ) {
+    const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, end - position), position);
+    if (bytesRead === 0) throw new Error('a blob file is shorter than its recorded size');
+    if (out.destroyed) throw new Error('the destination closed');
+    await new Promise<void>((resolve, reject) => {
+      out.write(buffer.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
+    });
+    position += bytesRead;
   }
 }
 
