@@ -4,9 +4,14 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import { callEcr, ecrRequestHeaders, EcrCallError, type EcrCredentials } from '../ecr/client.ts';
+
+// Through require, not ES imports: an ES import of node:http reads its lazy WebSocket getter, which loads undici
+// (about 4 MiB resident) in every process that loads this module, the server among them (replication).
+const require = createRequire(import.meta.url);
+const { request: httpRequest } = require('node:http') as typeof import('node:http');
+const { request: httpsRequest } = require('node:https') as typeof import('node:https');
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
