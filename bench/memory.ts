@@ -345,6 +345,9 @@ async function main(): Promise<void> {
     );
     const floor = floors['floor.mjs'];
     const columns = [floor, floors['floor-esm-import.mjs'], afterStart, afterUse, underLoad];
+    const anonKinds = [...new Set(columns.flatMap((m) => Object.keys(m.anonByMapping)))].filter((k) =>
+      columns.some((m) => (m.anonByMapping[k] ?? 0) >= 0.05),
+    );
     const heapSpaces = [...new Set(columns.flatMap((m) => Object.keys(m.v8?.spaces ?? {})))];
     const row = (label: string, cell: (m: Measured) => string) => `| ${label} | ${columns.map(cell).join(' | ')} |`;
     const md = [
@@ -361,7 +364,7 @@ async function main(): Promise<void> {
       row('node binary, pages resident (file-backed, clean, shared)', (m) => f(m.binaryMiB)),
       ...parts.map((p) => row(`&nbsp;&nbsp;${p}`, (m) => f(m.binary[p] ?? 0))),
       row('anonymous (V8 heap, malloc, stacks)', (m) => f(m.anonMiB)),
-      row("&nbsp;&nbsp;of which malloc's main heap ([heap]: SQLite's page cache, Node's native buffers)", (m) => f(m.brkHeapMiB)),
+      ...anonKinds.map((k) => row(`&nbsp;&nbsp;${k}`, (m) => f(m.anonByMapping[k] ?? 0))),
       row('shared libraries (libc, libstdc++...)', (m) => f(m.otherFilesMiB)),
       row('V8 heap, committed (diagnostic report; part of anonymous)', (m) => (m.v8 ? f(m.v8.committedMiB) : '–')),
       ...heapSpaces.map((sp) => row(`&nbsp;&nbsp;${sp}`, (m) => (m.v8 ? f(m.v8.spaces[sp] ?? 0) : '–'))),

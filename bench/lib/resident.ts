@@ -130,6 +130,9 @@ export interface Resident {
   anonMiB: number;
   /** Of which [heap], malloc's main arena (other arenas are anonymous mappings). */
   brkHeapMiB: number;
+  /** Anonymous memory by kind of mapping: large reservations (V8's code range),
+   * malloc's arenas of other threads (64 MiB, or 128 MiB with their guard), [heap], stacks, the rest. */
+  anonByMapping: Record<string, number>;
   /** Shared libraries (libc, libstdc++...) and other files mapped. */
   otherFilesMiB: number;
 }
@@ -141,6 +144,15 @@ export function residentByPart(pid: number, binary: string): Resident {
   const parts: Record<string, number> = {};
   let anon = 0;
   let brk = 0;
+  const byMapping: Record<string, number> = {};
+  // Arenas are mapped 64 MiB at a time (part of it PROT_NONE until used): adjacent mappings make up one reservation.
+  const reservation = (i: number): number => {
+    let start = maps[i].start;
+    let end = maps[i].end;
+    for (let j = i - 1; j >= 0 && maps[j].end === start && maps[j].path === ''; j--) start = maps[j].start;
+    for (let j = i + 1; j < maps.length && maps[j].start === end && maps[j].path === ''; j++) end = maps[j].end;
+    return end - start;
+  };
   let other = 0;
   let binaryBytes = 0;
   const fd = openSync(`/proc/${pid}/pagemap`, 'r');
@@ -153,6 +165,20 @@ export function residentByPart(pid: number, binary: string): Resident {
         if (m.path === '' || m.path.startsWith('[')) {
           anon += m.rssKiB;
           if (m.path === '[heap]') brk += m.rssKiB;
+          let kind: string;
+          if (m.path === '[heap]') kind = "malloc's main heap ([heap])";
+          else if (m.path.startsWith('[stack')) kind = 'main stack';
+          else if (m.path.startsWith('[')) kind = m.path;
+          else {
+            const size = reservation(maps.indexOf(m));
+            kind =
+              size >= 256 * 1024 * 1024
+                ? "reservations of 256 MiB or more (V8's code range)"
+                : size === 64 * 1024 * 1024 || size === 128 * 1024 * 1024
+                  ? "malloc's arenas of other threads"
+                  : "other anonymous (the V8 heap's pages, thread stacks, large mallocs)";
+          }
+          byMapping[kind] = (byMapping[kind] ?? 0) + m.rssKiB / 1024;
         } else other += m.rssKiB;
         continue;
       }
@@ -198,6 +224,7 @@ export function residentByPart(pid: number, binary: string): Resident {
     binaryMiB: binaryBytes / MiB,
     anonMiB: anon / 1024,
     brkHeapMiB: brk / 1024,
+    anonByMapping: Object.fromEntries(Object.entries(byMapping).sort((a, b) => b[1] - a[1])),
     otherFilesMiB: other / 1024,
   };
 }
