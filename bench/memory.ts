@@ -7,10 +7,11 @@
 // For each: VmRSS, and the resident memory by part (bench/lib/resident.ts): the node binary's pages by what they
 // hold, anonymous memory (the V8 heap, malloc), shared libraries; for Berth, the V8 heap by kind from the snapshot.
 // See bench/README.md.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { smallBlob } from './lib/data.ts';
@@ -27,6 +28,7 @@ const USAGE = `Usage: node bench/memory.ts [options]
 
   --smoke          200 advisories, no heap snapshot: a check that the benchmark works (about 10 s)
   --advisories N   OSV records imported into the vulnerability database (default 20000)
+  --baseline DIR   also measure the Berth of another checkout (built: its dist/ up to date), before this one
   --json PATH      where to write the JSON result (default bench/results/memory-<time>[-smoke].json)
   --md PATH        also write the Markdown report there (a full default run writes bench/results/MEMORY.md)`;
 
@@ -116,6 +118,28 @@ function summarizeSnapshot(file: string): Snapshot {
   };
 }
 
+/** Issue 21's target for the resident memory after start. */
+const TARGET_START_MIB = 55;
+
+/** The three parts that grew most from `floor` to `m`, with their growth. */
+function topDiffs(m: Record<string, number>, floor: Record<string, number>): string {
+  return Object.keys(m)
+    .map((k) => [k, m[k] - (floor[k] ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([k, v]) => `${k} +${v.toFixed(1)}`)
+    .join(', ');
+}
+
+/** The short commit of a checkout, for the report. */
+function commitOf(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown commit';
+  }
+}
+
 const FLOOR_SERVER = `import { createRequire } from 'node:module';
 const { createServer } = createRequire(import.meta.url)('node:http');
 createServer((req, res) => { res.statusCode = 401; res.end(); }).listen(0, '127.0.0.1', () => console.log('listening'));
@@ -196,6 +220,7 @@ async function main(): Promise<void> {
     options: {
       smoke: { type: 'boolean', default: false },
       advisories: { type: 'string' },
+      baseline: { type: 'string' },
       json: { type: 'string' },
       md: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -227,104 +252,123 @@ async function main(): Promise<void> {
       `node:http floor ${floors['floor.mjs'].vmRssMiB.toFixed(1)} MiB (with an ES import of node:http: ${floors['floor-esm-import.mjs'].vmRssMiB.toFixed(1)} MiB)`,
     );
 
-    // Berth's data directory, with the vulnerability database imported (the server stopped).
-    const dataDir = join(work, 'berth');
-    mkdirSync(dataDir);
+    // Berth (this checkout, and with --baseline another one, before it) on a data directory of its own.
     const osv = join(work, 'osv');
     mkdirSync(osv);
     for (let i = 0; i < advisories; i++) writeFileSync(join(osv, `BENCH-${i}.json`), JSON.stringify(advisory(i)));
-    const accessKeyId = 'AKIABENCHROOT0000001';
-    const secretAccessKey = 'bench-memory-secret-0123456789';
-    const env = {
-      ...withoutAwsVariables(process.env),
-      BERTH_DATA_DIR: dataDir,
-      BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
-      BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
-      BERTH_LOG_LEVEL: 'warn',
-    };
-    const t = process.hrtime.bigint();
-    await run(process.execPath, [join(ROOT, 'bin', 'berth.js'), 'vulndb', 'import', osv], env);
-    log(`imported ${advisories} advisories in ${secondsSince(t).toFixed(1)} s`);
+    const berthRun = async (label: 'this' | 'baseline', root: string, start: typeof startBerth) => {
+      // Berth's data directory, with the vulnerability database imported (the server stopped).
+      const dataDir = join(work, `berth-${label}`);
+      mkdirSync(dataDir);
+      const accessKeyId = 'AKIABENCHROOT0000001';
+      const secretAccessKey = 'bench-memory-secret-0123456789';
+      const env = {
+        ...withoutAwsVariables(process.env),
+        BERTH_DATA_DIR: dataDir,
+        BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
+        BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
+        BERTH_LOG_LEVEL: 'warn',
+      };
+      const t = process.hrtime.bigint();
+      await run(process.execPath, [join(root, 'bin', 'berth.js'), 'vulndb', 'import', osv], env);
+      log(`imported ${advisories} advisories in ${secondsSince(t).toFixed(1)} s`);
 
-    const snapshots = join(work, 'snapshots');
-    mkdirSync(snapshots);
-    const reports = join(work, 'reports');
-    mkdirSync(reports);
-    const reg = await startBerth({
-      dataDir,
-      accessKeyId,
-      secretAccessKey,
-      // A diagnostic report on SIGUSR2 (the V8 heap by space), a heap snapshot on SIGPWR.
-      nodeArgs: [
-        '--report-on-signal',
-        '--report-signal=SIGUSR2',
-        `--report-directory=${reports}`,
-        '--heapsnapshot-signal=SIGPWR',
-        `--diagnostic-dir=${snapshots}`,
-      ],
-    });
-    let afterStart: Measured;
-    let afterUse: Measured;
-    let underLoad: Measured;
-    let loadRps = 0;
-    let snapshot: Snapshot | undefined;
-    try {
-      afterStart = await measure(reg.pid, binary, 1000, reports);
-      log(`Berth after start: ${afterStart.vmRssMiB.toFixed(1)} MiB`);
-      // Each feature once: the metrics, the console's sign-in page, an ECR call.
-      const metrics = await send(reg, 'GET', '/metrics');
-      if (metrics.status !== 200) throw new Error(`GET /metrics: ${metrics.status}`);
-      const consolePage = await send({ ...reg, auth: undefined }, 'GET', '/console/sign-in');
-      if (consolePage.status !== 200) throw new Error(`GET /console/sign-in: ${consolePage.status}`);
-      const ecr = new ECRClient({ endpoint: reg.url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
-      await ecr.send(new DescribeRepositoriesCommand({}));
-      ecr.destroy();
-      afterUse = await measure(reg.pid, binary, 1000, reports);
-      log(`Berth after the metrics, the console and the ECR API were used once: ${afterUse.vmRssMiB.toFixed(1)} MiB`);
-      // Then manifest GETs under load (wrk, 32 connections, as bench/run.ts's manifest-get), measured at its end.
-      const config = smallBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
-      const layer = smallBlob(Buffer.from('the one layer of the memory benchmark\n'));
-      await uploadMonolithic(reg, 'memory/small', config);
-      await uploadMonolithic(reg, 'memory/small', layer);
-      await putManifest(reg, 'memory/small', 'latest', manifestOf(config, [layer]));
-      const loadSeconds = smoke ? 1 : 10;
-      const measuredAtEnd = sleep(loadSeconds * 1000 - 300).then(() => measure(reg.pid, binary, 0, reports));
-      const r = await load({
-        url: `${reg.url}/v2/memory/small/manifests/latest`,
-        method: 'GET',
-        headers: headersFor(reg, { Accept: OCI_MANIFEST }),
-        connections: 32,
-        seconds: loadSeconds,
+      const snapshots = join(work, `snapshots-${label}`);
+      mkdirSync(snapshots);
+      const reports = join(work, `reports-${label}`);
+      mkdirSync(reports);
+      const reg = await start({
+        dataDir,
+        accessKeyId,
+        secretAccessKey,
+        // A diagnostic report on SIGUSR2 (the V8 heap by space), a heap snapshot on SIGPWR.
+        nodeArgs: [
+          '--report-on-signal',
+          '--report-signal=SIGUSR2',
+          `--report-directory=${reports}`,
+          '--heapsnapshot-signal=SIGPWR',
+          `--diagnostic-dir=${snapshots}`,
+        ],
       });
-      loadRps = r.rps;
-      underLoad = await measuredAtEnd;
-      log(
-        `Berth at the end of ${loadSeconds} s of manifest GETs (${r.rps.toFixed(0)}/s): ${underLoad.vmRssMiB.toFixed(1)} MiB, peak ${underLoad.vmHwmMiB.toFixed(1)} MiB`,
-      );
-      if (!smoke) {
-        process.kill(reg.pid, 'SIGPWR');
-        let file: string | undefined;
-        for (let i = 0; i < 600 && !file; i++) {
-          await sleep(100);
-          file = readdirSync(snapshots).find((f) => f.endsWith('.heapsnapshot'));
-          if (file) {
-            // Written when its size stops changing.
-            let size = -1;
-            for (;;) {
-              const now = readFileSync(join(snapshots, file)).length;
-              if (now === size) break;
-              size = now;
-              await sleep(300);
+      let afterStart: Measured;
+      let afterUse: Measured;
+      let underLoad: Measured;
+      let loadRps = 0;
+      let snapshot: Snapshot | undefined;
+      try {
+        afterStart = await measure(reg.pid, binary, 1000, reports);
+        log(`Berth (${label}) after start: ${afterStart.vmRssMiB.toFixed(1)} MiB`);
+        // Each feature once: the metrics, the console's sign-in page, an ECR call.
+        const metrics = await send(reg, 'GET', '/metrics');
+        if (metrics.status !== 200) throw new Error(`GET /metrics: ${metrics.status}`);
+        const consolePage = await send({ ...reg, auth: undefined }, 'GET', '/console/sign-in');
+        if (consolePage.status !== 200) throw new Error(`GET /console/sign-in: ${consolePage.status}`);
+        const ecr = new ECRClient({
+          endpoint: reg.url,
+          region: 'us-east-1',
+          credentials: { accessKeyId, secretAccessKey },
+          maxAttempts: 1,
+        });
+        await ecr.send(new DescribeRepositoriesCommand({}));
+        ecr.destroy();
+        afterUse = await measure(reg.pid, binary, 1000, reports);
+        log(`Berth (${label}) after the metrics, the console and the ECR API were used once: ${afterUse.vmRssMiB.toFixed(1)} MiB`);
+        // Then manifest GETs under load (wrk, 32 connections, as bench/run.ts's manifest-get), measured at its end.
+        const config = smallBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+        const layer = smallBlob(Buffer.from('the one layer of the memory benchmark\n'));
+        await uploadMonolithic(reg, 'memory/small', config);
+        await uploadMonolithic(reg, 'memory/small', layer);
+        await putManifest(reg, 'memory/small', 'latest', manifestOf(config, [layer]));
+        const loadSeconds = smoke ? 1 : 10;
+        const measuredAtEnd = sleep(loadSeconds * 1000 - 300).then(() => measure(reg.pid, binary, 0, reports));
+        const r = await load({
+          url: `${reg.url}/v2/memory/small/manifests/latest`,
+          method: 'GET',
+          headers: headersFor(reg, { Accept: OCI_MANIFEST }),
+          connections: 32,
+          seconds: loadSeconds,
+        });
+        loadRps = r.rps;
+        underLoad = await measuredAtEnd;
+        log(
+          `Berth (${label}) at the end of ${loadSeconds} s of manifest GETs (${r.rps.toFixed(0)}/s): ${underLoad.vmRssMiB.toFixed(1)} MiB, peak ${underLoad.vmHwmMiB.toFixed(1)} MiB`,
+        );
+        if (!smoke && label === 'this') {
+          process.kill(reg.pid, 'SIGPWR');
+          let file: string | undefined;
+          for (let i = 0; i < 600 && !file; i++) {
+            await sleep(100);
+            file = readdirSync(snapshots).find((f) => f.endsWith('.heapsnapshot'));
+            if (file) {
+              // Written when its size stops changing.
+              let size = -1;
+              for (;;) {
+                const now = readFileSync(join(snapshots, file)).length;
+                if (now === size) break;
+                size = now;
+                await sleep(300);
+              }
             }
           }
+          if (!file) throw new Error('no heap snapshot was written');
+          snapshot = summarizeSnapshot(join(snapshots, file));
+          if (process.env.BENCH_KEEP_SNAPSHOT)
+            (await import('node:fs')).copyFileSync(join(snapshots, file), process.env.BENCH_KEEP_SNAPSHOT);
         }
-        if (!file) throw new Error('no heap snapshot was written');
-        snapshot = summarizeSnapshot(join(snapshots, file));
-        if (process.env.BENCH_KEEP_SNAPSHOT) (await import('node:fs')).copyFileSync(join(snapshots, file), process.env.BENCH_KEEP_SNAPSHOT);
+      } finally {
+        await reg.stop();
       }
-    } finally {
-      await reg.stop();
-    }
+      return { afterStart, afterUse, underLoad, loadRps, snapshot };
+    };
+    const baseline = values.baseline
+      ? await berthRun(
+          'baseline',
+          resolve(values.baseline),
+          ((await import(pathToFileURL(resolve(values.baseline, 'bench/lib/servers.ts')).href)) as { startBerth: typeof startBerth })
+            .startBerth,
+        )
+      : undefined;
+    const { afterStart, afterUse, underLoad, loadRps, snapshot } = await berthRun('this', ROOT, startBerth);
 
     const loadavgAfter = os.loadavg();
     Object.assign(result, {
@@ -337,6 +381,17 @@ async function main(): Promise<void> {
       afterUse,
       underLoad,
       loadRps,
+      ...(baseline
+        ? {
+            baseline: {
+              root: resolve(values.baseline!),
+              afterStart: baseline.afterStart,
+              afterUse: baseline.afterUse,
+              underLoad: baseline.underLoad,
+              loadRps: baseline.loadRps,
+            },
+          }
+        : {}),
       ...(snapshot ? { snapshot } : {}),
     });
     const f = (n: number) => n.toFixed(1);
@@ -372,10 +427,35 @@ async function main(): Promise<void> {
       row('external memory (Buffers and other memory held by JavaScript objects)', (m) => (m.v8 ? f(m.v8.externalMiB) : '–')),
       '',
       'The binary\'s pages are attributed to its symbols (`nm -S -C`) from `/proc/<pid>/pagemap`; "unnamed rodata" is read-only data without a symbol: Node\'s built-in JavaScript sources, their code cache and its start-up snapshot.',
+      '',
+      '## Reading it',
+      '',
+      `- RSS after start: ${f(afterStart.vmRssMiB)} MiB against the target of ${TARGET_START_MIB} MiB (**${afterStart.vmRssMiB <= TARGET_START_MIB ? 'met' : 'missed'}**). Node itself, as a trivial \`node:http\` server, takes ${f(floor.vmRssMiB)} MiB here: ${floor.vmRssMiB <= TARGET_START_MIB ? `a target ${f(TARGET_START_MIB - floor.vmRssMiB)} MiB above that floor leaves that much for everything Berth adds` : 'the target is below that floor'}.`,
+      `- Berth after start is ${f(afterStart.vmRssMiB - floor.vmRssMiB)} MiB above that floor: ${f(afterStart.binaryMiB - floor.binaryMiB)} MiB more of the node binary's pages (the code Berth makes run: ${topDiffs(afterStart.binary, floor.binary)}) and ${f(afterStart.anonMiB - floor.anonMiB)} MiB more anonymous memory${afterStart.v8 ? ` (the V8 heap: ${f(afterStart.v8.committedMiB)} MiB committed; external ${f(afterStart.v8.externalMiB)} MiB)` : ''}.`,
+      `- Using the console, the metrics and the ECR API once adds ${f(afterUse.vmRssMiB - afterStart.vmRssMiB)} MiB (their modules, loaded on first use, and the ECR service model).`,
+      `- At the end of the manifest GET load: ${f(underLoad.vmRssMiB)} MiB, ${f(underLoad.vmRssMiB - afterUse.vmRssMiB)} MiB more than after use: ${f(underLoad.binaryMiB - afterUse.binaryMiB)} MiB of the binary's pages, ${f(underLoad.anonMiB - afterUse.anonMiB)} MiB anonymous${underLoad.v8 && afterUse.v8 ? ` (the V8 heap ${f(underLoad.v8.committedMiB - afterUse.v8.committedMiB)} MiB, external memory ${f(underLoad.v8.externalMiB - afterUse.v8.externalMiB)} MiB: the two small uploads made before the load start the upload hashing thread, a Worker with its own V8 isolate and Node environment, and the blob store's buffers)` : ''}.`,
+      ...(baseline
+        ? [
+            '',
+            `## Before and after, in the same run (\`--baseline ${values.baseline}\`, ${commitOf(resolve(values.baseline!))}; this: ${commitOf(ROOT)})`,
+            '',
+            '| MiB | before | after |',
+            '|---|---:|---:|',
+            `| VmRSS after start | ${f(baseline.afterStart.vmRssMiB)} | ${f(afterStart.vmRssMiB)} |`,
+            `| &nbsp;&nbsp;node binary's pages | ${f(baseline.afterStart.binaryMiB)} | ${f(afterStart.binaryMiB)} |`,
+            `| &nbsp;&nbsp;anonymous | ${f(baseline.afterStart.anonMiB)} | ${f(afterStart.anonMiB)} |`,
+            `| VmRSS after use | ${f(baseline.afterUse.vmRssMiB)} | ${f(afterUse.vmRssMiB)} |`,
+            `| VmRSS at the end of the load | ${f(baseline.underLoad.vmRssMiB)} | ${f(underLoad.vmRssMiB)} |`,
+            `| VmHWM at the end of the load | ${f(baseline.underLoad.vmHwmMiB)} | ${f(underLoad.vmHwmMiB)} |`,
+            `| V8 heap committed at the end of the load | ${baseline.underLoad.v8 ? f(baseline.underLoad.v8.committedMiB) : '–'} | ${underLoad.v8 ? f(underLoad.v8.committedMiB) : '–'} |`,
+            `| &nbsp;&nbsp;new space | ${f(baseline.underLoad.v8?.spaces.new_space ?? 0)} | ${f(underLoad.v8?.spaces.new_space ?? 0)} |`,
+            `| manifest GETs/s during the load (a shared 2-core machine: indicative) | ${baseline.loadRps.toFixed(0)} | ${loadRps.toFixed(0)} |`,
+          ]
+        : []),
       ...(snapshot
         ? [
             '',
-            `## The V8 heap of Berth after use (heap snapshot): ${f(snapshot.totalMiB)} MiB`,
+            `## The V8 heap of Berth at the end of the load (heap snapshot, which collects garbage first): ${f(snapshot.totalMiB)} MiB`,
             '',
             '| kind | MiB |',
             '|---|---:|',
