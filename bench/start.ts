@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseManifest } from '../src/core/manifest.ts';
 import { SqliteMetaStore } from '../src/storage/meta/sqlite.ts';
@@ -26,6 +26,7 @@ const USAGE = `Usage: node bench/start.ts [options]
   --images N       images in the one repository of each store (default 100000)
   --runs N         starts of each server (default 9)
   --berth-only     leave distribution out
+  --baseline DIR   also start the Berth of another checkout (built) on the same seeded store: before and after
   --cpu-prof       also start Berth once more under --cpu-prof on the seeded store, and print where its start goes
   --json PATH      where to write the JSON result (default bench/results/start-<time>[-smoke].json)
   --md PATH        also write the Markdown table there (a full default run writes bench/results/START.md)`;
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
       images: { type: 'string' },
       runs: { type: 'string' },
       'berth-only': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       json: { type: 'string' },
       md: { type: 'string' },
@@ -252,10 +254,13 @@ async function main(): Promise<void> {
       BERTH_LOG_LEVEL: 'warn',
       BERTH_AUDIT_LOG: 'off',
     });
-    type Name = 'berth' | 'berth_empty' | 'distribution' | 'node_floor';
+    type Name = 'berth' | 'berth_baseline' | 'berth_empty' | 'distribution' | 'node_floor';
+    const baseline = values.baseline ? resolve(values.baseline) : undefined;
     const starters: Record<Name, (port: number) => Promise<Start>> = {
       berth: (port) =>
         timeStart(node, [join(ROOT, 'bin', 'berth.js'), 'serve'], { ...berthEnv(port), BERTH_DATA_DIR: berthDir }, port, ROOT),
+      berth_baseline: (port) =>
+        timeStart(node, [join(baseline!, 'bin', 'berth.js'), 'serve'], { ...berthEnv(port), BERTH_DATA_DIR: berthDir }, port, baseline!),
       berth_empty: (port) =>
         timeStart(node, [join(ROOT, 'bin', 'berth.js'), 'serve'], { ...berthEnv(port), BERTH_DATA_DIR: emptyDir }, port, ROOT),
       distribution: async (port) => {
@@ -266,7 +271,13 @@ async function main(): Promise<void> {
       node_floor: (port) =>
         timeStart(node, [join(work, 'floor.mjs')], { ...withoutAwsVariables(process.env), PORT: String(port) }, port, work),
     };
-    const names: Name[] = ['berth', 'berth_empty', 'node_floor', ...(withDistribution ? (['distribution'] as const) : [])];
+    const names: Name[] = [
+      'berth',
+      ...(baseline ? (['berth_baseline'] as const) : []),
+      'berth_empty',
+      'node_floor',
+      ...(withDistribution ? (['distribution'] as const) : []),
+    ];
     const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
     const statuses: Partial<Record<Name, number>> = {};
     // One start of each is not counted: it brings the binaries and the stores into the page cache.
@@ -314,6 +325,7 @@ async function main(): Promise<void> {
         `| ${
           {
             berth: `Berth, ${images.toLocaleString('en-US')} images`,
+            berth_baseline: `Berth before (${values.baseline}), the same store`,
             berth_empty: 'Berth, empty store',
             node_floor: 'Node itself (a trivial `node:http` server)',
             distribution: `distribution 2.8.2, ${images.toLocaleString('en-US')} images`,
@@ -334,6 +346,11 @@ async function main(): Promise<void> {
       '',
       `Target: Berth with ${images.toLocaleString('en-US')} images answers in ≤ ${target * 1000} ms: **${met ? 'met' : 'missed'}** (median ${ms(figures.berth.median)} ms, p90 ${ms(figures.berth.p90)} ms).`,
       '',
+      `Berth's start is ${ms(figures.berth.median - figures.node_floor.median)} ms above Node's own (medians); with ${images.toLocaleString('en-US')} images it is ${ms(figures.berth.median - figures.berth_empty.median)} ms from the empty store's: what start reads does not grow with the images (the schema version, settings, the account, the root key, job schedules), and the time goes to loading modules (\`--cpu-prof\` shows where).` +
+        (figures.berth_baseline
+          ? ` Before (\`--baseline\`): median ${ms(figures.berth_baseline.median)} ms, p90 ${ms(figures.berth_baseline.p90)} ms.`
+          : ''),
+      '',
       `Berth's store was seeded through its SQLite metadata store (${seedBerthSeconds.toFixed(0)} s, not timed): one repository of ${images.toLocaleString('en-US')} tagged images, as pushes write them.` +
         (withDistribution
           ? ` Distribution's storage holds the same number of images, laid out as its pushes lay them out (${seedDistributionSeconds.toFixed(0)} s); distribution reads nothing of its storage at start, so its start does not depend on it.`
@@ -341,7 +358,7 @@ async function main(): Promise<void> {
     ].join('\n');
     const result = {
       startedAt: startedAt.toISOString(),
-      options: { images, runs, smoke, withDistribution },
+      options: { images, runs, smoke, withDistribution, ...(baseline ? { baseline } : {}) },
       machine: { cores: os.availableParallelism(), loadavgBefore, loadavgAfter, node: process.version },
       seed: { berthSeconds: seedBerthSeconds, distributionSeconds: seedDistributionSeconds },
       figures,
