@@ -1,7 +1,6 @@
 // The `berth` command.
 import { eventEnvelope } from '../core/events.ts';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -515,21 +514,7 @@ async function events(config: Config, after: number, follow: boolean): Promise<n
   }
 }
 
-/**
- * Keeps V8's young generation at its initial size (two semi-spaces of 1 MiB) unless the node options set it. By
- * default V8 grows it with the allocation rate up to 2 × 32 MiB on this heap size, and a server under load keeps
- * it there: most of the peak resident memory of a benchmark round (issue 21). A request allocates little that lives
- * past its answer, so scavenges of a small young generation stay short. `NODE_OPTIONS=--max-semi-space-size=N`
- * (or --semi-space-growth-factor) chooses otherwise. The flag is read when the young generation would grow, so it
- * may be set now, after V8 started.
- */
-function boundYoungGeneration(): void {
-  const options = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
-  if (!/--(max-|min-)?semi[-_]space/.test(options)) setFlagsFromString('--semi-space-growth-factor=1');
-}
-
 async function serve(configPath: string | undefined, tlsSelfSigned: boolean): Promise<number> {
-  boundYoungGeneration();
   const config = loadConfig(process.env, configPath);
   if (tlsSelfSigned) {
     if (config.tlsCertFile) throw new ConfigError('--tls-self-signed and BERTH_TLS_CERT_FILE exclude each other');
