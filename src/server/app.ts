@@ -3,7 +3,7 @@
 // policies on their schedules.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Http2SecureServer } from 'node:http2';
 import type { Config } from '../config.ts';
 import { parseListen } from '../config.ts';
 import type { RootKey } from '../auth/credentials.ts';
@@ -20,7 +20,7 @@ import { limitConnections, limitHttp1OverTls, serverTimeouts } from './connectio
 import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
-import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
+import type { TlsFiles, TlsReloader } from './tls.ts';
 import { Metrics } from './metrics.ts';
 import { WEBHOOK_JOB } from '../core/webhooks.ts';
 import { USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
@@ -105,8 +105,11 @@ export async function startBerth(config: Config): Promise<Berth> {
           ])
         : undefined;
   const timeouts = serverTimeouts(config);
+  // node:http2 and node:tls (about 9 MiB resident between them) are loaded only to serve TLS.
+  const tlsModule = tlsFiles ? await import('./tls.ts') : undefined;
+  const { createSecureServer } = tlsFiles ? await import('node:http2') : { createSecureServer: undefined };
   const server: Server = tlsFiles
-    ? (Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), {
+    ? (Object.assign(createSecureServer!({ allowHTTP1: true, ...tlsModule!.readTls(tlsFiles) }), {
         keepAliveTimeout: 65_000,
         ...timeouts,
       }) as unknown as Server)
@@ -126,7 +129,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const tls = tlsFiles && {
     certFile: tlsFiles.certFile,
     keyFile: tlsFiles.keyFile,
-    reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
+    reloader: tlsModule!.watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
     trust: selfSigned ? selfSigned.trustInstructions(tlsFiles.certFile, publicHost) : undefined,
   };
   const authorizer = new Authorizer(meta, audit, clock.now);

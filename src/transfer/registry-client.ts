@@ -11,7 +11,6 @@ import { callEcr, ecrRequestHeaders, EcrCallError, type EcrCredentials } from '.
 // (about 4 MiB resident) in every process that loads this module, the server among them (replication).
 const require = createRequire(import.meta.url);
 const { request: httpRequest } = require('node:http') as typeof import('node:http');
-const { request: httpsRequest } = require('node:https') as typeof import('node:https');
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -110,7 +109,8 @@ export class RegistryClient {
    */
   private send(method: string, path: string, headers: Record<string, string>, body: Readable): Promise<Response> {
     const url = new URL(this.url + path);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:https (and with it node:tls, about 5 MiB resident) is loaded on the first request to an https:// registry.
+    const request = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers: { authorization: this.auth, 'transfer-encoding': 'chunked', ...headers } }, (res) => {
         const chunks: Buffer[] = [];
