@@ -4,7 +4,7 @@
 // measures, over several runs, the time from the spawn of the server to its first HTTP answer on /v2/ (any status:
 // Berth's 401 counts). Beside them, in the same runs: Node itself (a trivial node:http server, started the same way)
 // and Berth on an empty data directory. See bench/README.md.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -76,6 +76,15 @@ async function seedBerth(dataDir: string, config: Blob, layer: Blob, count: numb
     }
   } finally {
     await store.close();
+  }
+}
+
+/** The short commit of a checkout, for the report. */
+function commitOf(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown commit';
   }
 }
 
@@ -325,7 +334,7 @@ async function main(): Promise<void> {
         `| ${
           {
             berth: `Berth, ${images.toLocaleString('en-US')} images`,
-            berth_baseline: `Berth before (${values.baseline}), the same store`,
+            berth_baseline: `Berth before (${values.baseline}, ${commitOf(baseline!)}), the same store`,
             berth_empty: 'Berth, empty store',
             node_floor: 'Node itself (a trivial `node:http` server)',
             distribution: `distribution 2.8.2, ${images.toLocaleString('en-US')} images`,
