@@ -15,7 +15,9 @@ import type { Principal } from '../auth/principal.ts';
 import { ADMIN_ACTIONS, type AdminArgs } from './actions.ts';
 import { AdminDenied, invokeAdminAction } from './invoke.ts';
 
-export const ADMIN_PREFIX = '/_berth/admin/';
+import { ADMIN_PREFIX } from '../server/endpoints.ts';
+
+export { ADMIN_PREFIX };
 
 export function adminHandler(stores: Stores, authorizer: Authorizer) {
   const { identity } = stores;

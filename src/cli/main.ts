@@ -12,12 +12,8 @@ import { callServer, RemoteError } from './remote.ts';
 import { isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
 import { runningServer } from '../server/presence.ts';
 import { migrateMetaStore, openMetaStore } from '../storage/meta/open.ts';
-import { openArchive } from '../transfer/archive-source.ts';
-import { ImportError, planImport, runImport } from '../transfer/import.ts';
-import { ExportError, runExport } from '../transfer/export.ts';
-import { RegistryError } from '../transfer/registry-client.ts';
-import { Progress } from '../transfer/progress.ts';
-import { openTarget, type Target } from '../transfer/target.ts';
+// The transfer commands' modules (import, export, apply) are loaded when one of them runs, not by `berth serve`.
+import type { Target } from '../transfer/target.ts';
 
 const HELP = `berth: a self-hosted container registry that speaks the OCI Distribution API and the Amazon ECR API
 
@@ -349,6 +345,12 @@ async function transfer(command: 'import' | 'export', args: string[], flags: Tra
     return 2;
   }
   const config = loadConfig(process.env, flags.config);
+  const { openArchive } = await import('../transfer/archive-source.ts');
+  const { ImportError, planImport, runImport } = await import('../transfer/import.ts');
+  const { ExportError, runExport } = await import('../transfer/export.ts');
+  const { RegistryError } = await import('../transfer/registry-client.ts');
+  const { Progress } = await import('../transfer/progress.ts');
+  const { openTarget } = await import('../transfer/target.ts');
   const progress = new Progress(process.stderr, command === 'import' ? 'importing' : 'exporting');
   let target: Target | undefined;
   try {
@@ -402,6 +404,7 @@ async function apply(flags: ApplyFlags): Promise<number> {
   // Loaded when used: the YAML parser and the schema validator are not needed by the server.
   const { applyFile, loadRegistryFile, ApplyError, RegistryFileError, isApiError } = await import('../apply/apply.ts');
   const { registryApi } = await import('../apply/registry-api.ts');
+  const { openTarget } = await import('../transfer/target.ts');
   let target: Target | undefined;
   try {
     const loaded = loadRegistryFile(flags.file);

@@ -3,6 +3,7 @@
 // needed (checked by the dispatcher before any page runs), and the page may call only the ECR operations it
 // declares here, each validated and authorized exactly as over the ECR API (src/ecr/invoke.ts): the console has no
 // authorization of its own.
+import { CONSOLE_PREFIX } from '../server/endpoints.ts';
 
 export interface ConsoleRoute {
   method: 'GET' | 'POST';
@@ -129,7 +130,7 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   ),
 ];
 
-export const CONSOLE_PREFIX = '/console';
+export { CONSOLE_PREFIX };
 
 /** The route a request names, and the repository name for the repository page. */
 export function consoleRouteFor(

@@ -6,13 +6,14 @@
 import type { SecretBox } from '../auth/secrets.ts';
 import { IdentityError as DestinationError } from '../auth/identity.ts';
 import { ACCOUNT_ID } from '../auth/policy/document.ts';
-import { matchesModelPattern } from '../ecr/validate.ts';
 import type { MetaStore, ReplicationDestinationRow } from '../storage/meta/store.ts';
 import { RegistryClient, withoutTrailingSlashes } from '../transfer/registry-client.ts';
 import { createReplicatedRepository } from './templates.ts';
 
 /** The model's Region pattern (ReplicationDestination.region). */
-const REGION_PATTERN = '[0-9a-z-]{2,25}';
+// ECR's region pattern ([0-9a-z-]{2,25}, the whole value), as a plain expression: matching it through the ECR model's
+// RE2 patterns (src/ecr/validate.ts) would load the model and RE2 with the server, for one character class.
+const REGION_PATTERN = /^[0-9a-z-]{2,25}$/;
 
 export interface DestinationArgs {
   region?: string;
@@ -119,7 +120,7 @@ export class ReplicationDestinations {
 
 function where(args: DestinationArgs): { region: string; registryId: string } {
   const { region, registryId } = args;
-  if (typeof region !== 'string' || !matchesModelPattern(REGION_PATTERN, region))
+  if (typeof region !== 'string' || !REGION_PATTERN.test(region))
     throw new DestinationError('region must be a region name (2 to 25 of a-z, 0-9 and -)');
   if (typeof registryId !== 'string' || !ACCOUNT_ID.test(registryId))
     throw new DestinationError('registryId must be a 12-digit registry (account) id');

@@ -1,19 +1,16 @@
 // The Berth server: opens the stores, and answers HTTP: /v2/ goes to the OCI adapter, POST / to the ECR API,
 // /_berth/token to the token endpoint, /_berth/admin/ to the admin API, /console/ to the web console. Runs garbage collection and lifecycle
 // policies on their schedules.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { Http2SecureServer } from 'node:http2';
 import type { Config } from '../config.ts';
 import { parseListen } from '../config.ts';
 import type { RootKey } from '../auth/credentials.ts';
 import type { Principal } from '../auth/principal.ts';
 import { Authorizer } from '../auth/authorizer.ts';
 import { ociHandler } from '../oci/router.ts';
-import { ecrHandler } from '../ecr/protocol.ts';
-import { adminHandler } from '../admin/api.ts';
-import { consoleHandler } from '../console/handler.ts';
-import { LayerParts } from '../ecr/context.ts';
-import { endpointFor } from './routes.ts';
+import { endpointFor } from './endpoints.ts';
 import { createLogger, type Logger } from './log.ts';
 import { announceServer } from './presence.ts';
 import { GC_JOB, LIFECYCLE_JOB, openStores } from './stores.ts';
@@ -23,14 +20,13 @@ import { limitConnections, limitHttp1OverTls, serverTimeouts } from './connectio
 import { PrincipalRequests } from './request-limits.ts';
 import { LoginFailures, refuseBlockedLogin } from './login-failures.ts';
 import { isNoSpace, isStorageFull, STORAGE_FULL_MESSAGE } from '../core/errors.ts';
-import { readTls, watchTls, type TlsFiles, type TlsReloader } from './tls.ts';
+import type { TlsFiles, TlsReloader } from './tls.ts';
 import { Metrics } from './metrics.ts';
 import { WEBHOOK_JOB } from '../core/webhooks.ts';
 import { USAGE_SNAPSHOT_JOB } from '../core/usage-history.ts';
 import { AUDIT_RETENTION_JOB } from './audit-table.ts';
 import { metricsHandler } from './metrics-route.ts';
 import { Readiness } from './readiness.ts';
-import { OPERATIONS } from '../ecr/operations.ts';
 import { ADMIN_ACTIONS } from '../admin/actions.ts';
 
 export interface Berth {
@@ -58,6 +54,27 @@ interface Seen {
   loginFailed?: boolean;
   endpoint?: string;
   route?: string;
+}
+
+// node:http through require, not an ES import: an ES import of a built-in module reads every export to make its
+// namespace, and node:http's lazy WebSocket, CloseEvent and MessageEvent getters then load undici (about 4 MiB of
+// resident memory at start, for a client that the server never uses).
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, seen: Seen) => Promise<void>;
+
+/** A handler made on its first request: the web console, the ECR API and the admin API (their modules, the ECR
+ * service model among them, and what they build) are loaded only when they are first used, which keeps them out of
+ * an idle server's memory and its start time. */
+function onFirstUse(make: () => Promise<Handler>): Handler {
+  let made: Promise<Handler> | undefined;
+  return async (req, res, url, seen) => {
+    made ??= make().catch((e: unknown) => {
+      made = undefined;
+      throw e;
+    });
+    return (await made)(req, res, url, seen);
+  };
 }
 
 export async function startBerth(config: Config): Promise<Berth> {
@@ -88,8 +105,11 @@ export async function startBerth(config: Config): Promise<Berth> {
           ])
         : undefined;
   const timeouts = serverTimeouts(config);
+  // node:http2 and node:tls (about 9 MiB resident between them) are loaded only to serve TLS.
+  const tlsModule = tlsFiles ? await import('./tls.ts') : undefined;
+  const { createSecureServer } = tlsFiles ? await import('node:http2') : { createSecureServer: undefined };
   const server: Server = tlsFiles
-    ? (Object.assign(createSecureServer({ allowHTTP1: true, ...readTls(tlsFiles) }), {
+    ? (Object.assign(createSecureServer!({ allowHTTP1: true, ...tlsModule!.readTls(tlsFiles) }), {
         keepAliveTimeout: 65_000,
         ...timeouts,
       }) as unknown as Server)
@@ -109,7 +129,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   const tls = tlsFiles && {
     certFile: tlsFiles.certFile,
     keyFile: tlsFiles.keyFile,
-    reloader: watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
+    reloader: tlsModule!.watchTls(server as unknown as Http2SecureServer, tlsFiles, log, config.tlsReloadIntervalSeconds * 1000),
     trust: selfSigned ? selfSigned.trustInstructions(tlsFiles.certFile, publicHost) : undefined,
   };
   const authorizer = new Authorizer(meta, audit, clock.now);
@@ -132,25 +152,27 @@ export async function startBerth(config: Config): Promise<Berth> {
     refreshTokenTtlMs: config.refreshTokenTtlSeconds * 1000,
     now: clock.now,
   });
-  const admin = adminHandler(stores, authorizer);
-  const webConsole = consoleHandler({
-    stores,
-    meta,
-    identity,
-    authorizer,
-    registry,
-    repositories,
-    images,
-    lifecycle,
-    scanner,
-    region: config.region,
-    publicHost,
-    publicScheme,
-    layerParts: new LayerParts(meta),
-    secureCookies: publicScheme === 'https',
-    sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
-    loginBlockedFor: (address) => logins.blockedFor(address),
-  });
+  const admin = onFirstUse(async () => (await import('../admin/api.ts')).adminHandler(stores, authorizer));
+  const webConsole = onFirstUse(async () =>
+    (await import('../console/handler.ts')).consoleHandler({
+      stores,
+      meta,
+      identity,
+      authorizer,
+      registry,
+      repositories,
+      images,
+      lifecycle,
+      scanner,
+      region: config.region,
+      publicHost,
+      publicScheme,
+      layerParts: new (await import('../ecr/context.ts')).LayerParts(meta),
+      secureCookies: publicScheme === 'https',
+      sessionTtlMs: config.consoleSessionTtlSeconds * 1000,
+      loginBlockedFor: (address) => logins.blockedFor(address),
+    }),
+  );
   const metrics = new Metrics({
     uploadsInProgress: async () => (await meta.listUploads()).length,
     storage: () => space.status(),
@@ -160,20 +182,23 @@ export async function startBerth(config: Config): Promise<Berth> {
   jobs.observe((kind, outcome, result) => metrics.job(kind, outcome, result));
   const metricsEndpoint = metricsHandler(stores, authorizer, metrics);
   const readiness = new Readiness({ metadata: () => meta.getSetting('default_account_id'), blobs: () => stores.blobs.probe() }, log);
-  const ecr = ecrHandler({
-    identity,
-    authorizer,
-    requests,
-    registry,
-    repositories,
-    images,
-    lifecycle,
-    scanner,
-    region: config.region,
-    publicHost,
-    publicScheme,
-    log,
-    now: clock.now,
+  const ecr = onFirstUse(async () => {
+    ecrOperations = (await import('../ecr/operations.ts')).OPERATIONS;
+    return (await import('../ecr/protocol.ts')).ecrHandler({
+      identity,
+      authorizer,
+      requests,
+      registry,
+      repositories,
+      images,
+      lifecycle,
+      scanner,
+      region: config.region,
+      publicHost,
+      publicScheme,
+      log,
+      now: clock.now,
+    });
   });
 
   // Attached before any I/O can run (this continues in the microtask after listening), so no request is missed.
@@ -298,6 +323,9 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0];
 }
 
+/** The ECR API's operations, once its handler has been loaded (no request names one before). */
+let ecrOperations: Record<string, unknown> | undefined;
+
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** The request in the metrics: every label from a closed set (the route tables), never from the client's text. */
@@ -306,7 +334,8 @@ function observe(metrics: Metrics, req: IncomingMessage, res: ServerResponse, se
   const protocol = seen.endpoint ?? 'none';
   let operation = 'none';
   if (protocol === 'oci') operation = seen.route ?? 'none';
-  else if (protocol === 'ecr' && seen.operation && Object.hasOwn(OPERATIONS, seen.operation)) operation = seen.operation;
+  else if (protocol === 'ecr' && seen.operation && ecrOperations && Object.hasOwn(ecrOperations, seen.operation))
+    operation = seen.operation;
   else if (protocol === 'admin') {
     const name = (req.url ?? '').split('?')[0].slice('/_berth/admin/'.length);
     if (Object.hasOwn(ADMIN_ACTIONS, name)) operation = name;

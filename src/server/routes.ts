@@ -3,42 +3,18 @@
 // console's pages (src/console/routes.ts) each declare their action(s) and resource, and each adapter's dispatcher decides before any handler runs. The
 // few routes that need no decision are marked public here and in the OCI table (DESIGN.md: the `/v2/`
 // challenge, the token endpoint, `/healthz`, `/readyz`, `/metrics` when configured public, the console's sign-in page and static assets), never by omission. test/integration/route-authz.test.ts walks
-// this table.
+// this table. Which endpoint a request goes to is in ./endpoints.ts, which the server loads without these tables.
 import { ADMIN_ACTIONS, type AdminAction } from '../admin/actions.ts';
-import { ADMIN_PREFIX } from '../admin/api.ts';
 import { allOperations, type EcrOperation } from '../ecr/operations.ts';
 import { OCI_ROUTES, type OciRoute } from '../oci/routes.ts';
 import { TOKEN_PATH } from './token.ts';
-import { CONSOLE_PREFIX, CONSOLE_ROUTES, type ConsoleRoute } from '../console/routes.ts';
+import type { Endpoint } from './endpoints.ts';
+
+export { ENDPOINTS, endpointFor, type Endpoint, type EndpointRoute } from './endpoints.ts';
+import { CONSOLE_ROUTES, type ConsoleRoute } from '../console/routes.ts';
 import type { AdminAccess } from '../admin/access.ts';
 import { METRICS_PATH } from './metrics.ts';
 import { METRICS_ACCESS } from './metrics-route.ts';
-
-/** Where a request goes: an adapter that decides per route, or a public endpoint. */
-export type Endpoint = 'oci' | 'ecr' | 'admin' | 'console' | 'token' | 'health' | 'ready' | 'metrics';
-
-export interface EndpointRoute {
-  endpoint: Endpoint;
-  matches: (method: string, pathname: string) => boolean;
-  /** public: answered without an authorization decision; table: the adapter's own table decides per route. */
-  access: 'public' | 'table';
-}
-
-export const ENDPOINTS: EndpointRoute[] = [
-  { endpoint: 'oci', access: 'table', matches: (_m, p) => p === '/v2' || p.startsWith('/v2/') },
-  { endpoint: 'ecr', access: 'table', matches: (m, p) => p === '/' && m === 'POST' },
-  { endpoint: 'admin', access: 'table', matches: (_m, p) => p.startsWith(ADMIN_PREFIX) },
-  { endpoint: 'console', access: 'table', matches: (_m, p) => p === CONSOLE_PREFIX || p.startsWith(`${CONSOLE_PREFIX}/`) },
-  { endpoint: 'token', access: 'public', matches: (_m, p) => p === TOKEN_PATH },
-  { endpoint: 'health', access: 'public', matches: (_m, p) => p === '/healthz' },
-  { endpoint: 'ready', access: 'public', matches: (_m, p) => p === '/readyz' },
-  // Public only when BERTH_METRICS_PUBLIC=true; else berth:GetMetrics on the registry (src/server/metrics-route.ts).
-  { endpoint: 'metrics', access: 'table', matches: (_m, p) => p === METRICS_PATH },
-];
-
-export function endpointFor(method: string, pathname: string): Endpoint | undefined {
-  return ENDPOINTS.find((e) => e.matches(method, pathname))?.endpoint;
-}
 
 /** The whole table, as a test walks it. */
 export interface RouteTable {

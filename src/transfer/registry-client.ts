@@ -4,9 +4,13 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import { callEcr, ecrRequestHeaders, EcrCallError, type EcrCredentials } from '../ecr/client.ts';
+
+// Through require, not ES imports: an ES import of node:http reads its lazy WebSocket getter, which loads undici
+// (about 4 MiB resident) in every process that loads this module, the server among them (replication).
+const require = createRequire(import.meta.url);
+const { request: httpRequest } = require('node:http') as typeof import('node:http');
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -105,7 +109,8 @@ export class RegistryClient {
    */
   private send(method: string, path: string, headers: Record<string, string>, body: Readable): Promise<Response> {
     const url = new URL(this.url + path);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:https (and with it node:tls, about 5 MiB resident) is loaded on the first request to an https:// registry.
+    const request = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers: { authorization: this.auth, 'transfer-encoding': 'chunked', ...headers } }, (res) => {
         const chunks: Buffer[] = [];

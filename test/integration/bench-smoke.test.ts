@@ -239,3 +239,43 @@ test('node bench/scale.ts --backend pg --smoke seeds through the store and measu
   assert.equal(result.walks.describe_images.items, result.options.images);
   assert.equal(result.walks.list_images.items, result.options.images);
 });
+
+// Issue 21's start-time and memory benchmarks (bench/start.ts, bench/memory.ts), smoke forms: every figure measured.
+test('node bench/start.ts --smoke measures the start of Berth (seeded and empty) and of Node itself', { timeout: 90_000 }, async (t) => {
+  const dir = makeTempDir('berth-bench-start-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'start.json');
+  const r = await runNode(['bench/start.ts', '--smoke', '--berth-only', '--json', json], 85_000);
+  assert.equal(r.code, 0, `the start smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.deepEqual(Object.keys(result.figures).sort(), ['berth', 'berth_empty', 'node_floor']);
+  const bad = numbers(result.figures, 'figures', []).filter(([, v]) => !positive(v));
+  assert.deepEqual(bad, [], 'every start time (samples, median, p90, range) is a finite positive number');
+  for (const name of ['berth', 'berth_empty', 'node_floor']) assert.equal(result.figures[name].samples.length, result.options.runs, name);
+  assert.equal(result.statuses.berth, 401, 'Berth answers /v2/ without credentials with 401');
+  assert.ok(positive(result.seed.berthSeconds), 'the store was seeded');
+});
+
+test('node bench/memory.ts --smoke breaks the resident memory of Berth and of a node:http server down by part', {
+  timeout: 90_000,
+}, async (t) => {
+  const dir = makeTempDir('berth-bench-memory-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'memory.json');
+  const r = await runNode(['bench/memory.ts', '--smoke', '--json', json], 85_000);
+  assert.equal(r.code, 0, `the memory smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  for (const stage of ['floor', 'floorEsmImport', 'afterStart', 'afterUse', 'underLoad']) {
+    const m = result[stage];
+    for (const k of ['vmRssMiB', 'vmHwmMiB', 'rssMiB', 'binaryMiB', 'anonMiB', 'otherFilesMiB'])
+      assert.ok(positive(m[k]), `${stage}.${k} is a finite positive number (${m[k]})`);
+    // The parts are read from /proc while the process runs: they add up to its VmRSS within a few MiB.
+    assert.ok(Math.abs(m.rssMiB - m.vmRssMiB) < 8, `${stage}: the parts (${m.rssMiB} MiB) add up to VmRSS (${m.vmRssMiB} MiB)`);
+    assert.ok(positive(m.binary['V8 runtime (other)']), `${stage}: the node binary's pages are attributed to its symbols`);
+  }
+  for (const stage of ['afterStart', 'afterUse', 'underLoad']) {
+    assert.ok(positive(result[stage].v8.committedMiB), `${stage}: the V8 heap from the diagnostic report`);
+    assert.ok(positive(result[stage].v8.spaces.old_space), `${stage}: old space`);
+  }
+  assert.ok(positive(result.loadRps), 'the manifest GET load ran');
+});
