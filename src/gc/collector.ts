@@ -35,6 +35,11 @@ export interface GcReport {
 export interface CollectableBlobStore extends BlobStore {
   /** Every stored blob file: digest, size and modification time (ms). */
   walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
+  /** Every stored blob file's digest, a batch at a time (a directory, a page of a listing): what walk() gives
+   * without the size and time of each file, which collection needs only of the files with no record. */
+  walkDigests(): AsyncIterable<string[]>;
+  /** A stored blob file's size and modification time (ms), or undefined when it is gone. */
+  blobInfo(digest: string): Promise<{ size: number; modifiedAt: number } | undefined>;
   /** An upload's size and last write time (its directory's while it has no data yet), or undefined when gone. */
   uploadInfo(id: string): Promise<{ size: number; modifiedAt: number } | undefined>;
   /** Upload directories present in storage (some may have no record). */
@@ -43,6 +48,9 @@ export interface CollectableBlobStore extends BlobStore {
    * them (multipart uploads), the filesystem none. */
   abortIncomplete?(before: number): Promise<number>;
 }
+
+/** Blob records looked at per query (the mark's slices, and the record lookups of the blob files walked). */
+const MARK_SLICE = 1000;
 
 export class Collector {
   private readonly meta: MetaStore;
@@ -93,11 +101,11 @@ export class Collector {
       durationMs: 0,
     };
 
-    // 1. Unreferenced blobs past their lease.
-    for (;;) {
-      const batch = await this.meta.unreferencedBlobs(cutoff, 500);
-      let progressed = false;
-      for (const candidate of batch) {
+    // 1. Unreferenced blobs past their lease, found a slice of the blob records at a time (in digest order, each
+    // looked at once): on SQLite each slice is a short synchronous query, and requests are served between them.
+    for (let after = ''; ; ) {
+      const { candidates, last } = await this.meta.unreferencedBlobs(cutoff, after, MARK_SLICE);
+      for (const candidate of candidates) {
         if (dryRun) {
           report.blobsDeleted++;
           report.bytesDeleted += candidate.size;
@@ -110,29 +118,34 @@ export class Collector {
           return true;
         });
         if (deleted) {
-          progressed = true;
           report.blobsDeleted++;
           report.bytesDeleted += candidate.size;
           report.deleted.push(candidate.digest);
         }
       }
-      if (dryRun || batch.length < 500 || !progressed) break;
+      if (last === undefined) break;
+      after = last;
     }
 
-    // 2. Blob files nothing records (a crash between writing and recording), as old as the grace period.
-    for await (const file of this.blobs.walk()) {
-      if (file.modifiedAt >= cutoff) continue;
-      // Recorded, the usual case: no lock needed. An orphan is checked again under the digest's lock.
-      if (await this.meta.getBlob(file.digest)) continue;
-      const orphan = await this.locks.run(file.digest, async () => {
-        if (await this.meta.getBlob(file.digest)) return false;
-        if (!dryRun) await this.blobs.delete(file.digest);
-        return true;
-      });
-      if (orphan) {
-        report.orphanFilesDeleted++;
-        report.orphanBytesDeleted += file.size;
-        report.deleted.push(file.digest);
+    // 2. Blob files nothing records (a crash between writing and recording), as old as the grace period. The
+    // records are looked up a batch of files at a time; only a file without one is looked at (its time).
+    for await (const batch of this.blobs.walkDigests()) {
+      for (let i = 0; i < batch.length; i += MARK_SLICE) {
+        for (const digest of await this.meta.unrecordedBlobs(batch.slice(i, i + MARK_SLICE))) {
+          const file = await this.blobs.blobInfo(digest);
+          if (!file || file.modifiedAt >= cutoff) continue;
+          // Checked again under the digest's lock, which a commit of that digest takes to record it.
+          const orphan = await this.locks.run(digest, async () => {
+            if (await this.meta.getBlob(digest)) return false;
+            if (!dryRun) await this.blobs.delete(digest);
+            return true;
+          });
+          if (orphan) {
+            report.orphanFilesDeleted++;
+            report.orphanBytesDeleted += file.size;
+            report.deleted.push(digest);
+          }
+        }
       }
     }
 
