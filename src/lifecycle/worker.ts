@@ -19,7 +19,7 @@ export interface RunReport {
 }
 
 /** Images a lifecycle run expires per transaction: one commit for many, and short enough a hold on the store. */
-const EXPIRE_BATCH = 500;
+const EXPIRE_BATCH = 1000;
 
 /** The kind of the job that computes a preview, and its payload. */
 export const PREVIEW_JOB = 'lifecycle-preview';
@@ -133,6 +133,8 @@ export class Lifecycle {
     // Expired a batch per transaction (one commit, not one per image: issue 21). An image an index came to
     // reference since the evaluation, or deleted meanwhile, is left out, as a single delete would.
     for (let i = 0; i < expiring.length; i += EXPIRE_BATCH) {
+      // Requests waiting are served between two batches (each is synchronous underneath on SQLite).
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = expiring.slice(i, i + EXPIRE_BATCH);
       const deleted = new Set(
         await this.images.deleteDigests(
