@@ -81,15 +81,20 @@ export class Collector {
     this.onUploadDeleted = onUploadDeleted;
   }
 
+  /** When the collection's current slice of work began (its last pace()). */
+  private sliceStart = 0;
+
   /**
-   * Between two slices of collection work that took `sliceMs` of the event loop. An embedded store's calls are
-   * synchronous underneath: awaiting them one after another never leaves the microtask queue, and a mark over
-   * 1,000,000 blobs held every request for seconds (issue 21: pushes kept 25 % of their rate). So the requests
-   * waiting run first; and while the registry is busy, collection waits twice as long as its slice took, taking at
-   * most about a third of the event loop from them. On an idle registry it goes at full speed.
+   * Between two slices of collection work. An embedded store's calls are synchronous underneath: awaiting them back
+   * to back never leaves the microtask queue, and a mark over 1,000,000 blobs held every request for seconds (issue
+   * 21: pushes kept 25 % of their rate). So the requests waiting run first; and while the registry is busy,
+   * collection waits three times as long as its slice took (all its work since the last pace), taking about a
+   * quarter of the event loop from them at most. On an idle registry it goes at full speed.
    */
-  private pace(sliceMs: number): Promise<void> {
-    return wait(this.busy() ? Math.ceil(2 * sliceMs) : 0);
+  private async pace(): Promise<void> {
+    const slice = performance.now() - this.sliceStart;
+    await wait(this.busy() ? Math.ceil(3 * slice) : 0);
+    this.sliceStart = performance.now();
   }
 
   /** One collection; a call while one runs waits for that one. */
@@ -104,6 +109,7 @@ export class Collector {
 
   private async collect(options: GcOptions): Promise<GcReport> {
     const started = this.now();
+    this.sliceStart = performance.now();
     const dryRun = options.dryRun ?? false;
     const cutoff = started - options.graceMs;
     const report: GcReport = {
@@ -122,9 +128,8 @@ export class Collector {
     // looked at once): on SQLite each slice is a short synchronous query, and requests are served between them
     // (pace()).
     for (let after = ''; ; ) {
-      const t0 = performance.now();
       const { candidates, last } = await this.meta.unreferencedBlobs(cutoff, after, MARK_SLICE);
-      await this.pace(performance.now() - t0);
+      await this.pace();
       for (const candidate of candidates) {
         if (dryRun) {
           report.blobsDeleted++;
@@ -151,9 +156,8 @@ export class Collector {
     // records are looked up a batch of files at a time; only a file without one is looked at (its time).
     for await (const batch of this.blobs.walkDigests()) {
       for (let i = 0; i < batch.length; i += MARK_SLICE) {
-        const t0 = performance.now();
         const unrecorded = await this.meta.unrecordedBlobs(batch.slice(i, i + MARK_SLICE));
-        await this.pace(performance.now() - t0);
+        await this.pace();
         for (const digest of unrecorded) {
           const file = await this.blobs.blobInfo(digest);
           if (!file || file.modifiedAt >= cutoff) continue;

@@ -1009,33 +1009,32 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]> {
+    // Rows as arrays: a lifecycle run reads every image of the repository (100,000 and more; issue 21).
     const tags = new Map<string, string[]>();
-    for (const r of this.sql('SELECT digest, name FROM tags WHERE repository_id = ? ORDER BY name').all(repositoryId)) {
-      const d = String(r.digest);
-      const list = tags.get(d);
-      if (list) list.push(String(r.name));
-      else tags.set(d, [String(r.name)]);
+    for (const [digest, name] of this.sql('SELECT digest, name FROM tags WHERE repository_id = ? ORDER BY name', true).all(
+      repositoryId,
+    ) as unknown as [string, string][]) {
+      const list = tags.get(digest);
+      if (list) list.push(name);
+      else tags.set(digest, [name]);
     }
     const children = new Set(
       this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
         .all(repositoryId)
         .map((r) => String(r.child_digest)),
     );
-    return this.sql(
+    const rows = this.sql(
       'SELECT digest, pushed_at, last_pulled_at, storage_class, archived_at, activated_at FROM manifests WHERE repository_id = ?',
-    )
-      .all(repositoryId)
-      .map((r) => {
-        const digest = String(r.digest);
-        return {
-          digest,
-          tags: tags.get(digest) ?? [],
-          pushedAt: Number(r.pushed_at),
-          lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
-          referencedByIndex: children.has(digest),
-          ...storageOf(r),
-        };
-      });
+      true,
+    ).all(repositoryId) as unknown as [string, number, number | null, string | null, number | null, number | null][];
+    return rows.map(([digest, pushedAt, lastPulledAt, storageClass, archivedAt, activatedAt]) => ({
+      digest,
+      tags: tags.get(digest) ?? [],
+      pushedAt: Number(pushedAt),
+      lastPulledAt: lastPulledAt === null ? null : Number(lastPulledAt),
+      referencedByIndex: children.has(digest),
+      ...storageOf({ storage_class: storageClass, archived_at: archivedAt, activated_at: activatedAt }),
+    }));
   }
 
   async getLifecyclePreview(repositoryId: number, withResults = true): Promise<LifecyclePreview | undefined> {
