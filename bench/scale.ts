@@ -1093,6 +1093,12 @@ function writeBulkReport(
   notes.push(
     'Page latencies are measured by the client (DescribeImages with the AWS SDK for JavaScript v3, SigV4 included; one request at a time).',
   );
+  const di = (r.steps.walks as Record<string, Walk & Phase>).describe_images;
+  notes.push(
+    `During the DescribeImages walk Berth used ${((1000 * di.usage.cpuSeconds) / di.pages).toFixed(1)} ms of CPU a page (median latency ${di.p50Ms.toFixed(1)} ms), ` +
+      `and the machine's ${r.cores} cores were ${di.machineBusyCores.toFixed(2)} busy on average (this benchmark's client and server included): ` +
+      "with the machine that busy, a page's latency includes its wait for a core.",
+  );
   const out = {
     schema: 'berth-bench-scale-bulk/1',
     kind: o.smoke ? 'smoke' : 'full',
