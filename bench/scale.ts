@@ -230,7 +230,6 @@ async function main(): Promise<void> {
   }
   const smoke = values.smoke;
   if (values.bulk) {
-    if (values.backend !== 'sqlite') throw new Error('--bulk: SQLite only');
     const o: BulkOptions = {
       smoke,
       images: Number(values.images ?? (smoke ? 3000 : 1_000_000)),
@@ -251,6 +250,11 @@ async function main(): Promise<void> {
       if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`--bulk: ${k} must be a positive integer`);
     if (o.bigRepo >= o.images || o.repos < 2 || o.expire >= o.bigRepo || o.images - o.bigRepo < o.repos - 1)
       throw new Error('--bulk: want --big-repo < --images, --expire < --big-repo, and at least one image per other repository');
+    if (values.backend === 'pg') {
+      if (o.dataDir || o.seedOnly || o.cpuProf) throw new Error('--bulk --backend pg: no --data-dir, --seed-only or --cpu-prof');
+      return bulkPgMain(o);
+    }
+    if (values.backend !== 'sqlite') throw new Error(`--backend: sqlite or pg, not ${values.backend}`);
     return bulkMain(o);
   }
   if (values.backend !== 'sqlite' && values.backend !== 'pg') throw new Error(`--backend: sqlite or pg, not ${values.backend}`);
@@ -1049,6 +1053,264 @@ async function bulkMain(o: BulkOptions): Promise<void> {
   } finally {
     if (!kept) rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * --bulk --backend pg: the same registry on a private PostgreSQL, written in bulk with multi-row INSERTs (the rows
+ * putManifest, recordBlob and linkBlob write; not timed), then VACUUM (ANALYZE); measured: Berth's start, the
+ * DescribeImages walk over scale/big and the /v2/_catalog walks (the PostgreSQL target is DescribeImages').
+ * No blob files: nothing measured here reads them.
+ */
+async function bulkPgMain(o: BulkOptions): Promise<void> {
+  const startedAt = new Date();
+  const loadavgBefore = os.loadavg();
+  const cores = os.availableParallelism();
+  log(
+    `berth scale benchmark, bulk on PostgreSQL${o.smoke ? ' (smoke)' : ''}: ${o.images} images in ${o.repos} repositories, ${o.bigRepo} in ${BIG_REPO}`,
+  );
+  const figures: Record<string, number> = {};
+  const notes: string[] = [];
+  const walks: Record<string, Walk & Phase> = {};
+  const postgres = await privatePostgres();
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'berth-scale-bulk-pg-'));
+  try {
+    const databaseUrl = await postgres.createDatabase('scale_bulk');
+    const env = { BERTH_DATABASE_URL: databaseUrl, BERTH_SECRET_KEY: randomBytes(32).toString('base64') };
+    const first = await startBerth({ dataDir, ...BULK_KEYS, env });
+    let accountId: string | undefined;
+    const ecr0 = new ECRClient({ endpoint: first.url, region: 'us-east-1', credentials: BULK_KEYS, maxAttempts: 1 });
+    try {
+      accountId = (await ecr0.send(new CreateRepositoryCommand({ repositoryName: BIG_REPO }))).repository?.registryId;
+    } finally {
+      ecr0.destroy();
+      await first.stop();
+    }
+    if (!accountId) throw new Error('CreateRepository returned no registryId');
+    const t0 = process.hrtime.bigint();
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    let blobs = 0;
+    let images = 0;
+    try {
+      const old = Date.now() - SEED_AGE_MS;
+      const names = Array.from({ length: o.repos - 1 }, (_, i) => `scale/repo-${String(i + 1).padStart(5, '0')}`);
+      await client.query('INSERT INTO repositories (account_id, name, created_at) SELECT $1, n, $2 FROM unnest($3::text[]) AS n', [
+        accountId,
+        old,
+        names,
+      ]);
+      const ids = new Map<string, number>(
+        (await client.query('SELECT id, name FROM repositories WHERE account_id = $1', [accountId])).rows.map((r) => [
+          String(r.name),
+          Number(r.id),
+        ]),
+      );
+      const rows = {
+        blobDigest: [] as string[],
+        blobSize: [] as number[],
+        linkRepo: [] as number[],
+        linkDigest: [] as string[],
+        mRepo: [] as number[],
+        mDigest: [] as string[],
+        mSize: [] as number[],
+        mContent: [] as string[],
+        mPushed: [] as number[],
+        mImageSize: [] as number[],
+        refRepo: [] as number[],
+        refManifest: [] as string[],
+        refChild: [] as string[],
+        tagName: [] as string[],
+      };
+      const flush = async () => {
+        if (rows.linkDigest.length === 0 && rows.mDigest.length === 0) return;
+        await client.query('BEGIN');
+        await client.query(
+          'INSERT INTO blobs (digest, size, created_at, touched_at) SELECT d, s, $3, $3 FROM unnest($1::text[], $2::bigint[]) AS x (d, s) ON CONFLICT DO NOTHING',
+          [rows.blobDigest, rows.blobSize, old],
+        );
+        await client.query(
+          'INSERT INTO repository_blobs (repository_id, digest, linked_at) SELECT r, d, $3 FROM unnest($1::bigint[], $2::text[]) AS x (r, d) ON CONFLICT DO NOTHING',
+          [rows.linkRepo, rows.linkDigest, old],
+        );
+        await client.query(
+          `INSERT INTO manifests (repository_id, digest, media_type, size, content, pushed_at, image_size, config_media_type)
+          SELECT r, d, $7, s, convert_to(c, 'UTF8'), p, i, $8 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[]) AS x (r, d, s, c, p, i)`,
+          [
+            rows.mRepo,
+            rows.mDigest,
+            rows.mSize,
+            rows.mContent,
+            rows.mPushed,
+            rows.mImageSize,
+            'application/vnd.oci.image.manifest.v1+json',
+            'application/vnd.oci.image.config.v1+json',
+          ],
+        );
+        await client.query(
+          "INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) SELECT r, m, c, 'blob' FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x (r, m, c)",
+          [rows.refRepo, rows.refManifest, rows.refChild],
+        );
+        await client.query(
+          'INSERT INTO tags (repository_id, name, digest, updated_at) SELECT r, n, d, p FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS x (r, n, d, p)',
+          [rows.mRepo, rows.tagName, rows.mDigest, rows.mPushed],
+        );
+        await client.query('COMMIT');
+        for (const a of Object.values(rows)) a.length = 0;
+      };
+      let lastLog = process.hrtime.bigint();
+      for (let r = 0; r < o.repos; r++) {
+        const name = r === 0 ? BIG_REPO : names[r - 1];
+        const repoId = ids.get(name);
+        if (repoId === undefined) throw new Error(`${name} is not in the database`);
+        const layerData = Buffer.from(`the one layer of every image in ${name}\n`);
+        const layer = smallBlob(layerData);
+        rows.blobDigest.push(layer.digest);
+        rows.blobSize.push(layer.size);
+        rows.linkRepo.push(repoId);
+        rows.linkDigest.push(layer.digest);
+        blobs++;
+        for (let j = 0, count = imagesOf(r, o); j < count; j++) {
+          const { config, manifest } = seedImage(name, j, layer);
+          const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+          const m = manifestRow(repoId, manifest, old + j * 1000);
+          rows.blobDigest.push(configDigest);
+          rows.blobSize.push(config.length);
+          rows.linkRepo.push(repoId);
+          rows.linkDigest.push(configDigest);
+          blobs++;
+          rows.mRepo.push(repoId);
+          rows.mDigest.push(m.digest);
+          rows.mSize.push(m.size);
+          rows.mContent.push(manifest.toString('utf8'));
+          rows.mPushed.push(m.pushedAt);
+          rows.mImageSize.push(m.imageSize);
+          for (const child of m.blobs) {
+            rows.refRepo.push(repoId);
+            rows.refManifest.push(m.digest);
+            rows.refChild.push(child);
+          }
+          rows.tagName.push(`v${String(j).padStart(6, '0')}`);
+          images++;
+          if (rows.mDigest.length >= 5000) await flush();
+          if (secondsSince(lastLog) > 15) {
+            lastLog = process.hrtime.bigint();
+            log(`  seeded ${images} images, ${blobs} blobs (${(images / secondsSince(t0)).toFixed(0)}/s)`);
+          }
+        }
+      }
+      await flush();
+      log('VACUUM (ANALYZE)...');
+      await client.query('VACUUM (ANALYZE)');
+    } finally {
+      await client.end();
+    }
+    figures.seed_images = images;
+    figures.seed_blobs = blobs;
+    figures.seed_s = secondsSince(t0);
+    log(`seeded ${images} images and ${blobs} blobs through PostgreSQL in ${figures.seed_s.toFixed(0)} s`);
+    notes.push(
+      `Seeding (not timed by the targets) wrote the rows putManifest, recordBlob and linkBlob write with multi-row INSERTs, 5,000 images a transaction, then VACUUM (ANALYZE), in ${figures.seed_s.toFixed(0)} s. No blob files (nothing measured reads them).`,
+    );
+
+    const t1 = process.hrtime.bigint();
+    const reg = await startBerth({ dataDir, ...BULK_KEYS, env });
+    figures.start_s = secondsSince(t1);
+    figures.rss_start_MiB = memory(reg.pid).rssMiB;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    const ecr = new ECRClient({
+      endpoint: reg.url,
+      region: 'us-east-1',
+      credentials: BULK_KEYS,
+      maxAttempts: 1,
+      requestHandler: { httpAgent: agent },
+    });
+    try {
+      const measure = async (name: string, expected: number, page: Page) => {
+        const w = await phase(reg.pid, () => walk(page, o.walkBudget));
+        if (w.value.complete && w.value.items !== expected) throw new Error(`${name}: ${w.value.items} items, expected ${expected}`);
+        walks[name] = { ...w.value, seconds: w.seconds, usage: w.usage, machineBusyCores: w.machineBusyCores };
+        figures[`${name}_page_p50_ms`] = w.value.p50Ms;
+        figures[`${name}_page_p99_ms`] = w.value.p99Ms;
+        figures[`${name}_walk_s`] = w.seconds;
+        figures[`rss_after_${name}_MiB`] = memory(reg.pid).rssMiB;
+        log(
+          `${name}: ${w.value.pages} pages, ${w.value.items} items in ${w.seconds.toFixed(2)} s; page p50 ${w.value.p50Ms.toFixed(1)} ms, p99 ${w.value.p99Ms.toFixed(1)} ms, ` +
+            `max ${w.value.maxMs.toFixed(1)} ms; server CPU ${w.usage.cpuSeconds.toFixed(2)} s; machine ${w.machineBusyCores.toFixed(2)} cores busy`,
+        );
+      };
+      await measure('describe_images', o.bigRepo, async (nextToken) => {
+        const r = await ecr.send(new DescribeImagesCommand({ repositoryName: BIG_REPO, maxResults: PAGE, nextToken }));
+        return { items: r.imageDetails?.length ?? 0, next: r.nextToken };
+      });
+      for (const n of [100, 1000]) await measure(`catalog_n${n}`, o.repos, catalogPage(reg, n));
+      figures.hwm_end_MiB = memory(reg.pid).hwmMiB;
+    } finally {
+      ecr.destroy();
+      agent.destroy();
+      await reg.stop();
+    }
+  } finally {
+    await postgres.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const loadavgAfter = os.loadavg();
+  const di = walks.describe_images;
+  const full = figures.seed_images >= 1_000_000;
+  const md = [
+    `# Berth at scale on PostgreSQL: ${figures.seed_images.toLocaleString('en-US')} images${o.smoke ? ' (smoke run)' : ''}`,
+    '',
+    `${startedAt.toISOString()}: \`node bench/scale.ts ${process.argv.slice(2).join(' ')}\`, ${secondsSince(started).toFixed(0)} s in all; ` +
+      `${cores} cores, load average ${loadavgBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after.`,
+    '',
+    '| figure | value | |',
+    '|---|---:|---|',
+    `| seeded through PostgreSQL in bulk (not timed): ${figures.seed_images} images in ${o.repos} repositories, ${figures.seed_blobs} blobs | ${figures.seed_s.toFixed(0)} s | |`,
+    `| Berth start (exec to listening) | ${figures.start_s.toFixed(2)} s | RSS ${figures.rss_start_MiB.toFixed(0)} MiB |`,
+    ...(
+      [
+        ['describe_images', `DescribeImages over ${BIG_REPO} (${o.bigRepo} images)`],
+        ['catalog_n100', '/v2/_catalog?n=100'],
+        ['catalog_n1000', '/v2/_catalog?n=1000'],
+      ] as const
+    ).flatMap(([name, label]) => {
+      const w = walks[name];
+      return [
+        `| ${label}: page p50 / p99 | ${w.p50Ms.toFixed(1)} / ${w.p99Ms.toFixed(1)} ms | max ${w.maxMs.toFixed(1)} ms |`,
+        `| ${label}: full walk (${w.pages} pages, ${w.items} items) | ${w.seconds.toFixed(2)} s | server CPU ${w.usage.cpuSeconds.toFixed(2)} s, RSS max ${w.usage.rssMaxMiB.toFixed(0)} MiB; machine ${w.machineBusyCores.toFixed(2)} of ${cores} cores busy |`,
+      ];
+    }),
+    '',
+    '| target (issue 21, item 5) | measured | met |',
+    '|---|---|---|',
+    `| DescribeImages page (100 images) p99 < 50 ms, PostgreSQL | ${di.p99Ms.toFixed(1)} ms | ${full ? (di.p99Ms < 50 ? 'yes' : '**no**') : 'not measured (fewer than 1,000,000 images)'} |`,
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+  const resultsDir = join(ROOT, 'bench', 'results');
+  const jsonPath =
+    o.json ?? join(resultsDir, `scale-bulk-pg-${startedAt.toISOString().replace(/[:.]/g, '-')}${o.smoke ? '-smoke' : ''}.json`);
+  writeFileSync(
+    jsonPath,
+    JSON.stringify(
+      {
+        schema: 'berth-bench-scale-bulk-pg/1',
+        kind: o.smoke ? 'smoke' : 'full',
+        options: o,
+        figures,
+        walks,
+        notes,
+        loadavgBefore,
+        loadavgAfter,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const mdPath = o.md ?? (full && !o.smoke ? join(resultsDir, 'SCALE-1M-PG.md') : undefined);
+  if (mdPath) writeFileSync(mdPath, md);
+  console.log('\n' + md);
+  console.log(`JSON: ${jsonPath}${mdPath ? `\nMarkdown: ${mdPath}` : ''}`);
 }
 
 function writeBulkReport(

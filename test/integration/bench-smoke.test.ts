@@ -190,6 +190,26 @@ test('node bench/scale.ts --bulk --smoke seeds through the store and measures ev
   assert.equal(second.walks.describe_images.items, result.options.bigRepo);
 });
 
+test('node bench/scale.ts --bulk --backend pg --smoke seeds PostgreSQL in bulk and measures the listings', {
+  timeout: 150_000,
+}, async (t) => {
+  const dir = makeTempDir('berth-bench-scale-bulk-pg-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'scale.json');
+  const r = await runNode(['bench/scale.ts', '--bulk', '--backend', 'pg', '--smoke', '--json', json], 140_000);
+  assert.equal(r.code, 0, `the bulk pg scale smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.kind, 'smoke');
+  const bad = numbers(result.figures, 'figures', []).filter(([, v]) => !positive(v));
+  assert.deepEqual(bad, [], 'every figure is a finite positive number');
+  for (const k of ['seed_s', 'start_s', 'describe_images_page_p99_ms', 'describe_images_walk_s', 'catalog_n100_walk_s', 'hwm_end_MiB']) {
+    assert.ok(positive(result.figures[k]), `figures.${k} = ${result.figures[k]}`);
+  }
+  assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
+  assert.equal(result.walks.describe_images.items, result.options.bigRepo);
+  assert.equal(result.walks.catalog_n100.items, result.options.repos);
+});
+
 // Issue 17's modes: the same harness on PostgreSQL and Ceph RGW (started by the recipes, as the tests on those
 // stores do). Longer: most of it is starting the stores.
 test('npm run bench -- --backend pg-s3 --smoke compares Berth on PostgreSQL + S3 with distribution on S3', {
