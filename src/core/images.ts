@@ -126,4 +126,15 @@ export class Images {
         image.tags.length > 0 ? image.tags.map((t) => ({ imageDigest: resolved.digest, imageTag: t })) : [{ imageDigest: resolved.digest }],
     };
   }
+
+  /**
+   * Deletes images by digest, a batch in one transaction (a lifecycle run): each as delete() by digest does (the
+   * image, its tags and its event), except one an index references or one gone already. Returns the digests deleted.
+   */
+  async deleteDigests(repo: Repository, digests: string[], reason?: 'LIFECYCLE_POLICY'): Promise<string[]> {
+    return this.meta.deleteManifests(
+      repo.id,
+      digests.map((digest) => ({ digest, event: imageAction(repo, this.now(), 'DELETE', digest, undefined, reason) })),
+    );
+  }
 }

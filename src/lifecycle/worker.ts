@@ -18,6 +18,9 @@ export interface RunReport {
   durationMs: number;
 }
 
+/** Images a lifecycle run expires per transaction: one commit for many, and short enough a hold on the store. */
+const EXPIRE_BATCH = 1000;
+
 /** The kind of the job that computes a preview, and its payload. */
 export const PREVIEW_JOB = 'lifecycle-preview';
 export interface PreviewJob {
@@ -103,6 +106,7 @@ export class Lifecycle {
     const started = this.now();
     const report: RunReport = { registryId: repo.accountId, repositoryName: repo.name, expired: [], transitioned: [], durationMs: 0 };
     if (repo.lifecyclePolicyText === null) return report;
+    const expiring: LifecycleResult[] = [];
     for (const r of await this.evaluate(repo, repo.lifecyclePolicyText)) {
       if (r.action === 'TRANSITION') {
         if ((await updateStorageClass(this.meta, repo, r.digest, 'ARCHIVE', this.now())) !== 'changed') continue;
@@ -124,18 +128,34 @@ export class Lifecycle {
         });
         continue;
       }
-      const result = await this.images.delete(repo, { imageDigest: r.digest }, 'LIFECYCLE_POLICY');
-      if ('failure' in result) continue;
-      report.expired.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority });
-      this.audit.info({
-        event: 'lifecycle-expire',
-        registryId: repo.accountId,
-        repository: repo.name,
-        imageDigest: r.digest,
-        imageTags: r.tags,
-        appliedRulePriority: r.appliedRulePriority,
-        pushedAt: new Date(r.pushedAt).toISOString(),
-      });
+      expiring.push(r);
+    }
+    // Expired a batch per transaction (one commit, not one per image: issue 21). An image an index came to
+    // reference since the evaluation, or deleted meanwhile, is left out, as a single delete would.
+    for (let i = 0; i < expiring.length; i += EXPIRE_BATCH) {
+      // Requests waiting are served between two batches (each is synchronous underneath on SQLite).
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const batch = expiring.slice(i, i + EXPIRE_BATCH);
+      const deleted = new Set(
+        await this.images.deleteDigests(
+          repo,
+          batch.map((r) => r.digest),
+          'LIFECYCLE_POLICY',
+        ),
+      );
+      for (const r of batch) {
+        if (!deleted.has(r.digest)) continue;
+        report.expired.push({ imageDigest: r.digest, imageTags: r.tags, appliedRulePriority: r.appliedRulePriority });
+        this.audit.info({
+          event: 'lifecycle-expire',
+          registryId: repo.accountId,
+          repository: repo.name,
+          imageDigest: r.digest,
+          imageTags: r.tags,
+          appliedRulePriority: r.appliedRulePriority,
+          pushedAt: new Date(r.pushedAt).toISOString(),
+        });
+      }
     }
     await this.meta.setLifecycleEvaluatedAt(repo.id, this.now());
     report.durationMs = this.now() - started;

@@ -206,6 +206,14 @@ export function blobStoreContract(name: string, backing: () => Promise<BlobStore
       for await (const f of other.walk()) if (f.digest === digest) walked.push(f);
       assert.equal(walked.length, 1, 'walk() lists the blob once');
       assert.equal(walked[0].size, data.length);
+      let listed = 0;
+      for await (const batch of other.walkDigests()) listed += batch.filter((d) => d === digest).length;
+      assert.equal(listed, 1, 'walkDigests() lists the blob once');
+      const info = await other.blobInfo(digest);
+      assert.equal(info?.size, data.length);
+      assert.ok(info && Math.abs(info.modifiedAt - walked[0].modifiedAt) < 1000, 'blobInfo() gives the time walk() gives');
+      await other.delete(digest);
+      assert.equal(await other.blobInfo(digest), undefined, 'gone: no info');
     });
 
     test('an empty blob', async () => {

@@ -288,6 +288,35 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.deepEqual(await store.manifestParents(repo.id, child.digest), [index.digest]);
       });
 
+      it('deleting images in a batch: one transaction, each as deleteManifest would, with its event', async (store) => {
+        const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
+        const child = manifest(repo.id, 'child');
+        const index = manifest(repo.id, 'index', { manifests: [child.digest] });
+        const lone = manifest(repo.id, 'lone');
+        const other = manifest(repo.id, 'other');
+        for (const [m, tag] of [
+          [child, 'c'],
+          [index, 'multi'],
+          [lone, 'l'],
+          [other, 'o'],
+        ] as const)
+          await store.putManifest(m, tag, 1, false);
+        const after = (await store.listEvents(0, 100)).at(-1)?.seq ?? 0;
+        const event = (detail: string) => ({ at: 7, detailType: 'ECR Image Action', accountId: ACCOUNT, repositoryName: 'app', detail });
+        const deleted = await store.deleteManifests(repo.id, [
+          { digest: lone.digest, event: event('lone') },
+          { digest: child.digest, event: event('child') },
+          { digest: sha256('never pushed'), event: event('never pushed') },
+          { digest: other.digest, event: event('other') },
+        ]);
+        assert.deepEqual([...deleted].sort(), [lone.digest, other.digest].sort(), 'not the one an index references, nor one not there');
+        assert.equal(await store.getManifest(repo.id, lone.digest), undefined);
+        assert.ok(await store.getManifest(repo.id, child.digest));
+        assert.deepEqual(await store.listTags(repo.id, { limit: 10 }), ['c', 'multi']);
+        assert.deepEqual((await store.listEvents(after, 10)).map((e) => e.detail).sort(), ['lone', 'other']);
+        assert.deepEqual(await store.deleteManifests(repo.id, []), []);
+      });
+
       it('a manifest an index references is not deleted; deleting one takes its tags', async (store) => {
         const repo = (await store.createRepository(ACCOUNT, 'app', SETTINGS, [], 1))!;
         const child = manifest(repo.id, 'child');
@@ -511,14 +540,40 @@ export function metaStoreContract(name: string, factory: MetaStoreFactory): void
         assert.equal(await store.getRepositoryBlob(repo.id, blob), undefined);
       });
 
+      it('the mark goes over the blob records a slice at a time, in digest order, each once', async (store) => {
+        const { repo, blob } = await repoWithBlob(store, 'app', 'kept', 100);
+        await store.putManifest(manifest(repo.id, 'one', { blobs: [blob] }), 'v1', 100, false);
+        const loose = ['a', 'b', 'c', 'd', 'e'].map((s) => sha256(`loose ${s}`));
+        for (const d of loose) await store.recordBlob({ digest: d, size: 5 }, 100);
+        await store.recordBlob({ digest: sha256('young'), size: 5 }, 300);
+        const seen: string[] = [];
+        const slices: number[] = [];
+        for (let after = ''; ; ) {
+          const { candidates, last } = await store.unreferencedBlobs(200, after, 2);
+          seen.push(...candidates.map((c) => c.digest));
+          slices.push(candidates.length);
+          if (last === undefined) break;
+          assert.ok(last > after, 'the slices move forward');
+          after = last;
+        }
+        assert.deepEqual(seen, [...loose].sort(), 'every unreferenced, untouched blob, once, in digest order');
+        assert.ok(slices.length >= 4, `7 records in slices of 2: ${slices.length} slices`);
+        assert.ok(
+          slices.every((n) => n <= 2),
+          'no slice holds more than it looked at',
+        );
+      });
+
       it('a blob is collected only when unreferenced and untouched since the cutoff', async (store) => {
         const { repo, blob } = await repoWithBlob(store, 'app', 'kept', 100);
         const loose = sha256('loose');
         await store.recordBlob({ digest: loose, size: 5 }, 100);
         await store.linkBlob(repo.id, loose, 100);
         await store.putManifest(manifest(repo.id, 'one', { blobs: [blob] }), 'v1', 100, false);
-        assert.deepEqual(await store.unreferencedBlobs(101, 10), [{ digest: loose, size: 5 }]);
-        assert.deepEqual(await store.unreferencedBlobs(100, 10), [], 'touched at the cutoff is kept');
+        assert.deepEqual(await store.unreferencedBlobs(101, '', 10), { candidates: [{ digest: loose, size: 5 }], last: undefined });
+        assert.deepEqual(await store.unreferencedBlobs(100, '', 10), { candidates: [], last: undefined }, 'touched at the cutoff is kept');
+        assert.deepEqual(await store.unrecordedBlobs([blob, sha256('never recorded'), loose]), [sha256('never recorded')]);
+        assert.deepEqual(await store.unrecordedBlobs([]), []);
         assert.equal(await store.deleteBlobIfUnreferenced(blob, 1000), false, 'referenced');
         await store.touchBlob(loose, 500);
         assert.equal(await store.deleteBlobIfUnreferenced(loose, 400), false, 'touched since');

@@ -182,6 +182,70 @@ test('node bench/scale.ts --smoke measures every figure', { timeout: 90_000 }, a
   assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
 });
 
+test('node bench/scale.ts --bulk --smoke seeds through the store and measures every figure of the big registry', {
+  timeout: 90_000,
+}, async (t) => {
+  const dir = makeTempDir('berth-bench-scale-bulk-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'scale.json');
+  const data = join(dir, 'data');
+  const first = await runNode(['bench/scale.ts', '--bulk', '--smoke', '--data-dir', data, '--json', json], 85_000);
+  assert.equal(first.code, 0, `the bulk scale smoke run failed:\n${describeResult(first)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.kind, 'smoke');
+  const bad = numbers(result.figures, 'figures', []).filter(
+    ([path, v]) => !(path.endsWith('_cpu_s') ? typeof v === 'number' && Number.isFinite(v) && v >= 0 : positive(v)),
+  );
+  assert.deepEqual(bad, [], 'every figure is a finite positive number (CPU seconds: not negative)');
+  for (const k of [
+    'seed_s',
+    'start_s',
+    'describe_images_page_p99_ms',
+    'catalog_n100_walk_s',
+    'catalog_n1000_walk_s',
+    'gc_idle_s',
+    'push_alone_per_s',
+    'push_during_gc_per_s',
+    'push_during_gc_ratio',
+    'lifecycle_run_s',
+    'rss_after_lifecycle_MiB',
+    'hwm_end_MiB',
+  ]) {
+    assert.ok(positive(result.figures[k]), `figures.${k} = ${result.figures[k]}`);
+  }
+  assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
+  assert.equal(result.figures.seed_blobs, result.options.images + result.options.repos, 'a config per image, a layer per repository');
+  assert.equal(result.figures.lifecycle_expired, result.options.expire);
+  assert.equal(result.walks.describe_images.items, result.options.bigRepo);
+  // A second run reuses the kept seed: the database is restored, so the lifecycle run expires as many again.
+  const again = await runNode(['bench/scale.ts', '--bulk', '--smoke', '--data-dir', data, '--json', json], 85_000);
+  assert.equal(again.code, 0, `the second bulk scale smoke run failed:\n${describeResult(again)}`);
+  assert.match(again.stderr, /reusing the seed/);
+  const second = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(second.figures.lifecycle_expired, result.options.expire);
+  assert.equal(second.walks.describe_images.items, result.options.bigRepo);
+});
+
+test('node bench/scale.ts --bulk --backend pg --smoke seeds PostgreSQL in bulk and measures the listings', {
+  timeout: 150_000,
+}, async (t) => {
+  const dir = makeTempDir('berth-bench-scale-bulk-pg-smoke-');
+  t.after(() => removeDir(dir));
+  const json = join(dir, 'scale.json');
+  const r = await runNode(['bench/scale.ts', '--bulk', '--backend', 'pg', '--smoke', '--json', json], 140_000);
+  assert.equal(r.code, 0, `the bulk pg scale smoke run failed:\n${describeResult(r)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(result.kind, 'smoke');
+  const bad = numbers(result.figures, 'figures', []).filter(([, v]) => !positive(v));
+  assert.deepEqual(bad, [], 'every figure is a finite positive number');
+  for (const k of ['seed_s', 'start_s', 'describe_images_page_p99_ms', 'describe_images_walk_s', 'catalog_n100_walk_s', 'hwm_end_MiB']) {
+    assert.ok(positive(result.figures[k]), `figures.${k} = ${result.figures[k]}`);
+  }
+  assert.equal(result.figures.seed_images, result.options.images, 'every image was seeded');
+  assert.equal(result.walks.describe_images.items, result.options.bigRepo);
+  assert.equal(result.walks.catalog_n100.items, result.options.repos);
+});
+
 // Issue 17's modes: the same harness on PostgreSQL and Ceph RGW (started by the recipes, as the tests on those
 // stores do). Longer: most of it is starting the stores.
 test('npm run bench -- --backend pg-s3 --smoke compares Berth on PostgreSQL + S3 with distribution on S3', {

@@ -202,6 +202,28 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     return (await readdir(join(this.root, 'uploads'))).filter((n) => UPLOAD_FILE_NAME.test(n));
   }
 
+  async *walkDigests(): AsyncIterable<string[]> {
+    const base = join(this.root, 'blobs');
+    for (const algorithm of await readdirIfExists(base)) {
+      for (const prefix of await readdirIfExists(join(base, algorithm))) {
+        const digests = (await readdirIfExists(join(base, algorithm, prefix)))
+          .map((hex) => `${algorithm}:${hex}`)
+          .filter((d) => parseDigest(d));
+        if (digests.length > 0) yield digests;
+      }
+    }
+  }
+
+  async blobInfo(digest: string): Promise<{ size: number; modifiedAt: number } | undefined> {
+    try {
+      const st = await stat(this.blobPath(digest));
+      return { size: st.size, modifiedAt: st.mtimeMs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      return undefined;
+    }
+  }
+
   async *walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }> {
     const base = join(this.root, 'blobs');
     for (const algorithm of await readdirIfExists(base)) {

@@ -307,6 +307,28 @@ export class S3BlobStore implements CollectableBlobStore {
     return ids;
   }
 
+  async *walkDigests(): AsyncIterable<string[]> {
+    let batch: string[] = [];
+    for await (const f of this.walk()) {
+      batch.push(f.digest);
+      if (batch.length === 1000) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  async blobInfo(digest: string): Promise<{ size: number; modifiedAt: number } | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest) }));
+      return { size: head.ContentLength ?? 0, modifiedAt: head.LastModified?.getTime() ?? 0 };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
   async *walk(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }> {
     const prefix = `${this.base}blobs/`;
     for await (const o of this.list(prefix)) {

@@ -424,4 +424,9 @@ export const POSTGRES_MIGRATIONS: string[] = [
   -- may delete once the file no longer names them).
   ALTER TABLE webhooks ADD COLUMN managed_by TEXT;
   `,
+  `
+  -- An image's parents (the indexes of its repository that reference it), in order: without it the query walked the
+  -- repository's references in manifest order (issue 21: 0.1 s an image with 20,000 images, 28 s of a lifecycle run).
+  CREATE INDEX manifest_references_parents ON manifest_references (repository_id, child_digest, manifest_digest) WHERE kind = 'manifest';
+  `,
 ];

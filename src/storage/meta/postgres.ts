@@ -416,15 +416,25 @@ export class PostgresMetaStore implements MetaStore {
     await this.queries.run('UPDATE blobs SET touched_at = $1 WHERE digest = $2 AND touched_at < $1', [now, digest]);
   }
 
-  async unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]> {
+  async unreferencedBlobs(before: number, after: string, scan: number): Promise<{ candidates: GcCandidate[]; last: string | undefined }> {
+    const rows = await this.queries.rows(
+      `SELECT digest, CASE WHEN touched_at < $1
+          AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob') THEN size END AS size
+        FROM blobs b WHERE digest > $2 ORDER BY digest LIMIT $3`,
+      [before, after, scan],
+    );
+    const candidates: GcCandidate[] = [];
+    for (const r of rows) if (r.size !== null) candidates.push({ digest: String(r.digest), size: Number(r.size) });
+    return { candidates, last: rows.length === scan ? String(rows[rows.length - 1].digest) : undefined };
+  }
+
+  async unrecordedBlobs(digests: string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
     return (
-      await this.queries.rows(
-        `SELECT digest, size FROM blobs b WHERE touched_at < $1
-        AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob')
-      ORDER BY digest LIMIT $2`,
-        [before, limit],
-      )
-    ).map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+      await this.queries.rows('SELECT d FROM unnest($1::text[]) AS d WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = d)', [
+        digests,
+      ])
+    ).map((r) => String(r.d));
   }
 
   async deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean> {
@@ -633,34 +643,46 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
+    return this.transaction((q) => this.deleteManifestIn(q, repositoryId, digest, event));
+  }
+
+  async deleteManifests(repositoryId: number, images: { digest: string; event?: NewEvent }[]): Promise<string[]> {
+    // Locked in digest order, as any other batch would: two batches cannot deadlock on each other.
+    const sorted = [...images].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
     return this.transaction(async (q) => {
-      // Lock, then check: an index being written that references it holds a key-share lock on its row until it
-      // commits, and is then seen here.
-      if (!(await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest])))
-        return false;
-      if (await isReferencedByIndex(q, repositoryId, digest)) return false;
-      const deleted = await deleteManifestRows(q, repositoryId, digest);
-      if (deleted && event) await this.insertEvent(q, event);
-      // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one. Each is locked as
-      // the subject was, so an index being written that references it is seen.
-      for (const pending = deleted ? [digest] : []; pending.length > 0; ) {
-        const subject = pending.pop()!;
-        const referrers = await q.rows(
-          'SELECT digest, annotations FROM manifests WHERE repository_id = $1 AND subject_digest = $2 ORDER BY digest FOR UPDATE',
-          [repositoryId, subject],
-        );
-        for (const r of referrers) {
-          const own = String(r.digest);
-          if (
-            isOwnArtifact(r.annotations) &&
-            !(await isReferencedByIndex(q, repositoryId, own)) &&
-            (await deleteManifestRows(q, repositoryId, own))
-          )
-            pending.push(own);
-        }
-      }
+      const deleted: string[] = [];
+      for (const i of sorted) if (await this.deleteManifestIn(q, repositoryId, i.digest, i.event)) deleted.push(i.digest);
       return deleted;
     });
+  }
+
+  /** deleteManifest, in the caller's transaction. */
+  private async deleteManifestIn(q: Queries, repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
+    // Lock, then check: an index being written that references it holds a key-share lock on its row until it
+    // commits, and is then seen here.
+    if (!(await q.row('SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE', [repositoryId, digest]))) return false;
+    if (await isReferencedByIndex(q, repositoryId, digest)) return false;
+    const deleted = await deleteManifestRows(q, repositoryId, digest);
+    if (deleted && event) await this.insertEvent(q, event);
+    // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one. Each is locked as
+    // the subject was, so an index being written that references it is seen.
+    for (const pending = deleted ? [digest] : []; pending.length > 0; ) {
+      const subject = pending.pop()!;
+      const referrers = await q.rows(
+        'SELECT digest, annotations FROM manifests WHERE repository_id = $1 AND subject_digest = $2 ORDER BY digest FOR UPDATE',
+        [repositoryId, subject],
+      );
+      for (const r of referrers) {
+        const own = String(r.digest);
+        if (
+          isOwnArtifact(r.annotations) &&
+          !(await isReferencedByIndex(q, repositoryId, own)) &&
+          (await deleteManifestRows(q, repositoryId, own))
+        )
+          pending.push(own);
+      }
+    }
+    return deleted;
   }
 
   async deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean> {

@@ -92,17 +92,22 @@ const PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA fo
 export interface SqliteOptions {
   /** Hears of each write refused for lack of space (the server logs it once and counts). */
   onFull?: () => void;
+  /** synchronous = OFF: for loading a database in bulk (the scale benchmark's seeding, bench/scale.ts --bulk), where
+   * a crash may lose the last commits. Never for serving. */
+  bulkLoad?: boolean;
 }
 
 export class SqliteMetaStore implements MetaStore {
   private db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   private readonly onFull: () => void;
+  private readonly bulkLoad: boolean;
   /** Set while the database is open in exclusive locking mode (see open()): looks for space to leave it. */
   private exclusive: NodeJS.Timeout | undefined;
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.onFull = options.onFull ?? (() => {});
+    this.bulkLoad = options.bulkLoad ?? false;
     this.db = this.open(path);
     try {
       this.migrate();
@@ -123,6 +128,7 @@ export class SqliteMetaStore implements MetaStore {
     const db = new DatabaseSync(path);
     try {
       db.exec(PRAGMAS);
+      if (this.bulkLoad) db.exec('PRAGMA synchronous = OFF; PRAGMA cache_size = -262144');
       return db;
     } catch (e) {
       db.close();
@@ -362,12 +368,25 @@ export class SqliteMetaStore implements MetaStore {
     this.sql('UPDATE blobs SET touched_at = ? WHERE digest = ? AND touched_at < ?').run(now, digest, now);
   }
 
-  async unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]> {
-    return this.sql(`SELECT digest, size FROM blobs b WHERE touched_at < ?
-        AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob')
-      ORDER BY digest LIMIT ?`)
-      .all(before, limit)
-      .map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
+  async unreferencedBlobs(before: number, after: string, scan: number): Promise<{ candidates: GcCandidate[]; last: string | undefined }> {
+    const rows = this.sql(
+      `SELECT digest, CASE WHEN touched_at < ?
+          AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest AND r.kind = 'blob') THEN size END
+        FROM blobs b WHERE digest > ? ORDER BY digest LIMIT ?`,
+      true,
+    ).all(before, after, scan) as unknown as [string, number | null][];
+    const candidates: GcCandidate[] = [];
+    for (const [digest, size] of rows) if (size !== null) candidates.push({ digest, size: Number(size) });
+    return { candidates, last: rows.length === scan ? rows[rows.length - 1][0] : undefined };
+  }
+
+  async unrecordedBlobs(digests: string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    return (
+      this.sql('SELECT j.value FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = j.value)', true).all(
+        JSON.stringify(digests),
+      ) as unknown as [string][]
+    ).map((r) => r[0]);
   }
 
   async deleteBlobIfUnreferenced(digest: string, before: number): Promise<boolean> {
@@ -597,25 +616,32 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean> {
-    return this.transaction(() => {
-      // An index referencing it keeps it (checked here, in the delete's transaction: DESIGN.md invariant 2).
-      if (this.isReferencedByIndex(repositoryId, digest)) return false;
-      const deleted = this.deleteManifestRows(repositoryId, digest);
-      if (deleted && event) this.insertEvent(event);
-      // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one.
-      for (const pending = deleted ? [digest] : []; pending.length > 0; ) {
-        const subject = pending.pop()!;
-        for (const r of this.sql('SELECT digest, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?').all(
-          repositoryId,
-          subject,
-        )) {
-          const own = String(r.digest);
-          if (isOwnArtifact(r.annotations) && !this.isReferencedByIndex(repositoryId, own) && this.deleteManifestRows(repositoryId, own))
-            pending.push(own);
-        }
+    return this.transaction(() => this.deleteManifestIn(repositoryId, digest, event));
+  }
+
+  async deleteManifests(repositoryId: number, images: { digest: string; event?: NewEvent }[]): Promise<string[]> {
+    return this.transaction(() => images.filter((i) => this.deleteManifestIn(repositoryId, i.digest, i.event)).map((i) => i.digest));
+  }
+
+  /** deleteManifest, in the caller's transaction. */
+  private deleteManifestIn(repositoryId: number, digest: string, event?: NewEvent): boolean {
+    // An index referencing it keeps it (checked here, in the delete's transaction: DESIGN.md invariant 2).
+    if (this.isReferencedByIndex(repositoryId, digest)) return false;
+    const deleted = this.deleteManifestRows(repositoryId, digest);
+    if (deleted && event) this.insertEvent(event);
+    // The referrers Berth wrote for it go with it (and theirs), unless an index keeps one.
+    for (const pending = deleted ? [digest] : []; pending.length > 0; ) {
+      const subject = pending.pop()!;
+      for (const r of this.sql('SELECT digest, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?').all(
+        repositoryId,
+        subject,
+      )) {
+        const own = String(r.digest);
+        if (isOwnArtifact(r.annotations) && !this.isReferencedByIndex(repositoryId, own) && this.deleteManifestRows(repositoryId, own))
+          pending.push(own);
       }
-      return deleted;
-    });
+    }
+    return deleted;
   }
 
   private isReferencedByIndex(repositoryId: number, digest: string): boolean {
@@ -983,33 +1009,32 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async lifecycleImages(repositoryId: number): Promise<LifecycleImageRow[]> {
+    // Rows as arrays: a lifecycle run reads every image of the repository (100,000 and more; issue 21).
     const tags = new Map<string, string[]>();
-    for (const r of this.sql('SELECT digest, name FROM tags WHERE repository_id = ? ORDER BY name').all(repositoryId)) {
-      const d = String(r.digest);
-      const list = tags.get(d);
-      if (list) list.push(String(r.name));
-      else tags.set(d, [String(r.name)]);
+    for (const [digest, name] of this.sql('SELECT digest, name FROM tags WHERE repository_id = ? ORDER BY name', true).all(
+      repositoryId,
+    ) as unknown as [string, string][]) {
+      const list = tags.get(digest);
+      if (list) list.push(name);
+      else tags.set(digest, [name]);
     }
     const children = new Set(
       this.sql(`SELECT DISTINCT child_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest'`)
         .all(repositoryId)
         .map((r) => String(r.child_digest)),
     );
-    return this.sql(
+    const rows = this.sql(
       'SELECT digest, pushed_at, last_pulled_at, storage_class, archived_at, activated_at FROM manifests WHERE repository_id = ?',
-    )
-      .all(repositoryId)
-      .map((r) => {
-        const digest = String(r.digest);
-        return {
-          digest,
-          tags: tags.get(digest) ?? [],
-          pushedAt: Number(r.pushed_at),
-          lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
-          referencedByIndex: children.has(digest),
-          ...storageOf(r),
-        };
-      });
+      true,
+    ).all(repositoryId) as unknown as [string, number, number | null, string | null, number | null, number | null][];
+    return rows.map(([digest, pushedAt, lastPulledAt, storageClass, archivedAt, activatedAt]) => ({
+      digest,
+      tags: tags.get(digest) ?? [],
+      pushedAt: Number(pushedAt),
+      lastPulledAt: lastPulledAt === null ? null : Number(lastPulledAt),
+      referencedByIndex: children.has(digest),
+      ...storageOf({ storage_class: storageClass, archived_at: archivedAt, activated_at: activatedAt }),
+    }));
   }
 
   async getLifecyclePreview(repositoryId: number, withResults = true): Promise<LifecyclePreview | undefined> {

@@ -311,8 +311,14 @@ export interface BlobRecordStore {
   unlinkBlobIfUnreferenced(repositoryId: number, digest: string): Promise<BlobUnlink>;
   /** Marks the blob as just used (a push, mount or check), so that garbage collection leaves it alone a while. */
   touchBlob(digest: string, now: number): Promise<void>;
-  /** Blobs no manifest references, untouched since `before`. */
-  unreferencedBlobs(before: number, limit: number): Promise<GcCandidate[]>;
+  /**
+   * Garbage collection's mark, a slice at a time: of the (at most `scan`) blobs after `after` in digest order, those
+   * no manifest references and untouched since `before`; `last` is the last blob looked at, undefined once the
+   * slice reached the end. Each call is short (the event loop of an embedded store turns between slices).
+   */
+  unreferencedBlobs(before: number, after: string, scan: number): Promise<{ candidates: GcCandidate[]; last: string | undefined }>;
+  /** Of the digests given, those with no blob record (the blob files garbage collection may find orphaned). */
+  unrecordedBlobs(digests: string[]): Promise<string[]>;
   /**
    * Deletes the blob's rows if it is still unreferenced and untouched since `before`; true when deleted. The check
    * and the delete are one transaction: a manifest written at the same time either sees the blob gone (and is
@@ -365,6 +371,11 @@ export interface ImageStore {
    * The referrers Berth wrote for it (own-artifacts.ts), and theirs, go in the same transaction.
    */
   deleteManifest(repositoryId: number, digest: string, event?: NewEvent): Promise<boolean>;
+  /**
+   * deleteManifest for each image, in one transaction (a lifecycle run's batch): each with its event; returns the
+   * digests deleted (not those gone already, nor those an index references).
+   */
+  deleteManifests(repositoryId: number, images: { digest: string; event?: NewEvent }[]): Promise<string[]>;
   /** With `event`: recorded in the delete's transaction when a tag was deleted. */
   deleteTag(repositoryId: number, tag: string, event?: NewEvent): Promise<boolean>;
   listTags(repositoryId: number, page: Page): Promise<string[]>;
