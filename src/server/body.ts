@@ -4,6 +4,7 @@
 // closed shortly after the answer instead of the rest of the body being read to keep it alive.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished } from 'node:stream';
+import { bytesReceived } from '../core/memory.ts';
 
 export interface Body {
   /** The bytes, or undefined when the body is over the limit. */
@@ -35,6 +36,8 @@ export function readBody(req: IncomingMessage, limit: number, options: ReadOptio
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
+      // The socket's buffers of a large body (an ECR layer part: 27 MB) are let go as it arrives (core/memory.ts).
+      bytesReceived(chunk.length);
       if (size <= limit) {
         if (into && size <= into.length) chunk.copy(into, size - chunk.length);
         else {

@@ -28,7 +28,9 @@ interface Entry {
 }
 
 /** Pieces one GET may have handed to its destination and not yet seen taken. */
-const WRITES_AHEAD = 2;
+const WRITES_AHEAD = 4;
+/** Pieces a GET reads ahead of the one it sends, while there is room. */
+const READS_AHEAD = 2;
 /** The buffer of a GET that finds no room in the cache. */
 const OWN_BUFFER = 64 << 10;
 
@@ -96,7 +98,8 @@ export class ChunkCache {
         });
         sent.catch(() => {});
         sending.push({ entry: pinned, sent });
-        if ((index + 1) * this.chunk <= range.end) void this.prefetch(path, size, index + 1, files);
+        for (let ahead = index + 1; ahead <= index + READS_AHEAD && ahead * this.chunk <= range.end; ahead++)
+          void this.prefetch(path, size, ahead, files);
       }
       while (sending.length > 0) await settleOldest();
     } finally {
