@@ -13,7 +13,7 @@ import { createReplicatedRepository } from './templates.ts';
 /** The model's Region pattern (ReplicationDestination.region). */
 // ECR's region pattern ([0-9a-z-]{2,25}, the whole value), as a plain expression: matching it through the ECR model's
 // RE2 patterns (src/ecr/validate.ts) would load the model and RE2 with the server, for one character class.
-const REGION_PATTERN = /^[0-9a-z-]{2,25}$/;
+export const REGION_PATTERN = /^[0-9a-z-]{2,25}$/;
 
 export interface DestinationArgs {
   region?: string;

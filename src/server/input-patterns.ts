@@ -30,6 +30,7 @@ import { ACCOUNT_NUMBER, ROOT_ARN } from '../auth/policy/evaluate.ts';
 import { NON_ASCII, VARIABLE } from '../auth/policy/wildcard.ts';
 import { UPLOAD_FILE_NAME } from '../storage/blobs/fs.ts';
 import { SIGNING_PROFILE_ARN, SIGNING_PROFILE_NAME } from '../core/signing.ts';
+import { REGION_PATTERN } from '../replication/destinations.ts';
 
 export interface InputPattern {
   /** Where it is used and on what. */
@@ -88,6 +89,7 @@ export const HAND_WRITTEN_PATTERNS: readonly InputPattern[] = [
   { name: 'ECR: end of a Credential access key id', pattern: CREDENTIAL_STOP },
   { name: 'signing: profile name (berth admin create-signing-profile)', pattern: SIGNING_PROFILE_NAME },
   { name: 'signing: signingProfileArn (PutSigningConfiguration)', pattern: SIGNING_PROFILE_ARN },
+  { name: 'replication: destination region (berth admin create-replication-destination)', pattern: REGION_PATTERN },
 ];
 
 /** The ECR model's patterns (RE2), with the shapes that use them. */
