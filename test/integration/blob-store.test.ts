@@ -194,8 +194,8 @@ describe('blob store uploads: the body', () => {
   });
 });
 
-describe('the server writes uploads through the page cache unless BERTH_DIRECT_IO=true', () => {
-  for (const setting of [undefined, 'true'] as const) {
+describe('the server writes uploads with O_DIRECT unless BERTH_DIRECT_IO=false', () => {
+  for (const setting of [undefined, 'false'] as const) {
     test(`BERTH_DIRECT_IO ${setting ?? 'unset'}`, async () => {
       const berth = await startBerth(setting ? { env: { BERTH_DIRECT_IO: setting } } : {});
       try {
@@ -231,8 +231,8 @@ describe('the server writes uploads through the page cache unless BERTH_DIRECT_I
         assert.ok(flags.length > 0, 'the server had the upload file open while the body arrived');
         assert.equal(
           flags.some((f) => (f & O_DIRECT) !== 0),
-          setting === 'true',
-          `O_DIRECT in use: ${setting === 'true'}`,
+          setting === undefined,
+          `O_DIRECT in use: ${setting === undefined}`,
         );
 
         const digest = sha256(data);

@@ -10,7 +10,7 @@ test('defaults: 127.0.0.1:5000 and ./data', () => {
   assert.equal(c.listen, '127.0.0.1:5000');
   assert.equal(c.dataDir, './data');
   assert.equal(c.createOnPush, false);
-  assert.equal(c.directIO, false);
+  assert.equal(c.directIO, true);
 });
 
 test('directIO: BERTH_DIRECT_IO or the file key, a boolean', () => {

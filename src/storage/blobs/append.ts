@@ -133,16 +133,29 @@ export class Appender {
     if (whole > 0) this.track(this.write(this.current, 0, whole, this.base, true));
     if (this.filled > whole) this.track(this.write(this.current, whole, this.filled - whole, this.base + whole, false));
     await Promise.all(this.inFlight);
-    await this.syncing;
     if (this.failed) throw this.failed;
     return size;
   }
 
-  /** Waits for writes still running, gives the buffers back and closes the file. Call it exactly once. */
+  /**
+   * The write-behind datasync still running, if any: it goes on after the append (the answer to a PATCH does not
+   * wait for the disk; commit's fsync does), and rejects with its error. The caller must not lose that error (a
+   * datasync that saw it consumed it: a later fsync may not report it again).
+   */
+  get backgroundSync(): Promise<void> | undefined {
+    return this.syncing;
+  }
+
+  /**
+   * Waits for writes still running, gives the buffers back and closes the file (once a write-behind datasync still
+   * running is over: it syncs through this handle). Call it exactly once.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.inFlight, this.syncing]);
+    await Promise.allSettled(this.inFlight);
     giveBuffer(this.current);
-    await Promise.allSettled([this.buffered.close(), this.direct?.close()]);
+    const sync = this.syncing;
+    await Promise.allSettled([this.direct?.close(), sync ? undefined : this.buffered.close()]);
+    if (sync) void sync.catch(() => {}).finally(() => this.buffered.close().catch(() => {}));
   }
 
   /** An append that starts inside a block rewrites the block whole: its head comes back from the file first. */
@@ -198,12 +211,14 @@ export class Appender {
           },
           (e: unknown) => {
             this.failed ??= e;
+            throw e;
           },
         )
         .finally(() => {
           syncsRunning--;
           if (this.syncing === sync) this.syncing = undefined;
         });
+      sync.catch(() => {});
       this.syncing = sync;
     }
     return this.dirty > DIRTY_MAX ? this.syncing : undefined;

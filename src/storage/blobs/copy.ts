@@ -6,7 +6,7 @@
 // slower; the read after that goes through the page cache and leaves the blob there for the reads that follow.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer } from './aligned.ts';
+import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer, takePlainBuffer } from './aligned.ts';
 
 /** Reads in flight per blob being served. */
 const READ_RING = 4;
@@ -16,7 +16,7 @@ export async function copyRange(path: string, range: { start: number; end: numbe
   // As many buffers as the range needs (a config blob needs one), READ_RING at most; an O_DIRECT read may also
   // take the head of the first block.
   const slots = Math.min(READ_RING, Math.ceil((range.end - range.start + 1 + ALIGN) / BUFFER_SIZE));
-  const ring = Array.from({ length: slots }, () => takeBuffer());
+  const ring = Array.from({ length: slots }, () => (cold ? takeBuffer() : takePlainBuffer(BUFFER_SIZE)));
   const writes: (Promise<void> | undefined)[] = new Array(slots);
   let direct = cold && ring.every(isAligned);
   let fh: FileHandle | undefined;

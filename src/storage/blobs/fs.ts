@@ -30,6 +30,9 @@ const DIR_MODE = 0o700;
  * (a fleet pulling at once included), in 1 MiB pieces.
  */
 const readCache = new ChunkCache(32 << 20, 1 << 20);
+/** GETs that stream through a ring of their own at once, at most (4 MiB each). */
+const RINGS = 4;
+let ringsInUse = 0;
 /** Cold blobs remembered at most (the oldest are forgotten: they are then read through the page cache). */
 const COLD_MAX = 10_000;
 
@@ -40,10 +43,17 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   /** Blobs committed from uploads written with O_DIRECT and not read since: none of their bytes are cached. */
   private readonly cold = new Set<string>();
   private readonly onFull: () => void;
+  /**
+   * Per upload, the write-behind datasync an append left running (see Appender.backgroundSync). The next append,
+   * the commit and the delete of that upload wait for it; one that failed fails every later append and the commit.
+   */
+  private readonly syncs = new Map<string, Promise<void>>();
+  /** GETs running per blob file. */
+  private readonly reading = new Map<string, number>();
   /** `onFull` hears of each write refused for lack of space (the server logs it once and counts). */
   constructor(root: string, options: { directIO?: boolean; onFull?: () => void } = {}) {
     this.root = root;
-    this.directIO = options.directIO ?? false;
+    this.directIO = options.directIO ?? true;
     this.onFull = options.onFull ?? (() => {});
   }
 
@@ -86,12 +96,29 @@ export class FilesystemBlobStore implements CollectableBlobStore {
 
   async copyTo(digest: string, range: { start: number; end: number }, out: Writable, size?: number): Promise<void> {
     const path = this.blobPath(digest);
-    // A blob just written with O_DIRECT is read with O_DIRECT once (see copy.ts); every other read goes through the
-    // shared chunk cache (see chunk-cache.ts).
+    // A blob just written with O_DIRECT is read with O_DIRECT once (see copy.ts).
     if (this.cold.delete(digest)) return copyRange(path, range, out, true);
-    const bytes = size ?? (await sizeOf(path));
-    if (bytes === undefined) throw Object.assign(new Error(`no blob file ${path}`), { code: 'ENOENT' });
-    await readCache.copy(path, bytes, range, out);
+    // A GET alone on its blob streams through a ring of its own (the fastest for one stream; RINGS of them at most);
+    // GETs of a blob others are reading too (a fleet pulling a new image) share the chunk cache (chunk-cache.ts).
+    const others = this.reading.get(path) ?? 0;
+    this.reading.set(path, others + 1);
+    try {
+      if (others === 0 && ringsInUse < RINGS) {
+        ringsInUse++;
+        try {
+          return await copyRange(path, range, out, false);
+        } finally {
+          ringsInUse--;
+        }
+      }
+      const bytes = size ?? (await sizeOf(path));
+      if (bytes === undefined) throw Object.assign(new Error(`no blob file ${path}`), { code: 'ENOENT' });
+      await readCache.copy(path, bytes, range, out);
+    } finally {
+      const left = (this.reading.get(path) ?? 1) - 1;
+      if (left > 0) this.reading.set(path, left);
+      else this.reading.delete(path);
+    }
   }
 
   async delete(digest: string): Promise<void> {
@@ -122,6 +149,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     // append.ts). Written, not fsynced: a chunk survives the process dying; after a power loss the upload reports
     // the bytes that did survive, the client resumes from there, and commit() fsyncs the whole before the blob
     // becomes visible (its digest verified before that).
+    await this.syncs.get(id);
     const appender = await Appender.open(
       join(this.uploadDir(id), 'data'),
       this.directIO,
@@ -139,6 +167,17 @@ export class FilesystemBlobStore implements CollectableBlobStore {
     } catch (e) {
       throw this.mapped(e);
     } finally {
+      const sync = appender.backgroundSync;
+      if (sync) {
+        this.syncs.set(id, sync);
+        // Forgotten once it succeeded (a failure stays: the upload is unusable from then on).
+        void sync.then(
+          () => {
+            if (this.syncs.get(id) === sync) this.syncs.delete(id);
+          },
+          () => {},
+        );
+      }
       await appender.close();
     }
   }
@@ -157,6 +196,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   private async commitUpload(id: string, digest: string): Promise<void> {
+    await this.syncs.get(id);
     const target = this.blobPath(digest);
     const dir = dirname(target);
     const source = join(this.uploadDir(id), 'data');
@@ -182,6 +222,8 @@ export class FilesystemBlobStore implements CollectableBlobStore {
   }
 
   async deleteUpload(id: string): Promise<void> {
+    await this.syncs.get(id)?.catch(() => {});
+    this.syncs.delete(id);
     await rm(this.uploadDir(id), { recursive: true, force: true });
   }
 
