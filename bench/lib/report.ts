@@ -148,20 +148,29 @@ export function pairedRatio(f: Figure): number | undefined {
   return median(b.map((v, i) => v / d[i]));
 }
 
+/** The median over rounds of each round's figure less that round's floor (what a registry added to it). */
+function overFloor(s: Series, floor: Series): number {
+  return median(s.samples.map((v, i) => v - floor.samples[i]));
+}
+
+/** Seconds with their sign: +0.041, -0.012. */
+const signed = (v: number | undefined): string => (v === undefined ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(3)}`);
+
 /** The targets of the run's backend: issues 6 and 21 on the filesystem, issue 17's on PostgreSQL + S3. */
 export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs'): TargetResult[] {
   const get = (key: string) => figures.find((f) => f.key === key);
   const out: TargetResult[] = [];
-  const ratioTarget = (key: string, min: number, what: string) => {
+  /** `note`: what else the run measured that bears on the target (a bound), appended to what was measured. */
+  const ratioTarget = (key: string, min: number, what: string, note = '') => {
     const f = get(key);
     if (!f?.berth) return;
     const r = pairedRatio(f);
     out.push({
       target: `${what} ≥ ${min}× distribution`,
       measured:
-        r === undefined
+        (r === undefined
           ? `Berth ${fmt(f.berth.median)} ${f.unit} (no distribution figure)`
-          : `${fmt(r)}×, the median of per-round ratios (Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})`,
+          : `${fmt(r)}×, the median of per-round ratios (Berth ${fmt(f.berth.median)} vs ${fmt(f.distribution!.median)} ${f.unit})`) + note,
       met: r === undefined ? null : r >= min,
       ...(r !== undefined && r < min ? { shortfall: `${fmt((100 * r) / min, 0)} % of the target ratio` } : {}),
     });
@@ -192,11 +201,10 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
     let met = r === undefined ? null : r < 1;
     let shortfall = r !== undefined && r >= 1 ? `${fmt((r - 1) * 100, 0)} % higher than distribution` : undefined;
     if (floor) {
-      const over = (s?: Series, fl?: Series) => (s && fl ? median(s.samples.map((v, i) => v - fl.samples[i])) : undefined);
-      const sign = (v?: number) => (v === undefined ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(3)}`);
+      const over = (s?: Series, fl?: Series) => (s && fl ? overFloor(s, fl) : undefined);
       measured +=
         `; the floor in the same rounds: ${fmt(floor.berth?.median)} s beside Berth, ${fmt(floor.distribution?.median)} s beside distribution; ` +
-        `over the floor, the median of each round's difference: Berth ${sign(over(f.berth, floor.berth))} s, distribution ${sign(over(f.distribution, floor.distribution))} s`;
+        `over the floor, the median of each round's difference: Berth ${signed(over(f.berth, floor.berth))} s, distribution ${signed(over(f.distribution, floor.distribution))} s`;
       const drift = floor.berth && floor.distribution ? floor.berth.median / floor.distribution.median : undefined;
       if (r !== undefined && drift !== undefined && Math.abs(r - 1) <= Math.abs(drift - 1)) {
         met = false;
@@ -267,26 +275,29 @@ export function evaluateTargets(figures: Figure[], backend: 'fs' | 'pg-s3' = 'fs
   const pull = get('docker_pull_s');
   const pullFloor = get('docker_pull_floor_s');
   if (pull?.berth && pull.distribution && pullFloor?.berth && pullFloor.distribution) {
-    const over = (s: Series, fl: Series) => median(s.samples.map((v, i) => v - fl.samples[i]));
-    const b = over(pull.berth, pullFloor.berth);
-    const d = over(pull.distribution, pullFloor.distribution);
+    const b = overFloor(pull.berth, pullFloor.berth);
+    const d = overFloor(pull.distribution, pullFloor.distribution);
     out.push({
       target: 'docker pull over the in-memory floor: Berth below distribution',
-      measured: `the median over rounds of (registry − floor): Berth ${b >= 0 ? '+' : ''}${b.toFixed(3)} s, distribution ${d >= 0 ? '+' : ''}${d.toFixed(3)} s`,
+      measured: `the median over rounds of (registry − floor): Berth ${signed(b)} s, distribution ${signed(d)} s`,
       met: b < d,
       ...(b < d ? {} : { shortfall: `${(b - d).toFixed(3)} s more than distribution over the floor` }),
     });
   }
-  ratioTarget('fleet_MBps', 1.5, 'fleet pull (64 pullers), aggregate throughput');
+  // The bound of this machine: the floor's throughput ÷ distribution's, each round's floor beside that round's
+  // distribution figure. A registry can beat distribution by no more than that.
   const fleetFloor = get('fleet_floor_MBps');
-  const fleetTarget = out[out.length - 1];
-  if (fleetFloor?.berth && fleetFloor.distribution && fleetTarget?.target.startsWith('fleet pull (64')) {
-    // The bound of this machine: the floor's throughput ÷ distribution's, each round's floor beside that round's
-    // distribution figure. A registry can beat distribution by no more than that.
-    const d = get('fleet_MBps')?.distribution;
-    const bound = d ? median(fleetFloor.distribution.samples.map((v, i) => v / d.samples[i])) : undefined;
-    fleetTarget.measured += `; the floor (in memory, its own process) in the same rounds: ${fmt(fleetFloor.berth.median)} MB/s beside Berth, ${fmt(fleetFloor.distribution.median)} MB/s beside distribution${bound === undefined ? '' : `, ${fmt(bound)}× distribution: the most any registry could reach on this machine`}`;
-  }
+  const fleetD = get('fleet_MBps')?.distribution;
+  const fleetBound =
+    fleetFloor?.distribution && fleetD ? median(fleetFloor.distribution.samples.map((v, i) => v / fleetD.samples[i])) : undefined;
+  ratioTarget(
+    'fleet_MBps',
+    1.5,
+    'fleet pull (64 pullers), aggregate throughput',
+    fleetFloor?.berth && fleetFloor.distribution
+      ? `; the floor (in memory, its own process) in the same rounds: ${fmt(fleetFloor.berth.median)} MB/s beside Berth, ${fmt(fleetFloor.distribution.median)} MB/s beside distribution${fleetBound === undefined ? '' : `, ${fmt(fleetBound)}× distribution: the most any registry could reach on this machine`}`
+      : '',
+  );
   lowerTarget('fleet_p99_s', 'fleet pull (64 pullers), p99 time per puller');
   ratioTarget('fleet_cold_MBps', 1.5, 'fleet pull on a dropped page cache (16 pullers), aggregate throughput');
   lowerTarget('fleet_cold_p99_s', 'fleet pull on a dropped page cache (16 pullers), p99 time per puller');
