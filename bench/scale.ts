@@ -7,7 +7,7 @@
 // GetLifecyclePolicyPreview says COMPLETE), and the server's CPU and memory. With --backend pg (issue 17) Berth runs on
 // a private PostgreSQL, the images are written through the metadata store in bulk (not pushed: seeding is not what
 // is measured), and only the image listings are measured. See bench/README.md.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import {
   closeSync,
@@ -37,10 +37,9 @@ import {
   StartLifecyclePolicyPreviewCommand,
 } from '@aws-sdk/client-ecr';
 import pg from 'pg';
-import { parseManifest } from '../src/core/manifest.ts';
 import { PostgresMetaStore } from '../src/storage/meta/postgres.ts';
 import { SqliteMetaStore } from '../src/storage/meta/sqlite.ts';
-import { smallBlob, type Blob } from './lib/data.ts';
+import { sha256Digest, smallBlob, type Blob } from './lib/data.ts';
 import { expectStatus, nextLink, pool, send, type Target } from './lib/http.ts';
 import { privatePostgres } from './lib/pg-s3.ts';
 import { memory, phase, type Phase } from './lib/proc.ts';
@@ -48,6 +47,7 @@ import { ROOT, cleanUpOnSignals, startBerth, type Registry } from './lib/servers
 import { percentile, secondsSince } from './lib/stats.ts';
 import { uploadMonolithic } from './workloads/blobs.ts';
 import { manifestOf, putManifest } from './workloads/manifests.ts';
+import { manifestRow } from './lib/seed.ts';
 
 const USAGE = `Usage: node bench/scale.ts [options]
 
@@ -743,7 +743,7 @@ async function bulkSeed(dataDir: string, accountId: string, o: BulkOptions): Pro
       const count = imagesOf(r, o);
       for (let j = 0; j < count; j++) {
         const { config, manifest } = seedImage(name, j, layer);
-        const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+        const configDigest = sha256Digest(config);
         writeBlob(configDigest, config);
         await store.recordBlob({ digest: configDigest, size: config.length }, old);
         await store.linkBlob(repo.id, configDigest, old);
@@ -772,26 +772,6 @@ async function bulkSeed(dataDir: string, accountId: string, o: BulkOptions): Pro
     blobs,
     seconds,
     seededAt: new Date().toISOString(),
-  };
-}
-
-/** The row putManifest writes for a manifest `body` pushed at `pushedAt`. */
-function manifestRow(repositoryId: number, body: Buffer, pushedAt: number) {
-  const m = parseManifest(body, 'application/vnd.oci.image.manifest.v1+json');
-  return {
-    repositoryId,
-    digest: `sha256:${createHash('sha256').update(body).digest('hex')}`,
-    mediaType: m.mediaType,
-    artifactType: m.artifactType ?? null,
-    subjectDigest: null,
-    size: body.length,
-    content: body,
-    annotations: m.annotations ?? null,
-    pushedAt,
-    blobs: m.blobs,
-    manifests: m.manifests,
-    imageSize: m.layersSize,
-    configMediaType: m.configMediaType ?? null,
   };
 }
 
@@ -1171,7 +1151,7 @@ async function bulkPgMain(o: BulkOptions): Promise<void> {
         blobs++;
         for (let j = 0, count = imagesOf(r, o); j < count; j++) {
           const { config, manifest } = seedImage(name, j, layer);
-          const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+          const configDigest = sha256Digest(config);
           const m = manifestRow(repoId, manifest, old + j * 1000);
           rows.blobDigest.push(configDigest);
           rows.blobSize.push(config.length);

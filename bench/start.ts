@@ -5,15 +5,14 @@
 // Berth's 401 counts). Beside them, in the same runs: Node itself (a trivial node:http server, started the same way)
 // and Berth on an empty data directory. See bench/README.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseManifest } from '../src/core/manifest.ts';
 import { SqliteMetaStore } from '../src/storage/meta/sqlite.ts';
-import { smallBlob, type Blob } from './lib/data.ts';
+import { manifestRow } from './lib/seed.ts';
+import { sha256Digest, smallBlob, type Blob } from './lib/data.ts';
 import { summarizeProfile, formatProfile } from './lib/profile.ts';
 import { DISTRIBUTION_BIN, ROOT, cleanUpOnSignals, distributionConfig, freePort, startBerth, withoutAwsVariables } from './lib/servers.ts';
 import { median, percentile, secondsSince } from './lib/stats.ts';
@@ -41,37 +40,16 @@ const SECRET = 'bench-start-secret-0123456789';
 
 /** Writes `count` images into Berth's data directory `dataDir` through its metadata store, the server stopped. */
 async function seedBerth(dataDir: string, config: Blob, layer: Blob, count: number): Promise<void> {
-  const store = new SqliteMetaStore(join(dataDir, 'meta.db'));
+  // Not what a server does (it keeps synchronous = FULL): the seeding is not measured, and need not survive a crash.
+  const store = new SqliteMetaStore(join(dataDir, 'meta.db'), { bulkLoad: true });
   try {
-    // Not what a server does (it keeps synchronous = FULL): the seeding is not measured, and need not survive a crash.
-    (store as unknown as { db: { exec(sql: string): void } }).db.exec('PRAGMA synchronous = OFF');
     const accountId = await store.getSetting('default_account_id');
     const repo = accountId ? await store.getRepository(accountId, REPO) : undefined;
     if (!repo) throw new Error(`${REPO} was not made by the first push`);
     const now = Date.now();
     for (let i = 0; i < count; i++) {
       const body = manifestOf(config, [layer], { 'org.example.start.index': String(i) });
-      const m = parseManifest(body, 'application/vnd.oci.image.manifest.v1+json');
-      const write = await store.putManifest(
-        {
-          repositoryId: repo.id,
-          digest: `sha256:${createHash('sha256').update(body).digest('hex')}`,
-          mediaType: m.mediaType,
-          artifactType: m.artifactType ?? null,
-          subjectDigest: null,
-          size: body.length,
-          content: body,
-          annotations: m.annotations ?? null,
-          pushedAt: now + i,
-          blobs: m.blobs,
-          manifests: m.manifests,
-          imageSize: m.layersSize,
-          configMediaType: m.configMediaType ?? null,
-        },
-        tagOf(i),
-        now + i,
-        false,
-      );
+      const write = await store.putManifest(manifestRow(repo.id, body, now + i), tagOf(i), now + i, false);
       if (!write.created || write.missingBlobs?.length) throw new Error(`seeding ${tagOf(i)}: ${JSON.stringify(write)}`);
     }
   } finally {
@@ -110,7 +88,7 @@ function seedDistribution(storage: string, config: Blob, layer: Blob, count: num
   }
   for (let i = 0; i < count; i++) {
     const body = manifestOf(config, [layer], { 'org.example.start.index': String(i) });
-    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const digest = sha256Digest(body);
     const hex = digest.slice(7);
     blob(digest, body);
     link(join(repo, '_manifests', 'revisions', 'sha256', hex), digest);
