@@ -4,7 +4,7 @@ import type { Blob } from '../lib/data.ts';
 import { download, expectStatus, location, newAgent, pool, send, withDigest, type Target } from '../lib/http.ts';
 import { MB, median, secondsSince } from '../lib/stats.ts';
 import type { Context, Workload } from '../lib/workload.ts';
-import { loopbackMBps } from './machine.ts';
+import { durableWritesMBps, fileServeMBps, loopbackMBps } from './machine.ts';
 
 const OCTETS = 'application/octet-stream';
 const MONO_REPO = 'bench/monolithic';
@@ -98,12 +98,17 @@ export const get: Workload = {
     }
     // The limit the GET is held to, measured just before it rather than only at the start of the run (this
     // machine's loopback figure moves by a third from minute to minute), and here, outside the measured run.
-    if (!ctx.reg.s3) ctx.state.loopbackBeforeGet = await loopbackMBps(ctx.sizes.loopbackBytes);
+    if (!ctx.reg.s3) {
+      ctx.state.loopbackBeforeGet = await loopbackMBps(ctx.sizes.loopbackBytes);
+      // And the file-serving floor: a trivial Node server serving a blob of the same size from the page cache.
+      ctx.state.fileFloorBeforeGet = await fileServeMBps(ctx.blobs.monolithic.size);
+    }
   },
   run: async (ctx: Context) => {
     if (ctx.reg.s3) return getThroughRedirect(ctx);
     const loopback = ctx.state.loopbackBeforeGet as Awaited<ReturnType<typeof loopbackMBps>> | undefined;
-    if (!loopback) throw new Error('get: its setup did not measure the loopback limit');
+    const fileFloor = ctx.state.fileFloorBeforeGet as Awaited<ReturnType<typeof fileServeMBps>> | undefined;
+    if (!loopback || !fileFloor) throw new Error('get: its setup did not measure the loopback limit and the file-serving floor');
     const blob = ctx.blobs.monolithic;
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -114,13 +119,15 @@ export const get: Workload = {
       samples.push(mbps(blob.size, s));
     }
     ctx.log(
-      `blob GET: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)`,
+      `blob GET: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s; ` +
+        `the file-serving floor: ${fileFloor.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)`,
     );
     return {
       get_first_MBps: samples[0],
       get_second_MBps: samples[1],
       get_MBps: median(samples.slice(2)),
       get_loopback_MBps: loopback.median,
+      get_file_floor_MBps: fileFloor.median,
     };
   },
 };
@@ -185,7 +192,12 @@ async function getThroughRedirect(ctx: Context): Promise<Record<string, number>>
 export const parallel: Workload = {
   name: 'parallel',
   title: 'distinct blobs uploaded at once (monolithic each), aggregate throughput',
-  // No setup: bench/run.ts hashes the blobs (Blobs caches them) before the first round, outside any clock.
+  // bench/run.ts hashes the blobs (Blobs caches them) before the first round, outside any clock. The setup measures
+  // what the disk takes when the same number of files of the same size are written at once and fsynced, just before.
+  setup: async (ctx: Context) => {
+    if (!ctx.reg.s3)
+      ctx.state.disksBeforeParallel = await durableWritesMBps(ctx.blobs.pool, ctx.sizes.parallelCount, ctx.sizes.parallelSize);
+  },
   run: async (ctx: Context) => {
     const n = ctx.sizes.parallelCount;
     const t0 = process.hrtime.bigint();
@@ -193,6 +205,14 @@ export const parallel: Workload = {
       await uploadMonolithic(ctx.reg, 'bench/parallel', ctx.blobs.parallel(i));
     });
     const s = secondsSince(t0);
-    return { parallel_MBps: mbps(n * ctx.sizes.parallelSize, s) };
+    const disk = ctx.state.disksBeforeParallel as Awaited<ReturnType<typeof durableWritesMBps>> | undefined;
+    if (disk)
+      ctx.log(
+        `parallel: the disk just before, ${n} files at once, fsynced: ${disk.pageCache.toFixed(0)} MB/s through the page cache, ${disk.direct.toFixed(0)} MB/s with O_DIRECT`,
+      );
+    return {
+      parallel_MBps: mbps(n * ctx.sizes.parallelSize, s),
+      ...(disk ? { parallel_disk_MBps: Math.max(disk.pageCache, disk.direct) } : {}),
+    };
   },
 };

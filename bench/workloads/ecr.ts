@@ -25,7 +25,7 @@ import type { Registry } from '../lib/servers.ts';
 import { MB, median, secondsSince } from '../lib/stats.ts';
 import type { Context, Workload } from '../lib/workload.ts';
 import { uploadChunked } from './blobs.ts';
-import { loopbackMBps } from './machine.ts';
+import { fileServeMBps, loopbackMBps } from './machine.ts';
 
 const REPO = 'bench/ecr';
 
@@ -163,7 +163,7 @@ export const ecrGet: Workload = {
   name: 'ecr-get',
   title:
     'GetDownloadUrlForLayer, then GET of the URL it returns, 5 times in a row (timed from the API call to the last byte); distribution: GET of the same blob. ' +
-    'The first read after the push, the second, the median of the next 3; the loopback HTTP limit is measured just before',
+    'The first read after the push, the second, the median of the next 3; the loopback HTTP limit and the file-serving floor (a trivial Node server reading a page-cached file of the same size) are measured just before',
   fsOnly: true,
   setup: async (ctx) => {
     if (!ctx.state.ecrLayer) {
@@ -171,10 +171,12 @@ export const ecrGet: Workload = {
       await push(ctx);
     }
     ctx.state.loopbackBeforeEcrGet = await loopbackMBps(ctx.sizes.loopbackBytes);
+    ctx.state.fileFloorBeforeEcrGet = await fileServeMBps(ctx.blobs.ecrLayer.size);
   },
   run: async (ctx) => {
     const loopback = ctx.state.loopbackBeforeEcrGet as Awaited<ReturnType<typeof loopbackMBps>> | undefined;
-    if (!loopback) throw new Error('ecr-get: its setup did not measure the loopback limit');
+    const fileFloor = ctx.state.fileFloorBeforeEcrGet as Awaited<ReturnType<typeof fileServeMBps>> | undefined;
+    if (!loopback || !fileFloor) throw new Error('ecr-get: its setup did not measure the loopback limit and the file-serving floor');
     const blob = ctx.blobs.ecrLayer;
     const samples: number[] = [];
     const urlMs: number[] = [];
@@ -196,7 +198,7 @@ export const ecrGet: Workload = {
       samples.push(mbps(blob.size, s));
     }
     ctx.log(
-      `ecr-get: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)` +
+      `ecr-get: ${samples.map((v) => v.toFixed(0)).join(', ')} MB/s (loopback just before: ${loopback.samples.map((v) => v.toFixed(0)).join(', ')} MB/s; the file-serving floor: ${fileFloor.samples.map((v) => v.toFixed(0)).join(', ')} MB/s)` +
         (urlMs.length ? `; GetDownloadUrlForLayer answered in ${urlMs.map((v) => v.toFixed(1)).join(', ')} ms` : ''),
     );
     return {
@@ -205,6 +207,7 @@ export const ecrGet: Workload = {
       ecr_get_second_MBps: samples[1],
       ecr_get_MBps: median(samples.slice(2)),
       ecr_get_loopback_MBps: loopback.median,
+      ecr_get_file_floor_MBps: fileFloor.median,
     };
   },
 };
