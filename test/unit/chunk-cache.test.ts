@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { ChunkCache } from '../../src/storage/blobs/chunk-cache.ts';
+import { buffersInUse } from '../../src/storage/blobs/aligned.ts';
 import { makeTempDir } from '../helpers/tools.ts';
 
 const CHUNK = 1024;
@@ -85,6 +86,28 @@ test('GETs of different files beyond the capacity read through their own buffers
     clearInterval(watch);
   }
   assert.ok(most <= capacity, `held up to ${most} bytes, capacity ${capacity}`);
+});
+
+test('GETs without room share a budget of large own buffers, take small ones past it, and give all back', async () => {
+  const files = Array.from({ length: 8 }, () => file(CHUNK * 3 + 100));
+  const large = 256 << 10;
+  const cache = new ChunkCache(CHUNK, CHUNK, 2 * large);
+  const before = buffersInUse();
+  let most = 0;
+  const watch = setInterval(() => {
+    most = Math.max(most, cache.ownBytesHeld);
+  }, 0);
+  try {
+    const outs = files.map(() => sink(3));
+    await Promise.all(files.map((f, i) => cache.copy(f.path, f.data.length, { start: 0, end: f.data.length - 1 }, outs[i])));
+    files.forEach((f, i) => assert.deepEqual(outs[i].bytes(), f.data));
+  } finally {
+    clearInterval(watch);
+  }
+  // 8 GETs, one piece of room: most read through their own buffers, at most two of them large.
+  assert.equal(most, 2 * large, `the large own buffers held at most: ${most} bytes`);
+  assert.equal(cache.ownBytesHeld, 0);
+  assert.equal(buffersInUse(), before, 'every own buffer went back');
 });
 
 test('a missing file fails the GET, is not kept, and a later GET of a file written since succeeds', async () => {
