@@ -263,31 +263,35 @@ function collector(onChunk?: () => void): { out: Writable; bytes: () => Buffer }
   return { out, bytes: () => Buffer.concat(parts) };
 }
 
-describe('serving blobs: a blob just written with O_DIRECT is read with O_DIRECT once, then through the page cache', () => {
-  test('the first read of a committed blob uses O_DIRECT, the next does not, and both return its bytes', async () => {
+describe('serving blobs: the first read of a blob just written with O_DIRECT reads ahead on more file handles', () => {
+  test('the first read of a committed blob reads ahead in parallel, the next reads alone, none with O_DIRECT, both whole', async () => {
     const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO: true });
     await store.init();
     await store.createUpload('r1');
-    const data = randomBytes(3 * MiB + 12345);
+    // Larger than one read-ahead region (16 MiB), so that the read-ahead runs.
+    const data = randomBytes(40 * MiB + 12345);
     await store.append('r1', [data]);
     const digest = sha256(data);
     await store.commit('r1', digest);
     const path = store.blobPath(digest);
-    for (const expectDirect of [true, false]) {
-      const flags: number[] = [];
-      const { out, bytes } = collector(() => flags.push(...openFlags(path)));
+    for (const first of [true, false]) {
+      let most = 0;
+      let direct = false;
+      const { out, bytes } = collector(() => {
+        const flags = openFlags(path);
+        most = Math.max(most, flags.length);
+        direct ||= flags.some((f) => (f & O_DIRECT) !== 0);
+      });
       await store.copyTo(digest, { start: 0, end: data.length - 1 }, out);
       assert.ok(bytes().equals(data), 'the whole blob, byte for byte');
-      assert.ok(flags.length > 0);
-      assert.equal(
-        flags.some((f) => (f & O_DIRECT) !== 0),
-        expectDirect,
-        `read with O_DIRECT: ${expectDirect}`,
-      );
+      assert.equal(direct, false, 'no read with O_DIRECT');
+      if (first) assert.ok(most >= 2, `the first read had ${most} file handle(s) open on the blob at most, expected read-ahead beside it`);
+      else assert.equal(most, 1, 'the second read reads alone');
     }
+    assert.deepEqual(openFlags(path), [], 'every file handle closed');
   });
 
-  test('byte ranges at every kind of boundary, read with and without O_DIRECT', async () => {
+  test('byte ranges at every kind of boundary, cold (read ahead) or not', async () => {
     const dir = makeRoot(tmpdir());
     const path = join(dir, 'blob');
     const data = randomBytes(2 * MiB + 4096 * 3 + 17);
@@ -309,10 +313,26 @@ describe('serving blobs: a blob just written with O_DIRECT is read with O_DIRECT
       for (const [start, end] of ranges) {
         const { out, bytes } = collector();
         await copyRange(path, { start, end }, out, cold);
-        assert.ok(bytes().equals(data.subarray(start, end + 1)), `bytes ${start}-${end} (O_DIRECT asked: ${cold})`);
+        assert.ok(bytes().equals(data.subarray(start, end + 1)), `bytes ${start}-${end} (cold: ${cold})`);
       }
     }
     const { out } = collector();
     await assert.rejects(copyRange(path, { start: size - 10, end: size + 10 }, out, true), /shorter than expected/);
+    // Ranges longer than a read-ahead region, where a cold read reads ahead, and one past the end of the file.
+    const big = randomBytes(40 * MiB + 17);
+    const bigPath = join(dir, 'big');
+    writeFileSync(bigPath, big);
+    for (const [start, end] of [
+      [0, big.length - 1],
+      [5, big.length - 1],
+      [17 * MiB + 3, 35 * MiB],
+    ]) {
+      const c = collector();
+      await copyRange(bigPath, { start, end }, c.out, true);
+      assert.ok(c.bytes().equals(big.subarray(start, end + 1)), `bytes ${start}-${end} of the large file (cold)`);
+    }
+    const c = collector();
+    await assert.rejects(copyRange(bigPath, { start: 20 * MiB, end: big.length + 10 }, c.out, true), /shorter than expected/);
+    assert.deepEqual(openFlags(bigPath), [], 'every file handle closed, the read-ahead too');
   });
 });

@@ -96,7 +96,7 @@ export class FilesystemBlobStore implements CollectableBlobStore {
 
   async copyTo(digest: string, range: { start: number; end: number }, out: Writable, size?: number): Promise<void> {
     const path = this.blobPath(digest);
-    // A blob just written with O_DIRECT is read with O_DIRECT once (see copy.ts).
+    // A blob just written with O_DIRECT is not in the page cache: its first GET reads ahead in parallel (copy.ts).
     if (this.cold.delete(digest)) return copyRange(path, range, out, true);
     // A GET alone on its blob streams through a ring of its own (the fastest for one stream; RINGS of them at most);
     // GETs of a blob others are reading too (a fleet pulling a new image) share the chunk cache (chunk-cache.ts).
