@@ -68,6 +68,8 @@ test('many concurrent GETs of one file share its pieces and stay within capacity
   }
   for (const o of outs) assert.deepEqual(o.bytes(), data);
   assert.ok(most <= capacity, `held up to ${most} bytes, capacity ${capacity}`);
+  assert.ok(most > 0, 'the GETs went through the cache');
+  assert.equal(cache.bytesHeld, 0, 'nothing is kept once no GET runs');
 });
 
 test('GETs of different files beyond the capacity read through their own buffers, and all finish', async () => {

@@ -48,6 +48,8 @@ export class ChunkCache {
   /** In least recently used order (a Map iterates in insertion order; a use re-inserts). */
   private readonly entries = new Map<string, Entry>();
   private used = 0;
+  /** GETs copying through the cache now. */
+  private active = 0;
   /** Bytes of OWN_BUFFER buffers that GETs without room hold now. */
   private ownBytes = 0;
   /** Buffers of CHUNK bytes that held evicted pieces, to read the next pieces into (faulting in fresh memory for
@@ -79,6 +81,7 @@ export class ChunkCache {
    */
   async copy(path: string, size: number, range: { start: number; end: number }, out: Writable): Promise<void> {
     const files = new FileOpener(path);
+    this.active++;
     // Pieces handed to `out` and not yet taken by it, oldest first (WRITES_AHEAD at most).
     const sending: { entry: Entry; sent: Promise<void> }[] = [];
     const settleOldest = async () => {
@@ -129,7 +132,18 @@ export class ChunkCache {
         this.unpin(entry);
       }
       await files.close();
+      if (--this.active === 0) this.release();
     }
+  }
+
+  /**
+   * Lets every kept piece and spare buffer go once no GET uses the cache: the memory of a fleet's burst is not held
+   * after it. (Only GETs of a blob that others are reading at the same time come here; a GET alone has its own ring.)
+   */
+  private release(): void {
+    for (const entry of [...this.entries.values()]) if (entry.pins === 0 && !entry.loading) this.remove(entry);
+    this.used -= this.spare.length * this.chunk;
+    this.spare.length = 0;
   }
 
   /** A buffer for a GET that found no room: OWN_BUFFER while the budget lasts, SMALL_OWN_BUFFER past it. */

@@ -26,10 +26,12 @@ const READ_CHUNK = BUFFER_SIZE;
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 /**
- * The pieces of blob files being served, shared by every GET of this process: 32 MiB at most, however many GETs run
- * (a fleet pulling at once included), in 1 MiB pieces.
+ * The pieces of blob files being served, shared by every GET of this process: 64 MiB at most, however many GETs run
+ * (a fleet pulling at once included), in 1 MiB pieces, and nothing once none runs. 64 pullers of a 5-layer image
+ * moved 10 % more per second than with 32 MiB (10 of 10 alternating pairs better): fewer pieces were evicted and read
+ * again while the pullers drifted apart.
  */
-const readCache = new ChunkCache(32 << 20, 1 << 20);
+const readCache = new ChunkCache(64 << 20, 1 << 20);
 /** GETs that stream through a ring of their own at once, at most (4 MiB each). */
 const RINGS = 4;
 let ringsInUse = 0;
