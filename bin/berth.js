@@ -2,6 +2,7 @@
 // The `berth` command. Runs on the Node.js pinned in package.json (npm puts it first on PATH). It runs the
 // compiled JavaScript in dist/ (made by `npm install` and `npm test`) when that is at least as new as every
 // source file; otherwise the TypeScript sources themselves, which Node 24 runs by stripping their types.
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distIsFresh } from '../scripts/dist-fresh.js';
@@ -32,19 +33,32 @@ if (major < 24) {
 // environment: process.execve replaces the process image, and the pid stays the same (a service manager, the
 // tests and the benchmarks know the server by it). Not when the environment already tunes malloc (GLIBC_TUNABLES,
 // even empty, or a MALLOC_* variable): that setting is the user's, and it also marks the re-executed process. On
-// a C library other than glibc the variable means nothing, and the re-execution costs only its start.
+// a C library other than glibc the variable means nothing, and the re-execution costs only its start. Node ends
+// the process when execve fails (it has already torn down what it needs to go on), so the binary is checked
+// first; where execve itself is forbidden (a seccomp filter without it), GLIBC_TUNABLES= (empty) turns this off.
 const SERVE_MALLOC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072';
 if (
   process.argv[2] === 'serve' &&
   process.platform === 'linux' &&
   typeof process.execve === 'function' &&
   process.env.GLIBC_TUNABLES === undefined &&
-  !Object.keys(process.env).some((name) => name.startsWith('MALLOC_'))
+  !Object.keys(process.env).some((name) => name.startsWith('MALLOC_')) &&
+  executable(process.execPath)
 ) {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     ...process.env,
     GLIBC_TUNABLES: SERVE_MALLOC_TUNABLES,
   });
+}
+
+/** Whether this process may execute `path` (a regular file with execute permission for it). */
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 // `berth serve` keeps V8's young generation at its initial size (two semi-spaces of 1 MiB) unless the node options
