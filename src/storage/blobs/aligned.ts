@@ -98,6 +98,11 @@ function releaseAligned(): void {
   collectFully();
 }
 
+/** Aligned buffers handed out and not given back yet. */
+export function alignedBuffersInUse(): number {
+  return made / BUFFER_SIZE - free.length;
+}
+
 /** Bytes of aligned memory made and not let go (for tests). */
 export function alignedBytesHeld(): number {
   return made;

@@ -14,7 +14,7 @@
 //   starts inside a 4096-byte block first reads that block's head back, and the last partial block of an append is
 //   written through an ordinary (buffered) handle to the same file.
 import { open, type FileHandle } from 'node:fs/promises';
-import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer, takePlainBuffer } from './aligned.ts';
+import { ALIGN, alignedBuffersInUse, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer, takePlainBuffer } from './aligned.ts';
 import type { Observer } from './store.ts';
 
 /** Size of the buffers of page-cache writes (O_DIRECT ones are BUFFER_SIZE): smaller, as their writes are quick. */
@@ -23,10 +23,12 @@ export const CACHED_BUFFER_SIZE = 512 << 10;
 const DIRECT_WRITES_IN_FLIGHT = 4;
 const CACHED_WRITES_IN_FLIGHT = 2;
 /**
- * O_DIRECT buffers all uploads together hold at most, in the steady state (the buffer each is filling and its
- * writes in flight): with more uploads at once than this allows at DIRECT_WRITES_IN_FLIGHT each, each gets fewer
- * writes in flight, one at least. 16 parallel uploads held 5 MiB each (80 MiB); the disk is as busy with 16
- * writes of 1 MiB outstanding as with 64 (issue 21).
+ * O_DIRECT buffers all uploads together hold at most (the buffer each is filling and its writes in flight): with
+ * more uploads at once than this allows at DIRECT_WRITES_IN_FLIGHT each, each gets fewer writes in flight, and
+ * while more aligned buffers than this are out (uploads that started when fewer ran still hold more), an upload
+ * with a write in flight waits for it. One write in flight each is always allowed, so more than DIRECT_BUFFERS / 2
+ * uploads at once hold two buffers each. 16 parallel uploads could hold 5 MiB each (80 MiB); the disk is as busy
+ * with 16 writes of 1 MiB outstanding as with 64 (issue 21).
  */
 const DIRECT_BUFFERS = 32;
 /** Appenders open with an O_DIRECT handle, in this process. */
@@ -198,12 +200,14 @@ export class Appender {
     this.filled = 0;
     this.fresh = 0;
     this.current = this.takeBuffer();
-    const limit = this.direct ? directWritesInFlight(directAppenders) : CACHED_WRITES_IN_FLIGHT;
-    // Take no more while the writes in flight are at their limit, while too much waits for a datasync, or while the
-    // observer is not done with this buffer (it asked to wait).
-    const waits = [this.inFlight.length >= limit ? this.inFlight[0] : undefined, this.writeBehind(full.length), seen].filter(
-      (w) => w !== undefined,
-    );
+    // Take no more while the writes in flight are at their limit (until they are below it: a limit lowered as more
+    // uploads started is reached, not kept at), while too much waits for a datasync, or while the observer is not
+    // done with this buffer (it asked to wait).
+    const over = this.direct !== undefined && alignedBuffersInUse() > DIRECT_BUFFERS;
+    const limit = this.direct ? (over ? 1 : directWritesInFlight(directAppenders)) : CACHED_WRITES_IN_FLIGHT;
+    const excess = this.inFlight.length - limit + 1;
+    const writing = excess <= 0 ? undefined : excess === 1 ? this.inFlight[0] : Promise.all(this.inFlight.slice(0, excess)).then(() => {});
+    const waits = [writing, this.writeBehind(full.length), seen].filter((w) => w !== undefined);
     if (waits.length <= 1) return waits[0];
     return Promise.all(waits).then(() => {});
   }
