@@ -33,9 +33,9 @@ if (major < 24) {
 // environment: process.execve replaces the process image, and the pid stays the same (a service manager, the
 // tests and the benchmarks know the server by it). Not when the environment already tunes malloc (GLIBC_TUNABLES,
 // even empty, or a MALLOC_* variable): that setting is the user's, and it also marks the re-executed process. On
-// a C library other than glibc the variable means nothing, and the re-execution costs only its start. Node ends
-// the process when execve fails (it has already torn down what it needs to go on), so the binary is checked
-// first; where execve itself is forbidden (a seccomp filter without it), GLIBC_TUNABLES= (empty) turns this off.
+// a C library other than glibc the variable means nothing, and the re-execution costs only its start. Node aborts
+// the process when execve fails (process.execve('/nonexistent', ...) dumps core: nothing to catch), so the binary
+// is checked first; where execve itself is forbidden (a seccomp filter without it), GLIBC_TUNABLES= (empty) turns this off.
 const SERVE_MALLOC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072';
 if (
   process.argv[2] === 'serve' &&
