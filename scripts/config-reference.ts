@@ -46,6 +46,11 @@ export function configurationReference(): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
+    "Outside these settings, `berth serve` runs with glibc's malloc tuned: it executes itself again once at start (same",
+    'pid) with `GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072` added to its environment,',
+    'unless the environment has a `GLIBC_TUNABLES` (even empty) or any `MALLOC_*` variable, which it then leaves as they',
+    'are (README, "Storage, garbage collection and lifecycle"; `bin/berth.js` says why).',
+    '',
   ].join('\n');
 }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { PassThrough, Writable } from 'node:stream';
-import { buffersInUse } from '../../src/storage/blobs/aligned.ts';
+import { alignedBytesHeld, buffersInUse } from '../../src/storage/blobs/aligned.ts';
 import { SYNC_EVERY, writeBehindSyncs } from '../../src/storage/blobs/append.ts';
 import { copyRange } from '../../src/storage/blobs/copy.ts';
 import { FilesystemBlobStore } from '../../src/storage/blobs/fs.ts';
@@ -145,6 +145,21 @@ for (const c of cases) {
   });
 }
 
+/** What `run` gives, and the most buffers (aligned or not) in use at once while it ran, sampled every turn. */
+async function mostBuffersInUse<T>(run: () => Promise<T>): Promise<{ result: T; most: number }> {
+  let most = 0;
+  let running = true;
+  const sample = () => {
+    most = Math.max(most, buffersInUse());
+    if (running) setImmediate(sample);
+  };
+  sample();
+  const result = await run().finally(() => {
+    running = false;
+  });
+  return { result, most };
+}
+
 describe('blob store uploads: the body', () => {
   test('a request stream that is gone before the append starts fails it at once, and the upload goes on', { timeout: 10_000 }, async () => {
     const store = new FilesystemBlobStore(makeRoot(tmpdir()));
@@ -163,16 +178,7 @@ describe('blob store uploads: the body', () => {
       await store.init();
       await store.createUpload('part');
       const part = randomBytes(20 * MiB + 5);
-      let most = 0;
-      let appending = true;
-      const sample = () => {
-        most = Math.max(most, buffersInUse());
-        if (appending) setImmediate(sample);
-      };
-      sample();
-      const size = await store.append('part', [part]).finally(() => {
-        appending = false;
-      });
+      const { result: size, most } = await mostBuffersInUse(() => store.append('part', [part]));
       assert.equal(size, part.length);
       assert.ok(readFileSync(join(store.root, 'uploads', 'part', 'data')).equals(part));
       assert.ok(most >= 2, `buffers were in use while the part was written (${most})`);
@@ -180,6 +186,52 @@ describe('blob store uploads: the body', () => {
       assert.equal(buffersInUse(), 0, 'every buffer is given back');
     });
   }
+
+  test('16 O_DIRECT uploads at once hold 32 buffers at most (each its buffer being filled and one write)', async () => {
+    const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO: true });
+    await store.init();
+    const parts = Array.from({ length: 16 }, () => randomBytes(6 * MiB + 11));
+    const bodies = parts.map(() => new PassThrough());
+    await Promise.all(parts.map((_, i) => store.createUpload(`p${i}`)));
+    const appends = Promise.all(bodies.map((body, i) => store.append(`p${i}`, body)));
+    // Every upload under way (its first bytes in), then the rest of each at once.
+    bodies.forEach((body, i) => body.write(parts[i].subarray(0, 1024)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { result: sizes, most } = await mostBuffersInUse(() => {
+      bodies.forEach((body, i) => body.end(parts[i].subarray(1024)));
+      return appends;
+    });
+    assert.deepEqual(
+      sizes,
+      parts.map((p) => p.length),
+    );
+    parts.forEach((part, i) => assert.ok(readFileSync(join(store.root, 'uploads', `p${i}`, 'data')).equals(part)));
+    assert.ok(most >= 16, `every upload had its buffers (${most} at most)`);
+    assert.ok(most <= 32, `32 buffers at most for all the uploads together: ${most}`);
+    assert.equal(buffersInUse(), 0, 'every buffer is given back');
+  });
+
+  test('the aligned memory is let go once every buffer has been back for 2 s, and made again when needed', {
+    timeout: 10_000,
+  }, async () => {
+    const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO: true });
+    await store.init();
+    await store.createUpload('idle');
+    await store.append('idle', [randomBytes(3 * MiB)]);
+    assert.ok(alignedBytesHeld() > 0, 'the upload was written from aligned buffers');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok(alignedBytesHeld() > 0, 'kept while uploads may follow');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(alignedBytesHeld(), 0, 'let go after 2 s with every buffer back');
+    const more = randomBytes(2 * MiB);
+    assert.equal(await store.append('idle', [more]), 3 * MiB + more.length);
+    assert.ok(alignedBytesHeld() > 0, 'made again for the next upload');
+    assert.ok(
+      readFileSync(join(store.root, 'uploads', 'idle', 'data'))
+        .subarray(3 * MiB)
+        .equals(more),
+    );
+  });
 
   test('a page-cache upload larger than the write-behind step starts datasyncs while it is written', async () => {
     const store = new FilesystemBlobStore(makeRoot(tmpdir()), { directIO: false });

@@ -14,7 +14,7 @@
 //   starts inside a 4096-byte block first reads that block's head back, and the last partial block of an append is
 //   written through an ordinary (buffered) handle to the same file.
 import { open, type FileHandle } from 'node:fs/promises';
-import { ALIGN, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer, takePlainBuffer } from './aligned.ts';
+import { ALIGN, alignedBuffersInUse, BUFFER_SIZE, giveBuffer, isAligned, openDirect, takeBuffer, takePlainBuffer } from './aligned.ts';
 import type { Observer } from './store.ts';
 
 /** Size of the buffers of page-cache writes (O_DIRECT ones are BUFFER_SIZE): smaller, as their writes are quick. */
@@ -22,6 +22,22 @@ export const CACHED_BUFFER_SIZE = 512 << 10;
 /** Writes outstanding at most: O_DIRECT writes wait for the device, page-cache writes only for a copy. */
 const DIRECT_WRITES_IN_FLIGHT = 4;
 const CACHED_WRITES_IN_FLIGHT = 2;
+/**
+ * O_DIRECT buffers all uploads together hold at most (the buffer each is filling and its writes in flight): with
+ * more uploads at once than this allows at DIRECT_WRITES_IN_FLIGHT each, each gets fewer writes in flight, and
+ * while more aligned buffers than this are out (uploads that started when fewer ran still hold more), an upload
+ * with a write in flight waits for it. One write in flight each is always allowed, so more than DIRECT_BUFFERS / 2
+ * uploads at once hold two buffers each. 16 parallel uploads could hold 5 MiB each (80 MiB); the disk is as busy
+ * with 16 writes of 1 MiB outstanding as with 64 (issue 21).
+ */
+const DIRECT_BUFFERS = 32;
+/** Appenders open with an O_DIRECT handle, in this process. */
+let directAppenders = 0;
+
+/** Writes in flight allowed to each of `appenders` O_DIRECT appenders open at once. */
+export function directWritesInFlight(appenders: number): number {
+  return Math.max(1, Math.min(DIRECT_WRITES_IN_FLIGHT, Math.floor(DIRECT_BUFFERS / Math.max(1, appenders)) - 1));
+}
 /** Page-cache writes: a datasync starts after this many bytes written since the last one started. */
 export const SYNC_EVERY = 16 << 20;
 /** Page-cache writes: past this many bytes not yet covered by a finished datasync, the upload waits. */
@@ -56,6 +72,8 @@ export class Appender {
   private dirty = 0;
   private syncing: Promise<void> | undefined;
   private readonly bufferSize: number;
+  /** Whether this appender counts in `directAppenders` (opened with an O_DIRECT handle, not closed yet). */
+  private countedDirect: boolean;
 
   private constructor(
     buffered: FileHandle,
@@ -69,6 +87,8 @@ export class Appender {
     this.direct = direct;
     this.onDirectRefused = onDirectRefused;
     this.bufferSize = direct ? BUFFER_SIZE : CACHED_BUFFER_SIZE;
+    this.countedDirect = direct !== undefined;
+    if (this.countedDirect) directAppenders++;
     this.current = this.takeBuffer();
     // Only O_DIRECT writes need whole blocks; buffered ones start where the file ends.
     this.base = direct ? position - (position % ALIGN) : position;
@@ -151,6 +171,10 @@ export class Appender {
    * running is over: it syncs through this handle). Call it exactly once.
    */
   async close(): Promise<void> {
+    if (this.countedDirect) {
+      this.countedDirect = false;
+      directAppenders--;
+    }
     await Promise.allSettled(this.inFlight);
     giveBuffer(this.current);
     const sync = this.syncing;
@@ -176,12 +200,14 @@ export class Appender {
     this.filled = 0;
     this.fresh = 0;
     this.current = this.takeBuffer();
-    const limit = this.direct ? DIRECT_WRITES_IN_FLIGHT : CACHED_WRITES_IN_FLIGHT;
-    // Take no more while the writes in flight are at their limit, while too much waits for a datasync, or while the
-    // observer is not done with this buffer (it asked to wait).
-    const waits = [this.inFlight.length >= limit ? this.inFlight[0] : undefined, this.writeBehind(full.length), seen].filter(
-      (w) => w !== undefined,
-    );
+    // Take no more while the writes in flight are at their limit (until they are below it: a limit lowered as more
+    // uploads started is reached, not kept at), while too much waits for a datasync, or while the observer is not
+    // done with this buffer (it asked to wait).
+    const over = this.direct !== undefined && alignedBuffersInUse() > DIRECT_BUFFERS;
+    const limit = this.direct ? (over ? 1 : directWritesInFlight(directAppenders)) : CACHED_WRITES_IN_FLIGHT;
+    const excess = this.inFlight.length - limit + 1;
+    const writing = excess <= 0 ? undefined : excess === 1 ? this.inFlight[0] : Promise.all(this.inFlight.slice(0, excess)).then(() => {});
+    const waits = [writing, this.writeBehind(full.length), seen].filter((w) => w !== undefined);
     if (waits.length <= 1) return waits[0];
     return Promise.all(waits).then(() => {});
   }
