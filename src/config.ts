@@ -174,7 +174,7 @@ export const SETTINGS: { [K in Exclude<keyof Config, 'source'>]-?: Setting } = {
     env: 'BERTH_DIRECT_IO',
     kind: 'boolean',
     default: true,
-    doc: 'Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it). On by default: an upload costs no copy into the page cache, which on the test machine keeps uploads at 2.5-4x distribution; the price is that a blob just pushed is read from disk. Off: uploads go through the page cache with write-behind (a datasync every 16 MiB in the background), so a pull right after a push is served from memory, and uploads are slower (bench/results/RESULTS.md).',
+    doc: 'Whether upload data is written with O_DIRECT, bypassing the page cache (where the filesystem allows it). On by default: an upload costs no copy into the page cache, which on the test machine keeps uploads at 2.5-4x distribution; the price is that a blob just pushed is read from disk (its first GET reads ahead in parallel, and leaves it in the page cache). Off: uploads go through the page cache with write-behind (a datasync every 16 MiB in the background), so a pull right after a push is served from memory, and uploads are slower (bench/results/RESULTS.md).',
   },
   testClock: {
     env: 'BERTH_TEST_CLOCK',
