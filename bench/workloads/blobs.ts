@@ -4,7 +4,7 @@ import type { Blob } from '../lib/data.ts';
 import { download, expectStatus, location, newAgent, pool, send, withDigest, type Target } from '../lib/http.ts';
 import { MB, median, secondsSince } from '../lib/stats.ts';
 import type { Context, Workload } from '../lib/workload.ts';
-import { durableWritesMBps, fileServeMBps, loopbackMBps } from './machine.ts';
+import { durableWriteMBps, fileServeMBps, loopbackMBps } from './machine.ts';
 
 const OCTETS = 'application/octet-stream';
 const MONO_REPO = 'bench/monolithic';
@@ -195,8 +195,9 @@ export const parallel: Workload = {
   // bench/run.ts hashes the blobs (Blobs caches them) before the first round, outside any clock. The setup measures
   // what the disk takes when the same number of files of the same size are written at once and fsynced, just before.
   setup: async (ctx: Context) => {
-    if (!ctx.reg.s3)
-      ctx.state.disksBeforeParallel = await durableWritesMBps(ctx.blobs.pool, ctx.sizes.parallelCount, ctx.sizes.parallelSize);
+    if (ctx.reg.s3) return;
+    const write = (direct: boolean) => durableWriteMBps(ctx.blobs.pool, ctx.sizes.parallelCount, ctx.sizes.parallelSize, direct);
+    ctx.state.disksBeforeParallel = { pageCache: await write(false), direct: await write(true) };
   },
   run: async (ctx: Context) => {
     const n = ctx.sizes.parallelCount;
@@ -205,7 +206,7 @@ export const parallel: Workload = {
       await uploadMonolithic(ctx.reg, 'bench/parallel', ctx.blobs.parallel(i));
     });
     const s = secondsSince(t0);
-    const disk = ctx.state.disksBeforeParallel as Awaited<ReturnType<typeof durableWritesMBps>> | undefined;
+    const disk = ctx.state.disksBeforeParallel as { pageCache: number; direct: number } | undefined;
     if (disk)
       ctx.log(
         `parallel: the disk just before, ${n} files at once, fsynced: ${disk.pageCache.toFixed(0)} MB/s through the page cache, ${disk.direct.toFixed(0)} MB/s with O_DIRECT`,

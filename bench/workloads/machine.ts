@@ -160,70 +160,54 @@ export function sha256MBps(pool: DataPool, bytes: number, runs = 3): { median: n
   return { median: median(samples), samples };
 }
 
-/** MB/s of writing `bytes` to a new file in the temporary directory, fsync included. */
-export async function diskWriteMBps(pool: DataPool, bytes: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-disk-'));
-  try {
-    const fh = await open(join(dir, 'data'), 'w');
-    const t0 = process.hrtime.bigint();
-    for (const p of pool.pieces(2000, bytes)) await fh.write(p);
-    await fh.sync();
-    const s = secondsSince(t0);
-    await fh.close();
-    return bytes / MB / s;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** MB/s of writing `bytes` to a new file in the temporary directory through the page cache, fsync included. */
+export function diskWriteMBps(pool: DataPool, bytes: number): Promise<number> {
+  return durableWriteMBps(pool, 1, bytes, false);
 }
 
 /**
  * The disk's durable write rate for `files` files of `fileBytes` written at once, each fsynced before it counts as
- * done (as an upload must be before its 201): aggregate MB/s, through the page cache (then fsync) and with O_DIRECT
- * (aligned 1 MiB writes, then fsync). Pool data, so that the disk sees what the uploads write.
+ * done (as an upload must be before its 201): aggregate MB/s, in 1 MiB writes through the page cache (then fsync)
+ * or with O_DIRECT (`direct`). Pool data, so that the disk sees what the uploads write.
  */
-export async function durableWritesMBps(pool: DataPool, files: number, fileBytes: number): Promise<{ pageCache: number; direct: number }> {
+export async function durableWriteMBps(pool: DataPool, files: number, fileBytes: number, direct: boolean): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-disk-'));
   try {
-    const run = async (direct: boolean) => {
-      const t0 = process.hrtime.bigint();
-      await Promise.all(
-        Array.from({ length: files }, async (_, i) => {
-          const path = join(dir, `${direct ? 'direct' : 'cached'}-${i}`);
-          await (await open(path, 'w')).close();
-          const fh = direct ? await openDirect(path, 'write') : await open(path, 'w');
-          if (!fh) throw new Error(`durable writes: ${dir} refuses O_DIRECT`);
-          // Writes of 1 MiB gathered from the pool's pieces (O_DIRECT needs whole aligned blocks from aligned memory).
-          const buffer = direct ? takeBuffer() : Buffer.allocUnsafeSlow(BUFFER_SIZE);
-          if (direct && !isAligned(buffer)) throw new Error('durable writes: no aligned buffer for O_DIRECT');
-          try {
-            let at = 0;
-            let fill = 0;
-            const flush = async () => {
-              await fh.write(buffer, 0, direct ? Math.ceil(fill / ALIGN) * ALIGN : fill, at);
-              at += fill;
-              fill = 0;
-            };
-            for (const p of pool.pieces(3000 + i, fileBytes)) {
-              for (let from = 0; from < p.length; ) {
-                const n = p.copy(buffer, fill, from);
-                from += n;
-                fill += n;
-                if (fill === buffer.length) await flush();
-              }
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: files }, async (_, i) => {
+        const path = join(dir, String(i));
+        await (await open(path, 'w')).close();
+        const fh = direct ? await openDirect(path, 'write') : await open(path, 'w');
+        if (!fh) throw new Error(`durable writes: ${dir} refuses O_DIRECT`);
+        // Writes of 1 MiB gathered from the pool's pieces (O_DIRECT needs whole aligned blocks from aligned memory).
+        const buffer = direct ? takeBuffer() : Buffer.allocUnsafeSlow(BUFFER_SIZE);
+        if (direct && !isAligned(buffer)) throw new Error('durable writes: no aligned buffer for O_DIRECT');
+        try {
+          let at = 0;
+          let fill = 0;
+          const flush = async () => {
+            await fh.write(buffer, 0, direct ? Math.ceil(fill / ALIGN) * ALIGN : fill, at);
+            at += fill;
+            fill = 0;
+          };
+          for (const p of pool.pieces(3000 + i, fileBytes)) {
+            for (let from = 0; from < p.length; ) {
+              const n = p.copy(buffer, fill, from);
+              from += n;
+              fill += n;
+              if (fill === buffer.length) await flush();
             }
-            if (fill > 0) await flush();
-            await fh.sync();
-          } finally {
-            if (direct) giveBuffer(buffer);
-            await fh.close();
           }
-        }),
-      );
-      return (files * fileBytes) / MB / secondsSince(t0);
-    };
-    const pageCache = await run(false);
-    const direct = await run(true);
-    return { pageCache, direct };
+          if (fill > 0) await flush();
+          await fh.sync();
+        } finally {
+          if (direct) giveBuffer(buffer);
+          await fh.close();
+        }
+      }),
+    );
+    return (files * fileBytes) / MB / secondsSince(t0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

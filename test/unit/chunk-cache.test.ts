@@ -33,6 +33,30 @@ function file(size: number): { path: string; data: Buffer } {
   return { path, data };
 }
 
+/**
+ * Copies every file whole through the cache at once, each to a sink that holds each write `delayMs`, checks every
+ * byte, and returns the most `watched()` was seen at meanwhile.
+ */
+async function copyWholeWatching(
+  cache: ChunkCache,
+  files: { path: string; data: Buffer }[],
+  delayMs: number,
+  watched: () => number,
+): Promise<number> {
+  let most = 0;
+  const watch = setInterval(() => {
+    most = Math.max(most, watched());
+  }, 0);
+  try {
+    const outs = files.map(() => sink(delayMs));
+    await Promise.all(files.map((f, i) => cache.copy(f.path, f.data.length, { start: 0, end: f.data.length - 1 }, outs[i])));
+    files.forEach((f, i) => assert.deepEqual(outs[i].bytes(), f.data));
+  } finally {
+    clearInterval(watch);
+  }
+  return most;
+}
+
 test('every range of a file comes back byte for byte, across piece boundaries', async () => {
   const { path, data } = file(CHUNK * 5 + 17);
   const cache = new ChunkCache(CHUNK * 3, CHUNK);
@@ -76,17 +100,7 @@ test('GETs of different files beyond the capacity read through their own buffers
   const files = Array.from({ length: 6 }, () => file(CHUNK * 3 + 100));
   const capacity = CHUNK * 2;
   const cache = new ChunkCache(capacity, CHUNK);
-  let most = 0;
-  const watch = setInterval(() => {
-    most = Math.max(most, cache.bytesHeld);
-  }, 0);
-  try {
-    const outs = files.map(() => sink(2));
-    await Promise.all(files.map((f, i) => cache.copy(f.path, f.data.length, { start: 0, end: f.data.length - 1 }, outs[i])));
-    files.forEach((f, i) => assert.deepEqual(outs[i].bytes(), f.data));
-  } finally {
-    clearInterval(watch);
-  }
+  const most = await copyWholeWatching(cache, files, 2, () => cache.bytesHeld);
   assert.ok(most <= capacity, `held up to ${most} bytes, capacity ${capacity}`);
 });
 
@@ -95,17 +109,7 @@ test('GETs without room share a budget of large own buffers, take small ones pas
   const large = 256 << 10;
   const cache = new ChunkCache(CHUNK, CHUNK, 2 * large);
   const before = buffersInUse();
-  let most = 0;
-  const watch = setInterval(() => {
-    most = Math.max(most, cache.ownBytesHeld);
-  }, 0);
-  try {
-    const outs = files.map(() => sink(3));
-    await Promise.all(files.map((f, i) => cache.copy(f.path, f.data.length, { start: 0, end: f.data.length - 1 }, outs[i])));
-    files.forEach((f, i) => assert.deepEqual(outs[i].bytes(), f.data));
-  } finally {
-    clearInterval(watch);
-  }
+  const most = await copyWholeWatching(cache, files, 3, () => cache.ownBytesHeld);
   // 8 GETs, one piece of room: most read through their own buffers, at most two of them large.
   assert.equal(most, 2 * large, `the large own buffers held at most: ${most} bytes`);
   assert.equal(cache.ownBytesHeld, 0);

@@ -110,7 +110,7 @@ export function alignedBytesHeld(): number {
 
 /** Buffers (aligned or from `takePlainBuffer`) handed out and not given back yet. */
 export function buffersInUse(): number {
-  return made / BUFFER_SIZE - free.length + plainOut;
+  return alignedBuffersInUse() + plainOut;
 }
 
 /** Whether O_DIRECT may read or write this buffer's memory (from its start). */
